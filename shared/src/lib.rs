@@ -1,0 +1,19 @@
+//! The chat protocol, shared by the browser client and the server.
+//!
+//! - [`protocol`]: every WebSocket frame, one enum per direction ([`ClientFrame`],
+//!   [`ServerFrame`]), the machine-readable [`ErrorCode`]s and the [`close`] codes.
+//! - [`api`]: the bodies of the small HTTP API that hands out session tokens.
+//! - [`names`]: user and room names, and the rules both sides check them against.
+//! - [`limits`]: the sizes both sides agree on.
+//!
+//! This crate knows serde, not JSON: the edges (backend and frontend) pick the encoding.
+//! It has no tokio, axum or web-sys dependency and builds for the host and for wasm32.
+//! `docs/protocol.md` is the public description of everything here; a test keeps them in step.
+
+pub mod api;
+pub mod limits;
+pub mod names;
+pub mod protocol;
+
+pub use names::{NameError, RoomName, UserName};
+pub use protocol::{close, ClientFrame, ErrorCode, RoomInfo, ServerFrame, Target};

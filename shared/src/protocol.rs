@@ -1,0 +1,416 @@
+//! The WebSocket protocol: JSON text frames, each an object tagged by its `type` field.
+//!
+//! [`ClientFrame`] is everything a client may send, [`ServerFrame`] everything the server sends.
+//! Names and bodies travel as plain strings and are checked by the server with the rules in
+//! [`crate::names`] and [`crate::limits`], so a bad one is answered with its own
+//! [`ErrorCode`] rather than a generic "invalid frame". Fields a client adds that a frame does
+//! not define (a `from`, say) are ignored: the server alone says who sent what.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version the server announces in [`ServerFrame::Welcome`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Where a message or a typing notice goes: a room, or one user privately.
+///
+/// On the wire this is one field of the frame: `"room": "lobby"` or `"to": "bob"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    Room { room: String },
+    User { to: String },
+}
+
+/// A frame from a client to the server.
+///
+/// `req` is an optional request id of the client's choosing (at most
+/// [`crate::limits::MAX_REQ_CHARS`] characters); the server repeats it in the
+/// [`ServerFrame::Ack`] or [`ServerFrame::Error`] that answers the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Join a room, creating it if nobody is in it.
+    Join {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Leave a room. `lobby` cannot be left.
+    Leave {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Say something in a room one has joined.
+    RoomMessage {
+        room: String,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Say something privately to one user.
+    PrivateMessage {
+        to: String,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// "I am typing" in a room or to a user; the server forwards it at most once per interval.
+    Typing {
+        #[serde(flatten)]
+        target: Target,
+    },
+    /// An application-level ping (browsers cannot send WebSocket pings); answered by `pong`.
+    Ping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+}
+
+impl ClientFrame {
+    /// Every `type` a client may send, for telling an unknown type from a malformed frame.
+    pub const TYPES: &'static [&'static str] = &[
+        "join",
+        "leave",
+        "room_message",
+        "private_message",
+        "typing",
+        "ping",
+    ];
+
+    /// The request id the client attached, if any.
+    pub fn req(&self) -> Option<&str> {
+        match self {
+            Self::Join { req, .. }
+            | Self::Leave { req, .. }
+            | Self::RoomMessage { req, .. }
+            | Self::PrivateMessage { req, .. }
+            | Self::Ping { req } => req.as_deref(),
+            Self::Typing { .. } => None,
+        }
+    }
+}
+
+/// A room and who is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub room: String,
+    pub members: Vec<String>,
+}
+
+/// The limits this server enforces, announced in [`ServerFrame::Welcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerLimits {
+    /// Longest message body in characters.
+    pub max_body_chars: usize,
+    /// Largest frame in bytes; a larger one closes the connection with 1009.
+    pub max_frame_bytes: usize,
+    /// Frames per second a connection may send on average.
+    pub rate_per_sec: u32,
+    /// Frames a connection may send in a burst.
+    pub burst: u32,
+}
+
+/// A frame from the server to a client. Times (`at`) are milliseconds since the Unix epoch, UTC;
+/// message ids are positive integers that grow with every message the server accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The first frame on every connection: who you are, who is online, your rooms.
+    Welcome {
+        protocol: u32,
+        user: String,
+        online: Vec<String>,
+        rooms: Vec<RoomInfo>,
+        limits: ServerLimits,
+    },
+    /// Your message was accepted: its id and time. Sent only to the connection that sent it.
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+        id: u64,
+        at: u64,
+    },
+    /// A message in a room you are in, from someone else or from another of your connections.
+    RoomMessage {
+        id: u64,
+        room: String,
+        from: String,
+        body: String,
+        at: u64,
+    },
+    /// A private message to you, or one you sent from another connection.
+    PrivateMessage {
+        id: u64,
+        from: String,
+        to: String,
+        body: String,
+        at: u64,
+    },
+    /// You are now in this room (sent to every connection of yours).
+    RoomJoined { room: String, members: Vec<String> },
+    /// You are no longer in this room (sent to every connection of yours).
+    RoomLeft { room: String },
+    /// Someone joined a room you are in.
+    MemberJoined { room: String, user: String },
+    /// Someone left a room you are in.
+    MemberLeft { room: String, user: String },
+    /// Someone came online (their first connection opened).
+    UserOnline { user: String },
+    /// Someone went offline (their last connection closed).
+    UserOffline { user: String },
+    /// Someone is typing in a room you are in, or to you.
+    Typing {
+        from: String,
+        #[serde(flatten)]
+        target: Target,
+    },
+    /// Your frame was refused; the connection keeps working.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// The answer to a `ping`.
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+}
+
+/// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON.
+    MalformedJson,
+    /// The frame's `type` is not one the server knows.
+    UnknownType,
+    /// A field is missing, has the wrong type, or a value is out of range.
+    InvalidFrame,
+    /// A binary frame; the protocol is text only.
+    BinaryNotSupported,
+    /// A message body longer than the limit.
+    BodyTooLong,
+    /// A message body that is empty or only white space.
+    EmptyBody,
+    /// A user name that breaks the naming rules.
+    InvalidUserName,
+    /// A room name that breaks the naming rules.
+    InvalidRoomName,
+    /// No user has that name.
+    UnknownUser,
+    /// The user exists but is not online, so a private message cannot be delivered.
+    UserOffline,
+    /// You are not in that room.
+    NotMember,
+    /// `lobby` cannot be left.
+    CannotLeaveLobby,
+    /// You are in as many rooms as the server allows.
+    TooManyRooms,
+    /// Too many frames too fast; this one was dropped.
+    RateLimited,
+    /// HTTP: the name belongs to someone else.
+    NameTaken,
+    /// HTTP: the password does not match the name's.
+    WrongPassword,
+    /// HTTP: the password is too short or too long.
+    InvalidPassword,
+    /// HTTP: no session token, or one the server does not know.
+    Unauthorized,
+    /// HTTP: the page's origin is not allowed to open a WebSocket here.
+    ForbiddenOrigin,
+    /// HTTP: the server holds as many connections as it allows.
+    ServerFull,
+    /// HTTP: the request body is not what the endpoint expects.
+    BadRequest,
+    /// Something went wrong on the server; it has been logged.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation checks.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::MalformedJson,
+        Self::UnknownType,
+        Self::InvalidFrame,
+        Self::BinaryNotSupported,
+        Self::BodyTooLong,
+        Self::EmptyBody,
+        Self::InvalidUserName,
+        Self::InvalidRoomName,
+        Self::UnknownUser,
+        Self::UserOffline,
+        Self::NotMember,
+        Self::CannotLeaveLobby,
+        Self::TooManyRooms,
+        Self::RateLimited,
+        Self::NameTaken,
+        Self::WrongPassword,
+        Self::InvalidPassword,
+        Self::Unauthorized,
+        Self::ForbiddenOrigin,
+        Self::ServerFull,
+        Self::BadRequest,
+        Self::Internal,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidFrame => "invalid_frame",
+            Self::BinaryNotSupported => "binary_not_supported",
+            Self::BodyTooLong => "body_too_long",
+            Self::EmptyBody => "empty_body",
+            Self::InvalidUserName => "invalid_user_name",
+            Self::InvalidRoomName => "invalid_room_name",
+            Self::UnknownUser => "unknown_user",
+            Self::UserOffline => "user_offline",
+            Self::NotMember => "not_member",
+            Self::CannotLeaveLobby => "cannot_leave_lobby",
+            Self::TooManyRooms => "too_many_rooms",
+            Self::RateLimited => "rate_limited",
+            Self::NameTaken => "name_taken",
+            Self::WrongPassword => "wrong_password",
+            Self::InvalidPassword => "invalid_password",
+            Self::Unauthorized => "unauthorized",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::ServerFull => "server_full",
+            Self::BadRequest => "bad_request",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// WebSocket close codes the server uses.
+pub mod close {
+    /// The server is shutting down or restarting; reconnect.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the WebSocket protocol itself.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Sustained flooding past the rate limit.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame larger than the server's hard limit.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server failed; reconnect.
+    pub const INTERNAL_ERROR: u16 = 1011;
+    /// The client did not read fast enough and its queue overflowed; reconnect.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// The session was signed out; the token no longer works.
+    pub const SESSION_ENDED: u16 = 4001;
+
+    /// Every code the server sends, for documentation checks.
+    pub const ALL: &[u16] = &[
+        GOING_AWAY,
+        PROTOCOL_ERROR,
+        POLICY_VIOLATION,
+        MESSAGE_TOO_BIG,
+        INTERNAL_ERROR,
+        TRY_AGAIN_LATER,
+        SESSION_ENDED,
+    ];
+
+    /// Whether a client should reconnect (with back-off) after a close with this code.
+    /// Codes the server never sends, such as 1006 for a dropped connection, count as yes.
+    pub fn should_reconnect(code: u16) -> bool {
+        code != SESSION_ENDED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_use_snake_case_types() {
+        let frames = [
+            ClientFrame::Join {
+                room: "r".into(),
+                req: None,
+            },
+            ClientFrame::Leave {
+                room: "r".into(),
+                req: None,
+            },
+            ClientFrame::RoomMessage {
+                room: "r".into(),
+                body: "b".into(),
+                req: None,
+            },
+            ClientFrame::PrivateMessage {
+                to: "u".into(),
+                body: "b".into(),
+                req: None,
+            },
+            ClientFrame::Typing {
+                target: Target::Room { room: "r".into() },
+            },
+            ClientFrame::Ping { req: None },
+        ];
+        let types: Vec<String> = frames
+            .iter()
+            .map(|f| serde_json::to_value(f).unwrap()["type"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(types, ClientFrame::TYPES);
+    }
+
+    #[test]
+    fn typing_targets_are_one_field() {
+        let room: ClientFrame = serde_json::from_str(r#"{"type":"typing","room":"lobby"}"#).unwrap();
+        assert_eq!(
+            room,
+            ClientFrame::Typing {
+                target: Target::Room {
+                    room: "lobby".into()
+                }
+            }
+        );
+        let user: ClientFrame = serde_json::from_str(r#"{"type":"typing","to":"bob"}"#).unwrap();
+        assert_eq!(
+            user,
+            ClientFrame::Typing {
+                target: Target::User { to: "bob".into() }
+            }
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"typing"}"#).is_err());
+        let out = ServerFrame::Typing {
+            from: "alice".into(),
+            target: Target::User { to: "bob".into() },
+        };
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"type":"typing","from":"alice","to":"bob"}"#
+        );
+    }
+
+    #[test]
+    fn a_claimed_sender_is_not_part_of_a_client_frame() {
+        let frame: ClientFrame = serde_json::from_str(
+            r#"{"type":"room_message","room":"lobby","body":"hi","from":"mallory"}"#,
+        )
+        .unwrap();
+        let back = serde_json::to_value(&frame).unwrap();
+        assert!(back.get("from").is_none());
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, *code);
+        }
+    }
+
+    #[test]
+    fn only_a_signed_out_session_should_not_reconnect() {
+        assert!(close::should_reconnect(close::GOING_AWAY));
+        assert!(close::should_reconnect(1006));
+        assert!(close::should_reconnect(close::TRY_AGAIN_LATER));
+        assert!(!close::should_reconnect(close::SESSION_ENDED));
+    }
+}
