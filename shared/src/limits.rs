@@ -15,3 +15,45 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 /// The room everyone is in while online; it cannot be left.
 pub const LOBBY: &str = "lobby";
+
+/// Why a message body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than {max} characters")]
+    TooLong { max: usize },
+}
+
+/// Checks a message body: not empty or only white space, at most [`MAX_BODY_CHARS`] characters.
+pub fn check_body(body: &str) -> Result<(), BodyError> {
+    if body.trim().is_empty() {
+        return Err(BodyError::Empty);
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(BodyError::TooLong {
+            max: MAX_BODY_CHARS,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_checked_in_characters() {
+        assert_eq!(check_body(""), Err(BodyError::Empty));
+        assert_eq!(check_body(" \n\t "), Err(BodyError::Empty));
+        assert_eq!(check_body("hi"), Ok(()));
+        // 4000 two-byte characters are 8000 bytes, and still allowed.
+        assert_eq!(check_body(&"é".repeat(MAX_BODY_CHARS)), Ok(()));
+        assert_eq!(
+            check_body(&"é".repeat(MAX_BODY_CHARS + 1)),
+            Err(BodyError::TooLong {
+                max: MAX_BODY_CHARS
+            })
+        );
+    }
+}

@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn user_names_follow_the_rules() {
         assert_eq!(UserName::parse(" Alice ").unwrap().as_str(), "Alice");
-        assert_eq!(UserName::parse("bob.smith-2_x").unwrap().key(), "bob.smith-2_x");
+        assert_eq!(
+            UserName::parse("bob.smith-2_x").unwrap().key(),
+            "bob.smith-2_x"
+        );
         assert_eq!(UserName::parse(""), Err(NameError::Empty));
         assert_eq!(UserName::parse("   "), Err(NameError::Empty));
         assert_eq!(UserName::parse("_bob"), Err(NameError::BadStart));
@@ -160,7 +163,10 @@ mod tests {
 
     #[test]
     fn room_names_are_lowercased_and_checked() {
-        assert_eq!(RoomName::parse(" Rust-Lang ").unwrap().as_str(), "rust-lang");
+        assert_eq!(
+            RoomName::parse(" Rust-Lang ").unwrap().as_str(),
+            "rust-lang"
+        );
         assert!(RoomName::parse("lobby").unwrap().is_lobby());
         assert_eq!(RoomName::parse("a.b"), Err(NameError::BadRoomChar));
         assert_eq!(RoomName::parse("-x"), Err(NameError::BadStart));

@@ -291,6 +291,8 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// The client broke the WebSocket protocol itself.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame that is not valid UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// Sustained flooding past the rate limit.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame larger than the server's hard limit.
@@ -306,6 +308,7 @@ pub mod close {
     pub const ALL: &[u16] = &[
         GOING_AWAY,
         PROTOCOL_ERROR,
+        INVALID_PAYLOAD,
         POLICY_VIOLATION,
         MESSAGE_TOO_BIG,
         INTERNAL_ERROR,
@@ -352,14 +355,20 @@ mod tests {
         ];
         let types: Vec<String> = frames
             .iter()
-            .map(|f| serde_json::to_value(f).unwrap()["type"].as_str().unwrap().to_owned())
+            .map(|f| {
+                serde_json::to_value(f).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(types, ClientFrame::TYPES);
     }
 
     #[test]
     fn typing_targets_are_one_field() {
-        let room: ClientFrame = serde_json::from_str(r#"{"type":"typing","room":"lobby"}"#).unwrap();
+        let room: ClientFrame =
+            serde_json::from_str(r#"{"type":"typing","room":"lobby"}"#).unwrap();
         assert_eq!(
             room,
             ClientFrame::Typing {

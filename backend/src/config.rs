@@ -1,0 +1,114 @@
+//! Configuration, from flags or the environment, with defaults that work out of the box.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Everything an operator can set. Every flag also reads an environment variable.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "chat-server", version, about = "Real-time chat server")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "0.0.0.0:8080")]
+    pub bind: SocketAddr,
+
+    /// Port to listen on; overrides the port of --bind (the container convention).
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
+
+    /// Directory for the SQLite database; created when missing.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Directory of the built web client (trunk's dist/), served at `/`.
+    #[arg(long, env = "STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// Origins allowed to open a WebSocket, comma-separated (`*` allows any). Empty: only pages
+    /// served from the same host as the server.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    pub allowed_origins: Vec<String>,
+
+    /// Most WebSocket connections held at once; more are answered 503.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Largest WebSocket frame or message in bytes; a larger one closes the connection (1009).
+    #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Frames a connection may send per second, on average.
+    #[arg(long, env = "RATE_PER_SEC", default_value_t = 10)]
+    pub rate_per_sec: u32,
+
+    /// Frames a connection may send in one burst.
+    #[arg(long, env = "RATE_BURST", default_value_t = 20)]
+    pub rate_burst: u32,
+
+    /// Rate-limited frames in a row after which the connection is closed (1008).
+    #[arg(long, env = "FLOOD_LIMIT", default_value_t = 50)]
+    pub flood_limit: u32,
+
+    /// Frames queued for one connection before it counts as a slow consumer and is closed (1013).
+    #[arg(long, env = "QUEUE_FRAMES", default_value_t = 256)]
+    pub queue_frames: usize,
+
+    /// Rooms one user may be in at once, lobby included.
+    #[arg(long, env = "MAX_ROOMS_PER_USER", default_value_t = 50)]
+    pub max_rooms_per_user: usize,
+
+    /// Seconds between the server's pings.
+    #[arg(long, env = "PING_INTERVAL_SECS", default_value_t = 20)]
+    pub ping_interval_secs: u64,
+
+    /// Seconds of silence (no frame, no pong) after which a connection is dropped.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// Milliseconds between two typing notices forwarded for one user and conversation.
+    #[arg(long, env = "TYPING_INTERVAL_MS", default_value_t = 2000)]
+    pub typing_interval_ms: u64,
+
+    /// Seconds to wait for connections to close on shutdown.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    /// The defaults, as if started with no flags and no environment.
+    pub fn defaults() -> Self {
+        // Parsing an empty command line would read the environment; forget the variables.
+        let matches = <Self as clap::CommandFactory>::command()
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(["chat-server"])
+            .expect("the defaults parse");
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches).expect("the defaults parse")
+    }
+
+    /// Where to listen: --bind with --port applied.
+    pub fn listen_addr(&self) -> SocketAddr {
+        let mut addr = self.bind;
+        if let Some(port) = self.port {
+            addr.set_port(port);
+        }
+        addr
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs.max(1))
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+
+    pub fn typing_interval(&self) -> Duration {
+        Duration::from_millis(self.typing_interval_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}

@@ -1,0 +1,448 @@
+//! One WebSocket connection: a reader that answers the client's frames and a writer that
+//! drains the connection's bounded queue into the socket, batching what has piled up into one
+//! flush. Both run in the connection's task; whichever ends first ends the other.
+//!
+//! Everything the client sends is checked here (rate, shape, names, sizes) before the hub sees
+//! it; a bad frame is answered with an `error` frame and the connection carries on. Only
+//! oversized frames, protocol violations and sustained flooding close it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use shared::limits::{check_body, BodyError, MAX_REQ_CHARS};
+use shared::{close, ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::time::{timeout, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+
+use crate::config::Config;
+use crate::hub::{ConnId, Control, Hub, HubError, Outbox, TypingTarget};
+use crate::identity::{Identity, Session};
+
+/// How long the close frame (or a final flush) may take to go out before the socket is
+/// dropped. The connection has already left the hub by then, so nobody waits for it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most queued frames written before one flush.
+const MAX_BATCH: usize = 64;
+
+/// Everything a connection task needs, handed over by the upgrade handler.
+pub struct Connection {
+    pub hub: Hub,
+    pub identity: Identity,
+    pub session: Session,
+    pub config: Arc<Config>,
+    /// Cancelled when the server shuts down: the connection closes with 1001.
+    pub shutdown: CancellationToken,
+    /// Holds one of the server's connection slots while the connection lives.
+    pub permit: OwnedSemaphorePermit,
+    /// Lets shutdown wait for this task.
+    pub task: TaskTrackerToken,
+}
+
+/// Why reading ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadEnd {
+    /// The client closed, or the socket went away: nothing more to say.
+    Gone,
+    /// Close with this code.
+    Close(u16),
+}
+
+impl Connection {
+    /// Runs the connection until either side ends it, then takes it out of the hub.
+    pub async fn serve(self, socket: WebSocket) {
+        let (tx, mut rx) = mpsc::channel(self.config.queue_frames.max(1));
+        let control = Arc::new(Control::default());
+        let outbox = Outbox::new(tx, control.clone(), self.hub.metrics().clone());
+        let id = self.hub.connect(
+            self.session.name.clone(),
+            self.session.id.clone(),
+            outbox.clone(),
+        );
+        tracing::info!(conn = id, user = %self.session.name, "connected");
+
+        let started = Instant::now();
+        let last_heard = AtomicU64::new(0);
+        let (mut sink, mut stream) = socket.split();
+        let mut reader = Reader {
+            id,
+            hub: &self.hub,
+            identity: &self.identity,
+            outbox: &outbox,
+            bucket: crate::rate_limit::TokenBucket::new(
+                self.config.rate_per_sec,
+                self.config.rate_burst,
+            ),
+            flood_limit: self.config.flood_limit.max(1),
+            rate_limited_in_a_row: 0,
+        };
+        let writer = Writer {
+            id,
+            hub: &self.hub,
+            control: &control,
+            shutdown: &self.shutdown,
+            ping_interval: self.config.ping_interval(),
+            idle_timeout: self.config.idle_timeout(),
+            started,
+            last_heard: &last_heard,
+        };
+        {
+            let read = reader.run(&mut stream, started, &last_heard);
+            let write = writer.run(&mut sink, &mut rx);
+            tokio::pin!(read, write);
+            tokio::select! {
+                end = &mut read => {
+                    control.close(match end {
+                        ReadEnd::Gone => None,
+                        ReadEnd::Close(code) => Some(code),
+                    });
+                    write.await;
+                }
+                () = &mut write => {}
+            }
+        }
+        self.hub.disconnect(id);
+        tracing::info!(conn = id, user = %self.session.name, close = ?control.code(), "disconnected");
+        drop(self.permit);
+        drop(self.task);
+    }
+}
+
+struct Writer<'a> {
+    id: ConnId,
+    hub: &'a Hub,
+    control: &'a Control,
+    shutdown: &'a CancellationToken,
+    ping_interval: Duration,
+    idle_timeout: Duration,
+    started: Instant,
+    last_heard: &'a AtomicU64,
+}
+
+enum Step {
+    Write(Utf8Bytes),
+    Ping,
+    Close(Option<u16>),
+    Drop,
+}
+
+impl Writer<'_> {
+    async fn run(
+        &self,
+        sink: &mut SplitSink<WebSocket, Message>,
+        rx: &mut mpsc::Receiver<Utf8Bytes>,
+    ) {
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = self.control.closed() => Step::Close(self.control.code()),
+                () = self.shutdown.cancelled() => Step::Close(Some(close::GOING_AWAY)),
+                frame = rx.recv() => frame.map_or(Step::Close(None), Step::Write),
+                _ = ping.tick() => {
+                    let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
+                    if self.started.elapsed().saturating_sub(heard) > self.idle_timeout {
+                        Step::Drop
+                    } else {
+                        Step::Ping
+                    }
+                }
+            };
+            let write = match step {
+                // A write to a peer that does not read can wait forever: a close or shutdown
+                // request interrupts it, and the next turn of the loop acts on it.
+                Step::Write(first) => tokio::select! {
+                    result = Self::write_batch(sink, rx, first) => result,
+                    () = self.control.closed() => continue,
+                    () = self.shutdown.cancelled() => continue,
+                },
+                Step::Ping => tokio::select! {
+                    result = sink.send(Message::Ping(Default::default())) => result,
+                    () = self.control.closed() => continue,
+                    () = self.shutdown.cancelled() => continue,
+                },
+                Step::Close(code) => {
+                    self.hub.disconnect(self.id);
+                    let _ = timeout(CLOSE_TIMEOUT, Self::close(sink, code)).await;
+                    return;
+                }
+                Step::Drop => {
+                    tracing::info!(
+                        conn = self.id,
+                        "no answer to pings: dropping the connection"
+                    );
+                    return;
+                }
+            };
+            if write.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Writes `first` and whatever else is queued, then flushes once.
+    async fn write_batch(
+        sink: &mut SplitSink<WebSocket, Message>,
+        rx: &mut mpsc::Receiver<Utf8Bytes>,
+        first: Utf8Bytes,
+    ) -> Result<(), axum::Error> {
+        sink.feed(Message::Text(first)).await?;
+        for _ in 1..MAX_BATCH {
+            match rx.try_recv() {
+                Ok(frame) => sink.feed(Message::Text(frame)).await?,
+                Err(_) => break,
+            }
+        }
+        sink.flush().await
+    }
+
+    async fn close(
+        sink: &mut SplitSink<WebSocket, Message>,
+        code: Option<u16>,
+    ) -> Result<(), axum::Error> {
+        match code {
+            Some(code) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(close_reason(code)),
+                };
+                sink.send(Message::Close(Some(frame))).await
+            }
+            // The peer closed or vanished: flush tungstenite's reply to its close, if any.
+            None => sink.flush().await,
+        }
+    }
+}
+
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        close::GOING_AWAY => "server shutting down",
+        close::PROTOCOL_ERROR => "protocol error",
+        close::INVALID_PAYLOAD => "text frame is not valid UTF-8",
+        close::POLICY_VIOLATION => "too many frames",
+        close::MESSAGE_TOO_BIG => "frame too large",
+        close::TRY_AGAIN_LATER => "too slow to keep up; reconnect",
+        close::SESSION_ENDED => "signed out",
+        _ => "internal error",
+    }
+}
+
+/// What the rate limit says about a frame.
+enum Admission {
+    Admitted,
+    /// Dropped and answered with `rate_limited`.
+    Limited,
+    /// Rate-limited too many times in a row: close the connection.
+    Flooding,
+}
+
+/// A refused frame: the error code and a human explanation.
+type Refusal = (ErrorCode, String);
+
+impl From<HubError> for (ErrorCode, String) {
+    fn from(e: HubError) -> Self {
+        (e.code(), e.to_string())
+    }
+}
+
+struct Reader<'a> {
+    id: ConnId,
+    hub: &'a Hub,
+    identity: &'a Identity,
+    outbox: &'a Outbox,
+    bucket: crate::rate_limit::TokenBucket,
+    flood_limit: u32,
+    rate_limited_in_a_row: u32,
+}
+
+impl Reader<'_> {
+    async fn run(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        started: Instant,
+        last_heard: &AtomicU64,
+    ) -> ReadEnd {
+        while let Some(item) = stream.next().await {
+            let heard = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            last_heard.store(heard, Ordering::Relaxed);
+            let message = match item {
+                Ok(message) => message,
+                Err(e) => return read_error(e),
+            };
+            match message {
+                Message::Text(_) | Message::Binary(_) => match self.admit() {
+                    Admission::Admitted => {}
+                    Admission::Limited => continue,
+                    Admission::Flooding => return ReadEnd::Close(close::POLICY_VIOLATION),
+                },
+                Message::Close(_) => return ReadEnd::Gone,
+                // tungstenite answers pings itself; a pong only proves liveness.
+                Message::Ping(_) | Message::Pong(_) => continue,
+            }
+            match message {
+                Message::Text(text) => self.on_text(&text).await,
+                _ => self.refuse(
+                    (
+                        ErrorCode::BinaryNotSupported,
+                        "frames are JSON text".to_owned(),
+                    ),
+                    None,
+                ),
+            }
+        }
+        ReadEnd::Gone
+    }
+
+    /// Spends a token from the rate limit; answers `rate_limited` when there is none.
+    fn admit(&mut self) -> Admission {
+        if self.bucket.try_take() {
+            self.rate_limited_in_a_row = 0;
+            return Admission::Admitted;
+        }
+        self.rate_limited_in_a_row += 1;
+        let metrics = self.hub.metrics();
+        metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if self.rate_limited_in_a_row >= self.flood_limit {
+            metrics.flood_disconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(conn = self.id, "flooding: closing with 1008");
+            return Admission::Flooding;
+        }
+        self.refuse(
+            (
+                ErrorCode::RateLimited,
+                "too many frames; slow down".to_owned(),
+            ),
+            None,
+        );
+        Admission::Limited
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let (code, req) = diagnose(text);
+                self.refuse((code, e.to_string()), req);
+                return;
+            }
+        };
+        let req = frame.req().map(str::to_owned);
+        if req
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REQ_CHARS)
+        {
+            self.refuse(
+                (
+                    ErrorCode::InvalidFrame,
+                    format!("req is longer than {MAX_REQ_CHARS} characters"),
+                ),
+                None,
+            );
+            return;
+        }
+        if let Err(refusal) = self.dispatch(frame).await {
+            self.refuse(refusal, req);
+        }
+    }
+
+    async fn dispatch(&mut self, frame: ClientFrame) -> Result<(), Refusal> {
+        let (hub, id) = (self.hub, self.id);
+        match frame {
+            ClientFrame::Join { room, .. } => Ok(hub.join(id, room_name(&room)?)?),
+            ClientFrame::Leave { room, .. } => Ok(hub.leave(id, room_name(&room)?)?),
+            ClientFrame::RoomMessage { room, body, req } => {
+                let room = room_name(&room)?;
+                body_ok(&body)?;
+                Ok(hub.room_message(id, room, body, req)?)
+            }
+            ClientFrame::PrivateMessage { to, body, req } => {
+                let to = user_name(&to)?;
+                body_ok(&body)?;
+                match hub.private_message(id, &to, body, req) {
+                    Err(HubError::Offline) => Err(self.absent(&to).await),
+                    other => Ok(other?),
+                }
+            }
+            ClientFrame::Typing { target } => {
+                let target = match target {
+                    Target::Room { room } => TypingTarget::Room(room_name(&room)?),
+                    Target::User { to } => TypingTarget::User(user_name(&to)?),
+                };
+                Ok(hub.typing(id, target)?)
+            }
+            ClientFrame::Ping { req } => {
+                self.outbox.send(&ServerFrame::Pong { req });
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells an offline user from one who does not exist.
+    async fn absent(&self, to: &UserName) -> Refusal {
+        match self.identity.exists(to).await {
+            Ok(true) => HubError::Offline.into(),
+            Ok(false) => (ErrorCode::UnknownUser, format!("nobody is called {to}")),
+            Err(e) => {
+                tracing::error!(error = %e, "looking up a recipient failed");
+                (ErrorCode::Internal, "internal error".to_owned())
+            }
+        }
+    }
+
+    fn refuse(&self, (code, message): Refusal, req: Option<String>) {
+        self.outbox.send(&ServerFrame::Error { code, message, req });
+    }
+}
+
+fn room_name(raw: &str) -> Result<RoomName, Refusal> {
+    RoomName::parse(raw).map_err(|e| (ErrorCode::InvalidRoomName, e.to_string()))
+}
+
+fn user_name(raw: &str) -> Result<UserName, Refusal> {
+    UserName::parse(raw).map_err(|e| (ErrorCode::InvalidUserName, e.to_string()))
+}
+
+fn body_ok(body: &str) -> Result<(), Refusal> {
+    check_body(body).map_err(|e| {
+        let code = match e {
+            BodyError::Empty => ErrorCode::EmptyBody,
+            BodyError::TooLong { .. } => ErrorCode::BodyTooLong,
+        };
+        (code, e.to_string())
+    })
+}
+
+/// Why a text frame did not parse, and its request id if one can be read from it.
+fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (ErrorCode::MalformedJson, None);
+    };
+    let req = value
+        .get("req")
+        .and_then(|r| r.as_str())
+        .filter(|r| r.chars().count() <= MAX_REQ_CHARS)
+        .map(str::to_owned);
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some(kind) if !ClientFrame::TYPES.contains(&kind) => (ErrorCode::UnknownType, req),
+        _ => (ErrorCode::InvalidFrame, req),
+    }
+}
+
+/// Maps a read error to how the connection ends.
+fn read_error(error: axum::Error) -> ReadEnd {
+    use tungstenite::Error;
+    let inner = error.into_inner();
+    match inner.downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
+        Some(Error::Protocol(_)) => ReadEnd::Close(close::PROTOCOL_ERROR),
+        Some(Error::Utf8(_)) => ReadEnd::Close(close::INVALID_PAYLOAD),
+        _ => ReadEnd::Gone,
+    }
+}

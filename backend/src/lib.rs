@@ -1,0 +1,25 @@
+//! The chat server.
+//!
+//! - [`config`]: flags and environment.
+//! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
+//! - [`identity`]: names, passwords and session tokens; [`store`] keeps them (SQLite).
+//! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
+//! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
+//! - [`rate_limit`]: the per-connection token bucket.
+//! - [`server`]: serving until shutdown, then closing every connection with 1001.
+//!
+//! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
+
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod hub;
+pub mod identity;
+pub mod rate_limit;
+pub mod routes;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use routes::{app, AppState};

@@ -1,0 +1,38 @@
+//! `chat-server`: reads the configuration, opens the store and serves until Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use backend::store::SqliteStore;
+use backend::{server, AppState, Config};
+use clap::Parser;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let config = Config::parse();
+    let store = SqliteStore::open(&config.data_dir)
+        .await
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let addr = config.listen_addr();
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    if !config.static_dir.join("index.html").exists() {
+        tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
+    }
+    tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "listening");
+    server::run(
+        listener,
+        AppState::new(config, Arc::new(store)),
+        server::shutdown_signal(),
+    )
+    .await
+    .context("serving")
+}

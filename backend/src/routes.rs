@@ -1,0 +1,298 @@
+//! The HTTP surface: `fn app(state) -> Router`, so tests can build the whole server.
+//!
+//! - `POST/GET/DELETE /api/session`: claim a name or sign in, check a token, sign out.
+//! - `GET /ws`: the WebSocket, after the origin and token checks.
+//! - `GET /healthz`: liveness, with the sizes of the pool.
+//! - everything else: the built web client.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::api::{SessionRequest, SessionResponse};
+use shared::{close, ErrorCode};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::config::Config;
+use crate::connection::Connection;
+use crate::error::ApiFailure;
+use crate::hub::{Hub, HubConfig, Metrics};
+use crate::identity::{Identity, Token};
+use crate::store::Store;
+
+/// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes tungstenite gathers before writing; a flush writes whatever is gathered.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub hub: Hub,
+    pub identity: Identity,
+    /// Cancelled on shutdown; every connection task watches it.
+    pub shutdown: CancellationToken,
+    /// Tracks connection tasks so that shutdown can wait for them.
+    pub tasks: TaskTracker,
+    /// One permit per open WebSocket, up to `max_connections`.
+    permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let hub = Hub::new(
+            HubConfig {
+                max_rooms_per_user: config.max_rooms_per_user,
+                typing_interval: config.typing_interval(),
+                limits: shared::protocol::ServerLimits {
+                    max_body_chars: shared::limits::MAX_BODY_CHARS,
+                    max_frame_bytes: config.max_frame_bytes,
+                    rate_per_sec: config.rate_per_sec,
+                    burst: config.rate_burst,
+                },
+            },
+            Arc::new(Metrics::default()),
+        );
+        Self {
+            permits: Arc::new(Semaphore::new(config.max_connections)),
+            config: Arc::new(config),
+            hub,
+            identity: Identity::new(store),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    let dir = &state.config.static_dir;
+    let client = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    Router::new()
+        .route("/api/session", get(who_am_i).post(claim).delete(sign_out))
+        .route("/ws", get(upgrade))
+        .route("/healthz", get(healthz))
+        .fallback_service(client)
+        .with_state(state)
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    body: Result<Json<SessionRequest>, JsonRejection>,
+) -> Result<Response, ApiFailure> {
+    let Json(request) = body.map_err(|e| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            e.body_text(),
+        )
+    })?;
+    let claim = state.identity.claim(request).await?;
+    tracing::info!(user = %claim.name, created = claim.created, "session opened");
+    let status = if claim.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = SessionResponse {
+        name: claim.name.to_string(),
+        token: Some(claim.token.expose().to_owned()),
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+async fn who_am_i(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SessionResponse>, ApiFailure> {
+    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
+    let session = state.identity.authenticate(&token).await?;
+    Ok(Json(SessionResponse {
+        name: session.name.to_string(),
+        token: None,
+    }))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiFailure> {
+    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
+    let session = state.identity.sign_out(&token).await?;
+    state.hub.close_session(&session.id, close::SESSION_ENDED);
+    tracing::info!(user = %session.name, "signed out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct WsQuery {
+    token: Option<String>,
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<WsQuery>, QueryRejection>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiFailure> {
+    if !origin_allowed(&headers, &state.config.allowed_origins) {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::ForbiddenOrigin,
+            "this origin may not open a WebSocket here",
+        ));
+    }
+    let token = bearer(&headers)
+        .or_else(|| query.ok().and_then(|Query(q)| q.token).map(Token::new))
+        .ok_or_else(ApiFailure::unauthorized)?;
+    let session = state.identity.authenticate(&token).await?;
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
+    let permit = state.permits.clone().try_acquire_owned().map_err(|_| {
+        ApiFailure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerFull,
+            "the server holds as many connections as it allows",
+        )
+    })?;
+    let max = state.config.max_frame_bytes;
+    let connection = Connection {
+        hub: state.hub.clone(),
+        identity: state.identity.clone(),
+        session,
+        config: state.config.clone(),
+        shutdown: state.shutdown.clone(),
+        permit,
+        task: state.tasks.token(),
+    };
+    Ok(ws
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| connection.serve(socket)))
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let stats = state.hub.stats();
+    Json(serde_json::json!({
+        "status": "ok",
+        "connections": stats.connections,
+        "users_online": stats.users_online,
+        "rooms": stats.rooms,
+    }))
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<Token> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| Token::new(token))
+}
+
+/// Cross-site WebSocket hijacking guard. Browsers always send `Origin`; other clients need not.
+/// With no allow-list, only a page from the host the request was sent to may connect.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    let listed: Vec<&str> = allowed
+        .iter()
+        .map(|a| a.trim().trim_end_matches('/'))
+        .filter(|a| !a.is_empty())
+        .collect();
+    if !listed.is_empty() {
+        return listed
+            .iter()
+            .any(|a| *a == "*" || a.eq_ignore_ascii_case(origin));
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_by_default() {
+        assert!(origin_allowed(&headers(None, "chat.example:8080"), &[]));
+        assert!(origin_allowed(
+            &headers(Some("http://chat.example:8080"), "chat.example:8080"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &headers(Some("https://Chat.Example"), "chat.example"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "chat.example"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://chat.example:9999"), "chat.example:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(&headers(Some("null"), "chat.example"), &[]));
+    }
+
+    #[test]
+    fn an_allow_list_replaces_the_default() {
+        let allowed = vec!["http://127.0.0.1:8081/".to_owned()];
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:8081"), "127.0.0.1:3000"),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"),
+            &allowed
+        ));
+        assert!(origin_allowed(
+            &headers(Some("http://anything"), "x"),
+            &["*".to_owned()]
+        ));
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_header() {
+        let mut h = HeaderMap::new();
+        assert!(bearer(&h).is_none());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(bearer(&h), Some(Token::new("abc")));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert!(bearer(&h).is_none());
+    }
+}

@@ -1,0 +1,85 @@
+//! Connections coming and going: churn leaves nothing behind, dead peers are dropped,
+//! shutdown closes everyone with 1001.
+
+use std::time::Duration;
+
+use serde_json::json;
+use shared::{close, ServerFrame};
+
+use crate::helpers::{spawn_app, spawn_app_with, Ended};
+
+#[tokio::test]
+async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
+    let app = spawn_app().await;
+    let (_, mut observer) = app.user("observer").await;
+    let tokens = [
+        app.claim("u1").await,
+        app.claim("u2").await,
+        app.claim("u3").await,
+    ];
+    for i in 0..1_000 {
+        let mut client = app.connect(&tokens[i % 3]).await;
+        if i % 10 == 0 {
+            client
+                .send_json(json!({"type": "join", "room": format!("room{}", i % 7)}))
+                .await;
+            client
+                .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+                .await;
+        }
+        if i % 2 == 0 {
+            client.close().await;
+        } else {
+            drop(client); // vanish without a close frame
+        }
+    }
+    app.wait_for_connections(1).await;
+    let stats = app.state.hub.stats();
+    assert_eq!(stats.users_online, 1, "{stats:?}");
+    assert_eq!(stats.rooms, 1, "only the lobby is left: {stats:?}");
+    observer.drain().await;
+    observer.assert_alive("still fine").await;
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped() {
+    let app = spawn_app_with(|c| {
+        c.ping_interval_secs = 1;
+        c.idle_timeout_secs = 2;
+    })
+    .await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, silent) = app.user("silent").await;
+    bob.drain().await;
+    // `silent` never reads, so it never answers a ping; bob reads and so answers them.
+    let frame = bob
+        .next(Duration::from_secs(6))
+        .await
+        .expect("silent should be dropped within a few seconds")
+        .expect("bob stays connected");
+    assert_eq!(
+        frame,
+        ServerFrame::UserOffline {
+            user: "silent".into()
+        }
+    );
+    app.wait_for_connections(1).await;
+    drop(silent);
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_client_with_1001_promptly() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let took = app.shutdown().await;
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    assert_eq!(
+        alice.until_closed().await,
+        Ended::Closed(Some(close::GOING_AWAY))
+    );
+    assert_eq!(
+        bob.until_closed().await,
+        Ended::Closed(Some(close::GOING_AWAY))
+    );
+}
