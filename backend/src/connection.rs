@@ -230,7 +230,7 @@ fn close_reason(code: u16) -> &'static str {
         close::MESSAGE_TOO_BIG => "frame too large",
         close::TRY_AGAIN_LATER => "too slow to keep up; reconnect",
         close::SESSION_ENDED => "signed out",
-        _ => "internal error",
+        _ => "",
     }
 }
 
