@@ -22,11 +22,7 @@ async fn a_room_message_reaches_every_other_connection_once_and_the_sender_gets_
         )
         .await;
 
-    let ack = alice.recv().await;
-    let ServerFrame::Ack { req, id, at } = ack else {
-        panic!("expected ack, got {ack:?}");
-    };
-    assert_eq!(req.as_deref(), Some("m1"));
+    let (id, at) = alice.recv_ack("m1").await;
     let expected = ServerFrame::RoomMessage {
         id,
         room: "lobby".into(),
@@ -90,10 +86,7 @@ async fn a_private_message_reaches_the_recipients_tabs_and_the_senders_other_tab
     alice
         .send_json(json!({"type": "private_message", "to": "BOB", "body": "just you", "req": "p1"}))
         .await;
-    let ServerFrame::Ack { req, id, at } = alice.recv().await else {
-        panic!("expected ack");
-    };
-    assert_eq!(req.as_deref(), Some("p1"));
+    let (id, at) = alice.recv_ack("p1").await;
     let expected = ServerFrame::PrivateMessage {
         id,
         from: "alice".into(),

@@ -224,6 +224,19 @@ impl Client {
         }
     }
 
+    /// The next frame, which must be the `ack` for `req`; returns its id and time.
+    pub async fn recv_ack(&mut self, req: &str) -> (u64, u64) {
+        let frame = self.recv().await;
+        match frame {
+            ServerFrame::Ack {
+                req: Some(got),
+                id,
+                at,
+            } if got == req => (id, at),
+            other => panic!("expected the ack for {req}, got {other:?}"),
+        }
+    }
+
     /// Skips frames until one matches `pred`; fails the test if none does in time.
     pub async fn recv_until(&mut self, pred: impl Fn(&ServerFrame) -> bool) -> ServerFrame {
         loop {
