@@ -1,1 +1,491 @@
-//! Browser tests; see tests/.
+//! Harness for the browser tests in `tests/browser.rs`.
+//!
+//! - [`Server`]: the real `chat-server` binary on a free port with a fresh data directory,
+//!   serving the built frontend from `<repo>/dist`; it can be killed and started again on the
+//!   same port and data directory.
+//! - [`ChromeDriver`]: a `chromedriver` process; [`Browser`] is one headless Chromium session
+//!   with its own profile directory, with helpers that speak the UI's `data-testid`s.
+//! - [`run`]: runs one test body on a Tokio runtime, one test at a time (two cores do not run
+//!   several Chromiums well), with an overall time limit.
+//!
+//! What it needs, and the variables that point at it:
+//! `CHAT_SERVER_BIN` (else the newest `target/{debug,release}/chat-server`, also under
+//! `CARGO_TARGET_DIR`), `CHROMEDRIVER` (else `chromedriver` on the `PATH`), `CHROME_BIN`
+//! (else `/usr/bin/chromium`), and the frontend built by `trunk build --release` into
+//! `CHAT_DIST_DIR` (else `<repo>/dist`).
+//! `E2E_LOG=1` lets the server's log through to the terminal; `E2E_CHROME_ARGS` adds Chromium
+//! arguments (say `--force-dark-mode`).
+
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// How long one wait for something on the page may take.
+pub const WAIT: Duration = Duration::from_secs(15);
+/// How long a whole test may take.
+const TEST_LIMIT: Duration = Duration::from_secs(180);
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs a test body, one test at a time, within [`TEST_LIMIT`].
+pub fn run(test: impl Future<Output = ()>) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    runtime.block_on(async {
+        tokio::time::timeout(TEST_LIMIT, test)
+            .await
+            .expect("the test took too long");
+    });
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ lives in the repository")
+        .to_path_buf()
+}
+
+/// The built frontend (`CHAT_DIST_DIR`, else `<repo>/dist`); the tests need it.
+pub fn dist_dir() -> PathBuf {
+    let dist =
+        std::env::var_os("CHAT_DIST_DIR").map_or_else(|| repo_root().join("dist"), PathBuf::from);
+    assert!(
+        dist.join("index.html").is_file(),
+        "{} has no index.html: build the frontend first (`trunk build --release`)",
+        dist.display()
+    );
+    dist
+}
+
+/// The server binary: `CHAT_SERVER_BIN`, else the newest one cargo built.
+pub fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CHAT_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let mut targets = vec![repo_root().join("target")];
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        targets.insert(0, PathBuf::from(dir));
+    }
+    targets
+        .iter()
+        .flat_map(|t| ["debug", "release"].map(|profile| t.join(profile).join("chat-server")))
+        .filter_map(|p| {
+            let modified = p.metadata().ok()?.modified().ok()?;
+            Some((modified, p))
+        })
+        .max()
+        .map(|(_, p)| p)
+        .expect("no chat-server binary: set CHAT_SERVER_BIN or run `cargo build -p backend`")
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn wait_for_port(port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// The chat server under test.
+pub struct Server {
+    child: Option<Child>,
+    port: u16,
+    /// Accounts and sessions; kept across [`Server::restart`].
+    data_dir: TempDir,
+    /// Where the server's output goes (unless `E2E_LOG` is set).
+    log: PathBuf,
+}
+
+impl Server {
+    pub fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("a data directory");
+        let log = data_dir.path().join("server.log");
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            data_dir,
+            log,
+        };
+        server.spawn();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(server_binary());
+        command
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--static-dir")
+            .arg(dist_dir())
+            .arg("--data-dir")
+            .arg(self.data_dir.path().join("data"))
+            .stdin(Stdio::null());
+        if std::env::var_os("E2E_LOG").is_none() {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log)
+                .expect("a log file");
+            command
+                .stdout(log.try_clone().expect("a log file"))
+                .stderr(log);
+        }
+        let mut child = command.spawn().expect("the server starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the server exited with {status}:\n{}", self.log_text());
+            }
+            if self.healthy() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not answer /healthz:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child = Some(child);
+    }
+
+    fn healthy(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!(
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        if stream.write_all(request.as_bytes()).is_err() {
+            return false;
+        }
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.1 200")
+    }
+
+    /// The server's output so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the process at once (no graceful shutdown, like a crash).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and data directory.
+    pub fn start_again(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A chromedriver process.
+pub struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    pub fn start() -> Self {
+        let port = free_port();
+        let program = std::env::var_os("CHROMEDRIVER").unwrap_or_else(|| "chromedriver".into());
+        let child = Command::new(&program)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", Path::new(&program).display()));
+        assert!(
+            wait_for_port(port, Duration::from_secs(15)),
+            "chromedriver did not listen on {port}"
+        );
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `probe` gives something, for at most `limit`; panics saying `what` otherwise.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One person's headless Chromium, on the chat page.
+pub struct Browser {
+    client: Client,
+    base: String,
+    /// Who this is, for messages.
+    pub label: String,
+    /// The browser profile, fresh for every session; removed at the end.
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Opens a new browser session on the server's page.
+    pub async fn open(driver: &ChromeDriver, server: &Server, label: &str) -> Self {
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1280,800".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let extra = std::env::var("E2E_CHROME_ARGS").unwrap_or_default();
+        let args: Vec<String> = args
+            .into_iter()
+            .chain(extra.split_whitespace().map(str::to_owned))
+            .collect();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chrome, "args": args },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .expect("a WebDriver session");
+        let browser = Self {
+            client,
+            base: server.url(),
+            label: label.to_owned(),
+            _profile: profile,
+        };
+        browser
+            .client
+            .goto(&browser.base)
+            .await
+            .expect("the page opens");
+        browser
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{}: script failed: {e}", self.label))
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        let what = format!("{}: an element {css}", self.label);
+        eventually(&what, WAIT, || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await
+    }
+
+    /// Whether an element matching `css` is on the page now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .is_ok_and(|found| !found.is_empty())
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot click {css}: {e}", self.label));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot type into {css}: {e}", self.label));
+    }
+
+    /// Fills in the sign-in form and submits it, without waiting for the outcome.
+    pub async fn submit_sign_in(&self, name: &str) {
+        self.type_into("[data-testid=signin-name]", name).await;
+        self.click("[data-testid=signin-submit]").await;
+    }
+
+    /// Signs in as `name` and waits for the connection.
+    pub async fn sign_in(&self, name: &str) {
+        self.submit_sign_in(name).await;
+        self.wait_for("[data-testid=chat]").await;
+        self.wait_connected().await;
+    }
+
+    /// The connection state the page shows: connected, reconnecting, offline, connecting.
+    pub async fn connection_state(&self) -> String {
+        let state = self
+            .js(
+                "const s = document.querySelector('[data-testid=connection-status]'); \
+                 return s ? s.dataset.state : null;",
+            )
+            .await;
+        state.as_str().unwrap_or_default().to_owned()
+    }
+
+    pub async fn wait_for_state(&self, wanted: &[&str]) -> String {
+        let what = format!("{}: connection state {wanted:?}", self.label);
+        eventually(&what, WAIT, || async {
+            let state = self.connection_state().await;
+            wanted.contains(&state.as_str()).then_some(state)
+        })
+        .await
+    }
+
+    pub async fn wait_connected(&self) {
+        self.wait_for_state(&["connected"]).await;
+    }
+
+    /// Types a message into the open conversation and presses Enter.
+    pub async fn send(&self, text: &str) {
+        self.type_into("[data-testid=composer]", text).await;
+        self.type_into("[data-testid=composer]", &Key::Enter.to_string())
+            .await;
+    }
+
+    /// Types lines separated by Shift+Enter, then presses Enter to send them as one message.
+    pub async fn send_lines(&self, lines: &[&str]) {
+        let new_line = format!("{}{}{}", Key::Shift, Key::Enter, Key::Null);
+        self.type_into("[data-testid=composer]", &lines.join(&new_line))
+            .await;
+        self.type_into("[data-testid=composer]", &Key::Enter.to_string())
+            .await;
+    }
+
+    /// The bodies of the messages in the open conversation, as text.
+    pub async fn bodies(&self) -> Vec<String> {
+        let value = self
+            .js(
+                "return Array.from(document.querySelectorAll('[data-testid=message-body]'))\
+                 .map(e => e.textContent);",
+            )
+            .await;
+        serde_json::from_value(value).unwrap_or_default()
+    }
+
+    /// Waits until the open conversation shows a message with exactly this text.
+    pub async fn wait_for_body(&self, text: &str) {
+        let what = format!("{}: a message {text:?}", self.label);
+        eventually(&what, WAIT, || async {
+            self.bodies().await.iter().any(|b| b == text).then_some(())
+        })
+        .await;
+    }
+
+    /// The delivery state of the last message with this text.
+    pub async fn status_of(&self, text: &str) -> Option<String> {
+        let script = format!(
+            "const rows = Array.from(document.querySelectorAll('[data-testid=message]'))\
+             .filter(r => r.querySelector('[data-testid=message-body]').textContent === {});\
+             return rows.length ? rows[rows.length - 1].dataset.status : null;",
+            serde_json::to_string(text).expect("a JSON string")
+        );
+        self.js(&script).await.as_str().map(str::to_owned)
+    }
+
+    pub async fn wait_for_status(&self, text: &str, status: &str) {
+        let what = format!("{}: message {text:?} {status}", self.label);
+        eventually(&what, WAIT, || async {
+            (self.status_of(text).await.as_deref() == Some(status)).then_some(())
+        })
+        .await;
+    }
+
+    /// All text on the page, as a person would read it.
+    pub async fn page_text(&self) -> String {
+        self.js("return document.body.innerText;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A PNG of the page.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("a screenshot")
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

@@ -1,1 +1,6 @@
-fn main() {}
+//! Entry point of the browser bundle: mounts [`frontend::App`] on the page's body.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(frontend::App);
+}

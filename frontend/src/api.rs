@@ -1,0 +1,233 @@
+//! The HTTP API for sessions (`/api/session`), and what to tell a person when it says no.
+//!
+//! The request functions need a browser; the checks and texts are plain and tested on the host.
+
+use gloo_net::http::{Request, Response};
+use shared::api::{ApiError, SessionRequest, SessionResponse};
+use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use shared::{ErrorCode, NameError, UserName};
+
+const SESSION_URL: &str = "/api/session";
+
+/// Why a request to the API did not give what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// The server answered with an error status (and usually an [`ApiError`] body).
+    Refused {
+        status: u16,
+        error: Option<ApiError>,
+    },
+    /// No answer: the server is down, or the network.
+    Network(String),
+}
+
+impl ApiFailure {
+    /// The token is not (or no longer) valid.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Refused { status: 401, .. })
+    }
+
+    fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Refused {
+                error: Some(error), ..
+            } => Some(error.code),
+            _ => None,
+        }
+    }
+}
+
+/// Checks the sign-in form before anything is sent; the error text is shown under the form.
+pub fn sign_in_request(name: &str, password: &str) -> Result<SessionRequest, String> {
+    let name = UserName::parse(name).map_err(|e| name_problem(&e))?;
+    let password = if password.is_empty() {
+        None
+    } else {
+        let chars = password.chars().count();
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+            return Err(format!(
+                "A password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; \
+                 leave it empty to use the name without one."
+            ));
+        }
+        Some(password.to_owned())
+    };
+    Ok(SessionRequest {
+        name: name.into(),
+        password,
+    })
+}
+
+fn name_problem(error: &NameError) -> String {
+    match error {
+        NameError::Empty => "Please enter a name.".to_owned(),
+        NameError::TooLong { max } => format!("A name has at most {max} characters."),
+        NameError::BadStart => "A name starts with a letter or a digit.".to_owned(),
+        NameError::BadUserChar | NameError::BadRoomChar => {
+            "A name may only contain letters, digits, '_', '-' and '.'.".to_owned()
+        }
+    }
+}
+
+/// What to say when signing in as `name` failed.
+pub fn sign_in_problem(name: &str, failure: &ApiFailure) -> String {
+    match (failure.code(), failure) {
+        (Some(ErrorCode::NameTaken), _) => format!(
+            "The name “{name}” is taken. Pick another one, or enter its password if it is yours."
+        ),
+        (Some(ErrorCode::WrongPassword), _) => {
+            format!("That is not the password for “{name}”.")
+        }
+        (Some(ErrorCode::InvalidUserName), _) => {
+            "That name is not allowed: use letters, digits, '_', '-' and '.', starting with a \
+             letter or digit."
+                .to_owned()
+        }
+        (Some(ErrorCode::InvalidPassword), _) => {
+            format!("A password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters.")
+        }
+        (_, ApiFailure::Network(_)) => {
+            "The server cannot be reached. Check your connection and try again.".to_owned()
+        }
+        (_, ApiFailure::Refused { status, error }) => match error {
+            Some(error) if !error.message.is_empty() => error.message.clone(),
+            _ => format!("Signing in failed (HTTP {status}). Please try again."),
+        },
+    }
+}
+
+/// `POST /api/session`: claim a name or sign in to it.
+pub async fn create_session(request: &SessionRequest) -> Result<SessionResponse, ApiFailure> {
+    let response = Request::post(SESSION_URL)
+        .json(request)
+        .map_err(|e| ApiFailure::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    read_session(response).await
+}
+
+/// `GET /api/session`: is this token still good, and whose is it?
+pub async fn check_session(token: &str) -> Result<SessionResponse, ApiFailure> {
+    let response = Request::get(SESSION_URL)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    read_session(response).await
+}
+
+/// `DELETE /api/session`: sign out; the token stops working.
+pub async fn end_session(token: &str) -> Result<(), ApiFailure> {
+    let response = Request::delete(SESSION_URL)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refused(response).await)
+    }
+}
+
+async fn read_session(response: Response) -> Result<SessionResponse, ApiFailure> {
+    if !response.ok() {
+        return Err(refused(response).await);
+    }
+    response
+        .json::<SessionResponse>()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))
+}
+
+async fn refused(response: Response) -> ApiFailure {
+    ApiFailure::Refused {
+        status: response.status(),
+        error: response.json::<ApiError>().await.ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, code: ErrorCode) -> ApiFailure {
+        ApiFailure::Refused {
+            status,
+            error: Some(ApiError {
+                code,
+                message: "server text".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_form_is_checked_before_sending() {
+        assert_eq!(
+            sign_in_request(" alice ", ""),
+            Ok(SessionRequest {
+                name: "alice".into(),
+                password: None
+            })
+        );
+        assert_eq!(
+            sign_in_request("alice", "correct horse")
+                .unwrap()
+                .password
+                .as_deref(),
+            Some("correct horse")
+        );
+        assert_eq!(sign_in_request("", ""), Err("Please enter a name.".into()));
+        assert!(sign_in_request("a b", "")
+            .unwrap_err()
+            .contains("only contain"));
+        assert!(sign_in_request("_a", "")
+            .unwrap_err()
+            .contains("starts with"));
+        assert!(sign_in_request(&"a".repeat(25), "")
+            .unwrap_err()
+            .contains("24"));
+        assert!(sign_in_request("alice", "short")
+            .unwrap_err()
+            .contains("8 to 128"));
+    }
+
+    #[test]
+    fn refusals_are_explained() {
+        assert!(
+            sign_in_problem("bob", &refused(409, ErrorCode::NameTaken)).contains("“bob” is taken")
+        );
+        assert!(
+            sign_in_problem("bob", &refused(401, ErrorCode::WrongPassword))
+                .contains("not the password")
+        );
+        assert!(
+            sign_in_problem("b b", &refused(400, ErrorCode::InvalidUserName))
+                .contains("not allowed")
+        );
+        assert!(
+            sign_in_problem("bob", &refused(400, ErrorCode::InvalidPassword)).contains("8 to 128")
+        );
+        assert!(sign_in_problem("bob", &ApiFailure::Network("x".into())).contains("reached"));
+        assert_eq!(
+            sign_in_problem("bob", &refused(503, ErrorCode::ServerFull)),
+            "server text"
+        );
+        assert!(sign_in_problem(
+            "bob",
+            &ApiFailure::Refused {
+                status: 500,
+                error: None
+            }
+        )
+        .contains("HTTP 500"));
+    }
+
+    #[test]
+    fn only_401_means_the_token_is_gone() {
+        assert!(refused(401, ErrorCode::Unauthorized).is_unauthorized());
+        assert!(!refused(503, ErrorCode::ServerFull).is_unauthorized());
+        assert!(!ApiFailure::Network("down".into()).is_unauthorized());
+    }
+}

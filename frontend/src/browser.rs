@@ -1,0 +1,101 @@
+//! Small doors to the browser: the clock, randomness, local time, the saved session in
+//! `localStorage`, the page's address and title. Everything else stays plain Rust.
+//!
+//! These compile on any target but only work in a browser; host tests do not call them.
+
+use wasm_bindgen::JsValue;
+
+use crate::timeline::{clock_text, Millis};
+use crate::Session;
+
+const TOKEN_KEY: &str = "chat.token";
+const NAME_KEY: &str = "chat.name";
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> Millis {
+    js_sys::Date::now().max(0.0) as Millis
+}
+
+/// A random number in `0.0..1.0` (for jitter; not for secrets).
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// A prefix that makes this page's request ids unique among the user's tabs.
+pub fn req_prefix() -> String {
+    format!("{:x}", (random() * f64::from(u32::MAX)) as u32)
+}
+
+/// "14:05" in the browser's time zone.
+pub fn local_time(at: Millis) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+    clock_text(date.get_hours(), date.get_minutes())
+}
+
+/// Date and time in the browser's locale, for tooltips.
+pub fn local_date_time(at: Millis) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+    String::from(date.to_locale_string("default", &JsValue::UNDEFINED))
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The session saved by an earlier sign-in, if any.
+pub fn load_session() -> Option<Session> {
+    let storage = storage()?;
+    let token = storage.get_item(TOKEN_KEY).ok().flatten()?;
+    let name = storage
+        .get_item(NAME_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (!token.is_empty()).then_some(Session { name, token })
+}
+
+pub fn save_session(session: &Session) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(TOKEN_KEY, &session.token);
+        let _ = storage.set_item(NAME_KEY, &session.name);
+    }
+}
+
+pub fn clear_session() {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(TOKEN_KEY);
+        let _ = storage.remove_item(NAME_KEY);
+    }
+}
+
+/// The WebSocket address on the server that served this page.
+pub fn ws_url(token: &str) -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let secure = location
+        .as_ref()
+        .and_then(|l| l.protocol().ok())
+        .is_some_and(|p| p == "https:");
+    let host = location
+        .and_then(|l| l.host().ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let token = String::from(js_sys::encode_uri_component(token));
+    format!(
+        "{}://{host}/ws?token={token}",
+        if secure { "wss" } else { "ws" }
+    )
+}
+
+/// Whether the browser believes it has a network.
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// The tab title, with the number of unread messages in front.
+pub fn set_title(unread: u32) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&match unread {
+            0 => "Chat".to_owned(),
+            n => format!("({n}) Chat"),
+        });
+    }
+}

@@ -1,0 +1,328 @@
+//! The open conversation: its heading, the message list (which follows new messages unless the
+//! reader scrolled up), who is typing, and the message box.
+
+use leptos::ev::KeyboardEvent;
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::compose::{self, TypingThrottle};
+use crate::connection::Socket;
+use crate::follow::{Follow, Scroll};
+use crate::state::{ChatState, ConvKey};
+use crate::timeline::{Row, Status};
+
+fn heading(state: &ChatState) -> String {
+    match state.active() {
+        ConvKey::Room(room) => format!("#{room}"),
+        ConvKey::Direct(_) => state
+            .active_conversation()
+            .map(|c| c.title.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn subheading(state: &ChatState) -> String {
+    match state.active_conversation() {
+        // Everyone online is in lobby; the server sends no joins or leaves for it.
+        Some(c) if c.key == ConvKey::lobby() => format!("{} online", state.people().len()),
+        Some(c) if c.is_room() => match c.members.len() {
+            0 => String::new(),
+            1 => "1 member".to_owned(),
+            n => format!("{n} members"),
+        },
+        Some(c) => {
+            if state.is_online(&c.title) {
+                "online · private".to_owned()
+            } else {
+                "offline · private".to_owned()
+            }
+        }
+        None => String::new(),
+    }
+}
+
+/// The message list and its follow state, for the composer: when the box grows, the list
+/// shrinks, and a list that follows the newest messages should stay at the bottom.
+#[derive(Clone, Copy)]
+struct ListPin {
+    list: NodeRef<html::Div>,
+    follow: StoredValue<Follow>,
+}
+
+impl ListPin {
+    fn keep(self) {
+        if self.follow.try_with_value(Follow::following) == Some(true) {
+            scroll_to_bottom(self.list);
+        }
+    }
+}
+
+fn scroll_to_bottom(list: NodeRef<html::Div>) {
+    request_animation_frame(move || {
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+}
+
+#[component]
+pub fn ConversationView() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let active = Memo::new(move |_| state.with(|s| s.active().clone()));
+    let title = Memo::new(move |_| state.with(heading));
+    let subtitle = Memo::new(move |_| state.with(subheading));
+    let rows = Memo::new(move |_| state.with(ChatState::active_rows));
+    let typing = Memo::new(move |_| state.with(|s| s.typing_text(s.active())));
+
+    let list = NodeRef::<html::Div>::new();
+    let follow = StoredValue::new(Follow::default());
+    let unseen = RwSignal::new(false);
+    provide_context(ListPin { list, follow });
+    Effect::new(move |_| {
+        let key = active.get();
+        let last = rows.with(|rows| {
+            rows.last()
+                .map(|row| (row.seq(), matches!(row, Row::Message { own: true, .. })))
+        });
+        let scroll = follow.try_update_value(|f| f.rows_changed(&key, last));
+        unseen.set(follow.with_value(Follow::unseen));
+        if scroll == Some(Scroll::ToBottom) {
+            scroll_to_bottom(list);
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = list.get_untracked() {
+            let distance = el.scroll_height() - el.scroll_top() - el.client_height();
+            follow.update_value(|f| f.scrolled(f64::from(distance)));
+            let now_unseen = follow.with_value(Follow::unseen);
+            if unseen.get_untracked() != now_unseen {
+                unseen.set(now_unseen);
+            }
+        }
+    };
+    let jump = move |_| {
+        follow.update_value(Follow::jumped);
+        unseen.set(false);
+        scroll_to_bottom(list);
+    };
+
+    view! {
+        <main class="conversation" aria-labelledby="conv-title">
+            <header class="conv-header">
+                <h2 id="conv-title" data-testid="conv-title">{move || title.get()}</h2>
+                <span class="muted small">{move || subtitle.get()}</span>
+            </header>
+            <div
+                class="messages"
+                node_ref=list
+                on:scroll=on_scroll
+                tabindex="0"
+                aria-label=move || format!("Messages in {}", title.get())
+                data-testid="message-list"
+            >
+                <Show when=move || rows.with(Vec::is_empty)>
+                    <p class="empty muted">"No messages here yet. Say hello!"</p>
+                </Show>
+                <ol class="rows">
+                    <For each=move || rows.get() key=Row::key let:row>
+                        <RowView row=row />
+                    </For>
+                </ol>
+            </div>
+            <Show when=move || unseen.get()>
+                <button class="new-messages" data-testid="new-messages" on:click=jump>
+                    "New messages ↓"
+                </button>
+            </Show>
+            <p class="typing" data-testid="typing">{move || typing.get()}</p>
+            <Composer />
+        </main>
+    }
+}
+
+/// One message or system line. Bodies are text nodes: markup in them shows as typed.
+#[component]
+fn RowView(row: Row) -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    match row {
+        Row::System { text, at, .. } => view! {
+            <li class="system" data-testid="system-line">
+                <span>{text}</span>
+                " "
+                <time title=browser::local_date_time(at)>{browser::local_time(at)}</time>
+            </li>
+        }
+        .into_any(),
+        Row::Message {
+            seq,
+            from,
+            body,
+            at,
+            own,
+            status,
+            reason,
+            starts_group,
+        } => {
+            let retry = move |_| {
+                let key = state.with_untracked(|s| s.active().clone());
+                if let Some(Some(frame)) =
+                    state.try_update(|s| s.retry(&key, seq, browser::now_ms()))
+                {
+                    if !socket.send(&frame) {
+                        state.update(|s| s.send_failed(&frame));
+                    }
+                }
+            };
+            let time = browser::local_time(at);
+            let full_time = browser::local_date_time(at);
+            view! {
+                <li
+                    class="msg"
+                    class:own=own
+                    class:group-start=starts_group
+                    class:pending=status == Status::Pending
+                    class:failed=status == Status::Failed
+                    data-testid="message"
+                    data-status=status.as_str()
+                >
+                    {starts_group
+                        .then(|| {
+                            view! {
+                                <div class="meta">
+                                    <span class="sender" data-testid="message-sender">{from.clone()}</span>
+                                    <time title=full_time.clone()>{time.clone()}</time>
+                                </div>
+                            }
+                        })}
+                    <div class="bubble">
+                        <p class="body" data-testid="message-body">{body}</p>
+                        {(!starts_group)
+                            .then(|| view! { <time class="mini" title=full_time>{time}</time> })}
+                    </div>
+                    {match status {
+                        Status::Confirmed => ().into_any(),
+                        Status::Pending => view! {
+                            <span class="delivery" data-testid="pending">"Sending…"</span>
+                        }
+                        .into_any(),
+                        Status::Failed => view! {
+                            <span class="delivery failed" data-testid="failed">
+                                "Not sent: " {reason} " "
+                                <button class="link" data-testid="retry" on:click=retry>"Retry"</button>
+                            </span>
+                        }
+                        .into_any(),
+                    }}
+                </li>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The message box: Enter sends, Shift+Enter starts a new line; a counter near the limit.
+#[component]
+fn Composer() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let draft = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let throttle = StoredValue::new(TypingThrottle::default());
+    let pin = expect_context::<ListPin>();
+    let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
+    let counter = Memo::new(move |_| draft.with(|d| compose::counter(d)));
+    let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
+
+    let send = move || {
+        let key = state.with_untracked(|s| s.active().clone());
+        let body = draft.get_untracked();
+        match state.try_update(|s| s.compose(&key, &body, browser::now_ms())) {
+            Some(Ok(frame)) => {
+                if let Some(frame) = frame {
+                    if !socket.send(&frame) {
+                        state.update(|s| s.send_failed(&frame));
+                    }
+                }
+                throttle.update_value(|t| t.forget(&key));
+                draft.set(String::new());
+                problem.set(None);
+            }
+            Some(Err(why)) => problem.set(Some(why.to_string())),
+            None => {}
+        }
+    };
+    let typed = move || {
+        if draft.with_untracked(String::is_empty) {
+            return;
+        }
+        let key = state.with_untracked(|s| s.active().clone());
+        let Some(frame) = state.with_untracked(|s| s.typing_frame(&key)) else {
+            return;
+        };
+        let now = browser::now_ms();
+        if throttle
+            .try_update_value(|t| t.should_send(&key, now))
+            .unwrap_or(false)
+        {
+            socket.send(&frame);
+        }
+    };
+
+    view! {
+        <form
+            class="composer"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <label for="composer-input" class="visually-hidden">{move || label.get()}</label>
+            <div class="inline">
+                <textarea
+                    id="composer-input"
+                    data-testid="composer"
+                    rows="1"
+                    placeholder=move || label.get()
+                    aria-describedby="composer-help composer-counter composer-problem"
+                    aria-invalid=move || counter.with(|c| c.as_ref().is_some_and(|c| c.over)).to_string()
+                    prop:value=move || draft.get()
+                    on:input=move |ev| {
+                        draft.set(event_target_value(&ev));
+                        problem.set(None);
+                        typed();
+                        pin.keep();
+                    }
+                    on:keydown=move |ev: KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
+                ></textarea>
+                <button type="submit" class="primary" data-testid="send">"Send"</button>
+            </div>
+            <div class="composer-foot">
+                <span id="composer-help" class="muted small" data-testid="composer-help">
+                    {move || {
+                        blocker
+                            .get()
+                            .unwrap_or_else(|| "Enter sends · Shift+Enter adds a line".to_owned())
+                    }}
+                </span>
+                <span
+                    id="composer-counter"
+                    class="counter small"
+                    class:over=move || counter.with(|c| c.as_ref().is_some_and(|c| c.over))
+                    data-testid="char-counter"
+                >
+                    {move || counter.get().map(|c| c.text)}
+                </span>
+            </div>
+            <p id="composer-problem" class="problem" role="alert" data-testid="composer-problem">
+                {move || problem.get()}
+            </p>
+        </form>
+    }
+}

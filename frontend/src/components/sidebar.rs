@@ -1,0 +1,216 @@
+//! The sidebar: rooms (with unread counts, join and leave), private conversations, and who is
+//! online (click a person to talk privately). On narrow screens it is a drawer.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use super::chat::SidebarOpen;
+use crate::connection::Socket;
+use crate::state::{ChatState, ConvKey, ConvSummary};
+
+/// Moves keyboard focus to the message box, after the view has updated.
+pub(super) fn focus_composer() {
+    request_animation_frame(|| {
+        if let Some(el) = document().get_element_by_id("composer-input") {
+            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let SidebarOpen(open) = expect_context::<SidebarOpen>();
+    let rooms = Memo::new(move |_| state.with(ChatState::rooms));
+    let directs = Memo::new(move |_| state.with(ChatState::directs));
+    let people = Memo::new(move |_| state.with(ChatState::people));
+
+    let room_name = RwSignal::new(String::new());
+    let join_problem = RwSignal::new(None::<String>);
+    let join = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = room_name.get_untracked();
+        match state.try_update(|s| s.join_request(&input)) {
+            Some(Ok(frame)) => {
+                if let Some(frame) = frame {
+                    socket.send(&frame);
+                }
+                room_name.set(String::new());
+                join_problem.set(None);
+                open.set(false);
+                focus_composer();
+            }
+            Some(Err(problem)) => join_problem.set(Some(problem)),
+            None => {}
+        }
+    };
+
+    view! {
+        <nav id="sidebar" class="sidebar" class:open=move || open.get() aria-label="Conversations">
+            <section class="side-section">
+                <h2 id="rooms-heading">"Rooms"</h2>
+                <ul class="conv-list" aria-labelledby="rooms-heading" data-testid="room-list">
+                    <For
+                        each=move || rooms.get()
+                        key=|room| (room.key.clone(), room.unread, room.active, room.available)
+                        let:room
+                    >
+                        <ConvItem summary=room />
+                    </For>
+                </ul>
+                <form class="join-form" on:submit=join>
+                    <label for="join-room">"Join or create a room"</label>
+                    <div class="inline">
+                        <input
+                            id="join-room"
+                            data-testid="join-room"
+                            placeholder="room name"
+                            autocapitalize="off"
+                            spellcheck="false"
+                            maxlength="32"
+                            aria-describedby="join-problem"
+                            prop:value=move || room_name.get()
+                            on:input=move |ev| {
+                                room_name.set(event_target_value(&ev));
+                                join_problem.set(None);
+                            }
+                        />
+                        <button type="submit" data-testid="join-submit">"Join"</button>
+                    </div>
+                    <p id="join-problem" class="problem" role="alert">{move || join_problem.get()}</p>
+                </form>
+            </section>
+            <section class="side-section">
+                <h2 id="directs-heading">"Private"</h2>
+                <Show
+                    when=move || directs.with(|d| !d.is_empty())
+                    fallback=|| view! { <p class="muted small">"Pick someone online to talk privately."</p> }
+                >
+                    <ul class="conv-list" aria-labelledby="directs-heading" data-testid="direct-list">
+                        <For
+                            each=move || directs.get()
+                            key=|d| (d.key.clone(), d.title.clone(), d.unread, d.active, d.available)
+                            let:direct
+                        >
+                            <ConvItem summary=direct />
+                        </For>
+                    </ul>
+                </Show>
+            </section>
+            <section class="side-section">
+                <h2 id="people-heading">{move || format!("Online ({})", people.with(Vec::len))}</h2>
+                <ul class="people" aria-labelledby="people-heading" data-testid="online-list">
+                    <For
+                        each=move || people.get()
+                        key=|person| (person.name.clone(), person.is_me)
+                        let:person
+                    >
+                        {if person.is_me {
+                            view! {
+                                <li class="person me">
+                                    <span class="presence" aria-hidden="true"></span>
+                                    {person.name.clone()}
+                                    <span class="muted">" (you)"</span>
+                                </li>
+                            }
+                                .into_any()
+                        } else {
+                            let name = person.name.clone();
+                            let label = format!("Talk privately with {name}");
+                            let testid = format!("user-{}", name.to_ascii_lowercase());
+                            view! {
+                                <li class="person">
+                                    <button
+                                        class="person-button"
+                                        data-testid=testid
+                                        aria-label=label
+                                        on:click=move |_| {
+                                            state.update(|s| s.open_direct(&name));
+                                            open.set(false);
+                                            focus_composer();
+                                        }
+                                    >
+                                        <span class="presence" aria-hidden="true"></span>
+                                        {person.name.clone()}
+                                    </button>
+                                </li>
+                            }
+                                .into_any()
+                        }}
+                    </For>
+                </ul>
+            </section>
+        </nav>
+    }
+}
+
+/// One conversation in a sidebar list: its button, unread badge, and leave/close button.
+#[component]
+fn ConvItem(summary: ConvSummary) -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let SidebarOpen(open) = expect_context::<SidebarOpen>();
+    let ConvSummary {
+        key,
+        title,
+        unread,
+        active,
+        available,
+    } = summary;
+    let (label, close_label) = match &key {
+        ConvKey::Room(_) => (format!("#{title}"), format!("Leave #{title}")),
+        ConvKey::Direct(_) => (
+            title.clone(),
+            format!("Close the conversation with {title}"),
+        ),
+    };
+    let testid = key.dom_id();
+    let close_testid = format!("close-{testid}");
+    let closable = key != ConvKey::lobby();
+    let select_key = key.clone();
+    let close = move |_| match &key {
+        ConvKey::Room(room) => {
+            if let Some(Some(frame)) = state.try_update(|s| s.leave_request(room)) {
+                socket.send(&frame);
+            }
+        }
+        ConvKey::Direct(_) => state.update(|s| s.close_direct(&key)),
+    };
+
+    view! {
+        <li class="conv-item" class:active=active class:unavailable=!available>
+            <button
+                class="conv"
+                data-testid=testid
+                aria-current=active.then_some("true")
+                on:click=move |_| {
+                    state.update(|s| s.activate(&select_key));
+                    open.set(false);
+                    focus_composer();
+                }
+            >
+                <span class="conv-name">{label}</span>
+                {(unread > 0)
+                    .then(|| {
+                        view! {
+                            <span class="badge" data-testid="unread">
+                                {unread}
+                                <span class="visually-hidden">" unread"</span>
+                            </span>
+                        }
+                    })}
+            </button>
+            {closable
+                .then(|| {
+                    view! {
+                        <button class="icon" title=close_label.clone() aria-label=close_label data-testid=close_testid on:click=close>
+                            "×"
+                        </button>
+                    }
+                })}
+        </li>
+    }
+}

@@ -1,0 +1,268 @@
+//! The WebSocket to the server: one connection at a time, opened again with back-off when it
+//! drops, until the page signs out or the server ends the session (close code 4001).
+//!
+//! [`Socket`] is the handle components get from context to send frames; [`run`] is the task
+//! that owns the connection and feeds every [`ServerFrame`] to [`ChatState::apply`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use futures::channel::mpsc::{self, UnboundedSender};
+use futures::{stream, SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, WebSocketError};
+use gloo_timers::future::{IntervalStream, TimeoutFuture};
+use leptos::prelude::*;
+use shared::{close, ClientFrame, ServerFrame};
+
+use crate::backoff::Backoff;
+use crate::browser;
+use crate::state::{ChatState, Link};
+use crate::timeline::Millis;
+
+/// How often the connection task looks at the clock.
+const CHECK_EVERY_MS: u32 = 5_000;
+/// After this long without a frame from the server, ask with a `ping`.
+const PING_AFTER_MS: Millis = 25_000;
+/// After this long without a frame, the connection is taken for dead and replaced.
+const DEAD_AFTER_MS: Millis = 50_000;
+/// A connection that has not said `welcome` by then is given up.
+const WELCOME_TIMEOUT_MS: Millis = 10_000;
+/// A connection that lasted this long resets the back-off.
+const STABLE_AFTER_MS: Millis = 5_000;
+
+enum Outgoing {
+    Text(String),
+    Close,
+}
+
+/// The handle to the current connection, shared through context. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Socket {
+    /// Frames for the open connection; `None` while there is none.
+    outgoing: StoredValue<Option<UnboundedSender<Outgoing>>>,
+    /// Cuts the wait before the next attempt short ("retry now", or the network came back).
+    wake: StoredValue<Option<UnboundedSender<()>>>,
+}
+
+impl Socket {
+    pub fn new() -> Self {
+        Self {
+            outgoing: StoredValue::new(None),
+            wake: StoredValue::new(None),
+        }
+    }
+
+    /// Sends a frame on the open connection; `false` when there is none.
+    pub fn send(&self, frame: &ClientFrame) -> bool {
+        let Ok(text) = serde_json::to_string(frame) else {
+            return false;
+        };
+        self.outgoing
+            .try_with_value(|tx| {
+                tx.as_ref()
+                    .is_some_and(|tx| tx.unbounded_send(Outgoing::Text(text)).is_ok())
+            })
+            .unwrap_or(false)
+    }
+
+    /// Tries to connect now instead of waiting out the back-off.
+    pub fn wake(&self) {
+        self.wake.try_with_value(|tx| {
+            if let Some(tx) = tx {
+                let _ = tx.unbounded_send(());
+            }
+        });
+    }
+
+    /// Closes the connection (the task then notices it should stop).
+    pub fn close(&self) {
+        self.outgoing.try_with_value(|tx| {
+            if let Some(tx) = tx {
+                let _ = tx.unbounded_send(Outgoing::Close);
+            }
+        });
+    }
+
+    fn set_outgoing(&self, tx: Option<UnboundedSender<Outgoing>>) {
+        self.outgoing.try_set_value(tx);
+    }
+}
+
+impl Default for Socket {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why the connection task ended for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The server closed with 4001: the session was signed out.
+    SessionEnded,
+    /// The server no longer accepts the token.
+    TokenRejected,
+}
+
+/// How one connection went.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// How long it was up after `welcome`, if it got that far.
+    welcomed_for: Option<Millis>,
+    /// The close code, if the browser reported one.
+    close_code: Option<u16>,
+}
+
+/// Keeps a connection open until `stop` is set or the session ends; then calls `ended`
+/// (not when stopped).
+pub async fn run(
+    token: String,
+    state: RwSignal<ChatState>,
+    socket: Socket,
+    stop: Arc<AtomicBool>,
+    ended: impl Fn(Ended) + 'static,
+) {
+    let mut backoff = Backoff::default();
+    let (wake_tx, mut wake_rx) = mpsc::unbounded::<()>();
+    socket.wake.try_set_value(Some(wake_tx));
+    let url = browser::ws_url(&token);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let _ = state.try_update(|s| s.set_link(Link::Connecting));
+        let outcome = connect_once(&url, state, socket, &stop).await;
+        socket.set_outgoing(None);
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if outcome
+            .close_code
+            .is_some_and(|code| !close::should_reconnect(code))
+        {
+            ended(Ended::SessionEnded);
+            return;
+        }
+        if state.try_update(|s| s.connection_lost()).is_none() {
+            return;
+        }
+        match outcome.welcomed_for {
+            Some(up) if up >= STABLE_AFTER_MS => backoff.reset(),
+            Some(_) => {}
+            None => {
+                // Browsers hide why an upgrade failed; ask whether the token is the problem.
+                if let Err(failure) = crate::api::check_session(&token).await {
+                    if failure.is_unauthorized() {
+                        if !stop.load(Ordering::Relaxed) {
+                            ended(Ended::TokenRejected);
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        let delay = backoff.next_delay_ms(browser::random());
+        let retry_at = browser::now_ms() + Millis::from(delay);
+        let link = if browser::is_online() {
+            Link::Reconnecting { retry_at }
+        } else {
+            Link::Offline { retry_at }
+        };
+        if state.try_update(|s| s.set_link(link)).is_none() {
+            return;
+        }
+        let sleep = Box::pin(TimeoutFuture::new(delay));
+        futures::future::select(sleep, wake_rx.next()).await;
+        while wake_rx.try_recv().is_ok() {}
+    }
+}
+
+enum Event {
+    In(Result<Message, WebSocketError>),
+    Closed,
+    Out(Outgoing),
+    Check,
+}
+
+async fn connect_once(
+    url: &str,
+    state: RwSignal<ChatState>,
+    socket: Socket,
+    stop: &AtomicBool,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let Ok(ws) = WebSocket::open(url) else {
+        return outcome;
+    };
+    let (tx, rx) = mpsc::unbounded::<Outgoing>();
+    socket.set_outgoing(Some(tx));
+    let (mut sink, incoming) = ws.split();
+    let incoming = incoming
+        .map(Event::In)
+        .chain(stream::once(futures::future::ready(Event::Closed)));
+    let checks = IntervalStream::new(CHECK_EVERY_MS).map(|()| Event::Check);
+    // If the handle's sender is gone, the page that owned it is gone too: stop.
+    let outgoing = rx
+        .map(Event::Out)
+        .chain(stream::once(futures::future::ready(Event::Closed)));
+    let mut events = stream::select(incoming, stream::select(outgoing, checks));
+
+    let opened_at = browser::now_ms();
+    let mut last_heard = opened_at;
+    let mut welcomed_at: Option<Millis> = None;
+    while let Some(event) = events.next().await {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let now = browser::now_ms();
+        match event {
+            Event::In(Ok(Message::Text(text))) => {
+                last_heard = now;
+                let frame = match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(frame) => frame,
+                    Err(error) => {
+                        leptos::logging::warn!("ignoring a frame I do not understand: {error}");
+                        continue;
+                    }
+                };
+                if matches!(frame, ServerFrame::Welcome { .. }) {
+                    welcomed_at = Some(now);
+                }
+                let Some(replies) = state.try_update(|s| s.apply(frame, now)) else {
+                    break;
+                };
+                for reply in replies {
+                    if let Ok(text) = serde_json::to_string(&reply) {
+                        let _ = sink.send(Message::Text(text)).await;
+                    }
+                }
+            }
+            Event::In(Ok(Message::Bytes(_))) => last_heard = now,
+            Event::In(Err(WebSocketError::ConnectionClose(event))) => {
+                outcome.close_code = Some(event.code);
+            }
+            Event::In(Err(_)) => {}
+            Event::Closed | Event::Out(Outgoing::Close) => break,
+            Event::Out(Outgoing::Text(text)) => {
+                let _ = sink.send(Message::Text(text)).await;
+            }
+            Event::Check => {
+                let quiet = now.saturating_sub(last_heard);
+                if welcomed_at.is_none() && now.saturating_sub(opened_at) > WELCOME_TIMEOUT_MS {
+                    break;
+                }
+                if quiet > DEAD_AFTER_MS {
+                    break;
+                }
+                if quiet > PING_AFTER_MS {
+                    if let Ok(text) = serde_json::to_string(&ClientFrame::Ping { req: None }) {
+                        let _ = sink.send(Message::Text(text)).await;
+                    }
+                }
+            }
+        }
+    }
+    outcome.welcomed_for = welcomed_at.map(|at| browser::now_ms().saturating_sub(at));
+    // Dropping both halves closes the socket if it is still open.
+    outcome
+}

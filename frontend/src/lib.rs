@@ -1,0 +1,100 @@
+//! The browser client of the chat: a Leptos (client-side rendered) app that Trunk builds to
+//! WebAssembly. `main.rs` only mounts [`App`].
+//!
+//! The logic is plain Rust, tested on the host with `cargo test -p frontend`:
+//! - [`state`]: the chat as the client knows it. [`state::ChatState::apply`] takes each server
+//!   frame; user actions return the frames to send. Pending, confirmed and failed sends,
+//!   unread counts, typing notices, presence and notices live here.
+//! - [`timeline`]: the lines of a conversation and how messages are grouped for display.
+//! - [`compose`]: what may be sent, the character counter, how often to send `typing`.
+//! - [`follow`]: whether the message list follows new messages or shows a marker.
+//! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
+//! - [`api`]: the HTTP session API and the words for its refusals.
+//!
+//! The browser-facing parts stay thin:
+//! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
+//!   handle that components take from context to send frames.
+//! - [`browser`]: clock, local time, `localStorage`, the page's address and title.
+//! - `components/`: the sign-in page and the chat page, built from the state by signals.
+//!
+//! Text from other people is only ever rendered as text nodes; nothing uses `inner_html`.
+
+use leptos::prelude::*;
+
+pub mod api;
+pub mod backoff;
+pub mod browser;
+mod components;
+pub mod compose;
+pub mod connection;
+pub mod follow;
+pub mod state;
+pub mod timeline;
+
+use components::{ChatPage, SignIn};
+
+/// A signed-in session: the name and the token that proves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub name: String,
+    pub token: String,
+}
+
+/// Whether someone is signed in; the app shows the page that fits. Provided as context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// A saved token is being checked with the server.
+    Checking,
+    /// Nobody is signed in; `notice` says why, when there is something to say.
+    SignedOut {
+        notice: Option<String>,
+    },
+    SignedIn(Session),
+}
+
+/// The whole app: the sign-in page or the chat page.
+#[component]
+pub fn App() -> impl IntoView {
+    let saved = browser::load_session();
+    let auth = RwSignal::new(if saved.is_some() {
+        Auth::Checking
+    } else {
+        Auth::SignedOut { notice: None }
+    });
+    provide_context(auth);
+
+    if let Some(saved) = saved {
+        leptos::task::spawn_local(async move {
+            let next = match api::check_session(&saved.token).await {
+                Ok(answer) => {
+                    let session = Session {
+                        name: answer.name,
+                        token: saved.token,
+                    };
+                    browser::save_session(&session);
+                    Auth::SignedIn(session)
+                }
+                Err(failure) if failure.is_unauthorized() => {
+                    browser::clear_session();
+                    Auth::SignedOut {
+                        notice: Some("Your session has ended. Please sign in again.".into()),
+                    }
+                }
+                // The server is unreachable: carry on; the connection keeps trying.
+                Err(_) => Auth::SignedIn(saved),
+            };
+            auth.set(next);
+        });
+    }
+
+    move || match auth.get() {
+        Auth::Checking => view! {
+            <main class="splash" aria-busy="true">
+                <p>"Signing you in…"</p>
+            </main>
+        }
+        .into_any(),
+        Auth::SignedOut { notice } => view! { <SignIn notice=notice /> }.into_any(),
+        Auth::SignedIn(session) => view! { <ChatPage session=session /> }.into_any(),
+    }
+}
