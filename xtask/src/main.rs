@@ -1,1 +1,147 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
+//!
+//! Plain Rust instead of shell scripts, so it works the same on every machine with a Rust
+//! toolchain. The tasks:
+//!
+//! - `setup`: install every missing tool (the building blocks of the other tasks);
+//! - `dist`: build the browser client into `dist/`;
+//! - `run [-- <server args>]`: set up, build, and serve on <http://127.0.0.1:8080>;
+//! - `test`: set up and run every check, from `cargo fmt` to the browser tests.
+//!
+//! The modules:
+//!
+//! - [`cmd`]: echo a command, run it, turn a failure into an error;
+//! - [`error`]: the error type, a message for the user;
+//! - [`project`]: where the root, `dist/`, `data/` and the tools are;
+//! - [`tools`]: the pinned tool versions and their installation;
+//! - [`dist`], [`run`], [`test`]: the tasks;
+//! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
+
+mod cmd;
+mod dist;
+mod error;
+mod project;
+mod run;
+mod test;
+#[cfg(test)]
+mod tidy;
+mod tools;
+
+use std::env;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use crate::error::{Error, Result};
+use crate::project::Project;
+use crate::tools::Purpose;
+
+/// Shown for `help`, no arguments, or an unknown task.
+const USAGE: &str = "\
+Usage: cargo xtask <task>
+
+Tasks:
+  setup                   install missing tools: the wasm32 target, trunk, wasm-bindgen-cli,
+                          wasm-opt (binaryen, into .tools/), rustfmt, clippy, Chromium
+  dist                    build the frontend into dist/ (trunk build --release --offline)
+  run [-- <server args>]  build the frontend, then run the release server on
+                          http://127.0.0.1:8080 with SQLite in ./data
+  test                    fmt, clippy, host tests, then the browser tests; stops at the
+                          first failure
+  help                    show this text";
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = env::args_os().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nxtask: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the task named by the first argument.
+fn dispatch(args: &[OsString]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return Err(Error::new("no task given"));
+    };
+    let project = Project::locate();
+    let task = task.to_string_lossy();
+    match task.as_ref() {
+        "setup" => {
+            no_arguments(&task, rest)?;
+            tools::setup(&project, Purpose::Test)?;
+            println!("xtask: everything is installed");
+            Ok(())
+        }
+        "dist" => {
+            no_arguments(&task, rest)?;
+            tools::setup(&project, Purpose::Build)?;
+            dist::build(&project)
+        }
+        "run" => run::run(&project, server_args(rest)?),
+        "test" => {
+            no_arguments(&task, rest)?;
+            test::run(&project)
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("{USAGE}");
+            Err(Error::new(format!("unknown task `{other}`")))
+        }
+    }
+}
+
+/// Fails if a task that takes no arguments got some.
+fn no_arguments(task: &str, rest: &[OsString]) -> Result<()> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(Error::new(format!(
+            "`{task}` takes no arguments, got `{}`",
+            arg.to_string_lossy()
+        ))),
+    }
+}
+
+/// The arguments of `run` meant for the server: everything after a leading `--`.
+fn server_args(rest: &[OsString]) -> Result<&[OsString]> {
+    match rest.split_first() {
+        None => Ok(rest),
+        Some((first, after)) if first == "--" => Ok(after),
+        Some((first, _)) => Err(Error::new(format!(
+            "unexpected argument `{}`; pass server arguments after `--`, \
+             e.g. `cargo xtask run -- --port 9000`",
+            first.to_string_lossy()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn server_args_come_after_the_separator() {
+        assert!(server_args(&[]).unwrap().is_empty());
+        assert_eq!(
+            server_args(&os(&["--", "--port", "9000"])).unwrap(),
+            os(&["--port", "9000"]).as_slice()
+        );
+        assert!(server_args(&os(&["--port", "9000"])).is_err());
+    }
+
+    #[test]
+    fn unknown_tasks_and_stray_arguments_are_errors() {
+        assert!(dispatch(&os(&["frobnicate"])).is_err());
+        assert!(dispatch(&os(&["test", "extra"])).is_err());
+        assert!(dispatch(&[]).is_err());
+    }
+}

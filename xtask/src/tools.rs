@@ -1,0 +1,259 @@
+//! Installing what the build and the tests need, each piece only when it is missing.
+//!
+//! Every tool is probed by running it (`--version`, or `rustup target list --installed`); only
+//! when the probe fails or shows another version is the install command run. The versions are
+//! pinned here and must match the rest of the repository:
+//!
+//! - Trunk 0.21.14: the last release that builds with our Rust toolchain.
+//! - wasm-bindgen-cli 0.2.130: must equal the `wasm-bindgen` version in `Cargo.lock`, because
+//!   Trunk builds `--offline` and refuses a mismatching CLI.
+//! - binaryen 132 (`wasm-opt`) from npm, installed into `<root>/.tools`: must match
+//!   `[tools] wasm_opt` in `Trunk.toml`; Debian's binaryen is far older.
+//! - Chromium and chromedriver from Debian, only for the browser tests.
+
+use std::fs;
+use std::path::Path;
+
+use crate::cmd::Cmd;
+use crate::error::{Error, Result};
+use crate::project::Project;
+
+/// The Rust target the frontend is compiled for.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// `cargo install trunk --version` (and the text `trunk --version` must contain).
+const TRUNK_VERSION: &str = "0.21.14";
+/// `cargo install wasm-bindgen-cli --version` (and what `wasm-bindgen --version` must contain).
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// The npm package providing `wasm-opt`.
+const BINARYEN_PACKAGE: &str = "binaryen@132.0.0";
+/// What `wasm-opt --version` must contain (it prints `wasm-opt version 132 (version_132)`).
+const WASM_OPT_VERSION: &str = "132";
+/// The browser and its driver used by the e2e suite, as installed by Debian's packages.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Which task the tools are for; the tests need more than building and running.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Building the frontend and running the server.
+    Build,
+    /// Everything of `Build`, plus rustfmt, clippy and a browser with its driver.
+    Test,
+}
+
+/// Installs whatever `purpose` needs and is not installed yet.
+pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
+    if purpose == Purpose::Test {
+        ensure_rust_component(project, "fmt", "rustfmt")?;
+        ensure_rust_component(project, "clippy", "clippy")?;
+    }
+    ensure_wasm_target()?;
+    ensure_wasm_opt(project)?;
+    ensure_wasm_bindgen(project)?;
+    ensure_trunk(project)?;
+    if purpose == Purpose::Test {
+        ensure_browser()?;
+    }
+    Ok(())
+}
+
+/// `cargo <subcommand>` works, else `rustup component add <component>`.
+fn ensure_rust_component(project: &Project, subcommand: &str, component: &str) -> Result<()> {
+    if project
+        .cargo()
+        .args([subcommand, "--version"])
+        .read()
+        .is_some()
+    {
+        return Ok(());
+    }
+    installing(component, "rustup component");
+    Cmd::new("rustup")
+        .args(["component", "add", component])
+        .run()
+        .map_err(|err| err.context(format!("installing {component} (needs rustup)")))
+}
+
+/// The wasm32 target is installed for the active toolchain.
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Cmd::new("rustup")
+        .args(["target", "list", "--installed"])
+        .read();
+    if let Some(list) = &installed {
+        if list.lines().any(|line| line.trim() == WASM_TARGET) {
+            return Ok(());
+        }
+    }
+    installing(WASM_TARGET, "rustup target");
+    Cmd::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .run()
+        .map_err(|err| {
+            let hint = if installed.is_none() {
+                " (rustup is not available; install the target with your Rust distribution)"
+            } else {
+                ""
+            };
+            err.context(format!("installing the {WASM_TARGET} target{hint}"))
+        })
+}
+
+/// `wasm-opt` from npm's binaryen, in `<root>/.tools`.
+fn ensure_wasm_opt(project: &Project) -> Result<()> {
+    let wasm_opt = project.tools_bin().join("wasm-opt");
+    if has_version(Cmd::new(&wasm_opt).arg("--version"), WASM_OPT_VERSION) {
+        return Ok(());
+    }
+    installing(BINARYEN_PACKAGE, "npm, into .tools/");
+    let tools_dir = project.tools_dir();
+    fs::create_dir_all(&tools_dir)
+        .map_err(|err| Error::new(format!("cannot create {}: {err}", tools_dir.display())))?;
+    Cmd::new("npm")
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(&tools_dir)
+        .arg(BINARYEN_PACKAGE)
+        .current_dir(project.root())
+        .run()
+        .map_err(|err| {
+            err.context(format!(
+                "installing {BINARYEN_PACKAGE} (needs node and npm)"
+            ))
+        })?;
+    verify(
+        Cmd::new(&wasm_opt).arg("--version"),
+        WASM_OPT_VERSION,
+        "wasm-opt",
+    )
+}
+
+/// `wasm-bindgen` (the CLI) in `~/.cargo/bin`.
+fn ensure_wasm_bindgen(project: &Project) -> Result<()> {
+    if has_version(
+        project.tool("wasm-bindgen")?.arg("--version"),
+        WASM_BINDGEN_VERSION,
+    ) {
+        return Ok(());
+    }
+    installing(
+        &format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"),
+        "cargo install",
+    );
+    // Not `--locked`: the lock file published with 0.2.130 names a crate version the registry
+    // no longer offers.
+    project
+        .cargo()
+        .args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ])
+        .run()
+        .map_err(|err| err.context("installing wasm-bindgen-cli"))?;
+    verify(
+        project.tool("wasm-bindgen")?.arg("--version"),
+        WASM_BINDGEN_VERSION,
+        "wasm-bindgen",
+    )
+}
+
+/// `trunk` in `~/.cargo/bin`.
+fn ensure_trunk(project: &Project) -> Result<()> {
+    if has_version(project.tool("trunk")?.arg("--version"), TRUNK_VERSION) {
+        return Ok(());
+    }
+    installing(
+        &format!("trunk {TRUNK_VERSION} (this compiles for a while, ~15 minutes)"),
+        "cargo install",
+    );
+    project
+        .cargo()
+        .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"])
+        .run()
+        .map_err(|err| err.context("installing trunk"))?;
+    verify(
+        project.tool("trunk")?.arg("--version"),
+        TRUNK_VERSION,
+        "trunk",
+    )
+}
+
+/// Chromium and chromedriver from Debian's packages.
+fn ensure_browser() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    installing("chromium and chromium-driver", "apt-get");
+    let manual = "install Chromium and a matching chromedriver as /usr/bin/chromium and \
+                  /usr/bin/chromedriver (Debian: `apt-get install chromium chromium-driver`)";
+    if Cmd::new("apt-get").arg("--version").read().is_none() {
+        return Err(Error::new(format!(
+            "the browser tests need Chromium, and apt-get is not available: {manual}"
+        )));
+    }
+    let as_root = |args: &[&str]| -> Result<Cmd> {
+        if is_root() {
+            Ok(Cmd::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(args))
+        } else if Cmd::new("sudo").arg("--version").read().is_some() {
+            Ok(Cmd::new("sudo")
+                .args(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"])
+                .args(args))
+        } else {
+            Err(Error::new(format!(
+                "the browser tests need Chromium; installing it needs root, and we are neither \
+                 root nor is sudo available: {manual}"
+            )))
+        }
+    };
+    as_root(&["update"])?.run()?;
+    as_root(&["install", "-y", "chromium", "chromium-driver"])?.run()?;
+    for path in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(path).is_file() {
+            return Err(Error::new(format!(
+                "{path} is still missing after installing: {manual}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the xtask runs as root (asked of `id`, to stay free of `unsafe` and of libc).
+fn is_root() -> bool {
+    Cmd::new("id")
+        .arg("-u")
+        .read()
+        .is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Whether the probe runs and its output contains `version`.
+fn has_version(probe: Cmd, version: &str) -> bool {
+    probe.read().is_some_and(|text| text.contains(version))
+}
+
+/// After an install: the probe must now show `version`, else the wrong binary is found first.
+fn verify(probe: Cmd, version: &str, tool: &str) -> Result<()> {
+    let shown = probe.display();
+    match probe.read() {
+        Some(text) if text.contains(version) => Ok(()),
+        Some(text) => Err(Error::new(format!(
+            "installed {tool} {version}, but `{shown}` reports {:?}; another {tool} is found first",
+            text.trim()
+        ))),
+        None => Err(Error::new(format!(
+            "installed {tool} {version}, but `{shown}` does not run"
+        ))),
+    }
+}
+
+/// Announces an install, so a long pause has an explanation.
+fn installing(what: &str, how: &str) {
+    println!("xtask: installing {what} ({how})");
+}
