@@ -16,4 +16,6 @@ pub mod names;
 pub mod protocol;
 
 pub use names::{NameError, RoomName, UserName};
-pub use protocol::{close, ClientFrame, ErrorCode, RoomInfo, ServerFrame, Target};
+pub use protocol::{
+    close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, StoredMessage, Target,
+};

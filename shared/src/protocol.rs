@@ -9,7 +9,12 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// Messages in one `history` answer when the client asks for no particular number.
+pub const HISTORY_PAGE: u32 = 50;
+/// The most messages one `history` answer holds.
+pub const MAX_HISTORY_PAGE: u32 = 100;
 
 /// Where a message or a typing notice goes: a room, or one user privately.
 ///
@@ -41,14 +46,15 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
-    /// Say something in a room one has joined.
+    /// Say something in a room one has joined. `req` is also the message's idempotency key:
+    /// a message sent again with the same `req` (after a reconnect, say) is stored once.
     RoomMessage {
         room: String,
         body: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
-    /// Say something privately to one user.
+    /// Say something privately to one user, online or not. `req` is the idempotency key.
     PrivateMessage {
         to: String,
         body: String,
@@ -65,6 +71,23 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Ask for a page of a conversation's history: the latest messages, or those before `before`.
+    History {
+        #[serde(flatten)]
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// "I have read this conversation up to message `up_to`." Markers only move forward.
+    Read {
+        #[serde(flatten)]
+        target: Target,
+        up_to: u64,
+    },
 }
 
 impl ClientFrame {
@@ -76,6 +99,8 @@ impl ClientFrame {
         "private_message",
         "typing",
         "ping",
+        "history",
+        "read",
     ];
 
     /// The request id the client attached, if any.
@@ -85,8 +110,9 @@ impl ClientFrame {
             | Self::Leave { req, .. }
             | Self::RoomMessage { req, .. }
             | Self::PrivateMessage { req, .. }
-            | Self::Ping { req } => req.as_deref(),
-            Self::Typing { .. } => None,
+            | Self::Ping { req }
+            | Self::History { req, .. } => req.as_deref(),
+            Self::Typing { .. } | Self::Read { .. } => None,
         }
     }
 }
@@ -96,6 +122,31 @@ impl ClientFrame {
 pub struct RoomInfo {
     pub room: String,
     pub members: Vec<String>,
+}
+
+/// A stored message, as `history` returns it: in a room (`room`) or private (`to`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub id: u64,
+    pub from: String,
+    #[serde(flatten)]
+    pub target: Target,
+    pub body: String,
+    pub at: u64,
+}
+
+/// Where one of your conversations stands: a room you are in, or a private conversation
+/// (`to` names the other person) with at least one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationInfo {
+    #[serde(flatten)]
+    pub target: Target,
+    /// The newest message's id, 0 when there is none.
+    pub last_id: u64,
+    /// Your read marker: you have read every message up to this id.
+    pub read_up_to: u64,
+    /// Messages from others after your read marker.
+    pub unread: u64,
 }
 
 /// The limits this server enforces, announced in [`ServerFrame::Welcome`].
@@ -116,12 +167,16 @@ pub struct ServerLimits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    /// The first frame on every connection: who you are, who is online, your rooms.
+    /// The first frame on every connection: who you are, who is online, your rooms and
+    /// conversations. With `after` in the connection URL, the messages you missed follow it.
     Welcome {
         protocol: u32,
         user: String,
         online: Vec<String>,
         rooms: Vec<RoomInfo>,
+        conversations: Vec<ConversationInfo>,
+        /// Every message with a larger id reaches this connection; resume after it.
+        last_id: u64,
         limits: ServerLimits,
     },
     /// Your message was accepted: its id and time. Sent only to the connection that sent it.
@@ -177,6 +232,21 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// A page of a conversation's history, oldest first. `complete`: nothing older exists.
+    History {
+        #[serde(flatten)]
+        target: Target,
+        messages: Vec<StoredMessage>,
+        complete: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Your read marker moved (sent to every connection of yours).
+    Read {
+        #[serde(flatten)]
+        target: Target,
+        up_to: u64,
+    },
 }
 
 /// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
@@ -201,8 +271,6 @@ pub enum ErrorCode {
     InvalidRoomName,
     /// No user has that name.
     UnknownUser,
-    /// The user exists but is not online, so a private message cannot be delivered.
-    UserOffline,
     /// You are not in that room.
     NotMember,
     /// `lobby` cannot be left.
@@ -241,7 +309,6 @@ impl ErrorCode {
         Self::InvalidUserName,
         Self::InvalidRoomName,
         Self::UnknownUser,
-        Self::UserOffline,
         Self::NotMember,
         Self::CannotLeaveLobby,
         Self::TooManyRooms,
@@ -268,7 +335,6 @@ impl ErrorCode {
             Self::InvalidUserName => "invalid_user_name",
             Self::InvalidRoomName => "invalid_room_name",
             Self::UnknownUser => "unknown_user",
-            Self::UserOffline => "user_offline",
             Self::NotMember => "not_member",
             Self::CannotLeaveLobby => "cannot_leave_lobby",
             Self::TooManyRooms => "too_many_rooms",
@@ -349,6 +415,16 @@ mod tests {
                 target: Target::Room { room: "r".into() },
             },
             ClientFrame::Ping { req: None },
+            ClientFrame::History {
+                target: Target::User { to: "u".into() },
+                before: None,
+                limit: None,
+                req: None,
+            },
+            ClientFrame::Read {
+                target: Target::Room { room: "r".into() },
+                up_to: 1,
+            },
         ];
         let types: Vec<String> = frames
             .iter()
@@ -389,6 +465,53 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&out).unwrap(),
             r#"{"type":"typing","from":"alice","to":"bob"}"#
+        );
+    }
+
+    #[test]
+    fn history_and_read_frames_carry_their_target_inline() {
+        let frame: ClientFrame =
+            serde_json::from_str(r#"{"type":"history","to":"bob","before":17,"limit":20}"#)
+                .unwrap();
+        assert_eq!(
+            frame,
+            ClientFrame::History {
+                target: Target::User { to: "bob".into() },
+                before: Some(17),
+                limit: Some(20),
+                req: None,
+            }
+        );
+        let frame: ClientFrame =
+            serde_json::from_str(r#"{"type":"read","room":"lobby","up_to":9}"#).unwrap();
+        assert_eq!(
+            frame,
+            ClientFrame::Read {
+                target: Target::Room {
+                    room: "lobby".into()
+                },
+                up_to: 9,
+            }
+        );
+        let page = ServerFrame::History {
+            target: Target::Room {
+                room: "lobby".into(),
+            },
+            messages: vec![StoredMessage {
+                id: 3,
+                from: "alice".into(),
+                target: Target::Room {
+                    room: "lobby".into(),
+                },
+                body: "hi".into(),
+                at: 5,
+            }],
+            complete: true,
+            req: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"type":"history","room":"lobby","messages":[{"id":3,"from":"alice","room":"lobby","body":"hi","at":5}],"complete":true}"#
         );
     }
 

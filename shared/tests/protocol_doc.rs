@@ -43,6 +43,8 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     PrivateMessage => "private_message",
     Typing => "typing",
     Ping => "ping",
+    History => "history",
+    Read => "read",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -59,6 +61,8 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Typing => "typing",
     Error => "error",
     Pong => "pong",
+    History => "history",
+    Read => "read",
 });
 
 /// One annotated JSON example from the document.
