@@ -14,27 +14,37 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use shared::limits::{check_body, BodyError, MAX_REQ_CHARS};
+use shared::protocol::{HISTORY_PAGE, MAX_HISTORY_PAGE};
 use shared::{close, ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
+use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{ConnId, Control, Hub, HubError, Outbox, TypingTarget};
-use crate::identity::{Identity, Session};
+use crate::hub::{encode, ConnId, Control, Hub, HubError, Joining, Outbox, TypingTarget};
+use crate::identity::Session;
+use crate::journal::{Entry, Journal};
+use crate::message::{Conversation, Destination, NewMessage};
+use crate::store::{Store, StoreError};
 
 /// How long the close frame (or a final flush) may take to go out before the socket is
 /// dropped. The connection has already left the hub by then, so nobody waits for it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most queued frames written before one flush.
 const MAX_BATCH: usize = 64;
+/// Missed messages read from the store at a time when a client resumes.
+const BACKLOG_PAGE: u32 = 500;
 
 /// Everything a connection task needs, handed over by the upgrade handler.
 pub struct Connection {
     pub hub: Hub,
-    pub identity: Identity,
+    pub store: Arc<dyn Store>,
+    pub journal: Journal,
     pub session: Session,
+    /// The client has every message up to this id (the `after` of the URL): replay the rest.
+    pub after: Option<u64>,
     pub config: Arc<Config>,
     /// Cancelled when the server shuts down: the connection closes with 1001.
     pub shutdown: CancellationToken,
@@ -55,24 +65,50 @@ enum ReadEnd {
 
 impl Connection {
     /// Runs the connection until either side ends it, then takes it out of the hub.
-    pub async fn serve(self, socket: WebSocket) {
+    pub async fn serve(self, mut socket: WebSocket) {
+        let name = self.session.name.clone();
+        let rooms = self.hub.rooms_of(&name);
+        let conversations = match self.store.conversations(&name, &rooms).await {
+            Ok(conversations) => conversations,
+            Err(e) => {
+                tracing::error!(error = %e, user = %name, "reading conversations failed");
+                let close = Writer::close_socket(&mut socket, close::INTERNAL_ERROR);
+                let _ = timeout(CLOSE_TIMEOUT, close).await;
+                return;
+            }
+        };
         let (tx, mut rx) = mpsc::channel(self.config.queue_frames.max(1));
         let control = Arc::new(Control::default());
         let outbox = Outbox::new(tx, control.clone(), self.hub.metrics().clone());
-        let id = self.hub.connect(
-            self.session.name.clone(),
+        let (id, welcome, up_to) = self.hub.connect(
+            name.clone(),
             self.session.id.clone(),
             outbox.clone(),
+            conversations,
         );
-        tracing::info!(conn = id, user = %self.session.name, "connected");
+        tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
 
         let started = Instant::now();
         let last_heard = AtomicU64::new(0);
         let (mut sink, mut stream) = socket.split();
+        // The welcome and what the client missed go out before anything queued since it
+        // joined the hub, which holds exactly the messages after `up_to`.
+        let preamble = self.preamble(&mut sink, welcome, up_to);
+        let failed = tokio::select! {
+            result = preamble => result.err(),
+            () = control.closed() => None,
+            () = self.shutdown.cancelled() => None,
+        };
+        if let Some(e) = failed {
+            tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
+            control.close(Some(close::INTERNAL_ERROR));
+        }
         let mut reader = Reader {
             id,
+            name: &name,
             hub: &self.hub,
-            identity: &self.identity,
+            store: self.store.as_ref(),
+            journal: &self.journal,
             outbox: &outbox,
             bucket: crate::rate_limit::TokenBucket::new(
                 self.config.rate_per_sec,
@@ -107,10 +143,47 @@ impl Connection {
             }
         }
         self.hub.disconnect(id);
-        tracing::info!(conn = id, user = %self.session.name, close = ?control.code(), "disconnected");
+        tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);
         drop(self.task);
     }
+
+    /// Sends the welcome, then, for a resuming client, every message in its conversations
+    /// with an id in `(after, up_to]`, oldest first.
+    async fn preamble(
+        &self,
+        sink: &mut SplitSink<WebSocket, Message>,
+        welcome: Utf8Bytes,
+        up_to: u64,
+    ) -> Result<(), PreambleError> {
+        sink.send(Message::Text(welcome)).await?;
+        let Some(mut after) = self.after else {
+            return Ok(());
+        };
+        while after < up_to {
+            let page = self
+                .store
+                .missed(&self.session.name, after, up_to, BACKLOG_PAGE)
+                .await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.id;
+            for message in &page {
+                sink.feed(Message::Text(encode(&message.frame()))).await?;
+            }
+            sink.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PreambleError {
+    #[error(transparent)]
+    Socket(#[from] axum::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 struct Writer<'a> {
@@ -203,6 +276,15 @@ impl Writer<'_> {
         sink.flush().await
     }
 
+    /// Closes a socket that never joined the hub.
+    async fn close_socket(socket: &mut WebSocket, code: u16) -> Result<(), axum::Error> {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(close_reason(code)),
+        };
+        socket.send(Message::Close(Some(frame))).await
+    }
+
     async fn close(
         sink: &mut SplitSink<WebSocket, Message>,
         code: Option<u16>,
@@ -230,6 +312,7 @@ fn close_reason(code: u16) -> &'static str {
         close::MESSAGE_TOO_BIG => "frame too large",
         close::TRY_AGAIN_LATER => "too slow to keep up; reconnect",
         close::SESSION_ENDED => "signed out",
+        close::INTERNAL_ERROR => "server error; reconnect",
         _ => "",
     }
 }
@@ -254,8 +337,11 @@ impl From<HubError> for (ErrorCode, String) {
 
 struct Reader<'a> {
     id: ConnId,
+    /// The connection's user.
+    name: &'a UserName,
     hub: &'a Hub,
-    identity: &'a Identity,
+    store: &'a dyn Store,
+    journal: &'a Journal,
     outbox: &'a Outbox,
     bucket: crate::rate_limit::TokenBucket,
     flood_limit: u32,
@@ -355,20 +441,37 @@ impl Reader<'_> {
     async fn dispatch(&mut self, frame: ClientFrame) -> Result<(), Refusal> {
         let (hub, id) = (self.hub, self.id);
         match frame {
-            ClientFrame::Join { room, .. } => Ok(hub.join(id, room_name(&room)?)?),
-            ClientFrame::Leave { room, .. } => Ok(hub.leave(id, room_name(&room)?)?),
+            ClientFrame::Join { room, .. } => {
+                let room = room_name(&room)?;
+                if hub.check_join(id, &room)? == Joining::New {
+                    self.store
+                        .join_room(self.name, &room)
+                        .await
+                        .map_err(internal)?;
+                }
+                Ok(hub.join(id, room)?)
+            }
+            ClientFrame::Leave { room, .. } => {
+                let room = room_name(&room)?;
+                hub.check_leave(id, &room)?;
+                self.store
+                    .leave_room(self.name, &room)
+                    .await
+                    .map_err(internal)?;
+                Ok(hub.leave(id, room)?)
+            }
             ClientFrame::RoomMessage { room, body, req } => {
                 let room = room_name(&room)?;
                 body_ok(&body)?;
-                Ok(hub.room_message(id, room, body, req)?)
+                let from = hub.member(id, &room)?;
+                self.store_and_deliver(from, Destination::Room(room), body, req)
+                    .await
             }
             ClientFrame::PrivateMessage { to, body, req } => {
-                let to = user_name(&to)?;
+                let to = self.existing_user(&to).await?;
                 body_ok(&body)?;
-                match hub.private_message(id, &to, body, req) {
-                    Err(HubError::Offline) => Err(self.absent(&to).await),
-                    other => Ok(other?),
-                }
+                self.store_and_deliver(self.name.clone(), Destination::User(to), body, req)
+                    .await
             }
             ClientFrame::Typing { target } => {
                 let target = match target {
@@ -381,24 +484,104 @@ impl Reader<'_> {
                 self.outbox.send(&ServerFrame::Pong { req });
                 Ok(())
             }
+            ClientFrame::History {
+                target,
+                before,
+                limit,
+                req,
+            } => {
+                let limit = limit.unwrap_or(HISTORY_PAGE);
+                if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
+                    return Err((
+                        ErrorCode::InvalidFrame,
+                        format!("limit must be 1 to {MAX_HISTORY_PAGE}"),
+                    ));
+                }
+                let conversation = self.conversation(target).await?;
+                let (messages, complete) = self
+                    .store
+                    .history(&conversation, before, limit)
+                    .await
+                    .map_err(internal)?;
+                self.outbox.send(&ServerFrame::History {
+                    target: conversation.target(),
+                    messages: messages.into_iter().map(|m| m.stored()).collect(),
+                    complete,
+                    req,
+                });
+                Ok(())
+            }
+            ClientFrame::Read { target, up_to } => {
+                let conversation = self.conversation(target).await?;
+                let marker = self
+                    .store
+                    .mark_read(self.name, &conversation, up_to)
+                    .await
+                    .map_err(internal)?;
+                hub.read(self.name, conversation.target(), marker);
+                Ok(())
+            }
         }
     }
 
-    /// Tells an offline user from one who does not exist.
-    async fn absent(&self, to: &UserName) -> Refusal {
-        match self.identity.exists(to).await {
-            Ok(true) => HubError::Offline.into(),
-            Ok(false) => (ErrorCode::UnknownUser, format!("nobody is called {to}")),
-            Err(e) => {
-                tracing::error!(error = %e, "looking up a recipient failed");
-                (ErrorCode::Internal, "internal error".to_owned())
+    /// Hands a message to the journal, which stores it, then delivers and acknowledges it.
+    async fn store_and_deliver(
+        &self,
+        from: UserName,
+        to: Destination,
+        body: String,
+        req: Option<String>,
+    ) -> Result<(), Refusal> {
+        let message = NewMessage {
+            from,
+            to,
+            body,
+            at: now_ms(),
+            req,
+        };
+        let entry = Entry {
+            message,
+            origin: self.id,
+        };
+        self.journal.submit(entry).await.map_err(internal)
+    }
+
+    /// A user who has an account, by the name they claimed.
+    async fn existing_user(&self, raw: &str) -> Result<UserName, Refusal> {
+        let name = user_name(raw)?;
+        if let Some(online) = self.hub.online_name(&name) {
+            return Ok(online);
+        }
+        match self.store.find_account(&name).await.map_err(internal)? {
+            Some(account) => Ok(account.name),
+            None => Err((ErrorCode::UnknownUser, format!("nobody is called {name}"))),
+        }
+    }
+
+    /// The conversation a `history` or `read` frame names, if it is the user's.
+    async fn conversation(&self, target: Target) -> Result<Conversation, Refusal> {
+        match target {
+            Target::Room { room } => {
+                let room = room_name(&room)?;
+                self.hub.member(self.id, &room)?;
+                Ok(Conversation::Room(room))
             }
+            Target::User { to } => Ok(Conversation::Private {
+                me: self.name.clone(),
+                other: self.existing_user(&to).await?,
+            }),
         }
     }
 
     fn refuse(&self, (code, message): Refusal, req: Option<String>) {
         self.outbox.send(&ServerFrame::Error { code, message, req });
     }
+}
+
+/// A failure of ours: logged here, answered with `internal`.
+fn internal(e: impl std::fmt::Display) -> Refusal {
+    tracing::error!(error = %e, "request failed");
+    (ErrorCode::Internal, "internal error".to_owned())
 }
 
 fn room_name(raw: &str) -> Result<RoomName, Refusal> {

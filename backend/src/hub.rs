@@ -7,21 +7,27 @@
 //! connection whose queue is full is told to close with 1013 (try again later) and counted.
 //! Each frame is encoded once; its recipients share the bytes.
 //!
+//! Room memberships are stored (the connection records a join or leave in the store before it
+//! tells the hub); the hub holds them all in memory for fan-out. Messages reach the hub only
+//! after the journal has stored them ([`Hub::deliver`]).
+//!
 //! Seam for several nodes: the methods here decide who receives what on this node. A bus that
-//! carries events between nodes will call the same delivery helpers for the users it holds.
+//! carries events between nodes will call the same delivery methods for the users it holds.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
-use shared::{close, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName};
+use shared::{
+    close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::now_ms;
+use crate::message::{Destination, Message};
 use crate::store::SessionId;
 
 /// Identifies one live connection.
@@ -127,6 +133,11 @@ pub struct Stats {
     pub rooms: usize,
 }
 
+/// Encodes a frame once; clones of the result share the bytes.
+pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(frame).expect("server frames always serialize"))
+}
+
 /// Why the hub refused a request; each maps to the protocol's error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum HubError {
@@ -136,8 +147,6 @@ pub enum HubError {
     CannotLeaveLobby,
     #[error("you are in as many rooms as allowed")]
     TooManyRooms,
-    #[error("that user is not online")]
-    Offline,
 }
 
 impl HubError {
@@ -146,7 +155,6 @@ impl HubError {
             Self::NotMember => ErrorCode::NotMember,
             Self::CannotLeaveLobby => ErrorCode::CannotLeaveLobby,
             Self::TooManyRooms => ErrorCode::TooManyRooms,
-            Self::Offline => ErrorCode::UserOffline,
         }
     }
 }
@@ -170,8 +178,6 @@ pub struct Hub {
 struct Shared {
     /// Connections, users and rooms: changed together, so guarded together.
     state: Mutex<State>,
-    /// The next message id; taken under the state lock so that ids grow in delivery order.
-    next_message_id: AtomicU64,
     /// The next connection id.
     next_conn_id: AtomicU64,
     config: HubConfig,
@@ -183,8 +189,12 @@ struct State {
     conns: HashMap<ConnId, ConnEntry>,
     /// Online users by name key (lowercase).
     users: HashMap<String, UserEntry>,
-    /// Rooms with at least one member, each with its members' name keys.
-    rooms: HashMap<RoomName, BTreeSet<String>>,
+    /// Every room but the lobby, with its members (online or not) by name key.
+    rooms: HashMap<RoomName, BTreeMap<String, UserName>>,
+    /// The same memberships by member: the rooms each user is in, lobby aside.
+    member_of: HashMap<String, BTreeSet<RoomName>>,
+    /// The id of the last message delivered: every later one reaches a connection opened now.
+    last_delivered: u64,
 }
 
 #[derive(Debug)]
@@ -201,23 +211,42 @@ struct UserEntry {
     name: UserName,
     /// The user's live connections, oldest first.
     conns: Vec<ConnId>,
-    /// The rooms the user is in, lobby included.
-    rooms: BTreeSet<RoomName>,
     /// When a typing notice was last forwarded, per conversation.
     typing: HashMap<Target, Instant>,
 }
 
-/// Encodes a frame once; clones of the result share the bytes.
-pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(frame).expect("server frames always serialize"))
+/// Whether a `join` adds a membership or repeats one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    New,
+    Already,
+}
+
+/// A typing notice's conversation, with its name already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypingTarget {
+    Room(RoomName),
+    User(UserName),
 }
 
 impl Hub {
-    pub fn new(config: HubConfig, metrics: Arc<Metrics>) -> Self {
+    /// A hub that knows the stored `memberships` and that messages up to `last_id` exist.
+    pub fn new(
+        config: HubConfig,
+        metrics: Arc<Metrics>,
+        memberships: Vec<(RoomName, UserName)>,
+        last_id: u64,
+    ) -> Self {
+        let mut state = State {
+            last_delivered: last_id,
+            ..State::default()
+        };
+        for (room, name) in memberships {
+            state.add_member(&room, &name);
+        }
         Self {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
-                next_message_id: AtomicU64::new(1),
+                state: Mutex::new(state),
                 next_conn_id: AtomicU64::new(1),
                 config,
                 metrics,
@@ -242,13 +271,40 @@ impl Hub {
         Stats {
             connections: state.conns.len(),
             users_online: state.users.len(),
-            rooms: state.rooms.len(),
+            rooms: state.rooms.len() + 1,
         }
     }
 
-    /// Adds a connection of `name`'s and queues its `welcome`, which is therefore its first
-    /// frame. The user's first connection puts them in the lobby and announces them online.
-    pub fn connect(&self, name: UserName, session: SessionId, outbox: Outbox) -> ConnId {
+    /// The rooms `name` is in: the lobby first, then the others in order.
+    pub fn rooms_of(&self, name: &UserName) -> Vec<RoomName> {
+        let state = self.state();
+        let mut rooms = vec![RoomName::lobby()];
+        rooms.extend(
+            state
+                .member_of
+                .get(&name.key())
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        rooms
+    }
+
+    /// The name of a user who is online, as they claimed it.
+    pub fn online_name(&self, name: &UserName) -> Option<UserName> {
+        self.state().users.get(&name.key()).map(|u| u.name.clone())
+    }
+
+    /// Adds a connection of `name`'s. Returns its id, its `welcome` (to be sent before
+    /// anything queued for it) and the id of the last message delivered before it joined:
+    /// every later message reaches its queue. The user's first connection announces them.
+    pub fn connect(
+        &self,
+        name: UserName,
+        session: SessionId,
+        outbox: Outbox,
+        conversations: Vec<ConversationInfo>,
+    ) -> (ConnId, Utf8Bytes, u64) {
         let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let key = name.key();
         let mut state = self.state();
@@ -259,24 +315,16 @@ impl Hub {
             for conn in state.conns.values() {
                 conn.outbox.push(online.clone());
             }
-            let lobby = RoomName::lobby();
-            state
-                .rooms
-                .entry(lobby.clone())
-                .or_default()
-                .insert(key.clone());
             state.users.insert(
                 key.clone(),
                 UserEntry {
                     name,
                     conns: Vec::new(),
-                    rooms: BTreeSet::from([lobby]),
                     typing: HashMap::new(),
                 },
             );
         }
-        let welcome = state.welcome(&key, self.shared.config.limits);
-        outbox.send(&welcome);
+        let welcome = encode(&state.welcome(&key, conversations, self.shared.config.limits));
         if let Some(user) = state.users.get_mut(&key) {
             user.conns.push(id);
         }
@@ -288,10 +336,10 @@ impl Hub {
                 outbox,
             },
         );
-        id
+        (id, welcome, state.last_delivered)
     }
 
-    /// Removes a connection. The user's last one takes them out of every room and offline.
+    /// Removes a connection. The user's last one takes them offline; memberships stay.
     pub fn disconnect(&self, id: ConnId) {
         let mut state = self.state();
         let Some(conn) = state.conns.remove(&id) else {
@@ -307,21 +355,6 @@ impl Hub {
         let Some(user) = state.users.remove(&conn.user) else {
             return;
         };
-        for room in &user.rooms {
-            let Some(members) = state.rooms.get_mut(room) else {
-                continue;
-            };
-            members.remove(&conn.user);
-            if members.is_empty() {
-                state.rooms.remove(room);
-            } else if !room.is_lobby() {
-                let left = encode(&ServerFrame::MemberLeft {
-                    room: room.to_string(),
-                    user: user.name.to_string(),
-                });
-                state.send_room(room, &left, None);
-            }
-        }
         let offline = encode(&ServerFrame::UserOffline {
             user: user.name.to_string(),
         });
@@ -330,145 +363,179 @@ impl Hub {
         }
     }
 
-    /// Puts the connection's user in `room`, creating it when empty.
-    pub fn join(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
-        let max_rooms = self.shared.config.max_rooms_per_user;
-        let mut state = self.state();
-        let (key, outbox) = state.conn(id)?;
-        let user = state.users.get_mut(&key).ok_or(HubError::NotMember)?;
-        if user.rooms.contains(&room) {
-            // Already there: tell this connection again; nobody else needs to hear it.
-            let joined = state.room_joined(&room);
-            outbox.send(&joined);
-            return Ok(());
+    /// Whether the connection's user may join `room`, and whether they are in it already.
+    /// A new membership is stored before [`Hub::join`] announces it.
+    pub fn check_join(&self, id: ConnId, room: &RoomName) -> Result<Joining, HubError> {
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if room.is_lobby() || state.is_member(&key, room) {
+            return Ok(Joining::Already);
         }
-        if user.rooms.len() >= max_rooms {
+        let rooms = state.member_of.get(&key).map_or(0, BTreeSet::len) + 1;
+        if rooms >= self.shared.config.max_rooms_per_user {
             return Err(HubError::TooManyRooms);
         }
-        user.rooms.insert(room.clone());
-        let name = user.name.to_string();
-        state
-            .rooms
-            .entry(room.clone())
-            .or_default()
-            .insert(key.clone());
+        Ok(Joining::New)
+    }
+
+    /// Puts the connection's user in `room` (creating it) and tells everyone concerned.
+    /// Joining a room one is in tells this connection again, and nobody else.
+    pub fn join(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+        let mut state = self.state();
+        let (key, outbox) = state.conn(id)?;
+        if room.is_lobby() || state.is_member(&key, &room) {
+            outbox.send(&state.room_joined(&room));
+            return Ok(());
+        }
+        let name = state
+            .users
+            .get(&key)
+            .ok_or(HubError::NotMember)?
+            .name
+            .clone();
+        state.add_member(&room, &name);
         let joined = encode(&state.room_joined(&room));
         state.send_user(&key, &joined, None);
         let member_joined = encode(&ServerFrame::MemberJoined {
             room: room.to_string(),
-            user: name,
+            user: name.to_string(),
         });
         state.send_room(&room, &member_joined, Some(&key));
         Ok(())
     }
 
-    /// Takes the connection's user out of `room`; an empty room ceases to exist.
-    pub fn leave(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+    /// Checks that the connection's user can leave `room`. The store forgets the membership
+    /// before [`Hub::leave`] announces it.
+    pub fn check_leave(&self, id: ConnId, room: &RoomName) -> Result<(), HubError> {
         if room.is_lobby() {
             return Err(HubError::CannotLeaveLobby);
         }
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if state.is_member(&key, room) {
+            Ok(())
+        } else {
+            Err(HubError::NotMember)
+        }
+    }
+
+    /// Takes the connection's user out of `room`; an empty room ceases to exist.
+    pub fn leave(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+        self.check_leave(id, &room)?;
         let mut state = self.state();
         let (key, _) = state.conn(id)?;
-        let user = state.users.get_mut(&key).ok_or(HubError::NotMember)?;
-        if !user.rooms.remove(&room) {
+        let Some(name) = state.remove_member(&room, &key) else {
             return Err(HubError::NotMember);
+        };
+        if let Some(user) = state.users.get_mut(&key) {
+            user.typing.remove(&Target::Room {
+                room: room.to_string(),
+            });
         }
-        user.typing.remove(&Target::Room {
-            room: room.to_string(),
-        });
-        let name = user.name.to_string();
         let left = encode(&ServerFrame::RoomLeft {
             room: room.to_string(),
         });
         state.send_user(&key, &left, None);
-        if let Some(members) = state.rooms.get_mut(&room) {
-            members.remove(&key);
-            if members.is_empty() {
-                state.rooms.remove(&room);
-            } else {
+        let member_left = encode(&ServerFrame::MemberLeft {
+            room: room.to_string(),
+            user: name.to_string(),
+        });
+        state.send_room(&room, &member_left, None);
+        Ok(())
+    }
+
+    /// Forgets a deleted account's memberships, telling the rooms it was in.
+    pub fn forget(&self, name: &UserName) {
+        let mut state = self.state();
+        let key = name.key();
+        let rooms: Vec<RoomName> = state
+            .member_of
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for room in rooms {
+            if let Some(name) = state.remove_member(&room, &key) {
                 let member_left = encode(&ServerFrame::MemberLeft {
                     room: room.to_string(),
-                    user: name,
+                    user: name.to_string(),
                 });
                 state.send_room(&room, &member_left, None);
             }
         }
-        Ok(())
     }
 
-    /// Delivers a room message to every connection of every member but the sending one, which
-    /// gets the acknowledgement instead.
-    pub fn room_message(
-        &self,
-        id: ConnId,
-        room: RoomName,
-        body: String,
-        req: Option<String>,
-    ) -> Result<(), HubError> {
-        let mut state = self.state();
-        let (key, outbox) = state.conn(id)?;
-        let user = state.users.get_mut(&key).ok_or(HubError::NotMember)?;
-        if !user.rooms.contains(&room) {
+    /// The user of a connection, which must be in `room` to speak there.
+    pub fn member(&self, id: ConnId, room: &RoomName) -> Result<UserName, HubError> {
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if !state.is_member(&key, room) {
             return Err(HubError::NotMember);
         }
-        // The message settles the typing notice: the next keystroke may announce again.
-        user.typing.remove(&Target::Room {
-            room: room.to_string(),
-        });
-        let (message_id, at) = self.stamp();
-        let frame = encode(&ServerFrame::RoomMessage {
-            id: message_id,
-            room: room.to_string(),
-            from: user.name.to_string(),
-            body,
-            at,
-        });
-        state.send_room_except_conn(&room, &frame, id);
-        outbox.send(&ServerFrame::Ack {
-            req,
-            id: message_id,
-            at,
-        });
-        Ok(())
+        state
+            .users
+            .get(&key)
+            .map(|u| u.name.clone())
+            .ok_or(HubError::NotMember)
     }
 
-    /// Delivers a private message to every connection of the recipient and to the sender's
-    /// other connections; the sending connection gets the acknowledgement. Nobody else.
-    pub fn private_message(
-        &self,
-        id: ConnId,
-        to: &UserName,
-        body: String,
-        req: Option<String>,
-    ) -> Result<(), HubError> {
+    /// Delivers a stored message: to every connection of every member of its room, or of its
+    /// recipient and its sender, but the one that sent it, which gets the acknowledgement.
+    /// A duplicate (sent again with a stored `req`) is only acknowledged.
+    pub fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>) {
         let mut state = self.state();
-        let (key, outbox) = state.conn(id)?;
-        let to_key = to.key();
-        let recipient = state
-            .users
-            .get(&to_key)
-            .map(|u| u.name.to_string())
-            .ok_or(HubError::Offline)?;
-        let sender = state.users.get_mut(&key).ok_or(HubError::NotMember)?;
-        sender.typing.remove(&Target::User { to: to_key.clone() });
-        let (message_id, at) = self.stamp();
-        let frame = encode(&ServerFrame::PrivateMessage {
-            id: message_id,
-            from: sender.name.to_string(),
-            to: recipient,
-            body,
-            at,
-        });
-        state.send_user(&to_key, &frame, Some(id));
-        if to_key != key {
-            state.send_user(&key, &frame, Some(id));
+        if !duplicate {
+            let frame = encode(&message.frame());
+            let from = message.from.key();
+            match &message.to {
+                Destination::Room(room) => {
+                    state.send_room_except_conn(room, &frame, origin);
+                    if let Some(user) = state.users.get_mut(&from) {
+                        user.typing.remove(&Target::Room {
+                            room: room.to_string(),
+                        });
+                    }
+                }
+                Destination::User(to) => {
+                    state.send_user(&to.key(), &frame, Some(origin));
+                    if to.key() != from {
+                        state.send_user(&from, &frame, Some(origin));
+                    }
+                    if let Some(user) = state.users.get_mut(&from) {
+                        user.typing.remove(&Target::User { to: to.key() });
+                    }
+                }
+            }
+            state.last_delivered = state.last_delivered.max(message.id);
+            self.shared.metrics.messages.fetch_add(1, Ordering::Relaxed);
         }
-        outbox.send(&ServerFrame::Ack {
-            req,
-            id: message_id,
-            at,
-        });
-        Ok(())
+        if let Some(conn) = state.conns.get(&origin) {
+            conn.outbox.send(&ServerFrame::Ack {
+                req,
+                id: message.id,
+                at: message.at,
+            });
+        }
+    }
+
+    /// Answers a connection's frame with an error, if the connection is still there.
+    pub fn refuse(&self, id: ConnId, code: ErrorCode, message: &str, req: Option<String>) {
+        let state = self.state();
+        if let Some(conn) = state.conns.get(&id) {
+            conn.outbox.send(&ServerFrame::Error {
+                code,
+                message: message.to_owned(),
+                req,
+            });
+        }
+    }
+
+    /// Tells every connection of `name`'s that a read marker moved.
+    pub fn read(&self, name: &UserName, target: Target, up_to: u64) {
+        let state = self.state();
+        let frame = encode(&ServerFrame::Read { target, up_to });
+        state.send_user(&name.key(), &frame, None);
     }
 
     /// Forwards a typing notice, at most once per interval for each user and conversation.
@@ -477,10 +544,9 @@ impl Hub {
         let interval = self.shared.config.typing_interval;
         let mut state = self.state();
         let (key, _) = state.conn(id)?;
-        let user = state.users.get(&key).ok_or(HubError::NotMember)?;
         let (throttle_key, wire_target) = match &target {
             TypingTarget::Room(room) => {
-                if !user.rooms.contains(room) {
+                if !state.is_member(&key, room) {
                     return Err(HubError::NotMember);
                 }
                 let t = Target::Room {
@@ -533,22 +599,6 @@ impl Hub {
             conn.outbox.control().close(Some(code));
         }
     }
-
-    /// A fresh message id and the time, for a message about to be delivered.
-    fn stamp(&self) -> (u64, u64) {
-        self.shared.metrics.messages.fetch_add(1, Ordering::Relaxed);
-        (
-            self.shared.next_message_id.fetch_add(1, Ordering::Relaxed),
-            now_ms(),
-        )
-    }
-}
-
-/// A typing notice's conversation, with its name already checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TypingTarget {
-    Room(RoomName),
-    User(UserName),
 }
 
 impl State {
@@ -559,15 +609,49 @@ impl State {
         Ok((conn.user.clone(), conn.outbox.clone()))
     }
 
+    fn is_member(&self, key: &str, room: &RoomName) -> bool {
+        room.is_lobby() || self.rooms.get(room).is_some_and(|m| m.contains_key(key))
+    }
+
+    fn add_member(&mut self, room: &RoomName, name: &UserName) {
+        self.rooms
+            .entry(room.clone())
+            .or_default()
+            .insert(name.key(), name.clone());
+        self.member_of
+            .entry(name.key())
+            .or_default()
+            .insert(room.clone());
+    }
+
+    /// Removes a membership; returns the member's name if there was one.
+    fn remove_member(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
+        let members = self.rooms.get_mut(room)?;
+        let name = members.remove(key)?;
+        if members.is_empty() {
+            self.rooms.remove(room);
+        }
+        if let Some(rooms) = self.member_of.get_mut(key) {
+            rooms.remove(room);
+            if rooms.is_empty() {
+                self.member_of.remove(key);
+            }
+        }
+        Some(name)
+    }
+
+    /// The members of a room by name: for the lobby, everyone online.
     fn member_names(&self, room: &RoomName) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .rooms
-            .get(room)
-            .into_iter()
-            .flatten()
-            .filter_map(|key| self.users.get(key))
-            .map(|u| u.name.to_string())
-            .collect();
+        let mut names: Vec<String> = if room.is_lobby() {
+            self.users.values().map(|u| u.name.to_string()).collect()
+        } else {
+            self.rooms
+                .get(room)
+                .into_iter()
+                .flat_map(BTreeMap::values)
+                .map(UserName::to_string)
+                .collect()
+        };
         names.sort_by_key(|n| n.to_ascii_lowercase());
         names
     }
@@ -579,21 +663,23 @@ impl State {
         }
     }
 
-    fn welcome(&self, key: &str, limits: ServerLimits) -> ServerFrame {
+    fn welcome(
+        &self,
+        key: &str,
+        conversations: Vec<ConversationInfo>,
+        limits: ServerLimits,
+    ) -> ServerFrame {
         let mut online: Vec<String> = self.users.values().map(|u| u.name.to_string()).collect();
         online.sort_by_key(|n| n.to_ascii_lowercase());
-        let mut rooms: Vec<RoomInfo> = self
-            .users
-            .get(key)
-            .map(|u| u.rooms.iter().collect::<Vec<_>>())
-            .unwrap_or_default()
-            .into_iter()
+        let mut rooms = vec![RoomName::lobby()];
+        rooms.extend(self.member_of.get(key).into_iter().flatten().cloned());
+        let rooms = rooms
+            .iter()
             .map(|room| RoomInfo {
                 room: room.to_string(),
                 members: self.member_names(room),
             })
             .collect();
-        rooms.sort_by_key(|r| (r.room != shared::limits::LOBBY, r.room.clone()));
         ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,
             user: self
@@ -603,6 +689,8 @@ impl State {
                 .unwrap_or_default(),
             online,
             rooms,
+            conversations,
+            last_id: self.last_delivered,
             limits,
         }
     }
@@ -619,11 +707,27 @@ impl State {
         }
     }
 
+    /// The keys of a room's members who are online.
+    fn online_members<'a>(&'a self, room: &'a RoomName) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        if room.is_lobby() {
+            Box::new(self.users.keys().map(String::as_str))
+        } else {
+            Box::new(
+                self.rooms
+                    .get(room)
+                    .into_iter()
+                    .flat_map(BTreeMap::keys)
+                    .map(String::as_str)
+                    .filter(|key| self.users.contains_key(*key)),
+            )
+        }
+    }
+
     /// Queues `frame` for every connection of every member of `room`, but those of user
     /// `except_user`.
     fn send_room(&self, room: &RoomName, frame: &Utf8Bytes, except_user: Option<&str>) {
-        for key in self.rooms.get(room).into_iter().flatten() {
-            if Some(key.as_str()) != except_user {
+        for key in self.online_members(room) {
+            if Some(key) != except_user {
                 self.send_user(key, frame, None);
             }
         }
@@ -631,7 +735,7 @@ impl State {
 
     /// Queues `frame` for every connection of every member of `room` but connection `except`.
     fn send_room_except_conn(&self, room: &RoomName, frame: &Utf8Bytes, except: ConnId) {
-        for key in self.rooms.get(room).into_iter().flatten() {
+        for key in self.online_members(room) {
             self.send_user(key, frame, Some(except));
         }
     }

@@ -152,24 +152,22 @@ impl Identity {
     }
 
     /// Ends the session; a name without a password is released with its last session.
-    pub async fn sign_out(&self, token: &Token) -> Result<Session, IdentityError> {
+    /// Returns the session and whether its name was released.
+    pub async fn sign_out(&self, token: &Token) -> Result<(Session, bool), IdentityError> {
         let id = token.session_id();
         let Some(account) = self.store.find_session(&id).await? else {
             return Err(IdentityError::Unauthorized);
         };
         let left = self.store.delete_session(&id, &account.name).await?;
-        if left == 0 && account.password_hash.is_none() {
+        let released = left == 0 && account.password_hash.is_none();
+        if released {
             self.store.delete_account(&account.name).await?;
         }
-        Ok(Session {
+        let session = Session {
             id,
             name: account.name,
-        })
-    }
-
-    /// Whether any account owns `name`.
-    pub async fn exists(&self, name: &UserName) -> Result<bool, IdentityError> {
-        Ok(self.store.find_account(name).await?.is_some())
+        };
+        Ok((session, released))
     }
 }
 

@@ -2,9 +2,12 @@
 //!
 //! - [`config`]: flags and environment.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
-//! - [`identity`]: names, passwords and session tokens; [`store`] keeps them (SQLite).
+//! - [`identity`]: names, passwords and session tokens.
+//! - [`store`]: everything durable (SQLite): accounts, sessions, rooms, messages, read markers.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
+//! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
+//! - [`message`]: messages and conversations.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`server`]: serving until shutdown, then closing every connection with 1001.
 //!
@@ -16,6 +19,8 @@ pub mod connection;
 pub mod error;
 pub mod hub;
 pub mod identity;
+pub mod journal;
+pub mod message;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

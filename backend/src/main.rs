@@ -29,11 +29,10 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
     }
     tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "listening");
-    server::run(
-        listener,
-        AppState::new(config, Arc::new(store)),
-        server::shutdown_signal(),
-    )
-    .await
-    .context("serving")
+    let state = AppState::open(config, Arc::new(store))
+        .await
+        .context("loading rooms and messages")?;
+    server::run(listener, state, server::shutdown_signal())
+        .await
+        .context("serving")
 }

@@ -28,7 +28,8 @@ use crate::connection::Connection;
 use crate::error::ApiFailure;
 use crate::hub::{Hub, HubConfig, Metrics};
 use crate::identity::{Identity, Token};
-use crate::store::Store;
+use crate::journal::Journal;
+use crate::store::{Store, StoreError};
 
 /// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
 const READ_BUFFER_BYTES: usize = 4 * 1024;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub hub: Hub,
     pub identity: Identity,
+    pub store: Arc<dyn Store>,
+    /// Stores messages, then has the hub deliver them.
+    pub journal: Journal,
     /// Cancelled on shutdown; every connection task watches it.
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so that shutdown can wait for them.
@@ -50,7 +54,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+    /// Loads what the hub keeps in memory from `store` and starts the journal.
+    pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<Self, StoreError> {
+        let memberships = store.memberships().await?;
+        let last_id = store.last_id().await?;
         let hub = Hub::new(
             HubConfig {
                 max_rooms_per_user: config.max_rooms_per_user,
@@ -63,15 +70,19 @@ impl AppState {
                 },
             },
             Arc::new(Metrics::default()),
+            memberships,
+            last_id,
         );
-        Self {
+        Ok(Self {
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
+            journal: Journal::start(store.clone(), hub.clone()),
             hub,
-            identity: Identity::new(store),
+            identity: Identity::new(store.clone()),
+            store,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
-        }
+        })
     }
 }
 
@@ -128,8 +139,11 @@ async fn sign_out(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiFailure> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let session = state.identity.sign_out(&token).await?;
+    let (session, released) = state.identity.sign_out(&token).await?;
     state.hub.close_session(&session.id, close::SESSION_ENDED);
+    if released {
+        state.hub.forget(&session.name);
+    }
     tracing::info!(user = %session.name, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -137,6 +151,8 @@ async fn sign_out(
 #[derive(Debug, Deserialize)]
 struct WsQuery {
     token: Option<String>,
+    /// The highest message id the client holds: it gets every later one.
+    after: Option<u64>,
 }
 
 async fn upgrade(
@@ -152,8 +168,12 @@ async fn upgrade(
             "this origin may not open a WebSocket here",
         ));
     }
+    let query = query.map(|Query(q)| q).unwrap_or(WsQuery {
+        token: None,
+        after: None,
+    });
     let token = bearer(&headers)
-        .or_else(|| query.ok().and_then(|Query(q)| q.token).map(Token::new))
+        .or_else(|| query.token.map(Token::new))
         .ok_or_else(ApiFailure::unauthorized)?;
     let session = state.identity.authenticate(&token).await?;
     let ws = match ws {
@@ -170,8 +190,10 @@ async fn upgrade(
     let max = state.config.max_frame_bytes;
     let connection = Connection {
         hub: state.hub.clone(),
-        identity: state.identity.clone(),
+        store: state.store.clone(),
+        journal: state.journal.clone(),
         session,
+        after: query.after,
         config: state.config.clone(),
         shutdown: state.shutdown.clone(),
         permit,

@@ -363,6 +363,8 @@ pub mod close {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame larger than the server's hard limit.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server failed (its store could not be read); reconnect.
+    pub const INTERNAL_ERROR: u16 = 1011;
     /// The client did not read fast enough and its queue overflowed; reconnect.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The session was signed out; the token no longer works.
@@ -375,6 +377,7 @@ pub mod close {
         INVALID_PAYLOAD,
         POLICY_VIOLATION,
         MESSAGE_TOO_BIG,
+        INTERNAL_ERROR,
         TRY_AGAIN_LATER,
         SESSION_ENDED,
     ];

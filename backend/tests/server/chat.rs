@@ -145,6 +145,9 @@ async fn room_messages_stay_in_their_room() {
     alice
         .send_json(json!({"type": "join", "room": "Rust"}))
         .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
     bob.send_json(json!({"type": "join", "room": "rust"})).await;
     alice
         .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))

@@ -2,6 +2,7 @@
 //! WebSocket clients that speak the protocol through the shared types.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,12 +26,12 @@ pub const ARRIVES_WITHIN: Duration = Duration::from_secs(5);
 pub const QUIET_FOR: Duration = Duration::from_millis(500);
 
 pub struct TestApp {
-    pub addr: SocketAddr,
+    endpoint: Endpoint,
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    http: reqwest::Client,
-    _data: TempDir,
+    /// The data directory, when the app owns it.
+    _data: Option<TempDir>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -39,15 +40,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with the test defaults, changed by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut app = start(data.path(), tweak).await;
+    app._data = Some(data);
+    app
+}
+
+/// Starts the server on the data directory `dir`, which outlives it.
+pub async fn spawn_app_in(dir: &Path) -> TestApp {
+    start(dir, |_| {}).await
+}
+
+async fn start(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug")
             .try_init();
     }
-    let data = tempfile::tempdir().expect("temp dir");
     let mut config = Config::defaults();
-    config.data_dir = data.path().to_path_buf();
-    config.static_dir = data.path().join("no-client");
+    config.data_dir = dir.to_path_buf();
+    config.static_dir = dir.join("no-client");
     // Tests send faster than people do; the rate-limit tests set their own.
     config.rate_per_sec = 1000;
     config.rate_burst = 1000;
@@ -55,22 +67,44 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let store = SqliteStore::open(&config.data_dir).await.expect("store");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState::new(config, Arc::new(store));
+    let state = AppState::open(config, Arc::new(store))
+        .await
+        .expect("state");
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(server::run(listener, state.clone(), async move {
         let _ = stopped.await;
     }));
     TestApp {
-        addr,
+        endpoint: Endpoint::new(addr),
         state,
         stop: Some(stop),
         server: Some(server),
-        http: reqwest::Client::new(),
-        _data: data,
+        _data: None,
     }
 }
 
-impl TestApp {
+/// Where a server listens, with the HTTP and WebSocket calls a client makes.
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    http: reqwest::Client,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl Endpoint {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -102,6 +136,15 @@ impl TestApp {
         Client::new(ws).await
     }
 
+    /// Opens a WebSocket that resumes after message `after`.
+    pub async fn connect_after(&self, token: &str, after: u64) -> Client {
+        let url = format!("ws://{}/ws?token={token}&after={after}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket upgrade");
+        Client::new(ws).await
+    }
+
     /// Opens a WebSocket with `Authorization: Bearer`, as other clients do.
     pub async fn connect_bearer(&self, token: &str) -> Client {
         let mut request = format!("ws://{}/ws", self.addr)
@@ -123,7 +166,9 @@ impl TestApp {
         let client = self.connect(&token).await;
         (token, client)
     }
+}
 
+impl TestApp {
     /// Waits until the hub's pool has `connections` connections (they leave asynchronously).
     pub async fn wait_for_connections(&self, connections: usize) {
         let deadline = tokio::time::Instant::now() + ARRIVES_WITHIN;
@@ -286,6 +331,24 @@ impl Client {
                 req: Some(req.to_owned())
             }
         );
+    }
+
+    /// Sends `history` and returns the ids and `complete` of the answer.
+    pub async fn history(&mut self, target: Value) -> (Vec<u64>, bool) {
+        let mut frame = json!({"type": "history", "req": "history"});
+        for (k, v) in target.as_object().expect("an object") {
+            frame[k] = v.clone();
+        }
+        self.send_json(frame).await;
+        match self
+            .recv_until(|f| matches!(f, ServerFrame::History { .. } | ServerFrame::Error { .. }))
+            .await
+        {
+            ServerFrame::History {
+                messages, complete, ..
+            } => (messages.iter().map(|m| m.id).collect(), complete),
+            other => panic!("expected history, got {other:?}"),
+        }
     }
 
     pub async fn close(mut self) {

@@ -36,7 +36,8 @@ async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
     app.wait_for_connections(1).await;
     let stats = app.state.hub.stats();
     assert_eq!(stats.users_online, 1, "{stats:?}");
-    assert_eq!(stats.rooms, 1, "only the lobby is left: {stats:?}");
+    // Memberships are stored, so the seven rooms stay (with offline members) besides lobby.
+    assert_eq!(stats.rooms, 8, "{stats:?}");
     observer.drain().await;
     observer.assert_alive("still fine").await;
 }

@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod chat;
 mod helpers;
+mod history;
 mod lifecycle;
 mod presence;
 mod slow_and_flooding;

@@ -24,12 +24,27 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         user,
         online,
         rooms,
+        conversations,
+        last_id,
         limits,
     } = tab2.welcome
     else {
         unreachable!()
     };
-    assert_eq!(protocol, 1);
+    assert_eq!(protocol, 2);
+    assert_eq!(last_id, 0, "nothing has been said yet");
+    let targets: Vec<_> = conversations.iter().map(|c| c.target.clone()).collect();
+    assert_eq!(
+        targets,
+        vec![
+            shared::Target::Room {
+                room: "lobby".into()
+            },
+            shared::Target::Room {
+                room: "rust".into()
+            }
+        ]
+    );
     assert_eq!(user, "Alice");
     assert_eq!(online, vec!["Alice", "bob"]);
     assert_eq!(
@@ -141,20 +156,27 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
         }
     );
     alice_tab2.close().await;
-    assert_eq!(
-        bob.recv().await,
-        ServerFrame::MemberLeft {
-            room: "rust".into(),
-            user: "alice".into()
-        }
-    );
+    // Offline, but still a member: no member_left.
     assert_eq!(
         bob.recv().await,
         ServerFrame::UserOffline {
             user: "alice".into()
         }
     );
+    bob.expect_silence().await;
     app.wait_for_connections(1).await;
     let stats = app.state.hub.stats();
     assert_eq!((stats.users_online, stats.rooms), (1, 2));
+    // Alice comes back and is still in the room, as are her room's members.
+    let alice = app.connect(&alice_token).await;
+    let ServerFrame::Welcome { rooms, .. } = alice.welcome else {
+        unreachable!()
+    };
+    assert_eq!(
+        rooms[1],
+        RoomInfo {
+            room: "rust".into(),
+            members: vec!["alice".into(), "bob".into()]
+        }
+    );
 }
