@@ -299,6 +299,8 @@ impl Browser {
             "--disable-background-networking".to_owned(),
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
+            // Leaving a page must unload it (and close its WebSocket), as the tests expect.
+            "--disable-back-forward-cache".to_owned(),
             "--disable-dev-shm-usage".to_owned(),
             "--window-size=1280,800".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),

@@ -148,7 +148,8 @@ fn the_client_reconnects_after_a_server_restart() {
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
 
-        // Alice is in a second room, which she must be in again after the restart.
+        // Alice is in a second room; memberships are stored, so she is still in it after the
+        // restart.
         alice.type_into("[data-testid=join-room]", "ops").await;
         alice.click("[data-testid=join-submit]").await;
         let title = alice.wait_for("[data-testid=conv-title]").await;
@@ -178,7 +179,7 @@ fn the_client_reconnects_after_a_server_restart() {
         // Still signed in: the page did not fall back to the sign-in form.
         assert!(alice.has("[data-testid=chat]").await);
 
-        // The room is joined again (the page says so before it lets one write there)...
+        // The room is hers again (the page says so before it lets one write there)...
         eventually("alice back in #ops", WAIT, || async {
             let help = alice
                 .wait_for("[data-testid=composer-help]")
@@ -356,5 +357,242 @@ fn a_session_survives_a_reload_and_signing_out_ends_it_in_every_tab() {
 
         alice.close().await;
         bob.close().await;
+    });
+}
+
+/// Joins a room from the sidebar and waits until it is open.
+async fn join_room(browser: &Browser, room: &str) {
+    browser.type_into("[data-testid=join-room]", room).await;
+    browser.click("[data-testid=join-submit]").await;
+    let title = browser.wait_for("[data-testid=conv-title]").await;
+    let wanted = format!("#{room}");
+    eventually(&format!("{} in {wanted}", browser.label), WAIT, || async {
+        (title.text().await.ok()? == wanted).then_some(())
+    })
+    .await;
+}
+
+/// The unread count a sidebar entry shows, once it shows one.
+async fn wait_for_unread(browser: &Browser, testid: &str, count: u32) {
+    let css = format!("[data-testid={testid}] [data-testid=unread]");
+    let wanted = count.to_string();
+    let what = format!("{}: {count} unread in {testid}", browser.label);
+    eventually(&what, WAIT, || async {
+        let text = browser
+            .client()
+            .find(fantoccini::Locator::Css(&css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (text.split_whitespace().next() == Some(wanted.as_str())).then_some(())
+    })
+    .await;
+}
+
+#[test]
+#[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
+fn a_message_sent_while_bobs_page_is_offline_appears_for_bob_after_reconnect() {
+    run(async {
+        let server = Server::start();
+        let driver = ChromeDriver::start();
+        let alice = Browser::open(&driver, &server, "alice").await;
+        let bob = Browser::open(&driver, &server, "bob").await;
+        alice.sign_in("alice").await;
+        bob.sign_in("bob").await;
+        join_room(&bob, "team").await;
+        join_room(&alice, "team").await;
+        alice.wait_for("[data-testid=member-bob]").await;
+
+        // Bob's page goes away; the server keeps his membership and his messages.
+        bob.client()
+            .goto("about:blank")
+            .await
+            .expect("a blank page");
+        eventually("alice sees bob go offline", WAIT, || async {
+            (!alice.has("[data-testid=user-bob]").await).then_some(())
+        })
+        .await;
+
+        // Alice finds bob among the room's members, offline, and writes to him anyway.
+        alice.click("[data-testid=member-bob]").await;
+        let title = alice.wait_for("[data-testid=conv-title]").await;
+        assert_eq!(title.text().await.expect("a title"), "bob");
+        let private = "written while you were away";
+        alice.send(private).await;
+        alice.wait_for_status(private, "confirmed").await;
+        alice.click("[data-testid=room-team]").await;
+        let news = "team news while bob is away";
+        alice.send(news).await;
+        alice.wait_for_status(news, "confirmed").await;
+
+        // Bob comes back (same browser profile, so still signed in).
+        bob.client().goto(&server.url()).await.expect("the page");
+        bob.wait_for("[data-testid=chat]").await;
+        bob.wait_connected().await;
+        alice.wait_for("[data-testid=user-bob]").await;
+
+        // Both conversations say what is new, and hold it.
+        wait_for_unread(&bob, "dm-alice", 1).await;
+        wait_for_unread(&bob, "room-team", 1).await;
+        bob.click("[data-testid=room-team]").await;
+        bob.wait_for_body(news).await;
+        eventually("bob: team read", WAIT, || async {
+            (!bob
+                .has("[data-testid=room-team] [data-testid=unread]")
+                .await)
+                .then_some(())
+        })
+        .await;
+        bob.click("[data-testid=dm-alice]").await;
+        bob.wait_for_body(private).await;
+        eventually("bob: alice's message read", WAIT, || async {
+            (!bob.has("[data-testid=dm-alice] [data-testid=unread]").await).then_some(())
+        })
+        .await;
+        assert_eq!(bob.bodies().await, [private]);
+
+        // Live messages still arrive, once.
+        alice.click("[data-testid=dm-bob]").await;
+        alice.send("welcome back").await;
+        bob.wait_for_body("welcome back").await;
+        assert_eq!(bob.bodies().await, [private, "welcome back"]);
+
+        alice.close().await;
+        bob.close().await;
+    });
+}
+
+#[test]
+#[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
+fn a_reload_shows_the_history_and_keeps_unread_counts() {
+    run(async {
+        let server = Server::start();
+        let driver = ChromeDriver::start();
+        let alice = Browser::open(&driver, &server, "alice").await;
+        let bob = Browser::open(&driver, &server, "bob").await;
+        alice.sign_in("alice").await;
+        bob.sign_in("bob").await;
+
+        alice.send("first in the lobby").await;
+        bob.wait_for_body("first in the lobby").await;
+        bob.send("second in the lobby").await;
+        alice.wait_for_body("second in the lobby").await;
+        alice.click("[data-testid=user-bob]").await;
+        alice.send("a private word").await;
+        alice.wait_for_status("a private word", "confirmed").await;
+        wait_for_unread(&bob, "dm-alice", 1).await;
+
+        // Alice reloads: the lobby shows what was said, in order, once.
+        alice.client().refresh().await.expect("a reload");
+        alice.wait_connected().await;
+        eventually("alice: the lobby's history", WAIT, || async {
+            let bodies = alice.bodies().await;
+            (bodies == ["first in the lobby", "second in the lobby"]).then_some(())
+        })
+        .await;
+        // Her private conversation with bob is listed and holds its message.
+        alice.click("[data-testid=dm-bob]").await;
+        alice.wait_for_body("a private word").await;
+
+        // Bob reloads without reading: the count is kept by the server.
+        bob.client().refresh().await.expect("a reload");
+        bob.wait_connected().await;
+        wait_for_unread(&bob, "dm-alice", 1).await;
+        bob.click("[data-testid=dm-alice]").await;
+        bob.wait_for_body("a private word").await;
+        eventually("bob: read", WAIT, || async {
+            (!bob.has("[data-testid=dm-alice] [data-testid=unread]").await).then_some(())
+        })
+        .await;
+        // Read on the server too: after another reload there is nothing unread.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        bob.client().refresh().await.expect("a reload");
+        bob.wait_connected().await;
+        bob.wait_for("[data-testid=dm-alice]").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!bob.has("[data-testid=dm-alice] [data-testid=unread]").await);
+
+        alice.close().await;
+        bob.close().await;
+    });
+}
+
+#[test]
+#[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
+fn scrolling_up_loads_older_messages_without_gaps_or_doubles() {
+    run(async {
+        let server = Server::start();
+        let driver = ChromeDriver::start();
+        let alice = Browser::open(&driver, &server, "alice").await;
+        alice.sign_in("alice").await;
+
+        // 60 messages from a second connection of alice's (a plain WebSocket in her page),
+        // slowly enough for the rate limit.
+        let sent = alice
+            .client()
+            .execute_async(
+                "const [count, done] = arguments;\
+                 const token = localStorage.getItem('chat.token');\
+                 const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);\
+                 let acks = 0;\
+                 ws.onmessage = (e) => {\
+                   const f = JSON.parse(e.data);\
+                   if (f.type === 'welcome') {\
+                     let n = 0;\
+                     const t = setInterval(() => {\
+                       n += 1;\
+                       if (n > count) { clearInterval(t); return; }\
+                       ws.send(JSON.stringify({type: 'room_message', room: 'lobby',\
+                         body: 'old ' + n, req: 'bulk-' + n}));\
+                     }, 120);\
+                   } else if (f.type === 'ack') {\
+                     acks += 1;\
+                     if (acks === count) { ws.close(1000); done(acks); }\
+                   } else if (f.type === 'error') { ws.close(1000); done(e.data); }\
+                 };",
+                vec![serde_json::json!(60)],
+            )
+            .await
+            .expect("the messages are sent");
+        assert_eq!(sent, serde_json::json!(60));
+        let all: Vec<String> = (1..=60).map(|n| format!("old {n}")).collect();
+        // The open page got them live (they came from another connection of hers).
+        eventually("alice: all 60 live", WAIT, || async {
+            (alice.bodies().await == all).then_some(())
+        })
+        .await;
+
+        // A reload opens the conversation at its newest page, and loads nothing older until
+        // the reader scrolls up.
+        alice.client().refresh().await.expect("a reload");
+        alice.wait_connected().await;
+        eventually("alice: the newest page", WAIT, || async {
+            (alice.bodies().await == all[10..]).then_some(())
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(alice.bodies().await, all[10..], "nothing older unasked");
+
+        // Scrolling to the top loads the rest, above, without moving what she sees.
+        alice
+            .js("document.querySelector('[data-testid=message-list]').scrollTop = 0;")
+            .await;
+        eventually("alice: everything, in order, once", WAIT, || async {
+            (alice.bodies().await == all).then_some(())
+        })
+        .await;
+        let top = alice
+            .js("return document.querySelector('[data-testid=message-list]').scrollTop;")
+            .await;
+        assert!(top.as_f64().is_some_and(|t| t > 0.0), "scrollTop {top}");
+        let edge = alice.wait_for("[data-testid=history-edge]").await;
+        eventually("alice: the beginning", WAIT, || async {
+            edge.text().await.ok()?.contains("beginning").then_some(())
+        })
+        .await;
+
+        alice.close().await;
     });
 }

@@ -68,8 +68,9 @@ pub fn clear_session() {
     }
 }
 
-/// The WebSocket address on the server that served this page.
-pub fn ws_url(token: &str) -> String {
+/// The WebSocket address on the server that served this page; `after` asks for the messages
+/// since that id (see [`crate::state::ChatState::resume_after`]).
+pub fn ws_url(token: &str, after: Option<u64>) -> String {
     let location = web_sys::window().map(|w| w.location());
     let secure = location
         .as_ref()
@@ -79,10 +80,19 @@ pub fn ws_url(token: &str) -> String {
         .and_then(|l| l.host().ok())
         .unwrap_or_else(|| "localhost".to_owned());
     let token = String::from(js_sys::encode_uri_component(token));
-    format!(
-        "{}://{host}/ws?token={token}",
-        if secure { "wss" } else { "ws" }
-    )
+    let scheme = if secure { "wss" } else { "ws" };
+    match after {
+        Some(after) => format!("{scheme}://{host}/ws?token={token}&after={after}"),
+        None => format!("{scheme}://{host}/ws?token={token}"),
+    }
+}
+
+/// Whether the page can be seen (not a background tab, not minimised): only then does the
+/// open conversation count as read.
+pub fn page_visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
 }
 
 /// Whether the browser believes it has a network.

@@ -2,7 +2,9 @@
 //! drops, until the page signs out or the server ends the session (close code 4001).
 //!
 //! [`Socket`] is the handle components get from context to send frames; [`run`] is the task
-//! that owns the connection and feeds every [`ServerFrame`] to [`ChatState::apply`].
+//! that owns the connection and feeds every [`ServerFrame`] to [`ChatState::apply`]. Each
+//! attempt asks to resume after the newest message id the page holds, so the server replays
+//! what was missed; the state sends unacknowledged messages again after `welcome`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -75,6 +77,25 @@ impl Socket {
         });
     }
 
+    /// Sends what the state says is due now: the open conversation's first history page,
+    /// its read marker (see [`ChatState::due`]).
+    pub fn send_due(&self, state: RwSignal<ChatState>) {
+        let now = browser::now_ms();
+        let visible = browser::page_visible();
+        let frames = state
+            .try_maybe_update(|s| {
+                let unread = s.total_unread();
+                let frames = s.due(now, visible);
+                (!frames.is_empty() || s.total_unread() != unread, frames)
+            })
+            .unwrap_or_default();
+        for frame in frames {
+            if !self.send(&frame) {
+                state.update(|s| s.send_failed(&frame));
+            }
+        }
+    }
+
     /// Closes the connection (the task then notices it should stop).
     pub fn close(&self) {
         self.outgoing.try_with_value(|tx| {
@@ -125,12 +146,16 @@ pub async fn run(
     let mut backoff = Backoff::default();
     let (wake_tx, mut wake_rx) = mpsc::unbounded::<()>();
     socket.wake.try_set_value(Some(wake_tx));
-    let url = browser::ws_url(&token);
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
         }
         let _ = state.try_update(|s| s.set_link(Link::Connecting));
+        // Resume after the newest message this page holds (nothing on its first connection).
+        let Some(after) = state.try_with_untracked(ChatState::resume_after) else {
+            return;
+        };
+        let url = browser::ws_url(&token, after);
         let outcome = connect_once(&url, state, socket, &stop).await;
         socket.set_outgoing(None);
         if stop.load(Ordering::Relaxed) {
@@ -228,7 +253,12 @@ async fn connect_once(
                 if matches!(frame, ServerFrame::Welcome { .. }) {
                     welcomed_at = Some(now);
                 }
-                let Some(replies) = state.try_update(|s| s.apply(frame, now)) else {
+                let visible = browser::page_visible();
+                let Some(replies) = state.try_update(|s| {
+                    let mut replies = s.apply(frame, now);
+                    replies.extend(s.due(now, visible));
+                    replies
+                }) else {
                     break;
                 };
                 for reply in replies {

@@ -1,15 +1,24 @@
-//! The client's model of the chat: conversations, who is online, our sends on their way, unread
-//! counts, typing notices, short notices and the connection's state.
+//! The client's model of the chat: conversations and their history, who is online, our sends
+//! on their way, read markers and unread counts, typing notices, short notices, the point to
+//! resume from and the connection's state.
 //!
 //! It is plain Rust, with no browser or signal in sight: [`ChatState::apply`] takes each
-//! [`ServerFrame`] and returns the frames to send back (the re-joins after a reconnect), and
-//! every user action is a method that returns the [`ClientFrame`] to send, if any. Time comes
-//! in as an argument, so the unit tests below drive it like a clock.
+//! [`ServerFrame`] and returns the frames to send back (our unacknowledged sends, again, after
+//! a reconnect), [`ChatState::due`] says what to send on its own (the open conversation's
+//! first history page, its read marker), and every user action is a method that returns the
+//! [`ClientFrame`] to send, if any. Time comes in as an argument, so the unit tests below drive
+//! it like a clock.
+//!
+//! Messages are kept ordered by their server id and never twice, however they arrive: live,
+//! replayed after a reconnect, in a history page, or as the `ack` of our own send.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use shared::protocol::PROTOCOL_VERSION;
-use shared::{ClientFrame, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName};
+use shared::{
+    ClientFrame, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, StoredMessage,
+    Target, UserName,
+};
 
 use crate::compose::{check_body, BodyProblem};
 use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
@@ -20,8 +29,11 @@ pub const ACK_TIMEOUT_MS: Millis = 10_000;
 pub const TYPING_SHOWN_MS: Millis = 4_000;
 /// Notices dismiss themselves after this long.
 pub const NOTICE_MS: Millis = 6_000;
-/// A conversation keeps at most this many lines; older ones are dropped.
+/// New messages trim a conversation to this many lines, dropping the oldest (older pages the
+/// reader asked for are kept).
 pub const MAX_LINES: usize = 1_000;
+/// Read markers go to the server at most this often.
+pub const READ_EVERY_MS: Millis = 1_000;
 
 /// Which conversation: a room by its name, or a private one by the other person's name key
 /// (lowercase, see [`UserName::key`]).
@@ -34,6 +46,14 @@ pub enum ConvKey {
 impl ConvKey {
     pub fn lobby() -> Self {
         Self::Room(shared::limits::LOBBY.to_owned())
+    }
+
+    /// The conversation a frame's target names (the other person's, for a private one).
+    pub fn of(target: &Target) -> Self {
+        match target {
+            Target::Room { room } => Self::Room(room.clone()),
+            Target::User { to } => Self::Direct(to.to_ascii_lowercase()),
+        }
     }
 
     /// A string usable in element ids and test ids: `room-lobby`, `dm-bob`.
@@ -92,13 +112,30 @@ pub struct Conversation {
     pub key: ConvKey,
     /// The room name, or the other person's name as they write it.
     pub title: String,
+    /// Ordered: messages with an id by id, other lines (system lines, our sends not yet
+    /// acknowledged) by time among them. The messages held are every message from the oldest
+    /// one held on; history pages extend that run backwards.
     pub lines: Vec<Line>,
-    /// Messages from others that arrived while another conversation was open.
-    pub unread: u32,
     /// Rooms only: who is in it, as the server last said.
     pub members: BTreeSet<String>,
-    /// Rooms only: the server confirmed we are in it on this connection.
+    /// Rooms only: the server says we are in it.
     pub joined: bool,
+    /// The newest message id known here (from `welcome`, messages, pages and acks).
+    pub last_id: u64,
+    /// Our read marker: every message up to this id counts as read.
+    pub read_up_to: u64,
+    /// The marker the server has, or will have once our `read` arrives.
+    read_sent: u64,
+    /// `welcome`'s unread count, which covers the messages up to [`Self::counted_until`].
+    counted_unread: u64,
+    /// The conversation's newest id when `welcome` counted (0: never counted).
+    counted_until: u64,
+    /// The newest page of history has arrived.
+    pub loaded: bool,
+    /// Nothing older than the oldest message held exists.
+    pub complete: bool,
+    /// The request id of our history request on its way, if one is.
+    loading: Option<String>,
     /// Who is typing here: name key -> (name, shown until).
     typing: BTreeMap<String, (String, Millis)>,
 }
@@ -109,15 +146,88 @@ impl Conversation {
             key,
             title,
             lines: Vec::new(),
-            unread: 0,
             members: BTreeSet::new(),
             joined: false,
+            last_id: 0,
+            read_up_to: 0,
+            read_sent: 0,
+            counted_unread: 0,
+            counted_until: 0,
+            loaded: false,
+            complete: false,
+            loading: None,
             typing: BTreeMap::new(),
         }
     }
 
     pub fn is_room(&self) -> bool {
         matches!(self.key, ConvKey::Room(_))
+    }
+
+    /// Where frames about this conversation go.
+    pub fn target(&self) -> Target {
+        match &self.key {
+            ConvKey::Room(room) => Target::Room { room: room.clone() },
+            ConvKey::Direct(_) => Target::User {
+                to: self.title.clone(),
+            },
+        }
+    }
+
+    /// Whether a history request is on its way.
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    /// The smallest message id held: the cursor for the next older page.
+    pub fn oldest_id(&self) -> Option<u64> {
+        self.lines
+            .iter()
+            .find_map(|l| l.message().and_then(|m| m.id))
+    }
+
+    fn has_id(&self, id: u64) -> bool {
+        self.lines
+            .iter()
+            .rev()
+            .any(|l| l.message().is_some_and(|m| m.id == Some(id)))
+    }
+
+    /// Messages from others after our read marker: `welcome`'s count for the messages up
+    /// to `counted_until`, and those after it counted among the lines.
+    pub fn unread(&self) -> u32 {
+        let counted = if self.read_up_to >= self.counted_until {
+            0
+        } else {
+            self.counted_unread
+        };
+        let newer = self.others_between(self.read_up_to.max(self.counted_until), u64::MAX);
+        u32::try_from(counted + newer).unwrap_or(u32::MAX)
+    }
+
+    /// Messages from others held here with an id in `above+1..=up_to`.
+    fn others_between(&self, above: u64, up_to: u64) -> u64 {
+        self.lines
+            .iter()
+            .filter_map(Line::message)
+            .filter(|m| !m.own && m.id.is_some_and(|id| id > above && id <= up_to))
+            .count() as u64
+    }
+
+    /// Moves the read marker forward. When it stops inside what `welcome` counted (another
+    /// tab read part of it), the rest is counted among the lines if they hold every message
+    /// after the marker (the messages held run without a gap from the oldest to the newest);
+    /// otherwise `welcome`'s count stands.
+    fn mark_read(&mut self, up_to: u64) {
+        if up_to <= self.read_up_to {
+            return;
+        }
+        self.read_up_to = up_to;
+        if up_to < self.counted_until
+            && (self.complete || self.oldest_id().is_some_and(|oldest| oldest <= up_to))
+        {
+            self.counted_unread = self.others_between(up_to, self.counted_until);
+        }
     }
 }
 
@@ -132,11 +242,12 @@ pub struct ConvSummary {
     pub available: bool,
 }
 
-/// Someone in the "online" list.
+/// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub name: String,
     pub is_me: bool,
+    pub online: bool,
 }
 
 /// A short message at the edge of the screen that goes away by itself.
@@ -159,13 +270,20 @@ pub struct ChatState {
     convs: Vec<Conversation>,
     /// The conversation on screen.
     active: ConvKey,
-    /// Our sends waiting for an `ack`: request id -> conversation.
+    /// Our sends waiting for an `ack` on this connection: request id -> conversation.
     pending: HashMap<String, ConvKey>,
+    /// The highest message id this page has received (messages, acks, `welcome.last_id`):
+    /// the next connection asks for everything after it. `None` until this page load's first
+    /// `welcome`, so that connection replays nothing and history pages fill the view.
+    resume_after: Option<u64>,
+    /// When we last sent a read marker (they are throttled).
+    read_sent_at: Option<Millis>,
     /// The next line's sequence number.
     next_seq: u64,
     /// The next request id's number.
     next_req: u64,
-    /// Makes our request ids unique to this page load (several tabs share a user).
+    /// Makes our request ids unique to this page load (several tabs share a user; request ids
+    /// are also the idempotency keys of our messages).
     req_prefix: String,
     notices: Vec<Notice>,
     next_notice: u64,
@@ -178,8 +296,7 @@ pub struct ChatState {
 impl ChatState {
     /// A fresh state for `me`; `req_prefix` should differ between page loads.
     pub fn new(me: &str, req_prefix: &str) -> Self {
-        let mut lobby = Conversation::new(ConvKey::lobby(), shared::limits::LOBBY.to_owned());
-        lobby.joined = false;
+        let lobby = Conversation::new(ConvKey::lobby(), shared::limits::LOBBY.to_owned());
         Self {
             me: me.to_owned(),
             link: Link::Connecting,
@@ -187,6 +304,8 @@ impl ChatState {
             convs: vec![lobby],
             active: ConvKey::lobby(),
             pending: HashMap::new(),
+            resume_after: None,
+            read_sent_at: None,
             next_seq: 1,
             next_req: 1,
             req_prefix: req_prefix.to_owned(),
@@ -209,6 +328,11 @@ impl ChatState {
 
     pub fn is_connected(&self) -> bool {
         self.link == Link::Connected
+    }
+
+    /// The `after` of the next connection: `None` on a page's first one.
+    pub fn resume_after(&self) -> Option<u64> {
+        self.resume_after
     }
 
     pub fn active(&self) -> &ConvKey {
@@ -242,7 +366,8 @@ impl ChatState {
         rooms
     }
 
-    /// Private conversations for the sidebar, by name.
+    /// Private conversations for the sidebar, by name, whether the other person is online
+    /// or not.
     pub fn directs(&self) -> Vec<ConvSummary> {
         let mut directs: Vec<ConvSummary> = self
             .convs
@@ -260,7 +385,7 @@ impl ChatState {
         ConvSummary {
             key: c.key.clone(),
             title: c.title.clone(),
-            unread: c.unread,
+            unread: c.unread(),
             active: c.key == self.active,
             available,
         }
@@ -274,8 +399,31 @@ impl ChatState {
             .map(|(key, name)| Person {
                 name: name.clone(),
                 is_me: *key == me,
+                online: true,
             })
             .collect()
+    }
+
+    /// The members of the open room (not lobby, whose members are everyone online), by name,
+    /// online or not.
+    pub fn active_members(&self) -> Vec<Person> {
+        let Some(conv) = self.active_conversation() else {
+            return Vec::new();
+        };
+        if !conv.is_room() || conv.key == ConvKey::lobby() {
+            return Vec::new();
+        }
+        let mut members: Vec<Person> = conv
+            .members
+            .iter()
+            .map(|name| Person {
+                name: name.clone(),
+                is_me: self.is_me(name),
+                online: self.is_online(name),
+            })
+            .collect();
+        members.sort_by_key(|p| p.name.to_ascii_lowercase());
+        members
     }
 
     pub fn is_online(&self, name: &str) -> bool {
@@ -284,7 +432,7 @@ impl ChatState {
 
     /// Unread messages across all conversations.
     pub fn total_unread(&self) -> u32 {
-        self.convs.iter().map(|c| c.unread).sum()
+        self.convs.iter().map(Conversation::unread).sum()
     }
 
     /// "bob is typing…" for a conversation, if anyone is.
@@ -311,7 +459,9 @@ impl ChatState {
         &self.announcement
     }
 
-    /// Whether the composer of a conversation can send now, and if not, why.
+    /// Whether the composer of a conversation can send now, and if not, why. Private
+    /// messages to someone offline are stored for them, so only the connection and room
+    /// membership matter.
     pub fn send_blocker(&self, key: &ConvKey) -> Option<String> {
         if !self.is_connected() {
             return Some("Not connected: messages can be sent once the connection is back.".into());
@@ -321,14 +471,6 @@ impl ChatState {
                 Some(c) if c.joined => None,
                 _ => Some(format!("Joining #{room}…")),
             },
-            ConvKey::Direct(user) if !self.online.contains_key(user) => {
-                let name = self
-                    .conversation(key)
-                    .map_or(user.as_str(), |c| c.title.as_str());
-                Some(format!(
-                    "{name} is offline: private messages reach only people online."
-                ))
-            }
             ConvKey::Direct(_) => None,
         }
     }
@@ -343,6 +485,8 @@ impl ChatState {
                 user,
                 online,
                 rooms,
+                conversations,
+                last_id,
                 limits: _,
             } => {
                 if protocol != PROTOCOL_VERSION {
@@ -354,7 +498,7 @@ impl ChatState {
                         now,
                     );
                 }
-                return self.welcome(user, online, rooms);
+                return self.welcome(user, online, rooms, conversations, last_id, now);
             }
             ServerFrame::Ack { req, id, at } => {
                 if let Some(req) = req {
@@ -383,6 +527,18 @@ impl ChatState {
                 let peer = if self.is_me(&from) { to } else { from.clone() };
                 let key = ConvKey::Direct(peer.to_ascii_lowercase());
                 self.incoming(key, peer, id, from, body, at, "private");
+            }
+            ServerFrame::History {
+                target,
+                messages,
+                complete,
+                req,
+            } => self.history_page(&target, messages, complete, req.as_deref()),
+            ServerFrame::Read { target, up_to } => {
+                if let Some(conv) = self.conv_mut(&ConvKey::of(&target)) {
+                    conv.mark_read(up_to);
+                    conv.read_sent = conv.read_sent.max(up_to);
+                }
             }
             ServerFrame::RoomJoined { room, members } => {
                 let key = ConvKey::Room(room.clone());
@@ -442,11 +598,16 @@ impl ChatState {
         Vec::new()
     }
 
+    /// A connection opened: take who is online, our rooms and where each conversation stands
+    /// from the server, and send again what it has not confirmed.
     fn welcome(
         &mut self,
         user: String,
         online: Vec<String>,
         rooms: Vec<RoomInfo>,
+        conversations: Vec<ConversationInfo>,
+        last_id: u64,
+        now: Millis,
     ) -> Vec<ClientFrame> {
         self.me = user;
         self.link = Link::Connected;
@@ -454,6 +615,7 @@ impl ChatState {
             .into_iter()
             .map(|name| (name.to_ascii_lowercase(), name))
             .collect();
+        // Memberships are stored on the server: its list is the truth, nothing to re-join.
         let fresh: BTreeSet<String> = rooms.iter().map(|r| r.room.clone()).collect();
         for info in rooms {
             let key = ConvKey::Room(info.room.clone());
@@ -461,40 +623,90 @@ impl ChatState {
             conv.members = info.members.into_iter().collect();
             conv.joined = true;
         }
-        // Rooms we were in before the connection dropped: the server forgot them, join again.
-        let mut rejoin = Vec::new();
+        let gone: Vec<String> = self
+            .convs
+            .iter()
+            .filter_map(|c| match &c.key {
+                ConvKey::Room(room) if !fresh.contains(room) => Some(room.clone()),
+                _ => None,
+            })
+            .collect();
+        for room in gone {
+            self.left(&room);
+        }
+        for info in conversations {
+            let title = match &info.target {
+                Target::Room { room } => room.clone(),
+                Target::User { to } => to.clone(),
+            };
+            let conv = self.conv_entry(&ConvKey::of(&info.target), &title);
+            conv.title = title;
+            conv.last_id = conv.last_id.max(info.last_id);
+            conv.read_up_to = info.read_up_to;
+            conv.read_sent = info.read_up_to;
+            conv.counted_unread = info.unread;
+            conv.counted_until = info.last_id;
+        }
+        self.resume_after = Some(self.resume_after.unwrap_or(0).max(last_id));
+        self.resend(now)
+    }
+
+    /// Our sends that failed for want of a connection or an answer go out again, with the
+    /// request ids they had: one the server already stored is acknowledged, not stored twice.
+    fn resend(&mut self, now: Millis) -> Vec<ClientFrame> {
+        let mut again = Vec::new();
         for conv in &mut self.convs {
-            if let ConvKey::Room(room) = &conv.key {
-                if !fresh.contains(room) {
-                    conv.joined = false;
-                    rejoin.push(ClientFrame::Join {
-                        room: room.clone(),
-                        req: None,
-                    });
+            for message in conv.lines.iter_mut().filter_map(Line::message_mut) {
+                if let Delivery::Failed {
+                    req, resend: true, ..
+                } = &message.delivery
+                {
+                    let req = req.clone();
+                    message.delivery = Delivery::Pending {
+                        req: req.clone(),
+                        sent_at: now,
+                    };
+                    again.push((conv.key.clone(), req, message.body.clone()));
                 }
             }
         }
-        rejoin
+        again
+            .into_iter()
+            .map(|(key, req, body)| {
+                self.pending.insert(req.clone(), key.clone());
+                self.frame_for(&key, body, req)
+            })
+            .collect()
     }
 
     fn acked(&mut self, req: &str, id: u64, at: Millis) {
         // Usually the send is pending; after a timeout it may already show as failed, and a
         // late ack means it did get through after all.
         self.pending.remove(req);
-        let found = self.convs.iter_mut().find_map(|c| {
-            c.lines.iter_mut().rev().find_map(|l| {
-                l.message_mut().filter(|m| match &m.delivery {
-                    Delivery::Pending { req: r, .. } => r == req,
-                    Delivery::Failed { req: Some(r), .. } => r == req,
-                    _ => false,
-                })
-            })
+        self.note_id(id);
+        let found = self.convs.iter().enumerate().find_map(|(c, conv)| {
+            conv.lines
+                .iter()
+                .position(|l| l.message().is_some_and(|m| m.delivery.req() == Some(req)))
+                .map(|l| (c, l))
         });
-        if let Some(message) = found {
+        let Some((c, l)) = found else {
+            return;
+        };
+        let conv = &mut self.convs[c];
+        conv.last_id = conv.last_id.max(id);
+        let mut line = conv.lines.remove(l);
+        if conv.has_id(id) {
+            // It reached us already (replayed after a reconnect): keep that copy only.
+            return;
+        }
+        if let Some(message) = line.message_mut() {
             message.id = Some(id);
             message.at = at;
             message.delivery = Delivery::Confirmed;
         }
+        line.at = at;
+        place_line(conv, line);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -508,30 +720,22 @@ impl ChatState {
         at: Millis,
         place: &str,
     ) {
+        self.note_id(id);
         let own = self.is_me(&from);
-        let active = self.active == key;
         let seq = self.take_seq();
         let conv = self.conv_entry(&key, &title);
-        let seen_before = conv
-            .lines
-            .iter()
-            .rev()
-            .take(50)
-            .any(|l| l.message().is_some_and(|m| m.id == Some(id)));
-        if seen_before {
+        conv.last_id = conv.last_id.max(id);
+        if conv.has_id(id) {
             return;
         }
         conv.typing.remove(&from.to_ascii_lowercase());
-        if !own && !active {
-            conv.unread += 1;
-        }
         let announcement = if own {
             None
         } else {
             let short: String = body.chars().take(140).collect();
             Some(format!("{from} ({place}): {short}"))
         };
-        push_line(
+        place_line(
             conv,
             Line {
                 seq,
@@ -546,9 +750,54 @@ impl ChatState {
                 }),
             },
         );
+        trim(conv);
         if let Some(text) = announcement {
             self.announcement = text;
         }
+    }
+
+    /// A page of history: merged in by id, none twice.
+    fn history_page(
+        &mut self,
+        target: &Target,
+        messages: Vec<StoredMessage>,
+        complete: bool,
+        req: Option<&str>,
+    ) {
+        let key = ConvKey::of(target);
+        let Some(index) = self.convs.iter().position(|c| c.key == key) else {
+            return;
+        };
+        for stored in messages {
+            let own = self.is_me(&stored.from);
+            let seq = self.take_seq();
+            let conv = &mut self.convs[index];
+            conv.last_id = conv.last_id.max(stored.id);
+            if conv.has_id(stored.id) {
+                continue;
+            }
+            place_line(
+                conv,
+                Line {
+                    seq,
+                    at: stored.at,
+                    kind: LineKind::Message(Message {
+                        id: Some(stored.id),
+                        from: stored.from,
+                        body: stored.body,
+                        at: stored.at,
+                        own,
+                        delivery: Delivery::Confirmed,
+                    }),
+                },
+            );
+        }
+        let conv = &mut self.convs[index];
+        if req.is_none() || conv.loading.as_deref() == req {
+            conv.loading = None;
+        }
+        conv.loaded = true;
+        conv.complete |= complete;
     }
 
     fn left(&mut self, room: &str) {
@@ -571,7 +820,20 @@ impl ChatState {
         };
         if let Some(req) = req {
             if self.pending.contains_key(&req) {
-                self.fail(&req, &text);
+                self.fail(&req, &text, false);
+            }
+            if let Some(conv) = self
+                .convs
+                .iter_mut()
+                .find(|c| c.loading.as_deref() == Some(req.as_str()))
+            {
+                conv.loading = None;
+                // Asking again will not help (no such person, not a member); a rate limit
+                // passes, so then the next look at what is due asks again.
+                if code != ErrorCode::RateLimited {
+                    conv.loaded = true;
+                    conv.complete = true;
+                }
             }
             if matches!(
                 code,
@@ -589,14 +851,20 @@ impl ChatState {
         self.link = link;
     }
 
-    /// The connection closed: every send still waiting has failed, nobody is typing any more.
+    /// The connection closed: every send still waiting has failed for now (it goes out
+    /// again after the next `welcome`), history requests are lost, nobody is typing any more.
     pub fn connection_lost(&mut self) {
         let reqs: Vec<String> = self.pending.keys().cloned().collect();
         for req in reqs {
-            self.fail(&req, "Connection lost before the server confirmed it.");
+            self.fail(
+                &req,
+                "Connection lost: it is sent again once the connection is back.",
+                true,
+            );
         }
         for conv in &mut self.convs {
             conv.typing.clear();
+            conv.loading = None;
         }
     }
 
@@ -616,7 +884,7 @@ impl ChatState {
             })
             .collect();
         for req in overdue {
-            self.fail(&req, "No answer from the server.");
+            self.fail(&req, "No answer from the server.", true);
             changed = true;
         }
         for conv in &mut self.convs {
@@ -630,19 +898,85 @@ impl ChatState {
         changed
     }
 
+    /// What to send now without being asked: the open conversation's newest history page
+    /// when it has none yet, and, while the page is `visible`, its read marker when there is
+    /// something new to mark read (at most every [`READ_EVERY_MS`]).
+    pub fn due(&mut self, now: Millis, visible: bool) -> Vec<ClientFrame> {
+        let mut out = Vec::new();
+        if !self.is_connected() {
+            return out;
+        }
+        let key = self.active.clone();
+        out.extend(self.history_request(&key, false));
+        if visible {
+            out.extend(self.read_request(&key, now));
+        }
+        out
+    }
+
+    /// The next older page of a conversation (the reader scrolled to the top), unless one is
+    /// on its way or there is nothing older.
+    pub fn older_request(&mut self, key: &ConvKey) -> Option<ClientFrame> {
+        self.history_request(key, true)
+    }
+
+    fn history_request(&mut self, key: &ConvKey, older: bool) -> Option<ClientFrame> {
+        if !self.is_connected() {
+            return None;
+        }
+        let conv = self.conversation(key)?;
+        if conv.loading.is_some() || (conv.is_room() && !conv.joined) {
+            return None;
+        }
+        let before = match (older, conv.loaded) {
+            (false, false) => None,
+            (true, true) if !conv.complete => Some(conv.oldest_id()?),
+            _ => return None,
+        };
+        let req = self.take_req();
+        let conv = self.conv_mut(key)?;
+        conv.loading = Some(req.clone());
+        Some(ClientFrame::History {
+            target: conv.target(),
+            before,
+            limit: None,
+            req: Some(req),
+        })
+    }
+
+    /// The open conversation is seen: everything in it is read at once on this page, and the
+    /// server hears of it at most every [`READ_EVERY_MS`].
+    fn read_request(&mut self, key: &ConvKey, now: Millis) -> Option<ClientFrame> {
+        let throttled = self.read_sent_at.is_some_and(|at| now < at + READ_EVERY_MS);
+        let conv = self.conv_mut(key)?;
+        if conv.last_id > conv.read_up_to && conv.unread() > 0 {
+            conv.mark_read(conv.last_id);
+        }
+        // Markers only move forward, and only forward moves are worth a frame.
+        if throttled || conv.read_up_to <= conv.read_sent {
+            return None;
+        }
+        conv.read_sent = conv.read_up_to;
+        let frame = ClientFrame::Read {
+            target: conv.target(),
+            up_to: conv.read_up_to,
+        };
+        self.read_sent_at = Some(now);
+        Some(frame)
+    }
+
     // ----- what the person does ------------------------------------------------------------
 
-    /// Opens a conversation and marks it read.
+    /// Opens a conversation. Its history and read marker follow from [`Self::due`].
     pub fn activate(&mut self, key: &ConvKey) {
-        if let Some(conv) = self.conv_mut(key) {
-            conv.unread = 0;
+        if self.conversation(key).is_some() {
             self.active = key.clone();
         }
     }
 
-    /// Opens (creating if needed) the private conversation with `name`.
+    /// Opens (creating if needed) the private conversation with `name`, online or not.
     pub fn open_direct(&mut self, name: &str) {
-        if self.is_me(name) {
+        if self.is_me(name) || UserName::parse(name).is_err() {
             return;
         }
         let key = ConvKey::Direct(name.to_ascii_lowercase());
@@ -656,7 +990,8 @@ impl ChatState {
     }
 
     /// Sends `body` to a conversation: the message appears at once as pending (or as failed
-    /// when there is no connection). Returns the frame to send.
+    /// when there is no connection; it then goes out after the next `welcome`). Returns the
+    /// frame to send. The request id chosen here stays with the message for every retry.
     pub fn compose(
         &mut self,
         key: &ConvKey,
@@ -676,16 +1011,17 @@ impl ChatState {
                 reason: if connected {
                     reason.clone()
                 } else {
-                    "Not connected.".to_owned()
+                    "Not connected: it is sent once the connection is back.".to_owned()
                 },
-                req: None,
+                req: req.clone(),
+                resend: !connected,
             },
             None => Delivery::Pending {
                 req: req.clone(),
                 sent_at: now,
             },
         };
-        push_line(
+        place_line(
             conv,
             Line {
                 seq,
@@ -700,6 +1036,7 @@ impl ChatState {
                 }),
             },
         );
+        trim(conv);
         if blocker.is_some() {
             return Ok(None);
         }
@@ -707,34 +1044,44 @@ impl ChatState {
         Ok(Some(self.frame_for(key, body, req)))
     }
 
-    /// Sends a failed message again. Returns the frame, or `None` when it cannot go now.
+    /// Sends a failed message again, with the request id it always had, so the server stores
+    /// it once even if an earlier attempt got through. Returns the frame, or `None` when it
+    /// cannot go now.
     pub fn retry(&mut self, key: &ConvKey, seq: u64, now: Millis) -> Option<ClientFrame> {
         if let Some(reason) = self.send_blocker(key) {
             self.notify(reason, now);
             return None;
         }
-        let req = self.take_req();
         let conv = self.conv_mut(key)?;
         let line = conv.lines.iter_mut().find(|l| l.seq == seq)?;
         let message = line.message_mut()?;
-        if !matches!(message.delivery, Delivery::Failed { .. }) {
+        let Delivery::Failed { req, .. } = &message.delivery else {
             return None;
-        }
+        };
+        let req = req.clone();
         message.delivery = Delivery::Pending {
             req: req.clone(),
             sent_at: now,
         };
-        message.at = now;
         let body = message.body.clone();
-        line.at = now;
         self.pending.insert(req.clone(), key.clone());
         Some(self.frame_for(key, body, req))
     }
 
     /// The frame could not be handed to the connection at all.
     pub fn send_failed(&mut self, frame: &ClientFrame) {
-        if let Some(req) = frame.req() {
-            self.fail(req, "Not connected.");
+        let Some(req) = frame.req() else {
+            return;
+        };
+        self.fail(
+            req,
+            "Not connected: it is sent once the connection is back.",
+            true,
+        );
+        for conv in &mut self.convs {
+            if conv.loading.as_deref() == Some(req) {
+                conv.loading = None;
+            }
         }
     }
 
@@ -745,10 +1092,9 @@ impl ChatState {
             return None;
         }
         let target = match key {
-            ConvKey::Room(room) => Target::Room { room: room.clone() },
-            ConvKey::Direct(_) => Target::User {
-                to: key_title_of(self, key),
-            },
+            // The server drops notices to someone offline; do not bother it.
+            ConvKey::Direct(user) if !self.online.contains_key(user) => return None,
+            _ => self.conversation(key)?.target(),
         };
         Some(ClientFrame::Typing { target })
     }
@@ -771,14 +1117,17 @@ impl ChatState {
         }))
     }
 
-    /// The person asked to leave a room (never lobby).
-    pub fn leave_request(&mut self, room: &str) -> Option<ClientFrame> {
+    /// The person asked to leave a room (never lobby). Memberships are stored on the server,
+    /// so leaving needs the connection.
+    pub fn leave_request(&mut self, room: &str, now: Millis) -> Option<ClientFrame> {
         if room == shared::limits::LOBBY {
             return None;
         }
         if !self.is_connected() {
-            // Nothing to tell the server: it forgets our rooms when we disconnect anyway.
-            self.left(room);
+            self.notify(
+                format!("Not connected: you can leave #{room} once the connection is back."),
+                now,
+            );
             return None;
         }
         Some(ClientFrame::Leave {
@@ -787,7 +1136,8 @@ impl ChatState {
         })
     }
 
-    /// Closes a private conversation (it only lives in this page).
+    /// Hides a private conversation on this page. The server keeps it: its next message, or
+    /// the next page load, brings it back.
     pub fn close_direct(&mut self, key: &ConvKey) {
         if matches!(key, ConvKey::Direct(_)) {
             self.convs.retain(|c| &c.key != key);
@@ -822,6 +1172,13 @@ impl ChatState {
             || self.me.eq_ignore_ascii_case(name)
     }
 
+    /// A message id reached us: the next connection resumes after it.
+    fn note_id(&mut self, id: u64) {
+        if let Some(after) = &mut self.resume_after {
+            *after = (*after).max(id);
+        }
+    }
+
     fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -853,7 +1210,7 @@ impl ChatState {
     fn system_line(&mut self, key: &ConvKey, text: String, now: Millis) {
         let seq = self.take_seq();
         if let Some(conv) = self.conv_mut(key) {
-            push_line(
+            place_line(
                 conv,
                 Line {
                     seq,
@@ -861,24 +1218,26 @@ impl ChatState {
                     kind: LineKind::System { text },
                 },
             );
+            trim(conv);
         }
     }
 
-    fn find_pending(&mut self, key: &ConvKey, req: &str) -> Option<&mut Message> {
-        self.conv_mut(key)?.lines.iter_mut().rev().find_map(|l| {
-            l.message_mut()
-                .filter(|m| matches!(&m.delivery, Delivery::Pending { req: r, .. } if r == req))
-        })
-    }
-
-    fn fail(&mut self, req: &str, reason: &str) {
+    fn fail(&mut self, req: &str, reason: &str, resend: bool) {
         let Some(key) = self.pending.remove(req) else {
             return;
         };
-        if let Some(message) = self.find_pending(&key, req) {
+        let Some(conv) = self.conv_mut(&key) else {
+            return;
+        };
+        let found = conv.lines.iter_mut().rev().find_map(|l| {
+            l.message_mut()
+                .filter(|m| matches!(&m.delivery, Delivery::Pending { req: r, .. } if r == req))
+        });
+        if let Some(message) = found {
             message.delivery = Delivery::Failed {
                 reason: reason.to_owned(),
-                req: Some(req.to_owned()),
+                req: req.to_owned(),
+                resend,
             };
         }
     }
@@ -899,11 +1258,43 @@ impl ChatState {
     }
 }
 
-fn push_line(conv: &mut Conversation, line: Line) {
-    conv.lines.push(line);
+/// Whether `line` belongs after `new`: messages with ids by id, our sends without an id yet
+/// after them (their ids will be newer), system lines by time.
+fn belongs_after(line: &Line, new: &Line) -> bool {
+    #[derive(PartialEq)]
+    enum Place {
+        Id(u64),
+        Unsent,
+        System,
+    }
+    let place = |l: &Line| match l.message() {
+        Some(m) => m.id.map_or(Place::Unsent, Place::Id),
+        None => Place::System,
+    };
+    match (place(line), place(new)) {
+        (Place::Id(a), Place::Id(b)) => a > b,
+        (Place::Unsent, Place::Id(_)) => true,
+        (_, Place::Unsent) => false,
+        (Place::System, _) | (_, Place::System) => line.at > new.at,
+    }
+}
+
+/// Puts a line where it belongs. New lines usually belong at the end, so the search starts
+/// there; an older page's messages walk back to their place.
+fn place_line(conv: &mut Conversation, line: Line) {
+    let mut at = conv.lines.len();
+    while at > 0 && belongs_after(&conv.lines[at - 1], &line) {
+        at -= 1;
+    }
+    conv.lines.insert(at, line);
+}
+
+/// Drops the oldest lines beyond [`MAX_LINES`]; older history is then there to load again.
+fn trim(conv: &mut Conversation) {
     if conv.lines.len() > MAX_LINES {
         let excess = conv.lines.len() - MAX_LINES;
         conv.lines.drain(..excess);
+        conv.complete = false;
     }
 }
 
@@ -953,8 +1344,85 @@ mod tests {
                     members: members.iter().map(|s| s.to_string()).collect(),
                 })
                 .collect(),
+            conversations: Vec::new(),
+            last_id: 0,
             limits: LIMITS,
         }
+    }
+
+    /// A `welcome` with conversations and a resume point.
+    fn welcome_with(
+        user: &str,
+        rooms: &[&str],
+        conversations: Vec<ConversationInfo>,
+        last_id: u64,
+    ) -> ServerFrame {
+        let rooms: Vec<(&str, &[&str])> = rooms.iter().map(|r| (*r, &[][..])).collect();
+        match welcome(user, &[user], &rooms) {
+            ServerFrame::Welcome {
+                protocol,
+                user,
+                online,
+                rooms,
+                limits,
+                ..
+            } => ServerFrame::Welcome {
+                protocol,
+                user,
+                online,
+                rooms,
+                conversations,
+                last_id,
+                limits,
+            },
+            other => other,
+        }
+    }
+
+    fn info(target: Target, last_id: u64, read_up_to: u64, unread: u64) -> ConversationInfo {
+        ConversationInfo {
+            target,
+            last_id,
+            read_up_to,
+            unread,
+        }
+    }
+
+    fn room(name: &str) -> Target {
+        Target::Room { room: name.into() }
+    }
+
+    fn stored(id: u64, target: Target, from: &str) -> StoredMessage {
+        StoredMessage {
+            id,
+            from: from.into(),
+            target,
+            body: format!("m{id}"),
+            at: 1_000 + id,
+        }
+    }
+
+    fn page(target: Target, ids: &[u64], complete: bool, req: Option<String>) -> ServerFrame {
+        ServerFrame::History {
+            messages: ids
+                .iter()
+                .map(|id| stored(*id, target.clone(), "bob"))
+                .collect(),
+            target,
+            complete,
+            req,
+        }
+    }
+
+    /// The ids of the messages in a conversation, in the order shown.
+    fn ids(state: &ChatState, key: &ConvKey) -> Vec<u64> {
+        state
+            .conversation(key)
+            .unwrap()
+            .lines
+            .iter()
+            .filter_map(|l| l.message().and_then(|m| m.id))
+            .collect()
     }
 
     fn connected(me: &str) -> ChatState {
@@ -1012,40 +1480,33 @@ mod tests {
     }
 
     #[test]
-    fn after_a_reconnect_the_rooms_we_had_are_joined_again() {
+    fn after_a_reconnect_the_server_lists_our_rooms_and_nothing_is_joined_again() {
         let mut state = connected("alice");
-        state.apply(
-            ServerFrame::RoomJoined {
-                room: "rust".into(),
-                members: vec!["alice".into()],
-            },
-            1,
-        );
+        for room in ["rust", "ops"] {
+            state.apply(
+                ServerFrame::RoomJoined {
+                    room: room.into(),
+                    members: vec!["alice".into()],
+                },
+                1,
+            );
+        }
         state.connection_lost();
         state.set_link(Link::Reconnecting { retry_at: 500 });
-        let out = state.apply(welcome("alice", &["alice"], &[("lobby", &["alice"])]), 600);
-        assert_eq!(
-            out,
-            [ClientFrame::Join {
-                room: "rust".into(),
-                req: None
-            }]
+        // Another tab left #ops meanwhile; #rust is still ours.
+        let out = state.apply(
+            welcome(
+                "alice",
+                &["alice"],
+                &[("lobby", &["alice"]), ("rust", &["alice", "carol"])],
+            ),
+            600,
         );
-        assert!(
-            !state
-                .conversation(&ConvKey::Room("rust".into()))
-                .unwrap()
-                .joined
-        );
-        assert!(state.send_blocker(&ConvKey::Room("rust".into())).is_some());
-        state.apply(
-            ServerFrame::RoomJoined {
-                room: "rust".into(),
-                members: vec!["alice".into()],
-            },
-            700,
-        );
-        assert!(state.send_blocker(&ConvKey::Room("rust".into())).is_none());
+        assert!(out.is_empty(), "{out:?}");
+        let rust = ConvKey::Room("rust".into());
+        assert!(state.send_blocker(&rust).is_none());
+        assert_eq!(state.conversation(&rust).unwrap().members.len(), 2);
+        assert!(state.conversation(&ConvKey::Room("ops".into())).is_none());
         // Presence is fresh: bob went away while we were disconnected.
         assert!(!state.is_online("bob"));
     }
@@ -1097,7 +1558,8 @@ mod tests {
         }
         let seq = state.active_rows()[0].seq();
         let again = state.retry(&lobby, seq, 20_000).unwrap();
-        assert_ne!(req_of(&again), req_of(&first));
+        // The same request id: if the first attempt got through, the server stores it once.
+        assert_eq!(req_of(&again), req_of(&first));
         assert_eq!(statuses(&state), [Status::Pending]);
         state.apply(
             ServerFrame::Ack {
@@ -1182,14 +1644,14 @@ mod tests {
         );
         state.apply(
             ServerFrame::Error {
-                code: ErrorCode::UserOffline,
-                message: "bob is offline".into(),
+                code: ErrorCode::UnknownUser,
+                message: "nobody is called bob".into(),
                 req: frame.req().map(str::to_owned),
             },
             100,
         );
         assert_eq!(statuses(&state), [Status::Failed]);
-        assert_eq!(state.notices()[0].text, "bob is offline");
+        assert_eq!(state.notices()[0].text, "nobody is called bob");
         let id = state.notices()[0].id;
         assert!(!state.tick(100 + NOTICE_MS - 1));
         assert!(state.tick(100 + NOTICE_MS));
@@ -1229,11 +1691,25 @@ mod tests {
         // Our own message from another tab is not unread.
         state.apply(room_message(4, "rust", "alice", "mine"), 4);
         let rust = ConvKey::Room("rust".into());
-        assert_eq!(state.conversation(&rust).unwrap().unread, 2);
-        assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().unread, 0);
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 2);
+        // Lobby is open: what arrives there is read once the page is seen.
+        assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().unread(), 1);
+        state.due(5, true);
+        assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().unread(), 0);
         assert_eq!(state.total_unread(), 2);
         assert_eq!(state.announcement(), "bob (#lobby): seen");
         state.activate(&rust);
+        // Opening it asks for its history; seen on a visible page, it is marked read.
+        assert_eq!(state.total_unread(), 2);
+        let out = state.due(2_000, true);
+        assert!(matches!(&out[0], ClientFrame::History { before: None, .. }));
+        assert_eq!(
+            out[1],
+            ClientFrame::Read {
+                target: room("rust"),
+                up_to: 4
+            }
+        );
         assert_eq!(state.total_unread(), 0);
         let own: Vec<bool> = state
             .active_rows()
@@ -1280,9 +1756,16 @@ mod tests {
             11,
         );
         assert_eq!(state.conversation(&bob).unwrap().lines.len(), 2);
-        assert_eq!(state.conversation(&bob).unwrap().unread, 1);
+        assert_eq!(state.conversation(&bob).unwrap().unread(), 1);
         state.open_direct("BOB");
         assert_eq!(state.active(), &bob);
+        // A hidden page marks nothing read.
+        assert!(!state
+            .due(12, false)
+            .iter()
+            .any(|f| matches!(f, ClientFrame::Read { .. })));
+        assert_eq!(state.total_unread(), 1);
+        state.due(13, true);
         assert_eq!(state.total_unread(), 0);
         // No conversation with oneself.
         state.open_direct("Alice");
@@ -1360,10 +1843,8 @@ mod tests {
         );
         state.open_direct("zed");
         assert_eq!(state.typing_frame(&ConvKey::Direct("zed".into())), None);
-        assert!(state
-            .send_blocker(&ConvKey::Direct("zed".into()))
-            .unwrap()
-            .contains("offline"));
+        // Private messages to someone offline are stored for them.
+        assert_eq!(state.send_blocker(&ConvKey::Direct("zed".into())), None);
         state.set_link(Link::Connecting);
         assert_eq!(state.typing_frame(&lobby), None);
     }
@@ -1462,9 +1943,9 @@ mod tests {
         assert_eq!(state.join_request("rust"), Ok(None));
         assert_eq!(state.active(), &rust);
         // Leaving: lobby never, others through the server.
-        assert_eq!(state.leave_request("lobby"), None);
+        assert_eq!(state.leave_request("lobby", 1), None);
         assert!(matches!(
-            state.leave_request("rust"),
+            state.leave_request("rust", 1),
             Some(ClientFrame::Leave { .. })
         ));
         state.apply(
@@ -1535,5 +2016,372 @@ mod tests {
             state.apply(room_message(id + 1, "lobby", "bob", "x"), 0);
         }
         assert_eq!(state.active_rows().len(), MAX_LINES);
+    }
+
+    #[test]
+    fn the_resume_point_is_the_highest_id_received() {
+        let mut state = ChatState::new("alice", "t");
+        // A page's first connection replays nothing.
+        assert_eq!(state.resume_after(), None);
+        state.apply(welcome_with("alice", &["lobby"], Vec::new(), 40), 0);
+        assert_eq!(state.resume_after(), Some(40));
+        state.apply(room_message(42, "lobby", "bob", "hi"), 1);
+        let frame = state.compose(&ConvKey::lobby(), "yo", 2).unwrap().unwrap();
+        state.apply(
+            ServerFrame::Ack {
+                req: Some(req_of(&frame)),
+                id: 45,
+                at: 3,
+            },
+            3,
+        );
+        assert_eq!(state.resume_after(), Some(45));
+        // History pages are old news: they do not move it.
+        let req = match state.due(4, false).pop() {
+            Some(ClientFrame::History { req, .. }) => req,
+            other => panic!("{other:?}"),
+        };
+        state.apply(page(room("lobby"), &[44, 45, 46], false, req), 5);
+        assert_eq!(state.resume_after(), Some(45));
+        // A welcome never moves it back.
+        state.connection_lost();
+        state.apply(welcome_with("alice", &["lobby"], Vec::new(), 30), 6);
+        assert_eq!(state.resume_after(), Some(45));
+        state.apply(welcome_with("alice", &["lobby"], Vec::new(), 50), 7);
+        assert_eq!(state.resume_after(), Some(50));
+    }
+
+    #[test]
+    fn history_pages_merge_by_id_with_live_and_replayed_messages() {
+        let mut state = connected("alice");
+        let lobby = ConvKey::lobby();
+        // A live message before the first page arrives.
+        state.apply(room_message(60, "lobby", "bob", "live"), 1);
+        let out = state.due(2, false);
+        let first = match out.as_slice() {
+            [ClientFrame::History {
+                target,
+                before: None,
+                req,
+                ..
+            }] if *target == room("lobby") => req.clone(),
+            other => panic!("{other:?}"),
+        };
+        // Asked once, not again while it is on its way.
+        assert!(state.due(3, false).is_empty());
+        assert_eq!(state.older_request(&lobby), None);
+        state.apply(page(room("lobby"), &[50, 55, 60], false, first), 4);
+        assert_eq!(ids(&state, &lobby), [50, 55, 60]);
+        assert!(state.due(5, false).is_empty());
+        // Scrolling to the top asks for what is before the oldest held.
+        let older = state.older_request(&lobby).unwrap();
+        let req = match &older {
+            ClientFrame::History {
+                before: Some(50),
+                req,
+                ..
+            } => req.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(state.older_request(&lobby), None);
+        // Replayed and live messages, some twice, out of the blue.
+        state.apply(room_message(61, "lobby", "bob", "x"), 6);
+        state.apply(room_message(55, "lobby", "bob", "again"), 7);
+        state.apply(page(room("lobby"), &[20, 30, 50], true, req), 8);
+        assert_eq!(ids(&state, &lobby), [20, 30, 50, 55, 60, 61]);
+        // Nothing older exists: no more requests.
+        assert!(state.conversation(&lobby).unwrap().complete);
+        assert_eq!(state.older_request(&lobby), None);
+        // The rows keep their sequence numbers, so the view keeps its keys.
+        let seqs: Vec<u64> = state.active_rows().iter().map(Row::seq).collect();
+        state.apply(room_message(62, "lobby", "bob", "y"), 9);
+        let later: Vec<u64> = state.active_rows().iter().map(Row::seq).collect();
+        assert_eq!(&later[..seqs.len()], &seqs[..]);
+    }
+
+    #[test]
+    fn a_lost_connection_forgets_the_history_request_and_asks_again() {
+        let mut state = connected("alice");
+        assert_eq!(state.due(1, false).len(), 1);
+        state.connection_lost();
+        state.set_link(Link::Reconnecting { retry_at: 5 });
+        assert!(state.due(2, false).is_empty());
+        state.apply(welcome("alice", &["alice"], &[("lobby", &["alice"])]), 6);
+        assert_eq!(state.due(7, false).len(), 1);
+    }
+
+    #[test]
+    fn a_refused_history_request_is_not_repeated() {
+        let mut state = connected("alice");
+        state.open_direct("nobody");
+        let req = match state.due(1, false).pop() {
+            Some(ClientFrame::History {
+                target: Target::User { to },
+                req,
+                ..
+            }) if to == "nobody" => req,
+            other => panic!("{other:?}"),
+        };
+        state.apply(
+            ServerFrame::Error {
+                code: ErrorCode::UnknownUser,
+                message: "no such user".into(),
+                req,
+            },
+            2,
+        );
+        assert!(state.due(3, false).is_empty());
+        assert_eq!(state.older_request(&ConvKey::Direct("nobody".into())), None);
+    }
+
+    #[test]
+    fn welcome_sets_unread_counts_and_lists_private_conversations() {
+        let mut state = ChatState::new("alice", "t");
+        state.apply(
+            welcome_with(
+                "alice",
+                &["lobby", "rust"],
+                vec![
+                    info(room("lobby"), 41, 41, 0),
+                    info(room("rust"), 39, 30, 4),
+                    info(Target::User { to: "Carol".into() }, 40, 0, 1),
+                ],
+                41,
+            ),
+            0,
+        );
+        let rust = ConvKey::Room("rust".into());
+        let carol = ConvKey::Direct("carol".into());
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 4);
+        // Carol is offline, and the conversation is there, under her name.
+        assert!(!state.is_online("carol"));
+        let directs = state.directs();
+        assert_eq!(directs.len(), 1);
+        assert_eq!((directs[0].title.as_str(), directs[0].unread), ("Carol", 1));
+        assert!(!directs[0].available);
+        assert_eq!(state.total_unread(), 5);
+        // A new message from someone else counts on top; our own does not.
+        state.apply(room_message(42, "rust", "bob", "new"), 1);
+        state.apply(room_message(43, "rust", "alice", "mine"), 2);
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 5);
+        // Another tab read rust: the marker moves, the count follows.
+        state.apply(
+            ServerFrame::Read {
+                target: room("rust"),
+                up_to: 43,
+            },
+            3,
+        );
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 0);
+        // A marker never moves back.
+        state.apply(
+            ServerFrame::Read {
+                target: room("rust"),
+                up_to: 10,
+            },
+            4,
+        );
+        assert_eq!(state.conversation(&rust).unwrap().read_up_to, 43);
+        // The next welcome replaces the counts.
+        state.connection_lost();
+        state.apply(
+            welcome_with(
+                "alice",
+                &["lobby", "rust"],
+                vec![info(room("rust"), 50, 43, 2)],
+                50,
+            ),
+            5,
+        );
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 2);
+        assert_eq!(state.conversation(&carol).unwrap().unread(), 1);
+    }
+
+    #[test]
+    fn unread_is_counted_from_the_marker_once_the_messages_are_held() {
+        let mut state = ChatState::new("alice", "t");
+        state.apply(
+            welcome_with(
+                "alice",
+                &["lobby", "rust"],
+                vec![info(room("rust"), 40, 10, 3)],
+                40,
+            ),
+            0,
+        );
+        let rust = ConvKey::Room("rust".into());
+        state.activate(&rust);
+        let req = match state.due(1, false).pop() {
+            Some(ClientFrame::History { req, .. }) => req,
+            other => panic!("{other:?}"),
+        };
+        state.apply(page(room("rust"), &[5, 10, 20, 30, 40], true, req), 2);
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 3);
+        // Another tab read up to 20: two of the held messages are left.
+        state.apply(
+            ServerFrame::Read {
+                target: room("rust"),
+                up_to: 20,
+            },
+            3,
+        );
+        assert_eq!(state.conversation(&rust).unwrap().unread(), 2);
+    }
+
+    #[test]
+    fn read_markers_go_out_for_the_open_conversation_forward_only_and_throttled() {
+        let mut state = connected("alice");
+        let reads = |frames: Vec<ClientFrame>| -> Vec<u64> {
+            frames
+                .into_iter()
+                .filter_map(|f| match f {
+                    ClientFrame::Read { up_to, .. } => Some(up_to),
+                    _ => None,
+                })
+                .collect()
+        };
+        state.apply(room_message(5, "lobby", "bob", "a"), 0);
+        assert_eq!(reads(state.due(1_000, true)), [5]);
+        // Nothing new: nothing to say.
+        assert!(reads(state.due(5_000, true)).is_empty());
+        state.apply(room_message(6, "lobby", "bob", "b"), 5_001);
+        state.apply(room_message(7, "lobby", "bob", "c"), 5_002);
+        assert_eq!(reads(state.due(5_003, true)), [7]);
+        state.apply(room_message(8, "lobby", "bob", "d"), 5_004);
+        // At most one a second; the page counts it read at once.
+        assert!(reads(state.due(5_500, true)).is_empty());
+        assert_eq!(state.total_unread(), 0);
+        assert_eq!(reads(state.due(6_003, true)), [8]);
+        // Our own messages need no marker.
+        state.apply(room_message(9, "lobby", "alice", "mine"), 8_000);
+        assert!(reads(state.due(9_000, true)).is_empty());
+        // Not while disconnected.
+        state.apply(room_message(10, "lobby", "bob", "e"), 9_001);
+        state.set_link(Link::Reconnecting { retry_at: 10_000 });
+        assert!(reads(state.due(9_500, true)).is_empty());
+    }
+
+    #[test]
+    fn unacknowledged_sends_go_out_again_after_a_reconnect_with_the_same_req() {
+        let mut state = connected("alice");
+        let lobby = ConvKey::lobby();
+        let first = state.compose(&lobby, "one", 0).unwrap().unwrap();
+        let second = state.compose(&lobby, "two", 1).unwrap().unwrap();
+        state.connection_lost();
+        assert_eq!(statuses(&state), [Status::Failed, Status::Failed]);
+        state.set_link(Link::Reconnecting { retry_at: 5 });
+        // Written while away: it goes out with the others.
+        assert_eq!(state.compose(&lobby, "three", 2).unwrap(), None);
+        let third_req = state.active_conversation().unwrap().lines[2]
+            .message()
+            .unwrap()
+            .delivery
+            .req()
+            .unwrap()
+            .to_owned();
+        let out = state.apply(welcome_with("alice", &["lobby"], Vec::new(), 10), 10);
+        let reqs: Vec<String> = out.iter().map(req_of).collect();
+        assert_eq!(reqs, [req_of(&first), req_of(&second), third_req]);
+        assert_eq!(out[0], first);
+        assert_eq!(statuses(&state), [Status::Pending; 3]);
+        // The server had stored the first: the replay brings it, then its ack (original id).
+        state.apply(room_message(9, "lobby", "alice", "one"), 11);
+        state.apply(
+            ServerFrame::Ack {
+                req: Some(req_of(&first)),
+                id: 9,
+                at: 1_009,
+            },
+            12,
+        );
+        state.apply(
+            ServerFrame::Ack {
+                req: Some(req_of(&second)),
+                id: 11,
+                at: 1_011,
+            },
+            13,
+        );
+        let bodies: Vec<String> = state
+            .active_rows()
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::Message { body, .. } => Some(body),
+                Row::System { .. } => None,
+            })
+            .collect();
+        assert_eq!(bodies, ["one", "two", "three"]);
+        assert_eq!(ids(&state, &lobby), [9, 11]);
+        assert_eq!(
+            statuses(&state),
+            [Status::Confirmed, Status::Confirmed, Status::Pending]
+        );
+    }
+
+    #[test]
+    fn a_refused_send_is_not_sent_again_by_itself_but_retry_keeps_its_req() {
+        let mut state = connected("alice");
+        let lobby = ConvKey::lobby();
+        let frame = state.compose(&lobby, "hi", 0).unwrap().unwrap();
+        state.apply(
+            ServerFrame::Error {
+                code: ErrorCode::RateLimited,
+                message: "slow down".into(),
+                req: frame.req().map(str::to_owned),
+            },
+            1,
+        );
+        state.connection_lost();
+        let out = state.apply(welcome_with("alice", &["lobby"], Vec::new(), 0), 2);
+        assert!(out.is_empty());
+        assert_eq!(statuses(&state), [Status::Failed]);
+        let seq = state.active_rows()[0].seq();
+        assert_eq!(state.retry(&lobby, seq, 3), Some(frame));
+    }
+
+    #[test]
+    fn acks_keep_messages_in_id_order() {
+        let mut state = connected("alice");
+        let lobby = ConvKey::lobby();
+        let frame = state.compose(&lobby, "mine", 5_000).unwrap().unwrap();
+        // Someone else's message overtakes ours on the way (its time is later than ours).
+        state.apply(room_message(20, "lobby", "bob", "theirs"), 5_001);
+        state.apply(
+            ServerFrame::Ack {
+                req: Some(req_of(&frame)),
+                id: 21,
+                at: 900,
+            },
+            5_002,
+        );
+        assert_eq!(ids(&state, &lobby), [20, 21]);
+    }
+
+    #[test]
+    fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
+        let mut state = connected("alice");
+        state.apply(
+            ServerFrame::RoomJoined {
+                room: "rust".into(),
+                members: vec!["alice".into(), "Dave".into()],
+            },
+            0,
+        );
+        state.activate(&ConvKey::Room("rust".into()));
+        let members = state.active_members();
+        assert_eq!(members.len(), 2);
+        assert!(members.iter().any(|p| p.name == "Dave" && !p.online));
+        assert!(members.iter().any(|p| p.name == "alice" && p.is_me));
+        state.open_direct("Dave");
+        let dave = ConvKey::Direct("dave".into());
+        assert_eq!(state.active(), &dave);
+        let frame = state.compose(&dave, "when you are back", 1).unwrap();
+        assert!(matches!(
+            frame,
+            Some(ClientFrame::PrivateMessage { ref to, .. }) if to == "Dave"
+        ));
+        // Names against the rules open nothing.
+        state.open_direct("not a name");
+        assert_eq!(state.active(), &dave);
     }
 }

@@ -18,8 +18,24 @@ pub enum Delivery {
     /// The server accepted it (ours, acknowledged) or it came from the server.
     Confirmed,
     /// No `ack` came, the connection dropped, or the server refused it; `reason` says which.
-    /// `req` is the request id it was last sent with, if it was sent at all.
-    Failed { reason: String, req: Option<String> },
+    /// `req` is the message's request id, its idempotency key: every attempt uses it.
+    /// `resend`: it failed for want of a connection or an answer, so it goes out again by
+    /// itself after the next `welcome` (a refusal by the server does not).
+    Failed {
+        reason: String,
+        req: String,
+        resend: bool,
+    },
+}
+
+impl Delivery {
+    /// The request id of a message not yet confirmed.
+    pub fn req(&self) -> Option<&str> {
+        match self {
+            Self::Pending { req, .. } | Self::Failed { req, .. } => Some(req),
+            Self::Confirmed => None,
+        }
+    }
 }
 
 /// A chat message in a conversation.
@@ -277,7 +293,8 @@ mod tests {
         if let Some(m) = line.message_mut() {
             m.delivery = Delivery::Failed {
                 reason: "No answer".into(),
-                req: None,
+                req: "r1".into(),
+                resend: true,
             };
         }
         match &rows(&[line])[0] {

@@ -40,11 +40,17 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             let now = browser::now_ms();
             clock.0.try_set(now);
             state.try_maybe_update(|s| (s.tick(now), ()));
+            // The open conversation's history and read marker, when due.
+            socket.send_due(state);
         },
         Duration::from_millis(500),
     )
     .ok();
     let online = window_event_listener(leptos::ev::online, move |_| socket.wake());
+    // Coming back to the tab marks the open conversation read at once.
+    let shown = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        socket.send_due(state)
+    });
 
     let stop = Arc::new(AtomicBool::new(false));
     spawn_local(connection::run(
@@ -71,6 +77,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             ticker.clear();
         }
         online.remove();
+        shown.remove();
     });
 
     Effect::new(move |_| browser::set_title(state.with(ChatState::total_unread)));

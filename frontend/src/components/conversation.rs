@@ -1,5 +1,6 @@
 //! The open conversation: its heading, the message list (which follows new messages unless the
-//! reader scrolled up), who is typing, and the message box.
+//! reader scrolled up, and loads older pages when scrolled to the top), who is typing, and
+//! the message box.
 
 use leptos::ev::KeyboardEvent;
 use leptos::html;
@@ -8,7 +9,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::compose::{self, TypingThrottle};
 use crate::connection::Socket;
-use crate::follow::{Follow, Scroll};
+use crate::follow::{self, Follow, Scroll};
 use crate::state::{ChatState, ConvKey};
 use crate::timeline::{Row, Status};
 
@@ -74,22 +75,75 @@ pub fn ConversationView() -> impl IntoView {
     let subtitle = Memo::new(move |_| state.with(subheading));
     let rows = Memo::new(move |_| state.with(ChatState::active_rows));
     let typing = Memo::new(move |_| state.with(|s| s.typing_text(s.active())));
+    let socket = expect_context::<Socket>();
+    // Above the oldest message: more is loading, or this is where the conversation began.
+    let edge = Memo::new(move |_| {
+        state.with(|s| {
+            let c = s.active_conversation()?;
+            if c.is_loading() {
+                Some("Loading earlier messages…")
+            } else if c.complete && !c.lines.is_empty() {
+                Some("This is the beginning of the conversation.")
+            } else {
+                None
+            }
+        })
+    });
 
     let list = NodeRef::<html::Div>::new();
     let follow = StoredValue::new(Follow::default());
     let unseen = RwSignal::new(false);
+    // The list's scroll position and height when last looked at, to keep the reader's place
+    // when older messages arrive above.
+    let place = StoredValue::new((0_i32, 0_i32));
+    let remember_place = move |el: &web_sys::HtmlElement| {
+        place.set_value((el.scroll_top(), el.scroll_height()));
+    };
+    let load_older = move || {
+        let key = state.with_untracked(|s| s.active().clone());
+        let frame = state.try_maybe_update(|s| {
+            let frame = s.older_request(&key);
+            (frame.is_some(), frame)
+        });
+        if let Some(Some(frame)) = frame {
+            if !socket.send(&frame) {
+                state.update(|s| s.send_failed(&frame));
+            }
+        }
+    };
     provide_context(ListPin { list, follow });
     Effect::new(move |_| {
         let key = active.get();
-        let last = rows.with(|rows| {
-            rows.last()
-                .map(|row| (row.seq(), matches!(row, Row::Message { own: true, .. })))
+        let (first, last) = rows.with(|rows| {
+            (
+                rows.first().map(Row::seq),
+                rows.last()
+                    .map(|row| (row.seq(), matches!(row, Row::Message { own: true, .. }))),
+            )
         });
-        let scroll = follow.try_update_value(|f| f.rows_changed(&key, last));
+        let scroll = follow.try_update_value(|f| f.rows_changed(&key, first, last));
         unseen.set(follow.with_value(Follow::unseen));
-        if scroll == Some(Scroll::ToBottom) {
-            scroll_to_bottom(list);
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        match scroll {
+            Some(Scroll::ToBottom) => scroll_to_bottom(list),
+            Some(Scroll::KeepPlace) => {
+                let (top, height) = place.get_value();
+                el.set_scroll_top(follow::kept_place(top, height, el.scroll_height()));
+            }
+            _ => {}
         }
+        remember_place(&el);
+        // A list too short to scroll never reaches its top by scrolling: load more. Look after
+        // layout, when the rows just added have their height.
+        request_animation_frame(move || {
+            if let Some(el) = list.get_untracked() {
+                if el.scroll_height() <= el.client_height() {
+                    load_older();
+                }
+            }
+        });
     });
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
@@ -98,6 +152,14 @@ pub fn ConversationView() -> impl IntoView {
             let now_unseen = follow.with_value(Follow::unseen);
             if unseen.get_untracked() != now_unseen {
                 unseen.set(now_unseen);
+            }
+            remember_place(&el);
+            if follow::wants_older(
+                f64::from(el.scroll_top()),
+                f64::from(el.scroll_height()),
+                f64::from(el.client_height()),
+            ) {
+                load_older();
             }
         }
     };
@@ -121,7 +183,16 @@ pub fn ConversationView() -> impl IntoView {
                 aria-label=move || format!("Messages in {}", title.get())
                 data-testid="message-list"
             >
-                <Show when=move || rows.with(Vec::is_empty)>
+                {move || {
+                    edge.get()
+                        .map(|text| {
+                            view! { <p class="history-edge muted small" data-testid="history-edge">{text}</p> }
+                        })
+                }}
+                <Show when=move || {
+                    rows.with(Vec::is_empty)
+                        && state.with(|s| s.active_conversation().is_none_or(|c| c.loaded))
+                }>
                     <p class="empty muted">"No messages here yet. Say hello!"</p>
                 </Show>
                 <ol class="rows">

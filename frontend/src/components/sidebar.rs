@@ -1,12 +1,14 @@
-//! The sidebar: rooms (with unread counts, join and leave), private conversations, and who is
-//! online (click a person to talk privately). On narrow screens it is a drawer.
+//! The sidebar: rooms (with unread counts, join and leave), private conversations (online or
+//! not), the open room's members and who is online (click a person to talk privately, online
+//! or not: the server keeps the message for them). On narrow screens it is a drawer.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::chat::SidebarOpen;
+use crate::browser;
 use crate::connection::Socket;
-use crate::state::{ChatState, ConvKey, ConvSummary};
+use crate::state::{ChatState, ConvKey, ConvSummary, Person};
 
 /// Moves keyboard focus to the message box, after the view has updated.
 pub(super) fn focus_composer() {
@@ -27,6 +29,13 @@ pub fn Sidebar() -> impl IntoView {
     let rooms = Memo::new(move |_| state.with(ChatState::rooms));
     let directs = Memo::new(move |_| state.with(ChatState::directs));
     let people = Memo::new(move |_| state.with(ChatState::people));
+    let members = Memo::new(move |_| state.with(ChatState::active_members));
+    let talk_to = move |name: &str| {
+        state.update(|s| s.open_direct(name));
+        socket.send_due(state);
+        open.set(false);
+        focus_composer();
+    };
 
     let room_name = RwSignal::new(String::new());
     let join_problem = RwSignal::new(None::<String>);
@@ -38,6 +47,7 @@ pub fn Sidebar() -> impl IntoView {
                 if let Some(frame) = frame {
                     socket.send(&frame);
                 }
+                socket.send_due(state);
                 room_name.set(String::new());
                 join_problem.set(None);
                 open.set(false);
@@ -87,7 +97,7 @@ pub fn Sidebar() -> impl IntoView {
                 <h2 id="directs-heading">"Private"</h2>
                 <Show
                     when=move || directs.with(|d| !d.is_empty())
-                    fallback=|| view! { <p class="muted small">"Pick someone online to talk privately."</p> }
+                    fallback=|| view! { <p class="muted small">"Pick someone to talk privately."</p> }
                 >
                     <ul class="conv-list" aria-labelledby="directs-heading" data-testid="direct-list">
                         <For
@@ -100,6 +110,20 @@ pub fn Sidebar() -> impl IntoView {
                     </ul>
                 </Show>
             </section>
+            <Show when=move || members.with(|m| !m.is_empty())>
+                <section class="side-section">
+                    <h2 id="members-heading">{move || format!("Members ({})", members.with(Vec::len))}</h2>
+                    <ul class="people" aria-labelledby="members-heading" data-testid="member-list">
+                        <For
+                            each=move || members.get()
+                            key=|person| (person.name.clone(), person.is_me, person.online)
+                            let:person
+                        >
+                            <PersonItem person=person talk_to=talk_to testid_prefix="member" />
+                        </For>
+                    </ul>
+                </section>
+            </Show>
             <section class="side-section">
                 <h2 id="people-heading">{move || format!("Online ({})", people.with(Vec::len))}</h2>
                 <ul class="people" aria-labelledby="people-heading" data-testid="online-list">
@@ -108,43 +132,57 @@ pub fn Sidebar() -> impl IntoView {
                         key=|person| (person.name.clone(), person.is_me)
                         let:person
                     >
-                        {if person.is_me {
-                            view! {
-                                <li class="person me">
-                                    <span class="presence" aria-hidden="true"></span>
-                                    {person.name.clone()}
-                                    <span class="muted">" (you)"</span>
-                                </li>
-                            }
-                                .into_any()
-                        } else {
-                            let name = person.name.clone();
-                            let label = format!("Talk privately with {name}");
-                            let testid = format!("user-{}", name.to_ascii_lowercase());
-                            view! {
-                                <li class="person">
-                                    <button
-                                        class="person-button"
-                                        data-testid=testid
-                                        aria-label=label
-                                        on:click=move |_| {
-                                            state.update(|s| s.open_direct(&name));
-                                            open.set(false);
-                                            focus_composer();
-                                        }
-                                    >
-                                        <span class="presence" aria-hidden="true"></span>
-                                        {person.name.clone()}
-                                    </button>
-                                </li>
-                            }
-                                .into_any()
-                        }}
+                        <PersonItem person=person talk_to=talk_to testid_prefix="user" />
                     </For>
                 </ul>
             </section>
         </nav>
     }
+}
+
+/// A person in the online list or a member list: a button that opens a private conversation
+/// with them (`{testid_prefix}-{name}`), or just the name for ourselves.
+#[component]
+fn PersonItem(
+    person: Person,
+    talk_to: impl Fn(&str) + Copy + 'static,
+    testid_prefix: &'static str,
+) -> impl IntoView {
+    let Person {
+        name,
+        is_me,
+        online,
+    } = person;
+    if is_me {
+        return view! {
+            <li class="person me">
+                <span class="presence" aria-hidden="true"></span>
+                {name}
+                <span class="muted">" (you)"</span>
+            </li>
+        }
+        .into_any();
+    }
+    let label = format!(
+        "Talk privately with {name}{}",
+        if online { "" } else { " (offline)" }
+    );
+    let testid = format!("{testid_prefix}-{}", name.to_ascii_lowercase());
+    let shown = name.clone();
+    view! {
+        <li class="person" class:offline=!online>
+            <button
+                class="person-button"
+                data-testid=testid
+                aria-label=label
+                on:click=move |_| talk_to(&name)
+            >
+                <span class="presence" aria-hidden="true"></span>
+                {shown}
+            </button>
+        </li>
+    }
+    .into_any()
 }
 
 /// One conversation in a sidebar list: its button, unread badge, and leave/close button.
@@ -173,7 +211,9 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
     let select_key = key.clone();
     let close = move |_| match &key {
         ConvKey::Room(room) => {
-            if let Some(Some(frame)) = state.try_update(|s| s.leave_request(room)) {
+            if let Some(Some(frame)) =
+                state.try_update(|s| s.leave_request(room, browser::now_ms()))
+            {
                 socket.send(&frame);
             }
         }
@@ -188,6 +228,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
                 aria-current=active.then_some("true")
                 on:click=move |_| {
                     state.update(|s| s.activate(&select_key));
+                    socket.send_due(state);
                     open.set(false);
                     focus_composer();
                 }
