@@ -175,6 +175,26 @@ fn message_from(row: &SqliteRow) -> Result<Message, StoreError> {
     })
 }
 
+/// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving
+/// in it: what was said before they came is history, not unread news.
+async fn mark_all_read(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    name: &UserName,
+    conversation: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO read_markers (name_key, conversation, up_to) \
+         SELECT $1, $2, COALESCE(MAX(id), 0) FROM messages WHERE conversation = $2 \
+         ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
+         WHERE read_markers.up_to < excluded.up_to",
+    )
+    .bind(name.key())
+    .bind(conversation)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn account_from(name: &str, password_hash: Option<String>) -> Result<Account, StoreError> {
     let name = UserName::parse(name).map_err(|e| StoreError::Corrupt(format!("{name:?}: {e}")))?;
     Ok(Account {
@@ -190,6 +210,7 @@ impl Store for SqliteStore {
         name: &UserName,
         password_hash: Option<&str>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO accounts (name_key, name, password_hash, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -197,13 +218,19 @@ impl Store for SqliteStore {
         .bind(name.as_str())
         .bind(password_hash)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::NameTaken),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::NameTaken)
+            }
+            Err(e) => return Err(e.into()),
         }
+        // A newcomer starts with the lobby read: its past is history, not news.
+        mark_all_read(&mut tx, name, &Conversation::Room(RoomName::lobby()).key()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError> {
@@ -281,6 +308,7 @@ impl Store for SqliteStore {
     }
 
     async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO memberships (name_key, room, joined_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name_key, room) DO NOTHING",
@@ -288,8 +316,10 @@ impl Store for SqliteStore {
         .bind(name.key())
         .bind(room.as_str())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        mark_all_read(&mut tx, name, &Conversation::Room(room.clone()).key()).await?;
+        tx.commit().await?;
         Ok(())
     }
 

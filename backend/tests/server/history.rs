@@ -469,3 +469,44 @@ impl AckId for ServerFrame {
         }
     }
 }
+
+#[tokio::test]
+async fn what_was_said_before_someone_arrived_is_history_not_unread() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    alice
+        .send_json(json!({"type": "join", "room": "rust"}))
+        .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+    say(&mut alice, "old news").await;
+    alice
+        .send_json(json!({"type": "room_message", "room": "rust", "body": "old rust", "req": "r"}))
+        .await;
+    let (rust_id, _) = alice.recv_ack("r").await;
+
+    let (newcomer_token, mut newcomer) = app.user("newcomer").await;
+    assert_eq!(conversation(&newcomer.welcome, &lobby()).unread, 0);
+    newcomer
+        .send_json(json!({"type": "join", "room": "rust"}))
+        .await;
+    newcomer
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+    let again = app.connect(&newcomer_token).await;
+    let rust = Target::Room {
+        room: "rust".into(),
+    };
+    let info = conversation(&again.welcome, &rust);
+    assert_eq!(
+        (info.last_id, info.read_up_to, info.unread),
+        (rust_id, rust_id, 0)
+    );
+    // The history is there all the same, and what comes next is unread.
+    let (ids, _) = newcomer.history(json!({"room": "rust"})).await;
+    assert_eq!(ids, vec![rust_id]);
+    say(&mut alice, "new news").await;
+    let later = app.connect(&newcomer_token).await;
+    assert_eq!(conversation(&later.welcome, &lobby()).unread, 1);
+}
