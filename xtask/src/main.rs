@@ -6,7 +6,8 @@
 //! - `setup`: install every missing tool (the building blocks of the other tasks);
 //! - `dist`: build the browser client into `dist/`;
 //! - `run [-- <server args>]`: set up, build, and serve on <http://127.0.0.1:8080>;
-//! - `test`: set up and run every check, from `cargo fmt` to the browser tests.
+//! - `test`: set up and run every check, from `cargo fmt` to the browser tests;
+//! - `bench [--smoke]`: the benchmark against the Node.js `ws` servers (`bench/`).
 //!
 //! The modules:
 //!
@@ -14,9 +15,10 @@
 //! - [`error`]: the error type, a message for the user;
 //! - [`project`]: where the root, `dist/`, `data/` and the tools are;
 //! - [`tools`]: the pinned tool versions and their installation;
-//! - [`dist`], [`run`], [`test`]: the tasks;
+//! - [`dist`], [`run`], [`test`], [`bench`]: the tasks;
 //! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
 
+mod bench;
 mod cmd;
 mod dist;
 mod error;
@@ -47,6 +49,8 @@ Tasks:
                           http://127.0.0.1:8080 with SQLite in ./data
   test                    fmt, clippy, host tests, then the browser tests; stops at the
                           first failure
+  bench [--smoke] [...]   benchmark against the Node.js ws servers (release); writes
+                          docs/benchmarks.md; --smoke: quick check, no figures
   help                    show this text";
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn dispatch(args: &[OsString]) -> Result<()> {
             no_arguments(&task, rest)?;
             test::run(&project)
         }
+        "bench" => bench::run(&project, rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,313 @@
+//! `bench`: the benchmark of our chat server against the classic Node.js `ws` servers.
+//!
+//! Run it with `cargo xtask bench` (or `cargo run --release -p bench`; `--smoke` for the
+//! quick CI check). It builds `chat-server` in release, installs the pinned `ws` for the peers
+//! in `bench/peers/`, then runs every scenario against both servers on the same load, the
+//! server pinned to one core and the load generator to the other, and writes
+//! `docs/benchmarks.md` (between its result markers) with plots in `docs/bench/`.
+//!
+//! The parts:
+//!
+//! - [`scenario`]: what is measured, one module per scenario;
+//! - [`server`]: starting and watching the servers under test;
+//! - [`pool`]: the coordinator's handle on the worker processes;
+//! - [`worker`]: a worker process, holding client connections;
+//! - [`wire`]: what coordinator and workers say to each other;
+//! - [`frames`]: the text clients send and the little they parse;
+//! - [`proc`]: CPU time and memory from `/proc`, and the machine;
+//! - [`report`] and [`plot`]: the Markdown report and its PNG plots.
+
+mod frames;
+mod plot;
+mod pool;
+mod proc;
+mod report;
+mod scenario;
+mod server;
+mod wire;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::proc::{Busy, Machine};
+use crate::report::{Both, Results};
+use crate::scenario::{say, Env, Scale};
+use crate::server::{Kind, Setup};
+
+/// Benchmark of the chat server against the classic Node.js ws servers.
+#[derive(Debug, Parser)]
+#[command(name = "bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Internal: a load-generator process, driven over stdin/stdout.
+    #[command(hide = true)]
+    Worker,
+}
+
+#[derive(Debug, clap::Args)]
+struct Options {
+    /// Tiny sizes and a few seconds per scenario; checks every code path, writes no figures.
+    #[arg(long)]
+    smoke: bool,
+    /// Run only these scenarios (comma-separated); the report is written only for a full run.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Which>,
+    /// The report to update (between its result markers).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The chat-server binary (default: beside this one, built first).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Do not run `cargo build --release -p backend` first.
+    #[arg(long)]
+    no_build: bool,
+    /// The core the server under test is pinned to.
+    #[arg(long, default_value_t = 0)]
+    server_core: usize,
+    /// The core the load generator is pinned to.
+    #[arg(long, default_value_t = 1)]
+    client_core: usize,
+    /// Wait up to this many seconds for the machine to be quiet (no rustc, load below 1).
+    #[arg(long, default_value_t = 0)]
+    wait_quiet: u64,
+    /// `--queue-frames` for our server.
+    #[arg(long, default_value_t = 4096)]
+    queue_frames: usize,
+    /// Connections of the idle-memory scenario (default 10,000; 50 with --smoke).
+    #[arg(long)]
+    idle_connections: Option<usize>,
+    /// Offered deliveries per second of the fan-out steps (comma-separated), instead of the
+    /// default ramp; handy to hold one load while profiling.
+    #[arg(long, value_delimiter = ',')]
+    fanout_rates: Vec<f64>,
+    /// Offered messages per second of the private-message steps (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    private_rates: Vec<f64>,
+    /// Seconds of sending per step (default 4; 0.6 with --smoke).
+    #[arg(long)]
+    step_secs: Option<f64>,
+}
+
+/// The scenarios, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    Fanout,
+    Capacity,
+    Idle,
+    Private,
+    Acks,
+    Connect,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Sub::Worker) => worker::main(),
+        None => coordinate(&cli.options),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (this crate's parent).
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn coordinate(options: &Options) -> Result<()> {
+    let began = Instant::now();
+    let root = root();
+    pin_self(options.client_core)?;
+    let chat_server = match &options.server_bin {
+        Some(path) => path.clone(),
+        None => {
+            let here = std::env::current_exe()?;
+            let dir = here.parent().context("locating this binary's directory")?;
+            if !options.no_build {
+                build_backend(&root)?;
+            }
+            dir.join("chat-server")
+        }
+    };
+    if !chat_server.is_file() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p backend`",
+            chat_server.display()
+        );
+    }
+    let peers_dir = root.join("bench").join("peers");
+    install_peers(&peers_dir)?;
+    let busy_start = wait_quiet(Duration::from_secs(options.wait_quiet));
+    let mut scale = if options.smoke {
+        Scale::smoke()
+    } else {
+        Scale::full()
+    };
+    if let Some(n) = options.idle_connections {
+        scale.idle_connections = n;
+    }
+    if !options.fanout_rates.is_empty() {
+        scale.fanout_deliveries.clone_from(&options.fanout_rates);
+    }
+    if !options.private_rates.is_empty() {
+        scale.private_rates.clone_from(&options.private_rates);
+    }
+    if let Some(secs) = options.step_secs {
+        scale.step = Duration::from_secs_f64(secs);
+    }
+    let env = Env {
+        setup: Setup {
+            chat_server,
+            peers_dir: peers_dir.clone(),
+            server_core: options.server_core,
+            queue_frames: options.queue_frames,
+        },
+        client_core: options.client_core,
+        scale,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut results = Results::new(
+        Machine::describe(),
+        server::ws_version(&peers_dir),
+        busy_start,
+        options.smoke,
+    );
+    let wanted = |w: Which| options.only.is_empty() || options.only.contains(&w);
+    runtime.block_on(async {
+        if wanted(Which::Fanout) {
+            results.fanout = Both::run(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
+        }
+        if wanted(Which::Capacity) {
+            results.capacity = Both::run(&env, Kind::NodeBroadcast, scenario::capacity::run).await;
+        }
+        if wanted(Which::Idle) {
+            results.idle = Both::run(&env, Kind::NodePrivate, scenario::idle::run).await;
+        }
+        if wanted(Which::Private) {
+            results.private = Both::run(&env, Kind::NodePrivate, scenario::private::run).await;
+        }
+        if wanted(Which::Acks) {
+            results.acks = Some(
+                scenario::acks::run(&env)
+                    .await
+                    .map_err(|e| format!("{e:#}")),
+            );
+        }
+        if wanted(Which::Connect) {
+            results.connect = Both::run(&env, Kind::NodePrivate, scenario::connect::run).await;
+        }
+    });
+    results.finish(Busy::now(), began.elapsed());
+    println!("\n{}", report::summary(&results));
+    let failures = results.failures();
+    if options.smoke || !options.only.is_empty() {
+        say("no figures written (smoke or partial run)");
+    } else {
+        let out = options
+            .out
+            .clone()
+            .unwrap_or_else(|| root.join("docs").join("benchmarks.md"));
+        report::write(&results, &out)?;
+        say(format!("report written to {}", out.display()));
+    }
+    if !failures.is_empty() {
+        bail!("some scenarios failed:\n{}", failures.join("\n"));
+    }
+    Ok(())
+}
+
+/// Pins this process (and so the workers it starts) to the load-generator core.
+fn pin_self(core: usize) -> Result<()> {
+    let status = Command::new("taskset")
+        .arg("-pc")
+        .arg(core.to_string())
+        .arg(std::process::id().to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running taskset (util-linux)")?;
+    if !status.success() {
+        bail!("taskset could not pin the load generator to core {core}");
+    }
+    Ok(())
+}
+
+fn build_backend(root: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    say("building chat-server: cargo build --release -p backend");
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "backend",
+            "--bin",
+            "chat-server",
+        ])
+        .current_dir(root)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("building chat-server failed");
+    }
+    Ok(())
+}
+
+/// Installs the pinned `ws` (package-lock.json) when it is missing.
+fn install_peers(peers: &Path) -> Result<()> {
+    if server::peers_installed(peers) {
+        return Ok(());
+    }
+    say("installing the Node.js peers' ws: npm ci");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(peers)
+        .status()
+        .context("running npm (is Node.js installed?)")?;
+    if !status.success() {
+        bail!("npm ci in {} failed", peers.display());
+    }
+    Ok(())
+}
+
+/// Waits up to `limit` for the machine to be quiet; returns how busy it is then.
+fn wait_quiet(limit: Duration) -> Busy {
+    let started = Instant::now();
+    loop {
+        let busy = Busy::now();
+        if busy.is_quiet() || started.elapsed() >= limit {
+            if !busy.is_quiet() {
+                say(format!(
+                    "warning: the machine is busy (load {:.2}, {} rustc processes): figures \
+                     will be noisy",
+                    busy.load_1m, busy.compilers
+                ));
+            }
+            return busy;
+        }
+        say(format!(
+            "waiting for quiet: load {:.2}, {} rustc processes",
+            busy.load_1m, busy.compilers
+        ));
+        std::thread::sleep(Duration::from_secs(15));
+    }
+}

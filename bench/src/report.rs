@@ -1,0 +1,975 @@
+//! The results of a run and how they are reported: a summary table on the console, and in
+//! `docs/benchmarks.md` the machine, the summary with ratios, the targets, per-step tables and
+//! the plots, all between the result markers, so the hand-written method and findings around
+//! them survive a rerun. The raw figures also go to `docs/bench/results.json`.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::plot;
+use crate::proc::{Busy, Machine};
+use crate::scenario::acks::Acks;
+use crate::scenario::capacity::{self, Capacity};
+use crate::scenario::connect::Connect;
+use crate::scenario::fanout::{self, Fanout};
+use crate::scenario::idle::Idle;
+use crate::scenario::private::{self, Private};
+use crate::scenario::ramp::Ramp;
+use crate::scenario::{say, Env};
+use crate::server::Kind;
+
+/// Where the generated part of the report starts and ends.
+pub const BEGIN: &str = "<!-- bench:results:begin -->";
+pub const END: &str = "<!-- bench:results:end -->";
+
+/// The outcome of one scenario for one server: its figures, or why it failed.
+pub type Outcome<T> = std::result::Result<T, String>;
+
+/// One scenario, for both servers (`None`: not run).
+#[derive(Debug, Serialize)]
+pub struct Both<T> {
+    pub ours: Option<Outcome<T>>,
+    pub node: Option<Outcome<T>>,
+}
+
+impl<T> Default for Both<T> {
+    fn default() -> Self {
+        Self {
+            ours: None,
+            node: None,
+        }
+    }
+}
+
+impl<T> Both<T> {
+    /// Runs `scenario` against our server, then against the `peer`.
+    pub async fn run<'a, F, Fut>(env: &'a Env, peer: Kind, scenario: F) -> Self
+    where
+        F: Fn(&'a Env, Kind) -> Fut,
+        Fut: Future<Output = anyhow::Result<T>> + 'a,
+    {
+        let mut both = Self::default();
+        for kind in [Kind::Ours, peer] {
+            let outcome = scenario(env, kind).await.map_err(|e| format!("{e:#}"));
+            if let Err(e) = &outcome {
+                say(format!("{kind:?} failed: {e}"));
+            }
+            if kind == Kind::Ours {
+                both.ours = Some(outcome);
+            } else {
+                both.node = Some(outcome);
+            }
+        }
+        both
+    }
+
+    pub fn ours(&self) -> Option<&T> {
+        self.ours.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    pub fn node(&self) -> Option<&T> {
+        self.node.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    fn errors(&self, name: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        if let Some(Err(e)) = &self.ours {
+            errors.push(format!("{name}, ours: {e}"));
+        }
+        if let Some(Err(e)) = &self.node {
+            errors.push(format!("{name}, Node: {e}"));
+        }
+        errors
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub date: String,
+    pub smoke: bool,
+    pub machine: Machine,
+    pub ws_version: String,
+    pub busy_start: Busy,
+    pub busy_end: Option<Busy>,
+    pub duration_s: f64,
+    pub fanout: Both<Fanout>,
+    pub capacity: Both<Capacity>,
+    pub idle: Both<Idle>,
+    pub private: Both<Private>,
+    pub acks: Option<Outcome<Acks>>,
+    pub connect: Both<Connect>,
+}
+
+impl Results {
+    pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
+        let date = std::process::Command::new("date")
+            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned());
+        Self {
+            date,
+            smoke,
+            machine,
+            ws_version,
+            busy_start,
+            busy_end: None,
+            duration_s: 0.0,
+            fanout: Both::default(),
+            capacity: Both::default(),
+            idle: Both::default(),
+            private: Both::default(),
+            acks: None,
+            connect: Both::default(),
+        }
+    }
+
+    pub fn finish(&mut self, busy: Busy, took: Duration) {
+        self.busy_end = Some(busy);
+        self.duration_s = took.as_secs_f64();
+    }
+
+    /// Scenarios that failed, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        all.extend(self.fanout.errors("fan-out"));
+        all.extend(self.capacity.errors("capacity"));
+        all.extend(self.idle.errors("idle memory"));
+        all.extend(self.private.errors("private messages"));
+        if let Some(Err(e)) = &self.acks {
+            all.push(format!("durable sends: {e}"));
+        }
+        all.extend(self.connect.errors("connection rate"));
+        all
+    }
+}
+
+/// Which way a figure is better.
+#[derive(Clone, Copy)]
+enum Better {
+    Higher,
+    Lower,
+    /// Not a contest (sizes of the setup).
+    Neither,
+}
+
+/// One line of the summary.
+struct Row {
+    scenario: &'static str,
+    figure: String,
+    ours: String,
+    node: String,
+    ratio: String,
+}
+
+fn row(
+    scenario: &'static str,
+    figure: impl Into<String>,
+    ours: Option<f64>,
+    node: Option<f64>,
+    better: Better,
+    show: fn(f64) -> String,
+) -> Row {
+    let cell = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), show);
+    let ratio = match (ours, node, better) {
+        (_, _, Better::Neither) => String::new(),
+        (Some(o), Some(n), Better::Higher) => ratio_text(o, n),
+        (Some(o), Some(n), Better::Lower) => ratio_text(n, o),
+        _ => "–".to_owned(),
+    };
+    Row {
+        scenario,
+        figure: figure.into(),
+        ours: cell(ours),
+        node: cell(node),
+        ratio,
+    }
+}
+
+/// "x× better" when `good / bad` ≥ 1, "x× worse" otherwise.
+fn ratio_text(good: f64, bad: f64) -> String {
+    if good <= 0.0 || bad <= 0.0 || !good.is_finite() || !bad.is_finite() {
+        return "–".to_owned();
+    }
+    let r = good / bad;
+    if r >= 1.0 {
+        format!("{}× better", sig(r))
+    } else {
+        format!("{}× worse", sig(1.0 / r))
+    }
+}
+
+/// Three significant digits, no exponent.
+fn sig(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// An integer with thousands separators.
+fn thousands(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn per_s(v: f64) -> String {
+    format!("{}/s", thousands(v))
+}
+
+fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} s", v / 1e3)
+    } else if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v >= 1.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+fn us(v: f64) -> String {
+    format!("{} µs", sig(v))
+}
+
+fn count(v: f64) -> String {
+    thousands(v)
+}
+
+fn bytes(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1} MB", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.1} KB", v / 1e3)
+    } else {
+        format!("{} B", thousands(v))
+    }
+}
+
+/// The highest offered rate both ramps sustained (the common ground for latency and CPU).
+fn common_rate(ours: Option<&Ramp>, node: Option<&Ramp>) -> Option<f64> {
+    let (ours, node) = (ours?, node?);
+    node.steps
+        .iter()
+        .filter(|s| s.sustained && ours.at(s.offered).is_some_and(|o| o.sustained))
+        .map(|s| s.offered)
+        .max_by(f64::total_cmp)
+}
+
+/// The first step past the sustained ones: the overload.
+fn overload(ramp: &Ramp) -> Option<&crate::scenario::ramp::Step> {
+    ramp.steps.iter().find(|s| !s.sustained)
+}
+
+fn rows(results: &Results) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let f = &results.fanout;
+    let (fo, fno) = (f.ours().map(|x| &x.ramp), f.node().map(|x| &x.ramp));
+    if f.ours.is_some() || f.node.is_some() {
+        let clients = f.ours().or(f.node()).map_or(0, |x| x.clients);
+        let s = "Fan-out";
+        rows.push(row(
+            s,
+            format!(
+                "Sustained deliveries/s ({clients} clients, p99 < {} ms, none lost)",
+                fanout::P99_LIMIT_MS
+            ),
+            fo.and_then(|r| r.sustained()).map(|s| s.achieved),
+            fno.and_then(|r| r.sustained()).map(|s| s.achieved),
+            Better::Higher,
+            per_s,
+        ));
+        rows.push(row(
+            s,
+            "Peak deliveries/s (any step)",
+            fo.map(Ramp::peak),
+            fno.map(Ramp::peak),
+            Better::Higher,
+            per_s,
+        ));
+        rows.push(row(
+            s,
+            "Offered deliveries/s at which the load generator saturated its core (if it did)",
+            fo.and_then(Ramp::generator_bound).map(|x| x.offered),
+            fno.and_then(Ramp::generator_bound).map(|x| x.offered),
+            Better::Neither,
+            per_s,
+        ));
+        if let Some(rate) = common_rate(fo, fno) {
+            let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
+            let (o, n) = (at(fo), at(fno));
+            let label = |what: &str| format!("{what} at {} deliveries/s", thousands(rate));
+            rows.push(row(
+                s,
+                label("p50 latency"),
+                o.as_ref().map(|x| x.latency.p50_ms),
+                n.as_ref().map(|x| x.latency.p50_ms),
+                Better::Lower,
+                ms,
+            ));
+            rows.push(row(
+                s,
+                label("p99 latency"),
+                o.as_ref().map(|x| x.latency.p99_ms),
+                n.as_ref().map(|x| x.latency.p99_ms),
+                Better::Lower,
+                ms,
+            ));
+            rows.push(row(
+                s,
+                label("max latency"),
+                o.as_ref().map(|x| x.latency.max_ms),
+                n.as_ref().map(|x| x.latency.max_ms),
+                Better::Lower,
+                ms,
+            ));
+            rows.push(row(
+                s,
+                label("Server CPU per delivery"),
+                o.as_ref().map(|x| x.server_cpu_us_per_event),
+                n.as_ref().map(|x| x.server_cpu_us_per_event),
+                Better::Lower,
+                us,
+            ));
+        }
+        let own = |r: Option<&Ramp>, pick: fn(&crate::scenario::ramp::Step) -> f64| {
+            r.and_then(|r| r.sustained()).map(pick)
+        };
+        rows.push(row(
+            s,
+            "p50 / p99 latency at its own highest sustained step: p50",
+            own(fo, |x| x.latency.p50_ms),
+            own(fno, |x| x.latency.p50_ms),
+            Better::Neither,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "… p99",
+            own(fo, |x| x.latency.p99_ms),
+            own(fno, |x| x.latency.p99_ms),
+            Better::Neither,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "… max",
+            own(fo, |x| x.latency.max_ms),
+            own(fno, |x| x.latency.max_ms),
+            Better::Neither,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "… server CPU per delivery",
+            own(fo, |x| x.server_cpu_us_per_event),
+            own(fno, |x| x.server_cpu_us_per_event),
+            Better::Lower,
+            us,
+        ));
+        rows.push(row(
+            s,
+            "Messages lost in sustained steps",
+            fo.map(lost_sustained),
+            fno.map(lost_sustained),
+            Better::Neither,
+            count,
+        ));
+        rows.push(row(
+            s,
+            "Deliveries lost in the first overloaded step",
+            fo.and_then(overload).map(|x| x.lost as f64),
+            fno.and_then(overload).map(|x| x.lost as f64),
+            Better::Neither,
+            count,
+        ));
+    }
+    let c = &results.capacity;
+    if c.ours.is_some() || c.node.is_some() {
+        let s = "Capacity";
+        let in_flight = c.ours().or(c.node()).map_or(4, |x| x.in_flight);
+        rows.push(row(
+            s,
+            format!(
+                "Largest room with p95 round trip ≤ {} ms ({in_flight} broadcasts in flight)",
+                capacity::LIMIT_MS
+            ),
+            c.ours().and_then(|x| x.largest_under).map(|v| v as f64),
+            c.node().and_then(|x| x.largest_under).map(|v| v as f64),
+            Better::Higher,
+            count,
+        ));
+        if let (Some(o), Some(n)) = (c.ours(), c.node()) {
+            if let Some(size) = n.largest_under {
+                let at = |x: &Capacity| {
+                    x.steps
+                        .iter()
+                        .find(|st| st.size == size)
+                        .map(|st| st.rtt.p95_ms)
+                };
+                rows.push(row(
+                    s,
+                    format!("p95 round trip at {} members", thousands(size as f64)),
+                    at(o),
+                    at(n),
+                    Better::Lower,
+                    ms,
+                ));
+            }
+        }
+    }
+    let i = &results.idle;
+    if i.ours.is_some() || i.node.is_some() {
+        let s = "Idle memory";
+        let (io, ino) = (i.ours().map(|x| &x.distinct), i.node().map(|x| &x.distinct));
+        let n = io.or(ino).map_or(0, |x| x.connections);
+        rows.push(row(
+            s,
+            format!(
+                "RSS per idle signed-in connection ({} connections, one user each)",
+                thousands(n as f64)
+            ),
+            io.map(|x| x.bytes_per_connection),
+            ino.map(|x| x.bytes_per_connection),
+            Better::Lower,
+            bytes,
+        ));
+        rows.push(row(
+            s,
+            "RSS with them open",
+            io.map(|x| x.rss_after as f64),
+            ino.map(|x| x.rss_after as f64),
+            Better::Lower,
+            bytes,
+        ));
+        rows.push(row(
+            s,
+            "RSS before (empty server)",
+            io.map(|x| x.rss_before as f64),
+            ino.map(|x| x.rss_before as f64),
+            Better::Neither,
+            bytes,
+        ));
+        rows.push(row(
+            s,
+            "Time to sign them all in",
+            io.map(|x| x.setup_s * 1e3),
+            ino.map(|x| x.setup_s * 1e3),
+            Better::Lower,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "Server CPU to sign them all in",
+            io.map(|x| x.setup_cpu_s * 1e3),
+            ino.map(|x| x.setup_cpu_s * 1e3),
+            Better::Lower,
+            ms,
+        ));
+        if let Some(t) = i.ours().and_then(|x| x.tabs.as_ref()) {
+            rows.push(row(
+                s,
+                format!(
+                    "RSS per connection as {} users × {} connections (no presence traffic)",
+                    thousands((t.connections / t.tabs) as f64),
+                    t.tabs
+                ),
+                Some(t.bytes_per_connection),
+                ino.map(|x| x.bytes_per_connection),
+                Better::Lower,
+                bytes,
+            ));
+        }
+    }
+    let p = &results.private;
+    if p.ours.is_some() || p.node.is_some() {
+        let s = "Private messages";
+        let (po, pn) = (p.ours().map(|x| &x.ramp), p.node().map(|x| &x.ramp));
+        let users = p.ours().or(p.node()).map_or(0, |x| x.users);
+        rows.push(row(
+            s,
+            format!(
+                "Sustained messages/s ({users} users, p99 < {} ms, none lost)",
+                private::P99_LIMIT_MS
+            ),
+            po.and_then(Ramp::sustained).map(|x| x.achieved),
+            pn.and_then(Ramp::sustained).map(|x| x.achieved),
+            Better::Higher,
+            per_s,
+        ));
+        rows.push(row(
+            s,
+            "Peak messages/s",
+            po.map(Ramp::peak),
+            pn.map(Ramp::peak),
+            Better::Higher,
+            per_s,
+        ));
+        rows.push(row(
+            s,
+            "Offered messages/s at which the load generator saturated its core (if it did)",
+            po.and_then(Ramp::generator_bound).map(|x| x.offered),
+            pn.and_then(Ramp::generator_bound).map(|x| x.offered),
+            Better::Neither,
+            per_s,
+        ));
+        let rate = private::TARGET_RATE;
+        let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
+        let (o, n) = (at(po), at(pn));
+        let label = |what: &str| format!("{what} at {} messages/s", thousands(rate));
+        rows.push(row(
+            s,
+            label("p50 latency"),
+            o.as_ref().map(|x| x.latency.p50_ms),
+            n.as_ref().map(|x| x.latency.p50_ms),
+            Better::Lower,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            label("p99 latency"),
+            o.as_ref().map(|x| x.latency.p99_ms),
+            n.as_ref().map(|x| x.latency.p99_ms),
+            Better::Lower,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            label("Server CPU per message"),
+            o.as_ref().map(|x| x.server_cpu_us_per_event),
+            n.as_ref().map(|x| x.server_cpu_us_per_event),
+            Better::Lower,
+            us,
+        ));
+    }
+    if let Some(outcome) = &results.acks {
+        let s = "Durable sends";
+        let a = outcome.as_ref().ok().map(|x| &x.ramp);
+        rows.push(Row {
+            scenario: s,
+            figure: "What is measured".to_owned(),
+            ours: if outcome.as_ref().is_ok_and(|a| !a.stored) {
+                "acknowledged (not yet stored: history not implemented)".to_owned()
+            } else {
+                "stored, then acknowledged (durable)".to_owned()
+            },
+            node: "not applicable (no acknowledgements)".to_owned(),
+            ratio: String::new(),
+        });
+        rows.push(row(
+            s,
+            "Sustained acks/s (p99 < 100 ms, none lost)",
+            a.and_then(Ramp::sustained).map(|x| x.achieved),
+            None,
+            Better::Neither,
+            per_s,
+        ));
+        let at = a.and_then(|r| r.at(private::TARGET_RATE));
+        rows.push(row(
+            s,
+            format!(
+                "p99 time to ack at {} messages/s",
+                thousands(private::TARGET_RATE)
+            ),
+            at.map(|x| x.latency.p99_ms),
+            None,
+            Better::Neither,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "p99 time to ack at the highest sustained rate",
+            a.and_then(Ramp::sustained).map(|x| x.latency.p99_ms),
+            None,
+            Better::Neither,
+            ms,
+        ));
+    }
+    let k = &results.connect;
+    if k.ours.is_some() || k.node.is_some() {
+        let s = "Connection rate";
+        rows.push(row(
+            s,
+            "New connections/s (ours: claim name + upgrade + welcome; Node: upgrade + online)",
+            k.ours().map(|x| x.per_second),
+            k.node().map(|x| x.per_second),
+            Better::Higher,
+            per_s,
+        ));
+        rows.push(row(
+            s,
+            "p50 time to connect",
+            k.ours().map(|x| x.setup.p50_ms),
+            k.node().map(|x| x.setup.p50_ms),
+            Better::Lower,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "p99 time to connect",
+            k.ours().map(|x| x.setup.p99_ms),
+            k.node().map(|x| x.setup.p99_ms),
+            Better::Lower,
+            ms,
+        ));
+        rows.push(row(
+            s,
+            "Server CPU per connection",
+            k.ours().map(|x| x.server_cpu_us_per_connection),
+            k.node().map(|x| x.server_cpu_us_per_connection),
+            Better::Lower,
+            us,
+        ));
+    }
+    rows
+}
+
+fn lost_sustained(ramp: &Ramp) -> f64 {
+    ramp.steps
+        .iter()
+        .filter(|s| s.sustained)
+        .map(|s| s.lost as f64)
+        .sum()
+}
+
+/// One target of the issue and whether it was met.
+struct Target {
+    what: String,
+    figure: String,
+    met: Option<bool>,
+}
+
+fn targets(results: &Results) -> Vec<Target> {
+    let mut all = Vec::new();
+    let f = &results.fanout;
+    let ours = f
+        .ours()
+        .and_then(|x| x.ramp.sustained())
+        .map(|s| s.achieved);
+    let node = f
+        .node()
+        .and_then(|x| x.ramp.sustained())
+        .map(|s| s.achieved);
+    all.push(Target {
+        what: "Fan-out: ≥ 10× the Node peer's sustained deliveries/s, p99 < 100 ms, 1,000 clients"
+            .into(),
+        figure: match (ours, node) {
+            (Some(o), Some(n)) => format!("{} vs {} = {}×", per_s(o), per_s(n), sig(o / n)),
+            _ => "not measured".into(),
+        },
+        met: ours.zip(node).map(|(o, n)| o >= 10.0 * n),
+    });
+    all.push(Target {
+        what: "Fan-out: the 500,000 deliveries/s mark".into(),
+        figure: ours.map_or_else(|| "not measured".into(), per_s),
+        met: ours.map(|o| o >= 500_000.0),
+    });
+    let c = &results.capacity;
+    let ours = c.ours().and_then(|x| x.largest_under);
+    let node = c.node().and_then(|x| x.largest_under);
+    all.push(Target {
+        what: "Capacity: ≥ 2.5× the peer's room size".into(),
+        figure: match (ours, node) {
+            (Some(o), Some(n)) => format!("{o} vs {n} = {}×", sig(o as f64 / n as f64)),
+            _ => "not measured".into(),
+        },
+        met: ours.zip(node).map(|(o, n)| o as f64 >= 2.5 * n as f64),
+    });
+    let i = &results.idle;
+    let ours = i.ours().map(|x| x.distinct.bytes_per_connection);
+    let node = i.node().map(|x| x.distinct.bytes_per_connection);
+    all.push(Target {
+        what: "Idle memory: ≤ the peer's per connection (10,000 connections)".into(),
+        figure: match (ours, node) {
+            (Some(o), Some(n)) => format!("{} vs {}", bytes(o), bytes(n)),
+            _ => "not measured".into(),
+        },
+        met: ours.zip(node).map(|(o, n)| o <= n),
+    });
+    let step = results
+        .private
+        .ours()
+        .and_then(|x| x.ramp.at(private::TARGET_RATE));
+    all.push(Target {
+        what: "Private messages: p99 < 5 ms at 10,000 messages/s".into(),
+        figure: step.map_or_else(
+            || "not measured".into(),
+            |s| format!("p99 {} (lost {})", ms(s.latency.p99_ms), s.lost),
+        ),
+        met: step.map(|s| s.latency.p99_ms < 5.0 && s.lost == 0),
+    });
+    all.push(Target {
+        what: "Connection rate: report".into(),
+        figure: results
+            .connect
+            .ours()
+            .map_or_else(|| "not measured".into(), |x| per_s(x.per_second)),
+        met: None,
+    });
+    all
+}
+
+/// The summary and the targets as plain text, for the console.
+pub fn summary(results: &Results) -> String {
+    let mut out = String::new();
+    let rows = rows(results);
+    let _ = writeln!(
+        out,
+        "{:<20} | {:<80} | {:>22} | {:>22} | Ours vs Node",
+        "Scenario", "Figure", "Ours", "Node.js ws"
+    );
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{:<20} | {:<80} | {:>22} | {:>22} | {}",
+            r.scenario, r.figure, r.ours, r.node, r.ratio
+        );
+    }
+    let _ = writeln!(out);
+    for t in targets(results) {
+        let met = match t.met {
+            Some(true) => "MET",
+            Some(false) => "NOT MET",
+            None => "-",
+        };
+        let _ = writeln!(out, "{met:<8} {}: {}", t.what, t.figure);
+    }
+    for failure in results.failures() {
+        let _ = writeln!(out, "FAILED   {failure}");
+    }
+    out
+}
+
+fn markdown_table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| Scenario | Figure | Ours | Node.js ws | Ours vs Node |\n|---|---|--:|--:|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.scenario, r.figure, r.ours, r.node, r.ratio
+        );
+    }
+    out
+}
+
+fn ramp_table(ramp: &Ramp, unit: &str) -> String {
+    let mut out = format!(
+        "| Offered {unit}/s | Achieved | p50 | p99 | max | Lost | Server CPU/event | Server core | Generator core | Sustained |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
+    );
+    for s in &ramp.steps {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} |",
+            thousands(s.offered),
+            thousands(s.achieved),
+            ms(s.latency.p50_ms),
+            ms(s.latency.p99_ms),
+            ms(s.latency.max_ms),
+            thousands(s.lost as f64),
+            us(s.server_cpu_us_per_event),
+            s.server_cpu_share * 100.0,
+            s.generator_cpu_share * 100.0,
+            if s.sustained { "yes" } else { "no" }
+        );
+    }
+    for note in &ramp.notes {
+        let _ = writeln!(out, "\nNote: {note}");
+    }
+    out
+}
+
+fn capacity_table(c: &Capacity) -> String {
+    let mut out = String::from(
+        "| Room size | Broadcasts | Timed out | p50 round trip | p95 | max | Time to grow | Time to settle |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for s in &c.steps {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s |",
+            thousands(s.size as f64),
+            s.broadcasts,
+            s.timeouts,
+            ms(s.rtt.p50_ms),
+            ms(s.rtt.p95_ms),
+            ms(s.rtt.max_ms),
+            s.grow_s,
+            s.settle_s
+        );
+    }
+    let _ = writeln!(out, "\nStopped: {}.", c.stopped);
+    out
+}
+
+fn section<T>(out: &mut String, both: &Both<T>, body: impl Fn(&T) -> String) {
+    for (name, outcome) in [("Ours", &both.ours), ("Node.js ws", &both.node)] {
+        match outcome {
+            None => {}
+            Some(Ok(x)) => {
+                let _ = write!(out, "\n**{name}**\n\n{}", body(x));
+            }
+            Some(Err(e)) => {
+                let _ = write!(out, "\n**{name}**: failed: {e}\n");
+            }
+        }
+    }
+}
+
+fn busy_text(b: &Busy) -> String {
+    format!(
+        "{:.2} (1 min), {:.2} (5 min), {} rustc processes",
+        b.load_1m, b.load_5m, b.compilers
+    )
+}
+
+/// The generated part of the report.
+fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
+    let m = &results.machine;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "_Generated by `cargo xtask bench` on {} (took {:.0} s). Everything between the markers \
+         is rewritten by the next run._\n",
+        results.date, results.duration_s
+    );
+    let _ = writeln!(out, "### Machine\n\n| | |\n|---|---|");
+    let _ = writeln!(out, "| CPU | {} × {} |", m.cpus, m.cpu_model);
+    let _ = writeln!(out, "| Memory | {:.1} GiB |", m.memory_gib);
+    let _ = writeln!(out, "| Kernel | {} |", m.kernel);
+    let _ = writeln!(out, "| Rust | {} |", m.rustc);
+    let _ = writeln!(out, "| Node.js | {}, ws {} |", m.node, results.ws_version);
+    let _ = writeln!(
+        out,
+        "| Load average at the start | {} |",
+        busy_text(&results.busy_start)
+    );
+    if let Some(end) = &results.busy_end {
+        let _ = writeln!(out, "| Load average at the end | {} |", busy_text(end));
+    }
+    let _ = writeln!(out, "\n### Summary\n\n{}", markdown_table(&rows(results)));
+    let _ = writeln!(
+        out,
+        "### Targets\n\n| Target | Figure | Met |\n|---|---|:-:|"
+    );
+    for t in targets(results) {
+        let met = match t.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "–",
+        };
+        let _ = writeln!(out, "| {} | {} | {met} |", t.what, t.figure);
+    }
+    for (file, title) in plots {
+        let _ = writeln!(out, "\n![{title}](bench/{file})");
+    }
+    let _ = writeln!(out, "\n### Fan-out, step by step");
+    section(&mut out, &results.fanout, |x| {
+        ramp_table(&x.ramp, "deliveries")
+    });
+    let _ = writeln!(out, "\n### Capacity, step by step");
+    section(&mut out, &results.capacity, capacity_table);
+    let _ = writeln!(out, "\n### Private messages, step by step");
+    section(&mut out, &results.private, |x| {
+        ramp_table(&x.ramp, "messages")
+    });
+    let stored = matches!(&results.acks, Some(Ok(a)) if a.stored);
+    let _ = writeln!(
+        out,
+        "\n### Durable sends, step by step\n\n{}\n",
+        if stored {
+            "Every message is stored before its `ack` (protocol 2: an `ack` means stored), so \
+             this is the time to a durable acknowledgement. The Node peers acknowledge nothing \
+             (not applicable)."
+        } else {
+            "Acknowledged, not yet stored: history is not implemented, so this is the cost of \
+             accepting and acknowledging a message. The Node peers acknowledge nothing (not \
+             applicable)."
+        }
+    );
+    match &results.acks {
+        Some(Ok(a)) => out.push_str(&ramp_table(&a.ramp, "acks")),
+        Some(Err(e)) => {
+            let _ = writeln!(out, "Failed: {e}");
+        }
+        None => {}
+    }
+    let failures = results.failures();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n### Failures\n");
+        for f in failures {
+            let _ = writeln!(out, "- {f}");
+        }
+    }
+    out
+}
+
+/// Writes the plots, `results.json`, and the generated part of `out`.
+pub fn write(results: &Results, out: &Path) -> Result<()> {
+    let dir = out.parent().unwrap_or(Path::new(".")).join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let plots = match plot::draw_all(results, &dir) {
+        Ok(plots) => plots,
+        Err(e) => {
+            say(format!("warning: no plots: {e:#}"));
+            Vec::new()
+        }
+    };
+    std::fs::write(
+        dir.join("results.json"),
+        serde_json::to_string_pretty(results)?,
+    )?;
+    let generated = markdown(results, &plots);
+    let existing = std::fs::read_to_string(out).unwrap_or_default();
+    let text = match (existing.find(BEGIN), existing.find(END)) {
+        (Some(b), Some(e)) if b < e => format!(
+            "{}{BEGIN}\n{generated}\n{}",
+            &existing[..b],
+            &existing[e..]
+        ),
+        _ => format!(
+            "# Benchmarks\n\nRun `cargo xtask bench`.\n\n## Results\n\n{BEGIN}\n{generated}\n{END}\n\n{existing}"
+        ),
+    };
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(ratio_text(500.0, 40.0), "12.5× better");
+        assert_eq!(ratio_text(1.0, 2.0), "2.00× worse");
+        assert_eq!(bytes(3700.0), "3,700 B");
+        assert_eq!(ms(0.5), "0.50 ms");
+    }
+}

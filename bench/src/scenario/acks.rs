@@ -1,0 +1,66 @@
+//! Durable sends: how fast our server stores and acknowledges messages. Since protocol
+//! version 2 an `ack` means "stored" (the server writes every message to its store before it
+//! acknowledges or delivers it), so this is the cost of a durable send; with protocol 1 the
+//! server stored nothing and the report would say "acknowledged, not stored". The Node peers
+//! acknowledge nothing: not applicable to them.
+//!
+//! 100 clients each send to a room of their own (so nothing fans out) at rising rates in
+//! total, every message with a unique `req` (the idempotency key) that carries its send time:
+//! acknowledgements per second and time to acknowledgement.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use super::ramp::{self, Ramp, Spec};
+use super::{quiesce, say, Env};
+use crate::pool::{Pool, Senders};
+use crate::server::{Kind, Server};
+use crate::wire::MsgKind;
+
+/// A step is sustained only with a p99 below this.
+pub const P99_LIMIT_MS: f64 = 100.0;
+
+/// The scenario for our server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Acks {
+    pub clients: usize,
+    /// Whether acknowledged messages are stored before the `ack` (protocol 2 and later).
+    pub stored: bool,
+    pub ramp: Ramp,
+}
+
+pub async fn run(env: &Env) -> Result<Acks> {
+    let scale = &env.scale;
+    let n = scale.ack_clients;
+    let server = Server::start(Kind::Ours, &env.setup)?;
+    let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
+    let opened = pool
+        .connect(n, scale.setup_concurrency, true, false, 1)
+        .await?;
+    if opened.failed > 0 {
+        bail!(
+            "{} of {n} clients failed to open: {}",
+            opened.failed,
+            opened.first_error.unwrap_or_default()
+        );
+    }
+    quiesce(&server, Duration::from_secs(30)).await;
+    say(format!("acks: {n} clients, each in a room of its own"));
+    let spec = Spec {
+        label: "acks Ours".to_owned(),
+        rates: scale.ack_rates.clone(),
+        events_per_message: 1,
+        senders: Senders::All,
+        msg: MsgKind::OwnRoomAcked,
+        acks: true,
+        p99_limit_ms: P99_LIMIT_MS,
+    };
+    let ramp = ramp::run(env, &server, &mut pool, &spec).await?;
+    Ok(Acks {
+        clients: n,
+        stored: shared::protocol::PROTOCOL_VERSION >= 2,
+        ramp,
+    })
+}

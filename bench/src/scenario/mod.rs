@@ -1,0 +1,178 @@
+//! The scenarios, each run against our server and against the Node.js peer on the same load:
+//!
+//! - [`fanout`]: one room of 1,000 clients, 10 senders at rising rates;
+//! - [`capacity`]: the room grows until the p95 broadcast round trip passes 500 ms;
+//! - [`idle`]: resident memory per idle signed-in connection;
+//! - [`private`]: 1,000 users exchanging private messages at rising rates;
+//! - [`acks`]: time to acknowledgement of accepted messages (ours only: the peer has none);
+//! - [`connect`]: new authenticated connections per second.
+//!
+//! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
+//! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], latency summaries
+//! and waiting for a server to go quiet.
+
+pub mod acks;
+pub mod capacity;
+pub mod connect;
+pub mod fanout;
+pub mod idle;
+pub mod private;
+pub mod ramp;
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::server::{Server, Setup};
+
+/// Sizes and durations of every scenario.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    pub fanout_clients: usize,
+    pub fanout_senders: usize,
+    /// Offered deliveries per second, step by step.
+    pub fanout_deliveries: Vec<f64>,
+    pub capacity_sizes: Vec<usize>,
+    pub capacity_in_flight: usize,
+    /// Connections per user in the capacity room (ours); see [`capacity`].
+    pub capacity_tabs: usize,
+    /// Measuring time per room size, and the fewest broadcasts that make a p95.
+    pub capacity_window: Duration,
+    pub capacity_min_broadcasts: usize,
+    pub idle_connections: usize,
+    pub private_users: usize,
+    /// Private messages per second, step by step.
+    pub private_rates: Vec<f64>,
+    pub ack_clients: usize,
+    pub ack_rates: Vec<f64>,
+    pub connect_count: usize,
+    pub connect_concurrency: usize,
+    /// Sending time of one step.
+    pub step: Duration,
+    /// Longest wait for a step's stragglers.
+    pub drain: Duration,
+    /// Clients opened at once while setting up.
+    pub setup_concurrency: usize,
+    /// Most clients one worker process holds.
+    pub clients_per_worker: usize,
+}
+
+impl Scale {
+    /// The full benchmark: about fifteen minutes, half of it signing in 10,000 users one by one
+    /// for the idle-memory scenario.
+    pub fn full() -> Self {
+        Self {
+            fanout_clients: 1000,
+            fanout_senders: 10,
+            fanout_deliveries: vec![
+                10e3, 20e3, 40e3, 80e3, 120e3, 160e3, 240e3, 320e3, 400e3, 500e3, 640e3, 800e3, 1e6,
+            ],
+            capacity_sizes: vec![
+                1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_500, 15_000, 17_500,
+                19_500,
+            ],
+            capacity_in_flight: 4,
+            capacity_tabs: 100,
+            capacity_window: Duration::from_secs(3),
+            capacity_min_broadcasts: 40,
+            idle_connections: 10_000,
+            private_users: 1000,
+            private_rates: vec![1e3, 2e3, 5e3, 10e3, 20e3, 40e3, 60e3, 80e3, 120e3, 160e3],
+            ack_clients: 100,
+            ack_rates: vec![5e3, 10e3, 20e3, 40e3, 80e3, 120e3, 160e3, 240e3],
+            connect_count: 2000,
+            connect_concurrency: 32,
+            step: Duration::from_secs(3),
+            drain: Duration::from_secs(3),
+            setup_concurrency: 64,
+            clients_per_worker: 5000,
+        }
+    }
+
+    /// The CI smoke run: tiny sizes, every code path, well under a minute.
+    pub fn smoke() -> Self {
+        Self {
+            fanout_clients: 20,
+            fanout_senders: 2,
+            fanout_deliveries: vec![1900.0, 3800.0],
+            capacity_sizes: vec![10, 30],
+            capacity_in_flight: 4,
+            capacity_tabs: 5,
+            capacity_window: Duration::from_millis(500),
+            capacity_min_broadcasts: 10,
+            idle_connections: 50,
+            private_users: 20,
+            private_rates: vec![500.0, 1000.0],
+            ack_clients: 10,
+            ack_rates: vec![500.0],
+            connect_count: 50,
+            connect_concurrency: 8,
+            step: Duration::from_millis(600),
+            drain: Duration::from_secs(2),
+            setup_concurrency: 16,
+            clients_per_worker: 20,
+        }
+    }
+}
+
+/// What every scenario needs.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub setup: Setup,
+    /// The core the workers (and the coordinator) run on.
+    pub client_core: usize,
+    pub scale: Scale,
+}
+
+/// A latency distribution in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Latency {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Latency {
+    /// Summarises a histogram of microseconds.
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        let ms = |us: u64| us as f64 / 1e3;
+        Self {
+            count: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+/// Waits until `server` has used less than 5% of a core for 300 ms, at most `limit`; returns
+/// how long that took.
+pub async fn quiesce(server: &Server, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let window = Duration::from_millis(300);
+    loop {
+        let before = server.usage().cpu;
+        tokio::time::sleep(window).await;
+        let used = server.usage().cpu.saturating_sub(before);
+        if used < window / 20 || started.elapsed() >= limit {
+            return started.elapsed();
+        }
+    }
+}
+
+/// Workers needed for `clients` clients.
+pub fn workers_for(clients: usize, scale: &Scale) -> usize {
+    clients.div_ceil(scale.clients_per_worker).max(1)
+}
+
+/// Prints a progress line.
+pub fn say(line: impl AsRef<str>) {
+    println!("bench: {}", line.as_ref());
+}

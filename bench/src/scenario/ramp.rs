@@ -1,0 +1,201 @@
+//! Rising load, shared by [`super::fanout`], [`super::private`] and [`super::acks`]: step by
+//! step, send at a fixed rate for a while (open loop, so a slow server cannot slow the senders
+//! down), wait for the stragglers, and account for every message.
+//!
+//! Per step: events per second offered and achieved (deliveries, or acknowledgements), their
+//! latency, those lost (not arrived by the end of the drain), and the server's CPU per event.
+//! A step is sustained when nothing is lost, no connection is cut and the p99 stays under the
+//! scenario's limit; the ramp stops after three steps in a row that are not, or one that is
+//! hopeless (a connection cut, a p99 over 20 times the limit, over 10% lost, or under 80% of
+//! the offered rate achieved).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{quiesce, say, Env, Latency};
+use crate::frames::now_us;
+use crate::pool::{Pool, Senders};
+use crate::server::Server;
+use crate::wire::MsgKind;
+
+/// What to ramp.
+pub struct Spec {
+    /// For progress lines.
+    pub label: String,
+    /// Events per second offered, step by step.
+    pub rates: Vec<f64>,
+    /// Events each sent message should cause (receivers of a broadcast, or 1).
+    pub events_per_message: u64,
+    pub senders: Senders,
+    pub msg: MsgKind,
+    /// Time acknowledgements instead of deliveries.
+    pub acks: bool,
+    /// A sustained step has a p99 below this.
+    pub p99_limit_ms: f64,
+}
+
+/// One rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Events per second offered.
+    pub offered: f64,
+    /// Messages sent per second, all senders together.
+    pub send_rate: f64,
+    pub sent: u64,
+    pub expected: u64,
+    pub received: u64,
+    pub lost: u64,
+    /// Events per second achieved.
+    pub achieved: f64,
+    pub latency: Latency,
+    /// Server CPU time per event, and the share of its core it used.
+    pub server_cpu_us_per_event: f64,
+    pub server_cpu_share: f64,
+    /// Share of its core the load generator used while sending.
+    pub generator_cpu_share: f64,
+    /// Connections the server cut (or lost) so far.
+    pub closed: u64,
+    /// Whether the step was sustained.
+    pub sustained: bool,
+    /// Whether the load generator used [`GENERATOR_BOUND`] of its core or more: then it, not
+    /// the server, may have been the limit.
+    pub generator_bound: bool,
+}
+
+/// The share of its core above which the load generator may be what limits a step.
+pub const GENERATOR_BOUND: f64 = 0.9;
+
+/// All steps of one ramp.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Ramp {
+    pub steps: Vec<Step>,
+    pub notes: Vec<String>,
+}
+
+impl Ramp {
+    /// The highest sustained step.
+    pub fn sustained(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.sustained)
+            .max_by(|a, b| a.offered.total_cmp(&b.offered))
+    }
+
+    /// The most events per second achieved in any step.
+    pub fn peak(&self) -> f64 {
+        self.steps.iter().map(|s| s.achieved).fold(0.0, f64::max)
+    }
+
+    /// The first step whose load generator was saturated, if any.
+    pub fn generator_bound(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| s.generator_bound)
+    }
+
+    /// The step offered `rate`, if it ran.
+    pub fn at(&self, rate: f64) -> Option<&Step> {
+        self.steps.iter().find(|s| (s.offered - rate).abs() < 0.5)
+    }
+}
+
+/// Runs the ramp of `spec` on clients already open in `pool`.
+pub async fn run(env: &Env, server: &Server, pool: &mut Pool, spec: &Spec) -> Result<Ramp> {
+    let scale = &env.scale;
+    let mut ramp = Ramp::default();
+    let mut misses = 0;
+    for (i, &offered) in spec.rates.iter().enumerate() {
+        let phase = u32::try_from(i + 1)?;
+        let send_rate = offered / spec.events_per_message as f64;
+        quiesce(server, Duration::from_secs(10)).await;
+        let before = server.usage();
+        let started = Instant::now();
+        let start_us = now_us();
+        let paced = pool
+            .pace(phase, send_rate, scale.step, spec.senders, spec.msg.clone())
+            .await?;
+        let expected = paced.sent * spec.events_per_message;
+        pool.drain(phase, expected, scale.drain).await?;
+        let wall = started.elapsed();
+        let after = server.usage();
+        let seen = pool.collect(phase).await?;
+        let (received, latency) = if spec.acks {
+            (seen.acks, Latency::of(&seen.ack_latency))
+        } else {
+            (seen.received, Latency::of(&seen.latency))
+        };
+        let last_us = if spec.acks {
+            // Acknowledgements have no arrival time of their own in the books; the sending
+            // window is the honest denominator.
+            start_us
+        } else {
+            seen.last_recv_us
+        };
+        let cpu = after.cpu.saturating_sub(before.cpu).as_secs_f64();
+        let lost = expected.saturating_sub(received);
+        let closed = seen.closed_total();
+        let sustained = lost == 0 && closed == 0 && latency.p99_ms < spec.p99_limit_ms;
+        // Sustained: everything arrived, at the pace it was sent. Otherwise the server was
+        // busy until the last arrival, which is the honest denominator.
+        let window = if sustained {
+            paced.wall
+        } else {
+            Duration::from_micros(last_us.saturating_sub(start_us)).max(scale.step)
+        }
+        .as_secs_f64();
+        let step = Step {
+            offered,
+            send_rate,
+            sent: paced.sent,
+            expected,
+            received,
+            lost,
+            achieved: received as f64 / window,
+            latency,
+            server_cpu_us_per_event: cpu * 1e6 / received.max(1) as f64,
+            server_cpu_share: cpu / wall.as_secs_f64(),
+            generator_cpu_share: paced.cpu.as_secs_f64() / paced.wall.as_secs_f64().max(1e-9),
+            closed,
+            sustained,
+            generator_bound: paced.cpu.as_secs_f64() / paced.wall.as_secs_f64().max(1e-9)
+                >= GENERATOR_BOUND,
+        };
+        say(format!(
+            "{}: offered {:>9.0}/s achieved {:>9.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  \
+             max {:>8.2} ms  lost {}  server {:.2} µs/event ({:.0}% core)  generator {:.0}% core",
+            spec.label,
+            step.offered,
+            step.achieved,
+            step.latency.p50_ms,
+            step.latency.p99_ms,
+            step.latency.max_ms,
+            step.lost,
+            step.server_cpu_us_per_event,
+            step.server_cpu_share * 100.0,
+            step.generator_cpu_share * 100.0,
+        ));
+        if seen.errors > 0 && ramp.notes.is_empty() {
+            ramp.notes.push(format!(
+                "{} error frames; the first: {}",
+                seen.errors,
+                seen.first_error.clone().unwrap_or_default()
+            ));
+        }
+        if closed > 0 {
+            ramp.notes.push(format!(
+                "at {offered:.0}/s connections ended (close code: count; 0 = no close frame): {:?}",
+                seen.closed
+            ));
+        }
+        let hopeless = closed > 0
+            || step.latency.p99_ms > 20.0 * spec.p99_limit_ms
+            || step.lost * 10 > step.expected
+            || step.achieved < 0.8 * step.offered;
+        misses = if sustained { 0 } else { misses + 1 };
+        ramp.steps.push(step);
+        if hopeless || misses >= 3 {
+            break;
+        }
+    }
+    Ok(ramp)
+}

@@ -1,0 +1,210 @@
+//! The servers under test: ours (`chat-server`, release build) and the two Node.js `ws`
+//! peers of `bench/peers/`. Each is started fresh for every scenario, pinned to the server
+//! core with `taskset`, on a free port of 127.0.0.1, and killed afterwards (or by the kernel,
+//! through `setpriv --pdeathsig`, if the harness dies first).
+//!
+//! Ours runs with the limits that would otherwise throttle a load test lifted (rate limit,
+//! connection cap) and a deep outbound queue, its SQLite database in a temporary directory,
+//! and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured too).
+
+use std::fs::File;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+
+use crate::proc::{self, Usage};
+use crate::wire::{Protocol, Target};
+
+/// How long a server may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Our `chat-server`.
+    Ours,
+    /// `peers/broadcast.js`: every message to every other connection.
+    NodeBroadcast,
+    /// `peers/private.js`: a map from user to connection.
+    NodePrivate,
+}
+
+impl Kind {
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Self::Ours => Protocol::Chat,
+            Self::NodeBroadcast | Self::NodePrivate => Protocol::Raw,
+        }
+    }
+}
+
+/// Where the servers are and how to run them.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The release `chat-server` binary.
+    pub chat_server: PathBuf,
+    /// `bench/peers`, with `node_modules/ws` installed.
+    pub peers_dir: PathBuf,
+    /// The core the server is pinned to.
+    pub server_core: usize,
+    /// `--queue-frames` for our server.
+    pub queue_frames: usize,
+}
+
+/// A running server.
+pub struct Server {
+    pub kind: Kind,
+    child: Child,
+    /// The server's process id (setpriv and taskset exec it in place).
+    pub pid: u32,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data directory and log; removed when the server is dropped.
+    dir: TempDir,
+}
+
+impl Server {
+    /// Starts `kind` and waits until it accepts connections.
+    pub fn start(kind: Kind, setup: &Setup) -> Result<Self> {
+        let addr = free_addr()?;
+        let dir = tempfile::Builder::new().prefix("chat-bench-").tempdir()?;
+        let log = File::create(dir.path().join("server.log"))?;
+        // setpriv makes the kernel kill the server if the harness dies before it can.
+        let mut command = if Path::new("/usr/bin/setpriv").is_file() {
+            let mut c = Command::new("/usr/bin/setpriv");
+            c.args(["--pdeathsig", "KILL", "taskset"]);
+            c
+        } else {
+            Command::new("taskset")
+        };
+        command.arg("-c").arg(setup.server_core.to_string());
+        match kind {
+            Kind::Ours => {
+                command
+                    .arg(&setup.chat_server)
+                    .arg("--bind")
+                    .arg(addr.to_string())
+                    .arg("--data-dir")
+                    .arg(dir.path().join("data"))
+                    .arg("--static-dir")
+                    .arg(dir.path().join("no-client"))
+                    .args(["--max-connections", "30000"])
+                    .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
+                    .arg("--queue-frames")
+                    .arg(setup.queue_frames.to_string())
+                    .env("RUST_LOG", "warn");
+            }
+            Kind::NodeBroadcast | Kind::NodePrivate => {
+                let script = if kind == Kind::NodeBroadcast {
+                    "broadcast.js"
+                } else {
+                    "private.js"
+                };
+                command
+                    .arg("node")
+                    .arg(setup.peers_dir.join(script))
+                    .arg(addr.port().to_string())
+                    .arg(addr.ip().to_string());
+            }
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {kind:?} (is taskset installed?)"))?;
+        let mut server = Self {
+            kind,
+            pid: child.id(),
+            child,
+            addr,
+            dir,
+        };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "{:?} exited at start ({status}):\n{}",
+                    self.kind,
+                    self.log_tail()
+                );
+            }
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                bail!(
+                    "{:?} is not listening on {} after {START_TIMEOUT:?}:\n{}",
+                    self.kind,
+                    self.addr,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last lines the server printed.
+    pub fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = File::open(self.dir.path().join("server.log")) {
+            let _ = file.read_to_string(&mut text);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// How clients reach it.
+    pub fn target(&self) -> Target {
+        Target {
+            addr: self.addr,
+            protocol: self.kind.protocol(),
+        }
+    }
+
+    /// Its CPU time and resident memory now.
+    pub fn usage(&self) -> Usage {
+        proc::usage(self.pid)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free port on 127.0.0.1 (free a moment ago; nothing else here races for it).
+fn free_addr() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Whether `peers` has `ws` installed.
+pub fn peers_installed(peers: &Path) -> bool {
+    peers
+        .join("node_modules")
+        .join("ws")
+        .join("package.json")
+        .is_file()
+}
+
+/// The `ws` version installed in `peers`.
+pub fn ws_version(peers: &Path) -> String {
+    std::fs::read_to_string(peers.join("node_modules/ws/package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json["version"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
