@@ -142,12 +142,7 @@ async fn room_messages_stay_in_their_room() {
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
     let (_, mut carol) = app.user("carol").await;
-    alice
-        .send_json(json!({"type": "join", "room": "Rust"}))
-        .await;
-    alice
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    alice.join("Rust").await;
     bob.send_json(json!({"type": "join", "room": "rust"})).await;
     alice
         .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))

@@ -333,6 +333,13 @@ impl Client {
         );
     }
 
+    /// Joins `room` and waits until the server says so.
+    pub async fn join(&mut self, room: &str) {
+        self.send_json(json!({"type": "join", "room": room})).await;
+        self.recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+            .await;
+    }
+
     /// Sends `history` and returns the ids and `complete` of the answer.
     pub async fn history(&mut self, target: Value) -> (Vec<u64>, bool) {
         let mut frame = json!({"type": "history", "req": "history"});

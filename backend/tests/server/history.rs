@@ -146,15 +146,8 @@ async fn a_client_cut_off_gets_exactly_what_it_missed_in_order() {
     let (_, mut carol) = app.user("carol").await;
     alice.drain().await;
     bob.drain().await;
-    carol
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    carol
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
-    bob.send_json(json!({"type": "join", "room": "rust"})).await;
-    bob.recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    carol.join("rust").await;
+    bob.join("rust").await;
 
     let seen = say(&mut alice, "before").await;
     bob.recv_until(|f| matches!(f, ServerFrame::RoomMessage { id, .. } if *id == seen))
@@ -287,12 +280,7 @@ async fn rooms_messages_and_markers_survive_a_restart() {
     let app = spawn_app_in(dir.path()).await;
     let (alice_token, mut alice) = app.user("alice").await;
     let bob_token = app.claim("bob").await;
-    alice
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    alice
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    alice.join("rust").await;
     alice
         .send_json(json!({"type": "room_message", "room": "rust", "body": "kept", "req": "k"}))
         .await;
@@ -474,12 +462,7 @@ impl AckId for ServerFrame {
 async fn what_was_said_before_someone_arrived_is_history_not_unread() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
-    alice
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    alice
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    alice.join("rust").await;
     say(&mut alice, "old news").await;
     alice
         .send_json(json!({"type": "room_message", "room": "rust", "body": "old rust", "req": "r"}))
@@ -488,12 +471,7 @@ async fn what_was_said_before_someone_arrived_is_history_not_unread() {
 
     let (newcomer_token, mut newcomer) = app.user("newcomer").await;
     assert_eq!(conversation(&newcomer.welcome, &lobby()).unread, 0);
-    newcomer
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    newcomer
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    newcomer.join("rust").await;
     let again = app.connect(&newcomer_token).await;
     let rust = Target::Room {
         room: "rust".into(),

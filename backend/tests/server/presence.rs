@@ -10,12 +10,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
     let app = spawn_app().await;
     let (alice_token, mut alice) = app.user("Alice").await;
     let (_, _bob) = app.user("bob").await;
-    alice
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    alice
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    alice.join("rust").await;
 
     // A second tab of Alice's is in the same rooms.
     let tab2 = app.connect(&alice_token).await;
@@ -70,9 +65,7 @@ async fn joining_and_leaving_are_announced_to_the_room() {
     let mut alice_tab2 = app.connect(&alice_token).await;
     let (_, mut bob) = app.user("bob").await;
     let (_, mut carol) = app.user("carol").await;
-    bob.send_json(json!({"type": "join", "room": "rust"})).await;
-    bob.recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    bob.join("rust").await;
     for client in [&mut alice, &mut alice_tab2, &mut bob, &mut carol] {
         client.drain().await;
     }
@@ -135,12 +128,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     bob.expect_silence().await;
 
     let mut alice = alice;
-    alice
-        .send_json(json!({"type": "join", "room": "rust"}))
-        .await;
-    alice
-        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
-        .await;
+    alice.join("rust").await;
     alice.close().await;
     app.wait_for_connections(2).await;
     // One of two tabs closed: still online, still in the room.
