@@ -1,7 +1,8 @@
 //! `bench`: the benchmark of our chat server against the classic Node.js `ws` servers.
 //!
 //! Run it with `cargo xtask bench` (or `cargo run --release -p bench`; `--smoke` for the
-//! quick CI check). It builds `chat-server` in release, installs the pinned `ws` for the peers
+//! quick CI check, which `cargo xtask bench --smoke` runs from a debug build). It builds
+//! `chat-server` with its own profile (release to measure), installs the pinned `ws` for the peers
 //! in `bench/peers/`, then runs every scenario against both servers on the same load, the
 //! server pinned to one core and the load generator to the other, and writes
 //! `docs/benchmarks.md` (between its result markers) with plots in `docs/bench/`.
@@ -67,7 +68,7 @@ struct Options {
     /// The report to update (between its result markers).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The chat-server binary (default: beside this one, built first).
+    /// The chat-server binary (default: beside this one, built first with the same profile).
     #[arg(long)]
     server_bin: Option<PathBuf>,
     /// Do not run `cargo build --release -p backend` first.
@@ -95,9 +96,12 @@ struct Options {
     /// Offered messages per second of the private-message steps (comma-separated).
     #[arg(long, value_delimiter = ',')]
     private_rates: Vec<f64>,
-    /// Seconds of sending per step (default 4; 0.6 with --smoke).
+    /// Seconds of sending per step (default 3; 0.6 with --smoke).
     #[arg(long)]
     step_secs: Option<f64>,
+    /// Run nothing: rewrite the report (and plots) from a `results.json` of an earlier run.
+    #[arg(long, value_name = "RESULTS_JSON")]
+    render: Option<PathBuf>,
 }
 
 /// The scenarios, by name.
@@ -127,7 +131,7 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (this crate's parent).
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
@@ -135,6 +139,20 @@ fn root() -> PathBuf {
 fn coordinate(options: &Options) -> Result<()> {
     let began = Instant::now();
     let root = root();
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("docs").join("benchmarks.md"));
+    if let Some(json) = &options.render {
+        let text =
+            std::fs::read_to_string(json).with_context(|| format!("reading {}", json.display()))?;
+        let results: Results =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", json.display()))?;
+        println!("{}", report::summary(&results));
+        report::write(&results, &out)?;
+        say(format!("report rewritten in {}", out.display()));
+        return Ok(());
+    }
     pin_self(options.client_core)?;
     let chat_server = match &options.server_bin {
         Some(path) => path.clone(),
@@ -223,10 +241,6 @@ fn coordinate(options: &Options) -> Result<()> {
     if options.smoke || !options.only.is_empty() {
         say("no figures written (smoke or partial run)");
     } else {
-        let out = options
-            .out
-            .clone()
-            .unwrap_or_else(|| root.join("docs").join("benchmarks.md"));
         report::write(&results, &out)?;
         say(format!("report written to {}", out.display()));
     }
@@ -251,18 +265,17 @@ fn pin_self(core: usize) -> Result<()> {
     Ok(())
 }
 
+/// Builds `chat-server` with this binary's own profile, so that it lands beside it: release
+/// for measuring, debug for a smoke run built that way (as CI does, next to its test build).
 fn build_backend(root: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    say("building chat-server: cargo build --release -p backend");
+    let mut args = vec!["build", "-p", "backend", "--bin", "chat-server"];
+    if !cfg!(debug_assertions) {
+        args.insert(1, "--release");
+    }
+    say(format!("building chat-server: cargo {}", args.join(" ")));
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "backend",
-            "--bin",
-            "chat-server",
-        ])
+        .args(&args)
         .current_dir(root)
         .status()
         .context("running cargo")?;

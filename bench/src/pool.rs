@@ -77,6 +77,7 @@ pub struct Collected {
     pub last_recv_us: u64,
     pub acks: u64,
     pub ack_latency: Histogram<u64>,
+    pub last_ack_us: u64,
     pub errors: u64,
     pub first_error: Option<String>,
     /// Ended connections by close code, so far.
@@ -374,6 +375,7 @@ impl Pool {
             last_recv_us: 0,
             acks: 0,
             ack_latency: histogram(),
+            last_ack_us: 0,
             errors: 0,
             first_error: None,
             closed: BTreeMap::new(),
@@ -384,6 +386,7 @@ impl Pool {
             report.latency.add_to(&mut merged.latency);
             merged.last_recv_us = merged.last_recv_us.max(report.last_recv_us);
             merged.acks += report.acks;
+            merged.last_ack_us = merged.last_ack_us.max(report.last_ack_us);
             report.ack_latency.add_to(&mut merged.ack_latency);
             merged.errors += report.errors;
             if merged.first_error.is_none() {

@@ -66,7 +66,7 @@ pub fn usage(pid: u32) -> Usage {
 }
 
 /// The machine, as the report describes it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     pub cpus: usize,
     pub cpu_model: String,
@@ -119,7 +119,7 @@ fn version_of(program: &str, flag: &str) -> String {
 
 /// How busy the machine is: the load averages and the number of compiler processes (`rustc`,
 /// `clippy-driver`, `rustdoc`: someone compiling).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Busy {
     pub load_1m: f64,
     pub load_5m: f64,

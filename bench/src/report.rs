@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plot;
 use crate::proc::{Busy, Machine};
@@ -31,7 +31,7 @@ pub const END: &str = "<!-- bench:results:end -->";
 pub type Outcome<T> = std::result::Result<T, String>;
 
 /// One scenario, for both servers (`None`: not run).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Both<T> {
     pub ours: Option<Outcome<T>>,
     pub node: Option<Outcome<T>>,
@@ -89,9 +89,12 @@ impl<T> Both<T> {
 }
 
 /// Everything one run measured.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Results {
     pub date: String,
+    /// The commit measured (`git describe`), and whether the server's sources had changes.
+    #[serde(default)]
+    pub commit: Option<String>,
     pub smoke: bool,
     pub machine: Machine,
     pub ws_version: String,
@@ -116,6 +119,7 @@ impl Results {
             .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned());
         Self {
             date,
+            commit: commit(),
             smoke,
             machine,
             ws_version,
@@ -149,6 +153,30 @@ impl Results {
         all.extend(self.connect.errors("connection rate"));
         all
     }
+}
+
+/// The commit of the workspace, marked when the server's sources (`backend/`, `shared/`) have
+/// uncommitted changes.
+fn commit() -> Option<String> {
+    let root = crate::root();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--", "backend", "shared"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty {
+        format!("{head} (with uncommitted changes in backend/ or shared/)")
+    } else {
+        head
+    })
 }
 
 /// Which way a figure is better.
@@ -250,8 +278,20 @@ fn ms(v: f64) -> String {
     }
 }
 
+fn secs(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0} s")
+    } else {
+        format!("{v:.1} s")
+    }
+}
+
 fn us(v: f64) -> String {
-    format!("{} µs", sig(v))
+    if v >= 1000.0 {
+        format!("{} ms", sig(v / 1e3))
+    } else {
+        format!("{} µs", sig(v))
+    }
 }
 
 fn count(v: f64) -> String {
@@ -309,14 +349,17 @@ fn rows(results: &Results) -> Vec<Row> {
             Better::Higher,
             per_s,
         ));
-        rows.push(row(
-            s,
-            "Offered deliveries/s at which the load generator saturated its core (if it did)",
-            fo.and_then(Ramp::generator_bound).map(|x| x.offered),
-            fno.and_then(Ramp::generator_bound).map(|x| x.offered),
-            Better::Neither,
-            per_s,
-        ));
+        let saturated = |r: Option<&Ramp>| r.and_then(Ramp::generator_bound).map(|x| x.offered);
+        if saturated(fo).is_some() || saturated(fno).is_some() {
+            rows.push(row(
+                s,
+                "Offered deliveries/s from which the load generator was saturated (the server may do more)",
+                saturated(fo),
+                saturated(fno),
+                Better::Neither,
+                per_s,
+            ));
+        }
         if let Some(rate) = common_rate(fo, fno) {
             let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
             let (o, n) = (at(fo), at(fno));
@@ -391,7 +434,7 @@ fn rows(results: &Results) -> Vec<Row> {
         ));
         rows.push(row(
             s,
-            "Messages lost in sustained steps",
+            "Messages lost or late in sustained steps",
             fo.map(lost_sustained),
             fno.map(lost_sustained),
             Better::Neither,
@@ -399,7 +442,7 @@ fn rows(results: &Results) -> Vec<Row> {
         ));
         rows.push(row(
             s,
-            "Deliveries lost in the first overloaded step",
+            "Deliveries not there 3 s after the first overloaded step",
             fo.and_then(overload).map(|x| x.lost as f64),
             fno.and_then(overload).map(|x| x.lost as f64),
             Better::Neither,
@@ -475,18 +518,18 @@ fn rows(results: &Results) -> Vec<Row> {
         rows.push(row(
             s,
             "Time to sign them all in",
-            io.map(|x| x.setup_s * 1e3),
-            ino.map(|x| x.setup_s * 1e3),
+            io.map(|x| x.setup_s),
+            ino.map(|x| x.setup_s),
             Better::Lower,
-            ms,
+            secs,
         ));
         rows.push(row(
             s,
             "Server CPU to sign them all in",
-            io.map(|x| x.setup_cpu_s * 1e3),
-            ino.map(|x| x.setup_cpu_s * 1e3),
+            io.map(|x| x.setup_cpu_s),
+            ino.map(|x| x.setup_cpu_s),
             Better::Lower,
-            ms,
+            secs,
         ));
         if let Some(t) = i.ours().and_then(|x| x.tabs.as_ref()) {
             rows.push(row(
@@ -527,14 +570,17 @@ fn rows(results: &Results) -> Vec<Row> {
             Better::Higher,
             per_s,
         ));
-        rows.push(row(
-            s,
-            "Offered messages/s at which the load generator saturated its core (if it did)",
-            po.and_then(Ramp::generator_bound).map(|x| x.offered),
-            pn.and_then(Ramp::generator_bound).map(|x| x.offered),
-            Better::Neither,
-            per_s,
-        ));
+        let saturated = |r: Option<&Ramp>| r.and_then(Ramp::generator_bound).map(|x| x.offered);
+        if saturated(po).is_some() || saturated(pn).is_some() {
+            rows.push(row(
+                s,
+                "Offered messages/s from which the load generator was saturated (the server may do more)",
+                saturated(po),
+                saturated(pn),
+                Better::Neither,
+                per_s,
+            ));
+        }
         let rate = private::TARGET_RATE;
         let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
         let (o, n) = (at(po), at(pn));
@@ -716,7 +762,7 @@ fn targets(results: &Results) -> Vec<Target> {
         what: "Private messages: p99 < 5 ms at 10,000 messages/s".into(),
         figure: step.map_or_else(
             || "not measured".into(),
-            |s| format!("p99 {} (lost {})", ms(s.latency.p99_ms), s.lost),
+            |s| format!("p99 {} ({} late or lost)", ms(s.latency.p99_ms), s.lost),
         ),
         met: step.map(|s| s.latency.p99_ms < 5.0 && s.lost == 0),
     });
@@ -778,7 +824,7 @@ fn markdown_table(rows: &[Row]) -> String {
 
 fn ramp_table(ramp: &Ramp, unit: &str) -> String {
     let mut out = format!(
-        "| Offered {unit}/s | Achieved | p50 | p99 | max | Lost | Server CPU/event | Server core | Generator core | Sustained |\n\
+        "| Offered {unit}/s | Achieved | p50 | p99 | max | Late or lost | Server CPU/event | Server core | Generator core | Sustained |\n\
          |--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
     );
     for s in &ramp.steps {
@@ -858,6 +904,9 @@ fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
         results.date, results.duration_s
     );
     let _ = writeln!(out, "### Machine\n\n| | |\n|---|---|");
+    if let Some(commit) = &results.commit {
+        let _ = writeln!(out, "| Commit measured | {commit} |");
+    }
     let _ = writeln!(out, "| CPU | {} × {} |", m.cpus, m.cpu_model);
     let _ = writeln!(out, "| Memory | {:.1} GiB |", m.memory_gib);
     let _ = writeln!(out, "| Kernel | {} |", m.kernel);

@@ -130,9 +130,11 @@ pub struct PhaseReport {
     pub latency: Hist,
     /// When the last of them arrived, microseconds since the Unix epoch.
     pub last_recv_us: u64,
-    /// Acknowledgements of the phase's messages, and their latency.
+    /// Acknowledgements of the phase's messages, their latency, and when the last arrived.
     pub acks: u64,
     pub ack_latency: Hist,
+    #[serde(default)]
+    pub last_ack_us: u64,
     /// `error` frames received so far, and the first one.
     pub errors: u64,
     pub first_error: Option<String>,

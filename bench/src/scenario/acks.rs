@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ramp::{self, Ramp, Spec};
 use super::{quiesce, say, Env};
@@ -23,7 +23,7 @@ use crate::wire::MsgKind;
 pub const P99_LIMIT_MS: f64 = 100.0;
 
 /// The scenario for our server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Acks {
     pub clients: usize,
     /// Whether acknowledged messages are stored before the `ack` (protocol 2 and later).

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{quiesce, say, workers_for, Env, Latency};
 use crate::pool::Pool;
@@ -31,7 +31,7 @@ pub const LIMIT_MS: f64 = 500.0;
 const BROADCAST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One room size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub size: usize,
     pub broadcasts: u64,
@@ -49,7 +49,7 @@ impl Step {
 }
 
 /// The whole scenario for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Capacity {
     pub in_flight: usize,
     /// Connections per user (ours): the room is `size / tabs` users with `tabs` connections

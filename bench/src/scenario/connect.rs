@@ -8,14 +8,14 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{quiesce, say, Env, Latency};
 use crate::pool::Pool;
 use crate::server::{Kind, Server};
 
 /// The scenario for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connect {
     pub count: usize,
     pub concurrency: usize,

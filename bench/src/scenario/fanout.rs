@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ramp::{self, Ramp, Spec};
 use super::{quiesce, say, Env};
@@ -17,7 +17,7 @@ use crate::wire::MsgKind;
 pub const P99_LIMIT_MS: f64 = 100.0;
 
 /// The scenario for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fanout {
     pub clients: usize,
     pub senders: usize,

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{quiesce, say, workers_for, Env};
 use crate::pool::Pool;
@@ -22,7 +22,7 @@ use crate::server::{Kind, Server};
 const TABS: usize = 100;
 
 /// One measurement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sample {
     pub connections: usize,
     /// Connections per user.
@@ -37,7 +37,7 @@ pub struct Sample {
 }
 
 /// The scenario for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Idle {
     /// One user per connection.
     pub distinct: Sample,

@@ -22,7 +22,7 @@ pub mod ramp;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::server::{Server, Setup};
 
@@ -126,7 +126,7 @@ pub struct Env {
 }
 
 /// A latency distribution in milliseconds.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Latency {
     pub count: u64,
     pub p50_ms: f64,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ramp::{self, Ramp, Spec};
 use super::{quiesce, say, Env};
@@ -19,7 +19,7 @@ pub const P99_LIMIT_MS: f64 = 100.0;
 pub const TARGET_RATE: f64 = 10_000.0;
 
 /// The scenario for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Private {
     pub users: usize,
     pub setup_s: f64,

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{quiesce, say, Env, Latency};
 use crate::frames::now_us;
@@ -37,7 +37,7 @@ pub struct Spec {
 }
 
 /// One rate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// Events per second offered.
     pub offered: f64,
@@ -68,7 +68,7 @@ pub struct Step {
 pub const GENERATOR_BOUND: f64 = 0.9;
 
 /// All steps of one ramp.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ramp {
     pub steps: Vec<Step>,
     pub notes: Vec<String>,
@@ -125,9 +125,7 @@ pub async fn run(env: &Env, server: &Server, pool: &mut Pool, spec: &Spec) -> Re
             (seen.received, Latency::of(&seen.latency))
         };
         let last_us = if spec.acks {
-            // Acknowledgements have no arrival time of their own in the books; the sending
-            // window is the honest denominator.
-            start_us
+            seen.last_ack_us
         } else {
             seen.last_recv_us
         };

@@ -106,6 +106,7 @@ struct Phase {
     last_recv_us: u64,
     acks: u64,
     ack_latency: Histogram<u64>,
+    last_ack_us: u64,
 }
 
 impl Default for Phase {
@@ -116,6 +117,7 @@ impl Default for Phase {
             last_recv_us: 0,
             acks: 0,
             ack_latency: histogram(),
+            last_ack_us: 0,
         }
     }
 }
@@ -456,6 +458,7 @@ impl Worker {
                     let mut books = self.books.borrow_mut();
                     let phase = books.phases.entry(phase_of(tag)).or_default();
                     phase.acks += 1;
+                    phase.last_ack_us = phase.last_ack_us.max(now);
                     let _ = phase.ack_latency.record(latency(now, sent));
                 }
             }
@@ -514,6 +517,7 @@ impl Worker {
             last_recv_us: seen.last_recv_us,
             acks: seen.acks,
             ack_latency: Hist::from_histogram(&seen.ack_latency),
+            last_ack_us: seen.last_ack_us,
             errors: books.errors,
             first_error: books.first_error.clone(),
             closed: books.closed.iter().map(|(k, v)| (*k, *v)).collect(),
