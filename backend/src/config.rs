@@ -71,6 +71,28 @@ pub struct Config {
     #[arg(long, env = "TYPING_INTERVAL_MS", default_value_t = 2000)]
     pub typing_interval_ms: u64,
 
+    /// Redis URL (`redis://host:6379`): nodes that share it (and the database) act as one chat,
+    /// fanning out messages and presence through Redis pub/sub. Unset: this node alone.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of this chat's Redis channel, so that several chats (or tests) share one Redis.
+    #[arg(long, env = "REDIS_PREFIX", default_value = "chat")]
+    pub redis_prefix: String,
+
+    /// This node's name on the bus and in logs; a random suffix keeps every process distinct.
+    #[arg(long, env = "NODE_ID", default_value = "node")]
+    pub node_id: String,
+
+    /// Milliseconds between this node's heartbeats on the bus.
+    #[arg(long, env = "HEARTBEAT_MS", default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+
+    /// Milliseconds without a heartbeat after which another node counts as gone and its users
+    /// as offline.
+    #[arg(long, env = "NODE_EXPIRY_MS", default_value_t = 5000)]
+    pub node_expiry_ms: u64,
+
     /// Seconds to wait for connections to close on shutdown.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
@@ -106,6 +128,14 @@ impl Config {
 
     pub fn typing_interval(&self) -> Duration {
         Duration::from_millis(self.typing_interval_ms)
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+
+    pub fn node_expiry(&self) -> Duration {
+        Duration::from_millis(self.node_expiry_ms.max(self.heartbeat_ms.max(10) * 2))
     }
 
     pub fn shutdown_grace(&self) -> Duration {

@@ -11,8 +11,10 @@
 //! tells the hub); the hub holds them all in memory for fan-out. Messages reach the hub only
 //! after the journal has stored them ([`Hub::deliver`]).
 //!
-//! Seam for several nodes: the methods here decide who receives what on this node. A bus that
-//! carries events between nodes will call the same delivery methods for the users it holds.
+//! Several nodes: with a bus ([`crate::bus`]) every change made here is also published, and
+//! what other nodes publish is applied here ([`Hub::apply`], [`Hub::node_sync`]) to this
+//! node's connections. The hub then knows every node's online users (`remote`), so presence
+//! and member lists cover the whole chat, while each node writes only to its own connections.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -27,6 +29,7 @@ use shared::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
 use crate::store::SessionId;
 
@@ -182,6 +185,8 @@ struct Shared {
     next_conn_id: AtomicU64,
     config: HubConfig,
     metrics: Arc<Metrics>,
+    /// The bus to the other nodes, when there are any.
+    bus: Option<Publisher>,
 }
 
 #[derive(Debug, Default)]
@@ -195,6 +200,18 @@ struct State {
     member_of: HashMap<String, BTreeSet<RoomName>>,
     /// The id of the last message delivered: every later one reaches a connection opened now.
     last_delivered: u64,
+    /// The other nodes we hear from, with their online users.
+    nodes: HashMap<String, RemoteNode>,
+    /// Users online on other nodes, by name key, with the number of nodes they are on.
+    remote_users: HashMap<String, (UserName, usize)>,
+}
+
+#[derive(Debug)]
+struct RemoteNode {
+    /// Its online users by name key.
+    users: HashMap<String, UserName>,
+    /// When we last heard from it.
+    seen: Instant,
 }
 
 #[derive(Debug)]
@@ -236,6 +253,7 @@ impl Hub {
         metrics: Arc<Metrics>,
         memberships: Vec<(RoomName, UserName)>,
         last_id: u64,
+        bus: Option<Publisher>,
     ) -> Self {
         let mut state = State {
             last_delivered: last_id,
@@ -250,8 +268,31 @@ impl Hub {
                 next_conn_id: AtomicU64::new(1),
                 config,
                 metrics,
+                bus,
             }),
         }
+    }
+
+    /// Tells the other nodes, if there are any.
+    pub fn publish(&self, event: Event) {
+        if let Some(bus) = &self.shared.bus {
+            bus.publish(event);
+        }
+    }
+
+    /// Whether there are other nodes to tell.
+    pub fn has_bus(&self) -> bool {
+        self.shared.bus.is_some()
+    }
+
+    /// The bus, when there is one.
+    pub fn bus(&self) -> Option<&Publisher> {
+        self.shared.bus.as_ref()
+    }
+
+    /// The id of the last message delivered.
+    pub fn last_delivered(&self) -> u64 {
+        self.state().last_delivered
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -290,9 +331,9 @@ impl Hub {
         rooms
     }
 
-    /// The name of a user who is online, as they claimed it.
+    /// The name of a user who is online on any node, as they claimed it.
     pub fn online_name(&self, name: &UserName) -> Option<UserName> {
-        self.state().users.get(&name.key()).map(|u| u.name.clone())
+        self.state().online_name(&name.key())
     }
 
     /// Adds a connection of `name`'s. Returns its id, its `welcome` (to be sent before
@@ -309,12 +350,14 @@ impl Hub {
         let key = name.key();
         let mut state = self.state();
         if !state.users.contains_key(&key) {
-            let online = encode(&ServerFrame::UserOnline {
+            if !state.remote_users.contains_key(&key) {
+                state.announce(&ServerFrame::UserOnline {
+                    user: name.to_string(),
+                });
+            }
+            self.publish(Event::Online {
                 user: name.to_string(),
             });
-            for conn in state.conns.values() {
-                conn.outbox.push(online.clone());
-            }
             state.users.insert(
                 key.clone(),
                 UserEntry {
@@ -355,12 +398,14 @@ impl Hub {
         let Some(user) = state.users.remove(&conn.user) else {
             return;
         };
-        let offline = encode(&ServerFrame::UserOffline {
+        if !state.remote_users.contains_key(&conn.user) {
+            state.announce(&ServerFrame::UserOffline {
+                user: user.name.to_string(),
+            });
+        }
+        self.publish(Event::Offline {
             user: user.name.to_string(),
         });
-        for conn in state.conns.values() {
-            conn.outbox.push(offline.clone());
-        }
     }
 
     /// Whether the connection's user may join `room`, and whether they are in it already.
@@ -393,14 +438,11 @@ impl Hub {
             .ok_or(HubError::NotMember)?
             .name
             .clone();
-        state.add_member(&room, &name);
-        let joined = encode(&state.room_joined(&room));
-        state.send_user(&key, &joined, None);
-        let member_joined = encode(&ServerFrame::MemberJoined {
-            room: room.to_string(),
+        state.joined(&room, &name);
+        self.publish(Event::Joined {
             user: name.to_string(),
+            room: room.to_string(),
         });
-        state.send_room(&room, &member_joined, Some(&key));
         Ok(())
     }
 
@@ -424,46 +466,22 @@ impl Hub {
         self.check_leave(id, &room)?;
         let mut state = self.state();
         let (key, _) = state.conn(id)?;
-        let Some(name) = state.remove_member(&room, &key) else {
+        let Some(name) = state.left(&room, &key) else {
             return Err(HubError::NotMember);
         };
-        if let Some(user) = state.users.get_mut(&key) {
-            user.typing.remove(&Target::Room {
-                room: room.to_string(),
-            });
-        }
-        let left = encode(&ServerFrame::RoomLeft {
-            room: room.to_string(),
-        });
-        state.send_user(&key, &left, None);
-        let member_left = encode(&ServerFrame::MemberLeft {
-            room: room.to_string(),
+        self.publish(Event::Left {
             user: name.to_string(),
+            room: room.to_string(),
         });
-        state.send_room(&room, &member_left, None);
         Ok(())
     }
 
     /// Forgets a deleted account's memberships, telling the rooms it was in.
     pub fn forget(&self, name: &UserName) {
-        let mut state = self.state();
-        let key = name.key();
-        let rooms: Vec<RoomName> = state
-            .member_of
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        for room in rooms {
-            if let Some(name) = state.remove_member(&room, &key) {
-                let member_left = encode(&ServerFrame::MemberLeft {
-                    room: room.to_string(),
-                    user: name.to_string(),
-                });
-                state.send_room(&room, &member_left, None);
-            }
-        }
+        self.state().forget(&name.key());
+        self.publish(Event::Forgotten {
+            user: name.to_string(),
+        });
     }
 
     /// The user of a connection, which must be in `room` to speak there.
@@ -484,6 +502,22 @@ impl Hub {
     /// recipient and its sender, but the one that sent it, which gets the acknowledgement.
     /// A duplicate (sent again with a stored `req`) is only acknowledged.
     pub fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>) {
+        self.deliver_from(message, duplicate, Some(origin), req);
+    }
+
+    /// Delivers a message stored by another node (or read from the store) to every
+    /// connection here that should have it.
+    pub fn deliver_remote(&self, message: &Message) {
+        self.deliver_from(message, false, None, None);
+    }
+
+    fn deliver_from(
+        &self,
+        message: &Message,
+        duplicate: bool,
+        origin: Option<ConnId>,
+        req: Option<String>,
+    ) {
         let mut state = self.state();
         if !duplicate {
             let frame = encode(&message.frame());
@@ -498,9 +532,9 @@ impl Hub {
                     }
                 }
                 Destination::User(to) => {
-                    state.send_user(&to.key(), &frame, Some(origin));
+                    state.send_user(&to.key(), &frame, origin);
                     if to.key() != from {
-                        state.send_user(&from, &frame, Some(origin));
+                        state.send_user(&from, &frame, origin);
                     }
                     if let Some(user) = state.users.get_mut(&from) {
                         user.typing.remove(&Target::User { to: to.key() });
@@ -510,7 +544,7 @@ impl Hub {
             state.last_delivered = state.last_delivered.max(message.id);
             self.shared.metrics.messages.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(conn) = state.conns.get(&origin) {
+        if let Some(conn) = origin.and_then(|origin| state.conns.get(&origin)) {
             conn.outbox.send(&ServerFrame::Ack {
                 req,
                 id: message.id,
@@ -533,9 +567,12 @@ impl Hub {
 
     /// Tells every connection of `name`'s that a read marker moved.
     pub fn read(&self, name: &UserName, target: Target, up_to: u64) {
-        let state = self.state();
         let frame = encode(&ServerFrame::Read { target, up_to });
-        state.send_user(&name.key(), &frame, None);
+        self.state().send_user(&name.key(), &frame, None);
+        self.publish(Event::Frame {
+            route: Route::User { user: name.key() },
+            frame: frame.as_str().to_owned(),
+        });
     }
 
     /// Forwards a typing notice, at most once per interval for each user and conversation.
@@ -555,7 +592,7 @@ impl Hub {
                 (t.clone(), t)
             }
             TypingTarget::User(to) => {
-                let Some(recipient) = state.users.get(&to.key()) else {
+                let Some(recipient) = state.online_name(&to.key()) else {
                     return Ok(());
                 };
                 if to.key() == key {
@@ -564,7 +601,7 @@ impl Hub {
                 (
                     Target::User { to: to.key() },
                     Target::User {
-                        to: recipient.name.to_string(),
+                        to: recipient.to_string(),
                     },
                 )
             }
@@ -585,23 +622,294 @@ impl Hub {
             from: user.name.to_string(),
             target: wire_target,
         });
-        match target {
-            TypingTarget::Room(room) => state.send_room(&room, &frame, Some(&key)),
-            TypingTarget::User(to) => state.send_user(&to.key(), &frame, None),
-        }
+        let route = match target {
+            TypingTarget::Room(room) => {
+                state.send_room(&room, &frame, Some(&key));
+                Route::Room {
+                    room: room.to_string(),
+                    except: Some(key),
+                }
+            }
+            TypingTarget::User(to) => {
+                state.send_user(&to.key(), &frame, None);
+                Route::User { user: to.key() }
+            }
+        };
+        drop(state);
+        self.publish(Event::Frame {
+            route,
+            frame: frame.as_str().to_owned(),
+        });
         Ok(())
     }
 
     /// Closes every connection opened with `session`, with `code`.
     pub fn close_session(&self, session: &SessionId, code: u16) {
+        self.state().close_session(session, code);
+        self.publish(Event::CloseSession {
+            session: session.0.clone(),
+            code,
+        });
+    }
+
+    /// The names of the users online on this node, for the other nodes.
+    pub fn local_users(&self) -> Vec<String> {
         let state = self.state();
-        for conn in state.conns.values().filter(|c| &c.session == session) {
-            conn.outbox.control().close(Some(code));
+        state.users.values().map(|u| u.name.to_string()).collect()
+    }
+
+    /// Replaces what we know of `node`'s online users with `users`, announcing the changes.
+    pub fn node_sync(&self, node: &str, users: &[String]) {
+        let mut state = self.state();
+        let fresh: HashMap<String, UserName> = users
+            .iter()
+            .filter_map(|u| UserName::parse(u).ok())
+            .map(|u| (u.key(), u))
+            .collect();
+        let known: Vec<String> = state
+            .nodes
+            .get(node)
+            .map(|n| n.users.keys().cloned().collect())
+            .unwrap_or_default();
+        for key in known.iter().filter(|k| !fresh.contains_key(*k)) {
+            state.remote_offline(node, key);
+        }
+        for name in fresh.into_values() {
+            state.remote_online(node, name);
+        }
+        state.node(node).seen = Instant::now();
+    }
+
+    /// Notes that `node` is alive; returns whether we knew it.
+    pub fn node_seen(&self, node: &str) -> bool {
+        let mut state = self.state();
+        let known = state.nodes.contains_key(node);
+        state.node(node).seen = Instant::now();
+        known
+    }
+
+    /// Restarts every node's expiry clock: after our own link was down, silence proves nothing.
+    pub fn reset_node_clocks(&self) {
+        let now = Instant::now();
+        for node in self.state().nodes.values_mut() {
+            node.seen = now;
+        }
+    }
+
+    /// Forgets the nodes not heard from for `expiry`; their users go offline.
+    pub fn expire_nodes(&self, expiry: Duration) {
+        let mut state = self.state();
+        let gone: Vec<String> = state
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.seen.elapsed() > expiry)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for node in gone {
+            let users: Vec<String> = state.nodes[&node].users.keys().cloned().collect();
+            tracing::warn!(node = %node, users = users.len(), "node silent: taking its users offline");
+            for key in &users {
+                state.remote_offline(&node, key);
+            }
+            state.nodes.remove(&node);
+        }
+    }
+
+    /// Replaces the memberships with the stored ones (after the bus was down, joins and
+    /// leaves made elsewhere may have been missed). Nobody is told.
+    pub fn reload_memberships(&self, memberships: Vec<(RoomName, UserName)>) {
+        let mut state = self.state();
+        state.rooms.clear();
+        state.member_of.clear();
+        for (room, name) in memberships {
+            state.add_member(&room, &name);
+        }
+    }
+
+    /// Applies what another node did to this node's connections.
+    pub fn apply(&self, node: &str, event: Event) {
+        let mut state = self.state();
+        match event {
+            Event::Online { user } => {
+                if let Ok(name) = UserName::parse(&user) {
+                    state.remote_online(node, name);
+                }
+            }
+            Event::Offline { user } => state.remote_offline(node, &user.to_ascii_lowercase()),
+            Event::Joined { user, room } => {
+                if let (Ok(name), Ok(room)) = (UserName::parse(&user), RoomName::parse(&room)) {
+                    if !state.is_member(&name.key(), &room) {
+                        state.joined(&room, &name);
+                    }
+                }
+            }
+            Event::Left { user, room } => {
+                if let Ok(room) = RoomName::parse(&room) {
+                    state.left(&room, &user.to_ascii_lowercase());
+                }
+            }
+            Event::Forgotten { user } => state.forget(&user.to_ascii_lowercase()),
+            Event::Frame { route, frame } => {
+                let frame = Utf8Bytes::from(frame);
+                match route {
+                    Route::Room { room, except } => {
+                        if let Ok(room) = RoomName::parse(&room) {
+                            state.send_room(&room, &frame, except.as_deref());
+                        }
+                    }
+                    Route::User { user } => state.send_user(&user, &frame, None),
+                }
+            }
+            Event::CloseSession { session, code } => {
+                state.close_session(&SessionId(session), code);
+            }
+            Event::Hello { .. } | Event::Sync { .. } | Event::Heartbeat | Event::Messages { .. } => {
+            }
+        }
+        if let Some(n) = state.nodes.get_mut(node) {
+            n.seen = Instant::now();
         }
     }
 }
 
 impl State {
+    /// Queues `frame` for every connection on this node.
+    fn announce(&self, frame: &ServerFrame) {
+        let frame = encode(frame);
+        for conn in self.conns.values() {
+            conn.outbox.push(frame.clone());
+        }
+    }
+
+    /// A user's name if they are online on any node.
+    fn online_name(&self, key: &str) -> Option<UserName> {
+        self.users
+            .get(key)
+            .map(|u| u.name.clone())
+            .or_else(|| self.remote_users.get(key).map(|(name, _)| name.clone()))
+    }
+
+    fn node(&mut self, node: &str) -> &mut RemoteNode {
+        self.nodes
+            .entry(node.to_owned())
+            .or_insert_with(|| RemoteNode {
+                users: HashMap::new(),
+                seen: Instant::now(),
+            })
+    }
+
+    /// `name` is online on `node`; announced if that makes them online at all.
+    fn remote_online(&mut self, node: &str, name: UserName) {
+        let key = name.key();
+        if self.node(node).users.insert(key.clone(), name.clone()).is_some() {
+            return;
+        }
+        let entry = self.remote_users.entry(key.clone()).or_insert((name.clone(), 0));
+        entry.1 += 1;
+        if entry.1 == 1 && !self.users.contains_key(&key) {
+            self.announce(&ServerFrame::UserOnline {
+                user: name.to_string(),
+            });
+        }
+    }
+
+    /// User `key` left `node`; announced if they are now offline everywhere.
+    fn remote_offline(&mut self, node: &str, key: &str) {
+        let Some(name) = self.nodes.get_mut(node).and_then(|n| n.users.remove(key)) else {
+            return;
+        };
+        let Some(entry) = self.remote_users.get_mut(key) else {
+            return;
+        };
+        entry.1 -= 1;
+        if entry.1 > 0 {
+            return;
+        }
+        self.remote_users.remove(key);
+        if !self.users.contains_key(key) {
+            self.announce(&ServerFrame::UserOffline {
+                user: name.to_string(),
+            });
+        }
+    }
+
+    /// Adds `name` to `room` and tells their connections and the room's members here.
+    fn joined(&mut self, room: &RoomName, name: &UserName) {
+        let key = name.key();
+        self.add_member(room, name);
+        let joined = encode(&self.room_joined(room));
+        self.send_user(&key, &joined, None);
+        let member_joined = encode(&ServerFrame::MemberJoined {
+            room: room.to_string(),
+            user: name.to_string(),
+        });
+        self.send_room(room, &member_joined, Some(&key));
+    }
+
+    /// Takes user `key` out of `room` and tells their connections and the room's members
+    /// here; returns their name if they were in it.
+    fn left(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
+        let name = self.remove_member(room, key)?;
+        if let Some(user) = self.users.get_mut(key) {
+            user.typing.remove(&Target::Room {
+                room: room.to_string(),
+            });
+        }
+        let left = encode(&ServerFrame::RoomLeft {
+            room: room.to_string(),
+        });
+        self.send_user(key, &left, None);
+        let member_left = encode(&ServerFrame::MemberLeft {
+            room: room.to_string(),
+            user: name.to_string(),
+        });
+        self.send_room(room, &member_left, None);
+        Some(name)
+    }
+
+    /// Drops every membership of user `key`, telling the rooms.
+    fn forget(&mut self, key: &str) {
+        let rooms: Vec<RoomName> = self
+            .member_of
+            .get(key)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for room in rooms {
+            if let Some(name) = self.remove_member(&room, key) {
+                let member_left = encode(&ServerFrame::MemberLeft {
+                    room: room.to_string(),
+                    user: name.to_string(),
+                });
+                self.send_room(&room, &member_left, None);
+            }
+        }
+    }
+
+    fn close_session(&self, session: &SessionId, code: u16) {
+        for conn in self.conns.values().filter(|c| &c.session == session) {
+            conn.outbox.control().close(Some(code));
+        }
+    }
+
+    /// Every user online on any node, by name as displayed, in name order.
+    fn online_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .users
+            .values()
+            .map(|u| u.name.to_string())
+            .chain(
+                self.remote_users
+                    .iter()
+                    .filter(|(key, _)| !self.users.contains_key(*key))
+                    .map(|(_, (name, _))| name.to_string()),
+            )
+            .collect();
+        names.sort_unstable_by(|a, b| by_name(a, b));
+        names
+    }
+
     /// The user key and outbox of a live connection.
     fn conn(&self, id: ConnId) -> Result<(String, Outbox), HubError> {
         // A connection asks only while registered; a miss means it is being torn down.
@@ -642,17 +950,17 @@ impl State {
 
     /// The members of a room by name: for the lobby, everyone online.
     fn member_names(&self, room: &RoomName) -> Vec<String> {
-        let mut names: Vec<String> = if room.is_lobby() {
-            self.users.values().map(|u| u.name.to_string()).collect()
-        } else {
-            self.rooms
-                .get(room)
-                .into_iter()
-                .flat_map(BTreeMap::values)
-                .map(UserName::to_string)
-                .collect()
-        };
-        names.sort_by_key(|n| n.to_ascii_lowercase());
+        if room.is_lobby() {
+            return self.online_names();
+        }
+        let mut names: Vec<String> = self
+            .rooms
+            .get(room)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .map(UserName::to_string)
+            .collect();
+        names.sort_unstable_by(|a, b| by_name(a, b));
         names
     }
 
@@ -669,8 +977,7 @@ impl State {
         conversations: Vec<ConversationInfo>,
         limits: ServerLimits,
     ) -> ServerFrame {
-        let mut online: Vec<String> = self.users.values().map(|u| u.name.to_string()).collect();
-        online.sort_by_key(|n| n.to_ascii_lowercase());
+        let online = self.online_names();
         let mut rooms = vec![RoomName::lobby()];
         rooms.extend(self.member_of.get(key).into_iter().flatten().cloned());
         let rooms = rooms
@@ -734,9 +1041,16 @@ impl State {
     }
 
     /// Queues `frame` for every connection of every member of `room` but connection `except`.
-    fn send_room_except_conn(&self, room: &RoomName, frame: &Utf8Bytes, except: ConnId) {
+    fn send_room_except_conn(&self, room: &RoomName, frame: &Utf8Bytes, except: Option<ConnId>) {
         for key in self.online_members(room) {
-            self.send_user(key, frame, Some(except));
+            self.send_user(key, frame, except);
         }
     }
+}
+
+/// Orders names ignoring case, without allocating.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

@@ -1,23 +1,35 @@
-//! The journal: every message is stored before anyone hears of it.
+//! The journal: every message is stored before anyone hears of it, and every node delivers
+//! messages in id order.
 //!
 //! Connections hand their messages to one task through a bounded queue. The task takes
 //! whatever has piled up (up to [`MAX_BATCH`]), stores it in one transaction (group commit:
 //! one sync to disk for the lot), then has the hub deliver each message and acknowledge it, in
 //! id order. So an `ack` always means "stored", and delivery order is id order.
+//!
+//! With several nodes the same task also delivers what the others stored (from the bus). Ids
+//! become visible in the store in commit order (see [`crate::store`]), so when a message
+//! arrives whose id is not the next one, the ones between are stored already: the task reads
+//! them from the store first. A lost or late publish therefore never loses or reorders a
+//! message, and while the bus is down [`Journal::catch_up`] reads new messages from the store.
 
 use std::sync::Arc;
 
 use shared::ErrorCode;
 use tokio::sync::mpsc;
 
+use crate::bus::{Event, WireMessage};
 use crate::hub::{ConnId, Hub};
-use crate::message::NewMessage;
+use crate::message::{Message, NewMessage};
 use crate::store::Store;
 
 /// Most messages stored in one transaction.
 const MAX_BATCH: usize = 512;
 /// Messages waiting to be stored; a sender waits when the queue is full.
 const QUEUE: usize = 4096;
+/// Batches from other nodes waiting for delivery; when full, the store fills in later.
+const REMOTE_QUEUE: usize = 1024;
+/// Messages read from the store at a time when catching up.
+const CATCH_UP_PAGE: u32 = 512;
 
 /// A message on its way to the store.
 #[derive(Debug)]
@@ -27,10 +39,20 @@ pub struct Entry {
     pub origin: ConnId,
 }
 
+/// What other nodes did, for the journal to deliver.
+#[derive(Debug)]
+enum Remote {
+    /// Messages another node stored, in id order.
+    Messages(Vec<Message>),
+    /// Read whatever is new in the store.
+    CatchUp,
+}
+
 /// Cheap to clone handle to the journal task.
 #[derive(Debug, Clone)]
 pub struct Journal {
     tx: mpsc::Sender<Entry>,
+    remote: mpsc::Sender<Remote>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,38 +63,136 @@ impl Journal {
     /// Starts the task; it ends when every handle is dropped.
     pub fn start(store: Arc<dyn Store>, hub: Hub) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, hub, rx));
-        Self { tx }
+        let (remote, remote_rx) = mpsc::channel(REMOTE_QUEUE);
+        let delivered = hub.last_delivered();
+        let task = Task {
+            store,
+            hub,
+            delivered,
+        };
+        tokio::spawn(task.run(rx, remote_rx));
+        Self { tx, remote }
     }
 
     /// Queues a message to be stored and delivered; waits while the queue is full.
     pub async fn submit(&self, entry: Entry) -> Result<(), Stopped> {
         self.tx.send(entry).await.map_err(|_| Stopped)
     }
+
+    /// Delivers messages another node stored. Never waits: when the queue is full they are
+    /// dropped, and read from the store when the next message shows the gap.
+    pub fn remote(&self, messages: Vec<Message>) {
+        if self.remote.try_send(Remote::Messages(messages)).is_err() {
+            self.catch_up();
+        }
+    }
+
+    /// Asks the task to deliver whatever the store holds beyond what it delivered.
+    pub fn catch_up(&self) {
+        let _ = self.remote.try_send(Remote::CatchUp);
+    }
 }
 
-async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Entry>) {
-    let mut entries = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut entries, MAX_BATCH).await > 0 {
+/// The journal task's state.
+struct Task {
+    store: Arc<dyn Store>,
+    hub: Hub,
+    /// The id of the last message delivered; the next one delivered has the next id stored.
+    delivered: u64,
+}
+
+impl Task {
+    async fn run(mut self, mut rx: mpsc::Receiver<Entry>, mut remote: mpsc::Receiver<Remote>) {
+        let mut entries = Vec::with_capacity(MAX_BATCH);
+        loop {
+            tokio::select! {
+                biased;
+                n = rx.recv_many(&mut entries, MAX_BATCH) => {
+                    if n == 0 {
+                        return;
+                    }
+                    self.store_batch(&mut entries).await;
+                }
+                Some(input) = remote.recv() => match input {
+                    Remote::Messages(messages) => {
+                        for message in messages {
+                            if message.id > self.delivered {
+                                self.fill_gap(message.id).await;
+                                self.hub.deliver_remote(&message);
+                                self.delivered = message.id;
+                            }
+                        }
+                    }
+                    Remote::CatchUp => self.fill_gap(u64::MAX).await,
+                },
+            }
+        }
+    }
+
+    /// Stores a batch, then delivers and acknowledges it (or refuses it when the store fails).
+    async fn store_batch(&mut self, entries: &mut Vec<Entry>) {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
-        match store.append(&batch).await {
+        match self.store.append(&batch).await {
             Ok(stored) => {
                 tracing::debug!(messages = batch.len(), took = ?started.elapsed(), "stored a batch");
+                if self.hub.has_bus() {
+                    let messages: Vec<WireMessage> = stored
+                        .iter()
+                        .filter(|(_, duplicate)| !duplicate)
+                        .map(|(message, _)| WireMessage::from(message))
+                        .collect();
+                    if !messages.is_empty() {
+                        self.hub.publish(Event::Messages { messages });
+                    }
+                }
+                if let Some(first) = stored.iter().find(|(_, duplicate)| !duplicate) {
+                    self.fill_gap(first.0.id).await;
+                }
                 for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
-                    hub.deliver(&message, duplicate, entry.origin, entry.message.req);
+                    // Only a message delivered already (read from the store) is just acknowledged.
+                    let duplicate = duplicate || message.id <= self.delivered;
+                    self.hub
+                        .deliver(&message, duplicate, entry.origin, entry.message.req);
+                    if !duplicate {
+                        self.delivered = message.id;
+                    }
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, messages = batch.len(), "storing messages failed");
                 for entry in entries.drain(..) {
-                    hub.refuse(
+                    self.hub.refuse(
                         entry.origin,
-                        ErrorCode::Internal,
-                        "the message could not be stored; send it again",
+                        ErrorCode::Unavailable,
+                        "the message was not stored: the server cannot reach its database; send it again",
                         entry.message.req,
                     );
                 }
+            }
+        }
+    }
+
+    /// Delivers, from the store, every stored message with an id between the last delivered
+    /// and `next` (exclusive). Single node: there never is a gap, and this costs nothing.
+    async fn fill_gap(&mut self, next: u64) {
+        while self.delivered.saturating_add(1) < next {
+            let page = match self.store.since(self.delivered, CATCH_UP_PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, after = self.delivered, "cannot read missed messages from the store");
+                    return;
+                }
+            };
+            let mut progressed = false;
+            for message in page.iter().filter(|m| m.id < next) {
+                self.hub.deliver_remote(message);
+                self.delivered = message.id;
+                progressed = true;
+            }
+            if !progressed {
+                // Nothing stored in the gap (deleted messages leave holes): move on.
+                return;
             }
         }
     }

@@ -6,6 +6,7 @@
 //! - [`store`]: everything durable (SQLite): accounts, sessions, rooms, messages, read markers.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
+//! - [`bus`]: Redis pub/sub between nodes, when there are several.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
 //! - [`message`]: messages and conversations.
 //! - [`rate_limit`]: the per-connection token bucket.
@@ -13,6 +14,7 @@
 //!
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod connection;

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::bus::{self, BusConfig};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::ApiFailure;
@@ -54,10 +55,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads what the hub keeps in memory from `store` and starts the journal.
+    /// Loads what the hub keeps in memory from `store` and starts the journal, and, with
+    /// `--redis-url`, the bus to the other nodes.
     pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let memberships = store.memberships().await?;
         let last_id = store.last_id().await?;
+        let (publisher, outgoing) = match &config.redis_url {
+            Some(_) => {
+                let (publisher, outgoing) = bus::channel(&config.node_id);
+                (Some(publisher), Some(outgoing))
+            }
+            None => (None, None),
+        };
         let hub = Hub::new(
             HubConfig {
                 max_rooms_per_user: config.max_rooms_per_user,
@@ -72,15 +81,34 @@ impl AppState {
             Arc::new(Metrics::default()),
             memberships,
             last_id,
+            publisher,
         );
+        let journal = Journal::start(store.clone(), hub.clone());
+        let shutdown = CancellationToken::new();
+        if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
+            let bus_config = BusConfig {
+                url: url.clone(),
+                prefix: config.redis_prefix.clone(),
+                heartbeat: config.heartbeat(),
+                expiry: config.node_expiry(),
+            };
+            tokio::spawn(bus::run(
+                bus_config,
+                outgoing,
+                hub.clone(),
+                journal.clone(),
+                store.clone(),
+                shutdown.clone(),
+            ));
+        }
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
-            journal: Journal::start(store.clone(), hub.clone()),
+            journal,
             hub,
             identity: Identity::new(store.clone()),
             store,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
         })
     }
@@ -93,6 +121,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/session", get(who_am_i).post(claim).delete(sign_out))
         .route("/ws", get(upgrade))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback_service(client)
         .with_state(state)
 }
@@ -215,6 +244,31 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "users_online": stats.users_online,
         "rooms": stats.rooms,
     }))
+}
+
+/// Readiness: 200 when the store answers and (with several nodes) the bus link is up, else 503.
+/// A load balancer sends new connections elsewhere while this node is not ready.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
+    let store_ok = matches!(store, Ok(Ok(())));
+    let bus = state.hub.bus().map(|bus| bus.is_up());
+    let ready = store_ok && bus != Some(false);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "store": if store_ok { "ok" } else { "unreachable" },
+        "bus": match bus {
+            None => "none",
+            Some(true) => "ok",
+            Some(false) => "unreachable",
+        },
+        "node": state.hub.bus().map(|bus| bus.node().to_owned()),
+    });
+    (status, Json(body)).into_response()
 }
 
 /// The token of an `Authorization: Bearer` header.

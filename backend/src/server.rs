@@ -24,6 +24,13 @@ pub async fn run(
             token.cancel();
         }
     };
+    // Small frames go out at once: without this, Nagle's algorithm and delayed ACKs hold a
+    // chat message back for up to 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let serve = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
     let deadline = async {
         token.cancelled().await;

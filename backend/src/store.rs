@@ -76,6 +76,10 @@ pub trait Store: Send + Sync + 'static {
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError>;
     /// The highest message id stored, 0 when there is none.
     async fn last_id(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` messages of every conversation with ids above `after`, oldest first.
+    async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError>;
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
     /// Up to `limit` messages of a conversation with ids below `before` (all when `None`),
     /// oldest first, and whether they reach back to its first message.
     async fn history(
@@ -401,6 +405,22 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(to_u64(value))
+    }
+
+    async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(message_from).collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn history(

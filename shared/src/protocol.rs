@@ -295,6 +295,8 @@ pub enum ErrorCode {
     BadRequest,
     /// Something went wrong on the server; it has been logged.
     Internal,
+    /// The server cannot reach its database right now: nothing was stored; send again later.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -321,6 +323,7 @@ impl ErrorCode {
         Self::ServerFull,
         Self::BadRequest,
         Self::Internal,
+        Self::Unavailable,
     ];
 
     /// The code as it appears on the wire.
@@ -347,6 +350,7 @@ impl ErrorCode {
             Self::ServerFull => "server_full",
             Self::BadRequest => "bad_request",
             Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
         }
     }
 }
