@@ -5,6 +5,7 @@
 //! one sync to disk for the lot), then has the hub deliver each message and acknowledge it, in
 //! id order. So an `ack` always means "stored", and delivery order is id order.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use shared::ErrorCode;
@@ -56,9 +57,16 @@ async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Entry>) {
     while rx.recv_many(&mut entries, MAX_BATCH).await > 0 {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
-        match store.append(&batch).await {
+        let appended = store.append(&batch).await;
+        let took = started.elapsed();
+        hub.metrics().store_append_seconds.observe(took);
+        match appended {
             Ok(stored) => {
-                tracing::debug!(messages = batch.len(), took = ?started.elapsed(), "stored a batch");
+                let new = stored.iter().filter(|(_, duplicate)| !duplicate).count();
+                hub.metrics()
+                    .messages_stored
+                    .fetch_add(new as u64, Ordering::Relaxed);
+                tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
                     hub.deliver(&message, duplicate, entry.origin, entry.message.req);
                 }

@@ -8,6 +8,7 @@
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
 //! - [`message`]: messages and conversations.
+//! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`server`]: serving until shutdown, then closing every connection with 1001.
 //!
@@ -21,6 +22,7 @@ pub mod hub;
 pub mod identity;
 pub mod journal;
 pub mod message;
+pub mod metrics;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

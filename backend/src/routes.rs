@@ -3,6 +3,7 @@
 //! - `POST/GET/DELETE /api/session`: claim a name or sign in, check a token, sign out.
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
+//! - `GET /metrics`: counters and histograms in the Prometheus text format.
 //! - everything else: the built web client.
 
 use std::sync::Arc;
@@ -26,9 +27,10 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::ApiFailure;
-use crate::hub::{Hub, HubConfig, Metrics};
+use crate::hub::{Hub, HubConfig};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
+use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
 
 /// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
@@ -93,6 +95,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/session", get(who_am_i).post(claim).delete(sign_out))
         .route("/ws", get(upgrade))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(scrape))
         .fallback_service(client)
         .with_state(state)
 }
@@ -215,6 +218,12 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "users_online": stats.users_online,
         "rooms": stats.rooms,
     }))
+}
+
+/// `GET /metrics`: the Prometheus text exposition, gauges read from the hub now.
+async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state.hub.metrics().render(state.hub.stats());
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }
 
 /// The token of an `Authorization: Bearer` header.
