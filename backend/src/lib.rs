@@ -1,6 +1,7 @@
 //! The chat server.
 //!
 //! - [`config`]: flags and environment.
+//! - [`logging`]: text or JSON log lines.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite): accounts, sessions, rooms, messages, read markers.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod journal;
+pub mod logging;
 pub mod message;
 pub mod metrics;
 pub mod rate_limit;
