@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::logging::LogFormat;
+
 /// Everything an operator can set. Every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "chat-server", version, about = "Real-time chat server")]
@@ -96,6 +98,10 @@ pub struct Config {
     /// Seconds to wait for connections to close on shutdown.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
+
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Config {

@@ -86,6 +86,10 @@ impl Connection {
             outbox.clone(),
             conversations,
         );
+        self.hub
+            .metrics()
+            .connections_opened
+            .fetch_add(1, Ordering::Relaxed);
         tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
 
         let started = Instant::now();
@@ -390,6 +394,8 @@ impl Reader<'_> {
     fn admit(&mut self) -> Admission {
         if self.bucket.try_take() {
             self.rate_limited_in_a_row = 0;
+            let received = &self.hub.metrics().frames_received;
+            received.fetch_add(1, Ordering::Relaxed);
             return Admission::Admitted;
         }
         self.rate_limited_in_a_row += 1;

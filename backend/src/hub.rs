@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
+use crate::metrics::Metrics;
 use crate::store::SessionId;
 
 /// Identifies one live connection.
@@ -95,7 +96,9 @@ impl Outbox {
     /// closed with 1013 so that it reconnects, rather than slowing anyone else down.
     pub fn push(&self, frame: Utf8Bytes) {
         match self.tx.try_send(frame) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 if self.control.close(Some(close::TRY_AGAIN_LATER)) {
                     self.metrics
@@ -117,15 +120,6 @@ impl Outbox {
     pub fn control(&self) -> &Arc<Control> {
         &self.control
     }
-}
-
-/// Counters an operator (and a test) can read.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub slow_consumers_disconnected: AtomicU64,
-    pub rate_limited: AtomicU64,
-    pub flood_disconnects: AtomicU64,
-    pub messages: AtomicU64,
 }
 
 /// The sizes of the pool, the user map and the rooms.
@@ -518,6 +512,8 @@ impl Hub {
         origin: Option<ConnId>,
         req: Option<String>,
     ) {
+        // Waiting for the lock counts: contention is part of what fan-out costs.
+        let started = Instant::now();
         let mut state = self.state();
         if !duplicate {
             let frame = encode(&message.frame());
@@ -542,7 +538,10 @@ impl Hub {
                 }
             }
             state.last_delivered = state.last_delivered.max(message.id);
-            self.shared.metrics.messages.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .metrics
+                .fanout_seconds
+                .observe(started.elapsed());
         }
         if let Some(conn) = origin.and_then(|origin| state.conns.get(&origin)) {
             conn.outbox.send(&ServerFrame::Ack {

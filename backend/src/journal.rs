@@ -12,6 +12,7 @@
 //! them from the store first. A lost or late publish therefore never loses or reorders a
 //! message, and while the bus is down [`Journal::catch_up`] reads new messages from the store.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use shared::ErrorCode;
@@ -133,9 +134,17 @@ impl Task {
     async fn store_batch(&mut self, entries: &mut Vec<Entry>) {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
-        match self.store.append(&batch).await {
+        let appended = self.store.append(&batch).await;
+        let took = started.elapsed();
+        self.hub.metrics().store_append_seconds.observe(took);
+        match appended {
             Ok(stored) => {
-                tracing::debug!(messages = batch.len(), took = ?started.elapsed(), "stored a batch");
+                let new = stored.iter().filter(|(_, duplicate)| !duplicate).count();
+                self.hub
+                    .metrics()
+                    .messages_stored
+                    .fetch_add(new as u64, Ordering::Relaxed);
+                tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 if self.hub.has_bus() {
                     let messages: Vec<WireMessage> = stored
                         .iter()

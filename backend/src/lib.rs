@@ -1,6 +1,7 @@
 //! The chat server.
 //!
 //! - [`config`]: flags and environment.
+//! - [`logging`]: text or JSON log lines.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite): accounts, sessions, rooms, messages, read markers.
@@ -9,6 +10,7 @@
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
 //! - [`message`]: messages and conversations.
+//! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`server`]: serving until shutdown, then closing every connection with 1001.
 //!
@@ -22,7 +24,9 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod journal;
+pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

@@ -4,20 +4,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use backend::store::SqliteStore;
-use backend::{server, AppState, Config};
+use backend::{logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
     let config = Config::parse();
+    logging::init(config.log_format);
     let store = SqliteStore::open(&config.data_dir)
         .await
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;

@@ -3,6 +3,7 @@
 //! - `POST/GET/DELETE /api/session`: claim a name or sign in, check a token, sign out.
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
+//! - `GET /metrics`: counters and histograms in the Prometheus text format.
 //! - everything else: the built web client.
 
 use std::sync::Arc;
@@ -27,9 +28,10 @@ use crate::bus::{self, BusConfig};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::ApiFailure;
-use crate::hub::{Hub, HubConfig, Metrics};
+use crate::hub::{Hub, HubConfig};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
+use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
 
 /// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
@@ -122,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(upgrade))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(scrape))
         .fallback_service(client)
         .with_state(state)
 }
@@ -269,6 +272,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "node": state.hub.bus().map(|bus| bus.node().to_owned()),
     });
     (status, Json(body)).into_response()
+}
+
+/// `GET /metrics`: the Prometheus text exposition, gauges read from the hub now.
+async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state.hub.metrics().render(state.hub.stats());
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }
 
 /// The token of an `Authorization: Bearer` header.

@@ -7,5 +7,6 @@ mod chat;
 mod helpers;
 mod history;
 mod lifecycle;
+mod ops;
 mod presence;
 mod slow_and_flooding;
