@@ -2,7 +2,8 @@
 //!
 //! The steps, cheapest first:
 //!
-//! 1. install what is missing (toolchain components, wasm tools, Chromium);
+//! 1. install what is missing (toolchain components, wasm tools, Chromium) and start
+//!    PostgreSQL and Redis when they are down;
 //! 2. `cargo fmt --all --check`;
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`;
 //! 4. `cargo test --workspace` (host tests, including the backend's integration tests);

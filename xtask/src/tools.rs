@@ -53,8 +53,62 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
     ensure_trunk(project)?;
     if purpose == Purpose::Test {
         ensure_browser()?;
+        ensure_services()?;
     }
     Ok(())
+}
+
+/// The multi-node tests need PostgreSQL (127.0.0.1:5432, trust auth, database `test`) and
+/// Redis (127.0.0.1:6379): start them when they are installed but down.
+fn ensure_services() -> Result<()> {
+    if !listening(5432) {
+        let version = std::fs::read_dir("/etc/postgresql")
+            .ok()
+            .and_then(|dir| {
+                dir.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
+            })
+            .ok_or_else(|| {
+                Error::new(
+                    "the multi-node tests need PostgreSQL on 127.0.0.1:5432 (trust auth, \
+                     database `test`), and no cluster is installed under /etc/postgresql",
+                )
+            })?;
+        println!("xtask: starting PostgreSQL {version} (pg_ctlcluster)");
+        Cmd::new("pg_ctlcluster")
+            .args(["--skip-systemctl-redirect", &version, "main", "start"])
+            .run()?;
+        wait_listening(5432, "PostgreSQL")?;
+    }
+    if !listening(6379) {
+        println!("xtask: starting Redis (redis-server)");
+        std::fs::create_dir_all("/var/lib/redis").ok();
+        Cmd::new("redis-server")
+            .args(["--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379"])
+            .args(["--save", "", "--appendonly", "no", "--dir", "/var/lib/redis"])
+            .run()
+            .map_err(|e| e.context("the multi-node tests need Redis on 127.0.0.1:6379"))?;
+        wait_listening(6379, "Redis")?;
+    }
+    Ok(())
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+fn listening(port: u16) -> bool {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1)).is_ok()
+}
+
+fn wait_listening(port: u16, what: &str) -> Result<()> {
+    for _ in 0..60 {
+        if listening(port) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    Err(Error::new(format!(
+        "{what} did not start listening on 127.0.0.1:{port}"
+    )))
 }
 
 /// `cargo <subcommand>` works, else `rustup component add <component>`.
