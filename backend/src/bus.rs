@@ -57,6 +57,8 @@ pub enum Event {
     Sync { users: Vec<String> },
     /// The sending node is alive.
     Heartbeat,
+    /// The sending node is shutting down: its users are gone with it.
+    Bye,
     /// A user's first connection on the sending node.
     Online { user: String },
     /// A user's last connection on the sending node closed.
@@ -212,7 +214,10 @@ pub fn channel(node_id: &str) -> (Publisher, Outgoing) {
     getrandom::fill(&mut suffix).expect("the OS has randomness");
     let node = format!(
         "{node_id}-{}",
-        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     let link = Arc::new(Link {
         node,
@@ -260,6 +265,8 @@ struct Bus {
     hub: Hub,
     journal: Journal,
     store: Arc<dyn Store>,
+    /// Cancelled when the server shuts down: say goodbye, then stop.
+    shutdown: CancellationToken,
 }
 
 /// Runs the bus until `shutdown`: connects, relays events both ways, reconnects when the link
@@ -281,11 +288,9 @@ pub async fn run(
         hub,
         journal,
         store,
+        shutdown,
     };
-    tokio::select! {
-        () = bus.run() => {}
-        () = shutdown.cancelled() => {}
-    }
+    bus.run().await;
 }
 
 impl Bus {
@@ -301,7 +306,9 @@ impl Bus {
             self.outgoing.link.up.store(false, Ordering::Release);
             match result {
                 Ok(()) => return,
-                Err(e) => tracing::warn!(node = self.node(), error = %e, "bus link down; the store keeps this node current"),
+                Err(e) => {
+                    tracing::warn!(node = self.node(), error = %e, "bus link down; the store keeps this node current")
+                }
             }
             if started.elapsed() > MAX_BACKOFF * 2 {
                 backoff = Duration::from_millis(100);
@@ -321,6 +328,7 @@ impl Bus {
         let mut tick = tokio::time::interval(self.config.heartbeat);
         loop {
             tokio::select! {
+                () = self.shutdown.cancelled() => return false,
                 () = &mut deadline => return true,
                 event = self.outgoing.rx.recv() => match event {
                     None => return false,
@@ -344,6 +352,9 @@ impl Bus {
 
     /// One connection to Redis, until it fails (an error) or the server stops (`Ok`).
     async fn session(&mut self) -> Result<(), LinkError> {
+        if self.shutdown.is_cancelled() {
+            return Ok(());
+        }
         let client = redis::Client::open(self.config.url.as_str())?;
         let (mut sink, mut messages) = timeout(IO_TIMEOUT, client.get_async_pubsub())
             .await??
@@ -372,6 +383,11 @@ impl Bus {
         let mut batch = Vec::with_capacity(PIPELINE);
         loop {
             tokio::select! {
+                () = self.shutdown.cancelled() => {
+                    // The others take our users offline now rather than after the expiry.
+                    let _ = self.publish(&mut conn, vec![Event::Bye]).await;
+                    return Ok(());
+                }
                 message = messages.next() => {
                     let message = message.ok_or(LinkError::Unsubscribed)?;
                     if self.receive(message.get_payload_bytes()) {
@@ -446,6 +462,7 @@ impl Bus {
                 self.journal.catch_up();
             }
             Event::Sync { users } => self.hub.node_sync(&node, &users),
+            Event::Bye => self.hub.node_gone(&node),
             Event::Heartbeat => {
                 if !self.hub.node_seen(&node) {
                     // A node we took for dead, or missed: ask everyone for their lists.
@@ -454,9 +471,12 @@ impl Bus {
                     });
                 }
             }
-            Event::Messages { messages } => self
-                .journal
-                .remote(messages.into_iter().filter_map(WireMessage::parse).collect()),
+            Event::Messages { messages } => self.journal.remote(
+                messages
+                    .into_iter()
+                    .filter_map(WireMessage::parse)
+                    .collect(),
+            ),
             other => self.hub.apply(&node, other),
         }
         false

@@ -705,13 +705,15 @@ impl Hub {
             .map(|(id, _)| id.clone())
             .collect();
         for node in gone {
-            let users: Vec<String> = state.nodes[&node].users.keys().cloned().collect();
-            tracing::warn!(node = %node, users = users.len(), "node silent: taking its users offline");
-            for key in &users {
-                state.remote_offline(&node, key);
-            }
-            state.nodes.remove(&node);
+            tracing::warn!(node = %node, "node silent: taking its users offline");
+            state.remove_node(&node);
         }
+    }
+
+    /// Forgets a node that said goodbye; its users go offline.
+    pub fn node_gone(&self, node: &str) {
+        tracing::info!(node = %node, "node left");
+        self.state().remove_node(node);
     }
 
     /// Replaces the memberships with the stored ones (after the bus was down, joins and
@@ -762,8 +764,11 @@ impl Hub {
             Event::CloseSession { session, code } => {
                 state.close_session(&SessionId(session), code);
             }
-            Event::Hello { .. } | Event::Sync { .. } | Event::Heartbeat | Event::Messages { .. } => {
-            }
+            Event::Hello { .. }
+            | Event::Sync { .. }
+            | Event::Heartbeat
+            | Event::Bye
+            | Event::Messages { .. } => {}
         }
         if let Some(n) = state.nodes.get_mut(node) {
             n.seen = Instant::now();
@@ -797,13 +802,34 @@ impl State {
             })
     }
 
+    /// Forgets `node`, taking its users offline.
+    fn remove_node(&mut self, node: &str) {
+        let users: Vec<String> = self
+            .nodes
+            .get(node)
+            .map(|n| n.users.keys().cloned().collect())
+            .unwrap_or_default();
+        for key in &users {
+            self.remote_offline(node, key);
+        }
+        self.nodes.remove(node);
+    }
+
     /// `name` is online on `node`; announced if that makes them online at all.
     fn remote_online(&mut self, node: &str, name: UserName) {
         let key = name.key();
-        if self.node(node).users.insert(key.clone(), name.clone()).is_some() {
+        if self
+            .node(node)
+            .users
+            .insert(key.clone(), name.clone())
+            .is_some()
+        {
             return;
         }
-        let entry = self.remote_users.entry(key.clone()).or_insert((name.clone(), 0));
+        let entry = self
+            .remote_users
+            .entry(key.clone())
+            .or_insert((name.clone(), 0));
         entry.1 += 1;
         if entry.1 == 1 && !self.users.contains_key(&key) {
             self.announce(&ServerFrame::UserOnline {

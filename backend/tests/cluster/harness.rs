@@ -71,7 +71,11 @@ impl Services {
             .execute(&mut conn)
             .await
             .expect("create schema");
-        let separator = if base_database_url().contains('?') { '&' } else { '?' };
+        let separator = if base_database_url().contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         Self {
             database_url: format!(
                 "{}{separator}options=-c%20search_path%3D{schema}",

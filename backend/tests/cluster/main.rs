@@ -124,7 +124,10 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     let got = messages(&mut bob, 1).await;
     assert_eq!(got, [(id, "hello from a".to_owned())]);
     let id = say(&mut bob, "rust", "hello from b", "r2").await;
-    assert_eq!(messages(&mut alice, 1).await, [(id, "hello from b".to_owned())]);
+    assert_eq!(
+        messages(&mut alice, 1).await,
+        [(id, "hello from b".to_owned())]
+    );
 
     // Typing in the room reaches the other node's member, not carol.
     alice
@@ -136,16 +139,27 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     {
         ServerFrame::Typing { from, target } => {
             assert_eq!(from, "alice");
-            assert_eq!(target, Target::Room { room: "rust".into() });
+            assert_eq!(
+                target,
+                Target::Room {
+                    room: "rust".into()
+                }
+            );
         }
         _ => unreachable!(),
     }
 
     // Private messages: to bob only; carol, on bob's node, gets none of them.
     let id = whisper(&mut alice, "bob", "for bob only", "p1").await;
-    assert_eq!(messages(&mut bob, 1).await, [(id, "for bob only".to_owned())]);
+    assert_eq!(
+        messages(&mut bob, 1).await,
+        [(id, "for bob only".to_owned())]
+    );
     let id = whisper(&mut bob, "Alice", "back to you", "p2").await;
-    assert_eq!(messages(&mut alice, 1).await, [(id, "back to you".to_owned())]);
+    assert_eq!(
+        messages(&mut alice, 1).await,
+        [(id, "back to you".to_owned())]
+    );
     no_messages(&mut carol).await;
 
     // The lobby reaches everyone on every node.
@@ -166,13 +180,19 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     }
     let seen_by_carol = messages(&mut carol, 60).await;
     let ids: Vec<u64> = seen_by_carol.iter().map(|(id, _)| *id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "carol saw ids out of order: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "carol saw ids out of order: {ids:?}"
+    );
     let bodies: HashSet<&str> = seen_by_carol.iter().map(|(_, b)| b.as_str()).collect();
     assert_eq!(bodies.len(), 60);
     // Alice gets bob's 30 (and acks for her own), in order.
     let from_bob = messages(&mut alice, 30).await;
     let ids: Vec<u64> = from_bob.iter().map(|(id, _)| *id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "alice saw ids out of order: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "alice saw ids out of order: {ids:?}"
+    );
     assert!(from_bob.iter().all(|(_, body)| body.starts_with('b')));
 
     // Leaving across nodes.
@@ -225,7 +245,10 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
     bob.recv_until(is_online("alice")).await;
 
     let first = whisper(&mut bob, "alice", "before", "k1").await;
-    assert_eq!(messages(&mut alice, 1).await, [(first, "before".to_owned())]);
+    assert_eq!(
+        messages(&mut alice, 1).await,
+        [(first, "before".to_owned())]
+    );
 
     a.kill_9().await;
     let killed = tokio::time::Instant::now();
@@ -233,7 +256,10 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
     bob.recv_until(is_offline("alice")).await;
     let took = killed.elapsed();
     let bound = Duration::from_millis(EXPIRY_MS + 3 * HEARTBEAT_MS);
-    assert!(took <= bound, "alice went offline after {took:?}, bound {bound:?}");
+    assert!(
+        took <= bound,
+        "alice went offline after {took:?}, bound {bound:?}"
+    );
 
     // Bob keeps writing while alice is away.
     let mut missed = Vec::new();
@@ -243,7 +269,10 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
     // Alice's client reconnects to the node that is left and resumes after what she had.
     let mut alice = b.connect_after(&alice_token, first).await;
     let resumed = messages(&mut alice, 5).await;
-    assert_eq!(resumed.iter().map(|(id, _)| *id).collect::<Vec<_>>(), missed);
+    assert_eq!(
+        resumed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        missed
+    );
     no_messages(&mut alice).await;
     bob.recv_until(is_online("alice")).await;
     let _ = ARRIVES_WITHIN;
@@ -273,7 +302,10 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it()
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while a.readyz().await != Some(503) {
-        assert!(tokio::time::Instant::now() < deadline, "a never reported not ready");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a never reported not ready"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     redis.restart().await;
