@@ -24,6 +24,11 @@ pub struct Config {
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// The database: `postgres://…` or `postgresql://…` for PostgreSQL, `sqlite:<path>` for that
+    /// SQLite file. Unset: `chat.db` in --data-dir. It may hold a password: never log it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Directory of the built web client (trunk's dist/), served at `/`.
     #[arg(long, env = "STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,

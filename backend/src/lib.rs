@@ -4,7 +4,8 @@
 //! - [`logging`]: text or JSON log lines.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
 //! - [`identity`]: names, passwords and session tokens.
-//! - [`store`]: everything durable (SQLite): accounts, sessions, rooms, messages, read markers.
+//! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
+//!   read markers.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.

@@ -1,9 +1,7 @@
 //! `chat-server`: reads the configuration, opens the store and serves until Ctrl-C or SIGTERM.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use backend::store::SqliteStore;
+use backend::store;
 use backend::{logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -12,9 +10,13 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     logging::init(config.log_format);
-    let store = SqliteStore::open(&config.data_dir)
+    let store = store::open_store(&config)
         .await
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        .with_context(|| match config.database_url {
+            // The URL may hold a password: it is not repeated.
+            Some(_) => "opening the store at DATABASE_URL".to_owned(),
+            None => format!("opening the store in {}", config.data_dir.display()),
+        })?;
     let addr = config.listen_addr();
     let listener = TcpListener::bind(addr)
         .await
@@ -22,8 +24,8 @@ async fn main() -> anyhow::Result<()> {
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
     }
-    tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "listening");
-    let state = AppState::open(config, Arc::new(store))
+    tracing::info!(addr = %listener.local_addr()?, store = store.engine(), "listening");
+    let state = AppState::open(config, store)
         .await
         .context("loading rooms and messages")?;
     server::run(listener, state, server::shutdown_signal())

@@ -1,0 +1,792 @@
+//! The store's behaviour: the same tests on SQLite (a temporary directory) and on PostgreSQL
+//! (a fresh schema per test, dropped at its end), plus PostgreSQL with two nodes on one schema.
+//!
+//! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`; when it
+//! cannot be reached the PostgreSQL tests fail and say so.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use backend::message::{Conversation, Destination, Message, NewMessage};
+use backend::store::{SessionId, SqlStore, Store, StoreError};
+use shared::{ConversationInfo, RoomName, Target, UserName};
+use sqlx::{Connection, PgConnection};
+
+const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+// ---------------------------------------------------------------------------------------------
+// Running one test on each engine
+
+/// Runs `test` on a fresh SQLite store.
+async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqlStore::open(dir.path()).await.expect("open SQLite");
+    assert_eq!(store.engine(), "sqlite");
+    test(store.clone()).await;
+    store.close().await;
+}
+
+/// Runs `test` on a fresh PostgreSQL store in a schema of its own, then drops the schema,
+/// whether the test passed or not.
+async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let schema = Schema::create().await;
+    let store = SqlStore::connect(&schema.url())
+        .await
+        .expect("open PostgreSQL");
+    assert_eq!(store.engine(), "postgres");
+    // In a task of its own, so that a failing test still gets here and the schema is dropped.
+    let outcome = tokio::spawn(test(store.clone())).await;
+    store.close().await;
+    schema.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A schema of its own for one test, in the test database.
+struct Schema {
+    base_url: String,
+    name: String,
+}
+
+impl Schema {
+    async fn create() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let base_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("the clock is past 1970")
+            .subsec_nanos();
+        let name = format!(
+            "t_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let schema = Self { base_url, name };
+        let mut admin = schema.admin().await;
+        sqlx::query(&format!("CREATE SCHEMA {}", schema.name))
+            .execute(&mut admin)
+            .await
+            .expect("create the test schema");
+        admin.close().await.expect("close");
+        schema
+    }
+
+    /// A connection outside the schema, to create and drop it.
+    async fn admin(&self) -> PgConnection {
+        PgConnection::connect(&self.base_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL for the store tests is unreachable ({e}). Start it \
+                 (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) \
+                 or point TEST_DATABASE_URL at one (default {DEFAULT_TEST_DATABASE_URL})."
+                )
+            })
+    }
+
+    /// The test database with this schema first in the `search_path`.
+    fn url(&self) -> String {
+        let separator = if self.base_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.base_url, self.name
+        )
+    }
+
+    async fn drop(self) {
+        let mut admin = self.admin().await;
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&mut admin)
+            .await
+            .expect("drop the test schema");
+        admin.close().await.expect("close");
+    }
+}
+
+/// Each test function once per engine: `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    accounts_and_sessions,
+    names_are_taken_ignoring_case,
+    memberships_last_until_left,
+    append_numbers_messages_in_order,
+    repeated_req_is_stored_once,
+    history_pages_back_to_the_first_message,
+    missed_holds_only_the_users_conversations,
+    since_holds_every_conversation,
+    conversations_count_unread_and_list_private_newest_first,
+    read_markers_only_move_forward,
+    deleting_an_account_takes_its_private_messages_only,
+    large_batches_are_stored_whole,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn name(raw: &str) -> UserName {
+    UserName::parse(raw).expect("a valid name")
+}
+
+fn room(raw: &str) -> RoomName {
+    RoomName::parse(raw).expect("a valid room")
+}
+
+fn to_room(from: &str, to: &str, body: &str, req: Option<&str>) -> NewMessage {
+    NewMessage {
+        from: name(from),
+        to: Destination::Room(room(to)),
+        body: body.to_owned(),
+        at: 1_000,
+        req: req.map(str::to_owned),
+    }
+}
+
+fn to_user(from: &str, to: &str, body: &str) -> NewMessage {
+    NewMessage {
+        from: name(from),
+        to: Destination::User(name(to)),
+        body: body.to_owned(),
+        at: 1_000,
+        req: None,
+    }
+}
+
+fn ids(messages: &[Message]) -> Vec<u64> {
+    messages.iter().map(|m| m.id).collect()
+}
+
+fn bodies(messages: &[Message]) -> Vec<&str> {
+    messages.iter().map(|m| m.body.as_str()).collect()
+}
+
+/// Stores `batch`, expecting every message to be new; returns their ids.
+async fn append_new(store: &SqlStore, batch: Vec<NewMessage>) -> Vec<u64> {
+    let stored = store.append(&batch).await.expect("append");
+    assert!(stored.iter().all(|(_, repeat)| !repeat), "{stored:?}");
+    stored.into_iter().map(|(m, _)| m.id).collect()
+}
+
+fn private(me: &str, other: &str) -> Conversation {
+    Conversation::Private {
+        me: name(me),
+        other: name(other),
+    }
+}
+
+fn in_room(raw: &str) -> Target {
+    Target::Room {
+        room: raw.to_owned(),
+    }
+}
+
+fn with_user(raw: &str) -> Target {
+    Target::User { to: raw.to_owned() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests, run on both engines
+
+async fn accounts_and_sessions(store: SqlStore) {
+    store.ping().await.expect("ping");
+    store
+        .create_account(&name("Alice"), Some("$argon2id$hash"))
+        .await
+        .expect("create");
+    let found = store
+        .find_account(&name("alice"))
+        .await
+        .expect("find")
+        .expect("alice exists");
+    assert_eq!(found.name.as_str(), "Alice");
+    assert_eq!(found.password_hash.as_deref(), Some("$argon2id$hash"));
+    assert!(store
+        .find_account(&name("bob"))
+        .await
+        .expect("find")
+        .is_none());
+
+    store
+        .create_account(&name("Bob"), None)
+        .await
+        .expect("create");
+    let bob = store.find_account(&name("Bob")).await.expect("find");
+    assert_eq!(bob.expect("bob exists").password_hash, None);
+
+    let (one, two) = (SessionId("aa".repeat(32)), SessionId("bb".repeat(32)));
+    store
+        .create_session(&one, &name("alice"))
+        .await
+        .expect("session");
+    store
+        .create_session(&two, &name("alice"))
+        .await
+        .expect("session");
+    let owner = store
+        .find_session(&one)
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(owner.name.as_str(), "Alice");
+    assert_eq!(
+        store
+            .delete_session(&one, &name("alice"))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert!(store.find_session(&one).await.expect("find").is_none());
+    assert_eq!(
+        store
+            .delete_session(&two, &name("alice"))
+            .await
+            .expect("delete"),
+        0
+    );
+}
+
+async fn names_are_taken_ignoring_case(store: SqlStore) {
+    store
+        .create_account(&name("Bob"), None)
+        .await
+        .expect("create");
+    let again = store.create_account(&name("BOB"), Some("hash")).await;
+    assert!(matches!(again, Err(StoreError::NameTaken)), "{again:?}");
+    // The failed attempt left nothing behind, and the store goes on working.
+    let bob = store.find_account(&name("bob")).await.expect("find");
+    assert_eq!(bob.expect("bob exists").name.as_str(), "Bob");
+    store
+        .create_account(&name("Carol"), None)
+        .await
+        .expect("create");
+}
+
+async fn memberships_last_until_left(store: SqlStore) {
+    for who in ["Alice", "Bob"] {
+        store
+            .create_account(&name(who), None)
+            .await
+            .expect("create");
+    }
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join");
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join again");
+    store
+        .join_room(&name("bob"), &room("rust"))
+        .await
+        .expect("join");
+    store
+        .join_room(&name("bob"), &room("go"))
+        .await
+        .expect("join");
+    let mut all: Vec<(String, String)> = store
+        .memberships()
+        .await
+        .expect("memberships")
+        .into_iter()
+        .map(|(r, u)| (r.to_string(), u.to_string()))
+        .collect();
+    all.sort();
+    let expected = [("go", "Bob"), ("rust", "Alice"), ("rust", "Bob")];
+    assert_eq!(all, expected.map(|(r, u)| (r.to_owned(), u.to_owned())));
+
+    store
+        .leave_room(&name("bob"), &room("rust"))
+        .await
+        .expect("leave");
+    assert_eq!(store.memberships().await.expect("memberships").len(), 2);
+}
+
+async fn append_numbers_messages_in_order(store: SqlStore) {
+    assert_eq!(store.last_id().await.expect("last id"), 0);
+    assert!(store.append(&[]).await.expect("append nothing").is_empty());
+    let first = vec![
+        to_room("alice", "lobby", "one", Some("r1")),
+        to_user("alice", "Bob", "two"),
+        to_room("bob", "rust", "three", None),
+    ];
+    let stored = store.append(&first).await.expect("append");
+    assert_eq!(stored.len(), 3);
+    for ((message, repeat), (new, id)) in stored.iter().zip(first.iter().zip(1..)) {
+        assert!(!repeat);
+        assert_eq!(message.id, id);
+        assert_eq!(message.from, new.from);
+        assert_eq!(message.to, new.to);
+        assert_eq!(message.body, new.body);
+        assert_eq!(message.at, new.at);
+    }
+    let more = vec![to_room("bob", "lobby", "four", None); 2];
+    assert_eq!(append_new(&store, more).await, [4, 5]);
+    assert_eq!(store.last_id().await.expect("last id"), 5);
+
+    let all = store.since(0, 100).await.expect("since");
+    assert_eq!(ids(&all), [1, 2, 3, 4, 5]);
+    assert_eq!(all[1].to, Destination::User(name("Bob")));
+    assert_eq!(all[1].from.as_str(), "alice");
+}
+
+async fn repeated_req_is_stored_once(store: SqlStore) {
+    let mut original = to_room("alice", "lobby", "hello", Some("r1"));
+    original.at = 10;
+    let first = vec![
+        original,
+        to_room("bob", "lobby", "same req, other sender", Some("r1")),
+    ];
+    assert_eq!(append_new(&store, first).await, [1, 2]);
+
+    // A resend in a later batch, and a repeat within one batch.
+    let mut resend = to_room("ALICE", "lobby", "hello", Some("r1"));
+    resend.at = 20;
+    let second = vec![
+        resend,
+        to_room("alice", "lobby", "new", Some("r2")),
+        to_room("alice", "lobby", "new", Some("r2")),
+        to_room("alice", "lobby", "no req", None),
+        to_room("alice", "lobby", "no req", None),
+    ];
+    let stored = store.append(&second).await.expect("append");
+    let answers: Vec<(u64, u64, bool)> = stored.iter().map(|(m, r)| (m.id, m.at, *r)).collect();
+    assert_eq!(
+        answers,
+        [
+            (1, 10, true),
+            (3, 1_000, false),
+            (3, 1_000, true),
+            (4, 1_000, false),
+            (5, 1_000, false)
+        ]
+    );
+    assert_eq!(store.last_id().await.expect("last id"), 5);
+    let all = store.since(0, 100).await.expect("since");
+    assert_eq!(ids(&all), [1, 2, 3, 4, 5]);
+
+    // A batch of nothing but repeats stores nothing and takes no id.
+    let third = vec![to_room("alice", "lobby", "new", Some("r2"))];
+    let stored = store.append(&third).await.expect("append");
+    assert_eq!((stored[0].0.id, stored[0].1), (3, true));
+    assert_eq!(store.last_id().await.expect("last id"), 5);
+    assert_eq!(
+        append_new(&store, vec![to_user("bob", "alice", "dm")]).await,
+        [6]
+    );
+}
+
+async fn history_pages_back_to_the_first_message(store: SqlStore) {
+    let rust = Conversation::Room(room("rust"));
+    let (empty, complete) = store.history(&rust, None, 10).await.expect("history");
+    assert!(empty.is_empty() && complete);
+
+    let mut batch = Vec::new();
+    for i in 1..=5 {
+        batch.push(to_room("alice", "rust", &format!("rust {i}"), None));
+        batch.push(to_room("alice", "lobby", &format!("lobby {i}"), None));
+    }
+    append_new(&store, batch).await;
+
+    let (page, complete) = store.history(&rust, None, 2).await.expect("history");
+    assert_eq!(bodies(&page), ["rust 4", "rust 5"]);
+    assert!(!complete);
+    let (page, complete) = store
+        .history(&rust, Some(page[0].id), 2)
+        .await
+        .expect("history");
+    assert_eq!(bodies(&page), ["rust 2", "rust 3"]);
+    assert!(!complete);
+    let (page, complete) = store
+        .history(&rust, Some(page[0].id), 2)
+        .await
+        .expect("history");
+    assert_eq!(bodies(&page), ["rust 1"]);
+    assert!(complete);
+    let (page, complete) = store.history(&rust, None, 5).await.expect("history");
+    assert_eq!(page.len(), 5);
+    assert!(complete, "exactly the whole conversation is complete");
+
+    let dm = vec![
+        to_user("alice", "bob", "hi"),
+        to_user("bob", "alice", "hey"),
+    ];
+    append_new(&store, dm).await;
+    let (page, complete) = store
+        .history(&private("bob", "alice"), None, 10)
+        .await
+        .expect("history");
+    assert_eq!(bodies(&page), ["hi", "hey"]);
+    assert!(complete);
+}
+
+async fn missed_holds_only_the_users_conversations(store: SqlStore) {
+    for who in ["alice", "bob", "carol"] {
+        store
+            .create_account(&name(who), None)
+            .await
+            .expect("create");
+    }
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join");
+    let batch = vec![
+        to_room("bob", "lobby", "lobby", None),
+        to_room("bob", "rust", "rust", None),
+        to_room("bob", "go", "go", None),
+        to_user("bob", "alice", "bob to alice"),
+        to_user("bob", "carol", "bob to carol"),
+        to_user("alice", "carol", "alice to carol"),
+        to_room("carol", "lobby", "lobby again", None),
+    ];
+    append_new(&store, batch).await;
+
+    let alice = name("alice");
+    let all = store.missed(&alice, 0, 7, 100).await.expect("missed");
+    assert_eq!(
+        bodies(&all),
+        [
+            "lobby",
+            "rust",
+            "bob to alice",
+            "alice to carol",
+            "lobby again"
+        ]
+    );
+    assert_eq!(ids(&all), [1, 2, 4, 6, 7]);
+    let window = store.missed(&alice, 1, 6, 100).await.expect("missed");
+    assert_eq!(ids(&window), [2, 4, 6]);
+    let limited = store.missed(&alice, 0, 7, 2).await.expect("missed");
+    assert_eq!(ids(&limited), [1, 2]);
+    let carol = store
+        .missed(&name("carol"), 0, 7, 100)
+        .await
+        .expect("missed");
+    assert_eq!(ids(&carol), [1, 5, 6, 7]);
+}
+
+async fn since_holds_every_conversation(store: SqlStore) {
+    assert!(store.since(0, 10).await.expect("since").is_empty());
+    let batch = vec![
+        to_room("bob", "lobby", "1", None),
+        to_room("bob", "go", "2", None),
+        to_user("bob", "alice", "3"),
+        to_user("carol", "dave", "4"),
+        to_room("carol", "rust", "5", None),
+    ];
+    append_new(&store, batch).await;
+    let page = store.since(2, 2).await.expect("since");
+    assert_eq!(ids(&page), [3, 4]);
+    assert_eq!(bodies(&page), ["3", "4"]);
+    assert_eq!(page[1].to, Destination::User(name("dave")));
+    assert_eq!(
+        ids(&store.since(0, 100).await.expect("since")),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(store.since(5, 10).await.expect("since").is_empty());
+}
+
+async fn conversations_count_unread_and_list_private_newest_first(store: SqlStore) {
+    for who in ["Alice", "Bob", "Carol"] {
+        store
+            .create_account(&name(who), None)
+            .await
+            .expect("create");
+    }
+    // Before Alice joins #rust it has a past; joining marks it read.
+    append_new(&store, vec![to_room("Bob", "rust", "before", None)]).await; // 1
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join");
+    let batch = vec![
+        to_room("Bob", "lobby", "l1", None),    // 2
+        to_room("Carol", "lobby", "l2", None),  // 3
+        to_room("Alice", "lobby", "l3", None),  // 4
+        to_user("Carol", "Alice", "c1"),        // 5
+        to_user("Alice", "Bob", "b1"),          // 6
+        to_room("Bob", "rust", "r1", None),     // 7
+        to_user("Carol", "Bob", "not alice's"), // 8
+    ];
+    append_new(&store, batch).await;
+
+    let alice = name("alice");
+    let rooms = [RoomName::lobby(), room("rust"), room("empty")];
+    let got = store
+        .conversations(&alice, &rooms)
+        .await
+        .expect("conversations");
+    let info = |target, last_id, read_up_to, unread| ConversationInfo {
+        target,
+        last_id,
+        read_up_to,
+        unread,
+    };
+    assert_eq!(
+        got,
+        [
+            info(in_room("lobby"), 4, 0, 2),
+            info(in_room("rust"), 7, 1, 1),
+            info(in_room("empty"), 0, 0, 0),
+            info(with_user("Bob"), 6, 0, 0),
+            info(with_user("Carol"), 5, 0, 1),
+        ]
+    );
+
+    // A newer message moves a private conversation to the front; reading clears it.
+    append_new(&store, vec![to_user("Carol", "Alice", "c2")]).await; // 9
+    store
+        .mark_read(&alice, &private("alice", "carol"), 9)
+        .await
+        .expect("mark");
+    store
+        .mark_read(&alice, &Conversation::Room(RoomName::lobby()), 3)
+        .await
+        .expect("mark");
+    let got = store
+        .conversations(&alice, &rooms[..1])
+        .await
+        .expect("conversations");
+    assert_eq!(
+        got,
+        [
+            info(in_room("lobby"), 4, 3, 0),
+            info(with_user("Carol"), 9, 9, 0),
+            info(with_user("Bob"), 6, 0, 0),
+        ]
+    );
+    // Nobody in no room with no private messages has nothing to see.
+    let nobody = store
+        .conversations(&name("dave"), &[])
+        .await
+        .expect("conversations");
+    assert!(nobody.is_empty());
+}
+
+async fn read_markers_only_move_forward(store: SqlStore) {
+    store
+        .create_account(&name("alice"), None)
+        .await
+        .expect("create");
+    let alice = name("alice");
+    let lobby = Conversation::Room(RoomName::lobby());
+    assert_eq!(store.mark_read(&alice, &lobby, 5).await.expect("mark"), 5);
+    assert_eq!(store.mark_read(&alice, &lobby, 3).await.expect("mark"), 5);
+    assert_eq!(store.mark_read(&alice, &lobby, 7).await.expect("mark"), 7);
+    let dm = private("alice", "bob");
+    assert_eq!(store.mark_read(&alice, &dm, 2).await.expect("mark"), 2);
+}
+
+async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
+    for who in ["alice", "bob", "carol"] {
+        store
+            .create_account(&name(who), None)
+            .await
+            .expect("create");
+    }
+    let session = SessionId("cc".repeat(32));
+    store
+        .create_session(&session, &name("alice"))
+        .await
+        .expect("session");
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join");
+    let batch = vec![
+        to_room("alice", "lobby", "room message stays", None),
+        to_user("alice", "bob", "goes"),
+        to_user("bob", "alice", "goes too"),
+        to_user("bob", "carol", "stays"),
+        to_room("alice", "rust", "stays too", None),
+    ];
+    append_new(&store, batch).await;
+
+    store.delete_account(&name("Alice")).await.expect("delete");
+    assert!(store
+        .find_account(&name("alice"))
+        .await
+        .expect("find")
+        .is_none());
+    assert!(store.find_session(&session).await.expect("find").is_none());
+    assert!(store.memberships().await.expect("memberships").is_empty());
+    let left = store.since(0, 100).await.expect("since");
+    assert_eq!(bodies(&left), ["room message stays", "stays", "stays too"]);
+    // The name is free again, with nothing of the old owner's private past.
+    store
+        .create_account(&name("ALICE"), None)
+        .await
+        .expect("reclaim");
+    let got = store
+        .conversations(&name("alice"), &[])
+        .await
+        .expect("conversations");
+    assert!(got.is_empty(), "{got:?}");
+}
+
+async fn large_batches_are_stored_whole(store: SqlStore) {
+    // More than one multi-row INSERT and one look-up statement hold; every even message past
+    // the thousandth repeats the one a thousand before it.
+    let batch: Vec<NewMessage> = (0..1_100)
+        .map(|i| {
+            let req = format!("r{}", i % 1_000);
+            let sender = match i {
+                0..1_000 => format!("user{}", i % 7),
+                _ if i % 2 == 0 => format!("user{}", (i - 1_000) % 7),
+                _ => "stranger".to_owned(),
+            };
+            to_room(&sender, "lobby", &i.to_string(), Some(&req))
+        })
+        .collect();
+    let stored = store.append(&batch).await.expect("append");
+    assert_eq!(stored.len(), batch.len());
+    let mut next = 1;
+    for (i, (message, repeat)) in stored.iter().enumerate() {
+        let repeats = i >= 1_000 && i % 2 == 0;
+        assert_eq!(*repeat, repeats, "message {i}");
+        if repeats {
+            assert_eq!(message.id, stored[i - 1_000].0.id, "message {i}");
+        } else {
+            assert_eq!(message.id, next, "message {i}");
+            next += 1;
+        }
+    }
+    assert_eq!(next, 1_051);
+    let all = store.since(0, 2_000).await.expect("since");
+    assert_eq!(ids(&all), (1..next).collect::<Vec<_>>());
+
+    // Sent again, all of it is found stored.
+    let again = store.append(&batch).await.expect("append again");
+    let first_ids: Vec<u64> = stored.iter().map(|(m, _)| m.id).collect();
+    let again_ids: Vec<u64> = again.iter().map(|(m, _)| m.id).collect();
+    assert_eq!(again_ids, first_ids);
+    assert!(again.iter().all(|(_, repeat)| *repeat));
+    assert_eq!(store.last_id().await.expect("last id"), next - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL only: several nodes on one database
+
+/// Two stores on one schema are two nodes: appending concurrently from several tasks on each,
+/// ids come out unique and without gaps, and `since` lists them in id order.
+#[tokio::test]
+async fn postgres_nodes_share_one_id_sequence() {
+    const TASKS_PER_NODE: usize = 4;
+    const BATCHES: usize = 20;
+    const BATCH: usize = 10;
+    let schema = Schema::create().await;
+    let url = schema.url();
+    let outcome = tokio::spawn(async move {
+        let nodes = [
+            SqlStore::connect(&url).await.expect("node a"),
+            SqlStore::connect(&url).await.expect("node b"),
+        ];
+        let mut tasks = Vec::new();
+        for (n, node) in nodes.iter().enumerate() {
+            for t in 0..TASKS_PER_NODE {
+                let node = node.clone();
+                tasks.push(tokio::spawn(async move {
+                    let sender = format!("n{n}t{t}");
+                    let mut ids = Vec::new();
+                    for b in 0..BATCHES {
+                        let batch: Vec<NewMessage> = (0..BATCH)
+                            .map(|i| {
+                                let req = format!("{b}-{i}");
+                                to_room(&sender, "lobby", &req, Some(&req))
+                            })
+                            .collect();
+                        let stored = node.append(&batch).await.expect("append");
+                        let batch_ids: Vec<u64> = stored.iter().map(|(m, _)| m.id).collect();
+                        assert!(
+                            batch_ids.windows(2).all(|w| w[1] == w[0] + 1),
+                            "a batch gets consecutive ids: {batch_ids:?}"
+                        );
+                        ids.extend(batch_ids);
+                    }
+                    ids
+                }));
+            }
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.expect("appending task"));
+        }
+        all.sort_unstable();
+        let total = (2 * TASKS_PER_NODE * BATCHES * BATCH) as u64;
+        assert_eq!(all, (1..=total).collect::<Vec<_>>(), "unique and gap-free");
+        let limit = u32::try_from(total).expect("small") + 10;
+        for node in &nodes {
+            let seen = node.since(0, limit).await.expect("since");
+            assert_eq!(ids(&seen), (1..=total).collect::<Vec<_>>());
+            assert_eq!(node.last_id().await.expect("last id"), total);
+        }
+        for node in &nodes {
+            node.close().await;
+        }
+    })
+    .await;
+    schema.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Both engines' URL forms open a store; anything else is refused without echoing the URL.
+#[tokio::test]
+async fn database_urls_choose_the_engine() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("other.db").display());
+    let store = SqlStore::connect(&url).await.expect("sqlite URL");
+    assert_eq!(store.engine(), "sqlite");
+    store.close().await;
+    assert!(dir.path().join("other.db").exists());
+
+    let refused = SqlStore::connect("mysql://user:secret@host/db").await;
+    let error = refused.expect_err("MySQL is not spoken").to_string();
+    assert!(!error.contains("secret"), "{error}");
+
+    let schema = Schema::create().await;
+    let url = schema.url().replacen("postgres://", "postgresql://", 1);
+    let store = SqlStore::connect(&url).await;
+    let engine = store.as_ref().map(|s| s.engine());
+    if let Ok(store) = &store {
+        store.close().await;
+    }
+    schema.drop().await;
+    assert_eq!(engine.expect("postgresql URL"), "postgres");
+}
