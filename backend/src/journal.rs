@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::bus::{Event, WireMessage};
 use crate::hub::{ConnId, Hub};
 use crate::message::{Message, NewMessage};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Most messages stored in one transaction.
 const MAX_BATCH: usize = 512;
@@ -29,6 +29,8 @@ const MAX_BATCH: usize = 512;
 const QUEUE: usize = 4096;
 /// Batches from other nodes waiting for delivery; when full, the store fills in later.
 const REMOTE_QUEUE: usize = 1024;
+/// Longest wait for the store to take a batch before its senders are told to try again.
+const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages read from the store at a time when catching up.
 const CATCH_UP_PAGE: u32 = 512;
 
@@ -134,7 +136,12 @@ impl Task {
     async fn store_batch(&mut self, entries: &mut Vec<Entry>) {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
-        let appended = self.store.append(&batch).await;
+        let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
+            Ok(appended) => appended,
+            // Refused, not lost: if the transaction commits after all, a resend with the same
+            // `req` is acknowledged with its id, and the gap it leaves is filled from the store.
+            Err(_) => Err(StoreError::Timeout),
+        };
         let took = started.elapsed();
         self.hub.metrics().store_append_seconds.observe(took);
         match appended {

@@ -58,6 +58,8 @@ pub enum StoreError {
     /// Someone owns the name already.
     #[error("the name is taken")]
     NameTaken,
+    #[error("the database did not answer in time")]
+    Timeout,
     /// A stored value breaks the rules it was stored under.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -232,6 +234,9 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
+            // A database that does not answer fails a request in seconds, not half a minute:
+            // a send is refused (`unavailable`) rather than left hanging.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .max_connections(match engine {
                 Engine::Sqlite => 4,
                 Engine::Postgres => 8,
@@ -255,6 +260,9 @@ impl SqlStore {
         self.pool.close().await;
     }
 }
+
+/// How long a request waits for a database connection.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn now_ms() -> i64 {
     i64::try_from(crate::clock::now_ms()).unwrap_or(i64::MAX)

@@ -131,6 +131,16 @@ impl Node {
     }
 
     pub async fn start_on(services: &Services, id: &str, addr: SocketAddr) -> Self {
+        Self::start_with(services, id, addr, &services.database_url).await
+    }
+
+    /// Starts node `id` on `addr` with its store at `database_url`.
+    pub async fn start_with(
+        services: &Services,
+        id: &str,
+        addr: SocketAddr,
+        database_url: &str,
+    ) -> Self {
         let data = tempfile::tempdir().unwrap();
         let log = if std::env::var_os("TEST_LOG").is_some() {
             "info"
@@ -145,7 +155,7 @@ impl Node {
             .arg("--static-dir")
             .arg(data.path().join("no-client"))
             .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
-            .env("DATABASE_URL", &services.database_url)
+            .env("DATABASE_URL", database_url)
             .env("REDIS_URL", &services.redis_url)
             .env("REDIS_PREFIX", &services.prefix)
             .env("NODE_ID", id)
@@ -193,6 +203,95 @@ impl Node {
     pub async fn kill_9(mut self) {
         self.child.start_kill().expect("SIGKILL");
         self.child.wait().await.expect("wait");
+    }
+}
+
+impl Services {
+    /// The database URL with its host and port replaced by `addr` (to go through a [`Relay`]).
+    pub fn database_url_via(&self, addr: SocketAddr) -> String {
+        let (scheme, rest) = self.database_url.split_once("://").unwrap();
+        let (authority, path) = rest.split_once('/').unwrap();
+        let user = authority
+            .rsplit_once('@')
+            .map(|(user, _)| format!("{user}@"));
+        format!("{scheme}://{}{addr}/{path}", user.unwrap_or_default())
+    }
+
+    /// Where the database listens.
+    pub fn database_addr(&self) -> SocketAddr {
+        let rest = self.database_url.split_once("://").unwrap().1;
+        let authority = rest.split_once('/').unwrap().0;
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host_port = if host_port.contains(':') {
+            host_port.to_owned()
+        } else {
+            format!("{host_port}:5432")
+        };
+        std::net::ToSocketAddrs::to_socket_addrs(&host_port)
+            .unwrap()
+            .next()
+            .unwrap()
+    }
+}
+
+/// A TCP relay to one backend that a test can cut (every relayed connection closes, new ones
+/// are refused) and restore: a network failure between a node and its database.
+pub struct Relay {
+    pub addr: SocketAddr,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    cuts: tokio::sync::watch::Sender<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    pub async fn start(backend: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cuts, _) = tokio::sync::watch::channel(0u64);
+        let task = {
+            let open = open.clone();
+            let cuts = cuts.clone();
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let mut cut = cuts.subscribe();
+                    tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(backend).await {
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = cut.changed() => {}
+                            }
+                        }
+                    });
+                }
+            })
+        };
+        Self {
+            addr,
+            open,
+            cuts,
+            task,
+        }
+    }
+
+    /// Closes every relayed connection and refuses new ones.
+    pub fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        self.cuts.send_modify(|n| *n += 1);
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.cut();
+        self.task.abort();
     }
 }
 
