@@ -106,36 +106,39 @@ impl Identity {
                 return Err(IdentityError::InvalidPassword);
             }
         }
-        let (name, created) = match self.store.find_account(&name).await? {
-            None => {
-                let hash = match &password {
-                    Some(p) => Some(hash_password(p.clone()).await?),
-                    None => None,
-                };
-                match self.store.create_account(&name, hash.as_deref()).await {
-                    Ok(()) => (name, true),
-                    Err(StoreError::NameTaken) => return Err(IdentityError::NameTaken),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Some(account) => match (password, account.password_hash) {
-                (Some(given), Some(stored)) => {
-                    if !verify_password(given, stored).await? {
-                        return Err(IdentityError::WrongPassword);
-                    }
-                    (account.name, false)
-                }
-                _ => return Err(IdentityError::NameTaken),
-            },
-        };
         let token = Token::generate();
-        self.store
-            .create_session(&token.session_id(), &name)
-            .await?;
+        let session = token.session_id();
+        let Some(account) = self.store.find_account(&name).await? else {
+            // A new name: the account and its first session in one transaction.
+            let hash = match &password {
+                Some(p) => Some(hash_password(p.clone()).await?),
+                None => None,
+            };
+            return match self
+                .store
+                .create_account(&name, hash.as_deref(), Some(&session))
+                .await
+            {
+                Ok(()) => Ok(Claim {
+                    name,
+                    token,
+                    created: true,
+                }),
+                Err(StoreError::NameTaken) => Err(IdentityError::NameTaken),
+                Err(e) => Err(e.into()),
+            };
+        };
+        let (Some(given), Some(stored)) = (password, account.password_hash) else {
+            return Err(IdentityError::NameTaken);
+        };
+        if !verify_password(given, stored).await? {
+            return Err(IdentityError::WrongPassword);
+        }
+        self.store.create_session(&session, &account.name).await?;
         Ok(Claim {
-            name,
+            name: account.name,
             token,
-            created,
+            created: false,
         })
     }
 

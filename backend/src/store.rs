@@ -78,12 +78,14 @@ pub enum StoreError {
 /// What the server needs from durable storage.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Creates the account for `name`; [`StoreError::NameTaken`] when the name (ignoring case)
+    /// Creates the account for `name`, with its first session when `session` is given, in one
+    /// transaction (one sync to disk); [`StoreError::NameTaken`] when the name (ignoring case)
     /// has an owner already.
     async fn create_account(
         &self,
         name: &UserName,
         password_hash: Option<&str>,
+        session: Option<&SessionId>,
     ) -> Result<(), StoreError>;
     /// The account that owns `name`, ignoring case.
     async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError>;
@@ -524,6 +526,7 @@ impl Store for SqlStore {
         &self,
         name: &UserName,
         password_hash: Option<&str>,
+        session: Option<&SessionId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
@@ -541,6 +544,16 @@ impl Store for SqlStore {
                 return Err(StoreError::NameTaken)
             }
             Err(e) => return Err(e.into()),
+        }
+        if let Some(id) = session {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, name_key, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(&id.0)
+            .bind(name.key())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
         }
         // A newcomer starts with the lobby read: its past is history, not news.
         mark_all_read(&mut tx, name, &Conversation::Room(RoomName::lobby()).key()).await?;

@@ -224,7 +224,7 @@ fn with_user(raw: &str) -> Target {
 async fn accounts_and_sessions(store: SqlStore) {
     store.ping().await.expect("ping");
     store
-        .create_account(&name("Alice"), Some("$argon2id$hash"))
+        .create_account(&name("Alice"), Some("$argon2id$hash"), None)
         .await
         .expect("create");
     let found = store
@@ -241,11 +241,24 @@ async fn accounts_and_sessions(store: SqlStore) {
         .is_none());
 
     store
-        .create_account(&name("Bob"), None)
+        .create_account(&name("Bob"), None, None)
         .await
         .expect("create");
     let bob = store.find_account(&name("Bob")).await.expect("find");
     assert_eq!(bob.expect("bob exists").password_hash, None);
+
+    // An account can come with its first session, in the same transaction.
+    let first = SessionId("cc".repeat(32));
+    store
+        .create_account(&name("Dave"), None, Some(&first))
+        .await
+        .expect("create with a session");
+    let owner = store
+        .find_session(&first)
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(owner.name.as_str(), "Dave");
 
     let (one, two) = (SessionId("aa".repeat(32)), SessionId("bb".repeat(32)));
     store
@@ -281,16 +294,16 @@ async fn accounts_and_sessions(store: SqlStore) {
 
 async fn names_are_taken_ignoring_case(store: SqlStore) {
     store
-        .create_account(&name("Bob"), None)
+        .create_account(&name("Bob"), None, None)
         .await
         .expect("create");
-    let again = store.create_account(&name("BOB"), Some("hash")).await;
+    let again = store.create_account(&name("BOB"), Some("hash"), None).await;
     assert!(matches!(again, Err(StoreError::NameTaken)), "{again:?}");
     // The failed attempt left nothing behind, and the store goes on working.
     let bob = store.find_account(&name("bob")).await.expect("find");
     assert_eq!(bob.expect("bob exists").name.as_str(), "Bob");
     store
-        .create_account(&name("Carol"), None)
+        .create_account(&name("Carol"), None, None)
         .await
         .expect("create");
 }
@@ -298,7 +311,7 @@ async fn names_are_taken_ignoring_case(store: SqlStore) {
 async fn memberships_last_until_left(store: SqlStore) {
     for who in ["Alice", "Bob"] {
         store
-            .create_account(&name(who), None)
+            .create_account(&name(who), None, None)
             .await
             .expect("create");
     }
@@ -457,7 +470,7 @@ async fn history_pages_back_to_the_first_message(store: SqlStore) {
 async fn missed_holds_only_the_users_conversations(store: SqlStore) {
     for who in ["alice", "bob", "carol"] {
         store
-            .create_account(&name(who), None)
+            .create_account(&name(who), None, None)
             .await
             .expect("create");
     }
@@ -524,7 +537,7 @@ async fn since_holds_every_conversation(store: SqlStore) {
 async fn conversations_count_unread_and_list_private_newest_first(store: SqlStore) {
     for who in ["Alice", "Bob", "Carol"] {
         store
-            .create_account(&name(who), None)
+            .create_account(&name(who), None, None)
             .await
             .expect("create");
     }
@@ -600,7 +613,7 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
 
 async fn read_markers_only_move_forward(store: SqlStore) {
     store
-        .create_account(&name("alice"), None)
+        .create_account(&name("alice"), None, None)
         .await
         .expect("create");
     let alice = name("alice");
@@ -615,7 +628,7 @@ async fn read_markers_only_move_forward(store: SqlStore) {
 async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
     for who in ["alice", "bob", "carol"] {
         store
-            .create_account(&name(who), None)
+            .create_account(&name(who), None, None)
             .await
             .expect("create");
     }
@@ -649,7 +662,7 @@ async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
     assert_eq!(bodies(&left), ["room message stays", "stays", "stays too"]);
     // The name is free again, with nothing of the old owner's private past.
     store
-        .create_account(&name("ALICE"), None)
+        .create_account(&name("ALICE"), None, None)
         .await
         .expect("reclaim");
     let got = store
