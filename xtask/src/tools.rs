@@ -84,8 +84,23 @@ fn ensure_services() -> Result<()> {
         println!("xtask: starting Redis (redis-server)");
         std::fs::create_dir_all("/var/lib/redis").ok();
         Cmd::new("redis-server")
-            .args(["--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379"])
-            .args(["--save", "", "--appendonly", "no", "--dir", "/var/lib/redis"])
+            .args([
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+            ])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+            ])
             .run()
             .map_err(|e| e.context("the multi-node tests need Redis on 127.0.0.1:6379"))?;
         wait_listening(6379, "Redis")?;
