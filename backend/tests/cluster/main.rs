@@ -384,3 +384,78 @@ async fn a_node_that_loses_its_database_refuses_sends_and_recovers() {
     let (ids, _) = alice.history(json!({"room": "lobby"})).await;
     assert_eq!(ids, vec![kept, id]);
 }
+
+#[tokio::test]
+async fn one_user_with_tabs_on_two_nodes_stays_in_step_and_signs_out_everywhere() {
+    let services = Services::new().await;
+    let a = Node::start(&services, "a").await;
+    let b = Node::start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let bob_token = b.claim("bob").await;
+    let mut tab_a = a.connect(&alice_token).await;
+    let mut tab_b = b.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    sees_online(&mut bob, "alice").await;
+
+    // A private message reaches alice's tabs on both nodes.
+    let id = whisper(&mut bob, "alice", "to every tab", "t1").await;
+    assert_eq!(
+        messages(&mut tab_a, 1).await,
+        [(id, "to every tab".to_owned())]
+    );
+    assert_eq!(
+        messages(&mut tab_b, 1).await,
+        [(id, "to every tab".to_owned())]
+    );
+
+    // Reading on one node moves the marker in the tab on the other.
+    tab_a
+        .send_json(json!({"type": "read", "to": "bob", "up_to": id}))
+        .await;
+    let read = tab_b
+        .recv_until(|f| matches!(f, ServerFrame::Read { .. }))
+        .await;
+    assert_eq!(
+        read,
+        ServerFrame::Read {
+            target: Target::User { to: "bob".into() },
+            up_to: id
+        }
+    );
+
+    // Joining a room on one node puts the other tab in it too.
+    tab_a.join("ops").await;
+    match tab_b
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await
+    {
+        ServerFrame::RoomJoined { room, members } => {
+            assert_eq!(room, "ops");
+            assert_eq!(members, ["alice"]);
+        }
+        _ => unreachable!(),
+    }
+
+    // Closing one tab does not take alice offline; bob hears nothing about her.
+    tab_a.close().await;
+    if let Some(Ok(frame)) = bob.next(Duration::from_millis(500)).await {
+        assert!(
+            !is_offline("alice")(&frame),
+            "alice still has a tab on node b"
+        );
+    }
+
+    // Signing out through node a ends the session's tab on node b with 4001.
+    let response = reqwest::Client::new()
+        .delete(a.url("/api/session"))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        tab_b.until_closed().await,
+        helpers::Ended::Closed(Some(shared::close::SESSION_ENDED))
+    );
+    bob.recv_until(is_offline("alice")).await;
+}
