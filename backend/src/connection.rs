@@ -2,6 +2,10 @@
 //! drains the connection's bounded queue into the socket, batching what has piled up into one
 //! flush. Both run in the connection's task; whichever ends first ends the other.
 //!
+//! The welcome and any missed messages are written to the raw socket before tungstenite takes
+//! it over ([`crate::upgrade`]), so that its write buffer, which never shrinks, is not sized
+//! by them for the rest of the connection's life.
+//!
 //! Everything the client sends is checked here (rate, shape, names, sizes) before the hub sees
 //! it; a bad frame is answered with an `error` frame and the connection carries on. Only
 //! oversized frames, protocol violations and sustained flooding close it.
@@ -10,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use shared::limits::{check_body, BodyError, MAX_REQ_CHARS};
@@ -20,6 +23,8 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -28,6 +33,7 @@ use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
 use crate::store::{Store, StoreError};
+use crate::upgrade::{RawSocket, Socket};
 
 /// How long the close frame (or a final flush) may take to go out before the socket is
 /// dropped. The connection has already left the hub by then, so nobody waits for it.
@@ -65,13 +71,14 @@ enum ReadEnd {
 
 impl Connection {
     /// Runs the connection until either side ends it, then takes it out of the hub.
-    pub async fn serve(self, mut socket: WebSocket) {
+    pub async fn serve(self, mut socket: RawSocket) {
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
         let conversations = match self.store.conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
+                let mut socket = socket.into_websocket().await;
                 let close = Writer::close_socket(&mut socket, close::INTERNAL_ERROR);
                 let _ = timeout(CLOSE_TIMEOUT, close).await;
                 return;
@@ -94,10 +101,10 @@ impl Connection {
 
         let started = Instant::now();
         let last_heard = AtomicU64::new(0);
-        let (mut sink, mut stream) = socket.split();
         // The welcome and what the client missed go out before anything queued since it
-        // joined the hub, which holds exactly the messages after `up_to`.
-        let preamble = self.preamble(&mut sink, welcome, up_to);
+        // joined the hub, which holds exactly the messages after `up_to`. Boxed: the future
+        // would otherwise take room in the connection's task for as long as it lives.
+        let preamble = Box::pin(self.preamble(&mut socket, welcome, up_to));
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
@@ -107,6 +114,7 @@ impl Connection {
             tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
             control.close(Some(close::INTERNAL_ERROR));
         }
+        let (mut sink, mut stream) = socket.into_websocket().await.split();
         let mut reader = Reader {
             id,
             name: &name,
@@ -156,11 +164,12 @@ impl Connection {
     /// with an id in `(after, up_to]`, oldest first.
     async fn preamble(
         &self,
-        sink: &mut SplitSink<WebSocket, Message>,
+        socket: &mut RawSocket,
         welcome: Utf8Bytes,
         up_to: u64,
     ) -> Result<(), PreambleError> {
-        sink.send(Message::Text(welcome)).await?;
+        socket.send_texts([&welcome]).await?;
+        drop(welcome);
         let Some(mut after) = self.after else {
             return Ok(());
         };
@@ -173,10 +182,8 @@ impl Connection {
                 break;
             };
             after = last.id;
-            for message in &page {
-                sink.feed(Message::Text(encode(&message.frame()))).await?;
-            }
-            sink.flush().await?;
+            let frames: Vec<Utf8Bytes> = page.iter().map(|m| encode(&m.frame())).collect();
+            socket.send_texts(&frames).await?;
         }
         Ok(())
     }
@@ -185,7 +192,7 @@ impl Connection {
 #[derive(Debug, thiserror::Error)]
 enum PreambleError {
     #[error(transparent)]
-    Socket(#[from] axum::Error),
+    Socket(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -211,7 +218,7 @@ enum Step {
 impl Writer<'_> {
     async fn run(
         &self,
-        sink: &mut SplitSink<WebSocket, Message>,
+        sink: &mut SplitSink<Socket, Message>,
         rx: &mut mpsc::Receiver<Utf8Bytes>,
     ) {
         let mut ping =
@@ -266,10 +273,10 @@ impl Writer<'_> {
 
     /// Writes `first` and whatever else is queued, then flushes once.
     async fn write_batch(
-        sink: &mut SplitSink<WebSocket, Message>,
+        sink: &mut SplitSink<Socket, Message>,
         rx: &mut mpsc::Receiver<Utf8Bytes>,
         first: Utf8Bytes,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), tungstenite::Error> {
         sink.feed(Message::Text(first)).await?;
         for _ in 1..MAX_BATCH {
             match rx.try_recv() {
@@ -281,22 +288,22 @@ impl Writer<'_> {
     }
 
     /// Closes a socket that never joined the hub.
-    async fn close_socket(socket: &mut WebSocket, code: u16) -> Result<(), axum::Error> {
+    async fn close_socket(socket: &mut Socket, code: u16) -> Result<(), tungstenite::Error> {
         let frame = CloseFrame {
-            code,
+            code: code.into(),
             reason: Utf8Bytes::from_static(close_reason(code)),
         };
         socket.send(Message::Close(Some(frame))).await
     }
 
     async fn close(
-        sink: &mut SplitSink<WebSocket, Message>,
+        sink: &mut SplitSink<Socket, Message>,
         code: Option<u16>,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), tungstenite::Error> {
         match code {
             Some(code) => {
                 let frame = CloseFrame {
-                    code,
+                    code: code.into(),
                     reason: Utf8Bytes::from_static(close_reason(code)),
                 };
                 sink.send(Message::Close(Some(frame))).await
@@ -355,7 +362,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     async fn run(
         &mut self,
-        stream: &mut SplitStream<WebSocket>,
+        stream: &mut SplitStream<Socket>,
         started: Instant,
         last_heard: &AtomicU64,
     ) -> ReadEnd {
@@ -373,8 +380,9 @@ impl Reader<'_> {
                     Admission::Flooding => return ReadEnd::Close(close::POLICY_VIOLATION),
                 },
                 Message::Close(_) => return ReadEnd::Gone,
-                // tungstenite answers pings itself; a pong only proves liveness.
-                Message::Ping(_) | Message::Pong(_) => continue,
+                // tungstenite answers pings itself; a pong only proves liveness. Raw frames
+                // are never read.
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }
             match message {
                 Message::Text(text) => self.on_text(&text).await,
@@ -625,13 +633,12 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
 }
 
 /// Maps a read error to how the connection ends.
-fn read_error(error: axum::Error) -> ReadEnd {
+fn read_error(error: tungstenite::Error) -> ReadEnd {
     use tungstenite::Error;
-    let inner = error.into_inner();
-    match inner.downcast_ref::<Error>() {
-        Some(Error::Capacity(_)) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
-        Some(Error::Protocol(_)) => ReadEnd::Close(close::PROTOCOL_ERROR),
-        Some(Error::Utf8(_)) => ReadEnd::Close(close::INVALID_PAYLOAD),
+    match error {
+        Error::Capacity(_) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
+        Error::Protocol(_) => ReadEnd::Close(close::PROTOCOL_ERROR),
+        Error::Utf8(_) => ReadEnd::Close(close::INVALID_PAYLOAD),
         _ => ReadEnd::Gone,
     }
 }

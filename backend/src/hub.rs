@@ -21,13 +21,13 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{
     close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tungstenite::Utf8Bytes;
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
