@@ -71,6 +71,9 @@ enum ReadEnd {
 
 impl Connection {
     /// Runs the connection until either side ends it, then takes it out of the hub.
+    ///
+    /// Every path taken once or rarely (the preamble, closing, answering a frame) is boxed, so
+    /// that its future does not take room in the task for as long as the connection lives.
     pub async fn serve(self, mut socket: RawSocket) {
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
@@ -78,9 +81,7 @@ impl Connection {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
-                let mut socket = socket.into_websocket().await;
-                let close = Writer::close_socket(&mut socket, close::INTERNAL_ERROR);
-                let _ = timeout(CLOSE_TIMEOUT, close).await;
+                Box::pin(Writer::close_socket(socket, close::INTERNAL_ERROR)).await;
                 return;
             }
         };
@@ -102,8 +103,7 @@ impl Connection {
         let started = Instant::now();
         let last_heard = AtomicU64::new(0);
         // The welcome and what the client missed go out before anything queued since it
-        // joined the hub, which holds exactly the messages after `up_to`. Boxed: the future
-        // would otherwise take room in the connection's task for as long as it lives.
+        // joined the hub, which holds exactly the messages after `up_to`.
         let preamble = Box::pin(self.preamble(&mut socket, welcome, up_to));
         let failed = tokio::select! {
             result = preamble => result.err(),
@@ -114,7 +114,7 @@ impl Connection {
             tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
             control.close(Some(close::INTERNAL_ERROR));
         }
-        let (mut sink, mut stream) = socket.into_websocket().await.split();
+        let (mut sink, mut stream) = Box::pin(socket.into_websocket()).await.split();
         let mut reader = Reader {
             id,
             name: &name,
@@ -216,11 +216,7 @@ enum Step {
 }
 
 impl Writer<'_> {
-    async fn run(
-        &self,
-        sink: &mut SplitSink<Socket, Message>,
-        rx: &mut mpsc::Receiver<Utf8Bytes>,
-    ) {
+    async fn run(&self, sink: &mut SplitSink<Socket, Message>, rx: &mut mpsc::Receiver<Utf8Bytes>) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -254,7 +250,8 @@ impl Writer<'_> {
                 },
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);
-                    let _ = timeout(CLOSE_TIMEOUT, Self::close(sink, code)).await;
+                    // Boxed: see `Connection::serve`.
+                    let _ = Box::pin(timeout(CLOSE_TIMEOUT, Self::close(sink, code))).await;
                     return;
                 }
                 Step::Drop => {
@@ -288,12 +285,13 @@ impl Writer<'_> {
     }
 
     /// Closes a socket that never joined the hub.
-    async fn close_socket(socket: &mut Socket, code: u16) -> Result<(), tungstenite::Error> {
+    async fn close_socket(socket: RawSocket, code: u16) {
+        let mut socket = socket.into_websocket().await;
         let frame = CloseFrame {
             code: code.into(),
             reason: Utf8Bytes::from_static(close_reason(code)),
         };
-        socket.send(Message::Close(Some(frame))).await
+        let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
     }
 
     async fn close(
@@ -385,7 +383,9 @@ impl Reader<'_> {
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }
             match message {
-                Message::Text(text) => self.on_text(&text).await,
+                // Boxed: answering a frame can take a large future (store calls, the
+                // journal), which would otherwise take room in the task while it idles.
+                Message::Text(text) => Box::pin(self.on_text(&text)).await,
                 _ => self.refuse(
                     (
                         ErrorCode::BinaryNotSupported,
