@@ -34,8 +34,11 @@ use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
 use crate::upgrade::{Upgrade, UpgradeRejection};
 
-/// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Read buffer of each WebSocket (tungstenite's default is 128 KiB). Every connection keeps it
+/// for its whole life, filled with zeros, and tungstenite zero-fills it again before every read
+/// attempt, so it is small: a chat client's frames are mostly well under 1 KiB, and a longer
+/// one is read in several calls.
+const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes tungstenite gathers before writing; a flush writes whatever is gathered.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
