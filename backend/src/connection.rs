@@ -28,7 +28,7 @@ use tungstenite::{Message, Utf8Bytes};
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{encode, ConnId, Control, Hub, HubError, Joining, Outbox, TypingTarget};
+use crate::hub::{encode, ConnId, Control, Frame, Hub, HubError, Joining, Outbox, TypingTarget};
 use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
@@ -165,10 +165,10 @@ impl Connection {
     async fn preamble(
         &self,
         socket: &mut RawSocket,
-        welcome: Utf8Bytes,
+        welcome: Frame,
         up_to: u64,
     ) -> Result<(), PreambleError> {
-        socket.send_texts([&welcome]).await?;
+        socket.send_texts([&*welcome]).await?;
         drop(welcome);
         let Some(mut after) = self.after else {
             return Ok(());
@@ -182,8 +182,8 @@ impl Connection {
                 break;
             };
             after = last.id;
-            let frames: Vec<Utf8Bytes> = page.iter().map(|m| encode(&m.frame())).collect();
-            socket.send_texts(&frames).await?;
+            let frames: Vec<Frame> = page.iter().map(|m| encode(&m.frame())).collect();
+            socket.send_texts(frames.iter().map(|f| &**f)).await?;
         }
         Ok(())
     }
@@ -209,14 +209,14 @@ struct Writer<'a> {
 }
 
 enum Step {
-    Write(Utf8Bytes),
+    Write(Frame),
     Ping,
     Close(Option<u16>),
     Drop,
 }
 
 impl Writer<'_> {
-    async fn run(&self, sink: &mut SplitSink<Socket, Message>, rx: &mut mpsc::Receiver<Utf8Bytes>) {
+    async fn run(&self, sink: &mut SplitSink<Socket, Message>, rx: &mut mpsc::Receiver<Frame>) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -271,13 +271,13 @@ impl Writer<'_> {
     /// Writes `first` and whatever else is queued, then flushes once.
     async fn write_batch(
         sink: &mut SplitSink<Socket, Message>,
-        rx: &mut mpsc::Receiver<Utf8Bytes>,
-        first: Utf8Bytes,
+        rx: &mut mpsc::Receiver<Frame>,
+        first: Frame,
     ) -> Result<(), tungstenite::Error> {
-        sink.feed(Message::Text(first)).await?;
+        sink.feed(text(first)).await?;
         for _ in 1..MAX_BATCH {
             match rx.try_recv() {
-                Ok(frame) => sink.feed(Message::Text(frame)).await?,
+                Ok(frame) => sink.feed(text(frame)).await?,
                 Err(_) => break,
             }
         }
@@ -310,6 +310,11 @@ impl Writer<'_> {
             None => sink.flush().await,
         }
     }
+}
+
+/// The message that carries a queued frame; the last of its recipients takes its bytes.
+fn text(frame: Frame) -> Message {
+    Message::Text(Arc::unwrap_or_clone(frame))
 }
 
 fn close_reason(code: u16) -> &'static str {
