@@ -220,11 +220,16 @@ impl Writer<'_> {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Made once, not on every turn: each wake of the writer would otherwise build and
+        // register them again.
+        let closed = self.control.closed();
+        let shutdown = self.shutdown.cancelled();
+        tokio::pin!(closed, shutdown);
         loop {
             let step = tokio::select! {
                 biased;
-                () = self.control.closed() => Step::Close(self.control.code()),
-                () = self.shutdown.cancelled() => Step::Close(Some(close::GOING_AWAY)),
+                () = &mut closed => Step::Close(self.control.code()),
+                () = &mut shutdown => Step::Close(Some(close::GOING_AWAY)),
                 frame = rx.recv() => frame.map_or(Step::Close(None), Step::Write),
                 _ = ping.tick() => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
@@ -240,13 +245,13 @@ impl Writer<'_> {
                 // request interrupts it, and the next turn of the loop acts on it.
                 Step::Write(first) => tokio::select! {
                     result = Self::write_batch(sink, rx, first) => result,
-                    () = self.control.closed() => continue,
-                    () = self.shutdown.cancelled() => continue,
+                    () = &mut closed => continue,
+                    () = &mut shutdown => continue,
                 },
                 Step::Ping => tokio::select! {
                     result = sink.send(Message::Ping(Default::default())) => result,
-                    () = self.control.closed() => continue,
-                    () = self.shutdown.cancelled() => continue,
+                    () = &mut closed => continue,
+                    () = &mut shutdown => continue,
                 },
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);

@@ -26,7 +26,7 @@ use shared::{
     close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
 };
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tungstenite::Utf8Bytes;
 
 use crate::bus::{Event, Publisher, Route};
@@ -61,9 +61,10 @@ impl Control {
         first
     }
 
-    /// Resolves once [`Control::close`] has been called.
-    pub async fn closed(&self) {
-        self.cancel.cancelled().await;
+    /// Resolves once [`Control::close`] has been called. The future may be polled again after
+    /// it has resolved (it resolves again at once), so a loop can create it once.
+    pub fn closed(&self) -> WaitForCancellationFuture<'_> {
+        self.cancel.cancelled()
     }
 
     /// The close code asked for, if any.
