@@ -2,6 +2,10 @@
 //! drains the connection's bounded queue into the socket, batching what has piled up into one
 //! flush. Both run in the connection's task; whichever ends first ends the other.
 //!
+//! The welcome and any missed messages are written to the raw socket before tungstenite takes
+//! it over ([`crate::upgrade`]), so that its write buffer, which never shrinks, is not sized
+//! by them for the rest of the connection's life.
+//!
 //! Everything the client sends is checked here (rate, shape, names, sizes) before the hub sees
 //! it; a bad frame is answered with an `error` frame and the connection carries on. Only
 //! oversized frames, protocol violations and sustained flooding close it.
@@ -10,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use shared::limits::{check_body, BodyError, MAX_REQ_CHARS};
@@ -20,14 +23,17 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{encode, ConnId, Control, Hub, HubError, Joining, Outbox, TypingTarget};
+use crate::hub::{encode, ConnId, Control, Frame, Hub, HubError, Joining, Outbox, TypingTarget};
 use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
 use crate::store::{Store, StoreError};
+use crate::upgrade::{RawSocket, Socket};
 
 /// How long the close frame (or a final flush) may take to go out before the socket is
 /// dropped. The connection has already left the hub by then, so nobody waits for it.
@@ -65,15 +71,17 @@ enum ReadEnd {
 
 impl Connection {
     /// Runs the connection until either side ends it, then takes it out of the hub.
-    pub async fn serve(self, mut socket: WebSocket) {
+    ///
+    /// Every path taken once or rarely (the preamble, closing, answering a frame) is boxed, so
+    /// that its future does not take room in the task for as long as the connection lives.
+    pub async fn serve(self, mut socket: RawSocket) {
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
         let conversations = match self.store.conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
-                let close = Writer::close_socket(&mut socket, close::INTERNAL_ERROR);
-                let _ = timeout(CLOSE_TIMEOUT, close).await;
+                Box::pin(Writer::close_socket(socket, close::INTERNAL_ERROR)).await;
                 return;
             }
         };
@@ -94,10 +102,9 @@ impl Connection {
 
         let started = Instant::now();
         let last_heard = AtomicU64::new(0);
-        let (mut sink, mut stream) = socket.split();
         // The welcome and what the client missed go out before anything queued since it
         // joined the hub, which holds exactly the messages after `up_to`.
-        let preamble = self.preamble(&mut sink, welcome, up_to);
+        let preamble = Box::pin(self.preamble(&mut socket, welcome, up_to));
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
@@ -107,6 +114,7 @@ impl Connection {
             tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
             control.close(Some(close::INTERNAL_ERROR));
         }
+        let (mut sink, mut stream) = Box::pin(socket.into_websocket()).await.split();
         let mut reader = Reader {
             id,
             name: &name,
@@ -156,11 +164,12 @@ impl Connection {
     /// with an id in `(after, up_to]`, oldest first.
     async fn preamble(
         &self,
-        sink: &mut SplitSink<WebSocket, Message>,
-        welcome: Utf8Bytes,
+        socket: &mut RawSocket,
+        welcome: Frame,
         up_to: u64,
     ) -> Result<(), PreambleError> {
-        sink.send(Message::Text(welcome)).await?;
+        socket.send_texts([&*welcome]).await?;
+        drop(welcome);
         let Some(mut after) = self.after else {
             return Ok(());
         };
@@ -173,10 +182,8 @@ impl Connection {
                 break;
             };
             after = last.id;
-            for message in &page {
-                sink.feed(Message::Text(encode(&message.frame()))).await?;
-            }
-            sink.flush().await?;
+            let frames: Vec<Frame> = page.iter().map(|m| encode(&m.frame())).collect();
+            socket.send_texts(frames.iter().map(|f| &**f)).await?;
         }
         Ok(())
     }
@@ -185,7 +192,7 @@ impl Connection {
 #[derive(Debug, thiserror::Error)]
 enum PreambleError {
     #[error(transparent)]
-    Socket(#[from] axum::Error),
+    Socket(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -202,26 +209,27 @@ struct Writer<'a> {
 }
 
 enum Step {
-    Write(Utf8Bytes),
+    Write(Frame),
     Ping,
     Close(Option<u16>),
     Drop,
 }
 
 impl Writer<'_> {
-    async fn run(
-        &self,
-        sink: &mut SplitSink<WebSocket, Message>,
-        rx: &mut mpsc::Receiver<Utf8Bytes>,
-    ) {
+    async fn run(&self, sink: &mut SplitSink<Socket, Message>, rx: &mut mpsc::Receiver<Frame>) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Made once, not on every turn: each wake of the writer would otherwise build and
+        // register them again.
+        let closed = self.control.closed();
+        let shutdown = self.shutdown.cancelled();
+        tokio::pin!(closed, shutdown);
         loop {
             let step = tokio::select! {
                 biased;
-                () = self.control.closed() => Step::Close(self.control.code()),
-                () = self.shutdown.cancelled() => Step::Close(Some(close::GOING_AWAY)),
+                () = &mut closed => Step::Close(self.control.code()),
+                () = &mut shutdown => Step::Close(Some(close::GOING_AWAY)),
                 frame = rx.recv() => frame.map_or(Step::Close(None), Step::Write),
                 _ = ping.tick() => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
@@ -237,17 +245,18 @@ impl Writer<'_> {
                 // request interrupts it, and the next turn of the loop acts on it.
                 Step::Write(first) => tokio::select! {
                     result = Self::write_batch(sink, rx, first) => result,
-                    () = self.control.closed() => continue,
-                    () = self.shutdown.cancelled() => continue,
+                    () = &mut closed => continue,
+                    () = &mut shutdown => continue,
                 },
                 Step::Ping => tokio::select! {
                     result = sink.send(Message::Ping(Default::default())) => result,
-                    () = self.control.closed() => continue,
-                    () = self.shutdown.cancelled() => continue,
+                    () = &mut closed => continue,
+                    () = &mut shutdown => continue,
                 },
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);
-                    let _ = timeout(CLOSE_TIMEOUT, Self::close(sink, code)).await;
+                    // Boxed: see `Connection::serve`.
+                    let _ = Box::pin(timeout(CLOSE_TIMEOUT, Self::close(sink, code))).await;
                     return;
                 }
                 Step::Drop => {
@@ -266,14 +275,14 @@ impl Writer<'_> {
 
     /// Writes `first` and whatever else is queued, then flushes once.
     async fn write_batch(
-        sink: &mut SplitSink<WebSocket, Message>,
-        rx: &mut mpsc::Receiver<Utf8Bytes>,
-        first: Utf8Bytes,
-    ) -> Result<(), axum::Error> {
-        sink.feed(Message::Text(first)).await?;
+        sink: &mut SplitSink<Socket, Message>,
+        rx: &mut mpsc::Receiver<Frame>,
+        first: Frame,
+    ) -> Result<(), tungstenite::Error> {
+        sink.feed(text(first)).await?;
         for _ in 1..MAX_BATCH {
             match rx.try_recv() {
-                Ok(frame) => sink.feed(Message::Text(frame)).await?,
+                Ok(frame) => sink.feed(text(frame)).await?,
                 Err(_) => break,
             }
         }
@@ -281,22 +290,23 @@ impl Writer<'_> {
     }
 
     /// Closes a socket that never joined the hub.
-    async fn close_socket(socket: &mut WebSocket, code: u16) -> Result<(), axum::Error> {
+    async fn close_socket(socket: RawSocket, code: u16) {
+        let mut socket = socket.into_websocket().await;
         let frame = CloseFrame {
-            code,
+            code: code.into(),
             reason: Utf8Bytes::from_static(close_reason(code)),
         };
-        socket.send(Message::Close(Some(frame))).await
+        let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
     }
 
     async fn close(
-        sink: &mut SplitSink<WebSocket, Message>,
+        sink: &mut SplitSink<Socket, Message>,
         code: Option<u16>,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), tungstenite::Error> {
         match code {
             Some(code) => {
                 let frame = CloseFrame {
-                    code,
+                    code: code.into(),
                     reason: Utf8Bytes::from_static(close_reason(code)),
                 };
                 sink.send(Message::Close(Some(frame))).await
@@ -305,6 +315,11 @@ impl Writer<'_> {
             None => sink.flush().await,
         }
     }
+}
+
+/// The message that carries a queued frame; the last of its recipients takes its bytes.
+fn text(frame: Frame) -> Message {
+    Message::Text(Arc::unwrap_or_clone(frame))
 }
 
 fn close_reason(code: u16) -> &'static str {
@@ -355,7 +370,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     async fn run(
         &mut self,
-        stream: &mut SplitStream<WebSocket>,
+        stream: &mut SplitStream<Socket>,
         started: Instant,
         last_heard: &AtomicU64,
     ) -> ReadEnd {
@@ -373,11 +388,14 @@ impl Reader<'_> {
                     Admission::Flooding => return ReadEnd::Close(close::POLICY_VIOLATION),
                 },
                 Message::Close(_) => return ReadEnd::Gone,
-                // tungstenite answers pings itself; a pong only proves liveness.
-                Message::Ping(_) | Message::Pong(_) => continue,
+                // tungstenite answers pings itself; a pong only proves liveness. Raw frames
+                // are never read.
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }
             match message {
-                Message::Text(text) => self.on_text(&text).await,
+                // Boxed: answering a frame can take a large future (store calls, the
+                // journal), which would otherwise take room in the task while it idles.
+                Message::Text(text) => Box::pin(self.on_text(&text)).await,
                 _ => self.refuse(
                     (
                         ErrorCode::BinaryNotSupported,
@@ -625,13 +643,12 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
 }
 
 /// Maps a read error to how the connection ends.
-fn read_error(error: axum::Error) -> ReadEnd {
+fn read_error(error: tungstenite::Error) -> ReadEnd {
     use tungstenite::Error;
-    let inner = error.into_inner();
-    match inner.downcast_ref::<Error>() {
-        Some(Error::Capacity(_)) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
-        Some(Error::Protocol(_)) => ReadEnd::Close(close::PROTOCOL_ERROR),
-        Some(Error::Utf8(_)) => ReadEnd::Close(close::INVALID_PAYLOAD),
+    match error {
+        Error::Capacity(_) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
+        Error::Protocol(_) => ReadEnd::Close(close::PROTOCOL_ERROR),
+        Error::Utf8(_) => ReadEnd::Close(close::INVALID_PAYLOAD),
         _ => ReadEnd::Gone,
     }
 }

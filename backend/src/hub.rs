@@ -21,13 +21,13 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{
     close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
 };
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tungstenite::Utf8Bytes;
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
@@ -61,9 +61,10 @@ impl Control {
         first
     }
 
-    /// Resolves once [`Control::close`] has been called.
-    pub async fn closed(&self) {
-        self.cancel.cancelled().await;
+    /// Resolves once [`Control::close`] has been called. The future may be polled again after
+    /// it has resolved (it resolves again at once), so a loop can create it once.
+    pub fn closed(&self) -> WaitForCancellationFuture<'_> {
+        self.cancel.cancelled()
     }
 
     /// The close code asked for, if any.
@@ -78,13 +79,13 @@ impl Control {
 /// How the hub reaches one connection: its bounded outbound queue and its close switch.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::Sender<Utf8Bytes>,
+    tx: mpsc::Sender<Frame>,
     control: Arc<Control>,
     metrics: Arc<Metrics>,
 }
 
 impl Outbox {
-    pub fn new(tx: mpsc::Sender<Utf8Bytes>, control: Arc<Control>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(tx: mpsc::Sender<Frame>, control: Arc<Control>, metrics: Arc<Metrics>) -> Self {
         Self {
             tx,
             control,
@@ -94,7 +95,7 @@ impl Outbox {
 
     /// Queues a frame without waiting. A full queue marks a slow consumer: the connection is
     /// closed with 1013 so that it reconnects, rather than slowing anyone else down.
-    pub fn push(&self, frame: Utf8Bytes) {
+    pub fn push(&self, frame: Frame) {
         match self.tx.try_send(frame) {
             Ok(()) => {
                 self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
@@ -130,9 +131,16 @@ pub struct Stats {
     pub rooms: usize,
 }
 
+/// An encoded frame, shared by all its recipients. Queued behind an `Arc` so that a slot of a
+/// connection's queue takes 8 bytes rather than 32: tokio allocates a queue's slots 32 at a
+/// time and keeps them, so every connection, idle or not, holds at least one such block.
+pub type Frame = Arc<Utf8Bytes>;
+
 /// Encodes a frame once; clones of the result share the bytes.
-pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(frame).expect("server frames always serialize"))
+pub fn encode(frame: &ServerFrame) -> Frame {
+    Arc::new(Utf8Bytes::from(
+        serde_json::to_string(frame).expect("server frames always serialize"),
+    ))
 }
 
 /// Why the hub refused a request; each maps to the protocol's error code.
@@ -339,7 +347,7 @@ impl Hub {
         session: SessionId,
         outbox: Outbox,
         conversations: Vec<ConversationInfo>,
-    ) -> (ConnId, Utf8Bytes, u64) {
+    ) -> (ConnId, Frame, u64) {
         let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let key = name.key();
         let mut state = self.state();
@@ -751,7 +759,7 @@ impl Hub {
             }
             Event::Forgotten { user } => state.forget(&user.to_ascii_lowercase()),
             Event::Frame { route, frame } => {
-                let frame = Utf8Bytes::from(frame);
+                let frame = Frame::new(Utf8Bytes::from(frame));
                 match route {
                     Route::Room { room, except } => {
                         if let Ok(room) = RoomName::parse(&room) {
@@ -1028,7 +1036,7 @@ impl State {
     }
 
     /// Queues `frame` for every connection of user `key`, but `except`.
-    fn send_user(&self, key: &str, frame: &Utf8Bytes, except: Option<ConnId>) {
+    fn send_user(&self, key: &str, frame: &Frame, except: Option<ConnId>) {
         let Some(user) = self.users.get(key) else {
             return;
         };
@@ -1057,7 +1065,7 @@ impl State {
 
     /// Queues `frame` for every connection of every member of `room`, but those of user
     /// `except_user`.
-    fn send_room(&self, room: &RoomName, frame: &Utf8Bytes, except_user: Option<&str>) {
+    fn send_room(&self, room: &RoomName, frame: &Frame, except_user: Option<&str>) {
         for key in self.online_members(room) {
             if Some(key) != except_user {
                 self.send_user(key, frame, None);
@@ -1066,7 +1074,7 @@ impl State {
     }
 
     /// Queues `frame` for every connection of every member of `room` but connection `except`.
-    fn send_room_except_conn(&self, room: &RoomName, frame: &Utf8Bytes, except: Option<ConnId>) {
+    fn send_room_except_conn(&self, room: &RoomName, frame: &Frame, except: Option<ConnId>) {
         for key in self.online_members(room) {
             self.send_user(key, frame, except);
         }

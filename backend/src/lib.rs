@@ -6,6 +6,7 @@
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
 //!   read markers.
+//! - [`upgrade`]: the WebSocket handshake, handing the connection its raw stream.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
@@ -32,6 +33,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod store;
+pub mod upgrade;
 
 pub use config::Config;
 pub use routes::{app, AppState};

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
+use tungstenite::protocol::WebSocketConfig;
 
 use crate::bus::{self, BusConfig};
 use crate::config::Config;
@@ -33,9 +32,13 @@ use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
+use crate::upgrade::{Upgrade, UpgradeRejection};
 
-/// Read buffer of each WebSocket (tungstenite's default is 128 KiB).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Read buffer of each WebSocket (tungstenite's default is 128 KiB). Every connection keeps it
+/// for its whole life, filled with zeros, and tungstenite zero-fills it again before every read
+/// attempt, so it is small: a chat client's frames are mostly well under 1 KiB, and a longer
+/// one is read in several calls.
+const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes tungstenite gathers before writing; a flush writes whatever is gathered.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
@@ -191,7 +194,7 @@ async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<WsQuery>, QueryRejection>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<Upgrade, UpgradeRejection>,
 ) -> Result<Response, ApiFailure> {
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(ApiFailure::new(
@@ -231,12 +234,12 @@ async fn upgrade(
         permit,
         task: state.tasks.token(),
     };
-    Ok(ws
+    let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| connection.serve(socket)))
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    Ok(ws.on_upgrade(config, move |socket| connection.serve(socket)))
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
