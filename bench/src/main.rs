@@ -38,7 +38,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::proc::{Busy, Machine};
-use crate::report::{Both, Results};
+use crate::report::{Both, Ran, Results};
 use crate::scenario::{say, Env, Scale};
 use crate::server::{Kind, Setup};
 
@@ -114,6 +114,10 @@ struct Options {
     /// Broadcasts per second of the scale-out steps, all senders together (comma-separated).
     #[arg(long, value_delimiter = ',')]
     scaleout_rates: Vec<f64>,
+    /// With --only: put this run's figures into the existing `results.json` beside the report
+    /// (the other scenarios keep theirs) and rewrite the report from both.
+    #[arg(long, requires = "only")]
+    merge: bool,
     /// Run nothing: rewrite the report (and plots) from a `results.json` of an earlier run.
     #[arg(long, value_name = "RESULTS_JSON")]
     render: Option<PathBuf>,
@@ -280,7 +284,35 @@ fn coordinate(options: &Options) -> Result<()> {
     results.finish(Busy::now(), began.elapsed());
     println!("\n{}", report::summary(&results));
     let failures = results.failures();
-    if options.smoke || !options.only.is_empty() {
+    if options.merge && !options.smoke {
+        let json = out
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("bench")
+            .join("results.json");
+        let text = std::fs::read_to_string(&json)
+            .with_context(|| format!("reading {} to merge into", json.display()))?;
+        let mut merged: Results =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", json.display()))?;
+        merged.merge(
+            results,
+            &Ran {
+                fanout: wanted(Which::Fanout),
+                capacity: wanted(Which::Capacity),
+                idle: wanted(Which::Idle),
+                private: wanted(Which::Private),
+                acks: wanted(Which::Acks),
+                connect: wanted(Which::Connect),
+                scaleout: wanted(Which::Scaleout),
+            },
+        );
+        report::write(&merged, &out)?;
+        say(format!(
+            "this run's scenarios merged into {} and {}",
+            json.display(),
+            out.display()
+        ));
+    } else if options.smoke || !options.only.is_empty() {
         say("no figures written (smoke or partial run)");
     } else {
         report::write(&results, &out)?;

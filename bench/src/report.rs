@@ -118,14 +118,8 @@ pub struct Results {
 
 impl Results {
     pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
-        let date = std::process::Command::new("date")
-            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned());
         Self {
-            date,
+            date: now_utc(),
             commit: commit(),
             smoke,
             machine,
@@ -165,11 +159,62 @@ impl Results {
         }
         all
     }
+
+    /// Puts the scenarios of `partial` that ran (`ran` says which) into these results, keeping
+    /// the others: a partial run (`--only … --merge`) updates its part of an earlier report.
+    /// The run's date and load stay those of the earlier run; the scale-out scenario records
+    /// its own.
+    pub fn merge(&mut self, partial: Self, ran: &Ran) {
+        if ran.fanout {
+            self.fanout = partial.fanout;
+        }
+        if ran.capacity {
+            self.capacity = partial.capacity;
+        }
+        if ran.idle {
+            self.idle = partial.idle;
+        }
+        if ran.private {
+            self.private = partial.private;
+        }
+        if ran.acks {
+            self.acks = partial.acks;
+        }
+        if ran.connect {
+            self.connect = partial.connect;
+        }
+        if ran.scaleout {
+            self.scaleout = partial.scaleout;
+            self.scaleout_skipped = partial.scaleout_skipped;
+        }
+    }
+}
+
+/// Which scenarios a run ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ran {
+    pub fanout: bool,
+    pub capacity: bool,
+    pub idle: bool,
+    pub private: bool,
+    pub acks: bool,
+    pub connect: bool,
+    pub scaleout: bool,
+}
+
+/// The time now, as the report shows it.
+pub fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned())
 }
 
 /// The commit of the workspace, marked when the server's sources (`backend/`, `shared/`) have
 /// uncommitted changes.
-fn commit() -> Option<String> {
+pub fn commit() -> Option<String> {
     let root = crate::root();
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -1004,9 +1049,19 @@ fn capacity_table(c: &Capacity) -> String {
 /// The scale-out scenario: the setup, the nodes, and the ramp with each node's CPU.
 fn scaleout_text(x: &Scaleout) -> String {
     let mut out = format!(
+        "Measured {}{}; load average {} at the start, {} at the end.\n\n",
+        x.date,
+        x.commit
+            .as_ref()
+            .map_or_else(String::new, |c| format!(" at commit {c}")),
+        busy_text(&x.busy_start),
+        busy_text(&x.busy_end)
+    );
+    let _ = write!(
+        out,
         "Ours only (the Node peer has no multi-node mode). {} nodes pinned to core {}, sharing \
          one PostgreSQL schema and one Redis prefix; {} connections ({} users × {}) from {} \
-         worker processes on {} source addresses, signed in in {} (p50 {} and p99 {} per \
+         worker processes on {} source address{}, signed in in {} (p50 {} and p99 {} per \
          connection; the nodes used {} of CPU and went quiet {} later); {} senders, steps of \
          {} at {} broadcasts/s; {} connections still open at the end.\n\n",
         x.nodes,
@@ -1016,6 +1071,7 @@ fn scaleout_text(x: &Scaleout) -> String {
         x.tabs,
         x.workers,
         x.source_addresses,
+        if x.source_addresses == 1 { "" } else { "es" },
         secs(x.setup_s),
         ms(x.setup_latency.p50_ms),
         ms(x.setup_latency.p99_ms),

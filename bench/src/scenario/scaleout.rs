@@ -36,7 +36,8 @@ use super::ramp::{self, Ramp, Spec};
 use super::{quiesce, say, workers_for, Env, Latency};
 use crate::cluster::Cluster;
 use crate::pool::{Pool, Senders};
-use crate::proc::Usage;
+use crate::proc::{Busy, Usage};
+use crate::report;
 use crate::wire::MsgKind;
 use crate::worker::client::CLIENTS_PER_SOURCE;
 
@@ -63,6 +64,12 @@ pub struct NodeFigures {
 /// The whole scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scaleout {
+    /// When it ran, on which commit, and how busy the machine was at its start and end: a
+    /// partial run (`--only scaleout --merge`) puts these figures beside older ones.
+    pub date: String,
+    pub commit: Option<String>,
+    pub busy_start: Busy,
+    pub busy_end: Busy,
     pub nodes: usize,
     /// Connections opened (all signed in, all in `lobby`), and connections per user.
     pub connections: usize,
@@ -104,6 +111,8 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
              connections each"
         );
     }
+    let busy_start = Busy::now();
+    let date = report::now_utc();
     let cluster = Cluster::start(&env.setup, nodes)?;
     quiesce(&cluster, Duration::from_secs(10)).await;
     let empty = cluster.usages();
@@ -165,6 +174,7 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
     };
     let ramp = ramp::run_steps(env, scale.scaleout_step, &cluster, &mut pool, &spec).await?;
     let end = cluster.usages();
+    let busy_end = Busy::now();
     let held_end = pool.collect(0).await?.live;
     let ramp_cpu = cpu_between(&signed_in, &end);
     let signin_cpu = cpu_between(&empty, &signed_in);
@@ -184,6 +194,10 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
         })
         .collect();
     Ok(Scaleout {
+        date,
+        commit: report::commit(),
+        busy_start,
+        busy_end,
         nodes,
         connections: n,
         tabs,
