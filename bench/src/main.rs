@@ -11,6 +11,7 @@
 //!
 //! - [`scenario`]: what is measured, one module per scenario;
 //! - [`server`]: starting and watching the servers under test;
+//! - [`cluster`]: several nodes of ours sharing PostgreSQL and Redis (the scale-out scenario);
 //! - [`pool`]: the coordinator's handle on the worker processes;
 //! - [`worker`]: a worker process, holding client connections;
 //! - [`wire`]: what coordinator and workers say to each other;
@@ -18,6 +19,7 @@
 //! - [`proc`]: CPU time and memory from `/proc`, and the machine;
 //! - [`report`] and [`plot`]: the Markdown report and its PNG plots.
 
+mod cluster;
 mod frames;
 mod plot;
 mod pool;
@@ -36,7 +38,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::proc::{Busy, Machine};
-use crate::report::{Both, Results};
+use crate::report::{Both, Ran, Results};
 use crate::scenario::{say, Env, Scale};
 use crate::server::{Kind, Setup};
 
@@ -99,6 +101,23 @@ struct Options {
     /// Seconds of sending per step (default 3; 0.6 with --smoke).
     #[arg(long)]
     step_secs: Option<f64>,
+    /// Nodes of the scale-out scenario (default 3).
+    #[arg(long)]
+    scaleout_nodes: Option<usize>,
+    /// Connections of the scale-out scenario, all nodes together (default 24,000; 60 with
+    /// --smoke); a multiple of --scaleout-tabs × the workers.
+    #[arg(long)]
+    scaleout_connections: Option<usize>,
+    /// Connections per user of the scale-out scenario (default 100; 1 pays for presence).
+    #[arg(long)]
+    scaleout_tabs: Option<usize>,
+    /// Broadcasts per second of the scale-out steps, all senders together (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    scaleout_rates: Vec<f64>,
+    /// With --only: put this run's figures into the existing `results.json` beside the report
+    /// (the other scenarios keep theirs) and rewrite the report from both.
+    #[arg(long, requires = "only")]
+    merge: bool,
     /// Run nothing: rewrite the report (and plots) from a `results.json` of an earlier run.
     #[arg(long, value_name = "RESULTS_JSON")]
     render: Option<PathBuf>,
@@ -113,6 +132,7 @@ enum Which {
     Private,
     Acks,
     Connect,
+    Scaleout,
 }
 
 fn main() -> ExitCode {
@@ -191,6 +211,18 @@ fn coordinate(options: &Options) -> Result<()> {
     if let Some(secs) = options.step_secs {
         scale.step = Duration::from_secs_f64(secs);
     }
+    if let Some(n) = options.scaleout_nodes {
+        scale.scaleout_nodes = n;
+    }
+    if let Some(n) = options.scaleout_connections {
+        scale.scaleout_connections = n;
+    }
+    if let Some(n) = options.scaleout_tabs {
+        scale.scaleout_tabs = n;
+    }
+    if !options.scaleout_rates.is_empty() {
+        scale.scaleout_messages.clone_from(&options.scaleout_rates);
+    }
     let env = Env {
         setup: Setup {
             chat_server,
@@ -234,11 +266,53 @@ fn coordinate(options: &Options) -> Result<()> {
         if wanted(Which::Connect) {
             results.connect = Both::run(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
+        if wanted(Which::Scaleout) {
+            if let Some(reason) = cluster::Services::probe() {
+                say(format!("scale-out skipped: {reason}"));
+                results.scaleout_skipped = Some(reason);
+            } else {
+                let outcome = scenario::scaleout::run(&env)
+                    .await
+                    .map_err(|e| format!("{e:#}"));
+                if let Err(e) = &outcome {
+                    say(format!("scale-out failed: {e}"));
+                }
+                results.scaleout = Some(outcome);
+            }
+        }
     });
     results.finish(Busy::now(), began.elapsed());
     println!("\n{}", report::summary(&results));
     let failures = results.failures();
-    if options.smoke || !options.only.is_empty() {
+    if options.merge && !options.smoke {
+        let json = out
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("bench")
+            .join("results.json");
+        let text = std::fs::read_to_string(&json)
+            .with_context(|| format!("reading {} to merge into", json.display()))?;
+        let mut merged: Results =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", json.display()))?;
+        merged.merge(
+            results,
+            &Ran {
+                fanout: wanted(Which::Fanout),
+                capacity: wanted(Which::Capacity),
+                idle: wanted(Which::Idle),
+                private: wanted(Which::Private),
+                acks: wanted(Which::Acks),
+                connect: wanted(Which::Connect),
+                scaleout: wanted(Which::Scaleout),
+            },
+        );
+        report::write(&merged, &out)?;
+        say(format!(
+            "this run's scenarios merged into {} and {}",
+            json.display(),
+            out.display()
+        ));
+    } else if options.smoke || !options.only.is_empty() {
         say("no figures written (smoke or partial run)");
     } else {
         report::write(&results, &out)?;

@@ -2,7 +2,9 @@
 //! to the load-generator core), spreading clients over them, and merging what they report.
 //!
 //! Clients get global indexes in the order they are opened; each [`Pool::connect`] hands every
-//! worker a contiguous slice so that the workers stay balanced.
+//! worker a contiguous slice so that the workers stay balanced. Every worker loads one server:
+//! the same one for all ([`Pool::spawn`]), or, for several nodes, worker `w` the node
+//! `w mod nodes` ([`Pool::spawn_spread`]).
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -27,11 +29,11 @@ pub struct Pool {
     workers: Vec<WorkerProc>,
     /// Events of every worker, tagged with the worker's position.
     events: mpsc::UnboundedReceiver<(usize, Event)>,
-    /// The server they load.
-    target: Target,
 }
 
 struct WorkerProc {
+    /// The server its clients connect to.
+    target: Target,
     /// Killed when the pool is dropped.
     _child: Child,
     stdin: ChildStdin,
@@ -44,6 +46,9 @@ struct WorkerProc {
 pub enum Senders {
     /// The first `n` clients of the first worker.
     First(usize),
+    /// `n` clients in all, spread over the workers (worker `w` has `n / workers` of them, one
+    /// more when `w < n mod workers`), each sending its share of the rate.
+    Spread(usize),
     /// Every client, the rate shared out by the workers' sizes.
     All,
 }
@@ -94,6 +99,14 @@ impl Collected {
 impl Pool {
     /// Starts `count` workers pinned to `core`, all loading `target`.
     pub async fn spawn(count: usize, core: usize, target: Target) -> Result<Self> {
+        Self::spawn_spread(count, core, &[target]).await
+    }
+
+    /// Starts `count` workers pinned to `core`; worker `w` loads `targets[w % targets.len()]`.
+    pub async fn spawn_spread(count: usize, core: usize, targets: &[Target]) -> Result<Self> {
+        if targets.is_empty() {
+            bail!("no server to load");
+        }
         let exe = std::env::current_exe().context("locating this binary")?;
         let (tx, events) = mpsc::unbounded_channel();
         let mut workers = Vec::with_capacity(count);
@@ -130,16 +143,13 @@ impl Pool {
                 ));
             });
             workers.push(WorkerProc {
+                target: targets[position % targets.len()],
                 _child: child,
                 stdin,
                 clients: 0,
             });
         }
-        Ok(Self {
-            workers,
-            events,
-            target,
-        })
+        Ok(Self { workers, events })
     }
 
     /// Clients opened so far, on all workers.
@@ -225,7 +235,7 @@ impl Pool {
                 continue;
             }
             let command = Command::Connect {
-                target: self.target,
+                target: self.workers[w].target,
                 first,
                 count: take,
                 concurrency: lanes,
@@ -287,6 +297,14 @@ impl Pool {
             let (worker_rate, worker_senders) = match senders {
                 Senders::First(k) if w == 0 => (rate, Some(k)),
                 Senders::First(_) => continue,
+                Senders::Spread(k) => {
+                    let n = self.workers.len();
+                    let mine = k / n + usize::from(w < k % n);
+                    if mine == 0 {
+                        continue;
+                    }
+                    (rate * mine as f64 / k as f64, Some(mine))
+                }
                 Senders::All => (
                     rate * self.workers[w].clients as f64 / total.max(1) as f64,
                     None,

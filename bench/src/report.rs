@@ -20,6 +20,7 @@ use crate::scenario::fanout::{self, Fanout};
 use crate::scenario::idle::Idle;
 use crate::scenario::private::{self, Private};
 use crate::scenario::ramp::Ramp;
+use crate::scenario::scaleout::{self, Scaleout};
 use crate::scenario::{say, Env};
 use crate::server::Kind;
 
@@ -107,18 +108,18 @@ pub struct Results {
     pub private: Both<Private>,
     pub acks: Option<Outcome<Acks>>,
     pub connect: Both<Connect>,
+    /// Several nodes of ours (the peer has no multi-node mode).
+    #[serde(default)]
+    pub scaleout: Option<Outcome<Scaleout>>,
+    /// Why the scale-out scenario did not run (PostgreSQL or Redis unreachable).
+    #[serde(default)]
+    pub scaleout_skipped: Option<String>,
 }
 
 impl Results {
     pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
-        let date = std::process::Command::new("date")
-            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned());
         Self {
-            date,
+            date: now_utc(),
             commit: commit(),
             smoke,
             machine,
@@ -132,6 +133,8 @@ impl Results {
             private: Both::default(),
             acks: None,
             connect: Both::default(),
+            scaleout: None,
+            scaleout_skipped: None,
         }
     }
 
@@ -151,13 +154,67 @@ impl Results {
             all.push(format!("durable sends: {e}"));
         }
         all.extend(self.connect.errors("connection rate"));
+        if let Some(Err(e)) = &self.scaleout {
+            all.push(format!("scale-out: {e}"));
+        }
         all
     }
+
+    /// Puts the scenarios of `partial` that ran (`ran` says which) into these results, keeping
+    /// the others: a partial run (`--only … --merge`) updates its part of an earlier report.
+    /// The run's date and load stay those of the earlier run; the scale-out scenario records
+    /// its own.
+    pub fn merge(&mut self, partial: Self, ran: &Ran) {
+        if ran.fanout {
+            self.fanout = partial.fanout;
+        }
+        if ran.capacity {
+            self.capacity = partial.capacity;
+        }
+        if ran.idle {
+            self.idle = partial.idle;
+        }
+        if ran.private {
+            self.private = partial.private;
+        }
+        if ran.acks {
+            self.acks = partial.acks;
+        }
+        if ran.connect {
+            self.connect = partial.connect;
+        }
+        if ran.scaleout {
+            self.scaleout = partial.scaleout;
+            self.scaleout_skipped = partial.scaleout_skipped;
+        }
+    }
+}
+
+/// Which scenarios a run ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ran {
+    pub fanout: bool,
+    pub capacity: bool,
+    pub idle: bool,
+    pub private: bool,
+    pub acks: bool,
+    pub connect: bool,
+    pub scaleout: bool,
+}
+
+/// The time now, as the report shows it.
+pub fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned())
 }
 
 /// The commit of the workspace, marked when the server's sources (`backend/`, `shared/`) have
 /// uncommitted changes.
-fn commit() -> Option<String> {
+pub fn commit() -> Option<String> {
     let root = crate::root();
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -689,7 +746,108 @@ fn rows(results: &Results) -> Vec<Row> {
             us,
         ));
     }
+    scaleout_rows(results, &mut rows);
     rows
+}
+
+/// The scale-out rows: ours only, the peer has no multi-node mode.
+fn scaleout_rows(results: &Results, rows: &mut Vec<Row>) {
+    let s = "Scale-out";
+    let na = "not applicable (no multi-node mode)";
+    let mut text = |figure: String, ours: String| {
+        rows.push(Row {
+            scenario: s,
+            figure,
+            ours,
+            node: na.to_owned(),
+            ratio: String::new(),
+        });
+    };
+    let x = match (&results.scaleout, &results.scaleout_skipped) {
+        (Some(Ok(x)), _) => x,
+        (Some(Err(_)), _) => {
+            text(
+                "What is measured".to_owned(),
+                "failed (see below)".to_owned(),
+            );
+            return;
+        }
+        (None, Some(reason)) => {
+            text("What is measured".to_owned(), format!("skipped: {reason}"));
+            return;
+        }
+        (None, None) => return,
+    };
+    text(
+        "What is measured".to_owned(),
+        format!(
+            "{} nodes on one core, PostgreSQL + Redis, all in `lobby`",
+            x.nodes
+        ),
+    );
+    text(
+        format!(
+            "Connections held, all nodes (opened as {} users × {})",
+            thousands((x.connections / x.tabs.max(1)) as f64),
+            x.tabs
+        ),
+        x.held
+            .map_or_else(|| "–".to_owned(), |h| thousands(h as f64)),
+    );
+    text(
+        "Connections held per node".to_owned(),
+        x.node
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {}",
+                    n.id,
+                    n.connections
+                        .map_or_else(|| "?".to_owned(), |c| thousands(c as f64))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    text(
+        "Time to sign them all in (all nodes' CPU)".to_owned(),
+        format!("{} ({} CPU)", secs(x.setup_s), secs(x.setup_cpu_s)),
+    );
+    let sustained = x.ramp.sustained();
+    text(
+        format!(
+            "Sustained deliveries/s (p99 < {} ms, none lost)",
+            scaleout::P99_LIMIT_MS
+        ),
+        sustained.map_or_else(|| "none".to_owned(), |s| per_s(s.achieved)),
+    );
+    text(
+        "Peak deliveries/s (any step)".to_owned(),
+        per_s(x.ramp.peak()),
+    );
+    if let Some(st) = sustained {
+        text(
+            "p50 / p99 / max latency at the highest sustained step".to_owned(),
+            format!(
+                "{} / {} / {}",
+                ms(st.latency.p50_ms),
+                ms(st.latency.p99_ms),
+                ms(st.latency.max_ms)
+            ),
+        );
+    }
+    text(
+        "Messages lost or late in sustained steps".to_owned(),
+        count(lost_sustained(&x.ramp)),
+    );
+    text(
+        "RSS per node with everyone signed in".to_owned(),
+        x.node
+            .iter()
+            .map(|n| format!("{} {}", n.id, bytes(n.rss_signed_in as f64)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
 }
 
 fn lost_sustained(ramp: &Ramp) -> f64 {
@@ -766,6 +924,22 @@ fn targets(results: &Results) -> Vec<Target> {
         ),
         met: step.map(|s| s.latency.p99_ms < 5.0 && s.lost == 0),
     });
+    if let Some(Ok(x)) = &results.scaleout {
+        let held = x.held.unwrap_or(0);
+        all.push(Target {
+            what: "Scale-out: more connections than one process may hold (20,000), with fan-out"
+                .into(),
+            figure: format!(
+                "{} connections on {} nodes, {} sustained",
+                thousands(held as f64),
+                x.nodes,
+                x.ramp
+                    .sustained()
+                    .map_or_else(|| "no step".to_owned(), |s| per_s(s.achieved))
+            ),
+            met: Some(held > 20_000 && x.ramp.sustained().is_some()),
+        });
+    }
     all.push(Target {
         what: "Connection rate: report".into(),
         figure: results
@@ -872,6 +1046,90 @@ fn capacity_table(c: &Capacity) -> String {
     out
 }
 
+/// The scale-out scenario: the setup, the nodes, and the ramp with each node's CPU.
+fn scaleout_text(x: &Scaleout) -> String {
+    let mut out = format!(
+        "Measured {}{}; load average {} at the start, {} at the end.\n\n",
+        x.date,
+        x.commit
+            .as_ref()
+            .map_or_else(String::new, |c| format!(" at commit {c}")),
+        busy_text(&x.busy_start),
+        busy_text(&x.busy_end)
+    );
+    let _ = write!(
+        out,
+        "Ours only (the Node peer has no multi-node mode). {} nodes pinned to core {}, sharing \
+         one PostgreSQL schema and one Redis prefix; {} connections ({} users × {}) from {} \
+         worker processes on {} source address{}, signed in in {} (p50 {} and p99 {} per \
+         connection; the nodes used {} of CPU and went quiet {} later); {} senders, steps of \
+         {} at {} broadcasts/s; {} connections still open at the end.\n\n",
+        x.nodes,
+        x.server_core,
+        thousands(x.connections as f64),
+        thousands((x.connections / x.tabs.max(1)) as f64),
+        x.tabs,
+        x.workers,
+        x.source_addresses,
+        if x.source_addresses == 1 { "" } else { "es" },
+        secs(x.setup_s),
+        ms(x.setup_latency.p50_ms),
+        ms(x.setup_latency.p99_ms),
+        secs(x.setup_cpu_s),
+        secs(x.settle_s),
+        x.senders,
+        secs(x.step_s),
+        x.messages_per_s
+            .iter()
+            .map(|m| format!("{m}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        thousands(x.held_end as f64),
+    );
+    out.push_str(
+        "| Node | Connections (signed in / end) | RSS empty | RSS signed in | RSS at the end | \
+         CPU to sign in | CPU in the steps |\n|---|--:|--:|--:|--:|--:|--:|\n",
+    );
+    let held = |c: Option<usize>| c.map_or_else(|| "?".to_owned(), |c| thousands(c as f64));
+    for n in &x.node {
+        let _ = writeln!(
+            out,
+            "| {} | {} / {} | {} | {} | {} | {} | {} |",
+            n.id,
+            held(n.connections),
+            held(n.connections_end),
+            bytes(n.rss_empty as f64),
+            bytes(n.rss_signed_in as f64),
+            bytes(n.rss_end as f64),
+            secs(n.signin_cpu_s),
+            secs(n.ramp_cpu_s)
+        );
+    }
+    out.push('\n');
+    out.push_str(&ramp_table(&x.ramp, "deliveries"));
+    let ids: Vec<&str> = x.node.iter().map(|n| n.id.as_str()).collect();
+    let _ = write!(
+        out,
+        "\nEach node's share of the server core, step by step:\n\n| Offered deliveries/s | {} |\n|--:|{}\n",
+        ids.join(" | "),
+        "--:|".repeat(ids.len())
+    );
+    for st in &x.ramp.steps {
+        let shares: Vec<String> = st
+            .node_cpu_share
+            .iter()
+            .map(|c| format!("{:.0}%", c * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            thousands(st.offered),
+            shares.join(" | ")
+        );
+    }
+    out
+}
+
 fn section<T>(out: &mut String, both: &Both<T>, body: impl Fn(&T) -> String) {
     for (name, outcome) in [("Ours", &both.ours), ("Node.js ws", &both.node)] {
         match outcome {
@@ -966,6 +1224,18 @@ fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
             let _ = writeln!(out, "Failed: {e}");
         }
         None => {}
+    }
+    match (&results.scaleout, &results.scaleout_skipped) {
+        (Some(Ok(x)), _) => {
+            let _ = writeln!(out, "\n### Scale-out, step by step\n\n{}", scaleout_text(x));
+        }
+        (Some(Err(e)), _) => {
+            let _ = writeln!(out, "\n### Scale-out, step by step\n\nFailed: {e}");
+        }
+        (None, Some(reason)) => {
+            let _ = writeln!(out, "\n### Scale-out, step by step\n\nSkipped: {reason}.");
+        }
+        (None, None) => {}
     }
     let failures = results.failures();
     if !failures.is_empty() {

@@ -5,10 +5,13 @@
 //!
 //! Ours runs with the limits that would otherwise throttle a load test lifted (rate limit,
 //! connection cap) and a deep outbound queue, its SQLite database in a temporary directory,
-//! and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured too).
+//! and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured too). As a node
+//! of several ([`Server::start_node`], see [`crate::cluster`]) it runs the same way but with
+//! its store in PostgreSQL and a link to Redis, and counts as started once `GET /readyz`
+//! answers 200.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -56,6 +59,19 @@ pub struct Setup {
     pub queue_frames: usize,
 }
 
+/// What makes our server one node of several: the shared store and bus, and its name.
+#[derive(Debug, Clone)]
+pub struct NodeEnv {
+    /// `NODE_ID`: `a`, `b`, …
+    pub id: String,
+    /// `DATABASE_URL`: the shared PostgreSQL schema.
+    pub database_url: String,
+    /// `REDIS_URL`.
+    pub redis_url: String,
+    /// `REDIS_PREFIX`: this run's own channel.
+    pub prefix: String,
+}
+
 /// A running server.
 pub struct Server {
     pub kind: Kind,
@@ -71,6 +87,18 @@ pub struct Server {
 impl Server {
     /// Starts `kind` and waits until it accepts connections.
     pub fn start(kind: Kind, setup: &Setup) -> Result<Self> {
+        Self::launch(kind, setup, None)
+    }
+
+    /// Starts our server as node `node` of several and waits until it is ready: listening,
+    /// with its store and its Redis link up (`GET /readyz` answers 200).
+    pub fn start_node(setup: &Setup, node: &NodeEnv) -> Result<Self> {
+        let mut server = Self::launch(Kind::Ours, setup, Some(node))?;
+        server.wait_readyz()?;
+        Ok(server)
+    }
+
+    fn launch(kind: Kind, setup: &Setup, node: Option<&NodeEnv>) -> Result<Self> {
         let addr = free_addr()?;
         let dir = tempfile::Builder::new().prefix("chat-bench-").tempdir()?;
         let log = File::create(dir.path().join("server.log"))?;
@@ -98,6 +126,13 @@ impl Server {
                     .arg("--queue-frames")
                     .arg(setup.queue_frames.to_string())
                     .env("RUST_LOG", "warn");
+                if let Some(node) = node {
+                    command
+                        .env("DATABASE_URL", &node.database_url)
+                        .env("REDIS_URL", &node.redis_url)
+                        .env("REDIS_PREFIX", &node.prefix)
+                        .env("NODE_ID", &node.id);
+                }
             }
             Kind::NodeBroadcast | Kind::NodePrivate => {
                 let script = if kind == Kind::NodeBroadcast {
@@ -154,6 +189,28 @@ impl Server {
         }
     }
 
+    /// Waits until `GET /readyz` answers 200.
+    fn wait_readyz(&mut self) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("node exited at start ({status}):\n{}", self.log_tail());
+            }
+            if readyz(self.addr) == Some(200) {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                bail!(
+                    "node on {} not ready after {START_TIMEOUT:?} (is PostgreSQL or Redis \
+                     down?):\n{}",
+                    self.addr,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The last lines the server printed.
     pub fn log_tail(&self) -> String {
         let mut text = String::new();
@@ -172,6 +229,16 @@ impl Server {
         }
     }
 
+    /// The WebSocket connections our server says it holds (`connections` of `GET /healthz`).
+    pub fn connections(&self) -> Option<usize> {
+        let (status, body) = get(self.addr, "/healthz")?;
+        if status != 200 {
+            return None;
+        }
+        let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+        usize::try_from(json["connections"].as_u64()?).ok()
+    }
+
     /// Its CPU time and resident memory now.
     pub fn usage(&self) -> Usage {
         proc::usage(self.pid)
@@ -183,6 +250,27 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `GET path` at `addr`: the status and the body, or `None` when it does not answer in time.
+fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    Some((status, body))
+}
+
+/// The status of `GET /readyz` at `addr`.
+fn readyz(addr: SocketAddr) -> Option<u16> {
+    get(addr, "/readyz").map(|(status, _)| status)
 }
 
 /// A free port on 127.0.0.1 (free a moment ago; nothing else here races for it).

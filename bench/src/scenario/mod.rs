@@ -5,11 +5,13 @@
 //! - [`idle`]: resident memory per idle signed-in connection;
 //! - [`private`]: 1,000 users exchanging private messages at rising rates;
 //! - [`acks`]: time to acknowledgement of accepted messages (ours only: the peer has none);
-//! - [`connect`]: new authenticated connections per second.
+//! - [`connect`]: new authenticated connections per second;
+//! - [`scaleout`]: several nodes of ours holding more connections together than one process
+//!   may, with the fan-out rate (ours only: the peer has no multi-node mode).
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
-//! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], latency summaries
-//! and waiting for a server to go quiet.
+//! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], latency summaries,
+//! what is watched of the servers ([`Watched`]) and waiting for them to go quiet.
 
 pub mod acks;
 pub mod capacity;
@@ -18,12 +20,15 @@ pub mod fanout;
 pub mod idle;
 pub mod private;
 pub mod ramp;
+pub mod scaleout;
 
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::Cluster;
+use crate::proc::Usage;
 use crate::server::{Server, Setup};
 
 /// Sizes and durations of every scenario.
@@ -56,6 +61,17 @@ pub struct Scale {
     pub setup_concurrency: usize,
     /// Most clients one worker process holds.
     pub clients_per_worker: usize,
+    /// Nodes of the scale-out scenario, and the connections they hold together.
+    pub scaleout_nodes: usize,
+    pub scaleout_connections: usize,
+    /// Connections per user in the scale-out room; see [`scaleout`].
+    pub scaleout_tabs: usize,
+    /// Senders of the scale-out broadcasts, spread over the nodes.
+    pub scaleout_senders: usize,
+    /// Broadcasts per second (all senders together), step by step.
+    pub scaleout_messages: Vec<f64>,
+    /// Sending time of one scale-out step.
+    pub scaleout_step: Duration,
 }
 
 impl Scale {
@@ -87,6 +103,12 @@ impl Scale {
             drain: Duration::from_secs(3),
             setup_concurrency: 64,
             clients_per_worker: 5000,
+            scaleout_nodes: 3,
+            scaleout_connections: 24_000,
+            scaleout_tabs: 100,
+            scaleout_senders: 3,
+            scaleout_messages: vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
+            scaleout_step: Duration::from_secs(6),
         }
     }
 
@@ -112,6 +134,12 @@ impl Scale {
             drain: Duration::from_secs(2),
             setup_concurrency: 16,
             clients_per_worker: 20,
+            scaleout_nodes: 3,
+            scaleout_connections: 60,
+            scaleout_tabs: 5,
+            scaleout_senders: 3,
+            scaleout_messages: vec![10.0, 20.0],
+            scaleout_step: Duration::from_millis(600),
         }
     }
 }
@@ -152,9 +180,37 @@ impl Latency {
     }
 }
 
+/// What the harness reads of the servers under test: one process, or the nodes of a cluster.
+pub trait Watched {
+    /// CPU time and resident memory of each process now.
+    fn usages(&self) -> Vec<Usage>;
+
+    /// CPU time and resident memory of all the processes together now.
+    fn usage(&self) -> Usage {
+        self.usages()
+            .into_iter()
+            .fold(Usage::default(), |sum, u| Usage {
+                cpu: sum.cpu + u.cpu,
+                rss_bytes: sum.rss_bytes + u.rss_bytes,
+            })
+    }
+}
+
+impl Watched for Server {
+    fn usages(&self) -> Vec<Usage> {
+        vec![Server::usage(self)]
+    }
+}
+
+impl Watched for Cluster {
+    fn usages(&self) -> Vec<Usage> {
+        Cluster::usages(self)
+    }
+}
+
 /// Waits until `server` has used less than 5% of a core for 300 ms, at most `limit`; returns
 /// how long that took.
-pub async fn quiesce(server: &Server, limit: Duration) -> Duration {
+pub async fn quiesce(server: &impl Watched, limit: Duration) -> Duration {
     let started = Instant::now();
     let window = Duration::from_millis(300);
     loop {

@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{quiesce, say, Env, Latency};
+use super::{quiesce, say, Env, Latency, Watched};
 use crate::frames::now_us;
 use crate::pool::{Pool, Senders};
-use crate::server::Server;
 use crate::wire::MsgKind;
 
 /// What to ramp.
@@ -55,6 +54,10 @@ pub struct Step {
     pub server_cpu_share: f64,
     /// Share of its core the load generator used while sending.
     pub generator_cpu_share: f64,
+    /// With several server processes (the nodes of a cluster): the share of a core each used,
+    /// in node order. Empty for one process.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_cpu_share: Vec<f64>,
     /// Connections the server cut (or lost) so far.
     pub closed: u64,
     /// Whether the step was sustained.
@@ -100,23 +103,37 @@ impl Ramp {
 }
 
 /// Runs the ramp of `spec` on clients already open in `pool`.
-pub async fn run(env: &Env, server: &Server, pool: &mut Pool, spec: &Spec) -> Result<Ramp> {
+pub async fn run(env: &Env, server: &impl Watched, pool: &mut Pool, spec: &Spec) -> Result<Ramp> {
+    run_steps(env, env.scale.step, server, pool, spec).await
+}
+
+/// [`run`] with steps of `step` instead of the scale's.
+pub async fn run_steps(
+    env: &Env,
+    step: Duration,
+    server: &impl Watched,
+    pool: &mut Pool,
+    spec: &Spec,
+) -> Result<Ramp> {
     let scale = &env.scale;
+    let step_time = step;
     let mut ramp = Ramp::default();
     let mut misses = 0;
     for (i, &offered) in spec.rates.iter().enumerate() {
         let phase = u32::try_from(i + 1)?;
         let send_rate = offered / spec.events_per_message as f64;
         quiesce(server, Duration::from_secs(10)).await;
+        let before_each = server.usages();
         let before = server.usage();
         let started = Instant::now();
         let start_us = now_us();
         let paced = pool
-            .pace(phase, send_rate, scale.step, spec.senders, spec.msg.clone())
+            .pace(phase, send_rate, step_time, spec.senders, spec.msg.clone())
             .await?;
         let expected = paced.sent * spec.events_per_message;
         pool.drain(phase, expected, scale.drain).await?;
         let wall = started.elapsed();
+        let after_each = server.usages();
         let after = server.usage();
         let seen = pool.collect(phase).await?;
         let (received, latency) = if spec.acks {
@@ -138,7 +155,7 @@ pub async fn run(env: &Env, server: &Server, pool: &mut Pool, spec: &Spec) -> Re
         let window = if sustained {
             paced.wall
         } else {
-            Duration::from_micros(last_us.saturating_sub(start_us)).max(scale.step)
+            Duration::from_micros(last_us.saturating_sub(start_us)).max(step_time)
         }
         .as_secs_f64();
         let step = Step {
@@ -153,6 +170,15 @@ pub async fn run(env: &Env, server: &Server, pool: &mut Pool, spec: &Spec) -> Re
             server_cpu_us_per_event: cpu * 1e6 / received.max(1) as f64,
             server_cpu_share: cpu / wall.as_secs_f64(),
             generator_cpu_share: paced.cpu.as_secs_f64() / paced.wall.as_secs_f64().max(1e-9),
+            node_cpu_share: if after_each.len() > 1 {
+                after_each
+                    .iter()
+                    .zip(&before_each)
+                    .map(|(a, b)| a.cpu.saturating_sub(b.cpu).as_secs_f64() / wall.as_secs_f64())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             closed,
             sustained,
             generator_bound: paced.cpu.as_secs_f64() / paced.wall.as_secs_f64().max(1e-9)

@@ -34,7 +34,7 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Bytes gathered before a write; a flush writes whatever is gathered.
 const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 /// Clients that share one source address.
-const CLIENTS_PER_SOURCE: usize = 1000;
+pub const CLIENTS_PER_SOURCE: usize = 1000;
 /// Longest wait for one step of opening a client (handshake, welcome, join).
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 

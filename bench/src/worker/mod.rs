@@ -373,7 +373,14 @@ impl Worker {
                 ticks.tick().await;
                 let elapsed = started.elapsed();
                 let done = elapsed >= duration;
-                let due = (elapsed.min(duration).as_secs_f64() * rate) as u64;
+                // The last tick rounds, so that a slow pace (a fraction of a message per
+                // step on this worker) still sends what it should in all.
+                let scheduled = elapsed.min(duration).as_secs_f64() * rate;
+                let due = if done {
+                    scheduled.round() as u64
+                } else {
+                    scheduled as u64
+                };
                 while sent < due {
                     let at = usize::try_from(sent).unwrap_or(0) % handles.len();
                     let sender = &handles[at];
