@@ -10,7 +10,9 @@
 //! 5. build the frontend with Trunk;
 //! 6. build the `chat-server` binary (debug);
 //! 7. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
-//!    server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`.
+//!    server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
+//! 8. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
+//!    against both servers, figures discarded), so that the harness keeps working.
 //!
 //! This is what CI runs (`.ci/run`), so a green run here means a green CI.
 
@@ -75,6 +77,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "browser tests",
         action: browser_tests,
+    },
+    Step {
+        name: "benchmark smoke run",
+        action: |project| crate::bench::run(project, &["--smoke".into()]),
     },
 ];
 
