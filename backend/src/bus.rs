@@ -399,8 +399,12 @@ impl Bus {
                         return Ok(());
                     }
                     let events = std::mem::take(&mut batch);
-                    if let Err(e) = self.publish(&mut conn, events.clone()).await {
-                        for event in events {
+                    // Only durable events outlive a failed publish; copy those alone (message
+                    // batches, the bulk of the traffic, are in the store already).
+                    let durable: Vec<Event> =
+                        events.iter().filter(|e| e.is_durable()).cloned().collect();
+                    if let Err(e) = self.publish(&mut conn, events).await {
+                        for event in durable {
                             self.retain(event);
                         }
                         return Err(e);

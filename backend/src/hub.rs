@@ -282,11 +282,6 @@ impl Hub {
         }
     }
 
-    /// Whether there are other nodes to tell.
-    pub fn has_bus(&self) -> bool {
-        self.shared.bus.is_some()
-    }
-
     /// The bus, when there is one.
     pub fn bus(&self) -> Option<&Publisher> {
         self.shared.bus.as_ref()

@@ -146,24 +146,22 @@ impl Task {
         self.hub.metrics().store_append_seconds.observe(took);
         match appended {
             Ok(stored) => {
-                let new = stored.iter().filter(|(_, duplicate)| !duplicate).count();
+                let fresh: Vec<&Message> = stored
+                    .iter()
+                    .filter(|(_, duplicate)| !duplicate)
+                    .map(|(message, _)| message)
+                    .collect();
                 self.hub
                     .metrics()
                     .messages_stored
-                    .fetch_add(new as u64, Ordering::Relaxed);
+                    .fetch_add(fresh.len() as u64, Ordering::Relaxed);
                 tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
-                if self.hub.has_bus() {
-                    let messages: Vec<WireMessage> = stored
-                        .iter()
-                        .filter(|(_, duplicate)| !duplicate)
-                        .map(|(message, _)| WireMessage::from(message))
-                        .collect();
-                    if !messages.is_empty() {
+                if let Some(first) = fresh.first() {
+                    if self.hub.bus().is_some() {
+                        let messages = fresh.iter().map(|m| WireMessage::from(*m)).collect();
                         self.hub.publish(Event::Messages { messages });
                     }
-                }
-                if let Some(first) = stored.iter().find(|(_, duplicate)| !duplicate) {
-                    self.fill_gap(first.0.id).await;
+                    self.fill_gap(first.id).await;
                 }
                 for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
                     // Only a message delivered already (read from the store) is just acknowledged.
