@@ -1,30 +1,29 @@
 //! One WebSocket connection: a reader that answers the client's frames and a writer that
-//! drains the connection's bounded queue into the socket, batching what has piled up into one
-//! flush. Both run in the connection's task; whichever ends first ends the other.
+//! drains the connection's bounded queue into the socket, writing what has piled up with one
+//! `writev`. Both run in the connection's task; whichever ends first ends the other.
 //!
-//! The welcome and any missed messages are written to the raw socket before tungstenite takes
-//! it over ([`crate::upgrade`]), so that its write buffer, which never shrinks, is not sized
-//! by them for the rest of the connection's life.
+//! The socket is read and written here, directly ([`crate::ws`] has the format): queued frames
+//! were encoded once for all their recipients and are written from their shared bytes, and an
+//! idle connection holds no read or write buffer.
 //!
 //! Everything the client sends is checked here (rate, shape, names, sizes) before the hub sees
 //! it; a bad frame is answered with an `error` frame and the connection carries on. Only
 //! oversized frames, protocol violations and sustained flooding close it.
 
+use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use shared::limits::{check_body, BodyError, MAX_REQ_CHARS};
 use shared::protocol::{HISTORY_PAGE, MAX_HISTORY_PAGE};
 use shared::{close, ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
-use tungstenite::protocol::CloseFrame;
-use tungstenite::{Message, Utf8Bytes};
 
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -33,15 +32,27 @@ use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
 use crate::store::{Store, StoreError};
-use crate::upgrade::{RawSocket, Socket};
+use crate::upgrade::Socket;
+use crate::ws::{Decoder, Incoming, WireFrame};
 
 /// How long the close frame (or a final flush) may take to go out before the socket is
 /// dropped. The connection has already left the hub by then, so nobody waits for it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Most queued frames written before one flush.
+/// After its close frame, how long the server reads (and drops) what the client still sends,
+/// waiting for it to close its side, so that the close frame is not lost to a TCP reset.
+const LINGER: Duration = Duration::from_secs(1);
+/// Most queued frames written with one `writev`.
 const MAX_BATCH: usize = 64;
 /// Missed messages read from the store at a time when a client resumes.
 const BACKLOG_PAGE: u32 = 500;
+/// Bytes read from the socket at a time (into a stack buffer; only an incomplete frame is
+/// kept between reads).
+const READ_CHUNK: usize = 4096;
+/// Capacity of the buffer of an incomplete frame that is kept once the frame is complete:
+/// enough for a busy sender's typical frames, small enough to keep for any connection.
+const KEEP_READ_CAPACITY: usize = 512;
+
+static PING: LazyLock<Frame> = LazyLock::new(|| Arc::new(WireFrame::ping()));
 
 /// Everything a connection task needs, handed over by the upgrade handler.
 pub struct Connection {
@@ -63,8 +74,10 @@ pub struct Connection {
 /// Why reading ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReadEnd {
-    /// The client closed, or the socket went away: nothing more to say.
+    /// The socket went away: nothing more to say.
     Gone,
+    /// The client sent a close frame (with this code, if any): answer it with the same code.
+    Closed(Option<u16>),
     /// Close with this code.
     Close(u16),
 }
@@ -74,14 +87,19 @@ impl Connection {
     ///
     /// Every path taken once or rarely (the preamble, closing, answering a frame) is boxed, so
     /// that its future does not take room in the task for as long as the connection lives.
-    pub async fn serve(self, mut socket: RawSocket) {
+    pub async fn serve(self, socket: Socket) {
+        let Socket {
+            mut stream,
+            read_ahead,
+        } = socket;
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
         let conversations = match self.store.conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
-                Box::pin(Writer::close_socket(socket, close::INTERNAL_ERROR)).await;
+                let close = close_frame(close::INTERNAL_ERROR);
+                Box::pin(finish(&mut stream, Some(close))).await;
                 return;
             }
         };
@@ -104,7 +122,7 @@ impl Connection {
         let last_heard = AtomicU64::new(0);
         // The welcome and what the client missed go out before anything queued since it
         // joined the hub, which holds exactly the messages after `up_to`.
-        let preamble = Box::pin(self.preamble(&mut socket, welcome, up_to));
+        let preamble = Box::pin(self.preamble(&stream, welcome, up_to));
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
@@ -114,7 +132,6 @@ impl Connection {
             tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
             control.close(Some(close::INTERNAL_ERROR));
         }
-        let (mut sink, mut stream) = Box::pin(socket.into_websocket()).await.split();
         let mut reader = Reader {
             id,
             name: &name,
@@ -139,22 +156,37 @@ impl Connection {
             started,
             last_heard: &last_heard,
         };
+        let mut echo = None;
         {
-            let read = reader.run(&mut stream, started, &last_heard);
-            let write = writer.run(&mut sink, &mut rx);
+            let read = reader.run(
+                &stream,
+                read_ahead.to_vec(),
+                self.config.max_frame_bytes,
+                started,
+                &last_heard,
+            );
+            let write = writer.run(&stream, &mut rx);
             tokio::pin!(read, write);
             tokio::select! {
                 end = &mut read => {
-                    control.close(match end {
-                        ReadEnd::Gone => None,
+                    let first = control.close(match end {
+                        ReadEnd::Gone | ReadEnd::Closed(_) => None,
                         ReadEnd::Close(code) => Some(code),
                     });
+                    // A client's close is answered, unless the server had closed first (then
+                    // the client's frame was the answer).
+                    if let (ReadEnd::Closed(code), true) = (end, first) {
+                        echo = Some(code.map_or_else(WireFrame::close_empty, |code| {
+                            WireFrame::close(code, "")
+                        }));
+                    }
                     write.await;
                 }
                 () = &mut write => {}
             }
         }
         self.hub.disconnect(id);
+        Box::pin(finish(&mut stream, echo)).await;
         tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);
         drop(self.task);
@@ -164,12 +196,11 @@ impl Connection {
     /// with an id in `(after, up_to]`, oldest first.
     async fn preamble(
         &self,
-        socket: &mut RawSocket,
+        stream: &TcpStream,
         welcome: Frame,
         up_to: u64,
     ) -> Result<(), PreambleError> {
-        socket.send_texts([&*welcome]).await?;
-        drop(welcome);
+        write_frames(stream, vec![welcome]).await?;
         let Some(mut after) = self.after else {
             return Ok(());
         };
@@ -183,7 +214,7 @@ impl Connection {
             };
             after = last.id;
             let frames: Vec<Frame> = page.iter().map(|m| encode(&m.frame())).collect();
-            socket.send_texts(frames.iter().map(|f| &**f)).await?;
+            write_frames(stream, frames).await?;
         }
         Ok(())
     }
@@ -192,9 +223,119 @@ impl Connection {
 #[derive(Debug, thiserror::Error)]
 enum PreambleError {
     #[error(transparent)]
-    Socket(#[from] std::io::Error),
+    Socket(#[from] io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Frames being written to a socket, and how far the writing has got. Kept outside the write
+/// future, so that a write cut short (by a close request) leaves a true record of what went
+/// out: a frame half written must be finished before the close frame, or the client would
+/// read the close frame as the rest of the half-written one.
+#[derive(Default)]
+struct Outgoing {
+    frames: Vec<Frame>,
+    /// The frame the next byte comes from, and the offset of that byte in it.
+    index: usize,
+    offset: usize,
+}
+
+impl Outgoing {
+    fn new(frames: Vec<Frame>) -> Self {
+        Self {
+            frames,
+            index: 0,
+            offset: 0,
+        }
+    }
+
+    /// Writes every frame, with as few `writev` calls as the socket takes.
+    async fn write(&mut self, stream: &TcpStream) -> io::Result<()> {
+        while self.index < self.frames.len() {
+            match try_write_frames(stream, &self.frames[self.index..], self.offset) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.advance(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.writable().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        // Nothing is kept allocated between batches.
+        *self = Self::default();
+        Ok(())
+    }
+
+    fn advance(&mut self, mut written: usize) {
+        while self.index < self.frames.len() {
+            let left = self.frames[self.index].as_bytes().len() - self.offset;
+            if written < left {
+                self.offset += written;
+                return;
+            }
+            written -= left;
+            self.index += 1;
+            self.offset = 0;
+        }
+    }
+
+    /// Forgets the frames not yet begun; a frame partly written stays, to be finished.
+    fn keep_partial(&mut self) {
+        let keep = if self.offset > 0 { self.index + 1 } else { self.index };
+        self.frames.truncate(keep);
+    }
+}
+
+/// Writes `frames` in order.
+async fn write_frames(stream: &TcpStream, frames: Vec<Frame>) -> io::Result<()> {
+    Outgoing::new(frames).write(stream).await
+}
+
+/// One `writev` of up to [`MAX_BATCH`] frames, the first from `offset` on.
+fn try_write_frames(stream: &TcpStream, frames: &[Frame], offset: usize) -> io::Result<usize> {
+    let mut slices = [IoSlice::new(&[]); MAX_BATCH];
+    let count = frames.len().min(MAX_BATCH);
+    for (i, (slice, frame)) in slices.iter_mut().zip(frames).enumerate() {
+        let bytes = frame.as_bytes();
+        *slice = IoSlice::new(if i == 0 { &bytes[offset..] } else { bytes });
+    }
+    stream.try_write_vectored(&slices[..count])
+}
+
+/// Reads what has arrived onto the end of `buf`; `Ok(0)` at the end of the stream.
+async fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    loop {
+        stream.readable().await?;
+        match try_read_some(stream, buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
+    }
+}
+
+fn try_read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut chunk = [0u8; READ_CHUNK];
+    let read = stream.try_read(&mut chunk)?;
+    buf.extend_from_slice(&chunk[..read]);
+    Ok(read)
+}
+
+/// Ends the TCP connection: writes the last (close) frame, if any, and closes the sending
+/// side, then reads what the client still sends until it closes its side too, or for at most
+/// [`LINGER`]. Dropping a socket with unread data would reset the connection, and the client
+/// could lose the close frame.
+async fn finish(stream: &mut TcpStream, last: Option<WireFrame>) {
+    if let Some(frame) = last {
+        let _ = timeout(CLOSE_TIMEOUT, write_frames(stream, vec![Arc::new(frame)])).await;
+    }
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let _ = timeout(LINGER, async {
+        let mut drained = Vec::new();
+        while let Ok(1..) = read_some(stream, &mut drained).await {
+            drained.clear();
+        }
+    })
+    .await;
 }
 
 struct Writer<'a> {
@@ -216,7 +357,7 @@ enum Step {
 }
 
 impl Writer<'_> {
-    async fn run(&self, sink: &mut SplitSink<Socket, Message>, rx: &mut mpsc::Receiver<Frame>) {
+    async fn run(&self, stream: &TcpStream, rx: &mut mpsc::Receiver<Frame>) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -225,6 +366,7 @@ impl Writer<'_> {
         let closed = self.control.closed();
         let shutdown = self.shutdown.cancelled();
         tokio::pin!(closed, shutdown);
+        let mut out = Outgoing::default();
         loop {
             let step = tokio::select! {
                 biased;
@@ -240,23 +382,17 @@ impl Writer<'_> {
                     }
                 }
             };
-            let write = match step {
-                // A write to a peer that does not read can wait forever: a close or shutdown
-                // request interrupts it, and the next turn of the loop acts on it.
-                Step::Write(first) => tokio::select! {
-                    result = Self::write_batch(sink, rx, first) => result,
-                    () = &mut closed => continue,
-                    () = &mut shutdown => continue,
-                },
-                Step::Ping => tokio::select! {
-                    result = sink.send(Message::Ping(Default::default())) => result,
-                    () = &mut closed => continue,
-                    () = &mut shutdown => continue,
-                },
+            match step {
+                Step::Write(first) => out = Outgoing::new(batch(rx, first)),
+                Step::Ping => out = Outgoing::new(vec![PING.clone()]),
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);
-                    // Boxed: see `Connection::serve`.
-                    let _ = Box::pin(timeout(CLOSE_TIMEOUT, Self::close(sink, code))).await;
+                    if let Some(code) = code {
+                        out.keep_partial();
+                        out.frames.push(Arc::new(close_frame(code)));
+                        // Boxed: see `Connection::serve`.
+                        let _ = Box::pin(timeout(CLOSE_TIMEOUT, out.write(stream))).await;
+                    }
                     return;
                 }
                 Step::Drop => {
@@ -266,60 +402,38 @@ impl Writer<'_> {
                     );
                     return;
                 }
+            }
+            // A write to a peer that does not read can wait forever: a close or shutdown
+            // request interrupts it, and the next turn of the loop acts on it.
+            let write = tokio::select! {
+                result = out.write(stream) => result,
+                () = &mut closed => continue,
+                () = &mut shutdown => continue,
             };
             if write.is_err() {
                 return;
             }
         }
     }
-
-    /// Writes `first` and whatever else is queued, then flushes once.
-    async fn write_batch(
-        sink: &mut SplitSink<Socket, Message>,
-        rx: &mut mpsc::Receiver<Frame>,
-        first: Frame,
-    ) -> Result<(), tungstenite::Error> {
-        sink.feed(text(first)).await?;
-        for _ in 1..MAX_BATCH {
-            match rx.try_recv() {
-                Ok(frame) => sink.feed(text(frame)).await?,
-                Err(_) => break,
-            }
-        }
-        sink.flush().await
-    }
-
-    /// Closes a socket that never joined the hub.
-    async fn close_socket(socket: RawSocket, code: u16) {
-        let mut socket = socket.into_websocket().await;
-        let frame = CloseFrame {
-            code: code.into(),
-            reason: Utf8Bytes::from_static(close_reason(code)),
-        };
-        let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
-    }
-
-    async fn close(
-        sink: &mut SplitSink<Socket, Message>,
-        code: Option<u16>,
-    ) -> Result<(), tungstenite::Error> {
-        match code {
-            Some(code) => {
-                let frame = CloseFrame {
-                    code: code.into(),
-                    reason: Utf8Bytes::from_static(close_reason(code)),
-                };
-                sink.send(Message::Close(Some(frame))).await
-            }
-            // The peer closed or vanished: flush tungstenite's reply to its close, if any.
-            None => sink.flush().await,
-        }
-    }
 }
 
-/// The message that carries a queued frame; the last of its recipients takes its bytes.
-fn text(frame: Frame) -> Message {
-    Message::Text(Arc::unwrap_or_clone(frame))
+/// `first` and whatever else is queued behind it, up to [`MAX_BATCH`] frames.
+fn batch(rx: &mut mpsc::Receiver<Frame>, first: Frame) -> Vec<Frame> {
+    let queued = rx.len().min(MAX_BATCH - 1);
+    let mut batch = Vec::with_capacity(queued + 1);
+    batch.push(first);
+    while batch.len() <= queued {
+        match rx.try_recv() {
+            Ok(frame) => batch.push(frame),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+/// The server's close frame for `code`.
+fn close_frame(code: u16) -> WireFrame {
+    WireFrame::close(code, close_reason(code))
 }
 
 fn close_reason(code: u16) -> &'static str {
@@ -368,44 +482,73 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Reads and answers the client's frames until the connection ends. `buf` holds what had
+    /// arrived before the connection task started.
     async fn run(
         &mut self,
-        stream: &mut SplitStream<Socket>,
+        stream: &TcpStream,
+        mut buf: Vec<u8>,
+        max_message: usize,
         started: Instant,
         last_heard: &AtomicU64,
     ) -> ReadEnd {
-        while let Some(item) = stream.next().await {
-            let heard = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            last_heard.store(heard, Ordering::Relaxed);
-            let message = match item {
-                Ok(message) => message,
-                Err(e) => return read_error(e),
-            };
-            match message {
-                Message::Text(_) | Message::Binary(_) => match self.admit() {
-                    Admission::Admitted => {}
-                    Admission::Limited => continue,
-                    Admission::Flooding => return ReadEnd::Close(close::POLICY_VIOLATION),
-                },
-                Message::Close(_) => return ReadEnd::Gone,
-                // tungstenite answers pings itself; a pong only proves liveness. Raw frames
-                // are never read.
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+        let mut decoder = Decoder::new(max_message);
+        loop {
+            let mut used = 0;
+            loop {
+                let (size, incoming) = match decoder.decode(&buf[used..]) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::debug!(conn = self.id, error = %e, "refusing the client's bytes");
+                        return ReadEnd::Close(e.close_code());
+                    }
+                };
+                used += size;
+                let heard = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                last_heard.store(heard, Ordering::Relaxed);
+                if let Some(end) = self.on_incoming(incoming).await {
+                    return end;
+                }
             }
-            match message {
+            buf.drain(..used);
+            if buf.is_empty() && buf.capacity() > KEEP_READ_CAPACITY {
+                buf = Vec::new();
+            }
+            match read_some(stream, &mut buf).await {
+                Ok(0) | Err(_) => return ReadEnd::Gone,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Answers one message or control frame; `Some` when the connection must end.
+    async fn on_incoming(&mut self, incoming: Option<Incoming>) -> Option<ReadEnd> {
+        match incoming? {
+            Incoming::Text(text) => match self.admit() {
                 // Boxed: answering a frame can take a large future (store calls, the
                 // journal), which would otherwise take room in the task while it idles.
-                Message::Text(text) => Box::pin(self.on_text(&text)).await,
-                _ => self.refuse(
+                Admission::Admitted => Box::pin(self.on_text(&text)).await,
+                Admission::Limited => {}
+                Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
+            },
+            Incoming::Binary => match self.admit() {
+                Admission::Admitted => self.refuse(
                     (
                         ErrorCode::BinaryNotSupported,
                         "frames are JSON text".to_owned(),
                     ),
                     None,
                 ),
-            }
+                Admission::Limited => {}
+                Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
+            },
+            Incoming::Ping(payload) => self.outbox.push(Arc::new(WireFrame::pong(&payload))),
+            // A pong only proves liveness, which reading it has recorded.
+            Incoming::Pong => {}
+            Incoming::Close(code) => return Some(ReadEnd::Closed(code)),
         }
-        ReadEnd::Gone
+        None
     }
 
     /// Spends a token from the rate limit; answers `rate_limited` when there is none.
@@ -642,13 +785,3 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
     }
 }
 
-/// Maps a read error to how the connection ends.
-fn read_error(error: tungstenite::Error) -> ReadEnd {
-    use tungstenite::Error;
-    match error {
-        Error::Capacity(_) => ReadEnd::Close(close::MESSAGE_TOO_BIG),
-        Error::Protocol(_) => ReadEnd::Close(close::PROTOCOL_ERROR),
-        Error::Utf8(_) => ReadEnd::Close(close::INVALID_PAYLOAD),
-        _ => ReadEnd::Gone,
-    }
-}

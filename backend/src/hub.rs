@@ -27,12 +27,12 @@ use shared::{
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use tungstenite::Utf8Bytes;
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
 use crate::metrics::Metrics;
 use crate::store::SessionId;
+use crate::ws::WireFrame;
 
 /// Identifies one live connection.
 pub type ConnId = u64;
@@ -131,16 +131,15 @@ pub struct Stats {
     pub rooms: usize,
 }
 
-/// An encoded frame, shared by all its recipients. Queued behind an `Arc` so that a slot of a
-/// connection's queue takes 8 bytes rather than 32: tokio allocates a queue's slots 32 at a
-/// time and keeps them, so every connection, idle or not, holds at least one such block.
-pub type Frame = Arc<Utf8Bytes>;
+/// An encoded frame, header and all, shared by all its recipients: every connection writes the
+/// same bytes. Queued behind an `Arc` so that a slot of a connection's queue takes 8 bytes:
+/// tokio allocates a queue's slots 32 at a time and keeps them, so every connection, idle or
+/// not, holds at least one such block.
+pub type Frame = Arc<WireFrame>;
 
 /// Encodes a frame once; clones of the result share the bytes.
 pub fn encode(frame: &ServerFrame) -> Frame {
-    Arc::new(Utf8Bytes::from(
-        serde_json::to_string(frame).expect("server frames always serialize"),
-    ))
+    Arc::new(WireFrame::json(frame).expect("server frames always serialize"))
 }
 
 /// Why the hub refused a request; each maps to the protocol's error code.
@@ -573,7 +572,7 @@ impl Hub {
         self.state().send_user(&name.key(), &frame, None);
         self.publish(Event::Frame {
             route: Route::User { user: name.key() },
-            frame: frame.as_str().to_owned(),
+            frame: frame.text_payload().into_owned(),
         });
     }
 
@@ -640,7 +639,7 @@ impl Hub {
         drop(state);
         self.publish(Event::Frame {
             route,
-            frame: frame.as_str().to_owned(),
+            frame: frame.text_payload().into_owned(),
         });
         Ok(())
     }
@@ -754,7 +753,7 @@ impl Hub {
             }
             Event::Forgotten { user } => state.forget(&user.to_ascii_lowercase()),
             Event::Frame { route, frame } => {
-                let frame = Frame::new(Utf8Bytes::from(frame));
+                let frame = Frame::new(WireFrame::text(&frame));
                 match route {
                     Route::Room { room, except } => {
                         if let Ok(room) = RoomName::parse(&room) {

@@ -6,7 +6,8 @@
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
 //!   read markers.
-//! - [`upgrade`]: the WebSocket handshake, handing the connection its raw stream.
+//! - [`upgrade`]: the WebSocket handshake, handing the connection its TCP stream.
+//! - [`ws`]: the WebSocket wire format: server frames encoded once, client frames parsed.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
@@ -34,6 +35,7 @@ pub mod routes;
 pub mod server;
 pub mod store;
 pub mod upgrade;
+pub mod ws;
 
 pub use config::Config;
 pub use routes::{app, AppState};

@@ -21,7 +21,6 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
-use tungstenite::protocol::WebSocketConfig;
 
 use crate::bus::{self, BusConfig};
 use crate::config::Config;
@@ -33,14 +32,6 @@ use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
 use crate::upgrade::{Upgrade, UpgradeRejection};
-
-/// Read buffer of each WebSocket (tungstenite's default is 128 KiB). Every connection keeps it
-/// for its whole life, filled with zeros, and tungstenite zero-fills it again before every read
-/// attempt, so it is small: a chat client's frames are mostly well under 1 KiB, and a longer
-/// one is read in several calls.
-const READ_BUFFER_BYTES: usize = 1024;
-/// Bytes tungstenite gathers before writing; a flush writes whatever is gathered.
-const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -222,7 +213,6 @@ async fn upgrade(
             "the server holds as many connections as it allows",
         )
     })?;
-    let max = state.config.max_frame_bytes;
     let connection = Connection {
         hub: state.hub.clone(),
         store: state.store.clone(),
@@ -234,12 +224,7 @@ async fn upgrade(
         permit,
         task: state.tasks.token(),
     };
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max));
-    Ok(ws.on_upgrade(config, move |socket| connection.serve(socket)))
+    Ok(ws.on_upgrade(move |socket| connection.serve(socket)))
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {

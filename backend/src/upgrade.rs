@@ -1,13 +1,11 @@
 //! The WebSocket handshake (RFC 6455, HTTP/1.1), done here rather than by axum's
-//! `WebSocketUpgrade` so that a connection gets the raw upgraded stream before tungstenite
-//! wraps it.
+//! `WebSocketUpgrade`, so that a connection gets back the plain `TcpStream` under the upgrade.
 //!
-//! Why: tungstenite's write buffer grows to the largest write a connection ever makes and never
-//! shrinks. A connection's largest write is usually its first, the `welcome` (which lists
-//! everyone online), and with it any missed messages; written through tungstenite, that much
-//! memory stayed with every idle connection for its whole life. [`RawSocket::send_texts`]
-//! writes those frames straight to the socket from a buffer that is freed at once, and only
-//! then does [`RawSocket::into_websocket`] hand the stream to tungstenite.
+//! Why: the connection task then reads and writes the socket itself ([`crate::ws`] for the
+//! format): it writes frames that were encoded once for all their recipients straight from
+//! their shared buffers, several in one `writev`, and an idle connection holds no read or write
+//! buffer at all. A WebSocket library would copy every frame into a per-connection buffer that
+//! stays allocated for the connection's life.
 
 use std::future::Future;
 
@@ -16,18 +14,11 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use bytes::Bytes;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
-use tokio::io::AsyncWriteExt;
-use tokio_tungstenite::WebSocketStream;
-use tungstenite::protocol::frame::coding::{Data, OpCode};
-use tungstenite::protocol::frame::Frame;
-use tungstenite::protocol::{Role, WebSocketConfig};
-use tungstenite::Utf8Bytes;
-
-/// A WebSocket once tungstenite has taken it over.
-pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+use tokio::net::TcpStream;
 
 /// A valid WebSocket upgrade request: the extractor for `GET /ws`.
 pub struct Upgrade {
@@ -108,23 +99,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 
 impl Upgrade {
     /// Answers `101 Switching Protocols` and, once the upgrade is through, runs `callback` on
-    /// the raw stream in a task of its own.
-    pub fn on_upgrade<C, Fut>(self, config: WebSocketConfig, callback: C) -> Response
+    /// the connection's socket in a task of its own.
+    pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
     where
-        C: FnOnce(RawSocket) -> Fut + Send + 'static,
+        C: FnOnce(Socket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
         let task = async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
-                    let socket = RawSocket {
-                        io: TokioIo::new(upgraded),
-                        config,
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(e) => {
+                    tracing::debug!(error = %e, "WebSocket upgrade failed");
+                    return;
+                }
+            };
+            // `crate::server::run` serves every connection as a `TokioIo<TcpStream>`.
+            match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => {
+                    let socket = Socket {
+                        stream: parts.io.into_inner(),
+                        read_ahead: parts.read_buf,
                     };
                     callback(socket).await;
                 }
-                Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+                Err(_) => tracing::error!("an upgraded connection is not a TCP stream"),
             }
         };
         log_task_size(&task);
@@ -144,32 +143,11 @@ impl Upgrade {
     }
 }
 
-/// An upgraded connection that tungstenite has not taken over yet.
-pub struct RawSocket {
-    io: TokioIo<Upgraded>,
-    /// The buffer sizes and limits tungstenite will use.
-    config: WebSocketConfig,
-}
-
-impl RawSocket {
-    /// Writes `texts` as text frames, in one write, from a buffer dropped before returning.
-    pub async fn send_texts<'a>(
-        &mut self,
-        texts: impl IntoIterator<Item = &'a Utf8Bytes>,
-    ) -> std::io::Result<()> {
-        let mut out = Vec::new();
-        for text in texts {
-            let frame = Frame::message(text.clone(), OpCode::Data(Data::Text), true);
-            frame.format(&mut out).map_err(std::io::Error::other)?;
-        }
-        self.io.write_all(&out).await?;
-        self.io.flush().await
-    }
-
-    /// Hands the stream to tungstenite.
-    pub async fn into_websocket(self) -> Socket {
-        WebSocketStream::from_raw_socket(self.io, Role::Server, Some(self.config)).await
-    }
+/// An upgraded connection: its TCP stream, and whatever the client sent after its request
+/// that the HTTP server had already read.
+pub struct Socket {
+    pub stream: TcpStream,
+    pub read_ahead: Bytes,
 }
 
 /// Logs, once, the size of a connection task's future. It stays allocated for as long as the

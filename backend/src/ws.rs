@@ -1,0 +1,472 @@
+//! The WebSocket wire format (RFC 6455, section 5) as this server speaks it, without I/O.
+//!
+//! - [`WireFrame`]: a frame the server sends, header and payload in one buffer. Server frames
+//!   are never masked, so the bytes are the same for every recipient: a broadcast is encoded
+//!   once and every connection writes the same bytes.
+//! - [`Decoder`]: parses the frames a client sends (always masked), joins fragmented messages,
+//!   checks sizes, UTF-8 and the protocol's rules, and says which close code a violation earns.
+//!
+//! Extensions (compression) are never negotiated, so every RSV bit must be clear.
+
+use shared::close;
+
+/// Frame opcodes (RFC 6455, section 5.2).
+mod opcode {
+    pub const CONTINUATION: u8 = 0x0;
+    pub const TEXT: u8 = 0x1;
+    pub const BINARY: u8 = 0x2;
+    pub const CLOSE: u8 = 0x8;
+    pub const PING: u8 = 0x9;
+    pub const PONG: u8 = 0xA;
+}
+
+/// The most bytes a control frame's payload may hold.
+const MAX_CONTROL_PAYLOAD: usize = 125;
+/// The longest header the server writes: 2 bytes plus a 64-bit length.
+const MAX_HEADER: usize = 10;
+
+/// A complete frame as the server writes it: header and payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireFrame {
+    /// `MAX_HEADER` bytes of room for the header, then the payload; the header is written
+    /// right-aligned into that room, so the frame is `buf[start..]`.
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl WireFrame {
+    /// A text frame holding `value` serialized as JSON, written straight after its header.
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        let mut buf = Vec::with_capacity(128);
+        buf.extend_from_slice(&[0; MAX_HEADER]);
+        serde_json::to_writer(&mut buf, value)?;
+        Ok(Self::finish(buf, opcode::TEXT))
+    }
+
+    /// A text frame holding `text`.
+    pub fn text(text: &str) -> Self {
+        Self::with_payload(opcode::TEXT, text.as_bytes())
+    }
+
+    /// A ping with no payload.
+    pub fn ping() -> Self {
+        Self::with_payload(opcode::PING, &[])
+    }
+
+    /// The answer to a ping: the same payload back.
+    pub fn pong(payload: &[u8]) -> Self {
+        Self::with_payload(opcode::PONG, payload)
+    }
+
+    /// A close frame with `code` and a short `reason` (at most 123 bytes are kept).
+    pub fn close(code: u16, reason: &str) -> Self {
+        let mut payload = code.to_be_bytes().to_vec();
+        let mut end = reason.len().min(MAX_CONTROL_PAYLOAD - 2);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        payload.extend_from_slice(&reason.as_bytes()[..end]);
+        Self::with_payload(opcode::CLOSE, &payload)
+    }
+
+    /// A close frame with no code: the answer to a client's close that gave none.
+    pub fn close_empty() -> Self {
+        Self::with_payload(opcode::CLOSE, &[])
+    }
+
+    fn with_payload(op: u8, payload: &[u8]) -> Self {
+        let mut buf = Vec::with_capacity(MAX_HEADER + payload.len());
+        buf.extend_from_slice(&[0; MAX_HEADER]);
+        buf.extend_from_slice(payload);
+        Self::finish(buf, op)
+    }
+
+    /// Writes the header for the payload after the first `MAX_HEADER` bytes of `buf`.
+    fn finish(mut buf: Vec<u8>, op: u8) -> Self {
+        let len = buf.len() - MAX_HEADER;
+        let mut header = [0u8; MAX_HEADER];
+        header[0] = 0x80 | op;
+        let header_len = if len < 126 {
+            header[1] = len as u8;
+            2
+        } else if let Ok(len) = u16::try_from(len) {
+            header[1] = 126;
+            header[2..4].copy_from_slice(&len.to_be_bytes());
+            4
+        } else {
+            header[1] = 127;
+            header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
+        };
+        let start = MAX_HEADER - header_len;
+        buf[start..MAX_HEADER].copy_from_slice(&header[..header_len]);
+        Self { buf, start }
+    }
+
+    /// The frame's bytes, header included: what goes on the wire.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// The payload alone.
+    pub fn payload(&self) -> &[u8] {
+        &self.buf[MAX_HEADER..]
+    }
+
+    /// The payload as text (lossy for a frame that is not text).
+    pub fn text_payload(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.payload())
+    }
+}
+
+/// A complete message or control frame from a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A text message (all its fragments), valid UTF-8.
+    Text(String),
+    /// A binary message; its bytes are not kept.
+    Binary,
+    /// A ping, with the payload its pong must carry.
+    Ping(Vec<u8>),
+    Pong,
+    /// The client is closing, with its close code if it gave one.
+    Close(Option<u16>),
+}
+
+/// Why a client's bytes are refused; each ends the connection with [`WireError::close_code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("protocol error: {0}")]
+    Protocol(&'static str),
+    #[error("message larger than the limit")]
+    TooBig,
+    #[error("text is not valid UTF-8")]
+    InvalidUtf8,
+}
+
+impl WireError {
+    /// The close code the server answers with.
+    pub fn close_code(self) -> u16 {
+        match self {
+            Self::Protocol(_) => close::PROTOCOL_ERROR,
+            Self::TooBig => close::MESSAGE_TOO_BIG,
+            Self::InvalidUtf8 => close::INVALID_PAYLOAD,
+        }
+    }
+}
+
+/// Parses a client's frames, one at a time, out of whatever bytes have arrived.
+#[derive(Debug)]
+pub struct Decoder {
+    /// The largest message (all fragments together) accepted.
+    max_message: usize,
+    /// A fragmented message still arriving: whether it is text, and its bytes so far.
+    partial: Option<(bool, Vec<u8>)>,
+}
+
+impl Decoder {
+    pub fn new(max_message: usize) -> Self {
+        Self {
+            max_message,
+            partial: None,
+        }
+    }
+
+    /// Parses the frame at the start of `buf`. Returns `Ok(None)` when more bytes are needed,
+    /// else how many bytes the frame took and the message it completed, if any (a fragment
+    /// that does not end its message completes nothing).
+    ///
+    /// A frame too large for the limit is refused as soon as its header says so, before its
+    /// payload arrives.
+    pub fn decode(&mut self, buf: &[u8]) -> Result<Option<(usize, Option<Incoming>)>, WireError> {
+        let [first, second, ..] = *buf else {
+            return Ok(None);
+        };
+        let fin = first & 0x80 != 0;
+        if first & 0x70 != 0 {
+            return Err(WireError::Protocol("reserved bits set"));
+        }
+        let op = first & 0x0F;
+        if second & 0x80 == 0 {
+            return Err(WireError::Protocol("client frame not masked"));
+        }
+        let (len, mut at) = match second & 0x7F {
+            126 => match buf.get(2..4) {
+                Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
+                None => return Ok(None),
+            },
+            127 => match buf.get(2..10) {
+                Some(b) => {
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(b);
+                    (u64::from_be_bytes(bytes), 10)
+                }
+                None => return Ok(None),
+            },
+            len => (u64::from(len), 2),
+        };
+        let control = op & 0x08 != 0;
+        if control {
+            if !fin {
+                return Err(WireError::Protocol("fragmented control frame"));
+            }
+            if len > MAX_CONTROL_PAYLOAD as u64 {
+                return Err(WireError::Protocol("control frame too long"));
+            }
+        } else {
+            let so_far = self.partial.as_ref().map_or(0, |(_, bytes)| bytes.len());
+            let len = usize::try_from(len).map_err(|_| WireError::TooBig)?;
+            if so_far.saturating_add(len) > self.max_message {
+                return Err(WireError::TooBig);
+            }
+        }
+        let len = usize::try_from(len).map_err(|_| WireError::TooBig)?;
+        let Some(mask) = buf.get(at..at + 4) else {
+            return Ok(None);
+        };
+        let mask = [mask[0], mask[1], mask[2], mask[3]];
+        at += 4;
+        let Some(masked) = buf.get(at..at + len) else {
+            return Ok(None);
+        };
+        let used = at + len;
+        let payload = || -> Vec<u8> {
+            masked
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i & 3])
+                .collect()
+        };
+        let incoming = match op {
+            opcode::TEXT | opcode::BINARY => {
+                if self.partial.is_some() {
+                    return Err(WireError::Protocol("new message inside a fragmented one"));
+                }
+                let text = op == opcode::TEXT;
+                if fin {
+                    Some(complete(text, payload())?)
+                } else {
+                    self.partial = Some((text, payload()));
+                    None
+                }
+            }
+            opcode::CONTINUATION => {
+                let Some((text, bytes)) = self.partial.as_mut() else {
+                    return Err(WireError::Protocol("continuation with nothing to continue"));
+                };
+                let text = *text;
+                bytes.extend(masked.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+                if fin {
+                    let (_, bytes) = self.partial.take().unwrap_or_default();
+                    Some(complete(text, bytes)?)
+                } else {
+                    None
+                }
+            }
+            opcode::PING => Some(Incoming::Ping(payload())),
+            opcode::PONG => Some(Incoming::Pong),
+            opcode::CLOSE => Some(close_frame(&payload())?),
+            _ => return Err(WireError::Protocol("unknown opcode")),
+        };
+        Ok(Some((used, incoming)))
+    }
+}
+
+/// A whole data message.
+fn complete(text: bool, bytes: Vec<u8>) -> Result<Incoming, WireError> {
+    if !text {
+        return Ok(Incoming::Binary);
+    }
+    String::from_utf8(bytes)
+        .map(Incoming::Text)
+        .map_err(|_| WireError::InvalidUtf8)
+}
+
+/// A client's close frame: empty, or a valid code and a UTF-8 reason (RFC 6455, 5.5.1, 7.4).
+fn close_frame(payload: &[u8]) -> Result<Incoming, WireError> {
+    match payload {
+        [] => Ok(Incoming::Close(None)),
+        [_] => Err(WireError::Protocol("close frame with a 1-byte payload")),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            let valid = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
+            if !valid {
+                return Err(WireError::Protocol("invalid close code"));
+            }
+            std::str::from_utf8(reason).map_err(|_| WireError::InvalidUtf8)?;
+            Ok(Incoming::Close(Some(code)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+    /// A masked client frame.
+    fn client(fin: bool, op: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![if fin { 0x80 } else { 0 } | op];
+        match payload.len() {
+            len @ 0..=125 => out.push(0x80 | len as u8),
+            len @ 126..=65535 => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&MASK);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+        out
+    }
+
+    fn decode_all(decoder: &mut Decoder, mut buf: &[u8]) -> Result<Vec<Incoming>, WireError> {
+        let mut out = Vec::new();
+        while let Some((used, incoming)) = decoder.decode(buf)? {
+            out.extend(incoming);
+            buf = &buf[used..];
+        }
+        assert!(buf.is_empty(), "{} bytes left over", buf.len());
+        Ok(out)
+    }
+
+    #[test]
+    fn server_frames_have_the_shortest_header_for_their_length() {
+        // RFC 6455, 5.7: a single-frame unmasked text message "Hello".
+        assert_eq!(
+            WireFrame::text("Hello").as_bytes(),
+            [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+        );
+        let medium = WireFrame::text(&"a".repeat(300));
+        assert_eq!(medium.as_bytes()[..4], [0x81, 126, 0x01, 0x2c]);
+        assert_eq!(medium.as_bytes().len(), 304);
+        let large = WireFrame::text(&"a".repeat(70_000));
+        assert_eq!(large.as_bytes()[..2], [0x81, 127]);
+        assert_eq!(large.as_bytes()[2..10], 70_000u64.to_be_bytes());
+        assert_eq!(large.payload().len(), 70_000);
+        assert_eq!(WireFrame::ping().as_bytes(), [0x89, 0x00]);
+        assert_eq!(WireFrame::pong(b"ab").as_bytes(), [0x8A, 0x02, b'a', b'b']);
+    }
+
+    #[test]
+    fn json_frames_hold_the_serialized_value() {
+        let frame = WireFrame::json(&serde_json::json!({"type": "pong"})).unwrap();
+        assert_eq!(frame.text_payload(), r#"{"type":"pong"}"#);
+        assert_eq!(frame.as_bytes()[..2], [0x81, 15]);
+    }
+
+    #[test]
+    fn close_frames_carry_the_code_and_a_reason_cut_at_a_char_boundary() {
+        let frame = WireFrame::close(1001, "server shutting down");
+        assert_eq!(frame.as_bytes()[..4], [0x88, 22, 0x03, 0xE9]);
+        let long = WireFrame::close(1000, &"é".repeat(100));
+        assert!(long.payload().len() <= MAX_CONTROL_PAYLOAD);
+        assert!(std::str::from_utf8(&long.payload()[2..]).is_ok());
+        assert_eq!(WireFrame::close_empty().as_bytes(), [0x88, 0]);
+    }
+
+    #[test]
+    fn masked_frames_of_every_length_form_decode() {
+        let mut decoder = Decoder::new(100_000);
+        for len in [0, 1, 125, 126, 65_535, 65_536] {
+            let text = "x".repeat(len);
+            let got = decode_all(&mut decoder, &client(true, opcode::TEXT, text.as_bytes()));
+            assert_eq!(got, Ok(vec![Incoming::Text(text)]), "length {len}");
+        }
+    }
+
+    #[test]
+    fn partial_input_asks_for_more_at_every_cut() {
+        let bytes = client(true, opcode::TEXT, "héllo wörld".repeat(20).as_bytes());
+        for cut in 0..bytes.len() {
+            let mut decoder = Decoder::new(1_000);
+            assert_eq!(decoder.decode(&bytes[..cut]), Ok(None), "cut at {cut}");
+        }
+        let mut decoder = Decoder::new(1_000);
+        let (used, _) = decoder.decode(&bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+    }
+
+    #[test]
+    fn fragments_are_joined_and_control_frames_may_come_between_them() {
+        let mut decoder = Decoder::new(1_000);
+        let mut bytes = client(false, opcode::TEXT, "hel".as_bytes());
+        bytes.extend(client(true, opcode::PING, b"p"));
+        bytes.extend(client(false, opcode::CONTINUATION, "lo ".as_bytes()));
+        // A UTF-8 character split across fragments.
+        bytes.extend(client(false, opcode::CONTINUATION, &"é".as_bytes()[..1]));
+        bytes.extend(client(true, opcode::CONTINUATION, &"é".as_bytes()[1..]));
+        bytes.extend(client(true, opcode::BINARY, b"\x00\x01"));
+        bytes.extend(client(true, opcode::PONG, b""));
+        bytes.extend(client(true, opcode::CLOSE, &[0x03, 0xE8, b'o', b'k']));
+        assert_eq!(
+            decode_all(&mut decoder, &bytes),
+            Ok(vec![
+                Incoming::Ping(b"p".to_vec()),
+                Incoming::Text("hello é".to_owned()),
+                Incoming::Binary,
+                Incoming::Pong,
+                Incoming::Close(Some(1000)),
+            ])
+        );
+        assert_eq!(
+            decode_all(&mut decoder, &client(true, opcode::CLOSE, b"")),
+            Ok(vec![Incoming::Close(None)])
+        );
+    }
+
+    #[test]
+    fn violations_earn_their_close_codes() {
+        let cases: Vec<(Vec<u8>, u16)> = vec![
+            // Unmasked.
+            (vec![0x81, 0x01, b'a'], close::PROTOCOL_ERROR),
+            // RSV1 set (no extension was negotiated).
+            (
+                {
+                    let mut b = client(true, opcode::TEXT, b"a");
+                    b[0] |= 0x40;
+                    b
+                },
+                close::PROTOCOL_ERROR,
+            ),
+            (client(true, 0x3, b"a"), close::PROTOCOL_ERROR),
+            (client(true, 0xB, b"a"), close::PROTOCOL_ERROR),
+            (client(false, opcode::PING, b"a"), close::PROTOCOL_ERROR),
+            (client(true, opcode::PING, &[0; 126]), close::PROTOCOL_ERROR),
+            (client(true, opcode::CONTINUATION, b"a"), close::PROTOCOL_ERROR),
+            (
+                [client(false, opcode::TEXT, b"a"), client(true, opcode::TEXT, b"b")].concat(),
+                close::PROTOCOL_ERROR,
+            ),
+            (client(true, opcode::CLOSE, &[0x03]), close::PROTOCOL_ERROR),
+            (client(true, opcode::CLOSE, &[0x03, 0xED]), close::PROTOCOL_ERROR),
+            (client(true, opcode::CLOSE, &[0x03, 0xE8, 0xFF]), close::INVALID_PAYLOAD),
+            (client(true, opcode::TEXT, &[0xC3, 0x28]), close::INVALID_PAYLOAD),
+            (client(true, opcode::TEXT, &[b'a'; 101]), close::MESSAGE_TOO_BIG),
+            (
+                [client(false, opcode::TEXT, &[b'a'; 60]), client(true, opcode::CONTINUATION, &[b'a'; 41])]
+                    .concat(),
+                close::MESSAGE_TOO_BIG,
+            ),
+        ];
+        for (i, (bytes, code)) in cases.into_iter().enumerate() {
+            let mut decoder = Decoder::new(100);
+            let got = decode_all(&mut decoder, &bytes).map_err(WireError::close_code);
+            assert_eq!(got, Err(code), "case {i}");
+        }
+    }
+
+    #[test]
+    fn an_oversized_frame_is_refused_from_its_header_alone() {
+        let bytes = client(true, opcode::TEXT, &[b'a'; 5_000]);
+        let mut decoder = Decoder::new(1_000);
+        assert_eq!(decoder.decode(&bytes[..4]), Err(WireError::TooBig));
+        let mut huge = vec![0x81, 0x80 | 127];
+        huge.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(Decoder::new(1_000).decode(&huge), Err(WireError::TooBig));
+    }
+}
