@@ -78,6 +78,11 @@ pub struct Config {
     #[arg(long, env = "TYPING_INTERVAL_MS", default_value_t = 2000)]
     pub typing_interval_ms: u64,
 
+    /// Least milliseconds between two `presence` frames: arrivals and departures within it are
+    /// sent together in one frame (a change after a quiet interval goes out at once).
+    #[arg(long, env = "PRESENCE_INTERVAL_MS", default_value_t = crate::hub::PRESENCE_INTERVAL_MS)]
+    pub presence_interval_ms: u64,
+
     /// Redis URL (`redis://host:6379`): nodes that share it (and the database) act as one chat,
     /// fanning out messages and presence through Redis pub/sub. Unset: this node alone.
     #[arg(long, env = "REDIS_URL")]
@@ -139,6 +144,10 @@ impl Config {
 
     pub fn typing_interval(&self) -> Duration {
         Duration::from_millis(self.typing_interval_ms)
+    }
+
+    pub fn presence_interval(&self) -> Duration {
+        Duration::from_millis(self.presence_interval_ms)
     }
 
     pub fn heartbeat(&self) -> Duration {

@@ -15,6 +15,13 @@
 //! what other nodes publish is applied here ([`Hub::apply`], [`Hub::node_sync`]) to this
 //! node's connections. The hub then knows every node's online users (`remote`), so presence
 //! and member lists cover the whole chat, while each node writes only to its own connections.
+//!
+//! Presence is coalesced: a user coming online or going offline (here or on another node) is
+//! noted in a pending set, and one `presence` frame carries every pending change to every
+//! connection, at most once per [`HubConfig::presence_interval`]. A change after a quiet
+//! interval goes out at once (the leading edge); later ones wait for the interval to pass,
+//! and the task [`Hub::run_presence`] sends them then. Signing in n users thus costs
+//! O(n × intervals) frames rather than O(n²).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -25,7 +32,7 @@ use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{
     close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::bus::{Event, Publisher, Route};
@@ -36,6 +43,12 @@ use crate::ws::WireFrame;
 
 /// Identifies one live connection.
 pub type ConnId = u64;
+
+/// The default least time, in milliseconds, between two `presence` frames. A quarter of a
+/// second is below what a person notices in a member list, yet when many users sign in at
+/// once it bounds the presence frames every connection gets to 4 per second, whatever the
+/// rate of sign-ins. A lone sign-in is not delayed at all (the leading edge).
+pub const PRESENCE_INTERVAL_MS: u64 = 250;
 
 /// Asks a connection's task to end, and says how.
 #[derive(Debug, Default)]
@@ -168,6 +181,8 @@ impl HubError {
 pub struct HubConfig {
     pub max_rooms_per_user: usize,
     pub typing_interval: Duration,
+    /// Least time between two `presence` frames (default [`PRESENCE_INTERVAL_MS`]).
+    pub presence_interval: Duration,
     /// Announced to every client in its welcome.
     pub limits: ServerLimits,
 }
@@ -188,6 +203,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     /// The bus to the other nodes, when there are any.
     bus: Option<Publisher>,
+    /// Wakes [`Hub::run_presence`] when a presence change has to wait for the interval.
+    presence_due: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -205,6 +222,22 @@ struct State {
     nodes: HashMap<String, RemoteNode>,
     /// Users online on other nodes, by name key, with the number of nodes they are on.
     remote_users: HashMap<String, (UserName, usize)>,
+    /// Presence changes not yet sent to the connections.
+    presence: Presence,
+}
+
+/// Presence changes on their way to this node's connections.
+#[derive(Debug, Default)]
+struct Presence {
+    /// The users whose online state changed since the last `presence` frame, by name key. The
+    /// frame says the state they are in when it is sent; the name is kept for those offline
+    /// by then, who are gone from the other maps.
+    pending: HashMap<String, UserName>,
+    /// When the last `presence` frame went out; `None` before the first.
+    last_sent: Option<Instant>,
+    /// Whether the pending changes wait for [`Hub::run_presence`]: set when it is woken,
+    /// cleared by every flush.
+    deferred: bool,
 }
 
 #[derive(Debug)]
@@ -270,6 +303,7 @@ impl Hub {
                 config,
                 metrics,
                 bus,
+                presence_due: Notify::new(),
             }),
         }
     }
@@ -334,7 +368,8 @@ impl Hub {
 
     /// Adds a connection of `name`'s. Returns its id, its `welcome` (to be sent before
     /// anything queued for it) and the id of the last message delivered before it joined:
-    /// every later message reaches its queue. The user's first connection announces them.
+    /// every later message reaches its queue. The user's first connection puts them online,
+    /// for the next `presence` frame.
     pub fn connect(
         &self,
         name: UserName,
@@ -347,9 +382,7 @@ impl Hub {
         let mut state = self.state();
         if !state.users.contains_key(&key) {
             if !state.remote_users.contains_key(&key) {
-                state.announce(&ServerFrame::UserOnline {
-                    user: name.to_string(),
-                });
+                state.presence_changed(&name);
             }
             self.publish(Event::Online {
                 user: name.to_string(),
@@ -362,6 +395,8 @@ impl Hub {
                     typing: HashMap::new(),
                 },
             );
+            // Before this connection is registered: it learns of its user from its welcome.
+            self.settle_presence(&mut state);
         }
         let welcome = encode(&state.welcome(&key, conversations, self.shared.config.limits));
         if let Some(user) = state.users.get_mut(&key) {
@@ -378,7 +413,8 @@ impl Hub {
         (id, welcome, state.last_delivered)
     }
 
-    /// Removes a connection. The user's last one takes them offline; memberships stay.
+    /// Removes a connection. The user's last one takes them offline (for the next `presence`
+    /// frame); memberships stay.
     pub fn disconnect(&self, id: ConnId) {
         let mut state = self.state();
         let Some(conn) = state.conns.remove(&id) else {
@@ -395,13 +431,72 @@ impl Hub {
             return;
         };
         if !state.remote_users.contains_key(&conn.user) {
-            state.announce(&ServerFrame::UserOffline {
-                user: user.name.to_string(),
-            });
+            state.presence_changed(&user.name);
+            self.settle_presence(&mut state);
         }
         self.publish(Event::Offline {
             user: user.name.to_string(),
         });
+    }
+
+    /// After a presence change: sends it at once if no `presence` frame went out for an
+    /// interval (the leading edge), otherwise leaves it to [`Hub::run_presence`], which sends
+    /// everything pending once the interval has passed.
+    fn settle_presence(&self, state: &mut State) {
+        if state.presence.pending.is_empty() || state.presence.deferred {
+            return;
+        }
+        let now = Instant::now();
+        let interval = self.shared.config.presence_interval;
+        let quiet = state
+            .presence
+            .last_sent
+            .is_none_or(|sent| now.duration_since(sent) >= interval);
+        if quiet {
+            state.flush_presence(now);
+        } else {
+            state.presence.deferred = true;
+            self.shared.presence_due.notify_one();
+        }
+    }
+
+    /// Sends every pending presence change now, in one frame to every connection, whatever
+    /// the interval; returns whether there was one. [`Hub::run_presence`] calls it when an
+    /// interval is over; without that task (in unit tests), deferred changes wait for a call.
+    pub fn flush_presence(&self) -> bool {
+        self.state().flush_presence(Instant::now())
+    }
+
+    /// Sends deferred presence changes when their interval is over, until `shutdown`. The
+    /// owner of the hub spawns it once; it sleeps until a change has to wait.
+    pub async fn run_presence(self, shutdown: CancellationToken) {
+        let interval = self.shared.config.presence_interval;
+        loop {
+            tokio::select! {
+                () = self.shared.presence_due.notified() => {}
+                () = shutdown.cancelled() => return,
+            }
+            loop {
+                let wait = {
+                    let mut state = self.state();
+                    let now = Instant::now();
+                    let due = state.presence.last_sent.map_or(now, |sent| sent + interval);
+                    if state.presence.pending.is_empty() {
+                        state.presence.deferred = false;
+                        break;
+                    }
+                    if due <= now {
+                        state.flush_presence(now);
+                        break;
+                    }
+                    due - now
+                };
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
     }
 
     /// Whether the connection's user may join `room`, and whether they are in it already.
@@ -659,7 +754,8 @@ impl Hub {
         state.users.values().map(|u| u.name.to_string()).collect()
     }
 
-    /// Replaces what we know of `node`'s online users with `users`, announcing the changes.
+    /// Replaces what we know of `node`'s online users with `users`; the changes go in the next
+    /// `presence` frame.
     pub fn node_sync(&self, node: &str, users: &[String]) {
         let mut state = self.state();
         let fresh: HashMap<String, UserName> = users
@@ -679,6 +775,7 @@ impl Hub {
             state.remote_online(node, name);
         }
         state.node(node).seen = Instant::now();
+        self.settle_presence(&mut state);
     }
 
     /// Notes that `node` is alive; returns whether we knew it.
@@ -710,12 +807,15 @@ impl Hub {
             tracing::warn!(node = %node, "node silent: taking its users offline");
             state.remove_node(&node);
         }
+        self.settle_presence(&mut state);
     }
 
     /// Forgets a node that said goodbye; its users go offline.
     pub fn node_gone(&self, node: &str) {
         tracing::info!(node = %node, "node left");
-        self.state().remove_node(node);
+        let mut state = self.state();
+        state.remove_node(node);
+        self.settle_presence(&mut state);
     }
 
     /// Replaces the memberships with the stored ones (after the bus was down, joins and
@@ -775,16 +875,46 @@ impl Hub {
         if let Some(n) = state.nodes.get_mut(node) {
             n.seen = Instant::now();
         }
+        self.settle_presence(&mut state);
     }
 }
 
 impl State {
-    /// Queues `frame` for every connection on this node.
-    fn announce(&self, frame: &ServerFrame) {
-        let frame = encode(frame);
+    /// Notes that user `name` came online or went offline on the whole chat.
+    fn presence_changed(&mut self, name: &UserName) {
+        self.presence.pending.insert(name.key(), name.clone());
+    }
+
+    /// Sends every pending change in one `presence` frame, encoded once, to every connection
+    /// on this node; returns whether a frame went out. Each user is in the list of the state
+    /// they are in now. With no connection here the changes are dropped: whoever connects
+    /// later learns them from their welcome, and the next change is still a leading edge.
+    fn flush_presence(&mut self, now: Instant) -> bool {
+        self.presence.deferred = false;
+        if self.conns.is_empty() {
+            self.presence.pending.clear();
+        }
+        if self.presence.pending.is_empty() {
+            return false;
+        }
+        let mut pending = std::mem::take(&mut self.presence.pending);
+        let (mut online, mut offline) = (Vec::new(), Vec::new());
+        for (key, name) in pending.drain() {
+            match self.online_name(&key) {
+                Some(now_online) => online.push(now_online.to_string()),
+                None => offline.push(name.to_string()),
+            }
+        }
+        // Keep the allocation: the next burst of sign-ins is likely as large.
+        self.presence.pending = pending;
+        online.sort_unstable_by(|a, b| by_name(a, b));
+        offline.sort_unstable_by(|a, b| by_name(a, b));
+        let frame = encode(&ServerFrame::Presence { online, offline });
         for conn in self.conns.values() {
             conn.outbox.push(frame.clone());
         }
+        self.presence.last_sent = Some(now);
+        true
     }
 
     /// A user's name if they are online on any node.
@@ -817,7 +947,7 @@ impl State {
         self.nodes.remove(node);
     }
 
-    /// `name` is online on `node`; announced if that makes them online at all.
+    /// `name` is online on `node`; a presence change if that makes them online at all.
     fn remote_online(&mut self, node: &str, name: UserName) {
         let key = name.key();
         if self
@@ -834,13 +964,11 @@ impl State {
             .or_insert((name.clone(), 0));
         entry.1 += 1;
         if entry.1 == 1 && !self.users.contains_key(&key) {
-            self.announce(&ServerFrame::UserOnline {
-                user: name.to_string(),
-            });
+            self.presence_changed(&name);
         }
     }
 
-    /// User `key` left `node`; announced if they are now offline everywhere.
+    /// User `key` left `node`; a presence change if they are now offline everywhere.
     fn remote_offline(&mut self, node: &str, key: &str) {
         let Some(name) = self.nodes.get_mut(node).and_then(|n| n.users.remove(key)) else {
             return;
@@ -854,9 +982,7 @@ impl State {
         }
         self.remote_users.remove(key);
         if !self.users.contains_key(key) {
-            self.announce(&ServerFrame::UserOffline {
-                user: name.to_string(),
-            });
+            self.presence_changed(&name);
         }
     }
 
@@ -1080,4 +1206,124 @@ fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hub whose presence interval never ends by itself: what is deferred waits for
+    /// [`Hub::flush_presence`].
+    fn hub() -> Hub {
+        Hub::new(
+            HubConfig {
+                max_rooms_per_user: 50,
+                typing_interval: Duration::from_secs(2),
+                presence_interval: Duration::from_secs(3600),
+                limits: ServerLimits {
+                    max_body_chars: 4000,
+                    max_frame_bytes: 65536,
+                    rate_per_sec: 10,
+                    burst: 20,
+                },
+            },
+            Arc::new(Metrics::default()),
+            Vec::new(),
+            0,
+            None,
+        )
+    }
+
+    /// Connects a tab of `name`'s; returns its id and its queue (welcome already taken).
+    fn connect(hub: &Hub, name: &str) -> (ConnId, mpsc::Receiver<Frame>) {
+        let (tx, rx) = mpsc::channel(64);
+        let outbox = Outbox::new(tx, Arc::default(), hub.metrics().clone());
+        let name = UserName::parse(name).unwrap();
+        let (id, _welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
+        (id, rx)
+    }
+
+    /// The presence frames queued for a connection, as (online, offline).
+    fn presence(rx: &mut mpsc::Receiver<Frame>) -> Vec<(Vec<String>, Vec<String>)> {
+        let mut frames = Vec::new();
+        while let Ok(frame) = rx.try_recv() {
+            match serde_json::from_str(frame.as_str()).unwrap() {
+                ServerFrame::Presence { online, offline } => frames.push((online, offline)),
+                other => panic!("expected presence, got {other:?}"),
+            }
+        }
+        frames
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_change_after_a_quiet_interval_goes_out_at_once_and_later_ones_together() {
+        let hub = hub();
+        let (_, mut observer) = connect(&hub, "observer");
+        // The first sign-in is the leading edge; the newcomer learns of itself from its welcome.
+        let (_, mut zed) = connect(&hub, "Zed");
+        assert_eq!(presence(&mut observer), [(names(&["Zed"]), names(&[]))]);
+        assert_eq!(presence(&mut zed), []);
+        // Within the interval: nothing goes out until the flush, then everything in one frame,
+        // sorted ignoring case.
+        let (bob_tab, _bob) = connect(&hub, "bob");
+        let (_, _adam) = connect(&hub, "adam");
+        let (_, _bea) = connect(&hub, "Bea");
+        hub.disconnect(bob_tab);
+        assert_eq!(presence(&mut observer), []);
+        assert!(hub.flush_presence());
+        let batch = (names(&["adam", "Bea"]), names(&["bob"]));
+        assert_eq!(presence(&mut observer), std::slice::from_ref(&batch));
+        // The same shared bytes went to everyone, the newcomers too.
+        assert_eq!(presence(&mut zed), [batch]);
+        assert!(!hub.flush_presence(), "nothing is pending any more");
+    }
+
+    #[test]
+    fn a_user_is_reported_in_the_state_they_end_in() {
+        let hub = hub();
+        let (_, mut observer) = connect(&hub, "observer");
+        let (_, _first) = connect(&hub, "first");
+        presence(&mut observer);
+        // Offline, back online and a second tab within one interval: online.
+        let (carol_tab, _carol) = connect(&hub, "carol");
+        hub.disconnect(carol_tab);
+        let (_, _carol) = connect(&hub, "carol");
+        let (_, _carol2) = connect(&hub, "carol");
+        hub.flush_presence();
+        assert_eq!(presence(&mut observer), [(names(&["carol"]), names(&[]))]);
+    }
+
+    #[test]
+    fn other_nodes_users_are_coalesced_too_and_a_second_node_is_no_news() {
+        let hub = hub();
+        let (_, mut observer) = connect(&hub, "observer");
+        hub.node_sync("b", &names(&["erin", "dave"]));
+        assert_eq!(
+            presence(&mut observer),
+            [(names(&["dave", "erin"]), names(&[]))]
+        );
+        hub.apply(
+            "c",
+            Event::Online {
+                user: "dave".into(),
+            },
+        );
+        hub.apply(
+            "c",
+            Event::Online {
+                user: "frank".into(),
+            },
+        );
+        hub.node_gone("b");
+        hub.flush_presence();
+        // Dave is still on node c; erin is gone.
+        assert_eq!(
+            presence(&mut observer),
+            [(names(&["frank"]), names(&["erin"]))]
+        );
+    }
 }

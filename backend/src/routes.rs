@@ -51,8 +51,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads what the hub keeps in memory from `store` and starts the journal, and, with
-    /// `--redis-url`, the bus to the other nodes.
+    /// Loads what the hub keeps in memory from `store` and starts the journal, the hub's
+    /// presence timer, and, with `--redis-url`, the bus to the other nodes.
     pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let memberships = store.memberships().await?;
         let last_id = store.last_id().await?;
@@ -67,6 +67,7 @@ impl AppState {
             HubConfig {
                 max_rooms_per_user: config.max_rooms_per_user,
                 typing_interval: config.typing_interval(),
+                presence_interval: config.presence_interval(),
                 limits: shared::protocol::ServerLimits {
                     max_body_chars: shared::limits::MAX_BODY_CHARS,
                     max_frame_bytes: config.max_frame_bytes,
@@ -81,6 +82,7 @@ impl AppState {
         );
         let journal = Journal::start(store.clone(), hub.clone());
         let shutdown = CancellationToken::new();
+        tokio::spawn(hub.clone().run_presence(shutdown.clone()));
         if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
             let bus_config = BusConfig {
                 url: url.clone(),

@@ -566,19 +566,7 @@ impl ChatState {
                 }
                 self.system_line(&key, format!("{user} left"), now);
             }
-            ServerFrame::UserOnline { user } => {
-                let key = user.to_ascii_lowercase();
-                self.online.insert(key.clone(), user.clone());
-                self.system_line(&ConvKey::Direct(key), format!("{user} is online"), now);
-            }
-            ServerFrame::UserOffline { user } => {
-                let key = user.to_ascii_lowercase();
-                self.online.remove(&key);
-                for conv in &mut self.convs {
-                    conv.typing.remove(&key);
-                }
-                self.system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
-            }
+            ServerFrame::Presence { online, offline } => self.presence(online, offline, now),
             ServerFrame::Typing { from, target } => {
                 if self.is_me(&from) {
                     return Vec::new();
@@ -596,6 +584,28 @@ impl ChatState {
             ServerFrame::Pong { .. } => {}
         }
         Vec::new()
+    }
+
+    /// Who came online and who went offline. The server coalesces changes and may repeat
+    /// what we know (what `welcome` said, ourselves), so these are set operations, and only
+    /// an actual change is worth a line in the direct conversation with that person.
+    fn presence(&mut self, online: Vec<String>, offline: Vec<String>, now: Millis) {
+        for user in online {
+            let key = user.to_ascii_lowercase();
+            if self.online.insert(key.clone(), user.clone()).is_none() {
+                self.system_line(&ConvKey::Direct(key), format!("{user} is online"), now);
+            }
+        }
+        for user in offline {
+            let key = user.to_ascii_lowercase();
+            if self.online.remove(&key).is_none() {
+                continue;
+            }
+            for conv in &mut self.convs {
+                conv.typing.remove(&key);
+            }
+            self.system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
+        }
     }
 
     /// A connection opened: take who is online, our rooms and where each conversation stands
@@ -1818,7 +1828,13 @@ mod tests {
             state.typing_text(&ConvKey::Direct("bob".into())).as_deref(),
             Some("bob is typing…")
         );
-        state.apply(ServerFrame::UserOffline { user: "bob".into() }, 9_001);
+        state.apply(
+            ServerFrame::Presence {
+                online: Vec::new(),
+                offline: vec!["bob".into()],
+            },
+            9_001,
+        );
         assert_eq!(state.typing_text(&ConvKey::Direct("bob".into())), None);
     }
 
@@ -1888,24 +1904,21 @@ mod tests {
         assert_eq!(state.conversation(&rust).unwrap().members.len(), 1);
     }
 
+    fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
+        ServerFrame::Presence {
+            online: online.iter().map(|s| s.to_string()).collect(),
+            offline: offline.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn presence_changes_update_the_online_list() {
         let mut state = connected("alice");
         state.open_direct("carol");
-        state.apply(
-            ServerFrame::UserOnline {
-                user: "Carol".into(),
-            },
-            1,
-        );
+        state.apply(presence(&["Carol"], &[]), 1);
         assert!(state.is_online("carol"));
         assert!(state.directs()[0].available);
-        state.apply(
-            ServerFrame::UserOffline {
-                user: "Carol".into(),
-            },
-            2,
-        );
+        state.apply(presence(&[], &["Carol"]), 2);
         assert!(!state.is_online("CAROL"));
         assert_eq!(state.people().len(), 2);
         let texts: Vec<String> = state
@@ -1917,6 +1930,54 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["Carol is online", "Carol went offline"]);
+    }
+
+    #[test]
+    fn a_presence_frame_applies_many_changes_and_repeats_are_no_news() {
+        let mut state = connected("alice");
+        assert!(state.is_online("bob"), "the welcome lists bob");
+        state.open_direct("bob");
+        state.open_direct("dave");
+        state.open_direct("erin");
+        state.apply(
+            ServerFrame::Typing {
+                from: "erin".into(),
+                target: Target::User { to: "alice".into() },
+            },
+            1,
+        );
+        // Bob and we were online already; frank was never known to be online.
+        state.apply(presence(&["alice", "bob", "dave", "erin"], &["frank"]), 2);
+        state.apply(presence(&["dave"], &["erin"]), 3);
+        let mut people: Vec<String> = state.people().into_iter().map(|p| p.name).collect();
+        people.sort();
+        assert_eq!(people, ["alice", "bob", "dave"]);
+        let erin = ConvKey::Direct("erin".into());
+        assert_eq!(
+            state.typing_text(&erin),
+            None,
+            "typing ends with going offline"
+        );
+        let lines = |state: &mut ChatState, key: &ConvKey| -> Vec<String> {
+            state.activate(key);
+            state
+                .active_rows()
+                .into_iter()
+                .filter_map(|r| match r {
+                    Row::System { text, .. } => Some(text),
+                    Row::Message { .. } => None,
+                })
+                .collect()
+        };
+        assert!(lines(&mut state, &ConvKey::Direct("bob".into())).is_empty());
+        assert_eq!(
+            lines(&mut state, &ConvKey::Direct("dave".into())),
+            ["dave is online"]
+        );
+        assert_eq!(
+            lines(&mut state, &erin),
+            ["erin is online", "erin went offline"]
+        );
     }
 
     #[test]

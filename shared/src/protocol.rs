@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
@@ -210,10 +210,14 @@ pub enum ServerFrame {
     MemberJoined { room: String, user: String },
     /// Someone left a room you are in.
     MemberLeft { room: String, user: String },
-    /// Someone came online (their first connection opened).
-    UserOnline { user: String },
-    /// Someone went offline (their last connection closed).
-    UserOffline { user: String },
+    /// Who came online (their first connection opened) and who went offline (their last
+    /// connection closed) since the last `presence`, coalesced by the server: each name is in
+    /// at most one list, the one it belongs to now. Both lists are sorted ignoring case and
+    /// may be empty. A client applies them as set operations; one may repeat what it knows.
+    Presence {
+        online: Vec<String>,
+        offline: Vec<String>,
+    },
     /// Someone is typing in a room you are in, or to you.
     Typing {
         from: String,
@@ -520,6 +524,20 @@ mod tests {
             serde_json::to_string(&page).unwrap(),
             r#"{"type":"history","room":"lobby","messages":[{"id":3,"from":"alice","room":"lobby","body":"hi","at":5}],"complete":true}"#
         );
+    }
+
+    #[test]
+    fn presence_always_carries_both_lists() {
+        let frame = ServerFrame::Presence {
+            online: vec!["dave".into(), "Erin".into()],
+            offline: Vec::new(),
+        };
+        let json = serde_json::to_string(&frame).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"presence","online":["dave","Erin"],"offline":[]}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::json;
 use shared::{ErrorCode, ServerFrame, Target};
 
 use harness::{free_addr, Balancer, Node, Redis, Relay, Services, EXPIRY_MS, HEARTBEAT_MS};
-use helpers::Client;
+use helpers::{is_offline, is_online, Client};
 
 fn online(welcome: &ServerFrame) -> Vec<String> {
     match welcome {
@@ -24,15 +24,7 @@ fn online(welcome: &ServerFrame) -> Vec<String> {
     }
 }
 
-fn is_online(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
-    move |f| matches!(f, ServerFrame::UserOnline { user: u } if u == user)
-}
-
-fn is_offline(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
-    move |f| matches!(f, ServerFrame::UserOffline { user: u } if u == user)
-}
-
-/// Waits until `client` knows `user` is online: in its welcome, or by a `user_online` later.
+/// Waits until `client` knows `user` is online: in its welcome, or by a `presence` later.
 async fn sees_online(client: &mut Client, user: &str) {
     if !online(&client.welcome).iter().any(|u| u == user) {
         client.recv_until(is_online(user)).await;

@@ -5,7 +5,7 @@ use serde_json::json;
 use shared::{close, ErrorCode, ServerFrame};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with, Ended};
+use crate::helpers::{presence, spawn_app, spawn_app_with, Ended};
 
 #[tokio::test]
 async fn each_bad_frame_gets_its_code_and_the_connection_keeps_working() {
@@ -183,12 +183,7 @@ async fn a_frame_over_the_hard_limit_closes_with_1009() {
     );
     // Bob saw Alice leave, and nothing of the oversized message.
     let frame = bob.recv().await;
-    assert_eq!(
-        frame,
-        ServerFrame::UserOffline {
-            user: "alice".into()
-        }
-    );
+    assert_eq!(frame, presence(&[], &["alice"]));
     bob.assert_alive("bob").await;
 }
 

@@ -63,6 +63,10 @@ async fn start(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
     // Tests send faster than people do; the rate-limit tests set their own.
     config.rate_per_sec = 1000;
     config.rate_burst = 1000;
+    // Presence changes that follow one another are sent together after this interval. Well
+    // under the quiet moment `Client::drain` waits for, so that a drained client has had
+    // them; the presence tests set the server's default.
+    config.presence_interval_ms = 50;
     tweak(&mut config);
     let store = SqliteStore::open(&config.data_dir).await.expect("store");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -196,6 +200,24 @@ impl TestApp {
 }
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A `presence` frame with these lists.
+pub fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
+    ServerFrame::Presence {
+        online: online.iter().map(|s| s.to_string()).collect(),
+        offline: offline.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Matches a `presence` frame that says `user` is online.
+pub fn is_online(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
+    move |f| matches!(f, ServerFrame::Presence { online, .. } if online.iter().any(|u| u == user))
+}
+
+/// Matches a `presence` frame that says `user` is offline.
+pub fn is_offline(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
+    move |f| matches!(f, ServerFrame::Presence { offline, .. } if offline.iter().any(|u| u == user))
+}
 
 /// A connected test client. It has read its `welcome`.
 pub struct Client {

@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::{ConversationInfo, ServerFrame, Target};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{spawn_app, spawn_app_in, Client, Endpoint};
+use crate::helpers::{is_online, spawn_app, spawn_app_in, Client, Endpoint};
 
 /// Sends a lobby message with `req` and returns its id from the ack.
 async fn say(client: &mut Client, req: &str) -> u64 {
@@ -113,7 +113,12 @@ async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
 
     // From another connection after a reconnect, too; and for private messages.
     alice.close().await;
+    app.wait_for_connections(1).await;
     let mut alice = app.connect(&alice_token).await;
+    // Bob hears she is back. The same frame may reach her new connection too (when it was
+    // coalesced with her going offline); it has been queued for both by now.
+    bob.recv_until(is_online("alice")).await;
+    alice.drain().await;
     alice
         .send_json(json!({"type": "room_message", "room": "lobby", "body": "once", "req": "k1"}))
         .await;

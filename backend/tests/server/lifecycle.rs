@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::{close, ServerFrame};
 
-use crate::helpers::{spawn_app, spawn_app_with, Ended};
+use crate::helpers::{presence, spawn_app, spawn_app_with, Ended};
 
 #[tokio::test]
 async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
@@ -58,12 +58,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
         .await
         .expect("silent should be dropped within a few seconds")
         .expect("bob stays connected");
-    assert_eq!(
-        frame,
-        ServerFrame::UserOffline {
-            user: "silent".into()
-        }
-    );
+    assert_eq!(frame, presence(&[], &["silent"]));
     app.wait_for_connections(1).await;
     drop(silent);
 }

@@ -1,9 +1,66 @@
 //! Presence: the welcome, joins and leaves, online and offline.
 
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use backend::hub::PRESENCE_INTERVAL_MS;
+use futures_util::future::join_all;
 use serde_json::json;
 use shared::{RoomInfo, ServerFrame};
+use tokio::time::Instant;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{presence, spawn_app, spawn_app_with, Client, QUIET_FOR};
+
+/// Who `client` takes to be online: its welcome's list, with every `presence` frame it reads
+/// applied, as a client applies them.
+struct OnlineSet {
+    names: BTreeSet<String>,
+    /// Presence frames applied.
+    frames: usize,
+}
+
+impl OnlineSet {
+    fn of(client: &Client) -> Self {
+        let ServerFrame::Welcome { online, .. } = &client.welcome else {
+            unreachable!()
+        };
+        Self {
+            names: online.iter().cloned().collect(),
+            frames: 0,
+        }
+    }
+
+    /// Applies `frame` if it is a `presence` frame; returns whether it was.
+    fn apply(&mut self, frame: &ServerFrame) -> bool {
+        let ServerFrame::Presence { online, offline } = frame else {
+            return false;
+        };
+        for name in online {
+            assert!(
+                !offline.contains(name),
+                "{name} is in both lists of {frame:?}"
+            );
+            self.names.insert(name.clone());
+        }
+        for name in offline {
+            self.names.remove(name);
+        }
+        self.frames += 1;
+        true
+    }
+
+    /// Applies what `client` reads until it has been quiet for longer than a presence interval.
+    async fn settle(&mut self, client: &mut Client) {
+        while let Some(item) = client.next(QUIET_FOR).await {
+            let frame = item.expect("the connection stays open");
+            assert!(self.apply(&frame), "expected presence, got {frame:?}");
+        }
+    }
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
 
 #[tokio::test]
 async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
@@ -26,7 +83,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
     else {
         unreachable!()
     };
-    assert_eq!(protocol, 2);
+    assert_eq!(protocol, 3);
     assert_eq!(last_id, 0, "nothing has been said yet");
     let targets: Vec<_> = conversations.iter().map(|c| c.target.clone()).collect();
     assert_eq!(
@@ -117,12 +174,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     let app = spawn_app().await;
     let (_, mut bob) = app.user("bob").await;
     let (alice_token, alice) = app.user("alice").await;
-    assert_eq!(
-        bob.recv().await,
-        ServerFrame::UserOnline {
-            user: "alice".into()
-        }
-    );
+    assert_eq!(bob.recv().await, presence(&["alice"], &[]));
     let alice_tab2 = app.connect(&alice_token).await;
     // A second tab is not news.
     bob.expect_silence().await;
@@ -145,12 +197,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     );
     alice_tab2.close().await;
     // Offline, but still a member: no member_left.
-    assert_eq!(
-        bob.recv().await,
-        ServerFrame::UserOffline {
-            user: "alice".into()
-        }
-    );
+    assert_eq!(bob.recv().await, presence(&[], &["alice"]));
     bob.expect_silence().await;
     app.wait_for_connections(1).await;
     let stats = app.state.hub.stats();
@@ -166,5 +213,91 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }
+    );
+}
+
+#[tokio::test]
+async fn a_lone_sign_in_reaches_the_others_at_once() {
+    // An interval far longer than the bound below: only the leading edge can meet it.
+    let interval = Duration::from_secs(2);
+    let app = spawn_app_with(|c| c.presence_interval_ms = interval.as_millis() as u64).await;
+    // The observer's own sign-in told nobody (nobody else was connected), so the next change
+    // is the first news in an interval.
+    let (_, mut observer) = app.user("observer").await;
+    let dave_token = app.claim("dave").await;
+
+    let started = Instant::now();
+    let mut dave = app.connect(&dave_token).await;
+    assert_eq!(observer.recv().await, presence(&["dave"], &[]));
+    let took = started.elapsed();
+    assert!(
+        took < interval / 2,
+        "a lone sign-in took {took:?} to reach the others (interval {interval:?})"
+    );
+    // Dave's own connection knows from its welcome; nothing repeats it.
+    dave.expect_silence().await;
+}
+
+#[tokio::test]
+async fn thirty_sign_ins_at_once_reach_an_observer_in_a_few_frames() {
+    let interval = Duration::from_millis(PRESENCE_INTERVAL_MS);
+    let app = spawn_app_with(|c| c.presence_interval_ms = PRESENCE_INTERVAL_MS).await;
+    let (_, mut observer) = app.user("observer").await;
+    let names: Vec<String> = (0..30).map(|i| format!("user{i:02}")).collect();
+    let mut tokens = Vec::new();
+    for name in &names {
+        tokens.push(app.claim(name).await);
+    }
+    let mut expected: BTreeSet<String> = names.iter().cloned().collect();
+    expected.insert("observer".into());
+
+    let started = Instant::now();
+    let clients = join_all(tokens.iter().map(|token| app.connect(token))).await;
+    let mut seen = OnlineSet::of(&observer);
+    while seen.names != expected {
+        let frame = observer.recv().await;
+        assert!(seen.apply(&frame), "expected presence, got {frame:?}");
+        assert!(
+            seen.names.is_subset(&expected),
+            "the observer was told of someone who did not sign in: {frame:?}"
+        );
+    }
+    let took = started.elapsed();
+    let bound = (took.as_millis() / interval.as_millis()) as usize + 2;
+    assert!(
+        seen.frames <= bound,
+        "{} presence frames for 30 sign-ins in {took:?} (at most {bound} expected)",
+        seen.frames
+    );
+    // Nothing more to say.
+    seen.settle(&mut observer).await;
+    assert_eq!(seen.names, expected);
+    drop(clients);
+}
+
+#[tokio::test]
+async fn a_user_who_comes_and_goes_quickly_ends_offline() {
+    let app = spawn_app_with(|c| c.presence_interval_ms = PRESENCE_INTERVAL_MS).await;
+    let (_, mut observer) = app.user("observer").await;
+    let mut seen = OnlineSet::of(&observer);
+    // Erin's sign-in goes out at once and starts an interval, so what follows is coalesced.
+    let (_, _erin) = app.user("erin").await;
+    let frank_token = app.claim("frank").await;
+    let frank = app.connect(&frank_token).await;
+    frank.close().await;
+    app.wait_for_connections(2).await;
+
+    seen.settle(&mut observer).await;
+    assert_eq!(seen.names, set(&["erin", "observer"]));
+    assert!(
+        seen.frames <= 2,
+        "{} presence frames for two users",
+        seen.frames
+    );
+    // A newcomer agrees.
+    let (_, late) = app.user("late").await;
+    assert_eq!(
+        OnlineSet::of(&late).names,
+        set(&["erin", "late", "observer"])
     );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::{close, ErrorCode, ServerFrame};
 
-use crate::helpers::{spawn_app_with, Ended};
+use crate::helpers::{is_offline, presence, spawn_app_with, Ended};
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_and_others_keep_up() {
@@ -63,14 +63,9 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_keep_up() {
     );
     // The others hear that the stalled client left, and carry on.
     let frame = reader
-        .recv_until(|f| matches!(f, ServerFrame::UserOffline { .. }))
+        .recv_until(|f| matches!(f, ServerFrame::Presence { .. }))
         .await;
-    assert_eq!(
-        frame,
-        ServerFrame::UserOffline {
-            user: "stalled".into()
-        }
-    );
+    assert_eq!(frame, presence(&[], &["stalled"]));
     reader.assert_alive("reader").await;
     sender.assert_alive("sender").await;
     // When the stalled client reads again, it finds what was queued, then the close code
@@ -135,6 +130,5 @@ async fn flooding_is_rate_limited_then_disconnected() {
         flooder.until_closed().await,
         Ended::Closed(Some(close::POLICY_VIOLATION))
     );
-    bob.recv_until(|f| matches!(f, ServerFrame::UserOffline { .. }))
-        .await;
+    bob.recv_until(is_offline("flooder")).await;
 }

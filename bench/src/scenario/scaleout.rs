@@ -17,11 +17,13 @@
 //! - The clients are spread over several worker processes (worker `w` loads node
 //!   `w mod nodes`, so each node gets the same number) and over source addresses in
 //!   127.0.0.0/8, as in the other scenarios.
-//! - The room is made of users with 100 connections each, as in the capacity scenario: with one
-//!   user per connection every sign-in sends `user_online` to every connection on every node,
-//!   and signing in 24,000 users would take on the order of an hour of server CPU before the
-//!   first broadcast (10,000 took 621 s on one server, and the cost grows with the square;
-//!   the idle-memory scenario shows it). `--scaleout-tabs 1` measures it anyway.
+//! - The room is made of users with 100 connections each, as in the capacity scenario: up to
+//!   protocol 2, with one user per connection every sign-in sent `user_online` to every
+//!   connection on every node, and signing in 24,000 users would have taken on the order of an
+//!   hour of server CPU before the first broadcast (10,000 took 621 s on one server, and the
+//!   cost grew with the square; the idle-memory scenario shows it). Protocol 3 coalesces
+//!   presence into at most one `presence` frame per connection per 250 ms; the room is still
+//!   made of tabs, as before. `--scaleout-tabs 1` measures one user per connection.
 //! - A broadcast to 24,000 connections costs the one core about 0.4 s (some 16 µs per
 //!   delivery), so even at one broadcast every 2 s the p50 is about 0.6 s and the p99 about
 //!   1.1 s (first full run). A step is therefore sustained with a p99 under [`P99_LIMIT_MS`]
