@@ -1247,7 +1247,7 @@ mod tests {
     fn presence(rx: &mut mpsc::Receiver<Frame>) -> Vec<(Vec<String>, Vec<String>)> {
         let mut frames = Vec::new();
         while let Ok(frame) = rx.try_recv() {
-            match serde_json::from_str(frame.as_str()).unwrap() {
+            match serde_json::from_str(&frame.text_payload()).unwrap() {
                 ServerFrame::Presence { online, offline } => frames.push((online, offline)),
                 other => panic!("expected presence, got {other:?}"),
             }
