@@ -160,7 +160,7 @@ impl Connection {
         {
             let read = reader.run(
                 &stream,
-                read_ahead.to_vec(),
+                read_ahead,
                 self.config.max_frame_bytes,
                 started,
                 &last_heard,

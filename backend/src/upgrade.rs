@@ -14,7 +14,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use bytes::Bytes;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
@@ -117,9 +116,13 @@ impl Upgrade {
             // `crate::server::run` serves every connection as a `TokioIo<TcpStream>`.
             match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => {
+                    // Copied out (it is usually empty) and dropped before the connection runs:
+                    // the `Bytes` keeps the HTTP server's whole read buffer allocated.
+                    let read_ahead = parts.read_buf.to_vec();
+                    drop(parts.read_buf);
                     let socket = Socket {
                         stream: parts.io.into_inner(),
-                        read_ahead: parts.read_buf,
+                        read_ahead,
                     };
                     callback(socket).await;
                 }
@@ -147,7 +150,7 @@ impl Upgrade {
 /// that the HTTP server had already read.
 pub struct Socket {
     pub stream: TcpStream,
-    pub read_ahead: Bytes,
+    pub read_ahead: Vec<u8>,
 }
 
 /// Logs, once, the size of a connection task's future. It stays allocated for as long as the
