@@ -1048,19 +1048,21 @@ impl State {
 
     /// Every user online on any node, by name as displayed, in name order.
     fn online_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
+        // Sorted by key: names are ASCII, so the order of their lowercase keys is the order of
+        // `by_name`, and comparing keys is a plain byte comparison.
+        let mut online: Vec<(&str, &UserName)> = self
             .users
-            .values()
-            .map(|u| u.name.to_string())
+            .iter()
+            .map(|(key, user)| (key.as_str(), &user.name))
             .chain(
                 self.remote_users
                     .iter()
                     .filter(|(key, _)| !self.users.contains_key(*key))
-                    .map(|(_, (name, _))| name.to_string()),
+                    .map(|(key, (name, _))| (key.as_str(), name)),
             )
             .collect();
-        names.sort_unstable_by(|a, b| by_name(a, b));
-        names
+        online.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        online.into_iter().map(|(_, name)| name.to_string()).collect()
     }
 
     /// The user key and outbox of a live connection.
@@ -1131,15 +1133,21 @@ impl State {
         limits: ServerLimits,
     ) -> ServerFrame {
         let online = self.online_names();
-        let mut rooms = vec![RoomName::lobby()];
-        rooms.extend(self.member_of.get(key).into_iter().flatten().cloned());
-        let rooms = rooms
-            .iter()
-            .map(|room| RoomInfo {
-                room: room.to_string(),
-                members: self.member_names(room),
-            })
-            .collect();
+        // The lobby's members are everyone online.
+        let mut rooms = vec![RoomInfo {
+            room: RoomName::lobby().to_string(),
+            members: online.clone(),
+        }];
+        rooms.extend(
+            self.member_of
+                .get(key)
+                .into_iter()
+                .flatten()
+                .map(|room| RoomInfo {
+                    room: room.to_string(),
+                    members: self.member_names(room),
+                }),
+        );
         ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,
             user: self
@@ -1157,9 +1165,13 @@ impl State {
 
     /// Queues `frame` for every connection of user `key`, but `except`.
     fn send_user(&self, key: &str, frame: &Frame, except: Option<ConnId>) {
-        let Some(user) = self.users.get(key) else {
-            return;
-        };
+        if let Some(user) = self.users.get(key) {
+            self.send_to(user, frame, except);
+        }
+    }
+
+    /// Queues `frame` for every connection of `user`, but `except`.
+    fn send_to(&self, user: &UserEntry, frame: &Frame, except: Option<ConnId>) {
         for id in user.conns.iter().filter(|id| Some(**id) != except) {
             if let Some(conn) = self.conns.get(id) {
                 conn.outbox.push(frame.clone());
@@ -1167,18 +1179,20 @@ impl State {
         }
     }
 
-    /// The keys of a room's members who are online.
-    fn online_members<'a>(&'a self, room: &'a RoomName) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+    /// A room's members who are online, with their keys.
+    fn online_members<'a>(
+        &'a self,
+        room: &'a RoomName,
+    ) -> Box<dyn Iterator<Item = (&'a str, &'a UserEntry)> + 'a> {
         if room.is_lobby() {
-            Box::new(self.users.keys().map(String::as_str))
+            Box::new(self.users.iter().map(|(key, user)| (key.as_str(), user)))
         } else {
             Box::new(
                 self.rooms
                     .get(room)
                     .into_iter()
                     .flat_map(BTreeMap::keys)
-                    .map(String::as_str)
-                    .filter(|key| self.users.contains_key(*key)),
+                    .filter_map(|key| Some((key.as_str(), self.users.get(key)?))),
             )
         }
     }
@@ -1186,17 +1200,17 @@ impl State {
     /// Queues `frame` for every connection of every member of `room`, but those of user
     /// `except_user`.
     fn send_room(&self, room: &RoomName, frame: &Frame, except_user: Option<&str>) {
-        for key in self.online_members(room) {
+        for (key, user) in self.online_members(room) {
             if Some(key) != except_user {
-                self.send_user(key, frame, None);
+                self.send_to(user, frame, None);
             }
         }
     }
 
     /// Queues `frame` for every connection of every member of `room` but connection `except`.
     fn send_room_except_conn(&self, room: &RoomName, frame: &Frame, except: Option<ConnId>) {
-        for key in self.online_members(room) {
-            self.send_user(key, frame, except);
+        for (_, user) in self.online_members(room) {
+            self.send_to(user, frame, except);
         }
     }
 }
