@@ -279,7 +279,11 @@ impl Outgoing {
 
     /// Forgets the frames not yet begun; a frame partly written stays, to be finished.
     fn keep_partial(&mut self) {
-        let keep = if self.offset > 0 { self.index + 1 } else { self.index };
+        let keep = if self.offset > 0 {
+            self.index + 1
+        } else {
+            self.index
+        };
         self.frames.truncate(keep);
     }
 }
@@ -784,4 +788,3 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
         _ => (ErrorCode::InvalidFrame, req),
     }
 }
-

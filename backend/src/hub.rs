@@ -1062,7 +1062,10 @@ impl State {
             )
             .collect();
         online.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        online.into_iter().map(|(_, name)| name.to_string()).collect()
+        online
+            .into_iter()
+            .map(|(_, name)| name.to_string())
+            .collect()
     }
 
     /// The user key and outbox of a live connection.

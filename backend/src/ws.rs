@@ -437,19 +437,41 @@ mod tests {
             (client(true, 0xB, b"a"), close::PROTOCOL_ERROR),
             (client(false, opcode::PING, b"a"), close::PROTOCOL_ERROR),
             (client(true, opcode::PING, &[0; 126]), close::PROTOCOL_ERROR),
-            (client(true, opcode::CONTINUATION, b"a"), close::PROTOCOL_ERROR),
             (
-                [client(false, opcode::TEXT, b"a"), client(true, opcode::TEXT, b"b")].concat(),
+                client(true, opcode::CONTINUATION, b"a"),
+                close::PROTOCOL_ERROR,
+            ),
+            (
+                [
+                    client(false, opcode::TEXT, b"a"),
+                    client(true, opcode::TEXT, b"b"),
+                ]
+                .concat(),
                 close::PROTOCOL_ERROR,
             ),
             (client(true, opcode::CLOSE, &[0x03]), close::PROTOCOL_ERROR),
-            (client(true, opcode::CLOSE, &[0x03, 0xED]), close::PROTOCOL_ERROR),
-            (client(true, opcode::CLOSE, &[0x03, 0xE8, 0xFF]), close::INVALID_PAYLOAD),
-            (client(true, opcode::TEXT, &[0xC3, 0x28]), close::INVALID_PAYLOAD),
-            (client(true, opcode::TEXT, &[b'a'; 101]), close::MESSAGE_TOO_BIG),
             (
-                [client(false, opcode::TEXT, &[b'a'; 60]), client(true, opcode::CONTINUATION, &[b'a'; 41])]
-                    .concat(),
+                client(true, opcode::CLOSE, &[0x03, 0xED]),
+                close::PROTOCOL_ERROR,
+            ),
+            (
+                client(true, opcode::CLOSE, &[0x03, 0xE8, 0xFF]),
+                close::INVALID_PAYLOAD,
+            ),
+            (
+                client(true, opcode::TEXT, &[0xC3, 0x28]),
+                close::INVALID_PAYLOAD,
+            ),
+            (
+                client(true, opcode::TEXT, &[b'a'; 101]),
+                close::MESSAGE_TOO_BIG,
+            ),
+            (
+                [
+                    client(false, opcode::TEXT, &[b'a'; 60]),
+                    client(true, opcode::CONTINUATION, &[b'a'; 41]),
+                ]
+                .concat(),
                 close::MESSAGE_TOO_BIG,
             ),
         ];
