@@ -20,6 +20,16 @@ pub struct NewMessage {
     pub req: Option<String>,
 }
 
+impl NewMessage {
+    /// The stored form of its conversation (see [`Conversation::key`]).
+    pub fn conversation_key(&self) -> String {
+        match &self.to {
+            Destination::Room(room) => Conversation::Room(room.clone()).key(),
+            Destination::User(to) => Conversation::private_key(&self.from, to),
+        }
+    }
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{SessionId, SqlStore, Store, StoreError};
 use shared::{ConversationInfo, RoomName, Target, UserName};
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, Row};
 
 const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -153,6 +153,60 @@ on_both_engines!(
     read_markers_only_move_forward,
     deleting_an_account_takes_its_private_messages_only,
     large_batches_are_stored_whole,
+    private_conversations_list_both_participants_once,
+);
+
+/// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
+async fn on_sqlite_url<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("chat.db").display());
+    test(url).await;
+}
+
+/// Runs `test` on a fresh, empty PostgreSQL schema, named by its URL, then drops the schema.
+async fn on_postgres_url<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let schema = Schema::create().await;
+    let outcome = tokio::spawn(test(schema.url())).await;
+    schema.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Each test function once per engine, given a database URL: `sqlite_url::<name>` and
+/// `postgres_url::<name>`.
+macro_rules! on_both_engines_by_url {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_url {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_sqlite_url(super::$name).await;
+                }
+            )*
+        }
+        mod postgres_url {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_postgres_url(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines_by_url!(
+    append_lists_each_pair_once_per_participant,
+    upgrading_from_0002_keeps_private_conversations,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -670,6 +724,31 @@ async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
         .await
         .expect("conversations");
     assert!(got.is_empty(), "{got:?}");
+    // Nor do the other participants still list the conversations.
+    let got = store
+        .conversations(&name("bob"), &[])
+        .await
+        .expect("conversations");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].target, with_user("carol"));
+
+    // A new conversation with the new owner starts empty, under the name as now written.
+    let new = append_new(&store, vec![to_user("bob", "ALICE", "hello again")]).await;
+    let got = store
+        .conversations(&name("bob"), &[])
+        .await
+        .expect("conversations");
+    assert_eq!(
+        got.iter().map(|c| c.target.clone()).collect::<Vec<_>>(),
+        [with_user("ALICE"), with_user("carol")]
+    );
+    assert_eq!(got[0].last_id, new[0]);
+    let (page, complete) = store
+        .history(&private("bob", "alice"), None, 10)
+        .await
+        .expect("history");
+    assert_eq!(bodies(&page), ["hello again"]);
+    assert!(complete);
 }
 
 async fn large_batches_are_stored_whole(store: SqlStore) {
@@ -710,6 +789,293 @@ async fn large_batches_are_stored_whole(store: SqlStore) {
     assert_eq!(again_ids, first_ids);
     assert!(again.iter().all(|(_, repeat)| *repeat));
     assert_eq!(store.last_id().await.expect("last id"), next - 1);
+}
+
+async fn private_conversations_list_both_participants_once(store: SqlStore) {
+    // Pairs repeated within a batch, in both directions, across batches, and with oneself.
+    let first = vec![
+        to_user("alice", "bob", "1"),
+        to_user("bob", "alice", "2"),
+        to_user("alice", "bob", "3"),
+        to_user("carol", "alice", "4"),
+        to_user("alice", "alice", "5: a note to self"),
+        to_user("alice", "alice", "6"),
+    ];
+    append_new(&store, first).await;
+    let second = vec![to_user("bob", "alice", "7"), to_user("bob", "carol", "8")];
+    append_new(&store, second).await;
+
+    let listed = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .conversations(&self::name(name), &[])
+                .await
+                .expect("conversations")
+                .into_iter()
+                .map(|c| (c.target, c.last_id, c.unread))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed("alice").await,
+        [
+            (with_user("bob"), 7, 2),
+            (with_user("alice"), 6, 0),
+            (with_user("carol"), 4, 1),
+        ]
+    );
+    assert_eq!(
+        listed("bob").await,
+        [(with_user("carol"), 8, 0), (with_user("alice"), 7, 2)]
+    );
+    assert_eq!(
+        listed("carol").await,
+        [(with_user("bob"), 8, 1), (with_user("alice"), 4, 0)]
+    );
+    // Everyone's missed messages: their private conversations and nothing else.
+    let missed = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            ids(&store
+                .missed(&self::name(name), 0, 8, 100)
+                .await
+                .expect("missed"))
+        }
+    };
+    assert_eq!(missed("alice").await, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(missed("bob").await, [1, 2, 3, 7, 8]);
+    assert_eq!(missed("carol").await, [4, 8]);
+    assert!(missed("dave").await.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests that read the database itself, run on both engines
+
+/// A connection to the database under test, apart from the store's.
+async fn raw(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect")
+}
+
+/// Every row of `private_conversations`, sorted.
+async fn listed_pairs(db: &sqlx::AnyPool) -> Vec<(String, String, String)> {
+    let rows = sqlx::query(
+        "SELECT name_key, conversation, other_key FROM private_conversations \
+         ORDER BY name_key, conversation",
+    )
+    .fetch_all(db)
+    .await
+    .expect("private conversations");
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get("name_key").expect("name_key"),
+                row.try_get("conversation").expect("conversation"),
+                row.try_get("other_key").expect("other_key"),
+            )
+        })
+        .collect()
+}
+
+/// `(name, conversation, other)` rows from short literals.
+fn pairs(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    rows.iter()
+        .map(|(a, c, b)| ((*a).to_owned(), (*c).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+async fn append_lists_each_pair_once_per_participant(url: String) {
+    let store = SqlStore::connect(&url).await.expect("open");
+    let db = raw(&url).await;
+    let batch = vec![
+        to_user("Alice", "Bob", "1"),
+        to_user("bob", "alice", "2"),
+        to_user("Alice", "Bob", "3"),
+        to_room("alice", "lobby", "4", None),
+        to_user("alice", "alice", "5"),
+    ];
+    append_new(&store, batch).await;
+    let after_first = pairs(&[
+        ("alice", "dm:alice:alice", "alice"),
+        ("alice", "dm:alice:bob", "bob"),
+        ("bob", "dm:alice:bob", "alice"),
+    ]);
+    assert_eq!(listed_pairs(&db).await, after_first);
+
+    // Pairs listed before cost nothing and change nothing; a new one is listed twice.
+    append_new(&store, vec![to_user("BOB", "alice", "6")]).await;
+    assert_eq!(listed_pairs(&db).await, after_first);
+    append_new(
+        &store,
+        vec![to_user("alice", "bob", "7"), to_user("carol", "bob", "8")],
+    )
+    .await;
+    let mut expected = after_first.clone();
+    expected.extend(pairs(&[
+        ("bob", "dm:bob:carol", "carol"),
+        ("carol", "dm:bob:carol", "bob"),
+    ]));
+    expected.sort();
+    assert_eq!(listed_pairs(&db).await, expected);
+
+    // A repeated `req` stores nothing, and lists nothing either.
+    let mut with_req = to_user("dave", "erin", "9");
+    with_req.req = Some("r1".to_owned());
+    append_new(&store, vec![with_req.clone()]).await;
+    let stored = store.append(&[with_req]).await.expect("append");
+    assert!(stored[0].1);
+    assert_eq!(listed_pairs(&db).await.len(), expected.len() + 2);
+
+    db.close().await;
+    store.close().await;
+}
+
+/// A database created before `private_conversations` existed, holding private messages, is
+/// brought up to date when a store opens it: its conversations are listed, replayed and
+/// deleted as before, and stored `req`s are still found.
+async fn upgrading_from_0002_keeps_private_conversations(url: String) {
+    let db = raw(&url).await;
+    // The first two migrations only, from the same files (so with the same checksums).
+    let old = tempfile::tempdir().expect("temp dir");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for file in ["0001_identity.sql", "0002_history.sql"] {
+        std::fs::copy(migrations.join(file), old.path().join(file)).expect("copy a migration");
+    }
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("the old migrations")
+        .run(&db)
+        .await
+        .expect("run the old migrations");
+    for who in ["Alice", "Bob", "Carol"] {
+        sqlx::query(
+            "INSERT INTO accounts (name_key, name, password_hash, created_at) \
+             VALUES ($1, $2, NULL, 0)",
+        )
+        .bind(who.to_ascii_lowercase())
+        .bind(who)
+        .execute(&db)
+        .await
+        .expect("account");
+    }
+    // As the store wrote them before: private messages carry both names.
+    let old_messages = [
+        (
+            1_i64,
+            "dm:alice:bob",
+            None,
+            "Bob",
+            Some("Alice"),
+            Some("b1"),
+        ),
+        (2, "room:lobby", Some("lobby"), "Alice", None, Some("a1")),
+        (3, "dm:alice:carol", None, "Alice", Some("Carol"), None),
+        (4, "dm:alice:carol", None, "Carol", Some("Alice"), None),
+        (5, "dm:bob:carol", None, "Bob", Some("Carol"), None),
+        (6, "dm:alice:alice", None, "Alice", Some("Alice"), None),
+    ];
+    for (id, conversation, room, sender, recipient, req) in old_messages {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation, room, sender_key, sender, recipient_key, \
+             recipient, body, at, req) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(conversation)
+        .bind(room)
+        .bind(sender.to_ascii_lowercase())
+        .bind(sender)
+        .bind(recipient.map(str::to_ascii_lowercase))
+        .bind(recipient)
+        .bind(format!("old {id}"))
+        .bind(1_000 + id)
+        .bind(req)
+        .execute(&db)
+        .await
+        .expect("old message");
+    }
+    sqlx::query("UPDATE sequences SET value = 6 WHERE name = 'messages'")
+        .execute(&db)
+        .await
+        .expect("sequence");
+
+    let store = SqlStore::connect(&url).await.expect("open and upgrade");
+    assert_eq!(
+        listed_pairs(&db).await,
+        pairs(&[
+            ("alice", "dm:alice:alice", "alice"),
+            ("alice", "dm:alice:bob", "bob"),
+            ("alice", "dm:alice:carol", "carol"),
+            ("bob", "dm:alice:bob", "alice"),
+            ("bob", "dm:bob:carol", "carol"),
+            ("carol", "dm:alice:carol", "alice"),
+            ("carol", "dm:bob:carol", "bob"),
+        ])
+    );
+    let alice = name("alice");
+    let listed: Vec<(Target, u64)> = store
+        .conversations(&alice, &[])
+        .await
+        .expect("conversations")
+        .into_iter()
+        .map(|c| (c.target, c.last_id))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (with_user("Alice"), 6),
+            (with_user("Carol"), 4),
+            (with_user("Bob"), 1)
+        ]
+    );
+    let missed = store.missed(&alice, 0, 6, 100).await.expect("missed");
+    assert_eq!(ids(&missed), [1, 2, 3, 4, 6]);
+    assert_eq!(missed[0].from.as_str(), "Bob");
+    assert_eq!(missed[0].to, Destination::User(name("Alice")));
+
+    // Stored `req`s are found in the new index; messages without one are as many as ever.
+    let mut resend = to_user("bob", "alice", "again");
+    resend.req = Some("b1".to_owned());
+    let stored = store
+        .append(&[
+            resend,
+            to_user("bob", "alice", "7"),
+            to_user("bob", "alice", "8"),
+        ])
+        .await
+        .expect("append");
+    let answers: Vec<(u64, u64, bool)> = stored.iter().map(|(m, r)| (m.id, m.at, *r)).collect();
+    assert_eq!(
+        answers,
+        [(1, 1_001, true), (7, 1_000, false), (8, 1_000, false)]
+    );
+    let twin = sqlx::query(
+        "INSERT INTO messages (id, conversation, room, sender_key, sender, body, at, req) \
+         VALUES (100, 'room:lobby', 'lobby', 'alice', 'Alice', 'twin', 0, 'a1')",
+    )
+    .execute(&db)
+    .await;
+    assert!(twin.is_err(), "a (sender, req) pair is still unique");
+
+    // Deleting Alice takes her conversations for everyone, and nothing else.
+    store.delete_account(&alice).await.expect("delete");
+    assert_eq!(
+        listed_pairs(&db).await,
+        pairs(&[
+            ("bob", "dm:bob:carol", "carol"),
+            ("carol", "dm:bob:carol", "bob"),
+        ])
+    );
+    assert_eq!(
+        bodies(&store.since(0, 100).await.expect("since")),
+        ["old 2", "old 5"]
+    );
+    db.close().await;
+    store.close().await;
 }
 
 // ---------------------------------------------------------------------------------------------
