@@ -191,15 +191,8 @@ impl Engine {
 }
 
 /// Set on every SQLite connection as it opens.
-/// No connection checkpoints the WAL by itself when it commits (`wal_autocheckpoint = 0`): a
-/// task does it in the background (see [`CHECKPOINT_EVERY`]), so that storing a batch never
-/// also waits for pages to be copied into the database file.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;";
-
-/// How often the background task checkpoints the WAL of a SQLite database (`PASSIVE`: it copies
-/// what no reader still needs, without blocking writers or readers).
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
 /// Set, after [`SQLITE_PRAGMAS`], on the SQLite connection that stores messages: a page cache
 /// of 16 MB (the default is 2 MB) keeps more of the index pages it writes to at random places
@@ -220,21 +213,6 @@ pub struct SqlStore {
     writer: AnyPool,
     /// Which engine the pool talks to.
     engine: Engine,
-}
-
-/// Checkpoints a SQLite database's WAL every [`CHECKPOINT_EVERY`] until its pool is closed.
-async fn checkpoint_wal(pool: AnyPool) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-            tracing::warn!(error = %e, "checkpointing the WAL failed");
-        }
-    }
 }
 
 /// The name `SqlStore` had when SQLite was its only engine; `SqliteStore::open(dir)` still
@@ -311,9 +289,6 @@ impl SqlStore {
                     .await?
             }
         };
-        if engine == Engine::Sqlite {
-            tokio::spawn(checkpoint_wal(pool.clone()));
-        }
         Ok(Self {
             pool,
             writer,
@@ -1104,46 +1079,6 @@ mod tests {
             .expect("cache_size");
         assert_eq!(cache, -16_000);
         assert!(dir.path().join("nested/chat.db").exists());
-    }
-
-    /// Committing never checkpoints (`wal_autocheckpoint = 0`); the background task copies the
-    /// WAL into the database file soon after.
-    #[tokio::test]
-    async fn the_wal_is_checkpointed_in_the_background() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqlStore::open(dir.path()).await.expect("open");
-        let mut writer = store.writer.acquire().await.expect("the writer");
-        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-            .fetch_one(&mut *writer)
-            .await
-            .expect("wal_autocheckpoint");
-        assert_eq!(auto, 0);
-        drop(writer);
-        let database = dir.path().join("chat.db");
-        let size = || std::fs::metadata(&database).expect("chat.db").len();
-        // Let the checkpoint of the migrations pass, then write a few hundred pages.
-        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
-        let before = size();
-        let batch: Vec<NewMessage> = (0..2_000)
-            .map(|i| NewMessage {
-                from: UserName::parse(&format!("user{}", i % 50)).expect("name"),
-                to: Destination::Room(RoomName::lobby()),
-                body: "x".repeat(200),
-                at: 1_000,
-                req: Some(format!("r{i}")),
-            })
-            .collect();
-        store.append(&batch).await.expect("append");
-        let deadline = tokio::time::Instant::now() + CHECKPOINT_EVERY * 20;
-        while size() < before + 200 * 1024 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the database file stayed at {} bytes: no checkpoint",
-                size()
-            );
-            tokio::time::sleep(CHECKPOINT_EVERY / 5).await;
-        }
-        store.close().await;
     }
 
     /// SQLite's plans for what replaced the indexes by sender and by recipient, and for the
