@@ -625,12 +625,13 @@ impl Hub {
                     }
                 }
                 Destination::User(to) => {
-                    state.send_user(&to.key(), &frame, origin);
-                    if to.key() != from {
+                    let to = to.key();
+                    state.send_user(&to, &frame, origin);
+                    if to != from {
                         state.send_user(&from, &frame, origin);
                     }
                     if let Some(user) = state.users.get_mut(&from) {
-                        user.typing.remove(&Target::User { to: to.key() });
+                        user.typing.remove(&Target::User { to });
                     }
                 }
             }
@@ -1182,39 +1183,34 @@ impl State {
         }
     }
 
-    /// A room's members who are online, with their keys.
-    fn online_members<'a>(
-        &'a self,
-        room: &'a RoomName,
-    ) -> Box<dyn Iterator<Item = (&'a str, &'a UserEntry)> + 'a> {
+    /// Calls `f` with the key and entry of every member of `room` who is online.
+    fn each_online_member(&self, room: &RoomName, mut f: impl FnMut(&str, &UserEntry)) {
         if room.is_lobby() {
-            Box::new(self.users.iter().map(|(key, user)| (key.as_str(), user)))
-        } else {
-            Box::new(
-                self.rooms
-                    .get(room)
-                    .into_iter()
-                    .flat_map(BTreeMap::keys)
-                    .filter_map(|key| Some((key.as_str(), self.users.get(key)?))),
-            )
+            for (key, user) in &self.users {
+                f(key, user);
+            }
+        } else if let Some(members) = self.rooms.get(room) {
+            for key in members.keys() {
+                if let Some(user) = self.users.get(key) {
+                    f(key, user);
+                }
+            }
         }
     }
 
     /// Queues `frame` for every connection of every member of `room`, but those of user
     /// `except_user`.
     fn send_room(&self, room: &RoomName, frame: &Frame, except_user: Option<&str>) {
-        for (key, user) in self.online_members(room) {
+        self.each_online_member(room, |key, user| {
             if Some(key) != except_user {
                 self.send_to(user, frame, None);
             }
-        }
+        });
     }
 
     /// Queues `frame` for every connection of every member of `room` but connection `except`.
     fn send_room_except_conn(&self, room: &RoomName, frame: &Frame, except: Option<ConnId>) {
-        for (_, user) in self.online_members(room) {
-            self.send_to(user, frame, except);
-        }
+        self.each_online_member(room, |_, user| self.send_to(user, frame, except));
     }
 }
 

@@ -205,38 +205,31 @@ impl Decoder {
             },
             len => (u64::from(len), 2),
         };
-        let control = op & 0x08 != 0;
-        if control {
+        let len = usize::try_from(len).map_err(|_| WireError::TooBig)?;
+        if op & 0x08 != 0 {
+            // A control frame.
             if !fin {
                 return Err(WireError::Protocol("fragmented control frame"));
             }
-            if len > MAX_CONTROL_PAYLOAD as u64 {
+            if len > MAX_CONTROL_PAYLOAD {
                 return Err(WireError::Protocol("control frame too long"));
             }
         } else {
             let so_far = self.partial.as_ref().map_or(0, |(_, bytes)| bytes.len());
-            let len = usize::try_from(len).map_err(|_| WireError::TooBig)?;
             if so_far.saturating_add(len) > self.max_message {
                 return Err(WireError::TooBig);
             }
         }
-        let len = usize::try_from(len).map_err(|_| WireError::TooBig)?;
         let Some(mask) = buf.get(at..at + 4) else {
             return Ok(None);
         };
-        let mask = [mask[0], mask[1], mask[2], mask[3]];
         at += 4;
         let Some(masked) = buf.get(at..at + len) else {
             return Ok(None);
         };
         let used = at + len;
-        let payload = || -> Vec<u8> {
-            masked
-                .iter()
-                .enumerate()
-                .map(|(i, b)| b ^ mask[i & 3])
-                .collect()
-        };
+        let unmasked = || masked.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m);
+        let payload = || -> Vec<u8> { unmasked().collect() };
         let incoming = match op {
             opcode::TEXT | opcode::BINARY => {
                 if self.partial.is_some() {
@@ -255,7 +248,7 @@ impl Decoder {
                     return Err(WireError::Protocol("continuation with nothing to continue"));
                 };
                 let text = *text;
-                bytes.extend(masked.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+                bytes.extend(unmasked());
                 if fin {
                     let (_, bytes) = self.partial.take().unwrap_or_default();
                     Some(complete(text, bytes)?)

@@ -118,22 +118,24 @@ impl Schema {
     }
 }
 
-/// Each test function once per engine: `sqlite::<name>` and `postgres::<name>`.
+/// Each test function once per engine, in the modules named before the runners:
+/// `on_both_engines!(sqlite = on_sqlite, postgres = on_postgres: a, b)` makes `sqlite::a`,
+/// `postgres::a`, and so on.
 macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
+    ($sqlite:ident = $on_sqlite:ident, $postgres:ident = $on_postgres:ident: $($name:ident),* $(,)?) => {
+        mod $sqlite {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::on_sqlite(super::$name).await;
+                    super::$on_sqlite(super::$name).await;
                 }
             )*
         }
-        mod postgres {
+        mod $postgres {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::on_postgres(super::$name).await;
+                    super::$on_postgres(super::$name).await;
                 }
             )*
         }
@@ -141,6 +143,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines!(
+    sqlite = on_sqlite, postgres = on_postgres:
     accounts_and_sessions,
     names_are_taken_ignoring_case,
     memberships_last_until_left,
@@ -181,30 +184,9 @@ where
     }
 }
 
-/// Each test function once per engine, given a database URL: `sqlite_url::<name>` and
-/// `postgres_url::<name>`.
-macro_rules! on_both_engines_by_url {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_url {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_sqlite_url(super::$name).await;
-                }
-            )*
-        }
-        mod postgres_url {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_postgres_url(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_engines_by_url!(
+// The same, for tests given a database URL rather than an open store.
+on_both_engines!(
+    sqlite_url = on_sqlite_url, postgres_url = on_postgres_url:
     append_lists_each_pair_once_per_participant,
     upgrading_from_0002_keeps_private_conversations,
 );

@@ -1,6 +1,6 @@
 //! Bad input is answered with an error code, and the connection keeps working.
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use shared::{close, ErrorCode, ServerFrame};
 use tokio_tungstenite::tungstenite::Message;
@@ -207,4 +207,85 @@ async fn invalid_utf8_closes_with_1007() {
         alice.until_closed().await,
         Ended::Closed(Some(close::INVALID_PAYLOAD))
     );
+}
+
+/// A masked client frame, as a client library would write it.
+fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x5a, 0x01, 0xc3, 0x7e];
+    let mut frame = vec![if fin { 0x80 | opcode } else { opcode }];
+    match payload.len() {
+        len @ 0..=125 => frame.push(0x80 | len as u8),
+        len => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+#[tokio::test]
+async fn fragments_pings_and_a_clients_close_are_handled_as_rfc_6455_says() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    alice.drain().await;
+
+    // A room message in three fragments, a ping between them, written a few bytes at a time.
+    let text = json!({"type": "room_message", "room": "lobby", "body": "in pieces", "req": "f1"})
+        .to_string();
+    let (a, rest) = text.as_bytes().split_at(10);
+    let (b, c) = rest.split_at(20);
+    let bytes = [
+        client_frame(false, 0x1, a),
+        client_frame(true, 0x9, b"between"),
+        client_frame(false, 0x0, b),
+        client_frame(true, 0x0, c),
+    ]
+    .concat();
+    for piece in bytes.chunks(7) {
+        match alice.ws.get_mut() {
+            tokio_tungstenite::MaybeTlsStream::Plain(tcp) => {
+                tcp.write_all(piece).await.unwrap();
+                tcp.flush().await.unwrap();
+            }
+            _ => unreachable!("tests use plain TCP"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // The ping is answered with its payload, before the message completes.
+    let pong = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match alice.ws.next().await {
+                Some(Ok(Message::Pong(payload))) => break payload,
+                Some(Ok(Message::Ping(_))) => continue,
+                other => panic!("expected the pong, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a pong in time");
+    assert_eq!(&pong[..], b"between");
+    alice.recv_ack("f1").await;
+    let frame = bob.recv().await;
+    assert!(
+        matches!(&frame, ServerFrame::RoomMessage { body, from, .. } if body == "in pieces" && from == "alice"),
+        "{frame:?}"
+    );
+
+    // A client's close is answered with its own code.
+    alice
+        .ws
+        .send(Message::Close(Some(
+            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: 4000.into(),
+                reason: "done".into(),
+            },
+        )))
+        .await
+        .unwrap();
+    assert_eq!(alice.until_closed().await, Ended::Closed(Some(4000)));
+    assert_eq!(bob.recv().await, presence(&[], &["alice"]));
 }
