@@ -20,17 +20,18 @@ use shared::protocol::{HISTORY_PAGE, MAX_HISTORY_PAGE};
 use shared::{close, ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{encode, ConnId, Control, Frame, Hub, HubError, Joining, Outbox, TypingTarget};
+use crate::hub::{encode, ConnId, Control, Frame, Hub, HubError, Joining, TypingTarget};
 use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
+use crate::outbox::{Inbox, Outbox};
 use crate::store::{Store, StoreError};
 use crate::upgrade::Socket;
 use crate::ws::{Decoder, Incoming, WireFrame};
@@ -103,9 +104,8 @@ impl Connection {
                 return;
             }
         };
-        let (tx, mut rx) = mpsc::channel(self.config.queue_frames.max(1));
         let control = Arc::new(Control::default());
-        let outbox = Outbox::new(tx, control.clone(), self.hub.metrics().clone());
+        let (outbox, mut inbox) = self.hub.queue(self.config.queue_frames, control.clone());
         let (id, welcome, up_to) = self.hub.connect(
             name.clone(),
             self.session.id.clone(),
@@ -165,7 +165,7 @@ impl Connection {
                 started,
                 &last_heard,
             );
-            let write = writer.run(&stream, &mut rx);
+            let write = writer.run(&stream, &mut inbox);
             tokio::pin!(read, write);
             tokio::select! {
                 end = &mut read => {
@@ -354,14 +354,14 @@ struct Writer<'a> {
 }
 
 enum Step {
-    Write(Frame),
+    Write(Vec<Frame>),
     Ping,
     Close(Option<u16>),
     Drop,
 }
 
 impl Writer<'_> {
-    async fn run(&self, stream: &TcpStream, rx: &mut mpsc::Receiver<Frame>) {
+    async fn run(&self, stream: &TcpStream, inbox: &mut Inbox) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -376,7 +376,7 @@ impl Writer<'_> {
                 biased;
                 () = &mut closed => Step::Close(self.control.code()),
                 () = &mut shutdown => Step::Close(Some(close::GOING_AWAY)),
-                frame = rx.recv() => frame.map_or(Step::Close(None), Step::Write),
+                frames = inbox.take() => Step::Write(frames),
                 _ = ping.tick() => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
                     if self.started.elapsed().saturating_sub(heard) > self.idle_timeout {
@@ -387,7 +387,7 @@ impl Writer<'_> {
                 }
             };
             match step {
-                Step::Write(first) => out = Outgoing::new(batch(rx, first)),
+                Step::Write(frames) => out = Outgoing::new(frames),
                 Step::Ping => out = Outgoing::new(vec![PING.clone()]),
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);
@@ -419,20 +419,6 @@ impl Writer<'_> {
             }
         }
     }
-}
-
-/// `first` and whatever else is queued behind it, up to [`MAX_BATCH`] frames.
-fn batch(rx: &mut mpsc::Receiver<Frame>, first: Frame) -> Vec<Frame> {
-    let queued = rx.len().min(MAX_BATCH - 1);
-    let mut batch = Vec::with_capacity(queued + 1);
-    batch.push(first);
-    while batch.len() <= queued {
-        match rx.try_recv() {
-            Ok(frame) => batch.push(frame),
-            Err(_) => break,
-        }
-    }
-    batch
 }
 
 /// The server's close frame for `code`.

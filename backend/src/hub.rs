@@ -3,8 +3,9 @@
 //!
 //! One owner: all of it sits behind one `std::sync::Mutex`, taken only by the short,
 //! synchronous methods below and never held across an `.await`. Delivering to a connection is
-//! a `try_send` into its bounded queue ([`Outbox`]), so fan-out never waits for a socket: a
+//! a push onto its bounded queue ([`Outbox`]), so fan-out never waits for a socket: a
 //! connection whose queue is full is told to close with 1013 (try again later) and counted.
+//! When its writer takes what was queued is up to the [`Flusher`] ([`crate::outbox`]).
 //! Each frame is encoded once; its recipients share the bytes.
 //!
 //! Room memberships are stored (the connection records a join or leave in the store before it
@@ -29,15 +30,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
-use shared::{
-    close, ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName,
-};
-use tokio::sync::{mpsc, Notify};
+use shared::{ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName};
+use tokio::sync::Notify;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
 use crate::metrics::Metrics;
+pub use crate::outbox::Outbox;
+use crate::outbox::{self, Flusher, Inbox};
 use crate::store::SessionId;
 use crate::ws::WireFrame;
 
@@ -86,53 +87,6 @@ impl Control {
             0 | Self::NO_FRAME => None,
             code => u16::try_from(code).ok(),
         }
-    }
-}
-
-/// How the hub reaches one connection: its bounded outbound queue and its close switch.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    tx: mpsc::Sender<Frame>,
-    control: Arc<Control>,
-    metrics: Arc<Metrics>,
-}
-
-impl Outbox {
-    pub fn new(tx: mpsc::Sender<Frame>, control: Arc<Control>, metrics: Arc<Metrics>) -> Self {
-        Self {
-            tx,
-            control,
-            metrics,
-        }
-    }
-
-    /// Queues a frame without waiting. A full queue marks a slow consumer: the connection is
-    /// closed with 1013 so that it reconnects, rather than slowing anyone else down.
-    pub fn push(&self, frame: Frame) {
-        match self.tx.try_send(frame) {
-            Ok(()) => {
-                self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                if self.control.close(Some(close::TRY_AGAIN_LATER)) {
-                    self.metrics
-                        .slow_consumers_disconnected
-                        .fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!("slow consumer: outbound queue full, closing with 1013");
-                }
-            }
-            // The connection is ending; its task removes it from the hub.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
-        }
-    }
-
-    /// Encodes and queues one frame for this connection alone.
-    pub fn send(&self, frame: &ServerFrame) {
-        self.push(encode(frame));
-    }
-
-    pub fn control(&self) -> &Arc<Control> {
-        &self.control
     }
 }
 
@@ -205,6 +159,8 @@ struct Shared {
     bus: Option<Publisher>,
     /// Wakes [`Hub::run_presence`] when a presence change has to wait for the interval.
     presence_due: Notify,
+    /// Lets connections' writers take what was queued for them.
+    flusher: Arc<Flusher>,
 }
 
 #[derive(Debug, Default)]
@@ -304,6 +260,7 @@ impl Hub {
                 metrics,
                 bus,
                 presence_due: Notify::new(),
+                flusher: Arc::default(),
             }),
         }
     }
@@ -497,6 +454,23 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// A new connection's queue of `capacity` frames: the hub's end, kept by
+    /// [`Hub::connect`], and the writer's end.
+    pub fn queue(&self, capacity: usize, control: Arc<Control>) -> (Outbox, Inbox) {
+        outbox::channel(
+            capacity,
+            self.shared.flusher.clone(),
+            control,
+            self.shared.metrics.clone(),
+        )
+    }
+
+    /// Lets connections' writers take their queued frames, in the order the frames came
+    /// (see [`crate::outbox`]), until `shutdown`. [`crate::AppState::open`] spawns it.
+    pub async fn run_flusher(self, shutdown: CancellationToken) {
+        self.shared.flusher.clone().run(shutdown).await;
     }
 
     /// Whether the connection's user may join `room`, and whether they are in it already.
@@ -1248,18 +1222,17 @@ mod tests {
     }
 
     /// Connects a tab of `name`'s; returns its id and its queue (welcome already taken).
-    fn connect(hub: &Hub, name: &str) -> (ConnId, mpsc::Receiver<Frame>) {
-        let (tx, rx) = mpsc::channel(64);
-        let outbox = Outbox::new(tx, Arc::default(), hub.metrics().clone());
+    fn connect(hub: &Hub, name: &str) -> (ConnId, Inbox) {
+        let (outbox, rx) = hub.queue(64, Arc::default());
         let name = UserName::parse(name).unwrap();
         let (id, _welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
         (id, rx)
     }
 
     /// The presence frames queued for a connection, as (online, offline).
-    fn presence(rx: &mut mpsc::Receiver<Frame>) -> Vec<(Vec<String>, Vec<String>)> {
+    fn presence(rx: &mut Inbox) -> Vec<(Vec<String>, Vec<String>)> {
         let mut frames = Vec::new();
-        while let Ok(frame) = rx.try_recv() {
+        for frame in rx.take_now() {
             match serde_json::from_str(&frame.text_payload()).unwrap() {
                 ServerFrame::Presence { online, offline } => frames.push((online, offline)),
                 other => panic!("expected presence, got {other:?}"),

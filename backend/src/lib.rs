@@ -12,6 +12,7 @@
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
+//! - [`outbox`]: a connection's outbound queue, and the flusher that paces its writer.
 //! - [`message`]: messages and conversations.
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
@@ -30,6 +31,7 @@ pub mod journal;
 pub mod logging;
 pub mod message;
 pub mod metrics;
+pub mod outbox;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

@@ -83,6 +83,7 @@ impl AppState {
         let journal = Journal::start(store.clone(), hub.clone());
         let shutdown = CancellationToken::new();
         tokio::spawn(hub.clone().run_presence(shutdown.clone()));
+        tokio::spawn(hub.clone().run_flusher(shutdown.clone()));
         if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
             let bus_config = BusConfig {
                 url: url.clone(),

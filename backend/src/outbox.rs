@@ -1,0 +1,315 @@
+//! A connection's outbound queue, and the flusher that lets connections' writers take from
+//! theirs.
+//!
+//! Queuing a frame ([`Outbox::push`]) never wakes the connection's writer itself. The first
+//! frame queued on an idle connection puts the connection on the [`Flusher`]'s list; the
+//! flusher's task goes down the list in order and releases the connections a few at a time
+//! ([`CHUNK`]), letting the rest of the server (the journal, the readers) run in between. A
+//! connection still on the list when more frames arrive takes them all at once, and its writer
+//! writes them with one `writev`. So under load consecutive broadcasts share one syscall per
+//! recipient, where each would otherwise cost one of its own (on loopback that syscall, which
+//! includes the receiving side's TCP work, is most of what a delivery costs); without load a
+//! frame waits for nothing but one turn of the flusher's task.
+//!
+//! The queue holds no memory while it is empty: the writer takes the frames' vector whole.
+
+use std::future::poll_fn;
+use std::mem;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
+
+use shared::{close, ServerFrame};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::{encode, Control, Frame};
+use crate::metrics::Metrics;
+
+/// Connections the flusher releases before it lets other tasks run. Below the capacity of
+/// tokio's local run queue (256), so that the writers it wakes never spill into the global
+/// queue, where a task woken from another thread (the journal, after a commit) would wait
+/// behind them all.
+const CHUNK: usize = 128;
+
+/// How the hub reaches one connection: its bounded outbound queue and its close switch.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    queue: Arc<Queue>,
+    flusher: Arc<Flusher>,
+    control: Arc<Control>,
+    metrics: Arc<Metrics>,
+}
+
+/// The writer's end of a connection's queue. Dropping it drops what is queued, and frames
+/// pushed later are dropped at once.
+#[derive(Debug)]
+pub struct Inbox {
+    queue: Arc<Queue>,
+}
+
+#[derive(Debug)]
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Most frames queued at a time.
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    frames: Vec<Frame>,
+    /// Frames are queued and the connection is on the flusher's list, or was released and its
+    /// writer has yet to take them. Pushing more then needs nobody told.
+    pending: bool,
+    /// The flusher has come to this connection: the writer may take the frames.
+    released: bool,
+    /// The writer has ended.
+    closed: bool,
+    /// The writer, waiting for a release.
+    waker: Option<Waker>,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // Nothing panics while holding the lock; if it did, the queue's state is still whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn release(&self) {
+        let waker = {
+            let mut state = self.lock();
+            state.released = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A new connection's queue of `capacity` frames: the hub's end and the writer's end.
+pub fn channel(
+    capacity: usize,
+    flusher: Arc<Flusher>,
+    control: Arc<Control>,
+    metrics: Arc<Metrics>,
+) -> (Outbox, Inbox) {
+    let queue = Arc::new(Queue {
+        state: Mutex::default(),
+        capacity: capacity.max(1),
+    });
+    let outbox = Outbox {
+        queue: queue.clone(),
+        flusher,
+        control,
+        metrics,
+    };
+    (outbox, Inbox { queue })
+}
+
+impl Outbox {
+    /// Queues a frame without waiting. A full queue marks a slow consumer: the connection is
+    /// closed with 1013 so that it reconnects, rather than slowing anyone else down.
+    pub fn push(&self, frame: Frame) {
+        let list = {
+            let mut state = self.queue.lock();
+            if state.closed {
+                // The connection is ending; its task removes it from the hub.
+                return;
+            }
+            if state.frames.len() >= self.queue.capacity {
+                drop(state);
+                if self.control.close(Some(close::TRY_AGAIN_LATER)) {
+                    self.metrics
+                        .slow_consumers_disconnected
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("slow consumer: outbound queue full, closing with 1013");
+                }
+                return;
+            }
+            state.frames.push(frame);
+            !mem::replace(&mut state.pending, true)
+        };
+        self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
+        if list {
+            self.flusher.list(self.queue.clone());
+        }
+    }
+
+    /// Encodes and queues one frame for this connection alone.
+    pub fn send(&self, frame: &ServerFrame) {
+        self.push(encode(frame));
+    }
+
+    pub fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+}
+
+impl Inbox {
+    /// Waits until the flusher releases this connection, then takes every frame queued, in
+    /// order (never none).
+    pub async fn take(&mut self) -> Vec<Frame> {
+        poll_fn(|cx| {
+            let mut state = self.queue.lock();
+            if state.released {
+                state.released = false;
+                state.pending = false;
+                return Poll::Ready(mem::take(&mut state.frames));
+            }
+            if !state
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                state.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Takes whatever is queued now, released or not (for tests of the hub).
+    pub fn take_now(&mut self) -> Vec<Frame> {
+        let mut state = self.queue.lock();
+        state.released = false;
+        state.pending = false;
+        mem::take(&mut state.frames)
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let frames = {
+            let mut state = self.queue.lock();
+            state.closed = true;
+            state.waker = None;
+            mem::take(&mut state.frames)
+        };
+        // Frames are dropped outside the lock: the last reference to a large one frees it.
+        drop(frames);
+    }
+}
+
+/// The list of connections with frames to write, in the order they got them, and the task
+/// that releases them. One per hub.
+#[derive(Debug, Default)]
+pub struct Flusher {
+    listed: Mutex<Vec<Arc<Queue>>>,
+    /// Wakes [`Flusher::run`] when the list stops being empty.
+    listed_some: Notify,
+}
+
+impl Flusher {
+    fn list(&self, queue: Arc<Queue>) {
+        let first = {
+            let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+            listed.push(queue);
+            listed.len() == 1
+        };
+        if first {
+            self.listed_some.notify_one();
+        }
+    }
+
+    /// Releases listed connections, in order, [`CHUNK`] at a time, until `shutdown`.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut turn = Vec::new();
+        loop {
+            {
+                let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+                mem::swap(&mut *listed, &mut turn);
+            }
+            if turn.is_empty() {
+                tokio::select! {
+                    () = self.listed_some.notified() => continue,
+                    () = shutdown.cancelled() => return,
+                }
+            }
+            let mut chunks = turn.chunks(CHUNK).peekable();
+            while let Some(chunk) = chunks.next() {
+                for queue in chunk {
+                    queue.release();
+                }
+                if chunks.peek().is_some() {
+                    tokio::task::yield_now().await;
+                }
+            }
+            turn.clear();
+            // Let the released writers run before the next turn.
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::WireFrame;
+
+    fn frame(text: &str) -> Frame {
+        Arc::new(WireFrame::text(text))
+    }
+
+    fn queue(capacity: usize) -> (Arc<Flusher>, Outbox, Inbox, Arc<Control>) {
+        let flusher = Arc::new(Flusher::default());
+        let control = Arc::new(Control::default());
+        let (outbox, inbox) = channel(
+            capacity,
+            flusher.clone(),
+            control.clone(),
+            Arc::new(Metrics::default()),
+        );
+        (flusher, outbox, inbox, control)
+    }
+
+    fn texts(frames: &[Frame]) -> Vec<String> {
+        frames
+            .iter()
+            .map(|f| f.text_payload().into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn frames_wait_for_the_flusher_and_go_out_together_in_order() {
+        let (flusher, outbox, mut inbox, _) = queue(8);
+        outbox.push(frame("a"));
+        outbox.push(frame("b"));
+        // Listed once, however many frames.
+        assert_eq!(flusher.listed.lock().unwrap().len(), 1);
+        let take = tokio::spawn(async move { (inbox.take().await, inbox) });
+        tokio::task::yield_now().await;
+        assert!(!take.is_finished(), "taken before the flusher released it");
+        outbox.push(frame("c"));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(flusher.clone().run(shutdown.clone()));
+        let (frames, mut inbox) = take.await.unwrap();
+        assert_eq!(texts(&frames), ["a", "b", "c"]);
+        // Idle again: the next frame lists the connection again and is released again.
+        outbox.push(frame("d"));
+        assert_eq!(texts(&inbox.take().await), ["d"]);
+        shutdown.cancel();
+        task.await.unwrap();
+    }
+
+    #[test]
+    fn a_full_queue_closes_the_connection_with_1013_and_keeps_what_it_had() {
+        let (_, outbox, mut inbox, control) = queue(2);
+        for text in ["a", "b", "c"] {
+            outbox.push(frame(text));
+        }
+        assert_eq!(control.code(), Some(close::TRY_AGAIN_LATER));
+        assert_eq!(texts(&inbox.take_now()), ["a", "b"]);
+    }
+
+    #[test]
+    fn frames_pushed_after_the_writer_ended_are_dropped() {
+        let (flusher, outbox, inbox, _) = queue(2);
+        outbox.push(frame("a"));
+        drop(inbox);
+        outbox.push(frame("b"));
+        let listed = flusher.listed.lock().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].lock().frames.is_empty());
+    }
+}
