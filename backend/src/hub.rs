@@ -467,6 +467,11 @@ impl Hub {
         )
     }
 
+    /// Says whether the journal is storing messages that it will deliver right after.
+    pub fn storing(&self, storing: bool) {
+        self.shared.flusher.storing(storing);
+    }
+
     /// Lets connections' writers take their queued frames, in the order the frames came
     /// (see [`crate::outbox`]), until `shutdown`. [`crate::AppState::open`] spawns it.
     pub async fn run_flusher(self, shutdown: CancellationToken) {

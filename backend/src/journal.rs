@@ -136,6 +136,7 @@ impl Task {
     async fn store_batch(&mut self, entries: &mut Vec<Entry>) {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
+        self.hub.storing(true);
         let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
             Ok(appended) => appended,
             // Refused, not lost: if the transaction commits after all, a resend with the same
@@ -172,8 +173,10 @@ impl Task {
                         self.delivered = message.id;
                     }
                 }
+                self.hub.storing(false);
             }
             Err(e) => {
+                self.hub.storing(false);
                 tracing::error!(error = %e, messages = batch.len(), "storing messages failed");
                 for entry in entries.drain(..) {
                     self.hub.refuse(

@@ -64,6 +64,13 @@ pub struct Capacity {
     pub stopped: String,
 }
 
+impl Capacity {
+    /// Whether every room tried stayed under the limit: the capacity is at least the largest.
+    pub fn never_over(&self) -> bool {
+        !self.steps.is_empty() && self.steps.iter().all(Step::under)
+    }
+}
+
 pub async fn run(env: &Env, kind: Kind) -> Result<Capacity> {
     let scale = &env.scale;
     let largest = scale.capacity_sizes.iter().copied().max().unwrap_or(0);
