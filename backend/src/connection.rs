@@ -387,7 +387,13 @@ impl Writer<'_> {
                 }
             };
             match step {
-                Step::Write(frames) => out = Outgoing::new(frames),
+                Step::Write(frames) => {
+                    self.hub
+                        .metrics()
+                        .write_batches
+                        .fetch_add(1, Ordering::Relaxed);
+                    out = Outgoing::new(frames);
+                }
                 Step::Ping => out = Outgoing::new(vec![PING.clone()]),
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);

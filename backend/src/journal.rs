@@ -136,6 +136,7 @@ impl Task {
     async fn store_batch(&mut self, entries: &mut Vec<Entry>) {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
+        // Tells the flusher that this batch is about to be delivered (see `crate::outbox`).
         self.hub.storing(true);
         let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
             Ok(appended) => appended,
@@ -173,10 +174,8 @@ impl Task {
                         self.delivered = message.id;
                     }
                 }
-                self.hub.storing(false);
             }
             Err(e) => {
-                self.hub.storing(false);
                 tracing::error!(error = %e, messages = batch.len(), "storing messages failed");
                 for entry in entries.drain(..) {
                     self.hub.refuse(
@@ -188,6 +187,7 @@ impl Task {
                 }
             }
         }
+        self.hub.storing(false);
     }
 
     /// Delivers, from the store, every stored message with an id between the last delivered

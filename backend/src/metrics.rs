@@ -13,6 +13,7 @@
 //! | `chat_connections_opened_total` | counter | `connection.rs`, on joining the hub |
 //! | `chat_frames_received_total` | counter | `connection.rs`, frames past the rate limit |
 //! | `chat_frames_sent_total` | counter | `Outbox::push`, frames queued |
+//! | `chat_write_batches_total` | counter | `connection.rs`, queued frames taken and written together |
 //! | `chat_messages_stored_total` | counter | `journal.rs`, duplicates excluded |
 //! | `chat_slow_consumers_disconnected_total` | counter | `Outbox::push`, queue full |
 //! | `chat_rate_limited_total` | counter | `connection.rs` |
@@ -48,6 +49,10 @@ pub struct Metrics {
     /// The welcome and the replay of missed messages go straight to the socket and are not
     /// counted.
     pub frames_sent: AtomicU64,
+    /// Batches of queued frames a connection's writer took at once and wrote together (with
+    /// one `writev` when the socket takes them all). `frames_sent` divided by this is how many
+    /// frames share a write: 1 without load, more as broadcasts pile up (see `crate::outbox`).
+    pub write_batches: AtomicU64,
     /// Messages the journal stored; a resent `req` already stored does not count again.
     pub messages_stored: AtomicU64,
     /// Connections closed with 1013 because their outbound queue was full.
@@ -102,6 +107,11 @@ impl Metrics {
                 "chat_frames_sent_total",
                 "Frames queued to connections, once per recipient.",
                 &self.frames_sent,
+            ),
+            (
+                "chat_write_batches_total",
+                "Batches of queued frames a connection wrote together.",
+                &self.write_batches,
             ),
             (
                 "chat_messages_stored_total",

@@ -63,6 +63,9 @@ async fn metrics_follow_a_conversation() {
     // bob's arrival to alice, the message to bob, alice's ack. (Welcomes are written
     // straight to the socket, not queued.)
     assert!(m["chat_frames_sent_total"] >= 3.0);
+    // Every queued frame went out in some batch, and no batch was empty.
+    assert!(m["chat_write_batches_total"] >= 1.0);
+    assert!(m["chat_write_batches_total"] <= m["chat_frames_sent_total"]);
     assert!(m["chat_fanout_seconds_count"] >= 1.0);
     assert!(m["chat_store_append_seconds_count"] >= 1.0);
     assert_eq!(
