@@ -1041,13 +1041,13 @@ fn markdown_table(rows: &[Row]) -> String {
 
 fn ramp_table(ramp: &Ramp, unit: &str) -> String {
     let mut out = format!(
-        "| Offered {unit}/s | Achieved | p50 | p99 | max | Late or lost | Server CPU/event | Server core | Generator core | Sustained |\n\
-         |--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
+        "| Offered {unit}/s | Achieved | p50 | p99 | max | Late or lost | Server CPU/event | Server core | Generator core | Frames per write | Sustained |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
     );
     for s in &ramp.steps {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} |",
             thousands(s.offered),
             thousands(s.achieved),
             ms(s.latency.p50_ms),
@@ -1057,6 +1057,7 @@ fn ramp_table(ramp: &Ramp, unit: &str) -> String {
             us(s.server_cpu_us_per_event),
             s.server_cpu_share * 100.0,
             s.generator_cpu_share * 100.0,
+            per_write(s.frames_per_write),
             if s.sustained { "yes" } else { "no" }
         );
     }
@@ -1066,21 +1067,27 @@ fn ramp_table(ramp: &Ramp, unit: &str) -> String {
     out
 }
 
+/// Frames per socket write, or a dash where the server does not count them (the peer).
+fn per_write(frames: Option<f64>) -> String {
+    frames.map_or_else(|| "–".to_owned(), |f| format!("{f:.1}"))
+}
+
 fn capacity_table(c: &Capacity) -> String {
     let mut out = String::from(
-        "| Room size | Broadcasts | Timed out | p50 round trip | p95 | max | Time to grow | Time to settle |\n\
-         |--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| Room size | Broadcasts | Timed out | p50 round trip | p95 | max | Frames per write | Time to grow | Time to settle |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for s in &c.steps {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s |",
             thousands(s.size as f64),
             s.broadcasts,
             s.timeouts,
             ms(s.rtt.p50_ms),
             ms(s.rtt.p95_ms),
             ms(s.rtt.max_ms),
+            per_write(s.frames_per_write),
             s.grow_s,
             s.settle_s
         );

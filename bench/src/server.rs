@@ -243,6 +243,39 @@ impl Server {
     pub fn usage(&self) -> Usage {
         proc::usage(self.pid)
     }
+
+    /// Our server's count of queued frames and of the batches they were written in (from
+    /// `GET /metrics`); `None` for the peer, which has no such page.
+    pub fn writes(&self) -> Option<Writes> {
+        let (status, body) = get(self.addr, "/metrics")?;
+        if status != 200 {
+            return None;
+        }
+        let counter = |name: &str| {
+            body.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        };
+        Some(Writes {
+            frames: counter("chat_frames_sent_total")?,
+            batches: counter("chat_write_batches_total")?,
+        })
+    }
+}
+
+/// Frames our server queued to connections, and the batches its writers wrote them in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Writes {
+    pub frames: u64,
+    pub batches: u64,
+}
+
+impl Writes {
+    /// Frames per write between `before` and now; `None` when nothing was written.
+    pub fn per_batch_since(self, before: Self) -> Option<f64> {
+        let batches = self.batches.checked_sub(before.batches)?;
+        let frames = self.frames.checked_sub(before.frames)?;
+        (batches > 0).then(|| frames as f64 / batches as f64)
+    }
 }
 
 impl Drop for Server {

@@ -39,6 +39,9 @@ pub struct Step {
     pub broadcasts: u64,
     pub timeouts: u64,
     pub rtt: Latency,
+    /// Frames per socket write on our server (`/metrics`) while measuring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_per_write: Option<f64>,
     /// Time to grow the room to this size, and for the server to go quiet after.
     pub grow_s: f64,
     pub settle_s: f64,
@@ -109,20 +112,27 @@ pub async fn run(env: &Env, kind: Kind) -> Result<Capacity> {
             break;
         }
         let settle = quiesce(&server, Duration::from_secs(120)).await;
+        let writes_before = server.writes();
         let mut step = measure(env, &mut pool, &mut next_id).await?;
+        step.frames_per_write = server
+            .writes()
+            .zip(writes_before)
+            .and_then(|(after, before)| after.per_batch_since(before));
         step.size = size;
         step.grow_s = grow.elapsed.as_secs_f64();
         step.settle_s = settle.as_secs_f64();
         say(format!(
             "capacity {kind:?}: room {size:>6}: {} broadcasts, round trip p50 {:.1} ms p95 {:.1} ms \
-             max {:.1} ms, {} timed out (grew in {:.1} s, settled in {:.1} s)",
+             max {:.1} ms, {} timed out (grew in {:.1} s, settled in {:.1} s){}",
             step.broadcasts,
             step.rtt.p50_ms,
             step.rtt.p95_ms,
             step.rtt.max_ms,
             step.timeouts,
             step.grow_s,
-            step.settle_s
+            step.settle_s,
+            step.frames_per_write
+                .map_or_else(String::new, |f| format!(", {f:.1} frames/write")),
         ));
         let under = step.under();
         result.steps.push(step);
@@ -215,6 +225,7 @@ async fn measure(env: &Env, pool: &mut Pool, next_id: &mut u64) -> Result<Step> 
         broadcasts: completed,
         timeouts,
         rtt: latency,
+        frames_per_write: None,
         grow_s: 0.0,
         settle_s: 0.0,
     })

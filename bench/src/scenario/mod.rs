@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
 use crate::proc::Usage;
-use crate::server::{Server, Setup};
+use crate::server::{Server, Setup, Writes};
 
 /// Sizes and durations of every scenario.
 #[derive(Debug, Clone)]
@@ -186,6 +186,11 @@ pub trait Watched {
     /// CPU time and resident memory of each process now.
     fn usages(&self) -> Vec<Usage>;
 
+    /// Frames queued and write batches so far, where the server counts them (ours, alone).
+    fn writes(&self) -> Option<Writes> {
+        None
+    }
+
     /// CPU time and resident memory of all the processes together now.
     fn usage(&self) -> Usage {
         self.usages()
@@ -200,6 +205,10 @@ pub trait Watched {
 impl Watched for Server {
     fn usages(&self) -> Vec<Usage> {
         vec![Server::usage(self)]
+    }
+
+    fn writes(&self) -> Option<Writes> {
+        Server::writes(self)
     }
 }
 

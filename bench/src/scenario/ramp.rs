@@ -60,6 +60,9 @@ pub struct Step {
     pub node_cpu_share: Vec<f64>,
     /// Connections the server cut (or lost) so far.
     pub closed: u64,
+    /// Frames per socket write on our server (`/metrics`): how many frames shared a write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_per_write: Option<f64>,
     /// Whether the step was sustained.
     pub sustained: bool,
     /// Whether the load generator used [`GENERATOR_BOUND`] of its core or more: then it, not
@@ -125,6 +128,7 @@ pub async fn run_steps(
         quiesce(server, Duration::from_secs(10)).await;
         let before_each = server.usages();
         let before = server.usage();
+        let writes_before = server.writes();
         let started = Instant::now();
         let start_us = now_us();
         let paced = pool
@@ -135,6 +139,10 @@ pub async fn run_steps(
         let wall = started.elapsed();
         let after_each = server.usages();
         let after = server.usage();
+        let frames_per_write = server
+            .writes()
+            .zip(writes_before)
+            .and_then(|(after, before)| after.per_batch_since(before));
         let seen = pool.collect(phase).await?;
         let (received, latency) = if spec.acks {
             (seen.acks, Latency::of(&seen.ack_latency))
@@ -180,13 +188,14 @@ pub async fn run_steps(
                 Vec::new()
             },
             closed,
+            frames_per_write,
             sustained,
             generator_bound: paced.cpu.as_secs_f64() / paced.wall.as_secs_f64().max(1e-9)
                 >= GENERATOR_BOUND,
         };
         say(format!(
             "{}: offered {:>9.0}/s achieved {:>9.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  \
-             max {:>8.2} ms  lost {}  server {:.2} µs/event ({:.0}% core)  generator {:.0}% core",
+             max {:>8.2} ms  lost {}  server {:.2} µs/event ({:.0}% core)  generator {:.0}% core{}",
             spec.label,
             step.offered,
             step.achieved,
@@ -197,6 +206,8 @@ pub async fn run_steps(
             step.server_cpu_us_per_event,
             step.server_cpu_share * 100.0,
             step.generator_cpu_share * 100.0,
+            step.frames_per_write
+                .map_or_else(String::new, |f| format!("  {f:.1} frames/write")),
         ));
         if seen.errors > 0 && ramp.notes.is_empty() {
             ramp.notes.push(format!(
