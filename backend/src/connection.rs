@@ -520,25 +520,26 @@ impl Reader<'_> {
 
     /// Answers one message or control frame; `Some` when the connection must end.
     async fn on_incoming(&mut self, incoming: Option<Incoming>) -> Option<ReadEnd> {
-        match incoming? {
-            Incoming::Text(text) => match self.admit() {
-                // Boxed: answering a frame can take a large future (store calls, the
-                // journal), which would otherwise take room in the task while it idles.
-                Admission::Admitted => Box::pin(self.on_text(&text)).await,
-                Admission::Limited => {}
+        let incoming = incoming?;
+        // Messages, text or binary, count against the rate limit; control frames do not.
+        if matches!(incoming, Incoming::Text(_) | Incoming::Binary) {
+            match self.admit() {
+                Admission::Admitted => {}
+                Admission::Limited => return None,
                 Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
-            },
-            Incoming::Binary => match self.admit() {
-                Admission::Admitted => self.refuse(
-                    (
-                        ErrorCode::BinaryNotSupported,
-                        "frames are JSON text".to_owned(),
-                    ),
-                    None,
+            }
+        }
+        match incoming {
+            // Boxed: answering a frame can take a large future (store calls, the journal),
+            // which would otherwise take room in the task while it idles.
+            Incoming::Text(text) => Box::pin(self.on_text(&text)).await,
+            Incoming::Binary => self.refuse(
+                (
+                    ErrorCode::BinaryNotSupported,
+                    "frames are JSON text".to_owned(),
                 ),
-                Admission::Limited => {}
-                Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
-            },
+                None,
+            ),
             Incoming::Ping(payload) => self.outbox.push(Arc::new(WireFrame::pong(&payload))),
             // A pong only proves liveness, which reading it has recorded.
             Incoming::Pong => {}

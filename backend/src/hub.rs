@@ -37,8 +37,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
 use crate::metrics::Metrics;
-pub use crate::outbox::Outbox;
-use crate::outbox::{self, Flusher, Inbox};
+use crate::outbox::{self, Flusher, Inbox, Outbox};
 use crate::store::SessionId;
 use crate::ws::WireFrame;
 
@@ -98,10 +97,8 @@ pub struct Stats {
     pub rooms: usize,
 }
 
-/// An encoded frame, header and all, shared by all its recipients: every connection writes the
-/// same bytes. Queued behind an `Arc` so that a slot of a connection's queue takes 8 bytes:
-/// tokio allocates a queue's slots 32 at a time and keeps them, so every connection, idle or
-/// not, holds at least one such block.
+/// An encoded frame, header and all, shared by all its recipients: every connection queues a
+/// pointer to it and writes the same bytes.
 pub type Frame = Arc<WireFrame>;
 
 /// Encodes a frame once; clones of the result share the bytes.

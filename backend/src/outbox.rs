@@ -222,9 +222,14 @@ pub struct Flusher {
 }
 
 impl Flusher {
+    fn listed(&self) -> MutexGuard<'_, Vec<Arc<Queue>>> {
+        // Nothing panics while holding the lock; if it did, the list is still whole.
+        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn list(&self, queue: Arc<Queue>) {
         let first = {
-            let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut listed = self.listed();
             listed.push(queue);
             listed.len() == 1
         };
@@ -255,7 +260,7 @@ impl Flusher {
         let mut turn = Vec::new();
         loop {
             {
-                let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut listed = self.listed();
                 mem::swap(&mut *listed, &mut turn);
             }
             if turn.is_empty() {
@@ -269,7 +274,7 @@ impl Flusher {
                     _ = timeout(COMMIT_WAIT, self.until_stored()) => {}
                     () = shutdown.cancelled() => return,
                 }
-                let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut listed = self.listed();
                 turn.append(&mut listed);
             }
             let mut chunks = turn.chunks(CHUNK).peekable();

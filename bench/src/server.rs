@@ -270,10 +270,12 @@ pub struct Writes {
 }
 
 impl Writes {
-    /// Frames per write between `before` and now; `None` when nothing was written.
-    pub fn per_batch_since(self, before: Self) -> Option<f64> {
-        let batches = self.batches.checked_sub(before.batches)?;
-        let frames = self.frames.checked_sub(before.frames)?;
+    /// Frames per write between two readings; `None` without both, or when nothing was
+    /// written.
+    pub fn frames_per_write(before: Option<Self>, after: Option<Self>) -> Option<f64> {
+        let (before, after) = before.zip(after)?;
+        let batches = after.batches.checked_sub(before.batches)?;
+        let frames = after.frames.checked_sub(before.frames)?;
         (batches > 0).then(|| frames as f64 / batches as f64)
     }
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{quiesce, say, workers_for, Env, Latency};
 use crate::pool::Pool;
-use crate::server::{Kind, Server};
+use crate::server::{Kind, Server, Writes};
 use crate::wire::{histogram, Event, MAX_LATENCY_US};
 
 /// The p95 round trip a room may take and still count.
@@ -114,10 +114,7 @@ pub async fn run(env: &Env, kind: Kind) -> Result<Capacity> {
         let settle = quiesce(&server, Duration::from_secs(120)).await;
         let writes_before = server.writes();
         let mut step = measure(env, &mut pool, &mut next_id).await?;
-        step.frames_per_write = server
-            .writes()
-            .zip(writes_before)
-            .and_then(|(after, before)| after.per_batch_since(before));
+        step.frames_per_write = Writes::frames_per_write(writes_before, server.writes());
         step.size = size;
         step.grow_s = grow.elapsed.as_secs_f64();
         step.settle_s = settle.as_secs_f64();

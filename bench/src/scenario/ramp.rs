@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{quiesce, say, Env, Latency, Watched};
 use crate::frames::now_us;
 use crate::pool::{Pool, Senders};
+use crate::server::Writes;
 use crate::wire::MsgKind;
 
 /// What to ramp.
@@ -139,10 +140,7 @@ pub async fn run_steps(
         let wall = started.elapsed();
         let after_each = server.usages();
         let after = server.usage();
-        let frames_per_write = server
-            .writes()
-            .zip(writes_before)
-            .and_then(|(after, before)| after.per_batch_since(before));
+        let frames_per_write = Writes::frames_per_write(writes_before, server.writes());
         let seen = pool.collect(phase).await?;
         let (received, latency) = if spec.acks {
             (seen.acks, Latency::of(&seen.ack_latency))
