@@ -6,6 +6,7 @@
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
 //!   read markers.
+//! - [`checkpoint`]: SQLite's WAL checkpoints, off the commit path.
 //! - [`upgrade`]: the WebSocket handshake, handing the connection its TCP stream.
 //! - [`ws`]: the WebSocket wire format: server frames encoded once, client frames parsed.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
@@ -21,6 +22,7 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod bus;
+pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod connection;

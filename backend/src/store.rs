@@ -5,7 +5,7 @@
 //! - **SQLite** (the embedded default): `chat.db` in the data directory, or the file a
 //!   `sqlite:` URL names. Every connection runs with `journal_mode=WAL`, `synchronous=FULL`
 //!   (an acknowledged message survives a power cut; group commit keeps that cheap) and
-//!   `foreign_keys=ON`.
+//!   `foreign_keys=ON`; commits never checkpoint the WAL, [`crate::checkpoint`]'s task does.
 //! - **PostgreSQL**, chosen by a `postgres://` or `postgresql://` URL, for several nodes on one
 //!   database. The tables live in the first schema of the connection's `search_path`, which a
 //!   URL can set: `…?options=-c%20search_path%3Dmy_schema`.
@@ -37,7 +37,9 @@ use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
+use tokio_util::sync::DropGuard;
 
+use crate::checkpoint;
 use crate::config::Config;
 use crate::message::{Conversation, Destination, Message, NewMessage};
 
@@ -191,8 +193,9 @@ impl Engine {
 }
 
 /// Set on every SQLite connection as it opens.
+/// Checkpoints are [`crate::checkpoint`]'s, never a commit's.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;";
 
 /// Set, after [`SQLITE_PRAGMAS`], on the SQLite connection that stores messages: a page cache
 /// of 16 MB (the default is 2 MB) keeps more of the index pages it writes to at random places
@@ -213,6 +216,8 @@ pub struct SqlStore {
     writer: AnyPool,
     /// Which engine the pool talks to.
     engine: Engine,
+    /// SQLite: stops the checkpoint task when the last clone of the store is dropped.
+    _checkpoints: Option<Arc<DropGuard>>,
 }
 
 /// The name `SqlStore` had when SQLite was its only engine; `SqliteStore::open(dir)` still
@@ -227,7 +232,12 @@ impl SqlStore {
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join("chat.db"))
             .create_if_missing(true);
-        Self::connect_with(Engine::Sqlite, options.to_url_lossy().as_str()).await
+        Self::connect_with(
+            Engine::Sqlite,
+            options.to_url_lossy().as_str(),
+            checkpoint::Policy::default(),
+        )
+        .await
     }
 
     /// Connects to the database `url` names and runs the migrations. `postgres://…` or
@@ -235,18 +245,29 @@ impl SqlStore {
     /// unless the URL sets a `mode`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         match Engine::of(url)? {
-            Engine::Postgres => Self::connect_with(Engine::Postgres, url).await,
+            Engine::Postgres => {
+                Self::connect_with(Engine::Postgres, url, checkpoint::Policy::default()).await
+            }
             Engine::Sqlite => {
                 let mut options = SqliteConnectOptions::from_str(url)?;
                 if !url.contains("mode=") {
                     options = options.create_if_missing(true);
                 }
-                Self::connect_with(Engine::Sqlite, options.to_url_lossy().as_str()).await
+                Self::connect_with(
+                    Engine::Sqlite,
+                    options.to_url_lossy().as_str(),
+                    checkpoint::Policy::default(),
+                )
+                .await
             }
         }
     }
 
-    async fn connect_with(engine: Engine, url: &str) -> Result<Self, StoreError> {
+    async fn connect_with(
+        engine: Engine,
+        url: &str,
+        checkpoints: checkpoint::Policy,
+    ) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
@@ -289,10 +310,13 @@ impl SqlStore {
                     .await?
             }
         };
+        let checkpoints = (engine == Engine::Sqlite)
+            .then(|| Arc::new(checkpoint::spawn(pool.clone(), writer.clone(), checkpoints)));
         Ok(Self {
             pool,
             writer,
             engine,
+            _checkpoints: checkpoints,
         })
     }
 
@@ -1073,6 +1097,11 @@ mod tests {
         }
         let mut writer = store.writer.acquire().await.expect("the writer");
         assert_eq!(durability(&mut writer).await, durable);
+        let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut *writer)
+            .await
+            .expect("wal_autocheckpoint");
+        assert_eq!(autocheckpoint, 0, "checkpoints are the checkpoint task's");
         let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
             .fetch_one(&mut *writer)
             .await
@@ -1136,6 +1165,65 @@ mod tests {
             "SEARCH messages USING INDEX messages_by_conversation (conversation=?)",
         );
         plan(DELETE_OTHERS_ROWS_SQL.to_owned(), 1).await;
+    }
+
+    /// The largest the WAL grows while `batches` batches of private messages between varied
+    /// pairs are stored back to back, checkpointed by `policy`.
+    async fn wal_extent(policy: checkpoint::Policy, batches: usize) -> u64 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = SqliteConnectOptions::new()
+            .filename(dir.path().join("chat.db"))
+            .create_if_missing(true)
+            .to_url_lossy();
+        let store = SqlStore::connect_with(Engine::Sqlite, url.as_str(), policy)
+            .await
+            .expect("open");
+        let users: Vec<UserName> = (0..50)
+            .map(|i| UserName::parse(&format!("user{i}")).expect("a name"))
+            .collect();
+        let wal = dir.path().join("chat.db-wal");
+        let mut largest = 0;
+        for b in 0..batches {
+            let batch: Vec<NewMessage> = (0..10)
+                .map(|i| {
+                    let n = b * 10 + i;
+                    NewMessage {
+                        from: users[n % 50].clone(),
+                        to: Destination::User(users[(n * 7 + b) % 50].clone()),
+                        body: format!("message {n}"),
+                        at: 1,
+                        req: Some(format!("r{n}")),
+                    }
+                })
+                .collect();
+            store.append(&batch).await.expect("append");
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        assert_eq!(store.last_id().await.expect("last id"), batches as u64 * 10);
+        largest
+    }
+
+    /// Under a steady stream of commits the WAL starts over once it reaches the policy's size,
+    /// rather than growing for as long as the stream lasts.
+    #[tokio::test]
+    async fn the_wal_starts_over_under_steady_commits() {
+        let tight = checkpoint::Policy {
+            round: std::time::Duration::from_millis(10),
+            restart_frames: 100,
+            settled_frames: 16,
+            max_rounds: 8,
+        };
+        let never = checkpoint::Policy {
+            round: std::time::Duration::from_secs(3600),
+            ..tight
+        };
+        let checkpointed = wal_extent(tight, 150).await;
+        let unchecked = wal_extent(never, 150).await;
+        eprintln!("WAL extent: {checkpointed} B checkpointed, {unchecked} B without checkpoints");
+        assert!(
+            checkpointed * 4 < unchecked,
+            "{checkpointed} B checkpointed, {unchecked} B without"
+        );
     }
 
     #[test]

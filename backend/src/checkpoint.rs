@@ -1,0 +1,122 @@
+//! SQLite's WAL checkpoints, off the commit path.
+//!
+//! In WAL mode a commit appends the pages it changed to the WAL, and a checkpoint copies them
+//! back into the database file. By default SQLite checkpoints inside the commit that takes the
+//! WAL past 1,000 pages: that commit, and every message queued behind it, waits for the copy and
+//! two syncs to disk, many times a second under load. So the store's connections never
+//! checkpoint (`wal_autocheckpoint = 0`); this task does, on a connection of its own:
+//!
+//! - every [`Policy::round`] a `PASSIVE` checkpoint copies what was committed since the last
+//!   one, while the journal goes on committing (under a light load that copies everything, and
+//!   the next commit starts the WAL over by itself);
+//! - the WAL only starts over (and stops growing) when a write transaction begins with every
+//!   frame copied, which a steady stream of commits never allows. So once the WAL holds
+//!   [`Policy::restart_frames`], rounds run back to back, each copying what was committed
+//!   during the one before, until that is at most [`Policy::settled_frames`]. Then one more
+//!   copies the rest on the writer's own connection, between two of the journal's transactions,
+//!   and the next transaction starts the WAL over. The journal waits only for that last, short
+//!   copy.
+//!
+//! The WAL thus stays near `restart_frames` pages however long the load lasts. A failed
+//! checkpoint loses nothing (the pages stay in the WAL) and is tried again next round. Every
+//! copy syncs the WAL before and the database file after (`synchronous = FULL`), so a page is
+//! never overwritten in the WAL before it is safe in the database file.
+
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+/// When the checkpoints run.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Time between two rounds while the WAL is below `restart_frames`.
+    pub round: Duration,
+    /// Pages in the WAL at which it is copied to the end and started over.
+    pub restart_frames: i64,
+    /// Pages committed during a round few enough for the writer to copy them itself.
+    pub settled_frames: i64,
+    /// Most rounds back to back before the writer copies the rest, however much it is.
+    pub max_rounds: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            // Short rounds keep each copy, and the sync of the database file that ends it,
+            // small: rounds of 1 s made the commits that overlapped them slower (docs/benchmarks.md).
+            round: Duration::from_millis(100),
+            // 64 MiB of 4 KiB pages.
+            restart_frames: 16_384,
+            settled_frames: 512,
+            max_rounds: 8,
+        }
+    }
+}
+
+/// Starts the task; it stops when the guard is dropped.
+pub fn spawn(pool: AnyPool, writer: AnyPool, policy: Policy) -> DropGuard {
+    let stop = CancellationToken::new();
+    tokio::spawn(run(pool, writer, policy, stop.clone()));
+    stop.drop_guard()
+}
+
+async fn run(pool: AnyPool, writer: AnyPool, policy: Policy, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(policy.round) => {}
+        }
+        if pool.is_closed() || writer.is_closed() {
+            return;
+        }
+        if let Err(e) = round(&pool, &writer, &policy).await {
+            if pool.is_closed() || writer.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "checkpointing the WAL failed; trying again next round");
+        }
+    }
+}
+
+/// The WAL's state after a checkpoint.
+#[derive(Debug, Clone, Copy)]
+struct Wal {
+    /// Pages in the WAL when the checkpoint began.
+    frames: i64,
+    /// Of those, pages now copied into the database file.
+    copied: i64,
+}
+
+async fn checkpoint(pool: &AnyPool) -> Result<Wal, sqlx::Error> {
+    // (busy, log, checkpointed): busy when another checkpoint was running; the counts are then
+    // -1, and the next round does the work.
+    let (_busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await?;
+    Ok(Wal { frames, copied })
+}
+
+async fn round(pool: &AnyPool, writer: &AnyPool, policy: &Policy) -> Result<(), sqlx::Error> {
+    let mut wal = checkpoint(pool).await?;
+    if wal.frames < policy.restart_frames {
+        return Ok(());
+    }
+    for _ in 0..policy.max_rounds {
+        let next = checkpoint(pool).await?;
+        // Committed during the previous round. Negative when the WAL started over meanwhile
+        // (a round found nothing left to copy) or when another checkpoint was running (-1).
+        let committed = next.frames - wal.frames;
+        wal = next;
+        if committed <= policy.settled_frames {
+            break;
+        }
+    }
+    let last = checkpoint(writer).await?;
+    tracing::debug!(
+        frames = last.frames,
+        copied = last.copied,
+        "copied the WAL to its end; the next commit starts it over"
+    );
+    Ok(())
+}
