@@ -62,16 +62,18 @@ pub fn spawn(pool: AnyPool, writer: AnyPool, policy: Policy) -> DropGuard {
 }
 
 async fn run(pool: AnyPool, writer: AnyPool, policy: Policy, stop: CancellationToken) {
+    // `SqlStore::close` closes the pools; the task ends then, quietly.
+    let closed = || pool.is_closed() || writer.is_closed();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(policy.round) => {}
         }
-        if pool.is_closed() || writer.is_closed() {
+        if closed() {
             return;
         }
         if let Err(e) = round(&pool, &writer, &policy).await {
-            if pool.is_closed() || writer.is_closed() {
+            if closed() {
                 return;
             }
             tracing::warn!(error = %e, "checkpointing the WAL failed; trying again next round");

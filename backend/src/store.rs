@@ -228,16 +228,19 @@ impl SqlStore {
     /// Opens (creating when missing) `chat.db` in `data_dir` and runs the migrations: the
     /// embedded default.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, checkpoint::Policy::default()).await
+    }
+
+    /// [`SqlStore::open`], with checkpoints run by `checkpoints`.
+    async fn open_with(
+        data_dir: &Path,
+        checkpoints: checkpoint::Policy,
+    ) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join("chat.db"))
             .create_if_missing(true);
-        Self::connect_with(
-            Engine::Sqlite,
-            options.to_url_lossy().as_str(),
-            checkpoint::Policy::default(),
-        )
-        .await
+        Self::connect_with(Engine::Sqlite, options.to_url_lossy().as_str(), checkpoints).await
     }
 
     /// Connects to the database `url` names and runs the migrations. `postgres://…` or
@@ -1171,13 +1174,7 @@ mod tests {
     /// pairs are stored back to back, checkpointed by `policy`.
     async fn wal_extent(policy: checkpoint::Policy, batches: usize) -> u64 {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = SqliteConnectOptions::new()
-            .filename(dir.path().join("chat.db"))
-            .create_if_missing(true)
-            .to_url_lossy();
-        let store = SqlStore::connect_with(Engine::Sqlite, url.as_str(), policy)
-            .await
-            .expect("open");
+        let store = SqlStore::open_with(dir.path(), policy).await.expect("open");
         let users: Vec<UserName> = (0..50)
             .map(|i| UserName::parse(&format!("user{i}")).expect("a name"))
             .collect();
