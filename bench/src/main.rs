@@ -17,10 +17,12 @@
 //! - [`wire`]: what coordinator and workers say to each other;
 //! - [`frames`]: the text clients send and the little they parse;
 //! - [`proc`]: CPU time and memory from `/proc`, and the machine;
+//! - [`pauses`]: how much of each core a busy loop does not get, before and after the run;
 //! - [`report`] and [`plot`]: the Markdown report and its PNG plots.
 
 mod cluster;
 mod frames;
+mod pauses;
 mod plot;
 mod pool;
 mod proc;
@@ -57,6 +59,12 @@ enum Sub {
     /// Internal: a load-generator process, driven over stdin/stdout.
     #[command(hide = true)]
     Worker,
+    /// Internal: the pause probe of one core (see `pauses`), pinned by its caller.
+    #[command(hide = true)]
+    Pauses {
+        #[arg(long)]
+        secs: f64,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,6 +147,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Sub::Worker) => worker::main(),
+        Some(Sub::Pauses { secs }) => pauses::run_loop(secs),
         None => coordinate(&cli.options),
     };
     match outcome {
@@ -194,6 +203,10 @@ fn coordinate(options: &Options) -> Result<()> {
     let peers_dir = root.join("bench").join("peers");
     install_peers(&peers_dir)?;
     let busy_start = wait_quiet(Duration::from_secs(options.wait_quiet));
+    let mut cores = vec![options.server_core, options.client_core];
+    cores.dedup();
+    let pause_secs = if options.smoke { 0.3 } else { 3.0 };
+    let pauses_start = probe_pauses(&cores, pause_secs);
     let mut scale = if options.smoke {
         Scale::smoke()
     } else {
@@ -281,6 +294,8 @@ fn coordinate(options: &Options) -> Result<()> {
             }
         }
     });
+    results.pauses_start = pauses_start;
+    results.pauses_end = probe_pauses(&cores, pause_secs);
     results.finish(Busy::now(), began.elapsed());
     println!("\n{}", report::summary(&results));
     let failures = results.failures();
@@ -322,6 +337,20 @@ fn coordinate(options: &Options) -> Result<()> {
         bail!("some scenarios failed:\n{}", failures.join("\n"));
     }
     Ok(())
+}
+
+/// The pauses of each core, said and returned; none when the probe fails (the run goes on).
+fn probe_pauses(cores: &[usize], secs: f64) -> Vec<pauses::Pauses> {
+    match pauses::measure(cores, secs) {
+        Ok(all) => {
+            say(format!("pauses: {}", pauses::text(&all)));
+            all
+        }
+        Err(e) => {
+            say(format!("warning: the pause probe failed: {e:#}"));
+            Vec::new()
+        }
+    }
 }
 
 /// Pins this process (and so the workers it starts) to the load-generator core.

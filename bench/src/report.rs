@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::pauses::Pauses;
 use crate::plot;
 use crate::proc::{Busy, Machine};
 use crate::scenario::acks::Acks;
@@ -101,6 +102,11 @@ pub struct Results {
     pub ws_version: String,
     pub busy_start: Busy,
     pub busy_end: Option<Busy>,
+    /// What a busy loop on each core lost to pauses just before and just after the scenarios.
+    #[serde(default)]
+    pub pauses_start: Vec<Pauses>,
+    #[serde(default)]
+    pub pauses_end: Vec<Pauses>,
     pub duration_s: f64,
     pub fanout: Both<Fanout>,
     pub capacity: Both<Capacity>,
@@ -126,6 +132,8 @@ impl Results {
             ws_version,
             busy_start,
             busy_end: None,
+            pauses_start: Vec::new(),
+            pauses_end: Vec::new(),
             duration_s: 0.0,
             fanout: Both::default(),
             capacity: Both::default(),
@@ -1227,6 +1235,18 @@ fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
     );
     if let Some(end) = &results.busy_end {
         let _ = writeln!(out, "| Load average at the end | {} |", busy_text(end));
+    }
+    for (when, pauses) in [
+        ("at the start", &results.pauses_start),
+        ("at the end", &results.pauses_end),
+    ] {
+        if !pauses.is_empty() {
+            let _ = writeln!(
+                out,
+                "| Pauses of a busy loop on each core {when} | {} |",
+                crate::pauses::text(pauses)
+            );
+        }
     }
     let _ = writeln!(out, "\n### Summary\n\n{}", markdown_table(&rows(results)));
     let _ = writeln!(
