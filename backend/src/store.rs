@@ -281,6 +281,10 @@ impl SqlStore {
                 Engine::Sqlite => 4,
                 Engine::Postgres => 8,
             })
+            // Before lending a connection the pool pings it. A SQLite connection is a file
+            // handle with a thread of its own: the ping finds nothing wrong, and it is one more
+            // hand-over to that thread and back for every query (a sign-in makes several).
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -811,12 +815,17 @@ impl Store for SqlStore {
             return Ok(Vec::new());
         }
         let mut tx = self.writer.begin().await?;
-        // The sequence's lock first (see the module doc): writers queue here, and the look-up
-        // below sees everything stored before, by this node or another.
-        sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
-            .execute(&mut *tx)
-            .await?;
-        let stored = stored_requests(self.engine, &mut tx, batch).await?;
+        let stored = if batch.iter().any(|m| m.req.is_some()) {
+            // The sequence's lock first (see the module doc): writers queue here, and the
+            // look-up below sees everything stored before, by this node or another. Without
+            // a `req` there is nothing to look up, and the bump below takes the lock.
+            sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
+                .execute(&mut *tx)
+                .await?;
+            stored_requests(self.engine, &mut tx, batch).await?
+        } else {
+            HashMap::new()
+        };
 
         // Which messages are new, and which repeat a `req` stored before or earlier in the batch.
         let mut firsts: HashMap<(String, &str), usize> = HashMap::new();
