@@ -175,6 +175,9 @@ struct State {
     nodes: HashMap<String, RemoteNode>,
     /// Users online on other nodes, by name key, with the number of nodes they are on.
     remote_users: HashMap<String, (UserName, usize)>,
+    /// Everyone online on any node (the keys of `users` and `remote_users`), in name-key
+    /// order: a welcome lists them without sorting everyone at every sign-in.
+    online: BTreeMap<String, UserName>,
     /// Presence changes not yet sent to the connections.
     presence: Presence,
 }
@@ -341,6 +344,7 @@ impl Hub {
             self.publish(Event::Online {
                 user: name.to_string(),
             });
+            state.online.insert(key.clone(), name.clone());
             state.users.insert(
                 key.clone(),
                 UserEntry {
@@ -385,6 +389,7 @@ impl Hub {
             return;
         };
         if !state.remote_users.contains_key(&conn.user) {
+            state.online.remove(&conn.user);
             state.presence_changed(&user.name);
             self.settle_presence(&mut state);
         }
@@ -896,10 +901,7 @@ impl State {
 
     /// A user's name if they are online on any node.
     fn online_name(&self, key: &str) -> Option<UserName> {
-        self.users
-            .get(key)
-            .map(|u| u.name.clone())
-            .or_else(|| self.remote_users.get(key).map(|(name, _)| name.clone()))
+        self.online.get(key).cloned()
     }
 
     fn node(&mut self, node: &str) -> &mut RemoteNode {
@@ -942,6 +944,7 @@ impl State {
         entry.1 += 1;
         if entry.1 == 1 && !self.users.contains_key(&key) {
             self.presence_changed(&name);
+            self.online.insert(key, name);
         }
     }
 
@@ -959,6 +962,7 @@ impl State {
         }
         self.remote_users.remove(key);
         if !self.users.contains_key(key) {
+            self.online.remove(key);
             self.presence_changed(&name);
         }
     }
@@ -1023,26 +1027,10 @@ impl State {
         }
     }
 
-    /// Every user online on any node, by name as displayed, in name order.
+    /// Every user online on any node, by name as displayed, in name order: names are ASCII,
+    /// so the order of their lowercase keys is the order of `by_name`.
     fn online_names(&self) -> Vec<String> {
-        // Sorted by key: names are ASCII, so the order of their lowercase keys is the order of
-        // `by_name`, and comparing keys is a plain byte comparison.
-        let mut online: Vec<(&str, &UserName)> = self
-            .users
-            .iter()
-            .map(|(key, user)| (key.as_str(), &user.name))
-            .chain(
-                self.remote_users
-                    .iter()
-                    .filter(|(key, _)| !self.users.contains_key(*key))
-                    .map(|(key, (name, _))| (key.as_str(), name)),
-            )
-            .collect();
-        online.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        online
-            .into_iter()
-            .map(|(_, name)| name.to_string())
-            .collect()
+        self.online.values().map(UserName::to_string).collect()
     }
 
     /// The user key and outbox of a live connection.
@@ -1245,6 +1233,70 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The hub's ordered index of who is online holds exactly its local and remote users.
+    fn assert_online_index(hub: &Hub) {
+        let state = hub.state();
+        let mut expected: Vec<&String> = state
+            .users
+            .keys()
+            .chain(state.remote_users.keys())
+            .collect();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(state.online.keys().collect::<Vec<_>>(), expected);
+    }
+
+    /// The `online` list of the welcome a new tab of `name` gets.
+    fn welcome_online(hub: &Hub, name: &str) -> Vec<String> {
+        let (outbox, _rx) = hub.queue(64, Arc::default());
+        let name = UserName::parse(name).unwrap();
+        let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
+        match serde_json::from_str(&welcome.text_payload()).unwrap() {
+            ServerFrame::Welcome { online, rooms, .. } => {
+                assert_eq!(
+                    rooms[0].members, online,
+                    "the lobby's members are everyone online"
+                );
+                online
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn welcomes_list_everyone_online_on_any_node_in_name_order() {
+        let hub = hub();
+        let (bob_tab, _bob) = connect(&hub, "bob");
+        let (_, _ann) = connect(&hub, "Ann");
+        hub.node_sync("b", &names(&["erin", "Dave", "bob"]));
+        assert_online_index(&hub);
+        assert_eq!(
+            welcome_online(&hub, "carol"),
+            names(&["Ann", "bob", "carol", "Dave", "erin"])
+        );
+        // Bob leaves here but is still on node b; erin leaves b; Dave comes to this node too.
+        hub.disconnect(bob_tab);
+        hub.apply(
+            "b",
+            Event::Offline {
+                user: "erin".into(),
+            },
+        );
+        let (_, _dave) = connect(&hub, "Dave");
+        assert_online_index(&hub);
+        assert_eq!(
+            welcome_online(&hub, "zoe"),
+            names(&["Ann", "bob", "carol", "Dave", "zoe"])
+        );
+        // Node b goes: bob with it; Dave stays, here.
+        hub.node_gone("b");
+        assert_online_index(&hub);
+        assert_eq!(
+            welcome_online(&hub, "carol"),
+            names(&["Ann", "carol", "Dave", "zoe"])
+        );
     }
 
     #[test]
