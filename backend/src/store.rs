@@ -247,23 +247,18 @@ impl SqlStore {
     /// `postgresql://…` is PostgreSQL; `sqlite:<path>` is that SQLite file, created when missing
     /// unless the URL sets a `mode`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        match Engine::of(url)? {
-            Engine::Postgres => {
-                Self::connect_with(Engine::Postgres, url, checkpoint::Policy::default()).await
-            }
+        let engine = Engine::of(url)?;
+        let url = match engine {
+            Engine::Postgres => url.to_owned(),
             Engine::Sqlite => {
                 let mut options = SqliteConnectOptions::from_str(url)?;
                 if !url.contains("mode=") {
                     options = options.create_if_missing(true);
                 }
-                Self::connect_with(
-                    Engine::Sqlite,
-                    options.to_url_lossy().as_str(),
-                    checkpoint::Policy::default(),
-                )
-                .await
+                options.to_url_lossy().to_string()
             }
-        }
+        };
+        Self::connect_with(engine, &url, checkpoint::Policy::default()).await
     }
 
     async fn connect_with(
