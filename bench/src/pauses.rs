@@ -178,16 +178,21 @@ pub fn text(all: &[Pauses]) -> String {
             let steal = p.steal_share.map_or_else(String::new, |s| {
                 format!(", {:.1}% stolen by the host", s * 100.0)
             });
+            // With less than 1% of the time lost, the quantile is 0: say so in words.
+            let tail = if p.p99_wait_ms > 0.0 {
+                format!("1% of moments wait over {:.2} ms", p.p99_wait_ms)
+            } else {
+                "fewer than 1% of moments wait at all".to_owned()
+            };
             format!(
                 "core {}: {:.1}% of {:.0} s lost{steal}; {} pauses over 1 ms, {} over 5 ms, \
-                 longest {:.1} ms; 1% of moments wait over {:.2} ms",
+                 longest {:.1} ms; {tail}",
                 p.core,
                 p.lost_share * 100.0,
                 p.secs,
                 p.over_1ms,
                 p.over_5ms,
                 p.longest_ms,
-                p.p99_wait_ms
             )
         })
         .collect::<Vec<_>>()
@@ -217,7 +222,16 @@ mod tests {
         assert_eq!((p.core, p.over_1ms, p.over_5ms), (1, 2, 1));
         assert!((p.lost_share - 0.0102).abs() < 1e-9);
         assert!((p.longest_ms - 8.0).abs() < 1e-9);
-        assert!(text(&[p]).starts_with("core 1: 1.0% of 1 s lost, 1.0% stolen by the host"));
+        let line = text(&[p]);
+        assert!(line.starts_with("core 1: 1.0% of 1 s lost, 1.0% stolen by the host"));
+        // (8 − d) + (2 − d) + (0.2 − d) = 10 ms of waiting beyond d: d = 0.07 ms.
+        assert!(line.ends_with("1% of moments wait over 0.07 ms"), "{line}");
+        // Less than 1% of the time lost: no moment among the slowest 1% waits.
+        let calm = text(&[summarise(0, &[0.0002, 0.002], 1.0, None)]);
+        assert!(
+            calm.ends_with("longest 2.0 ms; fewer than 1% of moments wait at all"),
+            "{calm}"
+        );
     }
 
     #[test]
