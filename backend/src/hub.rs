@@ -1101,10 +1101,10 @@ impl State {
         limits: ServerLimits,
     ) -> ServerFrame {
         let online = self.online_names();
-        // The lobby's members are everyone online.
+        // The lobby's members are everyone online: `online` says who, once.
         let mut rooms = vec![RoomInfo {
             room: RoomName::lobby().to_string(),
-            members: online.clone(),
+            members: Vec::new(),
         }];
         rooms.extend(
             self.member_of
@@ -1255,9 +1255,10 @@ mod tests {
         let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
         match serde_json::from_str(&welcome.text_payload()).unwrap() {
             ServerFrame::Welcome { online, rooms, .. } => {
-                assert_eq!(
-                    rooms[0].members, online,
-                    "the lobby's members are everyone online"
+                assert_eq!(rooms[0].room, "lobby");
+                assert!(
+                    rooms[0].members.is_empty(),
+                    "the lobby's members are `online`, not listed twice"
                 );
                 online
             }

@@ -1437,7 +1437,7 @@ mod tests {
 
     fn connected(me: &str) -> ChatState {
         let mut state = ChatState::new(me, "t");
-        let out = state.apply(welcome(me, &[me, "bob"], &[("lobby", &[me, "bob"])]), 0);
+        let out = state.apply(welcome(me, &[me, "bob"], &[("lobby", &[])]), 0);
         assert!(out.is_empty());
         state
     }
@@ -1475,7 +1475,7 @@ mod tests {
             welcome(
                 "Alice",
                 &["Alice", "bob"],
-                &[("lobby", &["Alice", "bob"]), ("rust", &["Alice"])],
+                &[("lobby", &[]), ("rust", &["Alice"])],
             ),
             0,
         );
@@ -1508,7 +1508,7 @@ mod tests {
             welcome(
                 "alice",
                 &["alice"],
-                &[("lobby", &["alice"]), ("rust", &["alice", "carol"])],
+                &[("lobby", &[]), ("rust", &["alice", "carol"])],
             ),
             600,
         );
@@ -2167,7 +2167,7 @@ mod tests {
         state.connection_lost();
         state.set_link(Link::Reconnecting { retry_at: 5 });
         assert!(state.due(2, false).is_empty());
-        state.apply(welcome("alice", &["alice"], &[("lobby", &["alice"])]), 6);
+        state.apply(welcome("alice", &["alice"], &[("lobby", &[])]), 6);
         assert_eq!(state.due(7, false).len(), 1);
     }
 

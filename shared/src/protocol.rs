@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
@@ -121,6 +121,9 @@ impl ClientFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomInfo {
     pub room: String,
+    /// Every member, online or not; empty (and absent on the wire) for the lobby, whose
+    /// members are exactly the welcome's `online`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
 }
 
@@ -523,6 +526,27 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&page).unwrap(),
             r#"{"type":"history","room":"lobby","messages":[{"id":3,"from":"alice","room":"lobby","body":"hi","at":5}],"complete":true}"#
+        );
+    }
+
+    #[test]
+    fn the_lobby_entry_of_a_welcome_carries_no_member_list() {
+        let lobby = RoomInfo {
+            room: "lobby".into(),
+            members: Vec::new(),
+        };
+        let rust = RoomInfo {
+            room: "rust".into(),
+            members: vec!["Alice".into()],
+        };
+        let json = serde_json::to_string(&[&lobby, &rust]).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"room":"lobby"},{"room":"rust","members":["Alice"]}]"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Vec<RoomInfo>>(&json).unwrap(),
+            [lobby, rust]
         );
     }
 
