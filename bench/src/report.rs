@@ -674,6 +674,43 @@ fn rows(results: &Results) -> Vec<Row> {
             Better::Lower,
             us,
         ));
+        fn contacts(x: &Private) -> Option<(usize, &Ramp)> {
+            x.contacts.as_ref().map(|c| (c.per_user, &c.ramp))
+        }
+        let (co, cn) = (p.ours().and_then(contacts), p.node().and_then(contacts));
+        if let Some(per_user) = co.or(cn).map(|(k, _)| k) {
+            let (co, cn) = (co.map(|(_, r)| r), cn.map(|(_, r)| r));
+            let between =
+                |what: &str| format!("Between contacts ({per_user} each, both ways): {what}");
+            rows.push(row(
+                s,
+                between(&format!(
+                    "sustained messages/s (p99 < {} ms, none lost)",
+                    private::P99_LIMIT_MS
+                )),
+                co.and_then(Ramp::sustained).map(|x| x.achieved),
+                cn.and_then(Ramp::sustained).map(|x| x.achieved),
+                Better::Higher,
+                per_s,
+            ));
+            let (o, n) = (at(co), at(cn));
+            rows.push(row(
+                s,
+                between(&label("p99 latency")),
+                o.as_ref().map(|x| x.latency.p99_ms),
+                n.as_ref().map(|x| x.latency.p99_ms),
+                Better::Lower,
+                ms,
+            ));
+            rows.push(row(
+                s,
+                between(&label("server CPU per message")),
+                o.as_ref().map(|x| x.server_cpu_us_per_event),
+                n.as_ref().map(|x| x.server_cpu_us_per_event),
+                Better::Lower,
+                us,
+            ));
+        }
     }
     if let Some(outcome) = &results.acks {
         let s = "Durable sends";
@@ -1274,6 +1311,19 @@ fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
     section(&mut out, &results.private, |x| {
         ramp_table(&x.ramp, "messages")
     });
+    if [results.private.ours(), results.private.node()]
+        .into_iter()
+        .flatten()
+        .any(|p| p.contacts.is_some())
+    {
+        let _ = writeln!(out, "\n### Private messages between contacts, step by step");
+        section(&mut out, &results.private, |x| {
+            x.contacts.as_ref().map_or_else(
+                || "not measured\n".to_owned(),
+                |c| ramp_table(&c.ramp, "messages"),
+            )
+        });
+    }
     let stored = matches!(&results.acks, Some(Ok(a)) if a.stored);
     let _ = writeln!(
         out,

@@ -38,8 +38,13 @@ pub enum MsgKind {
     /// A message to a room everyone is in (`lobby` for us; the broadcast peer ignores the
     /// room and sends it to every other connection).
     Room { room: String },
-    /// A private message to a random other client.
+    /// A private message to a random other client: most messages start a conversation.
     Private,
+    /// A private message to one of the sender's `per_user` contacts: the clients nearest to it
+    /// by index, half before and half after (wrapping around). Contacts are mutual, so every
+    /// conversation goes both ways and their set stays fixed, as between people who know
+    /// each other.
+    PrivateContacts { per_user: usize },
     /// A message to the sender's own room (nobody else is in it) with a `req`, to time the
     /// `ack`.
     OwnRoomAcked,

@@ -49,6 +49,10 @@ pub struct Scale {
     pub private_users: usize,
     /// Private messages per second, step by step.
     pub private_rates: Vec<f64>,
+    /// Contacts per user in the second part of the private-message scenario.
+    pub private_contacts: usize,
+    /// Private messages per second between contacts, step by step.
+    pub private_contact_rates: Vec<f64>,
     pub ack_clients: usize,
     pub ack_rates: Vec<f64>,
     pub connect_count: usize,
@@ -96,6 +100,8 @@ impl Scale {
             idle_connections: 10_000,
             private_users: 1000,
             private_rates: vec![1e3, 2e3, 5e3, 10e3, 20e3, 40e3, 60e3, 80e3, 120e3, 160e3],
+            private_contacts: 10,
+            private_contact_rates: vec![5e3, 10e3, 20e3, 40e3],
             ack_clients: 100,
             ack_rates: vec![5e3, 10e3, 20e3, 40e3, 80e3, 120e3, 160e3, 240e3],
             connect_count: 2000,
@@ -127,6 +133,8 @@ impl Scale {
             idle_connections: 50,
             private_users: 20,
             private_rates: vec![500.0, 1000.0],
+            private_contacts: 10,
+            private_contact_rates: vec![500.0],
             ack_clients: 10,
             ack_rates: vec![500.0],
             connect_count: 50,

@@ -401,6 +401,16 @@ impl Worker {
                                 tag,
                             }
                         }
+                        MsgKind::PrivateContacts { per_user } => Outgoing::Private {
+                            to: user_name(contact(
+                                sender.index,
+                                total_clients,
+                                *per_user,
+                                random.next(),
+                            ))
+                            .into(),
+                            tag,
+                        },
                         MsgKind::OwnRoomAcked => Outgoing::AckedRoom {
                             room: own_rooms[at].clone(),
                             tag,
@@ -537,6 +547,20 @@ fn phase_of(tag: u64) -> u32 {
     u32::try_from(tag).unwrap_or(u32::MAX)
 }
 
+/// The contact of client `index` (of `total`) that `draw` (a random number) picks among its
+/// `per_user` nearest: `index ± d`, wrapping, for `d` in `1..=per_user / 2`.
+fn contact(index: usize, total: usize, per_user: usize, draw: u64) -> usize {
+    let total = total.max(2);
+    let half = (per_user / 2).clamp(1, total - 1);
+    let pick = usize::try_from(draw % (2 * half) as u64).unwrap_or(0);
+    let distance = pick / 2 + 1;
+    if pick % 2 == 0 {
+        (index + distance) % total
+    } else {
+        (index + total - distance) % total
+    }
+}
+
 /// A small, fast pseudo-random generator (xorshift64*), enough to pick recipients.
 pub struct XorShift(u64);
 
@@ -553,5 +577,51 @@ impl XorShift {
         x ^= x >> 27;
         self.0 = x;
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Everyone `index` can draw as a contact.
+    fn contacts(index: usize, total: usize, per_user: usize) -> BTreeSet<usize> {
+        (0..1000)
+            .map(|draw| contact(index, total, per_user, draw))
+            .collect()
+    }
+
+    #[test]
+    fn contacts_are_the_nearest_others_and_mutual() {
+        let (total, per_user) = (1000, 10);
+        assert_eq!(
+            contacts(0, total, per_user),
+            BTreeSet::from([1, 2, 3, 4, 5, 995, 996, 997, 998, 999])
+        );
+        let mut conversations = BTreeSet::new();
+        for i in 0..total {
+            let mine = contacts(i, total, per_user);
+            assert_eq!(mine.len(), per_user, "client {i}");
+            assert!(!mine.contains(&i), "client {i} writes to itself");
+            for &j in &mine {
+                assert!(contacts(j, total, per_user).contains(&i), "{i} -> {j}");
+                conversations.insert((i.min(j), i.max(j)));
+            }
+        }
+        assert_eq!(conversations.len(), total * per_user / 2);
+    }
+
+    #[test]
+    fn few_clients_still_write_to_someone_else() {
+        for total in 2..6 {
+            for i in 0..total {
+                let mine = contacts(i, total, 10);
+                assert!(
+                    !mine.is_empty() && !mine.contains(&i),
+                    "{i} of {total}: {mine:?}"
+                );
+            }
+        }
     }
 }
