@@ -674,12 +674,12 @@ fn rows(results: &Results) -> Vec<Row> {
             Better::Lower,
             us,
         ));
-        fn contacts(x: &Private) -> Option<(usize, &Ramp)> {
-            x.contacts.as_ref().map(|c| (c.per_user, &c.ramp))
-        }
-        let (co, cn) = (p.ours().and_then(contacts), p.node().and_then(contacts));
-        if let Some(per_user) = co.or(cn).map(|(k, _)| k) {
-            let (co, cn) = (co.map(|(_, r)| r), cn.map(|(_, r)| r));
+        let (co, cn) = (
+            p.ours().and_then(|x| x.contacts.as_ref()),
+            p.node().and_then(|x| x.contacts.as_ref()),
+        );
+        if let Some(per_user) = co.or(cn).map(|c| c.per_user) {
+            let (co, cn) = (co.map(|c| &c.ramp), cn.map(|c| &c.ramp));
             let between =
                 |what: &str| format!("Between contacts ({per_user} each, both ways): {what}");
             rows.push(row(
