@@ -92,10 +92,12 @@ struct Wal {
 
 async fn checkpoint(pool: &AnyPool) -> Result<Wal, sqlx::Error> {
     // (busy, log, checkpointed): busy when another checkpoint was running; the counts are then
-    // -1, and the next round does the work.
-    let (_busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(pool)
-        .await?;
+    // -1, and the next round does the work. `main`: not the lists file that SQLite connections
+    // also have attached (`crate::lists`' connection checkpoints that one).
+    let (_busy, frames, copied): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA main.wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
     Ok(Wal { frames, copied })
 }
 

@@ -7,6 +7,7 @@
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
 //!   read markers.
 //! - [`checkpoint`]: SQLite's WAL checkpoints, off the commit path.
+//! - [`lists`]: SQLite's conversation lists, written behind the journal's commits.
 //! - [`upgrade`]: the WebSocket handshake, handing the connection its TCP stream.
 //! - [`ws`]: the WebSocket wire format: server frames encoded once, client frames parsed.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
@@ -30,6 +31,7 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod journal;
+pub mod lists;
 pub mod logging;
 pub mod message;
 pub mod metrics;

@@ -14,8 +14,18 @@
 //!
 //! It keeps accounts (who owns which name, with an optional password hash), sessions (hashes
 //! of the tokens that prove it), room memberships, every message, read markers, and who has
-//! which private conversations (`private_conversations`, one row per participant, written by
-//! `append` when a pair first talks: `messages` needs no index by sender or by recipient).
+//! which private conversations (`private_conversations`, one row per participant, added when a
+//! pair first talks: `messages` needs no index by sender or by recipient).
+//!
+//! **Where the conversation lists live.** On PostgreSQL `append` writes the rows in the
+//! transaction that stores the messages. On SQLite they live in a second file beside the
+//! database (`chat-lists.db` beside `chat.db`, attached to every connection as `lists`), written
+//! by [`crate::lists`]'s task once a second from the messages stored since, with the last id it
+//! covered (`lists.indexed`), in one transaction of that file alone. Between random pairs a new
+//! row lands on a random page, and SQLite has one writer per file: written with each batch, the
+//! rows took most of the time a private message waited to be stored (docs/benchmarks.md).
+//! Readers take the rows and, for messages above that id, the messages themselves. The rows
+//! derive from `messages`: a lost or deleted lists file is rebuilt from id 0.
 //! Messages are stored in batches ([`Store::append`], fed by the journal): one transaction, one
 //! sync to disk, a handful of statements for many messages.
 //!
@@ -28,19 +38,20 @@
 //! `req`s also makes that look-up see every committed message, whichever node stored it.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
 use tokio_util::sync::DropGuard;
 
 use crate::checkpoint;
 use crate::config::Config;
+use crate::lists;
 use crate::message::{Conversation, Destination, Message, NewMessage};
 
 /// An account: the owner of a name.
@@ -203,6 +214,171 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 /// pages read per message, from 5.4 to 2.7).
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16000;";
 
+/// Set on every SQLite connection once the lists file is attached. The file is derived data,
+/// rebuilt from `messages`, so its commits need not sync (in WAL mode it stays consistent
+/// through a power cut: it only loses its last rounds, which are then done again).
+const LISTS_PRAGMAS: &str = "PRAGMA lists.journal_mode = WAL; PRAGMA lists.synchronous = NORMAL;";
+
+/// Set, after [`LISTS_PRAGMAS`], on the connection of [`crate::lists`]'s task, the only one
+/// that writes the lists file often: it checkpoints that file itself (it never writes
+/// `chat.db`), and keeps the rows' pages cached, as the writer does for the messages'.
+const SQLITE_INDEXER_PRAGMAS: &str =
+    "PRAGMA wal_autocheckpoint = 1000; PRAGMA lists.cache_size = -16000;";
+
+/// The lists file's tables, created when missing. `WITHOUT ROWID`: the rows live in the key's
+/// B-tree, one page written per new row rather than two.
+const LISTS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lists.private_conversations ( \
+         name_key     TEXT NOT NULL, \
+         conversation TEXT NOT NULL, \
+         other_key    TEXT NOT NULL, \
+         PRIMARY KEY (name_key, conversation)) WITHOUT ROWID; \
+     CREATE TABLE IF NOT EXISTS lists.indexed ( \
+         name  TEXT PRIMARY KEY, \
+         up_to INTEGER NOT NULL);";
+
+/// The lists file that goes with the SQLite database at `db`: `chat-lists.db` for `chat.db`.
+fn lists_path(db: &Path) -> PathBuf {
+    if db.as_os_str() == ":memory:" {
+        return db.to_owned();
+    }
+    let stem = db.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match db.extension() {
+        Some(ext) => format!("{stem}-lists.{}", ext.to_string_lossy()),
+        None => format!("{stem}-lists"),
+    };
+    db.with_file_name(name)
+}
+
+/// Attaches the lists file at `path` as `lists` and sets [`LISTS_PRAGMAS`]: statements for any
+/// SQLite connection, through either driver.
+fn attach_lists_sql(path: &str) -> String {
+    format!(
+        "ATTACH DATABASE '{}' AS lists; {LISTS_PRAGMAS}",
+        path.replace('\'', "''")
+    )
+}
+
+/// Creates the lists file's tables. A database whose lists `append` wrote until now (in
+/// `chat.db`, as migration 0003 made them) hands them over with the id they cover; a lists
+/// file that is new beside a database without them starts from id 0. Either way `chat.db`
+/// keeps no copy.
+async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    conn.execute(LISTS_SCHEMA).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let started: Option<i64> =
+        sqlx::query_scalar("SELECT up_to FROM lists.indexed WHERE name = 'private_conversations'")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let in_main: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM main.sqlite_master \
+         WHERE type = 'table' AND name = 'private_conversations'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if started.is_none() {
+        let up_to: i64 = if in_main > 0 {
+            sqlx::query(
+                "INSERT INTO lists.private_conversations (name_key, conversation, other_key) \
+                 SELECT name_key, conversation, other_key FROM main.private_conversations",
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query_scalar("SELECT value FROM sequences WHERE name = 'messages'")
+                .fetch_one(&mut *tx)
+                .await?
+        } else {
+            0
+        };
+        sqlx::query("INSERT INTO lists.indexed (name, up_to) VALUES ('private_conversations', $1)")
+            .bind(up_to)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if in_main > 0 {
+        sqlx::query("DROP TABLE main.private_conversations")
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Most ids one round of [`index_lists`] covers.
+pub(crate) const LIST_ROUND_IDS: i64 = 20_000;
+
+/// Adds the private messages stored since the last round to the conversation lists of the
+/// lists file (SQLite), in rounds of at most `round_ids` ids. A round is one
+/// transaction of the lists file: its write lock first (so that rounds, and account deletions,
+/// take turns), then the private messages above the id it covers (ids are visible in commit
+/// order, so none below the newest can appear later), the rows in sorted order, the new id.
+/// `chat.db` is only read: its writer never waits for a round. Returns how many ids it covered.
+pub(crate) async fn index_lists(indexer: &SqlitePool, round_ids: i64) -> Result<u64, StoreError> {
+    let mut covered = 0;
+    loop {
+        let mut tx = indexer.begin().await?;
+        let up_to: i64 = sqlx::query_scalar(
+            "UPDATE lists.indexed SET up_to = up_to WHERE name = 'private_conversations' \
+             RETURNING up_to",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+            .fetch_one(&mut *tx)
+            .await?;
+        if newest <= up_to {
+            tx.rollback().await?;
+            return Ok(covered);
+        }
+        let through = newest.min(up_to + round_ids);
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT conversation, sender_key, recipient_key FROM messages \
+             WHERE id > $1 AND id <= $2 AND recipient_key IS NOT NULL",
+        )
+        .bind(up_to)
+        .bind(through)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut pairs = ConversationRows::new();
+        for (conversation, from, to) in rows {
+            pairs.add(from, to, conversation);
+        }
+        let pairs: Vec<_> = pairs.0.into_iter().collect();
+        let mut rest = pairs.as_slice();
+        for size in insert_chunks(pairs.len()) {
+            let (chunk, tail) = rest.split_at(size);
+            rest = tail;
+            let sql = conversation_rows_sql(Engine::Sqlite, LISTED_IN_FILE, size);
+            let mut query = sqlx::query(&sql);
+            for (name_key, conversation, other_key) in chunk {
+                query = query.bind(name_key).bind(conversation).bind(other_key);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        covered += to_u64(through - up_to);
+        if through == newest {
+            return Ok(covered);
+        }
+    }
+}
+
+/// The name of the thread that runs the lists' connection: [`crate::lists`] lowers its
+/// priority by it.
+pub(crate) const LISTS_THREAD: &str = "chat-lists";
+
+/// The conversation lists' table: in the lists file (SQLite) or the database (PostgreSQL).
+const LISTED_IN_FILE: &str = "lists.private_conversations";
+const LISTED_IN_DATABASE: &str = "private_conversations";
+
+/// How often [`crate::lists`]'s task runs a round. Rarer rounds write fewer pages (rows of one
+/// round that share a page share its write) but leave more messages for readers to look at.
+const LIST_ROUND: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The [`Store`] over SQL: SQLite or PostgreSQL, one set of statements for both.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
@@ -218,6 +394,18 @@ pub struct SqlStore {
     engine: Engine,
     /// SQLite: stops the checkpoint task when the last clone of the store is dropped.
     _checkpoints: Option<Arc<DropGuard>>,
+    /// SQLite: the lists file's writer, and its task. `None` on PostgreSQL, where `append`
+    /// writes the lists.
+    lists: Option<Lists>,
+}
+
+/// The conversation lists in a file of their own (SQLite).
+#[derive(Debug, Clone)]
+struct Lists {
+    /// The one connection that runs [`index_lists`].
+    indexer: SqlitePool,
+    /// Stops [`crate::lists`]'s task when the last clone of the store is dropped.
+    _task: Arc<DropGuard>,
 }
 
 /// The name `SqlStore` had when SQLite was its only engine; `SqliteStore::open(dir)` still
@@ -268,6 +456,14 @@ impl SqlStore {
     ) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(url)?;
+        let lists_file = match engine {
+            Engine::Sqlite => {
+                let db = SqliteConnectOptions::from_str(url)?;
+                Some(lists_path(db.get_filename()).to_string_lossy().into_owned())
+            }
+            Engine::Postgres => None,
+        };
+        let attach = lists_file.as_deref().map(attach_lists_sql);
         let pool = AnyPoolOptions::new()
             // A database that does not answer fails a request in seconds, not half a minute:
             // a send is refused (`unavailable`) rather than left hanging.
@@ -281,9 +477,13 @@ impl SqlStore {
             // hand-over to that thread and back for every query (a sign-in makes several).
             .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _| {
+                let attach = attach.clone();
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
                         conn.execute(SQLITE_PRAGMAS).await?;
+                    }
+                    if let Some(attach) = attach {
+                        conn.execute(attach.as_str()).await?;
                     }
                     Ok(())
                 })
@@ -291,6 +491,9 @@ impl SqlStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        if lists_file.is_some() {
+            prepare_lists(&pool).await?;
+        }
         let writer = match engine {
             Engine::Postgres => pool.clone(),
             Engine::Sqlite => {
@@ -312,6 +515,38 @@ impl SqlStore {
                     .await?
             }
         };
+        let lists = match lists_file {
+            Some(file) => {
+                // SQLite's own driver, not `Any`: it lets the connection's thread be named,
+                // so that `lists` can find it and lower its priority.
+                let sqlite =
+                    SqliteConnectOptions::from_str(url)?.thread_name(|_| LISTS_THREAD.to_owned());
+                let attach = attach_lists_sql(&file);
+                let indexer = SqlitePoolOptions::new()
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .max_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .test_before_acquire(false)
+                    .after_connect(move |conn, _| {
+                        let attach = attach.clone();
+                        Box::pin(async move {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute(attach.as_str()).await?;
+                            conn.execute(SQLITE_INDEXER_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(sqlite)
+                    .await?;
+                let task = lists::spawn(indexer.clone(), LIST_ROUND);
+                Some(Lists {
+                    indexer,
+                    _task: Arc::new(task),
+                })
+            }
+            None => None,
+        };
         let checkpoints = (engine == Engine::Sqlite)
             .then(|| Arc::new(checkpoint::spawn(pool.clone(), writer.clone(), checkpoints)));
         Ok(Self {
@@ -319,29 +554,80 @@ impl SqlStore {
             writer,
             engine,
             _checkpoints: checkpoints,
+            lists,
         })
     }
 
     /// Closes every connection, waiting for those in use to come back.
     pub async fn close(&self) {
+        if let Some(lists) = &self.lists {
+            lists.indexer.close().await;
+        }
         self.writer.close().await;
         self.pool.close().await;
+    }
+
+    /// Brings the conversation lists up to every message stored so far, as the background
+    /// task does each second (SQLite; on PostgreSQL they always are); returns how many ids it
+    /// covered. For tests and tools that look at the lists file.
+    pub async fn catch_up_lists(&self) -> Result<u64, StoreError> {
+        match &self.lists {
+            Some(lists) => index_lists(&lists.indexer, LIST_ROUND_IDS).await,
+            None => Ok(0),
+        }
+    }
+
+    /// The table that holds the conversation lists.
+    fn listed(&self) -> &'static str {
+        match self.lists {
+            Some(_) => LISTED_IN_FILE,
+            None => LISTED_IN_DATABASE,
+        }
+    }
+}
+
+/// The private conversations of `$1` that the lists file does not cover yet (SQLite): those of
+/// its messages above the id the lists reached, found by id (there are at most a round's
+/// worth), then by sender or recipient.
+const UNLISTED_SQL: &str = "SELECT conversation FROM messages \
+     WHERE id > (SELECT up_to FROM lists.indexed WHERE name = 'private_conversations') \
+     AND recipient_key IS NOT NULL AND (sender_key = $1 OR recipient_key = $1)";
+
+/// The conversations of `$1` in `listed` (see [`SqlStore::listed`]): with the lists file, also
+/// those it does not cover yet.
+fn own_conversations_sql(listed: &str) -> String {
+    let own = format!("SELECT conversation FROM {listed} WHERE name_key = $1");
+    if listed == LISTED_IN_FILE {
+        format!("{own} UNION {UNLISTED_SQL}")
+    } else {
+        own
     }
 }
 
 /// The newest message of each of `$1`'s private conversations (it says how the other
-/// participant's name is written), newest first: a range of the private_conversations key, then
-/// per conversation the last entry of the (conversation, id) index and the message by id.
-const NEWEST_PRIVATE_SQL: &str = "SELECT m.sender_key, m.sender, m.recipient FROM ( \
-         SELECT (SELECT MAX(l.id) FROM messages l WHERE l.conversation = p.conversation) AS last \
-         FROM private_conversations p WHERE p.name_key = $1) newest \
-     JOIN messages m ON m.id = newest.last \
-     ORDER BY m.id DESC";
+/// participant's name is written), newest first: the conversations (a range of the lists' key),
+/// then per conversation the last entry of the (conversation, id) index and the message by id.
+fn newest_private_sql(listed: &str) -> String {
+    format!(
+        "SELECT m.sender_key, m.sender, m.recipient FROM ( \
+             SELECT (SELECT MAX(l.id) FROM messages l WHERE l.conversation = own.conversation) \
+                 AS last \
+             FROM ({}) own) newest \
+         JOIN messages m ON m.id = newest.last \
+         ORDER BY m.id DESC",
+        own_conversations_sql(listed)
+    )
+}
 
-/// Deletes the rows of the other participants of `$1`'s private conversations, by key.
-const DELETE_OTHERS_ROWS_SQL: &str = "DELETE FROM private_conversations \
-     WHERE (name_key, conversation) IN ( \
-         SELECT other_key, conversation FROM private_conversations WHERE name_key = $1)";
+/// Deletes the rows of the other participants of `$1`'s private conversations, by key, and
+/// returns their conversations.
+fn delete_others_rows_sql(listed: &str) -> String {
+    format!(
+        "DELETE FROM {listed} WHERE (name_key, conversation) IN ( \
+             SELECT other_key, conversation FROM {listed} WHERE name_key = $1) \
+         RETURNING conversation"
+    )
+}
 
 /// Deletes the messages of `n` conversations.
 fn delete_conversations_sql(engine: Engine, n: usize) -> String {
@@ -562,33 +848,56 @@ async fn insert_messages(
     Ok(())
 }
 
-/// Lists the private conversations of `rows` (new messages) under both participants, unless
-/// they are listed already: one row per participant and conversation, whichever the batch
-/// repeats, in multi-row `INSERT`s that skip the rows stored before.
-async fn insert_private_conversations(
+/// Conversation-list rows `(name key, conversation, other's key)`, sorted and without repeats.
+struct ConversationRows(BTreeSet<(String, String, String)>);
+
+impl ConversationRows {
+    fn new() -> Self {
+        Self(BTreeSet::new())
+    }
+
+    /// Lists a private message's conversation under both participants (once when they are one).
+    fn add(&mut self, from: String, to: String, conversation: String) {
+        self.0
+            .insert((to.clone(), conversation.clone(), from.clone()));
+        self.0.insert((from, conversation, to));
+    }
+
+    /// The rows for the private messages among `rows` (new messages).
+    fn of(rows: &[(&NewMessage, i64)]) -> Self {
+        let mut pairs = Self::new();
+        for (new, _) in rows {
+            if let Destination::User(to) = &new.to {
+                pairs.add(new.from.key(), to.key(), new.conversation_key());
+            }
+        }
+        pairs
+    }
+}
+
+/// Adds `rows` conversation-list rows to `table`, skipping those listed before.
+fn conversation_rows_sql(engine: Engine, table: &str, rows: usize) -> String {
+    format!(
+        "INSERT INTO {table} (name_key, conversation, other_key) VALUES {} \
+         ON CONFLICT (name_key, conversation) DO NOTHING",
+        placeholders(engine, rows, 3, 1)
+    )
+}
+
+/// Adds `pairs` to the conversation lists in `table`, skipping those listed before, in
+/// multi-row `INSERT`s.
+async fn insert_conversation_rows(
     engine: Engine,
     tx: &mut sqlx::Transaction<'_, Any>,
-    rows: &[(&NewMessage, i64)],
+    table: &str,
+    pairs: ConversationRows,
 ) -> Result<(), StoreError> {
-    // (name key, conversation, other's key), sorted and without repeats.
-    let mut pairs: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for (new, _) in rows {
-        if let Destination::User(to) = &new.to {
-            let (from, to, conversation) = (new.from.key(), to.key(), new.conversation_key());
-            pairs.insert((to.clone(), conversation.clone(), from.clone()));
-            pairs.insert((from, conversation, to));
-        }
-    }
-    let pairs: Vec<_> = pairs.into_iter().collect();
+    let pairs: Vec<_> = pairs.0.into_iter().collect();
     let mut rest = pairs.as_slice();
     for size in insert_chunks(pairs.len()) {
         let (chunk, tail) = rest.split_at(size);
         rest = tail;
-        let sql = format!(
-            "INSERT INTO private_conversations (name_key, conversation, other_key) VALUES {} \
-             ON CONFLICT (name_key, conversation) DO NOTHING",
-            placeholders(engine, chunk.len(), 3, 1)
-        );
+        let sql = conversation_rows_sql(engine, table, size);
         let mut query = sqlx::query(&sql);
         for (name_key, conversation, other_key) in chunk {
             query = query
@@ -700,12 +1009,31 @@ impl Store for SqlStore {
         sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
             .execute(&mut *tx)
             .await?;
-        let conversations: Vec<String> = sqlx::query_scalar(
-            "SELECT conversation FROM private_conversations WHERE name_key = $1",
-        )
+        // The lists' rows first, the other participants' and then the name's own, each saying
+        // which conversation it was (a conversation with oneself has one row, which the first
+        // takes): with the lists file, writing to it first takes its lock before anything is
+        // read from it.
+        let listed = self.listed();
+        let mut conversations: Vec<String> = sqlx::query_scalar(&delete_others_rows_sql(listed))
+            .bind(name.key())
+            .fetch_all(&mut *tx)
+            .await?;
+        let own: Vec<String> = sqlx::query_scalar(&format!(
+            "DELETE FROM {listed} WHERE name_key = $1 RETURNING conversation"
+        ))
         .bind(name.key())
         .fetch_all(&mut *tx)
         .await?;
+        conversations.extend(own);
+        if self.lists.is_some() {
+            let unlisted: Vec<String> = sqlx::query_scalar(UNLISTED_SQL)
+                .bind(name.key())
+                .fetch_all(&mut *tx)
+                .await?;
+            conversations.extend(unlisted);
+        }
+        conversations.sort_unstable();
+        conversations.dedup();
         // Their messages by a list of conversations, which both engines look up in the
         // (conversation, id) index; given a subquery, PostgreSQL may rather scan every message.
         for chunk in conversations.chunks(LOOKUP_ROWS) {
@@ -717,15 +1045,6 @@ impl Store for SqlStore {
             }
             query.execute(&mut *tx).await?;
         }
-        // The other participants' rows, then the name's own.
-        sqlx::query(DELETE_OTHERS_ROWS_SQL)
-            .bind(name.key())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM private_conversations WHERE name_key = $1")
-            .bind(name.key())
-            .execute(&mut *tx)
-            .await?;
         sqlx::query("DELETE FROM accounts WHERE name_key = $1")
             .bind(name.key())
             .execute(&mut *tx)
@@ -866,7 +1185,10 @@ impl Store for SqlStore {
                 }
             }
             insert_messages(self.engine, &mut tx, &rows).await?;
-            insert_private_conversations(self.engine, &mut tx, &rows).await?;
+            if self.lists.is_none() {
+                let pairs = ConversationRows::of(&rows);
+                insert_conversation_rows(self.engine, &mut tx, LISTED_IN_DATABASE, pairs).await?;
+            }
         }
         tx.commit().await?;
 
@@ -961,7 +1283,7 @@ impl Store for SqlStore {
     ) -> Result<Vec<ConversationInfo>, StoreError> {
         let mut conversations: Vec<Conversation> =
             rooms.iter().cloned().map(Conversation::Room).collect();
-        let private = sqlx::query(NEWEST_PRIVATE_SQL)
+        let private = sqlx::query(&newest_private_sql(self.listed()))
             .bind(name.key())
             .fetch_all(&self.pool)
             .await?;
@@ -1100,6 +1422,16 @@ mod tests {
         for _ in 0..3 {
             let mut conn = store.pool.acquire().await.expect("connection");
             assert_eq!(durability(&mut conn).await, durable);
+            // The lists file is attached: WAL, and commits that do not sync (it is rebuilt).
+            let journal: String = sqlx::query_scalar("PRAGMA lists.journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("lists.journal_mode");
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA lists.synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("lists.synchronous");
+            assert_eq!((journal.as_str(), synchronous), ("wal", 1));
             held.push(conn);
         }
         let mut writer = store.writer.acquire().await.expect("the writer");
@@ -1115,6 +1447,7 @@ mod tests {
             .expect("cache_size");
         assert_eq!(cache, -16_000);
         assert!(dir.path().join("nested/chat.db").exists());
+        assert!(dir.path().join("nested/chat-lists.db").exists());
     }
 
     /// SQLite's plans for what replaced the indexes by sender and by recipient, and for the
@@ -1141,7 +1474,13 @@ mod tests {
                     assert!(
                         !matches!(
                             scanned,
-                            Some("messages" | "m" | "l" | "private_conversations" | "p")
+                            Some(
+                                "messages"
+                                    | "m"
+                                    | "l"
+                                    | "private_conversations"
+                                    | "lists.private_conversations"
+                            )
                         ),
                         "{sql}: {details:?}"
                     );
@@ -1157,10 +1496,15 @@ mod tests {
             &lookup,
             "SEARCH m USING INDEX messages_idempotency (sender_key=? AND req=?)",
         );
-        let newest = plan(NEWEST_PRIVATE_SQL.to_owned(), 1).await;
+        let newest = plan(newest_private_sql(LISTED_IN_FILE), 1).await;
         has(
             &newest,
-            "SEARCH p USING COVERING INDEX sqlite_autoindex_private_conversations_1 (name_key=?)",
+            "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=?)",
+        );
+        // What the lists do not cover yet: a range of ids, not every message.
+        has(
+            &newest,
+            "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)",
         );
         has(
             &newest,
@@ -1171,7 +1515,74 @@ mod tests {
             &delete,
             "SEARCH messages USING INDEX messages_by_conversation (conversation=?)",
         );
-        plan(DELETE_OTHERS_ROWS_SQL.to_owned(), 1).await;
+        let others = plan(delete_others_rows_sql(LISTED_IN_FILE), 1).await;
+        has(
+            &others,
+            "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=? AND conversation=?)",
+        );
+        let unlisted = plan(UNLISTED_SQL.to_owned(), 1).await;
+        has(
+            &unlisted,
+            "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)",
+        );
+    }
+
+    /// Rounds cover a bounded range of ids each, and as many as it takes.
+    #[tokio::test]
+    async fn the_lists_catch_up_in_rounds_of_bounded_size() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqlStore::open(dir.path()).await.expect("open");
+        let users: Vec<UserName> = ["ann", "ben", "cal"]
+            .iter()
+            .map(|n| UserName::parse(n).expect("a name"))
+            .collect();
+        // Ten messages, ids 1 to 10: a room message at 5, and ben and cal first talk at 10.
+        let batch: Vec<NewMessage> = (0..10)
+            .map(|i| NewMessage {
+                from: users[usize::from(i == 9)].clone(),
+                to: match i {
+                    4 => Destination::Room(RoomName::lobby()),
+                    9 => Destination::User(users[2].clone()),
+                    _ => Destination::User(users[1 + i % 2].clone()),
+                },
+                body: format!("{i}"),
+                at: 1,
+                req: None,
+            })
+            .collect();
+        store.append(&batch).await.expect("append");
+        let indexer = &store
+            .lists
+            .as_ref()
+            .expect("SQLite has a lists file")
+            .indexer;
+        assert_eq!(index_lists(indexer, 3).await.expect("rounds"), 10);
+        assert_eq!(index_lists(indexer, 3).await.expect("rounds"), 0);
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT name_key, conversation, other_key FROM lists.private_conversations \
+             ORDER BY name_key, conversation",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("rows");
+        let row = |a: &str, c: &str, b: &str| (a.to_owned(), c.to_owned(), b.to_owned());
+        assert_eq!(
+            rows,
+            [
+                row("ann", "dm:ann:ben", "ben"),
+                row("ann", "dm:ann:cal", "cal"),
+                row("ben", "dm:ann:ben", "ann"),
+                row("ben", "dm:ben:cal", "cal"),
+                row("cal", "dm:ann:cal", "ann"),
+                row("cal", "dm:ben:cal", "ben"),
+            ]
+        );
+        let up_to: i64 = sqlx::query_scalar("SELECT up_to FROM lists.indexed")
+            .fetch_one(&store.pool)
+            .await
+            .expect("up_to");
+        assert_eq!(up_to, 10);
+        store.close().await;
     }
 
     /// The largest the WAL grows while `batches` batches of private messages between varied

@@ -835,21 +835,48 @@ async fn private_conversations_list_both_participants_once(store: SqlStore) {
 // The tests that read the database itself, run on both engines
 
 /// A connection to the database under test, apart from the store's.
+/// With SQLite, the lists file beside the database (`chat-lists.db` beside `chat.db`) is
+/// attached as `lists`, as the store's connections have it.
 async fn raw(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
+    let lists = url.strip_prefix("sqlite:").map(|rest| {
+        let db = std::path::Path::new(rest.split('?').next().unwrap_or_default());
+        assert_eq!(db.file_name().and_then(|n| n.to_str()), Some("chat.db"));
+        db.with_file_name("chat-lists.db")
+            .to_string_lossy()
+            .into_owned()
+    });
     sqlx::pool::PoolOptions::new()
         .max_connections(1)
+        .after_connect(move |conn, _| {
+            let lists = lists.clone();
+            Box::pin(async move {
+                if let Some(file) = lists {
+                    sqlx::query("ATTACH DATABASE $1 AS lists")
+                        .bind(file)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
         .connect(url)
         .await
         .expect("connect")
 }
 
-/// Every row of `private_conversations`, sorted.
-async fn listed_pairs(db: &sqlx::AnyPool) -> Vec<(String, String, String)> {
-    let rows = sqlx::query(
-        "SELECT name_key, conversation, other_key FROM private_conversations \
-         ORDER BY name_key, conversation",
-    )
+/// Every row of the conversation lists, sorted, once they cover every stored message: on
+/// SQLite in the lists file, on PostgreSQL in the database.
+async fn listed_pairs(store: &SqlStore, db: &sqlx::AnyPool) -> Vec<(String, String, String)> {
+    store.catch_up_lists().await.expect("catch up");
+    let table = match store.engine() {
+        "sqlite" => "lists.private_conversations",
+        _ => "private_conversations",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT name_key, conversation, other_key FROM {table} \
+         ORDER BY name_key, conversation"
+    ))
     .fetch_all(db)
     .await
     .expect("private conversations");
@@ -887,11 +914,11 @@ async fn append_lists_each_pair_once_per_participant(url: String) {
         ("alice", "dm:alice:bob", "bob"),
         ("bob", "dm:alice:bob", "alice"),
     ]);
-    assert_eq!(listed_pairs(&db).await, after_first);
+    assert_eq!(listed_pairs(&store, &db).await, after_first);
 
     // Pairs listed before cost nothing and change nothing; a new one is listed twice.
     append_new(&store, vec![to_user("BOB", "alice", "6")]).await;
-    assert_eq!(listed_pairs(&db).await, after_first);
+    assert_eq!(listed_pairs(&store, &db).await, after_first);
     append_new(
         &store,
         vec![to_user("alice", "bob", "7"), to_user("carol", "bob", "8")],
@@ -903,7 +930,7 @@ async fn append_lists_each_pair_once_per_participant(url: String) {
         ("carol", "dm:bob:carol", "bob"),
     ]));
     expected.sort();
-    assert_eq!(listed_pairs(&db).await, expected);
+    assert_eq!(listed_pairs(&store, &db).await, expected);
 
     // A repeated `req` stores nothing, and lists nothing either.
     let mut with_req = to_user("dave", "erin", "9");
@@ -911,7 +938,7 @@ async fn append_lists_each_pair_once_per_participant(url: String) {
     append_new(&store, vec![with_req.clone()]).await;
     let stored = store.append(&[with_req]).await.expect("append");
     assert!(stored[0].1);
-    assert_eq!(listed_pairs(&db).await.len(), expected.len() + 2);
+    assert_eq!(listed_pairs(&store, &db).await.len(), expected.len() + 2);
 
     db.close().await;
     store.close().await;
@@ -987,7 +1014,7 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
 
     let store = SqlStore::connect(&url).await.expect("open and upgrade");
     assert_eq!(
-        listed_pairs(&db).await,
+        listed_pairs(&store, &db).await,
         pairs(&[
             ("alice", "dm:alice:alice", "alice"),
             ("alice", "dm:alice:bob", "bob"),
@@ -1046,7 +1073,7 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
     // Deleting Alice takes her conversations for everyone, and nothing else.
     store.delete_account(&alice).await.expect("delete");
     assert_eq!(
-        listed_pairs(&db).await,
+        listed_pairs(&store, &db).await,
         pairs(&[
             ("bob", "dm:bob:carol", "carol"),
             ("carol", "dm:bob:carol", "bob"),
@@ -1056,6 +1083,149 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
         bodies(&store.since(0, 100).await.expect("since")),
         ["old 2", "old 5"]
     );
+    db.close().await;
+    store.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite only: the conversation lists in a file of their own
+
+/// Each of `names`' private conversations as `conversations` lists them: (with whom, last id,
+/// unread).
+async fn private_lists(store: &SqlStore, names: &[&str]) -> Vec<Vec<(Target, u64, u64)>> {
+    let mut all = Vec::new();
+    for who in names {
+        let listed = store
+            .conversations(&name(who), &[])
+            .await
+            .expect("conversations");
+        all.push(
+            listed
+                .into_iter()
+                .map(|c| (c.target, c.last_id, c.unread))
+                .collect(),
+        );
+    }
+    all
+}
+
+/// The conversation lists read the same whether the lists file covers the newest messages yet
+/// or not, and deleting an account takes its conversations from both.
+#[tokio::test]
+async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqlStore::open(dir.path()).await.expect("open");
+    for who in ["alice", "bob", "carol", "dave"] {
+        store
+            .create_account(&name(who), None, None)
+            .await
+            .expect("create");
+    }
+    let first = vec![
+        to_user("alice", "bob", "1"),
+        to_user("carol", "alice", "2"),
+        to_user("bob", "carol", "3"),
+        to_room("bob", "lobby", "4", None),
+    ];
+    append_new(&store, first).await;
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 4);
+    // Not covered yet: a conversation listed before, a new one, one with oneself.
+    let second = vec![
+        to_user("dave", "alice", "5"),
+        to_user("bob", "alice", "6"),
+        to_user("alice", "alice", "7"),
+    ];
+    append_new(&store, second).await;
+    let users = ["alice", "bob", "carol", "dave"];
+    let expected = vec![
+        vec![
+            (with_user("alice"), 7, 0),
+            (with_user("bob"), 6, 1),
+            (with_user("dave"), 5, 1),
+            (with_user("carol"), 2, 1),
+        ],
+        vec![(with_user("alice"), 6, 1), (with_user("carol"), 3, 0)],
+        vec![(with_user("bob"), 3, 1), (with_user("alice"), 2, 0)],
+        vec![(with_user("alice"), 5, 0)],
+    ];
+    assert_eq!(private_lists(&store, &users).await, expected);
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 3);
+    assert_eq!(private_lists(&store, &users).await, expected);
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 0);
+
+    // Alice goes with conversations covered (bob, carol, herself, dave) and one not yet (erin).
+    append_new(&store, vec![to_user("erin", "alice", "8")]).await;
+    store.delete_account(&name("alice")).await.expect("delete");
+    let left = vec![
+        vec![],
+        vec![(with_user("carol"), 3, 0)],
+        vec![(with_user("bob"), 3, 1)],
+        vec![],
+    ];
+    assert_eq!(private_lists(&store, &users).await, left);
+    assert!(private_lists(&store, &["erin"]).await[0].is_empty());
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 0);
+    assert_eq!(private_lists(&store, &users).await, left);
+    assert_eq!(
+        bodies(&store.since(0, 100).await.expect("since")),
+        ["3", "4"]
+    );
+    store.close().await;
+}
+
+/// The task catches the lists up by itself; `chat.db` holds no copy of them; a lost lists file
+/// is rebuilt from the messages, and reads the same meanwhile.
+#[tokio::test]
+async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("chat.db").display());
+    let store = SqlStore::open(dir.path()).await.expect("open");
+    let db = raw(&url).await;
+    let batch: Vec<NewMessage> = (0..30)
+        .map(|i| to_user(&format!("user{}", i % 6), &format!("user{}", i % 5), "hi"))
+        .collect();
+    append_new(&store, batch).await;
+    let users = ["user0", "user1", "user2", "user3", "user4", "user5"];
+    let expected = private_lists(&store, &users).await;
+    assert!(expected.iter().all(|listed| !listed.is_empty()));
+
+    // Rounds run every second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let up_to: i64 = sqlx::query_scalar(
+            "SELECT up_to FROM lists.indexed WHERE name = 'private_conversations'",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("the id the lists cover");
+        if up_to == 30 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lists stayed at {up_to}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM main.sqlite_master WHERE name = 'private_conversations'",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("tables");
+    assert_eq!(tables, 0, "chat.db keeps no copy of the lists");
+    let rows = listed_pairs(&store, &db).await;
+    db.close().await;
+    store.close().await;
+
+    for file in ["chat-lists.db", "chat-lists.db-wal", "chat-lists.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(file));
+    }
+    let store = SqlStore::open(dir.path()).await.expect("reopen");
+    assert_eq!(private_lists(&store, &users).await, expected);
+    let db = raw(&url).await;
+    assert_eq!(listed_pairs(&store, &db).await, rows);
+    assert_eq!(private_lists(&store, &users).await, expected);
     db.close().await;
     store.close().await;
 }
