@@ -1391,13 +1391,14 @@ impl Store for SqlStore {
 mod tests {
     use super::*;
 
-    /// The settings durability relies on, as a connection reports them.
-    async fn durability(conn: &mut sqlx::AnyConnection) -> (String, i64, i64) {
-        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+    /// The settings durability relies on, as a connection reports them for the database
+    /// `schema` (`main`, or the attached `lists`).
+    async fn durability(conn: &mut sqlx::AnyConnection, schema: &str) -> (String, i64, i64) {
+        let journal: String = sqlx::query_scalar(&format!("PRAGMA {schema}.journal_mode"))
             .fetch_one(&mut *conn)
             .await
             .expect("journal_mode");
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        let synchronous: i64 = sqlx::query_scalar(&format!("PRAGMA {schema}.synchronous"))
             .fetch_one(&mut *conn)
             .await
             .expect("synchronous");
@@ -1421,21 +1422,14 @@ mod tests {
         let mut held = Vec::new();
         for _ in 0..3 {
             let mut conn = store.pool.acquire().await.expect("connection");
-            assert_eq!(durability(&mut conn).await, durable);
+            assert_eq!(durability(&mut conn, "main").await, durable);
             // The lists file is attached: WAL, and commits that do not sync (it is rebuilt).
-            let journal: String = sqlx::query_scalar("PRAGMA lists.journal_mode")
-                .fetch_one(&mut *conn)
-                .await
-                .expect("lists.journal_mode");
-            let synchronous: i64 = sqlx::query_scalar("PRAGMA lists.synchronous")
-                .fetch_one(&mut *conn)
-                .await
-                .expect("lists.synchronous");
-            assert_eq!((journal.as_str(), synchronous), ("wal", 1));
+            let lists = ("wal".to_owned(), 1, 1);
+            assert_eq!(durability(&mut conn, "lists").await, lists);
             held.push(conn);
         }
         let mut writer = store.writer.acquire().await.expect("the writer");
-        assert_eq!(durability(&mut writer).await, durable);
+        assert_eq!(durability(&mut writer, "main").await, durable);
         let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&mut *writer)
             .await
