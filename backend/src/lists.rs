@@ -12,7 +12,9 @@
 //! server runs on one core, and a round is tens of milliseconds of work that nothing waits for.
 //! At normal priority it delayed the messages that arrived meanwhile by as much (docs/
 //! benchmarks.md); at the lowest, their threads take the core back as soon as they are woken,
-//! and rounds run in the time it would otherwise spend idle.
+//! and rounds run in the time it would otherwise spend idle. A core that is never idle would
+//! leave the lists ever further behind, and readers paying for it; so past [`URGENT_BEHIND`]
+//! ids, rounds run on a second connection, at normal priority, until the lists catch up.
 
 use std::time::Duration;
 
@@ -21,34 +23,81 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::store;
 
-/// Starts the task on `indexer` (a pool of the one connection that writes the lists), one round
-/// every `round`; it stops when the guard is dropped.
-pub fn spawn(indexer: SqlitePool, round: Duration) -> DropGuard {
+/// Ids behind from which rounds run at normal priority. Readers add the messages the lists do
+/// not cover yet, so how far behind they are is what each reader pays. Under a load that keeps
+/// the core busy all the time a thread at the lowest priority gets about 1.5% of it, and the
+/// lists fell behind by 17,000 ids a second (docs/benchmarks.md); past this they catch up at
+/// normal priority, a few seconds of the heaviest load behind.
+const URGENT_BEHIND: u64 = 100_000;
+
+/// Most ids a round at the lowest priority covers. On a core that is never idle such a round
+/// waits for seconds (a round of 20,000 ids waited over 6 s under the heaviest load), and how
+/// far behind the lists are is only looked at between rounds.
+const IDLE_ROUND_IDS: i64 = 5_000;
+
+/// Starts the task: a round every `round`, and at once while the last one left more to do; on
+/// `indexer` (a pool of one connection, whose thread it gives the lowest priority) or, when
+/// the lists are more than [`URGENT_BEHIND`] ids behind, on `urgent` (one that keeps normal
+/// priority). It stops when the guard is dropped.
+pub fn spawn(indexer: SqlitePool, urgent: SqlitePool, round: Duration) -> DropGuard {
     let stop = CancellationToken::new();
-    tokio::spawn(run(indexer, round, stop.clone()));
+    tokio::spawn(run(indexer, urgent, round, stop.clone()));
     stop.drop_guard()
 }
 
-async fn run(indexer: SqlitePool, round: Duration, stop: CancellationToken) {
+/// Whether the next round runs at normal priority, the lists being `behind` by so many ids.
+fn is_urgent(behind: u64) -> bool {
+    behind > URGENT_BEHIND
+}
+
+async fn run(indexer: SqlitePool, urgent: SqlitePool, round: Duration, stop: CancellationToken) {
+    let mut behind = 0;
     loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(round) => {}
+        if behind == 0 {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(round) => {}
+            }
+        } else if stop.is_cancelled() {
+            return;
         }
-        // `SqlStore::close` closes the pool; the task ends then, quietly.
-        if indexer.is_closed() {
+        // `SqlStore::close` closes the pools; the task ends then, quietly.
+        let closed = || indexer.is_closed() || urgent.is_closed();
+        if closed() {
             return;
         }
         // Each round: the pool opens a new connection, on a new thread, if the last one broke.
         lower_priority(store::LISTS_THREAD);
-        match store::index_lists(&indexer, store::LIST_ROUND_IDS).await {
-            Ok(read) => tracing::trace!(read, "conversation lists caught up"),
-            Err(e) if indexer.is_closed() => {
+        // Measured before each round, on the connection that keeps its priority: a round at
+        // the lowest one on a busy core takes seconds, and the lists fall behind meanwhile.
+        behind = match store::lists_behind(&urgent).await {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::debug!(error = %e, "could not tell how far behind the conversation lists are");
+                behind
+            }
+        };
+        let (pool, ids) = if is_urgent(behind) {
+            (&urgent, store::LIST_ROUND_IDS)
+        } else {
+            (&indexer, IDLE_ROUND_IDS)
+        };
+        match store::index_list_round(pool, ids).await {
+            Ok(done) => {
+                tracing::trace!(
+                    covered = done.covered,
+                    behind = done.behind,
+                    "a conversation-list round"
+                );
+                behind = done.behind;
+            }
+            Err(e) if closed() => {
                 tracing::debug!(error = %e, "conversation lists: the store closed mid-round");
                 return;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "updating the conversation lists failed; trying again next round");
+                behind = 0;
             }
         }
     }
@@ -115,8 +164,18 @@ mod tests {
         found
     }
 
+    /// Rounds run at normal priority only once the lists are far behind.
+    #[test]
+    fn rounds_turn_urgent_only_far_behind() {
+        assert!(!is_urgent(0));
+        assert!(!is_urgent(IDLE_ROUND_IDS as u64));
+        assert!(!is_urgent(crate::store::LIST_ROUND_IDS as u64));
+        assert!(!is_urgent(URGENT_BEHIND));
+        assert!(is_urgent(URGENT_BEHIND + 1));
+    }
+
     /// A store's lists thread runs at the lowest priority within a round or two; the store's
-    /// other threads keep theirs.
+    /// other threads, the lists' urgent one among them, keep theirs.
     #[tokio::test]
     async fn the_lists_thread_runs_at_the_lowest_priority() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -135,8 +194,9 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let others = niceness_of("sqlx-sqlite-wor");
-        assert!(!others.is_empty());
+        let mut others = niceness_of("sqlx-sqlite-wor");
+        others.extend(niceness_of(store::LISTS_URGENT_THREAD));
+        assert!(others.len() > 1);
         assert!(others.iter().all(|&n| n == 0), "{others:?}");
         store.close().await;
     }

@@ -304,72 +304,123 @@ async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Most ids one round of [`index_lists`] covers.
+/// Most ids one round of [`index_list_round`] covers.
 pub(crate) const LIST_ROUND_IDS: i64 = 20_000;
 
-/// Adds the private messages stored since the last round to the conversation lists of the
-/// lists file (SQLite), in rounds of at most `round_ids` ids. A round is one
-/// transaction of the lists file: its write lock first (so that rounds, and account deletions,
-/// take turns), then the private messages above the id it covers (ids are visible in commit
-/// order, so none below the newest can appear later), the rows in sorted order, the new id.
-/// `chat.db` is only read: its writer never waits for a round. Returns how many ids it covered.
-pub(crate) async fn index_lists(indexer: &SqlitePool, round_ids: i64) -> Result<u64, StoreError> {
-    let mut covered = 0;
-    loop {
-        let mut tx = indexer.begin().await?;
-        let up_to: i64 = sqlx::query_scalar(
-            "UPDATE lists.indexed SET up_to = up_to WHERE name = 'private_conversations' \
-             RETURNING up_to",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
-            .fetch_one(&mut *tx)
-            .await?;
-        if newest <= up_to {
-            tx.rollback().await?;
-            return Ok(covered);
-        }
-        let through = newest.min(up_to + round_ids);
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT conversation, sender_key, recipient_key FROM messages \
-             WHERE id > $1 AND id <= $2 AND recipient_key IS NOT NULL",
-        )
-        .bind(up_to)
-        .bind(through)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut pairs = ConversationRows::new();
-        for (conversation, from, to) in rows {
-            pairs.add(from, to, conversation);
-        }
-        let pairs: Vec<_> = pairs.0.into_iter().collect();
-        let mut rest = pairs.as_slice();
-        for size in insert_chunks(pairs.len()) {
-            let (chunk, tail) = rest.split_at(size);
-            rest = tail;
-            let sql = conversation_rows_sql(Engine::Sqlite, LISTED_IN_FILE, size);
-            let mut query = sqlx::query(&sql);
-            for (name_key, conversation, other_key) in chunk {
-                query = query.bind(name_key).bind(conversation).bind(other_key);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
-            .bind(through)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        covered += to_u64(through - up_to);
-        if through == newest {
-            return Ok(covered);
-        }
-    }
+/// What a round of [`index_list_round`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ListRound {
+    /// Ids it covered.
+    pub covered: u64,
+    /// Ids stored that the lists still do not cover.
+    pub behind: u64,
 }
 
-/// The name of the thread that runs the lists' connection: [`crate::lists`] lowers its
+/// How many stored ids the conversation lists do not cover yet.
+pub(crate) async fn lists_behind(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let behind: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM messages) \
+             - (SELECT up_to FROM lists.indexed WHERE name = 'private_conversations')",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(to_u64(behind))
+}
+
+/// One round: adds the private messages stored since the last one, up to `round_ids` ids, to
+/// the conversation lists of the lists file (SQLite). A round is one transaction of the lists
+/// file: its write lock first (so that rounds, and account deletions, take turns), then the
+/// private messages above the id it covers (ids are visible in commit order, so none below the
+/// newest can appear later), the rows in sorted order, the new id. `chat.db` is only read: its
+/// writer never waits for a round.
+pub(crate) async fn index_list_round(
+    indexer: &SqlitePool,
+    round_ids: i64,
+) -> Result<ListRound, StoreError> {
+    let mut tx = indexer.begin().await?;
+    let up_to: i64 = sqlx::query_scalar(
+        "UPDATE lists.indexed SET up_to = up_to WHERE name = 'private_conversations' \
+         RETURNING up_to",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+        .fetch_one(&mut *tx)
+        .await?;
+    if newest <= up_to {
+        tx.rollback().await?;
+        return Ok(ListRound {
+            covered: 0,
+            behind: 0,
+        });
+    }
+    let through = newest.min(up_to + round_ids);
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT conversation, sender_key, recipient_key FROM messages \
+         WHERE id > $1 AND id <= $2 AND recipient_key IS NOT NULL",
+    )
+    .bind(up_to)
+    .bind(through)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut pairs = ConversationRows::new();
+    for (conversation, from, to) in rows {
+        pairs.add(from, to, conversation);
+    }
+    let pairs: Vec<_> = pairs.0.into_iter().collect();
+    let mut rest = pairs.as_slice();
+    for size in insert_chunks(pairs.len()) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let sql = conversation_rows_sql(Engine::Sqlite, LISTED_IN_FILE, size);
+        let mut query = sqlx::query(&sql);
+        for (name_key, conversation, other_key) in chunk {
+            query = query.bind(name_key).bind(conversation).bind(other_key);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
+        .bind(through)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ListRound {
+        covered: to_u64(through - up_to),
+        behind: to_u64(newest - through),
+    })
+}
+
+/// The name of the thread that runs the lists' usual connection: [`crate::lists`] lowers its
 /// priority by it.
 pub(crate) const LISTS_THREAD: &str = "chat-lists";
+/// The name of the thread that runs the lists' other connection, which keeps its priority.
+pub(crate) const LISTS_URGENT_THREAD: &str = "chat-lists-now";
+
+/// A pool of the one connection, on a thread named `thread`, that writes the lists file.
+async fn lists_pool(url: &str, file: &str, thread: &'static str) -> Result<SqlitePool, StoreError> {
+    // SQLite's own driver, not `Any`: it lets the connection's thread be named, so that
+    // `lists` can find it and lower its priority.
+    let options = SqliteConnectOptions::from_str(url)?.thread_name(move |_| thread.to_owned());
+    let attach = attach_lists_sql(file);
+    let pool = SqlitePoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            let attach = attach.clone();
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                conn.execute(attach.as_str()).await?;
+                conn.execute(SQLITE_INDEXER_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
 
 /// The conversation lists' table: in the lists file (SQLite) or the database (PostgreSQL).
 const LISTED_IN_FILE: &str = "lists.private_conversations";
@@ -402,8 +453,10 @@ pub struct SqlStore {
 /// The conversation lists in a file of their own (SQLite).
 #[derive(Debug, Clone)]
 struct Lists {
-    /// The one connection that runs [`index_lists`].
+    /// The connection that runs [`index_list_round`], at the lowest priority.
     indexer: SqlitePool,
+    /// The connection that runs it when the lists fall far behind, at normal priority.
+    urgent: SqlitePool,
     /// Stops [`crate::lists`]'s task when the last clone of the store is dropped.
     _task: Arc<DropGuard>,
 }
@@ -517,31 +570,12 @@ impl SqlStore {
         };
         let lists = match lists_file {
             Some(file) => {
-                // SQLite's own driver, not `Any`: it lets the connection's thread be named,
-                // so that `lists` can find it and lower its priority.
-                let sqlite =
-                    SqliteConnectOptions::from_str(url)?.thread_name(|_| LISTS_THREAD.to_owned());
-                let attach = attach_lists_sql(&file);
-                let indexer = SqlitePoolOptions::new()
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .max_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .test_before_acquire(false)
-                    .after_connect(move |conn, _| {
-                        let attach = attach.clone();
-                        Box::pin(async move {
-                            conn.execute(SQLITE_PRAGMAS).await?;
-                            conn.execute(attach.as_str()).await?;
-                            conn.execute(SQLITE_INDEXER_PRAGMAS).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(sqlite)
-                    .await?;
-                let task = lists::spawn(indexer.clone(), LIST_ROUND);
+                let indexer = lists_pool(url, &file, LISTS_THREAD).await?;
+                let urgent = lists_pool(url, &file, LISTS_URGENT_THREAD).await?;
+                let task = lists::spawn(indexer.clone(), urgent.clone(), LIST_ROUND);
                 Some(Lists {
                     indexer,
+                    urgent,
                     _task: Arc::new(task),
                 })
             }
@@ -562,6 +596,7 @@ impl SqlStore {
     pub async fn close(&self) {
         if let Some(lists) = &self.lists {
             lists.indexer.close().await;
+            lists.urgent.close().await;
         }
         self.writer.close().await;
         self.pool.close().await;
@@ -572,7 +607,16 @@ impl SqlStore {
     /// covered. For tests and tools that look at the lists file.
     pub async fn catch_up_lists(&self) -> Result<u64, StoreError> {
         match &self.lists {
-            Some(lists) => index_lists(&lists.indexer, LIST_ROUND_IDS).await,
+            Some(lists) => {
+                let mut covered = 0;
+                loop {
+                    let round = index_list_round(&lists.urgent, LIST_ROUND_IDS).await?;
+                    covered += round.covered;
+                    if round.behind == 0 {
+                        return Ok(covered);
+                    }
+                }
+            }
             None => Ok(0),
         }
     }
@@ -1550,8 +1594,17 @@ mod tests {
             .as_ref()
             .expect("SQLite has a lists file")
             .indexer;
-        assert_eq!(index_lists(indexer, 3).await.expect("rounds"), 10);
-        assert_eq!(index_lists(indexer, 3).await.expect("rounds"), 0);
+        let mut rounds = Vec::new();
+        loop {
+            let round = index_list_round(indexer, 3).await.expect("a round");
+            rounds.push((round.covered, round.behind));
+            if round.behind == 0 {
+                break;
+            }
+        }
+        assert_eq!(rounds, [(3, 7), (3, 4), (3, 1), (1, 0)]);
+        let round = index_list_round(indexer, 3).await.expect("a round");
+        assert_eq!((round.covered, round.behind), (0, 0));
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT name_key, conversation, other_key FROM lists.private_conversations \
              ORDER BY name_key, conversation",
