@@ -13,8 +13,8 @@
 //! At normal priority it delayed the messages that arrived meanwhile by as much (docs/
 //! benchmarks.md); at the lowest, their threads take the core back as soon as they are woken,
 //! and rounds run in the time it would otherwise spend idle. A core that is never idle would
-//! leave the lists ever further behind, and readers paying for it; so past [`URGENT_BEHIND`]
-//! ids, rounds run on a second connection, at normal priority, until the lists catch up.
+//! leave the lists ever further behind, and readers paying for it; so while they are over
+//! [`URGENT_BEHIND`] ids behind, rounds run on a second connection, at normal priority.
 
 use std::time::Duration;
 
