@@ -367,18 +367,8 @@ pub(crate) async fn index_list_round(
     for (conversation, from, to) in rows {
         pairs.add(from, to, conversation);
     }
-    let pairs: Vec<_> = pairs.0.into_iter().collect();
-    let mut rest = pairs.as_slice();
-    for size in insert_chunks(pairs.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let sql = conversation_rows_sql(Engine::Sqlite, LISTED_IN_FILE, size);
-        let mut query = sqlx::query(&sql);
-        for (name_key, conversation, other_key) in chunk {
-            query = query.bind(name_key).bind(conversation).bind(other_key);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    insert_conversation_rows::<sqlx::Sqlite>(Engine::Sqlite, &mut tx, LISTED_IN_FILE, pairs)
+        .await?;
     sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
         .bind(through)
         .execute(&mut *tx)
@@ -929,27 +919,28 @@ fn conversation_rows_sql(engine: Engine, table: &str, rows: usize) -> String {
 }
 
 /// Adds `pairs` to the conversation lists in `table`, skipping those listed before, in
-/// multi-row `INSERT`s.
-async fn insert_conversation_rows(
+/// multi-row `INSERT`s, on `conn`: a connection of the `Any` driver (`append`) or of SQLite's
+/// own (`index_list_round`).
+async fn insert_conversation_rows<DB>(
     engine: Engine,
-    tx: &mut sqlx::Transaction<'_, Any>,
+    conn: &mut DB::Connection,
     table: &str,
     pairs: ConversationRows,
-) -> Result<(), StoreError> {
-    let pairs: Vec<_> = pairs.0.into_iter().collect();
-    let mut rest = pairs.as_slice();
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut pairs = pairs.0.into_iter();
     for size in insert_chunks(pairs.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
         let sql = conversation_rows_sql(engine, table, size);
-        let mut query = sqlx::query(&sql);
-        for (name_key, conversation, other_key) in chunk {
-            query = query
-                .bind(name_key.as_str())
-                .bind(conversation.as_str())
-                .bind(other_key.as_str());
+        let mut query = sqlx::query::<DB>(&sql);
+        for (name_key, conversation, other_key) in pairs.by_ref().take(size) {
+            query = query.bind(name_key).bind(conversation).bind(other_key);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -1231,7 +1222,8 @@ impl Store for SqlStore {
             insert_messages(self.engine, &mut tx, &rows).await?;
             if self.lists.is_none() {
                 let pairs = ConversationRows::of(&rows);
-                insert_conversation_rows(self.engine, &mut tx, LISTED_IN_DATABASE, pairs).await?;
+                insert_conversation_rows::<Any>(self.engine, &mut tx, LISTED_IN_DATABASE, pairs)
+                    .await?;
             }
         }
         tx.commit().await?;
