@@ -1,11 +1,12 @@
-//! SQLite's conversation lists, kept off the commit path.
+//! SQLite's conversation lists and private messages' index, kept off the commit path.
 //!
 //! Each user's private conversations are derived from `messages`: a row per participant, added
-//! when a pair first talks. On SQLite they live in a file of their own (see [`crate::store`]),
-//! and this task adds the rows for everything stored since its last round, once per round, in
-//! sorted order: rows that share a page share one write of it, and the journal's commits never
-//! wait for them. Readers look at the messages that the lists do not cover yet themselves.
-//! A failed round loses nothing (the id the lists cover did not move) and is tried again next
+//! when a pair first talks; so is the private messages' `(conversation, id)` index that history
+//! pages and unread counts read. On SQLite both live in a file of their own (see
+//! [`crate::store`]), and this task adds the rows and entries for the private messages stored
+//! since its last round, once per round, in sorted order: rows that share a page share one
+//! write of it, and the journal's commits never wait for them. Readers look at the messages
+//! that the file does not cover yet themselves. A failed round loses nothing (the id the lists cover did not move) and is tried again next
 //! round.
 //!
 //! The connection's thread runs at the lowest priority there is (niceness 19, on Linux): the

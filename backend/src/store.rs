@@ -17,15 +17,20 @@
 //! which private conversations (`private_conversations`, one row per participant, added when a
 //! pair first talks: `messages` needs no index by sender or by recipient).
 //!
-//! **Where the conversation lists live.** On PostgreSQL `append` writes the rows in the
-//! transaction that stores the messages. On SQLite they live in a second file beside the
-//! database (`chat-lists.db` beside `chat.db`, attached to every connection as `lists`), written
-//! by [`crate::lists`]'s task once a second from the messages stored since, with the last id it
-//! covered (`lists.indexed`), in one transaction of that file alone. Between random pairs a new
-//! row lands on a random page, and SQLite has one writer per file: written with each batch, the
-//! rows took most of the time a private message waited to be stored (docs/benchmarks.md).
-//! Readers take the rows and, for messages above that id, the messages themselves. The rows
-//! derive from `messages`: a lost or deleted lists file is rebuilt from id 0.
+//! **Where the conversation lists and the private messages' index live.** On PostgreSQL
+//! `append` writes the list rows in the transaction that stores the messages, and `messages`
+//! has its `(conversation, id)` index. On SQLite both live in a second file beside the database
+//! (`chat-lists.db` beside `chat.db`, attached to every connection as `lists`): the rows, and
+//! the private messages' `(conversation, id)` entries as a table (`lists.conversation_ids`),
+//! written by [`crate::lists`]'s task once a second from the private messages stored since,
+//! with the last id it covered (`lists.indexed`), in one transaction of that file alone.
+//! `chat.db` indexes only room messages by conversation ([`ROOM_INDEX`]). A private message's
+//! list row or index entry lands on a random page (its conversation's place among all of
+//! them), and SQLite has one writer per file: written with each batch, they took most of the
+//! time a private message waited to be stored, and the index's page splits made commits sweep
+//! the writer's whole page cache (docs/benchmarks.md). Readers take the rows and entries and,
+//! for messages above that id, the messages themselves, found by id. All of it derives from
+//! `messages`: a lost or deleted lists file is rebuilt as the store opens.
 //! Messages are stored in batches ([`Store::append`], fed by the journal): one transaction, one
 //! sync to disk, a handful of statements for many messages.
 //!
@@ -226,15 +231,33 @@ const SQLITE_INDEXER_PRAGMAS: &str =
     "PRAGMA wal_autocheckpoint = 1000; PRAGMA lists.cache_size = -16000;";
 
 /// The lists file's tables, created when missing. `WITHOUT ROWID`: the rows live in the key's
-/// B-tree, one page written per new row rather than two.
+/// B-tree, one page written per new row rather than two. `conversation_ids` is the
+/// `(conversation, id)` index of the private messages (on SQLite `chat.db` indexes only room
+/// messages by conversation: [`ROOM_INDEX`]). `indexed` holds one row, named
+/// `private_conversations` since the file first held only those: the id up to which both
+/// tables cover the messages.
 const LISTS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lists.private_conversations ( \
          name_key     TEXT NOT NULL, \
          conversation TEXT NOT NULL, \
          other_key    TEXT NOT NULL, \
          PRIMARY KEY (name_key, conversation)) WITHOUT ROWID; \
+     CREATE TABLE IF NOT EXISTS lists.conversation_ids ( \
+         conversation TEXT NOT NULL, \
+         id           INTEGER NOT NULL, \
+         PRIMARY KEY (conversation, id)) WITHOUT ROWID; \
      CREATE TABLE IF NOT EXISTS lists.indexed ( \
          name  TEXT PRIMARY KEY, \
          up_to INTEGER NOT NULL);";
+
+/// On SQLite, `chat.db`'s index of messages by conversation holds the room messages only (it
+/// replaces migration 0002's `messages_by_conversation`): a room's new messages go to the end
+/// of its range, a few pages written per batch, where a private message's entry lands on a
+/// random page. Queries that use it say `room IS NOT NULL`.
+const ROOM_INDEX: &str = "CREATE INDEX IF NOT EXISTS main.messages_by_room \
+     ON messages (conversation, id) WHERE room IS NOT NULL";
+
+/// The id up to which the lists file covers the messages (SQLite), as an SQL expression.
+const COVERED: &str = "(SELECT up_to FROM lists.indexed WHERE name = 'private_conversations')";
 
 /// The lists file that goes with the SQLite database at `db`: `chat-lists.db` for `chat.db`.
 fn lists_path(db: &Path) -> PathBuf {
@@ -258,46 +281,83 @@ fn attach_lists_sql(path: &str) -> String {
     )
 }
 
-/// Creates the lists file's tables. A database whose lists `append` wrote until now (in
-/// `chat.db`, as migration 0003 made them) hands them over with the id they cover; a lists
-/// file that is new beside a database without them starts from id 0. Either way `chat.db`
-/// keeps no copy.
+/// Creates the lists file's tables, in one transaction with what fills them. A new lists file
+/// covers every stored message at once: the conversation rows come from `chat.db`'s table
+/// when it has one (migration 0003, from when `append` wrote them), else from the messages,
+/// and the `(conversation, id)` entries from the messages, as they do for a lists file from
+/// before the entries moved here (up to the id it covers). `chat.db` then keeps neither the
+/// rows nor its index by conversation: on SQLite that index lives only in the lists file.
 async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await?;
-    conn.execute(LISTS_SCHEMA).await?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let started: Option<i64> =
-        sqlx::query_scalar("SELECT up_to FROM lists.indexed WHERE name = 'private_conversations'")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let in_main: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM main.sqlite_master \
-         WHERE type = 'table' AND name = 'private_conversations'",
+    // What there is before: lists with or without the ids (from before they moved here), and
+    // in `chat.db` the conversation rows (migration 0003) and the index by conversation.
+    let (had_ids, rows_in_main, index_in_main): (i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+             EXISTS (SELECT 1 FROM lists.sqlite_master \
+                 WHERE type = 'table' AND name = 'conversation_ids'), \
+             EXISTS (SELECT 1 FROM main.sqlite_master \
+                 WHERE type = 'table' AND name = 'private_conversations'), \
+             EXISTS (SELECT 1 FROM main.sqlite_master \
+                 WHERE type = 'index' AND name = 'messages_by_conversation')",
     )
     .fetch_one(&mut *tx)
     .await?;
-    if started.is_none() {
-        let up_to: i64 = if in_main > 0 {
-            sqlx::query(
+    let (had_ids, rows_in_main, index_in_main) =
+        (had_ids != 0, rows_in_main != 0, index_in_main != 0);
+    tx.execute(LISTS_SCHEMA).await?;
+    let started: Option<i64> = sqlx::query_scalar(&format!("SELECT {COVERED}"))
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+    let up_to = match started {
+        Some(up_to) => up_to,
+        None => {
+            // A new lists file covers every message at once: the rows from `chat.db`'s table
+            // when it has one, else from the messages.
+            let rows = if rows_in_main {
+                "SELECT name_key, conversation, other_key FROM main.private_conversations"
+            } else {
+                "SELECT sender_key, conversation, recipient_key FROM messages \
+                 WHERE recipient_key IS NOT NULL \
+                 UNION \
+                 SELECT recipient_key, conversation, sender_key FROM messages \
+                 WHERE recipient_key IS NOT NULL"
+            };
+            sqlx::query(&format!(
                 "INSERT INTO lists.private_conversations (name_key, conversation, other_key) \
-                 SELECT name_key, conversation, other_key FROM main.private_conversations",
-            )
+                 {rows}"
+            ))
             .execute(&mut *tx)
             .await?;
-            sqlx::query_scalar("SELECT value FROM sequences WHERE name = 'messages'")
+            let up_to: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
                 .fetch_one(&mut *tx)
-                .await?
-        } else {
-            0
-        };
-        sqlx::query("INSERT INTO lists.indexed (name, up_to) VALUES ('private_conversations', $1)")
+                .await?;
+            sqlx::query(
+                "INSERT INTO lists.indexed (name, up_to) VALUES ('private_conversations', $1)",
+            )
             .bind(up_to)
             .execute(&mut *tx)
             .await?;
+            up_to
+        }
+    };
+    if started.is_none() || !had_ids {
+        sqlx::query(
+            "INSERT INTO lists.conversation_ids (conversation, id) \
+             SELECT conversation, id FROM messages \
+             WHERE id <= $1 AND recipient_key IS NOT NULL ORDER BY conversation, id",
+        )
+        .bind(up_to)
+        .execute(&mut *tx)
+        .await?;
     }
-    if in_main > 0 {
-        sqlx::query("DROP TABLE main.private_conversations")
-            .execute(&mut *tx)
+    if rows_in_main {
+        tx.execute("DROP TABLE main.private_conversations").await?;
+    }
+    tx.execute(ROOM_INDEX).await?;
+    if index_in_main {
+        tx.execute("DROP INDEX main.messages_by_conversation")
             .await?;
     }
     tx.commit().await?;
@@ -328,11 +388,11 @@ pub(crate) async fn lists_behind(pool: &SqlitePool) -> Result<u64, StoreError> {
 }
 
 /// One round: adds the private messages stored since the last one, up to `round_ids` ids, to
-/// the conversation lists of the lists file (SQLite). A round is one transaction of the lists
-/// file: its write lock first (so that rounds, and account deletions, take turns), then the
-/// private messages above the id it covers (ids are visible in commit order, so none below the
-/// newest can appear later), the rows in sorted order, the new id. `chat.db` is only read: its
-/// writer never waits for a round.
+/// the lists file (SQLite): their `(conversation, id)` entries, and their conversations to the
+/// conversation lists. A round is one transaction of the lists file: its write lock first
+/// (so that rounds, and account deletions, take turns), then the messages above the id it
+/// covers (ids are visible in commit order, so none below the newest can appear later), the
+/// rows in sorted order, the new id. `chat.db` is only read: its writer never waits for a round.
 pub(crate) async fn index_list_round(
     indexer: &SqlitePool,
     round_ids: i64,
@@ -355,8 +415,8 @@ pub(crate) async fn index_list_round(
         });
     }
     let through = newest.min(up_to + round_ids);
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT conversation, sender_key, recipient_key FROM messages \
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, conversation, sender_key, recipient_key FROM messages \
          WHERE id > $1 AND id <= $2 AND recipient_key IS NOT NULL",
     )
     .bind(up_to)
@@ -364,8 +424,24 @@ pub(crate) async fn index_list_round(
     .fetch_all(&mut *tx)
     .await?;
     let mut pairs = ConversationRows::new();
-    for (conversation, from, to) in rows {
-        pairs.add(from, to, conversation);
+    let mut ids = Vec::with_capacity(rows.len());
+    for (id, conversation, from, to) in rows {
+        pairs.add(from, to, conversation.clone());
+        ids.push((conversation, id));
+    }
+    ids.sort_unstable();
+    let mut ids = ids.into_iter();
+    for size in insert_chunks(ids.len()) {
+        let sql = format!(
+            "INSERT INTO lists.conversation_ids (conversation, id) VALUES {} \
+             ON CONFLICT (conversation, id) DO NOTHING",
+            placeholders(Engine::Sqlite, size, 2, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (conversation, id) in ids.by_ref().take(size) {
+            query = query.bind(conversation).bind(id);
+        }
+        query.execute(&mut *tx).await?;
     }
     insert_conversation_rows::<sqlx::Sqlite>(Engine::Sqlite, &mut tx, LISTED_IN_FILE, pairs)
         .await?;
@@ -415,6 +491,15 @@ async fn lists_pool(url: &str, file: &str, thread: &'static str) -> Result<Sqlit
 /// The conversation lists' table: in the lists file (SQLite) or the database (PostgreSQL).
 const LISTED_IN_FILE: &str = "lists.private_conversations";
 const LISTED_IN_DATABASE: &str = "private_conversations";
+
+/// [`LISTED_IN_FILE`] or [`LISTED_IN_DATABASE`].
+fn listed_table(lists: bool) -> &'static str {
+    if lists {
+        LISTED_IN_FILE
+    } else {
+        LISTED_IN_DATABASE
+    }
+}
 
 /// How often [`crate::lists`]'s task runs a round. Rarer rounds write fewer pages (rows of one
 /// round that share a page share its write) but leave more messages for readers to look at.
@@ -611,45 +696,117 @@ impl SqlStore {
         }
     }
 
-    /// The table that holds the conversation lists.
-    fn listed(&self) -> &'static str {
-        match self.lists {
-            Some(_) => LISTED_IN_FILE,
-            None => LISTED_IN_DATABASE,
-        }
+    /// Whether the conversation lists and the (conversation, id) index are in the lists file
+    /// (SQLite) rather than in the database.
+    fn in_lists_file(&self) -> bool {
+        self.lists.is_some()
     }
 }
 
 /// The private conversations of `$1` that the lists file does not cover yet (SQLite): those of
 /// its messages above the id the lists reached, found by id (there are at most a round's
 /// worth), then by sender or recipient.
-const UNLISTED_SQL: &str = "SELECT conversation FROM messages \
-     WHERE id > (SELECT up_to FROM lists.indexed WHERE name = 'private_conversations') \
-     AND recipient_key IS NOT NULL AND (sender_key = $1 OR recipient_key = $1)";
+fn unlisted_sql() -> String {
+    format!(
+        "SELECT conversation FROM messages WHERE id > {COVERED} \
+         AND recipient_key IS NOT NULL AND (sender_key = $1 OR recipient_key = $1)"
+    )
+}
 
-/// The conversations of `$1` in `listed` (see [`SqlStore::listed`]): with the lists file, also
+/// The conversations of `$1` in the conversation lists: with the lists file (`lists`), also
 /// those it does not cover yet.
-fn own_conversations_sql(listed: &str) -> String {
-    let own = format!("SELECT conversation FROM {listed} WHERE name_key = $1");
-    if listed == LISTED_IN_FILE {
-        format!("{own} UNION {UNLISTED_SQL}")
+fn own_conversations_sql(lists: bool) -> String {
+    let own = format!(
+        "SELECT conversation FROM {} WHERE name_key = $1",
+        listed_table(lists)
+    );
+    if lists {
+        format!("{own} UNION {}", unlisted_sql())
     } else {
         own
     }
 }
 
+/// The newest id of the conversation `conversation` (an SQL expression), NULL when it has
+/// none: the last entry of the (conversation, id) index. With the lists file (`lists`), the
+/// newest private message above the id the file covers (found by id), else the file's last
+/// entry, else the last entry of [`ROOM_INDEX`] (a conversation is private or a room: only one
+/// of the three can be there).
+fn last_id_sql(lists: bool, conversation: &str) -> String {
+    if lists {
+        format!(
+            "COALESCE( \
+                 (SELECT MAX(id) FROM messages WHERE id > {COVERED} \
+                     AND conversation = {conversation} AND recipient_key IS NOT NULL), \
+                 (SELECT MAX(id) FROM lists.conversation_ids \
+                     WHERE conversation = {conversation}), \
+                 (SELECT MAX(id) FROM messages \
+                     WHERE conversation = {conversation} AND room IS NOT NULL))"
+        )
+    } else {
+        format!("(SELECT MAX(id) FROM messages WHERE conversation = {conversation})")
+    }
+}
+
+/// How many messages of `conversation` above the id `after` (SQL expressions) someone other
+/// than `$1` sent, found by the (conversation, id) index: with the lists file (`lists`), its
+/// entries, the private messages above the id it covers, and [`ROOM_INDEX`].
+fn unread_sql(lists: bool, conversation: &str, after: &str) -> String {
+    if lists {
+        format!(
+            "(SELECT COUNT(*) FROM lists.conversation_ids l JOIN messages m ON m.id = l.id \
+                 WHERE l.conversation = {conversation} AND l.id > {after} \
+                 AND m.sender_key <> $1) \
+             + (SELECT COUNT(*) FROM messages WHERE id > {COVERED} AND id > {after} \
+                 AND conversation = {conversation} AND recipient_key IS NOT NULL \
+                 AND sender_key <> $1) \
+             + (SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
+                 AND room IS NOT NULL AND id > {after} AND sender_key <> $1)"
+        )
+    } else {
+        format!(
+            "(SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
+                 AND id > {after} AND sender_key <> $1)"
+        )
+    }
+}
+
+/// A page of history: the messages of conversation `$1` below id `$2`, newest first, at most
+/// `$3`. With the lists file (`lists`): the page's ids from its entries, from the private
+/// messages above the id it covers (by id) and from [`ROOM_INDEX`]; then the messages by id.
+fn history_sql(lists: bool) -> String {
+    if lists {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ( \
+                 SELECT id FROM lists.conversation_ids WHERE conversation = $1 AND id < $2 \
+                 UNION ALL \
+                 SELECT id FROM messages WHERE id > {COVERED} AND conversation = $1 \
+                     AND recipient_key IS NOT NULL AND id < $2 \
+                 UNION ALL \
+                 SELECT id FROM messages WHERE conversation = $1 AND room IS NOT NULL \
+                     AND id < $2 \
+                 ORDER BY id DESC LIMIT $3) \
+             ORDER BY id DESC"
+        )
+    } else {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        )
+    }
+}
+
 /// The newest message of each of `$1`'s private conversations (it says how the other
 /// participant's name is written), newest first: the conversations (a range of the lists' key),
-/// then per conversation the last entry of the (conversation, id) index and the message by id.
-fn newest_private_sql(listed: &str) -> String {
+/// then per conversation its newest id ([`last_id_sql`]) and the message by id.
+fn newest_private_sql(lists: bool) -> String {
     format!(
         "SELECT m.sender_key, m.sender, m.recipient FROM ( \
-             SELECT (SELECT MAX(l.id) FROM messages l WHERE l.conversation = own.conversation) \
-                 AS last \
-             FROM ({}) own) newest \
+             SELECT {} AS last FROM ({}) own) newest \
          JOIN messages m ON m.id = newest.last \
          ORDER BY m.id DESC",
-        own_conversations_sql(listed)
+        last_id_sql(lists, "own.conversation"),
+        own_conversations_sql(lists)
     )
 }
 
@@ -663,12 +820,25 @@ fn delete_others_rows_sql(listed: &str) -> String {
     )
 }
 
-/// Deletes the messages of `n` conversations.
-fn delete_conversations_sql(engine: Engine, n: usize) -> String {
-    format!(
-        "DELETE FROM messages WHERE conversation IN {}",
-        placeholders(engine, 1, n, 1)
-    )
+/// The statements that delete the messages of `n` conversations: with the lists file
+/// (`lists`), also their entries in it (the file's write lock is taken by then: see
+/// `delete_account`).
+fn delete_conversations_sql(engine: Engine, lists: bool, n: usize) -> Vec<String> {
+    let these = placeholders(engine, 1, n, 1);
+    if lists {
+        vec![
+            format!(
+                "DELETE FROM messages WHERE id IN ( \
+                     SELECT id FROM lists.conversation_ids WHERE conversation IN {these})"
+            ),
+            format!("DELETE FROM lists.conversation_ids WHERE conversation IN {these}"),
+            format!("DELETE FROM messages WHERE id > {COVERED} AND conversation IN {these}"),
+        ]
+    } else {
+        vec![format!(
+            "DELETE FROM messages WHERE conversation IN {these}"
+        )]
+    }
 }
 
 /// How long a request waits for a database connection.
@@ -946,18 +1116,22 @@ where
 }
 
 /// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving
-/// in it: what was said before they came is history, not unread news.
+/// in it: what was said before they came is history, not unread news. `lists`: the
+/// (conversation, id) index is in the lists file.
 async fn mark_all_read(
     tx: &mut sqlx::Transaction<'_, Any>,
+    lists: bool,
     name: &UserName,
     conversation: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    // `WHERE true` tells SQLite's parser that `ON CONFLICT` is not a join's `ON`.
+    sqlx::query(&format!(
         "INSERT INTO read_markers (name_key, conversation, up_to) \
-         SELECT $1, $2, COALESCE(MAX(id), 0) FROM messages WHERE conversation = $2 \
+         SELECT $1, $2, COALESCE({}, 0) WHERE true \
          ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
          WHERE read_markers.up_to < excluded.up_to",
-    )
+        last_id_sql(lists, "$2")
+    ))
     .bind(name.key())
     .bind(conversation)
     .execute(&mut **tx)
@@ -1020,7 +1194,8 @@ impl Store for SqlStore {
             .await?;
         }
         // A newcomer starts with the lobby read: its past is history, not news.
-        mark_all_read(&mut tx, name, &Conversation::Room(RoomName::lobby()).key()).await?;
+        let lobby = Conversation::Room(RoomName::lobby()).key();
+        mark_all_read(&mut tx, self.in_lists_file(), name, &lobby).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1048,7 +1223,8 @@ impl Store for SqlStore {
         // which conversation it was (a conversation with oneself has one row, which the first
         // takes): with the lists file, writing to it first takes its lock before anything is
         // read from it.
-        let listed = self.listed();
+        let lists = self.in_lists_file();
+        let listed = listed_table(lists);
         let mut conversations: Vec<String> = sqlx::query_scalar(&delete_others_rows_sql(listed))
             .bind(name.key())
             .fetch_all(&mut *tx)
@@ -1060,8 +1236,8 @@ impl Store for SqlStore {
         .fetch_all(&mut *tx)
         .await?;
         conversations.extend(own);
-        if self.lists.is_some() {
-            let unlisted: Vec<String> = sqlx::query_scalar(UNLISTED_SQL)
+        if lists {
+            let unlisted: Vec<String> = sqlx::query_scalar(&unlisted_sql())
                 .bind(name.key())
                 .fetch_all(&mut *tx)
                 .await?;
@@ -1071,14 +1247,17 @@ impl Store for SqlStore {
         conversations.dedup();
         // Their messages by a list of conversations, which both engines look up in the
         // (conversation, id) index; given a subquery, PostgreSQL may rather scan every message.
+        // With the lists file: the messages its entries name, the entries, the messages above
+        // the id it covers.
         for chunk in conversations.chunks(LOOKUP_ROWS) {
             let size = padded(chunk.len());
-            let sql = delete_conversations_sql(self.engine, size);
-            let mut query = sqlx::query(&sql);
-            for i in 0..size {
-                query = query.bind(chunk[i.min(chunk.len() - 1)].as_str());
+            for sql in delete_conversations_sql(self.engine, lists, size) {
+                let mut query = sqlx::query(&sql);
+                for i in 0..size {
+                    query = query.bind(chunk[i.min(chunk.len() - 1)].as_str());
+                }
+                query.execute(&mut *tx).await?;
             }
-            query.execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM accounts WHERE name_key = $1")
             .bind(name.key())
@@ -1145,7 +1324,8 @@ impl Store for SqlStore {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        mark_all_read(&mut tx, name, &Conversation::Room(room.clone()).key()).await?;
+        let conversation = Conversation::Room(room.clone()).key();
+        mark_all_read(&mut tx, self.in_lists_file(), name, &conversation).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1260,15 +1440,12 @@ impl Store for SqlStore {
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<Message>, bool), StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 AND id < $2 \
-             ORDER BY id DESC LIMIT $3"
-        ))
-        .bind(conversation.key())
-        .bind(before.map_or(i64::MAX, to_i64))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&history_sql(self.in_lists_file()))
+            .bind(conversation.key())
+            .bind(before.map_or(i64::MAX, to_i64))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
         let complete = rows.len() <= limit as usize;
         let mut messages = rows
             .iter()
@@ -1319,7 +1496,8 @@ impl Store for SqlStore {
     ) -> Result<Vec<ConversationInfo>, StoreError> {
         let mut conversations: Vec<Conversation> =
             rooms.iter().cloned().map(Conversation::Room).collect();
-        let private = sqlx::query(&newest_private_sql(self.listed()))
+        let lists = self.in_lists_file();
+        let private = sqlx::query(&newest_private_sql(lists))
             .bind(name.key())
             .fetch_all(&self.pool)
             .await?;
@@ -1339,19 +1517,17 @@ impl Store for SqlStore {
 
         // Where each stands, one statement per [`LOOKUP_ROWS`] conversations. The newest id
         // is a correlated MAX, which both engines answer from the (conversation, id) index
-        // without reading the conversation's other messages.
+        // without reading the conversation's other messages ([`last_id_sql`]).
         let keys: Vec<String> = conversations.iter().map(Conversation::key).collect();
         let mut standing: HashMap<String, (i64, i64, i64)> = HashMap::new();
         for chunk in keys.chunks(LOOKUP_ROWS) {
             let sql = format!(
-                "SELECT k.column1 AS conversation, \
-                     (SELECT MAX(m.id) FROM messages m WHERE m.conversation = k.column1) \
-                         AS last_id, \
-                     COALESCE(r.up_to, 0) AS read_up_to, \
-                     (SELECT COUNT(*) FROM messages m WHERE m.conversation = k.column1 \
-                         AND m.id > COALESCE(r.up_to, 0) AND m.sender_key <> $1) AS unread \
+                "SELECT k.column1 AS conversation, {} AS last_id, \
+                     COALESCE(r.up_to, 0) AS read_up_to, {} AS unread \
                  FROM (VALUES {}) AS k \
                  LEFT JOIN read_markers r ON r.name_key = $1 AND r.conversation = k.column1",
+                last_id_sql(lists, "k.column1"),
+                unread_sql(lists, "k.column1", "COALESCE(r.up_to, 0)"),
                 placeholders(self.engine, chunk.len(), 1, 2)
             );
             let mut query = sqlx::query(&sql).bind(name.key());
@@ -1526,35 +1702,70 @@ mod tests {
             &lookup,
             "SEARCH m USING INDEX messages_idempotency (sender_key=? AND req=?)",
         );
-        let newest = plan(newest_private_sql(LISTED_IN_FILE), 1).await;
+        // What the lists file does not cover yet: a range of ids, not every message.
+        let above = "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)";
+        let entries = "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=?)";
+        let newest = plan(newest_private_sql(true), 1).await;
         has(
             &newest,
             "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=?)",
         );
-        // What the lists do not cover yet: a range of ids, not every message.
+        has(&newest, above);
+        has(&newest, entries);
+        let standing = plan(
+            format!(
+                "SELECT {}, {} FROM (VALUES ($2)) AS k",
+                last_id_sql(true, "k.column1"),
+                unread_sql(true, "k.column1", "$3")
+            ),
+            3,
+        )
+        .await;
+        has(&standing, above);
         has(
-            &newest,
-            "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)",
+            &standing,
+            "SEARCH l USING PRIMARY KEY (conversation=? AND id>?)",
         );
         has(
-            &newest,
-            "SEARCH l USING COVERING INDEX messages_by_conversation (conversation=?)",
+            &standing,
+            "SEARCH m USING INDEX sqlite_autoindex_messages_1 (id=?)",
         );
-        let delete = plan(delete_conversations_sql(Engine::Sqlite, 4), 4).await;
         has(
-            &delete,
-            "SEARCH messages USING INDEX messages_by_conversation (conversation=?)",
+            &standing,
+            "SEARCH messages USING INDEX messages_by_room (conversation=? AND id>?)",
         );
+        let history = plan(history_sql(true), 3).await;
+        has(&history, "MERGE (UNION ALL)");
+        has(
+            &history,
+            "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=? AND id<?)",
+        );
+        has(
+            &history,
+            "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>? AND id<?)",
+        );
+        let rooms = "SEARCH messages USING INDEX messages_by_room (conversation=? AND id<?)";
+        has(&history, rooms);
+        // `chat.db` keeps no index by conversation: that is the lists file's.
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM main.sqlite_master WHERE name = 'messages_by_conversation'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .expect("indexes");
+        assert_eq!(indexes, 0);
+        let delete = delete_conversations_sql(Engine::Sqlite, true, 4);
+        has(
+            &plan(delete[0].clone(), 4).await,
+            "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=?)",
+        );
+        has(&plan(delete[2].clone(), 4).await, above);
         let others = plan(delete_others_rows_sql(LISTED_IN_FILE), 1).await;
         has(
             &others,
             "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=? AND conversation=?)",
         );
-        let unlisted = plan(UNLISTED_SQL.to_owned(), 1).await;
-        has(
-            &unlisted,
-            "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)",
-        );
+        has(&plan(unlisted_sql(), 1).await, above);
     }
 
     /// Rounds cover a bounded range of ids each, and as many as it takes.

@@ -1173,8 +1173,91 @@ async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
     store.close().await;
 }
 
+/// History pages, newest ids, read markers and unread counts come from the lists file's
+/// `(conversation, id)` entries up to the id it covers and from the messages above it: the
+/// same answers with the newest messages covered or not.
+#[tokio::test]
+async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqlStore::open(dir.path()).await.expect("open");
+    for who in ["alice", "bob", "carol"] {
+        store
+            .create_account(&name(who), None, None)
+            .await
+            .expect("create");
+    }
+    store
+        .join_room(&name("carol"), &room("rust"))
+        .await
+        .expect("join");
+    let covered = vec![
+        to_user("alice", "bob", "a1"),
+        to_room("bob", "rust", "r1", None),
+        to_user("bob", "alice", "b1"),
+        to_room("alice", "rust", "r2", None),
+    ];
+    assert_eq!(append_new(&store, covered).await, [1, 2, 3, 4]);
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 4);
+    let above = vec![
+        to_user("alice", "bob", "a2"),
+        to_room("carol", "rust", "r3", None),
+        to_user("bob", "alice", "b2"),
+    ];
+    assert_eq!(append_new(&store, above).await, [5, 6, 7]);
+    // Arriving in the room marks all of it read, its newest message not covered yet.
+    store
+        .join_room(&name("alice"), &room("rust"))
+        .await
+        .expect("join");
+
+    let read = |store: SqlStore| async move {
+        let mut pages = Vec::new();
+        let mut before = None;
+        loop {
+            let (page, complete) = store
+                .history(&private("alice", "bob"), before, 2)
+                .await
+                .expect("history");
+            before = page.first().map(|m| m.id);
+            pages.push((ids(&page), complete));
+            if complete {
+                break;
+            }
+        }
+        let (rust, complete) = store
+            .history(&Conversation::Room(room("rust")), None, 10)
+            .await
+            .expect("history");
+        let mut standing = Vec::new();
+        for who in ["alice", "carol"] {
+            for c in store
+                .conversations(&name(who), &[room("rust")])
+                .await
+                .expect("conversations")
+            {
+                standing.push((who, c.target, c.last_id, c.read_up_to, c.unread));
+            }
+        }
+        (pages, bodies(&rust).join(" "), complete, standing)
+    };
+    let expected = (
+        vec![(vec![5, 7], false), (vec![1, 3], true)],
+        "r1 r2 r3".to_owned(),
+        true,
+        vec![
+            ("alice", in_room("rust"), 6, 6, 0),
+            ("alice", with_user("bob"), 7, 0, 2),
+            ("carol", in_room("rust"), 6, 0, 2),
+        ],
+    );
+    assert_eq!(read(store.clone()).await, expected);
+    assert_eq!(store.catch_up_lists().await.expect("catch up"), 3);
+    assert_eq!(read(store.clone()).await, expected);
+    store.close().await;
+}
+
 /// The task catches the lists up by itself; `chat.db` holds no copy of them; a lost lists file
-/// is rebuilt from the messages, and reads the same meanwhile.
+/// is rebuilt from the messages as the store opens, and reads the same.
 #[tokio::test]
 async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -1224,6 +1307,14 @@ async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     let store = SqlStore::open(dir.path()).await.expect("reopen");
     assert_eq!(private_lists(&store, &users).await, expected);
     let db = raw(&url).await;
+    let (up_to, entries): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT up_to FROM lists.indexed WHERE name = 'private_conversations'), \
+             (SELECT COUNT(*) FROM lists.conversation_ids)",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("the rebuilt file");
+    assert_eq!((up_to, entries), (30, 30), "rebuilt as the store opens");
     assert_eq!(listed_pairs(&store, &db).await, rows);
     assert_eq!(private_lists(&store, &users).await, expected);
     db.close().await;
