@@ -286,7 +286,8 @@ fn attach_lists_sql(path: &str) -> String {
 /// when it has one (migration 0003, from when `append` wrote them), else from the messages,
 /// and the `(conversation, id)` entries from the messages, as they do for a lists file from
 /// before the entries moved here (up to the id it covers). `chat.db` then keeps neither the
-/// rows nor its index by conversation: on SQLite that index lives only in the lists file.
+/// rows nor the private messages' index entries: [`ROOM_INDEX`] replaces its index by
+/// conversation.
 async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -390,8 +391,8 @@ pub(crate) async fn lists_behind(pool: &SqlitePool) -> Result<u64, StoreError> {
 /// One round: adds the private messages stored since the last one, up to `round_ids` ids, to
 /// the lists file (SQLite): their `(conversation, id)` entries, and their conversations to the
 /// conversation lists. A round is one transaction of the lists file: its write lock first
-/// (so that rounds, and account deletions, take turns), then the messages above the id it
-/// covers (ids are visible in commit order, so none below the newest can appear later), the
+/// (so that rounds, and account deletions, take turns), then the private messages above the id
+/// it covers (ids are visible in commit order, so none below the newest can appear later), the
 /// rows in sorted order, the new id. `chat.db` is only read: its writer never waits for a round.
 pub(crate) async fn index_list_round(
     indexer: &SqlitePool,
@@ -696,8 +697,8 @@ impl SqlStore {
         }
     }
 
-    /// Whether the conversation lists and the (conversation, id) index are in the lists file
-    /// (SQLite) rather than in the database.
+    /// Whether the conversation lists and the private messages' (conversation, id) index are
+    /// in the lists file (SQLite) rather than in the database.
     fn in_lists_file(&self) -> bool {
         self.lists.is_some()
     }
