@@ -6,8 +6,8 @@
 //! [`crate::store`]), and this task adds the rows and entries for the private messages stored
 //! since its last round, once per round, in sorted order: rows that share a page share one
 //! write of it, and the journal's commits never wait for them. Readers look at the messages
-//! that the file does not cover yet themselves. A failed round loses nothing (the id the lists cover did not move) and is tried again next
-//! round.
+//! that the file does not cover yet themselves. A failed round loses nothing (the id the lists
+//! cover did not move) and is tried again next round.
 //!
 //! The connection's thread runs at the lowest priority there is (niceness 19, on Linux): the
 //! server runs on one core, and a round is tens of milliseconds of work that nothing waits for.
