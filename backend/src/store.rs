@@ -50,6 +50,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::query::Query;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
 use tokio_util::sync::DropGuard;
@@ -431,19 +432,14 @@ pub(crate) async fn index_list_round(
         ids.push((conversation, id));
     }
     ids.sort_unstable();
-    let mut ids = ids.into_iter();
-    for size in insert_chunks(ids.len()) {
-        let sql = format!(
+    insert_rows::<sqlx::Sqlite, _>(&mut tx, ids, |size| {
+        format!(
             "INSERT INTO lists.conversation_ids (conversation, id) VALUES {} \
              ON CONFLICT (conversation, id) DO NOTHING",
             placeholders(Engine::Sqlite, size, 2, 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for (conversation, id) in ids.by_ref().take(size) {
-            query = query.bind(conversation).bind(id);
-        }
-        query.execute(&mut *tx).await?;
-    }
+        )
+    })
+    .await?;
     insert_conversation_rows::<sqlx::Sqlite>(Engine::Sqlite, &mut tx, LISTED_IN_FILE, pairs)
         .await?;
     sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
@@ -1089,9 +1085,64 @@ fn conversation_rows_sql(engine: Engine, table: &str, rows: usize) -> String {
     )
 }
 
-/// Adds `pairs` to the conversation lists in `table`, skipping those listed before, in
-/// multi-row `INSERT`s, on `conn`: a connection of the `Any` driver (`append`) or of SQLite's
-/// own (`index_list_round`).
+/// A row of a multi-row `INSERT`: binds its values, in column order.
+trait InsertRow<DB: sqlx::Database> {
+    fn bind_to<'q>(
+        self,
+        query: Query<'q, DB, DB::Arguments<'q>>,
+    ) -> Query<'q, DB, DB::Arguments<'q>>;
+}
+
+/// A conversation-list row `(name key, conversation, other's key)`.
+impl<DB: sqlx::Database> InsertRow<DB> for (String, String, String)
+where
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    fn bind_to<'q>(
+        self,
+        query: Query<'q, DB, DB::Arguments<'q>>,
+    ) -> Query<'q, DB, DB::Arguments<'q>> {
+        query.bind(self.0).bind(self.1).bind(self.2)
+    }
+}
+
+/// An entry `(conversation, id)` of SQLite's index of private messages in the lists file.
+impl InsertRow<sqlx::Sqlite> for (String, i64) {
+    fn bind_to<'q>(
+        self,
+        query: Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>>,
+    ) -> Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>> {
+        query.bind(self.0).bind(self.1)
+    }
+}
+
+/// Inserts `rows` on `conn`, a connection of the `Any` driver (`append`) or of SQLite's own
+/// (`index_list_round`), in chunks of [`insert_chunks`]; `sql(n)` is the statement for `n`
+/// rows.
+async fn insert_rows<DB, R>(
+    conn: &mut DB::Connection,
+    rows: impl IntoIterator<Item = R, IntoIter: ExactSizeIterator>,
+    sql: impl Fn(usize) -> String,
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    R: InsertRow<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut rows = rows.into_iter();
+    for size in insert_chunks(rows.len()) {
+        let sql = sql(size);
+        let mut query = sqlx::query::<DB>(&sql);
+        for row in rows.by_ref().take(size) {
+            query = row.bind_to(query);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Adds `pairs` to the conversation lists in `table`, skipping those listed before.
 async fn insert_conversation_rows<DB>(
     engine: Engine,
     conn: &mut DB::Connection,
@@ -1104,16 +1155,10 @@ where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
-    let mut pairs = pairs.0.into_iter();
-    for size in insert_chunks(pairs.len()) {
-        let sql = conversation_rows_sql(engine, table, size);
-        let mut query = sqlx::query::<DB>(&sql);
-        for (name_key, conversation, other_key) in pairs.by_ref().take(size) {
-            query = query.bind(name_key).bind(conversation).bind(other_key);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+    insert_rows::<DB, _>(conn, pairs.0, |size| {
+        conversation_rows_sql(engine, table, size)
+    })
+    .await
 }
 
 /// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving
@@ -1747,7 +1792,8 @@ mod tests {
         );
         let rooms = "SEARCH messages USING INDEX messages_by_room (conversation=? AND id<?)";
         has(&history, rooms);
-        // `chat.db` keeps no index by conversation: that is the lists file's.
+        // `chat.db` indexes only room messages by conversation (`messages_by_room`, above):
+        // migration 0002's full index is gone, private messages' entries are the lists file's.
         let indexes: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM main.sqlite_master WHERE name = 'messages_by_conversation'",
         )

@@ -222,6 +222,21 @@ fn to_user(from: &str, to: &str, body: &str) -> NewMessage {
     }
 }
 
+/// Creates an account, without a password, for each of `names`.
+async fn accounts(store: &SqlStore, names: &[&str]) {
+    for who in names {
+        store
+            .create_account(&name(who), None, None)
+            .await
+            .expect("create");
+    }
+}
+
+/// `who` joins `raw`, a room.
+async fn join(store: &SqlStore, who: &str, raw: &str) {
+    store.join_room(&name(who), &room(raw)).await.expect("join");
+}
+
 fn ids(messages: &[Message]) -> Vec<u64> {
     messages.iter().map(|m| m.id).collect()
 }
@@ -345,28 +360,14 @@ async fn names_are_taken_ignoring_case(store: SqlStore) {
 }
 
 async fn memberships_last_until_left(store: SqlStore) {
-    for who in ["Alice", "Bob"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
-    store
-        .join_room(&name("alice"), &room("rust"))
-        .await
-        .expect("join");
+    accounts(&store, &["Alice", "Bob"]).await;
+    join(&store, "alice", "rust").await;
     store
         .join_room(&name("alice"), &room("rust"))
         .await
         .expect("join again");
-    store
-        .join_room(&name("bob"), &room("rust"))
-        .await
-        .expect("join");
-    store
-        .join_room(&name("bob"), &room("go"))
-        .await
-        .expect("join");
+    join(&store, "bob", "rust").await;
+    join(&store, "bob", "go").await;
     let mut all: Vec<(String, String)> = store
         .memberships()
         .await
@@ -504,16 +505,8 @@ async fn history_pages_back_to_the_first_message(store: SqlStore) {
 }
 
 async fn missed_holds_only_the_users_conversations(store: SqlStore) {
-    for who in ["alice", "bob", "carol"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
-    store
-        .join_room(&name("alice"), &room("rust"))
-        .await
-        .expect("join");
+    accounts(&store, &["alice", "bob", "carol"]).await;
+    join(&store, "alice", "rust").await;
     let batch = vec![
         to_room("bob", "lobby", "lobby", None),
         to_room("bob", "rust", "rust", None),
@@ -571,18 +564,10 @@ async fn since_holds_every_conversation(store: SqlStore) {
 }
 
 async fn conversations_count_unread_and_list_private_newest_first(store: SqlStore) {
-    for who in ["Alice", "Bob", "Carol"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
+    accounts(&store, &["Alice", "Bob", "Carol"]).await;
     // Before Alice joins #rust it has a past; joining marks it read.
     append_new(&store, vec![to_room("Bob", "rust", "before", None)]).await; // 1
-    store
-        .join_room(&name("alice"), &room("rust"))
-        .await
-        .expect("join");
+    join(&store, "alice", "rust").await;
     let batch = vec![
         to_room("Bob", "lobby", "l1", None),    // 2
         to_room("Carol", "lobby", "l2", None),  // 3
@@ -662,21 +647,13 @@ async fn read_markers_only_move_forward(store: SqlStore) {
 }
 
 async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
-    for who in ["alice", "bob", "carol"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
+    accounts(&store, &["alice", "bob", "carol"]).await;
     let session = SessionId("cc".repeat(32));
     store
         .create_session(&session, &name("alice"))
         .await
         .expect("session");
-    store
-        .join_room(&name("alice"), &room("rust"))
-        .await
-        .expect("join");
+    join(&store, "alice", "rust").await;
     let batch = vec![
         to_room("alice", "lobby", "room message stays", None),
         to_user("alice", "bob", "goes"),
@@ -1115,12 +1092,7 @@ async fn private_lists(store: &SqlStore, names: &[&str]) -> Vec<Vec<(Target, u64
 async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqlStore::open(dir.path()).await.expect("open");
-    for who in ["alice", "bob", "carol", "dave"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
+    accounts(&store, &["alice", "bob", "carol", "dave"]).await;
     let first = vec![
         to_user("alice", "bob", "1"),
         to_user("carol", "alice", "2"),
@@ -1180,16 +1152,8 @@ async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
 async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqlStore::open(dir.path()).await.expect("open");
-    for who in ["alice", "bob", "carol"] {
-        store
-            .create_account(&name(who), None, None)
-            .await
-            .expect("create");
-    }
-    store
-        .join_room(&name("carol"), &room("rust"))
-        .await
-        .expect("join");
+    accounts(&store, &["alice", "bob", "carol"]).await;
+    join(&store, "carol", "rust").await;
     let covered = vec![
         to_user("alice", "bob", "a1"),
         to_room("bob", "rust", "r1", None),
@@ -1205,10 +1169,7 @@ async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
     ];
     assert_eq!(append_new(&store, above).await, [5, 6, 7]);
     // Arriving in the room marks all of it read, its newest message not covered yet.
-    store
-        .join_room(&name("alice"), &room("rust"))
-        .await
-        .expect("join");
+    join(&store, "alice", "rust").await;
 
     let read = |store: SqlStore| async move {
         let mut pages = Vec::new();
