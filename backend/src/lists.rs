@@ -16,13 +16,18 @@
 //! and rounds run in the time it would otherwise spend idle. A core that is never idle would
 //! leave the lists ever further behind, and readers paying for it; so while they are over
 //! [`URGENT_BEHIND`] ids behind, rounds run on a second connection, at normal priority.
+//! How far behind they are is kept in memory (`store::ListsProgress`: `append` records the
+//! newest id stored, rounds the newest covered) and shown at `/metrics` as
+//! `chat_store_lists_behind_ids`.
 
 use std::time::Duration;
+
+use std::sync::Arc;
 
 use sqlx::SqlitePool;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::store;
+use crate::store::{self, ListsProgress};
 
 /// Ids behind from which rounds run at normal priority. Readers add the messages the lists do
 /// not cover yet, so how far behind they are is what each reader pays. Under a load that keeps
@@ -34,10 +39,15 @@ const URGENT_BEHIND: u64 = 100_000;
 /// Starts the task: a round every `round`, and at once while the last one left more to do; on
 /// `indexer` (a pool of one connection, whose thread it gives the lowest priority) or, when
 /// the lists are more than [`URGENT_BEHIND`] ids behind, on `urgent` (one that keeps normal
-/// priority). It stops when the guard is dropped.
-pub fn spawn(indexer: SqlitePool, urgent: SqlitePool, round: Duration) -> DropGuard {
+/// priority). Rounds record in `progress` what they cover. It stops when the guard is dropped.
+pub(crate) fn spawn(
+    indexer: SqlitePool,
+    urgent: SqlitePool,
+    progress: Arc<ListsProgress>,
+    round: Duration,
+) -> DropGuard {
     let stop = CancellationToken::new();
-    tokio::spawn(run(indexer, urgent, round, stop.clone()));
+    tokio::spawn(run(indexer, urgent, progress, round, stop.clone()));
     stop.drop_guard()
 }
 
@@ -46,7 +56,13 @@ fn is_urgent(behind: u64) -> bool {
     behind > URGENT_BEHIND
 }
 
-async fn run(indexer: SqlitePool, urgent: SqlitePool, round: Duration, stop: CancellationToken) {
+async fn run(
+    indexer: SqlitePool,
+    urgent: SqlitePool,
+    progress: Arc<ListsProgress>,
+    round: Duration,
+    stop: CancellationToken,
+) {
     let mut behind = 0;
     loop {
         if behind == 0 {
@@ -64,20 +80,14 @@ async fn run(indexer: SqlitePool, urgent: SqlitePool, round: Duration, stop: Can
         }
         // Each round: the pool opens a new connection, on a new thread, if the last one broke.
         lower_priority(store::LISTS_THREAD);
-        // Measured before each round, on the connection that keeps its priority. (A round at
-        // the lowest priority on a core that is never idle waits for seconds, and the lists
-        // fall further behind meanwhile; smaller rounds would see that sooner, but each round
-        // writes most of the lists' pages again: rounds of 5,000 ids instead of 20,000 cost
-        // about 5 µs more per private message at 10,000/s.)
-        behind = match store::lists_behind(&urgent).await {
-            Ok(now) => now,
-            Err(e) => {
-                tracing::debug!(error = %e, "could not tell how far behind the conversation lists are");
-                behind
-            }
-        };
+        // Measured before each round. (A round at the lowest priority on a core that is never
+        // idle waits for seconds, and the lists fall further behind meanwhile; smaller rounds
+        // would see that sooner, but each round writes most of the lists' pages again: rounds
+        // of 5,000 ids instead of 20,000 cost about 5 µs more per private message at
+        // 10,000/s.)
+        behind = progress.behind();
         let pool = if is_urgent(behind) { &urgent } else { &indexer };
-        match store::index_list_round(pool, store::LIST_ROUND_IDS).await {
+        match store::index_list_round(pool, &progress, store::LIST_ROUND_IDS).await {
             Ok(done) => {
                 tracing::trace!(
                     covered = done.covered,

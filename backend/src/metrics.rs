@@ -2,14 +2,16 @@
 //!
 //! Everything is a plain atomic, bumped with `Relaxed` ordering where the event happens, so
 //! counting costs no lock and no allocation. [`Metrics::render`] writes the Prometheus text
-//! exposition format (version 0.0.4) by hand; the gauges (connections, users, rooms) are read
-//! from the hub at scrape time rather than kept here.
+//! exposition format (version 0.0.4) by hand; the gauges (connections, users, rooms, and how
+//! far SQLite's lists file is behind) are read from the hub and the store at scrape time rather
+//! than kept here.
 //!
 //! Names, for dashboards and alerts:
 //!
 //! | Metric | Type | Counted in |
 //! |---|---|---|
 //! | `chat_connections`, `chat_users_online`, `chat_rooms` | gauge | `Hub::stats` |
+//! | `chat_store_lists_behind_ids` (SQLite only) | gauge | `Store::lists_behind` |
 //! | `chat_connections_opened_total` | counter | `connection.rs`, on joining the hub |
 //! | `chat_frames_received_total` | counter | `connection.rs`, frames past the rate limit |
 //! | `chat_frames_sent_total` | counter | `Outbox::push`, frames queued |
@@ -68,8 +70,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The metrics in the Prometheus text format, with the hub's current `stats` as gauges.
-    pub fn render(&self, stats: Stats) -> String {
+    /// The metrics in the Prometheus text format, with the hub's current `stats` and the
+    /// store's `lists_behind` (`None`: no lists file, no gauge) as gauges.
+    pub fn render(&self, stats: Stats, lists_behind: Option<u64>) -> String {
         let mut out = String::with_capacity(4096);
         let gauges = [
             (
@@ -88,7 +91,15 @@ impl Metrics {
                 stats.rooms,
             ),
         ];
-        for (name, help, value) in gauges {
+        let lists = lists_behind.map(|behind| {
+            (
+                "chat_store_lists_behind_ids",
+                "Stored message ids that SQLite's conversation lists and private-message index \
+                 do not cover yet.",
+                usize::try_from(behind).unwrap_or(usize::MAX),
+            )
+        });
+        for (name, help, value) in gauges.into_iter().chain(lists) {
             header(&mut out, name, help, "gauge");
             let _ = writeln!(out, "{name} {value}");
         }
@@ -264,15 +275,18 @@ mod tests {
     #[test]
     fn gauges_come_from_the_stats_and_counters_move() {
         let metrics = Metrics::default();
-        let before = parse(&metrics.render(STATS));
+        let before = parse(&metrics.render(STATS, None));
         assert_eq!(before["chat_connections"], 3.0);
         assert_eq!(before["chat_users_online"], 2.0);
         assert_eq!(before["chat_rooms"], 4.0);
         assert_eq!(before["chat_messages_stored_total"], 0.0);
+        assert!(!before.contains_key("chat_store_lists_behind_ids"));
+        let sqlite = parse(&metrics.render(STATS, Some(7)));
+        assert_eq!(sqlite["chat_store_lists_behind_ids"], 7.0);
 
         metrics.messages_stored.fetch_add(2, Ordering::Relaxed);
         metrics.frames_sent.fetch_add(5, Ordering::Relaxed);
-        let after = parse(&metrics.render(STATS));
+        let after = parse(&metrics.render(STATS, None));
         assert_eq!(after["chat_messages_stored_total"], 2.0);
         assert_eq!(after["chat_frames_sent_total"], 5.0);
         assert_eq!(after["chat_slow_consumers_disconnected_total"], 0.0);
@@ -301,7 +315,7 @@ mod tests {
             metrics.fanout_seconds.observe(took);
         }
         assert_eq!(metrics.fanout_seconds.count(), 6);
-        let samples = parse(&metrics.render(STATS));
+        let samples = parse(&metrics.render(STATS, None));
         let bucket = |le: &str| samples[&format!("chat_fanout_seconds_bucket{{le=\"{le}\"}}")];
         // 10µs and exactly 50µs are both within the first bound.
         assert_eq!(bucket("0.00005"), 2.0);

@@ -267,7 +267,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: the Prometheus text exposition, gauges read from the hub now.
 async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.hub.metrics().render(state.hub.stats());
+    let body = state
+        .hub
+        .metrics()
+        .render(state.hub.stats(), state.store.lists_behind());
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }
 

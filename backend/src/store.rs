@@ -45,6 +45,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -169,6 +170,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// How many stored ids SQLite's lists file (conversation lists and private messages'
+    /// index) does not cover yet; `None` where there is no such file (PostgreSQL). Read from
+    /// memory, without a query: it is for `/metrics`.
+    fn lists_behind(&self) -> Option<u64> {
+        None
+    }
     /// The engine behind the store: `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;
 }
@@ -378,15 +385,29 @@ pub(crate) struct ListRound {
     pub behind: u64,
 }
 
-/// How many stored ids the conversation lists do not cover yet.
-pub(crate) async fn lists_behind(pool: &SqlitePool) -> Result<u64, StoreError> {
-    let behind: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM messages) \
-             - (SELECT up_to FROM lists.indexed WHERE name = 'private_conversations')",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(to_u64(behind))
+/// How far the lists file is (SQLite): the newest id stored, kept by `append`, and the newest
+/// it covers, kept by [`index_list_round`]. Both only grow; within one process only its own
+/// writer stores messages in a SQLite file.
+#[derive(Debug, Default)]
+pub(crate) struct ListsProgress {
+    newest: AtomicU64,
+    covered: AtomicU64,
+}
+
+impl ListsProgress {
+    /// Stored ids the lists do not cover yet.
+    pub(crate) fn behind(&self) -> u64 {
+        let covered = self.covered.load(Ordering::Relaxed);
+        self.newest.load(Ordering::Relaxed).saturating_sub(covered)
+    }
+
+    fn stored(&self, id: u64) {
+        self.newest.fetch_max(id, Ordering::Relaxed);
+    }
+
+    fn covered(&self, id: u64) {
+        self.covered.fetch_max(id, Ordering::Relaxed);
+    }
 }
 
 /// One round: adds the private messages stored since the last one, up to `round_ids` ids, to
@@ -397,6 +418,7 @@ pub(crate) async fn lists_behind(pool: &SqlitePool) -> Result<u64, StoreError> {
 /// rows in sorted order, the new id. `chat.db` is only read: its writer never waits for a round.
 pub(crate) async fn index_list_round(
     indexer: &SqlitePool,
+    progress: &ListsProgress,
     round_ids: i64,
 ) -> Result<ListRound, StoreError> {
     let mut tx = indexer.begin().await?;
@@ -409,6 +431,8 @@ pub(crate) async fn index_list_round(
     let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
         .fetch_one(&mut *tx)
         .await?;
+    progress.stored(to_u64(newest));
+    progress.covered(to_u64(up_to));
     if newest <= up_to {
         tx.rollback().await?;
         return Ok(ListRound {
@@ -447,6 +471,7 @@ pub(crate) async fn index_list_round(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    progress.covered(to_u64(through));
     Ok(ListRound {
         covered: to_u64(through - up_to),
         behind: to_u64(newest - through),
@@ -529,6 +554,8 @@ struct Lists {
     indexer: SqlitePool,
     /// The connection that runs it when the lists fall far behind, at normal priority.
     urgent: SqlitePool,
+    /// The newest id stored and the newest the file covers.
+    progress: Arc<ListsProgress>,
     /// Stops [`crate::lists`]'s task when the last clone of the store is dropped.
     _task: Arc<DropGuard>,
 }
@@ -644,10 +671,24 @@ impl SqlStore {
             Some(file) => {
                 let indexer = lists_pool(url, &file, LISTS_THREAD).await?;
                 let urgent = lists_pool(url, &file, LISTS_URGENT_THREAD).await?;
-                let task = lists::spawn(indexer.clone(), urgent.clone(), LIST_ROUND);
+                let (newest, covered): (i64, i64) = sqlx::query_as(&format!(
+                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM messages), {COVERED}"
+                ))
+                .fetch_one(&urgent)
+                .await?;
+                let progress = Arc::new(ListsProgress::default());
+                progress.stored(to_u64(newest));
+                progress.covered(to_u64(covered));
+                let task = lists::spawn(
+                    indexer.clone(),
+                    urgent.clone(),
+                    progress.clone(),
+                    LIST_ROUND,
+                );
                 Some(Lists {
                     indexer,
                     urgent,
+                    progress,
                     _task: Arc::new(task),
                 })
             }
@@ -682,7 +723,8 @@ impl SqlStore {
             Some(lists) => {
                 let mut covered = 0;
                 loop {
-                    let round = index_list_round(&lists.urgent, LIST_ROUND_IDS).await?;
+                    let round =
+                        index_list_round(&lists.urgent, &lists.progress, LIST_ROUND_IDS).await?;
                     covered += round.covered;
                     if round.behind == 0 {
                         return Ok(covered);
@@ -1428,6 +1470,7 @@ impl Store for SqlStore {
             slots.push(slot);
         }
 
+        let mut newest = None;
         if fresh > 0 {
             let count = i64::try_from(fresh).unwrap_or(i64::MAX);
             let last: i64 = sqlx::query_scalar(
@@ -1436,6 +1479,7 @@ impl Store for SqlStore {
             .bind(count)
             .fetch_one(&mut *tx)
             .await?;
+            newest = Some(last);
             let mut next = last - count + 1;
             let mut rows = Vec::with_capacity(fresh);
             for (new, slot) in batch.iter().zip(&mut slots) {
@@ -1453,6 +1497,9 @@ impl Store for SqlStore {
             }
         }
         tx.commit().await?;
+        if let (Some(lists), Some(newest)) = (&self.lists, newest) {
+            lists.progress.stored(to_u64(newest));
+        }
 
         let mut answers: Vec<(Message, bool)> = Vec::with_capacity(batch.len());
         for (new, slot) in batch.iter().zip(slots) {
@@ -1642,6 +1689,10 @@ impl Store for SqlStore {
 
     fn engine(&self) -> &'static str {
         self.engine.name()
+    }
+
+    fn lists_behind(&self) -> Option<u64> {
+        self.lists.as_ref().map(|lists| lists.progress.behind())
     }
 }
 
@@ -1839,21 +1890,31 @@ mod tests {
             })
             .collect();
         store.append(&batch).await.expect("append");
-        let indexer = &store
-            .lists
-            .as_ref()
-            .expect("SQLite has a lists file")
-            .indexer;
+        // What `/metrics` shows: every id stored is above the covered one.
+        assert_eq!(store.lists_behind(), Some(10));
+        let lists = store.lists.as_ref().expect("SQLite has a lists file");
         let mut rounds = Vec::new();
         loop {
-            let round = index_list_round(indexer, 3).await.expect("a round");
-            rounds.push((round.covered, round.behind));
+            let round = index_list_round(&lists.indexer, &lists.progress, 3)
+                .await
+                .expect("a round");
+            rounds.push((round.covered, round.behind, store.lists_behind()));
             if round.behind == 0 {
                 break;
             }
         }
-        assert_eq!(rounds, [(3, 7), (3, 4), (3, 1), (1, 0)]);
-        let round = index_list_round(indexer, 3).await.expect("a round");
+        assert_eq!(
+            rounds,
+            [
+                (3, 7, Some(7)),
+                (3, 4, Some(4)),
+                (3, 1, Some(1)),
+                (1, 0, Some(0))
+            ]
+        );
+        let round = index_list_round(&lists.indexer, &lists.progress, 3)
+            .await
+            .expect("a round");
         assert_eq!((round.covered, round.behind), (0, 0));
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT name_key, conversation, other_key FROM lists.private_conversations \

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use backend::logging::{self, LogFormat};
 use serde_json::{json, Value};
@@ -91,6 +92,18 @@ async fn metrics_follow_a_conversation() {
         again["chat_fanout_seconds_count"],
         m["chat_fanout_seconds_count"]
     );
+
+    // SQLite's lists file covers the stored message within a round or two (one a second).
+    assert!(m["chat_store_lists_behind_ids"] <= 1.0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, now) = scrape(&app).await;
+        if now["chat_store_lists_behind_ids"] == 0.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the lists file stays behind");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Collects what a subscriber writes.
