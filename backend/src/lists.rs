@@ -5,7 +5,9 @@
 //! pages and unread counts read. On SQLite both live in a file of their own (see
 //! [`crate::store`]), and this task adds the rows and entries for the private messages stored
 //! since its last round, once per round, in sorted order: rows that share a page share one
-//! write of it, and the journal's commits never wait for them. Readers look at the messages
+//! write of it, and the journal's commits never wait for them. A round is a few statements
+//! (`INSERT … SELECT`) that SQLite runs on the round's own thread; no row of it passes through
+//! the async runtime, whose one worker also serves the connections. Readers look at the messages
 //! that the file does not cover yet themselves. A failed round loses nothing (the id the lists
 //! cover did not move) and is tried again next round.
 //!

@@ -51,7 +51,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::query::Query;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
 use tokio_util::sync::DropGuard;
@@ -326,12 +325,9 @@ async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
             // when it has one, else from the messages.
             let rows = if rows_in_main {
                 "SELECT name_key, conversation, other_key FROM main.private_conversations"
+                    .to_owned()
             } else {
-                "SELECT sender_key, conversation, recipient_key FROM messages \
-                 WHERE recipient_key IS NOT NULL \
-                 UNION \
-                 SELECT recipient_key, conversation, sender_key FROM messages \
-                 WHERE recipient_key IS NOT NULL"
+                list_rows_sql("true")
             };
             sqlx::query(&format!(
                 "INSERT INTO lists.private_conversations (name_key, conversation, other_key) \
@@ -352,11 +348,10 @@ async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
         }
     };
     if started.is_none() || !had_ids {
-        sqlx::query(
-            "INSERT INTO lists.conversation_ids (conversation, id) \
-             SELECT conversation, id FROM messages \
-             WHERE id <= $1 AND recipient_key IS NOT NULL ORDER BY conversation, id",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO lists.conversation_ids (conversation, id) {}",
+            entries_sql("id <= $1")
+        ))
         .bind(up_to)
         .execute(&mut *tx)
         .await?;
@@ -371,6 +366,49 @@ async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The conversation-list rows `(name key, conversation, other's key)` of the private messages
+/// whose ids meet `range`, for both participants (once when they are one), sorted and without
+/// repeats: rows that share a page of the lists file are written together.
+fn list_rows_sql(range: &str) -> String {
+    format!(
+        "SELECT sender_key, conversation, recipient_key FROM messages \
+         WHERE {range} AND recipient_key IS NOT NULL \
+         UNION \
+         SELECT recipient_key, conversation, sender_key FROM messages \
+         WHERE {range} AND recipient_key IS NOT NULL \
+         ORDER BY 1, 2"
+    )
+}
+
+/// The `(conversation, id)` index entries of the private messages whose ids meet `range`,
+/// sorted.
+fn entries_sql(range: &str) -> String {
+    format!(
+        "SELECT conversation, id FROM messages \
+         WHERE {range} AND recipient_key IS NOT NULL ORDER BY conversation, id"
+    )
+}
+
+/// A round's two statements, for the private messages with ids in `($1, $2]`: their index
+/// entries, then their conversation-list rows. Both run in SQLite, on the round's own thread:
+/// no row crosses to the async side, whose one worker thread also serves every connection
+/// (taking 20,000 rows a round there delayed the messages that arrived meanwhile).
+fn list_round_sql() -> [String; 2] {
+    let range = "id > $1 AND id <= $2";
+    [
+        format!(
+            "INSERT INTO lists.conversation_ids (conversation, id) {} \
+             ON CONFLICT (conversation, id) DO NOTHING",
+            entries_sql(range)
+        ),
+        format!(
+            "INSERT INTO {LISTED_IN_FILE} (name_key, conversation, other_key) {} \
+             ON CONFLICT (name_key, conversation) DO NOTHING",
+            list_rows_sql(range)
+        ),
+    ]
 }
 
 /// Most ids one round of [`index_list_round`] covers.
@@ -441,31 +479,13 @@ pub(crate) async fn index_list_round(
         });
     }
     let through = newest.min(up_to + round_ids);
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, conversation, sender_key, recipient_key FROM messages \
-         WHERE id > $1 AND id <= $2 AND recipient_key IS NOT NULL",
-    )
-    .bind(up_to)
-    .bind(through)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut pairs = ConversationRows::new();
-    let mut ids = Vec::with_capacity(rows.len());
-    for (id, conversation, from, to) in rows {
-        pairs.add(from, to, conversation.clone());
-        ids.push((conversation, id));
+    for sql in list_round_sql() {
+        sqlx::query(&sql)
+            .bind(up_to)
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
     }
-    ids.sort_unstable();
-    insert_rows::<sqlx::Sqlite, _>(&mut tx, ids, |size| {
-        format!(
-            "INSERT INTO lists.conversation_ids (conversation, id) VALUES {} \
-             ON CONFLICT (conversation, id) DO NOTHING",
-            placeholders(Engine::Sqlite, size, 2, 1)
-        )
-    })
-    .await?;
-    insert_conversation_rows::<sqlx::Sqlite>(Engine::Sqlite, &mut tx, LISTED_IN_FILE, pairs)
-        .await?;
     sqlx::query("UPDATE lists.indexed SET up_to = $1 WHERE name = 'private_conversations'")
         .bind(through)
         .execute(&mut *tx)
@@ -1127,80 +1147,24 @@ fn conversation_rows_sql(engine: Engine, table: &str, rows: usize) -> String {
     )
 }
 
-/// A row of a multi-row `INSERT`: binds its values, in column order.
-trait InsertRow<DB: sqlx::Database> {
-    fn bind_to<'q>(
-        self,
-        query: Query<'q, DB, DB::Arguments<'q>>,
-    ) -> Query<'q, DB, DB::Arguments<'q>>;
-}
-
-/// A conversation-list row `(name key, conversation, other's key)`.
-impl<DB: sqlx::Database> InsertRow<DB> for (String, String, String)
-where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    fn bind_to<'q>(
-        self,
-        query: Query<'q, DB, DB::Arguments<'q>>,
-    ) -> Query<'q, DB, DB::Arguments<'q>> {
-        query.bind(self.0).bind(self.1).bind(self.2)
-    }
-}
-
-/// An entry `(conversation, id)` of SQLite's index of private messages in the lists file.
-impl InsertRow<sqlx::Sqlite> for (String, i64) {
-    fn bind_to<'q>(
-        self,
-        query: Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>>,
-    ) -> Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>> {
-        query.bind(self.0).bind(self.1)
-    }
-}
-
-/// Inserts `rows` on `conn`, a connection of the `Any` driver (`append`) or of SQLite's own
-/// (`index_list_round`), in chunks of [`insert_chunks`]; `sql(n)` is the statement for `n`
-/// rows.
-async fn insert_rows<DB, R>(
-    conn: &mut DB::Connection,
-    rows: impl IntoIterator<Item = R, IntoIter: ExactSizeIterator>,
-    sql: impl Fn(usize) -> String,
-) -> Result<(), StoreError>
-where
-    DB: sqlx::Database,
-    R: InsertRow<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-{
-    let mut rows = rows.into_iter();
-    for size in insert_chunks(rows.len()) {
-        let sql = sql(size);
-        let mut query = sqlx::query::<DB>(&sql);
-        for row in rows.by_ref().take(size) {
-            query = row.bind_to(query);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Adds `pairs` to the conversation lists in `table`, skipping those listed before.
-async fn insert_conversation_rows<DB>(
+/// Adds `pairs` to the conversation lists in `table`, skipping those listed before, in
+/// multi-row `INSERT`s (`append`, where the database holds the lists).
+async fn insert_conversation_rows(
     engine: Engine,
-    conn: &mut DB::Connection,
+    tx: &mut sqlx::Transaction<'_, Any>,
     table: &str,
     pairs: ConversationRows,
-) -> Result<(), StoreError>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-{
-    insert_rows::<DB, _>(conn, pairs.0, |size| {
-        conversation_rows_sql(engine, table, size)
-    })
-    .await
+) -> Result<(), StoreError> {
+    let mut pairs = pairs.0.into_iter();
+    for size in insert_chunks(pairs.len()) {
+        let sql = conversation_rows_sql(engine, table, size);
+        let mut query = sqlx::query(&sql);
+        for (name_key, conversation, other_key) in pairs.by_ref().take(size) {
+            query = query.bind(name_key).bind(conversation).bind(other_key);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving
@@ -1492,8 +1456,7 @@ impl Store for SqlStore {
             insert_messages(self.engine, &mut tx, &rows).await?;
             if self.lists.is_none() {
                 let pairs = ConversationRows::of(&rows);
-                insert_conversation_rows::<Any>(self.engine, &mut tx, LISTED_IN_DATABASE, pairs)
-                    .await?;
+                insert_conversation_rows(self.engine, &mut tx, LISTED_IN_DATABASE, pairs).await?;
             }
         }
         tx.commit().await?;
@@ -1799,6 +1762,13 @@ mod tests {
             &lookup,
             "SEARCH m USING INDEX messages_idempotency (sender_key=? AND req=?)",
         );
+        // A round reads the range of ids it covers, not every message.
+        for sql in list_round_sql() {
+            has(
+                &plan(sql, 2).await,
+                "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>? AND id<?)",
+            );
+        }
         // What the lists file does not cover yet: a range of ids, not every message.
         let above = "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)";
         let entries = "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=?)";
