@@ -22,9 +22,8 @@
 //! newest id stored, rounds the newest covered) and shown at `/metrics` as
 //! `chat_store_lists_behind_ids`.
 
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::SqlitePool;
 use tokio_util::sync::{CancellationToken, DropGuard};

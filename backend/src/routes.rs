@@ -265,7 +265,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `GET /metrics`: the Prometheus text exposition, gauges read from the hub now.
+/// `GET /metrics`: the Prometheus text exposition, gauges read from the hub and the store now.
 async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
     let body = state
         .hub

@@ -266,6 +266,15 @@ const ROOM_INDEX: &str = "CREATE INDEX IF NOT EXISTS main.messages_by_room \
 /// The id up to which the lists file covers the messages (SQLite), as an SQL expression.
 const COVERED: &str = "(SELECT up_to FROM lists.indexed WHERE name = 'private_conversations')";
 
+/// The newest message id stored, 0 when there is none, as an SQL expression.
+const NEWEST_ID: &str = "(SELECT COALESCE(MAX(id), 0) FROM messages)";
+
+/// The condition that picks the private messages the lists file does not cover yet (SQLite):
+/// a range of ids, found by the primary key.
+fn uncovered_private() -> String {
+    format!("id > {COVERED} AND recipient_key IS NOT NULL")
+}
+
 /// The lists file that goes with the SQLite database at `db`: `chat-lists.db` for `chat.db`.
 fn lists_path(db: &Path) -> PathBuf {
     if db.as_os_str() == ":memory:" {
@@ -335,7 +344,7 @@ async fn prepare_lists(pool: &AnyPool) -> Result<(), StoreError> {
             ))
             .execute(&mut *tx)
             .await?;
-            let up_to: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+            let up_to: i64 = sqlx::query_scalar(&format!("SELECT {NEWEST_ID}"))
                 .fetch_one(&mut *tx)
                 .await?;
             sqlx::query(
@@ -424,15 +433,23 @@ pub(crate) struct ListRound {
 }
 
 /// How far the lists file is (SQLite): the newest id stored, kept by `append`, and the newest
-/// it covers, kept by [`index_list_round`]. Both only grow; within one process only its own
-/// writer stores messages in a SQLite file.
-#[derive(Debug, Default)]
+/// it covers, kept by [`index_list_round`], both read from the files as the store opens. Both
+/// only grow; within one process only its own writer stores messages in a SQLite file.
+#[derive(Debug)]
 pub(crate) struct ListsProgress {
     newest: AtomicU64,
     covered: AtomicU64,
 }
 
 impl ListsProgress {
+    /// Progress with `newest` stored and `covered` by the file, as read when the store opens.
+    fn new(newest: i64, covered: i64) -> Self {
+        Self {
+            newest: AtomicU64::new(to_u64(newest)),
+            covered: AtomicU64::new(to_u64(covered)),
+        }
+    }
+
     /// Stored ids the lists do not cover yet.
     pub(crate) fn behind(&self) -> u64 {
         let covered = self.covered.load(Ordering::Relaxed);
@@ -466,11 +483,9 @@ pub(crate) async fn index_list_round(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+    let newest: i64 = sqlx::query_scalar(&format!("SELECT {NEWEST_ID}"))
         .fetch_one(&mut *tx)
         .await?;
-    progress.stored(to_u64(newest));
-    progress.covered(to_u64(up_to));
     if newest <= up_to {
         tx.rollback().await?;
         return Ok(ListRound {
@@ -691,14 +706,11 @@ impl SqlStore {
             Some(file) => {
                 let indexer = lists_pool(url, &file, LISTS_THREAD).await?;
                 let urgent = lists_pool(url, &file, LISTS_URGENT_THREAD).await?;
-                let (newest, covered): (i64, i64) = sqlx::query_as(&format!(
-                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM messages), {COVERED}"
-                ))
-                .fetch_one(&urgent)
-                .await?;
-                let progress = Arc::new(ListsProgress::default());
-                progress.stored(to_u64(newest));
-                progress.covered(to_u64(covered));
+                let (newest, covered): (i64, i64) =
+                    sqlx::query_as(&format!("SELECT {NEWEST_ID}, {COVERED}"))
+                        .fetch_one(&urgent)
+                        .await?;
+                let progress = Arc::new(ListsProgress::new(newest, covered));
                 let task = lists::spawn(
                     indexer.clone(),
                     urgent.clone(),
@@ -767,8 +779,9 @@ impl SqlStore {
 /// worth), then by sender or recipient.
 fn unlisted_sql() -> String {
     format!(
-        "SELECT conversation FROM messages WHERE id > {COVERED} \
-         AND recipient_key IS NOT NULL AND (sender_key = $1 OR recipient_key = $1)"
+        "SELECT conversation FROM messages WHERE {} \
+         AND (sender_key = $1 OR recipient_key = $1)",
+        uncovered_private()
     )
 }
 
@@ -795,12 +808,12 @@ fn last_id_sql(lists: bool, conversation: &str) -> String {
     if lists {
         format!(
             "COALESCE( \
-                 (SELECT MAX(id) FROM messages WHERE id > {COVERED} \
-                     AND conversation = {conversation} AND recipient_key IS NOT NULL), \
+                 (SELECT MAX(id) FROM messages WHERE {} AND conversation = {conversation}), \
                  (SELECT MAX(id) FROM lists.conversation_ids \
                      WHERE conversation = {conversation}), \
                  (SELECT MAX(id) FROM messages \
-                     WHERE conversation = {conversation} AND room IS NOT NULL))"
+                     WHERE conversation = {conversation} AND room IS NOT NULL))",
+            uncovered_private()
         )
     } else {
         format!("(SELECT MAX(id) FROM messages WHERE conversation = {conversation})")
@@ -816,11 +829,11 @@ fn unread_sql(lists: bool, conversation: &str, after: &str) -> String {
             "(SELECT COUNT(*) FROM lists.conversation_ids l JOIN messages m ON m.id = l.id \
                  WHERE l.conversation = {conversation} AND l.id > {after} \
                  AND m.sender_key <> $1) \
-             + (SELECT COUNT(*) FROM messages WHERE id > {COVERED} AND id > {after} \
-                 AND conversation = {conversation} AND recipient_key IS NOT NULL \
-                 AND sender_key <> $1) \
+             + (SELECT COUNT(*) FROM messages WHERE {} AND id > {after} \
+                 AND conversation = {conversation} AND sender_key <> $1) \
              + (SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
-                 AND room IS NOT NULL AND id > {after} AND sender_key <> $1)"
+                 AND room IS NOT NULL AND id > {after} AND sender_key <> $1)",
+            uncovered_private()
         )
     } else {
         format!(
@@ -839,13 +852,13 @@ fn history_sql(lists: bool) -> String {
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ( \
                  SELECT id FROM lists.conversation_ids WHERE conversation = $1 AND id < $2 \
                  UNION ALL \
-                 SELECT id FROM messages WHERE id > {COVERED} AND conversation = $1 \
-                     AND recipient_key IS NOT NULL AND id < $2 \
+                 SELECT id FROM messages WHERE {} AND conversation = $1 AND id < $2 \
                  UNION ALL \
                  SELECT id FROM messages WHERE conversation = $1 AND room IS NOT NULL \
                      AND id < $2 \
                  ORDER BY id DESC LIMIT $3) \
-             ORDER BY id DESC"
+             ORDER BY id DESC",
+            uncovered_private()
         )
     } else {
         format!(
@@ -891,7 +904,10 @@ fn delete_conversations_sql(engine: Engine, lists: bool, n: usize) -> Vec<String
                      SELECT id FROM lists.conversation_ids WHERE conversation IN {these})"
             ),
             format!("DELETE FROM lists.conversation_ids WHERE conversation IN {these}"),
-            format!("DELETE FROM messages WHERE id > {COVERED} AND conversation IN {these}"),
+            format!(
+                "DELETE FROM messages WHERE {} AND conversation IN {these}",
+                uncovered_private()
+            ),
         ]
     } else {
         vec![format!(
