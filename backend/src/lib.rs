@@ -19,6 +19,7 @@
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`server`]: serving until shutdown, then closing every connection with 1001.
+//! - [`tasks`]: the background tasks, owned, stopped and awaited on shutdown.
 //!
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
@@ -40,6 +41,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod store;
+pub mod tasks;
 pub mod upgrade;
 pub mod ws;
 
