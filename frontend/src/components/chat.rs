@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::conversation::ConversationView;
-use super::sidebar::Sidebar;
+use super::sidebar::{Sidebar, SidebarOpen};
 use crate::connection::{self, Ended, Socket};
 use crate::state::{ChatState, Link};
 use crate::timeline::Millis;
@@ -18,10 +18,6 @@ use crate::{api, browser, Auth, Session};
 /// The current time, ticking twice a second, for countdowns. Provided as context.
 #[derive(Clone, Copy)]
 pub struct Clock(pub RwSignal<Millis>);
-
-/// Whether the sidebar is open (it is a drawer on narrow screens). Provided as context.
-#[derive(Clone, Copy)]
-pub struct SidebarOpen(pub RwSignal<bool>);
 
 #[component]
 pub fn ChatPage(session: Session) -> impl IntoView {

@@ -5,10 +5,14 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::chat::SidebarOpen;
 use crate::browser;
 use crate::connection::Socket;
 use crate::state::{ChatState, ConvKey, ConvSummary, Person};
+
+/// Whether the sidebar is open (it is a drawer on narrow screens). The chat page provides it
+/// as context and toggles it with its menu button; choosing a conversation here closes it.
+#[derive(Clone, Copy)]
+pub struct SidebarOpen(pub RwSignal<bool>);
 
 /// Moves keyboard focus to the message box, after the view has updated.
 pub(super) fn focus_composer() {
