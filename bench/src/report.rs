@@ -1411,4 +1411,62 @@ mod tests {
         assert_eq!(bytes(3700.0), "3,700 B");
         assert_eq!(ms(0.5), "0.50 ms");
     }
+
+    /// A fixed run (a copy of a real `results.json`), and two variants of it that reach the
+    /// other branches: failures, a skipped or failed scale-out, acknowledgements not stored.
+    fn fixtures() -> Vec<(&'static str, Results)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let text = std::fs::read_to_string(dir.join("results.json")).expect("the fixture");
+        let full: Results = serde_json::from_str(&text).expect("a parsable fixture");
+
+        let mut failed: Results = serde_json::from_str(&text).expect("a parsable fixture");
+        failed.commit = None;
+        failed.busy_end = None;
+        failed.pauses_end = Vec::new();
+        failed.fanout.node = Some(Err("the peer crashed".to_owned()));
+        failed.capacity.ours = Some(Err("no room".to_owned()));
+        failed.idle = Both::default();
+        failed.acks = Some(Err("no acks".to_owned()));
+        failed.scaleout = None;
+        failed.scaleout_skipped = Some("PostgreSQL unreachable".to_owned());
+        if let Some(Ok(p)) = &mut failed.private.ours {
+            p.contacts = None;
+        }
+        failed.private.node = None;
+
+        let mut unstored: Results = serde_json::from_str(&text).expect("a parsable fixture");
+        if let Some(Ok(a)) = &mut unstored.acks {
+            a.stored = false;
+        }
+        unstored.scaleout = Some(Err("a node did not start".to_owned()));
+        unstored.connect.ours = None;
+        unstored.private = Both::default();
+
+        vec![("full", full), ("failed", failed), ("unstored", unstored)]
+    }
+
+    /// The rendered report and console summary of the fixtures, byte for byte as recorded in
+    /// `testdata/` (`BENCH_BLESS=1 cargo test -p bench` records them anew).
+    #[test]
+    fn rendering_is_unchanged() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let plots = [("fanout.png", "Fan-out"), ("capacity.png", "Capacity")];
+        for (name, results) in fixtures() {
+            for (kind, text) in [
+                ("md", markdown(&results, &plots)),
+                ("txt", summary(&results)),
+            ] {
+                let path = dir.join(format!("{name}.{kind}"));
+                if std::env::var_os("BENCH_BLESS").is_some() {
+                    std::fs::write(&path, &text).expect("writing the golden file");
+                }
+                let golden = std::fs::read_to_string(&path).expect("the golden file");
+                assert!(
+                    golden == text,
+                    "{} differs from the rendering",
+                    path.display()
+                );
+            }
+        }
+    }
 }
