@@ -1,0 +1,162 @@
+//! Tests of [`ChatState`] as the connection and the components drive it: frames in, frames
+//! out, and what the view reads. The helpers here build server frames and a connected state.
+
+use super::*;
+use crate::timeline::Status;
+use shared::protocol::ServerLimits;
+
+mod history;
+mod presence;
+mod rooms;
+mod sending;
+mod unread;
+
+const LIMITS: ServerLimits = ServerLimits {
+    max_body_chars: 4000,
+    max_frame_bytes: 65536,
+    rate_per_sec: 10,
+    burst: 20,
+};
+
+fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFrame {
+    ServerFrame::Welcome {
+        protocol: PROTOCOL_VERSION,
+        user: user.into(),
+        online: online.iter().map(|s| s.to_string()).collect(),
+        rooms: rooms
+            .iter()
+            .map(|(room, members)| RoomInfo {
+                room: room.to_string(),
+                members: members.iter().map(|s| s.to_string()).collect(),
+            })
+            .collect(),
+        conversations: Vec::new(),
+        last_id: 0,
+        limits: LIMITS,
+    }
+}
+
+/// A `welcome` with conversations and a resume point.
+fn welcome_with(
+    user: &str,
+    rooms: &[&str],
+    conversations: Vec<ConversationInfo>,
+    last_id: u64,
+) -> ServerFrame {
+    let rooms: Vec<(&str, &[&str])> = rooms.iter().map(|r| (*r, &[][..])).collect();
+    match welcome(user, &[user], &rooms) {
+        ServerFrame::Welcome {
+            protocol,
+            user,
+            online,
+            rooms,
+            limits,
+            ..
+        } => ServerFrame::Welcome {
+            protocol,
+            user,
+            online,
+            rooms,
+            conversations,
+            last_id,
+            limits,
+        },
+        other => other,
+    }
+}
+
+fn info(target: Target, last_id: u64, read_up_to: u64, unread: u64) -> ConversationInfo {
+    ConversationInfo {
+        target,
+        last_id,
+        read_up_to,
+        unread,
+    }
+}
+
+fn room(name: &str) -> Target {
+    Target::Room { room: name.into() }
+}
+
+fn stored(id: u64, target: Target, from: &str) -> StoredMessage {
+    StoredMessage {
+        id,
+        from: from.into(),
+        target,
+        body: format!("m{id}"),
+        at: 1_000 + id,
+    }
+}
+
+fn page(target: Target, ids: &[u64], complete: bool, req: Option<String>) -> ServerFrame {
+    ServerFrame::History {
+        messages: ids
+            .iter()
+            .map(|id| stored(*id, target.clone(), "bob"))
+            .collect(),
+        target,
+        complete,
+        req,
+    }
+}
+
+/// The ids of the messages in a conversation, in the order shown.
+fn ids(state: &ChatState, key: &ConvKey) -> Vec<u64> {
+    state
+        .conversation(key)
+        .unwrap()
+        .lines
+        .iter()
+        .filter_map(|l| l.message().and_then(|m| m.id))
+        .collect()
+}
+
+fn connected(me: &str) -> ChatState {
+    let mut state = ChatState::new(me, "t");
+    let out = state.apply(welcome(me, &[me, "bob"], &[("lobby", &[])]), 0);
+    assert!(out.is_empty());
+    state
+}
+
+fn room_message(id: u64, room: &str, from: &str, body: &str) -> ServerFrame {
+    ServerFrame::RoomMessage {
+        id,
+        room: room.into(),
+        from: from.into(),
+        body: body.into(),
+        at: 1_000 + id,
+    }
+}
+
+fn statuses(state: &ChatState) -> Vec<Status> {
+    state
+        .active_rows()
+        .iter()
+        .filter_map(|r| match r {
+            Row::Message { status, .. } => Some(*status),
+            Row::System { .. } => None,
+        })
+        .collect()
+}
+
+fn req_of(frame: &ClientFrame) -> String {
+    frame.req().expect("a request id").to_owned()
+}
+
+#[test]
+fn the_status_line_counts_down() {
+    assert_eq!(Link::Connected.describe(0), "Connected");
+    assert_eq!(
+        Link::Reconnecting { retry_at: 2_500 }.describe(0),
+        "Reconnecting in 3 s"
+    );
+    assert_eq!(
+        Link::Reconnecting { retry_at: 2_500 }.describe(2_500),
+        "Reconnecting…"
+    );
+    assert_eq!(
+        Link::Offline { retry_at: 1_000 }.describe(0),
+        "Offline: trying again in 1 s"
+    );
+    assert_eq!(Link::Offline { retry_at: 0 }.as_str(), "offline");
+}

@@ -1,0 +1,181 @@
+//! Who is online, and who is typing where.
+
+use super::*;
+
+#[test]
+fn welcome_sets_who_is_online_and_the_rooms() {
+    let mut state = ChatState::new("alice", "t");
+    assert_eq!(state.link(), Link::Connecting);
+    state.apply(
+        welcome(
+            "Alice",
+            &["Alice", "bob"],
+            &[("lobby", &[]), ("rust", &["Alice"])],
+        ),
+        0,
+    );
+    assert!(state.is_connected());
+    assert_eq!(state.me(), "Alice");
+    let people = state.people();
+    assert_eq!(people.len(), 2);
+    assert!(people.iter().any(|p| p.name == "Alice" && p.is_me));
+    let rooms: Vec<String> = state.rooms().into_iter().map(|r| r.title).collect();
+    assert_eq!(rooms, ["lobby", "rust"]);
+    assert!(state.rooms().iter().all(|r| r.available));
+}
+
+fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
+    ServerFrame::Presence {
+        online: online.iter().map(|s| s.to_string()).collect(),
+        offline: offline.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn presence_changes_update_the_online_list() {
+    let mut state = connected("alice");
+    state.open_direct("carol");
+    state.apply(presence(&["Carol"], &[]), 1);
+    assert!(state.is_online("carol"));
+    assert!(state.directs()[0].available);
+    state.apply(presence(&[], &["Carol"]), 2);
+    assert!(!state.is_online("CAROL"));
+    assert_eq!(state.people().len(), 2);
+    let texts: Vec<String> = state
+        .active_rows()
+        .into_iter()
+        .filter_map(|r| match r {
+            Row::System { text, .. } => Some(text),
+            Row::Message { .. } => None,
+        })
+        .collect();
+    assert_eq!(texts, ["Carol is online", "Carol went offline"]);
+}
+
+#[test]
+fn a_presence_frame_applies_many_changes_and_repeats_are_no_news() {
+    let mut state = connected("alice");
+    assert!(state.is_online("bob"), "the welcome lists bob");
+    state.open_direct("bob");
+    state.open_direct("dave");
+    state.open_direct("erin");
+    state.apply(
+        ServerFrame::Typing {
+            from: "erin".into(),
+            target: Target::User { to: "alice".into() },
+        },
+        1,
+    );
+    // Bob and we were online already; frank was never known to be online.
+    state.apply(presence(&["alice", "bob", "dave", "erin"], &["frank"]), 2);
+    state.apply(presence(&["dave"], &["erin"]), 3);
+    let mut people: Vec<String> = state.people().into_iter().map(|p| p.name).collect();
+    people.sort();
+    assert_eq!(people, ["alice", "bob", "dave"]);
+    let erin = ConvKey::Direct("erin".into());
+    assert_eq!(
+        state.typing_text(&erin),
+        None,
+        "typing ends with going offline"
+    );
+    let lines = |state: &mut ChatState, key: &ConvKey| -> Vec<String> {
+        state.activate(key);
+        state
+            .active_rows()
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::System { text, .. } => Some(text),
+                Row::Message { .. } => None,
+            })
+            .collect()
+    };
+    assert!(lines(&mut state, &ConvKey::Direct("bob".into())).is_empty());
+    assert_eq!(
+        lines(&mut state, &ConvKey::Direct("dave".into())),
+        ["dave is online"]
+    );
+    assert_eq!(
+        lines(&mut state, &erin),
+        ["erin is online", "erin went offline"]
+    );
+}
+
+#[test]
+fn typing_shows_for_four_seconds_or_until_the_message() {
+    let mut state = connected("alice");
+    let lobby = ConvKey::lobby();
+    let typing = |from: &str| ServerFrame::Typing {
+        from: from.into(),
+        target: Target::Room {
+            room: "lobby".into(),
+        },
+    };
+    state.apply(typing("bob"), 1_000);
+    assert_eq!(state.typing_text(&lobby).as_deref(), Some("bob is typing…"));
+    state.apply(typing("carol"), 1_500);
+    assert_eq!(
+        state.typing_text(&lobby).as_deref(),
+        Some("bob and carol are typing…")
+    );
+    state.apply(typing("dave"), 1_500);
+    assert_eq!(
+        state.typing_text(&lobby).as_deref(),
+        Some("Several people are typing…")
+    );
+    state.apply(room_message(1, "lobby", "dave", "done"), 1_600);
+    assert!(state.tick(1_000 + TYPING_SHOWN_MS));
+    assert_eq!(
+        state.typing_text(&lobby).as_deref(),
+        Some("carol is typing…")
+    );
+    state.tick(1_500 + TYPING_SHOWN_MS);
+    assert_eq!(state.typing_text(&lobby), None);
+    // Private typing goes to the conversation with the typer, if there is one.
+    state.open_direct("bob");
+    state.apply(
+        ServerFrame::Typing {
+            from: "bob".into(),
+            target: Target::User { to: "alice".into() },
+        },
+        9_000,
+    );
+    assert_eq!(
+        state.typing_text(&ConvKey::Direct("bob".into())).as_deref(),
+        Some("bob is typing…")
+    );
+    state.apply(
+        ServerFrame::Presence {
+            online: Vec::new(),
+            offline: vec!["bob".into()],
+        },
+        9_001,
+    );
+    assert_eq!(state.typing_text(&ConvKey::Direct("bob".into())), None);
+}
+
+#[test]
+fn typing_frames_go_only_where_they_can_arrive() {
+    let mut state = connected("alice");
+    let lobby = ConvKey::lobby();
+    assert_eq!(
+        state.typing_frame(&lobby),
+        Some(ClientFrame::Typing {
+            target: Target::Room {
+                room: "lobby".into()
+            }
+        })
+    );
+    state.open_direct("Bob");
+    assert_eq!(
+        state.typing_frame(&ConvKey::Direct("bob".into())),
+        Some(ClientFrame::Typing {
+            target: Target::User { to: "bob".into() }
+        })
+    );
+    state.open_direct("zed");
+    assert_eq!(state.typing_frame(&ConvKey::Direct("zed".into())), None);
+    // Private messages to someone offline are stored for them.
+    assert_eq!(state.send_blocker(&ConvKey::Direct("zed".into())), None);
+    state.set_link(Link::Connecting);
+    assert_eq!(state.typing_frame(&lobby), None);
+}
