@@ -20,6 +20,13 @@ use shared::{
     Target, UserName,
 };
 
+mod key;
+mod link;
+
+pub use key::ConvKey;
+pub use link::Link;
+use link::ResumePoint;
+
 use crate::compose::{check_body, BodyProblem};
 use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
 
@@ -34,77 +41,6 @@ pub const NOTICE_MS: Millis = 6_000;
 pub const MAX_LINES: usize = 1_000;
 /// Read markers go to the server at most this often.
 pub const READ_EVERY_MS: Millis = 1_000;
-
-/// Which conversation: a room by its name, or a private one by the other person's name key
-/// (lowercase, see [`UserName::key`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConvKey {
-    Room(String),
-    Direct(String),
-}
-
-impl ConvKey {
-    pub fn lobby() -> Self {
-        Self::Room(shared::limits::LOBBY.to_owned())
-    }
-
-    /// The conversation a frame's target names (the other person's, for a private one).
-    pub fn of(target: &Target) -> Self {
-        match target {
-            Target::Room { room } => Self::Room(room.clone()),
-            Target::User { to } => Self::Direct(to.to_ascii_lowercase()),
-        }
-    }
-
-    /// A string usable in element ids and test ids: `room-lobby`, `dm-bob`.
-    pub fn dom_id(&self) -> String {
-        match self {
-            Self::Room(room) => format!("room-{room}"),
-            Self::Direct(user) => format!("dm-{user}"),
-        }
-    }
-}
-
-/// The connection to the server, as the person should see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// Opening a connection (the first one, or an attempt after a wait).
-    Connecting,
-    /// The server said `welcome`.
-    Connected,
-    /// Waiting until `retry_at` before the next attempt.
-    Reconnecting { retry_at: Millis },
-    /// The browser reports no network; an attempt follows at `retry_at` or when it is back.
-    Offline { retry_at: Millis },
-}
-
-impl Link {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connecting => "connecting",
-            Self::Connected => "connected",
-            Self::Reconnecting { .. } => "reconnecting",
-            Self::Offline { .. } => "offline",
-        }
-    }
-
-    /// What the status bar says, given the time now (for the countdown).
-    pub fn describe(self, now: Millis) -> String {
-        let seconds = |at: Millis| at.saturating_sub(now).div_ceil(1000);
-        match self {
-            Self::Connecting => "Connecting…".to_owned(),
-            Self::Connected => "Connected".to_owned(),
-            Self::Reconnecting { retry_at } => match seconds(retry_at) {
-                0 => "Reconnecting…".to_owned(),
-                s => format!("Reconnecting in {s} s"),
-            },
-            Self::Offline { retry_at } => match seconds(retry_at) {
-                0 => "Offline: trying again…".to_owned(),
-                s => format!("Offline: trying again in {s} s"),
-            },
-        }
-    }
-}
 
 /// A conversation and what the view shows about it.
 #[derive(Debug, Clone)]
@@ -272,10 +208,8 @@ pub struct ChatState {
     active: ConvKey,
     /// Our sends waiting for an `ack` on this connection: request id -> conversation.
     pending: HashMap<String, ConvKey>,
-    /// The highest message id this page has received (messages, acks, `welcome.last_id`):
-    /// the next connection asks for everything after it. `None` until this page load's first
-    /// `welcome`, so that connection replays nothing and history pages fill the view.
-    resume_after: Option<u64>,
+    /// Where the next connection resumes.
+    resume: ResumePoint,
     /// When we last sent a read marker (they are throttled).
     read_sent_at: Option<Millis>,
     /// The next line's sequence number.
@@ -304,7 +238,7 @@ impl ChatState {
             convs: vec![lobby],
             active: ConvKey::lobby(),
             pending: HashMap::new(),
-            resume_after: None,
+            resume: ResumePoint::default(),
             read_sent_at: None,
             next_seq: 1,
             next_req: 1,
@@ -332,7 +266,7 @@ impl ChatState {
 
     /// The `after` of the next connection: `None` on a page's first one.
     pub fn resume_after(&self) -> Option<u64> {
-        self.resume_after
+        self.resume.after()
     }
 
     pub fn active(&self) -> &ConvKey {
@@ -657,7 +591,7 @@ impl ChatState {
             conv.counted_unread = info.unread;
             conv.counted_until = info.last_id;
         }
-        self.resume_after = Some(self.resume_after.unwrap_or(0).max(last_id));
+        self.resume.welcomed(last_id);
         self.resend(now)
     }
 
@@ -693,7 +627,7 @@ impl ChatState {
         // Usually the send is pending; after a timeout it may already show as failed, and a
         // late ack means it did get through after all.
         self.pending.remove(req);
-        self.note_id(id);
+        self.resume.reached(id);
         let found = self.convs.iter().enumerate().find_map(|(c, conv)| {
             conv.lines
                 .iter()
@@ -730,7 +664,7 @@ impl ChatState {
         at: Millis,
         place: &str,
     ) {
-        self.note_id(id);
+        self.resume.reached(id);
         let own = self.is_me(&from);
         let seq = self.take_seq();
         let conv = self.conv_entry(&key, &title);
@@ -1015,7 +949,7 @@ impl ChatState {
         let connected = self.is_connected();
         let seq = self.take_seq();
         let me = self.me.clone();
-        let conv = self.conv_entry(key, &key_title(key));
+        let conv = self.conv_entry(key, key.name());
         let delivery = match &blocker {
             Some(reason) => Delivery::Failed {
                 reason: if connected {
@@ -1182,13 +1116,6 @@ impl ChatState {
             || self.me.eq_ignore_ascii_case(name)
     }
 
-    /// A message id reached us: the next connection resumes after it.
-    fn note_id(&mut self, id: u64) {
-        if let Some(after) = &mut self.resume_after {
-            *after = (*after).max(id);
-        }
-    }
-
     fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -1308,16 +1235,10 @@ fn trim(conv: &mut Conversation) {
     }
 }
 
-fn key_title(key: &ConvKey) -> String {
-    match key {
-        ConvKey::Room(name) | ConvKey::Direct(name) => name.clone(),
-    }
-}
-
 fn key_title_of(state: &ChatState, key: &ConvKey) -> String {
     state
         .conversation(key)
-        .map_or_else(|| key_title(key), |c| c.title.clone())
+        .map_or_else(|| key.name().to_owned(), |c| c.title.clone())
 }
 
 fn capitalize(text: &str) -> String {

@@ -142,21 +142,3 @@ fn statuses(state: &ChatState) -> Vec<Status> {
 fn req_of(frame: &ClientFrame) -> String {
     frame.req().expect("a request id").to_owned()
 }
-
-#[test]
-fn the_status_line_counts_down() {
-    assert_eq!(Link::Connected.describe(0), "Connected");
-    assert_eq!(
-        Link::Reconnecting { retry_at: 2_500 }.describe(0),
-        "Reconnecting in 3 s"
-    );
-    assert_eq!(
-        Link::Reconnecting { retry_at: 2_500 }.describe(2_500),
-        "Reconnecting…"
-    );
-    assert_eq!(
-        Link::Offline { retry_at: 1_000 }.describe(0),
-        "Offline: trying again in 1 s"
-    );
-    assert_eq!(Link::Offline { retry_at: 0 }.as_str(), "offline");
-}
