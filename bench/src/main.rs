@@ -10,25 +10,26 @@
 //! The parts:
 //!
 //! - [`scenario`]: what is measured, one module per scenario;
-//! - [`server`]: starting and watching the servers under test;
-//! - [`cluster`]: several nodes of ours sharing PostgreSQL and Redis (the scale-out scenario);
+//! - [`servers`]: starting and watching the servers under test, one or several nodes of ours
+//!   sharing PostgreSQL and Redis (the scale-out scenario);
 //! - [`pool`]: the coordinator's handle on the worker processes;
 //! - [`worker`]: a worker process, holding client connections;
 //! - [`wire`]: what coordinator and workers say to each other;
 //! - [`frames`]: the text clients send and the little they parse;
 //! - [`proc`]: CPU time and memory from `/proc`, and the machine;
 //! - [`pauses`]: how much of each core a busy loop does not get, before and after the run;
-//! - [`report`] and [`plot`]: the Markdown report and its PNG plots.
+//! - [`report`] and [`plot`]: the Markdown report and its PNG plots;
+//! - [`progress`]: the progress lines on the console.
 
-mod cluster;
 mod frames;
 mod pauses;
 mod plot;
 mod pool;
 mod proc;
+mod progress;
 mod report;
 mod scenario;
-mod server;
+mod servers;
 mod wire;
 mod worker;
 
@@ -40,9 +41,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::proc::{Busy, Machine};
+use crate::progress::say;
 use crate::report::{Both, Ran, Results};
-use crate::scenario::{say, Env, Scale};
-use crate::server::{Kind, Setup};
+use crate::scenario::{Env, Scale};
+use crate::servers::{Kind, Setup};
 
 /// Benchmark of the chat server against the classic Node.js ws servers.
 #[derive(Debug, Parser)]
@@ -251,7 +253,7 @@ fn coordinate(options: &Options) -> Result<()> {
         .build()?;
     let mut results = Results::new(
         Machine::describe(),
-        server::ws_version(&peers_dir),
+        servers::ws_version(&peers_dir),
         busy_start,
         options.smoke,
     );
@@ -280,7 +282,7 @@ fn coordinate(options: &Options) -> Result<()> {
             results.connect = Both::run(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
         if wanted(Which::Scaleout) {
-            if let Some(reason) = cluster::Services::probe() {
+            if let Some(reason) = servers::Services::probe() {
                 say(format!("scale-out skipped: {reason}"));
                 results.scaleout_skipped = Some(reason);
             } else {
@@ -390,7 +392,7 @@ fn build_backend(root: &Path) -> Result<()> {
 
 /// Installs the pinned `ws` (package-lock.json) when it is missing.
 fn install_peers(peers: &Path) -> Result<()> {
-    if server::peers_installed(peers) {
+    if servers::peers_installed(peers) {
         return Ok(());
     }
     say("installing the Node.js peers' ws: npm ci");

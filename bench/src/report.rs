@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::pauses::Pauses;
 use crate::plot;
 use crate::proc::{Busy, Machine};
+use crate::progress::say;
 use crate::scenario::acks::Acks;
 use crate::scenario::capacity::{self, Capacity};
 use crate::scenario::connect::Connect;
@@ -22,8 +23,8 @@ use crate::scenario::idle::Idle;
 use crate::scenario::private::{self, Private};
 use crate::scenario::ramp::Ramp;
 use crate::scenario::scaleout::{self, Scaleout};
-use crate::scenario::{say, Env};
-use crate::server::Kind;
+use crate::scenario::Env;
+use crate::servers::Kind;
 
 /// Where the generated part of the report starts and ends.
 pub const BEGIN: &str = "<!-- bench:results:begin -->";

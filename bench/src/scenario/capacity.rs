@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{quiesce, say, workers_for, Env, Latency};
+use super::{quiesce, workers_for, Env, Latency};
 use crate::pool::Pool;
-use crate::server::{Kind, Server, Writes};
+use crate::progress::say;
+use crate::servers::{Kind, Server, Writes};
 use crate::wire::{histogram, Event, MAX_LATENCY_US};
 
 /// The p95 round trip a room may take and still count.

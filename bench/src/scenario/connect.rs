@@ -10,9 +10,10 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{quiesce, say, Env, Latency};
+use super::{quiesce, Env, Latency};
 use crate::pool::Pool;
-use crate::server::{Kind, Server};
+use crate::progress::say;
+use crate::servers::{Kind, Server};
 
 /// The scenario for one server.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,9 +8,10 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::ramp::{self, Ramp, Spec};
-use super::{quiesce, say, Env};
+use super::{quiesce, Env};
 use crate::pool::{Pool, Senders};
-use crate::server::{Kind, Server};
+use crate::progress::say;
+use crate::servers::{Kind, Server};
 use crate::wire::MsgKind;
 
 /// A step is sustained only with a p99 below this.

@@ -14,9 +14,10 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{quiesce, say, workers_for, Env};
+use super::{quiesce, workers_for, Env};
 use crate::pool::Pool;
-use crate::server::{Kind, Server};
+use crate::progress::say;
+use crate::servers::{Kind, Server};
 
 /// Connections per user of the second sample.
 const TABS: usize = 100;

@@ -11,7 +11,7 @@
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
 //! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], latency summaries,
-//! what is watched of the servers ([`Watched`]) and waiting for them to go quiet.
+//! and waiting for the servers to go quiet.
 
 pub mod acks;
 pub mod capacity;
@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Cluster;
-use crate::proc::Usage;
-use crate::server::{Server, Setup, Writes};
+use crate::servers::{Setup, Watched};
 
 /// Sizes and durations of every scenario.
 #[derive(Debug, Clone)]
@@ -189,43 +187,6 @@ impl Latency {
     }
 }
 
-/// What the harness reads of the servers under test: one process, or the nodes of a cluster.
-pub trait Watched {
-    /// CPU time and resident memory of each process now.
-    fn usages(&self) -> Vec<Usage>;
-
-    /// Frames queued and write batches so far, where the server counts them (ours, alone).
-    fn writes(&self) -> Option<Writes> {
-        None
-    }
-
-    /// CPU time and resident memory of all the processes together now.
-    fn usage(&self) -> Usage {
-        self.usages()
-            .into_iter()
-            .fold(Usage::default(), |sum, u| Usage {
-                cpu: sum.cpu + u.cpu,
-                rss_bytes: sum.rss_bytes + u.rss_bytes,
-            })
-    }
-}
-
-impl Watched for Server {
-    fn usages(&self) -> Vec<Usage> {
-        vec![Server::usage(self)]
-    }
-
-    fn writes(&self) -> Option<Writes> {
-        Server::writes(self)
-    }
-}
-
-impl Watched for Cluster {
-    fn usages(&self) -> Vec<Usage> {
-        Cluster::usages(self)
-    }
-}
-
 /// Waits until `server` has used less than 5% of a core for 300 ms, at most `limit`; returns
 /// how long that took.
 pub async fn quiesce(server: &impl Watched, limit: Duration) -> Duration {
@@ -244,9 +205,4 @@ pub async fn quiesce(server: &impl Watched, limit: Duration) -> Duration {
 /// Workers needed for `clients` clients.
 pub fn workers_for(clients: usize, scale: &Scale) -> usize {
     clients.div_ceil(scale.clients_per_worker).max(1)
-}
-
-/// Prints a progress line.
-pub fn say(line: impl AsRef<str>) {
-    println!("bench: {}", line.as_ref());
 }

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{quiesce, say, Env, Latency, Watched};
+use super::{quiesce, Env, Latency};
 use crate::frames::now_us;
 use crate::pool::{Pool, Senders};
-use crate::server::Writes;
+use crate::progress::say;
+use crate::servers::Watched;
+use crate::servers::Writes;
 use crate::wire::MsgKind;
 
 /// What to ramp.

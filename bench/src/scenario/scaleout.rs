@@ -38,11 +38,12 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::ramp::{self, Ramp, Spec};
-use super::{quiesce, say, workers_for, Env, Latency};
-use crate::cluster::Cluster;
+use super::{quiesce, workers_for, Env, Latency};
 use crate::pool::{Pool, Senders};
 use crate::proc::{Busy, Usage};
+use crate::progress::say;
 use crate::report;
+use crate::servers::Cluster;
 use crate::wire::MsgKind;
 use crate::worker::client::CLIENTS_PER_SOURCE;
 

@@ -15,8 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
+use super::server::{NodeEnv, Server, Setup};
 use crate::proc::Usage;
-use crate::server::{NodeEnv, Server, Setup};
+use crate::progress::say;
 use crate::wire::Target;
 
 /// How long a reachability check may take.
@@ -133,7 +134,7 @@ impl Services {
 impl Drop for Services {
     fn drop(&mut self) {
         if let Err(e) = psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)) {
-            crate::scenario::say(format!(
+            say(format!(
                 "warning: could not drop the schema {}: {e:#}",
                 self.schema
             ));

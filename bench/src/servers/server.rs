@@ -6,7 +6,7 @@
 //! Ours runs with the limits that would otherwise throttle a load test lifted (rate limit,
 //! connection cap) and a deep outbound queue, its SQLite database in a temporary directory,
 //! and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured too). As a node
-//! of several ([`Server::start_node`], see [`crate::cluster`]) it runs the same way but with
+//! of several ([`Server::start_node`], see [`super::cluster`]) it runs the same way but with
 //! its store in PostgreSQL and a link to Redis, and counts as started once `GET /readyz`
 //! answers 200.
 
