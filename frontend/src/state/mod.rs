@@ -22,10 +22,13 @@ use shared::{
 
 mod key;
 mod link;
+mod notices;
 
 pub use key::ConvKey;
 pub use link::Link;
 use link::ResumePoint;
+use notices::Notices;
+pub use notices::{Notice, NOTICE_MS};
 
 use crate::compose::{check_body, BodyProblem};
 use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
@@ -34,8 +37,6 @@ use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
 pub const ACK_TIMEOUT_MS: Millis = 10_000;
 /// "bob is typing…" disappears this long after bob's last typing notice.
 pub const TYPING_SHOWN_MS: Millis = 4_000;
-/// Notices dismiss themselves after this long.
-pub const NOTICE_MS: Millis = 6_000;
 /// New messages trim a conversation to this many lines, dropping the oldest (older pages the
 /// reader asked for are kept).
 pub const MAX_LINES: usize = 1_000;
@@ -186,14 +187,6 @@ pub struct Person {
     pub online: bool,
 }
 
-/// A short message at the edge of the screen that goes away by itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub id: u64,
-    pub text: String,
-    pub until: Millis,
-}
-
 /// Everything the chat page shows, and the bookkeeping behind it.
 #[derive(Debug, Clone)]
 pub struct ChatState {
@@ -219,10 +212,8 @@ pub struct ChatState {
     /// Makes our request ids unique to this page load (several tabs share a user; request ids
     /// are also the idempotency keys of our messages).
     req_prefix: String,
-    notices: Vec<Notice>,
-    next_notice: u64,
-    /// The latest text for screen readers (an `aria-live` region shows it).
-    announcement: String,
+    /// Short notices and the screen readers' announcement.
+    notices: Notices,
     /// The room the person asked to join: open it when the server confirms.
     focus_on_join: Option<String>,
 }
@@ -243,9 +234,7 @@ impl ChatState {
             next_seq: 1,
             next_req: 1,
             req_prefix: req_prefix.to_owned(),
-            notices: Vec::new(),
-            next_notice: 1,
-            announcement: String::new(),
+            notices: Notices::default(),
             focus_on_join: None,
         }
     }
@@ -386,11 +375,11 @@ impl ChatState {
     }
 
     pub fn notices(&self) -> &[Notice] {
-        &self.notices
+        self.notices.shown()
     }
 
     pub fn announcement(&self) -> &str {
-        &self.announcement
+        self.notices.announcement()
     }
 
     /// Whether the composer of a conversation can send now, and if not, why. Private
@@ -696,7 +685,7 @@ impl ChatState {
         );
         trim(conv);
         if let Some(text) = announcement {
-            self.announcement = text;
+            self.notices.announce(text);
         }
     }
 
@@ -836,9 +825,7 @@ impl ChatState {
             conv.typing.retain(|_, (_, until)| *until > now);
             changed |= conv.typing.len() != before;
         }
-        let before = self.notices.len();
-        self.notices.retain(|n| n.until > now);
-        changed |= self.notices.len() != before;
+        changed |= self.notices.expire(now);
         changed
     }
 
@@ -1092,21 +1079,13 @@ impl ChatState {
         }
     }
 
+    /// Shows a notice for [`NOTICE_MS`].
     pub fn notify(&mut self, text: String, now: Millis) {
-        let id = self.next_notice;
-        self.next_notice += 1;
-        self.notices.push(Notice {
-            id,
-            text,
-            until: now + NOTICE_MS,
-        });
-        if self.notices.len() > 4 {
-            self.notices.remove(0);
-        }
+        self.notices.push(text, now);
     }
 
     pub fn dismiss(&mut self, notice: u64) {
-        self.notices.retain(|n| n.id != notice);
+        self.notices.dismiss(notice);
     }
 
     // ----- helpers -------------------------------------------------------------------------
