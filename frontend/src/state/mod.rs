@@ -12,7 +12,7 @@
 //! Messages are kept ordered by their server id and never twice, however they arrive: live,
 //! replayed after a reconnect, in a history page, or as the `ack` of our own send.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use shared::protocol::PROTOCOL_VERSION;
 use shared::{
@@ -23,20 +23,24 @@ use shared::{
 mod key;
 mod link;
 mod notices;
+mod presence;
+mod typing;
 
 pub use key::ConvKey;
 pub use link::Link;
 use link::ResumePoint;
 use notices::Notices;
 pub use notices::{Notice, NOTICE_MS};
+pub use presence::Person;
+use presence::Presence;
+use typing::Typing;
+pub use typing::TYPING_SHOWN_MS;
 
 use crate::compose::{check_body, BodyProblem};
 use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
 
 /// A send without `ack` after this long is shown as failed.
 pub const ACK_TIMEOUT_MS: Millis = 10_000;
-/// "bob is typing…" disappears this long after bob's last typing notice.
-pub const TYPING_SHOWN_MS: Millis = 4_000;
 /// New messages trim a conversation to this many lines, dropping the oldest (older pages the
 /// reader asked for are kept).
 pub const MAX_LINES: usize = 1_000;
@@ -73,8 +77,8 @@ pub struct Conversation {
     pub complete: bool,
     /// The request id of our history request on its way, if one is.
     loading: Option<String>,
-    /// Who is typing here: name key -> (name, shown until).
-    typing: BTreeMap<String, (String, Millis)>,
+    /// Who is typing here.
+    typing: Typing,
 }
 
 impl Conversation {
@@ -93,7 +97,7 @@ impl Conversation {
             loaded: false,
             complete: false,
             loading: None,
-            typing: BTreeMap::new(),
+            typing: Typing::default(),
         }
     }
 
@@ -179,22 +183,14 @@ pub struct ConvSummary {
     pub available: bool,
 }
 
-/// Someone in the "online" list, or in a room's member list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub name: String,
-    pub is_me: bool,
-    pub online: bool,
-}
-
 /// Everything the chat page shows, and the bookkeeping behind it.
 #[derive(Debug, Clone)]
 pub struct ChatState {
     /// Our name, as the server writes it.
     me: String,
     link: Link,
-    /// Who is online: name key -> name.
-    online: BTreeMap<String, String>,
+    /// Who is online.
+    presence: Presence,
     /// Rooms and private conversations, in the order they appeared.
     convs: Vec<Conversation>,
     /// The conversation on screen.
@@ -225,7 +221,7 @@ impl ChatState {
         Self {
             me: me.to_owned(),
             link: Link::Connecting,
-            online: BTreeMap::new(),
+            presence: Presence::default(),
             convs: vec![lobby],
             active: ConvKey::lobby(),
             pending: HashMap::new(),
@@ -296,7 +292,7 @@ impl ChatState {
             .convs
             .iter()
             .filter_map(|c| match &c.key {
-                ConvKey::Direct(key) => Some(self.summary(c, self.online.contains_key(key))),
+                ConvKey::Direct(key) => Some(self.summary(c, self.presence.is_online(key))),
                 ConvKey::Room(_) => None,
             })
             .collect();
@@ -314,64 +310,9 @@ impl ChatState {
         }
     }
 
-    /// Everyone online, by name, ourselves included and marked.
-    pub fn people(&self) -> Vec<Person> {
-        let me = self.me.to_ascii_lowercase();
-        self.online
-            .iter()
-            .map(|(key, name)| Person {
-                name: name.clone(),
-                is_me: *key == me,
-                online: true,
-            })
-            .collect()
-    }
-
-    /// The members of the open room (not lobby, whose members are everyone online), by name,
-    /// online or not.
-    pub fn active_members(&self) -> Vec<Person> {
-        let Some(conv) = self.active_conversation() else {
-            return Vec::new();
-        };
-        if !conv.is_room() || conv.key == ConvKey::lobby() {
-            return Vec::new();
-        }
-        let mut members: Vec<Person> = conv
-            .members
-            .iter()
-            .map(|name| Person {
-                name: name.clone(),
-                is_me: self.is_me(name),
-                online: self.is_online(name),
-            })
-            .collect();
-        members.sort_by_key(|p| p.name.to_ascii_lowercase());
-        members
-    }
-
-    pub fn is_online(&self, name: &str) -> bool {
-        self.online.contains_key(&name.to_ascii_lowercase())
-    }
-
     /// Unread messages across all conversations.
     pub fn total_unread(&self) -> u32 {
         self.convs.iter().map(Conversation::unread).sum()
-    }
-
-    /// "bob is typing…" for a conversation, if anyone is.
-    pub fn typing_text(&self, key: &ConvKey) -> Option<String> {
-        let names: Vec<&str> = self
-            .conversation(key)?
-            .typing
-            .values()
-            .map(|(name, _)| name.as_str())
-            .collect();
-        match names.as_slice() {
-            [] => None,
-            [one] => Some(format!("{one} is typing…")),
-            [a, b] => Some(format!("{a} and {b} are typing…")),
-            _ => Some("Several people are typing…".to_owned()),
-        }
     }
 
     pub fn notices(&self) -> &[Notice] {
@@ -485,50 +426,18 @@ impl ChatState {
                 let key = ConvKey::Room(room);
                 if let Some(conv) = self.conv_mut(&key) {
                     conv.members.retain(|m| !m.eq_ignore_ascii_case(&user));
-                    conv.typing.remove(&user.to_ascii_lowercase());
+                    conv.typing.stopped(&user);
                 }
                 self.system_line(&key, format!("{user} left"), now);
             }
-            ServerFrame::Presence { online, offline } => self.presence(online, offline, now),
-            ServerFrame::Typing { from, target } => {
-                if self.is_me(&from) {
-                    return Vec::new();
-                }
-                let key = match target {
-                    Target::Room { room } => ConvKey::Room(room),
-                    Target::User { .. } => ConvKey::Direct(from.to_ascii_lowercase()),
-                };
-                if let Some(conv) = self.conv_mut(&key) {
-                    conv.typing
-                        .insert(from.to_ascii_lowercase(), (from, now + TYPING_SHOWN_MS));
-                }
+            ServerFrame::Presence { online, offline } => {
+                self.presence_changed(online, offline, now);
             }
+            ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),
             ServerFrame::Error { code, message, req } => self.refused(code, message, req, now),
             ServerFrame::Pong { .. } => {}
         }
         Vec::new()
-    }
-
-    /// Who came online and who went offline. The server coalesces changes and may repeat
-    /// what we know (what `welcome` said, ourselves), so these are set operations, and only
-    /// an actual change is worth a line in the direct conversation with that person.
-    fn presence(&mut self, online: Vec<String>, offline: Vec<String>, now: Millis) {
-        for user in online {
-            let key = user.to_ascii_lowercase();
-            if self.online.insert(key.clone(), user.clone()).is_none() {
-                self.system_line(&ConvKey::Direct(key), format!("{user} is online"), now);
-            }
-        }
-        for user in offline {
-            let key = user.to_ascii_lowercase();
-            if self.online.remove(&key).is_none() {
-                continue;
-            }
-            for conv in &mut self.convs {
-                conv.typing.remove(&key);
-            }
-            self.system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
-        }
     }
 
     /// A connection opened: take who is online, our rooms and where each conversation stands
@@ -544,10 +453,7 @@ impl ChatState {
     ) -> Vec<ClientFrame> {
         self.me = user;
         self.link = Link::Connected;
-        self.online = online
-            .into_iter()
-            .map(|name| (name.to_ascii_lowercase(), name))
-            .collect();
+        self.presence.reset(online);
         // Memberships are stored on the server: its list is the truth, nothing to re-join.
         let fresh: BTreeSet<String> = rooms.iter().map(|r| r.room.clone()).collect();
         for info in rooms {
@@ -661,7 +567,7 @@ impl ChatState {
         if conv.has_id(id) {
             return;
         }
-        conv.typing.remove(&from.to_ascii_lowercase());
+        conv.typing.stopped(&from);
         let announcement = if own {
             None
         } else {
@@ -821,9 +727,7 @@ impl ChatState {
             changed = true;
         }
         for conv in &mut self.convs {
-            let before = conv.typing.len();
-            conv.typing.retain(|_, (_, until)| *until > now);
-            changed |= conv.typing.len() != before;
+            changed |= conv.typing.expire(now);
         }
         changed |= self.notices.expire(now);
         changed
@@ -911,11 +815,7 @@ impl ChatState {
             return;
         }
         let key = ConvKey::Direct(name.to_ascii_lowercase());
-        let title = self
-            .online
-            .get(&name.to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_else(|| name.to_owned());
+        let title = self.presence.written(name).unwrap_or(name).to_owned();
         self.conv_entry(&key, &title);
         self.activate(&key);
     }
@@ -1014,20 +914,6 @@ impl ChatState {
                 conv.loading = None;
             }
         }
-    }
-
-    /// The `typing` frame for a conversation, when it can reach anyone (the composer throttles
-    /// how often it is sent, see [`crate::compose::TypingThrottle`]).
-    pub fn typing_frame(&self, key: &ConvKey) -> Option<ClientFrame> {
-        if self.send_blocker(key).is_some() {
-            return None;
-        }
-        let target = match key {
-            // The server drops notices to someone offline; do not bother it.
-            ConvKey::Direct(user) if !self.online.contains_key(user) => return None,
-            _ => self.conversation(key)?.target(),
-        };
-        Some(ClientFrame::Typing { target })
     }
 
     /// The person asked to join a room. `Ok(None)` when already in it (it is opened).

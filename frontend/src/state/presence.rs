@@ -1,0 +1,129 @@
+//! Who is online ([`Presence`]), and the people lists built from it: everyone online, and the
+//! members of the open room, online or not.
+
+use std::collections::BTreeMap;
+
+use super::{ChatState, ConvKey};
+use crate::timeline::Millis;
+
+/// Someone in the "online" list, or in a room's member list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    /// The signed-in user: shown as such, and not a person to talk to privately.
+    pub is_me: bool,
+    pub online: bool,
+}
+
+/// Who is online, as `welcome` and the `presence` frames after it said.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Presence {
+    /// Name key (lowercase) -> name as they write it.
+    online: BTreeMap<String, String>,
+}
+
+impl Presence {
+    /// Everyone online is `names` (a `welcome`'s list).
+    pub(super) fn reset(&mut self, names: Vec<String>) {
+        self.online = names
+            .into_iter()
+            .map(|name| (name.to_ascii_lowercase(), name))
+            .collect();
+    }
+
+    /// `name` is online; returns whether that is news.
+    pub(super) fn came_online(&mut self, name: &str) -> bool {
+        self.online
+            .insert(name.to_ascii_lowercase(), name.to_owned())
+            .is_none()
+    }
+
+    /// `name` went offline; returns whether that is news.
+    pub(super) fn went_offline(&mut self, name: &str) -> bool {
+        self.online.remove(&name.to_ascii_lowercase()).is_some()
+    }
+
+    pub(super) fn is_online(&self, name: &str) -> bool {
+        self.online.contains_key(&name.to_ascii_lowercase())
+    }
+
+    /// How someone online writes their name.
+    pub(super) fn written(&self, name: &str) -> Option<&str> {
+        self.online
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// Everyone online, by name; `me` is marked.
+    fn people(&self, me: &str) -> Vec<Person> {
+        let me = me.to_ascii_lowercase();
+        self.online
+            .iter()
+            .map(|(key, name)| Person {
+                name: name.clone(),
+                is_me: *key == me,
+                online: true,
+            })
+            .collect()
+    }
+}
+
+impl ChatState {
+    /// Everyone online, by name, ourselves included and marked.
+    pub fn people(&self) -> Vec<Person> {
+        self.presence.people(&self.me)
+    }
+
+    /// The members of the open room (not lobby, whose members are everyone online), by name,
+    /// online or not.
+    pub fn active_members(&self) -> Vec<Person> {
+        let Some(conv) = self.active_conversation() else {
+            return Vec::new();
+        };
+        if !conv.is_room() || conv.key == ConvKey::lobby() {
+            return Vec::new();
+        }
+        let mut members: Vec<Person> = conv
+            .members
+            .iter()
+            .map(|name| Person {
+                name: name.clone(),
+                is_me: self.is_me(name),
+                online: self.is_online(name),
+            })
+            .collect();
+        members.sort_by_key(|p| p.name.to_ascii_lowercase());
+        members
+    }
+
+    pub fn is_online(&self, name: &str) -> bool {
+        self.presence.is_online(name)
+    }
+
+    /// Who came online and who went offline. The server coalesces changes and may repeat
+    /// what we know (what `welcome` said, ourselves), so these are set operations, and only
+    /// an actual change is worth a line in the direct conversation with that person.
+    pub(super) fn presence_changed(
+        &mut self,
+        online: Vec<String>,
+        offline: Vec<String>,
+        now: Millis,
+    ) {
+        for user in online {
+            if self.presence.came_online(&user) {
+                let key = ConvKey::Direct(user.to_ascii_lowercase());
+                self.system_line(&key, format!("{user} is online"), now);
+            }
+        }
+        for user in offline {
+            if !self.presence.went_offline(&user) {
+                continue;
+            }
+            let key = user.to_ascii_lowercase();
+            for conv in &mut self.convs {
+                conv.typing.stopped(&key);
+            }
+            self.system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
+        }
+    }
+}
