@@ -20,12 +20,15 @@ use shared::{
     Target, UserName,
 };
 
+mod conversation;
 mod key;
 mod link;
 mod notices;
 mod presence;
+mod read;
 mod typing;
 
+pub use conversation::{Conversation, MAX_LINES};
 pub use key::ConvKey;
 pub use link::Link;
 use link::ResumePoint;
@@ -33,7 +36,7 @@ use notices::Notices;
 pub use notices::{Notice, NOTICE_MS};
 pub use presence::Person;
 use presence::Presence;
-use typing::Typing;
+pub use read::READ_EVERY_MS;
 pub use typing::TYPING_SHOWN_MS;
 
 use crate::compose::{check_body, BodyProblem};
@@ -41,136 +44,6 @@ use crate::timeline::{self, Delivery, Line, LineKind, Message, Millis, Row};
 
 /// A send without `ack` after this long is shown as failed.
 pub const ACK_TIMEOUT_MS: Millis = 10_000;
-/// New messages trim a conversation to this many lines, dropping the oldest (older pages the
-/// reader asked for are kept).
-pub const MAX_LINES: usize = 1_000;
-/// Read markers go to the server at most this often.
-pub const READ_EVERY_MS: Millis = 1_000;
-
-/// A conversation and what the view shows about it.
-#[derive(Debug, Clone)]
-pub struct Conversation {
-    pub key: ConvKey,
-    /// The room name, or the other person's name as they write it.
-    pub title: String,
-    /// Ordered: messages with an id by id, other lines (system lines, our sends not yet
-    /// acknowledged) by time among them. The messages held are every message from the oldest
-    /// one held on; history pages extend that run backwards.
-    pub lines: Vec<Line>,
-    /// Rooms only: who is in it, as the server last said.
-    pub members: BTreeSet<String>,
-    /// Rooms only: the server says we are in it.
-    pub joined: bool,
-    /// The newest message id known here (from `welcome`, messages, pages and acks).
-    pub last_id: u64,
-    /// Our read marker: every message up to this id counts as read.
-    pub read_up_to: u64,
-    /// The marker the server has, or will have once our `read` arrives.
-    read_sent: u64,
-    /// `welcome`'s unread count, which covers the messages up to [`Self::counted_until`].
-    counted_unread: u64,
-    /// The conversation's newest id when `welcome` counted (0: never counted).
-    counted_until: u64,
-    /// The newest page of history has arrived.
-    pub loaded: bool,
-    /// Nothing older than the oldest message held exists.
-    pub complete: bool,
-    /// The request id of our history request on its way, if one is.
-    loading: Option<String>,
-    /// Who is typing here.
-    typing: Typing,
-}
-
-impl Conversation {
-    fn new(key: ConvKey, title: String) -> Self {
-        Self {
-            key,
-            title,
-            lines: Vec::new(),
-            members: BTreeSet::new(),
-            joined: false,
-            last_id: 0,
-            read_up_to: 0,
-            read_sent: 0,
-            counted_unread: 0,
-            counted_until: 0,
-            loaded: false,
-            complete: false,
-            loading: None,
-            typing: Typing::default(),
-        }
-    }
-
-    pub fn is_room(&self) -> bool {
-        matches!(self.key, ConvKey::Room(_))
-    }
-
-    /// Where frames about this conversation go.
-    pub fn target(&self) -> Target {
-        match &self.key {
-            ConvKey::Room(room) => Target::Room { room: room.clone() },
-            ConvKey::Direct(_) => Target::User {
-                to: self.title.clone(),
-            },
-        }
-    }
-
-    /// Whether a history request is on its way.
-    pub fn is_loading(&self) -> bool {
-        self.loading.is_some()
-    }
-
-    /// The smallest message id held: the cursor for the next older page.
-    pub fn oldest_id(&self) -> Option<u64> {
-        self.lines
-            .iter()
-            .find_map(|l| l.message().and_then(|m| m.id))
-    }
-
-    fn has_id(&self, id: u64) -> bool {
-        self.lines
-            .iter()
-            .rev()
-            .any(|l| l.message().is_some_and(|m| m.id == Some(id)))
-    }
-
-    /// Messages from others after our read marker: `welcome`'s count for the messages up
-    /// to `counted_until`, and those after it counted among the lines.
-    pub fn unread(&self) -> u32 {
-        let counted = if self.read_up_to >= self.counted_until {
-            0
-        } else {
-            self.counted_unread
-        };
-        let newer = self.others_between(self.read_up_to.max(self.counted_until), u64::MAX);
-        u32::try_from(counted + newer).unwrap_or(u32::MAX)
-    }
-
-    /// Messages from others held here with an id in `above+1..=up_to`.
-    fn others_between(&self, above: u64, up_to: u64) -> u64 {
-        self.lines
-            .iter()
-            .filter_map(Line::message)
-            .filter(|m| !m.own && m.id.is_some_and(|id| id > above && id <= up_to))
-            .count() as u64
-    }
-
-    /// Moves the read marker forward. When it stops inside what `welcome` counted (another
-    /// tab read part of it), the rest is counted among the lines if they hold every message
-    /// after the marker (the messages held run without a gap from the oldest to the newest);
-    /// otherwise `welcome`'s count stands.
-    fn mark_read(&mut self, up_to: u64) {
-        if up_to <= self.read_up_to {
-            return;
-        }
-        self.read_up_to = up_to;
-        if up_to < self.counted_until
-            && (self.complete || self.oldest_id().is_some_and(|oldest| oldest <= up_to))
-        {
-            self.counted_unread = self.others_between(up_to, self.counted_until);
-        }
-    }
-}
 
 /// A line in the sidebar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,11 +183,6 @@ impl ChatState {
         }
     }
 
-    /// Unread messages across all conversations.
-    pub fn total_unread(&self) -> u32 {
-        self.convs.iter().map(Conversation::unread).sum()
-    }
-
     pub fn notices(&self) -> &[Notice] {
         self.notices.shown()
     }
@@ -399,10 +267,7 @@ impl ChatState {
                 req,
             } => self.history_page(&target, messages, complete, req.as_deref()),
             ServerFrame::Read { target, up_to } => {
-                if let Some(conv) = self.conv_mut(&ConvKey::of(&target)) {
-                    conv.mark_read(up_to);
-                    conv.read_sent = conv.read_sent.max(up_to);
-                }
+                self.read_elsewhere(&target, up_to);
             }
             ServerFrame::RoomJoined { room, members } => {
                 let key = ConvKey::Room(room.clone());
@@ -480,11 +345,7 @@ impl ChatState {
             };
             let conv = self.conv_entry(&ConvKey::of(&info.target), &title);
             conv.title = title;
-            conv.last_id = conv.last_id.max(info.last_id);
-            conv.read_up_to = info.read_up_to;
-            conv.read_sent = info.read_up_to;
-            conv.counted_unread = info.unread;
-            conv.counted_until = info.last_id;
+            conv.counted(&info);
         }
         self.resume.welcomed(last_id);
         self.resend(now)
@@ -545,7 +406,7 @@ impl ChatState {
             message.delivery = Delivery::Confirmed;
         }
         line.at = at;
-        place_line(conv, line);
+        conv.place(line);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -574,22 +435,19 @@ impl ChatState {
             let short: String = body.chars().take(140).collect();
             Some(format!("{from} ({place}): {short}"))
         };
-        place_line(
-            conv,
-            Line {
-                seq,
+        conv.place(Line {
+            seq,
+            at,
+            kind: LineKind::Message(Message {
+                id: Some(id),
+                from,
+                body,
                 at,
-                kind: LineKind::Message(Message {
-                    id: Some(id),
-                    from,
-                    body,
-                    at,
-                    own,
-                    delivery: Delivery::Confirmed,
-                }),
-            },
-        );
-        trim(conv);
+                own,
+                delivery: Delivery::Confirmed,
+            }),
+        });
+        conv.trim();
         if let Some(text) = announcement {
             self.notices.announce(text);
         }
@@ -615,21 +473,18 @@ impl ChatState {
             if conv.has_id(stored.id) {
                 continue;
             }
-            place_line(
-                conv,
-                Line {
-                    seq,
+            conv.place(Line {
+                seq,
+                at: stored.at,
+                kind: LineKind::Message(Message {
+                    id: Some(stored.id),
+                    from: stored.from,
+                    body: stored.body,
                     at: stored.at,
-                    kind: LineKind::Message(Message {
-                        id: Some(stored.id),
-                        from: stored.from,
-                        body: stored.body,
-                        at: stored.at,
-                        own,
-                        delivery: Delivery::Confirmed,
-                    }),
-                },
-            );
+                    own,
+                    delivery: Delivery::Confirmed,
+                }),
+            });
         }
         let conv = &mut self.convs[index];
         if req.is_none() || conv.loading.as_deref() == req {
@@ -779,27 +634,6 @@ impl ChatState {
         })
     }
 
-    /// The open conversation is seen: everything in it is read at once on this page, and the
-    /// server hears of it at most every [`READ_EVERY_MS`].
-    fn read_request(&mut self, key: &ConvKey, now: Millis) -> Option<ClientFrame> {
-        let throttled = self.read_sent_at.is_some_and(|at| now < at + READ_EVERY_MS);
-        let conv = self.conv_mut(key)?;
-        if conv.last_id > conv.read_up_to && conv.unread() > 0 {
-            conv.mark_read(conv.last_id);
-        }
-        // Markers only move forward, and only forward moves are worth a frame.
-        if throttled || conv.read_up_to <= conv.read_sent {
-            return None;
-        }
-        conv.read_sent = conv.read_up_to;
-        let frame = ClientFrame::Read {
-            target: conv.target(),
-            up_to: conv.read_up_to,
-        };
-        self.read_sent_at = Some(now);
-        Some(frame)
-    }
-
     // ----- what the person does ------------------------------------------------------------
 
     /// Opens a conversation. Its history and read marker follow from [`Self::due`].
@@ -852,22 +686,19 @@ impl ChatState {
                 sent_at: now,
             },
         };
-        place_line(
-            conv,
-            Line {
-                seq,
+        conv.place(Line {
+            seq,
+            at: now,
+            kind: LineKind::Message(Message {
+                id: None,
+                from: me,
+                body: body.clone(),
                 at: now,
-                kind: LineKind::Message(Message {
-                    id: None,
-                    from: me,
-                    body: body.clone(),
-                    at: now,
-                    own: true,
-                    delivery,
-                }),
-            },
-        );
-        trim(conv);
+                own: true,
+                delivery,
+            }),
+        });
+        conv.trim();
         if blocker.is_some() {
             return Ok(None);
         }
@@ -1012,15 +843,12 @@ impl ChatState {
     fn system_line(&mut self, key: &ConvKey, text: String, now: Millis) {
         let seq = self.take_seq();
         if let Some(conv) = self.conv_mut(key) {
-            place_line(
-                conv,
-                Line {
-                    seq,
-                    at: now,
-                    kind: LineKind::System { text },
-                },
-            );
-            trim(conv);
+            conv.place(Line {
+                seq,
+                at: now,
+                kind: LineKind::System { text },
+            });
+            conv.trim();
         }
     }
 
@@ -1057,46 +885,6 @@ impl ChatState {
                 req: Some(req),
             },
         }
-    }
-}
-
-/// Whether `line` belongs after `new`: messages with ids by id, our sends without an id yet
-/// after them (their ids will be newer), system lines by time.
-fn belongs_after(line: &Line, new: &Line) -> bool {
-    #[derive(PartialEq)]
-    enum Place {
-        Id(u64),
-        Unsent,
-        System,
-    }
-    let place = |l: &Line| match l.message() {
-        Some(m) => m.id.map_or(Place::Unsent, Place::Id),
-        None => Place::System,
-    };
-    match (place(line), place(new)) {
-        (Place::Id(a), Place::Id(b)) => a > b,
-        (Place::Unsent, Place::Id(_)) => true,
-        (_, Place::Unsent) => false,
-        (Place::System, _) | (_, Place::System) => line.at > new.at,
-    }
-}
-
-/// Puts a line where it belongs. New lines usually belong at the end, so the search starts
-/// there; an older page's messages walk back to their place.
-fn place_line(conv: &mut Conversation, line: Line) {
-    let mut at = conv.lines.len();
-    while at > 0 && belongs_after(&conv.lines[at - 1], &line) {
-        at -= 1;
-    }
-    conv.lines.insert(at, line);
-}
-
-/// Drops the oldest lines beyond [`MAX_LINES`]; older history is then there to load again.
-fn trim(conv: &mut Conversation) {
-    if conv.lines.len() > MAX_LINES {
-        let excess = conv.lines.len() - MAX_LINES;
-        conv.lines.drain(..excess);
-        conv.complete = false;
     }
 }
 

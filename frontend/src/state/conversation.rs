@@ -1,0 +1,143 @@
+//! One [`Conversation`]: its lines in order (messages by server id and never twice, however
+//! they arrive), a room's membership, where its history paging stands, its read marker and
+//! who is typing in it.
+
+use std::collections::BTreeSet;
+
+use shared::Target;
+
+use super::typing::Typing;
+use super::ConvKey;
+use crate::timeline::Line;
+
+/// New messages trim a conversation to this many lines, dropping the oldest (older pages the
+/// reader asked for are kept).
+pub const MAX_LINES: usize = 1_000;
+
+/// A conversation and what the view shows about it.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub key: ConvKey,
+    /// The room name, or the other person's name as they write it.
+    pub title: String,
+    /// Ordered: messages with an id by id, other lines (system lines, our sends not yet
+    /// acknowledged) by time among them. The messages held are every message from the oldest
+    /// one held on; history pages extend that run backwards.
+    pub lines: Vec<Line>,
+    /// Rooms only: who is in it, as the server last said.
+    pub members: BTreeSet<String>,
+    /// Rooms only: the server says we are in it.
+    pub joined: bool,
+    /// The newest message id known here (from `welcome`, messages, pages and acks).
+    pub last_id: u64,
+    /// Our read marker: every message up to this id counts as read.
+    pub read_up_to: u64,
+    /// The marker the server has, or will have once our `read` arrives.
+    pub(super) read_sent: u64,
+    /// `welcome`'s unread count, which covers the messages up to [`Self::counted_until`].
+    pub(super) counted_unread: u64,
+    /// The conversation's newest id when `welcome` counted (0: never counted).
+    pub(super) counted_until: u64,
+    /// The newest page of history has arrived.
+    pub loaded: bool,
+    /// Nothing older than the oldest message held exists.
+    pub complete: bool,
+    /// The request id of our history request on its way, if one is.
+    pub(super) loading: Option<String>,
+    /// Who is typing here.
+    pub(super) typing: Typing,
+}
+
+impl Conversation {
+    pub(super) fn new(key: ConvKey, title: String) -> Self {
+        Self {
+            key,
+            title,
+            lines: Vec::new(),
+            members: BTreeSet::new(),
+            joined: false,
+            last_id: 0,
+            read_up_to: 0,
+            read_sent: 0,
+            counted_unread: 0,
+            counted_until: 0,
+            loaded: false,
+            complete: false,
+            loading: None,
+            typing: Typing::default(),
+        }
+    }
+
+    pub fn is_room(&self) -> bool {
+        matches!(self.key, ConvKey::Room(_))
+    }
+
+    /// Where frames about this conversation go.
+    pub fn target(&self) -> Target {
+        match &self.key {
+            ConvKey::Room(room) => Target::Room { room: room.clone() },
+            ConvKey::Direct(_) => Target::User {
+                to: self.title.clone(),
+            },
+        }
+    }
+
+    /// Whether a history request is on its way.
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    /// The smallest message id held: the cursor for the next older page.
+    pub fn oldest_id(&self) -> Option<u64> {
+        self.lines
+            .iter()
+            .find_map(|l| l.message().and_then(|m| m.id))
+    }
+
+    pub(super) fn has_id(&self, id: u64) -> bool {
+        self.lines
+            .iter()
+            .rev()
+            .any(|l| l.message().is_some_and(|m| m.id == Some(id)))
+    }
+
+    /// Puts a line where it belongs. New lines usually belong at the end, so the search starts
+    /// there; an older page's messages walk back to their place.
+    pub(super) fn place(&mut self, line: Line) {
+        let mut at = self.lines.len();
+        while at > 0 && belongs_after(&self.lines[at - 1], &line) {
+            at -= 1;
+        }
+        self.lines.insert(at, line);
+    }
+
+    /// Drops the oldest lines beyond [`MAX_LINES`]; older history is then there to load again.
+    pub(super) fn trim(&mut self) {
+        if self.lines.len() > MAX_LINES {
+            let excess = self.lines.len() - MAX_LINES;
+            self.lines.drain(..excess);
+            self.complete = false;
+        }
+    }
+}
+
+/// Whether `line` belongs after `new`: messages with ids by id, our sends without an id yet
+/// after them (their ids will be newer), system lines by time.
+fn belongs_after(line: &Line, new: &Line) -> bool {
+    #[derive(PartialEq)]
+    enum Place {
+        Id(u64),
+        Unsent,
+        System,
+    }
+    let place = |l: &Line| match l.message() {
+        Some(m) => m.id.map_or(Place::Unsent, Place::Id),
+        None => Place::System,
+    };
+    match (place(line), place(new)) {
+        (Place::Id(a), Place::Id(b)) => a > b,
+        (Place::Unsent, Place::Id(_)) => true,
+        (_, Place::Unsent) => false,
+        (Place::System, _) | (_, Place::System) => line.at > new.at,
+    }
+}
