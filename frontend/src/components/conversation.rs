@@ -309,7 +309,7 @@ fn Composer() -> impl IntoView {
     let send = move || {
         let key = state.with_untracked(|s| s.active().clone());
         let body = draft.get_untracked();
-        match state.try_update(|s| s.compose(&key, &body, browser::now_ms())) {
+        match state.try_update(|s| s.send(&key, &body, browser::now_ms())) {
             Some(Ok(frame)) => {
                 if let Some(frame) = frame {
                     if !socket.send(&frame) {

@@ -112,7 +112,8 @@ impl ChatState {
         for user in online {
             if self.presence.came_online(&user) {
                 let key = ConvKey::Direct(user.to_ascii_lowercase());
-                self.system_line(&key, format!("{user} is online"), now);
+                self.convs
+                    .system_line(&key, format!("{user} is online"), now);
             }
         }
         for user in offline {
@@ -120,10 +121,11 @@ impl ChatState {
                 continue;
             }
             let key = user.to_ascii_lowercase();
-            for conv in &mut self.convs {
+            for conv in self.convs.iter_mut() {
                 conv.typing.stopped(&key);
             }
-            self.system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
+            self.convs
+                .system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
         }
     }
 }

@@ -67,7 +67,7 @@ impl ChatState {
 
     /// The server's `read` frame: our marker moved (another tab read), and the server has it.
     pub(super) fn read_elsewhere(&mut self, target: &Target, up_to: u64) {
-        if let Some(conv) = self.conv_mut(&ConvKey::of(target)) {
+        if let Some(conv) = self.convs.get_mut(&ConvKey::of(target)) {
             conv.mark_read(up_to);
             conv.read_sent = conv.read_sent.max(up_to);
         }
@@ -77,7 +77,7 @@ impl ChatState {
     /// server hears of it at most every [`READ_EVERY_MS`].
     pub(super) fn read_request(&mut self, key: &ConvKey, now: Millis) -> Option<ClientFrame> {
         let throttled = self.read_sent_at.is_some_and(|at| now < at + READ_EVERY_MS);
-        let conv = self.conv_mut(key)?;
+        let conv = self.convs.get_mut(key)?;
         if conv.last_id > conv.read_up_to && conv.unread() > 0 {
             conv.mark_read(conv.last_id);
         }

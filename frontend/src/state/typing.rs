@@ -87,7 +87,7 @@ impl ChatState {
             Target::Room { room } => ConvKey::Room(room),
             Target::User { .. } => ConvKey::Direct(from.to_ascii_lowercase()),
         };
-        if let Some(conv) = self.conv_mut(&key) {
+        if let Some(conv) = self.convs.get_mut(&key) {
             conv.typing.started(from, now);
         }
     }

@@ -31,7 +31,7 @@ fn the_resume_point_is_the_highest_id_received() {
     state.apply(welcome_with("alice", &["lobby"], Vec::new(), 40), 0);
     assert_eq!(state.resume_after(), Some(40));
     state.apply(room_message(42, "lobby", "bob", "hi"), 1);
-    let frame = state.compose(&ConvKey::lobby(), "yo", 2).unwrap().unwrap();
+    let frame = state.send(&ConvKey::lobby(), "yo", 2).unwrap().unwrap();
     state.apply(
         ServerFrame::Ack {
             req: Some(req_of(&frame)),

@@ -1,9 +1,12 @@
 //! Tests of [`ChatState`] as the connection and the components drive it: frames in, frames
 //! out, and what the view reads. The helpers here build server frames and a connected state.
 
-use super::*;
-use crate::timeline::Status;
 use shared::protocol::ServerLimits;
+use shared::StoredMessage;
+
+use super::*;
+use crate::compose::BodyProblem;
+use crate::timeline::{Row, Status};
 
 mod history;
 mod presence;

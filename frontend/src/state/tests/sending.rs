@@ -7,7 +7,7 @@ use super::*;
 fn a_sent_message_is_pending_until_its_ack() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
-    let frame = state.compose(&lobby, "hello\n", 100).unwrap().unwrap();
+    let frame = state.send(&lobby, "hello\n", 100).unwrap().unwrap();
     let req = req_of(&frame);
     assert!(req.starts_with("t-"));
     assert_eq!(
@@ -39,7 +39,7 @@ fn a_sent_message_is_pending_until_its_ack() {
 fn a_send_without_ack_fails_after_ten_seconds_and_can_be_retried() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
-    let first = state.compose(&lobby, "hi", 1_000).unwrap().unwrap();
+    let first = state.send(&lobby, "hi", 1_000).unwrap().unwrap();
     assert!(!state.tick(1_000 + ACK_TIMEOUT_MS - 1));
     assert_eq!(statuses(&state), [Status::Pending]);
     assert!(state.tick(1_000 + ACK_TIMEOUT_MS));
@@ -69,7 +69,7 @@ fn a_send_without_ack_fails_after_ten_seconds_and_can_be_retried() {
 #[test]
 fn a_dropped_connection_fails_pending_sends_and_a_late_ack_still_confirms() {
     let mut state = connected("alice");
-    let frame = state.compose(&ConvKey::lobby(), "hi", 0).unwrap().unwrap();
+    let frame = state.send(&ConvKey::lobby(), "hi", 0).unwrap().unwrap();
     state.connection_lost();
     assert_eq!(statuses(&state), [Status::Failed]);
     state.apply(
@@ -87,7 +87,7 @@ fn a_dropped_connection_fails_pending_sends_and_a_late_ack_still_confirms() {
 fn sending_while_disconnected_fails_at_once() {
     let mut state = connected("alice");
     state.set_link(Link::Reconnecting { retry_at: 10 });
-    let out = state.compose(&ConvKey::lobby(), "hi", 0).unwrap();
+    let out = state.send(&ConvKey::lobby(), "hi", 0).unwrap();
     assert_eq!(out, None);
     assert_eq!(statuses(&state), [Status::Failed]);
     assert_eq!(
@@ -100,7 +100,7 @@ fn sending_while_disconnected_fails_at_once() {
 #[test]
 fn a_frame_that_could_not_be_handed_over_fails() {
     let mut state = connected("alice");
-    let frame = state.compose(&ConvKey::lobby(), "hi", 0).unwrap().unwrap();
+    let frame = state.send(&ConvKey::lobby(), "hi", 0).unwrap().unwrap();
     state.send_failed(&frame);
     assert_eq!(statuses(&state), [Status::Failed]);
 }
@@ -110,11 +110,11 @@ fn drafts_over_the_limit_or_empty_are_refused_without_a_trace() {
     let mut state = connected("alice");
     let long = "x".repeat(shared::limits::MAX_BODY_CHARS + 1);
     assert!(matches!(
-        state.compose(&ConvKey::lobby(), &long, 0),
+        state.send(&ConvKey::lobby(), &long, 0),
         Err(BodyProblem::TooLong { over: 1, .. })
     ));
     assert_eq!(
-        state.compose(&ConvKey::lobby(), " \n ", 0),
+        state.send(&ConvKey::lobby(), " \n ", 0),
         Err(BodyProblem::Empty)
     );
     assert!(state.active_rows().is_empty());
@@ -125,7 +125,7 @@ fn a_server_error_for_a_send_marks_it_failed_and_shows_a_notice_for_a_while() {
     let mut state = connected("alice");
     state.open_direct("bob");
     let bob = ConvKey::Direct("bob".into());
-    let frame = state.compose(&bob, "psst", 0).unwrap().unwrap();
+    let frame = state.send(&bob, "psst", 0).unwrap().unwrap();
     assert_eq!(
         frame,
         ClientFrame::PrivateMessage {
@@ -171,13 +171,13 @@ fn errors_without_text_still_say_something() {
 fn unacknowledged_sends_go_out_again_after_a_reconnect_with_the_same_req() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
-    let first = state.compose(&lobby, "one", 0).unwrap().unwrap();
-    let second = state.compose(&lobby, "two", 1).unwrap().unwrap();
+    let first = state.send(&lobby, "one", 0).unwrap().unwrap();
+    let second = state.send(&lobby, "two", 1).unwrap().unwrap();
     state.connection_lost();
     assert_eq!(statuses(&state), [Status::Failed, Status::Failed]);
     state.set_link(Link::Reconnecting { retry_at: 5 });
     // Written while away: it goes out with the others.
-    assert_eq!(state.compose(&lobby, "three", 2).unwrap(), None);
+    assert_eq!(state.send(&lobby, "three", 2).unwrap(), None);
     let third_req = state.active_conversation().unwrap().lines[2]
         .message()
         .unwrap()
@@ -228,7 +228,7 @@ fn unacknowledged_sends_go_out_again_after_a_reconnect_with_the_same_req() {
 fn a_refused_send_is_not_sent_again_by_itself_but_retry_keeps_its_req() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
-    let frame = state.compose(&lobby, "hi", 0).unwrap().unwrap();
+    let frame = state.send(&lobby, "hi", 0).unwrap().unwrap();
     state.apply(
         ServerFrame::Error {
             code: ErrorCode::RateLimited,
@@ -249,7 +249,7 @@ fn a_refused_send_is_not_sent_again_by_itself_but_retry_keeps_its_req() {
 fn acks_keep_messages_in_id_order() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
-    let frame = state.compose(&lobby, "mine", 5_000).unwrap().unwrap();
+    let frame = state.send(&lobby, "mine", 5_000).unwrap().unwrap();
     // Someone else's message overtakes ours on the way (its time is later than ours).
     state.apply(room_message(20, "lobby", "bob", "theirs"), 5_001);
     state.apply(

@@ -248,7 +248,7 @@ fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
     state.open_direct("Dave");
     let dave = ConvKey::Direct("dave".into());
     assert_eq!(state.active(), &dave);
-    let frame = state.compose(&dave, "when you are back", 1).unwrap();
+    let frame = state.send(&dave, "when you are back", 1).unwrap();
     assert!(matches!(
         frame,
         Some(ClientFrame::PrivateMessage { ref to, .. }) if to == "Dave"
