@@ -3,11 +3,13 @@
 //!
 //! The logic is plain Rust, tested on the host with `cargo test -p frontend`:
 //! - [`state`]: the chat as the client knows it. [`state::ChatState::apply`] takes each server
-//!   frame; user actions return the frames to send. History pages merged by id, the resume
+//!   frame; user actions return the frames to send. `ChatState` is made of parts, one concept
+//!   per file in `state/`: the conversation list, history pages merged by id, the resume
 //!   point, pending, confirmed and failed sends (each keeps its request id, its idempotency
-//!   key), read markers and unread counts, typing notices, presence and notices live here.
+//!   key), read markers and unread counts, rooms, presence, typing notices and notices.
+//!   [`state::composer`] holds the message box's rules: what may be sent, the character
+//!   counter, how often to send `typing`.
 //! - [`timeline`]: the lines of a conversation and how messages are grouped for display.
-//! - [`compose`]: what may be sent, the character counter, how often to send `typing`.
 //! - [`follow`]: whether the message list follows new messages or shows a marker, and keeps
 //!   its place when older pages arrive above.
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
@@ -27,7 +29,6 @@ pub mod api;
 pub mod backoff;
 pub mod browser;
 mod components;
-pub mod compose;
 pub mod connection;
 pub mod follow;
 pub mod state;

@@ -7,9 +7,9 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::compose::{self, TypingThrottle};
 use crate::connection::Socket;
 use crate::follow::{self, Follow, Scroll};
+use crate::state::composer::{self, TypingThrottle};
 use crate::state::{ChatState, ConvKey};
 use crate::timeline::{Row, Status};
 
@@ -303,7 +303,7 @@ fn Composer() -> impl IntoView {
     let throttle = StoredValue::new(TypingThrottle::default());
     let pin = expect_context::<ListPin>();
     let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
-    let counter = Memo::new(move |_| draft.with(|d| compose::counter(d)));
+    let counter = Memo::new(move |_| draft.with(|d| composer::counter(d)));
     let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
 
     let send = move || {

@@ -187,10 +187,4 @@ impl ChatState {
             self.forget(key);
         }
     }
-
-    /// Drops a conversation from this page, and the sends to it still waiting for an `ack`.
-    pub(super) fn forget(&mut self, key: &ConvKey) {
-        self.convs.remove(key);
-        self.outbox.forget(key);
-    }
 }

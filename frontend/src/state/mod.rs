@@ -27,7 +27,9 @@
 //! - `typing`: typing notices.
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
 //! - `link`: the connection's [`Link`] state and the resume point.
+//! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
 
+pub mod composer;
 mod conversation;
 mod conversations;
 mod history;
@@ -44,6 +46,7 @@ mod typing;
 use shared::protocol::PROTOCOL_VERSION;
 use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, Target, UserName};
 
+pub use composer::BodyProblem;
 pub use conversation::{Conversation, MAX_LINES};
 pub use conversations::ConvSummary;
 pub use key::ConvKey;
@@ -303,6 +306,12 @@ impl ChatState {
     }
 
     // ----- helpers -------------------------------------------------------------------------
+
+    /// Drops a conversation from this page, and the sends to it still waiting for an `ack`.
+    pub(super) fn forget(&mut self, key: &ConvKey) {
+        self.convs.remove(key);
+        self.outbox.forget(key);
+    }
 
     /// Whether `name` is the signed-in user.
     fn is_me(&self, name: &str) -> bool {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use shared::ClientFrame;
 
+use super::composer::{check_body, BodyProblem};
 use super::{ChatState, ConvKey};
-use crate::compose::{check_body, BodyProblem};
 use crate::timeline::{Delivery, Line, LineKind, Message, Millis};
 
 /// A send without `ack` after this long is shown as failed.

@@ -64,7 +64,7 @@ impl ChatState {
     }
 
     /// The `typing` frame for a conversation, when it can reach anyone (the composer throttles
-    /// how often it is sent, see [`crate::compose::TypingThrottle`]).
+    /// how often it is sent, see [`super::composer::TypingThrottle`]).
     pub fn typing_frame(&self, key: &ConvKey) -> Option<ClientFrame> {
         if self.send_blocker(key).is_some() {
             return None;

@@ -5,7 +5,6 @@ use shared::protocol::ServerLimits;
 use shared::StoredMessage;
 
 use super::*;
-use crate::compose::BodyProblem;
 use crate::timeline::{Row, Status};
 
 mod history;

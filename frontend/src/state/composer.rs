@@ -1,11 +1,11 @@
-//! Rules for the message box: what may be sent, when to show the character counter, and how
-//! often to tell the server "I am typing".
+//! Rules for the message box (the composer): what may be sent, when to show the character
+//! counter, and how often to tell the server "I am typing".
 
 use std::collections::HashMap;
 
 use shared::limits::{BodyError, MAX_BODY_CHARS};
 
-use crate::state::ConvKey;
+use super::ConvKey;
 use crate::timeline::Millis;
 
 /// The counter appears once a draft is this close to the limit.
