@@ -38,7 +38,9 @@ pub fn check_body(body: &str) -> Result<(), BodyProblem> {
 /// The character counter for a draft, when it is near or over the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
+    /// "3600 / 4000": characters written, and the limit.
     pub text: String,
+    /// The draft is over the limit: the counter shows it as an error.
     pub over: bool,
 }
 

@@ -17,6 +17,7 @@ pub const MAX_LINES: usize = 1_000;
 /// A conversation and what the view shows about it.
 #[derive(Debug, Clone)]
 pub struct Conversation {
+    /// Which conversation: it is found, keyed and addressed by this.
     pub key: ConvKey,
     /// The room name, or the other person's name as they write it.
     pub title: String,
@@ -139,5 +140,45 @@ fn belongs_after(line: &Line, new: &Line) -> bool {
         (Place::Unsent, Place::Id(_)) => true,
         (_, Place::Unsent) => false,
         (Place::System, _) | (_, Place::System) => line.at > new.at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::{Delivery, LineKind, Message};
+
+    fn message(seq: u64, id: Option<u64>, at: u64) -> Line {
+        Line {
+            seq,
+            at,
+            kind: LineKind::Message(Message {
+                id,
+                from: "bob".into(),
+                body: format!("m{seq}"),
+                at,
+                own: id.is_none(),
+                delivery: Delivery::Confirmed,
+            }),
+        }
+    }
+
+    #[test]
+    fn lines_go_by_id_unsent_ones_after_them_and_system_lines_by_time() {
+        let mut conv = Conversation::new(ConvKey::lobby(), "lobby".into());
+        conv.place(message(1, Some(20), 200));
+        conv.place(message(2, None, 150));
+        conv.place(message(3, Some(10), 300));
+        conv.place(Line {
+            seq: 4,
+            at: 250,
+            kind: LineKind::System {
+                text: "bob joined".into(),
+            },
+        });
+        let seqs: Vec<u64> = conv.lines.iter().map(|l| l.seq).collect();
+        assert_eq!(seqs, [3, 1, 2, 4]);
+        assert_eq!(conv.oldest_id(), Some(10));
+        assert!(conv.has_id(20) && !conv.has_id(15));
     }
 }

@@ -10,8 +10,11 @@ use crate::timeline::{self, Line, LineKind, Millis, Row};
 /// A line in the sidebar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvSummary {
+    /// What choosing the line opens.
     pub key: ConvKey,
+    /// The room's name, or the other person's as they write it.
     pub title: String,
+    /// The badge: messages from others after our read marker.
     pub unread: u32,
     /// It is the open conversation.
     pub active: bool,

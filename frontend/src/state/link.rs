@@ -94,4 +94,16 @@ mod tests {
         );
         assert_eq!(Link::Offline { retry_at: 0 }.as_str(), "offline");
     }
+
+    #[test]
+    fn the_resume_point_waits_for_a_welcome_and_never_moves_back() {
+        let mut resume = ResumePoint::default();
+        resume.reached(7);
+        assert_eq!(resume.after(), None);
+        resume.welcomed(5);
+        resume.reached(9);
+        resume.reached(8);
+        resume.welcomed(6);
+        assert_eq!(resume.after(), Some(9));
+    }
 }

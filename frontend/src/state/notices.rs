@@ -13,6 +13,7 @@ const MAX_SHOWN: usize = 4;
 pub struct Notice {
     /// Unique on this page: the view keys its list by it, and dismisses by it.
     pub id: u64,
+    /// What it says.
     pub text: String,
     /// When it goes away by itself.
     pub until: Millis,

@@ -9,9 +9,11 @@ use crate::timeline::Millis;
 /// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// As they write it.
     pub name: String,
     /// The signed-in user: shown as such, and not a person to talk to privately.
     pub is_me: bool,
+    /// Shown as online or away (a room's members may be either).
     pub online: bool,
 }
 
