@@ -10,6 +10,7 @@
 //! The parts:
 //!
 //! - [`scenario`]: what is measured, one module per scenario;
+//! - [`results`]: the figures the scenarios fill in, which the report and plots read;
 //! - [`servers`]: starting and watching the servers under test, one or several nodes of ours
 //!   sharing PostgreSQL and Redis (the scale-out scenario);
 //! - [`pool`]: the coordinator's handle on the worker processes;
@@ -28,6 +29,7 @@ mod pool;
 mod proc;
 mod progress;
 mod report;
+mod results;
 mod scenario;
 mod servers;
 mod wire;
@@ -42,7 +44,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::proc::{Busy, Machine};
 use crate::progress::say;
-use crate::report::{Both, Ran, Results};
+use crate::results::{Ran, Results};
 use crate::scenario::{Env, Scale};
 use crate::servers::{Kind, Setup};
 
@@ -260,16 +262,17 @@ fn coordinate(options: &Options) -> Result<()> {
     let wanted = |w: Which| options.only.is_empty() || options.only.contains(&w);
     runtime.block_on(async {
         if wanted(Which::Fanout) {
-            results.fanout = Both::run(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
+            results.fanout = scenario::both(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
         }
         if wanted(Which::Capacity) {
-            results.capacity = Both::run(&env, Kind::NodeBroadcast, scenario::capacity::run).await;
+            results.capacity =
+                scenario::both(&env, Kind::NodeBroadcast, scenario::capacity::run).await;
         }
         if wanted(Which::Idle) {
-            results.idle = Both::run(&env, Kind::NodePrivate, scenario::idle::run).await;
+            results.idle = scenario::both(&env, Kind::NodePrivate, scenario::idle::run).await;
         }
         if wanted(Which::Private) {
-            results.private = Both::run(&env, Kind::NodePrivate, scenario::private::run).await;
+            results.private = scenario::both(&env, Kind::NodePrivate, scenario::private::run).await;
         }
         if wanted(Which::Acks) {
             results.acks = Some(
@@ -279,7 +282,7 @@ fn coordinate(options: &Options) -> Result<()> {
             );
         }
         if wanted(Which::Connect) {
-            results.connect = Both::run(&env, Kind::NodePrivate, scenario::connect::run).await;
+            results.connect = scenario::both(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
         if wanted(Which::Scaleout) {
             if let Some(reason) = servers::Services::probe() {

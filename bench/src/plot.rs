@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 use anyhow::{anyhow, bail, Result};
 use plotters::prelude::*;
 
-use crate::report::Results;
-use crate::scenario::capacity::{self, Capacity};
-use crate::scenario::ramp::Ramp;
+use crate::results::capacity::{self, Capacity};
+use crate::results::ramp::Ramp;
+use crate::results::Results;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 600;

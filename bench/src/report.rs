@@ -1,249 +1,26 @@
-//! The results of a run and how they are reported: a summary table on the console, and in
+//! How the results of a run are reported: a summary table on the console, and in
 //! `docs/benchmarks.md` the machine, the summary with ratios, the targets, per-step tables and
 //! the plots, all between the result markers, so the hand-written method and findings around
 //! them survive a rerun. The raw figures also go to `docs/bench/results.json`.
 
 use std::fmt::Write as _;
-use std::future::Future;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::pauses::Pauses;
 use crate::plot;
-use crate::proc::{Busy, Machine};
+use crate::proc::Busy;
 use crate::progress::say;
-use crate::scenario::acks::Acks;
-use crate::scenario::capacity::{self, Capacity};
-use crate::scenario::connect::Connect;
-use crate::scenario::fanout::{self, Fanout};
-use crate::scenario::idle::Idle;
-use crate::scenario::private::{self, Private};
-use crate::scenario::ramp::Ramp;
-use crate::scenario::scaleout::{self, Scaleout};
-use crate::scenario::Env;
-use crate::servers::Kind;
+use crate::results::capacity::{self, Capacity};
+use crate::results::fanout;
+use crate::results::private;
+use crate::results::ramp::Ramp;
+use crate::results::scaleout::{self, Scaleout};
+use crate::results::{Both, Results};
 
 /// Where the generated part of the report starts and ends.
 pub const BEGIN: &str = "<!-- bench:results:begin -->";
 pub const END: &str = "<!-- bench:results:end -->";
-
-/// The outcome of one scenario for one server: its figures, or why it failed.
-pub type Outcome<T> = std::result::Result<T, String>;
-
-/// One scenario, for both servers (`None`: not run).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Both<T> {
-    pub ours: Option<Outcome<T>>,
-    pub node: Option<Outcome<T>>,
-}
-
-impl<T> Default for Both<T> {
-    fn default() -> Self {
-        Self {
-            ours: None,
-            node: None,
-        }
-    }
-}
-
-impl<T> Both<T> {
-    /// Runs `scenario` against our server, then against the `peer`.
-    pub async fn run<'a, F, Fut>(env: &'a Env, peer: Kind, scenario: F) -> Self
-    where
-        F: Fn(&'a Env, Kind) -> Fut,
-        Fut: Future<Output = anyhow::Result<T>> + 'a,
-    {
-        let mut both = Self::default();
-        for kind in [Kind::Ours, peer] {
-            let outcome = scenario(env, kind).await.map_err(|e| format!("{e:#}"));
-            if let Err(e) = &outcome {
-                say(format!("{kind:?} failed: {e}"));
-            }
-            if kind == Kind::Ours {
-                both.ours = Some(outcome);
-            } else {
-                both.node = Some(outcome);
-            }
-        }
-        both
-    }
-
-    pub fn ours(&self) -> Option<&T> {
-        self.ours.as_ref().and_then(|o| o.as_ref().ok())
-    }
-
-    pub fn node(&self) -> Option<&T> {
-        self.node.as_ref().and_then(|o| o.as_ref().ok())
-    }
-
-    fn errors(&self, name: &str) -> Vec<String> {
-        let mut errors = Vec::new();
-        if let Some(Err(e)) = &self.ours {
-            errors.push(format!("{name}, ours: {e}"));
-        }
-        if let Some(Err(e)) = &self.node {
-            errors.push(format!("{name}, Node: {e}"));
-        }
-        errors
-    }
-}
-
-/// Everything one run measured.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Results {
-    pub date: String,
-    /// The commit measured (`git describe`), and whether the server's sources had changes.
-    #[serde(default)]
-    pub commit: Option<String>,
-    pub smoke: bool,
-    pub machine: Machine,
-    pub ws_version: String,
-    pub busy_start: Busy,
-    pub busy_end: Option<Busy>,
-    /// What a busy loop on each core lost to pauses just before and just after the scenarios.
-    #[serde(default)]
-    pub pauses_start: Vec<Pauses>,
-    #[serde(default)]
-    pub pauses_end: Vec<Pauses>,
-    pub duration_s: f64,
-    pub fanout: Both<Fanout>,
-    pub capacity: Both<Capacity>,
-    pub idle: Both<Idle>,
-    pub private: Both<Private>,
-    pub acks: Option<Outcome<Acks>>,
-    pub connect: Both<Connect>,
-    /// Several nodes of ours (the peer has no multi-node mode).
-    #[serde(default)]
-    pub scaleout: Option<Outcome<Scaleout>>,
-    /// Why the scale-out scenario did not run (PostgreSQL or Redis unreachable).
-    #[serde(default)]
-    pub scaleout_skipped: Option<String>,
-}
-
-impl Results {
-    pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
-        Self {
-            date: now_utc(),
-            commit: commit(),
-            smoke,
-            machine,
-            ws_version,
-            busy_start,
-            busy_end: None,
-            pauses_start: Vec::new(),
-            pauses_end: Vec::new(),
-            duration_s: 0.0,
-            fanout: Both::default(),
-            capacity: Both::default(),
-            idle: Both::default(),
-            private: Both::default(),
-            acks: None,
-            connect: Both::default(),
-            scaleout: None,
-            scaleout_skipped: None,
-        }
-    }
-
-    pub fn finish(&mut self, busy: Busy, took: Duration) {
-        self.busy_end = Some(busy);
-        self.duration_s = took.as_secs_f64();
-    }
-
-    /// Scenarios that failed, one line each.
-    pub fn failures(&self) -> Vec<String> {
-        let mut all = Vec::new();
-        all.extend(self.fanout.errors("fan-out"));
-        all.extend(self.capacity.errors("capacity"));
-        all.extend(self.idle.errors("idle memory"));
-        all.extend(self.private.errors("private messages"));
-        if let Some(Err(e)) = &self.acks {
-            all.push(format!("durable sends: {e}"));
-        }
-        all.extend(self.connect.errors("connection rate"));
-        if let Some(Err(e)) = &self.scaleout {
-            all.push(format!("scale-out: {e}"));
-        }
-        all
-    }
-
-    /// Puts the scenarios of `partial` that ran (`ran` says which) into these results, keeping
-    /// the others: a partial run (`--only … --merge`) updates its part of an earlier report.
-    /// The run's date and load stay those of the earlier run; the scale-out scenario records
-    /// its own.
-    pub fn merge(&mut self, partial: Self, ran: &Ran) {
-        if ran.fanout {
-            self.fanout = partial.fanout;
-        }
-        if ran.capacity {
-            self.capacity = partial.capacity;
-        }
-        if ran.idle {
-            self.idle = partial.idle;
-        }
-        if ran.private {
-            self.private = partial.private;
-        }
-        if ran.acks {
-            self.acks = partial.acks;
-        }
-        if ran.connect {
-            self.connect = partial.connect;
-        }
-        if ran.scaleout {
-            self.scaleout = partial.scaleout;
-            self.scaleout_skipped = partial.scaleout_skipped;
-        }
-    }
-}
-
-/// Which scenarios a run ran.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Ran {
-    pub fanout: bool,
-    pub capacity: bool,
-    pub idle: bool,
-    pub private: bool,
-    pub acks: bool,
-    pub connect: bool,
-    pub scaleout: bool,
-}
-
-/// The time now, as the report shows it.
-pub fn now_utc() -> String {
-    std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned())
-}
-
-/// The commit of the workspace, marked when the server's sources (`backend/`, `shared/`) have
-/// uncommitted changes.
-pub fn commit() -> Option<String> {
-    let root = crate::root();
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(&root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let head = git(&["rev-parse", "--short", "HEAD"])?;
-    let dirty =
-        git(&["status", "--porcelain", "--", "backend", "shared"]).is_some_and(|s| !s.is_empty());
-    Some(if dirty {
-        format!("{head} (with uncommitted changes in backend/ or shared/)")
-    } else {
-        head
-    })
-}
 
 /// Which way a figure is better.
 #[derive(Clone, Copy)]
@@ -385,7 +162,7 @@ fn common_rate(ours: Option<&Ramp>, node: Option<&Ramp>) -> Option<f64> {
 }
 
 /// The first step past the sustained ones: the overload.
-fn overload(ramp: &Ramp) -> Option<&crate::scenario::ramp::Step> {
+fn overload(ramp: &Ramp) -> Option<&crate::results::ramp::Step> {
     ramp.steps.iter().find(|s| !s.sustained)
 }
 
@@ -463,7 +240,7 @@ fn rows(results: &Results) -> Vec<Row> {
                 us,
             ));
         }
-        let own = |r: Option<&Ramp>, pick: fn(&crate::scenario::ramp::Step) -> f64| {
+        let own = |r: Option<&Ramp>, pick: fn(&crate::results::ramp::Step) -> f64| {
             r.and_then(|r| r.sustained()).map(pick)
         };
         rows.push(row(

@@ -11,26 +11,14 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
-use super::ramp::{self, Ramp, Spec};
+use super::ramp::{self, Spec};
 use super::{quiesce, Env};
 use crate::pool::{Pool, Senders};
 use crate::progress::say;
+use crate::results::acks::{Acks, P99_LIMIT_MS};
 use crate::servers::{Kind, Server};
 use crate::wire::MsgKind;
-
-/// A step is sustained only with a p99 below this.
-pub const P99_LIMIT_MS: f64 = 100.0;
-
-/// The scenario for our server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Acks {
-    pub clients: usize,
-    /// Whether acknowledged messages are stored before the `ack` (protocol 2 and later).
-    pub stored: bool,
-    pub ramp: Ramp,
-}
 
 pub async fn run(env: &Env) -> Result<Acks> {
     let scale = &env.scale;

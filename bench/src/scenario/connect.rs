@@ -8,28 +8,13 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
-use super::{quiesce, Env, Latency};
+use super::{quiesce, Env};
 use crate::pool::Pool;
 use crate::progress::say;
+use crate::results::connect::Connect;
+use crate::results::latency::Latency;
 use crate::servers::{Kind, Server};
-
-/// The scenario for one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Connect {
-    pub count: usize,
-    pub concurrency: usize,
-    pub opened: usize,
-    pub failed: usize,
-    pub first_error: Option<String>,
-    pub elapsed_s: f64,
-    pub per_second: f64,
-    /// Time to open one connection.
-    pub setup: Latency,
-    /// Server CPU per connection.
-    pub server_cpu_us_per_connection: f64,
-}
 
 pub async fn run(env: &Env, kind: Kind) -> Result<Connect> {
     let scale = &env.scale;

@@ -5,27 +5,14 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
-use super::ramp::{self, Ramp, Spec};
+use super::ramp::{self, Spec};
 use super::{quiesce, Env};
 use crate::pool::{Pool, Senders};
 use crate::progress::say;
+use crate::results::fanout::{Fanout, P99_LIMIT_MS};
 use crate::servers::{Kind, Server};
 use crate::wire::MsgKind;
-
-/// A step is sustained only with a p99 below this.
-pub const P99_LIMIT_MS: f64 = 100.0;
-
-/// The scenario for one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Fanout {
-    pub clients: usize,
-    pub senders: usize,
-    /// Time to open the clients.
-    pub setup_s: f64,
-    pub ramp: Ramp,
-}
 
 pub async fn run(env: &Env, kind: Kind) -> Result<Fanout> {
     let scale = &env.scale;

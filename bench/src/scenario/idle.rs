@@ -12,39 +12,15 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
 use super::{quiesce, workers_for, Env};
 use crate::pool::Pool;
 use crate::progress::say;
+use crate::results::idle::{Idle, Sample};
 use crate::servers::{Kind, Server};
 
 /// Connections per user of the second sample.
 const TABS: usize = 100;
-
-/// One measurement.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Sample {
-    pub connections: usize,
-    /// Connections per user.
-    pub tabs: usize,
-    pub rss_before: u64,
-    pub rss_after: u64,
-    pub bytes_per_connection: f64,
-    /// Time to open them all.
-    pub setup_s: f64,
-    /// Server CPU time spent while they opened.
-    pub setup_cpu_s: f64,
-}
-
-/// The scenario for one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Idle {
-    /// One user per connection.
-    pub distinct: Sample,
-    /// 100 connections per user (ours only).
-    pub tabs: Option<Sample>,
-}
 
 pub async fn run(env: &Env, kind: Kind) -> Result<Idle> {
     let n = env.scale.idle_connections;

@@ -10,8 +10,8 @@
 //!   may, with the fan-out rate (ours only: the peer has no multi-node mode).
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
-//! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], latency summaries,
-//! and waiting for the servers to go quiet.
+//! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], running a scenario
+//! against both servers ([`both`]) and waiting for the servers to go quiet.
 
 pub mod acks;
 pub mod capacity;
@@ -22,12 +22,12 @@ pub mod private;
 pub mod ramp;
 pub mod scaleout;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-
-use crate::servers::{Setup, Watched};
+use crate::progress::say;
+use crate::results::Both;
+use crate::servers::{Kind, Setup, Watched};
 
 /// Sizes and durations of every scenario.
 #[derive(Debug, Clone)]
@@ -160,33 +160,6 @@ pub struct Env {
     pub scale: Scale,
 }
 
-/// A latency distribution in milliseconds.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct Latency {
-    pub count: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-}
-
-impl Latency {
-    /// Summarises a histogram of microseconds.
-    pub fn of(h: &Histogram<u64>) -> Self {
-        if h.is_empty() {
-            return Self::default();
-        }
-        let ms = |us: u64| us as f64 / 1e3;
-        Self {
-            count: h.len(),
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p95_ms: ms(h.value_at_quantile(0.95)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            max_ms: ms(h.max()),
-        }
-    }
-}
-
 /// Waits until `server` has used less than 5% of a core for 300 ms, at most `limit`; returns
 /// how long that took.
 pub async fn quiesce(server: &impl Watched, limit: Duration) -> Duration {
@@ -205,4 +178,25 @@ pub async fn quiesce(server: &impl Watched, limit: Duration) -> Duration {
 /// Workers needed for `clients` clients.
 pub fn workers_for(clients: usize, scale: &Scale) -> usize {
     clients.div_ceil(scale.clients_per_worker).max(1)
+}
+
+/// Runs `scenario` against our server, then against the `peer`.
+pub async fn both<'a, T, F, Fut>(env: &'a Env, peer: Kind, scenario: F) -> Both<T>
+where
+    F: Fn(&'a Env, Kind) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>> + 'a,
+{
+    let mut both = Both::default();
+    for kind in [Kind::Ours, peer] {
+        let outcome = scenario(env, kind).await.map_err(|e| format!("{e:#}"));
+        if let Err(e) = &outcome {
+            say(format!("{kind:?} failed: {e}"));
+        }
+        if kind == Kind::Ours {
+            both.ours = Some(outcome);
+        } else {
+            both.node = Some(outcome);
+        }
+    }
+    both
 }

@@ -10,39 +10,15 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
-use super::ramp::{self, Ramp, Spec};
+use super::ramp::{self, Spec};
 use super::{quiesce, Env};
 use crate::pool::{Pool, Senders};
 use crate::progress::say;
+use crate::results::private::{Contacts, Private, P99_LIMIT_MS};
+use crate::results::ramp::Ramp;
 use crate::servers::{Kind, Server};
 use crate::wire::MsgKind;
-
-/// A step is sustained only with a p99 below this.
-pub const P99_LIMIT_MS: f64 = 100.0;
-/// The rate of the target "p99 < 5 ms at 10,000 messages/s".
-pub const TARGET_RATE: f64 = 10_000.0;
-
-/// The scenario for one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Private {
-    pub users: usize,
-    pub setup_s: f64,
-    /// Each message to a random other user.
-    pub ramp: Ramp,
-    /// Each message to one of the sender's contacts (absent in results from before it).
-    #[serde(default)]
-    pub contacts: Option<Contacts>,
-}
-
-/// The part between contacts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Contacts {
-    /// Contacts per user; each conversation goes both ways.
-    pub per_user: usize,
-    pub ramp: Ramp,
-}
 
 pub async fn run(env: &Env, kind: Kind) -> Result<Private> {
     let scale = &env.scale;

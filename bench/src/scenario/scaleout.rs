@@ -35,75 +35,18 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
-use super::ramp::{self, Ramp, Spec};
-use super::{quiesce, workers_for, Env, Latency};
+use super::ramp::{self, Spec};
+use super::{quiesce, workers_for, Env};
 use crate::pool::{Pool, Senders};
 use crate::proc::{Busy, Usage};
 use crate::progress::say;
-use crate::report;
+use crate::results;
+use crate::results::latency::Latency;
+use crate::results::scaleout::{NodeFigures, Scaleout, P99_LIMIT_MS};
 use crate::servers::Cluster;
 use crate::wire::MsgKind;
 use crate::worker::client::CLIENTS_PER_SOURCE;
-
-/// A step is sustained only with a p99 below this.
-pub const P99_LIMIT_MS: f64 = 2000.0;
-
-/// One node's figures.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NodeFigures {
-    /// Its `NODE_ID`.
-    pub id: String,
-    /// Connections it said it held once everyone had signed in, and at the end.
-    pub connections: Option<usize>,
-    pub connections_end: Option<usize>,
-    /// Resident memory when ready and empty, once everyone had signed in, and at the end.
-    pub rss_empty: u64,
-    pub rss_signed_in: u64,
-    pub rss_end: u64,
-    /// CPU time it spent on the sign-ins (until it went quiet), and on the broadcast steps.
-    pub signin_cpu_s: f64,
-    pub ramp_cpu_s: f64,
-}
-
-/// The whole scenario.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Scaleout {
-    /// When it ran, on which commit, and how busy the machine was at its start and end: a
-    /// partial run (`--only scaleout --merge`) puts these figures beside older ones.
-    pub date: String,
-    pub commit: Option<String>,
-    pub busy_start: Busy,
-    pub busy_end: Busy,
-    pub nodes: usize,
-    /// Connections opened (all signed in, all in `lobby`), and connections per user.
-    pub connections: usize,
-    pub tabs: usize,
-    /// Connections the nodes said they held together once everyone had signed in.
-    pub held: Option<usize>,
-    /// Connections the load generator still had open at the end.
-    pub held_end: usize,
-    pub senders: usize,
-    /// Load-generator processes and source addresses the clients were spread over.
-    pub workers: usize,
-    pub source_addresses: usize,
-    /// The core every node was pinned to.
-    pub server_core: usize,
-    /// Time to sign every connection in, and for the nodes to go quiet after.
-    pub setup_s: f64,
-    pub settle_s: f64,
-    /// CPU time of all nodes together for the sign-ins.
-    pub setup_cpu_s: f64,
-    /// Time to open one connection (claim a name or not, upgrade, `welcome`).
-    pub setup_latency: Latency,
-    /// Broadcasts per second (all senders together), step by step; the ramp counts
-    /// deliveries (broadcasts × (connections − 1)).
-    pub messages_per_s: Vec<f64>,
-    pub step_s: f64,
-    pub ramp: Ramp,
-    pub node: Vec<NodeFigures>,
-}
 
 pub async fn run(env: &Env) -> Result<Scaleout> {
     let scale = &env.scale;
@@ -118,7 +61,7 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
         );
     }
     let busy_start = Busy::now();
-    let date = report::now_utc();
+    let date = results::now_utc();
     let cluster = Cluster::start(&env.setup, nodes)?;
     quiesce(&cluster, Duration::from_secs(10)).await;
     let empty = cluster.usages();
@@ -201,7 +144,7 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
         .collect();
     Ok(Scaleout {
         date,
-        commit: report::commit(),
+        commit: results::commit(),
         busy_start,
         busy_end,
         nodes,

@@ -1,0 +1,28 @@
+//! Idle memory's figures: resident memory per idle signed-in connection.
+//! The scenario of the same name measures them.
+
+use serde::{Deserialize, Serialize};
+
+/// One measurement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample {
+    pub connections: usize,
+    /// Connections per user.
+    pub tabs: usize,
+    pub rss_before: u64,
+    pub rss_after: u64,
+    pub bytes_per_connection: f64,
+    /// Time to open them all.
+    pub setup_s: f64,
+    /// Server CPU time spent while they opened.
+    pub setup_cpu_s: f64,
+}
+
+/// The scenario for one server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Idle {
+    /// One user per connection.
+    pub distinct: Sample,
+    /// 100 connections per user (ours only).
+    pub tabs: Option<Sample>,
+}

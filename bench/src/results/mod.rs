@@ -1,0 +1,228 @@
+//! The results of a run, as the scenarios fill them in and the report and the plots read
+//! them: plain data, serialised to `docs/bench/results.json`, one module per scenario.
+//!
+//! - [`Results`]: everything one run measured, with the machine and how busy it was;
+//! - [`Both`]: one scenario for our server and for the Node.js peer, each an [`Outcome`];
+//! - [`latency`] and [`ramp`]: the shapes several scenarios share;
+//! - [`fanout`], [`capacity`], [`idle`], [`private`], [`acks`], [`connect`], [`scaleout`]: each
+//!   scenario's figures, and the limits they are judged by.
+//!
+//! Nothing here runs anything or renders anything.
+
+pub mod acks;
+pub mod capacity;
+pub mod connect;
+pub mod fanout;
+pub mod idle;
+pub mod latency;
+pub mod private;
+pub mod ramp;
+pub mod scaleout;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use self::acks::Acks;
+use self::capacity::Capacity;
+use self::connect::Connect;
+use self::fanout::Fanout;
+use self::idle::Idle;
+use self::private::Private;
+use self::scaleout::Scaleout;
+use crate::pauses::Pauses;
+use crate::proc::{Busy, Machine};
+
+/// The outcome of one scenario for one server: its figures, or why it failed.
+pub type Outcome<T> = std::result::Result<T, String>;
+
+/// One scenario, for both servers (`None`: not run).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Both<T> {
+    pub ours: Option<Outcome<T>>,
+    pub node: Option<Outcome<T>>,
+}
+
+impl<T> Default for Both<T> {
+    fn default() -> Self {
+        Self {
+            ours: None,
+            node: None,
+        }
+    }
+}
+
+impl<T> Both<T> {
+    pub fn ours(&self) -> Option<&T> {
+        self.ours.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    pub fn node(&self) -> Option<&T> {
+        self.node.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    fn errors(&self, name: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        if let Some(Err(e)) = &self.ours {
+            errors.push(format!("{name}, ours: {e}"));
+        }
+        if let Some(Err(e)) = &self.node {
+            errors.push(format!("{name}, Node: {e}"));
+        }
+        errors
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub date: String,
+    /// The commit measured (`git describe`), and whether the server's sources had changes.
+    #[serde(default)]
+    pub commit: Option<String>,
+    pub smoke: bool,
+    pub machine: Machine,
+    pub ws_version: String,
+    pub busy_start: Busy,
+    pub busy_end: Option<Busy>,
+    /// What a busy loop on each core lost to pauses just before and just after the scenarios.
+    #[serde(default)]
+    pub pauses_start: Vec<Pauses>,
+    #[serde(default)]
+    pub pauses_end: Vec<Pauses>,
+    pub duration_s: f64,
+    pub fanout: Both<Fanout>,
+    pub capacity: Both<Capacity>,
+    pub idle: Both<Idle>,
+    pub private: Both<Private>,
+    pub acks: Option<Outcome<Acks>>,
+    pub connect: Both<Connect>,
+    /// Several nodes of ours (the peer has no multi-node mode).
+    #[serde(default)]
+    pub scaleout: Option<Outcome<Scaleout>>,
+    /// Why the scale-out scenario did not run (PostgreSQL or Redis unreachable).
+    #[serde(default)]
+    pub scaleout_skipped: Option<String>,
+}
+
+impl Results {
+    pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
+        Self {
+            date: now_utc(),
+            commit: commit(),
+            smoke,
+            machine,
+            ws_version,
+            busy_start,
+            busy_end: None,
+            pauses_start: Vec::new(),
+            pauses_end: Vec::new(),
+            duration_s: 0.0,
+            fanout: Both::default(),
+            capacity: Both::default(),
+            idle: Both::default(),
+            private: Both::default(),
+            acks: None,
+            connect: Both::default(),
+            scaleout: None,
+            scaleout_skipped: None,
+        }
+    }
+
+    pub fn finish(&mut self, busy: Busy, took: Duration) {
+        self.busy_end = Some(busy);
+        self.duration_s = took.as_secs_f64();
+    }
+
+    /// Scenarios that failed, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        all.extend(self.fanout.errors("fan-out"));
+        all.extend(self.capacity.errors("capacity"));
+        all.extend(self.idle.errors("idle memory"));
+        all.extend(self.private.errors("private messages"));
+        if let Some(Err(e)) = &self.acks {
+            all.push(format!("durable sends: {e}"));
+        }
+        all.extend(self.connect.errors("connection rate"));
+        if let Some(Err(e)) = &self.scaleout {
+            all.push(format!("scale-out: {e}"));
+        }
+        all
+    }
+
+    /// Puts the scenarios of `partial` that ran (`ran` says which) into these results, keeping
+    /// the others: a partial run (`--only … --merge`) updates its part of an earlier report.
+    /// The run's date and load stay those of the earlier run; the scale-out scenario records
+    /// its own.
+    pub fn merge(&mut self, partial: Self, ran: &Ran) {
+        if ran.fanout {
+            self.fanout = partial.fanout;
+        }
+        if ran.capacity {
+            self.capacity = partial.capacity;
+        }
+        if ran.idle {
+            self.idle = partial.idle;
+        }
+        if ran.private {
+            self.private = partial.private;
+        }
+        if ran.acks {
+            self.acks = partial.acks;
+        }
+        if ran.connect {
+            self.connect = partial.connect;
+        }
+        if ran.scaleout {
+            self.scaleout = partial.scaleout;
+            self.scaleout_skipped = partial.scaleout_skipped;
+        }
+    }
+}
+
+/// Which scenarios a run ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ran {
+    pub fanout: bool,
+    pub capacity: bool,
+    pub idle: bool,
+    pub private: bool,
+    pub acks: bool,
+    pub connect: bool,
+    pub scaleout: bool,
+}
+
+/// The time now, as the report shows it.
+pub fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown date".to_owned(), |s| s.trim().to_owned())
+}
+
+/// The commit of the workspace, marked when the server's sources (`backend/`, `shared/`) have
+/// uncommitted changes.
+pub fn commit() -> Option<String> {
+    let root = crate::root();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--", "backend", "shared"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty {
+        format!("{head} (with uncommitted changes in backend/ or shared/)")
+    } else {
+        head
+    })
+}
