@@ -3,11 +3,11 @@
 //! the plots, all between the result markers, so the hand-written method and findings around
 //! them survive a rerun. The raw figures also go to `docs/bench/results.json`.
 //!
-//! - [`summary`]: the summary table, one module per scenario;
+//! - [`summary`](mod@summary): the summary table, one module per scenario;
 //! - [`targets`]: the targets and whether they were met;
 //! - [`tables`]: the step-by-step tables;
 //! - [`markdown`]: the generated part of the report, put together;
-//! - [`format`]: figures as the report writes them.
+//! - [`format`](mod@format): figures as the report writes them.
 //!
 //! It reads [`crate::results`] and nothing that runs a scenario.
 
