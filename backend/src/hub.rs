@@ -36,19 +36,13 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Stats};
 use crate::outbox::{self, Flusher, Inbox, Outbox};
 use crate::store::SessionId;
 use crate::ws::WireFrame;
 
 /// Identifies one live connection.
 pub type ConnId = u64;
-
-/// The default least time, in milliseconds, between two `presence` frames. A quarter of a
-/// second is below what a person notices in a member list, yet when many users sign in at
-/// once it bounds the presence frames every connection gets to 4 per second, whatever the
-/// rate of sign-ins. A lone sign-in is not delayed at all (the leading edge).
-pub const PRESENCE_INTERVAL_MS: u64 = 250;
 
 /// Asks a connection's task to end, and says how.
 #[derive(Debug, Default)]
@@ -89,14 +83,6 @@ impl Control {
     }
 }
 
-/// The sizes of the pool, the user map and the rooms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Stats {
-    pub connections: usize,
-    pub users_online: usize,
-    pub rooms: usize,
-}
-
 /// An encoded frame, header and all, shared by all its recipients: every connection queues a
 /// pointer to it and writes the same bytes.
 pub type Frame = Arc<WireFrame>;
@@ -132,7 +118,7 @@ impl HubError {
 pub struct HubConfig {
     pub max_rooms_per_user: usize,
     pub typing_interval: Duration,
-    /// Least time between two `presence` frames (default [`PRESENCE_INTERVAL_MS`]).
+    /// Least time between two `presence` frames (default [`crate::config::PRESENCE_INTERVAL_MS`]).
     pub presence_interval: Duration,
     /// Announced to every client in its welcome.
     pub limits: ServerLimits,
