@@ -27,14 +27,13 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{encode, ConnId, Control, Frame, Hub, HubError, Joining, TypingTarget};
+use crate::hub::{ConnId, Control, Hub, HubError, Joining, TypingTarget};
 use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
 use crate::outbox::{Inbox, Outbox};
 use crate::store::{Store, StoreError};
-use crate::upgrade::Socket;
-use crate::ws::{Decoder, Incoming, WireFrame};
+use crate::ws::{encode, Decoder, Frame, Incoming, Socket, WireFrame};
 
 /// How long the close frame (or a final flush) may take to go out before the socket is
 /// dropped. The connection has already left the hub by then, so nobody waits for it.

@@ -39,7 +39,7 @@ use crate::message::{Destination, Message};
 use crate::metrics::{Metrics, Stats};
 use crate::outbox::{self, Flusher, Inbox, Outbox};
 use crate::store::SessionId;
-use crate::ws::WireFrame;
+use crate::ws::{encode, Frame, WireFrame};
 
 /// Identifies one live connection.
 pub type ConnId = u64;
@@ -81,15 +81,6 @@ impl Control {
             code => u16::try_from(code).ok(),
         }
     }
-}
-
-/// An encoded frame, header and all, shared by all its recipients: every connection queues a
-/// pointer to it and writes the same bytes.
-pub type Frame = Arc<WireFrame>;
-
-/// Encodes a frame once; clones of the result share the bytes.
-pub fn encode(frame: &ServerFrame) -> Frame {
-    Arc::new(WireFrame::json(frame).expect("server frames always serialize"))
 }
 
 /// Why the hub refused a request; each maps to the protocol's error code.

@@ -8,8 +8,8 @@
 //!   read markers.
 //! - [`checkpoint`]: SQLite's WAL checkpoints, off the commit path.
 //! - [`lists`]: SQLite's conversation lists, written behind the journal's commits.
-//! - [`upgrade`]: the WebSocket handshake, handing the connection its TCP stream.
-//! - [`ws`]: the WebSocket wire format: server frames encoded once, client frames parsed.
+//! - [`ws`]: the WebSocket: the handshake (handing the connection its TCP stream), server
+//!   frames encoded once, client frames parsed.
 //! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
@@ -42,7 +42,6 @@ pub mod routes;
 pub mod server;
 pub mod store;
 pub mod tasks;
-pub mod upgrade;
 pub mod ws;
 
 pub use config::Config;

@@ -31,8 +31,9 @@ use tokio::sync::Notify;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::{encode, Control, Frame};
+use crate::hub::Control;
 use crate::metrics::Metrics;
+use crate::ws::{encode, Frame};
 
 /// Connections the flusher releases before it lets other tasks run. Below the capacity of
 /// tokio's local run queue (256), so that the writers it wakes never spill into the global

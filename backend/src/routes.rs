@@ -31,7 +31,7 @@ use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
-use crate::upgrade::{Upgrade, UpgradeRejection};
+use crate::ws::{Upgrade, UpgradeRejection};
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]

@@ -4,7 +4,7 @@
 //! within the configured grace period.
 //!
 //! The accept loop is ours rather than `axum::serve` so that an upgraded connection can be
-//! taken back as the plain `TcpStream` it is ([`crate::upgrade`]): `axum::serve` wraps every
+//! taken back as the plain `TcpStream` it is ([`crate::ws::Upgrade`]): `axum::serve` wraps every
 //! stream in a private type of `hyper-util`'s.
 
 use std::future::Future;
