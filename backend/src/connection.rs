@@ -27,11 +27,11 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::hub::{ConnId, Control, Hub, HubError, Joining, TypingTarget};
+use crate::hub::{Hub, HubError, Joining, TypingTarget};
 use crate::identity::Session;
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
-use crate::outbox::{Inbox, Outbox};
+use crate::outbox::{ConnId, Control, Inbox, Outbox};
 use crate::store::{Store, StoreError};
 use crate::ws::{encode, Decoder, Frame, Incoming, Socket, WireFrame};
 

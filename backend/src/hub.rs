@@ -25,63 +25,21 @@
 //! O(n × intervals) frames rather than O(n²).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Target, UserName};
 use tokio::sync::Notify;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Event, Publisher, Route};
 use crate::message::{Destination, Message};
 use crate::metrics::{Metrics, Stats};
-use crate::outbox::{self, Flusher, Inbox, Outbox};
+use crate::outbox::{self, ConnId, Control, Flusher, Inbox, Outbox};
 use crate::store::SessionId;
 use crate::ws::{encode, Frame, WireFrame};
-
-/// Identifies one live connection.
-pub type ConnId = u64;
-
-/// Asks a connection's task to end, and says how.
-#[derive(Debug, Default)]
-pub struct Control {
-    /// Cancelled when the connection must end.
-    cancel: CancellationToken,
-    /// The close code to send: 0 while unset, [`Control::NO_FRAME`] to end without one.
-    code: AtomicU32,
-}
-
-impl Control {
-    const NO_FRAME: u32 = u32::MAX;
-
-    /// Ends the connection, sending a close frame with `code` (`None`: no close frame).
-    /// Only the first call counts; returns whether this call was it.
-    pub fn close(&self, code: Option<u16>) -> bool {
-        let value = code.map_or(Self::NO_FRAME, u32::from);
-        let first = self
-            .code
-            .compare_exchange(0, value, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
-        self.cancel.cancel();
-        first
-    }
-
-    /// Resolves once [`Control::close`] has been called. The future may be polled again after
-    /// it has resolved (it resolves again at once), so a loop can create it once.
-    pub fn closed(&self) -> WaitForCancellationFuture<'_> {
-        self.cancel.cancelled()
-    }
-
-    /// The close code asked for, if any.
-    pub fn code(&self) -> Option<u16> {
-        match self.code.load(Ordering::Acquire) {
-            0 | Self::NO_FRAME => None,
-            code => u16::try_from(code).ok(),
-        }
-    }
-}
 
 /// Why the hub refused a request; each maps to the protocol's error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -19,8 +19,9 @@ use shared::ErrorCode;
 use tokio::sync::mpsc;
 
 use crate::bus::{Event, WireMessage};
-use crate::hub::{ConnId, Hub};
+use crate::hub::Hub;
 use crate::message::{Message, NewMessage};
+use crate::outbox::ConnId;
 use crate::store::{Store, StoreError};
 
 /// Most messages stored in one transaction.
