@@ -11,6 +11,9 @@
 //! arrives whose id is not the next one, the ones between are stored already: the task reads
 //! them from the store first. A lost or late publish therefore never loses or reorders a
 //! message, and while the bus is down [`Journal::catch_up`] reads new messages from the store.
+//!
+//! The journal knows the store and a [`Delivery`]: what it calls back once a batch is stored
+//! (the hub implements it). It knows neither the hub's insides nor the bus.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,9 +21,8 @@ use std::sync::Arc;
 use shared::ErrorCode;
 use tokio::sync::mpsc;
 
-use crate::bus::{Event, WireMessage};
-use crate::hub::Hub;
 use crate::message::{Message, NewMessage};
+use crate::metrics::Metrics;
 use crate::outbox::ConnId;
 use crate::store::{Store, StoreError};
 
@@ -35,9 +37,29 @@ const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages read from the store at a time when catching up.
 const CATCH_UP_PAGE: u32 = 512;
 
+/// Where stored messages go: the journal calls it, in id order, from its one task. A call is
+/// made per message (or per batch), never per recipient; the type is a generic parameter of
+/// the task, so the calls are static.
+pub trait Delivery: Send + Sync + 'static {
+    /// Says whether a batch is being stored, to be delivered right after (the flusher waits
+    /// for it before a long turn).
+    fn storing(&self, storing: bool);
+    /// Delivers a message this node stored, and acknowledges it to `origin` with `req`. A
+    /// duplicate (a resent `req`, or a message delivered already) is only acknowledged.
+    fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>);
+    /// Delivers a message another node stored (or one read from the store to fill a gap).
+    fn deliver_remote(&self, message: &Message);
+    /// Tells `origin` that its message was not stored.
+    fn refuse(&self, origin: ConnId, code: ErrorCode, message: &str, req: Option<String>);
+    /// These messages were just stored here, in id order (none a duplicate): for the other
+    /// nodes, if there are any. Called before any of them is delivered.
+    fn stored(&self, messages: &[&Message]);
+}
+
 /// A message on its way to the store.
 #[derive(Debug)]
 pub struct Entry {
+    /// The message, as its sender wrote it.
     pub message: NewMessage,
     /// The connection that sent it, which gets the acknowledgement.
     pub origin: ConnId,
@@ -55,7 +77,9 @@ enum Remote {
 /// Cheap to clone handle to the journal task.
 #[derive(Debug, Clone)]
 pub struct Journal {
+    /// This node's messages, to be stored.
     tx: mpsc::Sender<Entry>,
+    /// Other nodes' messages, and requests to catch up from the store.
     remote: mpsc::Sender<Remote>,
 }
 
@@ -64,14 +88,21 @@ pub struct Journal {
 pub struct Stopped;
 
 impl Journal {
-    /// Starts the task; it ends when every handle is dropped.
-    pub fn start(store: Arc<dyn Store>, hub: Hub) -> Self {
+    /// Starts the task, which hands what it stores to `delivery`; `delivered` is the id of the
+    /// last message delivered so far (the last one stored, at start). The task ends when every
+    /// handle is dropped.
+    pub fn start<D: Delivery>(
+        store: Arc<dyn Store>,
+        delivery: D,
+        metrics: Arc<Metrics>,
+        delivered: u64,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (remote, remote_rx) = mpsc::channel(REMOTE_QUEUE);
-        let delivered = hub.last_delivered();
         let task = Task {
             store,
-            hub,
+            delivery,
+            metrics,
             delivered,
         };
         tokio::spawn(task.run(rx, remote_rx));
@@ -98,14 +129,18 @@ impl Journal {
 }
 
 /// The journal task's state.
-struct Task {
+struct Task<D> {
+    /// Where messages are stored, and gaps read from.
     store: Arc<dyn Store>,
-    hub: Hub,
+    /// Where stored messages go.
+    delivery: D,
+    /// The append latency and the count of messages stored.
+    metrics: Arc<Metrics>,
     /// The id of the last message delivered; the next one delivered has the next id stored.
     delivered: u64,
 }
 
-impl Task {
+impl<D: Delivery> Task<D> {
     async fn run(mut self, mut rx: mpsc::Receiver<Entry>, mut remote: mpsc::Receiver<Remote>) {
         let mut entries = Vec::with_capacity(MAX_BATCH);
         loop {
@@ -122,7 +157,7 @@ impl Task {
                         for message in messages {
                             if message.id > self.delivered {
                                 self.fill_gap(message.id).await;
-                                self.hub.deliver_remote(&message);
+                                self.delivery.deliver_remote(&message);
                                 self.delivered = message.id;
                             }
                         }
@@ -138,7 +173,7 @@ impl Task {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
         // Tells the flusher that this batch is about to be delivered (see `crate::outbox`).
-        self.hub.storing(true);
+        self.delivery.storing(true);
         let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
             Ok(appended) => appended,
             // Refused, not lost: if the transaction commits after all, a resend with the same
@@ -146,7 +181,7 @@ impl Task {
             Err(_) => Err(StoreError::Timeout),
         };
         let took = started.elapsed();
-        self.hub.metrics().store_append_seconds.observe(took);
+        self.metrics.store_append_seconds.observe(took);
         match appended {
             Ok(stored) => {
                 let fresh: Vec<&Message> = stored
@@ -154,22 +189,18 @@ impl Task {
                     .filter(|(_, duplicate)| !duplicate)
                     .map(|(message, _)| message)
                     .collect();
-                self.hub
-                    .metrics()
+                self.metrics
                     .messages_stored
                     .fetch_add(fresh.len() as u64, Ordering::Relaxed);
                 tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 if let Some(first) = fresh.first() {
-                    if self.hub.bus().is_some() {
-                        let messages = fresh.iter().map(|m| WireMessage::from(*m)).collect();
-                        self.hub.publish(Event::Messages { messages });
-                    }
+                    self.delivery.stored(&fresh);
                     self.fill_gap(first.id).await;
                 }
                 for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
                     // Only a message delivered already (read from the store) is just acknowledged.
                     let duplicate = duplicate || message.id <= self.delivered;
-                    self.hub
+                    self.delivery
                         .deliver(&message, duplicate, entry.origin, entry.message.req);
                     if !duplicate {
                         self.delivered = message.id;
@@ -179,7 +210,7 @@ impl Task {
             Err(e) => {
                 tracing::error!(error = %e, messages = batch.len(), "storing messages failed");
                 for entry in entries.drain(..) {
-                    self.hub.refuse(
+                    self.delivery.refuse(
                         entry.origin,
                         ErrorCode::Unavailable,
                         "the message was not stored: the server cannot reach its database; send it again",
@@ -188,7 +219,7 @@ impl Task {
                 }
             }
         }
-        self.hub.storing(false);
+        self.delivery.storing(false);
     }
 
     /// Delivers, from the store, every stored message with an id between the last delivered
@@ -204,7 +235,7 @@ impl Task {
             };
             let mut progressed = false;
             for message in page.iter().filter(|m| m.id < next) {
-                self.hub.deliver_remote(message);
+                self.delivery.deliver_remote(message);
                 self.delivered = message.id;
                 progressed = true;
             }

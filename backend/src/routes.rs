@@ -26,7 +26,7 @@ use crate::bus::{self, BusConfig};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::ApiFailure;
-use crate::hub::{Hub, HubConfig};
+use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
@@ -42,6 +42,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Stores messages, then has the hub deliver them.
     pub journal: Journal,
+    /// The bus to the other nodes, when there are any: for readiness and this node's name.
+    pub bus: Option<bus::Publisher>,
     /// Cancelled on shutdown; every connection task watches it.
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so that shutdown can wait for them.
@@ -78,9 +80,11 @@ impl AppState {
             Arc::new(Metrics::default()),
             memberships,
             last_id,
-            publisher,
+            publisher
+                .clone()
+                .map(|publisher| Arc::new(publisher) as Arc<dyn Publish>),
         );
-        let journal = Journal::start(store.clone(), hub.clone());
+        let journal = Journal::start(store.clone(), hub.clone(), hub.metrics().clone(), last_id);
         let shutdown = CancellationToken::new();
         tokio::spawn(hub.clone().run_presence(shutdown.clone()));
         tokio::spawn(hub.clone().run_flusher(shutdown.clone()));
@@ -104,6 +108,7 @@ impl AppState {
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
             journal,
+            bus: publisher,
             hub,
             identity: Identity::new(store.clone()),
             store,
@@ -245,7 +250,7 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
     let store_ok = matches!(store, Ok(Ok(())));
-    let bus = state.hub.bus().map(|bus| bus.is_up());
+    let bus = state.bus.as_ref().map(bus::Publisher::is_up);
     let ready = store_ok && bus != Some(false);
     let status = if ready {
         StatusCode::OK
@@ -260,7 +265,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             Some(true) => "ok",
             Some(false) => "unreachable",
         },
-        "node": state.hub.bus().map(|bus| bus.node().to_owned()),
+        "node": state.bus.as_ref().map(|bus| bus.node().to_owned()),
     });
     (status, Json(body)).into_response()
 }

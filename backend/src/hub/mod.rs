@@ -5,14 +5,14 @@
 //! synchronous methods below and never held across an `.await`. Delivering to a connection is
 //! a push onto its bounded queue ([`Outbox`]), so fan-out never waits for a socket: a
 //! connection whose queue is full is told to close with 1013 (try again later) and counted.
-//! When its writer takes what was queued is up to the [`Flusher`] ([`crate::outbox`]).
+//! When its writer takes what was queued is up to the outbox's [`Flusher`].
 //! Each frame is encoded once; its recipients share the bytes.
 //!
 //! Room memberships are stored (the connection records a join or leave in the store before it
 //! tells the hub); the hub holds them all in memory for fan-out. Messages reach the hub only
-//! after the journal has stored them ([`Hub::deliver`]).
+//! after the journal has stored them: the hub is the journal's [`Delivery`].
 //!
-//! Several nodes: with a bus ([`crate::bus`]) every change made here is also published, and
+//! Several nodes: with a bus (a [`Publish`]er) every change made here is also published, and
 //! what other nodes publish is applied here ([`Hub::apply`], [`Hub::node_sync`]) to this
 //! node's connections. The hub then knows every node's online users (`remote`), so presence
 //! and member lists cover the whole chat, while each node writes only to its own connections.
@@ -34,7 +34,11 @@ use shared::{ConversationInfo, ErrorCode, RoomInfo, RoomName, ServerFrame, Targe
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Event, Publisher, Route};
+mod events;
+
+pub use events::{Event, Publish, Route, WireMessage};
+
+use crate::journal::Delivery;
 use crate::message::{Destination, Message};
 use crate::metrics::{Metrics, Stats};
 use crate::outbox::{self, ConnId, Control, Flusher, Inbox, Outbox};
@@ -87,8 +91,9 @@ struct Shared {
     next_conn_id: AtomicU64,
     config: HubConfig,
     metrics: Arc<Metrics>,
-    /// The bus to the other nodes, when there are any.
-    bus: Option<Publisher>,
+    /// The bus to the other nodes, when there are any: called once per change, never per
+    /// recipient.
+    bus: Option<Arc<dyn Publish>>,
     /// Wakes [`Hub::run_presence`] when a presence change has to wait for the interval.
     presence_due: Notify,
     /// Lets connections' writers take what was queued for them.
@@ -178,7 +183,7 @@ impl Hub {
         metrics: Arc<Metrics>,
         memberships: Vec<(RoomName, UserName)>,
         last_id: u64,
-        bus: Option<Publisher>,
+        bus: Option<Arc<dyn Publish>>,
     ) -> Self {
         let mut state = State {
             last_delivered: last_id,
@@ -205,11 +210,6 @@ impl Hub {
         if let Some(bus) = &self.shared.bus {
             bus.publish(event);
         }
-    }
-
-    /// The bus, when there is one.
-    pub fn bus(&self) -> Option<&Publisher> {
-        self.shared.bus.as_ref()
     }
 
     /// The id of the last message delivered.
@@ -404,11 +404,6 @@ impl Hub {
         )
     }
 
-    /// Says whether the journal is storing messages that it will deliver right after.
-    pub fn storing(&self, storing: bool) {
-        self.shared.flusher.storing(storing);
-    }
-
     /// Lets connections' writers take their queued frames, in the order the frames came
     /// (see [`crate::outbox`]), until `shutdown`. [`crate::AppState::open`] spawns it.
     pub async fn run_flusher(self, shutdown: CancellationToken) {
@@ -505,19 +500,6 @@ impl Hub {
             .ok_or(HubError::NotMember)
     }
 
-    /// Delivers a stored message: to every connection of every member of its room, or of its
-    /// recipient and its sender, but the one that sent it, which gets the acknowledgement.
-    /// A duplicate (sent again with a stored `req`) is only acknowledged.
-    pub fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>) {
-        self.deliver_from(message, duplicate, Some(origin), req);
-    }
-
-    /// Delivers a message stored by another node (or read from the store) to every
-    /// connection here that should have it.
-    pub fn deliver_remote(&self, message: &Message) {
-        self.deliver_from(message, false, None, None);
-    }
-
     fn deliver_from(
         &self,
         message: &Message,
@@ -562,18 +544,6 @@ impl Hub {
                 req,
                 id: message.id,
                 at: message.at,
-            });
-        }
-    }
-
-    /// Answers a connection's frame with an error, if the connection is still there.
-    pub fn refuse(&self, id: ConnId, code: ErrorCode, message: &str, req: Option<String>) {
-        let state = self.state();
-        if let Some(conn) = state.conns.get(&id) {
-            conn.outbox.send(&ServerFrame::Error {
-                code,
-                message: message.to_owned(),
-                req,
             });
         }
     }
@@ -793,6 +763,46 @@ impl Hub {
             n.seen = Instant::now();
         }
         self.settle_presence(&mut state);
+    }
+}
+
+impl Delivery for Hub {
+    /// Says whether the journal is storing messages that it will deliver right after.
+    fn storing(&self, storing: bool) {
+        self.shared.flusher.storing(storing);
+    }
+
+    /// Delivers a stored message: to every connection of every member of its room, or of its
+    /// recipient and its sender, but the one that sent it, which gets the acknowledgement.
+    /// A duplicate (sent again with a stored `req`) is only acknowledged.
+    fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>) {
+        self.deliver_from(message, duplicate, Some(origin), req);
+    }
+
+    /// Delivers a message stored by another node (or read from the store) to every
+    /// connection here that should have it.
+    fn deliver_remote(&self, message: &Message) {
+        self.deliver_from(message, false, None, None);
+    }
+
+    /// Answers a connection's frame with an error, if the connection is still there.
+    fn refuse(&self, id: ConnId, code: ErrorCode, message: &str, req: Option<String>) {
+        let state = self.state();
+        if let Some(conn) = state.conns.get(&id) {
+            conn.outbox.send(&ServerFrame::Error {
+                code,
+                message: message.to_owned(),
+                req,
+            });
+        }
+    }
+
+    /// Publishes messages this node stored to the other nodes, if there are any.
+    fn stored(&self, messages: &[&Message]) {
+        if let Some(bus) = &self.shared.bus {
+            let messages = messages.iter().map(|m| WireMessage::from(*m)).collect();
+            bus.publish(Event::Messages { messages });
+        }
     }
 }
 
