@@ -10,7 +10,9 @@
 //! - [`lists`]: SQLite's conversation lists, written behind the journal's commits.
 //! - [`ws`]: the WebSocket: the handshake (handing the connection its TCP stream), server
 //!   frames encoded once, client frames parsed.
-//! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
+//! - [`connection`]: one WebSocket: reads, rate-limits and dispatches what the client sends,
+//!   writes what the hub queues.
+//! - [`commands`]: what each client frame does, one file per command.
 //! - [`journal`]: stores messages in batches, then hands them to the hub.
 //! - [`bus`]: Redis pub/sub between nodes, when there are several.
 //! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
@@ -26,6 +28,7 @@
 pub mod bus;
 pub mod checkpoint;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod error;
