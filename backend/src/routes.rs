@@ -31,6 +31,7 @@ use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
+use crate::tasks::Tasks;
 use crate::ws::{Upgrade, UpgradeRejection};
 
 /// Everything the handlers share. Cheap to clone.
@@ -47,15 +48,23 @@ pub struct AppState {
     /// Cancelled on shutdown; every connection task watches it.
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so that shutdown can wait for them.
-    pub tasks: TaskTracker,
+    pub connections: TaskTracker,
+    /// The background tasks (the journal, the flusher, presence, the bus, the store's), stopped
+    /// and awaited once the connections are closed.
+    pub tasks: Tasks,
     /// One permit per open WebSocket, up to `max_connections`.
     permits: Arc<Semaphore>,
 }
 
 impl AppState {
-    /// Loads what the hub keeps in memory from `store` and starts the journal, the hub's
-    /// presence timer, and, with `--redis-url`, the bus to the other nodes.
-    pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<Self, StoreError> {
+    /// Loads what the hub keeps in memory from `store` and starts, in `tasks`, the journal,
+    /// the flusher, the hub's presence timer, and, with `--redis-url`, the bus to the other
+    /// nodes. The server stops them once the connections are closed.
+    pub async fn open(
+        config: Config,
+        store: Arc<dyn Store>,
+        tasks: Tasks,
+    ) -> Result<Self, StoreError> {
         let memberships = store.memberships().await?;
         let last_id = store.last_id().await?;
         let (publisher, outgoing) = match &config.redis_url {
@@ -84,10 +93,15 @@ impl AppState {
                 .clone()
                 .map(|publisher| Arc::new(publisher) as Arc<dyn Publish>),
         );
-        let journal = Journal::start(store.clone(), hub.clone(), hub.metrics().clone(), last_id);
-        let shutdown = CancellationToken::new();
-        tokio::spawn(hub.clone().run_presence(shutdown.clone()));
-        tokio::spawn(hub.clone().run_flusher(shutdown.clone()));
+        let journal = Journal::start(
+            store.clone(),
+            hub.clone(),
+            hub.metrics().clone(),
+            last_id,
+            &tasks,
+        );
+        tasks.spawn("presence", hub.clone().run_presence(tasks.token()));
+        tasks.spawn("flusher", hub.clone().run_flusher(tasks.token()));
         if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
             let bus_config = BusConfig {
                 url: url.clone(),
@@ -95,14 +109,17 @@ impl AppState {
                 heartbeat: config.heartbeat(),
                 expiry: config.node_expiry(),
             };
-            tokio::spawn(bus::run(
-                bus_config,
-                outgoing,
-                hub.clone(),
-                journal.clone(),
-                store.clone(),
-                shutdown.clone(),
-            ));
+            tasks.spawn(
+                "bus",
+                bus::run(
+                    bus_config,
+                    outgoing,
+                    hub.clone(),
+                    journal.clone(),
+                    store.clone(),
+                    tasks.token(),
+                ),
+            );
         }
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.max_connections)),
@@ -112,8 +129,9 @@ impl AppState {
             hub,
             identity: Identity::new(store.clone()),
             store,
-            shutdown,
-            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            tasks,
         })
     }
 }
@@ -230,7 +248,7 @@ async fn upgrade(
         config: state.config.clone(),
         shutdown: state.shutdown.clone(),
         permit,
-        task: state.tasks.token(),
+        task: state.connections.token(),
     };
     Ok(ws.on_upgrade(move |socket| connection.serve(socket)))
 }
