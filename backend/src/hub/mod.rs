@@ -10,7 +10,7 @@
 //!
 //! Room memberships are stored (the connection records a join or leave in the store before it
 //! tells the hub); the hub holds them all in memory for fan-out. Messages reach the hub only
-//! after the journal has stored them: the hub is the journal's [`Delivery`].
+//! after the journal has stored them: the hub is the journal's [`Delivery`](crate::journal::Delivery).
 //!
 //! Several nodes: with a bus (a [`Publish`]er) every change made here is also published, and
 //! what other nodes publish is applied here ([`Hub::apply`], [`Hub::node_sync`]) to this

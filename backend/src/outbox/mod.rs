@@ -4,14 +4,14 @@
 //! Queuing a frame ([`Outbox::push`]) never wakes the connection's writer itself. The first
 //! frame queued on an idle connection puts the connection on the [`Flusher`]'s list; the
 //! flusher's task goes down the list in order and releases the connections a few at a time
-//! ([`CHUNK`]), letting the rest of the server (the journal, the readers) run in between. A
+//! (`CHUNK`), letting the rest of the server (the journal, the readers) run in between. A
 //! connection still on the list when more frames arrive takes them all at once, and its writer
 //! writes them with one `writev`. So under load consecutive broadcasts share one syscall per
 //! recipient, where each would otherwise cost one of its own (on loopback that syscall, which
 //! includes the receiving side's TCP work, is most of what a delivery costs); without load a
 //! frame waits for nothing but one turn of the flusher's task.
 //!
-//! A long turn (a large room's broadcast) first waits, for at most [`COMMIT_WAIT`], for the
+//! A long turn (a large room's broadcast) first waits, for at most `COMMIT_WAIT`, for the
 //! journal's commit in flight, if there is one ([`Flusher::storing`]): the messages it stores
 //! then go out in the same writes instead of costing every member a second one. Without that,
 //! broadcasts that arrive a commit apart drift out of step, each one catching only the members
