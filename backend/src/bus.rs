@@ -29,9 +29,8 @@ use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::hub::{Event, Hub, Publish, WireMessage};
 use crate::journal::Journal;
-use crate::message::{Destination, Message};
 use crate::store::Store;
 
 /// Events waiting to be published; when full, presence and typing are dropped.
@@ -47,36 +46,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Heartbeats between two safety reads from the store while the link works.
 const CATCH_UP_EVERY: u32 = 5;
 
-/// What one node tells the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// "I am here, with these users online; tell me yours."
-    Hello { users: Vec<String> },
-    /// The answer to a `hello`: the users online on the sending node.
-    Sync { users: Vec<String> },
-    /// The sending node is alive.
-    Heartbeat,
-    /// The sending node is shutting down: its users are gone with it.
-    Bye,
-    /// A user's first connection on the sending node.
-    Online { user: String },
-    /// A user's last connection on the sending node closed.
-    Offline { user: String },
-    /// A user joined a room (stored already).
-    Joined { user: String, room: String },
-    /// A user left a room (stored already).
-    Left { user: String, room: String },
-    /// An account was deleted: its memberships are gone.
-    Forgotten { user: String },
-    /// A frame for users on every node, already encoded (typing notices, read markers).
-    Frame { route: Route, frame: String },
-    /// Close every connection of a session (it signed out).
-    CloseSession { session: String, code: u16 },
-    /// Messages stored by the sending node, in id order.
-    Messages { messages: Vec<WireMessage> },
-}
-
 impl Event {
     /// Whether the event changes what other nodes must know for good, so it waits for the
     /// link instead of being dropped.
@@ -88,67 +57,6 @@ impl Event {
                 | Self::Forgotten { .. }
                 | Self::CloseSession { .. }
         )
-    }
-}
-
-/// Who receives a [`Event::Frame`] on each node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Route {
-    /// Every member of a room but one user (by name key).
-    Room {
-        room: String,
-        except: Option<String>,
-    },
-    /// Every connection of one user (by name key).
-    User { user: String },
-}
-
-/// A stored message on the bus.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireMessage {
-    pub id: u64,
-    pub from: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-    pub body: String,
-    pub at: u64,
-}
-
-impl From<&Message> for WireMessage {
-    fn from(m: &Message) -> Self {
-        let (room, to) = match &m.to {
-            Destination::Room(room) => (Some(room.to_string()), None),
-            Destination::User(user) => (None, Some(user.to_string())),
-        };
-        Self {
-            id: m.id,
-            from: m.from.to_string(),
-            room,
-            to,
-            body: m.body.clone(),
-            at: m.at,
-        }
-    }
-}
-
-impl WireMessage {
-    /// The message, if its names are valid.
-    pub fn parse(self) -> Option<Message> {
-        let to = match (self.room, self.to) {
-            (Some(room), None) => Destination::Room(shared::RoomName::parse(&room).ok()?),
-            (None, Some(to)) => Destination::User(shared::UserName::parse(&to).ok()?),
-            _ => return None,
-        };
-        Some(Message {
-            id: self.id,
-            from: shared::UserName::parse(&self.from).ok()?,
-            to,
-            body: self.body,
-            at: self.at,
-        })
     }
 }
 
@@ -178,9 +86,10 @@ struct Link {
     dropped: AtomicU64,
 }
 
-impl Publisher {
-    /// Queues `event` for the other nodes without waiting.
-    pub fn publish(&self, event: Event) {
+impl Publish for Publisher {
+    /// Queues `event` for the other nodes without waiting; when the queue is full, the
+    /// event is dropped (and counted).
+    fn publish(&self, event: Event) {
         if let Err(mpsc::error::TrySendError::Full(event)) = self.tx.try_send(event) {
             let dropped = self.link.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
@@ -188,7 +97,9 @@ impl Publisher {
             }
         }
     }
+}
 
+impl Publisher {
     /// Whether the link to Redis works right now.
     pub fn is_up(&self) -> bool {
         self.link.up.load(Ordering::Acquire)
@@ -507,29 +418,6 @@ mod tests {
         );
         let back: Envelope = serde_json::from_str(&json).unwrap();
         assert_eq!(back.event, envelope.event);
-    }
-
-    #[test]
-    fn wire_messages_round_trip_and_reject_bad_names() {
-        let message = Message {
-            id: 7,
-            from: shared::UserName::parse("bob").unwrap(),
-            to: Destination::User(shared::UserName::parse("Alice").unwrap()),
-            body: "hi".into(),
-            at: 5,
-        };
-        let wire = WireMessage::from(&message);
-        assert_eq!(wire.clone().parse(), Some(message));
-        let bad = WireMessage {
-            from: "no spaces allowed".into(),
-            ..wire.clone()
-        };
-        assert_eq!(bad.parse(), None);
-        let both = WireMessage {
-            room: Some("rust".into()),
-            ..wire
-        };
-        assert_eq!(both.parse(), None);
     }
 
     #[test]

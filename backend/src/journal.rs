@@ -11,17 +11,26 @@
 //! arrives whose id is not the next one, the ones between are stored already: the task reads
 //! them from the store first. A lost or late publish therefore never loses or reorders a
 //! message, and while the bus is down [`Journal::catch_up`] reads new messages from the store.
+//!
+//! The journal knows the store and a [`Delivery`]: what it calls back once a batch is stored
+//! (the hub implements it). It knows neither the hub's insides nor the bus.
+//!
+//! The task is one of the server's owned [`Tasks`]: asked to stop, it takes no new message
+//! but finishes the batch it holds and stores, delivers and acknowledges what is queued
+//! already, then returns, so that shutdown never leaves a sender without its answer.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use shared::ErrorCode;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Event, WireMessage};
-use crate::hub::{ConnId, Hub};
 use crate::message::{Message, NewMessage};
+use crate::metrics::Metrics;
+use crate::outbox::ConnId;
 use crate::store::{Store, StoreError};
+use crate::tasks::Tasks;
 
 /// Most messages stored in one transaction.
 const MAX_BATCH: usize = 512;
@@ -34,9 +43,29 @@ const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages read from the store at a time when catching up.
 const CATCH_UP_PAGE: u32 = 512;
 
+/// Where stored messages go: the journal calls it, in id order, from its one task. A call is
+/// made per message (or per batch), never per recipient; the type is a generic parameter of
+/// the task, so the calls are static.
+pub trait Delivery: Send + Sync + 'static {
+    /// Says whether a batch is being stored, to be delivered right after (the flusher waits
+    /// for it before a long turn).
+    fn storing(&self, storing: bool);
+    /// Delivers a message this node stored, and acknowledges it to `origin` with `req`. A
+    /// duplicate (a resent `req`, or a message delivered already) is only acknowledged.
+    fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, req: Option<String>);
+    /// Delivers a message another node stored (or one read from the store to fill a gap).
+    fn deliver_remote(&self, message: &Message);
+    /// Tells `origin` that its message was not stored.
+    fn refuse(&self, origin: ConnId, code: ErrorCode, message: &str, req: Option<String>);
+    /// These messages were just stored here, in id order (none a duplicate): for the other
+    /// nodes, if there are any. Called before any of them is delivered.
+    fn stored(&self, messages: &[&Message]);
+}
+
 /// A message on its way to the store.
 #[derive(Debug)]
 pub struct Entry {
+    /// The message, as its sender wrote it.
     pub message: NewMessage,
     /// The connection that sent it, which gets the acknowledgement.
     pub origin: ConnId,
@@ -54,7 +83,9 @@ enum Remote {
 /// Cheap to clone handle to the journal task.
 #[derive(Debug, Clone)]
 pub struct Journal {
+    /// This node's messages, to be stored.
     tx: mpsc::Sender<Entry>,
+    /// Other nodes' messages, and requests to catch up from the store.
     remote: mpsc::Sender<Remote>,
 }
 
@@ -63,17 +94,25 @@ pub struct Journal {
 pub struct Stopped;
 
 impl Journal {
-    /// Starts the task; it ends when every handle is dropped.
-    pub fn start(store: Arc<dyn Store>, hub: Hub) -> Self {
+    /// Starts the task in `tasks`; it hands what it stores to `delivery`. `delivered` is the
+    /// id of the last message delivered so far (the last one stored, at start). The task ends
+    /// when `tasks` stop (after what is queued) or when every handle is dropped.
+    pub fn start<D: Delivery>(
+        store: Arc<dyn Store>,
+        delivery: D,
+        metrics: Arc<Metrics>,
+        delivered: u64,
+        tasks: &Tasks,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (remote, remote_rx) = mpsc::channel(REMOTE_QUEUE);
-        let delivered = hub.last_delivered();
         let task = Task {
             store,
-            hub,
+            delivery,
+            metrics,
             delivered,
         };
-        tokio::spawn(task.run(rx, remote_rx));
+        tasks.spawn("journal", task.run(rx, remote_rx, tasks.token()));
         Self { tx, remote }
     }
 
@@ -97,15 +136,25 @@ impl Journal {
 }
 
 /// The journal task's state.
-struct Task {
+struct Task<D> {
+    /// Where messages are stored, and gaps read from.
     store: Arc<dyn Store>,
-    hub: Hub,
+    /// Where stored messages go.
+    delivery: D,
+    /// The append latency and the count of messages stored.
+    metrics: Arc<Metrics>,
     /// The id of the last message delivered; the next one delivered has the next id stored.
     delivered: u64,
 }
 
-impl Task {
-    async fn run(mut self, mut rx: mpsc::Receiver<Entry>, mut remote: mpsc::Receiver<Remote>) {
+impl<D: Delivery> Task<D> {
+    /// Stores and delivers until `stop`, then drains the queue of this node's messages.
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Entry>,
+        mut remote: mpsc::Receiver<Remote>,
+        stop: CancellationToken,
+    ) {
         let mut entries = Vec::with_capacity(MAX_BATCH);
         loop {
             tokio::select! {
@@ -121,15 +170,23 @@ impl Task {
                         for message in messages {
                             if message.id > self.delivered {
                                 self.fill_gap(message.id).await;
-                                self.hub.deliver_remote(&message);
+                                self.delivery.deliver_remote(&message);
                                 self.delivered = message.id;
                             }
                         }
                     }
                     Remote::CatchUp => self.fill_gap(u64::MAX).await,
                 },
+                () = stop.cancelled() => break,
             }
         }
+        // Asked to stop: take no more (a sender is told it stopped), but store, deliver and
+        // acknowledge what is queued. Other nodes' messages are in the store already.
+        rx.close();
+        while rx.recv_many(&mut entries, MAX_BATCH).await > 0 {
+            self.store_batch(&mut entries).await;
+        }
+        tracing::debug!("journal stopped");
     }
 
     /// Stores a batch, then delivers and acknowledges it (or refuses it when the store fails).
@@ -137,7 +194,7 @@ impl Task {
         let batch: Vec<NewMessage> = entries.iter().map(|e| e.message.clone()).collect();
         let started = std::time::Instant::now();
         // Tells the flusher that this batch is about to be delivered (see `crate::outbox`).
-        self.hub.storing(true);
+        self.delivery.storing(true);
         let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
             Ok(appended) => appended,
             // Refused, not lost: if the transaction commits after all, a resend with the same
@@ -145,7 +202,7 @@ impl Task {
             Err(_) => Err(StoreError::Timeout),
         };
         let took = started.elapsed();
-        self.hub.metrics().store_append_seconds.observe(took);
+        self.metrics.store_append_seconds.observe(took);
         match appended {
             Ok(stored) => {
                 let fresh: Vec<&Message> = stored
@@ -153,22 +210,18 @@ impl Task {
                     .filter(|(_, duplicate)| !duplicate)
                     .map(|(message, _)| message)
                     .collect();
-                self.hub
-                    .metrics()
+                self.metrics
                     .messages_stored
                     .fetch_add(fresh.len() as u64, Ordering::Relaxed);
                 tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 if let Some(first) = fresh.first() {
-                    if self.hub.bus().is_some() {
-                        let messages = fresh.iter().map(|m| WireMessage::from(*m)).collect();
-                        self.hub.publish(Event::Messages { messages });
-                    }
+                    self.delivery.stored(&fresh);
                     self.fill_gap(first.id).await;
                 }
                 for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
                     // Only a message delivered already (read from the store) is just acknowledged.
                     let duplicate = duplicate || message.id <= self.delivered;
-                    self.hub
+                    self.delivery
                         .deliver(&message, duplicate, entry.origin, entry.message.req);
                     if !duplicate {
                         self.delivered = message.id;
@@ -178,7 +231,7 @@ impl Task {
             Err(e) => {
                 tracing::error!(error = %e, messages = batch.len(), "storing messages failed");
                 for entry in entries.drain(..) {
-                    self.hub.refuse(
+                    self.delivery.refuse(
                         entry.origin,
                         ErrorCode::Unavailable,
                         "the message was not stored: the server cannot reach its database; send it again",
@@ -187,7 +240,7 @@ impl Task {
                 }
             }
         }
-        self.hub.storing(false);
+        self.delivery.storing(false);
     }
 
     /// Delivers, from the store, every stored message with an id between the last delivered
@@ -203,7 +256,7 @@ impl Task {
             };
             let mut progressed = false;
             for message in page.iter().filter(|m| m.id < next) {
-                self.hub.deliver_remote(message);
+                self.delivery.deliver_remote(message);
                 self.delivered = message.id;
                 progressed = true;
             }
@@ -212,5 +265,229 @@ impl Task {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use shared::{ConversationInfo, RoomName, UserName};
+    use tokio::sync::{Notify, Semaphore};
+
+    use super::*;
+    use crate::message::{Conversation, Destination};
+    use crate::store::{Account, SessionId};
+
+    /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
+    struct GatedStore {
+        /// One permit per append allowed to finish.
+        gate: Semaphore,
+        /// Notified when an append has begun (and waits at the gate).
+        appending: Notify,
+        /// What was stored.
+        messages: Mutex<Vec<Message>>,
+    }
+
+    impl GatedStore {
+        /// Closed: every append waits for a permit.
+        fn closed() -> Self {
+            Self {
+                gate: Semaphore::new(0),
+                appending: Notify::new(),
+                messages: Mutex::default(),
+            }
+        }
+    }
+
+    fn not_for_the_journal() -> ! {
+        unreachable!("the journal only appends and reads what was stored since")
+    }
+
+    #[async_trait]
+    impl Store for GatedStore {
+        async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError> {
+            self.appending.notify_one();
+            self.gate.acquire().await.expect("open gate").forget();
+            let mut messages = self.messages.lock().unwrap();
+            let mut stored = Vec::new();
+            for new in batch {
+                let message = Message {
+                    id: messages.len() as u64 + 1,
+                    from: new.from.clone(),
+                    to: new.to.clone(),
+                    body: new.body.clone(),
+                    at: new.at,
+                };
+                messages.push(message.clone());
+                stored.push((message, false));
+            }
+            Ok(stored)
+        }
+        async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError> {
+            let messages = self.messages.lock().unwrap();
+            Ok(messages
+                .iter()
+                .filter(|m| m.id > after)
+                .take(limit as usize)
+                .cloned()
+                .collect())
+        }
+        async fn last_id(&self) -> Result<u64, StoreError> {
+            Ok(self.messages.lock().unwrap().len() as u64)
+        }
+        async fn create_account(
+            &self,
+            _: &UserName,
+            _: Option<&str>,
+            _: Option<&SessionId>,
+        ) -> Result<(), StoreError> {
+            not_for_the_journal()
+        }
+        async fn find_account(&self, _: &UserName) -> Result<Option<Account>, StoreError> {
+            not_for_the_journal()
+        }
+        async fn delete_account(&self, _: &UserName) -> Result<(), StoreError> {
+            not_for_the_journal()
+        }
+        async fn create_session(&self, _: &SessionId, _: &UserName) -> Result<(), StoreError> {
+            not_for_the_journal()
+        }
+        async fn find_session(&self, _: &SessionId) -> Result<Option<Account>, StoreError> {
+            not_for_the_journal()
+        }
+        async fn delete_session(&self, _: &SessionId, _: &UserName) -> Result<u64, StoreError> {
+            not_for_the_journal()
+        }
+        async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
+            not_for_the_journal()
+        }
+        async fn join_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
+            not_for_the_journal()
+        }
+        async fn leave_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
+            not_for_the_journal()
+        }
+        async fn history(
+            &self,
+            _: &Conversation,
+            _: Option<u64>,
+            _: u32,
+        ) -> Result<(Vec<Message>, bool), StoreError> {
+            not_for_the_journal()
+        }
+        async fn missed(
+            &self,
+            _: &UserName,
+            _: u64,
+            _: u64,
+            _: u32,
+        ) -> Result<Vec<Message>, StoreError> {
+            not_for_the_journal()
+        }
+        async fn conversations(
+            &self,
+            _: &UserName,
+            _: &[RoomName],
+        ) -> Result<Vec<ConversationInfo>, StoreError> {
+            not_for_the_journal()
+        }
+        async fn mark_read(
+            &self,
+            _: &UserName,
+            _: &Conversation,
+            _: u64,
+        ) -> Result<u64, StoreError> {
+            not_for_the_journal()
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn engine(&self) -> &'static str {
+            "gated"
+        }
+    }
+
+    /// The acknowledgements the journal gave, as (origin, id).
+    #[derive(Default, Clone)]
+    struct Acks(Arc<Mutex<Vec<(ConnId, u64)>>>);
+
+    impl Delivery for Acks {
+        fn storing(&self, _: bool) {}
+        fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, _: Option<String>) {
+            assert!(!duplicate);
+            self.0.lock().unwrap().push((origin, message.id));
+        }
+        fn deliver_remote(&self, _: &Message) {}
+        fn refuse(&self, origin: ConnId, _: ErrorCode, message: &str, _: Option<String>) {
+            panic!("connection {origin} refused: {message}");
+        }
+        fn stored(&self, _: &[&Message]) {}
+    }
+
+    fn entry(origin: ConnId, body: &str) -> Entry {
+        Entry {
+            message: NewMessage {
+                from: UserName::parse("ann").unwrap(),
+                to: Destination::Room(RoomName::lobby()),
+                body: body.to_owned(),
+                at: 1,
+                req: None,
+            },
+            origin,
+        }
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_the_batch_in_hand_and_what_is_queued() {
+        let tasks = Tasks::new();
+        let store = Arc::new(GatedStore::closed());
+        let acks = Acks::default();
+        let journal = Journal::start(
+            store.clone(),
+            acks.clone(),
+            Arc::new(Metrics::default()),
+            0,
+            &tasks,
+        );
+        // The first message is being stored (its append waits at the gate); the second is
+        // queued behind it.
+        journal.submit(entry(1, "first")).await.unwrap();
+        store.appending.notified().await;
+        journal.submit(entry(2, "second")).await.unwrap();
+
+        let shutdown = tokio::spawn({
+            let tasks = tasks.clone();
+            async move { tasks.shutdown(Duration::from_secs(10)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !shutdown.is_finished(),
+            "shutdown ended with a batch half stored"
+        );
+        assert!(
+            acks.0.lock().unwrap().is_empty(),
+            "acknowledged before stored"
+        );
+
+        store.gate.add_permits(2);
+        assert!(
+            shutdown.await.unwrap(),
+            "the journal ended within the grace"
+        );
+        let bodies: Vec<String> = store
+            .messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.body.clone())
+            .collect();
+        assert_eq!(bodies, ["first", "second"]);
+        assert_eq!(*acks.0.lock().unwrap(), [(1, 1), (2, 2)]);
+        assert!(tasks.is_empty());
+        // A stopped journal takes nothing more.
+        assert!(journal.submit(entry(3, "late")).await.is_err());
     }
 }

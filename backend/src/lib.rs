@@ -8,24 +8,34 @@
 //!   read markers.
 //! - [`checkpoint`]: SQLite's WAL checkpoints, off the commit path.
 //! - [`lists`]: SQLite's conversation lists, written behind the journal's commits.
-//! - [`upgrade`]: the WebSocket handshake, handing the connection its TCP stream.
-//! - [`ws`]: the WebSocket wire format: server frames encoded once, client frames parsed.
-//! - [`connection`]: one WebSocket: checks what the client sends, writes what the hub queues.
-//! - [`journal`]: stores messages in batches, then hands them to the hub.
-//! - [`bus`]: Redis pub/sub between nodes, when there are several.
-//! - [`hub`]: the pool of connections, the user map and the rooms; all fan-out.
-//! - [`outbox`]: a connection's outbound queue, and the flusher that paces its writer.
+//! - [`ws`]: the WebSocket: the handshake (handing the connection its TCP stream), server
+//!   frames encoded once, client frames parsed.
+//! - [`connection`]: one WebSocket: reads, rate-limits and dispatches what the client sends,
+//!   writes what the hub queues.
+//! - [`commands`]: what each client frame does, one file per command.
+//! - [`journal`]: stores messages in batches, then hands them to its `Delivery` (the hub).
+//! - [`bus`]: Redis pub/sub between nodes, when there are several: the hub's `Publish`.
+//! - [`hub`]: the pool of connections, the user map, the rooms, presence, typing, the other
+//!   nodes; all fan-out.
+//! - [`outbox`]: a connection's outbound queue and close switch, and the flusher that paces
+//!   its writer.
 //! - [`message`]: messages and conversations.
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`server`]: serving until shutdown, then closing every connection with 1001.
 //! - [`tasks`]: the background tasks, owned, stopped and awaited on shutdown.
 //!
+//! Layers depend downward only: `server` → `routes` → `connection` → `commands` → `bus` →
+//! `hub` → `journal` → `store`, with `outbox`, `ws`, `message`, `metrics` and `config`
+//! below them all. What a lower layer calls back is a trait it owns: the journal's
+//! `Delivery` and the hub's `Publish`.
+//!
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod bus;
 pub mod checkpoint;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -42,7 +52,6 @@ pub mod routes;
 pub mod server;
 pub mod store;
 pub mod tasks;
-pub mod upgrade;
 pub mod ws;
 
 pub use config::Config;

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use backend::store;
+use backend::tasks::Tasks;
 use backend::{logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -10,6 +11,8 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     logging::init(config.log_format);
+    // The one owner of the background tasks, stopped and awaited by `server::run`.
+    let tasks = Tasks::new();
     let store = store::open_store(&config)
         .await
         .with_context(|| match config.database_url {
@@ -25,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
     }
     tracing::info!(addr = %listener.local_addr()?, store = store.engine(), "listening");
-    let state = AppState::open(config, store)
+    let state = AppState::open(config, store, tasks)
         .await
         .context("loading rooms and messages")?;
     server::run(listener, state, server::shutdown_signal())

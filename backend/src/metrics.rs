@@ -27,8 +27,6 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::hub::Stats;
-
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -38,6 +36,18 @@ pub const LATENCY_BUCKETS: [f64; 16] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1.0, 2.5, 5.0,
 ];
+
+/// The sizes of the pool, the user map and the rooms: the gauges, read from the hub at scrape
+/// time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Open WebSocket connections on this node.
+    pub connections: usize,
+    /// Users with at least one connection on this node.
+    pub users_online: usize,
+    /// Rooms, the lobby included.
+    pub rooms: usize,
+}
 
 /// Counters and histograms an operator (and a test) can read. One per process, shared by the
 /// hub, every connection and the journal.
@@ -53,7 +63,7 @@ pub struct Metrics {
     pub frames_sent: AtomicU64,
     /// Batches of queued frames a connection's writer took at once and wrote together (with
     /// one `writev` when the socket takes them all). `frames_sent` divided by this is how many
-    /// frames share a write: 1 without load, more as broadcasts pile up (see `crate::outbox`).
+    /// frames share a write: 1 without load, more as broadcasts pile up (see the outbox's flusher).
     pub write_batches: AtomicU64,
     /// Messages the journal stored; a resent `req` already stored does not count again.
     pub messages_stored: AtomicU64,

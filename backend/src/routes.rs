@@ -26,12 +26,13 @@ use crate::bus::{self, BusConfig};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::ApiFailure;
-use crate::hub::{Hub, HubConfig};
+use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
 use crate::store::{Store, StoreError};
-use crate::upgrade::{Upgrade, UpgradeRejection};
+use crate::tasks::Tasks;
+use crate::ws::{Upgrade, UpgradeRejection};
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -42,18 +43,28 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Stores messages, then has the hub deliver them.
     pub journal: Journal,
+    /// The bus to the other nodes, when there are any: for readiness and this node's name.
+    pub bus: Option<bus::Publisher>,
     /// Cancelled on shutdown; every connection task watches it.
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so that shutdown can wait for them.
-    pub tasks: TaskTracker,
+    pub connections: TaskTracker,
+    /// The background tasks (the journal, the flusher, presence, the bus, the store's), stopped
+    /// and awaited once the connections are closed.
+    pub tasks: Tasks,
     /// One permit per open WebSocket, up to `max_connections`.
     permits: Arc<Semaphore>,
 }
 
 impl AppState {
-    /// Loads what the hub keeps in memory from `store` and starts the journal, the hub's
-    /// presence timer, and, with `--redis-url`, the bus to the other nodes.
-    pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<Self, StoreError> {
+    /// Loads what the hub keeps in memory from `store` and starts, in `tasks`, the journal,
+    /// the flusher, the hub's presence timer, and, with `--redis-url`, the bus to the other
+    /// nodes. The server stops them once the connections are closed.
+    pub async fn open(
+        config: Config,
+        store: Arc<dyn Store>,
+        tasks: Tasks,
+    ) -> Result<Self, StoreError> {
         let memberships = store.memberships().await?;
         let last_id = store.last_id().await?;
         let (publisher, outgoing) = match &config.redis_url {
@@ -78,12 +89,19 @@ impl AppState {
             Arc::new(Metrics::default()),
             memberships,
             last_id,
-            publisher,
+            publisher
+                .clone()
+                .map(|publisher| Arc::new(publisher) as Arc<dyn Publish>),
         );
-        let journal = Journal::start(store.clone(), hub.clone());
-        let shutdown = CancellationToken::new();
-        tokio::spawn(hub.clone().run_presence(shutdown.clone()));
-        tokio::spawn(hub.clone().run_flusher(shutdown.clone()));
+        let journal = Journal::start(
+            store.clone(),
+            hub.clone(),
+            hub.metrics().clone(),
+            last_id,
+            &tasks,
+        );
+        tasks.spawn("presence", hub.clone().run_presence(tasks.token()));
+        tasks.spawn("flusher", hub.clone().run_flusher(tasks.token()));
         if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
             let bus_config = BusConfig {
                 url: url.clone(),
@@ -91,24 +109,29 @@ impl AppState {
                 heartbeat: config.heartbeat(),
                 expiry: config.node_expiry(),
             };
-            tokio::spawn(bus::run(
-                bus_config,
-                outgoing,
-                hub.clone(),
-                journal.clone(),
-                store.clone(),
-                shutdown.clone(),
-            ));
+            tasks.spawn(
+                "bus",
+                bus::run(
+                    bus_config,
+                    outgoing,
+                    hub.clone(),
+                    journal.clone(),
+                    store.clone(),
+                    tasks.token(),
+                ),
+            );
         }
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
             journal,
+            bus: publisher,
             hub,
             identity: Identity::new(store.clone()),
             store,
-            shutdown,
-            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            tasks,
         })
     }
 }
@@ -225,7 +248,7 @@ async fn upgrade(
         config: state.config.clone(),
         shutdown: state.shutdown.clone(),
         permit,
-        task: state.tasks.token(),
+        task: state.connections.token(),
     };
     Ok(ws.on_upgrade(move |socket| connection.serve(socket)))
 }
@@ -245,7 +268,7 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
     let store_ok = matches!(store, Ok(Ok(())));
-    let bus = state.hub.bus().map(|bus| bus.is_up());
+    let bus = state.bus.as_ref().map(bus::Publisher::is_up);
     let ready = store_ok && bus != Some(false);
     let status = if ready {
         StatusCode::OK
@@ -260,7 +283,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             Some(true) => "ok",
             Some(false) => "unreachable",
         },
-        "node": state.hub.bus().map(|bus| bus.node().to_owned()),
+        "node": state.bus.as_ref().map(|bus| bus.node().to_owned()),
     });
     (status, Json(body)).into_response()
 }

@@ -1,10 +1,11 @@
 //! Running the server: accept TCP connections and serve HTTP/1.1 on each (hyper, with
 //! upgrades) until the shutdown future resolves; then stop accepting, let HTTP requests in
-//! progress finish, close every WebSocket with 1001 and wait for the connection tasks, all
+//! progress finish, close every WebSocket with 1001 and wait for the connection tasks, then
+//! stop the background tasks (the journal finishes what it holds) and wait for them, each step
 //! within the configured grace period.
 //!
 //! The accept loop is ours rather than `axum::serve` so that an upgraded connection can be
-//! taken back as the plain `TcpStream` it is ([`crate::upgrade`]): `axum::serve` wraps every
+//! taken back as the plain `TcpStream` it is ([`crate::ws::Upgrade`]): `axum::serve` wraps every
 //! stream in a private type of `hyper-util`'s.
 
 use std::future::Future;
@@ -30,7 +31,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = state.shutdown.clone();
-    let sockets = state.tasks.clone();
+    let sockets = state.connections.clone();
+    let tasks = state.tasks.clone();
     let grace = state.config.shutdown_grace();
     let router = app(state);
     let http = TaskTracker::new();
@@ -84,6 +86,8 @@ pub async fn run(
     if tokio::time::timeout(grace, sockets.wait()).await.is_err() {
         tracing::warn!("WebSocket connections still open after the grace period");
     }
+    // Last: the connections that could still submit messages or need deliveries are gone.
+    tasks.shutdown(grace).await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::store::SqliteStore;
+use backend::tasks::Tasks;
 use backend::{server, AppState, Config};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -71,7 +72,7 @@ async fn start(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let store = SqliteStore::open(&config.data_dir).await.expect("store");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState::open(config, Arc::new(store))
+    let state = AppState::open(config, Arc::new(store), Tasks::new())
         .await
         .expect("state");
     let (stop, stopped) = oneshot::channel::<()>();

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use backend::hub::PRESENCE_INTERVAL_MS;
+use backend::config::PRESENCE_INTERVAL_MS;
 use futures_util::future::join_all;
 use serde_json::json;
 use shared::{RoomInfo, ServerFrame};

@@ -1,8 +1,8 @@
 //! The WebSocket handshake (RFC 6455, HTTP/1.1), done here rather than by axum's
 //! `WebSocketUpgrade`, so that a connection gets back the plain `TcpStream` under the upgrade.
 //!
-//! Why: the connection task then reads and writes the socket itself ([`crate::ws`] for the
-//! format): it writes frames that were encoded once for all their recipients straight from
+//! Why: the connection task then reads and writes the socket itself (this module's parent
+//! has the format): it writes frames that were encoded once for all their recipients straight from
 //! their shared buffers, several in one `writev`, and an idle connection holds no read or write
 //! buffer at all. A WebSocket library would copy every frame into a per-connection buffer that
 //! stays allocated for the connection's life.
@@ -113,7 +113,7 @@ impl Upgrade {
                     return;
                 }
             };
-            // `crate::server::run` serves every connection as a `TokioIo<TcpStream>`.
+            // The server's accept loop serves every connection as a `TokioIo<TcpStream>`.
             match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => {
                     // Copied out (it is usually empty) and dropped before the connection runs:

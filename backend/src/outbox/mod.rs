@@ -4,49 +4,44 @@
 //! Queuing a frame ([`Outbox::push`]) never wakes the connection's writer itself. The first
 //! frame queued on an idle connection puts the connection on the [`Flusher`]'s list; the
 //! flusher's task goes down the list in order and releases the connections a few at a time
-//! ([`CHUNK`]), letting the rest of the server (the journal, the readers) run in between. A
+//! (`CHUNK`), letting the rest of the server (the journal, the readers) run in between. A
 //! connection still on the list when more frames arrive takes them all at once, and its writer
 //! writes them with one `writev`. So under load consecutive broadcasts share one syscall per
 //! recipient, where each would otherwise cost one of its own (on loopback that syscall, which
 //! includes the receiving side's TCP work, is most of what a delivery costs); without load a
 //! frame waits for nothing but one turn of the flusher's task.
 //!
-//! A long turn (a large room's broadcast) first waits, for at most [`COMMIT_WAIT`], for the
+//! A long turn (a large room's broadcast) first waits, for at most `COMMIT_WAIT`, for the
 //! journal's commit in flight, if there is one ([`Flusher::storing`]): the messages it stores
 //! then go out in the same writes instead of costing every member a second one. Without that,
 //! broadcasts that arrive a commit apart drift out of step, each one catching only the members
 //! not yet written to.
 //!
 //! The queue holds no memory while it is empty: the writer takes the frames' vector whole.
+//!
+//! - [`Outbox`] and [`Inbox`]: the two ends of one connection's queue ([`channel`]).
+//! - [`Flusher`]: the list of connections to release, and its task.
+//! - [`Control`]: a connection's close switch, which a full queue flips (1013).
+
+mod control;
+mod flusher;
 
 use std::future::poll_fn;
 use std::mem;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
-use std::time::Duration;
 
 use shared::{close, ServerFrame};
-use tokio::sync::Notify;
-use tokio::time::timeout;
-use tokio_util::sync::CancellationToken;
 
-use crate::hub::{encode, Control, Frame};
 use crate::metrics::Metrics;
+use crate::ws::{encode, Frame};
 
-/// Connections the flusher releases before it lets other tasks run. Below the capacity of
-/// tokio's local run queue (256), so that the writers it wakes never spill into the global
-/// queue, where a task woken from another thread (the journal, after a commit) would wait
-/// behind them all.
-const CHUNK: usize = 128;
+pub use control::Control;
+pub use flusher::Flusher;
 
-/// A turn of the flusher this long (in connections) first waits for the commit in flight, if
-/// any, so that the messages it stores go out in the same writes. Such a turn takes several
-/// milliseconds (about 5 µs per write on loopback), longer than a commit usually does; a
-/// shorter one (a private message, a small room) goes at once.
-const LONG_TURN: usize = 1024;
-/// The longest a long turn waits for a commit.
-const COMMIT_WAIT: Duration = Duration::from_millis(10);
+/// Identifies one live connection on this node.
+pub type ConnId = u64;
 
 /// How the hub reaches one connection: its bounded outbound queue and its close switch.
 #[derive(Debug, Clone)]
@@ -208,95 +203,12 @@ impl Drop for Inbox {
     }
 }
 
-/// The list of connections with frames to write, in the order they got them, and the task
-/// that releases them. One per hub.
-#[derive(Debug, Default)]
-pub struct Flusher {
-    listed: Mutex<Vec<Arc<Queue>>>,
-    /// Wakes [`Flusher::run`] when the list stops being empty.
-    listed_some: Notify,
-    /// The journal is storing messages that it will then deliver.
-    storing: AtomicBool,
-    /// Notified when the journal has delivered what it stored.
-    stored: Notify,
-}
-
-impl Flusher {
-    fn listed(&self) -> MutexGuard<'_, Vec<Arc<Queue>>> {
-        // Nothing panics while holding the lock; if it did, the list is still whole.
-        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn list(&self, queue: Arc<Queue>) {
-        let first = {
-            let mut listed = self.listed();
-            listed.push(queue);
-            listed.len() == 1
-        };
-        if first {
-            self.listed_some.notify_one();
-        }
-    }
-
-    /// Says whether the journal is storing messages (that it will deliver right after).
-    pub fn storing(&self, storing: bool) {
-        self.storing.store(storing, Ordering::Release);
-        if !storing {
-            self.stored.notify_waiters();
-        }
-    }
-
-    async fn until_stored(&self) {
-        let stored = self.stored.notified();
-        tokio::pin!(stored);
-        stored.as_mut().enable();
-        if self.storing.load(Ordering::Acquire) {
-            stored.await;
-        }
-    }
-
-    /// Releases listed connections, in order, [`CHUNK`] at a time, until `shutdown`.
-    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut turn = Vec::new();
-        loop {
-            {
-                let mut listed = self.listed();
-                mem::swap(&mut *listed, &mut turn);
-            }
-            if turn.is_empty() {
-                tokio::select! {
-                    () = self.listed_some.notified() => continue,
-                    () = shutdown.cancelled() => return,
-                }
-            }
-            if turn.len() >= LONG_TURN && self.storing.load(Ordering::Acquire) {
-                tokio::select! {
-                    _ = timeout(COMMIT_WAIT, self.until_stored()) => {}
-                    () = shutdown.cancelled() => return,
-                }
-                let mut listed = self.listed();
-                turn.append(&mut listed);
-            }
-            let mut chunks = turn.chunks(CHUNK).peekable();
-            while let Some(chunk) = chunks.next() {
-                for queue in chunk {
-                    queue.release();
-                }
-                if chunks.peek().is_some() {
-                    tokio::task::yield_now().await;
-                }
-            }
-            turn.clear();
-            // Let the released writers run before the next turn.
-            tokio::task::yield_now().await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::flusher::LONG_TURN;
     use super::*;
     use crate::ws::WireFrame;
+    use tokio_util::sync::CancellationToken;
 
     fn frame(text: &str) -> Frame {
         Arc::new(WireFrame::text(text))

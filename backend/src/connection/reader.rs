@@ -1,0 +1,212 @@
+//! The read loop: reads what the client sends, decodes it ([`crate::ws::Decoder`]),
+//! rate-limits it, parses it and hands each frame to [`crate::commands::dispatch`]; a bad
+//! frame is answered with an `error` frame and the connection carries on. Only oversized
+//! frames, protocol violations and sustained flooding end it.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use shared::limits::MAX_REQ_CHARS;
+use shared::{close, ClientFrame, ErrorCode, ServerFrame};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::ReadEnd;
+use crate::commands::{self, Context, Refusal};
+use crate::rate_limit::TokenBucket;
+use crate::ws::{Decoder, Incoming, WireFrame};
+
+/// Bytes read from the socket at a time (into a stack buffer; only an incomplete frame is
+/// kept between reads).
+const READ_CHUNK: usize = 4096;
+/// Capacity of the buffer of an incomplete frame that is kept once the frame is complete:
+/// enough for a busy sender's typical frames, small enough to keep for any connection.
+const KEEP_READ_CAPACITY: usize = 512;
+
+/// Reads what has arrived onto the end of `buf`; `Ok(0)` at the end of the stream.
+pub(super) async fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    loop {
+        stream.readable().await?;
+        match try_read_some(stream, buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
+    }
+}
+
+fn try_read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut chunk = [0u8; READ_CHUNK];
+    let read = stream.try_read(&mut chunk)?;
+    buf.extend_from_slice(&chunk[..read]);
+    Ok(read)
+}
+
+/// What the rate limit says about a frame.
+enum Admission {
+    Admitted,
+    /// Dropped and answered with `rate_limited`.
+    Limited,
+    /// Rate-limited too many times in a row: close the connection.
+    Flooding,
+}
+
+/// The reading half of a connection.
+pub(super) struct Reader<'a> {
+    /// What a command works with: the connection, its user, the hub, the store, the journal.
+    pub(super) cx: Context<'a>,
+    /// The rate limit.
+    pub(super) bucket: TokenBucket,
+    /// Rate-limited frames in a row that close the connection.
+    pub(super) flood_limit: u32,
+    /// Rate-limited frames in a row so far.
+    pub(super) rate_limited_in_a_row: u32,
+}
+
+impl Reader<'_> {
+    /// Reads and answers the client's frames until the connection ends. `buf` holds what had
+    /// arrived before the connection task started.
+    pub(super) async fn run(
+        &mut self,
+        stream: &TcpStream,
+        mut buf: Vec<u8>,
+        max_message: usize,
+        started: Instant,
+        last_heard: &AtomicU64,
+    ) -> ReadEnd {
+        let mut decoder = Decoder::new(max_message);
+        loop {
+            let mut used = 0;
+            loop {
+                let (size, incoming) = match decoder.decode(&buf[used..]) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::debug!(conn = self.cx.id, error = %e, "refusing the client's bytes");
+                        return ReadEnd::Close(e.close_code());
+                    }
+                };
+                used += size;
+                let heard = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                last_heard.store(heard, Ordering::Relaxed);
+                if let Some(end) = self.on_incoming(incoming).await {
+                    return end;
+                }
+            }
+            buf.drain(..used);
+            if buf.is_empty() && buf.capacity() > KEEP_READ_CAPACITY {
+                buf = Vec::new();
+            }
+            match read_some(stream, &mut buf).await {
+                Ok(0) | Err(_) => return ReadEnd::Gone,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Answers one message or control frame; `Some` when the connection must end.
+    async fn on_incoming(&mut self, incoming: Option<Incoming>) -> Option<ReadEnd> {
+        let incoming = incoming?;
+        // Messages, text or binary, count against the rate limit; control frames do not.
+        if matches!(incoming, Incoming::Text(_) | Incoming::Binary) {
+            match self.admit() {
+                Admission::Admitted => {}
+                Admission::Limited => return None,
+                Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
+            }
+        }
+        match incoming {
+            // Boxed: answering a frame can take a large future (store calls, the journal),
+            // which would otherwise take room in the task while it idles.
+            Incoming::Text(text) => Box::pin(self.on_text(&text)).await,
+            Incoming::Binary => self.refuse(
+                (
+                    ErrorCode::BinaryNotSupported,
+                    "frames are JSON text".to_owned(),
+                ),
+                None,
+            ),
+            Incoming::Ping(payload) => self.cx.outbox.push(Arc::new(WireFrame::pong(&payload))),
+            // A pong only proves liveness, which reading it has recorded.
+            Incoming::Pong => {}
+            Incoming::Close(code) => return Some(ReadEnd::Closed(code)),
+        }
+        None
+    }
+
+    /// Spends a token from the rate limit; answers `rate_limited` when there is none.
+    fn admit(&mut self) -> Admission {
+        if self.bucket.try_take() {
+            self.rate_limited_in_a_row = 0;
+            let received = &self.cx.hub.metrics().frames_received;
+            received.fetch_add(1, Ordering::Relaxed);
+            return Admission::Admitted;
+        }
+        self.rate_limited_in_a_row += 1;
+        let metrics = self.cx.hub.metrics();
+        metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if self.rate_limited_in_a_row >= self.flood_limit {
+            metrics.flood_disconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(conn = self.cx.id, "flooding: closing with 1008");
+            return Admission::Flooding;
+        }
+        self.refuse(
+            (
+                ErrorCode::RateLimited,
+                "too many frames; slow down".to_owned(),
+            ),
+            None,
+        );
+        Admission::Limited
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let (code, req) = diagnose(text);
+                self.refuse((code, e.to_string()), req);
+                return;
+            }
+        };
+        let req = frame.req().map(str::to_owned);
+        if req
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REQ_CHARS)
+        {
+            self.refuse(
+                (
+                    ErrorCode::InvalidFrame,
+                    format!("req is longer than {MAX_REQ_CHARS} characters"),
+                ),
+                None,
+            );
+            return;
+        }
+        if let Err(refusal) = commands::dispatch(&self.cx, frame).await {
+            self.refuse(refusal, req);
+        }
+    }
+
+    fn refuse(&self, (code, message): Refusal, req: Option<String>) {
+        self.cx
+            .outbox
+            .send(&ServerFrame::Error { code, message, req });
+    }
+}
+
+/// Why a text frame did not parse, and its request id if one can be read from it.
+fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (ErrorCode::MalformedJson, None);
+    };
+    let req = value
+        .get("req")
+        .and_then(|r| r.as_str())
+        .filter(|r| r.chars().count() <= MAX_REQ_CHARS)
+        .map(str::to_owned);
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some(kind) if !ClientFrame::TYPES.contains(&kind) => (ErrorCode::UnknownType, req),
+        _ => (ErrorCode::InvalidFrame, req),
+    }
+}

@@ -1,0 +1,144 @@
+//! What nodes tell each other ([`Event`]), and the trait the hub publishes its own events
+//! through ([`Publish`]). The hub owns them: it publishes what changes on this node and
+//! applies what the others publish ([`super::Hub::apply`]); the bus only carries them, so
+//! the hub knows nothing of Redis, and a single node has no publisher at all.
+//!
+//! The serde shape is the bus's wire format: changing it breaks mixed-version clusters.
+
+use serde::{Deserialize, Serialize};
+use shared::{RoomName, UserName};
+
+use crate::message::{Destination, Message};
+
+/// Where the hub's events go: the bus to the other nodes implements it. Publishing never
+/// waits; it is called once per change (a sign-in, a join, a batch of messages), never per
+/// recipient.
+pub trait Publish: Send + Sync + std::fmt::Debug + 'static {
+    /// Queues `event` for the other nodes without waiting.
+    fn publish(&self, event: Event);
+}
+
+/// What one node tells the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// "I am here, with these users online; tell me yours."
+    Hello { users: Vec<String> },
+    /// The answer to a `hello`: the users online on the sending node.
+    Sync { users: Vec<String> },
+    /// The sending node is alive.
+    Heartbeat,
+    /// The sending node is shutting down: its users are gone with it.
+    Bye,
+    /// A user's first connection on the sending node.
+    Online { user: String },
+    /// A user's last connection on the sending node closed.
+    Offline { user: String },
+    /// A user joined a room (stored already).
+    Joined { user: String, room: String },
+    /// A user left a room (stored already).
+    Left { user: String, room: String },
+    /// An account was deleted: its memberships are gone.
+    Forgotten { user: String },
+    /// A frame for users on every node, already encoded (typing notices, read markers).
+    Frame { route: Route, frame: String },
+    /// Close every connection of a session (it signed out).
+    CloseSession { session: String, code: u16 },
+    /// Messages stored by the sending node, in id order.
+    Messages { messages: Vec<WireMessage> },
+}
+
+/// Who receives a [`Event::Frame`] on each node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Route {
+    /// Every member of a room but one user (by name key).
+    Room {
+        room: String,
+        except: Option<String>,
+    },
+    /// Every connection of one user (by name key).
+    User { user: String },
+}
+
+/// A stored message on the bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireMessage {
+    /// Its id, given by the store.
+    pub id: u64,
+    /// Its sender's name, as displayed.
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Its room, for a room message.
+    pub room: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Its recipient's name, for a private message.
+    pub to: Option<String>,
+    /// What it says.
+    pub body: String,
+    /// When the server stamped it, in milliseconds since the epoch.
+    pub at: u64,
+}
+
+impl From<&Message> for WireMessage {
+    fn from(m: &Message) -> Self {
+        let (room, to) = match &m.to {
+            Destination::Room(room) => (Some(room.to_string()), None),
+            Destination::User(user) => (None, Some(user.to_string())),
+        };
+        Self {
+            id: m.id,
+            from: m.from.to_string(),
+            room,
+            to,
+            body: m.body.clone(),
+            at: m.at,
+        }
+    }
+}
+
+impl WireMessage {
+    /// The message, if its names are valid.
+    pub fn parse(self) -> Option<Message> {
+        let to = match (self.room, self.to) {
+            (Some(room), None) => Destination::Room(RoomName::parse(&room).ok()?),
+            (None, Some(to)) => Destination::User(UserName::parse(&to).ok()?),
+            _ => return None,
+        };
+        Some(Message {
+            id: self.id,
+            from: UserName::parse(&self.from).ok()?,
+            to,
+            body: self.body,
+            at: self.at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_messages_round_trip_and_reject_bad_names() {
+        let message = Message {
+            id: 7,
+            from: UserName::parse("bob").unwrap(),
+            to: Destination::User(UserName::parse("Alice").unwrap()),
+            body: "hi".into(),
+            at: 5,
+        };
+        let wire = WireMessage::from(&message);
+        assert_eq!(wire.clone().parse(), Some(message));
+        let bad = WireMessage {
+            from: "no spaces allowed".into(),
+            ..wire.clone()
+        };
+        assert_eq!(bad.parse(), None);
+        let both = WireMessage {
+            room: Some("rust".into()),
+            ..wire
+        };
+        assert_eq!(both.parse(), None);
+    }
+}

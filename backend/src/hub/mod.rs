@@ -1,0 +1,257 @@
+//! The hub: the pool of live connections, the map from each user to their connections, and
+//! the rooms. Every fan-out starts here.
+//!
+//! One owner: all of it sits behind one `std::sync::Mutex`, taken only by the short,
+//! synchronous methods below and never held across an `.await`. Delivering to a connection is
+//! a push onto its bounded queue ([`Outbox`]), so fan-out never waits for a socket: a
+//! connection whose queue is full is told to close with 1013 (try again later) and counted.
+//! When its writer takes what was queued is up to the outbox's [`Flusher`].
+//! Each frame is encoded once; its recipients share the bytes.
+//!
+//! Room memberships are stored (the connection records a join or leave in the store before it
+//! tells the hub); the hub holds them all in memory for fan-out. Messages reach the hub only
+//! after the journal has stored them: the hub is the journal's [`Delivery`](crate::journal::Delivery).
+//!
+//! Several nodes: with a bus (a [`Publish`]er) every change made here is also published, and
+//! what other nodes publish is applied here ([`Hub::apply`], [`Hub::node_sync`]) to this
+//! node's connections. The hub then knows every node's online users (`remote`), so presence
+//! and member lists cover the whole chat, while each node writes only to its own connections.
+//!
+//! Presence is coalesced: a user coming online or going offline (here or on another node) is
+//! noted in a pending set, and one `presence` frame carries every pending change to every
+//! connection, at most once per [`HubConfig::presence_interval`]. A change after a quiet
+//! interval goes out at once (the leading edge); later ones wait for the interval to pass,
+//! and the task [`Hub::run_presence`] sends them then. Signing in n users thus costs
+//! O(n × intervals) frames rather than O(n²).
+//!
+//! This file holds the [`Hub`] handle and its maps; its parts hold what is done with them:
+//! `pool` (connections and the user map, the welcome), `rooms` (memberships), `presence`
+//! (coalescing and its task), `typing` (the throttle), `nodes` (other nodes, their clocks and
+//! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
+//! each other, and the [`Publish`] trait).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use shared::protocol::ServerLimits;
+use shared::{ErrorCode, RoomName, Target, UserName};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+mod events;
+mod fanout;
+mod nodes;
+mod pool;
+mod presence;
+mod rooms;
+mod typing;
+
+pub use events::{Event, Publish, Route, WireMessage};
+
+use nodes::RemoteNode;
+use presence::Presence;
+
+use crate::metrics::{Metrics, Stats};
+use crate::outbox::{ConnId, Flusher, Outbox};
+use crate::store::SessionId;
+
+/// Why the hub refused a request; each maps to the protocol's error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    #[error("you are not in that room")]
+    NotMember,
+    #[error("everyone stays in the lobby")]
+    CannotLeaveLobby,
+    #[error("you are in as many rooms as allowed")]
+    TooManyRooms,
+}
+
+impl HubError {
+    /// The protocol's error code for it.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Self::NotMember => ErrorCode::NotMember,
+            Self::CannotLeaveLobby => ErrorCode::CannotLeaveLobby,
+            Self::TooManyRooms => ErrorCode::TooManyRooms,
+        }
+    }
+}
+
+/// What the hub needs to know from the configuration.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Rooms one user may be in at once, lobby included.
+    pub max_rooms_per_user: usize,
+    /// Least time between two typing notices forwarded for one user and conversation.
+    pub typing_interval: Duration,
+    /// Least time between two `presence` frames (default [`crate::config::PRESENCE_INTERVAL_MS`]).
+    pub presence_interval: Duration,
+    /// Announced to every client in its welcome.
+    pub limits: ServerLimits,
+}
+
+/// Cheap to clone handle to the one hub of this process.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    /// Everything the clones share.
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Hub`] shares.
+#[derive(Debug)]
+struct Shared {
+    /// Connections, users and rooms: changed together, so guarded together.
+    state: Mutex<State>,
+    /// The next connection id.
+    next_conn_id: AtomicU64,
+    /// Limits and intervals.
+    config: HubConfig,
+    /// The counters fan-out bumps, shared with the rest of the server.
+    metrics: Arc<Metrics>,
+    /// The bus to the other nodes, when there are any: called once per change, never per
+    /// recipient.
+    bus: Option<Arc<dyn Publish>>,
+    /// Wakes [`Hub::run_presence`] when a presence change has to wait for the interval.
+    presence_due: Notify,
+    /// Lets connections' writers take what was queued for them.
+    flusher: Arc<Flusher>,
+}
+
+/// The maps behind the hub's one lock.
+#[derive(Debug, Default)]
+struct State {
+    /// Every live connection on this node (the pool).
+    conns: HashMap<ConnId, ConnEntry>,
+    /// Online users by name key (lowercase).
+    users: HashMap<String, UserEntry>,
+    /// Every room but the lobby, with its members (online or not) by name key.
+    rooms: HashMap<RoomName, BTreeMap<String, UserName>>,
+    /// The same memberships by member: the rooms each user is in, lobby aside.
+    member_of: HashMap<String, BTreeSet<RoomName>>,
+    /// The id of the last message delivered: every later one reaches a connection opened now.
+    last_delivered: u64,
+    /// The other nodes we hear from, with their online users.
+    nodes: HashMap<String, RemoteNode>,
+    /// Users online on other nodes, by name key, with the number of nodes they are on.
+    remote_users: HashMap<String, (UserName, usize)>,
+    /// Everyone online on any node (the keys of `users` and `remote_users`), in name-key
+    /// order: a welcome lists them without sorting everyone at every sign-in.
+    online: BTreeMap<String, UserName>,
+    /// Presence changes not yet sent to the connections.
+    presence: Presence,
+}
+
+/// One live connection, in the pool.
+#[derive(Debug)]
+struct ConnEntry {
+    /// The name key of the connection's user.
+    user: String,
+    /// The session it was opened with, so that signing out can close it.
+    session: SessionId,
+    /// Its queue (and close switch): how frames reach it.
+    outbox: Outbox,
+}
+
+/// A user online on this node, in the user map.
+#[derive(Debug)]
+struct UserEntry {
+    /// The name as they claimed it.
+    name: UserName,
+    /// The user's live connections, oldest first.
+    conns: Vec<ConnId>,
+    /// When a typing notice was last forwarded, per conversation.
+    typing: HashMap<Target, Instant>,
+}
+
+/// Whether a `join` adds a membership or repeats one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    New,
+    Already,
+}
+
+/// A typing notice's conversation, with its name already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypingTarget {
+    Room(RoomName),
+    User(UserName),
+}
+
+impl Hub {
+    /// A hub that knows the stored `memberships` and that messages up to `last_id` exist.
+    pub fn new(
+        config: HubConfig,
+        metrics: Arc<Metrics>,
+        memberships: Vec<(RoomName, UserName)>,
+        last_id: u64,
+        bus: Option<Arc<dyn Publish>>,
+    ) -> Self {
+        let mut state = State {
+            last_delivered: last_id,
+            ..State::default()
+        };
+        for (room, name) in memberships {
+            state.add_member(&room, &name);
+        }
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                next_conn_id: AtomicU64::new(1),
+                config,
+                metrics,
+                bus,
+                presence_due: Notify::new(),
+                flusher: Arc::default(),
+            }),
+        }
+    }
+
+    /// Tells the other nodes, if there are any.
+    pub fn publish(&self, event: Event) {
+        if let Some(bus) = &self.shared.bus {
+            bus.publish(event);
+        }
+    }
+
+    /// The id of the last message delivered.
+    pub fn last_delivered(&self) -> u64 {
+        self.state().last_delivered
+    }
+
+    /// The maps, locked: for the short synchronous methods of the hub's parts.
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent-enough maps; keep serving.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
+    }
+
+    pub fn stats(&self) -> Stats {
+        let state = self.state();
+        Stats {
+            connections: state.conns.len(),
+            users_online: state.users.len(),
+            rooms: state.rooms.len() + 1,
+        }
+    }
+
+    /// Lets connections' writers take their queued frames, in the order the frames came
+    /// (see [`crate::outbox`]), until `shutdown`. [`crate::AppState::open`] spawns it.
+    pub async fn run_flusher(self, shutdown: CancellationToken) {
+        self.shared.flusher.clone().run(shutdown).await;
+    }
+}
+
+/// Orders names ignoring case, without allocating.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}

@@ -1,0 +1,237 @@
+//! Rooms and memberships: every room's members (online or not) and every user's rooms, kept
+//! in step with the store; joining, leaving, and what the members hear of it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use shared::{RoomName, ServerFrame, Target, UserName};
+
+use super::{by_name, ConnId, Event, Hub, HubError, Joining, State};
+use crate::ws::encode;
+
+impl Hub {
+    /// The rooms `name` is in: the lobby first, then the others in order.
+    pub fn rooms_of(&self, name: &UserName) -> Vec<RoomName> {
+        let state = self.state();
+        let mut rooms = vec![RoomName::lobby()];
+        rooms.extend(
+            state
+                .member_of
+                .get(&name.key())
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        rooms
+    }
+
+    /// Whether the connection's user may join `room`, and whether they are in it already.
+    /// A new membership is stored before [`Hub::join`] announces it.
+    pub fn check_join(&self, id: ConnId, room: &RoomName) -> Result<Joining, HubError> {
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if room.is_lobby() || state.is_member(&key, room) {
+            return Ok(Joining::Already);
+        }
+        let rooms = state.member_of.get(&key).map_or(0, BTreeSet::len) + 1;
+        if rooms >= self.shared.config.max_rooms_per_user {
+            return Err(HubError::TooManyRooms);
+        }
+        Ok(Joining::New)
+    }
+
+    /// Puts the connection's user in `room` (creating it) and tells everyone concerned.
+    /// Joining a room one is in tells this connection again, and nobody else.
+    pub fn join(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+        let mut state = self.state();
+        let (key, outbox) = state.conn(id)?;
+        if room.is_lobby() || state.is_member(&key, &room) {
+            outbox.send(&state.room_joined(&room));
+            return Ok(());
+        }
+        let name = state
+            .users
+            .get(&key)
+            .ok_or(HubError::NotMember)?
+            .name
+            .clone();
+        state.joined(&room, &name);
+        self.publish(Event::Joined {
+            user: name.to_string(),
+            room: room.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Checks that the connection's user can leave `room`. The store forgets the membership
+    /// before [`Hub::leave`] announces it.
+    pub fn check_leave(&self, id: ConnId, room: &RoomName) -> Result<(), HubError> {
+        if room.is_lobby() {
+            return Err(HubError::CannotLeaveLobby);
+        }
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if state.is_member(&key, room) {
+            Ok(())
+        } else {
+            Err(HubError::NotMember)
+        }
+    }
+
+    /// Takes the connection's user out of `room`; an empty room ceases to exist.
+    pub fn leave(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+        self.check_leave(id, &room)?;
+        let mut state = self.state();
+        let (key, _) = state.conn(id)?;
+        let Some(name) = state.left(&room, &key) else {
+            return Err(HubError::NotMember);
+        };
+        self.publish(Event::Left {
+            user: name.to_string(),
+            room: room.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Forgets a deleted account's memberships, telling the rooms it was in.
+    pub fn forget(&self, name: &UserName) {
+        self.state().forget(&name.key());
+        self.publish(Event::Forgotten {
+            user: name.to_string(),
+        });
+    }
+
+    /// The user of a connection, which must be in `room` to speak there.
+    pub fn member(&self, id: ConnId, room: &RoomName) -> Result<UserName, HubError> {
+        let state = self.state();
+        let (key, _) = state.conn(id)?;
+        if !state.is_member(&key, room) {
+            return Err(HubError::NotMember);
+        }
+        state
+            .users
+            .get(&key)
+            .map(|u| u.name.clone())
+            .ok_or(HubError::NotMember)
+    }
+
+    /// Replaces the memberships with the stored ones (after the bus was down, joins and
+    /// leaves made elsewhere may have been missed). Nobody is told.
+    pub fn reload_memberships(&self, memberships: Vec<(RoomName, UserName)>) {
+        let mut state = self.state();
+        state.rooms.clear();
+        state.member_of.clear();
+        for (room, name) in memberships {
+            state.add_member(&room, &name);
+        }
+    }
+}
+
+impl State {
+    /// Adds `name` to `room` and tells their connections and the room's members here.
+    pub(super) fn joined(&mut self, room: &RoomName, name: &UserName) {
+        let key = name.key();
+        self.add_member(room, name);
+        let joined = encode(&self.room_joined(room));
+        self.send_user(&key, &joined, None);
+        let member_joined = encode(&ServerFrame::MemberJoined {
+            room: room.to_string(),
+            user: name.to_string(),
+        });
+        self.send_room(room, &member_joined, Some(&key));
+    }
+
+    /// Takes user `key` out of `room` and tells their connections and the room's members
+    /// here; returns their name if they were in it.
+    pub(super) fn left(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
+        let name = self.remove_member(room, key)?;
+        if let Some(user) = self.users.get_mut(key) {
+            user.typing.remove(&Target::Room {
+                room: room.to_string(),
+            });
+        }
+        let left = encode(&ServerFrame::RoomLeft {
+            room: room.to_string(),
+        });
+        self.send_user(key, &left, None);
+        let member_left = encode(&ServerFrame::MemberLeft {
+            room: room.to_string(),
+            user: name.to_string(),
+        });
+        self.send_room(room, &member_left, None);
+        Some(name)
+    }
+
+    /// Drops every membership of user `key`, telling the rooms.
+    pub(super) fn forget(&mut self, key: &str) {
+        let rooms: Vec<RoomName> = self
+            .member_of
+            .get(key)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for room in rooms {
+            if let Some(name) = self.remove_member(&room, key) {
+                let member_left = encode(&ServerFrame::MemberLeft {
+                    room: room.to_string(),
+                    user: name.to_string(),
+                });
+                self.send_room(&room, &member_left, None);
+            }
+        }
+    }
+
+    pub(super) fn is_member(&self, key: &str, room: &RoomName) -> bool {
+        room.is_lobby() || self.rooms.get(room).is_some_and(|m| m.contains_key(key))
+    }
+
+    pub(super) fn add_member(&mut self, room: &RoomName, name: &UserName) {
+        self.rooms
+            .entry(room.clone())
+            .or_default()
+            .insert(name.key(), name.clone());
+        self.member_of
+            .entry(name.key())
+            .or_default()
+            .insert(room.clone());
+    }
+
+    /// Removes a membership; returns the member's name if there was one.
+    pub(super) fn remove_member(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
+        let members = self.rooms.get_mut(room)?;
+        let name = members.remove(key)?;
+        if members.is_empty() {
+            self.rooms.remove(room);
+        }
+        if let Some(rooms) = self.member_of.get_mut(key) {
+            rooms.remove(room);
+            if rooms.is_empty() {
+                self.member_of.remove(key);
+            }
+        }
+        Some(name)
+    }
+
+    /// The members of a room by name: for the lobby, everyone online.
+    pub(super) fn member_names(&self, room: &RoomName) -> Vec<String> {
+        if room.is_lobby() {
+            return self.online_names();
+        }
+        let mut names: Vec<String> = self
+            .rooms
+            .get(room)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .map(UserName::to_string)
+            .collect();
+        names.sort_unstable_by(|a, b| by_name(a, b));
+        names
+    }
+
+    pub(super) fn room_joined(&self, room: &RoomName) -> ServerFrame {
+        ServerFrame::RoomJoined {
+            room: room.to_string(),
+            members: self.member_names(room),
+        }
+    }
+}
