@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use backend::store;
+use backend::tasks::Tasks;
 use backend::{logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -10,13 +11,15 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     logging::init(config.log_format);
-    let store = store::open_store(&config)
-        .await
-        .with_context(|| match config.database_url {
-            // The URL may hold a password: it is not repeated.
-            Some(_) => "opening the store at DATABASE_URL".to_owned(),
-            None => format!("opening the store in {}", config.data_dir.display()),
-        })?;
+    let tasks = Tasks::new();
+    let store =
+        store::open_store(&config, &tasks)
+            .await
+            .with_context(|| match config.database_url {
+                // The URL may hold a password: it is not repeated.
+                Some(_) => "opening the store at DATABASE_URL".to_owned(),
+                None => format!("opening the store in {}", config.data_dir.display()),
+            })?;
     let addr = config.listen_addr();
     let listener = TcpListener::bind(addr)
         .await
@@ -30,5 +33,10 @@ async fn main() -> anyhow::Result<()> {
         .context("loading rooms and messages")?;
     server::run(listener, state, server::shutdown_signal())
         .await
-        .context("serving")
+        .context("serving")?;
+    tasks.shutdown(SHUTDOWN_GRACE).await;
+    Ok(())
 }
+
+/// How long the background tasks get to finish what they hold once serving has stopped.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
