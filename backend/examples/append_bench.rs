@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use backend::message::{Destination, NewMessage};
 use backend::store::{SqlStore, Store};
+use backend::tasks::Tasks;
 use shared::{RoomName, UserName};
 
 const BATCHES: usize = 100;
@@ -18,9 +19,10 @@ const SENDERS: usize = 50;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
+    let tasks = Tasks::new();
     let store = match std::env::args().nth(1) {
-        Some(url) => SqlStore::connect(&url).await?,
-        None => SqlStore::open(dir.path()).await?,
+        Some(url) => SqlStore::connect(&url, &tasks).await?,
+        None => SqlStore::open(dir.path(), &tasks).await?,
     };
     // Every run sends the same reqs: offset them by what is stored already.
     let base = store.last_id().await?;

@@ -5,9 +5,8 @@
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
 //! - [`identity`]: names, passwords and session tokens.
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
-//!   read markers.
-//! - [`checkpoint`]: SQLite's WAL checkpoints, off the commit path.
-//! - [`lists`]: SQLite's conversation lists, written behind the journal's commits.
+//!   read markers; with SQLite's WAL checkpoints and conversation lists, kept by tasks of their
+//!   own off the commit path.
 //! - [`ws`]: the WebSocket: the handshake (handing the connection its TCP stream), server
 //!   frames encoded once, client frames parsed.
 //! - [`connection`]: one WebSocket: reads, rate-limits and dispatches what the client sends,
@@ -33,7 +32,6 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod bus;
-pub mod checkpoint;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -42,7 +40,6 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod journal;
-pub mod lists;
 pub mod logging;
 pub mod message;
 pub mod metrics;

@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     logging::init(config.log_format);
     // The one owner of the background tasks, stopped and awaited by `server::run`.
     let tasks = Tasks::new();
-    let store = store::open_store(&config)
+    let store = store::open_store(&config, &tasks)
         .await
         .with_context(|| match config.database_url {
             // The URL may hold a password: it is not repeated.

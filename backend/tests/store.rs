@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{SessionId, SqlStore, Store, StoreError};
+use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::{Connection, PgConnection, Row};
 
@@ -25,10 +26,14 @@ where
     Fut: Future<Output = ()>,
 {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqlStore::open(dir.path()).await.expect("open SQLite");
+    let tasks = Tasks::new();
+    let store = SqlStore::open(dir.path(), &tasks)
+        .await
+        .expect("open SQLite");
     assert_eq!(store.engine(), "sqlite");
     test(store.clone()).await;
     store.close().await;
+    assert!(tasks.shutdown(std::time::Duration::from_secs(5)).await);
 }
 
 /// Runs `test` on a fresh PostgreSQL store in a schema of its own, then drops the schema,
@@ -39,7 +44,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let schema = Schema::create().await;
-    let store = SqlStore::connect(&schema.url())
+    let store = SqlStore::connect(&schema.url(), &Tasks::new())
         .await
         .expect("open PostgreSQL");
     assert_eq!(store.engine(), "postgres");
@@ -876,7 +881,7 @@ fn pairs(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 }
 
 async fn append_lists_each_pair_once_per_participant(url: String) {
-    let store = SqlStore::connect(&url).await.expect("open");
+    let store = SqlStore::connect(&url, &Tasks::new()).await.expect("open");
     let db = raw(&url).await;
     let batch = vec![
         to_user("Alice", "Bob", "1"),
@@ -989,7 +994,9 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
         .await
         .expect("sequence");
 
-    let store = SqlStore::connect(&url).await.expect("open and upgrade");
+    let store = SqlStore::connect(&url, &Tasks::new())
+        .await
+        .expect("open and upgrade");
     assert_eq!(
         listed_pairs(&store, &db).await,
         pairs(&[
@@ -1091,7 +1098,9 @@ async fn private_lists(store: &SqlStore, names: &[&str]) -> Vec<Vec<(Target, u64
 #[tokio::test]
 async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqlStore::open(dir.path()).await.expect("open");
+    let store = SqlStore::open(dir.path(), &Tasks::new())
+        .await
+        .expect("open");
     accounts(&store, &["alice", "bob", "carol", "dave"]).await;
     let first = vec![
         to_user("alice", "bob", "1"),
@@ -1151,7 +1160,9 @@ async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
 #[tokio::test]
 async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqlStore::open(dir.path()).await.expect("open");
+    let store = SqlStore::open(dir.path(), &Tasks::new())
+        .await
+        .expect("open");
     accounts(&store, &["alice", "bob", "carol"]).await;
     join(&store, "carol", "rust").await;
     let covered = vec![
@@ -1223,7 +1234,9 @@ async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
 async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("chat.db").display());
-    let store = SqlStore::open(dir.path()).await.expect("open");
+    let store = SqlStore::open(dir.path(), &Tasks::new())
+        .await
+        .expect("open");
     let db = raw(&url).await;
     let batch: Vec<NewMessage> = (0..30)
         .map(|i| to_user(&format!("user{}", i % 6), &format!("user{}", i % 5), "hi"))
@@ -1265,7 +1278,9 @@ async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     for file in ["chat-lists.db", "chat-lists.db-wal", "chat-lists.db-shm"] {
         let _ = std::fs::remove_file(dir.path().join(file));
     }
-    let store = SqlStore::open(dir.path()).await.expect("reopen");
+    let store = SqlStore::open(dir.path(), &Tasks::new())
+        .await
+        .expect("reopen");
     assert_eq!(private_lists(&store, &users).await, expected);
     let db = raw(&url).await;
     let (up_to, entries): (i64, i64) = sqlx::query_as(
@@ -1296,8 +1311,12 @@ async fn postgres_nodes_share_one_id_sequence() {
     let url = schema.url();
     let outcome = tokio::spawn(async move {
         let nodes = [
-            SqlStore::connect(&url).await.expect("node a"),
-            SqlStore::connect(&url).await.expect("node b"),
+            SqlStore::connect(&url, &Tasks::new())
+                .await
+                .expect("node a"),
+            SqlStore::connect(&url, &Tasks::new())
+                .await
+                .expect("node b"),
         ];
         let mut tasks = Vec::new();
         for (n, node) in nodes.iter().enumerate() {
@@ -1356,18 +1375,20 @@ async fn postgres_nodes_share_one_id_sequence() {
 async fn database_urls_choose_the_engine() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("other.db").display());
-    let store = SqlStore::connect(&url).await.expect("sqlite URL");
+    let store = SqlStore::connect(&url, &Tasks::new())
+        .await
+        .expect("sqlite URL");
     assert_eq!(store.engine(), "sqlite");
     store.close().await;
     assert!(dir.path().join("other.db").exists());
 
-    let refused = SqlStore::connect("mysql://user:secret@host/db").await;
+    let refused = SqlStore::connect("mysql://user:secret@host/db", &Tasks::new()).await;
     let error = refused.expect_err("MySQL is not spoken").to_string();
     assert!(!error.contains("secret"), "{error}");
 
     let schema = Schema::create().await;
     let url = schema.url().replacen("postgres://", "postgresql://", 1);
-    let store = SqlStore::connect(&url).await;
+    let store = SqlStore::connect(&url, &Tasks::new()).await;
     let engine = store.as_ref().map(|s| s.engine());
     if let Ok(store) = &store {
         store.close().await;

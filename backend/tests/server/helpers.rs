@@ -31,6 +31,8 @@ pub struct TestApp {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    /// The store's background tasks, stopped by `shutdown`.
+    tasks: Tasks,
     /// The data directory, when the app owns it.
     _data: Option<TempDir>,
 }
@@ -69,7 +71,10 @@ async fn start(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
     // them; the presence tests set the server's default.
     config.presence_interval_ms = 50;
     tweak(&mut config);
-    let store = SqliteStore::open(&config.data_dir).await.expect("store");
+    let tasks = Tasks::new();
+    let store = SqliteStore::open(&config.data_dir, &tasks)
+        .await
+        .expect("store");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState::open(config, Arc::new(store), Tasks::new())
@@ -84,6 +89,7 @@ async fn start(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
         state,
         stop: Some(stop),
         server: Some(server),
+        tasks,
         _data: None,
     }
 }
@@ -196,7 +202,9 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("server result");
         }
-        started.elapsed()
+        let elapsed = started.elapsed();
+        assert!(self.tasks.shutdown(Duration::from_secs(5)).await);
+        elapsed
     }
 }
 

@@ -1,9 +1,10 @@
-//! SQLite's conversation lists and private messages' index, kept off the commit path.
+//! SQLite's lists task: the conversation lists and private messages' index, kept off the commit
+//! path.
 //!
 //! Each user's private conversations are derived from `messages`: a row per participant, added
 //! when a pair first talks; so is the private messages' `(conversation, id)` index that history
 //! pages and unread counts read. On SQLite both live in a file of their own (see
-//! [`crate::store`]), and this task adds the rows and entries for the private messages stored
+//! the `sqlite` module), and this task adds the rows and entries for the private messages stored
 //! since its last round, once per round, in sorted order: rows that share a page share one
 //! write of it, and the journal's commits never wait for them. A round is a few statements
 //! (`INSERT … SELECT`) that SQLite runs on the round's own thread; no row of it passes through
@@ -18,7 +19,7 @@
 //! and rounds run in the time it would otherwise spend idle. A core that is never idle would
 //! leave the lists ever further behind, and readers paying for it; so while they are over
 //! [`URGENT_BEHIND`] ids behind, rounds run on a second connection, at normal priority.
-//! How far behind they are is kept in memory (`store::ListsProgress`: `append` records the
+//! How far behind they are is kept in memory (`rounds::ListsProgress`: `append` records the
 //! newest id stored, rounds the newest covered) and shown at `/metrics` as
 //! `chat_store_lists_behind_ids`.
 
@@ -26,9 +27,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::CancellationToken;
 
-use crate::store::{self, ListsProgress};
+use super::rounds::{index_list_round, ListsProgress, LIST_ROUND_IDS};
+use crate::tasks::Tasks;
+
+/// The name of the thread that runs the lists' usual connection: this task lowers its
+/// priority by it.
+pub(super) const LISTS_THREAD: &str = "chat-lists";
+/// The name of the thread that runs the lists' other connection, which keeps its priority.
+pub(super) const LISTS_URGENT_THREAD: &str = "chat-lists-now";
 
 /// Ids behind from which rounds run at normal priority. Readers add the messages the lists do
 /// not cover yet, so how far behind they are is what each reader pays. Under a load that keeps
@@ -40,16 +48,17 @@ const URGENT_BEHIND: u64 = 100_000;
 /// Starts the task: a round every `round`, and at once while the last one left more to do; on
 /// `indexer` (a pool of one connection, whose thread it gives the lowest priority) or, when
 /// the lists are more than [`URGENT_BEHIND`] ids behind, on `urgent` (one that keeps normal
-/// priority). Rounds record in `progress` what they cover. It stops when the guard is dropped.
-pub(crate) fn spawn(
+/// priority). Rounds record in `progress` what they cover. Spawned through `tasks`, it stops
+/// between two rounds once they are stopping, or once the store is closed.
+pub(super) fn spawn(
+    tasks: &Tasks,
     indexer: SqlitePool,
     urgent: SqlitePool,
     progress: Arc<ListsProgress>,
     round: Duration,
-) -> DropGuard {
-    let stop = CancellationToken::new();
-    tokio::spawn(run(indexer, urgent, progress, round, stop.clone()));
-    stop.drop_guard()
+) {
+    let stop = tasks.token();
+    tasks.spawn("store lists", run(indexer, urgent, progress, round, stop));
 }
 
 /// Whether the next round runs at normal priority, the lists being `behind` by so many ids.
@@ -80,7 +89,7 @@ async fn run(
             return;
         }
         // Each round: the pool opens a new connection, on a new thread, if the last one broke.
-        lower_priority(store::LISTS_THREAD);
+        lower_priority(LISTS_THREAD);
         // Measured before each round. (A round at the lowest priority on a core that is never
         // idle waits for seconds, and the lists fall further behind meanwhile; smaller rounds
         // would see that sooner, but each round writes most of the lists' pages again: rounds
@@ -88,7 +97,7 @@ async fn run(
         // 10,000/s.)
         behind = progress.behind();
         let pool = if is_urgent(behind) { &urgent } else { &indexer };
-        match store::index_list_round(pool, &progress, store::LIST_ROUND_IDS).await {
+        match index_list_round(pool, &progress, LIST_ROUND_IDS).await {
             Ok(done) => {
                 tracing::trace!(
                     covered = done.covered,
@@ -174,7 +183,7 @@ mod tests {
     #[test]
     fn rounds_turn_urgent_only_far_behind() {
         assert!(!is_urgent(0));
-        assert!(!is_urgent(crate::store::LIST_ROUND_IDS as u64));
+        assert!(!is_urgent(LIST_ROUND_IDS as u64));
         assert!(!is_urgent(URGENT_BEHIND));
         assert!(is_urgent(URGENT_BEHIND + 1));
     }
@@ -184,15 +193,12 @@ mod tests {
     #[tokio::test]
     async fn the_lists_thread_runs_at_the_lowest_priority() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = crate::store::SqlStore::open(dir.path())
+        let store = crate::store::SqlStore::open(dir.path(), &Tasks::new())
             .await
             .expect("open");
-        assert!(!niceness_of(store::LISTS_THREAD).is_empty());
+        assert!(!niceness_of(LISTS_THREAD).is_empty());
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while niceness_of(store::LISTS_THREAD)
-            .iter()
-            .any(|&n| n != NICENESS)
-        {
+        while niceness_of(LISTS_THREAD).iter().any(|&n| n != NICENESS) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "still at normal priority"
@@ -200,7 +206,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let mut others = niceness_of("sqlx-sqlite-wor");
-        others.extend(niceness_of(store::LISTS_URGENT_THREAD));
+        others.extend(niceness_of(LISTS_URGENT_THREAD));
         assert!(others.len() > 1);
         assert!(others.iter().all(|&n| n == 0), "{others:?}");
         store.close().await;

@@ -1,4 +1,4 @@
-//! SQLite's WAL checkpoints, off the commit path.
+//! SQLite's checkpoint task: `chat.db`'s WAL checkpoints, off the commit path.
 //!
 //! In WAL mode a commit appends the pages it changed to the WAL, and a checkpoint copies them
 //! back into the database file. By default SQLite checkpoints inside the commit that takes the
@@ -25,19 +25,21 @@
 use std::time::Duration;
 
 use sqlx::AnyPool;
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::CancellationToken;
+
+use crate::tasks::Tasks;
 
 /// When the checkpoints run.
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(in crate::store) struct Policy {
     /// Time between two rounds while the WAL is below `restart_frames`.
-    pub round: Duration,
+    pub(in crate::store) round: Duration,
     /// Pages in the WAL at which it is copied to the end and started over.
-    pub restart_frames: i64,
+    pub(in crate::store) restart_frames: i64,
     /// Pages committed during a round few enough for the writer to copy them itself.
-    pub settled_frames: i64,
+    pub(in crate::store) settled_frames: i64,
     /// Most rounds back to back before the writer copies the rest, however much it is.
-    pub max_rounds: u32,
+    pub(in crate::store) max_rounds: u32,
 }
 
 impl Default for Policy {
@@ -54,11 +56,13 @@ impl Default for Policy {
     }
 }
 
-/// Starts the task; it stops when the guard is dropped.
-pub fn spawn(pool: AnyPool, writer: AnyPool, policy: Policy) -> DropGuard {
-    let stop = CancellationToken::new();
-    tokio::spawn(run(pool, writer, policy, stop.clone()));
-    stop.drop_guard()
+/// Starts the task through `tasks`; it stops between two rounds once they are stopping, or
+/// once the store is closed.
+pub(super) fn spawn(tasks: &Tasks, pool: AnyPool, writer: AnyPool, policy: Policy) {
+    tasks.spawn(
+        "store checkpoints",
+        run(pool, writer, policy, tasks.token()),
+    );
 }
 
 async fn run(pool: AnyPool, writer: AnyPool, policy: Policy, stop: CancellationToken) {
@@ -93,7 +97,7 @@ struct Wal {
 async fn checkpoint(pool: &AnyPool) -> Result<Wal, sqlx::Error> {
     // (busy, log, checkpointed): busy when another checkpoint was running; the counts are then
     // -1, and the next round does the work. `main`: not the lists file that SQLite connections
-    // also have attached (`crate::lists`' connection checkpoints that one).
+    // also have attached (`lists_task`'s connection checkpoints that one).
     let (_busy, frames, copied): (i64, i64, i64) =
         sqlx::query_as("PRAGMA main.wal_checkpoint(PASSIVE)")
             .fetch_one(pool)
@@ -123,4 +127,71 @@ async fn round(pool: &AnyPool, writer: &AnyPool, policy: &Policy) -> Result<(), 
         "copied the WAL to its end; the next commit starts it over"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::UserName;
+
+    use super::*;
+    use crate::message::{Destination, NewMessage};
+    use crate::store::{SqlStore, Store};
+
+    /// The largest the WAL grows while `batches` batches of private messages between varied
+    /// pairs are stored back to back, checkpointed by `policy`.
+    async fn wal_extent(policy: Policy, batches: usize) -> u64 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tasks = Tasks::new();
+        let store = SqlStore::open_with(dir.path(), &tasks, policy)
+            .await
+            .expect("open");
+        let users: Vec<UserName> = (0..50)
+            .map(|i| UserName::parse(&format!("user{i}")).expect("a name"))
+            .collect();
+        let wal = dir.path().join("chat.db-wal");
+        let mut largest = 0;
+        for b in 0..batches {
+            let batch: Vec<NewMessage> = (0..10)
+                .map(|i| {
+                    let n = b * 10 + i;
+                    NewMessage {
+                        from: users[n % 50].clone(),
+                        to: Destination::User(users[(n * 7 + b) % 50].clone()),
+                        body: format!("message {n}"),
+                        at: 1,
+                        req: Some(format!("r{n}")),
+                    }
+                })
+                .collect();
+            store.append(&batch).await.expect("append");
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        assert_eq!(store.last_id().await.expect("last id"), batches as u64 * 10);
+        assert!(tasks.shutdown(Duration::from_secs(5)).await);
+        store.close().await;
+        largest
+    }
+
+    /// Under a steady stream of commits the WAL starts over once it reaches the policy's size,
+    /// rather than growing for as long as the stream lasts.
+    #[tokio::test]
+    async fn the_wal_starts_over_under_steady_commits() {
+        let tight = Policy {
+            round: std::time::Duration::from_millis(10),
+            restart_frames: 100,
+            settled_frames: 16,
+            max_rounds: 8,
+        };
+        let never = Policy {
+            round: std::time::Duration::from_secs(3600),
+            ..tight
+        };
+        let checkpointed = wal_extent(tight, 150).await;
+        let unchecked = wal_extent(never, 150).await;
+        eprintln!("WAL extent: {checkpointed} B checkpointed, {unchecked} B without checkpoints");
+        assert!(
+            checkpointed * 4 < unchecked,
+            "{checkpointed} B checkpointed, {unchecked} B without"
+        );
+    }
 }

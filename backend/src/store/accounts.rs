@@ -1,0 +1,186 @@
+//! Accounts, and the sessions that prove them: creating an account (with its first session),
+//! finding one by name or by session, ending a session, and deleting an account with its
+//! private conversations.
+
+use shared::{RoomName, UserName};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::conversations::mark_all_read;
+use super::sql::{now_ms, padded, placeholders, to_u64, LOOKUP_ROWS};
+use super::sql_store::SqlStore;
+use super::{Account, SessionId, StoreError};
+use crate::message::Conversation;
+
+/// [`Store::create_account`](super::Store::create_account).
+pub(super) async fn create_account(
+    store: &SqlStore,
+    name: &UserName,
+    password_hash: Option<&str>,
+    session: Option<&SessionId>,
+) -> Result<(), StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let result = sqlx::query(
+        "INSERT INTO accounts (name_key, name, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(name.key())
+    .bind(name.as_str())
+    .bind(password_hash)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await;
+    match result {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StoreError::NameTaken)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(id) = session {
+        sqlx::query("INSERT INTO sessions (token_hash, name_key, created_at) VALUES ($1, $2, $3)")
+            .bind(&id.0)
+            .bind(name.key())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+    }
+    // A newcomer starts with the lobby read: its past is history, not news.
+    let lobby = Conversation::Room(RoomName::lobby()).key();
+    mark_all_read(store, &mut tx, name, &lobby).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`Store::find_account`](super::Store::find_account).
+pub(super) async fn find_account(
+    store: &SqlStore,
+    name: &UserName,
+) -> Result<Option<Account>, StoreError> {
+    let row = sqlx::query("SELECT name, password_hash FROM accounts WHERE name_key = $1")
+        .bind(name.key())
+        .fetch_optional(&store.pool)
+        .await?;
+    row.as_ref().map(account_from).transpose()
+}
+
+/// [`Store::delete_account`](super::Store::delete_account).
+pub(super) async fn delete_account(store: &SqlStore, name: &UserName) -> Result<(), StoreError> {
+    // Its private conversations go too, for both participants: whoever claims the name
+    // next must not read them. Room messages stay; memberships, sessions and read markers
+    // follow the account.
+    let mut tx = store.pool.begin().await?;
+    // The sequence's lock first, as `append` does: no message can join one of these
+    // conversations between the statements below (and SQLite starts writing at once,
+    // instead of failing to upgrade a read transaction that a commit overtook).
+    sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
+        .execute(&mut *tx)
+        .await?;
+    // The lists' rows first, the other participants' and then the name's own, each saying
+    // which conversation it was (a conversation with oneself has one row, which the first
+    // takes): with the lists file, writing to it first takes its lock before anything is
+    // read from it.
+    let mut conversations: Vec<String> = sqlx::query_scalar(&store.sql.delete_others_rows)
+        .bind(name.key())
+        .fetch_all(&mut *tx)
+        .await?;
+    let own: Vec<String> = sqlx::query_scalar(&store.sql.delete_own_rows)
+        .bind(name.key())
+        .fetch_all(&mut *tx)
+        .await?;
+    conversations.extend(own);
+    if let Some(unlisted) = &store.sql.unlisted {
+        let unlisted: Vec<String> = sqlx::query_scalar(unlisted)
+            .bind(name.key())
+            .fetch_all(&mut *tx)
+            .await?;
+        conversations.extend(unlisted);
+    }
+    conversations.sort_unstable();
+    conversations.dedup();
+    // Their messages by a list of conversations, which both engines look up in the
+    // (conversation, id) index; given a subquery, PostgreSQL may rather scan every message.
+    // With the lists file: the messages its entries name, the entries, the messages above
+    // the id it covers.
+    for chunk in conversations.chunks(LOOKUP_ROWS) {
+        let size = padded(chunk.len());
+        for sql in delete_conversations_sql(store, size) {
+            let mut query = sqlx::query(&sql);
+            for i in 0..size {
+                query = query.bind(chunk[i.min(chunk.len() - 1)].as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
+    }
+    sqlx::query("DELETE FROM accounts WHERE name_key = $1")
+        .bind(name.key())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`Store::create_session`](super::Store::create_session).
+pub(super) async fn create_session(
+    store: &SqlStore,
+    id: &SessionId,
+    name: &UserName,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO sessions (token_hash, name_key, created_at) VALUES ($1, $2, $3)")
+        .bind(&id.0)
+        .bind(name.key())
+        .bind(now_ms())
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}
+
+/// [`Store::find_session`](super::Store::find_session).
+pub(super) async fn find_session(
+    store: &SqlStore,
+    id: &SessionId,
+) -> Result<Option<Account>, StoreError> {
+    let row = sqlx::query(
+        "SELECT a.name, a.password_hash FROM sessions s \
+         JOIN accounts a ON a.name_key = s.name_key WHERE s.token_hash = $1",
+    )
+    .bind(&id.0)
+    .fetch_optional(&store.pool)
+    .await?;
+    row.as_ref().map(account_from).transpose()
+}
+
+/// [`Store::delete_session`](super::Store::delete_session).
+pub(super) async fn delete_session(
+    store: &SqlStore,
+    id: &SessionId,
+    name: &UserName,
+) -> Result<u64, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(&id.0)
+        .execute(&mut *tx)
+        .await?;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE name_key = $1")
+        .bind(name.key())
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(to_u64(left))
+}
+
+/// The account a row of `accounts` holds.
+fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
+    let name: String = row.try_get("name")?;
+    let name = UserName::parse(&name).map_err(|e| StoreError::Corrupt(format!("{name:?}: {e}")))?;
+    Ok(Account {
+        name,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+/// The statements that delete the messages of `n` conversations (and, with the lists file,
+/// their entries in it).
+pub(super) fn delete_conversations_sql(store: &SqlStore, n: usize) -> Vec<String> {
+    let these = placeholders(store.engine, 1, n, 1);
+    store.lists.delete_conversations_sql(&these)
+}

@@ -1,0 +1,226 @@
+//! Storing messages: a batch in one transaction, numbered from the `messages` sequence, a
+//! message whose `req` its sender stored before answered with the stored one; and the newest
+//! id stored.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Row};
+
+use super::sql::{insert_chunks, padded, placeholders, to_i64, to_u64, Engine, LOOKUP_ROWS};
+use super::sql_store::SqlStore;
+use super::StoreError;
+use crate::message::{Destination, Message, NewMessage};
+
+/// [`Store::append`](super::Store::append).
+pub(super) async fn append(
+    store: &SqlStore,
+    batch: &[NewMessage],
+) -> Result<Vec<(Message, bool)>, StoreError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = store.writer.begin().await?;
+    let stored = if batch.iter().any(|m| m.req.is_some()) {
+        // The sequence's lock first (see the module doc): writers queue here, and the
+        // look-up below sees everything stored before, by this node or another. Without
+        // a `req` there is nothing to look up, and the bump below takes the lock.
+        sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
+            .execute(&mut *tx)
+            .await?;
+        stored_requests(store.engine, &mut tx, batch).await?
+    } else {
+        HashMap::new()
+    };
+
+    // Which messages are new, and which repeat a `req` stored before or earlier in the batch.
+    let mut firsts: HashMap<(String, &str), usize> = HashMap::new();
+    let mut slots = Vec::with_capacity(batch.len());
+    let mut fresh = 0usize;
+    for (i, new) in batch.iter().enumerate() {
+        let slot = match new.req.as_deref() {
+            Some(req) => {
+                let key = (new.from.key(), req);
+                if let Some(&(id, at)) = stored.get(&(key.0.clone(), req.to_owned())) {
+                    Slot::Stored(id, at)
+                } else if let Some(&first) = firsts.get(&key) {
+                    Slot::Repeat(first)
+                } else {
+                    firsts.insert(key, i);
+                    fresh += 1;
+                    Slot::New(0)
+                }
+            }
+            None => {
+                fresh += 1;
+                Slot::New(0)
+            }
+        };
+        slots.push(slot);
+    }
+
+    let mut newest = None;
+    if fresh > 0 {
+        let count = i64::try_from(fresh).unwrap_or(i64::MAX);
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sequences SET value = value + $1 WHERE name = 'messages' RETURNING value",
+        )
+        .bind(count)
+        .fetch_one(&mut *tx)
+        .await?;
+        newest = Some(last);
+        let mut next = last - count + 1;
+        let mut rows = Vec::with_capacity(fresh);
+        for (new, slot) in batch.iter().zip(&mut slots) {
+            if let Slot::New(id) = slot {
+                *id = next;
+                rows.push((new, next));
+                next += 1;
+            }
+        }
+        insert_messages(store.engine, &mut tx, &rows).await?;
+        store.lists.add(&mut tx, &rows).await?;
+    }
+    tx.commit().await?;
+    if let Some(newest) = newest {
+        store.lists.stored(newest);
+    }
+
+    let mut answers: Vec<(Message, bool)> = Vec::with_capacity(batch.len());
+    for (new, slot) in batch.iter().zip(slots) {
+        let (id, at, repeat) = match slot {
+            Slot::New(id) => (to_u64(id), new.at, false),
+            Slot::Stored(id, at) => (to_u64(id), to_u64(at), true),
+            Slot::Repeat(first) => (answers[first].0.id, answers[first].0.at, true),
+        };
+        let message = Message {
+            id,
+            from: new.from.clone(),
+            to: new.to.clone(),
+            body: new.body.clone(),
+            at,
+        };
+        answers.push((message, repeat));
+    }
+    Ok(answers)
+}
+
+/// [`Store::last_id`](super::Store::last_id).
+pub(super) async fn last_id(store: &SqlStore) -> Result<u64, StoreError> {
+    let value: i64 = sqlx::query_scalar("SELECT value FROM sequences WHERE name = 'messages'")
+        .fetch_one(&store.pool)
+        .await?;
+    Ok(to_u64(value))
+}
+
+/// Where one message of an `append` batch ends up.
+enum Slot {
+    /// Stored now, with this id.
+    New(i64),
+    /// Stored before, with this id and time.
+    Stored(i64, i64),
+    /// A repeat of the batch's message at this index.
+    Repeat(usize),
+}
+
+/// The id and time of messages already stored under each `(sender key, req)` of `batch`.
+async fn stored_requests(
+    engine: Engine,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    batch: &[NewMessage],
+) -> Result<HashMap<(String, String), (i64, i64)>, StoreError> {
+    let mut pairs: Vec<(String, &str)> = batch
+        .iter()
+        .filter_map(|m| Some((m.from.key(), m.req.as_deref()?)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut stored = HashMap::new();
+    for chunk in pairs.chunks(LOOKUP_ROWS) {
+        let rows = padded(chunk.len());
+        let sql = stored_requests_sql(engine, rows);
+        let mut query = sqlx::query(&sql);
+        for i in 0..rows {
+            let (sender_key, req) = &chunk[i.min(chunk.len() - 1)];
+            query = query.bind(sender_key.as_str()).bind(*req);
+        }
+        let mut found: HashMap<i64, (String, String)> = HashMap::new();
+        for row in query.fetch_all(&mut **tx).await? {
+            if let Some(id) = row.try_get::<Option<i64>, _>("id")? {
+                found.insert(id, (row.try_get("sender_key")?, row.try_get("req")?));
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        // Repeats are rare: only then a second look, for the stored times.
+        let sql = format!(
+            "SELECT id, at FROM messages WHERE id IN {}",
+            placeholders(engine, 1, found.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for id in found.keys() {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let id: i64 = row.try_get("id")?;
+            if let Some(pair) = found.remove(&id) {
+                stored.insert(pair, (id, row.try_get("at")?));
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Looks up `rows` pairs `(sender key, req)`: the id stored under each, or NULL.
+///
+/// `VALUES` columns are named column1, column2… by both engines. The correlated subquery makes
+/// each pair one probe of the (sender_key, req) index on both (partial, `req IS NOT NULL`:
+/// `m.req = …` implies it); a join would let PostgreSQL's planner pick a scan of the whole
+/// table while it is small.
+pub(super) fn stored_requests_sql(engine: Engine, rows: usize) -> String {
+    format!(
+        "SELECT b.column1 AS sender_key, b.column2 AS req, \
+             (SELECT m.id FROM messages m \
+              WHERE m.sender_key = b.column1 AND m.req = b.column2) AS id \
+         FROM (VALUES {}) AS b",
+        placeholders(engine, rows, 2, 1)
+    )
+}
+
+/// Stores new messages with multi-row `INSERT`s.
+async fn insert_messages(
+    engine: Engine,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    rows: &[(&NewMessage, i64)],
+) -> Result<(), StoreError> {
+    let mut rest = rows;
+    for size in insert_chunks(rows.len()) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let sql = format!(
+            "INSERT INTO messages (id, conversation, room, sender_key, sender, \
+             recipient_key, recipient, body, at, req) VALUES {}",
+            placeholders(engine, chunk.len(), 10, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (new, id) in chunk {
+            let (room, recipient_key, recipient) = match &new.to {
+                Destination::Room(room) => (Some(room.to_string()), None, None),
+                Destination::User(to) => (None, Some(to.key()), Some(to.to_string())),
+            };
+            query = query
+                .bind(*id)
+                .bind(new.conversation_key())
+                .bind(room)
+                .bind(new.from.key())
+                .bind(new.from.to_string())
+                .bind(recipient_key)
+                .bind(recipient)
+                .bind(new.body.clone())
+                .bind(to_i64(new.at))
+                .bind(new.req.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}

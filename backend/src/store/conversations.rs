@@ -1,0 +1,125 @@
+//! Where a user's conversations stand (their rooms, then their private conversations newest
+//! first: the newest id, the read marker, how many unread), and the read markers themselves.
+
+use std::collections::HashMap;
+
+use shared::{ConversationInfo, RoomName, UserName};
+use sqlx::{Any, Row};
+
+use super::sql::{placeholders, to_i64, to_u64, user, LOOKUP_ROWS};
+use super::sql_store::SqlStore;
+use super::StoreError;
+use crate::message::Conversation;
+
+/// [`Store::conversations`](super::Store::conversations).
+pub(super) async fn conversations(
+    store: &SqlStore,
+    name: &UserName,
+    rooms: &[RoomName],
+) -> Result<Vec<ConversationInfo>, StoreError> {
+    let mut conversations: Vec<Conversation> =
+        rooms.iter().cloned().map(Conversation::Room).collect();
+    let private = sqlx::query(&store.sql.newest_private)
+        .bind(name.key())
+        .fetch_all(&store.pool)
+        .await?;
+    for row in &private {
+        let sender_key: String = row.try_get("sender_key")?;
+        let other = if sender_key == name.key() {
+            let recipient: Option<String> = row.try_get("recipient")?;
+            user(recipient.as_deref().unwrap_or_default())?
+        } else {
+            user(row.try_get("sender")?)?
+        };
+        conversations.push(Conversation::Private {
+            me: name.clone(),
+            other,
+        });
+    }
+
+    // Where each stands, one statement per [`LOOKUP_ROWS`] conversations. The newest id
+    // is a correlated MAX, which both engines answer from the (conversation, id) index
+    // without reading the conversation's other messages (`Lists::last_id_sql`).
+    let keys: Vec<String> = conversations.iter().map(Conversation::key).collect();
+    let mut standing: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    for chunk in keys.chunks(LOOKUP_ROWS) {
+        let (head, tail) = &store.sql.standing;
+        let sql = format!(
+            "{head}{}{tail}",
+            placeholders(store.engine, chunk.len(), 1, 2)
+        );
+        let mut query = sqlx::query(&sql).bind(name.key());
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        for row in query.fetch_all(&store.pool).await? {
+            let last_id: Option<i64> = row.try_get("last_id")?;
+            standing.insert(
+                row.try_get("conversation")?,
+                (
+                    last_id.unwrap_or(0),
+                    row.try_get("read_up_to")?,
+                    row.try_get("unread")?,
+                ),
+            );
+        }
+    }
+    Ok(conversations
+        .iter()
+        .zip(&keys)
+        .map(|(conversation, key)| {
+            let (last_id, read_up_to, unread) = standing.get(key).copied().unwrap_or((0, 0, 0));
+            ConversationInfo {
+                target: conversation.target(),
+                last_id: to_u64(last_id),
+                read_up_to: to_u64(read_up_to),
+                unread: to_u64(unread),
+            }
+        })
+        .collect())
+}
+
+/// [`Store::mark_read`](super::Store::mark_read).
+pub(super) async fn mark_read(
+    store: &SqlStore,
+    name: &UserName,
+    conversation: &Conversation,
+    up_to: u64,
+) -> Result<u64, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO read_markers (name_key, conversation, up_to) VALUES ($1, $2, $3) \
+         ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
+         WHERE read_markers.up_to < excluded.up_to",
+    )
+    .bind(name.key())
+    .bind(conversation.key())
+    .bind(to_i64(up_to))
+    .execute(&mut *tx)
+    .await?;
+    let now: i64 = sqlx::query_scalar(
+        "SELECT up_to FROM read_markers WHERE name_key = $1 AND conversation = $2",
+    )
+    .bind(name.key())
+    .bind(conversation.key())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(to_u64(now))
+}
+
+/// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving
+/// in it: what was said before they came is history, not unread news. In `tx`.
+pub(super) async fn mark_all_read(
+    store: &SqlStore,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    name: &UserName,
+    conversation: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&store.sql.mark_all_read)
+        .bind(name.key())
+        .bind(conversation)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! Durable state behind one trait, [`Store`], so the engine can change without the rest of the
+//! server noticing. [`SqlStore`] implements it over sqlx's `Any` driver, with one set of
+//! migrations (`migrations/`, portable SQL) for both engines, and the statements both run in
+//! one module per concern:
+//!
+//! - `accounts`: accounts and the sessions that prove them; deleting an account.
+//! - `memberships`: who is in which room.
+//! - `append`: storing a batch of messages, numbered, without repeating a `req`.
+//! - `history`: a conversation's pages, the messages a user missed, what other nodes stored.
+//! - `conversations`: where each of a user's conversations stands; read markers.
+//! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
+//! - `sql_store`: [`SqlStore`] itself, opened on either engine and closed.
+//!
+//! What differs between the engines is where the conversation lists and the private
+//! messages' `(conversation, id)` index live, behind one internal trait, `lists::Lists`, with
+//! one implementation per engine, each in its own module with how that engine is opened:
+//!
+//! - **SQLite** (`sqlite`, the embedded default): `chat.db` in the data directory, or the file
+//!   a `sqlite:` URL names. Every connection runs with `journal_mode=WAL`, `synchronous=FULL`
+//!   (an acknowledged message survives a power cut; group commit keeps that cheap) and
+//!   `foreign_keys=ON`; commits never checkpoint the WAL, a task of its own does. The lists
+//!   live in a second file beside the database, written by a task behind the commits.
+//! - **PostgreSQL** (`postgres`), chosen by a `postgres://` or `postgresql://` URL, for several
+//!   nodes on one database. The tables live in the first schema of the connection's
+//!   `search_path`, which a URL can set: `…?options=-c%20search_path%3Dmy_schema`. `append`
+//!   writes the lists in the transaction that stores the messages.
+//!
+//! [`open_store`] picks the engine from the configuration; the SQLite tasks are spawned
+//! through the [`Tasks`] it is given, and stop with them.
+//!
+//! It keeps accounts (who owns which name, with an optional password hash), sessions (hashes
+//! of the tokens that prove it), room memberships, every message, read markers, and who has
+//! which private conversations (`private_conversations`, one row per participant, added when a
+//! pair first talks: `messages` needs no index by sender or by recipient).
+//! Messages are stored in batches ([`Store::append`], fed by the journal): one transaction, one
+//! sync to disk, a handful of statements for many messages.
+//!
+//! **Ids are visible in commit order**, on either engine and from any number of nodes: ids come
+//! from the `messages` row of `sequences`, and the storing transaction locks that row first
+//! (SQLite: the database's write lock; PostgreSQL: the row lock, held to commit) and bumps it
+//! once for the batch. Writers are thus serialised, and one that numbers its messages after
+//! another commits after it. So a reader that sees id N sees every stored id below N, which is
+//! what makes `missed` and `since` exact cursors. Taking the lock before looking for repeated
+//! `req`s also makes that look-up see every committed message, whichever node stored it.
+
+mod accounts;
+mod append;
+mod conversations;
+mod history;
+mod lists;
+mod memberships;
+mod postgres;
+mod sql;
+mod sql_store;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shared::{ConversationInfo, RoomName, UserName};
+
+use crate::config::Config;
+use crate::message::{Conversation, Message, NewMessage};
+use crate::tasks::Tasks;
+
+pub use sql_store::{SqlStore, SqliteStore};
+
+/// An account: the owner of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The name as its owner first wrote it.
+    pub name: UserName,
+    /// argon2id PHC string; `None` when the session token is the only key.
+    pub password_hash: Option<String>,
+}
+
+/// Identifies a session without being the secret: the hex SHA-256 of its token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(pub String);
+
+/// Why the store could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Someone owns the name already.
+    #[error("the name is taken")]
+    NameTaken,
+    #[error("the database did not answer in time")]
+    Timeout,
+    /// A stored value breaks the rules it was stored under.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database URL names no engine this server speaks. (The URL itself is not repeated:
+    /// it may hold a password.)
+    #[error("unsupported database URL: it must start with postgres://, postgresql:// or sqlite:")]
+    UnsupportedUrl,
+    /// The engine failed or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What the server needs from durable storage.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the account for `name`, with its first session when `session` is given, in one
+    /// transaction (one sync to disk); [`StoreError::NameTaken`] when the name (ignoring case)
+    /// has an owner already.
+    async fn create_account(
+        &self,
+        name: &UserName,
+        password_hash: Option<&str>,
+        session: Option<&SessionId>,
+    ) -> Result<(), StoreError>;
+    /// The account that owns `name`, ignoring case.
+    async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError>;
+    /// Deletes the account that owns `name` and all its sessions.
+    async fn delete_account(&self, name: &UserName) -> Result<(), StoreError>;
+    /// Records a new session of `name`'s owner.
+    async fn create_session(&self, id: &SessionId, name: &UserName) -> Result<(), StoreError>;
+    /// The account a session belongs to.
+    async fn find_session(&self, id: &SessionId) -> Result<Option<Account>, StoreError>;
+    /// Ends a session; returns how many sessions its account still has.
+    async fn delete_session(&self, id: &SessionId, name: &UserName) -> Result<u64, StoreError>;
+
+    /// Every room membership, lobby aside, with the member's name as displayed.
+    async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError>;
+    /// Records that `name` is in `room` (again: no error).
+    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
+    /// Records that `name` left `room`.
+    async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
+
+    /// Stores `batch` in one transaction, in order, giving each message the next id. A message
+    /// whose sender already stored one with the same `req` (earlier, or earlier in this batch)
+    /// is not stored again: its slot in the answer holds the stored message's id and time, and
+    /// `true`.
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError>;
+    /// The highest message id stored, 0 when there is none.
+    async fn last_id(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` messages of a conversation with ids below `before` (all when `None`),
+    /// oldest first, and whether they reach back to its first message.
+    async fn history(
+        &self,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), StoreError>;
+    /// Up to `limit` messages in `name`'s conversations with ids in `(after, up_to]`, oldest
+    /// first: the lobby, `name`'s rooms, and private messages to or from `name`.
+    async fn missed(
+        &self,
+        name: &UserName,
+        after: u64,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Up to `limit` messages of every conversation with ids above `after`, oldest first: what
+    /// other nodes stored since a node last looked.
+    async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError>;
+    /// Where each of `name`'s conversations stands: `rooms` (in that order), then every private
+    /// conversation with a message, newest first.
+    async fn conversations(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+    ) -> Result<Vec<ConversationInfo>, StoreError>;
+    /// Moves `name`'s read marker forward to `up_to`; returns the marker as it now stands.
+    async fn mark_read(
+        &self,
+        name: &UserName,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> Result<u64, StoreError>;
+    /// One cheap round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// How many stored ids SQLite's lists file (conversation lists and private messages'
+    /// index) does not cover yet; `None` where there is no such file (PostgreSQL). Read from
+    /// memory, without a query: it is for `/metrics`.
+    fn lists_behind(&self) -> Option<u64> {
+        None
+    }
+    /// The engine behind the store: `"sqlite"` or `"postgres"`.
+    fn engine(&self) -> &'static str;
+}
+
+/// Opens the store the configuration names: `--database-url` when set (see
+/// [`SqlStore::connect`]), else `chat.db` in `--data-dir`. Its background tasks (SQLite's)
+/// are spawned through `tasks`.
+pub async fn open_store(config: &Config, tasks: &Tasks) -> Result<Arc<dyn Store>, StoreError> {
+    let store = match config.database_url.as_deref() {
+        Some(url) => SqlStore::connect(url, tasks).await?,
+        None => SqlStore::open(&config.data_dir, tasks).await?,
+    };
+    Ok(Arc::new(store))
+}
+
+/// Each method is answered by the module of its concern.
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_account(
+        &self,
+        name: &UserName,
+        password_hash: Option<&str>,
+        session: Option<&SessionId>,
+    ) -> Result<(), StoreError> {
+        accounts::create_account(self, name, password_hash, session).await
+    }
+
+    async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError> {
+        accounts::find_account(self, name).await
+    }
+
+    async fn delete_account(&self, name: &UserName) -> Result<(), StoreError> {
+        accounts::delete_account(self, name).await
+    }
+
+    async fn create_session(&self, id: &SessionId, name: &UserName) -> Result<(), StoreError> {
+        accounts::create_session(self, id, name).await
+    }
+
+    async fn find_session(&self, id: &SessionId) -> Result<Option<Account>, StoreError> {
+        accounts::find_session(self, id).await
+    }
+
+    async fn delete_session(&self, id: &SessionId, name: &UserName) -> Result<u64, StoreError> {
+        accounts::delete_session(self, id, name).await
+    }
+
+    async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
+        memberships::memberships(self).await
+    }
+
+    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
+        memberships::join_room(self, name, room).await
+    }
+
+    async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
+        memberships::leave_room(self, name, room).await
+    }
+
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError> {
+        append::append(self, batch).await
+    }
+
+    async fn last_id(&self) -> Result<u64, StoreError> {
+        append::last_id(self).await
+    }
+
+    async fn history(
+        &self,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        history::history(self, conversation, before, limit).await
+    }
+
+    async fn missed(
+        &self,
+        name: &UserName,
+        after: u64,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        history::missed(self, name, after, up_to, limit).await
+    }
+
+    async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError> {
+        history::since(self, after, limit).await
+    }
+
+    async fn conversations(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+    ) -> Result<Vec<ConversationInfo>, StoreError> {
+        conversations::conversations(self, name, rooms).await
+    }
+
+    async fn mark_read(
+        &self,
+        name: &UserName,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> Result<u64, StoreError> {
+        conversations::mark_read(self, name, conversation, up_to).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    fn lists_behind(&self) -> Option<u64> {
+        self.lists.behind()
+    }
+}
