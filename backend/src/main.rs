@@ -13,13 +13,14 @@ async fn main() -> anyhow::Result<()> {
     logging::init(config.log_format);
     // The one owner of the background tasks, stopped and awaited by `server::run`.
     let tasks = Tasks::new();
-    let store = store::open_store(&config, &tasks)
-        .await
-        .with_context(|| match config.database_url {
-            // The URL may hold a password: it is not repeated.
-            Some(_) => "opening the store at DATABASE_URL".to_owned(),
-            None => format!("opening the store in {}", config.data_dir.display()),
-        })?;
+    let store =
+        store::open_store(&config, &tasks)
+            .await
+            .with_context(|| match config.database_url {
+                // The URL may hold a password: it is not repeated.
+                Some(_) => "opening the store at DATABASE_URL".to_owned(),
+                None => format!("opening the store in {}", config.data_dir.display()),
+            })?;
     let addr = config.listen_addr();
     let listener = TcpListener::bind(addr)
         .await

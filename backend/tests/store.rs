@@ -5,16 +5,13 @@
 //! cannot be reached the PostgreSQL tests fail and say so.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{SessionId, SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
-use sqlx::{Connection, PgConnection, Row};
-
-const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use sqlx::Row;
+use testkit::{open_store, Schema, StoreAt};
 
 // ---------------------------------------------------------------------------------------------
 // Running one test on each engine
@@ -27,7 +24,7 @@ where
 {
     let dir = tempfile::tempdir().expect("temp dir");
     let tasks = Tasks::new();
-    let store = SqlStore::open(dir.path(), &tasks)
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &tasks)
         .await
         .expect("open SQLite");
     assert_eq!(store.engine(), "sqlite");
@@ -44,82 +41,16 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let schema = Schema::create().await;
-    let store = SqlStore::connect(&schema.url(), &Tasks::new())
+    let store = open_store(&StoreAt::Url(schema.url()), &Tasks::new())
         .await
         .expect("open PostgreSQL");
     assert_eq!(store.engine(), "postgres");
     // In a task of its own, so that a failing test still gets here and the schema is dropped.
     let outcome = tokio::spawn(test(store.clone())).await;
     store.close().await;
-    schema.drop().await;
+    drop(schema);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// A schema of its own for one test, in the test database.
-struct Schema {
-    base_url: String,
-    name: String,
-}
-
-impl Schema {
-    async fn create() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let base_url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("the clock is past 1970")
-            .subsec_nanos();
-        let name = format!(
-            "t_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let schema = Self { base_url, name };
-        let mut admin = schema.admin().await;
-        sqlx::query(&format!("CREATE SCHEMA {}", schema.name))
-            .execute(&mut admin)
-            .await
-            .expect("create the test schema");
-        admin.close().await.expect("close");
-        schema
-    }
-
-    /// A connection outside the schema, to create and drop it.
-    async fn admin(&self) -> PgConnection {
-        PgConnection::connect(&self.base_url)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL for the store tests is unreachable ({e}). Start it \
-                 (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) \
-                 or point TEST_DATABASE_URL at one (default {DEFAULT_TEST_DATABASE_URL})."
-                )
-            })
-    }
-
-    /// The test database with this schema first in the `search_path`.
-    fn url(&self) -> String {
-        let separator = if self.base_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{separator}options=-c%20search_path%3D{}",
-            self.base_url, self.name
-        )
-    }
-
-    async fn drop(self) {
-        let mut admin = self.admin().await;
-        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .execute(&mut admin)
-            .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
     }
 }
 
@@ -183,7 +114,7 @@ where
 {
     let schema = Schema::create().await;
     let outcome = tokio::spawn(test(schema.url())).await;
-    schema.drop().await;
+    drop(schema);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
@@ -881,7 +812,9 @@ fn pairs(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 }
 
 async fn append_lists_each_pair_once_per_participant(url: String) {
-    let store = SqlStore::connect(&url, &Tasks::new()).await.expect("open");
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new())
+        .await
+        .expect("open");
     let db = raw(&url).await;
     let batch = vec![
         to_user("Alice", "Bob", "1"),
@@ -994,7 +927,7 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
         .await
         .expect("sequence");
 
-    let store = SqlStore::connect(&url, &Tasks::new())
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new())
         .await
         .expect("open and upgrade");
     assert_eq!(
@@ -1098,7 +1031,7 @@ async fn private_lists(store: &SqlStore, names: &[&str]) -> Vec<Vec<(Target, u64
 #[tokio::test]
 async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqlStore::open(dir.path(), &Tasks::new())
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &Tasks::new())
         .await
         .expect("open");
     accounts(&store, &["alice", "bob", "carol", "dave"]).await;
@@ -1160,7 +1093,7 @@ async fn sqlite_lists_read_the_same_before_and_after_they_catch_up() {
 #[tokio::test]
 async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqlStore::open(dir.path(), &Tasks::new())
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &Tasks::new())
         .await
         .expect("open");
     accounts(&store, &["alice", "bob", "carol"]).await;
@@ -1234,7 +1167,7 @@ async fn sqlite_history_reads_the_same_before_and_after_the_lists_catch_up() {
 async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("chat.db").display());
-    let store = SqlStore::open(dir.path(), &Tasks::new())
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &Tasks::new())
         .await
         .expect("open");
     let db = raw(&url).await;
@@ -1278,7 +1211,7 @@ async fn sqlite_lists_catch_up_by_themselves_and_are_rebuilt_when_lost() {
     for file in ["chat-lists.db", "chat-lists.db-wal", "chat-lists.db-shm"] {
         let _ = std::fs::remove_file(dir.path().join(file));
     }
-    let store = SqlStore::open(dir.path(), &Tasks::new())
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &Tasks::new())
         .await
         .expect("reopen");
     assert_eq!(private_lists(&store, &users).await, expected);
@@ -1311,10 +1244,10 @@ async fn postgres_nodes_share_one_id_sequence() {
     let url = schema.url();
     let outcome = tokio::spawn(async move {
         let nodes = [
-            SqlStore::connect(&url, &Tasks::new())
+            open_store(&StoreAt::Url(url.clone()), &Tasks::new())
                 .await
                 .expect("node a"),
-            SqlStore::connect(&url, &Tasks::new())
+            open_store(&StoreAt::Url(url.clone()), &Tasks::new())
                 .await
                 .expect("node b"),
         ];
@@ -1364,7 +1297,7 @@ async fn postgres_nodes_share_one_id_sequence() {
         }
     })
     .await;
-    schema.drop().await;
+    drop(schema);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
@@ -1375,24 +1308,28 @@ async fn postgres_nodes_share_one_id_sequence() {
 async fn database_urls_choose_the_engine() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("other.db").display());
-    let store = SqlStore::connect(&url, &Tasks::new())
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new())
         .await
         .expect("sqlite URL");
     assert_eq!(store.engine(), "sqlite");
     store.close().await;
     assert!(dir.path().join("other.db").exists());
 
-    let refused = SqlStore::connect("mysql://user:secret@host/db", &Tasks::new()).await;
+    let refused = open_store(
+        &StoreAt::Url("mysql://user:secret@host/db".into()),
+        &Tasks::new(),
+    )
+    .await;
     let error = refused.expect_err("MySQL is not spoken").to_string();
     assert!(!error.contains("secret"), "{error}");
 
     let schema = Schema::create().await;
     let url = schema.url().replacen("postgres://", "postgresql://", 1);
-    let store = SqlStore::connect(&url, &Tasks::new()).await;
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new()).await;
     let engine = store.as_ref().map(|s| s.engine());
     if let Ok(store) = &store {
         store.close().await;
     }
-    schema.drop().await;
+    drop(schema);
     assert_eq!(engine.expect("postgresql URL"), "postgres");
 }

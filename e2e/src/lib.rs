@@ -1,8 +1,9 @@
 //! Harness for the browser tests in `tests/browser.rs`.
 //!
-//! - [`Server`]: the real `chat-server` binary on a free port with a fresh data directory,
-//!   serving the built frontend from `<repo>/dist`; it can be killed and started again on the
-//!   same port and data directory.
+//! - [`start_server`]: the real `chat-server` binary ([`Server`], testkit's `ServerProcess`) on
+//!   a free port with a fresh data directory, serving the built frontend from `<repo>/dist`; it
+//!   can be killed and started again on the same port and data directory. testkit's [`Relay`]
+//!   puts a connection between a browser and it that a test can cut.
 //! - [`ChromeDriver`]: a `chromedriver` process; [`Browser`] is one headless Chromium session
 //!   with its own profile directory, with helpers that speak the UI's `data-testid`s.
 //! - [`run`]: runs one test body on a Tokio runtime, one test at a time (two cores do not run
@@ -13,12 +14,11 @@
 //! `CARGO_TARGET_DIR`), `CHROMEDRIVER` (else `chromedriver` on the `PATH`), `CHROME_BIN`
 //! (else `/usr/bin/chromium`), and the frontend built by `trunk build --release` into
 //! `CHAT_DIST_DIR` (else `<repo>/dist`).
-//! `E2E_LOG=1` lets the server's log through to the terminal; `E2E_CHROME_ARGS` adds Chromium
+//! `E2E_LOG=1` (or `TEST_LOG=1`) lets the server's log through to the terminal; `E2E_CHROME_ARGS` adds Chromium
 //! arguments (say `--force-dark-mode`).
 
 use std::future::Future;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, PoisonError};
@@ -30,6 +30,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tempfile::TempDir;
+pub use testkit::{repo_root, Endpoint, Relay, ServerProcess};
 
 /// How long one wait for something on the page may take.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -53,14 +54,6 @@ pub fn run(test: impl Future<Output = ()>) {
     });
 }
 
-/// The repository's root folder.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("e2e/ lives in the repository")
-        .to_path_buf()
-}
-
 /// The built frontend (`CHAT_DIST_DIR`, else `<repo>/dist`); the tests need it.
 pub fn dist_dir() -> PathBuf {
     let dist =
@@ -73,33 +66,9 @@ pub fn dist_dir() -> PathBuf {
     dist
 }
 
-/// The server binary: `CHAT_SERVER_BIN`, else the newest one cargo built.
-pub fn server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("CHAT_SERVER_BIN") {
-        return PathBuf::from(path);
-    }
-    let mut targets = vec![repo_root().join("target")];
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        targets.insert(0, PathBuf::from(dir));
-    }
-    targets
-        .iter()
-        .flat_map(|t| ["debug", "release"].map(|profile| t.join(profile).join("chat-server")))
-        .filter_map(|p| {
-            let modified = p.metadata().ok()?.modified().ok()?;
-            Some((modified, p))
-        })
-        .max()
-        .map(|(_, p)| p)
-        .expect("no chat-server binary: set CHAT_SERVER_BIN or run `cargo build -p backend`")
-}
-
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    testkit::free_addr().port()
 }
 
 fn wait_for_port(port: u16, limit: Duration) -> bool {
@@ -114,113 +83,15 @@ fn wait_for_port(port: u16, limit: Duration) -> bool {
 }
 
 /// The chat server under test.
-pub struct Server {
-    child: Option<Child>,
-    port: u16,
-    /// Accounts and sessions; kept across [`Server::restart`].
-    data_dir: TempDir,
-    /// Where the server's output goes (unless `E2E_LOG` is set).
-    log: PathBuf,
-}
+pub type Server = ServerProcess;
 
-impl Server {
-    pub fn start() -> Self {
-        let data_dir = tempfile::tempdir().expect("a data directory");
-        let log = data_dir.path().join("server.log");
-        let mut server = Self {
-            child: None,
-            port: free_port(),
-            data_dir,
-            log,
-        };
-        server.spawn();
-        server
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn spawn(&mut self) {
-        let mut command = Command::new(server_binary());
-        command
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--static-dir")
-            .arg(dist_dir())
-            .arg("--data-dir")
-            .arg(self.data_dir.path().join("data"))
-            .stdin(Stdio::null());
-        if std::env::var_os("E2E_LOG").is_none() {
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.log)
-                .expect("a log file");
-            command
-                .stdout(log.try_clone().expect("a log file"))
-                .stderr(log);
-        }
-        let mut child = command.spawn().expect("the server starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the server exited with {status}:\n{}", self.log_text());
-            }
-            if self.healthy() {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not answer /healthz:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.child = Some(child);
-    }
-
-    fn healthy(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        let request = format!(
-            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            self.port
-        );
-        if stream.write_all(request.as_bytes()).is_err() {
-            return false;
-        }
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer.starts_with("HTTP/1.1 200")
-    }
-
-    /// The server's output so far.
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Kills the process at once (no graceful shutdown, like a crash).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts the server again on the same port and data directory.
-    pub fn start_again(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// Starts the chat server on a free port with a fresh data directory, serving the built
+/// frontend.
+pub async fn start_server() -> Server {
+    ServerProcess::options()
+        .static_dir(dist_dir())
+        .start()
+        .await
 }
 
 /// A chromedriver process.
@@ -286,8 +157,9 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Opens a new browser session on the server's page.
-    pub async fn open(driver: &ChromeDriver, server: &Server, label: &str) -> Self {
+    /// Opens a new browser session on the page of `server` (a [`Server`], or a [`Relay`] in
+    /// front of one).
+    pub async fn open(driver: &ChromeDriver, server: &Endpoint, label: &str) -> Self {
         let profile = tempfile::tempdir().expect("a profile directory");
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = [
@@ -324,7 +196,7 @@ impl Browser {
             .expect("a WebDriver session");
         let browser = Self {
             client,
-            base: server.url(),
+            base: server.url(""),
             label: label.to_owned(),
             _profile: profile,
         };

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use e2e::{eventually, run, Browser, ChromeDriver, Server, WAIT};
+use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
 
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn room_messages_reach_the_other_person() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -61,7 +61,7 @@ fn room_messages_reach_the_other_person() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn private_messages_reach_only_the_recipient() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -101,7 +101,7 @@ fn private_messages_reach_only_the_recipient() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_taken_name_is_refused_with_an_explanation() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         alice.sign_in("alice").await;
@@ -141,7 +141,7 @@ fn a_taken_name_is_refused_with_an_explanation() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn the_client_reconnects_after_a_server_restart() {
     run(async {
-        let mut server = Server::start();
+        let mut server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -158,7 +158,7 @@ fn the_client_reconnects_after_a_server_restart() {
         })
         .await;
 
-        server.kill();
+        server.kill_9().await;
         alice
             .wait_for_state(&["reconnecting", "offline", "connecting"])
             .await;
@@ -173,7 +173,7 @@ fn the_client_reconnects_after_a_server_restart() {
             "{text}"
         );
 
-        server.start_again();
+        server.restart().await;
         alice.wait_connected().await;
         bob.wait_connected().await;
         // Still signed in: the page did not fall back to the sign-in form.
@@ -211,7 +211,7 @@ fn the_client_reconnects_after_a_server_restart() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn markup_in_messages_is_shown_as_text() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -254,7 +254,7 @@ fn markup_in_messages_is_shown_as_text() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn the_page_fits_a_phone_screen() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -314,7 +314,7 @@ async fn save_screenshot(browser: &Browser, name: &str) {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_session_survives_a_reload_and_signing_out_ends_it_in_every_tab() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         alice.sign_in("alice").await;
@@ -334,7 +334,11 @@ fn a_session_survives_a_reload_and_signing_out_ends_it_in_every_tab() {
             .switch_to_window(second_tab.handle)
             .await
             .expect("the new tab");
-        alice.client().goto(&server.url()).await.expect("the page");
+        alice
+            .client()
+            .goto(&server.base_url())
+            .await
+            .expect("the page");
         alice.wait_connected().await;
 
         // Signing out there ends the session in the first tab too (close code 4001).
@@ -395,7 +399,7 @@ async fn wait_for_unread(browser: &Browser, testid: &str, count: u32) {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_message_sent_while_bobs_page_is_offline_appears_for_bob_after_reconnect() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -428,7 +432,10 @@ fn a_message_sent_while_bobs_page_is_offline_appears_for_bob_after_reconnect() {
         alice.wait_for_status(news, "confirmed").await;
 
         // Bob comes back (same browser profile, so still signed in).
-        bob.client().goto(&server.url()).await.expect("the page");
+        bob.client()
+            .goto(&server.base_url())
+            .await
+            .expect("the page");
         bob.wait_for("[data-testid=chat]").await;
         bob.wait_connected().await;
         alice.wait_for("[data-testid=user-bob]").await;
@@ -468,7 +475,7 @@ fn a_message_sent_while_bobs_page_is_offline_appears_for_bob_after_reconnect() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_reload_shows_the_history_and_keeps_unread_counts() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         let bob = Browser::open(&driver, &server, "bob").await;
@@ -523,7 +530,7 @@ fn a_reload_shows_the_history_and_keeps_unread_counts() {
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn scrolling_up_loads_older_messages_without_gaps_or_doubles() {
     run(async {
-        let server = Server::start();
+        let server = start_server().await;
         let driver = ChromeDriver::start();
         let alice = Browser::open(&driver, &server, "alice").await;
         alice.sign_in("alice").await;

@@ -7,6 +7,8 @@
 //! 2. `cargo fmt --all --check`;
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`;
 //! 4. `cargo test --workspace` (host tests, including the backend's integration tests);
+//!    then the server-level suite (`cargo test -p backend --test server`) again with
+//!    `TEST_STORE=postgres`, every test on a fresh PostgreSQL schema;
 //! 5. build the frontend with Trunk;
 //! 6. build the `chat-server` binary (debug);
 //! 7. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
@@ -60,6 +62,16 @@ const STEPS: &[Step] = &[
     Step {
         name: "host tests",
         action: |project| project.cargo().args(["test", "--workspace"]).run(),
+    },
+    Step {
+        name: "server tests on PostgreSQL",
+        action: |project| {
+            project
+                .cargo()
+                .env("TEST_STORE", "postgres")
+                .args(["test", "-p", "backend", "--test", "server"])
+                .run()
+        },
     },
     Step {
         name: "build the frontend",

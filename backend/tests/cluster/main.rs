@@ -2,20 +2,25 @@
 //! real WebSocket clients. PostgreSQL (127.0.0.1:5432, database `test`) and Redis
 //! (127.0.0.1:6379) must run; `.ci/run` and `cargo xtask test` start them.
 
-#[allow(dead_code)]
-#[path = "../server/helpers.rs"]
-mod helpers;
-
-mod harness;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::json;
-use shared::{ErrorCode, ServerFrame, Target};
+use shared::{close, ErrorCode, ServerFrame, Target};
+use testkit::{
+    is_message, is_offline, is_online, is_typing, message_id, Balancer, Client, Ended, Redis,
+    Relay, ServerOptions, ServerProcess, Services, EXPIRY_MS, HEARTBEAT_MS,
+};
 
-use harness::{free_addr, Balancer, Node, Redis, Relay, Services, EXPIRY_MS, HEARTBEAT_MS};
-use helpers::{is_offline, is_online, Client};
+/// The options of node `id` of `services`' cluster, running this target's `chat-server`.
+fn node(services: &Services, id: &str) -> ServerOptions {
+    services.node(id).binary(env!("CARGO_BIN_EXE_chat-server"))
+}
+
+/// Starts node `id` of `services`' cluster and waits until it is ready (store and bus up).
+async fn start(services: &Services, id: &str) -> ServerProcess {
+    node(services, id).start().await
+}
 
 fn online(welcome: &ServerFrame) -> Vec<String> {
     match welcome {
@@ -24,76 +29,21 @@ fn online(welcome: &ServerFrame) -> Vec<String> {
     }
 }
 
-/// Waits until `client` knows `user` is online: in its welcome, or by a `presence` later.
-async fn sees_online(client: &mut Client, user: &str) {
-    if !online(&client.welcome).iter().any(|u| u == user) {
-        client.recv_until(is_online(user)).await;
-    }
-}
-
-/// Sends a room message and returns its id from the ack.
-async fn say(client: &mut Client, room: &str, body: &str, req: &str) -> u64 {
-    send_acked(
-        client,
-        json!({"type": "room_message", "room": room, "body": body, "req": req}),
-    )
-    .await
-}
-
-/// Sends a private message and returns its id from the ack.
-async fn whisper(client: &mut Client, to: &str, body: &str, req: &str) -> u64 {
-    send_acked(
-        client,
-        json!({"type": "private_message", "to": to, "body": body, "req": req}),
-    )
-    .await
-}
-
-/// Sends `frame` and returns the id of its ack (skipping other frames meanwhile).
-async fn send_acked(client: &mut Client, frame: serde_json::Value) -> u64 {
-    let req = frame["req"].as_str().expect("a req").to_owned();
-    client.send_json(frame).await;
-    let ack = client
-        .recv_until(|f| matches!(f, ServerFrame::Ack { req: Some(r), .. } if *r == req))
+/// Reads until the connection is quiet; fails if any room or private message, or any typing
+/// notice, came.
+async fn nothing_for_a_bystander(client: &mut Client) {
+    client
+        .assert_none_of("message or typing notice", |f| {
+            is_message(f) || is_typing(f)
+        })
         .await;
-    match ack {
-        ServerFrame::Ack { id, .. } => id,
-        _ => unreachable!(),
-    }
-}
-
-/// Reads frames until `n` messages (room or private) have come; returns their ids and bodies.
-async fn messages(client: &mut Client, n: usize) -> Vec<(u64, String)> {
-    let mut got = Vec::new();
-    while got.len() < n {
-        match client.recv().await {
-            ServerFrame::RoomMessage { id, body, .. }
-            | ServerFrame::PrivateMessage { id, body, .. } => got.push((id, body)),
-            _ => {}
-        }
-    }
-    got
-}
-
-/// Reads until the connection is quiet; fails if any room or private message came.
-async fn no_messages(client: &mut Client) {
-    while let Some(item) = client.next(Duration::from_millis(500)).await {
-        let frame = item.expect("connection still open");
-        assert!(
-            !matches!(
-                frame,
-                ServerFrame::RoomMessage { .. } | ServerFrame::PrivateMessage { .. }
-            ),
-            "got a message that was not for this user: {frame:?}"
-        );
-    }
 }
 
 #[tokio::test]
 async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     let services = Services::new().await;
-    let a = Node::start(&services, "a").await;
-    let b = Node::start(&services, "b").await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
 
     let alice_token = a.claim("alice").await;
     let bob_token = b.claim("bob").await;
@@ -122,52 +72,58 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
         .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))
         .await;
 
-    let id = say(&mut alice, "rust", "hello from a", "r1").await;
-    let got = messages(&mut bob, 1).await;
+    let id = alice.say("rust", "hello from a", "r1").await;
+    let got = bob.messages(1).await;
     assert_eq!(got, [(id, "hello from a".to_owned())]);
-    let id = say(&mut bob, "rust", "hello from b", "r2").await;
-    assert_eq!(
-        messages(&mut alice, 1).await,
-        [(id, "hello from b".to_owned())]
-    );
+    let id = bob.say("rust", "hello from b", "r2").await;
+    assert_eq!(alice.messages(1).await, [(id, "hello from b".to_owned())]);
 
-    // Typing in the room reaches the other node's member, not carol.
+    // Typing in the room reaches the other node's member, not carol (on bob's node, where
+    // the notice is fanned out to bob: anything for carol would be queued before her pong).
     alice
         .send_json(json!({"type": "typing", "room": "rust"}))
         .await;
-    match bob
-        .recv_until(|f| matches!(f, ServerFrame::Typing { .. }))
-        .await
-    {
-        ServerFrame::Typing { from, target } => {
-            assert_eq!(from, "alice");
-            assert_eq!(
-                target,
-                Target::Room {
-                    room: "rust".into()
-                }
-            );
+    let typing = bob.recv_until(is_typing).await;
+    assert_eq!(
+        typing,
+        ServerFrame::Typing {
+            from: "alice".into(),
+            target: Target::Room {
+                room: "rust".into()
+            }
         }
-        _ => unreachable!(),
-    }
+    );
+    let frames = carol.sync().await;
+    assert!(!frames.iter().any(is_typing), "carol got {frames:?}");
+
+    // Typing in a private conversation crosses nodes to the recipient only.
+    alice
+        .send_json(json!({"type": "typing", "to": "Bob"}))
+        .await;
+    let typing = bob.recv_until(is_typing).await;
+    assert_eq!(
+        typing,
+        ServerFrame::Typing {
+            from: "alice".into(),
+            target: Target::User { to: "bob".into() }
+        }
+    );
+    let frames = carol.sync().await;
+    assert!(!frames.iter().any(is_typing), "carol got {frames:?}");
+    let frames = alice.sync().await;
+    assert!(!frames.iter().any(is_typing), "the typist got {frames:?}");
 
     // Private messages: to bob only; carol, on bob's node, gets none of them.
-    let id = whisper(&mut alice, "bob", "for bob only", "p1").await;
-    assert_eq!(
-        messages(&mut bob, 1).await,
-        [(id, "for bob only".to_owned())]
-    );
-    let id = whisper(&mut bob, "Alice", "back to you", "p2").await;
-    assert_eq!(
-        messages(&mut alice, 1).await,
-        [(id, "back to you".to_owned())]
-    );
-    no_messages(&mut carol).await;
+    let id = alice.whisper("bob", "for bob only", "p1").await;
+    assert_eq!(bob.messages(1).await, [(id, "for bob only".to_owned())]);
+    let id = bob.whisper("Alice", "back to you", "p2").await;
+    assert_eq!(alice.messages(1).await, [(id, "back to you".to_owned())]);
+    nothing_for_a_bystander(&mut carol).await;
 
     // The lobby reaches everyone on every node.
-    let id = say(&mut carol, "lobby", "hi all", "l1").await;
-    assert_eq!(messages(&mut alice, 1).await, [(id, "hi all".to_owned())]);
-    assert_eq!(messages(&mut bob, 1).await, [(id, "hi all".to_owned())]);
+    let id = carol.say("lobby", "hi all", "l1").await;
+    assert_eq!(alice.messages(1).await, [(id, "hi all".to_owned())]);
+    assert_eq!(bob.messages(1).await, [(id, "hi all".to_owned())]);
 
     // Both nodes write at once: everyone sees every message once, in id order.
     let (mut sent_a, mut sent_b) = (Vec::new(), Vec::new());
@@ -180,7 +136,7 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
             sent.push(format!("{who}{i}"));
         }
     }
-    let seen_by_carol = messages(&mut carol, 60).await;
+    let seen_by_carol = carol.messages(60).await;
     let ids: Vec<u64> = seen_by_carol.iter().map(|(id, _)| *id).collect();
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),
@@ -189,7 +145,7 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     let bodies: HashSet<&str> = seen_by_carol.iter().map(|(_, b)| b.as_str()).collect();
     assert_eq!(bodies.len(), 60);
     // Alice gets bob's 30 (and acks for her own), in order.
-    let from_bob = messages(&mut alice, 30).await;
+    let from_bob = alice.messages(30).await;
     let ids: Vec<u64> = from_bob.iter().map(|(id, _)| *id).collect();
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),
@@ -207,8 +163,8 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
 #[tokio::test]
 async fn a_load_balancer_in_front_spreads_users_over_nodes_that_chat_as_one() {
     let services = Services::new().await;
-    let a = Node::start(&services, "a").await;
-    let b = Node::start(&services, "b").await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
     let lb = Balancer::start(vec![a.addr, b.addr]).await;
     let dave = lb.claim("dave").await;
     let erin = lb.claim("erin").await;
@@ -218,14 +174,14 @@ async fn a_load_balancer_in_front_spreads_users_over_nodes_that_chat_as_one() {
     let counts = futures_util::future::join(connections(&a), connections(&b)).await;
     assert_eq!(counts, (1, 1), "one connection on each node");
     dave.recv_until(is_online("erin")).await;
-    let id = say(&mut erin, "lobby", "through the balancer", "x1").await;
+    let id = erin.say("lobby", "through the balancer", "x1").await;
     assert_eq!(
-        messages(&mut dave, 1).await,
+        dave.messages(1).await,
         [(id, "through the balancer".to_owned())]
     );
 }
 
-async fn connections(node: &Node) -> u64 {
+async fn connections(node: &ServerProcess) -> u64 {
     let health: serde_json::Value = reqwest::get(node.url("/healthz"))
         .await
         .unwrap()
@@ -238,19 +194,16 @@ async fn connections(node: &Node) -> u64 {
 #[tokio::test]
 async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without_loss() {
     let services = Services::new().await;
-    let a = Node::start(&services, "a").await;
-    let b = Node::start(&services, "b").await;
+    let mut a = start(&services, "a").await;
+    let b = start(&services, "b").await;
     let alice_token = a.claim("alice").await;
     let bob_token = b.claim("bob").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
-    sees_online(&mut bob, "alice").await;
+    bob.sees_online("alice").await;
 
-    let first = whisper(&mut bob, "alice", "before", "k1").await;
-    assert_eq!(
-        messages(&mut alice, 1).await,
-        [(first, "before".to_owned())]
-    );
+    let first = bob.whisper("alice", "before", "k1").await;
+    assert_eq!(alice.messages(1).await, [(first, "before".to_owned())]);
 
     a.kill_9().await;
     let killed = tokio::time::Instant::now();
@@ -267,16 +220,19 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
     // Bob keeps writing while alice is away.
     let mut missed = Vec::new();
     for i in 0..5 {
-        missed.push(whisper(&mut bob, "alice", &format!("missed {i}"), &format!("m{i}")).await);
+        missed.push(
+            bob.whisper("alice", &format!("missed {i}"), &format!("m{i}"))
+                .await,
+        );
     }
     // Alice's client reconnects to the node that is left and resumes after what she had.
     let mut alice = b.connect_after(&alice_token, first).await;
-    let resumed = messages(&mut alice, 5).await;
+    let resumed = alice.messages(5).await;
     assert_eq!(
         resumed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         missed
     );
-    no_messages(&mut alice).await;
+    nothing_for_a_bystander(&mut alice).await;
     bob.recv_until(is_online("alice")).await;
 }
 
@@ -284,22 +240,30 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
 async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it() {
     let mut redis = Redis::start().await;
     let services = Services::with_redis(redis.url()).await;
-    let a = Node::start(&services, "a").await;
-    let b = Node::start(&services, "b").await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
     let alice_token = a.claim("alice").await;
     let bob_token = b.claim("bob").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
-    sees_online(&mut bob, "alice").await;
+    bob.sees_online("alice").await;
 
     let mut acked = Vec::new();
     for i in 0..10 {
-        acked.push(say(&mut alice, "lobby", &format!("m{i}"), &format!("before{i}")).await);
+        acked.push(
+            alice
+                .say("lobby", &format!("m{i}"), &format!("before{i}"))
+                .await,
+        );
     }
     redis.stop().await;
     // Messages keep flowing while Redis is down: stored and acknowledged on node a.
     for i in 0..10 {
-        acked.push(say(&mut alice, "lobby", &format!("d{i}"), &format!("during{i}")).await);
+        acked.push(
+            alice
+                .say("lobby", &format!("d{i}"), &format!("during{i}"))
+                .await,
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -312,19 +276,24 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it()
     }
     redis.restart().await;
     for i in 0..10 {
-        acked.push(say(&mut alice, "lobby", &format!("a{i}"), &format!("after{i}")).await);
+        acked.push(
+            alice
+                .say("lobby", &format!("a{i}"), &format!("after{i}"))
+                .await,
+        );
     }
     a.wait_ready(Duration::from_secs(15)).await;
     b.wait_ready(Duration::from_secs(15)).await;
 
     // Bob, on the other node, got every acknowledged message exactly once, in order.
-    let got: Vec<u64> = messages(&mut bob, acked.len())
+    let got: Vec<u64> = bob
+        .messages(acked.len())
         .await
         .into_iter()
         .map(|(id, _)| id)
         .collect();
     assert_eq!(got, acked);
-    no_messages(&mut bob).await;
+    nothing_for_a_bystander(&mut bob).await;
     // And presence still works across the nodes after the outage.
     let carol_token = b.claim("carol").await;
     let _carol = b.connect(&carol_token).await;
@@ -335,16 +304,13 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it()
 async fn a_node_that_loses_its_database_refuses_sends_and_recovers() {
     let services = Services::new().await;
     let relay = Relay::start(services.database_addr()).await;
-    let node = Node::start_with(
-        &services,
-        "a",
-        free_addr(),
-        &services.database_url_via(relay.addr),
-    )
-    .await;
+    let node = node(&services, "a")
+        .env("DATABASE_URL", services.database_url_via(relay.addr))
+        .start()
+        .await;
     let token = node.claim("alice").await;
     let mut alice = node.connect(&token).await;
-    let kept = say(&mut alice, "lobby", "stored", "ok1").await;
+    let kept = alice.say("lobby", "stored", "ok1").await;
 
     relay.cut();
     alice
@@ -374,7 +340,7 @@ async fn a_node_that_loses_its_database_refuses_sends_and_recovers() {
     relay.restore();
     node.wait_ready(Duration::from_secs(15)).await;
     // Sent again with the same req: stored once, after the one before the outage.
-    let id = say(&mut alice, "lobby", "not stored", "lost1").await;
+    let id = alice.say("lobby", "not stored", "lost1").await;
     assert!(id > kept);
     let (ids, _) = alice.history(json!({"room": "lobby"})).await;
     assert_eq!(ids, vec![kept, id]);
@@ -383,25 +349,19 @@ async fn a_node_that_loses_its_database_refuses_sends_and_recovers() {
 #[tokio::test]
 async fn one_user_with_tabs_on_two_nodes_stays_in_step_and_signs_out_everywhere() {
     let services = Services::new().await;
-    let a = Node::start(&services, "a").await;
-    let b = Node::start(&services, "b").await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
     let alice_token = a.claim("alice").await;
     let bob_token = b.claim("bob").await;
     let mut tab_a = a.connect(&alice_token).await;
     let mut tab_b = b.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
-    sees_online(&mut bob, "alice").await;
+    bob.sees_online("alice").await;
 
     // A private message reaches alice's tabs on both nodes.
-    let id = whisper(&mut bob, "alice", "to every tab", "t1").await;
-    assert_eq!(
-        messages(&mut tab_a, 1).await,
-        [(id, "to every tab".to_owned())]
-    );
-    assert_eq!(
-        messages(&mut tab_b, 1).await,
-        [(id, "to every tab".to_owned())]
-    );
+    let id = bob.whisper("alice", "to every tab", "t1").await;
+    assert_eq!(tab_a.messages(1).await, [(id, "to every tab".to_owned())]);
+    assert_eq!(tab_b.messages(1).await, [(id, "to every tab".to_owned())]);
 
     // Reading on one node moves the marker in the tab on the other.
     tab_a
@@ -451,7 +411,108 @@ async fn one_user_with_tabs_on_two_nodes_stays_in_step_and_signs_out_everywhere(
     assert_eq!(response.status(), 204);
     assert_eq!(
         tab_b.until_closed().await,
-        helpers::Ended::Closed(Some(shared::close::SESSION_ENDED))
+        Ended::Closed(Some(shared::close::SESSION_ENDED))
     );
     bob.recv_until(is_offline("alice")).await;
+}
+
+/// Alice (node a) and bob (node b) talk privately; carol (node b, bob's node) and dave (node
+/// a, alice's) learn nothing of it: not live, not by history, not by resuming.
+#[tokio::test]
+async fn private_messages_across_nodes_reach_no_third_user_live_by_history_or_by_resume() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let bob_token = b.claim("bob").await;
+    let carol_token = b.claim("carol").await;
+    let dave_token = a.claim("dave").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    let mut carol = b.connect(&carol_token).await;
+    let mut dave = a.connect(&dave_token).await;
+    alice.sees_online("bob").await;
+
+    let public = alice.say("lobby", "for everyone", "l1").await;
+    let to_bob = alice.whisper("bob", "secret 1", "p1").await;
+    assert_eq!(
+        bob.messages(2).await,
+        [(public, "for everyone".into()), (to_bob, "secret 1".into())]
+    );
+    let to_alice = bob.whisper("alice", "secret 2", "p2").await;
+    assert_eq!(alice.messages(1).await, [(to_alice, "secret 2".to_owned())]);
+    // Live: what reaches bob's node or alice's node for them is fanned out there at once.
+    for (who, bystander) in [("carol", &mut carol), ("dave", &mut dave)] {
+        bystander.messages(1).await;
+        let frames = bystander.sync().await;
+        let ids: Vec<u64> = frames.iter().filter_map(message_id).collect();
+        assert!(ids.is_empty(), "{who} got {frames:?}");
+    }
+    // By history, asked on either node.
+    for (who, bystander) in [("carol", &mut carol), ("dave", &mut dave)] {
+        for other in ["alice", "bob"] {
+            let answer = bystander.try_history(json!({"to": other})).await;
+            assert_eq!(answer, Ok((vec![], true)), "{who}'s history with {other}");
+        }
+    }
+    // By resume from the start, on the other node than before.
+    for (token, node) in [(&carol_token, &a), (&dave_token, &b)] {
+        let mut resumed = node.connect_after(token, 0).await;
+        assert!(resumed.last_id() >= to_alice, "the node has seen them all");
+        let frames = resumed.sync().await;
+        let ids: Vec<u64> = frames.iter().filter_map(message_id).collect();
+        assert_eq!(ids, [public], "a replay: {frames:?}");
+    }
+    nothing_for_a_bystander(&mut carol).await;
+    nothing_for_a_bystander(&mut dave).await;
+}
+
+/// SIGTERM to a node: its clients are closed with 1001, it exits 0 within its grace period,
+/// and the other node takes its users offline at once, not after the node expiry.
+#[tokio::test]
+async fn a_node_stopped_with_sigterm_closes_with_1001_and_its_users_go_offline_at_once() {
+    let services = Services::new().await;
+    let expiry = Duration::from_secs(20);
+    let grace = Duration::from_secs(5);
+    let mut a = node(&services, "a")
+        .env("NODE_EXPIRY_MS", expiry.as_millis().to_string())
+        .args(["--shutdown-grace-secs", &grace.as_secs().to_string()])
+        .start()
+        .await;
+    let b = node(&services, "b")
+        .env("NODE_EXPIRY_MS", expiry.as_millis().to_string())
+        .start()
+        .await;
+    let alice_token = a.claim("alice").await;
+    let erin_token = a.claim("erin").await;
+    let bob_token = b.claim("bob").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut erin = a.connect(&erin_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    bob.sees_online("alice").await;
+    bob.sees_online("erin").await;
+
+    let (status, took) = a.terminate(grace + Duration::from_secs(5)).await;
+    let stopped = tokio::time::Instant::now();
+    assert!(status.success(), "exit status {status}:\n{}", a.log_text());
+    assert!(
+        took < grace,
+        "node a took {took:?} to exit, grace {grace:?}"
+    );
+    for client in [&mut alice, &mut erin] {
+        assert_eq!(
+            client.until_closed().await,
+            Ended::Closed(Some(close::GOING_AWAY))
+        );
+    }
+    bob.sees_offline("alice").await;
+    bob.sees_offline("erin").await;
+    let offline_after = took + stopped.elapsed();
+    eprintln!(
+        "SIGTERM to a node: exit after {took:?}, its users offline on b after {offline_after:?}"
+    );
+    assert!(
+        offline_after < expiry / 4,
+        "offline after {offline_after:?}: the expiry ({expiry:?}), not the node, said so"
+    );
 }

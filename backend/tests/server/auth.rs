@@ -6,7 +6,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-use crate::helpers::{spawn_app, Ended, TestApp};
+use testkit::{spawn_app, Ended, TestApp};
 
 /// The HTTP status of a refused WebSocket upgrade.
 async fn upgrade_status(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> u16 {
@@ -140,7 +140,7 @@ async fn a_foreign_origin_is_refused() {
 
 #[tokio::test]
 async fn an_allow_listed_origin_is_accepted() {
-    let app = crate::helpers::spawn_app_with(|c| {
+    let app = testkit::spawn_app_with(|c| {
         c.allowed_origins = vec!["http://127.0.0.1:8081".into()];
     })
     .await;

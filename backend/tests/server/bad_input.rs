@@ -5,14 +5,14 @@ use serde_json::json;
 use shared::{close, ErrorCode, ServerFrame};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{presence, spawn_app, spawn_app_with, Ended};
+use testkit::{presence, spawn_app, spawn_app_with, Ended};
 
 #[tokio::test]
 async fn each_bad_frame_gets_its_code_and_the_connection_keeps_working() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
-    let (_, _bob) = app.user("bob").await;
-    alice.drain().await;
+    let (_, mut bob) = app.user("bob").await;
+    alice.sync().await;
 
     let long_body = "x".repeat(shared::limits::MAX_BODY_CHARS + 1);
     let long_req = "r".repeat(shared::limits::MAX_REQ_CHARS + 1);
@@ -159,7 +159,11 @@ async fn each_bad_frame_gets_its_code_and_the_connection_keeps_working() {
     );
     alice.assert_alive("after-binary").await;
 
-    // Nothing of all that reached anyone else, and Alice can still talk.
+    // Nothing of all that reached anyone else: whatever it caused would be queued for bob
+    // before his pong.
+    let frames = bob.sync().await;
+    assert!(frames.is_empty(), "bob got {frames:?}");
+    // And Alice can still talk; the next thing bob hears is her.
     alice
         .send_json(
             json!({"type": "room_message", "room": "lobby", "body": "still here", "req": "ok"}),
@@ -167,6 +171,12 @@ async fn each_bad_frame_gets_its_code_and_the_connection_keeps_working() {
         .await;
     let frame = alice.recv().await;
     assert!(matches!(frame, ServerFrame::Ack { .. }), "{frame:?}");
+    let frame = bob.recv().await;
+    assert!(
+        matches!(&frame, ServerFrame::RoomMessage { body, from, .. } if body == "still here" && from == "alice"),
+        "{frame:?}"
+    );
+    bob.assert_quiet().await;
 }
 
 #[tokio::test]
@@ -174,7 +184,7 @@ async fn a_frame_over_the_hard_limit_closes_with_1009() {
     let app = spawn_app_with(|c| c.max_frame_bytes = 16 * 1024).await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
-    alice.drain().await;
+    alice.sync().await;
     let huge = json!({"type": "room_message", "room": "lobby", "body": "x".repeat(20 * 1024)});
     alice.send_json(huge).await;
     assert_eq!(
@@ -231,7 +241,7 @@ async fn fragments_pings_and_a_clients_close_are_handled_as_rfc_6455_says() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
-    alice.drain().await;
+    alice.sync().await;
 
     // A room message in three fragments, a ping between them, written a few bytes at a time.
     let text = json!({"type": "room_message", "room": "lobby", "body": "in pieces", "req": "f1"})

@@ -3,7 +3,7 @@
 use serde_json::json;
 use shared::ServerFrame;
 
-use crate::helpers::spawn_app;
+use testkit::spawn_app;
 
 #[tokio::test]
 async fn a_room_message_reaches_every_other_connection_once_and_the_sender_gets_an_ack() {
@@ -13,7 +13,7 @@ async fn a_room_message_reaches_every_other_connection_once_and_the_sender_gets_
     let (_, mut bob) = app.user("bob").await;
     let (_, mut carol) = app.user("carol").await;
     for client in [&mut alice, &mut alice_tab2, &mut bob, &mut carol] {
-        client.drain().await;
+        client.sync().await;
     }
 
     alice
@@ -35,7 +35,7 @@ async fn a_room_message_reaches_every_other_connection_once_and_the_sender_gets_
     assert_eq!(alice_tab2.recv().await, expected);
     // Exactly once, and the sending connection gets only its ack.
     for client in [&mut alice, &mut alice_tab2, &mut bob, &mut carol] {
-        client.expect_silence().await;
+        client.assert_quiet().await;
     }
 }
 
@@ -44,7 +44,7 @@ async fn message_ids_grow_in_delivery_order() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
-    alice.drain().await;
+    alice.sync().await;
     for i in 0..20 {
         alice
             .send_json(json!({"type": "room_message", "room": "lobby", "body": format!("n{i}")}))
@@ -79,7 +79,7 @@ async fn a_private_message_reaches_the_recipients_tabs_and_the_senders_other_tab
         &mut bob_tab2,
         &mut carol,
     ] {
-        client.drain().await;
+        client.sync().await;
     }
 
     // The recipient's name is matched without case; the delivery shows it as claimed.
@@ -104,7 +104,7 @@ async fn a_private_message_reaches_the_recipients_tabs_and_the_senders_other_tab
         &mut bob_tab2,
         &mut carol,
     ] {
-        client.expect_silence().await;
+        client.assert_quiet().await;
     }
 }
 
@@ -113,7 +113,7 @@ async fn a_claimed_sender_is_replaced_by_the_real_one() {
     let app = spawn_app().await;
     let (_, mut mallory) = app.user("mallory").await;
     let (_, mut bob) = app.user("bob").await;
-    mallory.drain().await;
+    mallory.sync().await;
 
     mallory
         .send_json(json!({"type": "room_message", "room": "lobby", "body": "I am alice", "from": "alice", "user": "alice"}))
@@ -148,7 +148,7 @@ async fn room_messages_stay_in_their_room() {
         .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))
         .await;
     for client in [&mut alice, &mut bob, &mut carol] {
-        client.drain().await;
+        client.sync().await;
     }
 
     alice
@@ -159,7 +159,7 @@ async fn room_messages_stay_in_their_room() {
         matches!(&frame, ServerFrame::RoomMessage { room, body, .. } if room == "rust" && body == "borrowck"),
         "{frame:?}"
     );
-    carol.expect_silence().await;
+    carol.assert_quiet().await;
 
     // Carol is not in the room, so she may not post to it either.
     carol
@@ -172,7 +172,7 @@ async fn room_messages_stay_in_their_room() {
         matches!(&frame, ServerFrame::Error { code: shared::ErrorCode::NotMember, req: Some(r), .. } if r == "c1"),
         "{frame:?}"
     );
-    bob.expect_silence().await;
+    bob.assert_quiet().await;
 }
 
 #[tokio::test]
@@ -182,7 +182,7 @@ async fn typing_notices_reach_the_others_and_are_throttled() {
     let (_, mut bob) = app.user("bob").await;
     let (_, mut carol) = app.user("carol").await;
     for client in [&mut alice, &mut bob, &mut carol] {
-        client.drain().await;
+        client.sync().await;
     }
 
     for _ in 0..5 {
@@ -199,8 +199,8 @@ async fn typing_notices_reach_the_others_and_are_throttled() {
     assert_eq!(bob.recv().await, expected);
     assert_eq!(carol.recv().await, expected);
     // Five notices within the interval make one; the typist hears nothing back.
-    bob.expect_silence().await;
-    alice.expect_silence().await;
+    bob.assert_quiet().await;
+    alice.assert_quiet().await;
 
     alice
         .send_json(json!({"type": "typing", "to": "Bob"}))
@@ -212,5 +212,5 @@ async fn typing_notices_reach_the_others_and_are_throttled() {
             target: shared::Target::User { to: "bob".into() },
         }
     );
-    carol.expect_silence().await;
+    carol.assert_quiet().await;
 }

@@ -1,29 +1,21 @@
 //! Durable history: stored before acknowledged, read in pages, resumed after a disconnect,
-//! sent once however often it is sent, waiting for offline recipients, surviving restarts.
+//! sent once however often it is sent, waiting for offline recipients, surviving restarts and
+//! SIGKILL, and never shown to anyone outside the conversation.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use shared::{ConversationInfo, ServerFrame, Target};
-use tokio::process::{Child, Command};
+use testkit::{is_message, is_online, message_id, spawn_app, spawn_app_with, Client, Storage};
 
-use crate::helpers::{is_online, spawn_app, spawn_app_in, Client, Endpoint};
+use crate::chat_server;
 
 /// Sends a lobby message with `req` and returns its id from the ack.
 async fn say(client: &mut Client, req: &str) -> u64 {
-    client
-        .send_json(json!({"type": "room_message", "room": "lobby", "body": format!("body of {req}"), "req": req}))
-        .await;
-    let frame = client
-        .recv_until(|f| matches!(f, ServerFrame::Ack { .. }))
-        .await;
-    match frame {
-        ServerFrame::Ack {
-            req: Some(r), id, ..
-        } if r == req => id,
-        other => panic!("expected the ack of {req}, got {other:?}"),
-    }
+    client.say("lobby", &format!("body of {req}"), req).await
 }
 
 fn conversation<'a>(welcome: &'a ServerFrame, target: &Target) -> &'a ConversationInfo {
@@ -47,7 +39,7 @@ async fn history_pages_back_from_the_newest_with_a_stable_cursor() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
-    alice.drain().await;
+    alice.sync().await;
 
     let (ids, complete) = alice.history(json!({"room": "lobby"})).await;
     assert!(
@@ -90,7 +82,7 @@ async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
     let app = spawn_app().await;
     let (alice_token, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
-    alice.drain().await;
+    alice.sync().await;
 
     alice
         .send_json(json!({"type": "room_message", "room": "lobby", "body": "once", "req": "k1"}))
@@ -109,7 +101,7 @@ async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
         first,
         "the original id and time"
     );
-    bob.expect_silence().await;
+    bob.assert_quiet().await;
 
     // From another connection after a reconnect, too; and for private messages.
     alice.close().await;
@@ -118,7 +110,7 @@ async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
     // Bob hears she is back. The same frame may reach her new connection too (when it was
     // coalesced with her going offline); it has been queued for both by now.
     bob.recv_until(is_online("alice")).await;
-    alice.drain().await;
+    alice.sync().await;
     alice
         .send_json(json!({"type": "room_message", "room": "lobby", "body": "once", "req": "k1"}))
         .await;
@@ -135,7 +127,7 @@ async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
         .recv_until(|f| matches!(f, ServerFrame::PrivateMessage { .. }))
         .await;
     assert!(matches!(frame, ServerFrame::PrivateMessage { id, .. } if id == private.0));
-    bob.expect_silence().await;
+    bob.assert_quiet().await;
 
     let (ids, _) = bob.history(json!({"room": "lobby"})).await;
     assert_eq!(ids, vec![first.0]);
@@ -149,8 +141,8 @@ async fn a_client_cut_off_gets_exactly_what_it_missed_in_order() {
     let (_, mut alice) = app.user("alice").await;
     let (bob_token, mut bob) = app.user("bob").await;
     let (_, mut carol) = app.user("carol").await;
-    alice.drain().await;
-    bob.drain().await;
+    alice.sync().await;
+    bob.sync().await;
     carol.join("rust").await;
     bob.join("rust").await;
 
@@ -158,38 +150,14 @@ async fn a_client_cut_off_gets_exactly_what_it_missed_in_order() {
     bob.recv_until(|f| matches!(f, ServerFrame::RoomMessage { id, .. } if *id == seen))
         .await;
     drop(bob); // the socket vanishes mid-conversation
-    carol.drain().await;
     app.wait_for_connections(2).await;
+    carol.sync().await;
 
     let mut missed = vec![say(&mut alice, "m1").await];
-    carol
-        .send_json(json!({"type": "room_message", "room": "rust", "body": "in rust", "req": "r1"}))
-        .await;
-    missed.push(
-        carol
-            .recv_until(|f| matches!(f, ServerFrame::Ack { .. }))
-            .await
-            .ack_id(),
-    );
-    alice
-        .send_json(json!({"type": "private_message", "to": "bob", "body": "while you were out", "req": "p1"}))
-        .await;
-    missed.push(
-        alice
-            .recv_until(|f| matches!(f, ServerFrame::Ack { .. }))
-            .await
-            .ack_id(),
-    );
+    missed.push(carol.say("rust", "in rust", "r1").await);
+    missed.push(alice.whisper("bob", "while you were out", "p1").await);
     // Not bob's: carol's private message to alice.
-    carol
-        .send_json(
-            json!({"type": "private_message", "to": "alice", "body": "not for bob", "req": "p2"}),
-        )
-        .await;
-    carol
-        .recv_until(|f| matches!(f, ServerFrame::Ack { .. }))
-        .await
-        .ack_id();
+    carol.whisper("alice", "not for bob", "p2").await;
     missed.push(say(&mut alice, "m2").await);
 
     let mut bob = app.connect_after(&bob_token, seen).await;
@@ -203,19 +171,19 @@ async fn a_client_cut_off_gets_exactly_what_it_missed_in_order() {
         }
     }
     assert_eq!(replayed, missed, "exactly the missed messages, in order");
-    bob.expect_silence().await;
+    bob.assert_quiet().await;
 
     // Live messages follow, once.
     let live = say(&mut alice, "after").await;
     let frame = bob.recv().await;
     assert!(matches!(frame, ServerFrame::RoomMessage { id, .. } if id == live));
-    bob.expect_silence().await;
+    bob.assert_quiet().await;
 }
 
 #[tokio::test]
 async fn a_private_message_to_someone_offline_waits_for_them_as_unread() {
     let app = spawn_app().await;
-    let (_, mut alice) = app.user("alice").await;
+    let (alice_token, mut alice) = app.user("alice").await;
     let bob_token = app.claim("Bob").await;
 
     alice
@@ -237,8 +205,10 @@ async fn a_private_message_to_someone_offline_waits_for_them_as_unread() {
     let (ids, complete) = bob.history(json!({"to": "alice"})).await;
     assert_eq!((ids, complete), (vec![id], true));
     // Alice's own view: the conversation is hers too, with nothing unread.
-    let alice2 = app.connect(&app.claim("alice2").await).await;
-    drop(alice2);
+    let alice_tab2 = app.connect(&alice_token).await;
+    let with_bob = Target::User { to: "Bob".into() };
+    let info = conversation(&alice_tab2.welcome, &with_bob);
+    assert_eq!((info.last_id, info.unread), (id, 0), "{info:?}");
     let (ids, _) = alice.history(json!({"to": "BOB"})).await;
     assert_eq!(ids, vec![id]);
 }
@@ -281,8 +251,7 @@ async fn read_markers_agree_across_tabs_and_survive_reconnects() {
 
 #[tokio::test]
 async fn rooms_messages_and_markers_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_in(dir.path()).await;
+    let app = spawn_app().await;
     let (alice_token, mut alice) = app.user("alice").await;
     let bob_token = app.claim("bob").await;
     alice.join("rust").await;
@@ -295,9 +264,7 @@ async fn rooms_messages_and_markers_survive_a_restart() {
         .await;
     let (private, _) = alice.recv_ack("p").await;
     alice.close().await;
-    app.shutdown().await;
-
-    let app = spawn_app_in(dir.path()).await;
+    let app = app.restart().await;
     let mut alice = app.connect(&alice_token).await;
     let ServerFrame::Welcome { rooms, last_id, .. } = &alice.welcome else {
         unreachable!()
@@ -316,65 +283,28 @@ async fn rooms_messages_and_markers_survive_a_restart() {
     assert!(next > private);
 }
 
-/// The real binary, so that it can be killed with SIGKILL.
-struct Process {
-    child: Child,
-}
-
-impl Process {
-    async fn start(dir: &std::path::Path, addr: std::net::SocketAddr) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
-            .arg("--bind")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--static-dir")
-            .arg(dir.join("no-client"))
-            .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start chat-server");
-        let url = format!("http://{addr}/healthz");
-        for _ in 0..200 {
-            if reqwest::get(&url).await.is_ok() {
-                return Self { child };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("chat-server did not come up on {addr}");
-    }
-
-    async fn kill_9(mut self) {
-        self.child.start_kill().expect("SIGKILL");
-        self.child.wait().await.expect("wait");
-    }
-}
-
 #[tokio::test]
 async fn every_acknowledged_message_survives_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let server = Process::start(dir.path(), addr).await;
-    let app = Endpoint::new(addr);
+    let storage = Storage::from_env().await;
+    let mut server = chat_server(&storage).start().await;
     let mut tokens = Vec::new();
     for name in ["s1", "s2", "s3"] {
-        tokens.push(app.claim(name).await);
+        tokens.push(server.claim(name).await);
     }
-    let reader_token = app.claim("reader").await;
+    let reader_token = server.claim("reader").await;
 
     // Three senders write without waiting for acks; the server dies under them.
+    const EACH: usize = 5_000;
+    let acks = Arc::new(AtomicUsize::new(0));
     let mut senders = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
-        let mut client = app.connect(token).await;
+        let mut client = server.connect(token).await;
+        let acks = acks.clone();
         senders.push(tokio::spawn(async move {
             let mut acked: HashMap<String, u64> = HashMap::new();
             let mut sent = 0;
             loop {
-                if sent < 5_000 {
+                if sent < EACH {
                     let req = format!("s{n}-{sent}");
                     let frame =
                         json!({"type": "room_message", "room": "lobby", "body": req, "req": req});
@@ -390,39 +320,52 @@ async fn every_acknowledged_message_survives_kill_9() {
                     sent += 1;
                 }
                 match client
-                    .next(Duration::from_millis(if sent < 5_000 { 0 } else { 2_000 }))
+                    .next(Duration::from_millis(if sent < EACH { 0 } else { 2_000 }))
                     .await
                 {
                     Some(Ok(ServerFrame::Ack {
                         req: Some(req), id, ..
                     })) => {
                         acked.insert(req, id);
+                        acks.fetch_add(1, Ordering::Relaxed);
                     }
                     Some(Ok(_)) | None => {}
                     Some(Err(_)) => break,
                 }
             }
-            acked
+            (acked, sent)
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Kill once the server is storing, not after a guess of how long that takes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while acks.load(Ordering::Relaxed) < 100 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the senders never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     server.kill_9().await;
     let mut acked: HashMap<String, u64> = HashMap::new();
+    let mut sent = 0;
     for sender in senders {
-        acked.extend(sender.await.unwrap());
+        let (theirs, their_sent) = sender.await.unwrap();
+        acked.extend(theirs);
+        sent += their_sent;
     }
+    // The kill landed mid-stream: messages were written that were never acknowledged.
     assert!(
-        acked.len() > 10,
-        "the senders got going: {} acks",
+        acked.len() >= 100 && acked.len() < sent,
+        "{} acks for {sent} messages sent",
         acked.len()
     );
+    eprintln!("kill -9: {} acks for {sent} messages sent", acked.len());
 
-    let server = Process::start(dir.path(), addr).await;
-    // A reader resuming from the start catches up with everything stored, exactly once.
-    let mut reader = app.connect_after(&reader_token, 0).await;
-    let ServerFrame::Welcome { last_id, .. } = reader.welcome else {
-        unreachable!()
-    };
+    server.restart().await;
+    // A reader resuming from the start catches up with everything stored, exactly once, in
+    // order (pages of the backlog, one after another).
+    let mut reader = server.connect_after(&reader_token, 0).await;
+    let last_id = reader.last_id();
     let mut stored: HashMap<String, u64> = HashMap::new();
     let mut previous = 0;
     while previous < last_id {
@@ -436,31 +379,146 @@ async fn every_acknowledged_message_survives_kill_9() {
     for (req, id) in &acked {
         assert_eq!(stored.get(req), Some(id), "acknowledged {req} was lost");
     }
+    eprintln!("kill -9: {} stored after the restart", stored.len());
+    // History agrees with the replay: the newest page is the newest stored messages.
+    let (page, _) = reader.history(json!({"room": "lobby", "limit": 100})).await;
+    let mut newest: Vec<u64> = stored.values().copied().collect();
+    newest.sort_unstable();
+    assert_eq!(page, newest[newest.len().saturating_sub(100)..]);
     // Sending an acknowledged message again stores nothing new.
     let (req, id) = acked.iter().next().unwrap();
     let sender: usize = req[1..req.find('-').unwrap()].parse().unwrap();
-    let mut again = app.connect(&tokens[sender]).await;
-    again
-        .send_json(json!({"type": "room_message", "room": "lobby", "body": req, "req": req}))
-        .await;
-    let ack = again
-        .recv_until(|f| matches!(f, ServerFrame::Ack { .. }))
-        .await;
-    assert_eq!(ack.ack_id(), *id);
+    let mut again = server.connect(&tokens[sender]).await;
+    assert_eq!(again.say("lobby", req, req).await, *id);
+    let (page, _) = reader.history(json!({"room": "lobby", "limit": 1})).await;
+    assert_eq!(page, [previous], "nothing stored after the last one");
     server.kill_9().await;
 }
 
-trait AckId {
-    fn ack_id(&self) -> u64;
-}
+#[tokio::test]
+async fn a_resume_longer_than_a_page_while_others_talk_gives_every_message_once_in_order() {
+    let app = spawn_app_with(|c| {
+        c.rate_per_sec = 100_000;
+        c.rate_burst = 100_000;
+    })
+    .await;
+    let (_, mut alice) = app.user("alice").await;
+    let (bob_token, bob) = app.user("bob").await;
+    let (_, carol) = app.user("carol").await;
+    let seen = say(&mut alice, "seen").await;
+    drop(bob);
+    app.wait_for_connections(2).await;
 
-impl AckId for ServerFrame {
-    fn ack_id(&self) -> u64 {
-        match self {
-            ServerFrame::Ack { id, .. } => *id,
-            other => panic!("not an ack: {other:?}"),
+    // Bob misses 1,234 messages (more than two of the server's 500-message resume pages).
+    const MISSED: usize = 1_234;
+    let mut expected = Vec::new();
+    // In pipelined rounds smaller than alice's queue, which holds her acks until she reads.
+    for round in (0..MISSED).collect::<Vec<_>>().chunks(200) {
+        for i in round {
+            alice
+                .send_json(json!({"type": "room_message", "room": "lobby", "body": format!("m{i}"), "req": format!("m{i}")}))
+                .await;
+        }
+        while expected.len() < round[round.len() - 1] + 1 {
+            if let ServerFrame::Ack { id, .. } = alice.recv().await {
+                expected.push(id);
+            }
         }
     }
+    drop(alice);
+    // Carol keeps talking while bob resumes.
+    let talking = Arc::new(AtomicBool::new(true));
+    let said = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (talking, said) = (talking.clone(), said.clone());
+        let mut carol = carol;
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            while talking.load(Ordering::Relaxed) {
+                let i = said.fetch_add(1, Ordering::Relaxed);
+                acked.push(carol.say("lobby", "live", &format!("live{i}")).await);
+            }
+            acked
+        })
+    };
+    while said.load(Ordering::Relaxed) < 5 {
+        tokio::task::yield_now().await;
+    }
+    let mut bob = app.connect_after(&bob_token, seen).await;
+    let mut got = Vec::new();
+    // Read the replay and what follows while carol talks.
+    while got.len() < MISSED + 50 {
+        if let Some(id) = message_id(&bob.recv().await) {
+            got.push(id);
+        }
+    }
+    talking.store(false, Ordering::Relaxed);
+    let live = writer.await.unwrap();
+    expected.extend(&live);
+    expected.sort_unstable();
+    let last = *expected.last().unwrap();
+    while got.last() != Some(&last) {
+        if let Some(id) = message_id(&bob.recv().await) {
+            got.push(id);
+        }
+    }
+    eprintln!(
+        "resume: welcome.last_id {} after {seen}, {} messages ({MISSED} missed, {} live)",
+        bob.last_id(),
+        got.len(),
+        live.len()
+    );
+    assert!(
+        bob.last_id() > expected[MISSED - 1],
+        "bob resumed while carol talked"
+    );
+    assert_eq!(got, expected, "every message once, in id order");
+    bob.assert_none_of("message", is_message).await;
+}
+
+/// Carol, who is in neither conversation, learns nothing of alice's and bob's private
+/// messages: not live, not by asking for history, not by resuming.
+#[tokio::test]
+async fn private_messages_reach_no_third_user_live_by_history_or_by_resume() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    let public = say(&mut alice, "public").await;
+
+    let mut private = vec![alice.whisper("bob", "secret 1", "p1").await];
+    let got: Vec<u64> = bob.messages(2).await.iter().map(|(id, _)| *id).collect();
+    assert_eq!(got, [public, private[0]]);
+    private.push(bob.whisper("alice", "secret 2", "p2").await);
+    assert_eq!(alice.messages(1).await[0].0, private[1]);
+    // Live: by now anything for carol would be queued before her pong.
+    let frames = carol.sync().await;
+    let ids: Vec<u64> = frames.iter().filter_map(message_id).collect();
+    assert_eq!(ids, [public], "carol got {frames:?}");
+
+    // By history: carol's own conversations with each of them are empty.
+    for other in ["alice", "bob", "ALICE"] {
+        let answer = carol.try_history(json!({"to": other})).await;
+        assert_eq!(answer, Ok((vec![], true)), "carol's history with {other}");
+    }
+    // A welcome lists no conversation of theirs for her.
+    let again = app.connect(&carol_token).await;
+    let ServerFrame::Welcome { conversations, .. } = &again.welcome else {
+        unreachable!()
+    };
+    assert!(
+        conversations
+            .iter()
+            .all(|c| matches!(c.target, Target::Room { .. })),
+        "{conversations:?}"
+    );
+    // By resume: replaying from the start gives the lobby message only.
+    let mut resumed = app.connect_after(&carol_token, 0).await;
+    let frames = resumed.sync().await;
+    let ids: Vec<u64> = frames.iter().filter_map(message_id).collect();
+    assert_eq!(ids, [public], "carol's replay: {frames:?}");
+    assert!(resumed.last_id() >= private[1]);
+    carol.assert_none_of("message", is_message).await;
 }
 
 #[tokio::test]

@@ -1,12 +1,14 @@
 //! Connections coming and going: churn leaves nothing behind, dead peers are dropped,
-//! shutdown closes everyone with 1001.
+//! shutdown (in process, and SIGTERM to the binary) closes everyone with 1001.
 
 use std::time::Duration;
 
 use serde_json::json;
 use shared::{close, ServerFrame};
 
-use crate::helpers::{presence, spawn_app, spawn_app_with, Ended};
+use testkit::{presence, spawn_app, spawn_app_with, Ended, Storage};
+
+use crate::chat_server;
 
 #[tokio::test]
 async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
@@ -38,7 +40,7 @@ async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
     assert_eq!(stats.users_online, 1, "{stats:?}");
     // Memberships are stored, so the seven rooms stay (with offline members) besides lobby.
     assert_eq!(stats.rooms, 8, "{stats:?}");
-    observer.drain().await;
+    observer.sync().await;
     observer.assert_alive("still fine").await;
 }
 
@@ -51,7 +53,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
     .await;
     let (_, mut bob) = app.user("bob").await;
     let (_, silent) = app.user("silent").await;
-    bob.drain().await;
+    bob.sync().await;
     // `silent` never reads, so it never answers a ping; bob reads and so answers them.
     let frame = bob
         .next(Duration::from_secs(6))
@@ -78,4 +80,36 @@ async fn shutdown_closes_every_client_with_1001_promptly() {
         bob.until_closed().await,
         Ended::Closed(Some(close::GOING_AWAY))
     );
+}
+
+#[tokio::test]
+async fn sigterm_closes_every_client_with_1001_and_exits_0_within_the_grace_period() {
+    let grace = Duration::from_secs(5);
+    let storage = Storage::from_env().await;
+    let mut server = chat_server(&storage)
+        .args(["--shutdown-grace-secs", &grace.as_secs().to_string()])
+        .start()
+        .await;
+    let mut clients = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        clients.push(server.user(name).await.1);
+    }
+    let (_, mut tab2) = server.user("dave").await;
+    tab2.join("rust").await;
+    clients.push(tab2);
+
+    let (status, took) = server.terminate(grace + Duration::from_secs(5)).await;
+    eprintln!("SIGTERM: exited with {status} after {took:?}");
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.log_text()
+    );
+    assert!(took < grace, "took {took:?}, grace {grace:?}");
+    for client in &mut clients {
+        assert_eq!(
+            client.until_closed().await,
+            Ended::Closed(Some(close::GOING_AWAY))
+        );
+    }
 }

@@ -1,12 +1,27 @@
-//! Integration tests: the real server on port 0, real WebSocket clients over loopback.
-//! Set TEST_LOG=1 to see the server's logs.
+//! Integration tests: the server on port 0 (in process, or the real binary where a test needs
+//! a process), real WebSocket clients over loopback, through `testkit`.
+//! Set TEST_LOG=1 to see the server's logs; TEST_STORE=postgres runs every test on a fresh
+//! PostgreSQL schema instead of SQLite.
 
 mod auth;
 mod bad_input;
 mod chat;
-mod helpers;
 mod history;
 mod lifecycle;
 mod ops;
 mod presence;
 mod slow_and_flooding;
+
+use testkit::{ServerOptions, Storage};
+
+/// The `chat-server` this target was built with, on the store `storage` names (its schema on
+/// PostgreSQL; its own data directory on SQLite), with generous rate limits.
+fn chat_server(storage: &Storage) -> ServerOptions {
+    let options = ServerOptions::new()
+        .binary(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["--rate-per-sec", "100000", "--rate-burst", "100000"]);
+    match storage.database_url() {
+        Some(url) => options.env("DATABASE_URL", url),
+        None => options,
+    }
+}

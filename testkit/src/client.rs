@@ -1,0 +1,475 @@
+//! The protocol client: [`Endpoint`] (where a server listens, and the HTTP and WebSocket calls
+//! a client makes) and [`Client`] (one WebSocket that speaks the protocol through the shared
+//! types, waiting for the frames a test expects rather than for time to pass).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use shared::{ClientFrame, ServerFrame};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a frame that must come.
+pub const ARRIVES_WITHIN: Duration = Duration::from_secs(10);
+/// How long a test listens to be sure that a frame does NOT come.
+pub const QUIET_FOR: Duration = Duration::from_millis(500);
+
+/// Where a server listens, with the HTTP and WebSocket calls a client makes.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    /// One HTTP client (and its connection pool) for every call to this server.
+    http: reqwest::Client,
+}
+
+impl Endpoint {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `http://<addr><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The HTTP client, for calls the helpers do not make.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `POST /api/session` with `body`.
+    pub async fn post_session(&self, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/session"))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /api/session")
+    }
+
+    /// Claims `name` and returns its token.
+    pub async fn claim(&self, name: &str) -> String {
+        let response = self.post_session(json!({ "name": name })).await;
+        assert_eq!(response.status(), 201, "claiming {name}");
+        let body: Value = response.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// `DELETE /api/session`: signs the token's session out; returns the status.
+    pub async fn sign_out(&self, token: &str) -> u16 {
+        self.http
+            .delete(self.url("/api/session"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("DELETE /api/session")
+            .status()
+            .as_u16()
+    }
+
+    /// The status of `GET <path>`, or `None` when the server does not answer.
+    pub async fn status_of(&self, path: &str) -> Option<u16> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .ok()?;
+        Some(response.status().as_u16())
+    }
+
+    /// The status of `GET /readyz`, or `None` when the server does not answer.
+    pub async fn readyz(&self) -> Option<u16> {
+        self.status_of("/readyz").await
+    }
+
+    /// Waits until `GET <path>` answers 200.
+    pub async fn wait_for_200(&self, path: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.status_of(path).await != Some(200) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not answer 200 within {within:?}",
+                self.url(path)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `/readyz` answers 200 (store and bus up).
+    pub async fn wait_ready(&self, within: Duration) {
+        self.wait_for_200("/readyz", within).await;
+    }
+
+    /// Opens a WebSocket with the token in the query, as a browser does.
+    pub async fn connect(&self, token: &str) -> Client {
+        self.open(format!("ws://{}/ws?token={token}", self.addr))
+            .await
+    }
+
+    /// Opens a WebSocket that resumes after message `after`.
+    pub async fn connect_after(&self, token: &str, after: u64) -> Client {
+        self.open(format!("ws://{}/ws?token={token}&after={after}", self.addr))
+            .await
+    }
+
+    /// Opens a WebSocket with `Authorization: Bearer`, as other clients do.
+    pub async fn connect_bearer(&self, token: &str) -> Client {
+        let mut request = format!("ws://{}/ws", self.addr)
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        self.open(request).await
+    }
+
+    async fn open(&self, request: impl IntoClientRequest + Unpin) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket upgrade");
+        Client::new(ws).await
+    }
+
+    /// Claims `name` and connects once.
+    pub async fn user(&self, name: &str) -> (String, Client) {
+        let token = self.claim(name).await;
+        let client = self.connect(&token).await;
+        (token, client)
+    }
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A `presence` frame with these lists.
+pub fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
+    ServerFrame::Presence {
+        online: online.iter().map(|s| s.to_string()).collect(),
+        offline: offline.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Matches a `presence` frame that says `user` is online.
+pub fn is_online(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
+    move |f| matches!(f, ServerFrame::Presence { online, .. } if online.iter().any(|u| u == user))
+}
+
+/// Matches a `presence` frame that says `user` is offline.
+pub fn is_offline(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
+    move |f| matches!(f, ServerFrame::Presence { offline, .. } if offline.iter().any(|u| u == user))
+}
+
+/// Matches a room or private message.
+pub fn is_message(frame: &ServerFrame) -> bool {
+    matches!(
+        frame,
+        ServerFrame::RoomMessage { .. } | ServerFrame::PrivateMessage { .. }
+    )
+}
+
+/// Matches a `typing` notice.
+pub fn is_typing(frame: &ServerFrame) -> bool {
+    matches!(frame, ServerFrame::Typing { .. })
+}
+
+/// The id of a room or private message.
+pub fn message_id(frame: &ServerFrame) -> Option<u64> {
+    match frame {
+        ServerFrame::RoomMessage { id, .. } | ServerFrame::PrivateMessage { id, .. } => Some(*id),
+        _ => None,
+    }
+}
+
+/// A connected test client. It has read its `welcome`.
+pub struct Client {
+    pub ws: Socket,
+    pub welcome: ServerFrame,
+    /// Who this client takes to be online: the welcome's list with every `presence` frame it
+    /// has read applied, as a real client keeps it.
+    online: BTreeSet<String>,
+}
+
+/// What a client saw instead of a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Closed(Option<u16>),
+    Dropped,
+}
+
+impl Client {
+    async fn new(ws: Socket) -> Self {
+        let mut client = Self {
+            ws,
+            welcome: ServerFrame::Pong { req: None },
+            online: BTreeSet::new(),
+        };
+        let welcome = client.recv().await;
+        let ServerFrame::Welcome { online, .. } = &welcome else {
+            panic!("first frame must be welcome, got {welcome:?}");
+        };
+        client.online = online.iter().cloned().collect();
+        client.welcome = welcome;
+        client
+    }
+
+    /// The id of the last message delivered before this connection joined (`welcome.last_id`).
+    pub fn last_id(&self) -> u64 {
+        match &self.welcome {
+            ServerFrame::Welcome { last_id, .. } => *last_id,
+            other => unreachable!("not a welcome: {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_text(&serde_json::to_string(frame).expect("a client frame encodes"))
+            .await;
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("send");
+    }
+
+    /// The next frame, or how the connection ended; `None` if nothing came `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<Result<ServerFrame, Ended>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let item = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return None,
+                Ok(item) => item,
+            };
+            match item {
+                Some(Ok(Message::Text(text))) => {
+                    let frame = serde_json::from_str::<ServerFrame>(&text)
+                        .unwrap_or_else(|e| panic!("server sent {text}, not a ServerFrame: {e}"));
+                    if let ServerFrame::Presence { online, offline } = &frame {
+                        self.online.extend(online.iter().cloned());
+                        for name in offline {
+                            self.online.remove(name);
+                        }
+                    }
+                    return Some(Ok(frame));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(Err(Ended::Closed(frame.map(|f| u16::from(f.code)))))
+                }
+                Some(Ok(Message::Binary(_))) => panic!("the server sent a binary frame"),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Some(Err(Ended::Dropped)),
+            }
+        }
+    }
+
+    /// The next frame; fails the test if none comes in time.
+    pub async fn recv(&mut self) -> ServerFrame {
+        match self.next(ARRIVES_WITHIN).await {
+            Some(Ok(frame)) => frame,
+            Some(Err(ended)) => panic!("expected a frame, the connection ended: {ended:?}"),
+            None => panic!("expected a frame within {ARRIVES_WITHIN:?}, none came"),
+        }
+    }
+
+    /// The next frame, which must be the `ack` for `req`; returns its id and time.
+    pub async fn recv_ack(&mut self, req: &str) -> (u64, u64) {
+        let frame = self.recv().await;
+        match frame {
+            ServerFrame::Ack {
+                req: Some(got),
+                id,
+                at,
+            } if got == req => (id, at),
+            other => panic!("expected the ack for {req}, got {other:?}"),
+        }
+    }
+
+    /// Skips frames until one matches `pred`; fails the test if none does in time.
+    pub async fn recv_until(&mut self, pred: impl Fn(&ServerFrame) -> bool) -> ServerFrame {
+        loop {
+            let frame = self.recv().await;
+            if pred(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// Reads frames until `n` messages (room or private) have come, skipping other frames;
+    /// returns their ids and bodies.
+    pub async fn messages(&mut self, n: usize) -> Vec<(u64, String)> {
+        let mut got = Vec::new();
+        while got.len() < n {
+            match self.recv().await {
+                ServerFrame::RoomMessage { id, body, .. }
+                | ServerFrame::PrivateMessage { id, body, .. } => got.push((id, body)),
+                _ => {}
+            }
+        }
+        got
+    }
+
+    /// A round trip through this connection's queue: sends a ping and reads up to its pong.
+    /// Returns the frames read before it: everything the server had queued for this
+    /// connection when it read the ping.
+    pub async fn sync(&mut self) -> Vec<ServerFrame> {
+        static SYNCS: AtomicU64 = AtomicU64::new(0);
+        let req = format!("sync-{}", SYNCS.fetch_add(1, Ordering::Relaxed));
+        self.send(&ClientFrame::Ping {
+            req: Some(req.clone()),
+        })
+        .await;
+        let mut before = Vec::new();
+        loop {
+            match self.recv().await {
+                ServerFrame::Pong { req: Some(r) } if r == req => return before,
+                frame => before.push(frame),
+            }
+        }
+    }
+
+    /// Whether this client takes `user` to be online, from what it has read so far.
+    pub fn knows_online(&self, user: &str) -> bool {
+        self.online.contains(user)
+    }
+
+    /// Waits until this client knows `user` is online: from its welcome or a `presence` frame.
+    pub async fn sees_online(&mut self, user: &str) {
+        while !self.knows_online(user) {
+            self.recv().await;
+        }
+    }
+
+    /// Waits until this client knows `user` is offline.
+    pub async fn sees_offline(&mut self, user: &str) {
+        while self.knows_online(user) {
+            self.recv().await;
+        }
+    }
+
+    /// Asserts that no frame at all arrives for [`QUIET_FOR`].
+    pub async fn assert_quiet(&mut self) {
+        if let Some(item) = self.next(QUIET_FOR).await {
+            panic!("expected nothing, got {item:?}");
+        }
+    }
+
+    /// Reads for [`QUIET_FOR`] and fails on a frame that matches `unwanted` (`what` names it);
+    /// other frames are read and dropped. The connection must stay open.
+    pub async fn assert_none_of(&mut self, what: &str, unwanted: impl Fn(&ServerFrame) -> bool) {
+        let deadline = tokio::time::Instant::now() + QUIET_FOR;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                None => return,
+                Some(Ok(frame)) => assert!(!unwanted(&frame), "expected no {what}, got {frame:?}"),
+                Some(Err(ended)) => panic!("the connection ended: {ended:?}"),
+            }
+        }
+    }
+
+    /// Reads until the connection ends; returns the close code, if a close frame came.
+    pub async fn until_closed(&mut self) -> Ended {
+        loop {
+            match self.next(ARRIVES_WITHIN).await {
+                None => panic!("the connection did not end within {ARRIVES_WITHIN:?}"),
+                Some(Ok(_)) => continue,
+                Some(Err(ended)) => return ended,
+            }
+        }
+    }
+
+    /// Sends a ping with `req` and waits for its pong, proving the connection still works.
+    pub async fn assert_alive(&mut self, req: &str) {
+        self.send_json(json!({"type": "ping", "req": req})).await;
+        let pong = self
+            .recv_until(|f| matches!(f, ServerFrame::Pong { .. }))
+            .await;
+        assert_eq!(
+            pong,
+            ServerFrame::Pong {
+                req: Some(req.to_owned())
+            }
+        );
+    }
+
+    /// Joins `room` and waits until the server says so.
+    pub async fn join(&mut self, room: &str) {
+        self.send_json(json!({"type": "join", "room": room})).await;
+        self.recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+            .await;
+    }
+
+    /// Sends `frame` (which has a `req`) and returns the id of its ack, skipping other frames.
+    pub async fn send_acked(&mut self, frame: Value) -> u64 {
+        let req = frame["req"].as_str().expect("a req").to_owned();
+        self.send_json(frame).await;
+        let ack = self
+            .recv_until(|f| {
+                matches!(f, ServerFrame::Ack { req: Some(r), .. } if *r == req)
+                    || matches!(f, ServerFrame::Error { req: Some(r), .. } if *r == req)
+            })
+            .await;
+        match ack {
+            ServerFrame::Ack { id, .. } => id,
+            other => panic!("expected the ack of {req}, got {other:?}"),
+        }
+    }
+
+    /// Sends a room message and returns its id from the ack.
+    pub async fn say(&mut self, room: &str, body: &str, req: &str) -> u64 {
+        self.send_acked(json!({"type": "room_message", "room": room, "body": body, "req": req}))
+            .await
+    }
+
+    /// Sends a private message and returns its id from the ack.
+    pub async fn whisper(&mut self, to: &str, body: &str, req: &str) -> u64 {
+        self.send_acked(json!({"type": "private_message", "to": to, "body": body, "req": req}))
+            .await
+    }
+
+    /// Sends `history` and returns the answer: `Ok((ids, complete))`, or the error frame.
+    pub async fn try_history(&mut self, target: Value) -> Result<(Vec<u64>, bool), ServerFrame> {
+        let mut frame = json!({"type": "history", "req": "history"});
+        for (k, v) in target.as_object().expect("an object") {
+            frame[k] = v.clone();
+        }
+        self.send_json(frame).await;
+        match self
+            .recv_until(|f| matches!(f, ServerFrame::History { .. } | ServerFrame::Error { .. }))
+            .await
+        {
+            ServerFrame::History {
+                messages, complete, ..
+            } => Ok((messages.iter().map(|m| m.id).collect(), complete)),
+            other => Err(other),
+        }
+    }
+
+    /// Sends `history` and returns the ids and `complete` of the answer.
+    pub async fn history(&mut self, target: Value) -> (Vec<u64>, bool) {
+        match self.try_history(target).await {
+            Ok(answer) => answer,
+            Err(other) => panic!("expected history, got {other:?}"),
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}

@@ -1,0 +1,43 @@
+//! testkit: the one test harness of the chat server, for the backend's integration tests,
+//! the browser tests and the benchmark alike.
+//!
+//! - [`app`]: the server in process. [`spawn_app`] starts it on port 0 with a fresh store
+//!   (SQLite in a temporary directory, or a PostgreSQL schema with `TEST_STORE=postgres`) and
+//!   returns a [`TestApp`]: its address, its state, `shutdown`, `restart` on the same store.
+//!   [`open_store`] and [`open_state`] are the only places a store or an `AppState` is made.
+//! - [`process`]: the real `chat-server` binary as a [`ServerProcess`], from [`ServerOptions`]:
+//!   a free port, a fresh data directory, extra flags and environment, `kill_9`, `terminate`
+//!   (SIGTERM and the exit status), `restart` on the same port and data directory, its log.
+//! - [`services`]: a PostgreSQL [`Schema`] per test, [`Services`] (a schema and a Redis prefix:
+//!   what a cluster's nodes share; [`Services::node`] gives a node's options), a private
+//!   [`Redis`] that can be stopped.
+//! - [`net`]: [`Relay`] (a TCP relay that can cut and restore live connections, for HTTP,
+//!   WebSocket or PostgreSQL) and [`Balancer`] (round robin over nodes).
+//! - [`client`]: [`Endpoint`] (HTTP calls and WebSocket connects) and [`Client`], the protocol
+//!   client: it waits for the frame a test expects ([`Client::recv_until`], [`Client::sync`])
+//!   and fails on frames that must not come ([`Client::assert_quiet`],
+//!   [`Client::assert_none_of`]).
+//!
+//! `TEST_LOG=1` shows the server's logs (in process, and of the processes); `E2E_LOG=1` the
+//! processes' too.
+
+pub mod app;
+pub mod client;
+pub mod net;
+pub mod process;
+pub mod services;
+
+pub use app::{
+    init_test_log, open_state, open_store, spawn_app, spawn_app_with, test_config, Engine, Storage,
+    StoreAt, TestApp,
+};
+pub use client::{
+    is_message, is_offline, is_online, is_typing, message_id, presence, Client, Ended, Endpoint,
+    ARRIVES_WITHIN, QUIET_FOR,
+};
+pub use net::{Balancer, Relay};
+pub use process::{repo_root, server_binary, ServerOptions, ServerProcess};
+pub use services::{
+    free_addr, test_database_url, test_redis_url, unique, Redis, Schema, Services,
+    DEFAULT_TEST_DATABASE_URL, EXPIRY_MS, HEARTBEAT_MS,
+};
