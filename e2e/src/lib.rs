@@ -5,6 +5,8 @@
 //!   same port and data directory.
 //! - [`ChromeDriver`]: a `chromedriver` process; [`Browser`] is one headless Chromium session
 //!   with its own profile directory, with helpers that speak the UI's `data-testid`s.
+//! - [`Relay`]: a TCP relay in front of the server that a test can cut and restore, to drop a
+//!   browser's connection (`relay.rs`).
 //! - [`run`]: runs one test body on a Tokio runtime, one test at a time (two cores do not run
 //!   several Chromiums well), with an overall time limit.
 //!
@@ -18,7 +20,7 @@
 
 use std::future::Future;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, PoisonError};
@@ -30,6 +32,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tempfile::TempDir;
+
+mod relay;
+pub use relay::Relay;
 
 /// How long one wait for something on the page may take.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -139,6 +144,11 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     fn spawn(&mut self) {
@@ -288,6 +298,11 @@ pub struct Browser {
 impl Browser {
     /// Opens a new browser session on the server's page.
     pub async fn open(driver: &ChromeDriver, server: &Server, label: &str) -> Self {
+        Self::open_url(driver, &server.url(), label).await
+    }
+
+    /// Opens a new browser session on the page at `url` (the server, or a relay in front of it).
+    pub async fn open_url(driver: &ChromeDriver, url: &str, label: &str) -> Self {
         let profile = tempfile::tempdir().expect("a profile directory");
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = [
@@ -324,7 +339,7 @@ impl Browser {
             .expect("a WebDriver session");
         let browser = Self {
             client,
-            base: server.url(),
+            base: url.to_owned(),
             label: label.to_owned(),
             _profile: profile,
         };
