@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
+use e2e::{eventually, run, start_server, Browser, ChromeDriver, Relay, WAIT};
+use fantoccini::key::Key;
 
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
@@ -601,5 +602,223 @@ fn scrolling_up_loads_older_messages_without_gaps_or_doubles() {
         .await;
 
         alice.close().await;
+    });
+}
+
+/// Opens a conversation from the sidebar and waits until its title shows.
+async fn open_conversation(browser: &Browser, testid: &str, title: &str) {
+    browser.click(&format!("[data-testid={testid}]")).await;
+    let heading = browser.wait_for("[data-testid=conv-title]").await;
+    let what = format!("{}: {title} open", browser.label);
+    eventually(&what, WAIT, || async {
+        (heading.text().await.ok()? == title).then_some(())
+    })
+    .await;
+}
+
+/// What the composer holds, not yet sent.
+async fn composer_text(browser: &Browser) -> String {
+    let value = browser
+        .js("return document.querySelector('[data-testid=composer]').value;")
+        .await;
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+#[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
+fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
+    run(async {
+        let server = start_server().await;
+        // Alice's page, `/api` and `/ws` all go through the relay: her page's origin is the
+        // relay's, and so is the `Host` her WebSocket upgrade carries, so the server's
+        // same-origin check passes as it would behind a real proxy.
+        let relay = Relay::start(server.addr).await;
+        let driver = ChromeDriver::start();
+        let alice = Browser::open(&driver, &relay, "alice").await;
+        let bob = Browser::open(&driver, &server, "bob").await;
+        alice.sign_in("alice").await;
+        bob.sign_in("bob").await;
+        assert_eq!(
+            alice.js("return location.host;").await,
+            serde_json::json!(relay.addr.to_string())
+        );
+        alice.wait_for("[data-testid=user-bob]").await;
+        bob.wait_for("[data-testid=user-alice]").await;
+
+        // They talk in the lobby, then privately.
+        alice.send("Morning, Bob!").await;
+        bob.wait_for_body("Morning, Bob!").await;
+        bob.send("Morning! Coffee?").await;
+        alice.wait_for_body("Morning! Coffee?").await;
+        open_conversation(&alice, "user-bob", "bob").await;
+        alice.send("psst, a private question").await;
+        bob.wait_for("[data-testid=dm-alice]").await;
+        open_conversation(&bob, "dm-alice", "alice").await;
+        bob.wait_for_body("psst, a private question").await;
+        bob.send("ask away").await;
+        alice.wait_for_body("ask away").await;
+
+        // The line drops while messages are on their way: bob's private one may or may not
+        // reach alice first, alice's in the lobby may or may not reach the server.
+        open_conversation(&alice, "room-lobby", "#lobby").await;
+        bob.send("did you get this?").await;
+        alice.send("lobby in flight").await;
+        relay.cut();
+        alice
+            .wait_for_state(&["reconnecting", "offline", "connecting"])
+            .await;
+
+        // Bob carries on, privately and in the lobby.
+        for text in ["away dm 1", "away dm 2"] {
+            bob.send(text).await;
+            bob.wait_for_status(text, "confirmed").await;
+        }
+        open_conversation(&bob, "room-lobby", "#lobby").await;
+        for text in ["away lobby 1", "away lobby 2", "away lobby 3"] {
+            bob.send(text).await;
+            bob.wait_for_status(text, "confirmed").await;
+        }
+
+        // Alice writes too. Her page keeps what she sends, as not sent yet, to send it once
+        // the connection is back.
+        for text in ["queued lobby 1", "queued lobby 2"] {
+            alice.send(text).await;
+            assert_eq!(alice.status_of(text).await.as_deref(), Some("failed"));
+        }
+        let page = alice.page_text().await;
+        assert!(
+            page.contains("Not sent: Not connected: it is sent once the connection is back."),
+            "{page}"
+        );
+        open_conversation(&alice, "dm-bob", "bob").await;
+        alice.send("queued dm 1").await;
+        assert_eq!(
+            alice.status_of("queued dm 1").await.as_deref(),
+            Some("failed")
+        );
+        // And she starts a message she will only send once back.
+        alice
+            .type_into("[data-testid=composer]", "typed during the cut")
+            .await;
+        assert!(!alice.bodies().await.iter().any(|b| b.starts_with("away")));
+
+        // The outage lasts until her page has been refused a few times and waits seconds
+        // between attempts ("Reconnecting in 2 s"), so that it must wait out its back-off.
+        let text = alice.wait_for("[data-testid=connection-text]").await;
+        let waiting = eventually(
+            "alice backs off for seconds",
+            Duration::from_secs(30),
+            || async {
+                let shown = text.text().await.ok()?;
+                let seconds: u32 = shown
+                    .strip_prefix("Reconnecting in ")?
+                    .strip_suffix(" s")?
+                    .parse()
+                    .ok()?;
+                (seconds >= 2).then_some(shown)
+            },
+        )
+        .await;
+
+        relay.restore();
+        let restored = std::time::Instant::now();
+        // The back-off may wait several seconds before the next attempt.
+        eventually("alice reconnects", Duration::from_secs(60), || async {
+            (alice.connection_state().await == "connected").then_some(())
+        })
+        .await;
+        let reconnect = restored.elapsed();
+        assert_eq!(text.text().await.expect("a status"), "Connected");
+        assert_eq!(bob.connection_state().await, "connected");
+
+        // What she sent while cut off goes out now, once; her unfinished message is still there.
+        alice.wait_for_status("queued dm 1", "confirmed").await;
+        assert_eq!(composer_text(&alice).await, "typed during the cut");
+        alice
+            .type_into("[data-testid=composer]", &Key::Enter.to_string())
+            .await;
+
+        // Private: once each has the other's newest message, both hold the same list.
+        open_conversation(&bob, "dm-alice", "alice").await;
+        bob.wait_for_body("typed during the cut").await;
+        bob.send("welcome back").await;
+        alice.wait_for_body("welcome back").await;
+        let private = [
+            "psst, a private question",
+            "ask away",
+            "did you get this?",
+            "away dm 1",
+            "away dm 2",
+            "queued dm 1",
+            "typed during the cut",
+            "welcome back",
+        ];
+        assert_eq!(
+            alice.bodies().await,
+            private,
+            "alice's private conversation"
+        );
+        assert_eq!(bob.bodies().await, private, "bob's private conversation");
+
+        // The lobby, the same way. Alice's message in flight at the cut was stored either
+        // then (before bob's) or when her page sent it again after reconnecting (with her
+        // queued ones); never twice.
+        open_conversation(&alice, "room-lobby", "#lobby").await;
+        open_conversation(&bob, "room-lobby", "#lobby").await;
+        alice.wait_for_status("queued lobby 2", "confirmed").await;
+        alice.send("back in the lobby").await;
+        bob.wait_for_body("back in the lobby").await;
+        bob.send("glad you're back").await;
+        alice.wait_for_body("glad you're back").await;
+        let lobby = alice.bodies().await;
+        let stored_then = [
+            "Morning, Bob!",
+            "Morning! Coffee?",
+            "lobby in flight",
+            "away lobby 1",
+            "away lobby 2",
+            "away lobby 3",
+            "queued lobby 1",
+            "queued lobby 2",
+            "back in the lobby",
+            "glad you're back",
+        ];
+        let mut sent_again = stored_then.to_vec();
+        sent_again.remove(2);
+        sent_again.insert(5, "lobby in flight");
+        assert!(
+            lobby == stored_then || lobby == sent_again,
+            "alice's lobby: {lobby:?}"
+        );
+        assert_eq!(bob.bodies().await, lobby, "bob's lobby");
+
+        // Nothing left unsent or failed, and both say connected.
+        for browser in [&alice, &bob] {
+            assert!(
+                !browser.has("[data-testid=failed]").await,
+                "{}",
+                browser.label
+            );
+            assert!(
+                !browser.has("[data-testid=pending]").await,
+                "{}",
+                browser.label
+            );
+            assert_eq!(browser.connection_state().await, "connected");
+        }
+        println!(
+            "alice showed {waiting:?}, reconnected {reconnect:?} after the relay was restored; \
+             lobby {} messages (the in-flight one {}), private {}",
+            lobby.len(),
+            if lobby == stored_then {
+                "stored at the cut"
+            } else {
+                "sent again after"
+            },
+            private.len()
+        );
+
+        alice.close().await;
+        bob.close().await;
     });
 }
