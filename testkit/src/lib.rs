@@ -35,9 +35,9 @@ pub use client::{
     is_message, is_offline, is_online, is_typing, message_id, presence, Client, Ended, Endpoint,
     ARRIVES_WITHIN, QUIET_FOR,
 };
-pub use net::{Balancer, Relay};
+pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess};
 pub use services::{
-    free_addr, test_database_url, test_redis_url, unique, Redis, Schema, Services,
-    DEFAULT_TEST_DATABASE_URL, EXPIRY_MS, HEARTBEAT_MS,
+    test_database_url, test_redis_url, unique, Redis, Schema, Services, DEFAULT_TEST_DATABASE_URL,
+    EXPIRY_MS, HEARTBEAT_MS,
 };

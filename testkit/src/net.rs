@@ -15,6 +15,13 @@ use tokio::task::JoinHandle;
 
 use crate::client::Endpoint;
 
+/// A free port on loopback (bound, then released).
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
 /// A TCP relay to one backend that a test can cut (every relayed connection closes at once,
 /// new ones are accepted and closed) and restore: a network failure between a browser and the
 /// server, or between a node and its database.

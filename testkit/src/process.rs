@@ -20,7 +20,7 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 use crate::client::Endpoint;
-use crate::services::free_addr;
+use crate::net::free_addr;
 
 /// How long a starting server may take to answer its readiness path.
 const START_WITHIN: Duration = Duration::from_secs(20);

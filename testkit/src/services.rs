@@ -14,6 +14,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use crate::net::free_addr;
 use crate::process::ServerOptions;
 
 /// The test database when `TEST_DATABASE_URL` is not set.
@@ -46,13 +47,6 @@ pub fn unique(prefix: &str) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// A free port on loopback (bound, then released).
-pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
 }
 
 /// A schema of its own for one test, in the test database; dropped when this is.
