@@ -25,6 +25,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -146,6 +147,17 @@ where
     }
 }
 
+/// The outcome of an action on an element: `None` to try again when the page re-rendered the
+/// element between finding it and acting on it (a stale reference), a panic on any other
+/// error.
+fn settled<T>(outcome: Result<T, CmdError>, what: &str) -> Option<T> {
+    match outcome {
+        Ok(value) => Some(value),
+        Err(e) if e.is_stale_element_reference() => None,
+        Err(e) => panic!("{what} failed: {e}"),
+    }
+}
+
 /// One person's headless Chromium, on the chat page.
 pub struct Browser {
     client: Client,
@@ -238,19 +250,21 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("{}: cannot click {css}: {e}", self.label));
+        let what = format!("{}: a click on {css}", self.label);
+        eventually(&what, WAIT, || async {
+            let element = self.wait_for(css).await;
+            settled(element.click().await, &what)
+        })
+        .await
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        self.wait_for(css)
-            .await
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("{}: cannot type into {css}: {e}", self.label));
+        let what = format!("{}: typing into {css}", self.label);
+        eventually(&what, WAIT, || async {
+            let element = self.wait_for(css).await;
+            settled(element.send_keys(text).await, &what)
+        })
+        .await
     }
 
     /// Fills in the sign-in form and submits it, without waiting for the outcome.
