@@ -285,7 +285,8 @@ fn coordinate(options: &Options) -> Result<()> {
             results.connect = scenario::both(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
         if wanted(Which::Scaleout) {
-            if let Some(reason) = servers::Services::probe() {
+            if let Some(down) = servers::services_down().await {
+                let reason = down.services.join("; ");
                 say(format!("scale-out skipped: {reason}"));
                 results.scaleout_skipped = Some(reason);
             } else {
