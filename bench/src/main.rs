@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use testkit::Unreachable;
 
 use crate::proc::{Busy, Machine};
 use crate::progress::say;
@@ -74,6 +75,8 @@ enum Sub {
 #[derive(Debug, clap::Args)]
 struct Options {
     /// Tiny sizes and a few seconds per scenario; checks every code path, writes no figures.
+    /// Fails when the scale-out scenario is wanted and PostgreSQL or Redis is unreachable (as
+    /// any run does in CI, with `CI` set); other runs skip that scenario, loudly.
     #[arg(long)]
     smoke: bool,
     /// Run only these scenarios (comma-separated); the report is written only for a full run.
@@ -187,6 +190,16 @@ fn coordinate(options: &Options) -> Result<()> {
         return Ok(());
     }
     pin_self(options.client_core)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let wanted = |w: Which| options.only.is_empty() || options.only.contains(&w);
+    // First, so that a run that may not skip the scale-out fails before the slow parts.
+    let scaleout_skipped = if wanted(Which::Scaleout) {
+        scaleout_skip(&runtime, options.smoke)?
+    } else {
+        None
+    };
     let chat_server = match &options.server_bin {
         Some(path) => path.clone(),
         None => {
@@ -250,16 +263,12 @@ fn coordinate(options: &Options) -> Result<()> {
         client_core: options.client_core,
         scale,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let mut results = Results::new(
         Machine::describe(),
         servers::ws_version(&peers_dir),
         busy_start,
         options.smoke,
     );
-    let wanted = |w: Which| options.only.is_empty() || options.only.contains(&w);
     runtime.block_on(async {
         if wanted(Which::Fanout) {
             results.fanout = scenario::both(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
@@ -285,7 +294,8 @@ fn coordinate(options: &Options) -> Result<()> {
             results.connect = scenario::both(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
         if wanted(Which::Scaleout) {
-            if let Some(reason) = servers::Services::probe() {
+            if let Some(down) = &scaleout_skipped {
+                let reason = down.services.join("; ");
                 say(format!("scale-out skipped: {reason}"));
                 results.scaleout_skipped = Some(reason);
             } else {
@@ -338,10 +348,50 @@ fn coordinate(options: &Options) -> Result<()> {
         report::write(&results, &out)?;
         say(format!("report written to {}", out.display()));
     }
+    if let Some(down) = &scaleout_skipped {
+        println!("\n{}", skip_banner(down));
+    }
     if !failures.is_empty() {
         bail!("some scenarios failed:\n{}", failures.join("\n"));
     }
     Ok(())
+}
+
+/// Whether this runs in CI: `CI` set (and not empty, `0` or `false`), as CI services set it.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// Why the scale-out scenario is skipped, if it is: PostgreSQL or Redis unreachable. A smoke
+/// run or a run in CI is there to prove every scenario still works, so there an unreachable
+/// service fails the run instead; elsewhere the skip is said now and again, loudly, at the end.
+fn scaleout_skip(runtime: &tokio::runtime::Runtime, smoke: bool) -> Result<Option<Unreachable>> {
+    let Some(down) = runtime.block_on(servers::services_down()) else {
+        return Ok(None);
+    };
+    if smoke || in_ci() {
+        let why = match (smoke, in_ci()) {
+            (true, true) => "a smoke run in CI",
+            (true, false) => "a smoke run",
+            _ => "a run in CI (CI is set)",
+        };
+        bail!(
+            "the scale-out scenario needs PostgreSQL and Redis, and {why} may not skip it: \
+             {down} (BENCH_DATABASE_URL and BENCH_REDIS_URL also say where they are; `--only` \
+             without `scaleout` leaves the scenario out)"
+        );
+    }
+    println!("{}", skip_banner(&down));
+    Ok(Some(down))
+}
+
+/// The scale-out skip, framed so that it is not missed among the progress lines.
+fn skip_banner(down: &Unreachable) -> String {
+    let rule = "!".repeat(78);
+    format!(
+        "{rule}\n!! SCALE-OUT NOT MEASURED: the scenario was skipped.\n!! {down}\n!! (In CI or \
+         with --smoke this fails the run.)\n{rule}"
+    )
 }
 
 /// The pauses of each core, said and returned; none when the probe fails (the run goes on).

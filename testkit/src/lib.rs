@@ -1,16 +1,20 @@
 //! testkit: the one test harness of the chat server, for the backend's integration tests,
 //! the browser tests and the benchmark alike.
 //!
-//! - [`app`]: the server in process. [`spawn_app`] starts it on port 0 with a fresh store
-//!   (SQLite in a temporary directory, or a PostgreSQL schema with `TEST_STORE=postgres`) and
-//!   returns a [`TestApp`]: its address, its state, `shutdown`, `restart` on the same store.
-//!   [`open_store`] and [`open_state`] are the only places a store or an `AppState` is made.
+//! - `app` (cargo feature `app`, which links the backend crate; the backend's tests enable it):
+//!   the server in process. `spawn_app` starts it on port 0 with a fresh store (SQLite in a
+//!   temporary directory, or a PostgreSQL schema with `TEST_STORE=postgres`) and returns a
+//!   `TestApp`: its address, its state, `shutdown`, `restart` on the same store. `open_store`
+//!   and `open_state` are the only places a store or an `AppState` is made.
 //! - [`process`]: the real `chat-server` binary as a [`ServerProcess`], from [`ServerOptions`]:
-//!   a free port, a fresh data directory, extra flags and environment, `kill_9`, `terminate`
-//!   (SIGTERM and the exit status), `restart` on the same port and data directory, its log.
+//!   a free port, a fresh data directory, extra flags and environment, a command prefix
+//!   (`taskset`, `setpriv`), `kill_9`, `terminate` (SIGTERM and the exit status), `restart` on
+//!   the same port and data directory, its log; `try_start` says why it did not start
+//!   ([`StartError`]) rather than failing the test.
 //! - [`services`]: a PostgreSQL [`Schema`] per test, [`Services`] (a schema and a Redis prefix:
-//!   what a cluster's nodes share; [`Services::node`] gives a node's options), a private
-//!   [`Redis`] that can be stopped.
+//!   what a cluster's nodes share; [`Services::node`] and [`Services::node_with`] give a node's
+//!   options; [`Services::try_at`] and [`Services::probe`] say which service is
+//!   [`Unreachable`]), a private [`Redis`] that can be stopped.
 //! - [`net`]: [`Relay`] (a TCP relay that can cut and restore live connections, for HTTP,
 //!   WebSocket or PostgreSQL) and [`Balancer`] (round robin over nodes).
 //! - [`client`]: [`Endpoint`] (HTTP calls and WebSocket connects) and [`Client`], the protocol
@@ -21,12 +25,14 @@
 //! `TEST_LOG=1` shows the server's logs (in process, and of the processes); `E2E_LOG=1` the
 //! processes' too.
 
+#[cfg(feature = "app")]
 pub mod app;
 pub mod client;
 pub mod net;
 pub mod process;
 pub mod services;
 
+#[cfg(feature = "app")]
 pub use app::{
     init_test_log, open_state, open_store, spawn_app, spawn_app_with, test_config, Engine, Storage,
     StoreAt, TestApp,
@@ -36,8 +42,8 @@ pub use client::{
     ARRIVES_WITHIN, QUIET_FOR,
 };
 pub use net::{free_addr, Balancer, Relay};
-pub use process::{repo_root, server_binary, ServerOptions, ServerProcess};
+pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};
 pub use services::{
-    test_database_url, test_redis_url, unique, Redis, Schema, Services, DEFAULT_TEST_DATABASE_URL,
-    EXPIRY_MS, HEARTBEAT_MS,
+    test_database_url, test_redis_url, unique, Redis, Schema, Services, Unreachable,
+    DEFAULT_TEST_DATABASE_URL, EXPIRY_MS, HEARTBEAT_MS,
 };

@@ -1,14 +1,22 @@
 //! The real `chat-server` binary as a process: [`ServerProcess`], started from
 //! [`ServerOptions`] on a free port of loopback with a fresh data directory; it can be killed
 //! with SIGKILL, stopped with SIGTERM (and its exit status awaited), and started again on the
-//! same port and data directory.
+//! same port and data directory. It is killed, and reaped, when dropped.
 //!
 //! The binary is `CHAT_SERVER_BIN`, else the one [`ServerOptions::binary`] names, else the
-//! newest `target/{debug,release}/chat-server` (also under `CARGO_TARGET_DIR`). Its output
-//! goes to `server.log` in the data directory ([`ServerProcess::log_text`]), or to the
-//! terminal when `TEST_LOG` or `E2E_LOG` is set.
+//! newest `target/{debug,release}/chat-server` (also under `CARGO_TARGET_DIR`);
+//! [`ServerOptions::only_binary`] names one that `CHAT_SERVER_BIN` does not override (the
+//! benchmark measures the build it was told to). It may run through a command that execs it
+//! in place ([`ServerOptions::command_prefix`]: `taskset`, `setpriv`), so that
+//! [`ServerProcess::pid`] is still the server's. Its output goes to `server.log` in the data
+//! directory ([`ServerProcess::log_text`], [`ServerProcess::log_tail`]), or to the terminal
+//! when `TEST_LOG` or `E2E_LOG` is set (unless [`ServerOptions::capture_output`]).
+//!
+//! [`ServerOptions::start`] fails the test when the server does not start;
+//! [`ServerOptions::try_start`] returns a [`StartError`] instead, for a caller that goes on.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -22,8 +30,15 @@ use tokio::time::Instant;
 use crate::client::Endpoint;
 use crate::net::free_addr;
 
-/// How long a starting server may take to answer its readiness path.
+/// How long a starting server may take to answer its readiness path, unless
+/// [`ServerOptions::start_within`] says otherwise.
 const START_WITHIN: Duration = Duration::from_secs(20);
+
+/// The lines of the server's log that a [`StartError`] shows.
+const LOG_TAIL_LINES: usize = 40;
+
+/// How long dropping a [`ServerProcess`] waits for the killed process to be gone.
+const REAP_WITHIN: Duration = Duration::from_secs(5);
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
@@ -64,6 +79,10 @@ fn log_to_terminal() -> bool {
 pub struct ServerOptions {
     /// The binary, when `CHAT_SERVER_BIN` does not say (a test target knows its own).
     binary: Option<PathBuf>,
+    /// Whether `binary` is run even when `CHAT_SERVER_BIN` names another.
+    binary_wins: bool,
+    /// A program and its arguments that exec the server in place (`taskset -c 0`), if any.
+    prefix: Vec<OsString>,
     /// Where to listen; a free port of loopback when `None`.
     addr: Option<SocketAddr>,
     /// `--static-dir`; a missing folder (no web client) when `None`.
@@ -74,6 +93,8 @@ pub struct ServerOptions {
     env: Vec<(OsString, OsString)>,
     /// The path that answers 200 once the server is ready.
     ready_path: &'static str,
+    /// How long it may take to be ready.
+    start_within: Duration,
     /// Whether the output goes to the log file even when `TEST_LOG` or `E2E_LOG` is set.
     capture: bool,
 }
@@ -88,11 +109,14 @@ impl ServerOptions {
     pub fn new() -> Self {
         Self {
             binary: None,
+            binary_wins: false,
+            prefix: Vec::new(),
             addr: None,
             static_dir: None,
             args: Vec::new(),
             env: Vec::new(),
             ready_path: "/healthz",
+            start_within: START_WITHIN,
             capture: false,
         }
     }
@@ -100,6 +124,26 @@ impl ServerOptions {
     /// Runs this binary unless `CHAT_SERVER_BIN` is set (say `env!("CARGO_BIN_EXE_chat-server")`).
     pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
         self.binary = Some(path.into());
+        self.binary_wins = false;
+        self
+    }
+
+    /// Runs this binary whatever `CHAT_SERVER_BIN` says (the benchmark's `--server-bin`).
+    pub fn only_binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.binary = Some(path.into());
+        self.binary_wins = true;
+        self
+    }
+
+    /// Runs the server through `command`, a program and its arguments that exec it in place
+    /// (say `["taskset", "-c", "0"]`, or `setpriv --pdeathsig KILL` before it), so that
+    /// [`ServerProcess::pid`] is still the server's. Empty: the server is run directly.
+    pub fn command_prefix<I, S>(mut self, command: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.prefix = command.into_iter().map(Into::into).collect();
         self
     }
 
@@ -140,15 +184,29 @@ impl ServerOptions {
         self
     }
 
+    /// Gives the server `within` (rather than 20 s) to answer its readiness path.
+    pub fn start_within(mut self, within: Duration) -> Self {
+        self.start_within = within;
+        self
+    }
+
     /// Always writes the output to the log file, for a test that reads it.
     pub fn capture_output(mut self) -> Self {
         self.capture = true;
         self
     }
 
-    /// Starts the server and waits until it is ready.
+    /// Starts the server and waits until it is ready; fails the test if it does not start.
     pub async fn start(self) -> ServerProcess {
-        let data = tempfile::tempdir().expect("a data directory");
+        self.try_start().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts the server and waits until it is ready, or says why it did not start.
+    pub async fn try_start(self) -> Result<ServerProcess, StartError> {
+        let data = tempfile::tempdir().map_err(|e| StartError {
+            reason: format!("no data directory: {e}"),
+            log_tail: String::new(),
+        })?;
         let addr = self.addr.unwrap_or_else(free_addr);
         let mut server = ServerProcess {
             endpoint: Endpoint::new(addr),
@@ -157,12 +215,32 @@ impl ServerOptions {
             data,
             options: self,
         };
-        server.spawn().await;
-        server
+        server.spawn().await?;
+        Ok(server)
     }
 }
 
-/// One `chat-server` process; killed when dropped.
+/// Why a server did not start: what happened, and the end of its log.
+#[derive(Debug)]
+pub struct StartError {
+    pub reason: String,
+    /// The last lines the server wrote (empty when its output went to the terminal).
+    pub log_tail: String,
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.log_tail.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "{}; the end of its log:\n{}", self.reason, self.log_tail)
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// One `chat-server` process; killed and reaped when dropped.
 pub struct ServerProcess {
     endpoint: Endpoint,
     /// `None` once killed or stopped.
@@ -212,13 +290,23 @@ impl ServerProcess {
         self.child.as_ref().and_then(Child::id)
     }
 
-    async fn spawn(&mut self) {
+    async fn spawn(&mut self) -> Result<(), StartError> {
         let options = &self.options;
-        let binary = std::env::var_os("CHAT_SERVER_BIN")
-            .map(PathBuf::from)
-            .or_else(|| options.binary.clone())
-            .unwrap_or_else(server_binary);
-        let mut command = Command::new(&binary);
+        let binary = match (&options.binary, options.binary_wins) {
+            (Some(path), true) => path.clone(),
+            (binary, _) => std::env::var_os("CHAT_SERVER_BIN")
+                .map(PathBuf::from)
+                .or_else(|| binary.clone())
+                .unwrap_or_else(server_binary),
+        };
+        let mut command = match options.prefix.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&binary);
+                command
+            }
+            None => Command::new(&binary),
+        };
         command
             .arg("--bind")
             .arg(self.endpoint.addr.to_string())
@@ -240,36 +328,58 @@ impl ServerProcess {
                 .create(true)
                 .append(true)
                 .open(&self.log)
-                .expect("a log file");
-            command
-                .stdout(log.try_clone().expect("a log file"))
-                .stderr(log);
+                .and_then(|log| Ok((log.try_clone()?, log)))
+                .map_err(|e| self.failed(format!("no log file: {e}")))?;
+            command.stdout(log.0).stderr(log.1);
         }
+        let shown = match options.prefix.first() {
+            Some(program) => format!("{} {}", program.to_string_lossy(), binary.display()),
+            None => binary.display().to_string(),
+        };
         let mut child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let deadline = Instant::now() + START_WITHIN;
+            .map_err(|e| self.failed(format!("cannot start {shown}: {e}")))?;
+        let within = options.start_within;
+        let deadline = Instant::now() + within;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("the server exited with {status}:\n{}", self.log_text());
+                return Err(self.failed(format!("the server exited with {status}")));
             }
             if self.endpoint.status_of(options.ready_path).await == Some(200) {
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the server at {} was not ready within {START_WITHIN:?}:\n{}",
-                self.endpoint.addr,
-                self.log_text()
-            );
+            if Instant::now() >= deadline {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                return Err(self.failed(format!(
+                    "the server at {} was not ready ({} answering 200) within {within:?}",
+                    self.endpoint.addr, options.ready_path
+                )));
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.child = Some(child);
+        Ok(())
+    }
+
+    /// A [`StartError`] with the end of the log.
+    fn failed(&self, reason: String) -> StartError {
+        StartError {
+            reason,
+            log_tail: self.log_tail(LOG_TAIL_LINES),
+        }
     }
 
     /// The server's output so far (empty when it goes to the terminal).
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The last `lines` lines of the server's output.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = self.log_text();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// SIGKILL: no goodbye to anyone, like a crash. Waits until the process is gone.
@@ -306,6 +416,21 @@ impl ServerProcess {
     /// still runs).
     pub async fn restart(&mut self) {
         self.kill_9().await;
-        self.spawn().await;
+        self.spawn().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for ServerProcess {
+    /// SIGKILL, then a short wait until the process is gone, so that the next server (or the
+    /// next benchmark scenario) does not start beside one still exiting.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if child.start_kill().is_ok() {
+                let deadline = std::time::Instant::now() + REAP_WITHIN;
+                while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
     }
 }

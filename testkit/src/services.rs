@@ -4,13 +4,19 @@
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/test`; Redis is
 //! `TEST_REDIS_URL`, else `redis://127.0.0.1:6379`.
+//!
+//! A test fails, saying how to start them, when they are unreachable; [`Services::try_at`]
+//! and [`Services::probe`] return an [`Unreachable`] instead, for a caller that decides what
+//! to do without them (the benchmark skips or fails its scale-out scenario).
 
-use std::net::SocketAddr;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::{Connection, PgConnection};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -24,6 +30,14 @@ pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/
 pub const HEARTBEAT_MS: u64 = 200;
 /// A node silent for this long counts as gone, on the nodes [`Services::node`] configures.
 pub const EXPIRY_MS: u64 = 1000;
+
+/// How long reaching PostgreSQL or Redis may take before it counts as unreachable.
+const REACH_WITHIN: Duration = Duration::from_secs(5);
+
+/// How to start the services when they are down.
+const HOW_TO_START: &str = "Start them (`pg_ctlcluster --skip-systemctl-redirect \
+    $(ls /etc/postgresql) main start` and `redis-server --daemonize yes`, or `cargo xtask test` \
+    does both) or point TEST_DATABASE_URL and TEST_REDIS_URL at others";
 
 /// The test database's URL: `TEST_DATABASE_URL` or [`DEFAULT_TEST_DATABASE_URL`].
 pub fn test_database_url() -> String {
@@ -49,6 +63,22 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// PostgreSQL or Redis could not be reached: which, where (without a password), why, and
+/// how to start them.
+#[derive(Debug, Clone)]
+pub struct Unreachable {
+    /// One entry a service: `PostgreSQL at postgres://… is unreachable (…)`.
+    pub services: Vec<String>,
+}
+
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}. {HOW_TO_START}.", self.services.join("; "))
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
 /// A schema of its own for one test, in the test database; dropped when this is.
 #[derive(Debug)]
 pub struct Schema {
@@ -60,17 +90,29 @@ pub struct Schema {
 impl Schema {
     /// Creates a fresh schema; fails the test, saying how to start PostgreSQL, if it cannot.
     pub async fn create() -> Self {
+        Self::try_create_in(&test_database_url())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Creates a fresh schema in the database at `base_url`.
+    pub async fn try_create_in(base_url: &str) -> Result<Self, Unreachable> {
         let schema = Self {
-            base_url: test_database_url(),
+            base_url: base_url.to_owned(),
             name: unique("t"),
         };
-        let mut admin = admin(&schema.base_url).await;
+        let mut admin = admin(base_url).await?;
         sqlx::query(&format!("CREATE SCHEMA {}", schema.name))
             .execute(&mut admin)
             .await
-            .expect("create the test schema");
+            .map_err(|e| Unreachable {
+                services: vec![format!(
+                    "PostgreSQL at {} refused `CREATE SCHEMA` ({e})",
+                    redact(base_url)
+                )],
+            })?;
         let _ = admin.close().await;
-        schema
+        Ok(schema)
     }
 
     /// The test database with this schema first in the `search_path`.
@@ -88,15 +130,86 @@ impl Schema {
 }
 
 /// A connection outside any test schema, to create and drop them.
-async fn admin(url: &str) -> PgConnection {
-    PgConnection::connect(url).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL for the tests is unreachable ({e}). Start it \
-             (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or \
-             `cargo xtask test` does) or point TEST_DATABASE_URL at one (default \
-             {DEFAULT_TEST_DATABASE_URL})."
-        )
+async fn admin(url: &str) -> Result<PgConnection, Unreachable> {
+    match tokio::time::timeout(REACH_WITHIN, PgConnection::connect(url)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(postgres_unreachable(url, &e.to_string())),
+        Err(_) => Err(postgres_unreachable(
+            url,
+            &format!("no answer within {REACH_WITHIN:?}"),
+        )),
+    }
+}
+
+fn postgres_unreachable(url: &str, why: &str) -> Unreachable {
+    Unreachable {
+        services: vec![format!(
+            "PostgreSQL at {} is unreachable ({why})",
+            redact(url)
+        )],
+    }
+}
+
+/// Whether Redis at `url` answers a `PING` (any answer will do: an `-NOAUTH` is Redis too).
+async fn ping_redis(url: &str) -> Result<(), Unreachable> {
+    let ping = async {
+        let addr = authority_addr(url, 6379).map_err(|e| e.to_string())?;
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connecting to {addr}: {e}"))?;
+        stream
+            .write_all(b"PING\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| e.to_string())?;
+        if line.starts_with(['+', '-']) {
+            Ok(())
+        } else {
+            Err(format!("{addr} does not answer like Redis: {line:?}"))
+        }
+    };
+    let why = match tokio::time::timeout(REACH_WITHIN, ping).await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(why)) => why,
+        Err(_) => format!("no answer within {REACH_WITHIN:?}"),
+    };
+    Err(Unreachable {
+        services: vec![format!("Redis at {} is unreachable ({why})", redact(url))],
     })
+}
+
+/// The address in `url`'s authority (`scheme://[user[:password]@]host[:port]/…`), with
+/// `default_port` when it names none.
+fn authority_addr(url: &str, default_port: u16) -> Result<SocketAddr, String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:{default_port}")
+    };
+    host_port
+        .to_socket_addrs()
+        .map_err(|e| format!("resolving {host_port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host_port} resolves to no address"))
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) if rest.contains('@') => {
+            let (credentials, host) = rest.rsplit_once('@').unwrap_or(("", rest));
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
 impl Drop for Schema {
@@ -145,6 +258,39 @@ impl Services {
     /// A fresh schema, and the Redis at `redis_url`.
     pub async fn with_redis(redis_url: String) -> Self {
         let schema = Schema::create().await;
+        Self::around(schema, redis_url)
+    }
+
+    /// A fresh schema in the database at `database_url` and a fresh prefix on the Redis at
+    /// `redis_url`, once both answer; which does not, otherwise.
+    pub async fn try_at(database_url: &str, redis_url: String) -> Result<Self, Unreachable> {
+        Self::probe(database_url, &redis_url).await?;
+        let schema = Schema::try_create_in(database_url).await?;
+        Ok(Self::around(schema, redis_url))
+    }
+
+    /// Whether PostgreSQL at `database_url` and Redis at `redis_url` both answer; which do not,
+    /// otherwise.
+    pub async fn probe(database_url: &str, redis_url: &str) -> Result<(), Unreachable> {
+        let postgres = async {
+            let conn = admin(database_url).await?;
+            let _ = conn.close().await;
+            Ok::<_, Unreachable>(())
+        };
+        let (postgres, redis) = tokio::join!(postgres, ping_redis(redis_url));
+        let services: Vec<String> = [postgres, redis]
+            .into_iter()
+            .filter_map(Result::err)
+            .flat_map(|e| e.services)
+            .collect();
+        if services.is_empty() {
+            Ok(())
+        } else {
+            Err(Unreachable { services })
+        }
+    }
+
+    fn around(schema: Schema, redis_url: String) -> Self {
         Self {
             database_url: schema.url(),
             redis_url,
@@ -157,14 +303,24 @@ impl Services {
     /// a [`HEARTBEAT_MS`] heartbeat and [`EXPIRY_MS`] expiry, generous rate limits; it is
     /// ready when `/readyz` answers 200.
     pub fn node(&self, id: &str) -> ServerOptions {
-        ServerOptions::new()
-            .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
+        self.node_with(
+            id,
+            ServerOptions::new()
+                .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
+                .env("HEARTBEAT_MS", HEARTBEAT_MS.to_string())
+                .env("NODE_EXPIRY_MS", EXPIRY_MS.to_string()),
+        )
+    }
+
+    /// `options` made node `id` of this cluster: the schema, Redis and prefix; it is ready
+    /// when `/readyz` answers 200. Heartbeat, expiry and limits are what `options` say (the
+    /// server's defaults unless set).
+    pub fn node_with(&self, id: &str, options: ServerOptions) -> ServerOptions {
+        options
             .env("DATABASE_URL", &self.database_url)
             .env("REDIS_URL", &self.redis_url)
             .env("REDIS_PREFIX", &self.prefix)
             .env("NODE_ID", id)
-            .env("HEARTBEAT_MS", HEARTBEAT_MS.to_string())
-            .env("NODE_EXPIRY_MS", EXPIRY_MS.to_string())
             .ready_path("/readyz")
     }
 
@@ -180,18 +336,7 @@ impl Services {
 
     /// Where the database listens.
     pub fn database_addr(&self) -> SocketAddr {
-        let rest = self.database_url.split_once("://").expect("a URL").1;
-        let authority = rest.split_once('/').expect("a database name").0;
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host_port = if host_port.contains(':') {
-            host_port.to_owned()
-        } else {
-            format!("{host_port}:5432")
-        };
-        std::net::ToSocketAddrs::to_socket_addrs(&host_port)
-            .expect("a resolvable database host")
-            .next()
-            .expect("an address")
+        authority_addr(&self.database_url, 5432).expect("a resolvable database host")
     }
 }
 
@@ -237,5 +382,27 @@ impl Redis {
             child.start_kill().expect("kill redis-server");
             child.wait().await.expect("wait");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords_and_find_their_ports() {
+        assert_eq!(
+            redact("postgres://me:secret@db:5432/x"),
+            "postgres://me@db:5432/x"
+        );
+        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(
+            authority_addr("redis://127.0.0.1", 6379),
+            Ok("127.0.0.1:6379".parse().unwrap())
+        );
+        assert_eq!(
+            authority_addr("postgres://u:p@127.0.0.1:5433/test?x=1", 5432),
+            Ok("127.0.0.1:5433".parse().unwrap())
+        );
     }
 }

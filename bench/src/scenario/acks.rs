@@ -23,7 +23,7 @@ use crate::wire::MsgKind;
 pub async fn run(env: &Env) -> Result<Acks> {
     let scale = &env.scale;
     let n = scale.ack_clients;
-    let server = Server::start(Kind::Ours, &env.setup)?;
+    let server = Server::start(Kind::Ours, &env.setup).await?;
     let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
     let opened = pool
         .connect(n, scale.setup_concurrency, true, false, 1)

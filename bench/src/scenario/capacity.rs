@@ -35,7 +35,7 @@ const BROADCAST_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(env: &Env, kind: Kind) -> Result<Capacity> {
     let scale = &env.scale;
     let largest = scale.capacity_sizes.iter().copied().max().unwrap_or(0);
-    let server = Server::start(kind, &env.setup)?;
+    let server = Server::start(kind, &env.setup).await?;
     let mut pool = Pool::spawn(
         workers_for(largest, scale),
         env.client_core,

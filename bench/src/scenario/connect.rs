@@ -19,7 +19,7 @@ use crate::servers::{Kind, Server};
 pub async fn run(env: &Env, kind: Kind) -> Result<Connect> {
     let scale = &env.scale;
     let n = scale.connect_count;
-    let server = Server::start(kind, &env.setup)?;
+    let server = Server::start(kind, &env.setup).await?;
     let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
     quiesce(&server, Duration::from_secs(10)).await;
     let before = server.usage();

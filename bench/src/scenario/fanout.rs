@@ -17,7 +17,7 @@ use crate::wire::MsgKind;
 pub async fn run(env: &Env, kind: Kind) -> Result<Fanout> {
     let scale = &env.scale;
     let n = scale.fanout_clients;
-    let server = Server::start(kind, &env.setup)?;
+    let server = Server::start(kind, &env.setup).await?;
     let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
     let opened = pool
         .connect(n, scale.setup_concurrency, false, false, 1)

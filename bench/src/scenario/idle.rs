@@ -35,7 +35,7 @@ pub async fn run(env: &Env, kind: Kind) -> Result<Idle> {
 
 async fn sample(env: &Env, kind: Kind, n: usize, tabs: usize) -> Result<Sample> {
     let scale = &env.scale;
-    let server = Server::start(kind, &env.setup)?;
+    let server = Server::start(kind, &env.setup).await?;
     quiesce(&server, Duration::from_secs(10)).await;
     let before = server.usage();
     let mut pool = Pool::spawn(workers_for(n, scale), env.client_core, server.target()).await?;

@@ -54,7 +54,7 @@ async fn part(
 ) -> Result<(f64, Ramp)> {
     let scale = &env.scale;
     let n = scale.private_users;
-    let server = Server::start(kind, &env.setup)?;
+    let server = Server::start(kind, &env.setup).await?;
     let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
     let opened = pool
         .connect(

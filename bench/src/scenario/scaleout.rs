@@ -62,7 +62,7 @@ pub async fn run(env: &Env) -> Result<Scaleout> {
     }
     let busy_start = Busy::now();
     let date = results::now_utc();
-    let cluster = Cluster::start(&env.setup, nodes)?;
+    let cluster = Cluster::start(&env.setup, nodes).await?;
     quiesce(&cluster, Duration::from_secs(10)).await;
     let empty = cluster.usages();
     let mut pool = Pool::spawn_spread(workers, env.client_core, &cluster.targets()).await?;

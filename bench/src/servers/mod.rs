@@ -3,6 +3,9 @@
 //! - [`server`]: one server, ours or a Node.js `ws` peer, started fresh, pinned and watched;
 //! - [`cluster`]: several nodes of ours sharing PostgreSQL and Redis (the scale-out scenario).
 //!
+//! Ours, and PostgreSQL and Redis, are started and prepared through testkit, the harness the
+//! backend's tests and the browser tests use; the Node.js peers are started here.
+//!
 //! The rest of the crate sees only what is re-exported here: how to start a server
 //! ([`Kind`], [`Setup`], [`Server::start`], [`Cluster::start`]), how clients reach it
 //! ([`Server::target`]) and what is read of it ([`Watched`]). Nothing in here knows the
@@ -11,7 +14,7 @@
 mod cluster;
 mod server;
 
-pub use cluster::{Cluster, Services};
+pub use cluster::{services_down, Cluster};
 pub use server::{peers_installed, ws_version, Kind, Server, Setup, Writes};
 
 use crate::proc::Usage;

@@ -3,28 +3,35 @@
 //! core with `taskset`, on a free port of 127.0.0.1, and killed afterwards (or by the kernel,
 //! through `setpriv --pdeathsig`, if the harness dies first).
 //!
-//! Ours runs with the limits that would otherwise throttle a load test lifted (rate limit,
-//! connection cap) and a deep outbound queue, its SQLite database in a temporary directory,
-//! and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured too). As a node
-//! of several ([`Server::start_node`], see [`super::cluster`]) it runs the same way but with
-//! its store in PostgreSQL and a link to Redis, and counts as started once `GET /readyz`
-//! answers 200.
+//! Ours is started through testkit ([`ServerOptions`], the harness the backend's tests use),
+//! with [`pinned`] as its command prefix; the peers are started here. Ours runs with the limits
+//! that would otherwise throttle a load test lifted (rate limit, connection cap) and a deep
+//! outbound queue, its SQLite database in a temporary directory, and `RUST_LOG=warn`
+//! (per-connection `info` lines would otherwise be measured too); it counts as started once
+//! `GET /healthz` answers 200. As a node of several ([`Server::start_node`], see
+//! [`super::cluster`]) it runs the same way but with its store in PostgreSQL and a link to
+//! Redis, and counts as started once `GET /readyz` answers 200.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
+use testkit::{free_addr, ServerOptions, ServerProcess, Services};
 
 use crate::proc::{self, Usage};
 use crate::wire::{Protocol, Target};
 
-/// How long a server may take to start listening.
+/// How long a server may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The lines of a server's log shown when it does not start.
+const LOG_TAIL_LINES: usize = 20;
 
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,179 +66,100 @@ pub struct Setup {
     pub queue_frames: usize,
 }
 
-/// What makes our server one node of several: the shared store and bus, and its name.
-#[derive(Debug, Clone)]
-pub struct NodeEnv {
-    /// `NODE_ID`: `a`, `b`, …
-    pub id: String,
-    /// `DATABASE_URL`: the shared PostgreSQL schema.
-    pub database_url: String,
-    /// `REDIS_URL`.
-    pub redis_url: String,
-    /// `REDIS_PREFIX`: this run's own channel.
-    pub prefix: String,
+/// The command every server under test runs through: `taskset -c <core>`, behind
+/// `setpriv --pdeathsig KILL` (the kernel kills the server if the harness dies before it can)
+/// where setpriv is installed. Both exec the server in place: its pid is the one started.
+pub fn pinned(core: usize) -> Vec<OsString> {
+    let mut command: Vec<OsString> = Vec::new();
+    if Path::new("/usr/bin/setpriv").is_file() {
+        command.extend(["/usr/bin/setpriv", "--pdeathsig", "KILL"].map(OsString::from));
+    }
+    command.extend(["taskset".into(), "-c".into(), core.to_string().into()]);
+    command
+}
+
+/// How our server runs in every scenario.
+fn ours(setup: &Setup) -> ServerOptions {
+    ServerOptions::new()
+        .only_binary(&setup.chat_server)
+        .command_prefix(pinned(setup.server_core))
+        .args(["--max-connections", "30000"])
+        .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
+        .arg("--queue-frames")
+        .arg(setup.queue_frames.to_string())
+        .env("RUST_LOG", "warn")
+        .capture_output()
+        .start_within(START_TIMEOUT)
 }
 
 /// A running server.
 pub struct Server {
     pub kind: Kind,
-    child: Child,
     /// The server's process id (setpriv and taskset exec it in place).
     pub pid: u32,
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its data directory and log; removed when the server is dropped.
-    dir: TempDir,
+    /// The process; killed when the server is dropped.
+    process: Process,
+}
+
+/// Ours through testkit, or a Node.js peer.
+enum Process {
+    Ours(Box<ServerProcess>),
+    Peer(Peer),
 }
 
 impl Server {
     /// Starts `kind` and waits until it accepts connections.
-    pub fn start(kind: Kind, setup: &Setup) -> Result<Self> {
-        Self::launch(kind, setup, None)
-    }
-
-    /// Starts our server as node `node` of several and waits until it is ready: listening,
-    /// with its store and its Redis link up (`GET /readyz` answers 200).
-    pub fn start_node(setup: &Setup, node: &NodeEnv) -> Result<Self> {
-        let mut server = Self::launch(Kind::Ours, setup, Some(node))?;
-        server.wait_readyz()?;
-        Ok(server)
-    }
-
-    fn launch(kind: Kind, setup: &Setup, node: Option<&NodeEnv>) -> Result<Self> {
-        let addr = free_addr()?;
-        let dir = tempfile::Builder::new().prefix("chat-bench-").tempdir()?;
-        let log = File::create(dir.path().join("server.log"))?;
-        // setpriv makes the kernel kill the server if the harness dies before it can.
-        let mut command = if Path::new("/usr/bin/setpriv").is_file() {
-            let mut c = Command::new("/usr/bin/setpriv");
-            c.args(["--pdeathsig", "KILL", "taskset"]);
-            c
-        } else {
-            Command::new("taskset")
-        };
-        command.arg("-c").arg(setup.server_core.to_string());
+    pub async fn start(kind: Kind, setup: &Setup) -> Result<Self> {
         match kind {
-            Kind::Ours => {
-                command
-                    .arg(&setup.chat_server)
-                    .arg("--bind")
-                    .arg(addr.to_string())
-                    .arg("--data-dir")
-                    .arg(dir.path().join("data"))
-                    .arg("--static-dir")
-                    .arg(dir.path().join("no-client"))
-                    .args(["--max-connections", "30000"])
-                    .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
-                    .arg("--queue-frames")
-                    .arg(setup.queue_frames.to_string())
-                    .env("RUST_LOG", "warn");
-                if let Some(node) = node {
-                    command
-                        .env("DATABASE_URL", &node.database_url)
-                        .env("REDIS_URL", &node.redis_url)
-                        .env("REDIS_PREFIX", &node.prefix)
-                        .env("NODE_ID", &node.id);
-                }
-            }
+            Kind::Ours => Self::ours(ours(setup)).await,
             Kind::NodeBroadcast | Kind::NodePrivate => {
-                let script = if kind == Kind::NodeBroadcast {
-                    "broadcast.js"
-                } else {
-                    "private.js"
-                };
-                command
-                    .arg("node")
-                    .arg(setup.peers_dir.join(script))
-                    .arg(addr.port().to_string())
-                    .arg(addr.ip().to_string());
+                let peer = Peer::start(kind, setup)?;
+                Ok(Self {
+                    kind,
+                    pid: peer.child.id(),
+                    process: Process::Peer(peer),
+                })
             }
-        }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {kind:?} (is taskset installed?)"))?;
-        let mut server = Self {
-            kind,
-            pid: child.id(),
-            child,
-            addr,
-            dir,
-        };
-        server.wait_ready()?;
-        Ok(server)
-    }
-
-    fn wait_ready(&mut self) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!(
-                    "{:?} exited at start ({status}):\n{}",
-                    self.kind,
-                    self.log_tail()
-                );
-            }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                bail!(
-                    "{:?} is not listening on {} after {START_TIMEOUT:?}:\n{}",
-                    self.kind,
-                    self.addr,
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    /// Waits until `GET /readyz` answers 200.
-    fn wait_readyz(&mut self) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("node exited at start ({status}):\n{}", self.log_tail());
-            }
-            if readyz(self.addr) == Some(200) {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                bail!(
-                    "node on {} not ready after {START_TIMEOUT:?} (is PostgreSQL or Redis \
-                     down?):\n{}",
-                    self.addr,
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    /// Starts our server as node `id` of the cluster that shares `services`, and waits until it
+    /// is ready: listening, with its store and its Redis link up (`GET /readyz` answers 200).
+    pub async fn start_node(setup: &Setup, services: &Services, id: &str) -> Result<Self> {
+        Self::ours(services.node_with(id, ours(setup))).await
     }
 
-    /// The last lines the server printed.
-    pub fn log_tail(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut file) = File::open(self.dir.path().join("server.log")) {
-            let _ = file.read_to_string(&mut text);
+    async fn ours(options: ServerOptions) -> Result<Self> {
+        let process = options
+            .try_start()
+            .await
+            .context("starting Ours (is taskset installed?)")?;
+        Ok(Self {
+            kind: Kind::Ours,
+            pid: process.pid().context("a started server has a pid")?,
+            process: Process::Ours(Box::new(process)),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        match &self.process {
+            Process::Ours(process) => process.addr,
+            Process::Peer(peer) => peer.addr,
         }
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// How clients reach it.
     pub fn target(&self) -> Target {
         Target {
-            addr: self.addr,
+            addr: self.addr(),
             protocol: self.kind.protocol(),
         }
     }
 
     /// The WebSocket connections our server says it holds (`connections` of `GET /healthz`).
     pub fn connections(&self) -> Option<usize> {
-        let (status, body) = get(self.addr, "/healthz")?;
+        let (status, body) = get(self.addr(), "/healthz")?;
         if status != 200 {
             return None;
         }
@@ -247,7 +175,7 @@ impl Server {
     /// Our server's count of queued frames and of the batches they were written in (from
     /// `GET /metrics`); `None` for the peer, which has no such page.
     pub fn writes(&self) -> Option<Writes> {
-        let (status, body) = get(self.addr, "/metrics")?;
+        let (status, body) = get(self.addr(), "/metrics")?;
         if status != 200 {
             return None;
         }
@@ -259,6 +187,75 @@ impl Server {
             frames: counter("chat_frames_sent_total")?,
             batches: counter("chat_write_batches_total")?,
         })
+    }
+}
+
+/// A Node.js `ws` peer: `node peers/<script> <port> <ip>`, pinned like ours, its output in a
+/// temporary directory; killed and reaped when dropped.
+struct Peer {
+    child: Child,
+    addr: SocketAddr,
+    /// Holds its log.
+    dir: TempDir,
+}
+
+impl Peer {
+    /// Starts the peer and waits until it accepts connections.
+    fn start(kind: Kind, setup: &Setup) -> Result<Self> {
+        let script = if kind == Kind::NodeBroadcast {
+            "broadcast.js"
+        } else {
+            "private.js"
+        };
+        let addr = free_addr();
+        let dir = tempfile::Builder::new().prefix("chat-bench-").tempdir()?;
+        let log = File::create(dir.path().join("server.log"))?;
+        let prefix = pinned(setup.server_core);
+        let child = Command::new(&prefix[0])
+            .args(&prefix[1..])
+            .arg("node")
+            .arg(setup.peers_dir.join(script))
+            .arg(addr.port().to_string())
+            .arg(addr.ip().to_string())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {kind:?} (is taskset installed?)"))?;
+        let mut peer = Self { child, addr, dir };
+        let started = Instant::now();
+        loop {
+            if let Some(status) = peer.child.try_wait()? {
+                bail!("{kind:?} exited at start ({status}):\n{}", peer.log_tail());
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(peer);
+            }
+            if started.elapsed() > START_TIMEOUT {
+                bail!(
+                    "{kind:?} is not listening on {addr} after {START_TIMEOUT:?}:\n{}",
+                    peer.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last lines the peer printed.
+    fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = File::open(self.dir.path().join("server.log")) {
+            let _ = file.read_to_string(&mut text);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -280,13 +277,6 @@ impl Writes {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `GET path` at `addr`: the status and the body, or `None` when it does not answer in time.
 fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
@@ -301,17 +291,6 @@ fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
         .map_or("", |(_, body)| body)
         .to_owned();
     Some((status, body))
-}
-
-/// The status of `GET /readyz` at `addr`.
-fn readyz(addr: SocketAddr) -> Option<u16> {
-    get(addr, "/readyz").map(|(status, _)| status)
-}
-
-/// A free port on 127.0.0.1 (free a moment ago; nothing else here races for it).
-fn free_addr() -> Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
 }
 
 /// Whether `peers` has `ws` installed.
