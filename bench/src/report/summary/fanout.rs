@@ -6,7 +6,7 @@ use crate::results::fanout;
 use crate::results::ramp::{Ramp, Step};
 use crate::results::Results;
 
-use super::{lost_sustained, row, Better, Row};
+use super::{lost_sustained, row, step_row, Better, Row};
 
 /// The fan-out rows.
 pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
@@ -49,36 +49,36 @@ pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
             let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
             let (o, n) = (at(fo), at(fno));
             let label = |what: &str| format!("{what} at {} deliveries/s", thousands(rate));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 label("p50 latency"),
-                o.as_ref().map(|x| x.latency.p50_ms),
-                n.as_ref().map(|x| x.latency.p50_ms),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.latency.p50_ms,
                 ms,
             ));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 label("p99 latency"),
-                o.as_ref().map(|x| x.latency.p99_ms),
-                n.as_ref().map(|x| x.latency.p99_ms),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.latency.p99_ms,
                 ms,
             ));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 label("max latency"),
-                o.as_ref().map(|x| x.latency.max_ms),
-                n.as_ref().map(|x| x.latency.max_ms),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.latency.max_ms,
                 ms,
             ));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 label("Server CPU per delivery"),
-                o.as_ref().map(|x| x.server_cpu_us_per_event),
-                n.as_ref().map(|x| x.server_cpu_us_per_event),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.server_cpu_us_per_event,
                 us,
             ));
         }

@@ -12,7 +12,7 @@ mod scaleout;
 use std::fmt::Write as _;
 
 use crate::report::format::ratio_text;
-use crate::results::ramp::Ramp;
+use crate::results::ramp::{Ramp, Step};
 use crate::results::Results;
 
 /// Which way a figure is better.
@@ -58,6 +58,26 @@ fn row(
 }
 
 /// The rows of every scenario that ran, in the report's order.
+/// A row of one figure, lower being better, of the steps at the same rate of each server's
+/// ramp.
+fn step_row(
+    scenario: &'static str,
+    figure: impl Into<String>,
+    ours: Option<&Step>,
+    node: Option<&Step>,
+    pick: fn(&Step) -> f64,
+    show: fn(f64) -> String,
+) -> Row {
+    row(
+        scenario,
+        figure,
+        ours.map(pick),
+        node.map(pick),
+        Better::Lower,
+        show,
+    )
+}
+
 pub(super) fn rows(results: &Results) -> Vec<Row> {
     let mut rows = Vec::new();
     fanout::rows(results, &mut rows);

@@ -6,7 +6,7 @@ use crate::results::private;
 use crate::results::ramp::Ramp;
 use crate::results::Results;
 
-use super::{row, Better, Row};
+use super::{row, step_row, Better, Row};
 
 /// The private-message rows, random pairs then contacts.
 pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
@@ -49,28 +49,28 @@ pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
         let at = |r: Option<&Ramp>| r.and_then(|r| r.at(rate)).cloned();
         let (o, n) = (at(po), at(pn));
         let label = |what: &str| format!("{what} at {} messages/s", thousands(rate));
-        rows.push(row(
+        rows.push(step_row(
             s,
             label("p50 latency"),
-            o.as_ref().map(|x| x.latency.p50_ms),
-            n.as_ref().map(|x| x.latency.p50_ms),
-            Better::Lower,
+            o.as_ref(),
+            n.as_ref(),
+            |x| x.latency.p50_ms,
             ms,
         ));
-        rows.push(row(
+        rows.push(step_row(
             s,
             label("p99 latency"),
-            o.as_ref().map(|x| x.latency.p99_ms),
-            n.as_ref().map(|x| x.latency.p99_ms),
-            Better::Lower,
+            o.as_ref(),
+            n.as_ref(),
+            |x| x.latency.p99_ms,
             ms,
         ));
-        rows.push(row(
+        rows.push(step_row(
             s,
             label("Server CPU per message"),
-            o.as_ref().map(|x| x.server_cpu_us_per_event),
-            n.as_ref().map(|x| x.server_cpu_us_per_event),
-            Better::Lower,
+            o.as_ref(),
+            n.as_ref(),
+            |x| x.server_cpu_us_per_event,
             us,
         ));
         let (co, cn) = (
@@ -93,20 +93,20 @@ pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
                 per_s,
             ));
             let (o, n) = (at(co), at(cn));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 between(&label("p99 latency")),
-                o.as_ref().map(|x| x.latency.p99_ms),
-                n.as_ref().map(|x| x.latency.p99_ms),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.latency.p99_ms,
                 ms,
             ));
-            rows.push(row(
+            rows.push(step_row(
                 s,
                 between(&label("server CPU per message")),
-                o.as_ref().map(|x| x.server_cpu_us_per_event),
-                n.as_ref().map(|x| x.server_cpu_us_per_event),
-                Better::Lower,
+                o.as_ref(),
+                n.as_ref(),
+                |x| x.server_cpu_us_per_event,
                 us,
             ));
         }
