@@ -3,14 +3,14 @@
 //! [`Tasks`], stopped by its token and awaited on shutdown, so that a stop never leaves a
 //! half-done commit or an unflushed queue behind.
 //!
-//! A task watches [`Tasks::stopping`] and finishes what it holds before it returns (the
-//! journal stores and acknowledges the batch it took). [`Tasks::shutdown`] asks every task to
+//! A task watches the token of [`Tasks::token`] and finishes what it holds before it returns
+//! (the journal stores and acknowledges the batch it took). [`Tasks::shutdown`] asks every task to
 //! stop and waits for the last one.
 
 use std::future::Future;
 use std::time::Duration;
 
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
@@ -28,8 +28,8 @@ impl Tasks {
         Self::default()
     }
 
-    /// Spawns `task`, named `name` in its log lines; it must return once [`Tasks::stopping`]
-    /// resolves.
+    /// Spawns `task`, named `name` in its log lines; it must return once the token of
+    /// [`Tasks::token`] is cancelled.
     pub fn spawn<F>(&self, name: &'static str, task: F)
     where
         F: Future<Output = ()> + Send + 'static,
@@ -38,19 +38,9 @@ impl Tasks {
             .spawn(task.instrument(tracing::info_span!("task", name)));
     }
 
-    /// Resolves once the tasks are asked to stop.
-    pub fn stopping(&self) -> WaitForCancellationFuture<'_> {
-        self.stop.cancelled()
-    }
-
-    /// The token that says stop, for a task that keeps its own handle.
+    /// The token that says stop, for a task to watch.
     pub fn token(&self) -> CancellationToken {
         self.stop.clone()
-    }
-
-    /// Whether the tasks were asked to stop.
-    pub fn is_stopping(&self) -> bool {
-        self.stop.is_cancelled()
     }
 
     /// How many tasks are running.
@@ -90,10 +80,10 @@ mod tests {
     async fn shutdown_waits_for_a_task_to_finish_what_it_holds() {
         let tasks = Tasks::new();
         let finished = Arc::new(AtomicBool::new(false));
-        let handle = tasks.clone();
+        let stop = tasks.token();
         let done = finished.clone();
         tasks.spawn("test", async move {
-            handle.stopping().await;
+            stop.cancelled().await;
             // Work that outlives the request to stop.
             tokio::time::sleep(Duration::from_millis(50)).await;
             done.store(true, Ordering::SeqCst);
