@@ -14,6 +14,12 @@ use crate::logging::LogFormat;
 /// rate of sign-ins. A lone sign-in is not delayed at all (the leading edge).
 pub const PRESENCE_INTERVAL_MS: u64 = 250;
 
+/// The default byte budget of a connection's queue: a few of the largest frames (a history
+/// page of long bodies approaches 2.4 MB), and a bound on what one slow client can pin.
+pub const QUEUE_BYTES: usize = 4 * 1024 * 1024;
+/// The least `--queue-bytes`: below it ordinary frames would close connections.
+pub const MIN_QUEUE_BYTES: usize = 64 * 1024;
+
 /// Everything an operator can set. Every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "chat-server", version, about = "Real-time chat server")]
@@ -68,6 +74,11 @@ pub struct Config {
     #[arg(long, env = "QUEUE_FRAMES", default_value_t = 256)]
     pub queue_frames: usize,
 
+    /// Bytes queued for one connection, with the batch its writer holds, before it counts as a
+    /// slow consumer and is closed (1013). At least 64 KiB.
+    #[arg(long, env = "QUEUE_BYTES", default_value_t = QUEUE_BYTES, value_parser = parse_queue_bytes)]
+    pub queue_bytes: usize,
+
     /// Rooms one user may be in at once, lobby included.
     #[arg(long, env = "MAX_ROOMS_PER_USER", default_value_t = 50)]
     pub max_rooms_per_user: usize,
@@ -120,6 +131,14 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+fn parse_queue_bytes(value: &str) -> Result<usize, String> {
+    let bytes: usize = value.parse().map_err(|e| format!("{e}"))?;
+    if bytes < MIN_QUEUE_BYTES {
+        return Err(format!("must be at least {MIN_QUEUE_BYTES} bytes"));
+    }
+    Ok(bytes)
+}
+
 impl Config {
     /// The defaults, as if started with no flags and no environment.
     pub fn defaults() -> Self {
@@ -144,6 +163,7 @@ impl Config {
         Duration::from_secs(self.ping_interval_secs.max(1))
     }
 
+    /// Also how long a write may make no progress before the connection is dropped.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs.max(1))
     }

@@ -18,6 +18,8 @@
 //! | `chat_write_batches_total` | counter | `connection.rs`, queued frames taken and written together |
 //! | `chat_messages_stored_total` | counter | `journal.rs`, duplicates excluded |
 //! | `chat_slow_consumers_disconnected_total` | counter | `Outbox::push`, queue full |
+//! | `chat_queue_bytes_exceeded_total` | counter | `Outbox::push`, over `--queue-bytes` |
+//! | `chat_write_timeouts_total` | counter | `connection/`, a write without progress for the idle timeout |
 //! | `chat_rate_limited_total` | counter | `connection.rs` |
 //! | `chat_flood_disconnects_total` | counter | `connection.rs` |
 //! | `chat_fanout_seconds` | histogram | `Hub::deliver` |
@@ -69,6 +71,12 @@ pub struct Metrics {
     pub messages_stored: AtomicU64,
     /// Connections closed with 1013 because their outbound queue was full.
     pub slow_consumers_disconnected: AtomicU64,
+    /// Of those, the connections closed because their queued and held bytes went over
+    /// `--queue-bytes`.
+    pub queue_bytes_exceeded: AtomicU64,
+    /// Connections dropped because a write made no progress for the idle timeout (a peer
+    /// that stopped reading, or a zero TCP window).
+    pub write_timeouts: AtomicU64,
     /// Client frames dropped (and answered `rate_limited`) by the rate limit.
     pub rate_limited: AtomicU64,
     /// Connections closed with 1008 for flooding.
@@ -143,6 +151,16 @@ impl Metrics {
                 "chat_slow_consumers_disconnected_total",
                 "Connections closed (1013) because their outbound queue was full.",
                 &self.slow_consumers_disconnected,
+            ),
+            (
+                "chat_queue_bytes_exceeded_total",
+                "Connections closed (1013) because their queued bytes went over --queue-bytes.",
+                &self.queue_bytes_exceeded,
+            ),
+            (
+                "chat_write_timeouts_total",
+                "Connections dropped because a write made no progress for the idle timeout.",
+                &self.write_timeouts,
             ),
             (
                 "chat_rate_limited_total",

@@ -136,6 +136,26 @@ impl Endpoint {
         self.open(request).await
     }
 
+    /// Opens a WebSocket (resuming after `after`, if given) over a socket whose receive
+    /// buffer is about `bytes`, set before connecting so that the TCP window stays small: a
+    /// client that then stops reading makes the server's writes stall after little data.
+    pub async fn connect_small_window(
+        &self,
+        token: &str,
+        after: Option<u64>,
+        bytes: u32,
+    ) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        let stream = socket.connect(self.addr).await.expect("connect");
+        let after = after.map(|a| format!("&after={a}")).unwrap_or_default();
+        let url = format!("ws://{}/ws?token={token}{after}", self.addr);
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("WebSocket upgrade");
+        Client::new(ws).await
+    }
+
     async fn open(&self, request: impl IntoClientRequest + Unpin) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await

@@ -11,10 +11,17 @@
 //! - `preamble`: the welcome and, for a resuming client, the messages it missed.
 //! - `reader`: the read loop (read, decode, rate-limit, dispatch).
 //! - `writer`: the write loop (batches with `writev`, pings, the idle timeout, the close).
+//! - `outgoing`: [`Outgoing`], the one owner of the socket's write side and its write
+//!   position: the preamble, the write loop and the final close frame all write through it,
+//!   so a close frame always starts at a frame boundary, and a write without progress for the
+//!   idle timeout fails.
 
+mod outgoing;
 mod preamble;
 mod reader;
 mod writer;
+
+pub use outgoing::{Outgoing, WriteError, WriteSide};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,13 +37,14 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::identity::Session;
 use crate::journal::Journal;
-use crate::outbox::Control;
+use crate::outbox::{Control, Limits};
 use crate::rate_limit::TokenBucket;
 use crate::store::Store;
 use crate::ws::{Socket, WireFrame};
 
+use preamble::PreambleError;
 use reader::Reader;
-use writer::{close_frame, finish, Writer};
+use writer::{close_frame, count_failure, finish, write_close, Writer};
 
 /// Everything a connection task needs, handed over by the upgrade handler.
 pub struct Connection {
@@ -83,17 +91,24 @@ impl Connection {
         } = socket;
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
+        let metrics = self.hub.metrics();
         let conversations = match self.store.conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
+                let mut out = Outgoing::new(&stream, self.config.idle_timeout());
                 let close = close_frame(close::INTERNAL_ERROR);
-                Box::pin(finish(&mut stream, Some(close))).await;
+                Box::pin(write_close(&mut out, Some(close), metrics)).await;
+                Box::pin(finish(&mut stream)).await;
                 return;
             }
         };
         let control = Arc::new(Control::default());
-        let (outbox, mut inbox) = self.hub.queue(self.config.queue_frames, control.clone());
+        let limits = Limits {
+            frames: self.config.queue_frames,
+            bytes: self.config.queue_bytes,
+        };
+        let (outbox, mut inbox) = self.hub.queue(limits, control.clone());
         let (id, welcome, up_to) = self.hub.connect(
             name.clone(),
             self.session.id.clone(),
@@ -108,17 +123,29 @@ impl Connection {
 
         let started = Instant::now();
         let last_heard = AtomicU64::new(0);
+        // Every byte written to the socket from here on goes through `out`.
+        let mut out = Outgoing::new(&stream, self.config.idle_timeout());
         // The welcome and what the client missed go out before anything queued since it
-        // joined the hub, which holds exactly the messages after `up_to`.
-        let preamble = Box::pin(self.preamble(&stream, welcome, up_to));
+        // joined the hub, which holds exactly the messages after `up_to`. Cut short by a
+        // close, it leaves its write position in `out`, where the close frame will find it.
+        let preamble = Box::pin(self.preamble(&mut out, welcome, up_to));
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
             () = self.shutdown.cancelled() => None,
         };
-        if let Some(e) = failed {
-            tracing::warn!(conn = id, error = %e, "sending the welcome or the backlog failed");
-            control.close(Some(close::INTERNAL_ERROR));
+        match failed {
+            None => {}
+            Some(PreambleError::Write(e)) => {
+                count_failure(&e, metrics);
+                tracing::info!(conn = id, error = %e, "writing the welcome or the backlog failed");
+                // Nothing more can be written: no close frame.
+                control.close(None);
+            }
+            Some(e @ PreambleError::Store(_)) => {
+                tracing::warn!(conn = id, error = %e, "reading the backlog failed");
+                control.close(Some(close::INTERNAL_ERROR));
+            }
         }
         let mut reader = Reader {
             cx: Context {
@@ -152,7 +179,7 @@ impl Connection {
                 started,
                 &last_heard,
             );
-            let write = writer.run(&stream, &mut inbox);
+            let write = writer.run(&mut out, &mut inbox);
             tokio::pin!(read, write);
             tokio::select! {
                 end = &mut read => {
@@ -173,7 +200,10 @@ impl Connection {
             }
         }
         self.hub.disconnect(id);
-        Box::pin(finish(&mut stream, echo)).await;
+        // The answer to the client's close goes after the rest of any frame begun.
+        Box::pin(write_close(&mut out, echo, metrics)).await;
+        drop(out);
+        Box::pin(finish(&mut stream)).await;
         tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);
         drop(self.task);

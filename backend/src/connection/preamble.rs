@@ -1,28 +1,31 @@
 //! The preamble: the welcome first, then, for a client that resumes (`after` in its URL),
-//! every message it missed, straight from the store, before anything queued is written.
+//! every message it missed, straight from the store, before anything queued is written. It
+//! writes through the connection's [`Outgoing`](super::outgoing::Outgoing), a bounded chunk at a
+//! time, so that a close that cuts it short still finds the write position (and finishes the
+//! frame begun before its close frame).
 
-use std::io;
-
-use tokio::net::TcpStream;
-
-use super::writer::write_frames;
+use super::outgoing::WriteError;
+use super::writer::Out;
 use super::Connection;
 use crate::store::StoreError;
 use crate::ws::{encode, Frame};
 
 /// Missed messages read from the store at a time when a client resumes.
 const BACKLOG_PAGE: u32 = 500;
+/// Encoded bytes of the replay written at a time: what the preamble holds beside the page.
+const CHUNK_BYTES: usize = 256 * 1024;
 
 impl Connection {
     /// Sends the welcome, then, for a resuming client, every message in its conversations
     /// with an id in `(after, up_to]`, oldest first.
     pub(super) async fn preamble(
         &self,
-        stream: &TcpStream,
+        out: &mut Out<'_>,
         welcome: Frame,
         up_to: u64,
     ) -> Result<(), PreambleError> {
-        write_frames(stream, vec![welcome]).await?;
+        out.push(welcome);
+        out.flush().await?;
         let Some(mut after) = self.after else {
             return Ok(());
         };
@@ -35,8 +38,20 @@ impl Connection {
                 break;
             };
             after = last.id;
-            let frames: Vec<Frame> = page.iter().map(|m| encode(&m.frame())).collect();
-            write_frames(stream, frames).await?;
+            let mut chunk = Vec::new();
+            let mut bytes = 0;
+            for message in &page {
+                let frame = encode(&message.frame());
+                bytes += frame.as_bytes().len();
+                chunk.push(frame);
+                if bytes >= CHUNK_BYTES {
+                    out.extend(std::mem::take(&mut chunk));
+                    bytes = 0;
+                    out.flush().await?;
+                }
+            }
+            out.extend(chunk);
+            out.flush().await?;
         }
         Ok(())
     }
@@ -45,7 +60,7 @@ impl Connection {
 #[derive(Debug, thiserror::Error)]
 pub(super) enum PreambleError {
     #[error(transparent)]
-    Socket(#[from] io::Error),
+    Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,8 +1,8 @@
 //! The write loop: takes what piled up in the connection's queue when the flusher releases
-//! it and writes it with one `writev` straight from the frames' shared bytes; sends pings,
-//! drops a connection silent for the idle timeout, and writes the close frame.
+//! it and writes it through the connection's [`Outgoing`] (one `writev` straight from the
+//! frames' shared bytes); sends pings, drops a connection silent for the idle timeout or
+//! whose writes make no progress for it, and writes the close frame at a frame boundary.
 
-use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -13,106 +13,48 @@ use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::outgoing::{Outgoing, WriteError};
 use super::reader::read_some;
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 use crate::outbox::{ConnId, Control, Inbox};
 use crate::ws::{Frame, WireFrame};
 
-/// How long the close frame (or a final flush) may take to go out before the socket is
-/// dropped. The connection has already left the hub by then, so nobody waits for it.
+/// How long the close frame (with the rest of a frame begun) may take to go out before the
+/// socket is dropped. The connection has already left the hub by then, so nobody waits for it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// After its close frame, how long the server reads (and drops) what the client still sends,
 /// waiting for it to close its side, so that the close frame is not lost to a TCP reset.
 const LINGER: Duration = Duration::from_secs(1);
-/// Most queued frames written with one `writev`.
-const MAX_BATCH: usize = 64;
 
 static PING: LazyLock<Frame> = LazyLock::new(|| Arc::new(WireFrame::ping()));
 
-/// Frames being written to a socket, and how far the writing has got. Kept outside the write
-/// future, so that a write cut short (by a close request) leaves a true record of what went
-/// out: a frame half written must be finished before the close frame, or the client would
-/// read the close frame as the rest of the half-written one.
-#[derive(Default)]
-struct Outgoing {
-    frames: Vec<Frame>,
-    /// The frame the next byte comes from, and the offset of that byte in it.
-    index: usize,
-    offset: usize,
-}
+/// The connection's write side: see [`Outgoing`].
+pub(super) type Out<'a> = Outgoing<&'a TcpStream>;
 
-impl Outgoing {
-    fn new(frames: Vec<Frame>) -> Self {
-        Self {
-            frames,
-            index: 0,
-            offset: 0,
+/// Writes `close`, if any, through `out`, after the rest of any frame begun (or not at all
+/// when that cannot be finished within [`CLOSE_TIMEOUT`]).
+pub(super) async fn write_close(out: &mut Out<'_>, close: Option<WireFrame>, metrics: &Metrics) {
+    if let Some(frame) = close {
+        match timeout(CLOSE_TIMEOUT, out.close(frame)).await {
+            Ok(Err(e)) => count_failure(&e, metrics),
+            Ok(Ok(())) | Err(_) => {}
         }
     }
+}
 
-    /// Writes every frame, with as few `writev` calls as the socket takes.
-    async fn write(&mut self, stream: &TcpStream) -> io::Result<()> {
-        while self.index < self.frames.len() {
-            match try_write_frames(stream, &self.frames[self.index..], self.offset) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.advance(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.writable().await?,
-                Err(e) => return Err(e),
-            }
-        }
-        // Nothing is kept allocated between batches.
-        *self = Self::default();
-        Ok(())
-    }
-
-    fn advance(&mut self, mut written: usize) {
-        while self.index < self.frames.len() {
-            let left = self.frames[self.index].as_bytes().len() - self.offset;
-            if written < left {
-                self.offset += written;
-                return;
-            }
-            written -= left;
-            self.index += 1;
-            self.offset = 0;
-        }
-    }
-
-    /// Forgets the frames not yet begun; a frame partly written stays, to be finished.
-    fn keep_partial(&mut self) {
-        let keep = if self.offset > 0 {
-            self.index + 1
-        } else {
-            self.index
-        };
-        self.frames.truncate(keep);
+/// Counts a write that stalled (the only failure of a write that has a metric).
+pub(super) fn count_failure(error: &WriteError, metrics: &Metrics) {
+    if matches!(error, WriteError::Stalled(_)) {
+        metrics.write_timeouts.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Writes `frames` in order.
-pub(super) async fn write_frames(stream: &TcpStream, frames: Vec<Frame>) -> io::Result<()> {
-    Outgoing::new(frames).write(stream).await
-}
-
-/// One `writev` of up to [`MAX_BATCH`] frames, the first from `offset` on.
-fn try_write_frames(stream: &TcpStream, frames: &[Frame], offset: usize) -> io::Result<usize> {
-    let mut slices = [IoSlice::new(&[]); MAX_BATCH];
-    let count = frames.len().min(MAX_BATCH);
-    for (i, (slice, frame)) in slices.iter_mut().zip(frames).enumerate() {
-        let bytes = frame.as_bytes();
-        *slice = IoSlice::new(if i == 0 { &bytes[offset..] } else { bytes });
-    }
-    stream.try_write_vectored(&slices[..count])
-}
-
-/// Ends the TCP connection: writes the last (close) frame, if any, and closes the sending
-/// side, then reads what the client still sends until it closes its side too, or for at most
-/// [`LINGER`]. Dropping a socket with unread data would reset the connection, and the client
-/// could lose the close frame.
-pub(super) async fn finish(stream: &mut TcpStream, last: Option<WireFrame>) {
-    if let Some(frame) = last {
-        let _ = timeout(CLOSE_TIMEOUT, write_frames(stream, vec![Arc::new(frame)])).await;
-    }
+/// Ends the TCP connection once everything (the close frame included) is written: closes the
+/// sending side, then reads what the client still sends until it closes its side too, or for
+/// at most [`LINGER`]. Dropping a socket with unread data would reset the connection, and the
+/// client could lose the close frame.
+pub(super) async fn finish(stream: &mut TcpStream) {
     if stream.shutdown().await.is_err() {
         return;
     }
@@ -154,7 +96,10 @@ enum Step {
 }
 
 impl Writer<'_> {
-    pub(super) async fn run(&self, stream: &TcpStream, inbox: &mut Inbox) {
+    /// Writes what is queued until the connection must end. A close asked for through the
+    /// control or by shutdown is written here; a close frame to answer the client's is left
+    /// to the caller, after the rest of any frame begun (see [`write_close`]).
+    pub(super) async fn run(&self, out: &mut Out<'_>, inbox: &mut Inbox) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -163,7 +108,6 @@ impl Writer<'_> {
         let closed = self.control.closed();
         let shutdown = self.shutdown.cancelled();
         tokio::pin!(closed, shutdown);
-        let mut out = Outgoing::default();
         loop {
             let step = tokio::select! {
                 biased;
@@ -185,17 +129,14 @@ impl Writer<'_> {
                         .metrics()
                         .write_batches
                         .fetch_add(1, Ordering::Relaxed);
-                    out = Outgoing::new(frames);
+                    out.extend(frames);
                 }
-                Step::Ping => out = Outgoing::new(vec![PING.clone()]),
+                Step::Ping => out.push(PING.clone()),
                 Step::Close(code) => {
                     self.hub.disconnect(self.id);
-                    if let Some(code) = code {
-                        out.keep_partial();
-                        out.frames.push(Arc::new(close_frame(code)));
-                        // Boxed: see `Connection::serve`.
-                        let _ = Box::pin(timeout(CLOSE_TIMEOUT, out.write(stream))).await;
-                    }
+                    let frame = code.map(close_frame);
+                    // Boxed: see `Connection::serve`.
+                    Box::pin(write_close(out, frame, self.hub.metrics())).await;
                     return;
                 }
                 Step::Drop => {
@@ -206,15 +147,23 @@ impl Writer<'_> {
                     return;
                 }
             }
-            // A write to a peer that does not read can wait forever: a close or shutdown
-            // request interrupts it, and the next turn of the loop acts on it.
+            // A write to a peer that does not read makes no progress: after the idle timeout
+            // it fails. A close or shutdown request interrupts it, and the next turn of the
+            // loop acts on it; the write position is kept, so the frame begun is finished
+            // before the close frame.
             let write = tokio::select! {
-                result = out.write(stream) => result,
+                result = out.flush() => result,
                 () = &mut closed => continue,
                 () = &mut shutdown => continue,
             };
-            if write.is_err() {
-                return;
+            match write {
+                Ok(()) => inbox.written(),
+                Err(e) => {
+                    count_failure(&e, self.hub.metrics());
+                    tracing::info!(conn = self.id, error = %e, "writing failed: dropping the connection");
+                    self.control.close(None);
+                    return;
+                }
             }
         }
     }

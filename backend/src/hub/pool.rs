@@ -10,7 +10,7 @@ use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{ConversationInfo, RoomInfo, RoomName, ServerFrame, UserName};
 
 use super::{ConnEntry, Event, Hub, HubError, State, UserEntry};
-use crate::outbox::{self, ConnId, Control, Inbox, Outbox};
+use crate::outbox::{self, ConnId, Control, Inbox, Limits, Outbox};
 use crate::store::SessionId;
 use crate::ws::{encode, Frame};
 
@@ -95,11 +95,11 @@ impl Hub {
         });
     }
 
-    /// A new connection's queue of `capacity` frames: the hub's end, kept by
+    /// A new connection's queue, bounded by `limits`: the hub's end, kept by
     /// [`Hub::connect`], and the writer's end.
-    pub fn queue(&self, capacity: usize, control: Arc<Control>) -> (Outbox, Inbox) {
+    pub fn queue(&self, limits: Limits, control: Arc<Control>) -> (Outbox, Inbox) {
         outbox::channel(
-            capacity,
+            limits,
             self.shared.flusher.clone(),
             control,
             self.shared.metrics.clone(),

@@ -136,7 +136,7 @@ mod tests {
     use super::*;
     use crate::hub::{ConnId, Event, HubConfig};
     use crate::metrics::Metrics;
-    use crate::outbox::Inbox;
+    use crate::outbox::{Inbox, Limits};
     use crate::store::SessionId;
 
     /// A hub whose presence interval never ends by itself: what is deferred waits for
@@ -163,7 +163,13 @@ mod tests {
 
     /// Connects a tab of `name`'s; returns its id and its queue (welcome already taken).
     fn connect(hub: &Hub, name: &str) -> (ConnId, Inbox) {
-        let (outbox, rx) = hub.queue(64, Arc::default());
+        let (outbox, rx) = hub.queue(
+            Limits {
+                frames: 64,
+                bytes: usize::MAX,
+            },
+            Arc::default(),
+        );
         let name = UserName::parse(name).unwrap();
         let (id, _welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
         (id, rx)
@@ -200,7 +206,13 @@ mod tests {
 
     /// The `online` list of the welcome a new tab of `name` gets.
     fn welcome_online(hub: &Hub, name: &str) -> Vec<String> {
-        let (outbox, _rx) = hub.queue(64, Arc::default());
+        let (outbox, _rx) = hub.queue(
+            Limits {
+                frames: 64,
+                bytes: usize::MAX,
+            },
+            Arc::default(),
+        );
         let name = UserName::parse(name).unwrap();
         let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
         match serde_json::from_str(&welcome.text_payload()).unwrap() {

@@ -19,6 +19,11 @@
 //!
 //! The queue holds no memory while it is empty: the writer takes the frames' vector whole.
 //!
+//! A queue is bounded twice ([`Limits`]): in frames, and in bytes, counted over the frames
+//! queued and the batch the writer holds until it has written it. A frame is shared by its
+//! recipients, but each connection counts its encoded length, since each one may keep it
+//! alive. Over either bound the connection is closed with 1013.
+//!
 //! - [`Outbox`] and [`Inbox`]: the two ends of one connection's queue ([`channel`]).
 //! - [`Flusher`]: the list of connections to release, and its task.
 //! - [`Control`]: a connection's close switch, which a full queue flips (1013).
@@ -43,6 +48,16 @@ pub use flusher::Flusher;
 /// Identifies one live connection on this node.
 pub type ConnId = u64;
 
+/// How much one connection's queue may hold before it counts as a slow consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most frames queued at a time (`--queue-frames`).
+    pub frames: usize,
+    /// Most bytes, queued plus held by the writer (`--queue-bytes`). A frame alone is always
+    /// taken, however large, so that one large answer cannot close an idle connection.
+    pub bytes: usize,
+}
+
 /// How the hub reaches one connection: its bounded outbound queue and its close switch.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -62,13 +77,17 @@ pub struct Inbox {
 #[derive(Debug)]
 struct Queue {
     state: Mutex<QueueState>,
-    /// Most frames queued at a time.
-    capacity: usize,
+    /// Most frames and bytes it holds.
+    limits: Limits,
 }
 
 #[derive(Debug, Default)]
 struct QueueState {
     frames: Vec<Frame>,
+    /// Encoded bytes of `frames`.
+    bytes: usize,
+    /// Encoded bytes of the batch the writer took and has not finished writing.
+    held: usize,
     /// Frames are queued and the connection is on the flusher's list, or was released and its
     /// writer has yet to take them. Pushing more then needs nobody told.
     pending: bool,
@@ -98,16 +117,19 @@ impl Queue {
     }
 }
 
-/// A new connection's queue of `capacity` frames: the hub's end and the writer's end.
+/// A new connection's queue, bounded by `limits`: the hub's end and the writer's end.
 pub fn channel(
-    capacity: usize,
+    limits: Limits,
     flusher: Arc<Flusher>,
     control: Arc<Control>,
     metrics: Arc<Metrics>,
 ) -> (Outbox, Inbox) {
     let queue = Arc::new(Queue {
         state: Mutex::default(),
-        capacity: capacity.max(1),
+        limits: Limits {
+            frames: limits.frames.max(1),
+            bytes: limits.bytes,
+        },
     });
     let outbox = Outbox {
         queue: queue.clone(),
@@ -119,31 +141,65 @@ pub fn channel(
 }
 
 impl Outbox {
-    /// Queues a frame without waiting. A full queue marks a slow consumer: the connection is
-    /// closed with 1013 so that it reconnects, rather than slowing anyone else down.
+    /// Queues a frame without waiting. A full queue (in frames, or in bytes with the writer's
+    /// batch) marks a slow consumer: the connection is closed with 1013 so that it
+    /// reconnects, rather than slowing anyone else down.
     pub fn push(&self, frame: Frame) {
+        let len = frame.as_bytes().len();
         let list = {
             let mut state = self.queue.lock();
             if state.closed {
                 // The connection is ending; its task removes it from the hub.
                 return;
             }
-            if state.frames.len() >= self.queue.capacity {
+            let limits = self.queue.limits;
+            let before = state.bytes + state.held;
+            let over = if state.frames.len() >= limits.frames {
+                Some(Over::Frames)
+            } else if before > 0 && before + len > limits.bytes {
+                Some(Over::Bytes(before + len))
+            } else {
+                None
+            };
+            if let Some(over) = over {
                 drop(state);
-                if self.control.close(Some(close::TRY_AGAIN_LATER)) {
-                    self.metrics
-                        .slow_consumers_disconnected
-                        .fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!("slow consumer: outbound queue full, closing with 1013");
-                }
+                self.slow_consumer(over);
                 return;
             }
             state.frames.push(frame);
+            state.bytes += len;
             !mem::replace(&mut state.pending, true)
         };
         self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
         if list {
             self.flusher.list(self.queue.clone());
+        }
+    }
+
+    fn slow_consumer(&self, over: Over) {
+        if !self.control.close(Some(close::TRY_AGAIN_LATER)) {
+            return;
+        }
+        self.metrics
+            .slow_consumers_disconnected
+            .fetch_add(1, Ordering::Relaxed);
+        match over {
+            Over::Frames => {
+                tracing::warn!(
+                    frames = self.queue.limits.frames,
+                    "slow consumer: outbound queue full, closing with 1013"
+                );
+            }
+            Over::Bytes(bytes) => {
+                self.metrics
+                    .queue_bytes_exceeded
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    bytes,
+                    limit = self.queue.limits.bytes,
+                    "slow consumer: outbound bytes over budget, closing with 1013"
+                );
+            }
         }
     }
 
@@ -157,15 +213,23 @@ impl Outbox {
     }
 }
 
+/// Which bound a push went over.
+enum Over {
+    Frames,
+    /// Bytes queued and held, with the refused frame.
+    Bytes(usize),
+}
+
 impl Inbox {
     /// Waits until the flusher releases this connection, then takes every frame queued, in
-    /// order (never none).
+    /// order (never none). Their bytes count as held by the writer until [`Inbox::written`].
     pub async fn take(&mut self) -> Vec<Frame> {
         poll_fn(|cx| {
             let mut state = self.queue.lock();
             if state.released {
                 state.released = false;
                 state.pending = false;
+                state.held += mem::take(&mut state.bytes);
                 return Poll::Ready(mem::take(&mut state.frames));
             }
             if !state
@@ -180,12 +244,18 @@ impl Inbox {
         .await
     }
 
+    /// Says that every frame taken so far has been written: their bytes no longer count.
+    pub fn written(&self) {
+        self.queue.lock().held = 0;
+    }
+
     /// Takes whatever is queued now, released or not (for tests of the hub).
     #[cfg(test)]
     pub(crate) fn take_now(&mut self) -> Vec<Frame> {
         let mut state = self.queue.lock();
         state.released = false;
         state.pending = false;
+        state.held += mem::take(&mut state.bytes);
         mem::take(&mut state.frames)
     }
 }
@@ -214,11 +284,18 @@ mod tests {
         Arc::new(WireFrame::text(text))
     }
 
-    fn queue(capacity: usize) -> (Arc<Flusher>, Outbox, Inbox, Arc<Control>) {
+    fn limits(frames: usize) -> Limits {
+        Limits {
+            frames,
+            bytes: usize::MAX,
+        }
+    }
+
+    fn queue(limits: Limits) -> (Arc<Flusher>, Outbox, Inbox, Arc<Control>) {
         let flusher = Arc::new(Flusher::default());
         let control = Arc::new(Control::default());
         let (outbox, inbox) = channel(
-            capacity,
+            limits,
             flusher.clone(),
             control.clone(),
             Arc::new(Metrics::default()),
@@ -235,7 +312,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_wait_for_the_flusher_and_go_out_together_in_order() {
-        let (flusher, outbox, mut inbox, _) = queue(8);
+        let (flusher, outbox, mut inbox, _) = queue(limits(8));
         outbox.push(frame("a"));
         outbox.push(frame("b"));
         // Listed once, however many frames.
@@ -260,7 +337,7 @@ mod tests {
         let flusher = Arc::new(Flusher::default());
         let metrics = Arc::new(Metrics::default());
         let (outboxes, mut inboxes): (Vec<_>, Vec<_>) = (0..LONG_TURN)
-            .map(|_| channel(4, flusher.clone(), Arc::default(), metrics.clone()))
+            .map(|_| channel(limits(4), flusher.clone(), Arc::default(), metrics.clone()))
             .unzip();
         for outbox in &outboxes {
             outbox.push(frame("first"));
@@ -288,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_closes_the_connection_with_1013_and_keeps_what_it_had() {
-        let (_, outbox, mut inbox, control) = queue(2);
+        let (_, outbox, mut inbox, control) = queue(limits(2));
         for text in ["a", "b", "c"] {
             outbox.push(frame(text));
         }
@@ -297,8 +374,47 @@ mod tests {
     }
 
     #[test]
+    fn bytes_over_the_budget_close_with_1013_counting_the_batch_the_writer_holds() {
+        // Each frame is 2 bytes of header and 100 of payload.
+        let big = || frame(&"x".repeat(100));
+        let (_, outbox, mut inbox, control) = queue(Limits {
+            frames: 100,
+            bytes: 250,
+        });
+        outbox.push(big());
+        outbox.push(big());
+        assert_eq!(inbox.take_now().len(), 2);
+        // The writer holds 204 bytes: one more frame is over 250.
+        outbox.push(big());
+        assert_eq!(control.code(), Some(close::TRY_AGAIN_LATER));
+        assert!(inbox.take_now().is_empty());
+        assert_eq!(
+            outbox.metrics.queue_bytes_exceeded.load(Ordering::Relaxed),
+            1
+        );
+    }
+
+    #[test]
+    fn written_batches_free_the_budget_and_a_lone_large_frame_is_taken() {
+        let (_, outbox, mut inbox, control) = queue(Limits {
+            frames: 100,
+            bytes: 250,
+        });
+        outbox.push(frame(&"x".repeat(1_000)));
+        assert_eq!(inbox.take_now().len(), 1);
+        inbox.written();
+        for _ in 0..2 {
+            outbox.push(frame(&"x".repeat(100)));
+        }
+        assert_eq!(inbox.take_now().len(), 2);
+        inbox.written();
+        outbox.push(frame(&"x".repeat(100)));
+        assert_eq!(control.code(), None);
+    }
+
+    #[test]
     fn frames_pushed_after_the_writer_ended_are_dropped() {
-        let (flusher, outbox, inbox, _) = queue(2);
+        let (flusher, outbox, inbox, _) = queue(limits(2));
         outbox.push(frame("a"));
         drop(inbox);
         outbox.push(frame("b"));

@@ -11,6 +11,7 @@ mod lifecycle;
 mod ops;
 mod presence;
 mod slow_and_flooding;
+mod writing;
 
 use testkit::{ServerOptions, Storage};
 
