@@ -36,9 +36,8 @@ pub(super) type Out<'a> = Outgoing<&'a TcpStream>;
 /// when that cannot be finished within [`CLOSE_TIMEOUT`]).
 pub(super) async fn write_close(out: &mut Out<'_>, close: Option<WireFrame>, metrics: &Metrics) {
     if let Some(frame) = close {
-        match timeout(CLOSE_TIMEOUT, out.close(frame)).await {
-            Ok(Err(e)) => count_failure(&e, metrics),
-            Ok(Ok(())) | Err(_) => {}
+        if let Ok(Err(e)) = timeout(CLOSE_TIMEOUT, out.close(frame)).await {
+            count_failure(&e, metrics);
         }
     }
 }
