@@ -179,7 +179,10 @@ async fn stalled_replay(app: &testkit::TestApp, messages: usize) -> (String, Cli
     let (_, mut writer) = app.user("writer").await;
     fill_lobby(&mut writer, messages).await;
     writer.close().await;
-    let resumer = app.connect_small_window(&token, Some(0), 4096).await;
+    let mut resumer = app.connect_small_window(&token, Some(0), 4096).await;
+    // The replay has begun (then the client reads no more, and it stalls part-way).
+    let first = resumer.recv().await;
+    assert!(testkit::is_message(&first), "{first:?}");
     (token, resumer)
 }
 
