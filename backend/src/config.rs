@@ -188,3 +188,19 @@ impl Config {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn queue_bytes_defaults_to_4_mib_and_refuses_less_than_64_kib() {
+        assert_eq!(Config::defaults().queue_bytes, 4 * 1024 * 1024);
+        let parse = |value: &str| Config::try_parse_from(["chat-server", "--queue-bytes", value]);
+        assert_eq!(parse("65536").unwrap().queue_bytes, 65_536);
+        assert!(parse("65535").is_err());
+        assert!(parse("lots").is_err());
+    }
+}
