@@ -1,8 +1,10 @@
 //! The preamble: the welcome first, then, for a client that resumes (`after` in its URL),
-//! every message it missed, straight from the store, before anything queued is written.
+//! the messages it missed (the newest `--max-replay`, after a `replay_cut` naming the rest),
+//! straight from the store, before anything queued is written.
 
 use std::io;
 
+use shared::ServerFrame;
 use tokio::net::TcpStream;
 
 use super::writer::write_frames;
@@ -10,12 +12,10 @@ use super::Connection;
 use crate::store::StoreError;
 use crate::ws::{encode, Frame};
 
-/// Missed messages read from the store at a time when a client resumes.
-const BACKLOG_PAGE: u32 = 500;
-
 impl Connection {
-    /// Sends the welcome, then, for a resuming client, every message in its conversations
-    /// with an id in `(after, up_to]`, oldest first.
+    /// Sends the welcome, then, for a resuming client, the newest `--max-replay` messages in
+    /// its conversations with an id in `(after, up_to]`, oldest first; when there were more,
+    /// a `replay_cut` between the two names the ids left out.
     pub(super) async fn preamble(
         &self,
         stream: &TcpStream,
@@ -23,19 +23,24 @@ impl Connection {
         up_to: u64,
     ) -> Result<(), PreambleError> {
         write_frames(stream, vec![welcome]).await?;
-        let Some(mut after) = self.after else {
+        let Some(after) = self.after else {
             return Ok(());
         };
-        while after < up_to {
-            let page = self
-                .store
-                .missed(&self.session.name, after, up_to, BACKLOG_PAGE)
-                .await?;
-            let Some(last) = page.last() else {
-                break;
-            };
-            after = last.id;
-            let frames: Vec<Frame> = page.iter().map(|m| encode(&m.frame())).collect();
+        let missed = self
+            .store
+            .missed(&self.session.name, after, up_to, self.config.max_replay)
+            .await?;
+        let cut = missed.cut.map(|cut| {
+            encode(&ServerFrame::ReplayCut {
+                after: cut.after,
+                before: cut.before,
+            })
+        });
+        let frames: Vec<Frame> = cut
+            .into_iter()
+            .chain(missed.messages.iter().map(|m| encode(&m.frame())))
+            .collect();
+        if !frames.is_empty() {
             write_frames(stream, frames).await?;
         }
         Ok(())
