@@ -9,9 +9,12 @@ use shared::{ErrorCode, ServerFrame, Target};
 use sqlx::{Connection, PgConnection};
 use testkit::{is_message, message_id, spawn_app_on, spawn_app_with, Client, Engine, Storage};
 
-/// The next frame, which must be an `error` with `code`; returns its `req`.
+/// The next frame but `presence`, which must be an `error` with `code`; returns its `req`.
 async fn error_req(client: &mut Client, code: ErrorCode) -> Option<String> {
-    match client.recv().await {
+    let frame = client
+        .recv_until(|f| !matches!(f, ServerFrame::Presence { .. }))
+        .await;
+    match frame {
         ServerFrame::Error { code: got, req, .. } if got == code => req,
         other => panic!("expected error {code:?}, got {other:?}"),
     }
@@ -182,11 +185,24 @@ async fn a_message_committed_after_a_store_timeout_is_acknowledged_and_delivered
     let req = error_req(&mut alice, ErrorCode::Unavailable).await;
     assert_eq!(req.as_deref(), Some("s1"));
     let refused_after = started.elapsed();
-    // Sent again at once: answered once the first COMMIT is through.
+    // The COMMIT lands after all (a resend before it would wait for its lock, and time out).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE req = 's1'")
+            .fetch_one(&mut db)
+            .await
+            .expect("count");
+        if stored == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never committed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let committed_after = started.elapsed();
     let id = alice.send_acked(slow).await;
     eprintln!(
-        "store timeout: unavailable after {refused_after:?}, resend acknowledged with {id} \
-         after {:?}",
+        "store timeout: unavailable after {refused_after:?}, committed after \
+         {committed_after:?}, resend acknowledged with {id} after {:?}",
         started.elapsed()
     );
     assert_eq!(bob.messages(1).await, [(id, "slow".to_owned())]);

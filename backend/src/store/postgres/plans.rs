@@ -76,7 +76,8 @@ async fn postgres_replay_and_read_search_indexes() {
     );
     has(
         &lines,
-        "Index Cond: ((conversation = $1) AND (id > $4) AND (id < $2))",
+        "Index Cond: ((conversation = 'room:lobby'::text) AND (id > '10'::bigint) \
+         AND (id < '1000'::bigint))",
     );
 
     let rooms = "SELECT room FROM memberships WHERE name_key = $1";
