@@ -90,7 +90,7 @@ pub(super) async fn missed(
 
 /// Keeps the newest `n` of `messages`, newest first.
 fn keep_newest(messages: &mut Vec<Message>, n: usize) {
-    messages.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    messages.sort_unstable_by_key(|m| std::cmp::Reverse(m.id));
     messages.truncate(n);
 }
 
