@@ -83,6 +83,19 @@ pub struct Config {
     #[arg(long, env = "MAX_ROOMS_PER_USER", default_value_t = 50)]
     pub max_rooms_per_user: usize,
 
+    /// Most missed messages replayed to a reconnecting client (the newest ones); when it
+    /// missed more, a `replay_cut` frame names the gap, which it pages in with `history`.
+    #[arg(long, env = "MAX_REPLAY", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub max_replay: u32,
+
+    /// Milliseconds the journal waits for the database to store a batch of messages; then
+    /// their senders get `unavailable` (the batch may still commit: a resend with the same
+    /// `req` is acknowledged with the stored id).
+    #[arg(long, env = "STORE_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub store_timeout_ms: u64,
+
     /// Seconds between the server's pings.
     #[arg(long, env = "PING_INTERVAL_SECS", default_value_t = 20)]
     pub ping_interval_secs: u64,
@@ -182,6 +195,10 @@ impl Config {
 
     pub fn node_expiry(&self) -> Duration {
         Duration::from_millis(self.node_expiry_ms.max(self.heartbeat_ms.max(10) * 2))
+    }
+
+    pub fn store_timeout(&self) -> Duration {
+        Duration::from_millis(self.store_timeout_ms)
     }
 
     pub fn shutdown_grace(&self) -> Duration {

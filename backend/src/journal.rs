@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::message::{Message, NewMessage};
 use crate::metrics::Metrics;
 use crate::outbox::ConnId;
-use crate::store::{Store, StoreError};
+use crate::store::{Appended, Store, StoreError};
 use crate::tasks::Tasks;
 
 /// Most messages stored in one transaction.
@@ -38,8 +38,6 @@ const MAX_BATCH: usize = 512;
 const QUEUE: usize = 4096;
 /// Batches from other nodes waiting for delivery; when full, the store fills in later.
 const REMOTE_QUEUE: usize = 1024;
-/// Longest wait for the store to take a batch before its senders are told to try again.
-const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages read from the store at a time when catching up.
 const CATCH_UP_PAGE: u32 = 512;
 
@@ -95,13 +93,15 @@ pub struct Stopped;
 
 impl Journal {
     /// Starts the task in `tasks`; it hands what it stores to `delivery`. `delivered` is the
-    /// id of the last message delivered so far (the last one stored, at start). The task ends
-    /// when `tasks` stop (after what is queued) or when every handle is dropped.
+    /// id of the last message delivered so far (the last one stored, at start); `timeout` is
+    /// the longest wait for the store to answer an append (`--store-timeout-ms`). The task
+    /// ends when `tasks` stop (after what is queued) or when every handle is dropped.
     pub fn start<D: Delivery>(
         store: Arc<dyn Store>,
         delivery: D,
         metrics: Arc<Metrics>,
         delivered: u64,
+        timeout: std::time::Duration,
         tasks: &Tasks,
     ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -111,6 +111,7 @@ impl Journal {
             delivery,
             metrics,
             delivered,
+            timeout,
         };
         tasks.spawn("journal", task.run(rx, remote_rx, tasks.token()));
         Self { tx, remote }
@@ -145,6 +146,8 @@ struct Task<D> {
     metrics: Arc<Metrics>,
     /// The id of the last message delivered; the next one delivered has the next id stored.
     delivered: u64,
+    /// Longest wait for an append; its senders are then told `unavailable`.
+    timeout: std::time::Duration,
 }
 
 impl<D: Delivery> Task<D> {
@@ -195,10 +198,11 @@ impl<D: Delivery> Task<D> {
         let started = std::time::Instant::now();
         // Tells the flusher that this batch is about to be delivered (see `crate::outbox`).
         self.delivery.storing(true);
-        let appended = match tokio::time::timeout(APPEND_TIMEOUT, self.store.append(&batch)).await {
+        let appended = match tokio::time::timeout(self.timeout, self.store.append(&batch)).await {
             Ok(appended) => appended,
-            // Refused, not lost: if the transaction commits after all, a resend with the same
-            // `req` is acknowledged with its id, and the gap it leaves is filled from the store.
+            // Not known to be stored: the transaction may still commit (its COMMIT was on its
+            // way). Then a resend with the same `req` is acknowledged with its id, and the
+            // message is delivered once, from the store (see the repeats below).
             Err(_) => Err(StoreError::Timeout),
         };
         let took = started.elapsed();
@@ -207,18 +211,48 @@ impl<D: Delivery> Task<D> {
             Ok(stored) => {
                 let fresh: Vec<&Message> = stored
                     .iter()
-                    .filter(|(_, duplicate)| !duplicate)
-                    .map(|(message, _)| message)
+                    .filter_map(|appended| match appended {
+                        Appended::Stored(message) => Some(message),
+                        _ => None,
+                    })
                     .collect();
+                // A repeat above what was delivered was stored by an append that timed out
+                // and committed after all: delivered from the store before it is acknowledged.
+                let late = stored
+                    .iter()
+                    .filter_map(|appended| match appended {
+                        Appended::Repeat(message) if message.id > self.delivered => {
+                            Some(message.id)
+                        }
+                        _ => None,
+                    })
+                    .max();
                 self.metrics
                     .messages_stored
                     .fetch_add(fresh.len() as u64, Ordering::Relaxed);
                 tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 if let Some(first) = fresh.first() {
                     self.delivery.stored(&fresh);
+                    // Ids grow in commit order: a late one is below the first fresh id.
                     self.fill_gap(first.id).await;
+                } else if let Some(late) = late {
+                    self.fill_gap(late.saturating_add(1)).await;
                 }
-                for ((message, duplicate), entry) in stored.into_iter().zip(entries.drain(..)) {
+                for (appended, entry) in stored.into_iter().zip(entries.drain(..)) {
+                    let (message, duplicate) = match appended {
+                        Appended::Stored(message) => (message, false),
+                        Appended::Repeat(message) => (message, true),
+                        Appended::Conflict => {
+                            self.delivery.refuse(
+                                entry.origin,
+                                ErrorCode::ReqConflict,
+                                "this req was used for a different message; nothing was stored: \
+                                 give each message a req of its own",
+                                entry.message.req,
+                            );
+                            continue;
+                        }
+                    };
                     // Only a message delivered already (read from the store) is just acknowledged.
                     let duplicate = duplicate || message.id <= self.delivered;
                     self.delivery
@@ -234,7 +268,8 @@ impl<D: Delivery> Task<D> {
                     self.delivery.refuse(
                         entry.origin,
                         ErrorCode::Unavailable,
-                        "the message was not stored: the server cannot reach its database; send it again",
+                        "the database did not confirm the message: it may have been stored; \
+                         send it again with the same req",
                         entry.message.req,
                     );
                 }
@@ -269,225 +304,4 @@ impl<D: Delivery> Task<D> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    use async_trait::async_trait;
-    use shared::{ConversationInfo, RoomName, UserName};
-    use tokio::sync::{Notify, Semaphore};
-
-    use super::*;
-    use crate::message::{Conversation, Destination};
-    use crate::store::{Account, SessionId};
-
-    /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
-    struct GatedStore {
-        /// One permit per append allowed to finish.
-        gate: Semaphore,
-        /// Notified when an append has begun (and waits at the gate).
-        appending: Notify,
-        /// What was stored.
-        messages: Mutex<Vec<Message>>,
-    }
-
-    impl GatedStore {
-        /// Closed: every append waits for a permit.
-        fn closed() -> Self {
-            Self {
-                gate: Semaphore::new(0),
-                appending: Notify::new(),
-                messages: Mutex::default(),
-            }
-        }
-    }
-
-    fn not_for_the_journal() -> ! {
-        unreachable!("the journal only appends and reads what was stored since")
-    }
-
-    #[async_trait]
-    impl Store for GatedStore {
-        async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError> {
-            self.appending.notify_one();
-            self.gate.acquire().await.expect("open gate").forget();
-            let mut messages = self.messages.lock().unwrap();
-            let mut stored = Vec::new();
-            for new in batch {
-                let message = Message {
-                    id: messages.len() as u64 + 1,
-                    from: new.from.clone(),
-                    to: new.to.clone(),
-                    body: new.body.clone(),
-                    at: new.at,
-                };
-                messages.push(message.clone());
-                stored.push((message, false));
-            }
-            Ok(stored)
-        }
-        async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError> {
-            let messages = self.messages.lock().unwrap();
-            Ok(messages
-                .iter()
-                .filter(|m| m.id > after)
-                .take(limit as usize)
-                .cloned()
-                .collect())
-        }
-        async fn last_id(&self) -> Result<u64, StoreError> {
-            Ok(self.messages.lock().unwrap().len() as u64)
-        }
-        async fn create_account(
-            &self,
-            _: &UserName,
-            _: Option<&str>,
-            _: Option<&SessionId>,
-        ) -> Result<(), StoreError> {
-            not_for_the_journal()
-        }
-        async fn find_account(&self, _: &UserName) -> Result<Option<Account>, StoreError> {
-            not_for_the_journal()
-        }
-        async fn delete_account(&self, _: &UserName) -> Result<(), StoreError> {
-            not_for_the_journal()
-        }
-        async fn create_session(&self, _: &SessionId, _: &UserName) -> Result<(), StoreError> {
-            not_for_the_journal()
-        }
-        async fn find_session(&self, _: &SessionId) -> Result<Option<Account>, StoreError> {
-            not_for_the_journal()
-        }
-        async fn delete_session(&self, _: &SessionId, _: &UserName) -> Result<u64, StoreError> {
-            not_for_the_journal()
-        }
-        async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
-            not_for_the_journal()
-        }
-        async fn join_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
-            not_for_the_journal()
-        }
-        async fn leave_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
-            not_for_the_journal()
-        }
-        async fn history(
-            &self,
-            _: &Conversation,
-            _: Option<u64>,
-            _: u32,
-        ) -> Result<(Vec<Message>, bool), StoreError> {
-            not_for_the_journal()
-        }
-        async fn missed(
-            &self,
-            _: &UserName,
-            _: u64,
-            _: u64,
-            _: u32,
-        ) -> Result<Vec<Message>, StoreError> {
-            not_for_the_journal()
-        }
-        async fn conversations(
-            &self,
-            _: &UserName,
-            _: &[RoomName],
-        ) -> Result<Vec<ConversationInfo>, StoreError> {
-            not_for_the_journal()
-        }
-        async fn mark_read(
-            &self,
-            _: &UserName,
-            _: &Conversation,
-            _: u64,
-        ) -> Result<u64, StoreError> {
-            not_for_the_journal()
-        }
-        async fn ping(&self) -> Result<(), StoreError> {
-            Ok(())
-        }
-        fn engine(&self) -> &'static str {
-            "gated"
-        }
-    }
-
-    /// The acknowledgements the journal gave, as (origin, id).
-    #[derive(Default, Clone)]
-    struct Acks(Arc<Mutex<Vec<(ConnId, u64)>>>);
-
-    impl Delivery for Acks {
-        fn storing(&self, _: bool) {}
-        fn deliver(&self, message: &Message, duplicate: bool, origin: ConnId, _: Option<String>) {
-            assert!(!duplicate);
-            self.0.lock().unwrap().push((origin, message.id));
-        }
-        fn deliver_remote(&self, _: &Message) {}
-        fn refuse(&self, origin: ConnId, _: ErrorCode, message: &str, _: Option<String>) {
-            panic!("connection {origin} refused: {message}");
-        }
-        fn stored(&self, _: &[&Message]) {}
-    }
-
-    fn entry(origin: ConnId, body: &str) -> Entry {
-        Entry {
-            message: NewMessage {
-                from: UserName::parse("ann").unwrap(),
-                to: Destination::Room(RoomName::lobby()),
-                body: body.to_owned(),
-                at: 1,
-                req: None,
-            },
-            origin,
-        }
-    }
-
-    #[tokio::test]
-    async fn shutdown_waits_for_the_batch_in_hand_and_what_is_queued() {
-        let tasks = Tasks::new();
-        let store = Arc::new(GatedStore::closed());
-        let acks = Acks::default();
-        let journal = Journal::start(
-            store.clone(),
-            acks.clone(),
-            Arc::new(Metrics::default()),
-            0,
-            &tasks,
-        );
-        // The first message is being stored (its append waits at the gate); the second is
-        // queued behind it.
-        journal.submit(entry(1, "first")).await.unwrap();
-        store.appending.notified().await;
-        journal.submit(entry(2, "second")).await.unwrap();
-
-        let shutdown = tokio::spawn({
-            let tasks = tasks.clone();
-            async move { tasks.shutdown(Duration::from_secs(10)).await }
-        });
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(
-            !shutdown.is_finished(),
-            "shutdown ended with a batch half stored"
-        );
-        assert!(
-            acks.0.lock().unwrap().is_empty(),
-            "acknowledged before stored"
-        );
-
-        store.gate.add_permits(2);
-        assert!(
-            shutdown.await.unwrap(),
-            "the journal ended within the grace"
-        );
-        let bodies: Vec<String> = store
-            .messages
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|m| m.body.clone())
-            .collect();
-        assert_eq!(bodies, ["first", "second"]);
-        assert_eq!(*acks.0.lock().unwrap(), [(1, 1), (2, 2)]);
-        assert!(tasks.is_empty());
-        // A stopped journal takes nothing more.
-        assert!(journal.submit(entry(3, "late")).await.is_err());
-    }
-}
+mod tests;

@@ -98,6 +98,7 @@ impl AppState {
             hub.clone(),
             hub.metrics().clone(),
             last_id,
+            config.store_timeout(),
             &tasks,
         );
         tasks.spawn("presence", hub.clone().run_presence(tasks.token()));

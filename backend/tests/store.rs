@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use backend::message::{Conversation, Destination, Message, NewMessage};
-use backend::store::{SessionId, SqlStore, Store, StoreError};
+use backend::store::{Appended, ReplayCut, SessionId, SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::Row;
@@ -93,6 +93,9 @@ on_both_engines!(
     deleting_an_account_takes_its_private_messages_only,
     large_batches_are_stored_whole,
     private_conversations_list_both_participants_once,
+    missed_replays_the_newest_and_says_where_it_cut,
+    read_markers_stop_at_the_newest_message,
+    a_reused_req_with_other_content_conflicts,
 );
 
 /// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
@@ -125,6 +128,7 @@ on_both_engines!(
     sqlite_url = on_sqlite_url, postgres_url = on_postgres_url:
     append_lists_each_pair_once_per_participant,
     upgrading_from_0002_keeps_private_conversations,
+    upgrading_to_0004_clamps_read_markers,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -184,8 +188,27 @@ fn bodies(messages: &[Message]) -> Vec<&str> {
 /// Stores `batch`, expecting every message to be new; returns their ids.
 async fn append_new(store: &SqlStore, batch: Vec<NewMessage>) -> Vec<u64> {
     let stored = store.append(&batch).await.expect("append");
-    assert!(stored.iter().all(|(_, repeat)| !repeat), "{stored:?}");
-    stored.into_iter().map(|(m, _)| m.id).collect()
+    assert!(
+        stored.iter().all(|a| matches!(a, Appended::Stored(_))),
+        "{stored:?}"
+    );
+    stored
+        .iter()
+        .filter_map(|a| a.message())
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Each answer of an `append` as `(id, at, repeat)`; a conflict as `(0, 0, false)`.
+fn answers(stored: &[Appended]) -> Vec<(u64, u64, bool)> {
+    stored
+        .iter()
+        .map(|a| match a {
+            Appended::Stored(m) => (m.id, m.at, false),
+            Appended::Repeat(m) => (m.id, m.at, true),
+            Appended::Conflict => (0, 0, false),
+        })
+        .collect()
 }
 
 fn private(me: &str, other: &str) -> Conversation {
@@ -332,8 +355,10 @@ async fn append_numbers_messages_in_order(store: SqlStore) {
     ];
     let stored = store.append(&first).await.expect("append");
     assert_eq!(stored.len(), 3);
-    for ((message, repeat), (new, id)) in stored.iter().zip(first.iter().zip(1..)) {
-        assert!(!repeat);
+    for (appended, (new, id)) in stored.iter().zip(first.iter().zip(1..)) {
+        let Appended::Stored(message) = appended else {
+            panic!("{appended:?}");
+        };
         assert_eq!(message.id, id);
         assert_eq!(message.from, new.from);
         assert_eq!(message.to, new.to);
@@ -370,9 +395,8 @@ async fn repeated_req_is_stored_once(store: SqlStore) {
         to_room("alice", "lobby", "no req", None),
     ];
     let stored = store.append(&second).await.expect("append");
-    let answers: Vec<(u64, u64, bool)> = stored.iter().map(|(m, r)| (m.id, m.at, *r)).collect();
     assert_eq!(
-        answers,
+        answers(&stored),
         [
             (1, 10, true),
             (3, 1_000, false),
@@ -388,7 +412,7 @@ async fn repeated_req_is_stored_once(store: SqlStore) {
     // A batch of nothing but repeats stores nothing and takes no id.
     let third = vec![to_room("alice", "lobby", "new", Some("r2"))];
     let stored = store.append(&third).await.expect("append");
-    assert_eq!((stored[0].0.id, stored[0].1), (3, true));
+    assert_eq!(answers(&stored), [(3, 1_000, true)]);
     assert_eq!(store.last_id().await.expect("last id"), 5);
     assert_eq!(
         append_new(&store, vec![to_user("bob", "alice", "dm")]).await,
@@ -456,6 +480,8 @@ async fn missed_holds_only_the_users_conversations(store: SqlStore) {
 
     let alice = name("alice");
     let all = store.missed(&alice, 0, 7, 100).await.expect("missed");
+    assert_eq!(all.cut, None);
+    let all = all.messages;
     assert_eq!(
         bodies(&all),
         [
@@ -468,14 +494,12 @@ async fn missed_holds_only_the_users_conversations(store: SqlStore) {
     );
     assert_eq!(ids(&all), [1, 2, 4, 6, 7]);
     let window = store.missed(&alice, 1, 6, 100).await.expect("missed");
-    assert_eq!(ids(&window), [2, 4, 6]);
-    let limited = store.missed(&alice, 0, 7, 2).await.expect("missed");
-    assert_eq!(ids(&limited), [1, 2]);
+    assert_eq!(ids(&window.messages), [2, 4, 6]);
     let carol = store
         .missed(&name("carol"), 0, 7, 100)
         .await
         .expect("missed");
-    assert_eq!(ids(&carol), [1, 5, 6, 7]);
+    assert_eq!(ids(&carol.messages), [1, 5, 6, 7]);
 }
 
 async fn since_holds_every_conversation(store: SqlStore) {
@@ -573,6 +597,13 @@ async fn read_markers_only_move_forward(store: SqlStore) {
         .create_account(&name("alice"), None, None)
         .await
         .expect("create");
+    store
+        .create_account(&name("bob"), None, None)
+        .await
+        .expect("create");
+    let mut batch = vec![to_room("bob", "lobby", "hi", None); 7];
+    batch[1] = to_user("bob", "alice", "dm");
+    append_new(&store, batch).await;
     let alice = name("alice");
     let lobby = Conversation::Room(RoomName::lobby());
     assert_eq!(store.mark_read(&alice, &lobby, 5).await.expect("mark"), 5);
@@ -580,6 +611,128 @@ async fn read_markers_only_move_forward(store: SqlStore) {
     assert_eq!(store.mark_read(&alice, &lobby, 7).await.expect("mark"), 7);
     let dm = private("alice", "bob");
     assert_eq!(store.mark_read(&alice, &dm, 2).await.expect("mark"), 2);
+}
+
+/// A replay holds the newest `limit` of the user's messages; the older ones are named by the
+/// cut, for `history` (before the cap, the oldest `limit` came, and nothing said more existed).
+async fn missed_replays_the_newest_and_says_where_it_cut(store: SqlStore) {
+    accounts(&store, &["alice", "bob", "carol"]).await;
+    join(&store, "alice", "rust").await;
+    let batch = vec![
+        to_room("bob", "lobby", "1", None),
+        to_room("bob", "rust", "2", None),
+        to_user("bob", "alice", "3"),
+        to_room("bob", "go", "4", None),
+        to_room("bob", "rust", "5", None),
+        to_user("bob", "carol", "6"),
+        to_user("alice", "carol", "7"),
+        to_room("carol", "lobby", "8", None),
+        to_room("bob", "go", "9", None),
+    ];
+    append_new(&store, batch).await;
+    let alice = name("alice");
+    // Alice's messages above 1 are 2, 3, 5, 7 and 8: the newest three come, 2 and 3 do not.
+    let cut = store.missed(&alice, 1, 9, 3).await.expect("missed");
+    assert_eq!(ids(&cut.messages), [5, 7, 8]);
+    assert_eq!(
+        cut.cut,
+        Some(ReplayCut {
+            after: 1,
+            before: 5
+        })
+    );
+    // Exactly as many as the limit: no cut.
+    let whole = store.missed(&alice, 1, 9, 5).await.expect("missed");
+    assert_eq!(ids(&whole.messages), [2, 3, 5, 7, 8]);
+    assert_eq!(whole.cut, None);
+    // Nothing replayed at all: the whole range is the cut.
+    let none = store.missed(&alice, 1, 9, 0).await.expect("missed");
+    assert!(none.messages.is_empty());
+    assert_eq!(
+        none.cut,
+        Some(ReplayCut {
+            after: 1,
+            before: 10
+        })
+    );
+    // Nothing missed: no cut, even with no room for any.
+    let nothing = store.missed(&alice, 8, 9, 0).await.expect("missed");
+    assert_eq!(nothing, Default::default());
+}
+
+/// `read` far above the newest id stops at the newest id, so a later message is unread
+/// (before the clamp, `u64::MAX` was stored as `i64::MAX` and nothing was ever unread again).
+async fn read_markers_stop_at_the_newest_message(store: SqlStore) {
+    accounts(&store, &["alice", "bob"]).await;
+    let batch = vec![
+        to_room("bob", "lobby", "1", None),
+        to_user("bob", "alice", "2"),
+        to_room("bob", "lobby", "3", None),
+    ];
+    append_new(&store, batch).await;
+    let alice = name("alice");
+    let lobby = Conversation::Room(RoomName::lobby());
+    let marked = store
+        .mark_read(&alice, &lobby, u64::MAX)
+        .await
+        .expect("mark");
+    assert_eq!(marked, 3);
+    let dm = private("alice", "bob");
+    assert_eq!(
+        store.mark_read(&alice, &dm, 1 << 40).await.expect("mark"),
+        2
+    );
+    let empty = private("alice", "alice");
+    assert_eq!(store.mark_read(&alice, &empty, 9).await.expect("mark"), 0);
+    append_new(&store, vec![to_room("bob", "lobby", "4", None)]).await;
+    let lobby_now = store
+        .conversations(&alice, &[RoomName::lobby()])
+        .await
+        .expect("conversations")
+        .into_iter()
+        .find(|c| c.target == in_room("lobby"))
+        .expect("the lobby");
+    assert_eq!((lobby_now.read_up_to, lobby_now.unread), (3, 1));
+}
+
+/// The same `req` for another body, room, recipient or kind of message is a conflict, never
+/// answered with the other message's id (before: `Repeat` of message 1, the new one dropped).
+async fn a_reused_req_with_other_content_conflicts(store: SqlStore) {
+    accounts(&store, &["alice", "bob"]).await;
+    assert_eq!(
+        append_new(&store, vec![to_room("alice", "lobby", "hello", Some("r1"))]).await,
+        [1]
+    );
+    let mut to_bob = to_user("alice", "bob", "hello");
+    to_bob.req = Some("r1".to_owned());
+    let batch = vec![
+        to_room("alice", "lobby", "other body", Some("r1")),
+        to_room("alice", "rust", "hello", Some("r1")),
+        to_bob,
+        to_room("ALICE", "lobby", "hello", Some("r1")),
+        to_room("alice", "lobby", "a", Some("r2")),
+        to_room("alice", "lobby", "b", Some("r2")),
+        to_room("alice", "lobby", "a", Some("r2")),
+    ];
+    let stored = store.append(&batch).await.expect("append");
+    assert_eq!(
+        answers(&stored),
+        [
+            (0, 0, false),
+            (0, 0, false),
+            (0, 0, false),
+            (1, 1_000, true),
+            (2, 1_000, false),
+            (0, 0, false),
+            (2, 1_000, true),
+        ]
+    );
+    assert!(matches!(stored[0], Appended::Conflict));
+    assert_eq!(store.last_id().await.expect("last id"), 2);
+    assert_eq!(
+        bodies(&store.since(0, 10).await.expect("since")),
+        ["hello", "a"]
+    );
 }
 
 async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
@@ -657,19 +810,20 @@ async fn large_batches_are_stored_whole(store: SqlStore) {
                 _ if i % 2 == 0 => format!("user{}", (i - 1_000) % 7),
                 _ => "stranger".to_owned(),
             };
-            to_room(&sender, "lobby", &i.to_string(), Some(&req))
+            to_room(&sender, "lobby", &(i % 1_000).to_string(), Some(&req))
         })
         .collect();
     let stored = store.append(&batch).await.expect("append");
     assert_eq!(stored.len(), batch.len());
     let mut next = 1;
-    for (i, (message, repeat)) in stored.iter().enumerate() {
+    let answers = answers(&stored);
+    for (i, &(id, _, repeat)) in answers.iter().enumerate() {
         let repeats = i >= 1_000 && i % 2 == 0;
-        assert_eq!(*repeat, repeats, "message {i}");
+        assert_eq!(repeat, repeats, "message {i}");
         if repeats {
-            assert_eq!(message.id, stored[i - 1_000].0.id, "message {i}");
+            assert_eq!(id, answers[i - 1_000].0, "message {i}");
         } else {
-            assert_eq!(message.id, next, "message {i}");
+            assert_eq!(id, next, "message {i}");
             next += 1;
         }
     }
@@ -679,10 +833,10 @@ async fn large_batches_are_stored_whole(store: SqlStore) {
 
     // Sent again, all of it is found stored.
     let again = store.append(&batch).await.expect("append again");
-    let first_ids: Vec<u64> = stored.iter().map(|(m, _)| m.id).collect();
-    let again_ids: Vec<u64> = again.iter().map(|(m, _)| m.id).collect();
+    let first_ids: Vec<u64> = answers.iter().map(|a| a.0).collect();
+    let again_ids: Vec<u64> = again.iter().filter_map(|a| Some(a.message()?.id)).collect();
     assert_eq!(again_ids, first_ids);
-    assert!(again.iter().all(|(_, repeat)| *repeat));
+    assert!(again.iter().all(|a| matches!(a, Appended::Repeat(_))));
     assert_eq!(store.last_id().await.expect("last id"), next - 1);
 }
 
@@ -735,7 +889,8 @@ async fn private_conversations_list_both_participants_once(store: SqlStore) {
             ids(&store
                 .missed(&self::name(name), 0, 8, 100)
                 .await
-                .expect("missed"))
+                .expect("missed")
+                .messages)
         }
     };
     assert_eq!(missed("alice").await, [1, 2, 3, 4, 5, 6, 7]);
@@ -852,9 +1007,94 @@ async fn append_lists_each_pair_once_per_participant(url: String) {
     with_req.req = Some("r1".to_owned());
     append_new(&store, vec![with_req.clone()]).await;
     let stored = store.append(&[with_req]).await.expect("append");
-    assert!(stored[0].1);
+    assert!(matches!(stored[0], Appended::Repeat(_)));
     assert_eq!(listed_pairs(&store, &db).await.len(), expected.len() + 2);
 
+    db.close().await;
+    store.close().await;
+}
+
+/// Read markers stored above every id by a server without the clamp are brought back to
+/// their conversation's newest message when the store opens; the others are left alone.
+async fn upgrading_to_0004_clamps_read_markers(url: String) {
+    let db = raw(&url).await;
+    let old = tempfile::tempdir().expect("temp dir");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for file in [
+        "0001_identity.sql",
+        "0002_history.sql",
+        "0003_private_conversations.sql",
+    ] {
+        std::fs::copy(migrations.join(file), old.path().join(file)).expect("copy a migration");
+    }
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("the old migrations")
+        .run(&db)
+        .await
+        .expect("run the old migrations");
+    sqlx::query(
+        "INSERT INTO accounts (name_key, name, password_hash, created_at) \
+         VALUES ('alice', 'alice', NULL, 0)",
+    )
+    .execute(&db)
+    .await
+    .expect("account");
+    for (id, conversation) in [(1_i64, "room:lobby"), (2, "room:rust"), (3, "room:lobby")] {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation, room, sender_key, sender, body, at) \
+             VALUES ($1, $2, $3, 'alice', 'alice', 'x', 0)",
+        )
+        .bind(id)
+        .bind(conversation)
+        .bind(conversation.trim_start_matches("room:"))
+        .execute(&db)
+        .await
+        .expect("message");
+    }
+    sqlx::query("UPDATE sequences SET value = 3 WHERE name = 'messages'")
+        .execute(&db)
+        .await
+        .expect("sequence");
+    // As `read` stored them: `u64::MAX` became `i64::MAX`.
+    for (conversation, up_to) in [
+        ("room:lobby", i64::MAX),
+        ("room:rust", 3),
+        ("room:go", 1_000),
+        ("dm:alice:bob", 2),
+    ] {
+        sqlx::query(
+            "INSERT INTO read_markers (name_key, conversation, up_to) VALUES ('alice', $1, $2)",
+        )
+        .bind(conversation)
+        .bind(up_to)
+        .execute(&db)
+        .await
+        .expect("marker");
+    }
+
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new())
+        .await
+        .expect("open and upgrade");
+    let markers: Vec<(String, i64)> =
+        sqlx::query("SELECT conversation, up_to FROM read_markers ORDER BY conversation")
+            .fetch_all(&db)
+            .await
+            .expect("markers")
+            .iter()
+            .map(|row| (row.get("conversation"), row.get("up_to")))
+            .collect();
+    let expected = [
+        ("dm:alice:bob", 2),
+        ("room:go", 0),
+        ("room:lobby", 3),
+        ("room:rust", 3),
+    ];
+    let expected: Vec<(String, i64)> = expected
+        .iter()
+        .map(|(c, up_to)| (c.to_string(), *up_to))
+        .collect();
+    assert_eq!(markers, expected);
     db.close().await;
     store.close().await;
 }
@@ -958,13 +1198,17 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
             (with_user("Bob"), 1)
         ]
     );
-    let missed = store.missed(&alice, 0, 6, 100).await.expect("missed");
+    let missed = store
+        .missed(&alice, 0, 6, 100)
+        .await
+        .expect("missed")
+        .messages;
     assert_eq!(ids(&missed), [1, 2, 3, 4, 6]);
     assert_eq!(missed[0].from.as_str(), "Bob");
     assert_eq!(missed[0].to, Destination::User(name("Alice")));
 
     // Stored `req`s are found in the new index; messages without one are as many as ever.
-    let mut resend = to_user("bob", "alice", "again");
+    let mut resend = to_user("bob", "alice", "old 1");
     resend.req = Some("b1".to_owned());
     let stored = store
         .append(&[
@@ -974,9 +1218,8 @@ async fn upgrading_from_0002_keeps_private_conversations(url: String) {
         ])
         .await
         .expect("append");
-    let answers: Vec<(u64, u64, bool)> = stored.iter().map(|(m, r)| (m.id, m.at, *r)).collect();
     assert_eq!(
-        answers,
+        answers(&stored),
         [(1, 1_001, true), (7, 1_000, false), (8, 1_000, false)]
     );
     let twin = sqlx::query(
@@ -1268,7 +1511,10 @@ async fn postgres_nodes_share_one_id_sequence() {
                             })
                             .collect();
                         let stored = node.append(&batch).await.expect("append");
-                        let batch_ids: Vec<u64> = stored.iter().map(|(m, _)| m.id).collect();
+                        let batch_ids: Vec<u64> = stored
+                            .iter()
+                            .filter_map(|a| Some(a.message()?.id))
+                            .collect();
                         assert!(
                             batch_ids.windows(2).all(|w| w[1] == w[0] + 1),
                             "a batch gets consecutive ids: {batch_ids:?}"

@@ -87,6 +87,8 @@ pub enum ClientFrame {
         #[serde(flatten)]
         target: Target,
         up_to: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
     },
 }
 
@@ -111,8 +113,9 @@ impl ClientFrame {
             | Self::RoomMessage { req, .. }
             | Self::PrivateMessage { req, .. }
             | Self::Ping { req }
-            | Self::History { req, .. } => req.as_deref(),
-            Self::Typing { .. } | Self::Read { .. } => None,
+            | Self::History { req, .. }
+            | Self::Read { req, .. } => req.as_deref(),
+            Self::Typing { .. } => None,
         }
     }
 }
@@ -182,6 +185,11 @@ pub enum ServerFrame {
         last_id: u64,
         limits: ServerLimits,
     },
+    /// Right after `welcome`, on a resuming connection that missed more messages than the
+    /// server replays: the ids in `(after, before)` are not replayed; page them in with
+    /// `history` (`before`) in each conversation. The replayed ones (ids from `before` on)
+    /// follow.
+    ReplayCut { after: u64, before: u64 },
     /// Your message was accepted: its id and time. Sent only to the connection that sent it.
     Ack {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -302,8 +310,13 @@ pub enum ErrorCode {
     BadRequest,
     /// Something went wrong on the server; it has been logged.
     Internal,
-    /// The server cannot reach its database right now: nothing was stored; send again later.
+    /// The database did not answer in time or failed: what the frame asked may or may not
+    /// have been stored. Send it again later; with the same `req` a message stored already is
+    /// acknowledged with its id, never stored twice.
     Unavailable,
+    /// The frame's `req` was used before by the same user for a different message (another
+    /// body, conversation or kind of message): nothing was stored.
+    ReqConflict,
 }
 
 impl ErrorCode {
@@ -331,6 +344,7 @@ impl ErrorCode {
         Self::BadRequest,
         Self::Internal,
         Self::Unavailable,
+        Self::ReqConflict,
     ];
 
     /// The code as it appears on the wire.
@@ -358,6 +372,7 @@ impl ErrorCode {
             Self::BadRequest => "bad_request",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::ReqConflict => "req_conflict",
         }
     }
 }
@@ -438,6 +453,7 @@ mod tests {
             ClientFrame::Read {
                 target: Target::Room { room: "r".into() },
                 up_to: 1,
+                req: None,
             },
         ];
         let types: Vec<String> = frames
@@ -505,6 +521,7 @@ mod tests {
                     room: "lobby".into()
                 },
                 up_to: 9,
+                req: None,
             }
         );
         let page = ServerFrame::History {

@@ -49,6 +49,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Welcome => "welcome",
+    ReplayCut => "replay_cut",
     Ack => "ack",
     RoomMessage => "room_message",
     PrivateMessage => "private_message",

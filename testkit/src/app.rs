@@ -172,6 +172,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     start(config, storage).await
 }
 
+/// Starts the server with the test defaults, changed by `tweak`, on `storage`, which the test
+/// made (on an engine of its choosing) and may reach itself through its URL.
+pub async fn spawn_app_on(storage: Storage, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let storage = Arc::new(storage);
+    let mut config = test_config(&storage);
+    tweak(&mut config);
+    start(config, storage).await
+}
+
 async fn start(config: Config, storage: Arc<Storage>) -> TestApp {
     init_test_log();
     // The app's background tasks and its store's, stopped by `server::run`.

@@ -74,7 +74,7 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             limit,
             req,
         } => history::run(cx, target, before, limit, req).await,
-        ClientFrame::Read { target, up_to } => read::run(cx, target, up_to).await,
+        ClientFrame::Read { target, up_to, .. } => read::run(cx, target, up_to).await,
     }
 }
 

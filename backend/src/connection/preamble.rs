@@ -1,8 +1,11 @@
 //! The preamble: the welcome first, then, for a client that resumes (`after` in its URL),
-//! every message it missed, straight from the store, before anything queued is written. It
-//! writes through the connection's [`Outgoing`](super::outgoing::Outgoing), a bounded chunk at a
-//! time, so that a close that cuts it short still finds the write position (and finishes the
-//! frame begun before its close frame).
+//! the messages it missed (the newest `--max-replay`, after a `replay_cut` naming the rest),
+//! straight from the store, before anything queued is written. It writes through the
+//! connection's [`Outgoing`](super::outgoing::Outgoing), a bounded chunk at a time, so that a
+//! close that cuts it short still finds the write position (and finishes the frame begun
+//! before its close frame).
+
+use shared::ServerFrame;
 
 use super::outgoing::WriteError;
 use super::writer::Out;
@@ -10,14 +13,13 @@ use super::Connection;
 use crate::store::StoreError;
 use crate::ws::{encode, Frame};
 
-/// Missed messages read from the store at a time when a client resumes.
-const BACKLOG_PAGE: u32 = 500;
 /// Encoded bytes of the replay written at a time: what the preamble holds beside the page.
 const CHUNK_BYTES: usize = 256 * 1024;
 
 impl Connection {
-    /// Sends the welcome, then, for a resuming client, every message in its conversations
-    /// with an id in `(after, up_to]`, oldest first.
+    /// Sends the welcome, then, for a resuming client, the newest `--max-replay` messages in
+    /// its conversations with an id in `(after, up_to]`, oldest first; when there were more,
+    /// a `replay_cut` between the two names the ids left out.
     pub(super) async fn preamble(
         &self,
         out: &mut Out<'_>,
@@ -26,33 +28,33 @@ impl Connection {
     ) -> Result<(), PreambleError> {
         out.push(welcome);
         out.flush().await?;
-        let Some(mut after) = self.after else {
+        let Some(after) = self.after else {
             return Ok(());
         };
-        while after < up_to {
-            let page = self
-                .store
-                .missed(&self.session.name, after, up_to, BACKLOG_PAGE)
-                .await?;
-            let Some(last) = page.last() else {
-                break;
-            };
-            after = last.id;
-            let mut chunk = Vec::new();
-            let mut bytes = 0;
-            for message in &page {
-                let frame = encode(&message.frame());
-                bytes += frame.as_bytes().len();
-                chunk.push(frame);
-                if bytes >= CHUNK_BYTES {
-                    out.extend(std::mem::take(&mut chunk));
-                    bytes = 0;
-                    out.flush().await?;
-                }
-            }
-            out.extend(chunk);
-            out.flush().await?;
+        let missed = self
+            .store
+            .missed(&self.session.name, after, up_to, self.config.max_replay)
+            .await?;
+        if let Some(cut) = missed.cut {
+            out.push(encode(&ServerFrame::ReplayCut {
+                after: cut.after,
+                before: cut.before,
+            }));
         }
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        for message in &missed.messages {
+            let frame = encode(&message.frame());
+            bytes += frame.as_bytes().len();
+            chunk.push(frame);
+            if bytes >= CHUNK_BYTES {
+                out.extend(std::mem::take(&mut chunk));
+                bytes = 0;
+                out.flush().await?;
+            }
+        }
+        out.extend(chunk);
+        out.flush().await?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Storing messages: a batch in one transaction, numbered from the `messages` sequence, a
-//! message whose `req` its sender stored before answered with the stored one; and the newest
-//! id stored.
+//! message whose `req` its sender stored before answered with the stored one (or refused as a
+//! conflict when its content differs); and the newest id stored.
 
 use std::collections::HashMap;
 
@@ -8,14 +8,14 @@ use sqlx::{Any, Row};
 
 use super::sql::{insert_chunks, padded, placeholders, to_i64, to_u64, Engine, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
-use super::StoreError;
+use super::{Appended, StoreError};
 use crate::message::{Destination, Message, NewMessage};
 
 /// [`Store::append`](super::Store::append).
 pub(super) async fn append(
     store: &SqlStore,
     batch: &[NewMessage],
-) -> Result<Vec<(Message, bool)>, StoreError> {
+) -> Result<Vec<Appended>, StoreError> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
@@ -32,7 +32,8 @@ pub(super) async fn append(
         HashMap::new()
     };
 
-    // Which messages are new, and which repeat a `req` stored before or earlier in the batch.
+    // Which messages are new, and which repeat a `req` stored before or earlier in the batch:
+    // with the same content a repeat, else a conflict.
     let mut firsts: HashMap<(String, &str), usize> = HashMap::new();
     let mut slots = Vec::with_capacity(batch.len());
     let mut fresh = 0usize;
@@ -40,10 +41,20 @@ pub(super) async fn append(
         let slot = match new.req.as_deref() {
             Some(req) => {
                 let key = (new.from.key(), req);
-                if let Some(&(id, at)) = stored.get(&(key.0.clone(), req.to_owned())) {
-                    Slot::Stored(id, at)
+                if let Some(earlier) = stored.get(&(key.0.clone(), req.to_owned())) {
+                    if earlier.conversation == new.conversation_key() && earlier.body == new.body {
+                        Slot::Stored(earlier.id, earlier.at)
+                    } else {
+                        Slot::Conflict
+                    }
                 } else if let Some(&first) = firsts.get(&key) {
-                    Slot::Repeat(first)
+                    let same = batch[first].conversation_key() == new.conversation_key()
+                        && batch[first].body == new.body;
+                    if same {
+                        Slot::Repeat(first)
+                    } else {
+                        Slot::Conflict
+                    }
                 } else {
                     firsts.insert(key, i);
                     fresh += 1;
@@ -85,12 +96,19 @@ pub(super) async fn append(
         store.lists.stored(newest);
     }
 
-    let mut answers: Vec<(Message, bool)> = Vec::with_capacity(batch.len());
+    let mut answers: Vec<Appended> = Vec::with_capacity(batch.len());
     for (new, slot) in batch.iter().zip(slots) {
         let (id, at, repeat) = match slot {
             Slot::New(id) => (to_u64(id), new.at, false),
             Slot::Stored(id, at) => (to_u64(id), to_u64(at), true),
-            Slot::Repeat(first) => (answers[first].0.id, answers[first].0.at, true),
+            Slot::Repeat(first) => match answers[first].message() {
+                Some(message) => (message.id, message.at, true),
+                None => unreachable!("a batch's first use of a req is stored"),
+            },
+            Slot::Conflict => {
+                answers.push(Appended::Conflict);
+                continue;
+            }
         };
         let message = Message {
             id,
@@ -99,7 +117,11 @@ pub(super) async fn append(
             body: new.body.clone(),
             at,
         };
-        answers.push((message, repeat));
+        answers.push(if repeat {
+            Appended::Repeat(message)
+        } else {
+            Appended::Stored(message)
+        });
     }
     Ok(answers)
 }
@@ -120,14 +142,25 @@ enum Slot {
     Stored(i64, i64),
     /// A repeat of the batch's message at this index.
     Repeat(usize),
+    /// A `req` its sender used for a different message: not stored.
+    Conflict,
 }
 
-/// The id and time of messages already stored under each `(sender key, req)` of `batch`.
+/// A message stored under a `(sender key, req)`: what a repeat is compared with.
+struct Earlier {
+    id: i64,
+    at: i64,
+    /// Its conversation's key (which also tells a room message from a private one).
+    conversation: String,
+    body: String,
+}
+
+/// The messages already stored under each `(sender key, req)` of `batch`.
 async fn stored_requests(
     engine: Engine,
     tx: &mut sqlx::Transaction<'_, Any>,
     batch: &[NewMessage],
-) -> Result<HashMap<(String, String), (i64, i64)>, StoreError> {
+) -> Result<HashMap<(String, String), Earlier>, StoreError> {
     let mut pairs: Vec<(String, &str)> = batch
         .iter()
         .filter_map(|m| Some((m.from.key(), m.req.as_deref()?)))
@@ -152,9 +185,9 @@ async fn stored_requests(
         if found.is_empty() {
             continue;
         }
-        // Repeats are rare: only then a second look, for the stored times.
+        // Repeats are rare: only then a second look, for the stored times and content.
         let sql = format!(
-            "SELECT id, at FROM messages WHERE id IN {}",
+            "SELECT id, at, conversation, body FROM messages WHERE id IN {}",
             placeholders(engine, 1, found.len(), 1)
         );
         let mut query = sqlx::query(&sql);
@@ -164,7 +197,13 @@ async fn stored_requests(
         for row in query.fetch_all(&mut **tx).await? {
             let id: i64 = row.try_get("id")?;
             if let Some(pair) = found.remove(&id) {
-                stored.insert(pair, (id, row.try_get("at")?));
+                let earlier = Earlier {
+                    id,
+                    at: row.try_get("at")?,
+                    conversation: row.try_get("conversation")?,
+                    body: row.try_get("body")?,
+                };
+                stored.insert(pair, earlier);
             }
         }
     }

@@ -79,7 +79,8 @@ pub(super) async fn conversations(
         .collect())
 }
 
-/// [`Store::mark_read`](super::Store::mark_read).
+/// [`Store::mark_read`](super::Store::mark_read): clamped to the conversation's newest id
+/// (`ListsSql::mark_read`).
 pub(super) async fn mark_read(
     store: &SqlStore,
     name: &UserName,
@@ -87,16 +88,12 @@ pub(super) async fn mark_read(
     up_to: u64,
 ) -> Result<u64, StoreError> {
     let mut tx = store.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO read_markers (name_key, conversation, up_to) VALUES ($1, $2, $3) \
-         ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
-         WHERE read_markers.up_to < excluded.up_to",
-    )
-    .bind(name.key())
-    .bind(conversation.key())
-    .bind(to_i64(up_to))
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(&store.sql.mark_read)
+        .bind(name.key())
+        .bind(conversation.key())
+        .bind(to_i64(up_to))
+        .execute(&mut *tx)
+        .await?;
     let now: i64 = sqlx::query_scalar(
         "SELECT up_to FROM read_markers WHERE name_key = $1 AND conversation = $2",
     )

@@ -1,11 +1,11 @@
 //! Reading messages back: a page of a conversation's history, the messages a user missed
 //! while away, and what other nodes stored since a node last looked.
 
-use shared::UserName;
+use shared::{RoomName, UserName};
 
 use super::sql::{message_from, to_i64, MESSAGE_COLUMNS};
 use super::sql_store::SqlStore;
-use super::StoreError;
+use super::{Missed, ReplayCut, StoreError};
 use crate::message::{Conversation, Message};
 
 /// [`Store::history`](super::Store::history).
@@ -31,27 +31,67 @@ pub(super) async fn history(
     Ok((messages, complete))
 }
 
-/// [`Store::missed`](super::Store::missed).
+/// [`Store::missed`](super::Store::missed): the newest `limit` + 1 of each conversation,
+/// through its `(conversation, id)` index (`Lists::replay_sql`), merged; one more than
+/// `limit` in all says there is a cut.
 pub(super) async fn missed(
     store: &SqlStore,
     name: &UserName,
     after: u64,
     up_to: u64,
     limit: u32,
-) -> Result<Vec<Message>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > $1 AND id <= $2 AND ( \
-             room = 'lobby' OR sender_key = $3 OR recipient_key = $3 \
-             OR room IN (SELECT room FROM memberships WHERE name_key = $3)) \
-         ORDER BY id LIMIT $4"
-    ))
-    .bind(to_i64(after))
-    .bind(to_i64(up_to))
-    .bind(name.key())
-    .bind(i64::from(limit))
-    .fetch_all(&store.pool)
-    .await?;
-    rows.iter().map(message_from).collect()
+) -> Result<Missed, StoreError> {
+    if after >= up_to {
+        return Ok(Missed::default());
+    }
+    let mut keys = vec![Conversation::Room(RoomName::lobby()).key()];
+    let rooms: Vec<String> = sqlx::query_scalar("SELECT room FROM memberships WHERE name_key = $1")
+        .bind(name.key())
+        .fetch_all(&store.pool)
+        .await?;
+    keys.extend(rooms.iter().map(|room| format!("room:{room}")));
+    let private: Vec<String> = sqlx::query_scalar(&store.sql.own_private)
+        .bind(name.key())
+        .fetch_all(&store.pool)
+        .await?;
+    keys.extend(private);
+    keys.sort_unstable();
+    keys.dedup();
+
+    let wanted = i64::from(limit) + 1;
+    let mut messages = Vec::new();
+    for key in &keys {
+        let rows = sqlx::query(&store.sql.replay)
+            .bind(key.as_str())
+            .bind(to_i64(up_to).saturating_add(1))
+            .bind(wanted)
+            .bind(to_i64(after))
+            .fetch_all(&store.pool)
+            .await?;
+        for row in &rows {
+            messages.push(message_from(row)?);
+        }
+        // Only the newest `wanted` of all can be kept: the rest need not stay in memory.
+        if messages.len() > 2 * wanted as usize {
+            keep_newest(&mut messages, wanted as usize);
+        }
+    }
+    keep_newest(&mut messages, wanted as usize);
+    let cut = (messages.len() > limit as usize).then(|| {
+        messages.truncate(limit as usize);
+        ReplayCut {
+            after,
+            before: messages.last().map_or(up_to.saturating_add(1), |m| m.id),
+        }
+    });
+    messages.reverse();
+    Ok(Missed { messages, cut })
+}
+
+/// Keeps the newest `n` of `messages`, newest first.
+fn keep_newest(messages: &mut Vec<Message>, n: usize) {
+    messages.sort_unstable_by_key(|m| std::cmp::Reverse(m.id));
+    messages.truncate(n);
 }
 
 /// [`Store::since`](super::Store::since).

@@ -32,6 +32,9 @@ pub(super) trait Lists: Send + Sync + std::fmt::Debug + 'static {
     /// A page of history: the messages (their `MESSAGE_COLUMNS`) of conversation `$1` below
     /// id `$2`, newest first, at most `$3`.
     fn history_sql(&self) -> String;
+    /// What a reconnecting client missed in one conversation: as [`Self::history_sql`], and
+    /// only ids above `$4`.
+    fn replay_sql(&self) -> String;
     /// The statements that delete the messages of the conversations `these` (a tuple of
     /// placeholders), run in a transaction that took the lists' write lock.
     fn delete_conversations_sql(&self, these: &str) -> Vec<String>;
@@ -65,6 +68,14 @@ pub(super) struct ListsSql {
     pub(super) mark_all_read: String,
     /// A page of history ([`Lists::history_sql`]).
     pub(super) history: String,
+    /// A conversation's missed messages ([`Lists::replay_sql`]).
+    pub(super) replay: String,
+    /// The keys (`conversation`) of `$1`'s private conversations, the lists' and those they
+    /// do not hold yet.
+    pub(super) own_private: String,
+    /// Moves `$1`'s read marker in conversation `$2` forward to `$3`, or to the conversation's
+    /// newest message if that is lower.
+    pub(super) mark_read: String,
     /// Deletes the list rows of the other participants of `$1`'s private conversations.
     pub(super) delete_others_rows: String,
     /// Deletes `$1`'s own list rows.
@@ -81,6 +92,9 @@ impl ListsSql {
             standing: standing_sql(lists),
             mark_all_read: mark_all_read_sql(lists),
             history: lists.history_sql(),
+            replay: lists.replay_sql(),
+            own_private: own_conversations_sql(lists),
+            mark_read: mark_read_sql(lists),
             delete_others_rows: delete_others_rows_sql(listed),
             delete_own_rows: format!(
                 "DELETE FROM {listed} WHERE name_key = $1 RETURNING conversation"
@@ -141,6 +155,20 @@ fn mark_all_read_sql(lists: &dyn Lists) -> String {
     format!(
         "INSERT INTO read_markers (name_key, conversation, up_to) \
          SELECT $1, $2, COALESCE({}, 0) WHERE true \
+         ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
+         WHERE read_markers.up_to < excluded.up_to",
+        lists.last_id_sql("$2")
+    )
+}
+
+/// Moves `$1`'s read marker in conversation `$2` forward to `$3`, clamped to the
+/// conversation's newest id: a marker never passes the newest message, or every later one
+/// would count as read.
+fn mark_read_sql(lists: &dyn Lists) -> String {
+    format!(
+        "INSERT INTO read_markers (name_key, conversation, up_to) \
+         SELECT $1, $2, CASE WHEN $3 < newest.id THEN $3 ELSE newest.id END \
+         FROM (SELECT COALESCE({}, 0) AS id) newest WHERE true \
          ON CONFLICT (name_key, conversation) DO UPDATE SET up_to = excluded.up_to \
          WHERE read_markers.up_to < excluded.up_to",
         lists.last_id_sql("$2")

@@ -78,6 +78,48 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(pub String);
 
+/// What became of one message of an [`Store::append`] batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, with the next id.
+    Stored(Message),
+    /// Its sender had stored a message with the same `req` and the same content (before, or
+    /// earlier in this batch): that message, not stored again.
+    Repeat(Message),
+    /// Its sender had used the `req` for a different message (another body, conversation or
+    /// kind): not stored.
+    Conflict,
+}
+
+impl Appended {
+    /// The message stored now or before; `None` for a conflict.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Self::Stored(message) | Self::Repeat(message) => Some(message),
+            Self::Conflict => None,
+        }
+    }
+}
+
+/// What a reconnecting user missed: the newest messages, and the older ones left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Missed {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// The ids left out, when there were more than the limit.
+    pub cut: Option<ReplayCut>,
+}
+
+/// Missed messages left out of a replay: every id in `(after, before)`, to be paged in with
+/// `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayCut {
+    /// The client's `after`.
+    pub after: u64,
+    /// The oldest id replayed (the newest missed id plus one when none was).
+    pub before: u64,
+}
+
 /// Why the store could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -133,9 +175,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores `batch` in one transaction, in order, giving each message the next id. A message
     /// whose sender already stored one with the same `req` (earlier, or earlier in this batch)
-    /// is not stored again: its slot in the answer holds the stored message's id and time, and
-    /// `true`.
-    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError>;
+    /// is not stored again: its slot in the answer is [`Appended::Repeat`] with the stored
+    /// message's id and time when the content is the same (conversation and body), else
+    /// [`Appended::Conflict`].
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;
     /// The highest message id stored, 0 when there is none.
     async fn last_id(&self) -> Result<u64, StoreError>;
     /// Up to `limit` messages of a conversation with ids below `before` (all when `None`),
@@ -146,15 +189,17 @@ pub trait Store: Send + Sync + 'static {
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<Message>, bool), StoreError>;
-    /// Up to `limit` messages in `name`'s conversations with ids in `(after, up_to]`, oldest
-    /// first: the lobby, `name`'s rooms, and private messages to or from `name`.
+    /// The newest `limit` messages in `name`'s conversations with ids in `(after, up_to]`,
+    /// oldest first (the lobby, `name`'s rooms, and private messages to or from `name`), and
+    /// the cut when there were more. Each conversation is read through its `(conversation, id)`
+    /// index, never by scanning the ids of everyone's messages.
     async fn missed(
         &self,
         name: &UserName,
         after: u64,
         up_to: u64,
         limit: u32,
-    ) -> Result<Vec<Message>, StoreError>;
+    ) -> Result<Missed, StoreError>;
     /// Up to `limit` messages of every conversation with ids above `after`, oldest first: what
     /// other nodes stored since a node last looked.
     async fn since(&self, after: u64, limit: u32) -> Result<Vec<Message>, StoreError>;
@@ -165,7 +210,8 @@ pub trait Store: Send + Sync + 'static {
         name: &UserName,
         rooms: &[RoomName],
     ) -> Result<Vec<ConversationInfo>, StoreError>;
-    /// Moves `name`'s read marker forward to `up_to`; returns the marker as it now stands.
+    /// Moves `name`'s read marker forward to `up_to`, or to the conversation's newest message
+    /// if that is lower; returns the marker as it now stands.
     async fn mark_read(
         &self,
         name: &UserName,
@@ -239,7 +285,7 @@ impl Store for SqlStore {
         memberships::leave_room(self, name, room).await
     }
 
-    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<(Message, bool)>, StoreError> {
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
         append::append(self, batch).await
     }
 
@@ -262,7 +308,7 @@ impl Store for SqlStore {
         after: u64,
         up_to: u64,
         limit: u32,
-    ) -> Result<Vec<Message>, StoreError> {
+    ) -> Result<Missed, StoreError> {
         history::missed(self, name, after, up_to, limit).await
     }
 

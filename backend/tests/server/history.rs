@@ -286,7 +286,11 @@ async fn rooms_messages_and_markers_survive_a_restart() {
 #[tokio::test]
 async fn every_acknowledged_message_survives_kill_9() {
     let storage = Storage::from_env().await;
-    let mut server = chat_server(&storage).start().await;
+    // The reader resumes from 0 and must get every message: no replay cap in its way.
+    let mut server = chat_server(&storage)
+        .args(["--max-replay", "100000"])
+        .start()
+        .await;
     let mut tokens = Vec::new();
     for name in ["s1", "s2", "s3"] {
         tokens.push(server.claim(name).await);
@@ -400,6 +404,8 @@ async fn a_resume_longer_than_a_page_while_others_talk_gives_every_message_once_
     let app = spawn_app_with(|c| {
         c.rate_per_sec = 100_000;
         c.rate_burst = 100_000;
+        // Every missed message is replayed (the cap has tests of its own: `replay`).
+        c.max_replay = 2_000;
     })
     .await;
     let (_, mut alice) = app.user("alice").await;
@@ -409,7 +415,7 @@ async fn a_resume_longer_than_a_page_while_others_talk_gives_every_message_once_
     drop(bob);
     app.wait_for_connections(2).await;
 
-    // Bob misses 1,234 messages (more than two of the server's 500-message resume pages).
+    // Bob misses 1,234 messages.
     const MISSED: usize = 1_234;
     let mut expected = Vec::new();
     // In pipelined rounds smaller than alice's queue, which holds her acks until she reads.

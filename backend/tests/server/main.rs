@@ -10,6 +10,7 @@ mod history;
 mod lifecycle;
 mod ops;
 mod presence;
+mod replay_and_keys;
 mod slow_and_flooding;
 mod writing;
 

@@ -14,6 +14,15 @@ use crate::timeline::Line;
 /// reader asked for are kept).
 pub const MAX_LINES: usize = 1_000;
 
+/// Ids not replayed after a reconnect: every id in `(after, before)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// The newest id held before the gap.
+    pub after: u64,
+    /// The oldest id held after it: the next page asked for ends below it.
+    pub before: u64,
+}
+
 /// A conversation and what the view shows about it.
 #[derive(Debug, Clone)]
 pub struct Conversation {
@@ -45,6 +54,9 @@ pub struct Conversation {
     pub complete: bool,
     /// The request id of our history request on its way, if one is.
     pub(super) loading: Option<String>,
+    /// Messages the server did not replay after a reconnect (`replay_cut`) that may belong
+    /// here, between those held: history pages fill it before any older page is asked for.
+    pub gap: Option<Gap>,
     /// Who is typing here.
     pub(super) typing: Typing,
 }
@@ -65,6 +77,7 @@ impl Conversation {
             loaded: false,
             complete: false,
             loading: None,
+            gap: None,
             typing: Typing::default(),
         }
     }

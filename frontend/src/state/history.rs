@@ -4,6 +4,7 @@
 
 use shared::{ClientFrame, ErrorCode, StoredMessage, Target};
 
+use super::conversation::Gap;
 use super::{ChatState, ConvKey};
 use crate::timeline::{Delivery, Line, LineKind, Message, Millis};
 
@@ -40,9 +41,11 @@ impl ChatState {
         if conv.loading.is_some() || (conv.is_room() && !conv.joined) {
             return None;
         }
-        let before = match (older, conv.loaded) {
-            (false, false) => None,
-            (true, true) if !conv.complete => Some(conv.oldest_id()?),
+        let before = match (older, conv.loaded, conv.gap) {
+            // A gap left by a replay's cut is filled first, without being asked.
+            (_, true, Some(gap)) => Some(gap.before),
+            (false, false, _) => None,
+            (true, true, None) if !conv.complete => Some(conv.oldest_id()?),
             _ => return None,
         };
         let req = self.reqs.take();
@@ -117,6 +120,7 @@ impl ChatState {
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
+        let oldest = lines.iter().map(|(id, _)| *id).min();
         for (id, line) in lines {
             conv.last_id = conv.last_id.max(id);
             if !conv.has_id(id) {
@@ -125,6 +129,14 @@ impl ChatState {
         }
         if req.is_none() || conv.loading.as_deref() == req {
             conv.loading = None;
+            // A page asked for while there was a gap was a page of the gap: it is filled
+            // once a page reaches below it (or nothing older exists).
+            if let Some(gap) = &mut conv.gap {
+                match oldest {
+                    Some(oldest) if !complete && oldest > gap.after + 1 => gap.before = oldest,
+                    _ => conv.gap = None,
+                }
+            }
         }
         conv.loaded = true;
         conv.complete |= complete;
@@ -144,6 +156,17 @@ impl ChatState {
                 conv.loaded = true;
                 conv.complete = true;
             }
+        }
+    }
+
+    /// The server did not replay the ids in `(after, before)` (`replay_cut`): every
+    /// conversation holding messages from before may miss some of them, between those it
+    /// holds; each pages them in with `history` (the open one at once, see [`Self::due`]).
+    /// A conversation with no page yet needs nothing: its pages run back from its newest.
+    pub(super) fn replay_cut(&mut self, after: u64, before: u64) {
+        for conv in self.convs.iter_mut().filter(|c| c.loaded) {
+            let after = conv.gap.map_or(after, |gap| gap.after.min(after));
+            conv.gap = Some(Gap { after, before });
         }
     }
 

@@ -47,7 +47,7 @@ use shared::protocol::PROTOCOL_VERSION;
 use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, Target, UserName};
 
 pub use composer::BodyProblem;
-pub use conversation::{Conversation, MAX_LINES};
+pub use conversation::{Conversation, Gap, MAX_LINES};
 pub use conversations::ConvSummary;
 pub use key::ConvKey;
 pub use link::Link;
@@ -201,6 +201,7 @@ impl ChatState {
                 complete,
                 req,
             } => self.history_page(&target, messages, complete, req.as_deref()),
+            ServerFrame::ReplayCut { after, before } => self.replay_cut(after, before),
             ServerFrame::Read { target, up_to } => self.read_elsewhere(&target, up_to),
             ServerFrame::RoomJoined { room, members } => self.room_joined(room, members),
             ServerFrame::RoomLeft { room } => self.left(&room),

@@ -89,6 +89,7 @@ impl ChatState {
         let frame = ClientFrame::Read {
             target: conv.target(),
             up_to: conv.read_up_to,
+            req: None,
         };
         self.read_sent_at = Some(now);
         Some(frame)

@@ -48,6 +48,13 @@ impl Lists for ListsTable {
         )
     }
 
+    fn replay_sql(&self) -> String {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 AND id > $4 \
+             AND id < $2 ORDER BY id DESC LIMIT $3"
+        )
+    }
+
     fn delete_conversations_sql(&self, these: &str) -> Vec<String> {
         vec![format!(
             "DELETE FROM messages WHERE conversation IN {these}"

@@ -5,6 +5,8 @@
 //! that stores the messages ([`ListsTable`]): there is no task to run.
 
 mod lists_table;
+#[cfg(test)]
+mod plans;
 
 use std::str::FromStr;
 use std::sync::Arc;

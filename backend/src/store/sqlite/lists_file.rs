@@ -75,18 +75,12 @@ impl Lists for ListsFile {
     /// The page's ids from the file's entries, from the private messages above the id it
     /// covers (by id) and from `messages_by_room`; then the messages by id.
     fn history_sql(&self) -> String {
-        format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ( \
-                 SELECT id FROM lists.conversation_ids WHERE conversation = $1 AND id < $2 \
-                 UNION ALL \
-                 SELECT id FROM messages WHERE {} AND conversation = $1 AND id < $2 \
-                 UNION ALL \
-                 SELECT id FROM messages WHERE conversation = $1 AND room IS NOT NULL \
-                     AND id < $2 \
-                 ORDER BY id DESC LIMIT $3) \
-             ORDER BY id DESC",
-            uncovered_private()
-        )
+        page_sql("id < $2")
+    }
+
+    /// As [`Self::history_sql`], with the ids bounded below as well.
+    fn replay_sql(&self) -> String {
+        page_sql("id > $4 AND id < $2")
     }
 
     /// The messages the file's entries name, the entries, then the messages above the id it
@@ -138,4 +132,22 @@ impl Lists for ListsFile {
         self.indexer.close().await;
         self.urgent.close().await;
     }
+}
+
+/// The messages of conversation `$1` whose ids satisfy `ids` (on `id`), newest first, at most
+/// `$3`: their ids from the file's entries, from the private messages above the id it covers
+/// and from `messages_by_room`, then the messages by id.
+fn page_sql(ids: &str) -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ( \
+             SELECT id FROM lists.conversation_ids WHERE conversation = $1 AND {ids} \
+             UNION ALL \
+             SELECT id FROM messages WHERE {} AND conversation = $1 AND {ids} \
+             UNION ALL \
+             SELECT id FROM messages WHERE conversation = $1 AND room IS NOT NULL \
+                 AND {ids} \
+             ORDER BY id DESC LIMIT $3) \
+         ORDER BY id DESC",
+        uncovered_private()
+    )
 }

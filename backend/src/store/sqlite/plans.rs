@@ -109,6 +109,30 @@ async fn sqlite_plans_search_indexes() {
     );
     let rooms = "SEARCH messages USING INDEX messages_by_room (conversation=? AND id<?)";
     has(&history, rooms);
+    // A reconnecting client's replay: per conversation, a range of its entries (newest
+    // first), never the range of everyone's ids since `after` that it used to read.
+    let replay = plan(store.sql.replay.clone(), 4).await;
+    has(
+        &replay,
+        "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=? AND id>? AND id<?)",
+    );
+    has(
+        &replay,
+        "SEARCH messages USING INDEX messages_by_room (conversation=? AND id>? AND id<?)",
+    );
+    let own = plan(store.sql.own_private.clone(), 1).await;
+    has(
+        &own,
+        "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=?)",
+    );
+    has(&own, above);
+    // `read`'s clamp: the conversation's newest id, by the same indexes.
+    let mark = plan(store.sql.mark_read.clone(), 3).await;
+    has(&mark, above);
+    has(
+        &mark,
+        "SEARCH messages USING INDEX messages_by_room (conversation=?)",
+    );
     // `chat.db` indexes only room messages by conversation (`messages_by_room`, above):
     // migration 0002's full index is gone, private messages' entries are the lists file's.
     let indexes: i64 = sqlx::query_scalar(

@@ -138,3 +138,63 @@ fn a_refused_history_request_is_not_repeated() {
     assert!(state.due(3, false).is_empty());
     assert_eq!(state.older_request(&ConvKey::Direct("nobody".into())), None);
 }
+
+#[test]
+fn a_replay_cut_is_paged_in_with_history() {
+    let mut state = connected("alice");
+    let req = match state.due(1, false).pop() {
+        Some(ClientFrame::History { req, .. }) => req,
+        other => panic!("{other:?}"),
+    };
+    state.apply(page(room("lobby"), &[1, 2, 3], true, req), 2);
+    // Back after 3; the server replays only 100 and 101, and says so first.
+    state.connection_lost();
+    state.apply(welcome_with("alice", &["lobby"], Vec::new(), 101), 3);
+    state.apply(
+        ServerFrame::ReplayCut {
+            after: 3,
+            before: 100,
+        },
+        4,
+    );
+    state.apply(room_message(100, "lobby", "bob", "x"), 5);
+    state.apply(room_message(101, "lobby", "bob", "y"), 6);
+    let gap = Some(Gap {
+        after: 3,
+        before: 100,
+    });
+    assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().gap, gap);
+    // The gap is asked for at once, page by page, from its newest end.
+    let mut asked = Vec::new();
+    let mut pages = vec![(50..100).collect::<Vec<u64>>(), (4..50).collect()];
+    while let Some(ClientFrame::History { before, req, .. }) = state.due(7, false).pop() {
+        asked.push(before);
+        let ids = pages.remove(0);
+        state.apply(page(room("lobby"), &ids, false, req), 8);
+    }
+    assert_eq!(asked, [Some(100), Some(50)]);
+    assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().gap, None);
+    let all: Vec<u64> = (1..=3).chain(4..100).chain([100, 101]).collect();
+    assert_eq!(ids(&state, &ConvKey::lobby()), all);
+}
+
+#[test]
+fn a_conversation_without_a_page_needs_no_gap() {
+    let mut state = connected("alice");
+    state.connection_lost();
+    state.apply(welcome_with("alice", &["lobby"], Vec::new(), 101), 1);
+    state.apply(
+        ServerFrame::ReplayCut {
+            after: 3,
+            before: 100,
+        },
+        2,
+    );
+    state.apply(room_message(100, "lobby", "bob", "x"), 3);
+    // Its newest page comes first, as for any conversation opened; older pages follow it.
+    assert_eq!(state.conversation(&ConvKey::lobby()).unwrap().gap, None);
+    match state.due(4, false).pop() {
+        Some(ClientFrame::History { before: None, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}

@@ -35,7 +35,8 @@ fn messages_elsewhere_count_as_unread_until_opened() {
         out[1],
         ClientFrame::Read {
             target: room("rust"),
-            up_to: 4
+            up_to: 4,
+            req: None,
         }
     );
     assert_eq!(state.total_unread(), 0);

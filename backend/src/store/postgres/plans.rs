@@ -1,0 +1,99 @@
+//! The plans PostgreSQL makes for a reconnecting client's replay and for `read`: index
+//! searches, never a scan of a table (a test). Sequential scans are disabled for the session,
+//! so that the planner takes an index whenever there is one, whatever the tables hold: a
+//! `Seq Scan` left in a plan means no index serves the statement.
+
+use sqlx::Row;
+
+use crate::store::SqlStore;
+use crate::tasks::Tasks;
+
+/// `EXPLAIN` of `sql` with `binds` (text or bigint), one line per plan node.
+async fn plan(store: &SqlStore, sql: &str, binds: &[Bind<'_>]) -> Vec<String> {
+    let mut conn = store.pool.acquire().await.expect("a connection");
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .expect("set");
+    let explain = format!("EXPLAIN {sql}");
+    let mut query = sqlx::query(&explain);
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(*text),
+            Bind::Id(id) => query.bind(*id),
+        };
+    }
+    let rows = query.fetch_all(&mut *conn).await.expect("plan");
+    sqlx::query("RESET enable_seqscan")
+        .execute(&mut *conn)
+        .await
+        .expect("reset");
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0).expect("a plan line"))
+        .collect()
+}
+
+/// A statement parameter.
+enum Bind<'a> {
+    Text(&'a str),
+    Id(i64),
+}
+
+/// The replay reads each conversation through `messages_by_conversation` (a range of it,
+/// newest first), the user's rooms and private conversations through their primary keys,
+/// and `read`'s clamp finds the newest id by the same index: no statement scans a table.
+#[tokio::test]
+async fn postgres_replay_and_read_search_indexes() {
+    let schema = testkit::Schema::create().await;
+    let store = SqlStore::connect(&schema.url(), &Tasks::new())
+        .await
+        .expect("open PostgreSQL");
+    let no_scan = |sql: &str, plan: &[String]| {
+        assert!(
+            plan.iter().all(|line| !line.contains("Seq Scan")),
+            "{sql}: {plan:#?}"
+        );
+    };
+    let has = |plan: &[String], part: &str| {
+        assert!(
+            plan.iter().any(|line| line.contains(part)),
+            "{part}: {plan:#?}"
+        );
+    };
+
+    let replay = &store.sql.replay;
+    let binds = [
+        Bind::Text("room:lobby"),
+        Bind::Id(1_000),
+        Bind::Id(1_001),
+        Bind::Id(10),
+    ];
+    let lines = plan(&store, replay, &binds).await;
+    no_scan(replay, &lines);
+    has(
+        &lines,
+        "Index Scan Backward using messages_by_conversation on messages",
+    );
+    has(
+        &lines,
+        "Index Cond: ((conversation = 'room:lobby'::text) AND (id > '10'::bigint) \
+         AND (id < '1000'::bigint))",
+    );
+
+    let rooms = "SELECT room FROM memberships WHERE name_key = $1";
+    let lines = plan(&store, rooms, &[Bind::Text("alice")]).await;
+    no_scan(rooms, &lines);
+    let own = &store.sql.own_private;
+    let lines = plan(&store, own, &[Bind::Text("alice")]).await;
+    no_scan(own, &lines);
+    has(&lines, "private_conversations_pkey");
+
+    let mark = &store.sql.mark_read;
+    let binds = [Bind::Text("alice"), Bind::Text("room:lobby"), Bind::Id(5)];
+    let lines = plan(&store, mark, &binds).await;
+    no_scan(mark, &lines);
+    has(&lines, "messages_by_conversation");
+
+    store.close().await;
+    drop(schema);
+}
