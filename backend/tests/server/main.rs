@@ -8,7 +8,9 @@ mod bad_input;
 mod chat;
 mod history;
 mod lifecycle;
+mod limits_per_user;
 mod ops;
+mod paging;
 mod presence;
 mod slow_and_flooding;
 

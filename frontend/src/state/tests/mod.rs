@@ -7,6 +7,7 @@ use shared::StoredMessage;
 use super::*;
 use crate::timeline::{Row, Status};
 
+mod conversation_pages;
 mod history;
 mod presence;
 mod rooms;
@@ -33,6 +34,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
             })
             .collect(),
         conversations: Vec::new(),
+        conversations_complete: true,
         last_id: 0,
         limits: LIMITS,
     }
@@ -60,6 +62,7 @@ fn welcome_with(
             online,
             rooms,
             conversations,
+            conversations_complete: true,
             last_id,
             limits,
         },
