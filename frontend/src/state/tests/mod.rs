@@ -2,7 +2,7 @@
 //! out, and what the view reads. The helpers here build server frames and a connected state.
 
 use shared::protocol::ServerLimits;
-use shared::StoredMessage;
+use shared::{StoredMessage, Target};
 
 use super::*;
 use crate::timeline::{Row, Status};
