@@ -54,6 +54,18 @@ pub struct Config {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
 
+    /// Most WebSocket connections one user may hold at once (on this node); more are answered
+    /// 429 `too_many_connections`. Their connections share one rate budget.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_USER", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_user: u32,
+
+    /// Private conversations listed in a welcome (the newest) and in each `conversations`
+    /// frame that pages in the rest.
+    #[arg(long, env = "CONVERSATIONS_PAGE", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub conversations_page: u32,
+
     /// Largest WebSocket frame or message in bytes; a larger one closes the connection (1009).
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,

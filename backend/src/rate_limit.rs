@@ -1,5 +1,7 @@
-//! A token bucket: `burst` frames at once, refilled at `rate` frames per second.
+//! A token bucket: `burst` frames at once, refilled at `rate` frames per second; and
+//! [`SharedBucket`], one bucket drawn on by all of a user's connections.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -36,6 +38,30 @@ impl TokenBucket {
         } else {
             false
         }
+    }
+}
+
+/// A [`TokenBucket`] shared by several connections (a user's): cheap to clone, taken under
+/// a lock held only for the arithmetic.
+#[derive(Debug, Clone)]
+pub struct SharedBucket {
+    /// The one bucket.
+    bucket: Arc<Mutex<TokenBucket>>,
+}
+
+impl SharedBucket {
+    pub fn new(per_sec: u32, burst: u32) -> Self {
+        Self {
+            bucket: Arc::new(Mutex::new(TokenBucket::new(per_sec, burst))),
+        }
+    }
+
+    /// Takes one token if there is one.
+    pub fn try_take(&self) -> bool {
+        self.bucket
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .try_take()
     }
 }
 

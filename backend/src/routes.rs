@@ -77,6 +77,9 @@ impl AppState {
         let hub = Hub::new(
             HubConfig {
                 max_rooms_per_user: config.max_rooms_per_user,
+                max_connections_per_user: usize::try_from(config.max_connections_per_user)
+                    .unwrap_or(usize::MAX),
+                conversations_page: config.conversations_page,
                 typing_interval: config.typing_interval(),
                 presence_interval: config.presence_interval(),
                 limits: shared::protocol::ServerLimits {
@@ -233,6 +236,14 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    // The user's slot first, taken atomically: one user cannot hold every server slot.
+    let slot = state.hub.reserve_slot(&session.name).map_err(|e| {
+        ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyConnections,
+            e.to_string(),
+        )
+    })?;
     let permit = state.permits.clone().try_acquire_owned().map_err(|_| {
         ApiFailure::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -249,6 +260,7 @@ async fn upgrade(
         config: state.config.clone(),
         shutdown: state.shutdown.clone(),
         permit,
+        slot,
         task: state.connections.token(),
     };
     Ok(ws.on_upgrade(move |socket| connection.serve(socket)))

@@ -90,6 +90,14 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Ask for a page of one's private conversations, newest first: those whose newest
+    /// message is older than `before` (a `last_id` the client holds), or the newest.
+    Conversations {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -103,6 +111,7 @@ impl ClientFrame {
         "ping",
         "history",
         "read",
+        "conversations",
     ];
 
     /// The request id the client attached, if any.
@@ -114,7 +123,8 @@ impl ClientFrame {
             | Self::PrivateMessage { req, .. }
             | Self::Ping { req }
             | Self::History { req, .. }
-            | Self::Read { req, .. } => req.as_deref(),
+            | Self::Read { req, .. }
+            | Self::Conversations { req, .. } => req.as_deref(),
             Self::Typing { .. } => None,
         }
     }
@@ -180,7 +190,10 @@ pub enum ServerFrame {
         user: String,
         online: Vec<String>,
         rooms: Vec<RoomInfo>,
+        /// Your rooms, then your newest private conversations (at most a page of them).
         conversations: Vec<ConversationInfo>,
+        /// `false` when older private conversations exist: ask for them with `conversations`.
+        conversations_complete: bool,
         /// Every message with a larger id reaches this connection; resume after it.
         last_id: u64,
         limits: ServerLimits,
@@ -262,6 +275,14 @@ pub enum ServerFrame {
         target: Target,
         up_to: u64,
     },
+    /// A page of your private conversations, newest first, answering `conversations`.
+    /// `complete`: none older exists.
+    Conversations {
+        conversations: Vec<ConversationInfo>,
+        complete: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 /// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
@@ -306,6 +327,8 @@ pub enum ErrorCode {
     ForbiddenOrigin,
     /// HTTP: the server holds as many connections as it allows.
     ServerFull,
+    /// HTTP: this user holds as many connections as the server allows one user.
+    TooManyConnections,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
     /// Something went wrong on the server; it has been logged.
@@ -341,6 +364,7 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::ForbiddenOrigin,
         Self::ServerFull,
+        Self::TooManyConnections,
         Self::BadRequest,
         Self::Internal,
         Self::Unavailable,
@@ -369,6 +393,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::ServerFull => "server_full",
+            Self::TooManyConnections => "too_many_connections",
             Self::BadRequest => "bad_request",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
@@ -453,6 +478,10 @@ mod tests {
             ClientFrame::Read {
                 target: Target::Room { room: "r".into() },
                 up_to: 1,
+                req: None,
+            },
+            ClientFrame::Conversations {
+                before: None,
                 req: None,
             },
         ];

@@ -45,6 +45,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Ping => "ping",
     History => "history",
     Read => "read",
+    Conversations => "conversations",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -63,6 +64,7 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Pong => "pong",
     History => "history",
     Read => "read",
+    Conversations => "conversations",
 });
 
 /// One annotated JSON example from the document.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use shared::api::ApiError;
 use shared::{ClientFrame, ServerFrame};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -154,6 +155,23 @@ impl Endpoint {
             .await
             .expect("WebSocket upgrade");
         Client::new(ws).await
+    }
+
+    /// Opens a WebSocket with the token in the query; a refused upgrade gives its status and
+    /// `ApiError` body instead.
+    pub async fn try_connect(&self, token: &str) -> Result<Client, (u16, ApiError)> {
+        let url = format!("ws://{}/ws?token={token}", self.addr);
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((ws, _)) => Ok(Client::new(ws).await),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let status = response.status().as_u16();
+                let body = response.body().clone().unwrap_or_default();
+                let error = serde_json::from_slice(&body)
+                    .unwrap_or_else(|e| panic!("{status} without an ApiError body: {e}"));
+                Err((status, error))
+            }
+            Err(e) => panic!("WebSocket upgrade: {e}"),
+        }
     }
 
     async fn open(&self, request: impl IntoClientRequest + Unpin) -> Client {

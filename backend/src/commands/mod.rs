@@ -10,7 +10,9 @@
 //! - `ping`: answered with a `pong`.
 //! - `history`: a page of a conversation, from the store.
 //! - `read`: a read marker, stored, then told to the user's other connections.
+//! - `conversations`: a page of the user's private conversations, from the store.
 
+mod conversations;
 mod history;
 mod join;
 mod leave;
@@ -75,6 +77,7 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             req,
         } => history::run(cx, target, before, limit, req).await,
         ClientFrame::Read { target, up_to, .. } => read::run(cx, target, up_to).await,
+        ClientFrame::Conversations { before, req } => conversations::run(cx, before, req).await,
     }
 }
 

@@ -26,7 +26,7 @@ pub use outgoing::{Outgoing, WriteError, WriteSide};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use shared::close;
+use shared::{close, ConversationInfo, RoomName, UserName};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -34,12 +34,11 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::commands::Context;
 use crate::config::Config;
-use crate::hub::Hub;
+use crate::hub::{Hub, Slot};
 use crate::identity::Session;
 use crate::journal::Journal;
 use crate::outbox::{Control, Limits};
-use crate::rate_limit::TokenBucket;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::ws::{Socket, WireFrame};
 
 use preamble::PreambleError;
@@ -64,8 +63,30 @@ pub struct Connection {
     pub shutdown: CancellationToken,
     /// Holds one of the server's connection slots while the connection lives.
     pub permit: OwnedSemaphorePermit,
+    /// Holds one of its user's connection slots, and the user's shared rate budget.
+    pub slot: Slot,
     /// Lets shutdown wait for this task.
     pub task: TaskTrackerToken,
+}
+
+impl Connection {
+    /// What the welcome lists: `rooms`, then the newest private conversations, a page of them
+    /// (`--conversations-page`), and whether that is all of them.
+    async fn first_conversations(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+    ) -> Result<(Vec<ConversationInfo>, bool), StoreError> {
+        let page = self.config.conversations_page;
+        let mut listed = self
+            .store
+            .conversations_page(name, rooms, None, page.saturating_add(1))
+            .await?;
+        let most = rooms.len() + usize::try_from(page).unwrap_or(usize::MAX);
+        let complete = listed.len() <= most;
+        listed.truncate(most);
+        Ok((listed, complete))
+    }
 }
 
 /// Why reading ended.
@@ -92,7 +113,7 @@ impl Connection {
         let name = self.session.name.clone();
         let rooms = self.hub.rooms_of(&name);
         let metrics = self.hub.metrics();
-        let conversations = match self.store.conversations(&name, &rooms).await {
+        let conversations = match self.first_conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
@@ -156,7 +177,7 @@ impl Connection {
                 journal: &self.journal,
                 outbox: &outbox,
             },
-            bucket: TokenBucket::new(self.config.rate_per_sec, self.config.rate_burst),
+            bucket: self.slot.bucket().clone(),
             flood_limit: self.config.flood_limit.max(1),
             rate_limited_in_a_row: 0,
         };
@@ -206,6 +227,7 @@ impl Connection {
         Box::pin(finish(&mut stream)).await;
         tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);
+        drop(self.slot);
         drop(self.task);
     }
 }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::ReadEnd;
 use crate::commands::{self, Context, Refusal};
-use crate::rate_limit::TokenBucket;
+use crate::rate_limit::SharedBucket;
 use crate::ws::{Decoder, Incoming, WireFrame};
 
 /// Bytes read from the socket at a time (into a stack buffer; only an incomplete frame is
@@ -55,8 +55,8 @@ enum Admission {
 pub(super) struct Reader<'a> {
     /// What a command works with: the connection, its user, the hub, the store, the journal.
     pub(super) cx: Context<'a>,
-    /// The rate limit.
-    pub(super) bucket: TokenBucket,
+    /// The rate limit: its user's budget, shared by all of the user's connections.
+    pub(super) bucket: SharedBucket,
     /// Rate-limited frames in a row that close the connection.
     pub(super) flood_limit: u32,
     /// Rate-limited frames in a row so far.
@@ -109,7 +109,7 @@ impl Reader<'_> {
         let incoming = incoming?;
         // Messages, text or binary, count against the rate limit; control frames do not.
         if matches!(incoming, Incoming::Text(_) | Incoming::Binary) {
-            match self.admit() {
+            match self.admit(&incoming) {
                 Admission::Admitted => {}
                 Admission::Limited => return None,
                 Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
@@ -134,8 +134,9 @@ impl Reader<'_> {
         None
     }
 
-    /// Spends a token from the rate limit; answers `rate_limited` when there is none.
-    fn admit(&mut self) -> Admission {
+    /// Spends a token from the rate limit; answers `rate_limited` (with the frame's `req`)
+    /// when there is none.
+    fn admit(&mut self, incoming: &Incoming) -> Admission {
         if self.bucket.try_take() {
             self.rate_limited_in_a_row = 0;
             let received = &self.cx.hub.metrics().frames_received;
@@ -150,12 +151,16 @@ impl Reader<'_> {
             tracing::warn!(conn = self.cx.id, "flooding: closing with 1008");
             return Admission::Flooding;
         }
+        let req = match incoming {
+            Incoming::Text(text) => scan_req(text),
+            _ => None,
+        };
         self.refuse(
             (
                 ErrorCode::RateLimited,
                 "too many frames; slow down".to_owned(),
             ),
-            None,
+            req,
         );
         Admission::Limited
     }
@@ -195,6 +200,21 @@ impl Reader<'_> {
     }
 }
 
+/// The `req` of a frame that is refused before it is parsed (rate-limited): read without
+/// building the frame, every other field skipped; `None` unless it is a string of at most
+/// [`MAX_REQ_CHARS`] characters in a JSON object.
+fn scan_req(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct OnlyReq<'a> {
+        #[serde(borrow, default)]
+        req: Option<std::borrow::Cow<'a, str>>,
+    }
+    let only = serde_json::from_str::<OnlyReq<'_>>(text).ok()?;
+    only.req
+        .filter(|r| r.chars().count() <= MAX_REQ_CHARS)
+        .map(std::borrow::Cow::into_owned)
+}
+
 /// Why a text frame did not parse, and its request id if one can be read from it.
 fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -208,5 +228,27 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
     match value.get("type").and_then(|t| t.as_str()) {
         Some(kind) if !ClientFrame::TYPES.contains(&kind) => (ErrorCode::UnknownType, req),
         _ => (ErrorCode::InvalidFrame, req),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{scan_req, MAX_REQ_CHARS};
+
+    #[test]
+    fn the_req_of_a_frame_is_read_without_parsing_the_frame() {
+        assert_eq!(
+            scan_req(r#"{"type":"room_message","room":"x","body":"a\"b","req":"m\u00e9"}"#),
+            Some("m\u{e9}".to_owned())
+        );
+        assert_eq!(
+            scan_req(r#"{"type":"nope","req":"r1","x":[1,{"y":2}]}"#),
+            Some("r1".into())
+        );
+        assert_eq!(scan_req(r#"{"type":"ping"}"#), None);
+        assert_eq!(scan_req(r#"{"req":7}"#), None);
+        assert_eq!(scan_req("not json"), None);
+        let long = "r".repeat(MAX_REQ_CHARS + 1);
+        assert_eq!(scan_req(&format!(r#"{{"req":"{long}"}}"#)), None);
     }
 }

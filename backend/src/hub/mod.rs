@@ -25,7 +25,9 @@
 //! O(n × intervals) frames rather than O(n²).
 //!
 //! This file holds the [`Hub`] handle and its maps; its parts hold what is done with them:
-//! `pool` (connections and the user map, the welcome), `rooms` (memberships), `presence`
+//! `pool` (connections and the user map), `welcome` (taken under the lock, built outside),
+//! `online` (everyone online, shared with welcomes), `slots` (connections and rate budget per
+//! user), `rooms` (memberships), `joining` (join tickets), `presence`
 //! (coalescing and its task), `typing` (the throttle), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
 //! each other, and the [`Publish`] trait).
@@ -42,16 +44,24 @@ use tokio_util::sync::CancellationToken;
 
 mod events;
 mod fanout;
+mod joining;
 mod nodes;
+mod online;
 mod pool;
 mod presence;
 mod rooms;
+mod slots;
 mod typing;
+mod welcome;
 
 pub use events::{Event, Publish, Route, WireMessage};
+pub use joining::JoinTicket;
+pub use slots::{Slot, TooManyConnections};
 
 use nodes::RemoteNode;
+use online::Online;
 use presence::Presence;
+use slots::Slots;
 
 use crate::metrics::{Metrics, Stats};
 use crate::outbox::{ConnId, Flusher, Outbox};
@@ -84,6 +94,10 @@ impl HubError {
 pub struct HubConfig {
     /// Rooms one user may be in at once, lobby included.
     pub max_rooms_per_user: usize,
+    /// Connections one user may hold at once on this node.
+    pub max_connections_per_user: usize,
+    /// Private conversations in a welcome or a `conversations` frame.
+    pub conversations_page: u32,
     /// Least time between two typing notices forwarded for one user and conversation.
     pub typing_interval: Duration,
     /// Least time between two `presence` frames (default [`crate::config::PRESENCE_INTERVAL_MS`]).
@@ -117,6 +131,8 @@ struct Shared {
     presence_due: Notify,
     /// Lets connections' writers take what was queued for them.
     flusher: Arc<Flusher>,
+    /// Each user's connection slots and shared rate budget, under a lock of their own.
+    slots: Arc<Slots>,
 }
 
 /// The maps behind the hub's one lock.
@@ -126,10 +142,14 @@ struct State {
     conns: HashMap<ConnId, ConnEntry>,
     /// Online users by name key (lowercase).
     users: HashMap<String, UserEntry>,
-    /// Every room but the lobby, with its members (online or not) by name key.
-    rooms: HashMap<RoomName, BTreeMap<String, UserName>>,
+    /// Every room but the lobby, with its members (online or not) by name key; shared with
+    /// the welcomes being built (copied on write).
+    rooms: HashMap<RoomName, Arc<BTreeMap<String, UserName>>>,
     /// The same memberships by member: the rooms each user is in, lobby aside.
     member_of: HashMap<String, BTreeSet<RoomName>>,
+    /// Rooms being joined (stored, not yet announced), by user key, with how many joins of
+    /// each are under way: they count against the rooms limit ([`JoinTicket`]).
+    joining: HashMap<String, BTreeMap<RoomName, usize>>,
     /// The id of the last message delivered: every later one reaches a connection opened now.
     last_delivered: u64,
     /// The other nodes we hear from, with their online users.
@@ -137,8 +157,8 @@ struct State {
     /// Users online on other nodes, by name key, with the number of nodes they are on.
     remote_users: HashMap<String, (UserName, usize)>,
     /// Everyone online on any node (the keys of `users` and `remote_users`), in name-key
-    /// order: a welcome lists them without sorting everyone at every sign-in.
-    online: BTreeMap<String, UserName>,
+    /// order, with the shared list a welcome takes without copying it under the lock.
+    online: Online,
     /// Presence changes not yet sent to the connections.
     presence: Presence,
 }
@@ -165,10 +185,11 @@ struct UserEntry {
     typing: HashMap<Target, Instant>,
 }
 
-/// Whether a `join` adds a membership or repeats one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a `join` adds a membership (counted against the limit while its ticket lives) or
+/// repeats one.
+#[derive(Debug)]
 pub enum Joining {
-    New,
+    New(JoinTicket),
     Already,
 }
 
@@ -195,8 +216,14 @@ impl Hub {
         for (room, name) in memberships {
             state.add_member(&room, &name);
         }
+        let slots = Slots::new(
+            config.max_connections_per_user,
+            config.limits.rate_per_sec,
+            config.limits.burst,
+        );
         Self {
             shared: Arc::new(Shared {
+                slots: Arc::new(slots),
                 state: Mutex::new(state),
                 next_conn_id: AtomicU64::new(1),
                 config,
@@ -218,6 +245,22 @@ impl Hub {
     /// The id of the last message delivered.
     pub fn last_delivered(&self) -> u64 {
         self.state().last_delivered
+    }
+
+    /// Reserves one of `name`'s connection slots, before the upgrade; it is given back when
+    /// the [`Slot`] is dropped. Its user's connections share its rate budget.
+    pub fn reserve_slot(&self, name: &UserName) -> Result<Slot, TooManyConnections> {
+        self.shared.slots.reserve(name)
+    }
+
+    /// Private conversations in a welcome or a `conversations` frame, at most.
+    pub fn conversations_page(&self) -> u32 {
+        self.shared.config.conversations_page
+    }
+
+    /// How many connection slots `name` holds on this node.
+    pub fn slots_held(&self, name: &UserName) -> usize {
+        self.shared.slots.held(name)
     }
 
     /// The maps, locked: for the short synchronous methods of the hub's parts.

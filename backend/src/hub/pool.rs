@@ -1,18 +1,17 @@
 //! The pool and the user map: connections coming and going (a user's first connection puts
 //! them online, their last takes them offline), their queues, their sessions, and the welcome
-//! each gets, built under the same lock that registers it.
+//! each gets, taken under the same lock that registers it (see `welcome`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
-use shared::{ConversationInfo, RoomInfo, RoomName, ServerFrame, UserName};
+use shared::{ConversationInfo, UserName};
 
 use super::{ConnEntry, Event, Hub, HubError, State, UserEntry};
 use crate::outbox::{self, ConnId, Control, Inbox, Limits, Outbox};
 use crate::store::SessionId;
-use crate::ws::{encode, Frame};
+use crate::ws::Frame;
 
 impl Hub {
     /// The name of a user who is online on any node, as they claimed it.
@@ -20,7 +19,8 @@ impl Hub {
         self.state().online_name(&name.key())
     }
 
-    /// Adds a connection of `name`'s. Returns its id, its `welcome` (to be sent before
+    /// Adds a connection of `name`'s, whose welcome lists `conversations` (and says whether
+    /// that is every one of them). Returns its id, its `welcome` (to be sent before
     /// anything queued for it) and the id of the last message delivered before it joined:
     /// every later message reaches its queue. The user's first connection puts them online,
     /// for the next `presence` frame.
@@ -29,7 +29,7 @@ impl Hub {
         name: UserName,
         session: SessionId,
         outbox: Outbox,
-        conversations: Vec<ConversationInfo>,
+        conversations: (Vec<ConversationInfo>, bool),
     ) -> (ConnId, Frame, u64) {
         let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let key = name.key();
@@ -53,7 +53,9 @@ impl Hub {
             // Before this connection is registered: it learns of its user from its welcome.
             self.settle_presence(&mut state);
         }
-        let welcome = encode(&state.welcome(&key, conversations, self.shared.config.limits));
+        // Only pointers and the few changes since the online list's base are copied here;
+        // the names are listed and encoded after the lock is released.
+        let welcome = state.welcome(&key, conversations, self.shared.config.limits);
         if let Some(user) = state.users.get_mut(&key) {
             user.conns.push(id);
         }
@@ -65,7 +67,9 @@ impl Hub {
                 outbox,
             },
         );
-        (id, welcome, state.last_delivered)
+        let last_delivered = state.last_delivered;
+        drop(state);
+        (id, self.encode_welcome(&welcome), last_delivered)
     }
 
     /// Removes a connection. The user's last one takes them offline (for the next `presence`
@@ -90,9 +94,18 @@ impl Hub {
             state.presence_changed(&user.name);
             self.settle_presence(&mut state);
         }
+        // Under the lock, as in `connect`: the other nodes hear of a user's comings and
+        // goings in the order they happened.
         self.publish(Event::Offline {
             user: user.name.to_string(),
         });
+        let rebuild = state.online.due_rebuild();
+        drop(state);
+        if let Some(snapshot) = rebuild {
+            // Departures alone piled up changes: rebuild the online list outside the lock.
+            let list = snapshot.names();
+            self.state().online.rebuilt(&snapshot, list);
+        }
     }
 
     /// A new connection's queue, bounded by `limits`: the hub's end, kept by
@@ -134,53 +147,10 @@ impl State {
         self.online.get(key).cloned()
     }
 
-    /// Every user online on any node, by name as displayed, in name order: names are ASCII,
-    /// so the order of their lowercase keys is the order of `by_name`.
-    pub(super) fn online_names(&self) -> Vec<String> {
-        self.online.values().map(UserName::to_string).collect()
-    }
-
     /// The user key and outbox of a live connection.
     pub(super) fn conn(&self, id: ConnId) -> Result<(String, Outbox), HubError> {
         // A connection asks only while registered; a miss means it is being torn down.
         let conn = self.conns.get(&id).ok_or(HubError::NotMember)?;
         Ok((conn.user.clone(), conn.outbox.clone()))
-    }
-
-    pub(super) fn welcome(
-        &self,
-        key: &str,
-        conversations: Vec<ConversationInfo>,
-        limits: ServerLimits,
-    ) -> ServerFrame {
-        let online = self.online_names();
-        // The lobby's members are everyone online: `online` says who, once.
-        let mut rooms = vec![RoomInfo {
-            room: RoomName::lobby().to_string(),
-            members: Vec::new(),
-        }];
-        rooms.extend(
-            self.member_of
-                .get(key)
-                .into_iter()
-                .flatten()
-                .map(|room| RoomInfo {
-                    room: room.to_string(),
-                    members: self.member_names(room),
-                }),
-        );
-        ServerFrame::Welcome {
-            protocol: PROTOCOL_VERSION,
-            user: self
-                .users
-                .get(key)
-                .map(|u| u.name.to_string())
-                .unwrap_or_default(),
-            online,
-            rooms,
-            conversations,
-            last_id: self.last_delivered,
-            limits,
-        }
     }
 }

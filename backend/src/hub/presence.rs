@@ -145,6 +145,8 @@ mod tests {
         Hub::new(
             HubConfig {
                 max_rooms_per_user: 50,
+                max_connections_per_user: 20,
+                conversations_page: 100,
                 typing_interval: Duration::from_secs(2),
                 presence_interval: Duration::from_secs(3600),
                 limits: ServerLimits {
@@ -171,7 +173,8 @@ mod tests {
             Arc::default(),
         );
         let name = UserName::parse(name).unwrap();
-        let (id, _welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
+        let (id, _welcome, _) =
+            hub.connect(name, SessionId("s".into()), outbox, (Vec::new(), true));
         (id, rx)
     }
 
@@ -214,7 +217,7 @@ mod tests {
             Arc::default(),
         );
         let name = UserName::parse(name).unwrap();
-        let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, Vec::new());
+        let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, (Vec::new(), true));
         match serde_json::from_str(&welcome.text_payload()).unwrap() {
             ServerFrame::Welcome { online, rooms, .. } => {
                 assert_eq!(rooms[0].room, "lobby");

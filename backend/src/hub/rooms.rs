@@ -1,11 +1,11 @@
 //! Rooms and memberships: every room's members (online or not) and every user's rooms, kept
 //! in step with the store; joining, leaving, and what the members hear of it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use shared::{RoomName, ServerFrame, Target, UserName};
 
-use super::{by_name, ConnId, Event, Hub, HubError, Joining, State};
+use super::{ConnId, Event, Hub, HubError, Joining, State};
 use crate::ws::encode;
 
 impl Hub {
@@ -25,18 +25,18 @@ impl Hub {
     }
 
     /// Whether the connection's user may join `room`, and whether they are in it already.
-    /// A new membership is stored before [`Hub::join`] announces it.
+    /// A new membership is stored before [`Hub::join`] announces it; until then its
+    /// [`JoinTicket`](super::JoinTicket) counts it against the rooms limit, so parallel joins cannot exceed it.
     pub fn check_join(&self, id: ConnId, room: &RoomName) -> Result<Joining, HubError> {
-        let state = self.state();
+        let mut state = self.state();
         let (key, _) = state.conn(id)?;
         if room.is_lobby() || state.is_member(&key, room) {
             return Ok(Joining::Already);
         }
-        let rooms = state.member_of.get(&key).map_or(0, BTreeSet::len) + 1;
-        if rooms >= self.shared.config.max_rooms_per_user {
+        if state.rooms_with(&key, room) > self.shared.config.max_rooms_per_user {
             return Err(HubError::TooManyRooms);
         }
-        Ok(Joining::New)
+        Ok(Joining::New(self.join_ticket(&mut state, &key, room)))
     }
 
     /// Puts the connection's user in `room` (creating it) and tells everyone concerned.
@@ -186,10 +186,8 @@ impl State {
     }
 
     pub(super) fn add_member(&mut self, room: &RoomName, name: &UserName) {
-        self.rooms
-            .entry(room.clone())
-            .or_default()
-            .insert(name.key(), name.clone());
+        // Copied only while a welcome being built still shares the old map.
+        Arc::make_mut(self.rooms.entry(room.clone()).or_default()).insert(name.key(), name.clone());
         self.member_of
             .entry(name.key())
             .or_default()
@@ -199,7 +197,10 @@ impl State {
     /// Removes a membership; returns the member's name if there was one.
     pub(super) fn remove_member(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
         let members = self.rooms.get_mut(room)?;
-        let name = members.remove(key)?;
+        if !members.contains_key(key) {
+            return None;
+        }
+        let name = Arc::make_mut(members).remove(key)?;
         if members.is_empty() {
             self.rooms.remove(room);
         }
@@ -212,20 +213,16 @@ impl State {
         Some(name)
     }
 
-    /// The members of a room by name: for the lobby, everyone online.
+    /// The members of a room by name, in name order (names are ASCII: the order of their
+    /// keys); none listed for the lobby, whose members are everyone online (the welcome's
+    /// `online` and `presence` say who), so that joining it costs nothing like the crowd.
     pub(super) fn member_names(&self, room: &RoomName) -> Vec<String> {
-        if room.is_lobby() {
-            return self.online_names();
-        }
-        let mut names: Vec<String> = self
-            .rooms
+        self.rooms
             .get(room)
             .into_iter()
-            .flat_map(BTreeMap::values)
+            .flat_map(|members| members.values())
             .map(UserName::to_string)
-            .collect();
-        names.sort_unstable_by(|a, b| by_name(a, b));
-        names
+            .collect()
     }
 
     pub(super) fn room_joined(&self, room: &RoomName) -> ServerFrame {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use shared::{ConversationInfo, RoomName, UserName};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
 use super::sql::{placeholders, to_i64, to_u64, user, LOOKUP_ROWS};
@@ -17,26 +18,62 @@ pub(super) async fn conversations(
     name: &UserName,
     rooms: &[RoomName],
 ) -> Result<Vec<ConversationInfo>, StoreError> {
-    let mut conversations: Vec<Conversation> =
-        rooms.iter().cloned().map(Conversation::Room).collect();
     let private = sqlx::query(&store.sql.newest_private)
         .bind(name.key())
         .fetch_all(&store.pool)
         .await?;
-    for row in &private {
-        let sender_key: String = row.try_get("sender_key")?;
-        let other = if sender_key == name.key() {
-            let recipient: Option<String> = row.try_get("recipient")?;
-            user(recipient.as_deref().unwrap_or_default())?
-        } else {
-            user(row.try_get("sender")?)?
-        };
-        conversations.push(Conversation::Private {
-            me: name.clone(),
-            other,
-        });
-    }
+    let mut conversations: Vec<Conversation> =
+        rooms.iter().cloned().map(Conversation::Room).collect();
+    conversations.extend(others(name, &private)?);
+    standing(store, name, &conversations).await
+}
 
+/// [`Store::conversations_page`](super::Store::conversations_page): the newest private
+/// conversations below `before`, found as [`conversations`] finds them all, then cut.
+pub(super) async fn conversations_page(
+    store: &SqlStore,
+    name: &UserName,
+    rooms: &[RoomName],
+    before: Option<u64>,
+    limit: u32,
+) -> Result<Vec<ConversationInfo>, StoreError> {
+    let private = sqlx::query(&store.sql.newest_private_page)
+        .bind(name.key())
+        .bind(before.map_or(i64::MAX, to_i64))
+        .bind(i64::from(limit))
+        .fetch_all(&store.pool)
+        .await?;
+    let mut conversations: Vec<Conversation> =
+        rooms.iter().cloned().map(Conversation::Room).collect();
+    conversations.extend(others(name, &private)?);
+    standing(store, name, &conversations).await
+}
+
+/// The private conversations of `name` that `rows` (newest messages) stand for, in order.
+fn others(name: &UserName, rows: &[AnyRow]) -> Result<Vec<Conversation>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let sender_key: String = row.try_get("sender_key")?;
+            let other = if sender_key == name.key() {
+                let recipient: Option<String> = row.try_get("recipient")?;
+                user(recipient.as_deref().unwrap_or_default())?
+            } else {
+                user(row.try_get("sender")?)?
+            };
+            Ok(Conversation::Private {
+                me: name.clone(),
+                other,
+            })
+        })
+        .collect()
+}
+
+/// Where each of `conversations` stands for `name`, in their order.
+async fn standing(
+    store: &SqlStore,
+    name: &UserName,
+    conversations: &[Conversation],
+) -> Result<Vec<ConversationInfo>, StoreError> {
     // Where each stands, one statement per [`LOOKUP_ROWS`] conversations. The newest id
     // is a correlated MAX, which both engines answer from the (conversation, id) index
     // without reading the conversation's other messages (`Lists::last_id_sql`).

@@ -61,6 +61,8 @@ pub(super) trait Lists: Send + Sync + std::fmt::Debug + 'static {
 pub(super) struct ListsSql {
     /// The newest message of each of `$1`'s private conversations, newest first.
     pub(super) newest_private: String,
+    /// The same, only those below id `$2`, at most `$3`: a page of the conversation list.
+    pub(super) newest_private_page: String,
     /// Where conversations stand for `$1`: what comes before the `VALUES` of their keys
     /// (numbered from `$2`), and what comes after.
     pub(super) standing: (String, String),
@@ -88,7 +90,11 @@ impl ListsSql {
     pub(super) fn new(lists: &dyn Lists) -> Self {
         let listed = lists.table();
         Self {
-            newest_private: newest_private_sql(lists),
+            newest_private: newest_private_sql(lists, ""),
+            newest_private_page: newest_private_sql(
+                lists,
+                "WHERE m.id < $2 ORDER BY m.id DESC LIMIT $3",
+            ),
             standing: standing_sql(lists),
             mark_all_read: mark_all_read_sql(lists),
             history: lists.history_sql(),
@@ -119,12 +125,18 @@ fn own_conversations_sql(lists: &dyn Lists) -> String {
 /// The newest message of each of `$1`'s private conversations (it says how the other
 /// participant's name is written), newest first: the conversations (a range of the lists' key),
 /// then per conversation its newest id ([`Lists::last_id_sql`]) and the message by id.
-fn newest_private_sql(lists: &dyn Lists) -> String {
+/// `page` (empty, or a `WHERE` on `m.id` with its own `ORDER BY … LIMIT`) cuts a page of them.
+fn newest_private_sql(lists: &dyn Lists, page: &str) -> String {
+    let order = if page.is_empty() {
+        "ORDER BY m.id DESC"
+    } else {
+        page
+    };
     format!(
         "SELECT m.sender_key, m.sender, m.recipient FROM ( \
              SELECT {} AS last FROM ({}) own) newest \
          JOIN messages m ON m.id = newest.last \
-         ORDER BY m.id DESC",
+         {order}",
         lists.last_id_sql("own.conversation"),
         own_conversations_sql(lists)
     )

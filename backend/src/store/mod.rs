@@ -210,6 +210,26 @@ pub trait Store: Send + Sync + 'static {
         name: &UserName,
         rooms: &[RoomName],
     ) -> Result<Vec<ConversationInfo>, StoreError>;
+    /// Where `rooms` stand for `name` (in that order), then a page of `name`'s private
+    /// conversations, newest first: at most `limit` of those whose newest message has an id
+    /// below `before` (every one, without it). The cursor is exact: no two conversations share
+    /// a newest id. By default cut from [`Store::conversations`]; engines answer it from
+    /// their indexes.
+    async fn conversations_page(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ConversationInfo>, StoreError> {
+        let all = self.conversations(name, rooms).await?;
+        let (rooms, private) = all.split_at(rooms.len());
+        let page = private
+            .iter()
+            .filter(|c| before.is_none_or(|before| c.last_id < before))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(rooms.iter().chain(page).cloned().collect())
+    }
     /// Moves `name`'s read marker forward to `up_to`, or to the conversation's newest message
     /// if that is lower; returns the marker as it now stands.
     async fn mark_read(
@@ -322,6 +342,16 @@ impl Store for SqlStore {
         rooms: &[RoomName],
     ) -> Result<Vec<ConversationInfo>, StoreError> {
         conversations::conversations(self, name, rooms).await
+    }
+
+    async fn conversations_page(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ConversationInfo>, StoreError> {
+        conversations::conversations_page(self, name, rooms, before, limit).await
     }
 
     async fn mark_read(

@@ -86,6 +86,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         online,
         rooms,
         conversations,
+        conversations_complete,
         last_id,
         limits,
     } = tab2.welcome
@@ -94,6 +95,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
     };
     assert_eq!(protocol, 4);
     assert_eq!(last_id, 0, "nothing has been said yet");
+    assert!(conversations_complete);
     let targets: Vec<_> = conversations.iter().map(|c| c.target.clone()).collect();
     assert_eq!(
         targets,

@@ -18,6 +18,7 @@
 //! - `key`: [`ConvKey`], which conversation.
 //! - `conversation`: one [`Conversation`], its lines in order and trimmed.
 //! - `conversations`: the list, the open one, the sidebar's [`ConvSummary`]s.
+//! - `conversation_pages`: private conversations past the welcome's first page, paged in.
 //! - `history`: messages coming in, history pages and their requests.
 //! - `read`: read markers and unread counts.
 //! - `sending`: our sends, pending, failed, retried, re-sent.
@@ -31,6 +32,7 @@
 
 pub mod composer;
 mod conversation;
+mod conversation_pages;
 mod conversations;
 mod history;
 mod key;
@@ -44,7 +46,7 @@ mod sending;
 mod typing;
 
 use shared::protocol::PROTOCOL_VERSION;
-use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, Target, UserName};
+use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, UserName};
 
 pub use composer::BodyProblem;
 pub use conversation::{Conversation, Gap, MAX_LINES};
@@ -153,6 +155,7 @@ impl ChatState {
                 online,
                 rooms,
                 conversations,
+                conversations_complete,
                 last_id,
                 limits: _,
             } => {
@@ -165,7 +168,8 @@ impl ChatState {
                         now,
                     );
                 }
-                return self.welcome(user, online, rooms, conversations, last_id, now);
+                let listed = (conversations, conversations_complete);
+                return self.welcome(user, online, rooms, listed, last_id, now);
             }
             ServerFrame::Ack { req, id, at } => {
                 if let Some(req) = req {
@@ -213,18 +217,29 @@ impl ChatState {
             ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),
             ServerFrame::Error { code, message, req } => self.refused(code, message, req, now),
             ServerFrame::Pong { .. } => {}
+            ServerFrame::Conversations {
+                conversations,
+                complete,
+                req: _,
+            } => {
+                return self
+                    .conversations_listed(conversations, complete)
+                    .into_iter()
+                    .collect()
+            }
         }
         Vec::new()
     }
 
-    /// A connection opened: take who is online, our rooms and where each conversation stands
-    /// from the server, and send again what it has not confirmed.
+    /// A connection opened: take who is online, our rooms and where each listed conversation
+    /// stands (with `complete`, whether older private ones exist) from the server, and send
+    /// again what it has not confirmed, after asking for the next page of conversations.
     fn welcome(
         &mut self,
         user: String,
         online: Vec<String>,
         rooms: Vec<RoomInfo>,
-        conversations: Vec<ConversationInfo>,
+        (conversations, complete): (Vec<ConversationInfo>, bool),
         last_id: u64,
         now: Millis,
     ) -> Vec<ClientFrame> {
@@ -232,17 +247,13 @@ impl ChatState {
         self.link = Link::Connected;
         self.presence.reset(online);
         self.welcome_rooms(rooms);
-        for info in conversations {
-            let title = match &info.target {
-                Target::Room { room } => room.clone(),
-                Target::User { to } => to.clone(),
-            };
-            let conv = self.convs.entry(&ConvKey::of(&info.target), &title);
-            conv.title = title;
-            conv.counted(&info);
-        }
+        let mut out: Vec<ClientFrame> = self
+            .conversations_listed(conversations, complete)
+            .into_iter()
+            .collect();
         self.resume.welcomed(last_id);
-        self.resend(now)
+        out.extend(self.resend(now));
+        out
     }
 
     /// The server's `error`: what it refused (a send, a history request, a join) is settled,

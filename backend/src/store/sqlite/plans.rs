@@ -75,6 +75,13 @@ async fn sqlite_plans_search_indexes() {
     );
     has(&newest, above);
     has(&newest, entries);
+    // A page of the conversation list goes the same way: its user's lists, by index.
+    let page = plan(store.sql.newest_private_page.clone(), 3).await;
+    has(
+        &page,
+        "SEARCH lists.private_conversations USING PRIMARY KEY (name_key=?)",
+    );
+    has(&page, entries);
     let standing = plan(
         format!(
             "SELECT {}, {} FROM (VALUES ($2)) AS k",

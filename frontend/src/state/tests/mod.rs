@@ -2,11 +2,12 @@
 //! out, and what the view reads. The helpers here build server frames and a connected state.
 
 use shared::protocol::ServerLimits;
-use shared::StoredMessage;
+use shared::{StoredMessage, Target};
 
 use super::*;
 use crate::timeline::{Row, Status};
 
+mod conversation_pages;
 mod history;
 mod presence;
 mod rooms;
@@ -33,6 +34,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
             })
             .collect(),
         conversations: Vec::new(),
+        conversations_complete: true,
         last_id: 0,
         limits: LIMITS,
     }
@@ -60,6 +62,7 @@ fn welcome_with(
             online,
             rooms,
             conversations,
+            conversations_complete: true,
             last_id,
             limits,
         },

@@ -1,0 +1,153 @@
+//! Per-user connection slots and the per-user rate budget.
+//!
+//! One token must not take every connection slot, and a rate limit must not multiply with the
+//! number of connections. So the upgrade reserves a [`Slot`] for the user before it answers
+//! 101: at most [`HubConfig::max_connections_per_user`](super::HubConfig) at once (on this
+//! node), counted and checked in one step under the slots' own lock, released when the slot is
+//! dropped (the connection ended, or the upgrade failed). Every slot of a user shares one
+//! [`SharedBucket`]: the user's connections draw on one rate budget.
+//!
+//! The map has a lock of its own, not the hub's: reserving a slot touches one entry and never
+//! waits for fan-out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use shared::UserName;
+
+use crate::rate_limit::SharedBucket;
+
+/// Every user's slots: how many of their connections are open (or being opened), and their
+/// shared rate budget.
+#[derive(Debug)]
+pub(super) struct Slots {
+    /// Users with at least one slot, by name key.
+    users: Mutex<HashMap<String, UserSlots>>,
+    /// Connections one user may hold at once.
+    max_per_user: usize,
+    /// The rate budget a user's first slot starts with: frames per second and burst.
+    rate: (u32, u32),
+}
+
+/// One user's entry.
+#[derive(Debug)]
+struct UserSlots {
+    /// Slots held: connections open or being opened.
+    held: usize,
+    /// The budget all of them draw on.
+    bucket: SharedBucket,
+}
+
+/// A connection slot of one user, held from before the upgrade until the connection ends.
+#[derive(Debug)]
+pub struct Slot {
+    /// The map it was taken from, to give it back.
+    slots: Arc<Slots>,
+    /// The user's name key.
+    key: String,
+    /// The user's shared rate budget.
+    bucket: SharedBucket,
+}
+
+/// Why no slot was reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{user_limit} connections of this user are open already")]
+pub struct TooManyConnections {
+    /// The limit in force.
+    pub user_limit: usize,
+}
+
+impl Slots {
+    pub(super) fn new(max_per_user: usize, rate_per_sec: u32, burst: u32) -> Self {
+        Self {
+            users: Mutex::default(),
+            max_per_user: max_per_user.max(1),
+            rate: (rate_per_sec, burst),
+        }
+    }
+
+    fn users(&self) -> MutexGuard<'_, HashMap<String, UserSlots>> {
+        self.users
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reserves a slot for `name`, unless they hold every slot they may.
+    pub(super) fn reserve(self: &Arc<Self>, name: &UserName) -> Result<Slot, TooManyConnections> {
+        let key = name.key();
+        let mut users = self.users();
+        let entry = users.entry(key.clone()).or_insert_with(|| UserSlots {
+            held: 0,
+            bucket: SharedBucket::new(self.rate.0, self.rate.1),
+        });
+        if entry.held >= self.max_per_user {
+            return Err(TooManyConnections {
+                user_limit: self.max_per_user,
+            });
+        }
+        entry.held += 1;
+        Ok(Slot {
+            slots: self.clone(),
+            key,
+            bucket: entry.bucket.clone(),
+        })
+    }
+
+    /// Slots `name` holds now.
+    pub(super) fn held(&self, name: &UserName) -> usize {
+        self.users().get(&name.key()).map_or(0, |u| u.held)
+    }
+}
+
+impl Slot {
+    /// The rate budget this connection shares with its user's other connections.
+    pub fn bucket(&self) -> &SharedBucket {
+        &self.bucket
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut users = self.slots.users();
+        if let Some(entry) = users.get_mut(&self.key) {
+            entry.held = entry.held.saturating_sub(1);
+            if entry.held == 0 {
+                users.remove(&self.key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_holds_at_most_the_limit_and_a_dropped_slot_is_given_back() {
+        let slots = Arc::new(Slots::new(2, 10, 20));
+        let alice = UserName::parse("Alice").unwrap();
+        let bob = UserName::parse("bob").unwrap();
+        let first = slots.reserve(&alice).unwrap();
+        let _second = slots.reserve(&UserName::parse("alice").unwrap()).unwrap();
+        assert_eq!(
+            slots.reserve(&alice).unwrap_err(),
+            TooManyConnections { user_limit: 2 }
+        );
+        // Another user is not affected.
+        let _bob = slots.reserve(&bob).unwrap();
+        drop(first);
+        assert_eq!(slots.held(&alice), 1);
+        assert!(slots.reserve(&alice).is_ok());
+    }
+
+    #[test]
+    fn a_users_slots_share_one_budget() {
+        let slots = Arc::new(Slots::new(3, 0, 4));
+        let alice = UserName::parse("alice").unwrap();
+        let a = slots.reserve(&alice).unwrap();
+        let b = slots.reserve(&alice).unwrap();
+        let taken = (0..3).filter(|_| a.bucket().try_take()).count()
+            + (0..3).filter(|_| b.bucket().try_take()).count();
+        assert_eq!(taken, 4);
+    }
+}
