@@ -300,6 +300,12 @@ pub enum ErrorCode {
     ServerFull,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
+    /// HTTP: no resource at this path (under `/api`).
+    NotFound,
+    /// HTTP: the path does not take this method.
+    MethodNotAllowed,
+    /// HTTP: the request body did not arrive in time.
+    RequestTimeout,
     /// Something went wrong on the server; it has been logged.
     Internal,
     /// The server cannot reach its database right now: nothing was stored; send again later.
@@ -329,6 +335,9 @@ impl ErrorCode {
         Self::ForbiddenOrigin,
         Self::ServerFull,
         Self::BadRequest,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::RequestTimeout,
         Self::Internal,
         Self::Unavailable,
     ];
@@ -356,6 +365,9 @@ impl ErrorCode {
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::ServerFull => "server_full",
             Self::BadRequest => "bad_request",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
         }
