@@ -144,7 +144,9 @@ async fn a_malformed_after_is_a_bad_request_not_a_dead_token() {
     for after in ["-1", "1e400", "18446744073709551616", "abc", "1.5"] {
         let answer = exchange(
             app.addr,
-            &upgrade_request(&format!("/ws?token={token}&after={after}")),
+            // `close`, so that the refused handshake's connection ends with its answer.
+            &upgrade_request(&format!("/ws?token={token}&after={after}"))
+                .replace("Connection: Upgrade", "Connection: Upgrade, close"),
         )
         .await;
         assert_eq!(answer.status, 400, "after={after}");
