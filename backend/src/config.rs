@@ -50,7 +50,8 @@ pub struct Config {
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
     pub allowed_origins: Vec<String>,
 
-    /// Most WebSocket connections held at once; more are answered 503.
+    /// Most WebSocket connections held at once; more are answered 503. At start it is lowered
+    /// to what the open-file limit allows (see `server::fds`).
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
 
@@ -65,6 +66,21 @@ pub struct Config {
     #[arg(long, env = "CONVERSATIONS_PAGE", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub conversations_page: u32,
+
+    /// Most HTTP connections held before their upgrade (keep-alive, unfinished requests); at
+    /// the cap the one idle the longest is closed to make room. Lowered at start to what the
+    /// open-file limit allows.
+    #[arg(long, env = "MAX_HTTP_CONNECTIONS", default_value_t = 1024)]
+    pub max_http_connections: usize,
+
+    /// Seconds an HTTP connection may take to send a request's head, and may stay idle
+    /// between requests, before it is closed.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request's body may take to arrive in full; later, the answer is 408.
+    #[arg(long, env = "BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
 
     /// Largest WebSocket frame or message in bytes; a larger one closes the connection (1009).
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
@@ -164,7 +180,52 @@ fn parse_queue_bytes(value: &str) -> Result<usize, String> {
     Ok(bytes)
 }
 
+/// A flag whose value cannot work, found by [`Config::validate`] at start.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("--{flag} {value}: {reason}")]
+pub struct ConfigError {
+    pub flag: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+}
+
+/// The longest timeout a flag of seconds accepts: a day. Longer is a typo, and near
+/// `u64::MAX` it would overflow the clock's arithmetic.
+const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
 impl Config {
+    /// Refuses values that cannot work, with the flag named, so that the server does not start
+    /// on them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("max-connections", self.max_connections as u64),
+            ("max-http-connections", self.max_http_connections as u64),
+        ];
+        for (flag, value) in positive {
+            if value == 0 {
+                return Err(ConfigError {
+                    flag,
+                    value: value.to_string(),
+                    reason: "must be at least 1",
+                });
+            }
+        }
+        let timeouts = [
+            ("header-timeout-secs", self.header_timeout_secs),
+            ("body-timeout-secs", self.body_timeout_secs),
+        ];
+        for (flag, value) in timeouts {
+            if value == 0 || value > MAX_TIMEOUT_SECS {
+                return Err(ConfigError {
+                    flag,
+                    value: value.to_string(),
+                    reason: "must be 1..=86400 seconds",
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The defaults, as if started with no flags and no environment.
     pub fn defaults() -> Self {
         // Parsing an empty command line would read the environment; forget the variables.
@@ -213,6 +274,14 @@ impl Config {
         Duration::from_millis(self.store_timeout_ms)
     }
 
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs.clamp(1, MAX_TIMEOUT_SECS))
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.clamp(1, MAX_TIMEOUT_SECS))
+    }
+
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
@@ -231,5 +300,31 @@ mod tests {
         assert_eq!(parse("65536").unwrap().queue_bytes, 65_536);
         assert!(parse("65535").is_err());
         assert!(parse("lots").is_err());
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(Config::defaults().validate(), Ok(()));
+    }
+
+    #[test]
+    fn nonsense_values_are_refused_with_the_flag_named() {
+        let mut config = Config::defaults();
+        config.header_timeout_secs = 0;
+        let e = config.validate().unwrap_err();
+        assert_eq!(e.flag, "header-timeout-secs");
+        assert!(e.to_string().starts_with("--header-timeout-secs 0:"), "{e}");
+
+        let mut config = Config::defaults();
+        config.body_timeout_secs = u64::MAX;
+        assert_eq!(config.validate().unwrap_err().flag, "body-timeout-secs");
+
+        let mut config = Config::defaults();
+        config.max_http_connections = 0;
+        assert_eq!(config.validate().unwrap_err().flag, "max-http-connections");
+
+        let mut config = Config::defaults();
+        config.max_connections = 0;
+        assert_eq!(config.validate().unwrap_err().flag, "max-connections");
     }
 }

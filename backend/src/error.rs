@@ -1,6 +1,11 @@
-//! HTTP error answers: one type, one body shape (`shared::api::ApiError`), logged in one place.
+//! HTTP error answers: one type, one body shape (`shared::api::ApiError`), logged in one place;
+//! and [`api_errors`], the middleware that gives every other 4xx and 5xx answer (axum's 405,
+//! the handshake's refusals, the static files' 404) that body too.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::api::ApiError;
@@ -33,6 +38,70 @@ impl ApiFailure {
             "a valid session token is required",
         )
     }
+
+    /// 404 `not_found`: nothing at this path.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "there is nothing at this path",
+        )
+    }
+
+    /// The code an error status gets when its answer has no `ApiError` body of its own.
+    fn code_for(status: StatusCode) -> ErrorCode {
+        match status {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+            s if s.is_client_error() => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+/// The longest text of a plain error answer kept as the `ApiError` message.
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// Middleware: an error answer (4xx, 5xx) whose body is not JSON gets an `ApiError` body, its
+/// code chosen by status ([`ApiFailure::code_for`]) and its text, if any, as the message. The
+/// status and the other headers (`Allow`, `Sec-WebSocket-Version`) are kept.
+pub async fn api_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_MESSAGE_BYTES)
+        .await
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty());
+    let message =
+        text.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
+    let body = ApiError {
+        code: ApiFailure::code_for(status),
+        message,
+    };
+    let json = serde_json::to_vec(&body).expect("an ApiError serialises");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(json))
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 impl IntoResponse for ApiFailure {

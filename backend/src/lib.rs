@@ -21,7 +21,9 @@
 //! - [`message`]: messages and conversations.
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
-//! - [`server`]: serving until shutdown, then closing every connection with 1001.
+//! - [`server`]: accepting and serving HTTP (waiting connections capped and timed out, the
+//!   open-file limit raised and the caps fitted to it) until shutdown, then closing every
+//!   connection with 1001.
 //! - [`tasks`]: the background tasks, owned, stopped and awaited on shutdown.
 //!
 //! Layers depend downward only: `server` → `routes` → `connection` → `commands` → `bus` →

@@ -1,4 +1,5 @@
-//! `chat-server`: reads the configuration, opens the store and serves until Ctrl-C or SIGTERM.
+//! `chat-server`: reads the configuration, raises the open-file limit and fits the connection
+//! caps to it, opens the store and serves until Ctrl-C or SIGTERM.
 
 use anyhow::Context;
 use backend::store;
@@ -9,8 +10,10 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
+    let mut config = Config::parse();
     logging::init(config.log_format);
+    config.validate().context("invalid configuration")?;
+    server::fds::fit(&mut config, server::fds::raise_limit());
     // The one owner of the background tasks, stopped and awaited by `server::run`.
     let tasks = Tasks::new();
     let store =

@@ -4,7 +4,10 @@
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
 //! - `GET /metrics`: counters and histograms in the Prometheus text format.
+//! - any other path under `/api`: 404 `not_found`.
 //! - everything else: the built web client.
+//!
+//! Every error answer has an `ApiError` body ([`crate::error::api_errors`]).
 
 use std::sync::Arc;
 
@@ -12,8 +15,8 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{any, get};
+use axum::{middleware, Json, Router};
 use serde::Deserialize;
 use shared::api::{SessionRequest, SessionResponse};
 use shared::{close, ErrorCode};
@@ -25,7 +28,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::bus::{self, BusConfig};
 use crate::config::Config;
 use crate::connection::Connection;
-use crate::error::ApiFailure;
+use crate::error::{self, ApiFailure};
 use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
@@ -149,8 +152,16 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(scrape))
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
         .fallback_service(client)
+        .layer(middleware::from_fn(error::api_errors))
         .with_state(state)
+}
+
+/// A path under `/api` that the API does not have: not the web client's `index.html`.
+async fn not_found() -> ApiFailure {
+    ApiFailure::not_found()
 }
 
 async fn claim(
@@ -224,10 +235,15 @@ async fn upgrade(
             "this origin may not open a WebSocket here",
         ));
     }
-    let query = query.map(|Query(q)| q).unwrap_or(WsQuery {
-        token: None,
-        after: None,
-    });
+    // A malformed query (`after=-1`, `after=abc`, an `after` beyond 2^64 - 1) is the
+    // client's mistake, not a sign that its token is dead: 400, not 401.
+    let Query(query) = query.map_err(|e| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("the query is malformed: {}", e.body_text()),
+        )
+    })?;
     let token = bearer(&headers)
         .or_else(|| query.token.map(Token::new))
         .ok_or_else(ApiFailure::unauthorized)?;
@@ -276,13 +292,31 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Readiness: 200 when the store answers and (with several nodes) the bus link is up, else 503.
-/// A load balancer sends new connections elsewhere while this node is not ready.
+/// Readiness: 200 when the store answers and takes writes and (with several nodes) the bus
+/// link is up, else 503. A load balancer sends new connections elsewhere while this node is
+/// not ready.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let store = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
-    let store_ok = matches!(store, Ok(Ok(())));
+    let within = std::time::Duration::from_secs(2);
+    let store_ok = matches!(
+        tokio::time::timeout(within, state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    // A store that answers reads may still refuse writes (read-only, locked, broken schema):
+    // then nothing sent would be stored.
+    let writable = store_ok
+        && match tokio::time::timeout(within, state.store.probe_write()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the store refuses writes");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(?within, "the store did not take a write in time");
+                false
+            }
+        };
     let bus = state.bus.as_ref().map(bus::Publisher::is_up);
-    let ready = store_ok && bus != Some(false);
+    let ready = writable && bus != Some(false);
     let status = if ready {
         StatusCode::OK
     } else {
@@ -290,7 +324,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
     };
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "store": if store_ok { "ok" } else { "unreachable" },
+        "store": match (store_ok, writable) {
+            (true, true) => "ok",
+            (true, false) => "refuses_writes",
+            (false, _) => "unreachable",
+        },
         "bus": match bus {
             None => "none",
             Some(true) => "ok",

@@ -331,6 +331,12 @@ pub enum ErrorCode {
     TooManyConnections,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
+    /// HTTP: no resource at this path (under `/api`).
+    NotFound,
+    /// HTTP: the path does not take this method.
+    MethodNotAllowed,
+    /// HTTP: the request body did not arrive in time.
+    RequestTimeout,
     /// Something went wrong on the server; it has been logged.
     Internal,
     /// The database did not answer in time or failed: what the frame asked may or may not
@@ -366,6 +372,9 @@ impl ErrorCode {
         Self::ServerFull,
         Self::TooManyConnections,
         Self::BadRequest,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::RequestTimeout,
         Self::Internal,
         Self::Unavailable,
         Self::ReqConflict,
@@ -395,6 +404,9 @@ impl ErrorCode {
             Self::ServerFull => "server_full",
             Self::TooManyConnections => "too_many_connections",
             Self::BadRequest => "bad_request",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
             Self::ReqConflict => "req_conflict",

@@ -240,6 +240,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Whether the database takes writes now: a write that is rolled back, so that a store
+    /// that answers reads but refuses writes (read-only file, locked, broken schema) is not
+    /// reported ready. A store with no separate write path answers as [`Store::ping`].
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
     /// How many stored ids SQLite's lists file (conversation lists and private messages'
     /// index) does not cover yet; `None` where there is no such file (PostgreSQL). Read from
     /// memory, without a query: it is for `/metrics`.
@@ -365,6 +371,17 @@ impl Store for SqlStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        // On the writer's connection, where `append` runs; the row is the one every append
+        // locks first, updated to itself and rolled back: nothing reaches the disk.
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
+            .execute(&mut *tx)
+            .await?;
+        tx.rollback().await?;
         Ok(())
     }
 

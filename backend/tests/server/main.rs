@@ -6,7 +6,9 @@
 mod auth;
 mod bad_input;
 mod chat;
+mod edge;
 mod history;
+mod http_contract;
 mod lifecycle;
 mod limits_per_user;
 mod ops;

@@ -6,23 +6,31 @@
 //!
 //! The accept loop is ours rather than `axum::serve` so that an upgraded connection can be
 //! taken back as the plain `TcpStream` it is ([`crate::ws::Upgrade`]): `axum::serve` wraps every
-//! stream in a private type of `hyper-util`'s.
+//! stream in a private type of `hyper-util`'s. Its parts:
+//!
+//! - [`accept`]: `Acceptor`, accepts that survive running out of file descriptors.
+//! - [`waiting`]: `Waiting`, the connections before their upgrade, capped
+//!   (`--max-http-connections`): at the cap the one idle the longest makes room.
+//! - [`http`]: one HTTP connection: the head within `--header-timeout-secs`, the peer's
+//!   address on every request (`ConnectInfo<SocketAddr>`).
+//! - [`body`]: a request's body within `--body-timeout-secs` (else 408).
+//! - [`fds`]: the open-file limit raised at start and the caps fitted to it.
+
+pub mod accept;
+pub mod body;
+pub mod fds;
+pub mod http;
+pub mod waiting;
 
 use std::future::Future;
-use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use axum::middleware;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
 use crate::routes::{app, AppState};
-
-/// A client must send its request head within this time.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long accepting pauses after an error such as running out of file descriptors.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+use accept::Acceptor;
+use waiting::Waiting;
 
 /// Serves `state` on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -33,50 +41,39 @@ pub async fn run(
     let token = state.shutdown.clone();
     let sockets = state.connections.clone();
     let tasks = state.tasks.clone();
-    let grace = state.config.shutdown_grace();
-    let router = app(state);
+    let config = state.config.clone();
+    let grace = config.shutdown_grace();
+    let header_timeout = config.header_timeout();
+    let router = app(state).layer(middleware::from_fn_with_state(
+        config.body_timeout(),
+        body::within_deadline,
+    ));
+    let waiting = Waiting::new(config.max_http_connections);
+    let mut acceptor = Acceptor::new(listener);
     let http = TaskTracker::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                    continue;
-                }
-            },
+            accepted = acceptor.accept(&waiting) => accepted,
         };
         // Small frames go out at once: without this, Nagle's algorithm and delayed ACKs hold
         // a chat message back for up to 40 ms.
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let service = TowerToHyperService::new(router.clone());
-        let token = token.clone();
-        http.spawn(async move {
-            let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = token.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "HTTP connection ended with an error");
-            }
-        });
+        let ticket = waiting.admit();
+        http.spawn(http::serve(
+            stream,
+            peer,
+            router.clone(),
+            ticket,
+            header_timeout,
+            token.clone(),
+        ));
     }
     tracing::info!("shutting down");
-    drop(listener);
+    drop(acceptor);
     token.cancel();
     http.close();
     if tokio::time::timeout(grace, http.wait()).await.is_err() {
