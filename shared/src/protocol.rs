@@ -298,6 +298,13 @@ pub enum ErrorCode {
     ForbiddenOrigin,
     /// HTTP: the server holds as many connections as it allows.
     ServerFull,
+    /// HTTP: too many passwords are being checked right now; try again after `Retry-After`.
+    ServerBusy,
+    /// HTTP: too many sign-in attempts on this name or from this address, or too many accounts
+    /// created from this address; try again after `Retry-After`.
+    TooManyAttempts,
+    /// HTTP: no session of yours has that id.
+    UnknownSession,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
     /// Something went wrong on the server; it has been logged.
@@ -328,6 +335,9 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::ForbiddenOrigin,
         Self::ServerFull,
+        Self::ServerBusy,
+        Self::TooManyAttempts,
+        Self::UnknownSession,
         Self::BadRequest,
         Self::Internal,
         Self::Unavailable,
@@ -355,6 +365,9 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::ServerFull => "server_full",
+            Self::ServerBusy => "server_busy",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::UnknownSession => "unknown_session",
             Self::BadRequest => "bad_request",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",

@@ -10,6 +10,7 @@ mod history;
 mod lifecycle;
 mod ops;
 mod presence;
+mod sign_in;
 mod slow_and_flooding;
 
 use testkit::{ServerOptions, Storage};
