@@ -66,8 +66,8 @@ async fn a_name_refuses_password_attempts_past_its_limit_with_retry_after() {
     let eleventh = json!({"name": "dana", "password": "wrong guess 10"});
     let (status, code, retry) = outcome(post(&http, &app, eleventh).await).await;
     assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
-    // 120 an hour: the next attempt is in 30 s.
-    assert_eq!(retry, Some(30));
+    // 120 an hour: the next attempt is in 30 s (less the time the ten took).
+    assert!(matches!(retry, Some(20..=30)), "{retry:?}");
     // Locked for everyone, the right password included, until a token is back.
     let right = json!({"name": "dana", "password": "correct horse"});
     let (status, _, _) = outcome(post(&client_from("127.0.0.5"), &app, right).await).await;
@@ -95,10 +95,9 @@ async fn one_address_guessing_does_not_lock_another_address_out_of_another_name(
     // The attacker's address is spent, on any name.
     let guess = json!({"name": "erin", "password": "guess number 5"});
     let (status, code, retry) = outcome(post(&attacker, &app, guess).await).await;
-    assert_eq!(
-        (status, code.as_str(), retry),
-        (429, "too_many_attempts", Some(10))
-    );
+    // 360 an hour: one more in 10 s at most.
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(matches!(retry, Some(5..=10)), "{retry:?}");
     // Erin, elsewhere, still signs in.
     let victim = client_from("127.0.0.3");
     let right = json!({"name": "erin", "password": "correct horse"});
@@ -123,10 +122,9 @@ async fn account_creation_is_limited_per_address() {
         409
     );
     let (status, code, retry) = outcome(post(&one, &app, json!({"name": "bot3"})).await).await;
-    assert_eq!(
-        (status, code.as_str(), retry),
-        (429, "too_many_attempts", Some(10))
-    );
+    // 360 an hour: one more in 10 s at most.
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(matches!(retry, Some(5..=10)), "{retry:?}");
     let other = client_from("127.0.0.3");
     assert_eq!(
         post(&other, &app, json!({"name": "bot3"})).await.status(),
@@ -138,6 +136,7 @@ async fn account_creation_is_limited_per_address() {
 async fn a_trusted_proxy_is_believed_about_the_client_address() {
     let app = spawn_app_with(|c| {
         c.account_creations = 1;
+        c.account_creations_per_hour = 360;
         c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
