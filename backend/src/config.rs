@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::cidr::Cidr;
 use crate::logging::LogFormat;
 
 /// The default least time, in milliseconds, between two `presence` frames. A quarter of a
@@ -167,6 +168,60 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
 
+    /// Passwords hashed at once (argon2id, 19 MiB and one core each); 0: the number of cores.
+    #[arg(long, env = "HASH_CONCURRENCY", default_value_t = 0)]
+    pub hash_concurrency: usize,
+
+    /// Passwords waiting for a hashing thread; beyond them a sign-in is answered 503
+    /// `server_busy` with `Retry-After`.
+    #[arg(long, env = "HASH_QUEUE", default_value_t = 32)]
+    pub hash_queue: usize,
+
+    /// Password attempts on one name at once, before 429 `too_many_attempts`.
+    #[arg(long, env = "NAME_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub name_attempts: u32,
+
+    /// Password attempts on one name per hour, after the first `--name-attempts`.
+    #[arg(long, env = "NAME_ATTEMPTS_PER_HOUR", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub name_attempts_per_hour: u32,
+
+    /// Password attempts from one client address (IPv6: its /64) at once, on any names.
+    #[arg(long, env = "ADDRESS_ATTEMPTS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub address_attempts: u32,
+
+    /// Password attempts from one client address per hour, after the first `--address-attempts`.
+    #[arg(long, env = "ADDRESS_ATTEMPTS_PER_HOUR", default_value_t = 360,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub address_attempts_per_hour: u32,
+
+    /// Accounts one client address may create at once.
+    #[arg(long, env = "ACCOUNT_CREATIONS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_creations: u32,
+
+    /// Accounts one client address may create per hour, after the first `--account-creations`.
+    #[arg(long, env = "ACCOUNT_CREATIONS_PER_HOUR", default_value_t = 360,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_creations_per_hour: u32,
+
+    /// Names, and addresses, whose attempts each table remembers; the oldest is forgotten first.
+    #[arg(long, env = "ATTEMPT_TABLE_SIZE", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempt_table_size: u32,
+
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names the
+    /// client. Empty: the peer address is the client's.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// Seconds a session lasts unused; each use extends it (sliding). Default 30 days.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 30 * 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_ttl_secs: u64,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -284,6 +339,18 @@ impl Config {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// Threads hashing passwords: `--hash-concurrency`, or the number of cores.
+    pub fn hash_workers(&self) -> usize {
+        match self.hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            n => n,
+        }
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_secs)
     }
 }
 

@@ -131,6 +131,19 @@ impl From<IdentityError> for ApiFailure {
                 Self::new(StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword, message)
             }
             IdentityError::Unauthorized => Self::unauthorized(),
+            IdentityError::UnknownSession => {
+                Self::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, message)
+            }
+            IdentityError::TooManyAttempts(_) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyAttempts,
+                message,
+            ),
+            IdentityError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServerBusy,
+                message,
+            ),
             IdentityError::Store(_) | IdentityError::Hashing(_) => {
                 tracing::error!(error = %e, "identity request failed");
                 Self::new(

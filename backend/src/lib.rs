@@ -3,7 +3,10 @@
 //! - [`config`]: flags and environment.
 //! - [`logging`]: text or JSON log lines.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
-//! - [`identity`]: names, passwords and session tokens.
+//! - [`sessions`]: the session endpoints (claim, sign in, sign out, list, revoke) and who is
+//!   asking (client address, trusted proxies).
+//! - [`identity`]: names, passwords (hashed on bounded threads), attempt limits and session
+//!   tokens (expiring when unused).
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
 //!   read markers; with SQLite's WAL checkpoints and conversation lists, kept by tasks of their
 //!   own off the commit path.
@@ -21,6 +24,7 @@
 //! - [`message`]: messages and conversations.
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
+//! - [`cidr`]: address blocks, for `--trusted-proxies`.
 //! - [`server`]: accepting and serving HTTP (waiting connections capped and timed out, the
 //!   open-file limit raised and the caps fitted to it) until shutdown, then closing every
 //!   connection with 1001.
@@ -34,6 +38,7 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod bus;
+pub mod cidr;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -49,6 +54,7 @@ pub mod outbox;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;
+pub mod sessions;
 pub mod store;
 pub mod tasks;
 pub mod ws;

@@ -1,6 +1,6 @@
 //! The HTTP surface: `fn app(state) -> Router`, so tests can build the whole server.
 //!
-//! - `POST/GET/DELETE /api/session`: claim a name or sign in, check a token, sign out.
+//! - `/api/session`, `/api/sessions`: the session endpoints ([`crate::sessions`]).
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
 //! - `GET /metrics`: counters and histograms in the Prometheus text format.
@@ -11,15 +11,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{middleware, Json, Router};
 use serde::Deserialize;
-use shared::api::{SessionRequest, SessionResponse};
-use shared::{close, ErrorCode};
+use shared::ErrorCode;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -33,6 +32,7 @@ use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
+use crate::sessions::{self, bearer, Sessions};
 use crate::store::{Store, StoreError};
 use crate::tasks::Tasks;
 use crate::ws::{Upgrade, UpgradeRejection};
@@ -128,13 +128,14 @@ impl AppState {
                 ),
             );
         }
+        let identity = Identity::new(store.clone(), &config);
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
             journal,
             bus: publisher,
             hub,
-            identity: Identity::new(store.clone()),
+            identity,
             store,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
@@ -146,73 +147,27 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let dir = &state.config.static_dir;
     let client = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let sessions = sessions::router(Sessions {
+        identity: state.identity.clone(),
+        hub: state.hub.clone(),
+        trusted_proxies: state.config.trusted_proxies.clone().into(),
+    });
     Router::new()
-        .route("/api/session", get(who_am_i).post(claim).delete(sign_out))
         .route("/ws", get(upgrade))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(scrape))
         .route("/api", any(not_found))
         .route("/api/{*rest}", any(not_found))
+        .with_state(state)
+        .merge(sessions)
         .fallback_service(client)
         .layer(middleware::from_fn(error::api_errors))
-        .with_state(state)
 }
 
 /// A path under `/api` that the API does not have: not the web client's `index.html`.
 async fn not_found() -> ApiFailure {
     ApiFailure::not_found()
-}
-
-async fn claim(
-    State(state): State<AppState>,
-    body: Result<Json<SessionRequest>, JsonRejection>,
-) -> Result<Response, ApiFailure> {
-    let Json(request) = body.map_err(|e| {
-        ApiFailure::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadRequest,
-            e.body_text(),
-        )
-    })?;
-    let claim = state.identity.claim(request).await?;
-    tracing::info!(user = %claim.name, created = claim.created, "session opened");
-    let status = if claim.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let body = SessionResponse {
-        name: claim.name.to_string(),
-        token: Some(claim.token.expose().to_owned()),
-    };
-    Ok((status, Json(body)).into_response())
-}
-
-async fn who_am_i(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<SessionResponse>, ApiFailure> {
-    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let session = state.identity.authenticate(&token).await?;
-    Ok(Json(SessionResponse {
-        name: session.name.to_string(),
-        token: None,
-    }))
-}
-
-async fn sign_out(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiFailure> {
-    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let (session, released) = state.identity.sign_out(&token).await?;
-    state.hub.close_session(&session.id, close::SESSION_ENDED);
-    if released {
-        state.hub.forget(&session.name);
-    }
-    tracing::info!(user = %session.name, "signed out");
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,14 +303,6 @@ async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }
 
-/// The token of an `Authorization: Bearer` header.
-fn bearer(headers: &HeaderMap) -> Option<Token> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| Token::new(token))
-}
-
 /// Cross-site WebSocket hijacking guard. Browsers always send `Origin`; other clients need not.
 /// With no allow-list, only a page from the host the request was sent to may connect.
 fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
@@ -434,18 +381,5 @@ mod tests {
             &headers(Some("http://anything"), "x"),
             &["*".to_owned()]
         ));
-    }
-
-    #[test]
-    fn bearer_tokens_are_read_from_the_header() {
-        let mut h = HeaderMap::new();
-        assert!(bearer(&h).is_none());
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc"),
-        );
-        assert_eq!(bearer(&h), Some(Token::new("abc")));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert!(bearer(&h).is_none());
     }
 }

@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use backend::message::{Conversation, Destination, Message, NewMessage};
-use backend::store::{Appended, ReplayCut, SessionId, SqlStore, Store, StoreError};
+use backend::store::{Appended, NewSession, ReplayCut, SessionId, SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::Row;
@@ -260,7 +260,7 @@ async fn accounts_and_sessions(store: SqlStore) {
     // An account can come with its first session, in the same transaction.
     let first = SessionId("cc".repeat(32));
     store
-        .create_account(&name("Dave"), None, Some(&first))
+        .create_account(&name("Dave"), None, Some(&NewSession::bare(first.clone())))
         .await
         .expect("create with a session");
     let owner = store
@@ -268,15 +268,20 @@ async fn accounts_and_sessions(store: SqlStore) {
         .await
         .expect("find")
         .expect("found");
-    assert_eq!(owner.name.as_str(), "Dave");
+    assert_eq!(owner.account.name.as_str(), "Dave");
 
     let (one, two) = (SessionId("aa".repeat(32)), SessionId("bb".repeat(32)));
     store
-        .create_session(&one, &name("alice"))
+        .create_session(&NewSession::bare(one.clone()), &name("alice"))
         .await
         .expect("session");
+    let described = NewSession {
+        id: two.clone(),
+        user_agent: Some("Firefox".into()),
+        address: Some("192.0.2.7".into()),
+    };
     store
-        .create_session(&two, &name("alice"))
+        .create_session(&described, &name("alice"))
         .await
         .expect("session");
     let owner = store
@@ -284,7 +289,28 @@ async fn accounts_and_sessions(store: SqlStore) {
         .await
         .expect("find")
         .expect("found");
-    assert_eq!(owner.name.as_str(), "Alice");
+    assert_eq!(owner.account.name.as_str(), "Alice");
+    // A use moves `last_used_at` forward, never back.
+    let used = owner.last_used_at + 60_000;
+    store.touch_session(&one, used).await.expect("touch");
+    store.touch_session(&one, used - 1).await.expect("touch");
+    let owner = store
+        .find_session(&one)
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(owner.last_used_at, used);
+    let listed = store.sessions_of(&name("ALICE")).await.expect("list");
+    assert_eq!(listed.len(), 2);
+    let two_listed = listed.iter().find(|s| s.id == two).expect("listed");
+    assert_eq!(two_listed.user_agent.as_deref(), Some("Firefox"));
+    assert_eq!(two_listed.address.as_deref(), Some("192.0.2.7"));
+    assert_eq!(two_listed.last_used_at, two_listed.created_at);
+    let one_listed = listed.iter().find(|s| s.id == one).expect("listed");
+    assert_eq!(
+        (one_listed.last_used_at, one_listed.user_agent.as_deref()),
+        (used, None)
+    );
     assert_eq!(
         store
             .delete_session(&one, &name("alice"))
@@ -739,7 +765,7 @@ async fn deleting_an_account_takes_its_private_messages_only(store: SqlStore) {
     accounts(&store, &["alice", "bob", "carol"]).await;
     let session = SessionId("cc".repeat(32));
     store
-        .create_session(&session, &name("alice"))
+        .create_session(&NewSession::bare(session.clone()), &name("alice"))
         .await
         .expect("session");
     join(&store, "alice", "rust").await;

@@ -31,3 +31,29 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
 }
+
+/// `GET /api/sessions`: the caller's sessions, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// One session, as its owner sees it. `DELETE /api/sessions/{id}` revokes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session; not its token.
+    pub id: String,
+    /// When it was opened, ms since the Unix epoch.
+    pub created_at: u64,
+    /// When it was last used (signing in, checking the token, opening a WebSocket), ms since the
+    /// Unix epoch, to within a minute. It expires `session_ttl` after that.
+    pub last_used_at: u64,
+    /// The `User-Agent` it was opened with, if any.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// The client address it was opened from.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Whether this is the session whose token asked.
+    pub current: bool,
+}

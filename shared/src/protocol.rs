@@ -329,6 +329,13 @@ pub enum ErrorCode {
     ServerFull,
     /// HTTP: this user holds as many connections as the server allows one user.
     TooManyConnections,
+    /// HTTP: too many passwords are being checked right now; try again after `Retry-After`.
+    ServerBusy,
+    /// HTTP: too many sign-in attempts on this name or from this address, or too many accounts
+    /// created from this address; try again after `Retry-After`.
+    TooManyAttempts,
+    /// HTTP: no session of yours has that id.
+    UnknownSession,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
     /// HTTP: no resource at this path (under `/api`).
@@ -371,6 +378,9 @@ impl ErrorCode {
         Self::ForbiddenOrigin,
         Self::ServerFull,
         Self::TooManyConnections,
+        Self::ServerBusy,
+        Self::TooManyAttempts,
+        Self::UnknownSession,
         Self::BadRequest,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -403,6 +413,9 @@ impl ErrorCode {
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::ServerFull => "server_full",
             Self::TooManyConnections => "too_many_connections",
+            Self::ServerBusy => "server_busy",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::UnknownSession => "unknown_session",
             Self::BadRequest => "bad_request",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

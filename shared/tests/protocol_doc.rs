@@ -13,13 +13,18 @@ use std::fmt::Debug;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use shared::api::{ApiError, SessionRequest, SessionResponse};
+use shared::api::{ApiError, SessionList, SessionRequest, SessionResponse};
 use shared::{close, ClientFrame, ErrorCode, ServerFrame};
 
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
 
 /// The HTTP bodies the document must show, by the type names used in `<!-- http: ... -->`.
-const HTTP_TYPES: &[&str] = &["SessionRequest", "SessionResponse", "ApiError"];
+const HTTP_TYPES: &[&str] = &[
+    "SessionRequest",
+    "SessionResponse",
+    "SessionList",
+    "ApiError",
+];
 
 /// Defines the list of frame types of one direction and an exhaustive `match` from a frame to its
 /// type, from one table. A new variant does not compile until it is added here, and once added,
@@ -243,6 +248,7 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
             ("http", "SessionResponse") => {
                 round_trip::<SessionResponse>(&example, "SessionResponse").map(drop)
             }
+            ("http", "SessionList") => round_trip::<SessionList>(&example, "SessionList").map(drop),
             ("http", "ApiError") => round_trip::<ApiError>(&example, "ApiError").map(drop),
             ("http", other) => Err(format!(
                 "line {}: unknown HTTP type `{other}` (known: {})",

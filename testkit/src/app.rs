@@ -142,8 +142,25 @@ pub fn test_config(storage: &Storage) -> Config {
     // is handled: so a `Client::sync` after it finds it, with no coalescing window to wait
     // out. The presence tests set the server's default.
     config.presence_interval_ms = 0;
+    // Tests sign in many users fast from one address; the sign-in tests set their own limits.
+    generous_sign_in(&mut config);
     config
 }
+
+/// Sign-in limits no test reaches by accident: attempts per name and per address, account
+/// creations, and the queue of passwords waiting to be hashed.
+pub fn generous_sign_in(config: &mut Config) {
+    config.name_attempts = GENEROUS;
+    config.name_attempts_per_hour = GENEROUS;
+    config.address_attempts = GENEROUS;
+    config.address_attempts_per_hour = GENEROUS;
+    config.account_creations = GENEROUS;
+    config.account_creations_per_hour = GENEROUS;
+    config.hash_queue = 1024;
+}
+
+/// A limit of attempts no test reaches.
+const GENEROUS: u32 = 1_000_000;
 
 /// A server running in this process, on a port of loopback.
 pub struct TestApp {

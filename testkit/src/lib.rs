@@ -34,8 +34,8 @@ pub mod services;
 
 #[cfg(feature = "app")]
 pub use app::{
-    init_test_log, open_state, open_store, spawn_app, spawn_app_on, spawn_app_with, test_config,
-    Engine, Storage, StoreAt, TestApp,
+    generous_sign_in, init_test_log, open_state, open_store, spawn_app, spawn_app_on,
+    spawn_app_with, test_config, Engine, Storage, StoreAt, TestApp,
 };
 pub use client::{
     is_message, is_offline, is_online, is_typing, message_id, presence, Client, Ended, Endpoint,

@@ -74,6 +74,19 @@ fn log_to_terminal() -> bool {
     std::env::var_os("TEST_LOG").is_some() || std::env::var_os("E2E_LOG").is_some()
 }
 
+/// Sign-in limits (environment variables) that tests, browser tests and benchmarks, which sign
+/// in many users fast from one address, never reach. A flag (`--name-attempts 10`) overrides
+/// its variable, for a test of the limits themselves.
+const GENEROUS_SIGN_IN: &[(&str, &str)] = &[
+    ("NAME_ATTEMPTS", "1000000"),
+    ("NAME_ATTEMPTS_PER_HOUR", "1000000"),
+    ("ADDRESS_ATTEMPTS", "1000000"),
+    ("ADDRESS_ATTEMPTS_PER_HOUR", "1000000"),
+    ("ACCOUNT_CREATIONS", "1000000"),
+    ("ACCOUNT_CREATIONS_PER_HOUR", "1000000"),
+    ("HASH_QUEUE", "1024"),
+];
+
 /// How to start a [`ServerProcess`].
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -114,7 +127,10 @@ impl ServerOptions {
             addr: None,
             static_dir: None,
             args: Vec::new(),
-            env: Vec::new(),
+            env: GENEROUS_SIGN_IN
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
             ready_path: "/healthz",
             start_within: START_WITHIN,
             capture: false,

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::*;
 use crate::message::{Conversation, Destination};
-use crate::store::{Account, Missed, SessionId};
+use crate::store::{Account, Missed, NewSession, SessionId, SessionOwner, SessionRecord};
 
 /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
 struct GatedStore {
@@ -106,7 +106,7 @@ impl Store for GatedStore {
         &self,
         _: &UserName,
         _: Option<&str>,
-        _: Option<&SessionId>,
+        _: Option<&NewSession>,
     ) -> Result<(), StoreError> {
         not_for_the_journal()
     }
@@ -116,10 +116,16 @@ impl Store for GatedStore {
     async fn delete_account(&self, _: &UserName) -> Result<(), StoreError> {
         not_for_the_journal()
     }
-    async fn create_session(&self, _: &SessionId, _: &UserName) -> Result<(), StoreError> {
+    async fn create_session(&self, _: &NewSession, _: &UserName) -> Result<(), StoreError> {
         not_for_the_journal()
     }
-    async fn find_session(&self, _: &SessionId) -> Result<Option<Account>, StoreError> {
+    async fn find_session(&self, _: &SessionId) -> Result<Option<SessionOwner>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn touch_session(&self, _: &SessionId, _: u64) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn sessions_of(&self, _: &UserName) -> Result<Vec<SessionRecord>, StoreError> {
         not_for_the_journal()
     }
     async fn delete_session(&self, _: &SessionId, _: &UserName) -> Result<u64, StoreError> {

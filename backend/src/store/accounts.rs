@@ -7,9 +7,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::conversations::mark_all_read;
-use super::sql::{now_ms, padded, placeholders, to_u64, LOOKUP_ROWS};
+use super::sql::{now_ms, padded, placeholders, to_i64, to_u64, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
-use super::{Account, SessionId, StoreError};
+use super::{Account, NewSession, SessionId, SessionOwner, SessionRecord, StoreError};
 use crate::message::Conversation;
 
 /// [`Store::create_account`](super::Store::create_account).
@@ -17,7 +17,7 @@ pub(super) async fn create_account(
     store: &SqlStore,
     name: &UserName,
     password_hash: Option<&str>,
-    session: Option<&SessionId>,
+    session: Option<&NewSession>,
 ) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
     let result = sqlx::query(
@@ -36,13 +36,8 @@ pub(super) async fn create_account(
         }
         Err(e) => return Err(e.into()),
     }
-    if let Some(id) = session {
-        sqlx::query("INSERT INTO sessions (token_hash, name_key, created_at) VALUES ($1, $2, $3)")
-            .bind(&id.0)
-            .bind(name.key())
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+    if let Some(session) = session {
+        insert_session(session, name).execute(&mut *tx).await?;
     }
     // A newcomer starts with the lobby read: its past is history, not news.
     let lobby = Conversation::Room(RoomName::lobby()).key();
@@ -122,31 +117,91 @@ pub(super) async fn delete_account(store: &SqlStore, name: &UserName) -> Result<
 /// [`Store::create_session`](super::Store::create_session).
 pub(super) async fn create_session(
     store: &SqlStore,
-    id: &SessionId,
+    session: &NewSession,
     name: &UserName,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sessions (token_hash, name_key, created_at) VALUES ($1, $2, $3)")
-        .bind(&id.0)
-        .bind(name.key())
-        .bind(now_ms())
-        .execute(&store.pool)
-        .await?;
+    insert_session(session, name).execute(&store.pool).await?;
     Ok(())
+}
+
+/// The statement that records `session` of `name`'s owner, used now.
+fn insert_session<'q>(
+    session: &'q NewSession,
+    name: &UserName,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, name_key, created_at, last_used_at, user_agent, address) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(session.id.0.as_str())
+    .bind(name.key())
+    .bind(now)
+    .bind(now)
+    .bind(session.user_agent.as_deref())
+    .bind(session.address.as_deref())
+}
+
+/// [`Store::touch_session`](super::Store::touch_session).
+pub(super) async fn touch_session(
+    store: &SqlStore,
+    id: &SessionId,
+    at_ms: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2 AND last_used_at < $1",
+    )
+    .bind(to_i64(at_ms))
+    .bind(&id.0)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// [`Store::sessions_of`](super::Store::sessions_of).
+pub(super) async fn sessions_of(
+    store: &SqlStore,
+    name: &UserName,
+) -> Result<Vec<SessionRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT token_hash, created_at, last_used_at, user_agent, address FROM sessions \
+         WHERE name_key = $1 ORDER BY created_at, token_hash",
+    )
+    .bind(name.key())
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRecord {
+                id: SessionId(row.try_get("token_hash")?),
+                created_at: to_u64(row.try_get("created_at")?),
+                last_used_at: to_u64(row.try_get("last_used_at")?),
+                user_agent: row.try_get("user_agent")?,
+                address: row.try_get("address")?,
+            })
+        })
+        .collect()
 }
 
 /// [`Store::find_session`](super::Store::find_session).
 pub(super) async fn find_session(
     store: &SqlStore,
     id: &SessionId,
-) -> Result<Option<Account>, StoreError> {
+) -> Result<Option<SessionOwner>, StoreError> {
     let row = sqlx::query(
-        "SELECT a.name, a.password_hash FROM sessions s \
+        "SELECT a.name, a.password_hash, s.last_used_at FROM sessions s \
          JOIN accounts a ON a.name_key = s.name_key WHERE s.token_hash = $1",
     )
     .bind(&id.0)
     .fetch_optional(&store.pool)
     .await?;
-    row.as_ref().map(account_from).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(SessionOwner {
+        account: account_from(&row)?,
+        last_used_at: to_u64(row.try_get("last_used_at")?),
+    }))
 }
 
 /// [`Store::delete_session`](super::Store::delete_session).

@@ -101,6 +101,27 @@ impl Appended {
     }
 }
 
+/// A session about to be recorded: its id, and where it was opened, for its owner's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: SessionId,
+    /// The `User-Agent` it was opened with, if any (cut to a bounded length).
+    pub user_agent: Option<String>,
+    /// The client address it was opened from.
+    pub address: Option<String>,
+}
+
+impl NewSession {
+    /// A session with nothing known of where it was opened.
+    pub fn bare(id: SessionId) -> Self {
+        Self {
+            id,
+            user_agent: None,
+            address: None,
+        }
+    }
+}
+
 /// What a reconnecting user missed: the newest messages, and the older ones left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Missed {
@@ -118,6 +139,26 @@ pub struct ReplayCut {
     pub after: u64,
     /// The oldest id replayed (the newest missed id plus one when none was).
     pub before: u64,
+}
+
+/// The account a session proves, and when the session was last used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOwner {
+    pub account: Account,
+    /// ms since the Unix epoch.
+    pub last_used_at: u64,
+}
+
+/// One session, as its owner's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    /// ms since the Unix epoch.
+    pub created_at: u64,
+    /// ms since the Unix epoch.
+    pub last_used_at: u64,
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
 }
 
 /// Why the store could not answer.
@@ -153,16 +194,21 @@ pub trait Store: Send + Sync + 'static {
         &self,
         name: &UserName,
         password_hash: Option<&str>,
-        session: Option<&SessionId>,
+        session: Option<&NewSession>,
     ) -> Result<(), StoreError>;
     /// The account that owns `name`, ignoring case.
     async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError>;
     /// Deletes the account that owns `name` and all its sessions.
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError>;
     /// Records a new session of `name`'s owner.
-    async fn create_session(&self, id: &SessionId, name: &UserName) -> Result<(), StoreError>;
-    /// The account a session belongs to.
-    async fn find_session(&self, id: &SessionId) -> Result<Option<Account>, StoreError>;
+    async fn create_session(&self, session: &NewSession, name: &UserName)
+        -> Result<(), StoreError>;
+    /// The account a session belongs to, and when the session was last used.
+    async fn find_session(&self, id: &SessionId) -> Result<Option<SessionOwner>, StoreError>;
+    /// Records that a session was used at `at_ms`.
+    async fn touch_session(&self, id: &SessionId, at_ms: u64) -> Result<(), StoreError>;
+    /// The sessions of `name`'s owner, oldest first.
+    async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError>;
     /// Ends a session; returns how many sessions its account still has.
     async fn delete_session(&self, id: &SessionId, name: &UserName) -> Result<u64, StoreError>;
 
@@ -274,7 +320,7 @@ impl Store for SqlStore {
         &self,
         name: &UserName,
         password_hash: Option<&str>,
-        session: Option<&SessionId>,
+        session: Option<&NewSession>,
     ) -> Result<(), StoreError> {
         accounts::create_account(self, name, password_hash, session).await
     }
@@ -287,12 +333,24 @@ impl Store for SqlStore {
         accounts::delete_account(self, name).await
     }
 
-    async fn create_session(&self, id: &SessionId, name: &UserName) -> Result<(), StoreError> {
-        accounts::create_session(self, id, name).await
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        name: &UserName,
+    ) -> Result<(), StoreError> {
+        accounts::create_session(self, session, name).await
     }
 
-    async fn find_session(&self, id: &SessionId) -> Result<Option<Account>, StoreError> {
+    async fn find_session(&self, id: &SessionId) -> Result<Option<SessionOwner>, StoreError> {
         accounts::find_session(self, id).await
+    }
+
+    async fn touch_session(&self, id: &SessionId, at_ms: u64) -> Result<(), StoreError> {
+        accounts::touch_session(self, id, at_ms).await
+    }
+
+    async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError> {
+        accounts::sessions_of(self, name).await
     }
 
     async fn delete_session(&self, id: &SessionId, name: &UserName) -> Result<u64, StoreError> {

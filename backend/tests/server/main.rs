@@ -15,6 +15,7 @@ mod ops;
 mod paging;
 mod presence;
 mod replay_and_keys;
+mod sign_in;
 mod slow_and_flooding;
 mod writing;
 

@@ -1,0 +1,388 @@
+//! Identity: who owns a name, and the session tokens that prove it.
+//!
+//! Claiming a free name creates its account and a session; the answer carries the session's
+//! secret token. A name claimed with a password can be signed in to again from elsewhere; one
+//! claimed without is held by its tokens alone, and is released when its last session ends.
+//! Tokens are 256 random bits; only their SHA-256 is stored, and they never reach a log.
+//! A session expires when unused for the session time to live; every use extends it.
+//!
+//! Under attack: passwords are hashed by [`Hasher`] (bounded threads, memory and queue), and
+//! [`Attempts`] limits password attempts per name and per client address, and account
+//! creations per address.
+
+mod attempts;
+mod hasher;
+
+pub use attempts::{address_key, AttemptLimits, Attempts, Limit, Refused};
+pub use hasher::{HashError, Hasher};
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use shared::api::SessionRequest;
+use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use shared::{NameError, UserName};
+
+use crate::clock::now_ms;
+use crate::config::Config;
+use crate::store::{NewSession, SessionId, SessionRecord, Store, StoreError};
+
+/// The longest `User-Agent` kept with a session, in characters.
+const MAX_USER_AGENT_CHARS: usize = 256;
+/// A session's `last_used_at` is written at most this often (or a tenth of the time to live,
+/// if shorter), so using a session is mostly a read.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// A session token. Its `Debug` hides it, so it cannot be logged by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the operating system's random source works");
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The stored form: hex SHA-256.
+    pub fn session_id(&self) -> SessionId {
+        let digest = Sha256::digest(self.0.as_bytes());
+        SessionId(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<hidden>)")
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub name: UserName,
+}
+
+/// The id a session is listed and revoked by: derived from its stored id, so that neither the
+/// token nor its stored hash leaves the server.
+pub fn public_id(id: &SessionId) -> String {
+    let digest = Sha256::digest(format!("session:{}", id.0).as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Who is asking, as far as the HTTP request tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    pub address: IpAddr,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+}
+
+/// The outcome of a successful claim.
+#[derive(Debug)]
+pub struct Claim {
+    pub name: UserName,
+    pub token: Token,
+    /// True when the name was free and is now the caller's; false for a sign-in.
+    pub created: bool,
+    /// A passwordless account whose sessions had all expired, deleted to free its name: the
+    /// hub must forget it.
+    pub released: Option<UserName>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("{0}")]
+    InvalidName(#[from] NameError),
+    #[error("a password must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
+    InvalidPassword,
+    #[error("the name belongs to someone else")]
+    NameTaken,
+    #[error("the password does not match")]
+    WrongPassword,
+    #[error("no valid session token")]
+    Unauthorized,
+    #[error("no session of yours has that id")]
+    UnknownSession,
+    #[error("too many attempts; try again in {} s", .0.as_secs())]
+    TooManyAttempts(Duration),
+    #[error("too many passwords are being checked; try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl IdentityError {
+    /// How long the client should wait before it tries again, for the errors that say so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::TooManyAttempts(wait) => Some(*wait),
+            Self::Busy => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+}
+
+impl From<HashError> for IdentityError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Failed(e) => Self::Hashing(e),
+        }
+    }
+}
+
+impl From<Refused> for IdentityError {
+    fn from(r: Refused) -> Self {
+        Self::TooManyAttempts(r.retry_after)
+    }
+}
+
+/// Cheap to clone handle over the store, the password hasher and the attempt limits, for the
+/// HTTP handlers and the WebSocket upgrade.
+#[derive(Clone)]
+pub struct Identity {
+    store: Arc<dyn Store>,
+    hasher: Hasher,
+    attempts: Arc<Attempts>,
+    /// How long an unused session lasts.
+    ttl: Duration,
+}
+
+impl Identity {
+    /// Starts the hashing threads and the attempt tables that `config` describes.
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        let limits = AttemptLimits {
+            per_name: Limit {
+                burst: config.name_attempts,
+                per_hour: config.name_attempts_per_hour,
+            },
+            per_address: Limit {
+                burst: config.address_attempts,
+                per_hour: config.address_attempts_per_hour,
+            },
+            creations: Limit {
+                burst: config.account_creations,
+                per_hour: config.account_creations_per_hour,
+            },
+            table_size: usize::try_from(config.attempt_table_size).unwrap_or(usize::MAX),
+        };
+        Self {
+            store,
+            hasher: Hasher::start(config.hash_workers(), config.hash_queue),
+            attempts: Arc::new(Attempts::new(limits)),
+            ttl: config.session_ttl(),
+        }
+    }
+
+    /// Claims a free name, or signs in to a taken one whose password is given.
+    pub async fn claim(
+        &self,
+        request: SessionRequest,
+        client: &Client,
+    ) -> Result<Claim, IdentityError> {
+        let name = UserName::parse(&request.name)?;
+        let password = request.password.filter(|p| !p.is_empty());
+        // Before anything else, whether the name is taken or not: no stored password can
+        // have another length, and nothing is hashed or counted for it.
+        if let Some(p) = &password {
+            let chars = p.chars().count();
+            if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+                return Err(IdentityError::InvalidPassword);
+            }
+        }
+        let token = Token::generate();
+        let session = NewSession {
+            id: token.session_id(),
+            user_agent: client
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            address: Some(client.address.to_string()),
+        };
+        let mut released = None;
+        let account = match self.store.find_account(&name).await? {
+            Some(account)
+                if account.password_hash.is_none() && !self.in_use(&account.name).await? =>
+            {
+                // Its sessions have all expired: the name is free again.
+                self.store.delete_account(&account.name).await?;
+                released = Some(account.name);
+                None
+            }
+            found => found,
+        };
+        let Some(account) = account else {
+            let taken = self.attempts.create(client.address)?;
+            let created = self.create(&name, password, &session).await;
+            if created.is_err() {
+                self.attempts.give_back(taken);
+            }
+            created?;
+            return Ok(Claim {
+                name,
+                token,
+                created: true,
+                released,
+            });
+        };
+        let (Some(given), Some(stored)) = (password, account.password_hash) else {
+            return Err(IdentityError::NameTaken);
+        };
+        let taken = self.attempts.sign_in(&account.name.key(), client.address)?;
+        let matches = match self.hasher.verify(given, stored).await {
+            Ok(matches) => matches,
+            Err(e) => {
+                // Not an attempt: nothing was checked.
+                self.attempts.give_back(taken);
+                return Err(e.into());
+            }
+        };
+        if !matches {
+            tracing::info!(user = %account.name, address = %client.address, "wrong password");
+            return Err(IdentityError::WrongPassword);
+        }
+        self.attempts.give_back(taken);
+        self.store.create_session(&session, &account.name).await?;
+        Ok(Claim {
+            name: account.name,
+            token,
+            created: false,
+            released,
+        })
+    }
+
+    /// Creates the account `name` (protected by `password`, if any) with its first session.
+    async fn create(
+        &self,
+        name: &UserName,
+        password: Option<String>,
+        session: &NewSession,
+    ) -> Result<(), IdentityError> {
+        let hash = match password {
+            Some(p) => Some(self.hasher.hash(p).await?),
+            None => None,
+        };
+        match self
+            .store
+            .create_account(name, hash.as_deref(), Some(session))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::NameTaken) => Err(IdentityError::NameTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether any session of `name`'s owner is still live.
+    async fn in_use(&self, name: &UserName) -> Result<bool, IdentityError> {
+        let now = now_ms();
+        let sessions = self.store.sessions_of(name).await?;
+        Ok(sessions.iter().any(|s| !self.expired(s.last_used_at, now)))
+    }
+
+    fn expired(&self, last_used_at: u64, now: u64) -> bool {
+        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
+        now.saturating_sub(last_used_at) > ttl
+    }
+
+    /// The session a token proves, if it has not expired; the use extends it.
+    pub async fn authenticate(&self, token: &Token) -> Result<Session, IdentityError> {
+        let id = token.session_id();
+        let Some(owner) = self.store.find_session(&id).await? else {
+            return Err(IdentityError::Unauthorized);
+        };
+        let now = now_ms();
+        if self.expired(owner.last_used_at, now) {
+            // The token is dead for good: forget it. (A passwordless account left without
+            // sessions is freed when its name is next claimed.)
+            self.store.delete_session(&id, &owner.account.name).await?;
+            return Err(IdentityError::Unauthorized);
+        }
+        let every = TOUCH_EVERY.min(self.ttl / 10);
+        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        if now.saturating_sub(owner.last_used_at) >= every {
+            self.store.touch_session(&id, now).await?;
+        }
+        Ok(Session {
+            id,
+            name: owner.account.name,
+        })
+    }
+
+    /// Ends the session; a name without a password is released with its last session.
+    /// Returns the session and whether its name was released.
+    pub async fn sign_out(&self, token: &Token) -> Result<(Session, bool), IdentityError> {
+        let session = self.authenticate(token).await?;
+        let released = self.end(&session.id, &session.name).await?;
+        Ok((session, released))
+    }
+
+    /// The live sessions of the token's owner, oldest first, and the token's own session.
+    pub async fn sessions(
+        &self,
+        token: &Token,
+    ) -> Result<(Session, Vec<SessionRecord>), IdentityError> {
+        let session = self.authenticate(token).await?;
+        let now = now_ms();
+        let mut sessions = self.store.sessions_of(&session.name).await?;
+        sessions.retain(|s| s.id == session.id || !self.expired(s.last_used_at, now));
+        Ok((session, sessions))
+    }
+
+    /// Ends the session of the token's owner whose [`public_id`] is `public`. Returns it, its
+    /// owner, and whether the owner's name was released with it.
+    pub async fn revoke(
+        &self,
+        token: &Token,
+        public: &str,
+    ) -> Result<(Session, bool), IdentityError> {
+        let own = self.authenticate(token).await?;
+        let sessions = self.store.sessions_of(&own.name).await?;
+        let Some(revoked) = sessions.into_iter().find(|s| public_id(&s.id) == public) else {
+            return Err(IdentityError::UnknownSession);
+        };
+        let released = self.end(&revoked.id, &own.name).await?;
+        Ok((
+            Session {
+                id: revoked.id,
+                name: own.name,
+            },
+            released,
+        ))
+    }
+
+    /// Deletes a session; an account without a password goes with its last one. Returns
+    /// whether it went.
+    async fn end(&self, id: &SessionId, name: &UserName) -> Result<bool, IdentityError> {
+        let left = self.store.delete_session(id, name).await?;
+        if left > 0 {
+            return Ok(false);
+        }
+        let passwordless = self
+            .store
+            .find_account(name)
+            .await?
+            .is_some_and(|a| a.password_hash.is_none());
+        if passwordless {
+            self.store.delete_account(name).await?;
+        }
+        Ok(passwordless)
+    }
+}
