@@ -11,7 +11,9 @@
 //! - `preamble`: the welcome and, for a resuming client, the messages it missed.
 //! - `reader`: the read loop (read, decode, rate-limit, dispatch).
 //! - `writer`: the write loop (batches with `writev`, pings, the idle timeout, the close).
+//! - [`echo`]: an echo WebSocket from the same pieces, for the Autobahn testsuite.
 
+pub mod echo;
 mod preamble;
 mod reader;
 mod writer;

@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod chat;
+mod handshake;
 mod history;
 mod lifecycle;
 mod ops;
