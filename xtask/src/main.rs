@@ -57,8 +57,9 @@ Tasks:
                           first failure
   bench [--smoke] [...]   benchmark against the Node.js ws servers (release); writes
                           docs/benchmarks.md; --smoke: quick check, no figures
-  autobahn                the Autobahn|Testsuite (sections 1-7, 9, 10) against the codec's
+  autobahn [--quick]      the Autobahn|Testsuite (sections 1-7, 9, 10) against the codec's
                           echo server; fails on any FAILED case; writes docs/autobahn.md
+                          (--quick: a sample of 9, as in `test`; writes nothing)
   fuzz [seconds]          run each fuzz target (cargo-fuzz, nightly) for [seconds]
                           (default 60)
   help                    show this text";
@@ -100,10 +101,11 @@ fn dispatch(args: &[OsString]) -> Result<()> {
             test::run(&project)
         }
         "bench" => bench::run(&project, rest),
-        "autobahn" => {
-            no_arguments(&task, rest)?;
-            autobahn::run(&project, autobahn::Scope::Full)
-        }
+        "autobahn" => match rest {
+            [] => autobahn::run(&project, autobahn::Scope::Full),
+            [quick] if quick == "--quick" => autobahn::run(&project, autobahn::Scope::Quick),
+            _ => no_arguments(&task, rest),
+        },
         "fuzz" => {
             let seconds = match rest {
                 [] => fuzz::seconds(None)?,
