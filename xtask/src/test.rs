@@ -16,7 +16,7 @@
 //! 9. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
 //!    server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
 //! 10. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
-//!    against both servers, figures discarded), so that the harness keeps working.
+//!     against both servers, figures discarded), so that the harness keeps working.
 //!
 //! This is what CI runs (`.ci/run`), so a green run here means a green CI.
 
