@@ -120,10 +120,11 @@ fuzz_target!(|data: &[u8]| {
             let (then, then_end) = tungstenite(&padded, max);
             messages == theirs
                 && then.starts_with(&messages)
-                && matches!(then_end, TheirEnd::Refused(code) if code == e.close_code()
-                    // A frame with two faults (a reserved bit and a size over the limit, say)
-                    // may be refused for either: the RFC sets no order.
-                    || matches!(e, WireError::Protocol(_)))
+                // A frame with two faults (a reserved bit or a new message inside a
+                // fragmented one, and a size over the limit, say) may be refused for either:
+                // the RFC sets no order.
+                && matches!(then_end, TheirEnd::Refused(code)
+                    if code == e.close_code() || matches!(code, 1002 | 1009))
         }
         // The top bit of a 64-bit length (1002 here, a size for tungstenite), or a frame with
         // two faults, a protocol one and its size, refused for either.
