@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::Parser;
 
 use crate::cidr::Cidr;
@@ -20,6 +21,11 @@ pub const PRESENCE_INTERVAL_MS: u64 = 250;
 pub const QUEUE_BYTES: usize = 4 * 1024 * 1024;
 /// The least `--queue-bytes`: below it ordinary frames would close connections.
 pub const MIN_QUEUE_BYTES: usize = 64 * 1024;
+/// The least `--max-frame-bytes`: the largest control frame's payload.
+pub const MIN_FRAME_BYTES: u64 = 125;
+/// The most `--max-frame-bytes`: 16 MiB. A larger limit would let one message take that much
+/// memory per connection, and nothing in the chat needs it.
+pub const MAX_FRAME_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Everything an operator can set. Every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -84,7 +90,15 @@ pub struct Config {
     pub body_timeout_secs: u64,
 
     /// Largest WebSocket frame or message in bytes; a larger one closes the connection (1009).
-    #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    /// From 125 (a control frame's payload) to 16 MiB.
+    #[arg(
+        long,
+        env = "MAX_FRAME_BYTES",
+        default_value_t = 64 * 1024,
+        value_parser = clap::value_parser!(u64)
+            .range(MIN_FRAME_BYTES..=MAX_FRAME_BYTES)
+            .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX))
+    )]
     pub max_frame_bytes: usize,
 
     /// Frames a connection may send per second, on average.
@@ -393,5 +407,20 @@ mod tests {
         let mut config = Config::defaults();
         config.max_connections = 0;
         assert_eq!(config.validate().unwrap_err().flag, "max-connections");
+    }
+
+    fn max_frame_bytes(value: &str) -> Result<usize, clap::Error> {
+        Config::try_parse_from(["chat-server", "--max-frame-bytes", value])
+            .map(|c| c.max_frame_bytes)
+    }
+
+    #[test]
+    fn max_frame_bytes_is_bounded_from_a_control_frame_to_16_mib() {
+        assert_eq!(Config::defaults().max_frame_bytes, 64 * 1024);
+        assert_eq!(max_frame_bytes("125").unwrap(), 125);
+        assert_eq!(max_frame_bytes("16777216").unwrap(), 16 * 1024 * 1024);
+        for refused in ["0", "124", "16777217", "18446744073709551615", "-1", "big"] {
+            assert!(max_frame_bytes(refused).is_err(), "{refused}");
+        }
     }
 }

@@ -7,7 +7,10 @@
 //! - `dist`: build the browser client into `dist/`;
 //! - `run [-- <server args>]`: set up, build, and serve on <http://127.0.0.1:8080>;
 //! - `test`: set up and run every check, from `cargo fmt` to the browser tests;
-//! - `bench [--smoke]`: the benchmark against the Node.js `ws` servers (`bench/`).
+//! - `bench [--smoke]`: the benchmark against the Node.js `ws` servers (`bench/`);
+//! - `autobahn`: the Autobahn|Testsuite against the codec's echo server, summary in
+//!   `docs/autobahn.md`;
+//! - `fuzz [seconds]`: each cargo-fuzz target of `fuzz/` for a bounded time.
 //!
 //! The modules:
 //!
@@ -15,13 +18,15 @@
 //! - [`error`]: the error type, a message for the user;
 //! - [`project`]: where the root, `dist/`, `data/` and the tools are;
 //! - [`tools`]: the pinned tool versions and their installation;
-//! - [`dist`], [`run`], [`test`], [`bench`]: the tasks;
+//! - [`dist`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`]: the tasks;
 //! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
 
+mod autobahn;
 mod bench;
 mod cmd;
 mod dist;
 mod error;
+mod fuzz;
 mod project;
 mod run;
 mod test;
@@ -43,7 +48,8 @@ Usage: cargo xtask <task>
 
 Tasks:
   setup                   install missing tools: the wasm32 target, trunk, wasm-bindgen-cli,
-                          wasm-opt (binaryen, into .tools/), rustfmt, clippy, Chromium
+                          wasm-opt (binaryen, into .tools/), rustfmt, clippy, nightly and
+                          cargo-fuzz, Chromium
   dist                    build the frontend into dist/ (trunk build --release --offline)
   run [-- <server args>]  build the frontend, then run the release server on
                           http://127.0.0.1:8080 with SQLite in ./data
@@ -51,6 +57,11 @@ Tasks:
                           first failure
   bench [--smoke] [...]   benchmark against the Node.js ws servers (release); writes
                           docs/benchmarks.md; --smoke: quick check, no figures
+  autobahn [--quick]      the Autobahn|Testsuite (sections 1-7, 9, 10) against the codec's
+                          echo server; fails on any FAILED case; writes docs/autobahn.md
+                          (--quick: a sample of 9, as in `test`; writes nothing)
+  fuzz [seconds]          run each fuzz target (cargo-fuzz, nightly) for [seconds]
+                          (default 60)
   help                    show this text";
 
 fn main() -> ExitCode {
@@ -90,6 +101,24 @@ fn dispatch(args: &[OsString]) -> Result<()> {
             test::run(&project)
         }
         "bench" => bench::run(&project, rest),
+        "autobahn" => match rest {
+            [] => autobahn::run(&project, autobahn::Scope::Full),
+            [quick] if quick == "--quick" => autobahn::run(&project, autobahn::Scope::Quick),
+            _ => no_arguments(&task, rest),
+        },
+        "fuzz" => {
+            let seconds = match rest {
+                [] => fuzz::seconds(None)?,
+                [one] => fuzz::seconds(Some(&one.to_string_lossy()))?,
+                [_, extra, ..] => {
+                    return Err(Error::new(format!(
+                        "`fuzz` takes at most one argument, got `{}` too",
+                        extra.to_string_lossy()
+                    )))
+                }
+            };
+            fuzz::run(&project, seconds)
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -115,6 +115,23 @@ pub fn cargo_bin_dir() -> PathBuf {
     cargo_home.join("bin")
 }
 
+/// Where the xtask keeps what outlives a clone (the Autobahn virtualenv, the fuzz builds):
+/// `$XDG_CACHE_HOME/chat-xtask`, by default `~/.cache/chat-xtask`.
+pub fn cache_dir() -> PathBuf {
+    env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("chat-xtask")
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: names a cache entry after its inputs.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// The first executable file called `program` in the directories of `path`.
 fn find_in(path: &OsStr, program: &str) -> Option<PathBuf> {
     env::split_paths(path)
@@ -124,7 +141,7 @@ fn find_in(path: &OsStr, program: &str) -> Option<PathBuf> {
 
 /// The value of the first string field `"name": "..."` in a JSON text (enough for
 /// `cargo metadata`, whose top-level `target_directory` is what we need; no JSON dependency).
-fn json_string_field(json: &str, name: &str) -> Option<String> {
+pub fn json_string_field(json: &str, name: &str) -> Option<String> {
     let key = format!("\"{name}\"");
     let after_key = &json[json.find(&key)? + key.len()..];
     let value = after_key.trim_start().strip_prefix(':')?.trim_start();
@@ -168,6 +185,12 @@ mod tests {
         let dirs: Vec<PathBuf> = env::split_paths(&path).collect();
         assert_eq!(dirs[0], project.tools_bin());
         assert_eq!(dirs[1], cargo_bin_dir());
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_values() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //! 4. `cargo test --workspace` (host tests, including the backend's integration tests);
 //!    then the server-level suite (`cargo test -p backend --test server`) again with
 //!    `TEST_STORE=postgres`, every test on a fresh PostgreSQL schema;
-//! 5. build the frontend with Trunk;
-//! 6. build the `chat-server` binary (debug);
-//! 7. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
+//! 5. the Autobahn|Testsuite, quick (`autobahn`: sections 1–7 and 10, a sample of 9);
+//! 6. each fuzz target for 15 s (`fuzz`);
+//! 7. build the frontend with Trunk;
+//! 8. build the `chat-server` binary (debug);
+//! 9. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
 //!    server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
-//! 8. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
-//!    against both servers, figures discarded), so that the harness keeps working.
+//! 10. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
+//!     against both servers, figures discarded), so that the harness keeps working.
 //!
 //! This is what CI runs (`.ci/run`), so a green run here means a green CI.
 
@@ -72,6 +74,14 @@ const STEPS: &[Step] = &[
                 .args(["test", "-p", "backend", "--test", "server"])
                 .run()
         },
+    },
+    Step {
+        name: "Autobahn testsuite (quick)",
+        action: |project| crate::autobahn::run(project, crate::autobahn::Scope::Quick),
+    },
+    Step {
+        name: "fuzz targets (15 s each)",
+        action: |project| crate::fuzz::run(project, 15),
     },
     Step {
         name: "build the frontend",

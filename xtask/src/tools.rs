@@ -10,6 +10,7 @@
 //! - binaryen 132 (`wasm-opt`) from npm, installed into `<root>/.tools`: must match
 //!   `[tools] wasm_opt` in `Trunk.toml`; Debian's binaryen is far older.
 //! - Chromium and chromedriver from Debian, only for the browser tests.
+//! - cargo-fuzz 0.13.1 and a nightly toolchain (sanitizers), for `cargo xtask fuzz`.
 
 use std::fs;
 use std::path::Path;
@@ -28,6 +29,10 @@ const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const BINARYEN_PACKAGE: &str = "binaryen@132.0.0";
 /// What `wasm-opt --version` must contain (it prints `wasm-opt version 132 (version_132)`).
 const WASM_OPT_VERSION: &str = "132";
+/// `cargo install cargo-fuzz --version` (and what `cargo fuzz --version` must contain).
+const CARGO_FUZZ_VERSION: &str = "0.13.1";
+/// The toolchain the fuzz targets build with: sanitizers need nightly.
+pub const FUZZ_TOOLCHAIN: &str = "nightly";
 /// The browser and its driver used by the e2e suite, as installed by Debian's packages.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -52,6 +57,7 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
     ensure_wasm_bindgen(project)?;
     ensure_trunk(project)?;
     if purpose == Purpose::Test {
+        ensure_fuzzing(project)?;
         ensure_browser()?;
         ensure_services()?;
     }
@@ -250,6 +256,46 @@ fn ensure_trunk(project: &Project) -> Result<()> {
         project.tool("trunk")?.arg("--version"),
         TRUNK_VERSION,
         "trunk",
+    )
+}
+
+/// The nightly toolchain and `cargo-fuzz` in `~/.cargo/bin`.
+pub fn ensure_fuzzing(project: &Project) -> Result<()> {
+    let toolchains = Cmd::new("rustup").args(["toolchain", "list"]).read();
+    if !toolchains.is_some_and(|list| list.lines().any(|l| l.starts_with(FUZZ_TOOLCHAIN))) {
+        installing(&format!("the {FUZZ_TOOLCHAIN} toolchain"), "rustup");
+        Cmd::new("rustup")
+            .args([
+                "toolchain",
+                "install",
+                FUZZ_TOOLCHAIN,
+                "--profile",
+                "minimal",
+            ])
+            .run()?;
+    }
+    if has_version(
+        project.tool("cargo-fuzz")?.arg("--version"),
+        CARGO_FUZZ_VERSION,
+    ) {
+        return Ok(());
+    }
+    installing(&format!("cargo-fuzz {CARGO_FUZZ_VERSION}"), "cargo install");
+    project
+        .cargo()
+        .args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--locked",
+        ])
+        .run()
+        .map_err(|err| err.context("installing cargo-fuzz"))?;
+    verify(
+        project.tool("cargo-fuzz")?.arg("--version"),
+        CARGO_FUZZ_VERSION,
+        "cargo-fuzz",
     )
 }
 

@@ -15,7 +15,9 @@
 //!   position: the preamble, the write loop and the final close frame all write through it,
 //!   so a close frame always starts at a frame boundary, and a write without progress for the
 //!   idle timeout fails.
+//! - [`echo`]: an echo WebSocket from the same pieces, for the Autobahn testsuite.
 
+pub mod echo;
 mod outgoing;
 mod preamble;
 mod reader;

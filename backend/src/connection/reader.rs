@@ -108,7 +108,7 @@ impl Reader<'_> {
     async fn on_incoming(&mut self, incoming: Option<Incoming>) -> Option<ReadEnd> {
         let incoming = incoming?;
         // Messages, text or binary, count against the rate limit; control frames do not.
-        if matches!(incoming, Incoming::Text(_) | Incoming::Binary) {
+        if matches!(incoming, Incoming::Text(_) | Incoming::Binary(_)) {
             match self.admit(&incoming) {
                 Admission::Admitted => {}
                 Admission::Limited => return None,
@@ -119,7 +119,7 @@ impl Reader<'_> {
             // Boxed: answering a frame can take a large future (store calls, the journal),
             // which would otherwise take room in the task while it idles.
             Incoming::Text(text) => Box::pin(self.on_text(&text)).await,
-            Incoming::Binary => self.refuse(
+            Incoming::Binary(_) => self.refuse(
                 (
                     ErrorCode::BinaryNotSupported,
                     "frames are JSON text".to_owned(),

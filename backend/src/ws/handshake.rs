@@ -11,20 +11,19 @@ use std::future::Future;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
+use axum::http::{header, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use sha1::{Digest, Sha1};
 use tokio::net::TcpStream;
+use wire::handshake::{self, Refusal};
 
 /// A valid WebSocket upgrade request: the extractor for `GET /ws`.
 pub struct Upgrade {
     /// Resolves to the raw stream once the `101` response has gone out.
     on_upgrade: OnUpgrade,
-    /// `Sec-WebSocket-Key`, which the `101` answers.
-    key: HeaderValue,
+    /// `Sec-WebSocket-Accept`: the answer to the request's `Sec-WebSocket-Key`.
+    accept: HeaderValue,
 }
 
 /// Why a request is not a WebSocket upgrade. Answered like axum's own rejections.
@@ -32,8 +31,8 @@ pub struct Upgrade {
 pub enum UpgradeRejection {
     /// Not a `GET`.
     MethodNotGet,
-    /// A header of the handshake is missing or wrong.
-    BadHeader(&'static str),
+    /// A header of the handshake is missing or wrong (`wire::handshake::check`).
+    BadHeader(Refusal),
     /// The connection cannot be upgraded (not HTTP/1.1, or already taken).
     NotUpgradable,
 }
@@ -46,7 +45,19 @@ impl IntoResponse for UpgradeRejection {
                 "Request method must be `GET`",
             )
                 .into_response(),
-            Self::BadHeader(what) => (StatusCode::BAD_REQUEST, what).into_response(),
+            // RFC 6455, 4.4: 426 naming the versions the server speaks.
+            Self::BadHeader(refusal @ Refusal::UnsupportedVersion) => (
+                StatusCode::UPGRADE_REQUIRED,
+                [(
+                    header::SEC_WEBSOCKET_VERSION,
+                    HeaderValue::from_static(handshake::VERSION),
+                )],
+                refusal.to_string(),
+            )
+                .into_response(),
+            Self::BadHeader(refusal) => {
+                (StatusCode::BAD_REQUEST, refusal.to_string()).into_response()
+            }
             Self::NotUpgradable => (
                 StatusCode::UPGRADE_REQUIRED,
                 "WebSocket request couldn't be upgraded since no upgrade state was present",
@@ -67,32 +78,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
             return Err(UpgradeRejection::MethodNotGet);
         }
         let headers = &parts.headers;
-        if !header_has_token(headers, header::CONNECTION, "upgrade") {
-            return Err(UpgradeRejection::BadHeader(
-                "Connection header did not include 'upgrade'",
-            ));
-        }
-        if !header_is(headers, header::UPGRADE, "websocket") {
-            return Err(UpgradeRejection::BadHeader(
-                "`Upgrade` header did not include 'websocket'",
-            ));
-        }
-        if !header_is(headers, header::SEC_WEBSOCKET_VERSION, "13") {
-            return Err(UpgradeRejection::BadHeader(
-                "`Sec-WebSocket-Version` header did not include '13'",
-            ));
-        }
-        let key = headers
-            .get(header::SEC_WEBSOCKET_KEY)
-            .ok_or(UpgradeRejection::BadHeader(
-                "`Sec-WebSocket-Key` header missing",
-            ))?
-            .clone();
+        let value = |name| headers.get(name).map(HeaderValue::as_bytes);
+        let request = handshake::Request {
+            host: value(header::HOST),
+            connection_upgrade: headers
+                .get_all(header::CONNECTION)
+                .iter()
+                .any(|h| handshake::has_token(h.as_bytes(), "upgrade")),
+            upgrade: value(header::UPGRADE),
+            version: value(header::SEC_WEBSOCKET_VERSION),
+            key: value(header::SEC_WEBSOCKET_KEY),
+        };
+        let accept = handshake::check(&request).map_err(UpgradeRejection::BadHeader)?;
+        let accept = HeaderValue::from_str(&accept).expect("base64 is a valid header value");
         let on_upgrade = parts
             .extensions
             .remove::<OnUpgrade>()
             .ok_or(UpgradeRejection::NotUpgradable)?;
-        Ok(Self { on_upgrade, key })
+        Ok(Self { on_upgrade, accept })
     }
 }
 
@@ -136,10 +139,7 @@ impl Upgrade {
             [
                 (header::CONNECTION, HeaderValue::from_static("upgrade")),
                 (header::UPGRADE, HeaderValue::from_static("websocket")),
-                (
-                    header::SEC_WEBSOCKET_ACCEPT,
-                    accept_key(self.key.as_bytes()),
-                ),
+                (header::SEC_WEBSOCKET_ACCEPT, self.accept),
             ],
         )
             .into_response()
@@ -164,55 +164,4 @@ fn log_task_size(task: &impl Future) {
             "size of a connection task's future"
         );
     });
-}
-
-/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455, section 4.2.2).
-fn accept_key(key: &[u8]) -> HeaderValue {
-    let mut sha1 = Sha1::default();
-    sha1.update(key);
-    sha1.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    let accept = base64::engine::general_purpose::STANDARD.encode(sha1.finalize());
-    HeaderValue::from_str(&accept).expect("base64 is a valid header value")
-}
-
-/// Whether header `name` equals `value`, ignoring ASCII case.
-fn header_is(headers: &HeaderMap, name: header::HeaderName, value: &str) -> bool {
-    headers
-        .get(name)
-        .is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
-}
-
-/// Whether the comma-separated header `name` holds the token `value`, ignoring ASCII case.
-fn header_has_token(headers: &HeaderMap, name: header::HeaderName, value: &str) -> bool {
-    headers.get_all(name).iter().any(|h| {
-        h.as_bytes()
-            .split(|b| *b == b',')
-            .any(|token| token.trim_ascii().eq_ignore_ascii_case(value.as_bytes()))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_key_matches_the_rfc_example() {
-        // RFC 6455, section 1.3.
-        assert_eq!(
-            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
-    }
-
-    #[test]
-    fn connection_tokens_are_matched_one_by_one() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONNECTION,
-            HeaderValue::from_static("keep-alive, Upgrade"),
-        );
-        assert!(header_has_token(&h, header::CONNECTION, "upgrade"));
-        h.insert(header::CONNECTION, HeaderValue::from_static("upgraded"));
-        assert!(!header_has_token(&h, header::CONNECTION, "upgrade"));
-    }
 }

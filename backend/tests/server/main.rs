@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod chat;
 mod edge;
+mod handshake;
 mod history;
 mod http_contract;
 mod lifecycle;

@@ -3,15 +3,15 @@
 
 use shared::close;
 
-use super::{opcode, MAX_CONTROL_PAYLOAD};
+use crate::{close_code, opcode, MAX_CONTROL_PAYLOAD};
 
 /// A complete message or control frame from a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
     /// A text message (all its fragments), valid UTF-8.
     Text(String),
-    /// A binary message; its bytes are not kept.
-    Binary,
+    /// A binary message (all its fragments).
+    Binary(Vec<u8>),
     /// A ping, with the payload its pong must carry.
     Ping(Vec<u8>),
     Pong,
@@ -73,6 +73,18 @@ impl Decoder {
             return Err(WireError::Protocol("reserved bits set"));
         }
         let op = first & 0x0F;
+        // Checked at the header, so an unknown opcode is refused before its payload arrives.
+        if !matches!(
+            op,
+            opcode::CONTINUATION
+                | opcode::TEXT
+                | opcode::BINARY
+                | opcode::CLOSE
+                | opcode::PING
+                | opcode::PONG
+        ) {
+            return Err(WireError::Protocol("unknown opcode"));
+        }
         if second & 0x80 == 0 {
             return Err(WireError::Protocol("client frame not masked"));
         }
@@ -85,6 +97,10 @@ impl Decoder {
                 Some(b) => {
                     let mut bytes = [0u8; 8];
                     bytes.copy_from_slice(b);
+                    // RFC 6455, 5.2: "the most significant bit MUST be 0".
+                    if bytes[0] & 0x80 != 0 {
+                        return Err(WireError::Protocol("64-bit length with its top bit set"));
+                    }
                     (u64::from_be_bytes(bytes), 10)
                 }
                 None => return Ok(None),
@@ -110,10 +126,11 @@ impl Decoder {
             return Ok(None);
         };
         at += 4;
-        let Some(masked) = buf.get(at..at + len) else {
+        // Checked: with a limit near `usize::MAX`, `at + len` could wrap around.
+        let used = at.checked_add(len).ok_or(WireError::TooBig)?;
+        let Some(masked) = buf.get(at..used) else {
             return Ok(None);
         };
-        let used = at + len;
         let unmasked = || masked.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m);
         let payload = || -> Vec<u8> { unmasked().collect() };
         let incoming = match op {
@@ -154,7 +171,7 @@ impl Decoder {
 /// A whole data message.
 fn complete(text: bool, bytes: Vec<u8>) -> Result<Incoming, WireError> {
     if !text {
-        return Ok(Incoming::Binary);
+        return Ok(Incoming::Binary(bytes));
     }
     String::from_utf8(bytes)
         .map(Incoming::Text)
@@ -168,8 +185,7 @@ fn close_frame(payload: &[u8]) -> Result<Incoming, WireError> {
         [_] => Err(WireError::Protocol("close frame with a 1-byte payload")),
         [hi, lo, reason @ ..] => {
             let code = u16::from_be_bytes([*hi, *lo]);
-            let valid = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
-            if !valid {
+            if !close_code::is_valid(code) {
                 return Err(WireError::Protocol("invalid close code"));
             }
             std::str::from_utf8(reason).map_err(|_| WireError::InvalidUtf8)?;
@@ -252,7 +268,7 @@ mod tests {
             Ok(vec![
                 Incoming::Ping(b"p".to_vec()),
                 Incoming::Text("hello é".to_owned()),
-                Incoming::Binary,
+                Incoming::Binary(vec![0, 1]),
                 Incoming::Pong,
                 Incoming::Close(Some(1000)),
             ])
@@ -332,7 +348,92 @@ mod tests {
         let mut decoder = Decoder::new(1_000);
         assert_eq!(decoder.decode(&bytes[..4]), Err(WireError::TooBig));
         let mut huge = vec![0x81, 0x80 | 127];
-        huge.extend_from_slice(&u64::MAX.to_be_bytes());
+        huge.extend_from_slice(&(u64::MAX >> 1).to_be_bytes());
         assert_eq!(Decoder::new(1_000).decode(&huge), Err(WireError::TooBig));
+    }
+
+    /// The header of a masked text frame with a 64-bit `len`, and its mask.
+    fn header64(len: u64) -> Vec<u8> {
+        let mut bytes = vec![0x81, 0x80 | 127];
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(&MASK);
+        bytes
+    }
+
+    #[test]
+    fn a_64_bit_length_with_its_top_bit_set_is_a_protocol_error() {
+        // RFC 6455, 5.2: the most significant bit must be 0. It used to be refused as too big
+        // (1009), as if the length were meant.
+        for len in [1u64 << 63, u64::MAX, (1 << 63) | 5] {
+            let got = Decoder::new(1_000).decode(&header64(len));
+            assert!(
+                matches!(got, Err(WireError::Protocol(_))),
+                "{len:#x}: {got:?}"
+            );
+            assert_eq!(
+                got.map_err(WireError::close_code),
+                Err(close::PROTOCOL_ERROR)
+            );
+        }
+    }
+
+    #[test]
+    fn a_limit_near_usize_max_cannot_overflow_the_frame_end() {
+        // With no effective limit, a length near `usize::MAX` used to overflow `at + len`
+        // (a panic in debug builds, a wrapped-around slice in release ones).
+        let mut decoder = Decoder::new(usize::MAX);
+        assert!(matches!(
+            decoder.decode(&header64(u64::MAX)),
+            Err(WireError::Protocol(_))
+        ));
+        // The largest valid length only asks for more bytes.
+        assert_eq!(
+            Decoder::new(usize::MAX).decode(&header64(u64::MAX >> 1)),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn peers_may_close_with_every_code_the_server_itself_sends() {
+        // 1012 (restart), 1013 (try again later: the server sends it) and 1014 (bad gateway)
+        // used to be refused with 1002.
+        for code in [
+            1000u16, 1003, 1007, 1011, 1012, 1013, 1014, 3000, 4001, 4999,
+        ] {
+            let mut decoder = Decoder::new(100);
+            let bytes = client(true, opcode::CLOSE, &code.to_be_bytes());
+            assert_eq!(
+                decode_all(&mut decoder, &bytes),
+                Ok(vec![Incoming::Close(Some(code))]),
+                "{code}"
+            );
+        }
+        for code in [
+            0u16,
+            999,
+            1004,
+            1005,
+            1006,
+            1015,
+            1016,
+            2999,
+            5000,
+            u16::MAX,
+        ] {
+            let mut decoder = Decoder::new(100);
+            let bytes = client(true, opcode::CLOSE, &code.to_be_bytes());
+            let got = decode_all(&mut decoder, &bytes).map_err(WireError::close_code);
+            assert_eq!(got, Err(close::PROTOCOL_ERROR), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_opcode_is_refused_from_its_header_alone() {
+        let mut bytes = client(true, 0x3, &[b'a'; 50]);
+        bytes.truncate(2);
+        assert!(matches!(
+            Decoder::new(1_000).decode(&bytes),
+            Err(WireError::Protocol(_))
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! [`WireFrame`]: a frame as the server writes it, header and payload in one buffer. Server
 //! frames are never masked, so the bytes are the same for every recipient.
 
-use super::{opcode, MAX_CONTROL_PAYLOAD};
+use crate::{opcode, MAX_CONTROL_PAYLOAD};
 
 /// The longest header the server writes: 2 bytes plus a 64-bit length.
 const MAX_HEADER: usize = 10;
@@ -27,6 +27,11 @@ impl WireFrame {
     /// A text frame holding `text`.
     pub fn text(text: &str) -> Self {
         Self::with_payload(opcode::TEXT, text.as_bytes())
+    }
+
+    /// A binary frame holding `bytes` (the chat never sends one; the echo server does).
+    pub fn binary(bytes: &[u8]) -> Self {
+        Self::with_payload(opcode::BINARY, bytes)
     }
 
     /// A ping with no payload.
@@ -119,6 +124,7 @@ mod tests {
         assert_eq!(large.as_bytes()[2..10], 70_000u64.to_be_bytes());
         assert_eq!(large.payload().len(), 70_000);
         assert_eq!(WireFrame::ping().as_bytes(), [0x89, 0x00]);
+        assert_eq!(WireFrame::binary(&[0, 1]).as_bytes(), [0x82, 0x02, 0, 1]);
         assert_eq!(WireFrame::pong(b"ab").as_bytes(), [0x8A, 0x02, b'a', b'b']);
     }
 
