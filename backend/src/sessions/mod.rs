@@ -27,7 +27,7 @@ use shared::{close, ErrorCode};
 use crate::cidr::Cidr;
 use crate::error::ApiFailure;
 use crate::hub::Hub;
-use crate::identity::{public_id, Identity, IdentityError, Token};
+use crate::identity::{public_id, Identity, IdentityError, Session, Token};
 
 /// What the session endpoints share. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +37,17 @@ pub struct Sessions {
     pub hub: Hub,
     /// `--trusted-proxies`: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[Cidr]>,
+}
+
+impl Sessions {
+    /// After a session ended (signed out or revoked): its WebSockets are closed with 4001, and
+    /// a released name's memberships are forgotten.
+    fn ended(&self, session: &Session, released: bool) {
+        self.hub.close_session(&session.id, close::SESSION_ENDED);
+        if released {
+            self.hub.forget(&session.name);
+        }
+    }
 }
 
 /// The session endpoints, on `sessions`.
@@ -141,12 +152,7 @@ async fn sign_out(
 ) -> Result<StatusCode, Refusal> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
     let (session, released) = sessions.identity.sign_out(&token).await?;
-    sessions
-        .hub
-        .close_session(&session.id, close::SESSION_ENDED);
-    if released {
-        sessions.hub.forget(&session.name);
-    }
+    sessions.ended(&session, released);
     tracing::info!(user = %session.name, released, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -178,12 +184,7 @@ async fn revoke(
 ) -> Result<StatusCode, Refusal> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
     let (session, released) = sessions.identity.revoke(&token, &id).await?;
-    sessions
-        .hub
-        .close_session(&session.id, close::SESSION_ENDED);
-    if released {
-        sessions.hub.forget(&session.name);
-    }
+    sessions.ended(&session, released);
     tracing::info!(user = %session.name, released, "session revoked");
     Ok(StatusCode::NO_CONTENT)
 }
