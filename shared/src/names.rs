@@ -261,7 +261,16 @@ mod tests {
 
     #[test]
     fn letters_of_other_alphabets_are_names() {
-        for name in ["José", "王芳", "Ωμέγα", "Дмитрий", "नमस्ते", "Łukasz", "Tanaka太郎", "김민준"] {
+        for name in [
+            "José",
+            "王芳",
+            "Ωμέγα",
+            "Дмитрий",
+            "नमस्ते",
+            "Łukasz",
+            "Tanaka太郎",
+            "김민준",
+        ] {
             assert_eq!(UserName::parse(name).unwrap().as_str(), name);
         }
         // Length is in characters, not bytes: 24 Chinese characters fit.
@@ -310,7 +319,11 @@ mod tests {
             ("a\u{3164}b", '\u{3164}'),
             ("bob\u{202E}", '\u{202E}'),
         ] {
-            assert_eq!(UserName::parse(name), Err(NameError::Invisible { ch }), "{name:?}");
+            assert_eq!(
+                UserName::parse(name),
+                Err(NameError::Invisible { ch }),
+                "{name:?}"
+            );
         }
         assert_eq!(
             NameError::Invisible { ch: '\u{200B}' }.to_string(),
@@ -329,7 +342,9 @@ mod tests {
                 second: "Latin"
             }
         );
-        assert!(refused.to_string().ends_with("this one mixes Greek and Latin"));
+        assert!(refused
+            .to_string()
+            .ends_with("this one mixes Greek and Latin"));
         // Cyrillic 'а' in a Latin name.
         assert!(matches!(
             UserName::parse("\u{430}lice"),
