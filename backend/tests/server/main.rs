@@ -11,6 +11,7 @@ mod handshake;
 mod history;
 mod http_contract;
 mod lifecycle;
+mod names;
 mod limits_per_user;
 mod ops;
 mod paging;
