@@ -27,6 +27,11 @@ use crate::limits::{LOBBY, MAX_ROOM_NAME, MAX_USER_NAME};
 pub const USER_NAME_RULES: &str = "Up to 24 characters: letters (any alphabet, but one per name) \
      and digits, with ‘_’, ‘-’ and ‘.’ after the first character.";
 
+/// How many characters `input` has as a user name (trimmed, NFC): what the length limit counts.
+pub fn user_name_length(input: &str) -> usize {
+    input.trim().nfc().count()
+}
+
 /// Why a name was refused. Its text is the sentence to show a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
@@ -44,6 +49,8 @@ pub enum NameError {
         *ch as u32
     )]
     Invisible { ch: char },
+    #[error("Names are letters, digits, ‘_’, ‘-’ and ‘.’; spaces are not allowed")]
+    Space,
     #[error(
         "Names use one alphabet (Latin may go with Chinese, Japanese or Korean); this one mixes \
          {first} and {second}"
@@ -52,7 +59,7 @@ pub enum NameError {
         first: &'static str,
         second: &'static str,
     },
-    #[error("Room names are lowercase letters a-z, digits, ‘_’ and ‘-’; ‘{ch}’ is not allowed")]
+    #[error("the room name may only contain letters, digits, '_' and '-'")]
     BadRoomChar { ch: char },
 }
 
@@ -68,7 +75,9 @@ impl UserName {
         let name: String = input.trim().nfc().collect();
         check_shape(&name, MAX_USER_NAME)?;
         if let Some(ch) = name.chars().find(|&c| !user_char(c)) {
-            return Err(if invisible(ch) {
+            return Err(if ch.is_whitespace() {
+                NameError::Space
+            } else if invisible(ch) {
                 NameError::Invisible { ch }
             } else {
                 NameError::BadUserChar { ch }
@@ -199,11 +208,10 @@ fn user_char(c: char) -> bool {
         || (is_combining_mark(c) && c.identifier_allowed())
 }
 
-/// Whether `c` shows nothing: white space, a control or format character (zero-width space,
+/// Whether `c` shows nothing: a control or format character (zero-width space,
 /// joiners, direction marks), a variation selector or a filler.
 fn invisible(c: char) -> bool {
-    c.is_whitespace()
-        || c.is_control()
+    c.is_control()
         || matches!(c as u32,
             0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
             | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
@@ -244,10 +252,8 @@ mod tests {
             UserName::parse("_bob"),
             Err(NameError::BadStart { ch: '_' })
         );
-        assert_eq!(
-            UserName::parse("bo b"),
-            Err(NameError::Invisible { ch: ' ' })
-        );
+        assert_eq!(UserName::parse("bo b"), Err(NameError::Space));
+        assert_eq!(UserName::parse("bo\u{3000}b"), Err(NameError::Space));
         assert_eq!(
             UserName::parse("<script>"),
             Err(NameError::BadUserChar { ch: '<' })
