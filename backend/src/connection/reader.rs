@@ -266,7 +266,9 @@ mod tests {
     fn typing_notices_are_told_apart_without_parsing_the_frame() {
         assert!(is_typing(r#"{"type":"typing","room":"rust"}"#));
         assert!(is_typing(r#"{"to":"bob","x":[1,{"y":2}],"type":"typing"}"#));
-        assert!(!is_typing(r#"{"type":"room_message","room":"typing","body":"typing"}"#));
+        assert!(!is_typing(
+            r#"{"type":"room_message","room":"typing","body":"typing"}"#
+        ));
         assert!(!is_typing(r#"{"type":"ping"}"#));
         assert!(!is_typing("not json"));
     }

@@ -37,7 +37,9 @@ async fn typing_before_every_message_at_ten_a_second_loses_no_message() {
             _ => {}
         }
     }
-    println!("{total} messages with a typing notice each: {acked} acknowledged, {refused:?} refused");
+    println!(
+        "{total} messages with a typing notice each: {acked} acknowledged, {refused:?} refused"
+    );
     assert!(refused.is_empty(), "refused: {refused:?}");
     let bodies: Vec<String> = reader
         .messages(total)
