@@ -280,7 +280,7 @@ fn RowView(row: Row) -> impl IntoView {
                         Status::Confirmed => ().into_any(),
                         Status::Pending | Status::Waiting => view! {
                             <span class="delivery" data-testid="pending">
-                                <span class="clock" aria-hidden="true">"🕓"</span>
+                                <span class="clock" aria-hidden="true">"◷"</span>
                                 " "
                                 {status.label()}
                             </span>
