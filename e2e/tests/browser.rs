@@ -679,22 +679,20 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
             bob.wait_for_status(text, "confirmed").await;
         }
 
-        // Alice writes too. Her page keeps what she sends, as not sent yet, to send it once
-        // the connection is back.
+        // Alice writes too. Her page keeps what she sends, waiting (not failed), to send it
+        // once the connection is back.
         for text in ["queued lobby 1", "queued lobby 2"] {
             alice.send(text).await;
-            assert_eq!(alice.status_of(text).await.as_deref(), Some("failed"));
+            assert_eq!(alice.status_of(text).await.as_deref(), Some("waiting"));
         }
         let page = alice.page_text().await;
-        assert!(
-            page.contains("Not sent: Not connected: it is sent once the connection is back."),
-            "{page}"
-        );
+        assert!(page.contains("Waiting for connection"), "{page}");
+        assert!(!page.contains("Not sent"), "{page}");
         open_conversation(&alice, "dm-bob", "bob").await;
         alice.send("queued dm 1").await;
         assert_eq!(
             alice.status_of("queued dm 1").await.as_deref(),
-            Some("failed")
+            Some("waiting")
         );
         // And she starts a message she will only send once back.
         alice

@@ -2,7 +2,9 @@
 //!
 //! The delay doubles from [`Backoff::BASE_MS`] up to [`Backoff::CAP_MS`], and each delay is
 //! drawn from the upper half of its step (`step/2 ..= step`) so that many clients dropped by the
-//! same server restart do not all come back in the same instant. The random number is passed in,
+//! same server restart do not all come back in the same instant. The cap is small (2.5 s): a
+//! server restart should cost a couple of seconds, not a long countdown; and the page tries at
+//! once when it regains focus or the network comes back. The random number is passed in,
 //! so the computation is deterministic under test.
 
 /// The state of the back-off between two successful connections.
@@ -23,10 +25,10 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// The first step: half a second.
-    pub const BASE_MS: u32 = 500;
-    /// The largest step: thirty seconds.
-    pub const CAP_MS: u32 = 30_000;
+    /// The first step: a quarter of a second.
+    pub const BASE_MS: u32 = 250;
+    /// The largest step: two and a half seconds.
+    pub const CAP_MS: u32 = 2_500;
 
     pub const fn new(base_ms: u32, cap_ms: u32) -> Self {
         Self {
@@ -82,10 +84,7 @@ mod tests {
                 step
             })
             .collect();
-        assert_eq!(
-            steps,
-            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
-        );
+        assert_eq!(steps, [250, 500, 1000, 2000, 2500, 2500, 2500, 2500, 2500]);
         assert_eq!(backoff.attempt(), 9);
     }
 
@@ -105,9 +104,23 @@ mod tests {
     #[test]
     fn odd_random_values_are_tamed() {
         let mut backoff = Backoff::default();
-        assert_eq!(backoff.next_delay_ms(f64::NAN), 375);
-        assert_eq!(backoff.next_delay_ms(-3.0), 500);
-        assert_eq!(backoff.next_delay_ms(7.0), 2000);
+        assert_eq!(backoff.next_delay_ms(f64::NAN), 188);
+        assert_eq!(backoff.next_delay_ms(-3.0), 250);
+        assert_eq!(backoff.next_delay_ms(7.0), 1000);
+    }
+
+    #[test]
+    fn a_server_restart_costs_at_most_a_couple_of_seconds_between_tries() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<u32> = (0..50).map(|_| backoff.next_delay_ms(1.0)).collect();
+        assert!(delays.iter().all(|&d| d <= 2_500), "{delays:?}");
+        // Ten seconds down: at least five tries.
+        let mut waited = 0;
+        let tries = delays.iter().take_while(|&&d| {
+            waited += d;
+            waited <= 10_000
+        });
+        assert!(tries.count() >= 5);
     }
 
     #[test]

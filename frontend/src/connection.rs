@@ -22,6 +22,9 @@ use crate::browser;
 use crate::state::{ChatState, Link};
 use crate::timeline::Millis;
 
+/// How often the connection task looks whether one of our messages may go out (they are
+/// paced: see [`ChatState::next_send`]).
+const PUMP_EVERY_MS: u32 = 100;
 /// How often the connection task looks at the clock.
 const CHECK_EVERY_MS: u32 = 5_000;
 /// After this long without a frame from the server, ask with a `ping`.
@@ -207,6 +210,7 @@ enum Event {
     Closed,
     Out(Outgoing),
     Check,
+    Pump,
 }
 
 async fn connect_once(
@@ -226,11 +230,15 @@ async fn connect_once(
         .map(Event::In)
         .chain(stream::once(futures::future::ready(Event::Closed)));
     let checks = IntervalStream::new(CHECK_EVERY_MS).map(|()| Event::Check);
+    let pumps = IntervalStream::new(PUMP_EVERY_MS).map(|()| Event::Pump);
     // If the handle's sender is gone, the page that owned it is gone too: stop.
     let outgoing = rx
         .map(Event::Out)
         .chain(stream::once(futures::future::ready(Event::Closed)));
-    let mut events = stream::select(incoming, stream::select(outgoing, checks));
+    let mut events = stream::select(
+        incoming,
+        stream::select(outgoing, stream::select(checks, pumps)),
+    );
 
     let opened_at = browser::now_ms();
     let mut last_heard = opened_at;
@@ -275,6 +283,17 @@ async fn connect_once(
             Event::Closed | Event::Out(Outgoing::Close) => break,
             Event::Out(Outgoing::Text(text)) => {
                 let _ = sink.send(Message::Text(text)).await;
+            }
+            Event::Pump => {
+                let next = state
+                    .try_maybe_update(|s| {
+                        let frame = s.has_queued().then(|| s.next_send(now)).flatten();
+                        (frame.is_some(), frame)
+                    })
+                    .flatten();
+                if let Some(text) = next.and_then(|f| serde_json::to_string(&f).ok()) {
+                    let _ = sink.send(Message::Text(text)).await;
+                }
             }
             Event::Check => {
                 let quiet = now.saturating_sub(last_heard);

@@ -13,14 +13,17 @@ pub const GROUP_GAP_MS: Millis = 5 * 60 * 1000;
 /// Where one of our own messages is on its way to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
+    /// Not on the wire yet, with request id `req`: waiting for its turn (the sends before it,
+    /// the rate budget) or, with `for_link`, for the connection. Not a failure.
+    Queued { req: String, for_link: bool },
     /// Sent with request id `req` at `sent_at`; no `ack` yet.
     Pending { req: String, sent_at: Millis },
     /// The server accepted it (ours, acknowledged) or it came from the server.
     Confirmed,
-    /// No `ack` came, the connection dropped, or the server refused it; `reason` says which.
+    /// No `ack` came in time, or the server refused it; `reason` says which, truly.
     /// `req` is the message's request id, its idempotency key: every attempt uses it.
-    /// `resend`: it failed for want of a connection or an answer, so it goes out again by
-    /// itself after the next `welcome` (a refusal by the server does not).
+    /// `resend`: it failed for want of an answer, so it goes out again by itself after the
+    /// next `welcome` (a refusal by the server does not).
     Failed {
         reason: String,
         req: String,
@@ -32,7 +35,9 @@ impl Delivery {
     /// The request id of a message not yet confirmed.
     pub fn req(&self) -> Option<&str> {
         match self {
-            Self::Pending { req, .. } | Self::Failed { req, .. } => Some(req),
+            Self::Queued { req, .. } | Self::Pending { req, .. } | Self::Failed { req, .. } => {
+                Some(req)
+            }
             Self::Confirmed => None,
         }
     }
@@ -91,15 +96,28 @@ impl Line {
 /// How a message row looks, as far as the state decides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// On its way: sent, or waiting for its turn ("Sending…").
     Pending,
+    /// Waiting for the connection ("Waiting for connection"): not a failure.
+    Waiting,
     Confirmed,
     Failed,
 }
 
 impl Status {
+    /// What the row says while the message is not confirmed or failed.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Self::Pending => Some("Sending…"),
+            Self::Waiting => Some("Waiting for connection"),
+            Self::Confirmed | Self::Failed => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Waiting => "waiting",
             Self::Confirmed => "confirmed",
             Self::Failed => "failed",
         }
@@ -109,7 +127,8 @@ impl Status {
 impl From<&Delivery> for Status {
     fn from(delivery: &Delivery) -> Self {
         match delivery {
-            Delivery::Pending { .. } => Self::Pending,
+            Delivery::Queued { for_link: true, .. } => Self::Waiting,
+            Delivery::Queued { .. } | Delivery::Pending { .. } => Self::Pending,
             Delivery::Confirmed => Self::Confirmed,
             Delivery::Failed { .. } => Self::Failed,
         }
@@ -304,6 +323,32 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn waiting_for_the_connection_is_not_a_failure() {
+        let mut line = msg(1, "me", 0);
+        let status = |line: &Line| match &rows(std::slice::from_ref(line))[0] {
+            Row::Message { status, reason, .. } => (*status, reason.clone()),
+            other => panic!("unexpected {other:?}"),
+        };
+        if let Some(m) = line.message_mut() {
+            m.delivery = Delivery::Queued {
+                req: "r1".into(),
+                for_link: true,
+            };
+        }
+        assert_eq!(status(&line), (Status::Waiting, None));
+        assert_eq!(Status::Waiting.label(), Some("Waiting for connection"));
+        if let Some(m) = line.message_mut() {
+            m.delivery = Delivery::Queued {
+                req: "r1".into(),
+                for_link: false,
+            };
+        }
+        assert_eq!(status(&line), (Status::Pending, None));
+        assert_eq!(Status::Pending.label(), Some("Sending…"));
+        assert_eq!(Status::Failed.label(), None);
     }
 
     #[test]

@@ -180,6 +180,7 @@ impl Connection {
                 outbox: &outbox,
             },
             bucket: self.slot.bucket().clone(),
+            typing_bucket: self.slot.typing_bucket().clone(),
             flood_limit: self.config.flood_limit.max(1),
             rate_limited_in_a_row: 0,
         };

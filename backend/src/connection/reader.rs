@@ -1,5 +1,6 @@
 //! The read loop: reads what the client sends, decodes it ([`crate::ws::Decoder`]),
-//! rate-limits it, parses it and hands each frame to [`crate::commands::dispatch`]; a bad
+//! rate-limits it (`typing` notices on a budget of their own, so that they never cost a
+//! message its place), parses it and hands each frame to [`crate::commands::dispatch`]; a bad
 //! frame is answered with an `error` frame and the connection carries on. Only oversized
 //! frames, protocol violations and sustained flooding end it.
 
@@ -45,7 +46,7 @@ fn try_read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
 /// What the rate limit says about a frame.
 enum Admission {
     Admitted,
-    /// Dropped and answered with `rate_limited`.
+    /// Dropped: answered with `rate_limited`, or silently for a `typing` notice.
     Limited,
     /// Rate-limited too many times in a row: close the connection.
     Flooding,
@@ -57,6 +58,8 @@ pub(super) struct Reader<'a> {
     pub(super) cx: Context<'a>,
     /// The rate limit: its user's budget, shared by all of the user's connections.
     pub(super) bucket: SharedBucket,
+    /// The budget of `typing` notices, apart from [`Reader::bucket`]: also the user's.
+    pub(super) typing_bucket: SharedBucket,
     /// Rate-limited frames in a row that close the connection.
     pub(super) flood_limit: u32,
     /// Rate-limited frames in a row so far.
@@ -135,9 +138,20 @@ impl Reader<'_> {
     }
 
     /// Spends a token from the rate limit; answers `rate_limited` (with the frame's `req`)
-    /// when there is none.
+    /// when there is none. A `typing` notice spends from its own budget and, over it, is
+    /// dropped without an answer (it has no `req`, and nobody waits for it).
     fn admit(&mut self, incoming: &Incoming) -> Admission {
-        if self.bucket.try_take() {
+        let text = match incoming {
+            Incoming::Text(text) => Some(&**text),
+            _ => None,
+        };
+        let typing = text.is_some_and(is_typing);
+        let bucket = if typing {
+            &self.typing_bucket
+        } else {
+            &self.bucket
+        };
+        if bucket.try_take() {
             self.rate_limited_in_a_row = 0;
             let received = &self.cx.hub.metrics().frames_received;
             received.fetch_add(1, Ordering::Relaxed);
@@ -151,16 +165,15 @@ impl Reader<'_> {
             tracing::warn!(conn = self.cx.id, "flooding: closing with 1008");
             return Admission::Flooding;
         }
-        let req = match incoming {
-            Incoming::Text(text) => scan_req(text),
-            _ => None,
-        };
+        if typing {
+            return Admission::Limited;
+        }
         self.refuse(
             (
                 ErrorCode::RateLimited,
                 "too many frames; slow down".to_owned(),
             ),
-            req,
+            text.and_then(scan_req),
         );
         Admission::Limited
     }
@@ -215,6 +228,20 @@ fn scan_req(text: &str) -> Option<String> {
         .map(std::borrow::Cow::into_owned)
 }
 
+/// Whether a text frame is a `typing` notice: its `type` read without building the frame,
+/// every other field skipped.
+fn is_typing(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct OnlyType<'a> {
+        #[serde(borrow, default, rename = "type")]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_str::<OnlyType<'_>>(text)
+        .ok()
+        .and_then(|only| only.kind)
+        .is_some_and(|kind| kind == "typing")
+}
+
 /// Why a text frame did not parse, and its request id if one can be read from it.
 fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -233,7 +260,18 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{scan_req, MAX_REQ_CHARS};
+    use super::{is_typing, scan_req, MAX_REQ_CHARS};
+
+    #[test]
+    fn typing_notices_are_told_apart_without_parsing_the_frame() {
+        assert!(is_typing(r#"{"type":"typing","room":"rust"}"#));
+        assert!(is_typing(r#"{"to":"bob","x":[1,{"y":2}],"type":"typing"}"#));
+        assert!(!is_typing(
+            r#"{"type":"room_message","room":"typing","body":"typing"}"#
+        ));
+        assert!(!is_typing(r#"{"type":"ping"}"#));
+        assert!(!is_typing("not json"));
+    }
 
     #[test]
     fn the_req_of_a_frame_is_read_without_parsing_the_frame() {

@@ -5,7 +5,9 @@
 //! 101: at most [`HubConfig::max_connections_per_user`](super::HubConfig) at once (on this
 //! node), counted and checked in one step under the slots' own lock, released when the slot is
 //! dropped (the connection ended, or the upgrade failed). Every slot of a user shares one
-//! [`SharedBucket`]: the user's connections draw on one rate budget.
+//! [`SharedBucket`]: the user's connections draw on one rate budget. `typing` notices draw on a
+//! second, small budget of their own ([`TYPING_RATE`]), so that announcing typing never costs
+//! a message its place.
 //!
 //! The map has a lock of its own, not the hub's: reserving a slot touches one entry and never
 //! waits for fan-out.
@@ -16,6 +18,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use shared::UserName;
 
 use crate::rate_limit::SharedBucket;
+
+/// The budget of `typing` notices per user: frames per second and burst. The hub forwards at
+/// most one per 2 s per target anyway; this only bounds what a client may make it read.
+pub const TYPING_RATE: (u32, u32) = (2, 10);
 
 /// Every user's slots: how many of their connections are open (or being opened), and their
 /// shared rate budget.
@@ -36,6 +42,8 @@ struct UserSlots {
     held: usize,
     /// The budget all of them draw on.
     bucket: SharedBucket,
+    /// The budget of their `typing` notices, apart from the other frames'.
+    typing: SharedBucket,
 }
 
 /// A connection slot of one user, held from before the upgrade until the connection ends.
@@ -47,6 +55,8 @@ pub struct Slot {
     key: String,
     /// The user's shared rate budget.
     bucket: SharedBucket,
+    /// The user's shared budget of `typing` notices.
+    typing: SharedBucket,
 }
 
 /// Why no slot was reserved.
@@ -79,6 +89,7 @@ impl Slots {
         let entry = users.entry(key.clone()).or_insert_with(|| UserSlots {
             held: 0,
             bucket: SharedBucket::new(self.rate.0, self.rate.1),
+            typing: SharedBucket::new(TYPING_RATE.0, TYPING_RATE.1),
         });
         if entry.held >= self.max_per_user {
             return Err(TooManyConnections {
@@ -90,6 +101,7 @@ impl Slots {
             slots: self.clone(),
             key,
             bucket: entry.bucket.clone(),
+            typing: entry.typing.clone(),
         })
     }
 
@@ -103,6 +115,11 @@ impl Slot {
     /// The rate budget this connection shares with its user's other connections.
     pub fn bucket(&self) -> &SharedBucket {
         &self.bucket
+    }
+
+    /// The budget of `typing` notices, shared like [`Slot::bucket`] but apart from it.
+    pub fn typing_bucket(&self) -> &SharedBucket {
+        &self.typing
     }
 }
 
@@ -149,5 +166,19 @@ mod tests {
         let taken = (0..3).filter(|_| a.bucket().try_take()).count()
             + (0..3).filter(|_| b.bucket().try_take()).count();
         assert_eq!(taken, 4);
+    }
+
+    #[test]
+    fn typing_has_a_budget_of_its_own() {
+        let slots = Arc::new(Slots::new(3, 0, 2));
+        let alice = UserName::parse("alice").unwrap();
+        let a = slots.reserve(&alice).unwrap();
+        let b = slots.reserve(&alice).unwrap();
+        // Spending every typing token leaves the frames' budget whole.
+        let typed = (0..20).filter(|_| a.typing_bucket().try_take()).count()
+            + (0..20).filter(|_| b.typing_bucket().try_take()).count();
+        assert_eq!(typed, TYPING_RATE.1 as usize);
+        assert!(a.bucket().try_take() && b.bucket().try_take());
+        assert!(!a.bucket().try_take());
     }
 }

@@ -19,6 +19,7 @@ mod presence;
 mod replay_and_keys;
 mod sign_in;
 mod slow_and_flooding;
+mod typing_budget;
 mod writing;
 
 use testkit::{ServerOptions, Storage};

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::conversation::ConversationView;
+use super::send_problems::SendProblems;
 use super::sidebar::{Sidebar, SidebarOpen};
 use crate::connection::{self, Ended, Socket};
 use crate::state::{ChatState, Link};
@@ -42,9 +43,19 @@ pub fn ChatPage(session: Session) -> impl IntoView {
         Duration::from_millis(500),
     )
     .ok();
-    let online = window_event_listener(leptos::ev::online, move |_| socket.wake());
+    // The network or the person is back: try at once instead of waiting out the back-off.
+    let wake_if_down = move || {
+        if state.try_with_untracked(|s| !s.is_connected()) == Some(true) {
+            socket.wake();
+        }
+    };
+    let online = window_event_listener(leptos::ev::online, move |_| wake_if_down());
+    let focused = window_event_listener(leptos::ev::focus, move |_| wake_if_down());
     // Coming back to the tab marks the open conversation read at once.
     let shown = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if browser::page_visible() {
+            wake_if_down();
+        }
         socket.send_due(state)
     });
 
@@ -73,6 +84,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             ticker.clear();
         }
         online.remove();
+        focused.remove();
         shown.remove();
     });
 
@@ -137,6 +149,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
                 <ConversationView />
             </div>
             <Notices />
+            <SendProblems />
             <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-region">
                 {move || state.with(|s| s.announcement().to_owned())}
             </div>
@@ -178,9 +191,9 @@ fn Notices() -> impl IntoView {
     let notices = Memo::new(move |_| state.with(|s| s.notices().to_vec()));
     view! {
         <div class="notices" aria-live="polite" data-testid="notices">
-            <For each=move || notices.get() key=|notice| notice.id let:notice>
+            <For each=move || notices.get() key=|notice| (notice.id, notice.count) let:notice>
                 <div class="notice" data-testid="notice">
-                    <span>{notice.text}</span>
+                    <span>{notice.label()}</span>
                     <button
                         class="icon"
                         aria-label="Dismiss"

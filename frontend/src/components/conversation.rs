@@ -26,12 +26,16 @@ fn heading(state: &ChatState) -> String {
 fn subheading(state: &ChatState) -> String {
     match state.active_conversation() {
         // Everyone online is in lobby; the server sends no joins or leaves for it.
+        Some(c) if c.key == ConvKey::lobby() && !state.presence_known() => {
+            "who is online: unknown while disconnected".to_owned()
+        }
         Some(c) if c.key == ConvKey::lobby() => format!("{} online", state.people().len()),
         Some(c) if c.is_room() => match c.members.len() {
             0 => String::new(),
             1 => "1 member".to_owned(),
             n => format!("{n} members"),
         },
+        Some(_) if !state.presence_known() => "presence unknown · private".to_owned(),
         Some(c) => {
             if state.is_online(&c.title) {
                 "online · private".to_owned()
@@ -253,7 +257,7 @@ fn RowView(row: Row) -> impl IntoView {
                     class="msg"
                     class:own=own
                     class:group-start=starts_group
-                    class:pending=status == Status::Pending
+                    class:pending=matches!(status, Status::Pending | Status::Waiting)
                     class:failed=status == Status::Failed
                     data-testid="message"
                     data-status=status.as_str()
@@ -274,8 +278,12 @@ fn RowView(row: Row) -> impl IntoView {
                     </div>
                     {match status {
                         Status::Confirmed => ().into_any(),
-                        Status::Pending => view! {
-                            <span class="delivery" data-testid="pending">"Sending…"</span>
+                        Status::Pending | Status::Waiting => view! {
+                            <span class="delivery" data-testid="pending">
+                                <span class="clock" aria-hidden="true">"◷"</span>
+                                " "
+                                {status.label()}
+                            </span>
                         }
                         .into_any(),
                         Status::Failed => view! {
@@ -316,7 +324,6 @@ fn Composer() -> impl IntoView {
                         state.update(|s| s.send_failed(&frame));
                     }
                 }
-                throttle.update_value(|t| t.forget(&key));
                 draft.set(String::new());
                 problem.set(None);
             }

@@ -3,6 +3,7 @@
 
 mod chat;
 mod conversation;
+mod send_problems;
 mod sidebar;
 mod sign_in;
 

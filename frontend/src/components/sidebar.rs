@@ -129,11 +129,26 @@ pub fn Sidebar() -> impl IntoView {
                 </section>
             </Show>
             <section class="side-section">
-                <h2 id="people-heading">{move || format!("Online ({})", people.with(Vec::len))}</h2>
-                <ul class="people" aria-labelledby="people-heading" data-testid="online-list">
+                <h2 id="people-heading">
+                    {move || {
+                        if state.with(ChatState::presence_known) {
+                            format!("Online ({})", people.with(Vec::len))
+                        } else {
+                            "Online: unknown while disconnected".to_owned()
+                        }
+                    }}
+                </h2>
+                <ul
+                    class="people"
+                    aria-labelledby="people-heading"
+                    data-testid="online-list"
+                    data-presence=move || {
+                        if state.with(ChatState::presence_known) { "known" } else { "unknown" }
+                    }
+                >
                     <For
                         each=move || people.get()
-                        key=|person| (person.name.clone(), person.is_me)
+                        key=|person| (person.name.clone(), person.is_me, person.online)
                         let:person
                     >
                         <PersonItem person=person talk_to=talk_to testid_prefix="user" />

@@ -21,7 +21,8 @@
 //! - `conversation_pages`: private conversations past the welcome's first page, paged in.
 //! - `history`: messages coming in, history pages and their requests.
 //! - `read`: read markers and unread counts.
-//! - `sending`: our sends, pending, failed, retried, re-sent.
+//! - `sending`: our sends, one at a time in order, waiting, pending, failed, retried.
+//! - `pacer`: how fast our sends go, and the back-off after `rate_limited`.
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
 //! - `presence`: who is online, [`Person`] lists.
@@ -40,6 +41,7 @@ mod key;
 mod link;
 pub mod name_check;
 mod notices;
+mod pacer;
 mod presence;
 mod read;
 mod requests;
@@ -58,7 +60,7 @@ pub use link::Link;
 pub use notices::{Notice, NOTICE_MS};
 pub use presence::Person;
 pub use read::READ_EVERY_MS;
-pub use sending::ACK_TIMEOUT_MS;
+pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};
 pub use typing::TYPING_SHOWN_MS;
 
 use conversations::Conversations;
@@ -68,7 +70,7 @@ use presence::Presence;
 use requests::RequestIds;
 use sending::Outbox;
 
-use crate::timeline::Millis;
+use crate::timeline::{Delivery, Line, Millis};
 
 /// Everything the chat page shows, and the bookkeeping behind it.
 #[derive(Debug, Clone)]
@@ -159,8 +161,9 @@ impl ChatState {
                 conversations,
                 conversations_complete,
                 last_id,
-                limits: _,
+                limits,
             } => {
+                self.outbox.set_limits(limits.rate_per_sec, limits.burst);
                 if protocol != PROTOCOL_VERSION {
                     self.notify(
                         format!(
@@ -177,6 +180,7 @@ impl ChatState {
                 if let Some(req) = req {
                     self.acked(&req, id, at);
                 }
+                return self.next_send(now).into_iter().collect();
             }
             ServerFrame::RoomMessage {
                 id,
@@ -214,10 +218,12 @@ impl ChatState {
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
             ServerFrame::Presence { online, offline } => {
-                self.presence_changed(online, offline, now);
+                self.presence_changed(online, offline);
             }
             ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),
-            ServerFrame::Error { code, message, req } => self.refused(code, message, req, now),
+            ServerFrame::Error { code, message, req } => {
+                return self.refused(code, message, req, now);
+            }
             ServerFrame::Pong { .. } => {}
             ServerFrame::Conversations {
                 conversations,
@@ -259,21 +265,47 @@ impl ChatState {
     }
 
     /// The server's `error`: what it refused (a send, a history request, a join) is settled,
-    /// and the person sees why.
-    fn refused(&mut self, code: ErrorCode, message: String, req: Option<String>, now: Millis) {
+    /// and the person sees why. A send refused for its rate goes out again by itself, without
+    /// a word. Returns what to send now.
+    fn refused(
+        &mut self,
+        code: ErrorCode,
+        message: String,
+        req: Option<String>,
+        now: Millis,
+    ) -> Vec<ClientFrame> {
+        if let Some(req) = req.as_deref().filter(|req| self.outbox.waiting(req)) {
+            if self.send_refused(req, code, &message, now) {
+                let reason = self
+                    .failed_reason(req)
+                    .unwrap_or_else(|| code.as_str().replace('_', " "));
+                self.notify(format!("Not sent: {reason}"), now);
+            }
+            return self.next_send(now).into_iter().collect();
+        }
         let text = if message.trim().is_empty() {
             code.as_str().replace('_', " ")
         } else {
             message
         };
         if let Some(req) = req {
-            if self.outbox.waiting(&req) {
-                self.fail(&req, &text, false);
-            }
             self.history_refused(&req, code);
             self.join_refused(code);
         }
         self.notify(text, now);
+        Vec::new()
+    }
+
+    /// Why our message with request id `req` failed, if it did.
+    fn failed_reason(&self, req: &str) -> Option<String> {
+        self.convs
+            .iter()
+            .flat_map(|c| c.lines.iter())
+            .filter_map(Line::message)
+            .find_map(|m| match &m.delivery {
+                Delivery::Failed { reason, req: r, .. } if r == req => Some(reason.clone()),
+                _ => None,
+            })
     }
 
     // ----- the connection ------------------------------------------------------------------
@@ -282,10 +314,13 @@ impl ChatState {
         self.link = link;
     }
 
-    /// The connection closed: every send still waiting has failed for now (it goes out
-    /// again after the next `welcome`), history requests are lost, nobody is typing any more.
+    /// The connection closed: every send still on its way waits for the next connection (it
+    /// goes out again after the next `welcome`), history requests are lost, nobody is typing
+    /// any more, and who is online is unknown.
     pub fn connection_lost(&mut self) {
         self.fail_waiting();
+        // Nobody's presence is known until the next `welcome`.
+        self.presence.unknown();
         for conv in self.convs.iter_mut() {
             conv.typing.clear();
             conv.loading = None;
@@ -311,6 +346,7 @@ impl ChatState {
         if !self.is_connected() {
             return out;
         }
+        out.extend(self.next_send(now));
         let key = self.active().clone();
         out.extend(self.history_request(&key, false));
         if visible {

@@ -1,5 +1,6 @@
 //! What the page tells the person outside the conversations: short [`Notice`]s at the edge of
-//! the screen that go away by themselves, and the latest announcement for screen readers.
+//! the screen that go away by themselves, and the latest announcement for screen readers. The
+//! same notice again is not stacked: the one shown counts it and stays a while longer.
 
 use crate::timeline::Millis;
 
@@ -15,8 +16,21 @@ pub struct Notice {
     pub id: u64,
     /// What it says.
     pub text: String,
+    /// How many times it was said while shown (at least 1).
+    pub count: u32,
     /// When it goes away by itself.
     pub until: Millis,
+}
+
+impl Notice {
+    /// What it says, with how many times when more than once: "Not sent: Too long. (×3)".
+    pub fn label(&self) -> String {
+        if self.count > 1 {
+            format!("{} (×{})", self.text, self.count)
+        } else {
+            self.text.clone()
+        }
+    }
 }
 
 /// The notices on screen and the screen readers' announcement.
@@ -49,13 +63,19 @@ impl Notices {
         &self.announcement
     }
 
-    /// Shows `text` for [`NOTICE_MS`].
+    /// Shows `text` for [`NOTICE_MS`]; the same text shown already is counted instead.
     pub(super) fn push(&mut self, text: String, now: Millis) {
+        if let Some(shown) = self.shown.iter_mut().find(|n| n.text == text) {
+            shown.count += 1;
+            shown.until = now + NOTICE_MS;
+            return;
+        }
         let id = self.next_id;
         self.next_id += 1;
         self.shown.push(Notice {
             id,
             text,
+            count: 1,
             until: now + NOTICE_MS,
         });
         if self.shown.len() > MAX_SHOWN {
@@ -82,6 +102,22 @@ impl Notices {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_notice_again_is_counted_not_stacked() {
+        let mut notices = Notices::default();
+        for at in 0..4 {
+            notices.push("Not sent: Too long.".to_owned(), at);
+        }
+        notices.push("other".to_owned(), 5);
+        assert_eq!(notices.shown().len(), 2);
+        assert_eq!(notices.shown()[0].label(), "Not sent: Too long. (×4)");
+        assert_eq!(notices.shown()[1].label(), "other");
+        // Said again, it stays for the full time from then.
+        assert!(!notices.expire(3 + NOTICE_MS - 1));
+        assert!(notices.expire(3 + NOTICE_MS));
+        assert_eq!(notices.shown().len(), 1);
+    }
 
     #[test]
     fn a_fifth_notice_pushes_the_oldest_out_and_each_expires_on_time() {

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use super::{ChatState, ConvKey};
-use crate::timeline::Millis;
 
 /// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +16,14 @@ pub struct Person {
     pub online: bool,
 }
 
-/// Who is online, as `welcome` and the `presence` frames after it said.
+/// Who is online, as `welcome` and the `presence` frames after it said; unknown while the
+/// connection is down (the last list is kept, to show greyed).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Presence {
     /// Name key (lowercase) -> name as they write it.
     online: BTreeMap<String, String>,
+    /// A `welcome` has said who is online, and the connection has not dropped since.
+    known: bool,
 }
 
 impl Presence {
@@ -31,6 +33,12 @@ impl Presence {
             .into_iter()
             .map(|name| (name.to_ascii_lowercase(), name))
             .collect();
+        self.known = true;
+    }
+
+    /// The connection dropped: nobody is known to be online until the next `welcome`.
+    pub(super) fn unknown(&mut self) {
+        self.known = false;
     }
 
     /// `name` is online; returns whether that is news.
@@ -46,7 +54,7 @@ impl Presence {
     }
 
     pub(super) fn is_online(&self, name: &str) -> bool {
-        self.online.contains_key(&name.to_ascii_lowercase())
+        self.known && self.online.contains_key(&name.to_ascii_lowercase())
     }
 
     /// How someone online writes their name.
@@ -64,14 +72,20 @@ impl Presence {
             .map(|(key, name)| Person {
                 name: name.clone(),
                 is_me: *key == me,
-                online: true,
+                online: self.known,
             })
             .collect()
     }
 }
 
 impl ChatState {
-    /// Everyone online, by name, ourselves included and marked.
+    /// Whether who is online is known: not while the connection is down.
+    pub fn presence_known(&self) -> bool {
+        self.presence.known
+    }
+
+    /// Everyone online, by name, ourselves included and marked; while the connection is
+    /// down, those last known online, none of them shown as online.
     pub fn people(&self) -> Vec<Person> {
         self.presence.people(&self.me)
     }
@@ -103,20 +117,11 @@ impl ChatState {
     }
 
     /// Who came online and who went offline. The server coalesces changes and may repeat
-    /// what we know (what `welcome` said, ourselves), so these are set operations, and only
-    /// an actual change is worth a line in the direct conversation with that person.
-    pub(super) fn presence_changed(
-        &mut self,
-        online: Vec<String>,
-        offline: Vec<String>,
-        now: Millis,
-    ) {
+    /// what we know (what `welcome` said, ourselves), so these are set operations. Presence
+    /// shows in the header and the lists only: no line in any conversation.
+    pub(super) fn presence_changed(&mut self, online: Vec<String>, offline: Vec<String>) {
         for user in online {
-            if self.presence.came_online(&user) {
-                let key = ConvKey::Direct(user.to_ascii_lowercase());
-                self.convs
-                    .system_line(&key, format!("{user} is online"), now);
-            }
+            self.presence.came_online(&user);
         }
         for user in offline {
             if !self.presence.went_offline(&user) {
@@ -126,8 +131,6 @@ impl ChatState {
             for conv in self.convs.iter_mut() {
                 conv.typing.stopped(&key);
             }
-            self.convs
-                .system_line(&ConvKey::Direct(key), format!("{user} went offline"), now);
         }
     }
 }

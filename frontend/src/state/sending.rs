@@ -1,38 +1,82 @@
-//! Our sends: a message shows at once as pending, is confirmed by its `ack`, fails after
-//! [`ACK_TIMEOUT_MS`], a lost connection or a refusal, and goes out again (by hand, or by
-//! itself after the next `welcome`) with the request id it always had, so the server stores
-//! it once.
+//! Our sends. A message shows at once and waits its turn: messages go out one at a time, in
+//! the order they were written, each after the previous one was answered, and no faster than
+//! the [`Pacer`] allows. So a send refused `rate_limited` (or `unavailable`) is simply sent
+//! again after a back-off, with the request id it always had, and nothing written after it
+//! can overtake it. While the connection is down, messages wait for it (not a failure) and go
+//! out after the next `welcome`. A message shows as failed only when it truly failed: the
+//! server refused it (with its reason), it was refused for its rate too often in a row, or no
+//! answer came within [`ACK_TIMEOUT_MS`] (it then goes out again after the next `welcome`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use shared::ClientFrame;
+use shared::{ClientFrame, ErrorCode};
 
 use super::composer::{check_body, BodyProblem};
+use super::pacer::Pacer;
 use super::{ChatState, ConvKey};
 use crate::timeline::{Delivery, Line, LineKind, Message, Millis};
 
 /// A send without `ack` after this long is shown as failed.
 pub const ACK_TIMEOUT_MS: Millis = 10_000;
 
-/// What a send that could not reach the server says; it goes out again by itself.
-const NOT_CONNECTED: &str = "Not connected: it is sent once the connection is back.";
+/// After this many `rate_limited` answers in a row, a send shows as failed.
+pub const MAX_RATE_REFUSALS: u32 = 10;
 
-/// Our sends waiting for an `ack` on this connection. The messages themselves, with their
-/// [`Delivery`], are lines of their conversations; this finds the conversation by request id.
+/// Our sends not confirmed yet: those waiting their turn, and the one on the wire. The
+/// messages themselves, with their [`Delivery`], are lines of their conversations.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Outbox {
-    /// Request id -> conversation.
-    pending: HashMap<String, ConvKey>,
+    /// Waiting to go out, by line sequence number (the order they were written): request id
+    /// and conversation.
+    queued: BTreeMap<u64, (String, ConvKey)>,
+    /// The one send on the wire, waiting for its `ack` or `error`.
+    in_flight: Option<InFlight>,
+    /// How fast sends may go.
+    pacer: Pacer,
+}
+
+/// The send on the wire.
+#[derive(Debug, Clone)]
+struct InFlight {
+    req: String,
+    key: ConvKey,
+    seq: u64,
 }
 
 impl Outbox {
+    /// Whether `req` is our send on the wire.
     pub(super) fn waiting(&self, req: &str) -> bool {
-        self.pending.contains_key(req)
+        self.in_flight.as_ref().is_some_and(|f| f.req == req)
     }
 
     /// Forgets the sends to a conversation that is no longer held.
     pub(super) fn forget(&mut self, key: &ConvKey) {
-        self.pending.retain(|_, k| k != key);
+        self.queued.retain(|_, (_, k)| k != key);
+        if self.in_flight.as_ref().is_some_and(|f| &f.key == key) {
+            self.in_flight = None;
+        }
+    }
+
+    /// The server's budget, from `welcome.limits`.
+    pub(super) fn set_limits(&mut self, rate_per_sec: u32, burst: u32) {
+        self.pacer.set_limits(rate_per_sec, burst);
+    }
+}
+
+/// What a refused send says: the true reason, in words.
+fn refusal_text(code: ErrorCode, message: &str) -> String {
+    let why = match code {
+        ErrorCode::BodyTooLong => "Too long".to_owned(),
+        ErrorCode::EmptyBody => "Empty".to_owned(),
+        ErrorCode::NotMember => "You are not a member of this room".to_owned(),
+        ErrorCode::RateLimited => "Rate limited: sent too fast, too often".to_owned(),
+        _ if message.trim().is_empty() => code.as_str().replace('_', " "),
+        _ => return message.to_owned(),
+    };
+    if message.trim().is_empty() {
+        format!("{why}.")
+    } else {
+        format!("{why} ({message}).")
     }
 }
 
@@ -42,7 +86,10 @@ impl ChatState {
     /// membership matter.
     pub fn send_blocker(&self, key: &ConvKey) -> Option<String> {
         if !self.is_connected() {
-            return Some("Not connected: messages can be sent once the connection is back.".into());
+            return Some(
+                "Not connected: what you send waits and goes out once the connection is back."
+                    .into(),
+            );
         }
         match key {
             ConvKey::Room(room) => match self.conversation(key) {
@@ -53,9 +100,9 @@ impl ChatState {
         }
     }
 
-    /// Sends `body` to a conversation: the message appears at once as pending (or as failed
-    /// when there is no connection; it then goes out after the next `welcome`). Returns the
-    /// frame to send. The request id chosen here stays with the message for every retry.
+    /// Sends `body` to a conversation: the message appears at once, on its way or waiting
+    /// for its turn or the connection. Returns the frame to send now, if it may go now. The
+    /// request id chosen here stays with the message for every attempt.
     pub fn send(
         &mut self,
         key: &ConvKey,
@@ -65,24 +112,21 @@ impl ChatState {
         check_body(body)?;
         let body = body.trim_end_matches(['\n', '\r']).to_owned();
         let req = self.reqs.take();
-        let blocker = self.send_blocker(key);
         let connected = self.is_connected();
+        // Connected, but not (yet) in the room: that is a true refusal.
+        let refused = self.send_blocker(key).filter(|_| connected);
         let seq = self.convs.take_seq();
         let me = self.me.clone();
         let conv = self.convs.entry(key, key.name());
-        let delivery = match &blocker {
+        let delivery = match &refused {
             Some(reason) => Delivery::Failed {
-                reason: if connected {
-                    reason.clone()
-                } else {
-                    NOT_CONNECTED.to_owned()
-                },
+                reason: reason.clone(),
                 req: req.clone(),
-                resend: !connected,
+                resend: false,
             },
-            None => Delivery::Pending {
+            None => Delivery::Queued {
                 req: req.clone(),
-                sent_at: now,
+                for_link: !connected,
             },
         };
         conv.place(Line {
@@ -91,87 +135,149 @@ impl ChatState {
             kind: LineKind::Message(Message {
                 id: None,
                 from: me,
-                body: body.clone(),
+                body,
                 at: now,
                 own: true,
                 delivery,
             }),
         });
         conv.trim();
-        if blocker.is_some() {
+        if refused.is_some() {
             return Ok(None);
         }
-        self.outbox.pending.insert(req.clone(), key.clone());
-        Ok(Some(self.frame_for(key, body, req)))
+        self.outbox.queued.insert(seq, (req, key.clone()));
+        Ok(self.next_send(now))
     }
 
-    /// Sends a failed message again, with the request id it always had, so the server stores
-    /// it once even if an earlier attempt got through. Returns the frame, or `None` when it
-    /// cannot go now.
+    /// Sends a failed message again, in its place among those waiting, with the request id
+    /// it always had, so the server stores it once even if an earlier attempt got through.
+    /// Returns the frame to send now, if it may go now.
     pub fn retry(&mut self, key: &ConvKey, seq: u64, now: Millis) -> Option<ClientFrame> {
-        if let Some(reason) = self.send_blocker(key) {
-            self.notify(reason, now);
+        // The person asked: the refusals so far do not count against this attempt.
+        self.outbox.pacer.accepted();
+        self.requeue_failed(key, seq);
+        self.next_send(now)
+    }
+
+    /// Every failed message goes out again, in the order they were written ("Retry all").
+    pub fn retry_all(&mut self, now: Millis) -> Option<ClientFrame> {
+        let failed: Vec<(ConvKey, u64)> = self
+            .convs
+            .iter()
+            .flat_map(|c| {
+                c.lines
+                    .iter()
+                    .filter(|l| {
+                        l.message()
+                            .is_some_and(|m| matches!(m.delivery, Delivery::Failed { .. }))
+                    })
+                    .map(|l| (c.key.clone(), l.seq))
+            })
+            .collect();
+        self.outbox.pacer.accepted();
+        for (key, seq) in failed {
+            self.requeue_failed(&key, seq);
+        }
+        self.next_send(now)
+    }
+
+    /// How many of our messages show as failed, in every conversation.
+    pub fn failed_count(&self) -> usize {
+        self.convs
+            .iter()
+            .flat_map(|c| c.lines.iter())
+            .filter(|l| {
+                l.message()
+                    .is_some_and(|m| matches!(m.delivery, Delivery::Failed { .. }))
+            })
+            .count()
+    }
+
+    /// The next of our messages to send, if one may go now: connected, nothing on the wire,
+    /// and the pacer allows it. It shows as on its way from now.
+    pub fn next_send(&mut self, now: Millis) -> Option<ClientFrame> {
+        if !self.is_connected() || self.outbox.in_flight.is_some() {
             return None;
         }
-        let conv = self.convs.get_mut(key)?;
-        let line = conv.lines.iter_mut().find(|l| l.seq == seq)?;
-        let message = line.message_mut()?;
-        let Delivery::Failed { req, .. } = &message.delivery else {
-            return None;
-        };
-        let req = req.clone();
-        message.delivery = Delivery::Pending {
-            req: req.clone(),
-            sent_at: now,
-        };
-        let body = message.body.clone();
-        self.outbox.pending.insert(req.clone(), key.clone());
-        Some(self.frame_for(key, body, req))
+        while let Some((&seq, _)) = self.outbox.queued.first_key_value() {
+            if !self.outbox.pacer.ready(now) {
+                return None;
+            }
+            let (req, key) = self.outbox.queued.remove(&seq)?;
+            let Some(message) = self.own_message(&key, seq) else {
+                continue;
+            };
+            message.delivery = Delivery::Pending {
+                req: req.clone(),
+                sent_at: now,
+            };
+            let body = message.body.clone();
+            self.outbox.pacer.spend(now);
+            self.outbox.in_flight = Some(InFlight {
+                req: req.clone(),
+                key: key.clone(),
+                seq,
+            });
+            return Some(self.frame_for(&key, body, req));
+        }
+        None
     }
 
-    /// The frame could not be handed to the connection at all: a send fails (it goes out
-    /// again after the next `welcome`), a history request is forgotten.
+    /// Whether any of our messages waits to go out (the connection's pump asks often).
+    pub fn has_queued(&self) -> bool {
+        !self.outbox.queued.is_empty()
+    }
+
+    /// The frame could not be handed to the connection at all: a send waits for the next
+    /// connection, a history request is forgotten.
     pub fn send_failed(&mut self, frame: &ClientFrame) {
         let Some(req) = frame.req() else {
             return;
         };
-        self.fail(req, NOT_CONNECTED, true);
+        if self.outbox.waiting(req) {
+            self.back_in_line(true);
+        }
         self.history_lost(req);
     }
 
-    /// Our sends that failed for want of a connection or an answer go out again, with the
-    /// request ids they had: one the server already stored is acknowledged, not stored twice.
-    pub(super) fn resend(&mut self, now: Millis) -> Vec<ClientFrame> {
+    /// After a `welcome`: everything waiting for the connection, and what had no answer, goes
+    /// out in the order it was written, with the request ids it had (one the server already
+    /// stored is acknowledged, not stored twice). Returns the first frame to send.
+    pub(super) fn resend(&mut self, now: Millis) -> Option<ClientFrame> {
         let mut again = Vec::new();
         for conv in self.convs.iter_mut() {
-            for message in conv.lines.iter_mut().filter_map(Line::message_mut) {
-                if let Delivery::Failed {
-                    req, resend: true, ..
-                } = &message.delivery
-                {
-                    let req = req.clone();
-                    message.delivery = Delivery::Pending {
-                        req: req.clone(),
-                        sent_at: now,
-                    };
-                    again.push((conv.key.clone(), req, message.body.clone()));
-                }
+            for line in &mut conv.lines {
+                let seq = line.seq;
+                let Some(message) = line.message_mut() else {
+                    continue;
+                };
+                let req = match &message.delivery {
+                    Delivery::Queued { req, .. }
+                    | Delivery::Failed {
+                        req, resend: true, ..
+                    } => req.clone(),
+                    _ => continue,
+                };
+                message.delivery = Delivery::Queued {
+                    req: req.clone(),
+                    for_link: false,
+                };
+                again.push((seq, req, conv.key.clone()));
             }
         }
-        again
-            .into_iter()
-            .map(|(key, req, body)| {
-                self.outbox.pending.insert(req.clone(), key.clone());
-                self.frame_for(&key, body, req)
-            })
-            .collect()
+        for (seq, req, key) in again {
+            self.outbox.queued.insert(seq, (req, key));
+        }
+        self.next_send(now)
     }
 
     /// The server's `ack`: our send is stored under `id`. It takes its place by that id.
     pub(super) fn acked(&mut self, req: &str, id: u64, at: Millis) {
-        // Usually the send is pending; after a timeout it may already show as failed, and a
-        // late ack means it did get through after all.
-        self.outbox.pending.remove(req);
+        if self.outbox.waiting(req) {
+            self.outbox.in_flight = None;
+            self.outbox.pacer.accepted();
+        }
+        self.outbox.queued.retain(|_, (r, _)| r != req);
         self.resume.reached(id);
         let found = self.convs.iter_mut().find_map(|conv| {
             conv.lines
@@ -197,60 +303,125 @@ impl ChatState {
         conv.place(line);
     }
 
-    /// The connection closed: every send still waiting has failed for now; it goes out again
-    /// after the next `welcome`.
+    /// The server refused our send on the wire. For its rate (or because it could not store
+    /// it just then) it goes out again after a back-off, before anything written after it;
+    /// otherwise it has failed, for the reason the server gave. Returns whether it failed
+    /// (worth a notice).
+    pub(super) fn send_refused(
+        &mut self,
+        req: &str,
+        code: ErrorCode,
+        message: &str,
+        now: Millis,
+    ) -> bool {
+        if !self.outbox.waiting(req) {
+            return false;
+        }
+        if matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable) {
+            let refusals = self.outbox.pacer.refused(now);
+            if code == ErrorCode::Unavailable || refusals < MAX_RATE_REFUSALS {
+                self.back_in_line(false);
+                return false;
+            }
+        }
+        self.fail_in_flight(&refusal_text(code, message), false);
+        true
+    }
+
+    /// The connection closed: what was on the wire, and everything waiting, waits for the
+    /// next connection (not a failure); it goes out after the next `welcome`.
     pub(super) fn fail_waiting(&mut self) {
-        let reqs: Vec<String> = self.outbox.pending.keys().cloned().collect();
-        for req in reqs {
-            self.fail(
-                &req,
-                "Connection lost: it is sent again once the connection is back.",
+        self.back_in_line(true);
+        let waiting: Vec<(u64, ConvKey)> = self
+            .outbox
+            .queued
+            .iter()
+            .map(|(seq, (_, key))| (*seq, key.clone()))
+            .collect();
+        for (seq, key) in waiting {
+            if let Some(message) = self.own_message(&key, seq) {
+                if let Delivery::Queued { for_link, .. } = &mut message.delivery {
+                    *for_link = true;
+                }
+            }
+        }
+    }
+
+    /// A send on the wire without `ack` after [`ACK_TIMEOUT_MS`] fails ("no answer"; it goes
+    /// out again after the next `welcome`). Returns whether it did.
+    pub(super) fn time_out_sends(&mut self, now: Millis) -> bool {
+        let Some(flight) = self.outbox.in_flight.clone() else {
+            return false;
+        };
+        let overdue = self.own_message(&flight.key, flight.seq).is_none_or(|m| {
+            matches!(m.delivery, Delivery::Pending { sent_at, .. } if sent_at + ACK_TIMEOUT_MS <= now)
+        });
+        if overdue {
+            self.fail_in_flight(
+                "No answer from the server: it is sent again after reconnecting.",
                 true,
             );
         }
+        overdue
     }
 
-    /// Sends without `ack` after [`ACK_TIMEOUT_MS`] fail (and go out again after the next
-    /// `welcome`). Returns whether any did.
-    pub(super) fn time_out_sends(&mut self, now: Millis) -> bool {
-        let overdue: Vec<String> = self
-            .convs
-            .iter()
-            .flat_map(|c| c.lines.iter())
-            .filter_map(|l| match l.message().map(|m| &m.delivery) {
-                Some(Delivery::Pending { req, sent_at }) if sent_at + ACK_TIMEOUT_MS <= now => {
-                    Some(req.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        let changed = !overdue.is_empty();
-        for req in overdue {
-            self.fail(&req, "No answer from the server.", true);
+    /// The send on the wire goes back to the head of the line, waiting for the connection
+    /// (`for_link`) or for its turn.
+    fn back_in_line(&mut self, for_link: bool) {
+        let Some(flight) = self.outbox.in_flight.take() else {
+            return;
+        };
+        if let Some(message) = self.own_message(&flight.key, flight.seq) {
+            message.delivery = Delivery::Queued {
+                req: flight.req.clone(),
+                for_link,
+            };
+            self.outbox
+                .queued
+                .insert(flight.seq, (flight.req, flight.key));
         }
-        changed
     }
 
-    /// A send still waiting failed: it shows as failed with `reason`; `resend` says whether
+    /// The send on the wire failed: it shows as failed with `reason`; `resend` says whether
     /// it goes out again by itself after the next `welcome`.
-    pub(super) fn fail(&mut self, req: &str, reason: &str, resend: bool) {
-        let Some(key) = self.outbox.pending.remove(req) else {
+    fn fail_in_flight(&mut self, reason: &str, resend: bool) {
+        let Some(flight) = self.outbox.in_flight.take() else {
             return;
         };
-        let Some(conv) = self.convs.get_mut(&key) else {
-            return;
-        };
-        let found = conv.lines.iter_mut().rev().find_map(|l| {
-            l.message_mut()
-                .filter(|m| matches!(&m.delivery, Delivery::Pending { req: r, .. } if r == req))
-        });
-        if let Some(message) = found {
+        if let Some(message) = self.own_message(&flight.key, flight.seq) {
             message.delivery = Delivery::Failed {
                 reason: reason.to_owned(),
-                req: req.to_owned(),
+                req: flight.req,
                 resend,
             };
         }
+    }
+
+    /// A failed message waits its turn again.
+    fn requeue_failed(&mut self, key: &ConvKey, seq: u64) {
+        let for_link = !self.is_connected();
+        let Some(message) = self.own_message(key, seq) else {
+            return;
+        };
+        let Delivery::Failed { req, .. } = &message.delivery else {
+            return;
+        };
+        let req = req.clone();
+        message.delivery = Delivery::Queued {
+            req: req.clone(),
+            for_link,
+        };
+        self.outbox.queued.insert(seq, (req, key.clone()));
+    }
+
+    /// Our message at line `seq` of a conversation.
+    fn own_message(&mut self, key: &ConvKey, seq: u64) -> Option<&mut Message> {
+        self.convs
+            .get_mut(key)?
+            .lines
+            .iter_mut()
+            .find(|l| l.seq == seq)?
+            .message_mut()
     }
 
     fn frame_for(&self, key: &ConvKey, body: String, req: String) -> ClientFrame {

@@ -49,7 +49,32 @@ fn presence_changes_update_the_online_list() {
             Row::Message { .. } => None,
         })
         .collect();
-    assert_eq!(texts, ["Carol is online", "Carol went offline"]);
+    assert!(texts.is_empty(), "presence is no timeline line: {texts:?}");
+}
+
+#[test]
+fn presence_is_unknown_while_the_connection_is_down_and_restored_by_the_next_welcome() {
+    let mut state = connected("alice");
+    state.open_direct("bob");
+    assert!(state.presence_known());
+    assert!(state.is_online("bob"));
+    state.connection_lost();
+    state.set_link(Link::Reconnecting { retry_at: 1_000 });
+    assert!(!state.presence_known());
+    assert!(!state.is_online("bob"), "nobody shows online while down");
+    let people = state.people();
+    assert_eq!(people.len(), 2, "the last known list stays, greyed");
+    assert!(people.iter().all(|p| !p.online));
+    assert!(state.directs().iter().all(|d| !d.available));
+    // The next welcome says who is online now.
+    state.apply(
+        welcome("alice", &["alice", "carol"], &[("lobby", &[])]),
+        2_000,
+    );
+    assert!(state.presence_known());
+    assert!(!state.is_online("bob"));
+    assert!(state.is_online("carol"));
+    assert!(state.people().iter().all(|p| p.online));
 }
 
 #[test]
@@ -78,26 +103,16 @@ fn a_presence_frame_applies_many_changes_and_repeats_are_no_news() {
         None,
         "typing ends with going offline"
     );
-    let lines = |state: &mut ChatState, key: &ConvKey| -> Vec<String> {
-        state.activate(key);
-        state
+    // No "is online" / "went offline" lines anywhere.
+    for name in ["bob", "dave", "erin"] {
+        state.activate(&ConvKey::Direct(name.into()));
+        let system = state
             .active_rows()
             .into_iter()
-            .filter_map(|r| match r {
-                Row::System { text, .. } => Some(text),
-                Row::Message { .. } => None,
-            })
-            .collect()
-    };
-    assert!(lines(&mut state, &ConvKey::Direct("bob".into())).is_empty());
-    assert_eq!(
-        lines(&mut state, &ConvKey::Direct("dave".into())),
-        ["dave is online"]
-    );
-    assert_eq!(
-        lines(&mut state, &erin),
-        ["erin is online", "erin went offline"]
-    );
+            .filter(|r| matches!(r, Row::System { .. }))
+            .count();
+        assert_eq!(system, 0, "a presence line with {name}");
+    }
 }
 
 #[test]
