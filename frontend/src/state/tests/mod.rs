@@ -12,6 +12,7 @@ mod history;
 mod presence;
 mod rooms;
 mod sending;
+mod shortcuts;
 mod unread;
 
 const LIMITS: ServerLimits = ServerLimits {
