@@ -14,6 +14,7 @@
 //!   its place when older pages arrive above.
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
+//! - [`reach`]: telling "the server was not reached" (a failed fetch, a proxy's 502) apart.
 //!
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
@@ -31,6 +32,7 @@ pub mod browser;
 mod components;
 pub mod connection;
 pub mod follow;
+pub mod reach;
 pub mod state;
 pub mod timeline;
 

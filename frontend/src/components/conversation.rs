@@ -177,6 +177,7 @@ pub fn ConversationView() -> impl IntoView {
             </header>
             <div
                 class="messages"
+                id="message-list"
                 node_ref=list
                 on:scroll=on_scroll
                 tabindex="0"

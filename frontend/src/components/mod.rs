@@ -3,8 +3,10 @@
 
 mod chat;
 mod conversation;
+mod keyboard;
 mod sidebar;
 mod sign_in;
+mod switcher;
 
 pub use chat::ChatPage;
 pub use sign_in::SignIn;

@@ -56,7 +56,10 @@ impl Switcher {
             })
             .collect();
         ranked.sort_by_key(|&(rank, at, _)| (rank, at));
-        ranked.into_iter().map(|(_, _, conv)| conv.clone()).collect()
+        ranked
+            .into_iter()
+            .map(|(_, _, conv)| conv.clone())
+            .collect()
     }
 
     /// Moves the highlight by `delta` among `count` options, wrapping around at the ends.
@@ -72,8 +75,6 @@ impl Switcher {
 
     /// The highlighted conversation among `matches`, for Enter.
     pub fn chosen<'a>(&self, matches: &'a [ConvSummary]) -> Option<&'a ConvSummary> {
-        matches
-            .get(self.selected)
-            .or_else(|| matches.last())
+        matches.get(self.selected).or_else(|| matches.last())
     }
 }

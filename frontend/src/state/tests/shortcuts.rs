@@ -135,11 +135,17 @@ fn the_switcher_ranks_exact_then_prefix_then_contained_names() {
         "nothing typed: everything, in the sidebar's order"
     );
     switcher.set_query("BOB");
-    assert_eq!(titles(&switcher.matches(&convs)), ["bob", "bobsled", "kebob"]);
+    assert_eq!(
+        titles(&switcher.matches(&convs)),
+        ["bob", "bobsled", "kebob"]
+    );
     switcher.set_query("#ru");
     assert_eq!(titles(&switcher.matches(&convs)), ["rust"]);
     switcher.set_query("@bo");
-    assert_eq!(titles(&switcher.matches(&convs)), ["bobsled", "bob", "kebob"]);
+    assert_eq!(
+        titles(&switcher.matches(&convs)),
+        ["bobsled", "bob", "kebob"]
+    );
     switcher.set_query("nothing like it");
     assert!(switcher.matches(&convs).is_empty());
 }
@@ -161,7 +167,10 @@ fn the_switcher_highlight_wraps_and_enter_takes_the_highlighted_one() {
     switcher.set_query("ru");
     assert_eq!(switcher.selected(), 0);
     let matches = switcher.matches(&convs);
-    assert_eq!(switcher.chosen(&matches).unwrap().key, ConvKey::Room("rust".into()));
+    assert_eq!(
+        switcher.chosen(&matches).unwrap().key,
+        ConvKey::Room("rust".into())
+    );
     assert_eq!(switcher.chosen(&[]), None);
     switcher.move_by(1, 0);
     assert_eq!(switcher.selected(), 0);
