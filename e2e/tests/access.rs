@@ -13,14 +13,29 @@ const DESKTOP: (u32, u32) = (1280, 800);
 const PHONE: (u32, u32) = (360, 740);
 const LANDSCAPE: (u32, u32) = (740, 360);
 
+/// Makes the page's viewport (not the window around it) `width` × `height` CSS px.
 async fn resize(browser: &Browser, (width, height): (u32, u32)) {
-    browser
-        .client()
+    let client = browser.client();
+    client
         .set_window_size(width, height)
         .await
         .expect("a window size");
+    let chrome = browser
+        .js("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
+        .await;
+    let (_, extra_height): (i64, u32) = serde_json::from_value(chrome).unwrap_or_default();
+    if extra_height > 0 {
+        client
+            .set_window_size(width, height + extra_height)
+            .await
+            .expect("a window size");
+    }
     // Let layout and media queries settle.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let inner = browser
+        .js("return [window.innerWidth, window.innerHeight];")
+        .await;
+    assert_eq!(inner, json!([width, height]), "{}: the viewport", browser.label);
 }
 
 async fn join_room(browser: &Browser, room: &str) {
@@ -35,6 +50,13 @@ async fn wait_for_title(browser: &Browser, wanted: &str) {
         (title.text().await.ok()? == wanted).then_some(())
     })
     .await;
+}
+
+/// Opens the phone drawer and waits until it has slid in.
+async fn open_drawer(browser: &Browser) {
+    browser.click("[data-testid=menu-toggle]").await;
+    browser.wait_for("#sidebar.open").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
 /// The `data-testid` (else the id) of the focused element.
@@ -304,7 +326,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
         bob.click("[data-testid=user-alice]").await;
         bob.send("Are you on the train?").await;
         alice.wait_for("[data-testid=dm-bob]").await;
-        alice.click("[data-testid=menu-toggle]").await;
+        open_drawer(&alice).await;
         alice.click("[data-testid=dm-bob]").await;
         alice.wait_for_body("Are you on the train?").await;
         alice.send("Yes, writing from my phone").await;
@@ -392,9 +414,7 @@ async fn axe_everywhere(dark: bool) {
         resize(&alice, size).await;
         assert_axe_clean(&alice, &format!("the chat page at {size:?}")).await;
     }
-    alice.click("[data-testid=menu-toggle]").await;
-    alice.wait_for("#sidebar.open").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    open_drawer(&alice).await;
     assert_axe_clean(&alice, "the chat page's drawer").await;
     press(&alice, &Key::Escape.to_string()).await;
 
