@@ -13,10 +13,10 @@
       return; // The app is running: nothing to say here.
     }
     boot.classList.add("failed");
-    boot.setAttribute("role", "alert");
     boot.removeAttribute("aria-busy");
     var line = boot.querySelector(".boot-text");
     if (line) {
+      line.setAttribute("role", "alert");
       line.textContent = text;
     }
   }

@@ -155,9 +155,10 @@ fn a_client_that_cannot_load_says_so() {
         })
         .await;
         let role = alice
-            .js("return document.getElementById('boot').getAttribute('role');")
+            .js("return document.querySelector('#boot .boot-text').getAttribute('role');")
             .await;
         assert_eq!(role, json!("alert"));
+        assert_axe_clean(&alice, "the page that could not load").await;
         alice.close().await;
     });
 }
@@ -411,6 +412,7 @@ async fn axe_everywhere(dark: bool) {
     join_room(&bob, "rust").await;
     bob.send("Morning! Anyone around?").await;
     alice.wait_for_body("Morning! Anyone around?").await;
+    alice.wait_for("[data-testid=system-line]").await;
     alice.send("Yes, here").await;
     alice.send("Just got in").await;
     alice.wait_for_status("Just got in", "confirmed").await;
@@ -420,10 +422,22 @@ async fn axe_everywhere(dark: bool) {
     alice
         .wait_for("[data-testid=room-lobby] [data-testid=unread]")
         .await;
+    // bob joins (a system line), then types (the typing line).
+    alice.click("[data-testid=room-rust]").await;
+    bob.click("[data-testid=room-rust]").await;
+    bob.type_into("[data-testid=composer]", "still typing")
+        .await;
+    alice.wait_for("[data-testid=typing]:not(:empty)").await;
     for size in [DESKTOP, PHONE] {
         resize(&alice, size).await;
         assert_axe_clean(&alice, &format!("the chat page at {size:?}")).await;
     }
+    // The quick switcher.
+    alice.click("[data-testid=composer]").await;
+    press(&alice, &format!("{}k{}", Key::Control, Key::Null)).await;
+    alice.wait_for("[data-testid=switcher-option]").await;
+    assert_axe_clean(&alice, "the quick switcher").await;
+    press(&alice, &Key::Escape.to_string()).await;
     open_drawer(&alice).await;
     assert_axe_clean(&alice, "the chat page's drawer").await;
     press(&alice, &Key::Escape.to_string()).await;
