@@ -7,18 +7,27 @@
   "use strict";
   var SLOW_MS = 20000;
 
-  function show(text) {
+  // Says `text` in place of "Loading the chat…"; `failed`: loading has stopped for good.
+  function say(text, failed) {
     var boot = document.getElementById("boot");
-    if (!boot) {
-      return; // The app is running: nothing to say here.
+    if (!boot || boot.classList.contains("failed")) {
+      return; // The app is running, or the first failure is already shown.
     }
-    boot.classList.add("failed");
-    boot.removeAttribute("aria-busy");
     var line = boot.querySelector(".boot-text");
+    if (failed) {
+      boot.classList.add("failed");
+      boot.removeAttribute("aria-busy");
+      if (line) {
+        line.setAttribute("role", "alert");
+      }
+    }
     if (line) {
-      line.setAttribute("role", "alert");
       line.textContent = text;
     }
+  }
+
+  function show(text) {
+    say(text, true);
   }
 
   // Capture phase: a <script> or <link> that fails to load fires `error` on itself, which
@@ -40,9 +49,9 @@
     show("The chat could not be started. Check your connection and reload the page.");
   });
   window.setTimeout(function () {
-    show(
-      "The chat is taking long to load. Check your connection; it starts as soon as it has " +
-        "loaded, or reload the page."
+    say(
+      "Still loading the chat… This connection is slow: it starts as soon as it has loaded.",
+      false
     );
   }, SLOW_MS);
 })();

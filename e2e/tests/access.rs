@@ -57,6 +57,15 @@ async fn wait_for_title(browser: &Browser, wanted: &str) {
     .await;
 }
 
+/// Saves a screenshot into `E2E_SCREENSHOT_DIR`, when it is set (for looking, not asserting).
+async fn save_screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("E2E_SCREENSHOT_DIR") {
+        let path = Path::new(&dir).join(name);
+        std::fs::write(&path, browser.screenshot().await)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
 /// Opens the phone drawer and waits until it has slid in.
 async fn open_drawer(browser: &Browser) {
     browser.click("[data-testid=menu-toggle]").await;
@@ -235,6 +244,7 @@ fn the_keyboard_reaches_everything_with_skip_link_shortcuts_and_switcher() {
             json!("combobox")
         );
         press(&alice, "ru").await;
+        save_screenshot(&alice, "switcher.png").await;
         eventually("one option left", WAIT, || async {
             let count = alice
                 .js("return document.querySelectorAll('[data-testid=switcher-option]').length;")
@@ -354,10 +364,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
             .await;
         let (viewport, list): (f64, f64) =
             serde_json::from_value(heights.clone()).expect("two heights");
-        if let Some(dir) = std::env::var_os("E2E_SCREENSHOT_DIR") {
-            let path = Path::new(&dir).join("phone-landscape.png");
-            std::fs::write(&path, alice.screenshot().await).expect("a screenshot");
-        }
+        save_screenshot(&alice, "phone-landscape.png").await;
         println!("landscape {LANDSCAPE:?}: message list {list} px of a {viewport} px viewport");
         // 187 px of 360 before the landscape layout: a bit more than half.
         assert!(

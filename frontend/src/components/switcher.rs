@@ -77,6 +77,8 @@ pub fn QuickSwitcher() -> impl IntoView {
                 choose(key);
             }
         }
+        // The dialog is modal and its box is its one stop: Tab stays in it.
+        "Tab" => ev.prevent_default(),
         _ => {}
     };
     let active_option = move || {
