@@ -94,8 +94,10 @@ pub fn App() -> impl IntoView {
 
     move || match auth.get() {
         Auth::Checking => view! {
-            <main class="splash" aria-busy="true">
-                <p>"Signing you in…"</p>
+            <main class="splash boot" aria-busy="true">
+                <h1 class="boot-title">"Chat"</h1>
+                <span class="boot-spinner" aria-hidden="true"></span>
+                <p class="boot-text" role="status">"Signing you in…"</p>
             </main>
         }
         .into_any(),
