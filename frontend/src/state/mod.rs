@@ -31,6 +31,7 @@
 //! - [`shortcuts`]: the keyboard shortcuts and the conversation Alt+↑/↓ move to.
 //! - [`switcher`]: the quick switcher's matching and highlight.
 //! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
+//! - [`name_check`]: the sign-in name box's rules, checked as it is typed in.
 
 pub mod composer;
 mod conversation;
@@ -39,6 +40,7 @@ mod conversations;
 mod history;
 mod key;
 mod link;
+pub mod name_check;
 mod notices;
 mod presence;
 mod read;
