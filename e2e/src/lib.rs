@@ -14,6 +14,7 @@
 //! `CARGO_TARGET_DIR`), `CHROMEDRIVER` (else `chromedriver` on the `PATH`), `CHROME_BIN`
 //! (else `/usr/bin/chromium`), and the frontend built by `trunk build --release` into
 //! `CHAT_DIST_DIR` (else `<repo>/dist`).
+//! axe-core for [`Browser::axe_violations`] comes from `AXE_CORE_JS`, else `<repo>/.tools/axe`.
 //! `E2E_LOG=1` (or `TEST_LOG=1`) lets the server's log through to the terminal; `E2E_CHROME_ARGS` adds Chromium
 //! arguments (say `--force-dark-mode`).
 
@@ -65,6 +66,21 @@ pub fn dist_dir() -> PathBuf {
         dist.display()
     );
     dist
+}
+
+/// axe-core's `axe.min.js`: `AXE_CORE_JS`, else what `cargo xtask setup` installs into
+/// `<repo>/.tools/axe`.
+pub fn axe_script() -> String {
+    let path = std::env::var_os("AXE_CORE_JS").map_or_else(
+        || repo_root().join(".tools/axe/node_modules/axe-core/axe.min.js"),
+        PathBuf::from,
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; install axe-core with `cargo xtask setup`",
+            path.display()
+        )
+    })
 }
 
 /// A port nobody listens on right now.
@@ -172,6 +188,16 @@ impl Browser {
     /// Opens a new browser session on the page of `server` (a [`Server`], or a [`Relay`] in
     /// front of one).
     pub async fn open(driver: &ChromeDriver, server: &Endpoint, label: &str) -> Self {
+        Self::open_with(driver, server, label, &[]).await
+    }
+
+    /// [`Browser::open`] with more Chromium arguments (say `--force-dark-mode`).
+    pub async fn open_with(
+        driver: &ChromeDriver,
+        server: &Endpoint,
+        label: &str,
+        more_args: &[&str],
+    ) -> Self {
         let profile = tempfile::tempdir().expect("a profile directory");
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = [
@@ -193,6 +219,7 @@ impl Browser {
         let args: Vec<String> = args
             .into_iter()
             .chain(extra.split_whitespace().map(str::to_owned))
+            .chain(more_args.iter().map(|arg| (*arg).to_owned()))
             .collect();
         let capabilities = json!({
             "browserName": "chrome",
@@ -366,6 +393,25 @@ impl Browser {
             .as_str()
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// The violations axe-core finds on the page as it is now (injected on first use in each
+    /// document), each as `{id, impact, help, nodes: [{target, summary}]}`.
+    pub async fn axe_violations(&self) -> Vec<Value> {
+        if self.js("return typeof window.axe;").await != json!("object") {
+            self.js(&axe_script()).await;
+        }
+        let script = "const done = arguments[arguments.length - 1];\
+             axe.run(document, { resultTypes: ['violations'] })\
+             .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,\
+                 nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary })) }))))\
+             .catch(e => done([{ id: 'axe-error', help: String(e) }]));";
+        let found = self
+            .client
+            .execute_async(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{}: axe.run failed: {e}", self.label));
+        serde_json::from_value(found).unwrap_or_default()
     }
 
     /// A PNG of the page.

@@ -68,6 +68,23 @@ pub fn clear_session() {
     }
 }
 
+/// Removes `index.html`'s loading screen (`#boot`) once the app is on the page.
+pub fn remove_boot_screen() {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+}
+
+/// The page's origin (`http://127.0.0.1:8081`), where the client asks for the API.
+pub fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
 /// The WebSocket address on the server that served this page; `after` asks for the messages
 /// since that id (see [`crate::state::ChatState::resume_after`]).
 pub fn ws_url(token: &str, after: Option<u64>) -> String {

@@ -14,6 +14,7 @@
 //!   its place when older pages arrive above.
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
+//! - [`reach`]: telling "the server was not reached" (a failed fetch, a proxy's 502) apart.
 //!
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
@@ -31,6 +32,7 @@ pub mod browser;
 mod components;
 pub mod connection;
 pub mod follow;
+pub mod reach;
 pub mod state;
 pub mod timeline;
 
@@ -92,8 +94,10 @@ pub fn App() -> impl IntoView {
 
     move || match auth.get() {
         Auth::Checking => view! {
-            <main class="splash" aria-busy="true">
-                <p>"Signing you in…"</p>
+            <main class="splash boot" aria-busy="true">
+                <h1 class="boot-title">"Chat"</h1>
+                <span class="boot-spinner" aria-hidden="true"></span>
+                <p class="boot-text" role="status">"Signing you in…"</p>
             </main>
         }
         .into_any(),

@@ -10,6 +10,8 @@
 //! - binaryen 132 (`wasm-opt`) from npm, installed into `<root>/.tools`: must match
 //!   `[tools] wasm_opt` in `Trunk.toml`; Debian's binaryen is far older.
 //! - Chromium and chromedriver from Debian, only for the browser tests.
+//! - axe-core 4.14.1 from npm, into its own prefix `<root>/.tools/axe` (so that installing it
+//!   never prunes binaryen), only for the browser tests: they inject `axe.min.js` into the page.
 //! - cargo-fuzz 0.13.1 and a nightly toolchain (sanitizers), for `cargo xtask fuzz`.
 
 use std::fs;
@@ -27,6 +29,10 @@ const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// The npm package providing `wasm-opt`.
 const BINARYEN_PACKAGE: &str = "binaryen@132.0.0";
+/// The npm package the browser tests inject to check accessibility.
+const AXE_PACKAGE: &str = "axe-core@4.14.1";
+/// The version `package.json` of the installed axe-core must name.
+const AXE_VERSION: &str = "4.14.1";
 /// What `wasm-opt --version` must contain (it prints `wasm-opt version 132 (version_132)`).
 const WASM_OPT_VERSION: &str = "132";
 /// `cargo install cargo-fuzz --version` (and what `cargo fuzz --version` must contain).
@@ -59,6 +65,7 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
     if purpose == Purpose::Test {
         ensure_fuzzing(project)?;
         ensure_browser()?;
+        ensure_axe(project)?;
         ensure_services()?;
     }
     Ok(())
@@ -205,6 +212,42 @@ fn ensure_wasm_opt(project: &Project) -> Result<()> {
         WASM_OPT_VERSION,
         "wasm-opt",
     )
+}
+
+/// axe-core from npm in `<root>/.tools/axe`, for the browser tests (`e2e::axe_script`).
+fn ensure_axe(project: &Project) -> Result<()> {
+    let prefix = project.tools_dir().join("axe");
+    let package = prefix.join("node_modules").join("axe-core");
+    let installed = fs::read_to_string(package.join("package.json")).unwrap_or_default();
+    let wanted = format!("\"version\": \"{AXE_VERSION}\"");
+    if installed.contains(&wanted) && package.join("axe.min.js").is_file() {
+        return Ok(());
+    }
+    installing(AXE_PACKAGE, "npm, into .tools/axe/");
+    fs::create_dir_all(&prefix)
+        .map_err(|err| Error::new(format!("cannot create {}: {err}", prefix.display())))?;
+    Cmd::new("npm")
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(AXE_PACKAGE)
+        .current_dir(project.root())
+        .run()
+        .map_err(|err| err.context(format!("installing {AXE_PACKAGE} (needs node and npm)")))?;
+    let installed = fs::read_to_string(package.join("package.json")).unwrap_or_default();
+    if installed.contains(&wanted) {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "{AXE_PACKAGE} was installed, but {} does not name version {AXE_VERSION}",
+            package.join("package.json").display()
+        )))
+    }
 }
 
 /// `wasm-bindgen` (the CLI) in `~/.cargo/bin`.

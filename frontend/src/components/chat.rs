@@ -9,8 +9,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::conversation::ConversationView;
+use super::keyboard;
 use super::send_problems::SendProblems;
-use super::sidebar::{Sidebar, SidebarOpen};
+use super::sidebar::{focus_composer, Sidebar, SidebarOpen};
+use super::switcher::{QuickSwitcher, SwitcherOpen};
 use crate::connection::{self, Ended, Socket};
 use crate::state::{ChatState, Link};
 use crate::timeline::Millis;
@@ -31,6 +33,10 @@ pub fn ChatPage(session: Session) -> impl IntoView {
     provide_context(socket);
     provide_context(clock);
     provide_context(sidebar);
+    provide_context(SwitcherOpen(RwSignal::new(false)));
+    let shortcuts = keyboard::listen();
+    // Signed in: ready to type.
+    focus_composer();
 
     let ticker = set_interval_with_handle(
         move || {
@@ -86,6 +92,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
         online.remove();
         focused.remove();
         shown.remove();
+        shortcuts.remove();
     });
 
     Effect::new(move |_| browser::set_title(state.with(ChatState::total_unread)));
@@ -103,15 +110,8 @@ pub fn ChatPage(session: Session) -> impl IntoView {
     };
 
     view! {
-        <div
-            class="chat"
-            data-testid="chat"
-            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                if ev.key() == "Escape" {
-                    sidebar.0.set(false);
-                }
-            }
-        >
+        <div class="chat" data-testid="chat">
+            <SkipLinks />
             <header class="topbar">
                 <button
                     class="menu-toggle"
@@ -150,9 +150,35 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             </div>
             <Notices />
             <SendProblems />
+            <QuickSwitcher />
             <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-region">
                 {move || state.with(|s| s.announcement().to_owned())}
             </div>
+        </div>
+    }
+}
+
+/// The first Tab stops: past the top bar and the sidebar, to the messages or the message box.
+#[component]
+fn SkipLinks() -> impl IntoView {
+    let skip_to = |id: &'static str| {
+        move |ev: leptos::ev::MouseEvent| {
+            ev.prevent_default();
+            if let Some(el) = document().get_element_by_id(id) {
+                if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                    let _ = el.focus();
+                }
+            }
+        }
+    };
+    view! {
+        <div class="skip-links">
+            <a class="skip-link" href="#composer-input" data-testid="skip-link" on:click=skip_to("composer-input")>
+                "Skip to the message box"
+            </a>
+            <a class="skip-link" href="#message-list" on:click=skip_to("message-list")>
+                "Skip to messages"
+            </a>
         </div>
     }
 }

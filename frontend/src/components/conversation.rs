@@ -181,6 +181,7 @@ pub fn ConversationView() -> impl IntoView {
             </header>
             <div
                 class="messages"
+                id="message-list"
                 node_ref=list
                 on:scroll=on_scroll
                 tabindex="0"
@@ -382,7 +383,12 @@ fn Composer() -> impl IntoView {
                 <button type="submit" class="primary" data-testid="send">"Send"</button>
             </div>
             <div class="composer-foot">
-                <span id="composer-help" class="muted small" data-testid="composer-help">
+                <span
+                    id="composer-help"
+                    class="muted small"
+                    class:hint=move || blocker.with(Option::is_none)
+                    data-testid="composer-help"
+                >
                     {move || {
                         blocker
                             .get()

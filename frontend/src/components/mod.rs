@@ -3,9 +3,11 @@
 
 mod chat;
 mod conversation;
+mod keyboard;
 mod send_problems;
 mod sidebar;
 mod sign_in;
+mod switcher;
 
 pub use chat::ChatPage;
 pub use sign_in::SignIn;

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use shared::names::USER_NAME_RULES;
 
 use crate::state::name_check::check_name;
-use crate::{api, browser, Auth, Session};
+use crate::{api, browser, reach, Auth, Session};
 
 #[component]
 pub fn SignIn(notice: Option<String>) -> impl IntoView {
@@ -54,7 +54,11 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
                     }
                 },
                 Err(failure) => {
-                    problem.set(Some(api::sign_in_problem(&request.name, &failure)));
+                    problem.set(Some(if reach::backend_unreachable(&failure) {
+                        reach::unreachable_text(&browser::page_origin(), &failure)
+                    } else {
+                        api::sign_in_problem(&request.name, &failure)
+                    }));
                     busy.set(false);
                 }
             }

@@ -29,6 +29,8 @@
 //! - `typing`: typing notices.
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
 //! - `link`: the connection's [`Link`] state and the resume point.
+//! - [`shortcuts`]: the keyboard shortcuts and the conversation Alt+↑/↓ move to.
+//! - [`switcher`]: the quick switcher's matching and highlight.
 //! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
 //! - [`name_check`]: the sign-in name box's rules, checked as it is typed in.
 
@@ -47,6 +49,8 @@ mod read;
 mod requests;
 mod rooms;
 mod sending;
+pub mod shortcuts;
+pub mod switcher;
 mod typing;
 
 use shared::protocol::PROTOCOL_VERSION;

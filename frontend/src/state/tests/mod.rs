@@ -13,6 +13,7 @@ mod name_check;
 mod presence;
 mod rooms;
 mod sending;
+mod shortcuts;
 mod unread;
 
 const LIMITS: ServerLimits = ServerLimits {
