@@ -12,6 +12,10 @@
 //! - [`timeline`]: the lines of a conversation and how messages are grouped for display.
 //! - [`follow`]: whether the message list follows new messages or shows a marker, and keeps
 //!   its place when older pages arrive above.
+//! - [`entries`]: the list as drawn: day separators ([`days`]), the "New" divider, who
+//!   shows an [`avatar`].
+//! - [`links`]: `http`/`https` addresses in bodies, cut out to become links.
+//! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
 //!
@@ -26,11 +30,16 @@
 use leptos::prelude::*;
 
 pub mod api;
+pub mod avatar;
 pub mod backoff;
 pub mod browser;
 mod components;
 pub mod connection;
+pub mod days;
+pub mod entries;
 pub mod follow;
+pub mod links;
+pub mod route;
 pub mod state;
 pub mod timeline;
 

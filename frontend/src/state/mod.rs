@@ -21,6 +21,8 @@
 //! - `conversation_pages`: private conversations past the welcome's first page, paged in.
 //! - `history`: messages coming in, history pages and their requests.
 //! - `read`: read markers and unread counts.
+//! - `divider`: where the "New" divider stands in the open conversation.
+//! - [`drafts`]: the unsent text of each conversation.
 //! - `sending`: our sends, pending, failed, retried, re-sent.
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
@@ -34,6 +36,8 @@ pub mod composer;
 mod conversation;
 mod conversation_pages;
 mod conversations;
+mod divider;
+pub mod drafts;
 mod history;
 mod key;
 mod link;
