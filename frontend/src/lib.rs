@@ -22,7 +22,8 @@
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
 //!   handle that components take from context to send frames.
-//! - [`browser`]: clock, local time, `localStorage`, the page's address and title.
+//! - [`browser`]: clock, local time and time zone, `localStorage` (session, drafts), the
+//!   page's address (its fragment, history entries) and title.
 //! - `components/`: the sign-in page and the chat page, built from the state by signals.
 //!
 //! Text from other people is only ever rendered as text nodes; nothing uses `inner_html`.

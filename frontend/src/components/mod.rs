@@ -3,6 +3,7 @@
 
 mod chat;
 mod conversation;
+mod reading;
 mod sidebar;
 mod sign_in;
 
