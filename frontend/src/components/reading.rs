@@ -189,6 +189,8 @@ pub(super) fn keep_in_address(state: RwSignal<ChatState>, socket: Socket) -> imp
         }
     };
     open_wanted();
+    // The address this page last wrote: a conversation opened from it gets a new entry.
+    let written = StoredValue::new(None::<String>);
 
     Effect::new(move |_| {
         let (active, connected) = state.with(|s| (s.active().clone(), s.is_connected()));
@@ -205,13 +207,15 @@ pub(super) fn keep_in_address(state: RwSignal<ChatState>, socket: Socket) -> imp
         let hash = route::format(&active);
         let current = browser::location_hash();
         if current != hash {
-            if route::parse(&current).is_some() {
+            if written.with_value(|w| w.as_deref() == Some(current.as_str())) {
                 browser::push_hash(&hash);
             } else {
-                // An address naming nothing (or none): no history entry for it.
+                // The address names no conversation, or one that could not be opened: it
+                // gets no history entry of its own.
                 browser::replace_hash(&hash);
             }
         }
+        written.set_value(Some(hash));
     });
 
     let navigated = move || {
