@@ -22,7 +22,7 @@ impl Drafts {
     /// The `localStorage` entry holding `user`'s drafts (the name key, so that "Bob" and
     /// "bob" share one).
     pub fn storage_key(user: &str) -> String {
-        format!("chat.drafts.{}", user.to_ascii_lowercase())
+        format!("chat.drafts.{}", user.to_lowercase())
     }
 
     /// Drafts read back from storage; anything unreadable counts as no drafts.
