@@ -319,18 +319,26 @@ fn the_address_keeps_the_open_conversation_through_a_reload_and_back_returns_to_
         join_room(&alice, "books").await;
         wait_for_hash(&alice, "#/room/books").await;
 
-        // A reload opens the same room again (once the server says she is in it).
-        reload(&alice).await;
-        wait_for_title(&alice, "#books").await;
-        assert_eq!(hash(&alice).await, "#/room/books");
-
-        // Back returns to the conversation before, and the one before that.
+        // Back returns to the conversation before, and the one before that; forward again.
         alice.client().back().await.expect("back");
         wait_for_title(&alice, "bob").await;
         alice.client().back().await.expect("back");
         wait_for_title(&alice, "#lobby").await;
         alice.client().forward().await.expect("forward");
         wait_for_title(&alice, "bob").await;
+        assert_eq!(hash(&alice).await, "#/with/bob");
+
+        // A reload opens the same conversation again...
+        reload(&alice).await;
+        wait_for_title(&alice, "bob").await;
+        assert_eq!(hash(&alice).await, "#/with/bob");
+        // ...and a room too, once the server says she is in it.
+        open_conversation(&alice, "room-books", "#books").await;
+        wait_for_hash(&alice, "#/room/books").await;
+        reload(&alice).await;
+        wait_for_title(&alice, "#books").await;
+        assert_eq!(hash(&alice).await, "#/room/books");
+        open_conversation(&alice, "room-lobby", "#lobby").await;
 
         // A link to a conversation opens it.
         alice
