@@ -36,11 +36,11 @@ impl Entry {
 
 /// Lays out `rows`: `day_of` gives the reader's calendar day of an instant, `today` is the
 /// reader's day now, and `new_after` the read marker when the conversation was opened (the
-/// divider goes above the first message from someone else with a greater id; `ids` gives
-/// each row's message id, in step with `rows`).
+/// divider goes above the first message from someone else with a greater id; `id_of` gives
+/// the server id of the message with a row's sequence number, once known).
 pub fn entries(
     rows: &[Row],
-    ids: &[Option<u64>],
+    id_of: impl Fn(u64) -> Option<u64>,
     day_of: impl Fn(Millis) -> Day,
     today: Day,
     new_after: Option<u64>,
@@ -48,7 +48,7 @@ pub fn entries(
     let mut out = Vec::with_capacity(rows.len() + 4);
     let mut current_day = None;
     let mut divided = new_after.is_none();
-    for (index, row) in rows.iter().enumerate() {
+    for row in rows {
         let at = match row {
             Row::System { at, .. } | Row::Message { at, .. } => *at,
         };
@@ -69,10 +69,7 @@ pub fn entries(
         };
         let unread = !own
             && !divided
-            && ids
-                .get(index)
-                .copied()
-                .flatten()
+            && id_of(row.seq())
                 .zip(new_after)
                 .is_some_and(|(id, after)| id > after);
         if unread {
@@ -105,6 +102,15 @@ mod tests {
             status: Status::Confirmed,
             reason: None,
             starts_group,
+        }
+    }
+
+    /// Ids by sequence number: `ids[seq - 1]`.
+    fn by(ids: &[Option<u64>]) -> impl Fn(u64) -> Option<u64> + '_ {
+        move |seq| {
+            ids.get(usize::try_from(seq).ok()?.checked_sub(1)?)
+                .copied()
+                .flatten()
         }
     }
 
@@ -146,7 +152,7 @@ mod tests {
             },
         ];
         let ids = [Some(1), Some(2), Some(3), Some(4), None];
-        let out = entries(&rows, &ids, utc_day, today, None);
+        let out = entries(&rows, by(&ids), utc_day, today, None);
         assert_eq!(
             shape(&out),
             [
@@ -172,13 +178,13 @@ mod tests {
         ];
         let ids = [Some(10), Some(11), Some(12), Some(13)];
         // Read up to 10; our own 11 is not "new" to us; 12 is the first unread.
-        let out = entries(&rows, &ids, utc_day, 0, Some(10));
+        let out = entries(&rows, by(&ids), utc_day, 0, Some(10));
         assert_eq!(shape(&out), ["[Today]", "m1*", "m2", "NEW", "m3*", "m4"]);
         // Everything read: no divider.
-        let out = entries(&rows, &ids, utc_day, 0, Some(13));
+        let out = entries(&rows, by(&ids), utc_day, 0, Some(13));
         assert!(!out.contains(&Entry::New));
         // Nothing to compare with: no divider.
-        assert!(!entries(&rows, &ids, utc_day, 0, None).contains(&Entry::New));
+        assert!(!entries(&rows, by(&ids), utc_day, 0, None).contains(&Entry::New));
     }
 
     #[test]
@@ -187,7 +193,7 @@ mod tests {
             message(1, "bob", 10, false, true),
             message(2, "bob", 20, false, false),
         ];
-        let out = entries(&rows, &[Some(1), Some(2)], utc_day, 0, Some(1));
+        let out = entries(&rows, by(&[Some(1), Some(2)]), utc_day, 0, Some(1));
         assert_eq!(shape(&out), ["[Today]", "m1*", "NEW", "m2*"]);
     }
 
@@ -200,7 +206,7 @@ mod tests {
             message(4, "me", 40, true, true),
         ];
         let ids = [Some(1), Some(2), Some(3), Some(4)];
-        let out = entries(&rows, &ids, utc_day, 0, None);
+        let out = entries(&rows, by(&ids), utc_day, 0, None);
         assert_eq!(shape(&out), ["[Today]", "m1", "m2", "m3*", "m4"]);
     }
 
@@ -210,7 +216,7 @@ mod tests {
             message(1, "bob", 10, false, true),
             message(2, "bob", DAY + 10, false, true),
         ];
-        let out = entries(&rows, &[Some(1), Some(2)], utc_day, 1, Some(1));
+        let out = entries(&rows, by(&[Some(1), Some(2)]), utc_day, 1, Some(1));
         let mut keys: Vec<String> = out.iter().map(Entry::key).collect();
         let count = keys.len();
         keys.sort();

@@ -2,6 +2,8 @@
 //! divider among the rows, message bodies with their links, avatars, the draft kept per
 //! conversation, and the open conversation kept in the page's address.
 
+use std::collections::HashMap;
+
 use leptos::html;
 use leptos::prelude::*;
 
@@ -25,14 +27,15 @@ pub(super) fn active_entries(state: RwSignal<ChatState>, rows: Memo<Vec<Row>>) -
         let now = clock.0.get();
         days::local_day(now, browser::utc_offset_minutes(now))
     });
+    // Message ids by line sequence number.
     let ids = Memo::new(move |_| {
         state.with(|s| {
             s.active_conversation()
                 .map(|c| {
                     c.lines
                         .iter()
-                        .map(|l| l.message().and_then(|m| m.id))
-                        .collect::<Vec<_>>()
+                        .filter_map(|l| Some((l.seq, l.message()?.id?)))
+                        .collect::<HashMap<u64, u64>>()
                 })
                 .unwrap_or_default()
         })
@@ -43,7 +46,7 @@ pub(super) fn active_entries(state: RwSignal<ChatState>, rows: Memo<Vec<Row>>) -
             ids.with(|ids| {
                 entries::entries(
                     rows,
-                    ids,
+                    |seq| ids.get(&seq).copied(),
                     |at| days::local_day(at, browser::utc_offset_minutes(at)),
                     today.get(),
                     new_after.get(),
