@@ -12,6 +12,7 @@ mod history;
 mod http_contract;
 mod lifecycle;
 mod limits_per_user;
+mod names;
 mod ops;
 mod paging;
 mod presence;

@@ -11,6 +11,7 @@ mod conversation_pages;
 mod divider;
 mod drafts;
 mod history;
+mod name_check;
 mod presence;
 mod rooms;
 mod sending;
