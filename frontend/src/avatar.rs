@@ -91,6 +91,7 @@ mod tests {
         assert_eq!(initials("x2"), "X");
         assert_eq!(initials("__"), "?");
         assert_eq!(initials("élodie"), "É");
+        assert_eq!(initials("王芳"), "王");
     }
 
     #[test]

@@ -26,13 +26,14 @@ pub fn parse(hash: &str) -> Option<ConvKey> {
             .map(|room| ConvKey::Room(room.as_str().to_owned())),
         "with" => UserName::parse(&name)
             .ok()
-            .map(|user| ConvKey::Direct(user.key())),
+            // The same key as the conversation's own (see `ConvKey::of`).
+            .map(|user| ConvKey::Direct(user.as_str().to_ascii_lowercase())),
         _ => None,
     }
 }
 
-/// Percent-encodes all but letters, digits and `-_.~` (names are plain ASCII today; this
-/// keeps the address valid if that changes).
+/// Percent-encodes all but ASCII letters, digits and `-_.~` (names may hold other letters:
+/// their UTF-8 bytes are encoded).
 fn escape(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for byte in name.bytes() {
@@ -74,6 +75,7 @@ mod tests {
         );
         assert_eq!(format(&ConvKey::Direct("bob".into())), "#/with/bob");
         assert_eq!(format(&ConvKey::Room("a b".into())), "#/room/a%20b");
+        assert_eq!(format(&ConvKey::Direct("josé".into())), "#/with/jos%C3%A9");
     }
 
     #[test]
@@ -90,6 +92,7 @@ mod tests {
             ConvKey::lobby(),
             ConvKey::Room("dev_ops-2".into()),
             ConvKey::Direct("mary.jane".into()),
+            ConvKey::Direct("josé".into()),
         ] {
             assert_eq!(parse(&format(&key)), Some(key));
         }
