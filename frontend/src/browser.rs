@@ -126,3 +126,54 @@ pub fn set_title(unread: u32) {
         });
     }
 }
+
+/// The reader's time zone at `at`: minutes ahead of UTC (daylight saving included).
+pub fn utc_offset_minutes(at: Millis) -> i32 {
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+    -(date.get_timezone_offset() as i32)
+}
+
+/// `user`'s unsent drafts, saved by an earlier page.
+pub fn load_drafts(user: &str) -> crate::state::drafts::Drafts {
+    storage()
+        .and_then(|s| {
+            s.get_item(&crate::state::drafts::Drafts::storage_key(user))
+                .ok()
+                .flatten()
+        })
+        .map(|text| crate::state::drafts::Drafts::from_json(&text))
+        .unwrap_or_default()
+}
+
+pub fn save_drafts(user: &str, drafts: &crate::state::drafts::Drafts) {
+    if let Some(storage) = storage() {
+        let key = crate::state::drafts::Drafts::storage_key(user);
+        let _ = if drafts.is_empty() {
+            storage.remove_item(&key)
+        } else {
+            storage.set_item(&key, &drafts.to_json())
+        };
+    }
+}
+
+/// The page address's fragment, with its `#` (empty when there is none).
+pub fn location_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Puts `hash` in the address as a new history entry (the back button returns to the one
+/// before), without reloading or scrolling.
+pub fn push_hash(hash: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&JsValue::NULL, "", Some(hash));
+    }
+}
+
+/// Replaces the address's fragment without a new history entry.
+pub fn replace_hash(hash: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(hash));
+    }
+}

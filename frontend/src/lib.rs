@@ -12,6 +12,10 @@
 //! - [`timeline`]: the lines of a conversation and how messages are grouped for display.
 //! - [`follow`]: whether the message list follows new messages or shows a marker, and keeps
 //!   its place when older pages arrive above.
+//! - [`entries`]: the list as drawn: day separators ([`days`]), the "New" divider, who
+//!   shows an [`avatar`].
+//! - [`links`]: `http`/`https` addresses in bodies, cut out to become links.
+//! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
 //! - [`reach`]: telling "the server was not reached" (a failed fetch, a proxy's 502) apart.
@@ -19,7 +23,8 @@
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
 //!   handle that components take from context to send frames.
-//! - [`browser`]: clock, local time, `localStorage`, the page's address and title.
+//! - [`browser`]: clock, local time and time zone, `localStorage` (session, drafts), the
+//!   page's address (its fragment, history entries) and title.
 //! - `components/`: the sign-in page and the chat page, built from the state by signals.
 //!
 //! Text from other people is only ever rendered as text nodes; nothing uses `inner_html`.
@@ -27,12 +32,17 @@
 use leptos::prelude::*;
 
 pub mod api;
+pub mod avatar;
 pub mod backoff;
 pub mod browser;
 mod components;
 pub mod connection;
+pub mod days;
+pub mod entries;
 pub mod follow;
+pub mod links;
 pub mod reach;
+pub mod route;
 pub mod state;
 pub mod timeline;
 

@@ -96,6 +96,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
     });
 
     Effect::new(move |_| browser::set_title(state.with(ChatState::total_unread)));
+    on_cleanup(super::reading::keep_in_address(state, socket));
 
     let token = session.token;
     let sign_out = move |_| {

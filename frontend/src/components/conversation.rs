@@ -6,8 +6,10 @@ use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
+use super::reading::{self, Avatar, Body, DaySeparator, DraftKeeper, NewDivider};
 use crate::browser;
 use crate::connection::Socket;
+use crate::entries::Entry;
 use crate::follow::{self, Follow, Scroll};
 use crate::state::composer::{self, TypingThrottle};
 use crate::state::{ChatState, ConvKey};
@@ -78,6 +80,7 @@ pub fn ConversationView() -> impl IntoView {
     let title = Memo::new(move |_| state.with(heading));
     let subtitle = Memo::new(move |_| state.with(subheading));
     let rows = Memo::new(move |_| state.with(ChatState::active_rows));
+    let entries = reading::active_entries(state, rows);
     let typing = Memo::new(move |_| state.with(|s| s.typing_text(s.active())));
     let socket = expect_context::<Socket>();
     // Above the oldest message: more is loading, or this is where the conversation began.
@@ -116,8 +119,11 @@ pub fn ConversationView() -> impl IntoView {
         }
     };
     provide_context(ListPin { list, follow });
+    // The conversation last opened, and whether the list was taken to its "New" divider.
+    let opened = StoredValue::new((None::<ConvKey>, false));
     Effect::new(move |_| {
         let key = active.get();
+        let divider = entries.with(|e| e.contains(&Entry::New));
         let (first, last) = rows.with(|rows| {
             (
                 rows.first().map(Row::seq),
@@ -137,6 +143,14 @@ pub fn ConversationView() -> impl IntoView {
                 el.set_scroll_top(follow::kept_place(top, height, el.scroll_height()));
             }
             _ => {}
+        }
+        // Opening a conversation with unread messages shows them from the divider on.
+        if opened.with_value(|(k, _)| k.as_ref() != Some(&key)) {
+            opened.set_value((Some(key.clone()), false));
+        }
+        if divider && opened.with_value(|(_, jumped)| !jumped) {
+            opened.update_value(|(_, jumped)| *jumped = true);
+            reading::scroll_to_divider(list);
         }
         remember_place(&el);
         // A list too short to scroll never reaches its top by scrolling: load more. Look after
@@ -201,8 +215,14 @@ pub fn ConversationView() -> impl IntoView {
                     <p class="empty muted">"No messages here yet. Say hello!"</p>
                 </Show>
                 <ol class="rows">
-                    <For each=move || rows.get() key=Row::key let:row>
-                        <RowView row=row />
+                    <For each=move || entries.get() key=Entry::key let:entry>
+                        {match entry {
+                            Entry::Day { label, .. } => view! { <DaySeparator label=label /> }.into_any(),
+                            Entry::New => view! { <NewDivider /> }.into_any(),
+                            Entry::Row { row, shows_sender } => {
+                                view! { <RowView row=row shows_sender=shows_sender /> }.into_any()
+                            }
+                        }}
                     </For>
                 </ol>
             </div>
@@ -217,9 +237,11 @@ pub fn ConversationView() -> impl IntoView {
     }
 }
 
-/// One message or system line. Bodies are text nodes: markup in them shows as typed.
+/// One message or system line. Bodies are text nodes and links: markup in them shows as
+/// typed. `shows_sender`: the first of a group of someone else's messages, with the sender's
+/// avatar and name; every message has its time at the end of its bubble.
 #[component]
-fn RowView(row: Row) -> impl IntoView {
+fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
     match row {
@@ -239,7 +261,7 @@ fn RowView(row: Row) -> impl IntoView {
             own,
             status,
             reason,
-            starts_group,
+            starts_group: _,
         } => {
             let retry = move |_| {
                 let key = state.with_untracked(|s| s.active().clone());
@@ -257,25 +279,24 @@ fn RowView(row: Row) -> impl IntoView {
                 <li
                     class="msg"
                     class:own=own
-                    class:group-start=starts_group
+                    class:group-start=shows_sender
                     class:pending=matches!(status, Status::Pending | Status::Waiting)
                     class:failed=status == Status::Failed
                     data-testid="message"
                     data-status=status.as_str()
                 >
-                    {starts_group
+                    {shows_sender
                         .then(|| {
                             view! {
                                 <div class="meta">
+                                    <Avatar name=from.clone() />
                                     <span class="sender" data-testid="message-sender">{from.clone()}</span>
-                                    <time title=full_time.clone()>{time.clone()}</time>
                                 </div>
                             }
                         })}
                     <div class="bubble">
-                        <p class="body" data-testid="message-body">{body}</p>
-                        {(!starts_group)
-                            .then(|| view! { <time class="mini" title=full_time>{time}</time> })}
+                        <Body body=body />
+                        <time class="mini" title=full_time>{time}</time>
                     </div>
                     {match status {
                         Status::Confirmed => ().into_any(),
@@ -307,7 +328,11 @@ fn RowView(row: Row) -> impl IntoView {
 fn Composer() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
-    let draft = RwSignal::new(String::new());
+    // One draft per conversation: the box shows the open one's, and switching swaps it.
+    let drafts = DraftKeeper::load(&state.with_untracked(|s| s.me().to_owned()));
+    let active = Memo::new(move |_| state.with(|s| s.active().clone()));
+    let draft = RwSignal::new(drafts.get(&active.get_untracked()));
+    Effect::new(move |_| draft.set(drafts.get(&active.get())));
     let problem = RwSignal::new(None::<String>);
     let throttle = StoredValue::new(TypingThrottle::default());
     let pin = expect_context::<ListPin>();
@@ -325,6 +350,7 @@ fn Composer() -> impl IntoView {
                         state.update(|s| s.send_failed(&frame));
                     }
                 }
+                drafts.set(&key, "");
                 draft.set(String::new());
                 problem.set(None);
             }
@@ -362,13 +388,16 @@ fn Composer() -> impl IntoView {
                 <textarea
                     id="composer-input"
                     data-testid="composer"
+                    dir="auto"
                     rows="1"
                     placeholder=move || label.get()
                     aria-describedby="composer-help composer-counter composer-problem"
                     aria-invalid=move || counter.with(|c| c.as_ref().is_some_and(|c| c.over)).to_string()
                     prop:value=move || draft.get()
                     on:input=move |ev| {
-                        draft.set(event_target_value(&ev));
+                        let text = event_target_value(&ev);
+                        drafts.set(&active.get_untracked(), &text);
+                        draft.set(text);
                         problem.set(None);
                         typed();
                         pin.keep();

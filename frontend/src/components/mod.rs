@@ -4,6 +4,7 @@
 mod chat;
 mod conversation;
 mod keyboard;
+mod reading;
 mod send_problems;
 mod sidebar;
 mod sign_in;

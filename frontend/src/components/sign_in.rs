@@ -77,6 +77,7 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
                 <label for="signin-name">"Name"</label>
                 <input
                     id="signin-name"
+                    dir="auto"
                     data-testid="signin-name"
                     name="name"
                     autocomplete="username"

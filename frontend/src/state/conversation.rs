@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use shared::Target;
 
+use super::divider::Divider;
 use super::typing::Typing;
 use super::ConvKey;
 use crate::timeline::Line;
@@ -59,6 +60,8 @@ pub struct Conversation {
     pub gap: Option<Gap>,
     /// Who is typing here.
     pub(super) typing: Typing,
+    /// Where the "New" divider stands while it is open.
+    pub(super) divider: Divider,
 }
 
 impl Conversation {
@@ -79,6 +82,7 @@ impl Conversation {
             loading: None,
             gap: None,
             typing: Typing::default(),
+            divider: Divider::Undecided,
         }
     }
 

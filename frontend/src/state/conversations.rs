@@ -4,6 +4,7 @@
 
 use shared::UserName;
 
+use super::divider::Divider;
 use super::{ChatState, ConvKey, Conversation};
 use crate::timeline::{self, Line, LineKind, Millis, Row};
 
@@ -82,10 +83,18 @@ impl Conversations {
         }
     }
 
-    /// Opens a conversation that is held.
+    /// Opens a conversation that is held; its "New" divider is taken afresh, the one left
+    /// loses its own.
     fn activate(&mut self, key: &ConvKey) {
-        if self.get(key).is_some() {
-            self.active = key.clone();
+        if self.get(key).is_none() || &self.active == key {
+            return;
+        }
+        let left = std::mem::replace(&mut self.active, key.clone());
+        if let Some(conv) = self.get_mut(&left) {
+            conv.divider = Divider::None;
+        }
+        if let Some(conv) = self.get_mut(key) {
+            conv.divider = Divider::Undecided;
         }
     }
 

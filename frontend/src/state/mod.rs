@@ -21,6 +21,8 @@
 //! - `conversation_pages`: private conversations past the welcome's first page, paged in.
 //! - `history`: messages coming in, history pages and their requests.
 //! - `read`: read markers and unread counts.
+//! - `divider`: where the "New" divider stands in the open conversation.
+//! - [`drafts`]: the unsent text of each conversation.
 //! - `sending`: our sends, one at a time in order, waiting, pending, failed, retried.
 //! - `pacer`: how fast our sends go, and the back-off after `rate_limited`.
 //! - `requests`: request ids.
@@ -38,6 +40,8 @@ pub mod composer;
 mod conversation;
 mod conversation_pages;
 mod conversations;
+mod divider;
+pub mod drafts;
 mod history;
 mod key;
 mod link;

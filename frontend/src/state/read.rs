@@ -78,6 +78,7 @@ impl ChatState {
     pub(super) fn read_request(&mut self, key: &ConvKey, now: Millis) -> Option<ClientFrame> {
         let throttled = self.read_sent_at.is_some_and(|at| now < at + READ_EVERY_MS);
         let conv = self.convs.get_mut(key)?;
+        conv.take_divider();
         if conv.last_id > conv.read_up_to && conv.unread() > 0 {
             conv.mark_read(conv.last_id);
         }

@@ -8,6 +8,8 @@ use super::*;
 use crate::timeline::{Row, Status};
 
 mod conversation_pages;
+mod divider;
+mod drafts;
 mod history;
 mod name_check;
 mod presence;
