@@ -25,6 +25,13 @@ pub struct SessionResponse {
     pub token: Option<String>,
 }
 
+/// `PUT /api/session/password`: protect the caller's passwordless account with `password`,
+/// so that it can be signed in to from elsewhere with `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
 /// The body of every HTTP error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
