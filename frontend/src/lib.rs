@@ -14,6 +14,7 @@
 //!   its place when older pages arrive above.
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
+//! - [`account`]: what signing out does to a passwordless account, and adding a password.
 //!
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
@@ -25,6 +26,7 @@
 
 use leptos::prelude::*;
 
+pub mod account;
 pub mod api;
 pub mod backoff;
 pub mod browser;

@@ -76,6 +76,8 @@ impl fmt::Debug for Token {
 pub struct Session {
     pub id: SessionId,
     pub name: UserName,
+    /// Whether its account has a password.
+    pub has_password: bool,
 }
 
 /// The id a session is listed and revoked by: derived from its stored id, so that neither the
@@ -101,6 +103,8 @@ pub struct Claim {
     pub token: Token,
     /// True when the name was free and is now the caller's; false for a sign-in.
     pub created: bool,
+    /// Whether the account has a password.
+    pub has_password: bool,
     /// A passwordless account unused for `--release-names-after-days`, deleted to free its
     /// name: the hub must forget it.
     pub released: Option<UserName>,
@@ -235,6 +239,7 @@ impl Identity {
             found => found,
         };
         let Some(account) = account else {
+            let has_password = password.is_some();
             let taken = self.attempts.create(client.address)?;
             let created = self.create(&name, password, &session).await;
             if created.is_err() {
@@ -245,6 +250,7 @@ impl Identity {
                 name,
                 token,
                 created: true,
+                has_password,
                 released,
             });
         };
@@ -270,6 +276,7 @@ impl Identity {
             name: account.name,
             token,
             created: false,
+            has_password: true,
             released,
         })
     }
@@ -350,6 +357,7 @@ impl Identity {
         }
         Ok(Session {
             id,
+            has_password: owner.account.password_hash.is_some(),
             name: owner.account.name,
         })
     }
@@ -387,7 +395,10 @@ impl Identity {
         if !self.store.set_password(&session.name, &hash).await? {
             return Err(IdentityError::PasswordSet);
         }
-        Ok(session)
+        Ok(Session {
+            has_password: true,
+            ..session
+        })
     }
 
     /// The live sessions of the token's owner, oldest first, and the token's own session.
@@ -420,6 +431,7 @@ impl Identity {
         Ok(Session {
             id: revoked.id,
             name: own.name,
+            has_password: own.has_password,
         })
     }
 }

@@ -129,6 +129,7 @@ async fn claim(
     let body = SessionResponse {
         name: claim.name.to_string(),
         token: Some(claim.token.expose().to_owned()),
+        has_password: claim.has_password,
     };
     Ok((status, Json(body)).into_response())
 }
@@ -142,6 +143,7 @@ async fn who_am_i(
     Ok(Json(SessionResponse {
         name: session.name.to_string(),
         token: None,
+        has_password: session.has_password,
     }))
 }
 

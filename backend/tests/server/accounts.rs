@@ -26,6 +26,19 @@ async fn claim_outcome(app: &TestApp, body: Value) -> (u16, String) {
     (status, body["code"].as_str().unwrap_or("").to_owned())
 }
 
+/// `GET /api/session` with `token`: the answer's body.
+async fn whoami(app: &TestApp, token: &str) -> Value {
+    let response = app
+        .http()
+        .get(app.url("/api/session"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// The people the welcome lists private conversations with.
 fn private_partners(welcome: &ServerFrame) -> Vec<String> {
     let ServerFrame::Welcome { conversations, .. } = welcome else {
@@ -102,6 +115,7 @@ async fn a_password_added_to_a_passwordless_account_signs_it_in_elsewhere() {
         put_password(&app, Some(&token), json!({"pass": "long enough"})).await,
         (400, "bad_request".to_owned())
     );
+    assert_eq!(whoami(&app, &token).await["has_password"], false);
     // Before: no password, no way in from elsewhere.
     assert_eq!(
         claim_outcome(&app, json!({"name": "dana", "password": "long enough"})).await,
@@ -111,6 +125,7 @@ async fn a_password_added_to_a_passwordless_account_signs_it_in_elsewhere() {
         put_password(&app, Some(&token), json!({"password": "long enough"})).await,
         (204, String::new())
     );
+    assert_eq!(whoami(&app, &token).await["has_password"], true);
     // Once set, it is not replaced.
     assert_eq!(
         put_password(&app, Some(&token), json!({"password": "another one"})).await,
