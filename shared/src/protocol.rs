@@ -383,6 +383,7 @@ impl ErrorCode {
         Self::ServerBusy,
         Self::TooManyAttempts,
         Self::UnknownSession,
+        Self::PasswordSet,
         Self::BadRequest,
         Self::NotFound,
         Self::MethodNotAllowed,
