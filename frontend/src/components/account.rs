@@ -30,7 +30,19 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
         });
     }
     let dialog = RwSignal::new(Dialog::Closed);
-    let close = move || dialog.set(Dialog::Closed);
+    let open = move |which| {
+        dialog.set(which);
+        focus_first("[data-testid=account-dialog] input:not([hidden]), [data-testid=account-dialog] button");
+    };
+    // Back to the button that opened it.
+    let close = move || {
+        let from = match dialog.get_untracked() {
+            Dialog::AddPassword => "[data-testid=add-password-open]",
+            _ => "[data-testid=sign-out]",
+        };
+        dialog.set(Dialog::Closed);
+        focus_first(from);
+    };
     let name = StoredValue::new(name);
     let token = StoredValue::new(token);
 
@@ -55,7 +67,7 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
                 class="quiet"
                 data-testid="add-password-open"
                 aria-haspopup="dialog"
-                on:click=move |_| dialog.set(Dialog::AddPassword)
+                on:click=move |_| open(Dialog::AddPassword)
             >
                 "Add a password"
             </button>
@@ -64,7 +76,7 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
             class="quiet"
             data-testid="sign-out"
             aria-haspopup="dialog"
-            on:click=move |_| dialog.set(Dialog::SignOut)
+            on:click=move |_| open(Dialog::SignOut)
         >
             "Sign out"
         </button>
@@ -107,7 +119,6 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
                                 <button
                                     class=if simple { "primary" } else { "danger" }
                                     data-testid="sign-out-confirm"
-                                    autofocus=simple
                                     on:click=sign_out
                                 >
                                     {if simple { "Sign out" } else { "Sign out anyway" }}
@@ -138,6 +149,17 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
             </div>
         </Show>
     }
+}
+
+/// Moves keyboard focus to the first element matching `css`, after the view has updated.
+fn focus_first(css: &'static str) {
+    request_animation_frame(move || {
+        if let Ok(Some(el)) = document().query_selector(css) {
+            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                let _ = el.focus();
+            }
+        }
+    });
 }
 
 /// A new password, twice; on success the account has one and the form says so.
@@ -188,7 +210,6 @@ fn PasswordForm(name: String, token: String, has_password: RwSignal<Option<bool>
                     type="password"
                     autocomplete="new-password"
                     maxlength="128"
-                    autofocus
                     aria-describedby="password-problem"
                     aria-invalid=move || problem.with(|p| p.is_some()).to_string()
                     prop:value=move || password.get()
