@@ -17,9 +17,11 @@ async fn focused(browser: &Browser) -> String {
 
 /// Waits until the focused element is the one with `testid`.
 async fn wait_focused(browser: &Browser, testid: &str) {
-    eventually(&format!("{}: focus on {testid}", browser.label), WAIT, || async {
-        (focused(browser).await == testid).then_some(())
-    })
+    eventually(
+        &format!("{}: focus on {testid}", browser.label),
+        WAIT,
+        || async { (focused(browser).await == testid).then_some(()) },
+    )
     .await;
 }
 

@@ -365,7 +365,9 @@ impl Identity {
     /// Ends the session. The account stays, with or without a password.
     pub async fn sign_out(&self, token: &Token) -> Result<Session, IdentityError> {
         let session = self.authenticate(token).await?;
-        self.store.delete_session(&session.id, &session.name).await?;
+        self.store
+            .delete_session(&session.id, &session.name)
+            .await?;
         Ok(session)
     }
 

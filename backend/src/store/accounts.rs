@@ -56,9 +56,9 @@ pub(super) async fn find_account(
         "SELECT name, password_hash, last_used_at AS account_used_at FROM accounts \
          WHERE name_key = $1",
     )
-        .bind(name.key())
-        .fetch_optional(&store.pool)
-        .await?;
+    .bind(name.key())
+    .fetch_optional(&store.pool)
+    .await?;
     row.as_ref().map(account_from).transpose()
 }
 

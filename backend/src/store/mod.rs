@@ -205,8 +205,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError>;
     /// Protects the passwordless account `name` with `password_hash`; `false` (and nothing
     /// changed) when it has a password already or does not exist.
-    async fn set_password(&self, name: &UserName, password_hash: &str)
-        -> Result<bool, StoreError>;
+    async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError>;
     /// Records a new session of `name`'s owner.
     async fn create_session(&self, session: &NewSession, name: &UserName)
         -> Result<(), StoreError>;
@@ -340,11 +339,7 @@ impl Store for SqlStore {
         accounts::delete_account(self, name).await
     }
 
-    async fn set_password(
-        &self,
-        name: &UserName,
-        password_hash: &str,
-    ) -> Result<bool, StoreError> {
+    async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError> {
         accounts::set_password(self, name, password_hash).await
     }
 

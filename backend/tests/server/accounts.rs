@@ -181,7 +181,9 @@ async fn a_name_released_after_inactivity_goes_to_a_new_account_that_inherits_no
     let (_, mut rae) = app.user("rae").await;
     bob.join("rust").await;
     rae.join("rust").await;
-    alice.whisper("bob", "a secret for the first bob", "a1").await;
+    alice
+        .whisper("bob", "a secret for the first bob", "a1")
+        .await;
     bob.whisper("alice", "and his answer", "b1").await;
     rae.sync().await;
     bob.close().await;

@@ -386,4 +386,3 @@ async fn an_unused_session_expires_and_each_use_extends_it() {
     // An expired passwordless account unused for the release period no longer holds its name.
     assert_eq!(app.post_session(json!({"name": "pia"})).await.status(), 201);
 }
-

@@ -32,7 +32,9 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
     let dialog = RwSignal::new(Dialog::Closed);
     let open = move |which| {
         dialog.set(which);
-        focus_first("[data-testid=account-dialog] input:not([hidden]), [data-testid=account-dialog] button");
+        focus_first(
+            "[data-testid=account-dialog] input:not([hidden]), [data-testid=account-dialog] button",
+        );
     };
     // Back to the button that opened it.
     let close = move || {
@@ -164,7 +166,11 @@ fn focus_first(css: &'static str) {
 
 /// A new password, twice; on success the account has one and the form says so.
 #[component]
-fn PasswordForm(name: String, token: String, has_password: RwSignal<Option<bool>>) -> impl IntoView {
+fn PasswordForm(
+    name: String,
+    token: String,
+    has_password: RwSignal<Option<bool>>,
+) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
