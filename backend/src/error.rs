@@ -127,6 +127,9 @@ impl From<IdentityError> for ApiFailure {
             IdentityError::NameTaken => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::NameTaken, message)
             }
+            IdentityError::NameConfusable { .. } => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::NameConfusable, message)
+            }
             IdentityError::WrongPassword => {
                 Self::new(StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword, message)
             }

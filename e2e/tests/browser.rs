@@ -128,10 +128,10 @@ fn a_taken_name_is_refused_with_an_explanation() {
         let text = eventually("the rules of names", WAIT, || async {
             let el = impostor.wait_for("[data-testid=signin-error]").await;
             let text = el.text().await.unwrap_or_default();
-            text.contains("only contain").then_some(text)
+            text.contains("spaces are not allowed").then_some(text)
         })
         .await;
-        assert!(text.contains("only contain"), "{text}");
+        assert!(text.contains("spaces are not allowed"), "{text}");
 
         alice.close().await;
         impostor.close().await;

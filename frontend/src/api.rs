@@ -5,6 +5,7 @@
 use gloo_net::http::{Request, Response};
 use shared::api::{ApiError, PasswordRequest, SessionRequest, SessionResponse};
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use shared::names::USER_NAME_RULES;
 use shared::{ErrorCode, NameError, UserName};
 
 const SESSION_URL: &str = "/api/session";
@@ -59,14 +60,21 @@ pub fn sign_in_request(name: &str, password: &str) -> Result<SessionRequest, Str
     })
 }
 
+/// The rule `error` says `name` breaks, in the words the server uses too.
 fn name_problem(error: &NameError) -> String {
     match error {
         NameError::Empty => "Please enter a name.".to_owned(),
-        NameError::TooLong { max } => format!("A name has at most {max} characters."),
-        NameError::BadStart => "A name starts with a letter or a digit.".to_owned(),
-        NameError::BadUserChar | NameError::BadRoomChar => {
-            "A name may only contain letters, digits, '_', '-' and '.'.".to_owned()
-        }
+        other => other.to_string(),
+    }
+}
+
+/// The server's own words from `failure`, if it sent any.
+fn server_message(failure: &ApiFailure) -> Option<&str> {
+    match failure {
+        ApiFailure::Refused {
+            error: Some(error), ..
+        } if !error.message.is_empty() => Some(&error.message),
+        _ => None,
     }
 }
 
@@ -79,11 +87,16 @@ pub fn sign_in_problem(name: &str, failure: &ApiFailure) -> String {
         (Some(ErrorCode::WrongPassword), _) => {
             format!("That is not the password for “{name}”.")
         }
-        (Some(ErrorCode::InvalidUserName), _) => {
-            "That name is not allowed: use letters, digits, '_', '-' and '.', starting with a \
-             letter or digit."
-                .to_owned()
-        }
+        (Some(ErrorCode::NameConfusable), _) => match server_message(failure) {
+            Some(message) => format!("{message}. Pick another name."),
+            None => {
+                format!("The name “{name}” looks too much like someone else's. Pick another name.")
+            }
+        },
+        (Some(ErrorCode::InvalidUserName), _) => match server_message(failure) {
+            Some(message) => message.to_owned(),
+            None => format!("That name is not allowed. {USER_NAME_RULES}"),
+        },
         (Some(ErrorCode::InvalidPassword), _) => {
             format!("A password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters.")
         }
@@ -196,15 +209,22 @@ mod tests {
             Some("correct horse")
         );
         assert_eq!(sign_in_request("", ""), Err("Please enter a name.".into()));
-        assert!(sign_in_request("a b", "")
-            .unwrap_err()
-            .contains("only contain"));
-        assert!(sign_in_request("_a", "")
-            .unwrap_err()
-            .contains("starts with"));
-        assert!(sign_in_request(&"a".repeat(25), "")
-            .unwrap_err()
-            .contains("24"));
+        assert_eq!(
+            sign_in_request("a b", "").unwrap_err(),
+            "Names are letters, digits, ‘_’, ‘-’ and ‘.’; spaces are not allowed"
+        );
+        assert_eq!(
+            sign_in_request("_a", "").unwrap_err(),
+            "Names start with a letter or a digit, not ‘_’"
+        );
+        assert_eq!(
+            sign_in_request(&"a".repeat(25), "").unwrap_err(),
+            "Names are at most 24 characters (this one has 25)"
+        );
+        assert_eq!(
+            sign_in_request("Jose\u{301}", "").unwrap().name,
+            "Jos\u{e9}"
+        );
         assert!(sign_in_request("alice", "short")
             .unwrap_err()
             .contains("8 to 128"));
@@ -219,9 +239,13 @@ mod tests {
             sign_in_problem("bob", &refused(401, ErrorCode::WrongPassword))
                 .contains("not the password")
         );
-        assert!(
-            sign_in_problem("b b", &refused(400, ErrorCode::InvalidUserName))
-                .contains("not allowed")
+        assert_eq!(
+            sign_in_problem("b b", &refused(400, ErrorCode::InvalidUserName)),
+            "server text"
+        );
+        assert_eq!(
+            sign_in_problem("aIice", &refused(409, ErrorCode::NameConfusable)),
+            "server text. Pick another name."
         );
         assert!(
             sign_in_problem("bob", &refused(400, ErrorCode::InvalidPassword)).contains("8 to 128")

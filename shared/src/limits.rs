@@ -3,7 +3,7 @@
 
 /// Longest message body, counted in Unicode scalar values (`char`s).
 pub const MAX_BODY_CHARS: usize = 4000;
-/// Longest user name, in characters (names are ASCII).
+/// Longest user name, in characters (Unicode scalar values, after NFC).
 pub const MAX_USER_NAME: usize = 24;
 /// Longest room name, in characters (names are ASCII).
 pub const MAX_ROOM_NAME: usize = 32;

@@ -1,62 +1,125 @@
 //! User and room names: the rules, in one place, so the browser and the server agree.
 //!
-//! A user name is 1 to 24 ASCII letters, digits, `_`, `-` or `.`, starting with a letter or
-//! digit. Its case is kept for display, but two names that differ only in case are the same
-//! name: [`UserName::key`] is the form to compare and index by.
+//! A user name is 1 to [`MAX_USER_NAME`] characters once trimmed and NFC-normalised: letters of
+//! any alphabet (with their combining marks) and digits, and `_`, `-` or `.` after the first
+//! character, which is a letter or a digit. Characters that Unicode TS #39 does not recommend in
+//! identifiers (emoji, symbols, invisible and format characters, obsolete scripts) are refused,
+//! and so is a mix of alphabets beyond TS #39's "moderately restrictive" level (`Ωmega`, Greek
+//! and Latin; Latin with Chinese, Japanese or Korean is fine). Its case is kept for display, but
+//! two names that differ only in case are the same name: [`UserName::key`] is the form to compare
+//! and index by. Two names that merely look alike (`alice`, `aIice` with a capital i) have the
+//! same [`UserName::skeleton`]: the server lets only one of them be an account.
 //!
 //! A room name is 1 to 32 lowercase ASCII letters, digits, `_` or `-`, starting with a letter or
-//! digit. Input is lowercased first, so `Rust` names the room `rust`.
+//! digit. Input is lowercased first, so `Rust` names the room `rust`. Room names stay ASCII: they
+//! are typed after `#` and carried in links.
 
 use std::fmt;
 
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
+use unicode_security::{GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection};
+
 use crate::limits::{LOBBY, MAX_ROOM_NAME, MAX_USER_NAME};
 
-/// Why a name was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    #[error("the name is empty")]
-    Empty,
-    #[error("the name is longer than {max} characters")]
-    TooLong { max: usize },
-    #[error("the name must start with a letter or a digit")]
-    BadStart,
-    #[error("the name may only contain letters, digits, '_', '-' and '.'")]
-    BadUserChar,
-    #[error("the room name may only contain letters, digits, '_' and '-'")]
-    BadRoomChar,
+/// What a user name may be, in a sentence a person can read before typing one.
+pub const USER_NAME_RULES: &str = "Up to 24 characters: letters (any alphabet, but one per name) \
+     and digits, with ‘_’, ‘-’ and ‘.’ after the first character.";
+
+/// How many characters `input` has as a user name (trimmed, NFC): what the length limit counts.
+pub fn user_name_length(input: &str) -> usize {
+    input.trim().nfc().count()
 }
 
-/// A valid user name. Compare and index by [`UserName::key`], show [`UserName::as_str`].
+/// Why a name was refused. Its text is the sentence to show a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("Names cannot be empty")]
+    Empty,
+    #[error("Names are at most {max} characters (this one has {len})")]
+    TooLong { max: usize, len: usize },
+    #[error("Names start with a letter or a digit, not ‘{ch}’")]
+    BadStart { ch: char },
+    #[error("Names are letters, digits, ‘_’, ‘-’ and ‘.’; ‘{ch}’ is not allowed")]
+    BadUserChar { ch: char },
+    #[error(
+        "Names are letters, digits, ‘_’, ‘-’ and ‘.’; the invisible character U+{:04X} is not \
+         allowed",
+        *ch as u32
+    )]
+    Invisible { ch: char },
+    #[error("Names are letters, digits, ‘_’, ‘-’ and ‘.’; spaces are not allowed")]
+    Space,
+    #[error(
+        "Names use one alphabet (Latin may go with Chinese, Japanese or Korean); this one mixes \
+         {first} and {second}"
+    )]
+    MixedScripts {
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("the room name may only contain letters, digits, '_' and '-'")]
+    BadRoomChar { ch: char },
+}
+
+/// A valid user name (trimmed, NFC). Compare and index by [`UserName::key`], show
+/// [`UserName::as_str`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserName(String);
 
 impl UserName {
-    /// Checks `input` against the rules. Surrounding white space is not part of a name.
+    /// Checks `input` against the rules. Surrounding white space is not part of a name, and the
+    /// name is NFC-normalised first, so `José` typed either way is the same name.
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let name = input.trim();
-        check_shape(name, MAX_USER_NAME)?;
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            return Err(NameError::BadUserChar);
+        let name: String = input.trim().nfc().collect();
+        check_shape(&name, MAX_USER_NAME)?;
+        if let Some(ch) = name.chars().find(|&c| !user_char(c)) {
+            return Err(if ch.is_whitespace() {
+                NameError::Space
+            } else if invisible(ch) {
+                NameError::Invisible { ch }
+            } else {
+                NameError::BadUserChar { ch }
+            });
         }
-        Ok(Self(name.to_owned()))
+        match name.chars().next() {
+            Some(ch) if !letter_or_digit(ch) => return Err(NameError::BadStart { ch }),
+            _ => {}
+        }
+        if !name
+            .as_str()
+            .check_restriction_level(RestrictionLevel::ModeratelyRestrictive)
+        {
+            let (first, second) = two_scripts(&name);
+            return Err(NameError::MixedScripts { first, second });
+        }
+        Ok(Self(name))
     }
 
-    /// The name as its owner wrote it.
+    /// The name as its owner wrote it (NFC).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The case-folded form: two names are the same name when their keys are equal.
+    /// The case-folded form: two names are the same name when their keys are equal. For an
+    /// ASCII name, its ASCII lowercase.
     pub fn key(&self) -> String {
-        self.0.to_ascii_lowercase()
+        fold(&self.0)
+    }
+
+    /// The confusable skeleton (Unicode TS #39 `skeleton`, then lowercased, then `skeleton`
+    /// again): names that look alike have equal skeletons. `aIice` (capital i) and `alice`
+    /// share `alice`; `José` and `jose` do not (the accent is seen).
+    pub fn skeleton(&self) -> String {
+        let once: String = unicode_security::skeleton(&self.0).collect();
+        unicode_security::skeleton(&once.to_lowercase()).collect()
     }
 
     /// Whether `other` names the same user, ignoring case.
     pub fn same_as(&self, other: &str) -> bool {
-        self.0.eq_ignore_ascii_case(other.trim())
+        let other: String = other.trim().nfc().collect();
+        self.key() == fold(&other)
     }
 }
 
@@ -81,13 +144,17 @@ impl RoomName {
     pub fn parse(input: &str) -> Result<Self, NameError> {
         let name = input.trim().to_ascii_lowercase();
         check_shape(&name, MAX_ROOM_NAME)?;
-        if !name
+        let room_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        if let Some(ch) = name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+            .find(|&c| !room_char(c) && !matches!(c, '_' | '-'))
         {
-            return Err(NameError::BadRoomChar);
+            return Err(NameError::BadRoomChar { ch });
         }
-        Ok(Self(name))
+        match name.chars().next() {
+            Some(ch) if !room_char(ch) => Err(NameError::BadStart { ch }),
+            _ => Ok(Self(name)),
+        }
     }
 
     /// The room everyone is in.
@@ -116,17 +183,56 @@ impl From<RoomName> for String {
     }
 }
 
+/// Empty, or longer than `max` characters.
 fn check_shape(name: &str, max: usize) -> Result<(), NameError> {
-    let Some(first) = name.chars().next() else {
+    let len = name.chars().count();
+    if len == 0 {
         return Err(NameError::Empty);
-    };
-    if name.chars().count() > max {
-        return Err(NameError::TooLong { max });
     }
-    if !first.is_ascii_alphanumeric() {
-        return Err(NameError::BadStart);
+    if len > max {
+        return Err(NameError::TooLong { max, len });
     }
     Ok(())
+}
+
+/// A letter or digit of any script that TS #39 recommends for identifiers.
+fn letter_or_digit(c: char) -> bool {
+    c.is_alphanumeric() && c.identifier_allowed()
+}
+
+/// What a user name may contain: letters and digits, their combining marks (a Devanagari vowel
+/// sign, an accent NFC could not compose), and the separators.
+fn user_char(c: char) -> bool {
+    matches!(c, '_' | '-' | '.')
+        || letter_or_digit(c)
+        || (is_combining_mark(c) && c.identifier_allowed())
+}
+
+/// Whether `c` shows nothing: a control or format character (zero-width space,
+/// joiners, direction marks), a variation selector or a filler.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0xE0000..=0xE0FFF)
+}
+
+/// The first two scripts `name` uses (Common and Inherited characters, which go with any, left
+/// out), by their English names.
+fn two_scripts(name: &str) -> (&'static str, &'static str) {
+    let mut scripts = name
+        .chars()
+        .map(|c| c.script())
+        .filter(|s| !matches!(s, Script::Common | Script::Inherited | Script::Unknown));
+    let first = scripts.next().unwrap_or(Script::Unknown);
+    let second = scripts.find(|&s| s != first).unwrap_or(first);
+    (first.full_name(), second.full_name())
+}
+
+/// Lowercased and NFC again: the form names are compared by.
+fn fold(name: &str) -> String {
+    name.to_lowercase().nfc().collect()
 }
 
 #[cfg(test)]
@@ -142,15 +248,141 @@ mod tests {
         );
         assert_eq!(UserName::parse(""), Err(NameError::Empty));
         assert_eq!(UserName::parse("   "), Err(NameError::Empty));
-        assert_eq!(UserName::parse("_bob"), Err(NameError::BadStart));
-        assert_eq!(UserName::parse("bo b"), Err(NameError::BadUserChar));
-        assert_eq!(UserName::parse("bób"), Err(NameError::BadUserChar));
-        assert_eq!(UserName::parse("<script>"), Err(NameError::BadStart));
+        assert_eq!(
+            UserName::parse("_bob"),
+            Err(NameError::BadStart { ch: '_' })
+        );
+        assert_eq!(UserName::parse("bo b"), Err(NameError::Space));
+        assert_eq!(UserName::parse("bo\u{3000}b"), Err(NameError::Space));
+        assert_eq!(
+            UserName::parse("<script>"),
+            Err(NameError::BadUserChar { ch: '<' })
+        );
         assert_eq!(UserName::parse(&"a".repeat(24)).unwrap().as_str().len(), 24);
         assert_eq!(
             UserName::parse(&"a".repeat(25)),
-            Err(NameError::TooLong { max: 24 })
+            Err(NameError::TooLong { max: 24, len: 25 })
         );
+    }
+
+    #[test]
+    fn letters_of_other_alphabets_are_names() {
+        for name in [
+            "José",
+            "王芳",
+            "Ωμέγα",
+            "Дмитрий",
+            "नमस्ते",
+            "Łukasz",
+            "Tanaka太郎",
+            "김민준",
+        ] {
+            assert_eq!(UserName::parse(name).unwrap().as_str(), name);
+        }
+        // Length is in characters, not bytes: 24 Chinese characters fit.
+        assert!(UserName::parse(&"王".repeat(24)).is_ok());
+        assert_eq!(
+            UserName::parse(&"王".repeat(25)),
+            Err(NameError::TooLong { max: 24, len: 25 })
+        );
+    }
+
+    #[test]
+    fn names_are_nfc_normalised() {
+        let composed = UserName::parse("Jos\u{e9}").unwrap();
+        let decomposed = UserName::parse("Jose\u{301}").unwrap();
+        assert_eq!(decomposed.as_str(), "Jos\u{e9}");
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.key(), "jos\u{e9}");
+        assert!(composed.same_as("JOSE\u{301}"));
+        assert!(!composed.same_as("jose"));
+    }
+
+    #[test]
+    fn emoji_and_symbols_are_refused_by_name() {
+        let refused = UserName::parse("bob😀").unwrap_err();
+        assert_eq!(refused, NameError::BadUserChar { ch: '😀' });
+        assert_eq!(
+            refused.to_string(),
+            "Names are letters, digits, ‘_’, ‘-’ and ‘.’; ‘😀’ is not allowed"
+        );
+        assert_eq!(
+            UserName::parse("😀"),
+            Err(NameError::BadUserChar { ch: '😀' })
+        );
+        assert_eq!(
+            UserName::parse("x²"),
+            Err(NameError::BadUserChar { ch: '²' })
+        );
+    }
+
+    #[test]
+    fn invisible_characters_are_refused() {
+        for (name, ch) in [
+            ("ali\u{200B}ce", '\u{200B}'),
+            ("ali\u{200D}ce", '\u{200D}'),
+            ("bob\u{FEFF}", '\u{FEFF}'),
+            ("a\u{3164}b", '\u{3164}'),
+            ("bob\u{202E}", '\u{202E}'),
+        ] {
+            assert_eq!(
+                UserName::parse(name),
+                Err(NameError::Invisible { ch }),
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            NameError::Invisible { ch: '\u{200B}' }.to_string(),
+            "Names are letters, digits, ‘_’, ‘-’ and ‘.’; the invisible character U+200B is not \
+             allowed"
+        );
+    }
+
+    #[test]
+    fn mixed_scripts_are_refused_unless_usual() {
+        let refused = UserName::parse("Ωmega").unwrap_err();
+        assert_eq!(
+            refused,
+            NameError::MixedScripts {
+                first: "Greek",
+                second: "Latin"
+            }
+        );
+        assert!(refused
+            .to_string()
+            .ends_with("this one mixes Greek and Latin"));
+        // Cyrillic 'а' in a Latin name.
+        assert!(matches!(
+            UserName::parse("\u{430}lice"),
+            Err(NameError::MixedScripts { .. })
+        ));
+        // Latin with Han, Hiragana or Hangul is usual (TS #39 highly restrictive).
+        assert!(UserName::parse("Tanaka太郎").is_ok());
+        assert!(UserName::parse("mika_みか").is_ok());
+    }
+
+    #[test]
+    fn the_too_long_message_gives_both_numbers() {
+        let refused = UserName::parse(&"a".repeat(200)).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "Names are at most 24 characters (this one has 200)"
+        );
+    }
+
+    #[test]
+    fn look_alike_names_share_a_skeleton() {
+        let skeleton = |s: &str| UserName::parse(s).unwrap().skeleton();
+        assert_eq!(skeleton("aIice"), skeleton("alice"));
+        assert_eq!(skeleton("aIice"), "alice");
+        assert_eq!(skeleton("Alice"), skeleton("alice"));
+        assert_eq!(skeleton("AIice"), skeleton("alice"));
+        assert_eq!(skeleton("rnary"), skeleton("mary"));
+        assert_eq!(skeleton("b0b"), skeleton("bob"));
+        // All-Cyrillic "аре" is one script, and looks like Latin "ape".
+        assert_eq!(skeleton("\u{430}\u{440}\u{435}"), skeleton("ape"));
+        assert_ne!(skeleton("José"), skeleton("jose"));
+        assert_ne!(skeleton("alice"), skeleton("alicia"));
     }
 
     #[test]
@@ -159,6 +391,10 @@ mod tests {
         assert_eq!(alice.key(), UserName::parse("ALICE").unwrap().key());
         assert!(alice.same_as("aLiCe"));
         assert!(!alice.same_as("alice2"));
+        assert_eq!(
+            UserName::parse("ΩΜΈΓΑ").unwrap().key(),
+            UserName::parse("ωμέγα").unwrap().key()
+        );
     }
 
     #[test]
@@ -168,12 +404,19 @@ mod tests {
             "rust-lang"
         );
         assert!(RoomName::parse("lobby").unwrap().is_lobby());
-        assert_eq!(RoomName::parse("a.b"), Err(NameError::BadRoomChar));
-        assert_eq!(RoomName::parse("-x"), Err(NameError::BadStart));
+        assert_eq!(
+            RoomName::parse("a.b"),
+            Err(NameError::BadRoomChar { ch: '.' })
+        );
+        assert_eq!(
+            RoomName::parse("café"),
+            Err(NameError::BadRoomChar { ch: 'é' })
+        );
+        assert_eq!(RoomName::parse("-x"), Err(NameError::BadStart { ch: '-' }));
         assert_eq!(RoomName::parse(""), Err(NameError::Empty));
         assert_eq!(
             RoomName::parse(&"r".repeat(33)),
-            Err(NameError::TooLong { max: 32 })
+            Err(NameError::TooLong { max: 32, len: 33 })
         );
     }
 }

@@ -317,6 +317,8 @@ pub enum ErrorCode {
     RateLimited,
     /// HTTP: the name belongs to someone else.
     NameTaken,
+    /// HTTP: the name looks like one that belongs to someone else (same confusable skeleton).
+    NameConfusable,
     /// HTTP: the password does not match the name's.
     WrongPassword,
     /// HTTP: the password is too short or too long.
@@ -374,6 +376,7 @@ impl ErrorCode {
         Self::TooManyRooms,
         Self::RateLimited,
         Self::NameTaken,
+        Self::NameConfusable,
         Self::WrongPassword,
         Self::InvalidPassword,
         Self::Unauthorized,
@@ -410,6 +413,7 @@ impl ErrorCode {
             Self::TooManyRooms => "too_many_rooms",
             Self::RateLimited => "rate_limited",
             Self::NameTaken => "name_taken",
+            Self::NameConfusable => "name_confusable",
             Self::WrongPassword => "wrong_password",
             Self::InvalidPassword => "invalid_password",
             Self::Unauthorized => "unauthorized",

@@ -118,6 +118,12 @@ pub enum IdentityError {
     InvalidPassword,
     #[error("the name belongs to someone else")]
     NameTaken,
+    /// The name is free but looks like `like`, someone else's (the same confusable skeleton).
+    #[error(
+        "Names that look alike cannot both be taken: ‘{name}’ looks like ‘{like}’, which belongs \
+         to someone else"
+    )]
+    NameConfusable { name: UserName, like: UserName },
     #[error("the password does not match")]
     WrongPassword,
     #[error("no valid session token")]
@@ -299,6 +305,10 @@ impl Identity {
         {
             Ok(()) => Ok(()),
             Err(StoreError::NameTaken) => Err(IdentityError::NameTaken),
+            Err(StoreError::NameConfusable { like }) => Err(IdentityError::NameConfusable {
+                name: name.clone(),
+                like,
+            }),
             Err(e) => Err(e.into()),
         }
     }

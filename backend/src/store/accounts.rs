@@ -21,19 +21,21 @@ pub(super) async fn create_account(
 ) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
     let result = sqlx::query(
-        "INSERT INTO accounts (name_key, name, password_hash, created_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
+         last_used_at) VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(name.key())
     .bind(name.as_str())
     .bind(password_hash)
     .bind(now_ms())
+    .bind(name.skeleton())
     .execute(&mut *tx)
     .await;
     match result {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(StoreError::NameTaken)
+            drop(tx);
+            return Err(super::skeletons::which_taken(store, name).await);
         }
         Err(e) => return Err(e.into()),
     }

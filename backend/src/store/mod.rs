@@ -50,6 +50,7 @@ mod history;
 mod lists;
 mod memberships;
 mod postgres;
+mod skeletons;
 mod sql;
 mod sql_store;
 mod sqlite;
@@ -170,6 +171,9 @@ pub enum StoreError {
     /// Someone owns the name already.
     #[error("the name is taken")]
     NameTaken,
+    /// The name looks like the account name `like` (same confusable skeleton).
+    #[error("the name looks like {like}, which is taken")]
+    NameConfusable { like: UserName },
     #[error("the database did not answer in time")]
     Timeout,
     /// A stored value breaks the rules it was stored under.
@@ -192,7 +196,9 @@ pub enum StoreError {
 pub trait Store: Send + Sync + 'static {
     /// Creates the account for `name`, with its first session when `session` is given, in one
     /// transaction (one sync to disk); [`StoreError::NameTaken`] when the name (ignoring case)
-    /// has an owner already.
+    /// has an owner already, [`StoreError::NameConfusable`] when an account's name looks like
+    /// it (the same [`UserName::skeleton`]). The database's unique indexes decide, so two
+    /// claims at once cannot both win.
     async fn create_account(
         &self,
         name: &UserName,

@@ -36,9 +36,10 @@ impl Engine {
 }
 
 /// Brings the schema up to date: one set of migrations (`migrations/`, portable SQL) for both
-/// engines.
+/// engines, then the account name skeletons SQL cannot compute ([`super::skeletons`]).
 pub(super) async fn migrate(pool: &AnyPool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations").run(pool).await?;
+    super::skeletons::backfill(pool).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod history;
 mod http_contract;
 mod lifecycle;
 mod limits_per_user;
+mod names;
 mod ops;
 mod paging;
 mod presence;

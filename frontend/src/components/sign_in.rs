@@ -1,10 +1,15 @@
 //! The sign-in page: a name, an optional password, and a plain explanation when the server
-//! says no (name taken, wrong password, invalid name).
+//! says no (name taken or looking like a taken one, wrong password, invalid name). The name's
+//! rules are shown before anything is typed, and checked as it is typed in
+//! ([`crate::state::name_check`]): nothing is cut, a counter shows near the limit.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use shared::names::USER_NAME_RULES;
+
+use crate::state::name_check::check_name;
 use crate::{api, browser, Auth, Session};
 
 #[component]
@@ -14,6 +19,9 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let check = Memo::new(move |_| name.with(|n| check_name(n)));
+    // The server's (or the submit's) problem, else what the name box's live check says.
+    let shown_problem = move || problem.get().or_else(|| check.with(|c| c.problem.clone()));
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -70,13 +78,28 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
                     autocomplete="username"
                     autocapitalize="off"
                     spellcheck="false"
-                    maxlength="24"
                     autofocus
-                    aria-describedby="signin-problem"
-                    aria-invalid=move || problem.with(|p| p.is_some()).to_string()
+                    aria-describedby="signin-name-rules signin-name-counter signin-problem"
+                    aria-invalid=move || shown_problem().is_some().to_string()
                     prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        problem.set(None);
+                        name.set(event_target_value(&ev));
+                    }
                 />
+                <div class="name-help">
+                    <p id="signin-name-rules" class="rules" data-testid="signin-name-rules">
+                        {USER_NAME_RULES}
+                    </p>
+                    <span
+                        id="signin-name-counter"
+                        class="counter"
+                        class:over=move || check.with(|c| c.problem.is_some())
+                        data-testid="signin-name-counter"
+                    >
+                        {move || check.with(|c| c.counter.clone())}
+                    </span>
+                </div>
                 <label for="signin-password">
                     "Password " <span class="optional">"(optional)"</span>
                 </label>
@@ -91,7 +114,7 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
                     on:input=move |ev| password.set(event_target_value(&ev))
                 />
                 <p id="signin-problem" class="problem" role="alert" data-testid="signin-error">
-                    {move || problem.get()}
+                    {shown_problem}
                 </p>
                 <button type="submit" class="primary" data-testid="signin-submit" disabled=move || busy.get()>
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}

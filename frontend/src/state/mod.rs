@@ -29,6 +29,7 @@
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
 //! - `link`: the connection's [`Link`] state and the resume point.
 //! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
+//! - [`name_check`]: the sign-in name box's rules, checked as it is typed in.
 
 pub mod composer;
 mod conversation;
@@ -37,6 +38,7 @@ mod conversations;
 mod history;
 mod key;
 mod link;
+pub mod name_check;
 mod notices;
 mod presence;
 mod read;

@@ -9,6 +9,7 @@ use crate::timeline::{Row, Status};
 
 mod conversation_pages;
 mod history;
+mod name_check;
 mod presence;
 mod rooms;
 mod sending;
