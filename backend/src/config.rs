@@ -236,6 +236,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub session_ttl_secs: u64,
 
+    /// Days a passwordless account may go unused (no session of it used, none ended) before
+    /// its name may be claimed by someone else, as a new account. Its sessions last at least
+    /// this long. 0: as soon as it has no live session (for tests).
+    #[arg(long, env = "RELEASE_NAMES_AFTER_DAYS", default_value_t = 365)]
+    pub release_names_after_days: u32,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -365,6 +371,11 @@ impl Config {
 
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+
+    /// `--release-names-after-days`.
+    pub fn release_names_after(&self) -> Duration {
+        Duration::from_secs(u64::from(self.release_names_after_days) * 24 * 3600)
     }
 }
 

@@ -134,6 +134,9 @@ impl From<IdentityError> for ApiFailure {
                 Self::new(StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword, message)
             }
             IdentityError::Unauthorized => Self::unauthorized(),
+            IdentityError::PasswordSet => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::PasswordSet, message)
+            }
             IdentityError::UnknownSession => {
                 Self::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, message)
             }

@@ -81,6 +81,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     sqlite = on_sqlite, postgres = on_postgres:
     accounts_and_sessions,
+    a_password_is_set_once_and_ending_a_session_marks_the_account_used,
     names_are_taken_ignoring_case,
     memberships_last_until_left,
     append_numbers_messages_in_order,
@@ -230,6 +231,35 @@ fn with_user(raw: &str) -> Target {
 
 // ---------------------------------------------------------------------------------------------
 // The tests, run on both engines
+
+async fn a_password_is_set_once_and_ending_a_session_marks_the_account_used(store: SqlStore) {
+    let session = NewSession::bare(SessionId("s1".into()));
+    store
+        .create_account(&name("Bob"), None, Some(&session))
+        .await
+        .expect("create");
+    let created = store.find_account(&name("bob")).await.unwrap().unwrap();
+    assert!(created.last_used_at > 0);
+    // Nobody sets a password on an account that does not exist.
+    assert!(!store.set_password(&name("nobody"), "$h0").await.unwrap());
+    assert!(store.set_password(&name("BOB"), "$h1").await.unwrap());
+    // Once set, it stays.
+    assert!(!store.set_password(&name("bob"), "$h2").await.unwrap());
+    let found = store.find_account(&name("bob")).await.unwrap().unwrap();
+    assert_eq!(found.password_hash.as_deref(), Some("$h1"));
+    // Ending its last session keeps the account, marked used now.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(
+        store
+            .delete_session(&session.id, &name("bob"))
+            .await
+            .unwrap(),
+        0
+    );
+    let after = store.find_account(&name("bob")).await.unwrap().unwrap();
+    assert!(after.last_used_at > created.last_used_at);
+    assert_eq!(after.name.as_str(), "Bob");
+}
 
 async fn accounts_and_sessions(store: SqlStore) {
     store.ping().await.expect("ping");

@@ -3,12 +3,13 @@
 //! The request functions need a browser; the checks and texts are plain and tested on the host.
 
 use gloo_net::http::{Request, Response};
-use shared::api::{ApiError, SessionRequest, SessionResponse};
+use shared::api::{ApiError, PasswordRequest, SessionRequest, SessionResponse};
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use shared::names::USER_NAME_RULES;
 use shared::{ErrorCode, NameError, UserName};
 
 const SESSION_URL: &str = "/api/session";
+const PASSWORD_URL: &str = "/api/session/password";
 
 /// Why a request to the API did not give what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +135,22 @@ pub async fn check_session(token: &str) -> Result<SessionResponse, ApiFailure> {
 pub async fn end_session(token: &str) -> Result<(), ApiFailure> {
     let response = Request::delete(SESSION_URL)
         .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refused(response).await)
+    }
+}
+
+/// `PUT /api/session/password`: protect the account with a password.
+pub async fn set_password(token: &str, request: &PasswordRequest) -> Result<(), ApiFailure> {
+    let response = Request::put(PASSWORD_URL)
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(request)
+        .map_err(|e| ApiFailure::Network(e.to_string()))?
         .send()
         .await
         .map_err(|e| ApiFailure::Network(e.to_string()))?;

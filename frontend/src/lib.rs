@@ -19,6 +19,7 @@
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
 //! - [`reach`]: telling "the server was not reached" (a failed fetch, a proxy's 502) apart.
+//! - [`account`]: what signing out does to a passwordless account, and adding a password.
 //!
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
@@ -31,6 +32,7 @@
 
 use leptos::prelude::*;
 
+pub mod account;
 pub mod api;
 pub mod avatar;
 pub mod backoff;

@@ -23,6 +23,17 @@ pub struct SessionResponse {
     /// The secret that proves the name is yours. Absent from `GET /api/session`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Whether the account has a password, so that it can be signed in to from elsewhere.
+    /// Without one, only this device's session holds it: the client offers to add one.
+    #[serde(default)]
+    pub has_password: bool,
+}
+
+/// `PUT /api/session/password`: protect the caller's passwordless account with `password`,
+/// so that it can be signed in to from elsewhere with `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordRequest {
+    pub password: String,
 }
 
 /// The body of every HTTP error answer.

@@ -338,6 +338,8 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// HTTP: no session of yours has that id.
     UnknownSession,
+    /// HTTP: the account has a password already (`PUT /api/session/password`).
+    PasswordSet,
     /// HTTP: the request body is not what the endpoint expects.
     BadRequest,
     /// HTTP: no resource at this path (under `/api`).
@@ -384,6 +386,7 @@ impl ErrorCode {
         Self::ServerBusy,
         Self::TooManyAttempts,
         Self::UnknownSession,
+        Self::PasswordSet,
         Self::BadRequest,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -420,6 +423,7 @@ impl ErrorCode {
             Self::ServerBusy => "server_busy",
             Self::TooManyAttempts => "too_many_attempts",
             Self::UnknownSession => "unknown_session",
+            Self::PasswordSet => "password_set",
             Self::BadRequest => "bad_request",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

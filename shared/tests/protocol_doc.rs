@@ -13,7 +13,7 @@ use std::fmt::Debug;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use shared::api::{ApiError, SessionList, SessionRequest, SessionResponse};
+use shared::api::{ApiError, PasswordRequest, SessionList, SessionRequest, SessionResponse};
 use shared::{close, ClientFrame, ErrorCode, ServerFrame};
 
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
@@ -23,6 +23,7 @@ const HTTP_TYPES: &[&str] = &[
     "SessionRequest",
     "SessionResponse",
     "SessionList",
+    "PasswordRequest",
     "ApiError",
 ];
 
@@ -249,6 +250,9 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
                 round_trip::<SessionResponse>(&example, "SessionResponse").map(drop)
             }
             ("http", "SessionList") => round_trip::<SessionList>(&example, "SessionList").map(drop),
+            ("http", "PasswordRequest") => {
+                round_trip::<PasswordRequest>(&example, "PasswordRequest").map(drop)
+            }
             ("http", "ApiError") => round_trip::<ApiError>(&example, "ApiError").map(drop),
             ("http", other) => Err(format!(
                 "line {}: unknown HTTP type `{other}` (known: {})",

@@ -2,7 +2,9 @@
 //!
 //! Claiming a free name creates its account and a session; the answer carries the session's
 //! secret token. A name claimed with a password can be signed in to again from elsewhere; one
-//! claimed without is held by its tokens alone, and is released when its last session ends.
+//! claimed without is held by its tokens alone: signing out never gives it away, its sessions
+//! last at least `--release-names-after-days`, and a password can be added to it later. Only
+//! after that long unused may its name be claimed again, and then by a new account.
 //! Tokens are 256 random bits; only their SHA-256 is stored, and they never reach a log.
 //! A session expires when unused for the session time to live; every use extends it.
 //!
@@ -29,7 +31,7 @@ use shared::{NameError, UserName};
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::store::{NewSession, SessionId, SessionRecord, Store, StoreError};
+use crate::store::{Account, NewSession, SessionId, SessionRecord, Store, StoreError};
 
 /// The longest `User-Agent` kept with a session, in characters.
 const MAX_USER_AGENT_CHARS: usize = 256;
@@ -74,6 +76,8 @@ impl fmt::Debug for Token {
 pub struct Session {
     pub id: SessionId,
     pub name: UserName,
+    /// Whether its account has a password.
+    pub has_password: bool,
 }
 
 /// The id a session is listed and revoked by: derived from its stored id, so that neither the
@@ -99,8 +103,10 @@ pub struct Claim {
     pub token: Token,
     /// True when the name was free and is now the caller's; false for a sign-in.
     pub created: bool,
-    /// A passwordless account whose sessions had all expired, deleted to free its name: the
-    /// hub must forget it.
+    /// Whether the account has a password.
+    pub has_password: bool,
+    /// A passwordless account unused for `--release-names-after-days`, deleted to free its
+    /// name: the hub must forget it.
     pub released: Option<UserName>,
 }
 
@@ -122,6 +128,8 @@ pub enum IdentityError {
     WrongPassword,
     #[error("no valid session token")]
     Unauthorized,
+    #[error("the account has a password already")]
+    PasswordSet,
     #[error("no session of yours has that id")]
     UnknownSession,
     #[error("too many attempts; try again in {} s", .0.as_secs())]
@@ -169,6 +177,9 @@ pub struct Identity {
     attempts: Arc<Attempts>,
     /// How long an unused session lasts.
     ttl: Duration,
+    /// How long a passwordless account must be unused before its name is released; its
+    /// sessions last at least this long.
+    release_after: Duration,
 }
 
 impl Identity {
@@ -194,6 +205,7 @@ impl Identity {
             hasher: Hasher::start(config.hash_workers(), config.hash_queue),
             attempts: Arc::new(Attempts::new(limits)),
             ttl: config.session_ttl(),
+            release_after: config.release_names_after(),
         }
     }
 
@@ -224,10 +236,8 @@ impl Identity {
         };
         let mut released = None;
         let account = match self.store.find_account(&name).await? {
-            Some(account)
-                if account.password_hash.is_none() && !self.in_use(&account.name).await? =>
-            {
-                // Its sessions have all expired: the name is free again.
+            Some(account) if self.releasable(&account).await? => {
+                // Unused for the release period: the name is free again.
                 self.store.delete_account(&account.name).await?;
                 released = Some(account.name);
                 None
@@ -235,6 +245,7 @@ impl Identity {
             found => found,
         };
         let Some(account) = account else {
+            let has_password = password.is_some();
             let taken = self.attempts.create(client.address)?;
             let created = self.create(&name, password, &session).await;
             if created.is_err() {
@@ -245,6 +256,7 @@ impl Identity {
                 name,
                 token,
                 created: true,
+                has_password,
                 released,
             });
         };
@@ -270,6 +282,7 @@ impl Identity {
             name: account.name,
             token,
             created: false,
+            has_password: true,
             released,
         })
     }
@@ -300,16 +313,39 @@ impl Identity {
         }
     }
 
-    /// Whether any session of `name`'s owner is still live.
-    async fn in_use(&self, name: &UserName) -> Result<bool, IdentityError> {
+    /// Whether `account` has no password, no live session, and has been unused (no session
+    /// used, none ended) for the release period: its name may go to someone else.
+    async fn releasable(&self, account: &Account) -> Result<bool, IdentityError> {
+        if account.password_hash.is_some() {
+            return Ok(false);
+        }
         let now = now_ms();
-        let sessions = self.store.sessions_of(name).await?;
-        Ok(sessions.iter().any(|s| !self.expired(s.last_used_at, now)))
+        let sessions = self.store.sessions_of(&account.name).await?;
+        if sessions
+            .iter()
+            .any(|s| !self.expired(account, s.last_used_at, now))
+        {
+            return Ok(false);
+        }
+        let last_used = sessions
+            .iter()
+            .map(|s| s.last_used_at)
+            .fold(account.last_used_at, u64::max);
+        Ok(now.saturating_sub(last_used) >= millis(self.release_after))
     }
 
-    fn expired(&self, last_used_at: u64, now: u64) -> bool {
-        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
-        now.saturating_sub(last_used_at) > ttl
+    /// How long an unused session of `account` lasts: a passwordless one, whose device holds
+    /// the only key, at least as long as the release period.
+    fn ttl_of(&self, account: &Account) -> Duration {
+        if account.password_hash.is_none() {
+            self.ttl.max(self.release_after)
+        } else {
+            self.ttl
+        }
+    }
+
+    fn expired(&self, account: &Account, last_used_at: u64, now: u64) -> bool {
+        now.saturating_sub(last_used_at) > millis(self.ttl_of(account))
     }
 
     /// The session a token proves, if it has not expired; the use extends it.
@@ -319,29 +355,62 @@ impl Identity {
             return Err(IdentityError::Unauthorized);
         };
         let now = now_ms();
-        if self.expired(owner.last_used_at, now) {
-            // The token is dead for good: forget it. (A passwordless account left without
-            // sessions is freed when its name is next claimed.)
+        if self.expired(&owner.account, owner.last_used_at, now) {
+            // The token is dead for good: forget it. (The account stays; a passwordless one
+            // is released when its name is claimed after the release period.)
             self.store.delete_session(&id, &owner.account.name).await?;
             return Err(IdentityError::Unauthorized);
         }
-        let every = TOUCH_EVERY.min(self.ttl / 10);
-        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        let every = millis(TOUCH_EVERY.min(self.ttl_of(&owner.account) / 10));
         if now.saturating_sub(owner.last_used_at) >= every {
             self.store.touch_session(&id, now).await?;
         }
         Ok(Session {
             id,
+            has_password: owner.account.password_hash.is_some(),
             name: owner.account.name,
         })
     }
 
-    /// Ends the session; a name without a password is released with its last session.
-    /// Returns the session and whether its name was released.
-    pub async fn sign_out(&self, token: &Token) -> Result<(Session, bool), IdentityError> {
+    /// Ends the session. The account stays, with or without a password.
+    pub async fn sign_out(&self, token: &Token) -> Result<Session, IdentityError> {
         let session = self.authenticate(token).await?;
-        let released = self.end(&session.id, &session.name).await?;
-        Ok((session, released))
+        self.store
+            .delete_session(&session.id, &session.name)
+            .await?;
+        Ok(session)
+    }
+
+    /// Protects the token owner's passwordless account with `password`, so that it can be
+    /// signed in to from elsewhere. An account that has a password keeps it:
+    /// [`IdentityError::PasswordSet`].
+    pub async fn set_password(
+        &self,
+        token: &Token,
+        password: String,
+    ) -> Result<Session, IdentityError> {
+        let session = self.authenticate(token).await?;
+        let chars = password.chars().count();
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+            return Err(IdentityError::InvalidPassword);
+        }
+        let has_one = self
+            .store
+            .find_account(&session.name)
+            .await?
+            .is_some_and(|a| a.password_hash.is_some());
+        if has_one {
+            return Err(IdentityError::PasswordSet);
+        }
+        let hash = self.hasher.hash(password).await?;
+        // Two requests at once: the first one stored wins.
+        if !self.store.set_password(&session.name, &hash).await? {
+            return Err(IdentityError::PasswordSet);
+        }
+        Ok(Session {
+            has_password: true,
+            ..session
+        })
     }
 
     /// The live sessions of the token's owner, oldest first, and the token's own session.
@@ -351,48 +420,35 @@ impl Identity {
     ) -> Result<(Session, Vec<SessionRecord>), IdentityError> {
         let session = self.authenticate(token).await?;
         let now = now_ms();
+        let account = self.store.find_account(&session.name).await?;
         let mut sessions = self.store.sessions_of(&session.name).await?;
-        sessions.retain(|s| s.id == session.id || !self.expired(s.last_used_at, now));
+        sessions.retain(|s| {
+            s.id == session.id
+                || account
+                    .as_ref()
+                    .is_some_and(|a| !self.expired(a, s.last_used_at, now))
+        });
         Ok((session, sessions))
     }
 
-    /// Ends the session of the token's owner whose [`public_id`] is `public`. Returns it, its
-    /// owner, and whether the owner's name was released with it.
-    pub async fn revoke(
-        &self,
-        token: &Token,
-        public: &str,
-    ) -> Result<(Session, bool), IdentityError> {
+    /// Ends the session of the token's owner whose [`public_id`] is `public`. Returns it and
+    /// its owner; the account stays.
+    pub async fn revoke(&self, token: &Token, public: &str) -> Result<Session, IdentityError> {
         let own = self.authenticate(token).await?;
         let sessions = self.store.sessions_of(&own.name).await?;
         let Some(revoked) = sessions.into_iter().find(|s| public_id(&s.id) == public) else {
             return Err(IdentityError::UnknownSession);
         };
-        let released = self.end(&revoked.id, &own.name).await?;
-        Ok((
-            Session {
-                id: revoked.id,
-                name: own.name,
-            },
-            released,
-        ))
+        self.store.delete_session(&revoked.id, &own.name).await?;
+        Ok(Session {
+            id: revoked.id,
+            name: own.name,
+            has_password: own.has_password,
+        })
     }
+}
 
-    /// Deletes a session; an account without a password goes with its last one. Returns
-    /// whether it went.
-    async fn end(&self, id: &SessionId, name: &UserName) -> Result<bool, IdentityError> {
-        let left = self.store.delete_session(id, name).await?;
-        if left > 0 {
-            return Ok(false);
-        }
-        let passwordless = self
-            .store
-            .find_account(name)
-            .await?
-            .is_some_and(|a| a.password_hash.is_none());
-        if passwordless {
-            self.store.delete_account(name).await?;
-        }
-        Ok(passwordless)
-    }
+/// `d` in whole milliseconds, saturating.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

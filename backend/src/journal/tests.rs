@@ -116,6 +116,9 @@ impl Store for GatedStore {
     async fn delete_account(&self, _: &UserName) -> Result<(), StoreError> {
         not_for_the_journal()
     }
+    async fn set_password(&self, _: &UserName, _: &str) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
     async fn create_session(&self, _: &NewSession, _: &UserName) -> Result<(), StoreError> {
         not_for_the_journal()
     }

@@ -2,6 +2,7 @@
 //! user's list of sessions, each of which its owner can revoke.
 //!
 //! - `POST /api/session`, `GET /api/session`, `DELETE /api/session`
+//! - `PUT /api/session/password`: a password for a passwordless account
 //! - `GET /api/sessions`, `DELETE /api/sessions/{id}`
 //!
 //! [`client`] works out who is asking (address and `User-Agent`), for the attempt limits and
@@ -19,9 +20,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, put};
 use axum::{Json, Router};
-use shared::api::{SessionInfo, SessionList, SessionRequest, SessionResponse};
+use shared::api::{PasswordRequest, SessionInfo, SessionList, SessionRequest, SessionResponse};
 use shared::{close, ErrorCode};
 
 use crate::cidr::Cidr;
@@ -33,20 +34,17 @@ use crate::identity::{public_id, Identity, IdentityError, Session, Token};
 #[derive(Clone)]
 pub struct Sessions {
     pub identity: Identity,
-    /// To close a revoked session's WebSockets, and forget a released name's memberships.
+    /// To close an ended session's WebSockets, and forget a released name's memberships.
     pub hub: Hub,
     /// `--trusted-proxies`: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[Cidr]>,
 }
 
 impl Sessions {
-    /// After a session ended (signed out or revoked): its WebSockets are closed with 4001, and
-    /// a released name's memberships are forgotten.
-    fn ended(&self, session: &Session, released: bool) {
+    /// After a session ended (signed out or revoked): its WebSockets are closed with 4001.
+    /// The account stays, and so do its memberships.
+    fn ended(&self, session: &Session) {
         self.hub.close_session(&session.id, close::SESSION_ENDED);
-        if released {
-            self.hub.forget(&session.name);
-        }
     }
 }
 
@@ -54,6 +52,7 @@ impl Sessions {
 pub fn router(sessions: Sessions) -> Router {
     Router::new()
         .route("/api/session", get(who_am_i).post(claim).delete(sign_out))
+        .route("/api/session/password", put(set_password))
         .route("/api/sessions", get(list))
         .route("/api/sessions/{id}", delete(revoke))
         .with_state(sessions)
@@ -130,6 +129,7 @@ async fn claim(
     let body = SessionResponse {
         name: claim.name.to_string(),
         token: Some(claim.token.expose().to_owned()),
+        has_password: claim.has_password,
     };
     Ok((status, Json(body)).into_response())
 }
@@ -143,6 +143,7 @@ async fn who_am_i(
     Ok(Json(SessionResponse {
         name: session.name.to_string(),
         token: None,
+        has_password: session.has_password,
     }))
 }
 
@@ -151,9 +152,30 @@ async fn sign_out(
     headers: HeaderMap,
 ) -> Result<StatusCode, Refusal> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let (session, released) = sessions.identity.sign_out(&token).await?;
-    sessions.ended(&session, released);
-    tracing::info!(user = %session.name, released, "signed out");
+    let session = sessions.identity.sign_out(&token).await?;
+    sessions.ended(&session);
+    tracing::info!(user = %session.name, "signed out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_password(
+    State(sessions): State<Sessions>,
+    headers: HeaderMap,
+    body: Result<Json<PasswordRequest>, JsonRejection>,
+) -> Result<StatusCode, Refusal> {
+    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
+    let Json(request) = body.map_err(|e| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            e.body_text(),
+        )
+    })?;
+    let session = sessions
+        .identity
+        .set_password(&token, request.password)
+        .await?;
+    tracing::info!(user = %session.name, "password added");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,9 +205,9 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Refusal> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let (session, released) = sessions.identity.revoke(&token, &id).await?;
-    sessions.ended(&session, released);
-    tracing::info!(user = %session.name, released, "session revoked");
+    let session = sessions.identity.revoke(&token, &id).await?;
+    sessions.ended(&session);
+    tracing::info!(user = %session.name, "session revoked");
     Ok(StatusCode::NO_CONTENT)
 }
 

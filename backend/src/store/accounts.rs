@@ -21,8 +21,8 @@ pub(super) async fn create_account(
 ) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
     let result = sqlx::query(
-        "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
+         last_used_at) VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(name.key())
     .bind(name.as_str())
@@ -54,10 +54,13 @@ pub(super) async fn find_account(
     store: &SqlStore,
     name: &UserName,
 ) -> Result<Option<Account>, StoreError> {
-    let row = sqlx::query("SELECT name, password_hash FROM accounts WHERE name_key = $1")
-        .bind(name.key())
-        .fetch_optional(&store.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT name, password_hash, last_used_at AS account_used_at FROM accounts \
+         WHERE name_key = $1",
+    )
+    .bind(name.key())
+    .fetch_optional(&store.pool)
+    .await?;
     row.as_ref().map(account_from).transpose()
 }
 
@@ -115,6 +118,22 @@ pub(super) async fn delete_account(store: &SqlStore, name: &UserName) -> Result<
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// [`Store::set_password`](super::Store::set_password).
+pub(super) async fn set_password(
+    store: &SqlStore,
+    name: &UserName,
+    password_hash: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE accounts SET password_hash = $1 WHERE name_key = $2 AND password_hash IS NULL",
+    )
+    .bind(password_hash)
+    .bind(name.key())
+    .execute(&store.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// [`Store::create_session`](super::Store::create_session).
@@ -192,7 +211,8 @@ pub(super) async fn find_session(
     id: &SessionId,
 ) -> Result<Option<SessionOwner>, StoreError> {
     let row = sqlx::query(
-        "SELECT a.name, a.password_hash, s.last_used_at FROM sessions s \
+        "SELECT a.name, a.password_hash, a.last_used_at AS account_used_at, s.last_used_at \
+         FROM sessions s \
          JOIN accounts a ON a.name_key = s.name_key WHERE s.token_hash = $1",
     )
     .bind(&id.0)
@@ -218,6 +238,12 @@ pub(super) async fn delete_session(
         .bind(&id.0)
         .execute(&mut *tx)
         .await?;
+    // The account was in use until now: its inactivity counts from here.
+    sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE name_key = $2 AND last_used_at < $1")
+        .bind(now_ms())
+        .bind(name.key())
+        .execute(&mut *tx)
+        .await?;
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE name_key = $1")
         .bind(name.key())
         .fetch_one(&mut *tx)
@@ -233,6 +259,7 @@ fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
     Ok(Account {
         name,
         password_hash: row.try_get("password_hash")?,
+        last_used_at: to_u64(row.try_get("account_used_at")?),
     })
 }
 

@@ -73,6 +73,9 @@ pub struct Account {
     pub name: UserName,
     /// argon2id PHC string; `None` when the session token is the only key.
     pub password_hash: Option<String>,
+    /// When it was created or a session of it last ended, ms since the Unix epoch: with its
+    /// sessions' `last_used_at`, how long it has been unused.
+    pub last_used_at: u64,
 }
 
 /// Identifies a session without being the secret: the hex SHA-256 of its token.
@@ -206,6 +209,9 @@ pub trait Store: Send + Sync + 'static {
     async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError>;
     /// Deletes the account that owns `name` and all its sessions.
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError>;
+    /// Protects the passwordless account `name` with `password_hash`; `false` (and nothing
+    /// changed) when it has a password already or does not exist.
+    async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError>;
     /// Records a new session of `name`'s owner.
     async fn create_session(&self, session: &NewSession, name: &UserName)
         -> Result<(), StoreError>;
@@ -337,6 +343,10 @@ impl Store for SqlStore {
 
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError> {
         accounts::delete_account(self, name).await
+    }
+
+    async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError> {
+        accounts::set_password(self, name, password_hash).await
     }
 
     async fn create_session(

@@ -1,7 +1,7 @@
 //! Identity over HTTP, and the checks before a WebSocket upgrade.
 
 use serde_json::{json, Value};
-use shared::{close, ServerFrame};
+use shared::close;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -157,7 +157,7 @@ async fn an_allow_listed_origin_is_accepted() {
 }
 
 #[tokio::test]
-async fn signing_out_ends_the_session_and_frees_a_passwordless_name() {
+async fn signing_out_ends_the_session_and_keeps_a_passwordless_name() {
     let app = spawn_app().await;
     let (token, mut alice) = app.user("alice").await;
     let http = reqwest::Client::new();
@@ -195,7 +195,12 @@ async fn signing_out_ends_the_session_and_frees_a_passwordless_name() {
         upgrade_status(&app, &format!("/ws?token={token}"), &[]).await,
         401
     );
-    // The name is free for someone else now.
-    let (_, client) = app.user("alice").await;
-    assert!(matches!(client.welcome, ServerFrame::Welcome { .. }));
+    // The name is still alice's: signing out does not give it away.
+    let response = http
+        .post(app.url("/api/session"))
+        .json(&serde_json::json!({"name": "alice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
 }

@@ -3,6 +3,7 @@
 //! Set TEST_LOG=1 to see the server's logs; TEST_STORE=postgres runs every test on a fresh
 //! PostgreSQL schema instead of SQLite.
 
+mod accounts;
 mod auth;
 mod bad_input;
 mod chat;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::account::AccountControls;
 use super::conversation::ConversationView;
 use super::keyboard;
 use super::send_problems::SendProblems;
@@ -16,7 +17,7 @@ use super::switcher::{QuickSwitcher, SwitcherOpen};
 use crate::connection::{self, Ended, Socket};
 use crate::state::{ChatState, Link};
 use crate::timeline::Millis;
-use crate::{api, browser, Auth, Session};
+use crate::{browser, Auth, Session};
 
 /// The current time, ticking twice a second, for countdowns. Provided as context.
 #[derive(Clone, Copy)]
@@ -98,18 +99,6 @@ pub fn ChatPage(session: Session) -> impl IntoView {
     Effect::new(move |_| browser::set_title(state.with(ChatState::total_unread)));
     on_cleanup(super::reading::keep_in_address(state, socket));
 
-    let token = session.token;
-    let sign_out = move |_| {
-        let token = token.clone();
-        browser::clear_session();
-        auth.set(Auth::SignedOut {
-            notice: Some("You signed out.".into()),
-        });
-        spawn_local(async move {
-            let _ = api::end_session(&token).await;
-        });
-    };
-
     view! {
         <div class="chat" data-testid="chat">
             <SkipLinks />
@@ -134,9 +123,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
                     <span class="me" data-testid="me" title="Signed in as">
                         {move || state.with(|s| s.me().to_owned())}
                     </span>
-                    <button class="quiet" data-testid="sign-out" on:click=sign_out>
-                        "Sign out"
-                    </button>
+                    <AccountControls name=session.name.clone() token=session.token.clone() />
                 </div>
             </header>
             <div class="layout">

@@ -1,6 +1,7 @@
 //! The pages and their parts. Components read the [`crate::state::ChatState`] signal and call
 //! its methods; they hold no chat logic of their own.
 
+mod account;
 mod chat;
 mod conversation;
 mod keyboard;

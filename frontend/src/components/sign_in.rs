@@ -70,8 +70,8 @@ pub fn SignIn(notice: Option<String>) -> impl IntoView {
             <form class="signin-card" on:submit=submit novalidate data-testid="signin-form">
                 <h1>"Chat"</h1>
                 <p class="hint">
-                    "Pick a name to start. Add a password to keep the name for next time, "
-                    "or enter it to sign in to a name that is yours."
+                    "Pick a name to start; it stays yours. Add a password to sign in to it from "
+                    "other devices, or enter it to sign in to a name that is yours."
                 </p>
                 {notice.map(|text| view! { <p class="info" role="status">{text}</p> })}
                 <label for="signin-name">"Name"</label>

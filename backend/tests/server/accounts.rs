@@ -1,0 +1,232 @@
+//! A name is an account: signing out keeps it, a password can be added to it, and only a
+//! passwordless account unused for `--release-names-after-days` gives its name away, to a new
+//! account that inherits nothing.
+
+use serde_json::{json, Value};
+use shared::{ServerFrame, Target};
+use testkit::{spawn_app, spawn_app_with, TestApp};
+
+/// `PUT /api/session/password` with `body` and `token` (if any): the status and error code.
+async fn put_password(app: &TestApp, token: Option<&str>, body: Value) -> (u16, String) {
+    let mut request = app.http().put(app.url("/api/session/password")).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["code"].as_str().unwrap_or("").to_owned())
+}
+
+/// The status and error code of `POST /api/session` with `body`.
+async fn claim_outcome(app: &TestApp, body: Value) -> (u16, String) {
+    let response = app.post_session(body).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["code"].as_str().unwrap_or("").to_owned())
+}
+
+/// `GET /api/session` with `token`: the answer's body.
+async fn whoami(app: &TestApp, token: &str) -> Value {
+    let response = app
+        .http()
+        .get(app.url("/api/session"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The people the welcome lists private conversations with.
+fn private_partners(welcome: &ServerFrame) -> Vec<String> {
+    let ServerFrame::Welcome { conversations, .. } = welcome else {
+        panic!("expected a welcome, got {welcome:?}");
+    };
+    conversations
+        .iter()
+        .filter_map(|c| match &c.target {
+            Target::User { to } => Some(to.clone()),
+            Target::Room { .. } => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn signing_out_keeps_a_passwordless_name_and_its_rooms() {
+    let app = spawn_app().await;
+    let (bob_token, mut bob) = app.user("bob").await;
+    let (_, mut rae) = app.user("rae").await;
+    bob.join("rust").await;
+    rae.join("rust").await;
+    rae.sync().await;
+    assert_eq!(app.sign_out(&bob_token).await, 204);
+    // Nobody else may claim it, in any case.
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "Bob"})).await,
+        (409, "name_taken".to_owned())
+    );
+    // It is still a member of its rooms: no `member_left`.
+    rae.assert_none_of("member_left", |f| {
+        matches!(f, ServerFrame::MemberLeft { .. })
+    })
+    .await;
+    // Revoking the last session keeps it too.
+    let token = app.claim("cleo").await;
+    let sessions: Value = app
+        .http()
+        .get(app.url("/api/sessions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = sessions["sessions"][0]["id"].as_str().unwrap();
+    let revoked = app
+        .http()
+        .delete(app.url(&format!("/api/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "cleo"})).await,
+        (409, "name_taken".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_password_added_to_a_passwordless_account_signs_it_in_elsewhere() {
+    let app = spawn_app().await;
+    let token = app.claim("dana").await;
+    assert_eq!(
+        put_password(&app, None, json!({"password": "long enough"})).await,
+        (401, "unauthorized".to_owned())
+    );
+    assert_eq!(
+        put_password(&app, Some(&token), json!({"password": "short"})).await,
+        (400, "invalid_password".to_owned())
+    );
+    assert_eq!(
+        put_password(&app, Some(&token), json!({"pass": "long enough"})).await,
+        (400, "bad_request".to_owned())
+    );
+    assert_eq!(whoami(&app, &token).await["has_password"], false);
+    // Before: no password, no way in from elsewhere.
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "dana", "password": "long enough"})).await,
+        (409, "name_taken".to_owned())
+    );
+    assert_eq!(
+        put_password(&app, Some(&token), json!({"password": "long enough"})).await,
+        (204, String::new())
+    );
+    assert_eq!(whoami(&app, &token).await["has_password"], true);
+    // Once set, it is not replaced.
+    assert_eq!(
+        put_password(&app, Some(&token), json!({"password": "another one"})).await,
+        (409, "password_set".to_owned())
+    );
+    // The first device signs out; the account is signed in to from another one.
+    assert_eq!(app.sign_out(&token).await, 204);
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "dana", "password": "another one"})).await,
+        (401, "wrong_password".to_owned())
+    );
+    let response = app
+        .post_session(json!({"name": "DANA", "password": "long enough"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["name"], "dana");
+    let dana = app.connect(body["token"].as_str().unwrap()).await;
+    assert!(matches!(&dana.welcome, ServerFrame::Welcome { user, .. } if user == "dana"));
+}
+
+#[tokio::test]
+async fn a_password_account_is_never_released() {
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let response = app
+        .post_session(json!({"name": "erin", "password": "long enough"}))
+        .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(app.sign_out(body["token"].as_str().unwrap()).await, 204);
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "erin"})).await,
+        (409, "name_taken".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_live_passwordless_account_is_not_released_even_after_the_period() {
+    // Released after 0 days unused, but its session is live: the name stays.
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let _token = app.claim("finn").await;
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "finn"})).await,
+        (409, "name_taken".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_name_released_after_inactivity_goes_to_a_new_account_that_inherits_nothing() {
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let (bob_token, mut bob) = app.user("bob").await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut rae) = app.user("rae").await;
+    bob.join("rust").await;
+    rae.join("rust").await;
+    alice
+        .whisper("bob", "a secret for the first bob", "a1")
+        .await;
+    bob.whisper("alice", "and his answer", "b1").await;
+    rae.sync().await;
+    bob.close().await;
+    assert_eq!(app.sign_out(&bob_token).await, 204);
+    // Unused for the (zero-day) period: someone else claims the name, as a new account.
+    let response = app.post_session(json!({"name": "bob"})).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let mut new_bob = app.connect(body["token"].as_str().unwrap()).await;
+    // The old holder left its rooms.
+    rae.recv_until(|f| {
+        *f == ServerFrame::MemberLeft {
+            room: "rust".into(),
+            user: "bob".into(),
+        }
+    })
+    .await;
+    // No old room, no old conversation, no old message addressed to the old holder.
+    let ServerFrame::Welcome { rooms, .. } = &new_bob.welcome else {
+        panic!("expected a welcome");
+    };
+    assert!(rooms.iter().all(|r| r.room != "rust"), "{rooms:?}");
+    assert!(private_partners(&new_bob.welcome).is_empty());
+    let (ids, complete) = new_bob.history(json!({"to": "alice"})).await;
+    assert!(ids.is_empty() && complete, "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_passwordless_session_lasts_as_long_as_the_release_period() {
+    // Expiry is the passage of time itself: this test has to let some pass.
+    let app = spawn_app_with(|c| c.session_ttl_secs = 1).await;
+    let passwordless = app.claim("gus").await;
+    let response = app
+        .post_session(json!({"name": "hal", "password": "long enough"}))
+        .await;
+    let body: Value = response.json().await.unwrap();
+    let protected = body["token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let whoami = |token: String| {
+        let request = app.http().get(app.url("/api/session")).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Its device holds the only key: it lasts the release period (365 days), not the TTL.
+    assert_eq!(whoami(passwordless).await, 200);
+    assert_eq!(whoami(protected).await, 401);
+}
