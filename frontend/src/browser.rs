@@ -156,6 +156,13 @@ pub fn save_drafts(user: &str, drafts: &crate::state::drafts::Drafts) {
     }
 }
 
+/// Forgets `user`'s unsent drafts on this device (signing out).
+pub fn clear_drafts(user: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(&crate::state::drafts::Drafts::storage_key(user));
+    }
+}
+
 /// The page address's fragment, with its `#` (empty when there is none).
 pub fn location_hash() -> String {
     web_sys::window()

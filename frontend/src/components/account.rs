@@ -51,6 +51,8 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
     let sign_out = move |_| {
         let token = token.get_value();
         browser::clear_session();
+        // What was typed but not sent stays on this device no longer than the session.
+        browser::clear_drafts(&name.read_value());
         auth.set(Auth::SignedOut {
             notice: Some("You signed out.".into()),
         });

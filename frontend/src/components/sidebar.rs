@@ -182,10 +182,21 @@ fn PersonItem(
         }
         .into_any();
     }
-    let label = format!(
-        "Talk privately with {name}{}",
-        if online { "" } else { " (offline)" }
-    );
+    // While the connection is down nobody's presence is known: say so rather than "offline".
+    let state = expect_context::<RwSignal<ChatState>>();
+    let label = {
+        let name = name.clone();
+        move || {
+            let status = if online {
+                ""
+            } else if state.with(ChatState::presence_known) {
+                " (offline)"
+            } else {
+                " (presence unknown)"
+            };
+            format!("Talk privately with {name}{status}")
+        }
+    };
     let testid = format!("{testid_prefix}-{}", name.to_ascii_lowercase());
     let shown = name.clone();
     view! {
