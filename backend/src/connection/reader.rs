@@ -236,6 +236,10 @@ fn is_typing(text: &str) -> bool {
         #[serde(borrow, default, rename = "type")]
         kind: Option<std::borrow::Cow<'a, str>>,
     }
+    // Most frames are not: a substring search spares them the second parse.
+    if !text.contains("\"typing\"") {
+        return false;
+    }
     serde_json::from_str::<OnlyType<'_>>(text)
         .ok()
         .and_then(|only| only.kind)
