@@ -432,9 +432,16 @@ async fn axe_everywhere(dark: bool) {
     // bob joins (a system line), then types (the typing line).
     alice.click("[data-testid=room-rust]").await;
     bob.click("[data-testid=room-rust]").await;
-    bob.type_into("[data-testid=composer]", "still typing")
-        .await;
-    alice.wait_for("[data-testid=typing]:not(:empty)").await;
+    // Typing notices are throttled (one per conversation every 2 s), and bob has just sent:
+    // he keeps typing until alice sees it, as a person would.
+    eventually("alice sees bob typing", WAIT, || async {
+        bob.type_into("[data-testid=composer]", ".").await;
+        alice
+            .has("[data-testid=typing]:not(:empty)")
+            .await
+            .then_some(())
+    })
+    .await;
     for size in [DESKTOP, PHONE] {
         resize(&alice, size).await;
         assert_axe_clean(&alice, &format!("the chat page at {size:?}")).await;

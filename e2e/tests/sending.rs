@@ -165,3 +165,49 @@ fn a_server_restart_costs_seconds_presence_is_unknown_meanwhile_and_sends_wait()
         bob.close().await;
     });
 }
+
+#[test]
+#[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
+fn presence_changes_are_not_lines_in_a_private_conversation() {
+    run(async {
+        let server = start_server().await;
+        let driver = ChromeDriver::start();
+        let alice = Browser::open(&driver, &server, "alice").await;
+        let bob = Browser::open(&driver, &server, "bob").await;
+        alice.sign_in("alice").await;
+        bob.sign_in("bob").await;
+        alice.click("[data-testid=user-bob]").await;
+        alice.send("hello bob").await;
+        alice.wait_for_status("hello bob", "confirmed").await;
+
+        // bob reloads his page twice: each time he goes offline and comes back.
+        for round in 0..2 {
+            bob.client().refresh().await.expect("reload");
+            bob.wait_connected().await;
+            eventually(
+                &format!("bob online again after reload {round}"),
+                Duration::from_secs(15),
+                || async { presence_of(&alice, "bob").await.0.then_some(()) },
+            )
+            .await;
+        }
+
+        let lines: Vec<String> = serde_json::from_value(
+            alice
+                .js("return Array.from(document.querySelectorAll('[data-testid=system-line]'))\
+                     .map(l => l.textContent);")
+                .await,
+        )
+        .unwrap_or_default();
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains("online") && !l.contains("offline")),
+            "presence shown as timeline lines: {lines:?}"
+        );
+        assert_eq!(alice.bodies().await, ["hello bob"]);
+
+        alice.close().await;
+        bob.close().await;
+    });
+}
