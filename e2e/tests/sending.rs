@@ -194,8 +194,10 @@ fn presence_changes_are_not_lines_in_a_private_conversation() {
 
         let lines: Vec<String> = serde_json::from_value(
             alice
-                .js("return Array.from(document.querySelectorAll('[data-testid=system-line]'))\
-                     .map(l => l.textContent);")
+                .js(
+                    "return Array.from(document.querySelectorAll('[data-testid=system-line]'))\
+                     .map(l => l.textContent);",
+                )
                 .await,
         )
         .unwrap_or_default();

@@ -10,15 +10,25 @@
 //! and index by. Two names that merely look alike (`alice`, `aIice` with a capital i) have the
 //! same [`UserName::skeleton`]: the server lets only one of them be an account.
 //!
+//! The whole of these rules needs Unicode's tables (NFC, TS #39's identifier characters and
+//! scripts, the confusables), which the `unicode` feature brings: the server, which decides,
+//! builds with it. Without it (the browser client, where the tables would weigh about 80 KB
+//! gzipped) [`UserName::parse`] checks the shape only: the length, letters and digits by the
+//! standard library's tables (with the combining marks of the common alphabets), no spaces,
+//! symbols or invisible characters; a name that mixes alphabets passes there and the server's
+//! refusal says why. Names that come from the server are valid and NFC already.
+//!
 //! A room name is 1 to 32 lowercase ASCII letters, digits, `_` or `-`, starting with a letter or
 //! digit. Input is lowercased first, so `Rust` names the room `rust`. Room names stay ASCII: they
 //! are typed after `#` and carried in links.
 
 use std::fmt;
 
-use unicode_normalization::char::is_combining_mark;
+#[cfg(feature = "unicode")]
 use unicode_normalization::UnicodeNormalization;
+#[cfg(feature = "unicode")]
 use unicode_script::{Script, UnicodeScript};
+#[cfg(feature = "unicode")]
 use unicode_security::{GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection};
 
 use crate::limits::{LOBBY, MAX_ROOM_NAME, MAX_USER_NAME};
@@ -29,7 +39,7 @@ pub const USER_NAME_RULES: &str = "Up to 24 characters: letters (any alphabet, b
 
 /// How many characters `input` has as a user name (trimmed, NFC): what the length limit counts.
 pub fn user_name_length(input: &str) -> usize {
-    input.trim().nfc().count()
+    nfc(input.trim()).chars().count()
 }
 
 /// Why a name was refused. Its text is the sentence to show a person.
@@ -72,7 +82,7 @@ impl UserName {
     /// Checks `input` against the rules. Surrounding white space is not part of a name, and the
     /// name is NFC-normalised first, so `José` typed either way is the same name.
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let name: String = input.trim().nfc().collect();
+        let name = nfc(input.trim());
         check_shape(&name, MAX_USER_NAME)?;
         if let Some(ch) = name.chars().find(|&c| !user_char(c)) {
             return Err(if ch.is_whitespace() {
@@ -87,6 +97,7 @@ impl UserName {
             Some(ch) if !letter_or_digit(ch) => return Err(NameError::BadStart { ch }),
             _ => {}
         }
+        #[cfg(feature = "unicode")]
         if !name
             .as_str()
             .check_restriction_level(RestrictionLevel::ModeratelyRestrictive)
@@ -111,6 +122,7 @@ impl UserName {
     /// The confusable skeleton (Unicode TS #39 `skeleton`, then lowercased, then `skeleton`
     /// again): names that look alike have equal skeletons. `aIice` (capital i) and `alice`
     /// share `alice`; `José` and `jose` do not (the accent is seen).
+    #[cfg(feature = "unicode")]
     pub fn skeleton(&self) -> String {
         let once: String = unicode_security::skeleton(&self.0).collect();
         unicode_security::skeleton(&once.to_lowercase()).collect()
@@ -118,8 +130,7 @@ impl UserName {
 
     /// Whether `other` names the same user, ignoring case.
     pub fn same_as(&self, other: &str) -> bool {
-        let other: String = other.trim().nfc().collect();
-        self.key() == fold(&other)
+        self.key() == fold(&nfc(other.trim()))
     }
 }
 
@@ -195,17 +206,48 @@ fn check_shape(name: &str, max: usize) -> Result<(), NameError> {
     Ok(())
 }
 
+/// `text` in Unicode's composed form (NFC); as it is without the `unicode` feature.
+fn nfc(text: &str) -> String {
+    #[cfg(feature = "unicode")]
+    return text.nfc().collect();
+    #[cfg(not(feature = "unicode"))]
+    return text.to_owned();
+}
+
 /// A letter or digit of any script that TS #39 recommends for identifiers.
+#[cfg(feature = "unicode")]
 fn letter_or_digit(c: char) -> bool {
     c.is_alphanumeric() && c.identifier_allowed()
 }
 
-/// What a user name may contain: letters and digits, their combining marks (a Devanagari vowel
-/// sign, an accent NFC could not compose), and the separators.
+/// A letter or digit (the standard library's tables; the server also asks TS #39).
+#[cfg(not(feature = "unicode"))]
+fn letter_or_digit(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// A combining mark (a Devanagari vowel sign, an accent NFC could not compose) allowed in
+/// identifiers.
+#[cfg(feature = "unicode")]
+fn mark(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c) && c.identifier_allowed()
+}
+
+/// A character of the blocks that hold the common alphabets' combining marks (the server
+/// checks each exactly).
+#[cfg(not(feature = "unicode"))]
+fn mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0483..=0x0487 | 0x0591..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F
+        | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0DFF | 0x0E31..=0x0EFF | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0x3099..=0x309A | 0xFE20..=0xFE2F)
+        && !c.is_whitespace()
+}
+
+/// What a user name may contain: letters and digits, their combining marks, and the
+/// separators.
 fn user_char(c: char) -> bool {
-    matches!(c, '_' | '-' | '.')
-        || letter_or_digit(c)
-        || (is_combining_mark(c) && c.identifier_allowed())
+    matches!(c, '_' | '-' | '.') || (!invisible(c) && (letter_or_digit(c) || mark(c)))
 }
 
 /// Whether `c` shows nothing: a control or format character (zero-width space,
@@ -218,6 +260,7 @@ fn invisible(c: char) -> bool {
             | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0xE0000..=0xE0FFF)
 }
 
+#[cfg(feature = "unicode")]
 /// The first two scripts `name` uses (Common and Inherited characters, which go with any, left
 /// out), by their English names.
 fn two_scripts(name: &str) -> (&'static str, &'static str) {
@@ -232,7 +275,7 @@ fn two_scripts(name: &str) -> (&'static str, &'static str) {
 
 /// Lowercased and NFC again: the form names are compared by.
 fn fold(name: &str) -> String {
-    name.to_lowercase().nfc().collect()
+    nfc(&name.to_lowercase())
 }
 
 #[cfg(test)]
@@ -288,6 +331,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "unicode")]
     fn names_are_nfc_normalised() {
         let composed = UserName::parse("Jos\u{e9}").unwrap();
         let decomposed = UserName::parse("Jose\u{301}").unwrap();
@@ -310,6 +354,8 @@ mod tests {
             UserName::parse("😀"),
             Err(NameError::BadUserChar { ch: '😀' })
         );
+        // A superscript is a digit to the standard library; TS #39 does not allow it.
+        #[cfg(feature = "unicode")]
         assert_eq!(
             UserName::parse("x²"),
             Err(NameError::BadUserChar { ch: '²' })
@@ -339,6 +385,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "unicode")]
     fn mixed_scripts_are_refused_unless_usual() {
         let refused = UserName::parse("Ωmega").unwrap_err();
         assert_eq!(
@@ -371,6 +418,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "unicode")]
     fn look_alike_names_share_a_skeleton() {
         let skeleton = |s: &str| UserName::parse(s).unwrap().skeleton();
         assert_eq!(skeleton("aIice"), skeleton("alice"));
@@ -418,5 +466,37 @@ mod tests {
             RoomName::parse(&"r".repeat(33)),
             Err(NameError::TooLong { max: 32, len: 33 })
         );
+    }
+    /// Without the `unicode` feature (the browser client): the shape is checked, and what
+    /// needs Unicode's tables is left to the server.
+    #[test]
+    #[cfg(not(feature = "unicode"))]
+    fn without_the_unicode_tables_the_shape_is_checked() {
+        for name in [
+            "José",
+            "王芳",
+            "Дмитрий",
+            "नमस्ते",
+            "Tanaka太郎",
+            "bob.smith-2_x",
+        ] {
+            assert_eq!(UserName::parse(name).unwrap().as_str(), name, "{name}");
+        }
+        assert_eq!(
+            UserName::parse("bo😀b"),
+            Err(NameError::BadUserChar { ch: '😀' })
+        );
+        assert_eq!(UserName::parse("bo b"), Err(NameError::Space));
+        assert_eq!(
+            UserName::parse("ali\u{200B}ce"),
+            Err(NameError::Invisible { ch: '\u{200B}' })
+        );
+        assert_eq!(
+            UserName::parse(&"a".repeat(200)),
+            Err(NameError::TooLong { max: 24, len: 200 })
+        );
+        // Mixed alphabets are the server's to refuse.
+        assert!(UserName::parse("Ωmega").is_ok());
+        assert!(UserName::parse("Alice").unwrap().same_as("alice"));
     }
 }

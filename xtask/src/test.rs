@@ -6,7 +6,8 @@
 //!    PostgreSQL and Redis when they are down;
 //! 2. `cargo fmt --all --check`;
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`;
-//! 4. `cargo test --workspace` (host tests, including the backend's integration tests);
+//! 4. `cargo test --workspace` (host tests, including the backend's integration tests), then
+//!    `cargo test -p shared -p frontend` (`shared` as the browser has it, without `unicode`);
 //!    then the server-level suite (`cargo test -p backend --test server`) again with
 //!    `TEST_STORE=postgres`, every test on a fresh PostgreSQL schema;
 //! 5. the Autobahn|Testsuite, quick (`autobahn`: sections 1–7 and 10, a sample of 9);
@@ -63,7 +64,15 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "host tests",
-        action: |project| project.cargo().args(["test", "--workspace"]).run(),
+        action: |project| {
+            project.cargo().args(["test", "--workspace"]).run()?;
+            // Again as the browser builds them: `shared` without its `unicode` feature (the
+            // workspace build has it on, because the backend asks for it).
+            project
+                .cargo()
+                .args(["test", "-p", "shared", "-p", "frontend"])
+                .run()
+        },
     },
     Step {
         name: "server tests on PostgreSQL",
