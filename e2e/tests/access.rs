@@ -456,14 +456,16 @@ async fn axe_everywhere(dark: bool) {
     assert_axe_clean(&alice, "the chat page's drawer").await;
     press(&alice, &Key::Escape.to_string()).await;
 
-    // The server goes away: a send that cannot go through, and the reconnecting status.
+    // The server goes away: a send that waits for the connection, presence unknown, and the
+    // reconnecting status.
     server.kill_9().await;
     alice.wait_for_state(&["reconnecting", "offline"]).await;
     alice.send("Is the server down?").await;
     alice
-        .wait_for(
-            "[data-testid=message][data-status=failed], [data-testid=message][data-status=pending]",
-        )
+        .wait_for("[data-testid=message][data-status=waiting]")
+        .await;
+    alice
+        .wait_for("[data-testid=online-list][data-presence=unknown]")
         .await;
     for size in [PHONE, DESKTOP] {
         resize(&alice, size).await;
