@@ -10,6 +10,7 @@ use crate::timeline::{Row, Status};
 mod conversation_pages;
 mod divider;
 mod drafts;
+mod former;
 mod history;
 mod name_check;
 mod presence;
