@@ -14,6 +14,9 @@ pub enum Entry {
     Day { day: Day, label: String },
     /// The first message below is the first one not read when the conversation was opened.
     New,
+    /// The messages above were with a former holder of the other person's name: their account
+    /// is new since this instant ([`crate::former`]).
+    Former { since: Millis },
     /// A system line or a message.
     Row {
         row: Row,
@@ -29,6 +32,7 @@ impl Entry {
         match self {
             Self::Day { day, label } => format!("d{day}-{label}"),
             Self::New => "new".to_owned(),
+            Self::Former { .. } => "former".to_owned(),
             Self::Row { row, shows_sender } => format!("{}-{}", row.key(), u8::from(*shows_sender)),
         }
     }
@@ -124,6 +128,7 @@ mod tests {
             .map(|e| match e {
                 Entry::Day { label, .. } => format!("[{label}]"),
                 Entry::New => "NEW".to_owned(),
+                Entry::Former { .. } => "FORMER".to_owned(),
                 Entry::Row {
                     row: Row::Message { body, .. },
                     shows_sender,

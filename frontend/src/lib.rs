@@ -42,6 +42,7 @@ pub mod connection;
 pub mod days;
 pub mod entries;
 pub mod follow;
+pub mod former;
 pub mod links;
 pub mod reach;
 pub mod route;

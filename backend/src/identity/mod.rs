@@ -237,8 +237,8 @@ impl Identity {
         let mut released = None;
         let account = match self.store.find_account(&name).await? {
             Some(account) if self.releasable(&account).await? => {
-                // Unused for the release period: the name is free again.
-                self.store.delete_account(&account.name).await?;
+                // Unused for the release period: the name is free again. The old account
+                // goes in the transaction that creates the new one (`Store::replace_account`).
                 released = Some(account.name);
                 None
             }
@@ -247,7 +247,9 @@ impl Identity {
         let Some(account) = account else {
             let has_password = password.is_some();
             let taken = self.attempts.create(client.address)?;
-            let created = self.create(&name, password, &session).await;
+            let created = self
+                .create(&name, password, &session, released.is_some())
+                .await;
             if created.is_err() {
                 self.attempts.give_back(taken);
             }
@@ -287,22 +289,29 @@ impl Identity {
         })
     }
 
-    /// Creates the account `name` (protected by `password`, if any) with its first session.
+    /// Creates the account `name` (protected by `password`, if any) with its first session;
+    /// `release`: in place of the released account that holds the name now.
     async fn create(
         &self,
         name: &UserName,
         password: Option<String>,
         session: &NewSession,
+        release: bool,
     ) -> Result<(), IdentityError> {
         let hash = match password {
             Some(p) => Some(self.hasher.hash(p).await?),
             None => None,
         };
-        match self
-            .store
-            .create_account(name, hash.as_deref(), Some(session))
-            .await
-        {
+        let created = if release {
+            self.store
+                .replace_account(name, hash.as_deref(), Some(session))
+                .await
+        } else {
+            self.store
+                .create_account(name, hash.as_deref(), Some(session))
+                .await
+        };
+        match created {
             Ok(()) => Ok(()),
             Err(StoreError::NameTaken) => Err(IdentityError::NameTaken),
             Err(StoreError::NameConfusable { like }) => Err(IdentityError::NameConfusable {

@@ -19,16 +19,32 @@ pub(super) async fn create_account(
     password_hash: Option<&str>,
     session: Option<&NewSession>,
 ) -> Result<(), StoreError> {
-    let mut tx = store.pool.begin().await?;
+    let tx = store.pool.begin().await?;
+    insert_account(store, tx, name, password_hash, session, (0, &[])).await
+}
+
+/// Inserts the account `name` in `tx` with its first session, and commits. `start` is where its
+/// private conversations start (`history_from`) and the conversations it has read up to their
+/// newest message.
+async fn insert_account(
+    store: &SqlStore,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    name: &UserName,
+    password_hash: Option<&str>,
+    session: Option<&NewSession>,
+    start: (i64, &[String]),
+) -> Result<(), StoreError> {
+    let (history_from, read) = start;
     let result = sqlx::query(
         "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
-         last_used_at) VALUES ($1, $2, $3, $4, $5, $4)",
+         last_used_at, history_from) VALUES ($1, $2, $3, $4, $5, $4, $6)",
     )
     .bind(name.key())
     .bind(name.as_str())
     .bind(password_hash)
     .bind(now_ms())
     .bind(name.skeleton())
+    .bind(history_from)
     .execute(&mut *tx)
     .await;
     match result {
@@ -45,6 +61,9 @@ pub(super) async fn create_account(
     // A newcomer starts with the lobby read: its past is history, not news.
     let lobby = Conversation::Room(RoomName::lobby()).key();
     mark_all_read(store, &mut tx, name, &lobby).await?;
+    for conversation in read {
+        mark_all_read(store, &mut tx, name, conversation).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -118,6 +137,63 @@ pub(super) async fn delete_account(store: &SqlStore, name: &UserName) -> Result<
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// [`Store::replace_account`](super::Store::replace_account).
+pub(super) async fn replace_account(
+    store: &SqlStore,
+    name: &UserName,
+    password_hash: Option<&str>,
+    session: Option<&NewSession>,
+) -> Result<(), StoreError> {
+    let mut tx = store.pool.begin().await?;
+    // The sequence's lock first, as `append` does: no message is stored between reading the
+    // newest id and creating the account that reads above it.
+    sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
+        .execute(&mut *tx)
+        .await?;
+    let history_from: i64 =
+        sqlx::query_scalar("SELECT value FROM sequences WHERE name = 'messages'")
+            .fetch_one(&mut *tx)
+            .await?;
+    // The old holder's own list rows (writing to the lists first, as `delete_account` does);
+    // the other participants keep theirs, and the messages.
+    let mut conversations: Vec<String> = sqlx::query_scalar(&store.sql.delete_own_rows)
+        .bind(name.key())
+        .fetch_all(&mut *tx)
+        .await?;
+    if let Some(unlisted) = &store.sql.unlisted {
+        let unlisted: Vec<String> = sqlx::query_scalar(unlisted)
+            .bind(name.key())
+            .fetch_all(&mut *tx)
+            .await?;
+        conversations.extend(unlisted);
+    }
+    conversations.sort_unstable();
+    conversations.dedup();
+    for sql in [
+        "DELETE FROM read_markers WHERE name_key = $1",
+        "DELETE FROM memberships WHERE name_key = $1",
+        "DELETE FROM sessions WHERE name_key = $1",
+        "DELETE FROM accounts WHERE name_key = $1",
+    ] {
+        sqlx::query(sql).bind(name.key()).execute(&mut *tx).await?;
+    }
+    // The old conversations are read for the new holder: when one comes back to his list (a
+    // new message in it), only the messages above `history_from` count as unread.
+    let start = (history_from, conversations.as_slice());
+    insert_account(store, tx, name, password_hash, session, start).await
+}
+
+/// Where the private conversations of `name` start for its holder: the newest message id when
+/// the account was created by releasing the name (`accounts.history_from`), or 0.
+pub(super) async fn history_from(store: &SqlStore, name: &UserName) -> Result<u64, StoreError> {
+    let value: Option<i64> =
+        sqlx::query_scalar("SELECT history_from FROM accounts WHERE name_key = $1")
+            .bind(name.key())
+            .fetch_optional(&store.pool)
+            .await?;
+    Ok(value.map_or(0, to_u64))
 }
 
 /// [`Store::set_password`](super::Store::set_password).

@@ -7,6 +7,7 @@ use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
+use super::accounts::history_from;
 use super::sql::{placeholders, to_i64, to_u64, user, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
 use super::StoreError;
@@ -24,7 +25,7 @@ pub(super) async fn conversations(
         .await?;
     let mut conversations: Vec<Conversation> =
         rooms.iter().cloned().map(Conversation::Room).collect();
-    conversations.extend(others(name, &private)?);
+    conversations.extend(others(store, name, &private).await?);
     standing(store, name, &conversations).await
 }
 
@@ -45,13 +46,26 @@ pub(super) async fn conversations_page(
         .await?;
     let mut conversations: Vec<Conversation> =
         rooms.iter().cloned().map(Conversation::Room).collect();
-    conversations.extend(others(name, &private)?);
+    conversations.extend(others(store, name, &private).await?);
     standing(store, name, &conversations).await
 }
 
-/// The private conversations of `name` that `rows` (newest messages) stand for, in order.
-fn others(name: &UserName, rows: &[AnyRow]) -> Result<Vec<Conversation>, StoreError> {
-    rows.iter()
+/// The private conversations of `name` that `rows` (newest messages) stand for, in order; for a
+/// released name's new holder, only those with a message since his account was created.
+async fn others(
+    store: &SqlStore,
+    name: &UserName,
+    rows: &[AnyRow],
+) -> Result<Vec<Conversation>, StoreError> {
+    let from = to_i64(history_from(store, name).await?);
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        if id > from {
+            kept.push(row);
+        }
+    }
+    kept.into_iter()
         .map(|row| {
             let sender_key: String = row.try_get("sender_key")?;
             let other = if sender_key == name.key() {
@@ -101,19 +115,58 @@ async fn standing(
             );
         }
     }
+    let since = new_holders(store, conversations).await?;
     Ok(conversations
         .iter()
         .zip(&keys)
         .map(|(conversation, key)| {
             let (last_id, read_up_to, unread) = standing.get(key).copied().unwrap_or((0, 0, 0));
+            let since = match conversation {
+                Conversation::Private { other, .. } => since.get(&other.key()).copied(),
+                Conversation::Room(_) => None,
+            };
             ConversationInfo {
                 target: conversation.target(),
                 last_id: to_u64(last_id),
                 read_up_to: to_u64(read_up_to),
                 unread: to_u64(unread),
+                since,
             }
         })
         .collect())
+}
+
+/// The other participants of the private `conversations` whose account was created by
+/// releasing their name (`history_from` > 0), by name key, with when it was created.
+async fn new_holders(
+    store: &SqlStore,
+    conversations: &[Conversation],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut others: Vec<String> = conversations
+        .iter()
+        .filter_map(|c| match c {
+            Conversation::Private { other, .. } => Some(other.key()),
+            Conversation::Room(_) => None,
+        })
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let mut since = HashMap::new();
+    for chunk in others.chunks(LOOKUP_ROWS) {
+        let sql = format!(
+            "SELECT name_key, created_at FROM accounts \
+             WHERE history_from > 0 AND name_key IN (VALUES {})",
+            placeholders(store.engine, chunk.len(), 1, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        for row in query.fetch_all(&store.pool).await? {
+            since.insert(row.try_get("name_key")?, to_u64(row.try_get("created_at")?));
+        }
+    }
+    Ok(since)
 }
 
 /// [`Store::mark_read`](super::Store::mark_read): clamped to the conversation's newest id

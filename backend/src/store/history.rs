@@ -3,6 +3,7 @@
 
 use shared::{RoomName, UserName};
 
+use super::accounts::history_from;
 use super::sql::{message_from, to_i64, MESSAGE_COLUMNS};
 use super::sql_store::SqlStore;
 use super::{Missed, ReplayCut, StoreError};
@@ -21,12 +22,20 @@ pub(super) async fn history(
         .bind(i64::from(limit) + 1)
         .fetch_all(&store.pool)
         .await?;
-    let complete = rows.len() <= limit as usize;
+    let mut complete = rows.len() <= limit as usize;
     let mut messages = rows
         .iter()
         .take(limit as usize)
         .map(message_from)
         .collect::<Result<Vec<_>, _>>()?;
+    // A released name's new holder reads his private conversations from his account's start.
+    if let Conversation::Private { me, .. } = conversation {
+        let from = history_from(store, me).await?;
+        if messages.last().is_some_and(|m| m.id <= from) {
+            messages.retain(|m| m.id > from);
+            complete = true;
+        }
+    }
     messages.reverse();
     Ok((messages, complete))
 }
@@ -54,6 +63,8 @@ pub(super) async fn missed(
         .bind(name.key())
         .fetch_all(&store.pool)
         .await?;
+    // A released name's new holder misses nothing private from before his account.
+    let from = to_i64(history_from(store, name).await?);
     keys.extend(private);
     keys.sort_unstable();
     keys.dedup();
@@ -65,7 +76,11 @@ pub(super) async fn missed(
             .bind(key.as_str())
             .bind(to_i64(up_to).saturating_add(1))
             .bind(wanted)
-            .bind(to_i64(after))
+            .bind(if key.starts_with("dm:") {
+                to_i64(after).max(from)
+            } else {
+                to_i64(after)
+            })
             .fetch_all(&store.pool)
             .await?;
         for row in &rows {

@@ -133,7 +133,7 @@ fn newest_private_sql(lists: &dyn Lists, page: &str) -> String {
         page
     };
     format!(
-        "SELECT m.sender_key, m.sender, m.recipient FROM ( \
+        "SELECT m.id, m.sender_key, m.sender, m.recipient FROM ( \
              SELECT {} AS last FROM ({}) own) newest \
          JOIN messages m ON m.id = newest.last \
          {order}",

@@ -209,6 +209,20 @@ pub trait Store: Send + Sync + 'static {
     async fn find_account(&self, name: &UserName) -> Result<Option<Account>, StoreError>;
     /// Deletes the account that owns `name` and all its sessions.
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError>;
+    /// Releases the account that owns `name` (unused for the release period) and creates the
+    /// new one, as [`Self::create_account`] does, in one transaction. The old holder's
+    /// sessions, memberships, read markers and own conversation list rows go; the messages and
+    /// the other participants' rows stay. The new account reads nothing private up to the
+    /// newest id at this moment (`accounts.history_from`).
+    async fn replace_account(
+        &self,
+        name: &UserName,
+        password_hash: Option<&str>,
+        session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
+        self.delete_account(name).await?;
+        self.create_account(name, password_hash, session).await
+    }
     /// Protects the passwordless account `name` with `password_hash`; `false` (and nothing
     /// changed) when it has a password already or does not exist.
     async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError>;
@@ -343,6 +357,15 @@ impl Store for SqlStore {
 
     async fn delete_account(&self, name: &UserName) -> Result<(), StoreError> {
         accounts::delete_account(self, name).await
+    }
+
+    async fn replace_account(
+        &self,
+        name: &UserName,
+        password_hash: Option<&str>,
+        session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
+        accounts::replace_account(self, name, password_hash, session).await
     }
 
     async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError> {

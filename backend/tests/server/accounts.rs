@@ -230,3 +230,83 @@ async fn a_passwordless_session_lasts_as_long_as_the_release_period() {
     assert_eq!(whoami(passwordless).await, 200);
     assert_eq!(whoami(protected).await, 401);
 }
+
+/// The private conversation with `to` in `welcome`, if listed.
+fn private_with<'a>(welcome: &'a ServerFrame, to: &str) -> Option<&'a shared::ConversationInfo> {
+    let ServerFrame::Welcome { conversations, .. } = welcome else {
+        panic!("expected a welcome, got {welcome:?}");
+    };
+    conversations
+        .iter()
+        .find(|c| matches!(&c.target, Target::User { to: t } if t == to))
+}
+
+#[tokio::test]
+async fn a_released_name_s_new_holder_is_a_new_person_and_the_others_keep_their_history() {
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let (bob_token, mut bob) = app.user("bob").await;
+    let (alice_token, mut alice) = app.user("alice").await;
+    let a1 = alice
+        .whisper("bob", "a secret for the first bob", "a1")
+        .await;
+    let b1 = bob.whisper("alice", "and his answer", "b1").await;
+    bob.close().await;
+    alice.close().await;
+    assert_eq!(app.sign_out(&bob_token).await, 204);
+    // Unused for the (zero-day) period: someone else claims the name, as a new account.
+    let response = app.post_session(json!({"name": "bob"})).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let new_bob_token = body["token"].as_str().unwrap().to_owned();
+
+    // The new holder: no conversation, no history, nothing replayed from before him.
+    let mut new_bob = app.connect_after(&new_bob_token, 0).await;
+    assert!(private_with(&new_bob.welcome, "alice").is_none());
+    let replayed: Vec<u64> = new_bob
+        .sync()
+        .await
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::PrivateMessage { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !replayed.contains(&a1) && !replayed.contains(&b1),
+        "{replayed:?}"
+    );
+    let (ids, complete) = new_bob.history(json!({"to": "alice"})).await;
+    assert!(ids.is_empty() && complete, "{ids:?}");
+
+    // Alice keeps the conversation and its history, and is told the bob of now is new.
+    let mut alice = app.connect(&alice_token).await;
+    let info = private_with(&alice.welcome, "bob").expect("alice keeps the conversation");
+    assert_eq!(info.last_id, b1);
+    let since = info.since.expect("since: bob is a new account");
+    let (ids, _) = alice.history(json!({"to": "bob"})).await;
+    assert_eq!(ids, vec![a1, b1]);
+
+    // The new bob writes: the same conversation for alice, his only for him.
+    let b2 = new_bob.whisper("alice", "hello, I am new here", "b2").await;
+    let got = alice.messages(1).await;
+    assert_eq!(got, vec![(b2, "hello, I am new here".to_owned())]);
+    let (ids, complete) = new_bob.history(json!({"to": "alice"})).await;
+    assert_eq!((ids, complete), (vec![b2], true));
+    new_bob.close().await;
+    let new_bob = app.connect(&new_bob_token).await;
+    let his = private_with(&new_bob.welcome, "alice").expect("his conversation now");
+    assert_eq!((his.last_id, his.unread, his.since), (b2, 0, None));
+    alice.close().await;
+    let alice = app.connect(&alice_token).await;
+    let info = private_with(&alice.welcome, "bob").expect("still listed");
+    // Unread: the old bob's answer, never read, and the new bob's message.
+    assert_eq!(
+        (info.last_id, info.unread, info.since),
+        (b2, 2, Some(since))
+    );
+    let (ids, _) = {
+        let mut alice = alice;
+        alice.history(json!({"to": "bob"})).await
+    };
+    assert_eq!(ids, vec![a1, b1, b2]);
+}

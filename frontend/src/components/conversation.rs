@@ -37,13 +37,21 @@ fn subheading(state: &ChatState) -> String {
             1 => "1 member".to_owned(),
             n => format!("{n} members"),
         },
-        Some(_) if !state.presence_known() => "presence unknown · private".to_owned(),
         Some(c) => {
-            if state.is_online(&c.title) {
-                "online · private".to_owned()
+            let presence = if !state.presence_known() {
+                "presence unknown"
+            } else if state.is_online(&c.title) {
+                "online"
             } else {
-                "offline · private".to_owned()
-            }
+                "offline"
+            };
+            // A released name's new holder (`former`).
+            let new = if c.since.is_some() {
+                " · new account"
+            } else {
+                ""
+            };
+            format!("{presence} · private{new}")
         }
         None => String::new(),
     }
@@ -219,6 +227,9 @@ pub fn ConversationView() -> impl IntoView {
                         {match entry {
                             Entry::Day { label, .. } => view! { <DaySeparator label=label /> }.into_any(),
                             Entry::New => view! { <NewDivider /> }.into_any(),
+                            Entry::Former { since } => {
+                                view! { <reading::FormerDivider since=since /> }.into_any()
+                            }
                             Entry::Row { row, shows_sender } => {
                                 view! { <RowView row=row shows_sender=shows_sender /> }.into_any()
                             }

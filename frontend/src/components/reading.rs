@@ -13,6 +13,7 @@ use crate::browser;
 use crate::connection::Socket;
 use crate::days;
 use crate::entries::{self, Entry};
+use crate::former;
 use crate::links::{self, Piece};
 use crate::route;
 use crate::state::drafts::Drafts;
@@ -41,19 +42,42 @@ pub(super) fn active_entries(state: RwSignal<ChatState>, rows: Memo<Vec<Row>>) -
         })
     });
     let new_after = Memo::new(move |_| state.with(ChatState::new_after));
+    let since = Memo::new(move |_| state.with(|s| s.active_conversation()?.since));
     Memo::new(move |_| {
         rows.with(|rows| {
             ids.with(|ids| {
-                entries::entries(
+                let mut entries = entries::entries(
                     rows,
                     |seq| ids.get(&seq).copied(),
                     |at| days::local_day(at, browser::utc_offset_minutes(at)),
                     today.get(),
                     new_after.get(),
-                )
+                );
+                former::mark_former(&mut entries, since.get());
+                entries
             })
         })
     })
+}
+
+/// Above the first message from a released name's new holder: those above were with a former
+/// holder of the name.
+#[component]
+pub(super) fn FormerDivider(since: u64) -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let clock = expect_context::<Clock>();
+    let text = move || {
+        let name = state.with(|s| s.active_conversation().map(|c| c.title.clone()));
+        let now = clock.0.get();
+        let today = days::local_day(now, browser::utc_offset_minutes(now));
+        let day = days::local_day(since, browser::utc_offset_minutes(since));
+        former::former_text(&name.unwrap_or_default(), &days::label(day, today))
+    };
+    view! {
+        <li class="former-divider" data-testid="former-divider">
+            <span>{text}</span>
+        </li>
+    }
 }
 
 /// "Today", "Yesterday", or a date, centred between two rules.

@@ -62,6 +62,9 @@ pub struct Conversation {
     pub(super) typing: Typing,
     /// Where the "New" divider stands while it is open.
     pub(super) divider: Divider,
+    /// Private only: the other person's account was created by releasing the name of a
+    /// former holder, at this instant (`ConversationInfo::since`).
+    pub since: Option<u64>,
 }
 
 impl Conversation {
@@ -83,6 +86,7 @@ impl Conversation {
             gap: None,
             typing: Typing::default(),
             divider: Divider::Undecided,
+            since: None,
         }
     }
 

@@ -56,6 +56,7 @@ impl Conversation {
         self.read_sent = info.read_up_to;
         self.counted_unread = info.unread;
         self.counted_until = info.last_id;
+        self.since = info.since;
     }
 }
 

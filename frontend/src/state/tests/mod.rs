@@ -10,6 +10,7 @@ use crate::timeline::{Row, Status};
 mod conversation_pages;
 mod divider;
 mod drafts;
+mod former;
 mod history;
 mod name_check;
 mod presence;
@@ -80,6 +81,7 @@ fn info(target: Target, last_id: u64, read_up_to: u64, unread: u64) -> Conversat
         last_id,
         read_up_to,
         unread,
+        since: None,
     }
 }
 
