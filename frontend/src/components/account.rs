@@ -68,7 +68,7 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
     view! {
         <Show when=move || has_password.get() == Some(false)>
             <button
-                class="quiet"
+                class="quiet add-password"
                 data-testid="add-password-open"
                 aria-haspopup="dialog"
                 on:click=move |_| open(Dialog::AddPassword)
