@@ -15,7 +15,7 @@ pub enum Entry {
     /// The first message below is the first one not read when the conversation was opened.
     New,
     /// The messages above were with a former holder of the other person's name: their account
-    /// is new since this instant ([`crate::former`]).
+    /// is new since this instant (placed by `former.rs`, which uses this list).
     Former { since: Millis },
     /// A system line or a message.
     Row {
