@@ -223,9 +223,12 @@ fn scan_req(text: &str) -> Option<String> {
         req: Option<std::borrow::Cow<'a, str>>,
     }
     let only = serde_json::from_str::<OnlyReq<'_>>(text).ok()?;
-    only.req
-        .filter(|r| r.chars().count() <= MAX_REQ_CHARS)
-        .map(std::borrow::Cow::into_owned)
+    usable_req(&only.req?)
+}
+
+/// A `req` as an `error` may carry it back: at most [`MAX_REQ_CHARS`] characters.
+fn usable_req(req: &str) -> Option<String> {
+    (req.chars().count() <= MAX_REQ_CHARS).then(|| req.to_owned())
 }
 
 /// Whether a text frame is a `typing` notice: its `type` read without building the frame,
@@ -254,8 +257,7 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
     let req = value
         .get("req")
         .and_then(|r| r.as_str())
-        .filter(|r| r.chars().count() <= MAX_REQ_CHARS)
-        .map(str::to_owned);
+        .and_then(usable_req);
     match value.get("type").and_then(|t| t.as_str()) {
         Some(kind) if !ClientFrame::TYPES.contains(&kind) => (ErrorCode::UnknownType, req),
         _ => (ErrorCode::InvalidFrame, req),
