@@ -419,6 +419,75 @@ impl Browser {
         self.client.screenshot().await.expect("a screenshot")
     }
 
+    /// Waits until the open conversation's title is `title` (the heading is read afresh each
+    /// time: it may be drawn again while we wait).
+    pub async fn wait_for_title(&self, title: &str) {
+        let what = format!("{}: {title} open", self.label);
+        eventually(&what, WAIT, || async {
+            let shown = self
+                .js(
+                    "const t = document.querySelector('[data-testid=conv-title]'); \
+                     return t ? t.textContent : null;",
+                )
+                .await;
+            (shown.as_str()? == title).then_some(())
+        })
+        .await;
+    }
+
+    /// Joins (or creates) `room` with the sidebar's form and waits until it is open.
+    pub async fn join_room(&self, room: &str) {
+        self.type_into("[data-testid=join-room]", room).await;
+        self.click("[data-testid=join-submit]").await;
+        self.wait_for_title(&format!("#{room}")).await;
+    }
+
+    /// Opens the conversation whose sidebar entry is `testid` and waits for its `title`.
+    pub async fn open_conversation(&self, testid: &str, title: &str) {
+        self.click(&format!("[data-testid={testid}]")).await;
+        self.wait_for_title(title).await;
+    }
+
+    /// What the composer holds, not yet sent.
+    pub async fn composer_text(&self) -> String {
+        let value = self
+            .js(
+                "const c = document.querySelector('[data-testid=composer]'); \
+                 return c ? c.value : null;",
+            )
+            .await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The focused element: its `data-testid`, else its id, else its tag.
+    pub async fn focused(&self) -> String {
+        self.js("const e = document.activeElement; \
+                 return e ? (e.dataset.testid || e.id || e.tagName) : null;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Waits until [`Browser::focused`] is `wanted`.
+    pub async fn wait_for_focus(&self, wanted: &str) {
+        let what = format!("{}: focus on {wanted}", self.label);
+        eventually(&what, WAIT, || async {
+            (self.focused().await == wanted).then_some(())
+        })
+        .await;
+    }
+
+    /// Saves a screenshot as `name` in `E2E_SCREENSHOT_DIR`, when it is set (for looking, not
+    /// asserting).
+    pub async fn save_screenshot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("E2E_SCREENSHOT_DIR") {
+            let path = Path::new(&dir).join(name);
+            std::fs::write(&path, self.screenshot().await)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

@@ -43,53 +43,11 @@ async fn resize(browser: &Browser, (width, height): (u32, u32)) {
     );
 }
 
-async fn join_room(browser: &Browser, room: &str) {
-    browser.type_into("[data-testid=join-room]", room).await;
-    browser.click("[data-testid=join-submit]").await;
-    wait_for_title(browser, &format!("#{room}")).await;
-}
-
-async fn wait_for_title(browser: &Browser, wanted: &str) {
-    let title = browser.wait_for("[data-testid=conv-title]").await;
-    eventually(&format!("{} in {wanted}", browser.label), WAIT, || async {
-        (title.text().await.ok()? == wanted).then_some(())
-    })
-    .await;
-}
-
-/// Saves a screenshot into `E2E_SCREENSHOT_DIR`, when it is set (for looking, not asserting).
-async fn save_screenshot(browser: &Browser, name: &str) {
-    if let Some(dir) = std::env::var_os("E2E_SCREENSHOT_DIR") {
-        let path = Path::new(&dir).join(name);
-        std::fs::write(&path, browser.screenshot().await)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    }
-}
-
 /// Opens the phone drawer and waits until it has slid in.
 async fn open_drawer(browser: &Browser) {
     browser.click("[data-testid=menu-toggle]").await;
     browser.wait_for("#sidebar.open").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-}
-
-/// The `data-testid` (else the id) of the focused element.
-async fn focused(browser: &Browser) -> String {
-    browser
-        .js("const e = document.activeElement; \
-             return e ? (e.dataset.testid || e.id || e.tagName) : null;")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn wait_for_focus(browser: &Browser, wanted: &str) {
-    let what = format!("{}: focus on {wanted}", browser.label);
-    eventually(&what, WAIT, || async {
-        (focused(browser).await == wanted).then_some(())
-    })
-    .await;
 }
 
 /// Presses keys on the focused element (modifiers stay down until `Key::Null`).
@@ -168,7 +126,7 @@ fn a_client_that_cannot_load_says_so() {
             .await;
         assert_eq!(role, json!("alert"));
         assert_axe_clean(&alice, "the page that could not load").await;
-        save_screenshot(&alice, "cannot-load.png").await;
+        alice.save_screenshot("cannot-load.png").await;
         alice.close().await;
     });
 }
@@ -207,7 +165,7 @@ fn the_keyboard_reaches_everything_with_skip_link_shortcuts_and_switcher() {
         let alice = Browser::open(&driver, &server, "alice").await;
         alice.sign_in("alice").await;
         // Signed in: ready to type.
-        wait_for_focus(&alice, "composer").await;
+        alice.wait_for_focus("composer").await;
 
         // From the top of the page, the first Tab reaches the skip link; Enter follows it.
         alice
@@ -215,29 +173,29 @@ fn the_keyboard_reaches_everything_with_skip_link_shortcuts_and_switcher() {
                  document.body.removeAttribute('tabindex');")
             .await;
         press(&alice, &Key::Tab.to_string()).await;
-        wait_for_focus(&alice, "skip-link").await;
+        alice.wait_for_focus("skip-link").await;
         press(&alice, &Key::Enter.to_string()).await;
-        wait_for_focus(&alice, "composer").await;
+        alice.wait_for_focus("composer").await;
 
-        join_room(&alice, "random").await;
-        join_room(&alice, "rust").await;
+        alice.join_room("random").await;
+        alice.join_room("rust").await;
         alice.click("[data-testid=composer]").await;
         // The sidebar's order: lobby, random, rust.
         let alt = |arrow: Key| format!("{}{}{}", Key::Alt, arrow, Key::Null);
         press(&alice, &alt(Key::Up)).await;
-        wait_for_title(&alice, "#random").await;
+        alice.wait_for_title("#random").await;
         press(&alice, &alt(Key::Up)).await;
-        wait_for_title(&alice, "#lobby").await;
+        alice.wait_for_title("#lobby").await;
         press(&alice, &alt(Key::Up)).await;
-        wait_for_title(&alice, "#lobby").await;
+        alice.wait_for_title("#lobby").await;
         press(&alice, &alt(Key::Down)).await;
-        wait_for_title(&alice, "#random").await;
-        wait_for_focus(&alice, "composer").await;
+        alice.wait_for_title("#random").await;
+        alice.wait_for_focus("composer").await;
 
         // Ctrl+K, a few letters, Enter.
         let ctrl_k = format!("{}k{}", Key::Control, Key::Null);
         press(&alice, &ctrl_k).await;
-        wait_for_focus(&alice, "switcher-input").await;
+        alice.wait_for_focus("switcher-input").await;
         assert_eq!(
             alice
                 .js("return document.querySelector('[data-testid=switcher-input]').getAttribute('role');")
@@ -245,7 +203,7 @@ fn the_keyboard_reaches_everything_with_skip_link_shortcuts_and_switcher() {
             json!("combobox")
         );
         press(&alice, "ru").await;
-        save_screenshot(&alice, "switcher.png").await;
+        alice.save_screenshot("switcher.png").await;
         eventually("one option left", WAIT, || async {
             let count = alice
                 .js("return document.querySelectorAll('[data-testid=switcher-option]').length;")
@@ -254,25 +212,25 @@ fn the_keyboard_reaches_everything_with_skip_link_shortcuts_and_switcher() {
         })
         .await;
         press(&alice, &Key::Enter.to_string()).await;
-        wait_for_title(&alice, "#rust").await;
+        alice.wait_for_title("#rust").await;
         assert!(!alice.has("[data-testid=switcher]").await);
-        wait_for_focus(&alice, "composer").await;
+        alice.wait_for_focus("composer").await;
 
         // Escape closes the switcher, back to the message box; arrows move the highlight.
         press(&alice, &ctrl_k).await;
-        wait_for_focus(&alice, "switcher-input").await;
+        alice.wait_for_focus("switcher-input").await;
         press(&alice, &Key::Down.to_string()).await;
         press(&alice, &Key::Enter.to_string()).await;
-        wait_for_title(&alice, "#random").await;
+        alice.wait_for_title("#random").await;
         press(&alice, &ctrl_k).await;
-        wait_for_focus(&alice, "switcher-input").await;
+        alice.wait_for_focus("switcher-input").await;
         press(&alice, &Key::Escape.to_string()).await;
         eventually("the switcher closes", WAIT, || async {
             (!alice.has("[data-testid=switcher]").await).then_some(())
         })
         .await;
-        wait_for_focus(&alice, "composer").await;
-        wait_for_title(&alice, "#random").await;
+        alice.wait_for_focus("composer").await;
+        alice.wait_for_title("#random").await;
         alice.close().await;
     });
 }
@@ -312,7 +270,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
         alice.click("[data-testid=menu-toggle]").await;
-        join_room(&alice, "rust").await;
+        alice.join_room("rust").await;
 
         // Escape closes the drawer and gives focus back to its button.
         let sidebar = alice.wait_for("#sidebar").await;
@@ -330,7 +288,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
             (!sidebar.is_displayed().await.ok()?).then_some(())
         })
         .await;
-        wait_for_focus(&alice, "menu-toggle").await;
+        alice.wait_for_focus("menu-toggle").await;
         for css in [
             "[data-testid=menu-toggle]",
             "[data-testid=send]",
@@ -365,7 +323,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
             .await;
         let (viewport, list): (f64, f64) =
             serde_json::from_value(heights.clone()).expect("two heights");
-        save_screenshot(&alice, "phone-landscape.png").await;
+        alice.save_screenshot("phone-landscape.png").await;
         println!("landscape {LANDSCAPE:?}: message list {list} px of a {viewport} px viewport");
         // 187 px of 360 before the landscape layout: a bit more than half.
         assert!(
@@ -416,8 +374,8 @@ async fn axe_everywhere(dark: bool) {
         .await;
     alice.sign_in("alice").await;
     bob.sign_in("bob").await;
-    join_room(&alice, "rust").await;
-    join_room(&bob, "rust").await;
+    alice.join_room("rust").await;
+    bob.join_room("rust").await;
     bob.send("Morning! Anyone around?").await;
     alice.wait_for_body("Morning! Anyone around?").await;
     alice.send("Yes, here").await;

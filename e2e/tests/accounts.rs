@@ -5,26 +5,6 @@
 use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
 use fantoccini::key::Key;
 
-/// The `data-testid` of the focused element, if any.
-async fn focused(browser: &Browser) -> String {
-    browser
-        .js("const e = document.activeElement; return e ? (e.dataset.testid || e.tagName) : '';")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Waits until the focused element is the one with `testid`.
-async fn wait_focused(browser: &Browser, testid: &str) {
-    eventually(
-        &format!("{}: focus on {testid}", browser.label),
-        WAIT,
-        || async { (focused(browser).await == testid).then_some(()) },
-    )
-    .await;
-}
-
 /// Waits until nothing matches `css`.
 async fn wait_gone(browser: &Browser, css: &str) {
     eventually(&format!("{}: {css} gone", browser.label), WAIT, || async {
@@ -55,16 +35,16 @@ fn sign_out_warns_a_passwordless_account_and_a_password_added_signs_in_elsewhere
         );
         assert!(bob.has("[data-testid=password-form]").await);
         // Keyboard: focus is in the dialog, and Escape cancels, back to the button.
-        wait_focused(&bob, "new-password").await;
+        bob.wait_for_focus("new-password").await;
         bob.type_into("[data-testid=new-password]", &Key::Escape.to_string())
             .await;
         wait_gone(&bob, "[data-testid=account-dialog]").await;
-        wait_focused(&bob, "sign-out").await;
+        bob.wait_for_focus("sign-out").await;
         assert!(bob.has("[data-testid=chat]").await, "still signed in");
 
         // "Add a password", from the top bar: a mismatch is explained, then it is added.
         bob.click("[data-testid=add-password-open]").await;
-        wait_focused(&bob, "new-password").await;
+        bob.wait_for_focus("new-password").await;
         bob.type_into("[data-testid=new-password]", "correct horse")
             .await;
         bob.type_into("[data-testid=new-password-repeat]", "correct horsf")
@@ -88,7 +68,7 @@ fn sign_out_warns_a_passwordless_account_and_a_password_added_signs_in_elsewhere
         let note = text_of(&bob, "[data-testid=sign-out-note]").await;
         assert!(note.contains("with your password"), "{note}");
         assert!(!bob.has("[data-testid=sign-out-warning]").await);
-        wait_focused(&bob, "sign-out-confirm").await;
+        bob.wait_for_focus("sign-out-confirm").await;
         bob.type_into("[data-testid=sign-out-confirm]", &Key::Enter.to_string())
             .await;
         bob.wait_for("[data-testid=signin-form]").await;

@@ -282,7 +282,7 @@ fn the_page_fits_a_phone_screen() {
             sidebar.is_displayed().await.ok()?.then_some(())
         })
         .await;
-        save_screenshot(&alice, "phone-sidebar.png").await;
+        alice.save_screenshot("phone-sidebar.png").await;
         alice.click("[data-testid=user-bob]").await;
         eventually("the drawer closes", WAIT, || async {
             (!sidebar.is_displayed().await.ok()?).then_some(())
@@ -296,20 +296,11 @@ fn the_page_fits_a_phone_screen() {
         bob.send("read on a laptop").await;
         alice.wait_for_body("read on a laptop").await;
         assert_eq!(alice.js(fits).await, serde_json::json!(true));
-        save_screenshot(&alice, "phone-conversation.png").await;
+        alice.save_screenshot("phone-conversation.png").await;
 
         alice.close().await;
         bob.close().await;
     });
-}
-
-/// Saves a screenshot into `E2E_SCREENSHOT_DIR`, when it is set (for looking, not asserting).
-async fn save_screenshot(browser: &Browser, name: &str) {
-    if let Some(dir) = std::env::var_os("E2E_SCREENSHOT_DIR") {
-        let path = std::path::Path::new(&dir).join(name);
-        std::fs::write(&path, browser.screenshot().await)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    }
 }
 
 #[test]
@@ -370,18 +361,6 @@ fn a_session_survives_a_reload_and_signing_out_ends_it_in_every_tab() {
     });
 }
 
-/// Joins a room from the sidebar and waits until it is open.
-async fn join_room(browser: &Browser, room: &str) {
-    browser.type_into("[data-testid=join-room]", room).await;
-    browser.click("[data-testid=join-submit]").await;
-    let title = browser.wait_for("[data-testid=conv-title]").await;
-    let wanted = format!("#{room}");
-    eventually(&format!("{} in {wanted}", browser.label), WAIT, || async {
-        (title.text().await.ok()? == wanted).then_some(())
-    })
-    .await;
-}
-
 /// The unread count a sidebar entry shows, once it shows one.
 async fn wait_for_unread(browser: &Browser, testid: &str, count: u32) {
     let css = format!("[data-testid={testid}] [data-testid=unread]");
@@ -411,8 +390,8 @@ fn a_message_sent_while_bobs_page_is_offline_appears_for_bob_after_reconnect() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        join_room(&bob, "team").await;
-        join_room(&alice, "team").await;
+        bob.join_room("team").await;
+        alice.join_room("team").await;
         alice.wait_for("[data-testid=member-bob]").await;
 
         // Bob's page goes away; the server keeps his membership and his messages.
@@ -619,25 +598,6 @@ fn scrolling_up_loads_older_messages_without_gaps_or_doubles() {
     });
 }
 
-/// Opens a conversation from the sidebar and waits until its title shows.
-async fn open_conversation(browser: &Browser, testid: &str, title: &str) {
-    browser.click(&format!("[data-testid={testid}]")).await;
-    let heading = browser.wait_for("[data-testid=conv-title]").await;
-    let what = format!("{}: {title} open", browser.label);
-    eventually(&what, WAIT, || async {
-        (heading.text().await.ok()? == title).then_some(())
-    })
-    .await;
-}
-
-/// What the composer holds, not yet sent.
-async fn composer_text(browser: &Browser) -> String {
-    let value = browser
-        .js("return document.querySelector('[data-testid=composer]').value;")
-        .await;
-    value.as_str().unwrap_or_default().to_owned()
-}
-
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
@@ -664,17 +624,17 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
         bob.wait_for_body("Morning, Bob!").await;
         bob.send("Morning! Coffee?").await;
         alice.wait_for_body("Morning! Coffee?").await;
-        open_conversation(&alice, "user-bob", "bob").await;
+        alice.open_conversation("user-bob", "bob").await;
         alice.send("psst, a private question").await;
         bob.wait_for("[data-testid=dm-alice]").await;
-        open_conversation(&bob, "dm-alice", "alice").await;
+        bob.open_conversation("dm-alice", "alice").await;
         bob.wait_for_body("psst, a private question").await;
         bob.send("ask away").await;
         alice.wait_for_body("ask away").await;
 
         // The line drops while messages are on their way: bob's private one may or may not
         // reach alice first, alice's in the lobby may or may not reach the server.
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         bob.send("did you get this?").await;
         alice.send("lobby in flight").await;
         relay.cut();
@@ -687,7 +647,7 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
             bob.send(text).await;
             bob.wait_for_status(text, "confirmed").await;
         }
-        open_conversation(&bob, "room-lobby", "#lobby").await;
+        bob.open_conversation("room-lobby", "#lobby").await;
         for text in ["away lobby 1", "away lobby 2", "away lobby 3"] {
             bob.send(text).await;
             bob.wait_for_status(text, "confirmed").await;
@@ -702,7 +662,7 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
         let page = alice.page_text().await;
         assert!(page.contains("Waiting for connection"), "{page}");
         assert!(!page.contains("Not sent"), "{page}");
-        open_conversation(&alice, "dm-bob", "bob").await;
+        alice.open_conversation("dm-bob", "bob").await;
         alice.send("queued dm 1").await;
         assert_eq!(
             alice.status_of("queued dm 1").await.as_deref(),
@@ -745,13 +705,13 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
 
         // What she sent while cut off goes out now, once; her unfinished message is still there.
         alice.wait_for_status("queued dm 1", "confirmed").await;
-        assert_eq!(composer_text(&alice).await, "typed during the cut");
+        assert_eq!(alice.composer_text().await, "typed during the cut");
         alice
             .type_into("[data-testid=composer]", &Key::Enter.to_string())
             .await;
 
         // Private: once each has the other's newest message, both hold the same list.
-        open_conversation(&bob, "dm-alice", "alice").await;
+        bob.open_conversation("dm-alice", "alice").await;
         bob.wait_for_body("typed during the cut").await;
         bob.send("welcome back").await;
         alice.wait_for_body("welcome back").await;
@@ -775,8 +735,8 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
         // The lobby, the same way. Alice's message in flight at the cut was stored either
         // then (before bob's) or when her page sent it again after reconnecting (with her
         // queued ones); never twice.
-        open_conversation(&alice, "room-lobby", "#lobby").await;
-        open_conversation(&bob, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
+        bob.open_conversation("room-lobby", "#lobby").await;
         alice.wait_for_status("queued lobby 2", "confirmed").await;
         alice.send("back in the lobby").await;
         bob.wait_for_body("back in the lobby").await;

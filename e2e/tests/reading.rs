@@ -6,40 +6,11 @@ use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
 use fantoccini::key::Key;
 use serde_json::{json, Value};
 
-/// Opens a conversation from the sidebar and waits until its title shows.
-async fn open_conversation(browser: &Browser, testid: &str, title: &str) {
-    browser.click(&format!("[data-testid={testid}]")).await;
-    wait_for_title(browser, title).await;
-}
-
-/// Waits until the open conversation's title is `title`.
-async fn wait_for_title(browser: &Browser, title: &str) {
-    let what = format!("{}: {title} open", browser.label);
-    eventually(&what, WAIT, || async {
-        let shown = browser
-            .js(
-                "const t = document.querySelector('[data-testid=conv-title]'); \
-                 return t ? t.textContent : null;",
-            )
-            .await;
-        (shown.as_str() == Some(title)).then_some(())
-    })
-    .await;
-}
-
-/// What the composer holds, not yet sent.
-async fn composer_text(browser: &Browser) -> String {
-    let value = browser
-        .js("const c = document.querySelector('[data-testid=composer]'); return c ? c.value : null;")
-        .await;
-    value.as_str().unwrap_or_default().to_owned()
-}
-
 /// Waits until the composer holds exactly `text`.
 async fn wait_for_composer(browser: &Browser, text: &str) {
     let what = format!("{}: the composer holds {text:?}", browser.label);
     eventually(&what, WAIT, || async {
-        (composer_text(browser).await == text).then_some(())
+        (browser.composer_text().await == text).then_some(())
     })
     .await;
 }
@@ -69,13 +40,6 @@ async fn wait_for_hash(browser: &Browser, wanted: &str) {
     .await;
 }
 
-/// Joins a room from the sidebar and waits until it is open.
-async fn join_room(browser: &Browser, room: &str) {
-    browser.type_into("[data-testid=join-room]", room).await;
-    browser.click("[data-testid=join-submit]").await;
-    wait_for_title(browser, &format!("#{room}")).await;
-}
-
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn a_draft_stays_with_its_conversation_across_switching_and_reload() {
@@ -93,41 +57,41 @@ fn a_draft_stays_with_its_conversation_across_switching_and_reload() {
             .type_into("[data-testid=composer]", "half a message for the lobby")
             .await;
         // ...does not follow her into the private conversation.
-        open_conversation(&alice, "user-bob", "bob").await;
+        alice.open_conversation("user-bob", "bob").await;
         wait_for_composer(&alice, "").await;
         alice
             .type_into("[data-testid=composer]", "only for bob")
             .await;
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         wait_for_composer(&alice, "half a message for the lobby").await;
-        open_conversation(&alice, "dm-bob", "bob").await;
+        alice.open_conversation("dm-bob", "bob").await;
         wait_for_composer(&alice, "only for bob").await;
 
         // Both drafts survive a reload (which opens bob's conversation again).
         reload(&alice).await;
-        wait_for_title(&alice, "bob").await;
+        alice.wait_for_title("bob").await;
         wait_for_composer(&alice, "only for bob").await;
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         wait_for_composer(&alice, "half a message for the lobby").await;
 
         // Sending clears that conversation's draft, and only that one.
-        open_conversation(&alice, "user-bob", "bob").await;
+        alice.open_conversation("user-bob", "bob").await;
         wait_for_composer(&alice, "only for bob").await;
         alice
             .type_into("[data-testid=composer]", &Key::Enter.to_string())
             .await;
         alice.wait_for_status("only for bob", "confirmed").await;
         wait_for_composer(&alice, "").await;
-        open_conversation(&bob, "dm-alice", "alice").await;
+        bob.open_conversation("dm-alice", "alice").await;
         bob.wait_for_body("only for bob").await;
         assert!(
             !bob.bodies().await.iter().any(|b| b.contains("lobby")),
             "the lobby draft never went to bob"
         );
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         wait_for_composer(&alice, "half a message for the lobby").await;
         reload(&alice).await;
-        open_conversation(&alice, "dm-bob", "bob").await;
+        alice.open_conversation("dm-bob", "bob").await;
         wait_for_composer(&alice, "").await;
         assert!(
             !bob.bodies().await.iter().any(|b| b.contains("lobby")),
@@ -261,7 +225,7 @@ fn the_new_divider_stands_where_reading_stopped_under_a_today_separator_and_avat
         assert_eq!(layout["divider"], Value::Null, "alice read everything");
 
         // Alice goes to another room; bob writes in the lobby meanwhile, long messages.
-        join_room(&alice, "quiet").await;
+        alice.join_room("quiet").await;
         let long: Vec<String> = (1..=12).map(|n| format!("line {n}")).collect();
         let long: Vec<&str> = long.iter().map(String::as_str).collect();
         for n in 1..=3 {
@@ -274,7 +238,7 @@ fn the_new_divider_stands_where_reading_stopped_under_a_today_separator_and_avat
 
         // Opening the lobby shows the divider above bob's first unread message, in sight,
         // although the list does not fit (so it is not simply scrolled to the bottom).
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         let layout = eventually("alice sees the divider", WAIT, || async {
             let layout = alice.js(LAYOUT).await;
             (layout["divider"] == json!("New") && layout["visible"] == json!(true))
@@ -291,8 +255,8 @@ fn the_new_divider_stands_where_reading_stopped_under_a_today_separator_and_avat
         assert_eq!(layout["days"], json!(["Today"]));
 
         // It was read on opening: coming back shows no divider.
-        open_conversation(&alice, "room-quiet", "#quiet").await;
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-quiet", "#quiet").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
         let layout = alice.js(LAYOUT).await;
         assert_eq!(layout["divider"], Value::Null, "{layout}");
 
@@ -314,44 +278,44 @@ fn the_address_keeps_the_open_conversation_through_a_reload_and_back_returns_to_
         alice.wait_for("[data-testid=user-bob]").await;
         wait_for_hash(&alice, "#/room/lobby").await;
 
-        open_conversation(&alice, "user-bob", "bob").await;
+        alice.open_conversation("user-bob", "bob").await;
         wait_for_hash(&alice, "#/with/bob").await;
-        join_room(&alice, "books").await;
+        alice.join_room("books").await;
         wait_for_hash(&alice, "#/room/books").await;
 
         // Back returns to the conversation before, and the one before that; forward again.
         alice.client().back().await.expect("back");
-        wait_for_title(&alice, "bob").await;
+        alice.wait_for_title("bob").await;
         alice.client().back().await.expect("back");
-        wait_for_title(&alice, "#lobby").await;
+        alice.wait_for_title("#lobby").await;
         alice.client().forward().await.expect("forward");
-        wait_for_title(&alice, "bob").await;
+        alice.wait_for_title("bob").await;
         assert_eq!(hash(&alice).await, "#/with/bob");
 
         // A reload opens the same conversation again...
         reload(&alice).await;
-        wait_for_title(&alice, "bob").await;
+        alice.wait_for_title("bob").await;
         assert_eq!(hash(&alice).await, "#/with/bob");
         // ...and a room too, once the server says she is in it.
-        open_conversation(&alice, "room-books", "#books").await;
+        alice.open_conversation("room-books", "#books").await;
         wait_for_hash(&alice, "#/room/books").await;
         reload(&alice).await;
-        wait_for_title(&alice, "#books").await;
+        alice.wait_for_title("#books").await;
         assert_eq!(hash(&alice).await, "#/room/books");
-        open_conversation(&alice, "room-lobby", "#lobby").await;
+        alice.open_conversation("room-lobby", "#lobby").await;
 
         // A link to a conversation opens it.
         alice
             .js("location.hash = '#/room/books'; return null;")
             .await;
-        wait_for_title(&alice, "#books").await;
+        alice.wait_for_title("#books").await;
         // One to a room she is not in, or to nothing, leaves her where she is.
         alice
             .js("location.hash = '#/room/elsewhere'; return null;")
             .await;
         alice.js("location.hash = '#/nowhere'; return null;").await;
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        wait_for_title(&alice, "#books").await;
+        alice.wait_for_title("#books").await;
 
         // Someone opening a link to a private conversation lands in it.
         let carol = Browser::open(&driver, &server, "carol").await;
@@ -362,7 +326,7 @@ fn the_address_keeps_the_open_conversation_through_a_reload_and_back_returns_to_
             .await
             .expect("the link");
         carol.wait_connected().await;
-        wait_for_title(&carol, "bob").await;
+        carol.wait_for_title("bob").await;
 
         alice.close().await;
         bob.close().await;
