@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
