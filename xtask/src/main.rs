@@ -5,6 +5,7 @@
 //!
 //! - `setup`: install every missing tool (the building blocks of the other tasks);
 //! - `dist`: build the browser client into `dist/`;
+//! - `size`: the gzipped size of the built client against its budget;
 //! - `run [-- <server args>]`: set up, build, and serve on <http://127.0.0.1:8080>;
 //! - `test`: set up and run every check, from `cargo fmt` to the browser tests;
 //! - `bench [--smoke]`: the benchmark against the Node.js `ws` servers (`bench/`);
@@ -18,7 +19,7 @@
 //! - [`error`]: the error type, a message for the user;
 //! - [`project`]: where the root, `dist/`, `data/` and the tools are;
 //! - [`tools`]: the pinned tool versions and their installation;
-//! - [`dist`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`]: the tasks;
+//! - [`dist`], [`size`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`]: the tasks;
 //! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
 
 mod autobahn;
@@ -29,6 +30,7 @@ mod error;
 mod fuzz;
 mod project;
 mod run;
+mod size;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -51,6 +53,8 @@ Tasks:
                           wasm-opt (binaryen, into .tools/), rustfmt, clippy, nightly and
                           cargo-fuzz, Chromium
   dist                    build the frontend into dist/ (trunk build --release --offline)
+  size                    the gzipped size (gzip -9) of the client built in dist/; fails
+                          over its budget of 300,000 bytes
   run [-- <server args>]  build the frontend, then run the release server on
                           http://127.0.0.1:8080 with SQLite in ./data
   test                    fmt, clippy, host tests, then the browser tests; stops at the
@@ -94,6 +98,10 @@ fn dispatch(args: &[OsString]) -> Result<()> {
             no_arguments(&task, rest)?;
             tools::setup(&project, Purpose::Build)?;
             dist::build(&project)
+        }
+        "size" => {
+            no_arguments(&task, rest)?;
+            size::check(&project)
         }
         "run" => run::run(&project, server_args(rest)?),
         "test" => {

@@ -13,10 +13,11 @@
 //! 5. the Autobahn|Testsuite, quick (`autobahn`: sections 1–7 and 10, a sample of 9);
 //! 6. each fuzz target for 15 s (`fuzz`);
 //! 7. build the frontend with Trunk;
-//! 8. build the `chat-server` binary (debug);
-//! 9. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
-//!    server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
-//! 10. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
+//! 8. check its size: the wasm and JavaScript at most 300,000 bytes gzipped (`size`);
+//! 9. build the `chat-server` binary (debug);
+//! 10. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
+//!     server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
+//! 11. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
 //!     against both servers, figures discarded), so that the harness keeps working.
 //!
 //! This is what CI runs (`.ci/run`), so a green run here means a green CI.
@@ -26,6 +27,7 @@ use std::time::Instant;
 use crate::dist;
 use crate::error::{Error, Result};
 use crate::project::Project;
+use crate::size;
 use crate::tools::{self, Purpose};
 
 /// One named step of the test run.
@@ -95,6 +97,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "build the frontend",
         action: dist::build,
+    },
+    Step {
+        name: "client size",
+        action: size::check,
     },
     Step {
         name: "build the server",
