@@ -1,7 +1,8 @@
 //! The chat protocol, shared by the browser client and the server.
 //!
 //! - [`protocol`]: every WebSocket frame, one enum per direction ([`ClientFrame`],
-//!   [`ServerFrame`]), the machine-readable [`ErrorCode`]s and the [`close`] codes.
+//!   [`ServerFrame`]), the machine-readable [`ErrorCode`]s and the [`close`] codes
+//!   (`error_code_de` reads an error code from its name).
 //! - [`api`]: the bodies of the small HTTP API that hands out session tokens.
 //! - [`names`]: user and room names, and the rules both sides check them against.
 //! - [`limits`]: the sizes both sides agree on.
@@ -11,6 +12,7 @@
 //! `docs/protocol.md` is the public description of everything here; a test keeps them in step.
 
 pub mod api;
+mod error_code_de;
 pub mod limits;
 pub mod names;
 pub mod protocol;

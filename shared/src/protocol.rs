@@ -291,7 +291,10 @@ pub enum ServerFrame {
 }
 
 /// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand (in `error_code_de.rs`, through [`ErrorCode::ALL`]): a new
+/// code goes into `ALL` and [`ErrorCode::as_str`] too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame is not valid JSON.
