@@ -15,6 +15,7 @@
 //! - [`entries`]: the list as drawn: day separators ([`days`]), the "New" divider, who
 //!   shows an [`avatar`].
 //! - [`links`]: `http`/`https` addresses in bodies, cut out to become links.
+//! - [`order`]: stable sorting with one copy of the sort in the wasm.
 //! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
@@ -44,6 +45,7 @@ pub mod entries;
 pub mod follow;
 pub mod former;
 pub mod links;
+pub mod order;
 pub mod reach;
 pub mod route;
 pub mod state;

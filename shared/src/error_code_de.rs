@@ -60,7 +60,10 @@ mod tests {
     fn all_lists_the_codes_in_declaration_order_without_gaps() {
         // A code declared between two others but left out of `ALL` shifts the rest.
         for (index, &code) in ErrorCode::ALL.iter().enumerate() {
-            assert_eq!(code as usize, index, "{code:?} is not at its place in ErrorCode::ALL");
+            assert_eq!(
+                code as usize, index,
+                "{code:?} is not at its place in ErrorCode::ALL"
+            );
         }
     }
 

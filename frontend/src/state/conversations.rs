@@ -6,6 +6,7 @@ use shared::UserName;
 
 use super::divider::Divider;
 use super::{ChatState, ConvKey, Conversation};
+use crate::order;
 use crate::timeline::{self, Line, LineKind, Millis, Row};
 
 /// A line in the sidebar.
@@ -157,7 +158,7 @@ impl ChatState {
             .filter(|c| c.is_room())
             .map(|c| self.convs.summary(c, c.joined))
             .collect();
-        rooms.sort_by_key(|r| (r.key != ConvKey::lobby(), r.title.clone()));
+        order::sort_by_key(&mut rooms, |r| (r.key != ConvKey::lobby(), r.title.clone()));
         rooms
     }
 
@@ -172,7 +173,7 @@ impl ChatState {
                 ConvKey::Room(_) => None,
             })
             .collect();
-        directs.sort_by_key(|d| d.title.to_ascii_lowercase());
+        order::sort_by_key(&mut directs, |d| d.title.to_ascii_lowercase());
         directs
     }
 

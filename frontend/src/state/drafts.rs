@@ -27,13 +27,11 @@ impl Drafts {
 
     /// Drafts read back from storage; anything unreadable counts as no drafts.
     pub fn from_json(text: &str) -> Self {
-        let by_conv: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
-        Self {
-            by_conv: by_conv
-                .into_iter()
-                .filter(|(_, draft)| !draft.is_empty())
-                .collect(),
-        }
+        let read: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
+        // `extend`, not `collect`: see the order module.
+        let mut by_conv = BTreeMap::new();
+        by_conv.extend(read.into_iter().filter(|(_, draft)| !draft.is_empty()));
+        Self { by_conv }
     }
 
     /// What to write to storage.

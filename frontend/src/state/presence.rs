@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{ChatState, ConvKey};
+use crate::order;
 
 /// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +30,13 @@ pub(super) struct Presence {
 impl Presence {
     /// Everyone online is `names` (a `welcome`'s list).
     pub(super) fn reset(&mut self, names: Vec<String>) {
-        self.online = names
-            .into_iter()
-            .map(|name| (name.to_ascii_lowercase(), name))
-            .collect();
+        // `extend`, not `collect`: see the order module.
+        self.online.clear();
+        self.online.extend(
+            names
+                .into_iter()
+                .map(|name| (name.to_ascii_lowercase(), name)),
+        );
         self.known = true;
     }
 
@@ -108,7 +112,7 @@ impl ChatState {
                 online: self.is_online(name),
             })
             .collect();
-        members.sort_by_key(|p| p.name.to_ascii_lowercase());
+        order::sort_by_key(&mut members, |p| p.name.to_ascii_lowercase());
         members
     }
 

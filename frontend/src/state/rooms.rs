@@ -50,11 +50,13 @@ impl ChatState {
     /// `welcome` lists our rooms. Memberships are stored on the server: its list is the
     /// truth, nothing to re-join, and rooms not on it are gone (another tab left them).
     pub(super) fn welcome_rooms(&mut self, rooms: Vec<RoomInfo>) {
-        let fresh: BTreeSet<String> = rooms.iter().map(|r| r.room.clone()).collect();
+        let mut fresh = BTreeSet::new();
+        fresh.extend(rooms.iter().map(|r| r.room.clone()));
         for info in rooms {
             let key = ConvKey::Room(info.room.clone());
             let conv = self.convs.entry(&key, &info.room);
-            conv.members = info.members.into_iter().collect();
+            conv.members.clear();
+            conv.members.extend(info.members);
             conv.joined = true;
         }
         let gone: Vec<String> = self
@@ -74,7 +76,8 @@ impl ChatState {
     pub(super) fn room_joined(&mut self, room: String, members: Vec<String>) {
         let key = ConvKey::Room(room.clone());
         let conv = self.convs.entry(&key, &room);
-        conv.members = members.into_iter().collect();
+        conv.members.clear();
+        conv.members.extend(members);
         conv.joined = true;
         if self.focus_on_join.as_deref() == Some(room.as_str()) {
             self.focus_on_join = None;

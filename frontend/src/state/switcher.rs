@@ -5,6 +5,7 @@
 //! start with what was typed, then names that contain it; within each, the sidebar's order.
 
 use super::ConvSummary;
+use crate::order;
 
 /// The switcher's query and the highlighted option.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +56,7 @@ impl Switcher {
                 Some((rank, at, conv))
             })
             .collect();
-        ranked.sort_by_key(|&(rank, at, _)| (rank, at));
+        order::sort_by_key(&mut ranked, |&(rank, at, _)| (rank, at));
         ranked
             .into_iter()
             .map(|(_, _, conv)| conv.clone())
