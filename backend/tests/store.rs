@@ -606,6 +606,7 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
         last_id,
         read_up_to,
         unread,
+        mentions: 0,
         since: None,
     };
     assert_eq!(

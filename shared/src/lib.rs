@@ -6,6 +6,7 @@
 //! - [`api`]: the bodies of the small HTTP API that hands out session tokens.
 //! - [`names`]: user and room names, and the rules both sides check them against.
 //! - [`limits`]: the sizes both sides agree on.
+//! - [`mentions`]: `@name` in a message, the rule both sides find mentions by.
 //!
 //! This crate knows serde, not JSON: the edges (backend and frontend) pick the encoding.
 //! It has no tokio, axum or web-sys dependency and builds for the host and for wasm32.
@@ -14,6 +15,7 @@
 pub mod api;
 mod error_code_de;
 pub mod limits;
+pub mod mentions;
 pub mod names;
 pub mod protocol;
 

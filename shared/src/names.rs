@@ -237,6 +237,12 @@ fn mark(c: char) -> bool {
 /// checks each exactly).
 #[cfg(not(feature = "unicode"))]
 fn mark(c: char) -> bool {
+    common_mark(c)
+}
+
+/// Whether `c` is in the blocks that hold the common alphabets' combining marks: the same
+/// table with or without the `unicode` feature (mentions are found by it on both sides).
+pub(crate) fn common_mark(c: char) -> bool {
     matches!(c as u32,
         0x0300..=0x036F | 0x0483..=0x0487 | 0x0591..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F
         | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0DFF | 0x0E31..=0x0EFF | 0x1AB0..=0x1AFF

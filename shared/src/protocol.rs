@@ -163,11 +163,20 @@ pub struct ConversationInfo {
     pub read_up_to: u64,
     /// Messages from others after your read marker.
     pub unread: u64,
+    /// Rooms only: how many of the `unread` messages mention you (`@name`, see the mentions
+    /// module). Absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mentions: u64,
     /// Private conversations only: when the other person's account was created, ms since the
     /// Unix epoch, when it was created by releasing the name of an earlier holder (after long
     /// inactivity). The messages before it were with that former holder. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+}
+
+/// Whether a count is zero: such a count is left out of a frame.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// The limits this server enforces, announced in [`ServerFrame::Welcome`].

@@ -89,6 +89,7 @@ pub(super) async fn append(
             }
         }
         insert_messages(store.engine, &mut tx, &rows).await?;
+        super::mentions::record(store.engine, &mut tx, &rows).await?;
         store.lists.add(&mut tx, &rows).await?;
     }
     tx.commit().await?;

@@ -1,5 +1,6 @@
 //! Where a user's conversations stand (their rooms, then their private conversations newest
-//! first: the newest id, the read marker, how many unread), and the read markers themselves.
+//! first: the newest id, the read marker, how many unread, how many of those mention them),
+//! and the read markers themselves.
 
 use std::collections::HashMap;
 
@@ -92,7 +93,7 @@ async fn standing(
     // is a correlated MAX, which both engines answer from the (conversation, id) index
     // without reading the conversation's other messages (`Lists::last_id_sql`).
     let keys: Vec<String> = conversations.iter().map(Conversation::key).collect();
-    let mut standing: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    let mut standing: HashMap<String, (i64, i64, i64, i64)> = HashMap::new();
     for chunk in keys.chunks(LOOKUP_ROWS) {
         let (head, tail) = &store.sql.standing;
         let sql = format!(
@@ -111,6 +112,7 @@ async fn standing(
                     last_id.unwrap_or(0),
                     row.try_get("read_up_to")?,
                     row.try_get("unread")?,
+                    row.try_get("mentions")?,
                 ),
             );
         }
@@ -120,7 +122,8 @@ async fn standing(
         .iter()
         .zip(&keys)
         .map(|(conversation, key)| {
-            let (last_id, read_up_to, unread) = standing.get(key).copied().unwrap_or((0, 0, 0));
+            let (last_id, read_up_to, unread, mentions) =
+                standing.get(key).copied().unwrap_or((0, 0, 0, 0));
             let since = match conversation {
                 Conversation::Private { other, .. } => since.get(&other.key()).copied(),
                 Conversation::Room(_) => None,
@@ -130,6 +133,7 @@ async fn standing(
                 last_id: to_u64(last_id),
                 read_up_to: to_u64(read_up_to),
                 unread: to_u64(unread),
+                mentions: to_u64(mentions),
                 since,
             }
         })

@@ -142,18 +142,19 @@ fn newest_private_sql(lists: &dyn Lists, page: &str) -> String {
     )
 }
 
-/// Where each conversation of a list stands for `$1`: its newest id, `$1`'s read marker and
-/// how many messages above it others sent; split where the `VALUES` of the conversations'
+/// Where each conversation of a list stands for `$1`: its newest id, `$1`'s read marker,
+/// how many messages above it others sent and how many of those mention `$1`; split where the `VALUES` of the conversations'
 /// keys go. The newest id is a correlated MAX, which both engines answer from the
 /// (conversation, id) index without reading the conversation's other messages.
 fn standing_sql(lists: &dyn Lists) -> (String, String) {
     (
         format!(
             "SELECT k.column1 AS conversation, {} AS last_id, \
-                 COALESCE(r.up_to, 0) AS read_up_to, {} AS unread \
+                 COALESCE(r.up_to, 0) AS read_up_to, {} AS unread, {} AS mentions \
              FROM (VALUES ",
             lists.last_id_sql("k.column1"),
             lists.unread_sql("k.column1", "COALESCE(r.up_to, 0)"),
+            super::mentions::unread_sql("k.column1", "COALESCE(r.up_to, 0)"),
         ),
         ") AS k \
          LEFT JOIN read_markers r ON r.name_key = $1 AND r.conversation = k.column1"

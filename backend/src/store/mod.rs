@@ -5,6 +5,7 @@
 //!
 //! - `accounts`: accounts and the sessions that prove them; deleting an account.
 //! - `memberships`: who is in which room.
+//! - `mentions`: whom each room message mentions, and the count of unread mentions.
 //! - `append`: storing a batch of messages, numbered, without repeating a `req`.
 //! - `history`: a conversation's pages, the messages a user missed, what other nodes stored.
 //! - `conversations`: where each of a user's conversations stands; read markers.
@@ -49,6 +50,7 @@ mod conversations;
 mod history;
 mod lists;
 mod memberships;
+mod mentions;
 mod postgres;
 mod skeletons;
 mod sql;

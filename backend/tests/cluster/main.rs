@@ -516,3 +516,43 @@ async fn a_node_stopped_with_sigterm_closes_with_1001_and_its_users_go_offline_a
         "offline after {offline_after:?}: the expiry ({expiry:?}), not the node, said so"
     );
 }
+
+#[tokio::test]
+async fn a_mention_stored_on_one_node_is_counted_on_the_other_until_read() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let bob_token = b.claim("bob").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    alice.join("rust").await;
+    bob.join("rust").await;
+
+    let id = bob.say("rust", "@alice over here", "m1").await;
+    assert_eq!(alice.messages(1).await, [(id, "@alice over here".to_owned())]);
+    let rust = Target::Room {
+        room: "rust".into(),
+    };
+    let counts = |welcome: &ServerFrame| match welcome {
+        ServerFrame::Welcome { conversations, .. } => conversations
+            .iter()
+            .find(|c| c.target == rust)
+            .map(|c| (c.unread, c.mentions)),
+        other => panic!("not a welcome: {other:?}"),
+    };
+    let on_b = b.connect(&alice_token).await;
+    assert_eq!(counts(&on_b.welcome), Some((1, 1)));
+    let bob_again = a.connect(&bob_token).await;
+    assert_eq!(counts(&bob_again.welcome), Some((0, 0)));
+
+    // Read on node a: a new connection on node b counts nothing.
+    alice
+        .send_json(json!({"type": "read", "room": "rust", "up_to": id}))
+        .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::Read { .. }))
+        .await;
+    let on_b = b.connect(&alice_token).await;
+    assert_eq!(counts(&on_b.welcome), Some((0, 0)));
+}

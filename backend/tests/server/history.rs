@@ -200,6 +200,7 @@ async fn a_private_message_to_someone_offline_waits_for_them_as_unread() {
             last_id: id,
             read_up_to: 0,
             unread: 1,
+            mentions: 0,
             since: None,
         }
     );

@@ -12,6 +12,7 @@ mod handshake;
 mod history;
 mod http_contract;
 mod lifecycle;
+mod mentions;
 mod limits_per_user;
 mod names;
 mod ops;

@@ -81,6 +81,7 @@ fn info(target: Target, last_id: u64, read_up_to: u64, unread: u64) -> Conversat
         last_id,
         read_up_to,
         unread,
+        mentions: 0,
         since: None,
     }
 }
