@@ -112,10 +112,7 @@ pub fn find(body: &str, mut is_name: impl FnMut(&str) -> bool) -> Vec<Mention> {
 /// Every lowercased form the `@name` tokens of `body` may name, sorted, each once: what the
 /// server looks up among a room's members.
 pub fn candidate_keys(body: &str) -> Vec<String> {
-    let mut keys: Vec<String> = tokens(body)
-        .iter()
-        .flat_map(Token::candidates)
-        .collect();
+    let mut keys: Vec<String> = tokens(body).iter().flat_map(Token::candidates).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -144,7 +141,10 @@ mod tests {
         assert_eq!(keys("@Alice, look", &["alice"]), ["alice"]);
         assert_eq!(keys("(@alice)", &["alice"]), ["alice"]);
         assert_eq!(keys("«@alice»", &["alice"]), ["alice"]);
-        assert_eq!(keys("@alice @bob @carol", &["alice", "carol"]), ["alice", "carol"]);
+        assert_eq!(
+            keys("@alice @bob @carol", &["alice", "carol"]),
+            ["alice", "carol"]
+        );
         assert_eq!(keys("@alice @alice", &["alice"]), ["alice", "alice"]);
     }
 
@@ -162,7 +162,10 @@ mod tests {
     fn the_longest_run_then_without_trailing_separators() {
         assert_eq!(keys("thanks @alice.", &["alice"]), ["alice"]);
         assert_eq!(keys("@alice...", &["alice"]), ["alice"]);
-        assert_eq!(keys("@bob.smith said", &["bob", "bob.smith"]), ["bob.smith"]);
+        assert_eq!(
+            keys("@bob.smith said", &["bob", "bob.smith"]),
+            ["bob.smith"]
+        );
         assert_eq!(keys("@bob.smith said", &["bob"]), Vec::<String>::new());
         assert_eq!(keys("@x- ok", &["x-"]), ["x-"]);
         assert_eq!(keys("@alicex", &["alice"]), Vec::<String>::new());

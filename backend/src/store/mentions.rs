@@ -115,7 +115,10 @@ async fn insert(
         );
         let mut query = sqlx::query(&sql);
         for (key, conversation, id) in chunk {
-            query = query.bind(key.as_str()).bind(conversation.as_str()).bind(*id);
+            query = query
+                .bind(key.as_str())
+                .bind(conversation.as_str())
+                .bind(*id);
         }
         query.execute(&mut **tx).await?;
     }

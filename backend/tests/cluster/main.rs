@@ -530,7 +530,10 @@ async fn a_mention_stored_on_one_node_is_counted_on_the_other_until_read() {
     bob.join("rust").await;
 
     let id = bob.say("rust", "@alice over here", "m1").await;
-    assert_eq!(alice.messages(1).await, [(id, "@alice over here".to_owned())]);
+    assert_eq!(
+        alice.messages(1).await,
+        [(id, "@alice over here".to_owned())]
+    );
     let rust = Target::Room {
         room: "rust".into(),
     };

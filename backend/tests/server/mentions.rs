@@ -38,8 +38,11 @@ async fn a_mention_counts_for_the_mentioned_member_until_read_and_after_a_restar
     bob.say("rust", "hi @carol, are you here?", "m2").await; // carol is not a member
     bob.say("rust", "@bob talks to himself", "m3").await; // the sender
     bob.say("rust", "thanks @Alice.", "m4").await;
-    bob.say("rust", "nothing here, alice@example.org", "m5").await;
-    let lobby_mention = bob.say("lobby", "@carol the lobby is everyone's", "m6").await;
+    bob.say("rust", "nothing here, alice@example.org", "m5")
+        .await;
+    let lobby_mention = bob
+        .say("lobby", "@carol the lobby is everyone's", "m6")
+        .await;
     bob.whisper("alice", "@alice privately", "m7").await;
 
     let alice2 = app.connect(&alice_token).await;
@@ -99,7 +102,9 @@ async fn a_mention_before_joining_is_history_and_a_leaver_is_no_member() {
     bob.say("rust", "@alice will come", "m1").await;
     alice.join("rust").await;
     bob.say("rust", "@alice welcome", "m2").await;
-    alice.send_json(json!({"type": "leave", "room": "rust"})).await;
+    alice
+        .send_json(json!({"type": "leave", "room": "rust"}))
+        .await;
     alice
         .recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
         .await;
