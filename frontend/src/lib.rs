@@ -14,7 +14,10 @@
 //!   its place when older pages arrive above.
 //! - [`entries`]: the list as drawn: day separators ([`days`]), the "New" divider, who
 //!   shows an [`avatar`].
-//! - [`links`]: `http`/`https` addresses in bodies, cut out to become links.
+//! - [`markdown`]: message formatting, a safe markdown subset (bold, italic, code, code
+//!   blocks, quotes, lists) parsed in linear time into nodes the view turns into elements;
+//!   [`links`]: `http`/`https` addresses in bodies, which become links; [`steps`]: the work
+//!   the parsers do, counted in tests.
 //! - [`order`]: stable sorting with one copy of the sort in the wasm.
 //! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
@@ -45,10 +48,12 @@ pub mod entries;
 pub mod follow;
 pub mod former;
 pub mod links;
+pub mod markdown;
 pub mod order;
 pub mod reach;
 pub mod route;
 pub mod state;
+pub mod steps;
 pub mod timeline;
 
 use components::{ChatPage, SignIn};

@@ -1,7 +1,12 @@
-//! Web addresses in message bodies: [`split`] cuts a body into plain text and `http`/`https`
-//! links, which the view renders as text nodes and `<a>` elements (never as HTML). Nothing
-//! else becomes a link: no `javascript:`, `data:` or other scheme, no address without its
-//! scheme. Formatting (markdown) is not done here.
+//! Web addresses in message bodies: [`address_at`] finds the `http`/`https` address starting at
+//! a position (the markdown parser's inline pass uses it), [`split`] cuts a whole body into
+//! plain text and links. The view renders them as text nodes and `<a>` elements (never as
+//! HTML). Nothing else becomes a link: no `javascript:`, `data:` or other scheme, no address
+//! without its scheme.
+//!
+//! Linear time: an address is scanned once, its trailing punctuation and unmatched brackets
+//! are trimmed with running counts, and a scheme not followed by a letter or digit is refused
+//! before anything is scanned.
 
 /// A piece of a message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,31 +32,50 @@ fn trailing(c: char) -> bool {
     matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_')
 }
 
-/// The length in bytes of the address at the start of `rest` (which starts with a scheme),
-/// without trailing punctuation or an unmatched closing bracket; `None` when nothing follows
-/// the scheme.
+/// The length in bytes of the address at the start of `rest` (which starts with a scheme of
+/// `scheme_len` bytes), without trailing punctuation or an unmatched closing bracket; `None`
+/// when the host does not begin with a letter or digit ("http://" alone or "http://." is
+/// text).
 fn address_len(rest: &str, scheme_len: usize) -> Option<usize> {
-    let mut end = rest
-        .char_indices()
-        .find(|&(_, c)| ends_address(c))
-        .map_or(rest.len(), |(i, _)| i);
-    loop {
-        let candidate = &rest[..end];
-        let Some(last) = candidate.chars().next_back() else {
-            break;
-        };
-        let unmatched = |open: char, close: char| {
-            last == close && candidate.matches(close).count() > candidate.matches(open).count()
-        };
-        if trailing(last) || unmatched('(', ')') || unmatched('[', ']') {
-            end -= last.len_utf8();
-        } else {
+    // Checked first, so a refused scheme costs nothing more; a letter or digit is never
+    // trimmed, so the address is at least the scheme and this character.
+    let host = rest[scheme_len..].chars().next()?;
+    if !host.is_alphanumeric() {
+        return None;
+    }
+    let mut end = rest.len();
+    let (mut opened, mut closed) = ([0usize; 2], [0usize; 2]);
+    for (i, c) in rest.char_indices() {
+        crate::steps::step();
+        if ends_address(c) {
+            end = i;
             break;
         }
+        match c {
+            '(' => opened[0] += 1,
+            '[' => opened[1] += 1,
+            ')' => closed[0] += 1,
+            ']' => closed[1] += 1,
+            _ => {}
+        }
     }
-    // The host must begin with a letter or digit: "http://" alone or "http://." is text.
-    let host = rest[scheme_len..end].chars().next()?;
-    host.is_alphanumeric().then_some(end)
+    while let Some(last) = rest[..end].chars().next_back() {
+        crate::steps::step();
+        let bracket = match last {
+            ')' => Some(0),
+            ']' => Some(1),
+            _ => None,
+        };
+        let unmatched = bracket.is_some_and(|b| closed[b] > opened[b]);
+        if !(trailing(last) || unmatched) {
+            break;
+        }
+        if let Some(b) = bracket {
+            closed[b] -= 1;
+        }
+        end -= last.len_utf8();
+    }
+    Some(end)
 }
 
 /// Whether a scheme starting at `at` begins a word (not `xhttp://`).
@@ -74,6 +98,16 @@ fn scheme_at(body: &str, at: usize) -> Option<usize> {
         .map(|scheme| scheme.len())
 }
 
+/// The length in bytes of the `http`/`https` address that starts at byte `at` of `text`, if
+/// one does: its scheme (in any case) begins a word and a letter or digit follows it.
+pub fn address_at(text: &str, at: usize) -> Option<usize> {
+    let scheme = scheme_at(text, at)?;
+    if !at_word_start(text, at) {
+        return None;
+    }
+    address_len(&text[at..], scheme)
+}
+
 /// Cuts `body` into text and links, in order; adjacent text is one piece, and joining the
 /// pieces gives `body` back.
 pub fn split(body: &str) -> Vec<Piece> {
@@ -81,10 +115,7 @@ pub fn split(body: &str) -> Vec<Piece> {
     let mut text_from = 0;
     let mut at = 0;
     while at < body.len() {
-        let found = scheme_at(body, at)
-            .filter(|_| at_word_start(body, at))
-            .and_then(|scheme| address_len(&body[at..], scheme));
-        match found {
+        match address_at(body, at) {
             Some(len) => {
                 if text_from < at {
                     pieces.push(Piece::Text(body[text_from..at].to_owned()));
@@ -201,6 +232,31 @@ mod tests {
                 link("https://en.wikipedia.org/wiki/Rust_(programming_language)"),
                 text("!")
             ]
+        );
+    }
+
+    #[test]
+    fn work_is_linear_in_the_body() {
+        for body in [
+            format!("https://a.io/{}", ")".repeat(20_000)),
+            format!("https://a.io/{}", "(".repeat(20_000)),
+            "http://.".repeat(2_500),
+            "https://a".repeat(2_500),
+        ] {
+            let (_, steps) = crate::steps::count(|| split(&body));
+            assert!(
+                steps <= 3 * body.len() as u64,
+                "{steps} steps for {}",
+                body.len()
+            );
+        }
+        assert_eq!(
+            split(&format!("https://a.io/x{}", ")".repeat(3))),
+            [link("https://a.io/x"), text(")))")]
+        );
+        assert_eq!(
+            split("https://a.io/(x))."),
+            [link("https://a.io/(x)"), text(").")]
         );
     }
 

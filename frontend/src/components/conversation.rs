@@ -6,7 +6,8 @@ use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
-use super::reading::{self, Avatar, Body, DaySeparator, DraftKeeper, NewDivider};
+use super::formatted::Formatted;
+use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
 use crate::browser;
 use crate::connection::Socket;
 use crate::entries::Entry;
@@ -248,8 +249,8 @@ pub fn ConversationView() -> impl IntoView {
     }
 }
 
-/// One message or system line. Bodies are text nodes and links: markup in them shows as
-/// typed. `shows_sender`: the first of a group of someone else's messages, with the sender's
+/// One message or system line. Bodies are formatted (markdown, links) as DOM nodes: HTML in
+/// them shows as typed. `shows_sender`: the first of a group of someone else's messages, with the sender's
 /// avatar and name; every message has its time at the end of its bubble.
 #[component]
 fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
@@ -306,7 +307,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                             }
                         })}
                     <div class="bubble">
-                        <Body body=body />
+                        <Formatted body=body />
                         <time class="mini" title=full_time>{time}</time>
                     </div>
                     {match status {

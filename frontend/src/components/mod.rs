@@ -4,6 +4,7 @@
 mod account;
 mod chat;
 mod conversation;
+mod formatted;
 mod keyboard;
 mod reading;
 mod send_problems;

@@ -1,5 +1,5 @@
 //! What helps reading a conversation, as components and glue: day separators and the "New"
-//! divider among the rows, message bodies with their links, avatars, the draft kept per
+//! divider among the rows, avatars, the draft kept per
 //! conversation, and the open conversation kept in the page's address.
 
 use std::collections::HashMap;
@@ -14,7 +14,6 @@ use crate::connection::Socket;
 use crate::days;
 use crate::entries::{self, Entry};
 use crate::former;
-use crate::links::{self, Piece};
 use crate::route;
 use crate::state::drafts::Drafts;
 use crate::state::{ChatState, ConvKey};
@@ -97,36 +96,6 @@ pub(super) fn NewDivider() -> impl IntoView {
         <li class="new-divider" id="new-divider" data-testid="new-divider">
             <span>"New"</span>
         </li>
-    }
-}
-
-/// A message body: text nodes, and `http`/`https` addresses as links that open in a new tab
-/// without giving it a handle on this page. Built as DOM nodes, never as HTML; `dir="auto"`
-/// lays out right-to-left text (and its punctuation) right.
-#[component]
-pub(super) fn Body(body: String) -> impl IntoView {
-    let pieces = links::split(&body)
-        .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => text.into_any(),
-            Piece::Link(url) => {
-                let href = url.clone();
-                view! {
-                <a
-                    href=href
-                    rel="noopener noreferrer"
-                    target="_blank"
-                    data-testid="message-link"
-                >
-                    {url}
-                </a>
-                }
-                .into_any()
-            }
-        })
-        .collect::<Vec<_>>();
-    view! {
-        <p class="body" dir="auto" data-testid="message-body">{pieces}</p>
     }
 }
 
