@@ -1,6 +1,6 @@
 //! Messages and conversations as the server stores and delivers them.
 
-use shared::{RoomName, ServerFrame, StoredMessage, Target, UserName};
+use shared::{MessageDetails, RoomName, ServerFrame, StoredMessage, Target, UserName};
 
 /// Where a message goes: a room, or one user privately.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,7 @@ impl Message {
                 from: self.from.to_string(),
                 body: self.body.clone(),
                 at: self.at,
+                details: MessageDetails::default(),
             },
             Destination::User(to) => ServerFrame::PrivateMessage {
                 id: self.id,
@@ -57,6 +58,7 @@ impl Message {
                 to: to.to_string(),
                 body: self.body.clone(),
                 at: self.at,
+                details: MessageDetails::default(),
             },
         }
     }
@@ -74,6 +76,7 @@ impl Message {
             },
             body: self.body,
             at: self.at,
+            details: MessageDetails::default(),
         }
     }
 

@@ -7,6 +7,8 @@
 //! - [`names`]: user and room names, and the rules both sides check them against.
 //! - [`limits`]: the sizes both sides agree on.
 //! - [`mentions`]: `@name` in a message, the rule both sides find mentions by.
+//! - [`changes`]: what happens to a message after it is sent (edits, tombstones, replies,
+//!   reactions) and the rule for a reaction.
 //!
 //! This crate knows serde, not JSON: the edges (backend and frontend) pick the encoding.
 //! It has no tokio, axum or web-sys dependency and builds for the host and for wasm32.
@@ -14,11 +16,13 @@
 
 pub mod api;
 mod error_code_de;
+pub mod changes;
 pub mod limits;
 pub mod mentions;
 pub mod names;
 pub mod protocol;
 
+pub use changes::{MessageDetails, Place, Quote, Reaction};
 pub use names::{NameError, RoomName, UserName};
 pub use protocol::{
     close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, StoredMessage, Target,

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::changes::{MessageDetails, Place};
+
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
 pub const PROTOCOL_VERSION: u32 = 7;
 
@@ -51,6 +53,9 @@ pub enum ClientFrame {
     RoomMessage {
         room: String,
         body: String,
+        /// The id of the message this one answers, in the same conversation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
@@ -58,6 +63,9 @@ pub enum ClientFrame {
     PrivateMessage {
         to: String,
         body: String,
+        /// The id of the message this one answers, in the same conversation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
@@ -98,6 +106,33 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Replace the body of one's own message `id`. `req` is the idempotency key, as for sends.
+    Edit {
+        id: u64,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Delete message `id` (one's own, or any in a room one owns): it becomes a tombstone.
+    Delete {
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Add one's reaction `emoji` to message `id`.
+    React {
+        id: u64,
+        emoji: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Take back one's reaction `emoji` from message `id`.
+    Unreact {
+        id: u64,
+        emoji: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -112,6 +147,10 @@ impl ClientFrame {
         "history",
         "read",
         "conversations",
+        "edit",
+        "delete",
+        "react",
+        "unreact",
     ];
 
     /// The request id the client attached, if any.
@@ -124,7 +163,11 @@ impl ClientFrame {
             | Self::Ping { req }
             | Self::History { req, .. }
             | Self::Read { req, .. }
-            | Self::Conversations { req, .. } => req.as_deref(),
+            | Self::Conversations { req, .. }
+            | Self::Edit { req, .. }
+            | Self::Delete { req, .. }
+            | Self::React { req, .. }
+            | Self::Unreact { req, .. } => req.as_deref(),
             Self::Typing { .. } => None,
         }
     }
@@ -138,6 +181,10 @@ pub struct RoomInfo {
     /// members are exactly the welcome's `online`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// The room's owner (who created it), who may delete anyone's message in it; absent when
+    /// it has none (`lobby`, a room its creator left, a room older than owners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A stored message, as `history` returns it: in a room (`room`) or private (`to`).
@@ -149,6 +196,9 @@ pub struct StoredMessage {
     pub target: Target,
     pub body: String,
     pub at: u64,
+    /// Reply, edit, tombstone and reactions, as the message stands now.
+    #[serde(flatten)]
+    pub details: MessageDetails,
 }
 
 /// Where one of your conversations stands: a room you are in, or a private conversation
@@ -217,7 +267,8 @@ pub enum ServerFrame {
     /// `history` (`before`) in each conversation. The replayed ones (ids from `before` on)
     /// follow.
     ReplayCut { after: u64, before: u64 },
-    /// Your message was accepted: its id and time. Sent only to the connection that sent it.
+    /// Your message or change (`edit`, `delete`, `react`, `unreact`) was stored: its id and
+    /// time. Sent only to the connection that sent it.
     Ack {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
@@ -231,6 +282,10 @@ pub enum ServerFrame {
         from: String,
         body: String,
         at: u64,
+        /// The message it answers (a new message has no edit or reaction yet; a replayed one
+        /// has them as they stand now).
+        #[serde(flatten)]
+        details: MessageDetails,
     },
     /// A private message to you, or one you sent from another connection.
     PrivateMessage {
@@ -239,9 +294,18 @@ pub enum ServerFrame {
         to: String,
         body: String,
         at: u64,
+        /// As for `room_message`.
+        #[serde(flatten)]
+        details: MessageDetails,
     },
     /// You are now in this room (sent to every connection of yours).
-    RoomJoined { room: String, members: Vec<String> },
+    RoomJoined {
+        room: String,
+        members: Vec<String>,
+        /// The room's owner, if it has one (see [`RoomInfo::owner`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
+    },
     /// You are no longer in this room (sent to every connection of yours).
     RoomLeft { room: String },
     /// Someone joined a room you are in.
@@ -296,6 +360,34 @@ pub enum ServerFrame {
         complete: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
+    },
+    /// Message `id` of a conversation you are in now reads `body`. `change_id` is the change's
+    /// own id, from the sequence of message ids: it counts towards your resume point.
+    MessageEdited {
+        id: u64,
+        change_id: u64,
+        #[serde(flatten)]
+        place: Place,
+        body: String,
+        edited_at: u64,
+    },
+    /// Message `id` was deleted: show a tombstone, drop its text and reactions, and empty the
+    /// quotes of it.
+    MessageDeleted {
+        id: u64,
+        change_id: u64,
+        #[serde(flatten)]
+        place: Place,
+    },
+    /// `user` added (`added: true`) or took back their reaction `emoji` on message `id`.
+    Reaction {
+        id: u64,
+        change_id: u64,
+        #[serde(flatten)]
+        place: Place,
+        emoji: String,
+        user: String,
+        added: bool,
     },
 }
 
@@ -374,6 +466,18 @@ pub enum ErrorCode {
     /// The frame's `req` was used before by the same user for a different message (another
     /// body, conversation or kind of message): nothing was stored.
     ReqConflict,
+    /// No message with that id in a conversation you are in (whether it does not exist or is
+    /// not yours to see: the answer is the same).
+    UnknownMessage,
+    /// The message is someone else's: only its author edits it, and only its author or the
+    /// room's owner deletes it.
+    NotAllowed,
+    /// The message was deleted: it cannot be edited or reacted to.
+    MessageDeleted,
+    /// The reaction is not an emoji (see `changes::check_emoji`).
+    InvalidEmoji,
+    /// The message has as many distinct reactions as allowed.
+    TooManyReactions,
 }
 
 impl ErrorCode {
@@ -411,6 +515,11 @@ impl ErrorCode {
         Self::Internal,
         Self::Unavailable,
         Self::ReqConflict,
+        Self::UnknownMessage,
+        Self::NotAllowed,
+        Self::MessageDeleted,
+        Self::InvalidEmoji,
+        Self::TooManyReactions,
     ];
 
     /// The code as it appears on the wire.
@@ -448,6 +557,11 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
             Self::ReqConflict => "req_conflict",
+            Self::UnknownMessage => "unknown_message",
+            Self::NotAllowed => "not_allowed",
+            Self::MessageDeleted => "message_deleted",
+            Self::InvalidEmoji => "invalid_emoji",
+            Self::TooManyReactions => "too_many_reactions",
         }
     }
 }
@@ -491,200 +605,5 @@ pub mod close {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_frames_use_snake_case_types() {
-        let frames = [
-            ClientFrame::Join {
-                room: "r".into(),
-                req: None,
-            },
-            ClientFrame::Leave {
-                room: "r".into(),
-                req: None,
-            },
-            ClientFrame::RoomMessage {
-                room: "r".into(),
-                body: "b".into(),
-                req: None,
-            },
-            ClientFrame::PrivateMessage {
-                to: "u".into(),
-                body: "b".into(),
-                req: None,
-            },
-            ClientFrame::Typing {
-                target: Target::Room { room: "r".into() },
-            },
-            ClientFrame::Ping { req: None },
-            ClientFrame::History {
-                target: Target::User { to: "u".into() },
-                before: None,
-                limit: None,
-                req: None,
-            },
-            ClientFrame::Read {
-                target: Target::Room { room: "r".into() },
-                up_to: 1,
-                req: None,
-            },
-            ClientFrame::Conversations {
-                before: None,
-                req: None,
-            },
-        ];
-        let types: Vec<String> = frames
-            .iter()
-            .map(|f| {
-                serde_json::to_value(f).unwrap()["type"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
-        assert_eq!(types, ClientFrame::TYPES);
-    }
-
-    #[test]
-    fn typing_targets_are_one_field() {
-        let room: ClientFrame =
-            serde_json::from_str(r#"{"type":"typing","room":"lobby"}"#).unwrap();
-        assert_eq!(
-            room,
-            ClientFrame::Typing {
-                target: Target::Room {
-                    room: "lobby".into()
-                }
-            }
-        );
-        let user: ClientFrame = serde_json::from_str(r#"{"type":"typing","to":"bob"}"#).unwrap();
-        assert_eq!(
-            user,
-            ClientFrame::Typing {
-                target: Target::User { to: "bob".into() }
-            }
-        );
-        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"typing"}"#).is_err());
-        let out = ServerFrame::Typing {
-            from: "alice".into(),
-            target: Target::User { to: "bob".into() },
-        };
-        assert_eq!(
-            serde_json::to_string(&out).unwrap(),
-            r#"{"type":"typing","from":"alice","to":"bob"}"#
-        );
-    }
-
-    #[test]
-    fn history_and_read_frames_carry_their_target_inline() {
-        let frame: ClientFrame =
-            serde_json::from_str(r#"{"type":"history","to":"bob","before":17,"limit":20}"#)
-                .unwrap();
-        assert_eq!(
-            frame,
-            ClientFrame::History {
-                target: Target::User { to: "bob".into() },
-                before: Some(17),
-                limit: Some(20),
-                req: None,
-            }
-        );
-        let frame: ClientFrame =
-            serde_json::from_str(r#"{"type":"read","room":"lobby","up_to":9}"#).unwrap();
-        assert_eq!(
-            frame,
-            ClientFrame::Read {
-                target: Target::Room {
-                    room: "lobby".into()
-                },
-                up_to: 9,
-                req: None,
-            }
-        );
-        let page = ServerFrame::History {
-            target: Target::Room {
-                room: "lobby".into(),
-            },
-            messages: vec![StoredMessage {
-                id: 3,
-                from: "alice".into(),
-                target: Target::Room {
-                    room: "lobby".into(),
-                },
-                body: "hi".into(),
-                at: 5,
-            }],
-            complete: true,
-            req: None,
-        };
-        assert_eq!(
-            serde_json::to_string(&page).unwrap(),
-            r#"{"type":"history","room":"lobby","messages":[{"id":3,"from":"alice","room":"lobby","body":"hi","at":5}],"complete":true}"#
-        );
-    }
-
-    #[test]
-    fn the_lobby_entry_of_a_welcome_carries_no_member_list() {
-        let lobby = RoomInfo {
-            room: "lobby".into(),
-            members: Vec::new(),
-        };
-        let rust = RoomInfo {
-            room: "rust".into(),
-            members: vec!["Alice".into()],
-        };
-        let json = serde_json::to_string(&[&lobby, &rust]).unwrap();
-        assert_eq!(
-            json,
-            r#"[{"room":"lobby"},{"room":"rust","members":["Alice"]}]"#
-        );
-        assert_eq!(
-            serde_json::from_str::<Vec<RoomInfo>>(&json).unwrap(),
-            [lobby, rust]
-        );
-    }
-
-    #[test]
-    fn presence_always_carries_both_lists() {
-        let frame = ServerFrame::Presence {
-            online: vec!["dave".into(), "Erin".into()],
-            offline: Vec::new(),
-        };
-        let json = serde_json::to_string(&frame).unwrap();
-        assert_eq!(
-            json,
-            r#"{"type":"presence","online":["dave","Erin"],"offline":[]}"#
-        );
-        assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
-    }
-
-    #[test]
-    fn a_claimed_sender_is_not_part_of_a_client_frame() {
-        let frame: ClientFrame = serde_json::from_str(
-            r#"{"type":"room_message","room":"lobby","body":"hi","from":"mallory"}"#,
-        )
-        .unwrap();
-        let back = serde_json::to_value(&frame).unwrap();
-        assert!(back.get("from").is_none());
-    }
-
-    #[test]
-    fn error_codes_serialize_as_their_names() {
-        for code in ErrorCode::ALL {
-            let json = serde_json::to_string(code).unwrap();
-            assert_eq!(json, format!("\"{}\"", code.as_str()));
-            let back: ErrorCode = serde_json::from_str(&json).unwrap();
-            assert_eq!(back, *code);
-        }
-    }
-
-    #[test]
-    fn only_a_signed_out_session_should_not_reconnect() {
-        assert!(close::should_reconnect(close::GOING_AWAY));
-        assert!(close::should_reconnect(1006));
-        assert!(close::should_reconnect(close::TRY_AGAIN_LATER));
-        assert!(!close::should_reconnect(close::SESSION_ENDED));
-    }
-}
+#[path = "protocol_tests.rs"]
+mod tests;

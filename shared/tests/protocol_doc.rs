@@ -52,6 +52,10 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     History => "history",
     Read => "read",
     Conversations => "conversations",
+    Edit => "edit",
+    Delete => "delete",
+    React => "react",
+    Unreact => "unreact",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -71,6 +75,9 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     History => "history",
     Read => "read",
     Conversations => "conversations",
+    MessageEdited => "message_edited",
+    MessageDeleted => "message_deleted",
+    Reaction => "reaction",
 });
 
 /// One annotated JSON example from the document.

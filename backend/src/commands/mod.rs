@@ -62,10 +62,10 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
     match frame {
         ClientFrame::Join { room, .. } => join::run(cx, &room).await,
         ClientFrame::Leave { room, .. } => leave::run(cx, &room).await,
-        ClientFrame::RoomMessage { room, body, req } => {
-            room_message::run(cx, &room, body, req).await
-        }
-        ClientFrame::PrivateMessage { to, body, req } => {
+        ClientFrame::RoomMessage {
+            room, body, req, ..
+        } => room_message::run(cx, &room, body, req).await,
+        ClientFrame::PrivateMessage { to, body, req, .. } => {
             private_message::run(cx, &to, body, req).await
         }
         ClientFrame::Typing { target } => typing::run(cx, target),
@@ -78,6 +78,12 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         } => history::run(cx, target, before, limit, req).await,
         ClientFrame::Read { target, up_to, .. } => read::run(cx, target, up_to).await,
         ClientFrame::Conversations { before, req } => conversations::run(cx, before, req).await,
+        ClientFrame::Edit { .. }
+        | ClientFrame::Delete { .. }
+        | ClientFrame::React { .. }
+        | ClientFrame::Unreact { .. } => {
+            Err((ErrorCode::UnknownType, "not implemented yet".to_owned()))
+        }
     }
 }
 

@@ -229,6 +229,7 @@ impl State {
         ServerFrame::RoomJoined {
             room: room.to_string(),
             members: self.member_names(room),
+            owner: None,
         }
     }
 }

@@ -77,10 +77,12 @@ impl Hub {
         let mut rooms = vec![RoomInfo {
             room: RoomName::lobby().to_string(),
             members: Vec::new(),
+            owner: None,
         }];
         rooms.extend(parts.rooms.iter().map(|(room, members)| RoomInfo {
             room: room.to_string(),
             members: members.values().map(UserName::to_string).collect(),
+            owner: None,
         }));
         let frame = encode(&ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,

@@ -384,7 +384,7 @@ async fn one_user_with_tabs_on_two_nodes_stays_in_step_and_signs_out_everywhere(
         .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
         .await
     {
-        ServerFrame::RoomJoined { room, members } => {
+        ServerFrame::RoomJoined { room, members, .. } => {
             assert_eq!(room, "ops");
             assert_eq!(members, ["alice"]);
         }

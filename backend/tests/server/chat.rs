@@ -24,6 +24,7 @@ async fn a_room_message_reaches_every_other_connection_once_and_the_sender_gets_
 
     let (id, at) = alice.recv_ack("m1").await;
     let expected = ServerFrame::RoomMessage {
+        details: Default::default(),
         id,
         room: "lobby".into(),
         from: "alice".into(),
@@ -88,6 +89,7 @@ async fn a_private_message_reaches_the_recipients_tabs_and_the_senders_other_tab
         .await;
     let (id, at) = alice.recv_ack("p1").await;
     let expected = ServerFrame::PrivateMessage {
+        details: Default::default(),
         id,
         from: "alice".into(),
         to: "bob".into(),

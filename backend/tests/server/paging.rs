@@ -146,6 +146,7 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
     assert_eq!(
         frame,
         ServerFrame::RoomJoined {
+            owner: None,
             room: "lobby".into(),
             members: Vec::new()
         }
@@ -161,6 +162,7 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
     assert_eq!(
         frame,
         ServerFrame::RoomJoined {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "user00".into()]
         }

@@ -114,10 +114,12 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         rooms,
         vec![
             RoomInfo {
+                owner: None,
                 room: "lobby".into(),
                 members: Vec::new()
             },
             RoomInfo {
+                owner: None,
                 room: "rust".into(),
                 members: vec!["Alice".into()]
             },
@@ -142,6 +144,7 @@ async fn joining_and_leaving_are_announced_to_the_room() {
         .send_json(json!({"type": "join", "room": "rust"}))
         .await;
     let joined = ServerFrame::RoomJoined {
+        owner: None,
         room: "rust".into(),
         members: vec!["alice".into(), "bob".into()],
     };
@@ -202,6 +205,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         bob.recv().await,
         ServerFrame::RoomJoined {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }
@@ -221,6 +225,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         rooms[1],
         RoomInfo {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }

@@ -196,6 +196,7 @@ impl ChatState {
                 from,
                 body,
                 at,
+                ..
             } => {
                 let key = ConvKey::Room(room.clone());
                 let title = room.clone();
@@ -208,6 +209,7 @@ impl ChatState {
                 to,
                 body,
                 at,
+                ..
             } => {
                 let peer = if self.is_me(&from) { to } else { from.clone() };
                 let key = ConvKey::Direct(peer.to_ascii_lowercase());
@@ -221,7 +223,7 @@ impl ChatState {
             } => self.history_page(&target, messages, complete, req.as_deref()),
             ServerFrame::ReplayCut { after, before } => self.replay_cut(after, before),
             ServerFrame::Read { target, up_to } => self.read_elsewhere(&target, up_to),
-            ServerFrame::RoomJoined { room, members } => self.room_joined(room, members),
+            ServerFrame::RoomJoined { room, members, .. } => self.room_joined(room, members),
             ServerFrame::RoomLeft { room } => self.left(&room),
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
@@ -233,6 +235,10 @@ impl ChatState {
                 return self.refused(code, message, req, now);
             }
             ServerFrame::Pong { .. } => {}
+            // Edits, deletions and reactions: shown by a later version of this client.
+            ServerFrame::MessageEdited { .. }
+            | ServerFrame::MessageDeleted { .. }
+            | ServerFrame::Reaction { .. } => {}
             ServerFrame::Conversations {
                 conversations,
                 complete,

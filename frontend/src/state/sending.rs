@@ -429,6 +429,7 @@ impl ChatState {
             ConvKey::Room(room) => ClientFrame::RoomMessage {
                 room: room.clone(),
                 body,
+                reply_to: None,
                 req: Some(req),
             },
             ConvKey::Direct(_) => ClientFrame::PrivateMessage {
@@ -436,6 +437,7 @@ impl ChatState {
                     .conversation(key)
                     .map_or_else(|| key.name().to_owned(), |c| c.title.clone()),
                 body,
+                reply_to: None,
                 req: Some(req),
             },
         }

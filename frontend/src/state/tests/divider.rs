@@ -6,6 +6,7 @@ use super::*;
 fn joined_rust(state: &mut ChatState) -> ConvKey {
     state.apply(
         ServerFrame::RoomJoined {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
         },

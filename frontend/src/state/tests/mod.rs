@@ -34,6 +34,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
         rooms: rooms
             .iter()
             .map(|(room, members)| RoomInfo {
+                owner: None,
                 room: room.to_string(),
                 members: members.iter().map(|s| s.to_string()).collect(),
             })
@@ -92,6 +93,7 @@ fn room(name: &str) -> Target {
 
 fn stored(id: u64, target: Target, from: &str) -> StoredMessage {
     StoredMessage {
+        details: Default::default(),
         id,
         from: from.into(),
         target,
@@ -132,6 +134,7 @@ fn connected(me: &str) -> ChatState {
 
 fn room_message(id: u64, room: &str, from: &str, body: &str) -> ServerFrame {
     ServerFrame::RoomMessage {
+        details: Default::default(),
         id,
         room: room.into(),
         from: from.into(),

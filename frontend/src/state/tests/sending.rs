@@ -59,6 +59,7 @@ fn a_sent_message_is_pending_until_its_ack() {
     assert_eq!(
         frame,
         ClientFrame::RoomMessage {
+            reply_to: None,
             room: "lobby".into(),
             body: "hello".into(),
             req: Some(req.clone())
@@ -278,6 +279,7 @@ fn a_server_error_for_a_send_marks_it_failed_with_the_true_reason() {
     assert_eq!(
         frame,
         ClientFrame::PrivateMessage {
+            reply_to: None,
             to: "bob".into(),
             body: "psst".into(),
             req: frame.req().map(str::to_owned)

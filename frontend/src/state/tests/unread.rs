@@ -8,6 +8,7 @@ fn messages_elsewhere_count_as_unread_until_opened() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
         },
@@ -59,6 +60,7 @@ fn private_messages_open_a_conversation_with_the_other_person() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::PrivateMessage {
+            details: Default::default(),
             id: 1,
             from: "Bob".into(),
             to: "alice".into(),
@@ -76,6 +78,7 @@ fn private_messages_open_a_conversation_with_the_other_person() {
     // A message we sent to bob from another tab lands in the same conversation.
     state.apply(
         ServerFrame::PrivateMessage {
+            details: Default::default(),
             id: 2,
             from: "alice".into(),
             to: "Bob".into(),
@@ -236,6 +239,7 @@ fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            owner: None,
             room: "rust".into(),
             members: vec!["alice".into(), "Dave".into()],
         },

@@ -1,0 +1,307 @@
+//! The protocol's own tests: frame shapes on the wire.
+
+use super::*;
+use crate::changes::{Quote, Reaction};
+
+#[test]
+fn client_frames_use_snake_case_types() {
+    let frames = [
+        ClientFrame::Join {
+            room: "r".into(),
+            req: None,
+        },
+        ClientFrame::Leave {
+            room: "r".into(),
+            req: None,
+        },
+        ClientFrame::RoomMessage {
+            room: "r".into(),
+            body: "b".into(),
+            reply_to: None,
+            req: None,
+        },
+        ClientFrame::PrivateMessage {
+            to: "u".into(),
+            body: "b".into(),
+            reply_to: Some(1),
+            req: None,
+        },
+        ClientFrame::Typing {
+            target: Target::Room { room: "r".into() },
+        },
+        ClientFrame::Ping { req: None },
+        ClientFrame::History {
+            target: Target::User { to: "u".into() },
+            before: None,
+            limit: None,
+            req: None,
+        },
+        ClientFrame::Read {
+            target: Target::Room { room: "r".into() },
+            up_to: 1,
+            req: None,
+        },
+        ClientFrame::Conversations {
+            before: None,
+            req: None,
+        },
+        ClientFrame::Edit {
+            id: 1,
+            body: "b".into(),
+            req: None,
+        },
+        ClientFrame::Delete { id: 1, req: None },
+        ClientFrame::React {
+            id: 1,
+            emoji: "👍".into(),
+            req: None,
+        },
+        ClientFrame::Unreact {
+            id: 1,
+            emoji: "👍".into(),
+            req: None,
+        },
+    ];
+    let types: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            serde_json::to_value(f).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types, ClientFrame::TYPES);
+}
+
+#[test]
+fn typing_targets_are_one_field() {
+    let room: ClientFrame = serde_json::from_str(r#"{"type":"typing","room":"lobby"}"#).unwrap();
+    assert_eq!(
+        room,
+        ClientFrame::Typing {
+            target: Target::Room {
+                room: "lobby".into()
+            }
+        }
+    );
+    let user: ClientFrame = serde_json::from_str(r#"{"type":"typing","to":"bob"}"#).unwrap();
+    assert_eq!(
+        user,
+        ClientFrame::Typing {
+            target: Target::User { to: "bob".into() }
+        }
+    );
+    assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"typing"}"#).is_err());
+    let out = ServerFrame::Typing {
+        from: "alice".into(),
+        target: Target::User { to: "bob".into() },
+    };
+    assert_eq!(
+        serde_json::to_string(&out).unwrap(),
+        r#"{"type":"typing","from":"alice","to":"bob"}"#
+    );
+}
+
+#[test]
+fn history_and_read_frames_carry_their_target_inline() {
+    let frame: ClientFrame =
+        serde_json::from_str(r#"{"type":"history","to":"bob","before":17,"limit":20}"#).unwrap();
+    assert_eq!(
+        frame,
+        ClientFrame::History {
+            target: Target::User { to: "bob".into() },
+            before: Some(17),
+            limit: Some(20),
+            req: None,
+        }
+    );
+    let frame: ClientFrame =
+        serde_json::from_str(r#"{"type":"read","room":"lobby","up_to":9}"#).unwrap();
+    assert_eq!(
+        frame,
+        ClientFrame::Read {
+            target: Target::Room {
+                room: "lobby".into()
+            },
+            up_to: 9,
+            req: None,
+        }
+    );
+    let page = ServerFrame::History {
+        target: Target::Room {
+            room: "lobby".into(),
+        },
+        messages: vec![StoredMessage {
+            id: 3,
+            from: "alice".into(),
+            target: Target::Room {
+                room: "lobby".into(),
+            },
+            body: "hi".into(),
+            at: 5,
+            details: MessageDetails::default(),
+        }],
+        complete: true,
+        req: None,
+    };
+    assert_eq!(
+        serde_json::to_string(&page).unwrap(),
+        r#"{"type":"history","room":"lobby","messages":[{"id":3,"from":"alice","room":"lobby","body":"hi","at":5}],"complete":true}"#
+    );
+}
+
+#[test]
+fn the_lobby_entry_of_a_welcome_carries_no_member_list() {
+    let lobby = RoomInfo {
+        room: "lobby".into(),
+        members: Vec::new(),
+        owner: None,
+    };
+    let rust = RoomInfo {
+        room: "rust".into(),
+        members: vec!["Alice".into()],
+        owner: None,
+    };
+    let json = serde_json::to_string(&[&lobby, &rust]).unwrap();
+    assert_eq!(
+        json,
+        r#"[{"room":"lobby"},{"room":"rust","members":["Alice"]}]"#
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<RoomInfo>>(&json).unwrap(),
+        [lobby, rust]
+    );
+}
+
+#[test]
+fn presence_always_carries_both_lists() {
+    let frame = ServerFrame::Presence {
+        online: vec!["dave".into(), "Erin".into()],
+        offline: Vec::new(),
+    };
+    let json = serde_json::to_string(&frame).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"presence","online":["dave","Erin"],"offline":[]}"#
+    );
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
+}
+
+#[test]
+fn a_claimed_sender_is_not_part_of_a_client_frame() {
+    let frame: ClientFrame = serde_json::from_str(
+        r#"{"type":"room_message","room":"lobby","body":"hi","from":"mallory"}"#,
+    )
+    .unwrap();
+    let back = serde_json::to_value(&frame).unwrap();
+    assert!(back.get("from").is_none());
+}
+
+#[test]
+fn error_codes_serialize_as_their_names() {
+    for code in ErrorCode::ALL {
+        let json = serde_json::to_string(code).unwrap();
+        assert_eq!(json, format!("\"{}\"", code.as_str()));
+        let back: ErrorCode = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, *code);
+    }
+}
+
+#[test]
+fn only_a_signed_out_session_should_not_reconnect() {
+    assert!(close::should_reconnect(close::GOING_AWAY));
+    assert!(close::should_reconnect(1006));
+    assert!(close::should_reconnect(close::TRY_AGAIN_LATER));
+    assert!(!close::should_reconnect(close::SESSION_ENDED));
+}
+
+#[test]
+fn message_frames_carry_their_details_inline() {
+    let frame = ServerFrame::PrivateMessage {
+        id: 9,
+        from: "bob".into(),
+        to: "Alice".into(),
+        body: "yes".into(),
+        at: 7,
+        details: MessageDetails {
+            reply: Some(Quote::of(3, "Alice".into(), "lunch?", false)),
+            edited_at: Some(8),
+            deleted: false,
+            reactions: vec![Reaction {
+                emoji: "👍".into(),
+                users: vec!["Alice".into()],
+            }],
+        },
+    };
+    let json = serde_json::to_string(&frame).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"private_message","id":9,"from":"bob","to":"Alice","body":"yes","at":7,"reply":{"id":3,"from":"Alice","text":"lunch?"},"edited_at":8,"reactions":[{"emoji":"👍","users":["Alice"]}]}"#
+    );
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
+    // A plain message is as it was before replies existed.
+    let plain: ServerFrame = serde_json::from_str(
+        r#"{"type":"room_message","id":1,"room":"rust","from":"a","body":"b","at":2}"#,
+    )
+    .unwrap();
+    assert!(matches!(plain, ServerFrame::RoomMessage { details, .. } if details.is_empty()));
+}
+
+#[test]
+fn change_frames_name_their_conversation_like_messages() {
+    let frames = [
+        ServerFrame::MessageEdited {
+            id: 4,
+            change_id: 10,
+            place: Place::Room {
+                room: "rust".into(),
+            },
+            body: "fixed".into(),
+            edited_at: 11,
+        },
+        ServerFrame::MessageDeleted {
+            id: 4,
+            change_id: 12,
+            place: Place::Private {
+                from: "Alice".into(),
+                to: "bob".into(),
+            },
+        },
+        ServerFrame::Reaction {
+            id: 4,
+            change_id: 13,
+            place: Place::Room {
+                room: "rust".into(),
+            },
+            emoji: "🎉".into(),
+            user: "bob".into(),
+            added: false,
+        },
+    ];
+    let json: Vec<String> = frames
+        .iter()
+        .map(|f| serde_json::to_string(f).unwrap())
+        .collect();
+    assert_eq!(
+        json,
+        [
+            r#"{"type":"message_edited","id":4,"change_id":10,"room":"rust","body":"fixed","edited_at":11}"#,
+            r#"{"type":"message_deleted","id":4,"change_id":12,"from":"Alice","to":"bob"}"#,
+            r#"{"type":"reaction","id":4,"change_id":13,"room":"rust","emoji":"🎉","user":"bob","added":false}"#,
+        ]
+    );
+    for (text, frame) in json.iter().zip(&frames) {
+        assert_eq!(&serde_json::from_str::<ServerFrame>(text).unwrap(), frame);
+    }
+    let reply: ClientFrame =
+        serde_json::from_str(r#"{"type":"room_message","room":"rust","body":"b","reply_to":4}"#)
+            .unwrap();
+    assert!(matches!(
+        reply,
+        ClientFrame::RoomMessage {
+            reply_to: Some(4),
+            ..
+        }
+    ));
+}
