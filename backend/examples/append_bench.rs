@@ -38,6 +38,8 @@ async fn main() -> anyhow::Result<()> {
                 body: format!("message {i} of batch {b}"),
                 at: 1,
                 req: Some(format!("{base}-{b}-{i}")),
+                reply_to: None,
+                change: None,
             })
             .collect();
         store.append(&batch).await?;

@@ -278,6 +278,10 @@ impl Bus {
             Ok(memberships) => self.hub.reload_memberships(memberships),
             Err(e) => tracing::warn!(error = %e, "cannot reload room memberships"),
         }
+        match self.store.room_owners().await {
+            Ok(owners) => self.hub.set_owners(owners),
+            Err(e) => tracing::warn!(error = %e, "cannot reload room owners"),
+        }
         self.hub.reset_node_clocks();
         let mut first = vec![Event::Hello {
             users: self.hub.local_users(),

@@ -1,5 +1,6 @@
 //! The journal: every message is stored before anyone hears of it, and every node delivers
-//! messages in id order.
+//! messages in id order. Changes to messages (edits, deletions, reactions) travel the same
+//! way, as messages whose `change` is set, numbered from the same sequence.
 //!
 //! Connections hand their messages to one task through a bounded queue. The task takes
 //! whatever has piled up (up to [`MAX_BATCH`]), stores it in one transaction (group commit:
@@ -55,6 +56,8 @@ pub trait Delivery: Send + Sync + 'static {
     fn deliver_remote(&self, message: &Message);
     /// Tells `origin` that its message was not stored.
     fn refuse(&self, origin: ConnId, code: ErrorCode, message: &str, req: Option<String>);
+    /// Acknowledges to `origin` a change that changed nothing, delivering nothing.
+    fn acknowledge(&self, origin: ConnId, req: Option<String>, id: u64, at: u64);
     /// These messages were just stored here, in id order (none a duplicate): for the other
     /// nodes, if there are any. Called before any of them is delivered.
     fn stored(&self, messages: &[&Message]);
@@ -250,6 +253,16 @@ impl<D: Delivery> Task<D> {
                                  give each message a req of its own",
                                 entry.message.req,
                             );
+                            continue;
+                        }
+                        Appended::Refused(code, why) => {
+                            self.delivery
+                                .refuse(entry.origin, code, why, entry.message.req);
+                            continue;
+                        }
+                        Appended::Unchanged { id, at } => {
+                            self.delivery
+                                .acknowledge(entry.origin, entry.message.req, id, at);
                             continue;
                         }
                     };

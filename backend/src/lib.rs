@@ -22,6 +22,7 @@
 //! - [`outbox`]: a connection's outbound queue and close switch, and the flusher that paces
 //!   its writer.
 //! - [`message`]: messages and conversations.
+//! - [`change`]: changes to messages (edits, deletions, reactions), carried like messages.
 //! - [`metrics`]: counters and latency histograms, rendered for Prometheus at `/metrics`.
 //! - [`rate_limit`]: the per-connection token bucket.
 //! - [`cidr`]: address blocks, for `--trusted-proxies`.
@@ -38,6 +39,7 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod bus;
+pub mod change;
 pub mod cidr;
 pub mod clock;
 pub mod commands;

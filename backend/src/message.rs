@@ -1,5 +1,6 @@
 //! Messages and conversations as the server stores and delivers them.
 
+use crate::change::Change;
 use shared::{MessageDetails, RoomName, ServerFrame, StoredMessage, Target, UserName};
 
 /// Where a message goes: a room, or one user privately.
@@ -18,6 +19,11 @@ pub struct NewMessage {
     pub at: u64,
     /// The client's idempotency key; unique per sender.
     pub req: Option<String>,
+    /// The message it answers (checked to be of the same conversation).
+    pub reply_to: Option<u64>,
+    /// Set when this is not a message but a change to one (`from` made it; `to` is the
+    /// changed message's room, or the other participant of its private conversation).
+    pub change: Option<Change>,
 }
 
 impl NewMessage {
@@ -38,11 +44,18 @@ pub struct Message {
     pub to: Destination,
     pub body: String,
     pub at: u64,
+    /// Reply, edit, tombstone, reactions: as known when it was read or stored.
+    pub details: MessageDetails,
+    /// Set when this is a change to a message (see [`NewMessage::change`]).
+    pub change: Option<Change>,
 }
 
 impl Message {
     /// The frame that delivers it.
     pub fn frame(&self) -> ServerFrame {
+        if let Some(change) = &self.change {
+            return change.frame(self.id, self.from.as_str(), &self.body, self.at);
+        }
         match &self.to {
             Destination::Room(room) => ServerFrame::RoomMessage {
                 id: self.id,
@@ -50,7 +63,7 @@ impl Message {
                 from: self.from.to_string(),
                 body: self.body.clone(),
                 at: self.at,
-                details: MessageDetails::default(),
+                details: self.details.clone(),
             },
             Destination::User(to) => ServerFrame::PrivateMessage {
                 id: self.id,
@@ -58,7 +71,7 @@ impl Message {
                 to: to.to_string(),
                 body: self.body.clone(),
                 at: self.at,
-                details: MessageDetails::default(),
+                details: self.details.clone(),
             },
         }
     }
@@ -76,7 +89,7 @@ impl Message {
             },
             body: self.body,
             at: self.at,
-            details: MessageDetails::default(),
+            details: self.details,
         }
     }
 
@@ -155,6 +168,8 @@ mod tests {
             to: Destination::User(alice),
             body: "hi".into(),
             at: 0,
+            details: MessageDetails::default(),
+            change: None,
         };
         assert_eq!(message.conversation_key(), "dm:alice:bob");
         assert_eq!(

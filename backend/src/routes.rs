@@ -99,6 +99,7 @@ impl AppState {
                 .clone()
                 .map(|publisher| Arc::new(publisher) as Arc<dyn Publish>),
         );
+        hub.set_owners(store.room_owners().await?);
         let journal = Journal::start(
             store.clone(),
             hub.clone(),

@@ -150,6 +150,8 @@ fn to_room(from: &str, to: &str, body: &str, req: Option<&str>) -> NewMessage {
         body: body.to_owned(),
         at: 1_000,
         req: req.map(str::to_owned),
+        reply_to: None,
+        change: None,
     }
 }
 
@@ -160,6 +162,8 @@ fn to_user(from: &str, to: &str, body: &str) -> NewMessage {
         body: body.to_owned(),
         at: 1_000,
         req: None,
+        reply_to: None,
+        change: None,
     }
 }
 
@@ -207,7 +211,8 @@ fn answers(stored: &[Appended]) -> Vec<(u64, u64, bool)> {
         .map(|a| match a {
             Appended::Stored(m) => (m.id, m.at, false),
             Appended::Repeat(m) => (m.id, m.at, true),
-            Appended::Conflict => (0, 0, false),
+            Appended::Conflict | Appended::Refused(..) => (0, 0, false),
+            Appended::Unchanged { id, at } => (*id, *at, true),
         })
         .collect()
 }

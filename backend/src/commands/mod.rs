@@ -6,6 +6,9 @@
 //! - `join`, `leave`: room memberships, stored before the hub announces them.
 //! - `room_message`, `private_message`: handed to the journal, which stores, delivers and
 //!   acknowledges them.
+//!   A `reply_to` must name a message of the same conversation.
+//! - `edit`, `delete`, `react` (with `unreact`): changes to a message the user can see,
+//!   checked here (author, room owner, emoji) and handed to the journal like messages.
 //! - `typing`: a notice, throttled by the hub.
 //! - `ping`: answered with a `pong`.
 //! - `history`: a page of a conversation, from the store.
@@ -13,11 +16,14 @@
 //! - `conversations`: a page of the user's private conversations, from the store.
 
 mod conversations;
+mod delete;
+mod edit;
 mod history;
 mod join;
 mod leave;
 mod ping;
 mod private_message;
+mod react;
 mod read;
 mod room_message;
 mod typing;
@@ -25,12 +31,13 @@ mod typing;
 use shared::limits::{check_body, BodyError};
 use shared::{ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
 
+use crate::change::{Change, ChangeKind};
 use crate::clock::now_ms;
 use crate::hub::{Hub, HubError};
 use crate::journal::{Entry, Journal};
 use crate::message::{Conversation, Destination, NewMessage};
 use crate::outbox::{ConnId, Outbox};
-use crate::store::Store;
+use crate::store::{FoundMessage, Store};
 
 /// A refused frame: the error code and a human explanation.
 pub type Refusal = (ErrorCode, String);
@@ -63,11 +70,17 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::Join { room, .. } => join::run(cx, &room).await,
         ClientFrame::Leave { room, .. } => leave::run(cx, &room).await,
         ClientFrame::RoomMessage {
-            room, body, req, ..
-        } => room_message::run(cx, &room, body, req).await,
-        ClientFrame::PrivateMessage { to, body, req, .. } => {
-            private_message::run(cx, &to, body, req).await
-        }
+            room,
+            body,
+            reply_to,
+            req,
+        } => room_message::run(cx, &room, body, reply_to, req).await,
+        ClientFrame::PrivateMessage {
+            to,
+            body,
+            reply_to,
+            req,
+        } => private_message::run(cx, &to, body, reply_to, req).await,
         ClientFrame::Typing { target } => typing::run(cx, target),
         ClientFrame::Ping { req } => ping::run(cx, req),
         ClientFrame::History {
@@ -78,12 +91,10 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         } => history::run(cx, target, before, limit, req).await,
         ClientFrame::Read { target, up_to, .. } => read::run(cx, target, up_to).await,
         ClientFrame::Conversations { before, req } => conversations::run(cx, before, req).await,
-        ClientFrame::Edit { .. }
-        | ClientFrame::Delete { .. }
-        | ClientFrame::React { .. }
-        | ClientFrame::Unreact { .. } => {
-            Err((ErrorCode::UnknownType, "not implemented yet".to_owned()))
-        }
+        ClientFrame::Edit { id, body, req } => edit::run(cx, id, body, req).await,
+        ClientFrame::Delete { id, req } => delete::run(cx, id, req).await,
+        ClientFrame::React { id, emoji, req } => react::run(cx, id, emoji, true, req).await,
+        ClientFrame::Unreact { id, emoji, req } => react::run(cx, id, emoji, false, req).await,
     }
 }
 
@@ -100,6 +111,8 @@ impl Context<'_> {
         to: Destination,
         body: String,
         req: Option<String>,
+        reply_to: Option<u64>,
+        change: Option<Change>,
     ) -> Result<(), Refusal> {
         let message = NewMessage {
             from,
@@ -107,6 +120,8 @@ impl Context<'_> {
             body,
             at: now_ms(),
             req,
+            reply_to,
+            change,
         };
         let entry = Entry {
             message,
@@ -125,6 +140,48 @@ impl Context<'_> {
             Some(account) => Ok(account.name),
             None => Err((ErrorCode::UnknownUser, format!("nobody is called {name}"))),
         }
+    }
+
+    /// Message `id` of a conversation the user is in; `unknown_message` for any other id
+    /// (none, a change's, another conversation's: alike, so that ids tell nothing).
+    async fn visible_message(&self, id: u64) -> Result<FoundMessage, Refusal> {
+        let unknown = || {
+            (
+                ErrorCode::UnknownMessage,
+                format!("there is no message {id} in your conversations"),
+            )
+        };
+        let found = self
+            .store
+            .find_message(self.name, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(unknown)?;
+        if let Destination::Room(room) = &found.to {
+            self.hub.member(self.id, room).map_err(|_| unknown())?;
+        }
+        Ok(found)
+    }
+
+    /// Hands a change of message `id` (found) to the journal, like a message.
+    async fn change(
+        &self,
+        found: FoundMessage,
+        id: u64,
+        kind: ChangeKind,
+        body: String,
+        req: Option<String>,
+    ) -> Result<(), Refusal> {
+        let change = Change {
+            message: id,
+            kind,
+            // The store names it from the message's row.
+            place: shared::Place::Room {
+                room: String::new(),
+            },
+        };
+        self.store_and_deliver(self.name.clone(), found.to, body, req, None, Some(change))
+            .await
     }
 
     /// The conversation a `history` or `read` frame names, if it is the user's.

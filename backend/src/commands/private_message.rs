@@ -1,17 +1,52 @@
 //! `private_message`: a message to one user who has an account, online or not, stored, then
-//! delivered to both sides' connections and acknowledged (by the journal).
+//! delivered to both sides' connections and acknowledged (by the journal). A reply names a
+//! message of the same private conversation.
+
+use shared::ErrorCode;
 
 use super::{body_ok, Context, Refusal};
-use crate::message::Destination;
+use crate::message::{Conversation, Destination};
 
 pub(super) async fn run(
     cx: &Context<'_>,
     to: &str,
     body: String,
+    reply_to: Option<u64>,
     req: Option<String>,
 ) -> Result<(), Refusal> {
     let to = cx.existing_user(to).await?;
     body_ok(&body)?;
-    cx.store_and_deliver(cx.name.clone(), Destination::User(to), body, req)
-        .await
+    if let Some(id) = reply_to {
+        let found = cx.visible_message(id).await?;
+        let here = Conversation::Private {
+            me: cx.name.clone(),
+            other: to.clone(),
+        };
+        let same = match &found.to {
+            Destination::User(recipient) => {
+                Conversation::Private {
+                    me: found.from.clone(),
+                    other: recipient.clone(),
+                }
+                .key()
+                    == here.key()
+            }
+            Destination::Room(_) => false,
+        };
+        if !same {
+            return Err((
+                ErrorCode::UnknownMessage,
+                format!("there is no message {id} in this conversation"),
+            ));
+        }
+    }
+    cx.store_and_deliver(
+        cx.name.clone(),
+        Destination::User(to),
+        body,
+        req,
+        reply_to,
+        None,
+    )
+    .await
 }

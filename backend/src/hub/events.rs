@@ -6,8 +6,9 @@
 //! The serde shape is the bus's wire format: changing it breaks mixed-version clusters.
 
 use serde::{Deserialize, Serialize};
-use shared::{RoomName, UserName};
+use shared::{MessageDetails, Place, Quote, RoomName, UserName};
 
+use crate::change::{Change, ChangeKind};
 use crate::message::{Destination, Message};
 
 /// Where the hub's events go: the bus to the other nodes implements it. Publishing never
@@ -74,10 +75,30 @@ pub struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Its recipient's name, for a private message.
     pub to: Option<String>,
-    /// What it says.
+    /// What it says (a change: an edit's new body, else empty).
     pub body: String,
     /// When the server stamped it, in milliseconds since the epoch.
     pub at: u64,
+    /// The quote of the message it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Quote>,
+    /// Set when it is a change to message `message` (then `from` made it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<WireChange>,
+}
+
+/// A change on the bus (see `crate::change`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChange {
+    /// The changed message's id.
+    pub message: u64,
+    /// `edit`, `delete`, `react` or `unreact`.
+    pub kind: String,
+    /// A reaction's emoji.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// The changed message's conversation, as its frames name it.
+    pub place: Place,
 }
 
 impl From<&Message> for WireMessage {
@@ -93,6 +114,13 @@ impl From<&Message> for WireMessage {
             to,
             body: m.body.clone(),
             at: m.at,
+            reply: m.details.reply.clone(),
+            change: m.change.as_ref().map(|c| WireChange {
+                message: c.message,
+                kind: c.kind.as_str().to_owned(),
+                emoji: c.kind.emoji().map(str::to_owned),
+                place: c.place.clone(),
+            }),
         }
     }
 }
@@ -111,6 +139,18 @@ impl WireMessage {
             to,
             body: self.body,
             at: self.at,
+            details: MessageDetails {
+                reply: self.reply,
+                ..MessageDetails::default()
+            },
+            change: match self.change {
+                Some(c) => Some(Change {
+                    message: c.message,
+                    kind: ChangeKind::parse(&c.kind, c.emoji)?,
+                    place: c.place,
+                }),
+                None => None,
+            },
         })
     }
 }
@@ -127,6 +167,8 @@ mod tests {
             to: Destination::User(UserName::parse("Alice").unwrap()),
             body: "hi".into(),
             at: 5,
+            details: MessageDetails::default(),
+            change: None,
         };
         let wire = WireMessage::from(&message);
         assert_eq!(wire.clone().parse(), Some(message));

@@ -42,6 +42,18 @@ impl Delivery for Hub {
         }
     }
 
+    /// Acknowledges a change that changed nothing.
+    fn acknowledge(&self, id: ConnId, req: Option<String>, message: u64, at: u64) {
+        let state = self.state();
+        if let Some(conn) = state.conns.get(&id) {
+            conn.outbox.send(&ServerFrame::Ack {
+                req,
+                id: message,
+                at,
+            });
+        }
+    }
+
     /// Publishes messages this node stored to the other nodes, if there are any.
     fn stored(&self, messages: &[&Message]) {
         if let Some(bus) = &self.shared.bus {
@@ -68,7 +80,9 @@ impl Hub {
             match &message.to {
                 Destination::Room(room) => {
                     state.send_room_except_conn(room, &frame, origin);
-                    if let Some(user) = state.users.get_mut(&from) {
+                    // Only a message clears its sender's typing notice, not a change.
+                    let user = state.users.get_mut(&from);
+                    if let Some(user) = user.filter(|_| message.change.is_none()) {
                         user.typing.remove(&Target::Room {
                             room: room.to_string(),
                         });
@@ -80,7 +94,8 @@ impl Hub {
                     if to != from {
                         state.send_user(&from, &frame, origin);
                     }
-                    if let Some(user) = state.users.get_mut(&from) {
+                    let user = state.users.get_mut(&from);
+                    if let Some(user) = user.filter(|_| message.change.is_none()) {
                         user.typing.remove(&Target::User { to });
                     }
                 }

@@ -147,6 +147,9 @@ struct State {
     rooms: HashMap<RoomName, Arc<BTreeMap<String, UserName>>>,
     /// The same memberships by member: the rooms each user is in, lobby aside.
     member_of: HashMap<String, BTreeSet<RoomName>>,
+    /// Each room's owner, if it has one: its creator (who joined it when it had no members),
+    /// until they leave. The store keeps the same as a membership's role.
+    owners: HashMap<RoomName, UserName>,
     /// Rooms being joined (stored, not yet announced), by user key, with how many joins of
     /// each are under way: they count against the rooms limit ([`JoinTicket`]).
     joining: HashMap<String, BTreeMap<RoomName, usize>>,
@@ -240,6 +243,11 @@ impl Hub {
         if let Some(bus) = &self.shared.bus {
             bus.publish(event);
         }
+    }
+
+    /// Sets the rooms' owners to the stored ones (at start, and after the bus was down).
+    pub fn set_owners(&self, owners: Vec<(RoomName, UserName)>) {
+        self.state().owners = owners.into_iter().collect();
     }
 
     /// The id of the last message delivered.

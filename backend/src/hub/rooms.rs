@@ -130,6 +130,10 @@ impl State {
     /// Adds `name` to `room` and tells their connections and the room's members here.
     pub(super) fn joined(&mut self, room: &RoomName, name: &UserName) {
         let key = name.key();
+        // Whoever creates a room owns it, as the store records it.
+        if !self.rooms.contains_key(room) {
+            self.owners.insert(room.clone(), name.clone());
+        }
         self.add_member(room, name);
         let joined = encode(&self.room_joined(room));
         self.send_user(&key, &joined, None);
@@ -204,6 +208,13 @@ impl State {
         if members.is_empty() {
             self.rooms.remove(room);
         }
+        if self
+            .owners
+            .get(room)
+            .is_some_and(|owner| owner.key() == key)
+        {
+            self.owners.remove(room);
+        }
         if let Some(rooms) = self.member_of.get_mut(key) {
             rooms.remove(room);
             if rooms.is_empty() {
@@ -229,7 +240,7 @@ impl State {
         ServerFrame::RoomJoined {
             room: room.to_string(),
             members: self.member_names(room),
-            owner: None,
+            owner: self.owners.get(room).map(UserName::to_string),
         }
     }
 }

@@ -24,7 +24,7 @@ pub(super) struct WelcomeParts {
     /// Everyone online.
     online: OnlineSnapshot,
     /// The user's rooms but the lobby, in order, with their members.
-    rooms: Vec<(RoomName, Arc<BTreeMap<String, UserName>>)>,
+    rooms: Vec<(RoomName, Arc<BTreeMap<String, UserName>>, Option<String>)>,
     /// Where the user's conversations stand (a page of the private ones), and whether that
     /// is all of them.
     conversations: (Vec<ConversationInfo>, bool),
@@ -58,6 +58,7 @@ impl State {
                     (
                         room.clone(),
                         self.rooms.get(room).cloned().unwrap_or_default(),
+                        self.owners.get(room).map(UserName::to_string),
                     )
                 })
                 .collect(),
@@ -79,10 +80,10 @@ impl Hub {
             members: Vec::new(),
             owner: None,
         }];
-        rooms.extend(parts.rooms.iter().map(|(room, members)| RoomInfo {
+        rooms.extend(parts.rooms.iter().map(|(room, members, owner)| RoomInfo {
             room: room.to_string(),
             members: members.values().map(UserName::to_string).collect(),
-            owner: None,
+            owner: owner.clone(),
         }));
         let frame = encode(&ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,

@@ -76,6 +76,8 @@ impl Store for GatedStore {
                     to: new.to.clone(),
                     body: new.body.clone(),
                     at: new.at,
+                    details: Default::default(),
+                    change: None,
                 };
                 if let Some(req) = &new.req {
                     reqs.insert(req.clone(), message.id);
@@ -101,6 +103,19 @@ impl Store for GatedStore {
     }
     async fn last_id(&self) -> Result<u64, StoreError> {
         Ok(self.messages.lock().unwrap().len() as u64)
+    }
+    async fn find_message(
+        &self,
+        _: &UserName,
+        _: u64,
+    ) -> Result<Option<crate::store::FoundMessage>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn room_owner(&self, _: &RoomName) -> Result<Option<UserName>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
+        not_for_the_journal()
     }
     async fn create_account(
         &self,
@@ -187,6 +202,7 @@ impl Delivery for Acks {
         panic!("connection {origin} refused: {message}");
     }
     fn stored(&self, _: &[&Message]) {}
+    fn acknowledge(&self, _: ConnId, _: Option<String>, _: u64, _: u64) {}
 }
 
 fn entry(origin: ConnId, body: &str) -> Entry {
@@ -197,6 +213,8 @@ fn entry(origin: ConnId, body: &str) -> Entry {
             body: body.to_owned(),
             at: 1,
             req: None,
+            reply_to: None,
+            change: None,
         },
         origin,
     }
@@ -282,6 +300,9 @@ impl Delivery for Recorder {
     }
     fn refuse(&self, origin: ConnId, code: ErrorCode, _: &str, _: Option<String>) {
         self.0.try_send(Told::Refused { origin, code }).unwrap();
+    }
+    fn acknowledge(&self, origin: ConnId, _: Option<String>, id: u64, _: u64) {
+        self.0.try_send(Told::Ack { origin, id }).unwrap();
     }
     fn stored(&self, _: &[&Message]) {}
 }

@@ -121,10 +121,26 @@ pub(super) async fn delete_account(store: &SqlStore, name: &UserName) -> Result<
     // (conversation, id) index; given a subquery, PostgreSQL may rather scan every message.
     // With the lists file: the messages its entries name, the entries, the messages above
     // the id it covers.
+    // Its reactions and its changes' rows go with it, and those of the conversations going.
+    sqlx::query("DELETE FROM reactions WHERE user_key = $1")
+        .bind(name.key())
+        .execute(&mut *tx)
+        .await?;
     for chunk in conversations.chunks(LOOKUP_ROWS) {
         let size = padded(chunk.len());
-        for sql in delete_conversations_sql(store, size) {
-            let mut query = sqlx::query(&sql);
+        let these = placeholders(store.engine, 1, size, 1);
+        let statements = [
+            format!(
+                "DELETE FROM reactions WHERE message_id IN ( \
+                     SELECT c.message_id FROM changes c WHERE c.conversation IN {these})"
+            ),
+            format!("DELETE FROM changes WHERE conversation IN {these}"),
+        ];
+        for sql in statements
+            .iter()
+            .chain(&delete_conversations_sql(store, size))
+        {
+            let mut query = sqlx::query(sql);
             for i in 0..size {
                 query = query.bind(chunk[i.min(chunk.len() - 1)].as_str());
             }

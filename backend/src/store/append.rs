@@ -6,9 +6,13 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Row};
 
+use shared::{ErrorCode, MessageDetails};
+
+use super::changes::{self, Applied};
 use super::sql::{insert_chunks, padded, placeholders, to_i64, to_u64, Engine, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
 use super::{Appended, StoreError};
+use crate::change::{Change, ChangeKind};
 use crate::message::{Destination, Message, NewMessage};
 
 /// [`Store::append`](super::Store::append).
@@ -20,7 +24,7 @@ pub(super) async fn append(
         return Ok(Vec::new());
     }
     let mut tx = store.writer.begin().await?;
-    let stored = if batch.iter().any(|m| m.req.is_some()) {
+    let stored = if batch.iter().any(|m| m.req.is_some() || m.change.is_some()) {
         // The sequence's lock first (see the module doc): writers queue here, and the
         // look-up below sees everything stored before, by this node or another. Without
         // a `req` there is nothing to look up, and the bump below takes the lock.
@@ -35,9 +39,18 @@ pub(super) async fn append(
     // Which messages are new, and which repeat a `req` stored before or earlier in the batch:
     // with the same content a repeat, else a conflict.
     let mut firsts: HashMap<(String, &str), usize> = HashMap::new();
+    let mut change_firsts: HashMap<(String, &str), usize> = HashMap::new();
     let mut slots = Vec::with_capacity(batch.len());
     let mut fresh = 0usize;
     for (i, new) in batch.iter().enumerate() {
+        if new.change.is_some() {
+            let slot = change_slot(&mut tx, new, i, batch, &mut change_firsts).await?;
+            if matches!(slot, Slot::NewChange(..)) {
+                fresh += 1;
+            }
+            slots.push(slot);
+            continue;
+        }
         let slot = match new.req.as_deref() {
             Some(req) => {
                 let key = (new.from.key(), req);
@@ -81,30 +94,81 @@ pub(super) async fn append(
         newest = Some(last);
         let mut next = last - count + 1;
         let mut rows = Vec::with_capacity(fresh);
+        let mut changes = Vec::new();
         for (new, slot) in batch.iter().zip(&mut slots) {
-            if let Slot::New(id) = slot {
-                *id = next;
-                rows.push((new, next));
-                next += 1;
+            match slot {
+                Slot::New(id) => {
+                    *id = next;
+                    rows.push((new, next));
+                    next += 1;
+                }
+                Slot::NewChange(id, _, conversation, _) => {
+                    *id = next;
+                    changes.push((new, conversation.as_str(), next));
+                    next += 1;
+                }
+                _ => {}
             }
         }
         insert_messages(store.engine, &mut tx, &rows).await?;
         super::mentions::record(store.engine, &mut tx, &rows).await?;
         store.lists.add(&mut tx, &rows).await?;
+        changes::insert(&mut tx, &changes).await?;
     }
     tx.commit().await?;
     if let Some(newest) = newest {
         store.lists.stored(newest);
     }
 
+    // The quotes of the replies stored now, as the originals read at this moment.
+    let replies: Vec<i64> = batch
+        .iter()
+        .zip(&slots)
+        .filter(|(_, slot)| matches!(slot, Slot::New(_)))
+        .filter_map(|(new, _)| new.reply_to.map(to_i64))
+        .collect();
+    let quotes = if replies.is_empty() {
+        HashMap::new()
+    } else {
+        changes::quotes(&store.pool, store.engine, &replies).await?
+    };
+
     let mut answers: Vec<Appended> = Vec::with_capacity(batch.len());
     for (new, slot) in batch.iter().zip(slots) {
         let (id, at, repeat) = match slot {
+            Slot::NewChange(id, change, _, to) => {
+                answers.push(Appended::Stored(Message {
+                    id: to_u64(id),
+                    from: new.from.clone(),
+                    to,
+                    body: if change.kind == ChangeKind::Edit {
+                        new.body.clone()
+                    } else {
+                        String::new()
+                    },
+                    at: new.at,
+                    details: MessageDetails::default(),
+                    change: Some(change),
+                }));
+                continue;
+            }
+            Slot::Unchanged(id) => {
+                answers.push(Appended::Unchanged { id, at: new.at });
+                continue;
+            }
+            Slot::Refused(code, why) => {
+                answers.push(Appended::Refused(code, why));
+                continue;
+            }
             Slot::New(id) => (to_u64(id), new.at, false),
             Slot::Stored(id, at) => (to_u64(id), to_u64(at), true),
             Slot::Repeat(first) => match answers[first].message() {
                 Some(message) => (message.id, message.at, true),
-                None => unreachable!("a batch's first use of a req is stored"),
+                // A change its first use left unapplied: answered alike.
+                None => {
+                    answers.push(answers[first].clone());
+                    continue;
+                }
             },
             Slot::Conflict => {
                 answers.push(Appended::Conflict);
@@ -117,6 +181,11 @@ pub(super) async fn append(
             to: new.to.clone(),
             body: new.body.clone(),
             at,
+            details: MessageDetails {
+                reply: new.reply_to.and_then(|r| quotes.get(&r).cloned()),
+                ..MessageDetails::default()
+            },
+            change: new.change.clone(),
         };
         answers.push(if repeat {
             Appended::Repeat(message)
@@ -145,6 +214,47 @@ enum Slot {
     Repeat(usize),
     /// A `req` its sender used for a different message: not stored.
     Conflict,
+    /// A change applied now, to be stored with this id: the change with its message's place,
+    /// its conversation's key and where its frame goes.
+    NewChange(i64, Change, String, Destination),
+    /// A change that changes nothing, acknowledged with the message's id.
+    Unchanged(u64),
+    /// A change refused now that the transaction sees the message.
+    Refused(ErrorCode, &'static str),
+}
+
+/// Where one change of a batch ends up: a repeat of its `req` (stored before, or earlier in the
+/// batch), or applied now.
+async fn change_slot<'a>(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    new: &'a NewMessage,
+    i: usize,
+    batch: &'a [NewMessage],
+    firsts: &mut HashMap<(String, &'a str), usize>,
+) -> Result<Slot, StoreError> {
+    if let Some(req) = new.req.as_deref() {
+        if let Some(earlier) = changes::earlier(tx, new).await? {
+            return Ok(if earlier.same {
+                Slot::Stored(earlier.id, earlier.at)
+            } else {
+                Slot::Conflict
+            });
+        }
+        let key = (new.from.key(), req);
+        if let Some(&first) = firsts.get(&key) {
+            return Ok(if changes::same_change(&batch[first], new) {
+                Slot::Repeat(first)
+            } else {
+                Slot::Conflict
+            });
+        }
+        firsts.insert(key, i);
+    }
+    Ok(match changes::apply(tx, new).await? {
+        Applied::Done(change, conversation, to) => Slot::NewChange(0, change, conversation, to),
+        Applied::Unchanged(id) => Slot::Unchanged(id),
+        Applied::Refused(code, why) => Slot::Refused(code, why),
+    })
 }
 
 /// A message stored under a `(sender key, req)`: what a repeat is compared with.
@@ -164,6 +274,7 @@ async fn stored_requests(
 ) -> Result<HashMap<(String, String), Earlier>, StoreError> {
     let mut pairs: Vec<(String, &str)> = batch
         .iter()
+        .filter(|m| m.change.is_none())
         .filter_map(|m| Some((m.from.key(), m.req.as_deref()?)))
         .collect();
     pairs.sort_unstable();
@@ -239,8 +350,8 @@ async fn insert_messages(
         rest = tail;
         let sql = format!(
             "INSERT INTO messages (id, conversation, room, sender_key, sender, \
-             recipient_key, recipient, body, at, req) VALUES {}",
-            placeholders(engine, chunk.len(), 10, 1)
+             recipient_key, recipient, body, at, req, reply_to) VALUES {}",
+            placeholders(engine, chunk.len(), 11, 1)
         );
         let mut query = sqlx::query(&sql);
         for (new, id) in chunk {
@@ -258,7 +369,8 @@ async fn insert_messages(
                 .bind(recipient)
                 .bind(new.body.clone())
                 .bind(to_i64(new.at))
-                .bind(new.req.clone());
+                .bind(new.req.clone())
+                .bind(new.reply_to.map(to_i64));
         }
         query.execute(&mut **tx).await?;
     }

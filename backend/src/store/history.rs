@@ -4,10 +4,13 @@
 use shared::{RoomName, UserName};
 
 use super::accounts::history_from;
-use super::sql::{message_from, to_i64, MESSAGE_COLUMNS};
+use sqlx::Row;
+
+use super::changes;
+use super::sql::{message_from, to_i64, to_u64, MESSAGE_COLUMNS};
 use super::sql_store::SqlStore;
-use super::{Missed, ReplayCut, StoreError};
-use crate::message::{Conversation, Message};
+use super::{FoundMessage, Missed, ReplayCut, StoreError};
+use crate::message::{Conversation, Destination, Message};
 
 /// [`Store::history`](super::Store::history).
 pub(super) async fn history(
@@ -37,6 +40,7 @@ pub(super) async fn history(
         }
     }
     messages.reverse();
+    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
     Ok((messages, complete))
 }
 
@@ -71,7 +75,14 @@ pub(super) async fn missed(
 
     let wanted = i64::from(limit) + 1;
     let mut messages = Vec::new();
+    let mut changed = Vec::new();
     for key in &keys {
+        let floor = if key.starts_with("dm:") {
+            to_u64(from)
+        } else {
+            0
+        };
+        changed.extend(changes::missed(&store.pool, store.engine, key, floor, after, up_to).await?);
         let rows = sqlx::query(&store.sql.replay)
             .bind(key.as_str())
             .bind(to_i64(up_to).saturating_add(1))
@@ -100,6 +111,12 @@ pub(super) async fn missed(
         }
     });
     messages.reverse();
+    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    // The changes to messages the client had, among the replayed ones in id order.
+    if !changed.is_empty() {
+        messages.extend(changed);
+        messages.sort_by_key(|m| m.id);
+    }
     Ok(Missed { messages, cut })
 }
 
@@ -122,5 +139,49 @@ pub(super) async fn since(
     .bind(i64::from(limit))
     .fetch_all(&store.pool)
     .await?;
-    rows.iter().map(message_from).collect()
+    let mut messages = rows
+        .iter()
+        .map(message_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    // The changes too, in id order: the first `limit` of both.
+    let changed = changes::since(&store.pool, after, limit).await?;
+    if !changed.is_empty() {
+        messages.extend(changed);
+        messages.sort_by_key(|m| m.id);
+        messages.truncate(limit as usize);
+    }
+    Ok(messages)
+}
+
+/// [`Store::find_message`](super::Store::find_message).
+pub(super) async fn find_message(
+    store: &SqlStore,
+    viewer: &UserName,
+    id: u64,
+) -> Result<Option<FoundMessage>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS}, sender_key, recipient_key FROM messages WHERE id = $1"
+    ))
+    .bind(to_i64(id))
+    .fetch_optional(&store.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let message = message_from(&row)?;
+    if let Destination::User(_) = &message.to {
+        let key = viewer.key();
+        let sender: String = row.try_get("sender_key")?;
+        let recipient: Option<String> = row.try_get("recipient_key")?;
+        if sender != key && recipient.as_deref() != Some(key.as_str()) {
+            return Ok(None);
+        }
+        if id <= history_from(store, viewer).await? {
+            return Ok(None);
+        }
+    }
+    Ok(Some(FoundMessage {
+        from: message.from,
+        to: message.to,
+        deleted: message.details.deleted,
+    }))
 }

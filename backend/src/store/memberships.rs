@@ -28,8 +28,11 @@ pub(super) async fn join_room(
     room: &RoomName,
 ) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
+    // The first member of a room that has none creates it, and owns it.
     sqlx::query(
-        "INSERT INTO memberships (name_key, room, joined_at) VALUES ($1, $2, $3) \
+        "INSERT INTO memberships (name_key, room, joined_at, role) \
+         SELECT $1, $2, $3, CASE WHEN EXISTS (SELECT 1 FROM memberships WHERE room = $2) \
+             THEN NULL ELSE 'owner' END WHERE true \
          ON CONFLICT (name_key, room) DO NOTHING",
     )
     .bind(name.key())
@@ -55,4 +58,32 @@ pub(super) async fn leave_room(
         .execute(&store.pool)
         .await?;
     Ok(())
+}
+
+/// [`Store::room_owner`](super::Store::room_owner).
+pub(super) async fn room_owner(
+    store: &SqlStore,
+    room: &RoomName,
+) -> Result<Option<UserName>, StoreError> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT a.name FROM memberships m JOIN accounts a ON a.name_key = m.name_key \
+         WHERE m.room = $1 AND m.role = 'owner'",
+    )
+    .bind(room.as_str())
+    .fetch_optional(&store.pool)
+    .await?;
+    name.as_deref().map(user).transpose()
+}
+
+/// [`Store::room_owners`](super::Store::room_owners).
+pub(super) async fn room_owners(store: &SqlStore) -> Result<Vec<(RoomName, UserName)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.room, a.name FROM memberships m JOIN accounts a ON a.name_key = m.name_key \
+         WHERE m.role = 'owner'",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((room(r.try_get("room")?)?, user(r.try_get("name")?)?)))
+        .collect()
 }

@@ -7,6 +7,8 @@
 //! - `memberships`: who is in which room.
 //! - `mentions`: whom each room message mentions, and the count of unread mentions.
 //! - `append`: storing a batch of messages, numbered, without repeating a `req`.
+//! - `changes`: edits, deletions and reactions, applied in `append`'s transaction; the
+//!   details (quotes, reactions) reads add to messages; changes missed and stored elsewhere.
 //! - `history`: a conversation's pages, the messages a user missed, what other nodes stored.
 //! - `conversations`: where each of a user's conversations stands; read markers.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
@@ -46,6 +48,7 @@
 
 mod accounts;
 mod append;
+mod changes;
 mod conversations;
 mod history;
 mod lists;
@@ -95,6 +98,12 @@ pub enum Appended {
     /// Its sender had used the `req` for a different message (another body, conversation or
     /// kind): not stored.
     Conflict,
+    /// A change that changes nothing (a reaction already there, a tombstone deleted again):
+    /// acknowledged with the message's id and this time, delivered to nobody.
+    Unchanged { id: u64, at: u64 },
+    /// A change refused once the storing transaction saw its message (deleted meanwhile, too
+    /// many reactions).
+    Refused(shared::ErrorCode, &'static str),
 }
 
 impl Appended {
@@ -102,9 +111,17 @@ impl Appended {
     pub fn message(&self) -> Option<&Message> {
         match self {
             Self::Stored(message) | Self::Repeat(message) => Some(message),
-            Self::Conflict => None,
+            Self::Conflict | Self::Unchanged { .. } | Self::Refused(..) => None,
         }
     }
+}
+
+/// A stored message as a change needs it (see [`Store::find_message`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundMessage {
+    pub from: UserName,
+    pub to: crate::message::Destination,
+    pub deleted: bool,
 }
 
 /// A session about to be recorded: its id, and where it was opened, for its owner's list.
@@ -255,6 +272,19 @@ pub trait Store: Send + Sync + 'static {
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;
     /// The highest message id stored, 0 when there is none.
     async fn last_id(&self) -> Result<u64, StoreError>;
+    /// Message `id` if `viewer` may see it as a participant of a private conversation, or if
+    /// it is a room message (the caller checks the membership): its sender, destination and
+    /// whether it is a tombstone. `None` for a change's id, or a private message of another
+    /// pair or from before `viewer`'s account.
+    async fn find_message(
+        &self,
+        viewer: &UserName,
+        id: u64,
+    ) -> Result<Option<FoundMessage>, StoreError>;
+    /// Every room's owner (rooms without one are not listed).
+    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError>;
+    /// The owner of `room`, if it has one.
+    async fn room_owner(&self, room: &RoomName) -> Result<Option<UserName>, StoreError>;
     /// Up to `limit` messages of a conversation with ids below `before` (all when `None`),
     /// oldest first, and whether they reach back to its first message.
     async fn history(
@@ -416,6 +446,22 @@ impl Store for SqlStore {
 
     async fn last_id(&self) -> Result<u64, StoreError> {
         append::last_id(self).await
+    }
+
+    async fn find_message(
+        &self,
+        viewer: &UserName,
+        id: u64,
+    ) -> Result<Option<FoundMessage>, StoreError> {
+        history::find_message(self, viewer, id).await
+    }
+
+    async fn room_owner(&self, room: &RoomName) -> Result<Option<UserName>, StoreError> {
+        memberships::room_owner(self, room).await
+    }
+
+    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
+        memberships::room_owners(self).await
     }
 
     async fn history(

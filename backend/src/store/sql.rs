@@ -2,7 +2,7 @@
 //! the engine's name and parameter syntax, how many rows one statement takes, the columns of a
 //! message and the conversions between stored values and the server's types.
 
-use shared::{RoomName, UserName};
+use shared::{MessageDetails, Quote, RoomName, UserName};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -67,8 +67,11 @@ pub(super) fn room(raw: &str) -> Result<RoomName, StoreError> {
 }
 
 /// The columns [`message_from`] reads.
-pub(super) const MESSAGE_COLUMNS: &str = "id, room, sender, recipient, body, at";
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, room, sender, recipient, body, at, reply_to, edited_at, deleted_at";
 
+/// A message row (its [`MESSAGE_COLUMNS`]); its `details.reply`, when it is a reply, holds
+/// only the quoted id until `changes::fill_details` fills the quote in.
 pub(super) fn message_from(row: &AnyRow) -> Result<Message, StoreError> {
     let to = match row.try_get::<Option<String>, _>("room")? {
         Some(r) => Destination::Room(room(&r)?),
@@ -83,6 +86,15 @@ pub(super) fn message_from(row: &AnyRow) -> Result<Message, StoreError> {
         to,
         body: row.try_get("body")?,
         at: to_u64(row.try_get("at")?),
+        details: MessageDetails {
+            reply: row
+                .try_get::<Option<i64>, _>("reply_to")?
+                .map(|id| Quote::of(to_u64(id), String::new(), "", false)),
+            edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(to_u64),
+            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+            reactions: Vec::new(),
+        },
+        change: None,
     })
 }
 

@@ -6,6 +6,7 @@
 mod accounts;
 mod auth;
 mod bad_input;
+mod changes;
 mod chat;
 mod edge;
 mod handshake;

@@ -162,7 +162,7 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
     assert_eq!(
         frame,
         ServerFrame::RoomJoined {
-            owner: None,
+            owner: Some("alice".into()),
             room: "rust".into(),
             members: vec!["alice".into(), "user00".into()]
         }

@@ -119,7 +119,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
                 members: Vec::new()
             },
             RoomInfo {
-                owner: None,
+                owner: Some("Alice".into()),
                 room: "rust".into(),
                 members: vec!["Alice".into()]
             },
@@ -144,7 +144,7 @@ async fn joining_and_leaving_are_announced_to_the_room() {
         .send_json(json!({"type": "join", "room": "rust"}))
         .await;
     let joined = ServerFrame::RoomJoined {
-        owner: None,
+        owner: Some("bob".into()),
         room: "rust".into(),
         members: vec!["alice".into(), "bob".into()],
     };
@@ -205,7 +205,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         bob.recv().await,
         ServerFrame::RoomJoined {
-            owner: None,
+            owner: Some("alice".into()),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }
@@ -225,7 +225,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         rooms[1],
         RoomInfo {
-            owner: None,
+            owner: Some("alice".into()),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }

@@ -160,6 +160,8 @@ mod tests {
                         body: format!("message {n}"),
                         at: 1,
                         req: Some(format!("r{n}")),
+                        reply_to: None,
+                        change: None,
                     }
                 })
                 .collect();

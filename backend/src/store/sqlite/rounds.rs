@@ -158,6 +158,8 @@ mod tests {
                 body: format!("{i}"),
                 at: 1,
                 req: None,
+                reply_to: None,
+                change: None,
             })
             .collect();
         store.append(&batch).await.expect("append");
