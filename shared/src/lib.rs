@@ -15,8 +15,8 @@
 //! `docs/protocol.md` is the public description of everything here; a test keeps them in step.
 
 pub mod api;
-mod error_code_de;
 pub mod changes;
+mod error_code_de;
 pub mod limits;
 pub mod mentions;
 pub mod names;

@@ -16,6 +16,9 @@ use super::online::OnlineSnapshot;
 use super::{Hub, State};
 use crate::ws::{encode, Frame};
 
+/// A room's members by name key, shared with the hub until it changes them.
+type Members = Arc<BTreeMap<String, UserName>>;
+
 /// A welcome as taken under the lock: everything it says, the lists still shared.
 #[derive(Debug)]
 pub(super) struct WelcomeParts {
@@ -23,8 +26,8 @@ pub(super) struct WelcomeParts {
     user: String,
     /// Everyone online.
     online: OnlineSnapshot,
-    /// The user's rooms but the lobby, in order, with their members.
-    rooms: Vec<(RoomName, Arc<BTreeMap<String, UserName>>, Option<String>)>,
+    /// The user's rooms but the lobby, in order, with their members and owner.
+    rooms: Vec<(RoomName, Members, Option<String>)>,
     /// Where the user's conversations stand (a page of the private ones), and whether that
     /// is all of them.
     conversations: (Vec<ConversationInfo>, bool),
