@@ -93,7 +93,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
     else {
         unreachable!()
     };
-    assert_eq!(protocol, 6);
+    assert_eq!(protocol, shared::protocol::PROTOCOL_VERSION);
     assert_eq!(last_id, 0, "nothing has been said yet");
     assert!(conversations_complete);
     let targets: Vec<_> = conversations.iter().map(|c| c.target.clone()).collect();
