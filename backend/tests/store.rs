@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{Appended, NewSession, ReplayCut, SessionId, SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
@@ -97,6 +98,7 @@ on_both_engines!(
     missed_replays_the_newest_and_says_where_it_cut,
     read_markers_stop_at_the_newest_message,
     a_reused_req_with_other_content_conflicts,
+    changes_take_ids_and_show_in_history_since_and_missed,
 );
 
 /// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
@@ -1641,4 +1643,93 @@ async fn database_urls_choose_the_engine() {
     }
     drop(schema);
     assert_eq!(engine.expect("postgresql URL"), "postgres");
+}
+
+/// A change by `by` of message `id` (the store fills in its place and destination).
+fn change(by: &str, id: u64, kind: ChangeKind, body: &str) -> NewMessage {
+    NewMessage {
+        change: Some(Change {
+            message: id,
+            kind,
+            place: shared::Place::Room {
+                room: String::new(),
+            },
+        }),
+        ..to_room(by, "lobby", body, None)
+    }
+}
+
+async fn changes_take_ids_and_show_in_history_since_and_missed(store: SqlStore) {
+    accounts(&store, &["alice", "bob", "carol"]).await;
+    let sent = append_new(
+        &store,
+        vec![
+            to_room("alice", "lobby", "frist", None),
+            to_user("alice", "bob", "private"),
+        ],
+    )
+    .await;
+    let (public, private) = (sent[0], sent[1]);
+    let changes = append_new(
+        &store,
+        vec![
+            change("alice", public, ChangeKind::Edit, "first"),
+            change("bob", public, ChangeKind::React("👍".into()), ""),
+            change("carol", public, ChangeKind::React("👍".into()), ""),
+            change("bob", private, ChangeKind::React("🎉".into()), ""),
+        ],
+    )
+    .await;
+    assert_eq!(changes, [3, 4, 5, 6], "the same sequence as messages");
+    // A reaction already there changes nothing; a third user's private access is the
+    // command's to refuse, but a deleted message refuses edits here.
+    let again = store
+        .append(&[change("bob", public, ChangeKind::React("👍".into()), "")])
+        .await
+        .expect("append");
+    assert!(matches!(again[0], Appended::Unchanged { id, .. } if id == public));
+
+    let (page, _) = store
+        .history(&Conversation::Room(RoomName::lobby()), None, 10)
+        .await
+        .expect("history");
+    assert_eq!(page[0].body, "first");
+    assert!(page[0].details.edited_at.is_some());
+    assert_eq!(page[0].details.reactions[0].users, ["bob", "carol"]);
+    let since = store.since(2, 10).await.expect("since");
+    assert_eq!(ids(&since), [3, 4, 5, 6]);
+    let missed = store.missed(&name("bob"), 2, 6, 100).await.expect("missed");
+    // Bob's view: the edit and both reactions on the lobby message, and his own on theirs.
+    assert_eq!(missed.messages.len(), 4, "{:?}", missed.messages);
+
+    // Deleting bob's account takes his reactions and the private conversation's changes.
+    store.delete_account(&name("bob")).await.expect("delete");
+    let (page, _) = store
+        .history(&Conversation::Room(RoomName::lobby()), None, 10)
+        .await
+        .expect("history");
+    assert_eq!(page[0].details.reactions[0].users, ["carol"]);
+    let since = store.since(2, 10).await.expect("since");
+    assert!(!ids(&since).contains(&6), "{since:?}");
+
+    // A deletion erases the body; an edit of a tombstone is refused.
+    append_new(
+        &store,
+        vec![change("alice", public, ChangeKind::Delete, "")],
+    )
+    .await;
+    let refused = store
+        .append(&[change("alice", public, ChangeKind::Edit, "back")])
+        .await
+        .expect("append");
+    assert!(matches!(
+        refused[0],
+        Appended::Refused(shared::ErrorCode::MessageDeleted, _)
+    ));
+    let (page, _) = store
+        .history(&Conversation::Room(RoomName::lobby()), None, 10)
+        .await
+        .expect("history");
+    assert!(page[0].details.deleted && page[0].body.is_empty());
+    assert!(page[0].details.reactions.is_empty());
 }
