@@ -103,6 +103,7 @@ mod tests {
             body: format!("m{seq}"),
             at,
             own,
+            mentions_me: false,
             status: Status::Confirmed,
             reason: None,
             starts_group,

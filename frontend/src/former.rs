@@ -57,6 +57,7 @@ mod tests {
                 body: format!("m{seq}"),
                 at,
                 own: false,
+                mentions_me: false,
                 status: Status::Confirmed,
                 reason: None,
                 starts_group: true,

@@ -18,6 +18,7 @@
 //!   blocks, quotes, lists) parsed in linear time into nodes the view turns into elements;
 //!   [`links`]: `http`/`https` addresses in bodies, which become links; [`steps`]: the work
 //!   the parsers do, counted in tests.
+//! - [`mentions`]: the mentions of the signed-in user in a body, to emphasise.
 //! - [`order`]: stable sorting with one copy of the sort in the wasm.
 //! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
@@ -49,6 +50,7 @@ pub mod follow;
 pub mod former;
 pub mod links;
 pub mod markdown;
+pub mod mentions;
 pub mod order;
 pub mod reach;
 pub mod route;

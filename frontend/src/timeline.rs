@@ -55,6 +55,9 @@ pub struct Message {
     pub at: Millis,
     /// Sent by the signed-in user (from this tab or another one).
     pub own: bool,
+    /// A room message from someone else that mentions the signed-in user (`@name`, by
+    /// `shared::mentions`): highlighted, and counted apart.
+    pub mentions_me: bool,
     pub delivery: Delivery,
 }
 
@@ -149,6 +152,8 @@ pub enum Row {
         body: String,
         at: Millis,
         own: bool,
+        /// It mentions the signed-in user: highlighted.
+        mentions_me: bool,
         status: Status,
         /// Why a failed message failed.
         reason: Option<String>,
@@ -210,6 +215,7 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
                     body: message.body.clone(),
                     at: message.at,
                     own: message.own,
+                    mentions_me: message.mentions_me,
                     status: Status::from(&message.delivery),
                     reason: match &message.delivery {
                         Delivery::Failed { reason, .. } => Some(reason.clone()),
@@ -242,6 +248,7 @@ mod tests {
                 body: format!("m{seq}"),
                 at,
                 own: false,
+                mentions_me: false,
                 delivery: Delivery::Confirmed,
             }),
         }

@@ -7,12 +7,14 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::formatted::Formatted;
+use super::mention_list::{self, MentionList};
 use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
 use crate::browser;
 use crate::connection::Socket;
 use crate::entries::Entry;
 use crate::follow::{self, Follow, Scroll};
 use crate::state::composer::{self, TypingThrottle};
+use crate::state::mention_complete::{byte_of_utf16, utf16_of_byte, Completion};
 use crate::state::{ChatState, ConvKey};
 use crate::timeline::{Row, Status};
 
@@ -271,6 +273,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             body,
             at,
             own,
+            mentions_me,
             status,
             reason,
             starts_group: _,
@@ -285,12 +288,15 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                     }
                 }
             };
+            let mention_key = mentions_me.then(|| state.with_untracked(ChatState::me_key));
             let time = browser::local_time(at);
             let full_time = browser::local_date_time(at);
             view! {
                 <li
                     class="msg"
                     class:own=own
+                    class:mention=mentions_me
+                    data-mention=mentions_me.then_some("me")
                     class:group-start=shows_sender
                     class:pending=matches!(status, Status::Pending | Status::Waiting)
                     class:failed=status == Status::Failed
@@ -307,7 +313,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                             }
                         })}
                     <div class="bubble">
-                        <Formatted body=body />
+                        <Formatted body=body mention_key=mention_key />
                         <time class="mini" title=full_time>{time}</time>
                     </div>
                     {match status {
@@ -344,7 +350,39 @@ fn Composer() -> impl IntoView {
     let drafts = DraftKeeper::load(&state.with_untracked(|s| s.me().to_owned()));
     let active = Memo::new(move |_| state.with(|s| s.active().clone()));
     let draft = RwSignal::new(drafts.get(&active.get_untracked()));
-    Effect::new(move |_| draft.set(drafts.get(&active.get())));
+    // `@name` completion: the members matching the token at the cursor.
+    let completion = RwSignal::new(Completion::default());
+    let input = NodeRef::<html::Textarea>::new();
+    Effect::new(move |_| {
+        draft.set(drafts.get(&active.get()));
+        completion.set(Completion::default());
+    });
+    let complete = move || {
+        let Some(el) = input.get_untracked() else {
+            return;
+        };
+        let text = el.value();
+        let units = el.selection_start().ok().flatten().unwrap_or(0);
+        let cursor = byte_of_utf16(&text, usize::try_from(units).unwrap_or(0));
+        let members = state.with_untracked(ChatState::mentionable);
+        completion.update(|c| c.update(&text, cursor, &members));
+    };
+    let choose = Callback::new(move |index: usize| {
+        let text = draft.get_untracked();
+        let Some((text, cursor)) = completion.try_update(|c| c.choose(&text, index)).flatten()
+        else {
+            return;
+        };
+        let units = u32::try_from(utf16_of_byte(&text, cursor)).unwrap_or(0);
+        drafts.set(&active.get_untracked(), &text);
+        draft.set(text);
+        request_animation_frame(move || {
+            if let Some(el) = input.get_untracked() {
+                let _ = el.set_selection_range(units, units);
+                let _ = el.focus();
+            }
+        });
+    });
     let problem = RwSignal::new(None::<String>);
     let throttle = StoredValue::new(TypingThrottle::default());
     let pin = expect_context::<ListPin>();
@@ -399,6 +437,13 @@ fn Composer() -> impl IntoView {
             <div class="inline">
                 <textarea
                     id="composer-input"
+                    node_ref=input
+                    aria-autocomplete="list"
+                    aria-controls=move || completion.with(Completion::is_open).then_some(mention_list::LIST_ID)
+                    aria-activedescendant=move || {
+                        completion
+                            .with(|c| c.is_open().then(|| mention_list::option_id(c.selected())))
+                    }
                     data-testid="composer"
                     dir="auto"
                     rows="1"
@@ -413,8 +458,38 @@ fn Composer() -> impl IntoView {
                         problem.set(None);
                         typed();
                         pin.keep();
+                        complete();
+                    }
+                    on:click=move |_| complete()
+                    on:keyup=move |ev: KeyboardEvent| {
+                        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                            complete();
+                        }
                     }
                     on:keydown=move |ev: KeyboardEvent| {
+                        if completion.with_untracked(Completion::is_open) && !ev.is_composing() {
+                            let step = match ev.key().as_str() {
+                                "ArrowDown" => Some(1),
+                                "ArrowUp" => Some(-1),
+                                _ => None,
+                            };
+                            if let Some(step) = step {
+                                ev.prevent_default();
+                                completion.update(|c| c.step(step));
+                                return;
+                            }
+                            if matches!(ev.key().as_str(), "Enter" | "Tab") && !ev.shift_key() {
+                                ev.prevent_default();
+                                choose.run(completion.with_untracked(Completion::selected));
+                                return;
+                            }
+                            if ev.key() == "Escape" {
+                                ev.prevent_default();
+                                ev.stop_propagation();
+                                completion.update(Completion::dismiss);
+                                return;
+                            }
+                        }
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
                             send();
@@ -423,6 +498,7 @@ fn Composer() -> impl IntoView {
                 ></textarea>
                 <button type="submit" class="primary" data-testid="send">"Send"</button>
             </div>
+            <MentionList completion=completion choose=choose />
             <div class="composer-foot">
                 <span
                     id="composer-help"

@@ -6,6 +6,7 @@ mod chat;
 mod conversation;
 mod formatted;
 mod keyboard;
+mod mention_list;
 mod reading;
 mod send_problems;
 mod sidebar;

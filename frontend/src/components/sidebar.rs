@@ -69,7 +69,7 @@ pub fn Sidebar() -> impl IntoView {
                 <ul class="conv-list" aria-labelledby="rooms-heading" data-testid="room-list">
                     <For
                         each=move || rooms.get()
-                        key=|room| (room.key.clone(), room.unread, room.active, room.available)
+                        key=|room| (room.key.clone(), room.unread, room.mentions, room.active, room.available)
                         let:room
                     >
                         <ConvItem summary=room />
@@ -225,6 +225,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
         key,
         title,
         unread,
+        mentions,
         active,
         available,
     } = summary;
@@ -264,6 +265,17 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
                 }
             >
                 <span class="conv-name">{label}</span>
+                {(mentions > 0)
+                    .then(|| {
+                        view! {
+                            <span class="badge mention-badge" data-testid="mentions">
+                                "@" {mentions}
+                                <span class="visually-hidden">
+                                    {if mentions == 1 { " mention" } else { " mentions" }}
+                                </span>
+                            </span>
+                        }
+                    })}
                 {(unread > 0)
                     .then(|| {
                         view! {

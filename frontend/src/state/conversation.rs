@@ -47,6 +47,8 @@ pub struct Conversation {
     pub(super) read_sent: u64,
     /// `welcome`'s unread count, which covers the messages up to [`Self::counted_until`].
     pub(super) counted_unread: u64,
+    /// `welcome`'s count of those that mention us, over the same messages.
+    pub(super) counted_mentions: u64,
     /// The conversation's newest id when `welcome` counted (0: never counted).
     pub(super) counted_until: u64,
     /// The newest page of history has arrived.
@@ -79,6 +81,7 @@ impl Conversation {
             read_up_to: 0,
             read_sent: 0,
             counted_unread: 0,
+            counted_mentions: 0,
             counted_until: 0,
             loaded: false,
             complete: false,
@@ -179,6 +182,7 @@ mod tests {
                 body: format!("m{seq}"),
                 at,
                 own: id.is_none(),
+                mentions_me: false,
                 delivery: Delivery::Confirmed,
             }),
         }

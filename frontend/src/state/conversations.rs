@@ -18,6 +18,8 @@ pub struct ConvSummary {
     pub title: String,
     /// The badge: messages from others after our read marker.
     pub unread: u32,
+    /// The second badge ("@2"): how many of those mention us.
+    pub mentions: u32,
     /// It is the open conversation.
     pub active: bool,
     /// Rooms: we are in it now. Private conversations: the other person is online.
@@ -124,6 +126,7 @@ impl Conversations {
             key: c.key.clone(),
             title: c.title.clone(),
             unread: c.unread(),
+            mentions: c.mentions(),
             active: c.key == self.active,
             available,
         }

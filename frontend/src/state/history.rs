@@ -8,8 +8,17 @@ use super::conversation::Gap;
 use super::{ChatState, ConvKey};
 use crate::timeline::{Delivery, Line, LineKind, Message, Millis};
 
-/// A message the server sent, as a line.
-fn received(seq: u64, id: u64, from: String, body: String, at: Millis, own: bool) -> Line {
+/// A message the server sent, as a line; `mentions_me` as [`Message::mentions_me`].
+#[allow(clippy::too_many_arguments)]
+fn received(
+    seq: u64,
+    id: u64,
+    from: String,
+    body: String,
+    at: Millis,
+    own: bool,
+    mentions_me: bool,
+) -> Line {
     Line {
         seq,
         at,
@@ -19,6 +28,7 @@ fn received(seq: u64, id: u64, from: String, body: String, at: Millis, own: bool
             body,
             at,
             own,
+            mentions_me,
             delivery: Delivery::Confirmed,
         }),
     }
@@ -75,6 +85,7 @@ impl ChatState {
     ) {
         self.resume.reached(id);
         let own = self.is_me(&from);
+        let mentions_me = self.mentions_me(&key, &from, &body);
         let seq = self.convs.take_seq();
         let conv = self.convs.entry(&key, &title);
         conv.last_id = conv.last_id.max(id);
@@ -88,7 +99,7 @@ impl ChatState {
             let short: String = body.chars().take(140).collect();
             Some(format!("{from} ({place}): {short}"))
         };
-        conv.place(received(seq, id, from, body, at, own));
+        conv.place(received(seq, id, from, body, at, own, mentions_me));
         conv.trim();
         if let Some(text) = announcement {
             self.notices.announce(text);
@@ -112,8 +123,10 @@ impl ChatState {
             .into_iter()
             .map(|stored| {
                 let own = self.is_me(&stored.from);
+                let mentions_me = self.mentions_me(&key, &stored.from, &stored.body);
                 let seq = self.convs.take_seq();
-                let line = received(seq, stored.id, stored.from, stored.body, stored.at, own);
+                let (id, at) = (stored.id, stored.at);
+                let line = received(seq, id, stored.from, stored.body, at, own, mentions_me);
                 (stored.id, line)
             })
             .collect();

@@ -35,6 +35,7 @@
 //! - [`switcher`]: the quick switcher's matching and highlight.
 //! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
 //! - [`name_check`]: the sign-in name box's rules, checked as it is typed in.
+//! - [`mention_complete`]: the composer's `@name` completion.
 
 pub mod composer;
 mod conversation;
@@ -45,6 +46,7 @@ pub mod drafts;
 mod history;
 mod key;
 mod link;
+pub mod mention_complete;
 pub mod name_check;
 mod notices;
 mod pacer;

@@ -116,6 +116,24 @@ impl ChatState {
         members
     }
 
+    /// Who may be mentioned in the open conversation, ourselves left out: a room's members,
+    /// in lobby everyone online; nobody in a private conversation.
+    pub fn mentionable(&self) -> Vec<String> {
+        let Some(conv) = self.active_conversation() else {
+            return Vec::new();
+        };
+        let people = if conv.key == ConvKey::lobby() {
+            self.people()
+        } else {
+            self.active_members()
+        };
+        people
+            .into_iter()
+            .filter(|p| !p.is_me)
+            .map(|p| p.name)
+            .collect()
+    }
+
     pub fn is_online(&self, name: &str) -> bool {
         self.presence.is_online(name)
     }

@@ -2,10 +2,10 @@
 //! markers moved by another tab, and our own markers sent (forward only, throttled) for the
 //! open conversation.
 
-use shared::{ClientFrame, ConversationInfo, Target};
+use shared::{ClientFrame, ConversationInfo, Target, UserName};
 
 use super::{ChatState, ConvKey, Conversation};
-use crate::timeline::{Line, Millis};
+use crate::timeline::{Line, Message, Millis};
 
 /// Read markers go to the server at most this often.
 pub const READ_EVERY_MS: Millis = 1_000;
@@ -23,12 +23,32 @@ impl Conversation {
         u32::try_from(counted + newer).unwrap_or(u32::MAX)
     }
 
+    /// Of [`Self::unread`], the messages that mention us: counted the same way.
+    pub fn mentions(&self) -> u32 {
+        let counted = if self.read_up_to >= self.counted_until {
+            0
+        } else {
+            self.counted_mentions
+        };
+        let newer = self.mentions_between(self.read_up_to.max(self.counted_until), u64::MAX);
+        u32::try_from(counted + newer).unwrap_or(u32::MAX)
+    }
+
     /// Messages from others held here with an id in `above+1..=up_to`.
     fn others_between(&self, above: u64, up_to: u64) -> u64 {
+        self.count_between(above, up_to, |m| !m.own)
+    }
+
+    /// Messages that mention us held here with an id in `above+1..=up_to`.
+    fn mentions_between(&self, above: u64, up_to: u64) -> u64 {
+        self.count_between(above, up_to, |m| m.mentions_me)
+    }
+
+    fn count_between(&self, above: u64, up_to: u64, which: impl Fn(&Message) -> bool) -> u64 {
         self.lines
             .iter()
             .filter_map(Line::message)
-            .filter(|m| !m.own && m.id.is_some_and(|id| id > above && id <= up_to))
+            .filter(|m| which(m) && m.id.is_some_and(|id| id > above && id <= up_to))
             .count() as u64
     }
 
@@ -45,6 +65,7 @@ impl Conversation {
             && (self.complete || self.oldest_id().is_some_and(|oldest| oldest <= up_to))
         {
             self.counted_unread = self.others_between(up_to, self.counted_until);
+            self.counted_mentions = self.mentions_between(up_to, self.counted_until);
         }
     }
 
@@ -55,6 +76,7 @@ impl Conversation {
         self.read_up_to = info.read_up_to;
         self.read_sent = info.read_up_to;
         self.counted_unread = info.unread;
+        self.counted_mentions = info.mentions;
         self.counted_until = info.last_id;
         self.since = info.since;
     }
@@ -64,6 +86,19 @@ impl ChatState {
     /// Unread messages across all conversations.
     pub fn total_unread(&self) -> u32 {
         self.convs.iter().map(Conversation::unread).sum()
+    }
+
+    /// Whether a message in `key` from `from` mentions us: a room message from someone else
+    /// whose body names us by the shared rule.
+    pub(super) fn mentions_me(&self, key: &ConvKey, from: &str, body: &str) -> bool {
+        matches!(key, ConvKey::Room(_))
+            && !self.is_me(from)
+            && shared::mentions::mentions(body, &self.me_key())
+    }
+
+    /// Our name's key, as mentions compare it.
+    pub fn me_key(&self) -> String {
+        UserName::parse(&self.me).map_or_else(|_| self.me.to_lowercase(), |me| me.key())
     }
 
     /// The server's `read` frame: our marker moved (another tab read), and the server has it.

@@ -138,6 +138,7 @@ impl ChatState {
                 body,
                 at: now,
                 own: true,
+                mentions_me: false,
                 delivery,
             }),
         });

@@ -12,6 +12,7 @@ mod divider;
 mod drafts;
 mod former;
 mod history;
+mod mentions;
 mod name_check;
 mod presence;
 mod rooms;
