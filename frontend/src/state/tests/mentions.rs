@@ -35,6 +35,7 @@ fn mentions_count_from_the_welcome_and_live_messages_until_read() {
     // A private message is unread, never a mention.
     state.apply(
         ServerFrame::PrivateMessage {
+            details: Default::default(),
             id: 25,
             from: "bob".into(),
             to: "Alice".into(),
