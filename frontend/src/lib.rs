@@ -20,6 +20,7 @@
 //!   the parsers do, counted in tests.
 //! - [`mentions`]: the mentions of the signed-in user in a body, to emphasise.
 //! - [`order`]: stable sorting with one copy of the sort in the wasm.
+//! - [`sorted`]: ordered maps and sets in a sorted `Vec`, smaller in the wasm than B-trees.
 //! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
 //! - [`backoff`]: the reconnection delays (exponential, capped, jittered).
 //! - [`api`]: the HTTP session API and the words for its refusals.
@@ -54,6 +55,7 @@ pub mod mentions;
 pub mod order;
 pub mod reach;
 pub mod route;
+pub mod sorted;
 pub mod state;
 pub mod steps;
 pub mod timeline;

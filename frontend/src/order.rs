@@ -4,8 +4,8 @@
 //! its own compiled a copy of the standard library's stable sort, about 3.5 KB of wasm each.
 //! [`sort_by_key`] computes the keys, sorts the positions `0..len` through one comparison that
 //! is not generic, then puts the items in that order: the result of `sort_by_key`, with the
-//! sort compiled once. Collect into a `BTreeSet` or `BTreeMap` with `extend` rather than
-//! `collect` for the same reason (`collect` sorts its input first).
+//! sort compiled once. (Collecting into a `BTreeSet` or `BTreeMap` sorts too: the client
+//! keeps its small ordered collections in the sorted module's types instead.)
 
 use std::cmp::Ordering;
 

@@ -2,13 +2,12 @@
 //! they arrive), a room's membership, where its history paging stands, its read marker and
 //! who is typing in it.
 
-use std::collections::BTreeSet;
-
 use shared::Target;
 
 use super::divider::Divider;
 use super::typing::Typing;
 use super::ConvKey;
+use crate::sorted::SortedSet;
 use crate::timeline::Line;
 
 /// New messages trim a conversation to this many lines, dropping the oldest (older pages the
@@ -36,7 +35,7 @@ pub struct Conversation {
     /// one held on; history pages extend that run backwards.
     pub lines: Vec<Line>,
     /// Rooms only: who is in it, as the server last said.
-    pub members: BTreeSet<String>,
+    pub members: SortedSet<String>,
     /// Rooms only: the server says we are in it.
     pub joined: bool,
     /// The newest message id known here (from `welcome`, messages, pages and acks).
@@ -75,7 +74,7 @@ impl Conversation {
             key,
             title,
             lines: Vec::new(),
-            members: BTreeSet::new(),
+            members: SortedSet::new(),
             joined: false,
             last_id: 0,
             read_up_to: 0,

@@ -3,9 +3,8 @@
 //! `localStorage` under [`Drafts::storage_key`] (one entry per signed-in user), so a draft
 //! survives a reload.
 
-use std::collections::BTreeMap;
-
 use super::ConvKey;
+use crate::sorted::SortedMap;
 
 /// A draft longer than this (in characters) is not saved: the server would refuse it anyway
 /// (its limit is far below), and the storage entry stays small.
@@ -15,7 +14,7 @@ pub const MAX_SAVED_CHARS: usize = 20_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Drafts {
     /// By [`ConvKey::dom_id`] (`room-lobby`, `dm-bob`); empty drafts are not kept.
-    by_conv: BTreeMap<String, String>,
+    by_conv: SortedMap<String, String>,
 }
 
 impl Drafts {
@@ -27,10 +26,8 @@ impl Drafts {
 
     /// Drafts read back from storage; anything unreadable counts as no drafts.
     pub fn from_json(text: &str) -> Self {
-        let read: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
-        // `extend`, not `collect`: see the order module.
-        let mut by_conv = BTreeMap::new();
-        by_conv.extend(read.into_iter().filter(|(_, draft)| !draft.is_empty()));
+        let mut by_conv: SortedMap<String, String> = serde_json::from_str(text).unwrap_or_default();
+        by_conv.retain(|_, draft| !draft.is_empty());
         Self { by_conv }
     }
 

@@ -1,10 +1,9 @@
 //! Who is online ([`Presence`]), and the people lists built from it: everyone online, and the
 //! members of the open room, online or not.
 
-use std::collections::BTreeMap;
-
 use super::{ChatState, ConvKey};
 use crate::order;
+use crate::sorted::SortedMap;
 
 /// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +21,7 @@ pub struct Person {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Presence {
     /// Name key (lowercase) -> name as they write it.
-    online: BTreeMap<String, String>,
+    online: SortedMap<String, String>,
     /// A `welcome` has said who is online, and the connection has not dropped since.
     known: bool,
 }
@@ -30,7 +29,6 @@ pub(super) struct Presence {
 impl Presence {
     /// Everyone online is `names` (a `welcome`'s list).
     pub(super) fn reset(&mut self, names: Vec<String>) {
-        // `extend`, not `collect`: see the order module.
         self.online.clear();
         self.online.extend(
             names

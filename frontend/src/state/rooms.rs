@@ -2,11 +2,10 @@
 //! server since memberships are stored there; who is in a room; and the list of our rooms a
 //! `welcome` brings.
 
-use std::collections::BTreeSet;
-
 use shared::{ClientFrame, ErrorCode, RoomInfo, RoomName};
 
 use super::{ChatState, ConvKey};
+use crate::sorted::SortedSet;
 use crate::timeline::Millis;
 
 impl ChatState {
@@ -50,7 +49,7 @@ impl ChatState {
     /// `welcome` lists our rooms. Memberships are stored on the server: its list is the
     /// truth, nothing to re-join, and rooms not on it are gone (another tab left them).
     pub(super) fn welcome_rooms(&mut self, rooms: Vec<RoomInfo>) {
-        let mut fresh = BTreeSet::new();
+        let mut fresh = SortedSet::new();
         fresh.extend(rooms.iter().map(|r| r.room.clone()));
         for info in rooms {
             let key = ConvKey::Room(info.room.clone());

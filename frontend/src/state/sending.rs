@@ -7,13 +7,12 @@
 //! server refused it (with its reason), it was refused for its rate too often in a row, or no
 //! answer came within [`ACK_TIMEOUT_MS`] (it then goes out again after the next `welcome`).
 
-use std::collections::BTreeMap;
-
 use shared::{ClientFrame, ErrorCode};
 
 use super::composer::{check_body, BodyProblem};
 use super::pacer::Pacer;
 use super::{ChatState, ConvKey};
+use crate::sorted::SortedMap;
 use crate::timeline::{Delivery, Line, LineKind, Message, Millis};
 
 /// A send without `ack` after this long is shown as failed.
@@ -28,7 +27,7 @@ pub const MAX_RATE_REFUSALS: u32 = 10;
 pub(super) struct Outbox {
     /// Waiting to go out, by line sequence number (the order they were written): request id
     /// and conversation.
-    queued: BTreeMap<u64, (String, ConvKey)>,
+    queued: SortedMap<u64, (String, ConvKey)>,
     /// The one send on the wire, waiting for its `ack` or `error`.
     in_flight: Option<InFlight>,
     /// How fast sends may go.

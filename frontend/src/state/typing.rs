@@ -1,11 +1,10 @@
 //! Typing notices: who is typing in a conversation and until when, how that reads ("bob is
 //! typing…"), and the `typing` frames we send.
 
-use std::collections::BTreeMap;
-
 use shared::{ClientFrame, Target};
 
 use super::{ChatState, ConvKey};
+use crate::sorted::SortedMap;
 use crate::timeline::Millis;
 
 /// "bob is typing…" disappears this long after bob's last typing notice.
@@ -15,7 +14,7 @@ pub const TYPING_SHOWN_MS: Millis = 4_000;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Typing {
     /// Name key -> (name as written, shown until).
-    typers: BTreeMap<String, (String, Millis)>,
+    typers: SortedMap<String, (String, Millis)>,
 }
 
 impl Typing {
