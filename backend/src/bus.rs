@@ -285,6 +285,7 @@ impl Bus {
         self.hub.reset_node_clocks();
         let mut first = vec![Event::Hello {
             users: self.hub.local_users(),
+            away: self.hub.local_away(),
         }];
         first.extend(self.retained.drain(..));
         self.publish(&mut conn, first).await?;
@@ -372,21 +373,23 @@ impl Bus {
         }
         let node = envelope.node;
         match envelope.event {
-            Event::Hello { users } => {
-                self.hub.node_sync(&node, &users);
+            Event::Hello { users, away } => {
+                self.hub.node_sync(&node, &users, &away);
                 self.hub.publish(Event::Sync {
                     users: self.hub.local_users(),
+                    away: self.hub.local_away(),
                 });
                 // It may have stored messages that nobody heard of while it was cut off.
                 self.journal.catch_up();
             }
-            Event::Sync { users } => self.hub.node_sync(&node, &users),
+            Event::Sync { users, away } => self.hub.node_sync(&node, &users, &away),
             Event::Bye => self.hub.node_gone(&node),
             Event::Heartbeat => {
                 if !self.hub.node_seen(&node) {
                     // A node we took for dead, or missed: ask everyone for their lists.
                     self.hub.publish(Event::Hello {
                         users: self.hub.local_users(),
+                        away: self.hub.local_away(),
                     });
                 }
             }

@@ -99,6 +99,7 @@ on_both_engines!(
     read_markers_stop_at_the_newest_message,
     a_reused_req_with_other_content_conflicts,
     changes_take_ids_and_show_in_history_since_and_missed,
+    last_seen_is_kept_and_only_moves_forward,
 );
 
 /// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
@@ -615,6 +616,7 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
         unread,
         mentions: 0,
         since: None,
+        last_seen: None,
     };
     assert_eq!(
         got,
@@ -655,6 +657,75 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
         .await
         .expect("conversations");
     assert!(nobody.is_empty());
+}
+
+async fn last_seen_is_kept_and_only_moves_forward(store: SqlStore) {
+    accounts(&store, &["Alice", "Bob", "Carol"]).await;
+    append_new(
+        &store,
+        vec![
+            to_user("Alice", "Bob", "b1"),
+            to_user("Carol", "Alice", "c1"),
+        ],
+    )
+    .await;
+    let last_seen = |conversations: Vec<ConversationInfo>| -> Vec<(Target, Option<u64>)> {
+        conversations
+            .into_iter()
+            .map(|c| (c.target, c.last_seen))
+            .collect()
+    };
+    let alice = name("alice");
+    let got = store
+        .conversations(&alice, &[])
+        .await
+        .expect("conversations");
+    assert_eq!(
+        last_seen(got),
+        [(with_user("Carol"), None), (with_user("Bob"), None)],
+        "nobody was seen leaving yet"
+    );
+    store.set_last_seen(&name("bob"), 2_000).await.expect("set");
+    store
+        .set_last_seen(&name("BOB"), 1_000)
+        .await
+        .expect("an older time changes nothing");
+    store
+        .set_last_seen(&name("nobody"), 1_000)
+        .await
+        .expect("no account, no harm");
+    let got = store
+        .conversations(&alice, &[])
+        .await
+        .expect("conversations");
+    assert_eq!(
+        last_seen(got),
+        [(with_user("Carol"), None), (with_user("Bob"), Some(2_000))]
+    );
+    store
+        .set_last_seen(&name("carol"), 3_000)
+        .await
+        .expect("set");
+    let page = store
+        .conversations_page(&alice, &[], None, 10)
+        .await
+        .expect("page");
+    assert_eq!(
+        last_seen(page),
+        [
+            (with_user("Carol"), Some(3_000)),
+            (with_user("Bob"), Some(2_000))
+        ]
+    );
+    // Rooms carry none; one's own time is not in one's own list.
+    let bob = store
+        .conversations(&name("bob"), &[RoomName::lobby()])
+        .await
+        .expect("conversations");
+    assert_eq!(
+        last_seen(bob),
+        [(in_room("lobby"), None), (with_user("Alice"), None)]
+    );
 }
 
 async fn read_markers_only_move_forward(store: SqlStore) {

@@ -6,6 +6,8 @@
 //! [`ErrorCode`] rather than a generic "invalid frame". Fields a client adds that a frame does
 //! not define (a `from`, say) are ignored: the server alone says who sent what.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::changes::{MessageDetails, Place};
@@ -133,6 +135,10 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// "This page is away (hidden, or nobody has touched it for a while)", or back
+    /// (`away: false`). A user is away when every one of their connections is; a new
+    /// connection counts as present. Sent on change only; never answered.
+    Activity { away: bool },
 }
 
 impl ClientFrame {
@@ -151,6 +157,7 @@ impl ClientFrame {
         "delete",
         "react",
         "unreact",
+        "activity",
     ];
 
     /// The request id the client attached, if any.
@@ -168,7 +175,7 @@ impl ClientFrame {
             | Self::Delete { req, .. }
             | Self::React { req, .. }
             | Self::Unreact { req, .. } => req.as_deref(),
-            Self::Typing { .. } => None,
+            Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
 }
@@ -222,6 +229,11 @@ pub struct ConversationInfo {
     /// inactivity). The messages before it were with that former holder. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// Private conversations only: when the other person's last connection closed, ms since
+    /// the Unix epoch, if it ever did (stored, so it survives restarts). Stale while they are
+    /// online: show it only for someone offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<u64>,
 }
 
 /// Whether a count is zero: such a count is left out of a frame.
@@ -253,6 +265,9 @@ pub enum ServerFrame {
         protocol: u32,
         user: String,
         online: Vec<String>,
+        /// The users of `online` who are away (every connection of theirs is).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
         rooms: Vec<RoomInfo>,
         /// Your rooms, then your newest private conversations (at most a page of them).
         conversations: Vec<ConversationInfo>,
@@ -316,9 +331,15 @@ pub enum ServerFrame {
     /// connection closed) since the last `presence`, coalesced by the server: each name is in
     /// at most one list, the one it belongs to now. Both lists are sorted ignoring case and
     /// may be empty. A client applies them as set operations; one may repeat what it knows.
+    /// `away` names those of `online` who are away (a name in `online` and not in `away` is
+    /// present); `last_seen` says, for names in `offline`, when their last connection closed.
     Presence {
         online: Vec<String>,
         offline: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        last_seen: BTreeMap<String, u64>,
     },
     /// Someone is typing in a room you are in, or to you.
     Typing {

@@ -61,6 +61,7 @@ fn client_frames_use_snake_case_types() {
             emoji: "👍".into(),
             req: None,
         },
+        ClientFrame::Activity { away: true },
     ];
     let types: Vec<String> = frames
         .iter()
@@ -179,11 +180,25 @@ fn presence_always_carries_both_lists() {
     let frame = ServerFrame::Presence {
         online: vec!["dave".into(), "Erin".into()],
         offline: Vec::new(),
+        away: Vec::new(),
+        last_seen: BTreeMap::new(),
     };
     let json = serde_json::to_string(&frame).unwrap();
     assert_eq!(
         json,
         r#"{"type":"presence","online":["dave","Erin"],"offline":[]}"#
+    );
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
+    let frame = ServerFrame::Presence {
+        online: vec!["dave".into()],
+        offline: vec!["frank".into()],
+        away: vec!["dave".into()],
+        last_seen: BTreeMap::from([("frank".into(), 5)]),
+    };
+    let json = serde_json::to_string(&frame).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"presence","online":["dave"],"offline":["frank"],"away":["dave"],"last_seen":{"frank":5}}"#
     );
     assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
 }

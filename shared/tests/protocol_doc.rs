@@ -56,6 +56,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Delete => "delete",
     React => "react",
     Unreact => "unreact",
+    Activity => "activity",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {

@@ -2,7 +2,7 @@
 //! a client makes) and [`Client`] (one WebSocket that speaks the protocol through the shared
 //! types, waiting for the frames a test expects rather than for time to pass).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -196,6 +196,27 @@ pub fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
     ServerFrame::Presence {
         online: online.iter().map(|s| s.to_string()).collect(),
         offline: offline.iter().map(|s| s.to_string()).collect(),
+        away: Vec::new(),
+        last_seen: Default::default(),
+    }
+}
+
+/// `frame` without the `last_seen` times of a `presence` frame (a test cannot know them), to
+/// compare with [`presence`]; any other frame as it is.
+pub fn lists(frame: ServerFrame) -> ServerFrame {
+    match frame {
+        ServerFrame::Presence {
+            online,
+            offline,
+            away,
+            ..
+        } => ServerFrame::Presence {
+            online,
+            offline,
+            away,
+            last_seen: Default::default(),
+        },
+        other => other,
     }
 }
 
@@ -237,6 +258,10 @@ pub struct Client {
     /// Who this client takes to be online: the welcome's list with every `presence` frame it
     /// has read applied, as a real client keeps it.
     online: BTreeSet<String>,
+    /// Those of them it takes to be away, likewise.
+    away: BTreeSet<String>,
+    /// When users went offline, from the `last_seen` of the `presence` frames read.
+    last_seen: BTreeMap<String, u64>,
 }
 
 /// What a client saw instead of a frame.
@@ -252,12 +277,15 @@ impl Client {
             ws,
             welcome: ServerFrame::Pong { req: None },
             online: BTreeSet::new(),
+            away: BTreeSet::new(),
+            last_seen: BTreeMap::new(),
         };
         let welcome = client.recv().await;
-        let ServerFrame::Welcome { online, .. } = &welcome else {
+        let ServerFrame::Welcome { online, away, .. } = &welcome else {
             panic!("first frame must be welcome, got {welcome:?}");
         };
         client.online = online.iter().cloned().collect();
+        client.away = away.iter().cloned().collect();
         client.welcome = welcome;
         client
     }
@@ -298,11 +326,27 @@ impl Client {
                 Some(Ok(Message::Text(text))) => {
                     let frame = serde_json::from_str::<ServerFrame>(&text)
                         .unwrap_or_else(|e| panic!("server sent {text}, not a ServerFrame: {e}"));
-                    if let ServerFrame::Presence { online, offline } = &frame {
+                    if let ServerFrame::Presence {
+                        online,
+                        offline,
+                        away,
+                        last_seen,
+                    } = &frame
+                    {
                         self.online.extend(online.iter().cloned());
+                        for name in online {
+                            if away.contains(name) {
+                                self.away.insert(name.clone());
+                            } else {
+                                self.away.remove(name);
+                            }
+                        }
                         for name in offline {
                             self.online.remove(name);
+                            self.away.remove(name);
                         }
+                        self.last_seen
+                            .extend(last_seen.iter().map(|(k, v)| (k.clone(), *v)));
                     }
                     return Some(Ok(frame));
                 }
@@ -391,6 +435,35 @@ impl Client {
         while !self.knows_online(user) {
             self.recv().await;
         }
+    }
+
+    /// Whether this client takes `user` to be away, from what it has read so far.
+    pub fn knows_away(&self, user: &str) -> bool {
+        self.away.contains(user)
+    }
+
+    /// Waits until this client knows `user` is online and away.
+    pub async fn sees_away(&mut self, user: &str) {
+        while !self.knows_away(user) {
+            self.recv().await;
+        }
+    }
+
+    /// Waits until this client knows `user` is online and present (not away).
+    pub async fn sees_present(&mut self, user: &str) {
+        while !self.knows_online(user) || self.knows_away(user) {
+            self.recv().await;
+        }
+    }
+
+    /// When `user` was last seen, from the `presence` frames read so far.
+    pub fn last_seen(&self, user: &str) -> Option<u64> {
+        self.last_seen.get(user).copied()
+    }
+
+    /// Says this page is away or back (`activity`).
+    pub async fn activity(&mut self, away: bool) {
+        self.send(&ClientFrame::Activity { away }).await;
     }
 
     /// Waits until this client knows `user` is offline.

@@ -38,8 +38,8 @@ pub use app::{
     spawn_app_with, test_config, Engine, Storage, StoreAt, TestApp,
 };
 pub use client::{
-    is_message, is_offline, is_online, is_typing, message_id, presence, Client, Ended, Endpoint,
-    ARRIVES_WITHIN, QUIET_FOR,
+    is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client, Ended,
+    Endpoint, ARRIVES_WITHIN, QUIET_FOR,
 };
 pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};

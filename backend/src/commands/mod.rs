@@ -14,7 +14,9 @@
 //! - `history`: a page of a conversation, from the store.
 //! - `read`: a read marker, stored, then told to the user's other connections.
 //! - `conversations`: a page of the user's private conversations, from the store.
+//! - `activity`: the page is away or back, for presence.
 
+mod activity;
 mod conversations;
 mod delete;
 mod edit;
@@ -95,6 +97,7 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::Delete { id, req } => delete::run(cx, id, req).await,
         ClientFrame::React { id, emoji, req } => react::run(cx, id, emoji, true, req).await,
         ClientFrame::Unreact { id, emoji, req } => react::run(cx, id, emoji, false, req).await,
+        ClientFrame::Activity { away } => activity::run(cx, away),
     }
 }
 

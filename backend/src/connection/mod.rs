@@ -26,7 +26,7 @@ mod writer;
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use shared::{close, ConversationInfo, RoomName, UserName};
 use tokio::sync::OwnedSemaphorePermit;
@@ -88,6 +88,21 @@ impl Connection {
         let complete = listed.len() <= most;
         listed.truncate(most);
         Ok((listed, complete))
+    }
+
+    /// Stores when `name` was last seen (their last connection here closed `at`), within the
+    /// store timeout; a failure is logged, and costs only that time.
+    async fn store_last_seen(&self, name: &UserName, at: u64) {
+        let stored = tokio::time::timeout(
+            self.config.store_timeout(),
+            self.store.set_last_seen(name, at),
+        )
+        .await;
+        match stored {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(user = %name, error = %e, "storing last seen failed"),
+            Err(_) => tracing::warn!(user = %name, "storing last seen timed out"),
+        }
     }
 }
 
@@ -193,6 +208,7 @@ impl Connection {
             idle_timeout: self.config.idle_timeout(),
             started,
             last_heard: &last_heard,
+            departed: OnceLock::new(),
         };
         let mut echo = None;
         {
@@ -223,11 +239,15 @@ impl Connection {
                 () = &mut write => {}
             }
         }
-        self.hub.disconnect(id);
+        // Whoever takes the connection out of the hub learns whether it was its user's last.
+        let departed = self.hub.disconnect(id).or(writer.departed.get().copied());
         // The answer to the client's close goes after the rest of any frame begun.
         Box::pin(write_close(&mut out, echo, metrics)).await;
         drop(out);
         Box::pin(finish(&mut stream)).await;
+        if let Some(at) = departed {
+            Box::pin(self.store_last_seen(&name, at)).await;
+        }
         tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);
         drop(self.slot);

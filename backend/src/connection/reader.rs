@@ -1,6 +1,6 @@
 //! The read loop: reads what the client sends, decodes it ([`crate::ws::Decoder`]),
-//! rate-limits it (`typing` notices on a budget of their own, so that they never cost a
-//! message its place), parses it and hands each frame to [`crate::commands::dispatch`]; a bad
+//! rate-limits it (`typing` notices and `activity` frames on a budget of their own, so that
+//! they never cost a message its place), parses it and hands each frame to [`crate::commands::dispatch`]; a bad
 //! frame is answered with an `error` frame and the connection carries on. Only oversized
 //! frames, protocol violations and sustained flooding end it.
 
@@ -46,7 +46,7 @@ fn try_read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
 /// What the rate limit says about a frame.
 enum Admission {
     Admitted,
-    /// Dropped: answered with `rate_limited`, or silently for a `typing` notice.
+    /// Dropped: answered with `rate_limited`, or silently for a notice (`typing`, `activity`).
     Limited,
     /// Rate-limited too many times in a row: close the connection.
     Flooding,
@@ -58,7 +58,8 @@ pub(super) struct Reader<'a> {
     pub(super) cx: Context<'a>,
     /// The rate limit: its user's budget, shared by all of the user's connections.
     pub(super) bucket: SharedBucket,
-    /// The budget of `typing` notices, apart from [`Reader::bucket`]: also the user's.
+    /// The budget of notices (`typing`, `activity`), apart from [`Reader::bucket`]: also the
+    /// user's.
     pub(super) typing_bucket: SharedBucket,
     /// Rate-limited frames in a row that close the connection.
     pub(super) flood_limit: u32,
@@ -138,14 +139,14 @@ impl Reader<'_> {
     }
 
     /// Spends a token from the rate limit; answers `rate_limited` (with the frame's `req`)
-    /// when there is none. A `typing` notice spends from its own budget and, over it, is
-    /// dropped without an answer (it has no `req`, and nobody waits for it).
+    /// when there is none. A notice (`typing`, `activity`) spends from its own budget and,
+    /// over it, is dropped without an answer (it has no `req`, and nobody waits for it).
     fn admit(&mut self, incoming: &Incoming) -> Admission {
         let text = match incoming {
             Incoming::Text(text) => Some(&**text),
             _ => None,
         };
-        let typing = text.is_some_and(is_typing);
+        let typing = text.is_some_and(is_notice);
         let bucket = if typing {
             &self.typing_bucket
         } else {
@@ -231,22 +232,22 @@ fn usable_req(req: &str) -> Option<String> {
     (req.chars().count() <= MAX_REQ_CHARS).then(|| req.to_owned())
 }
 
-/// Whether a text frame is a `typing` notice: its `type` read without building the frame,
-/// every other field skipped.
-fn is_typing(text: &str) -> bool {
+/// Whether a text frame is a notice, `typing` or `activity`: its `type` read without building
+/// the frame, every other field skipped.
+fn is_notice(text: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct OnlyType<'a> {
         #[serde(borrow, default, rename = "type")]
         kind: Option<std::borrow::Cow<'a, str>>,
     }
     // Most frames are not: a substring search spares them the second parse.
-    if !text.contains("\"typing\"") {
+    if !text.contains("\"typing\"") && !text.contains("\"activity\"") {
         return false;
     }
     serde_json::from_str::<OnlyType<'_>>(text)
         .ok()
         .and_then(|only| only.kind)
-        .is_some_and(|kind| kind == "typing")
+        .is_some_and(|kind| kind == "typing" || kind == "activity")
 }
 
 /// Why a text frame did not parse, and its request id if one can be read from it.
@@ -266,17 +267,21 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_typing, scan_req, MAX_REQ_CHARS};
+    use super::{is_notice, scan_req, MAX_REQ_CHARS};
 
     #[test]
-    fn typing_notices_are_told_apart_without_parsing_the_frame() {
-        assert!(is_typing(r#"{"type":"typing","room":"rust"}"#));
-        assert!(is_typing(r#"{"to":"bob","x":[1,{"y":2}],"type":"typing"}"#));
-        assert!(!is_typing(
+    fn notices_are_told_apart_without_parsing_the_frame() {
+        assert!(is_notice(r#"{"type":"typing","room":"rust"}"#));
+        assert!(is_notice(r#"{"to":"bob","x":[1,{"y":2}],"type":"typing"}"#));
+        assert!(is_notice(r#"{"type":"activity","away":true}"#));
+        assert!(!is_notice(
             r#"{"type":"room_message","room":"typing","body":"typing"}"#
         ));
-        assert!(!is_typing(r#"{"type":"ping"}"#));
-        assert!(!is_typing("not json"));
+        assert!(!is_notice(
+            r#"{"type":"private_message","to":"bob","body":"activity"}"#
+        ));
+        assert!(!is_notice(r#"{"type":"ping"}"#));
+        assert!(!is_notice("not json"));
     }
 
     #[test]

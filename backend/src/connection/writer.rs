@@ -4,7 +4,7 @@
 //! whose writes make no progress for it, and writes the close frame at a frame boundary.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use shared::close;
@@ -84,6 +84,9 @@ pub(super) struct Writer<'a> {
     pub(super) started: Instant,
     /// Milliseconds after `started` when the client was last heard (set by the reader).
     pub(super) last_heard: &'a AtomicU64,
+    /// When its user was last seen, if the writer took the connection out of the hub and it
+    /// was the user's last here: for the store.
+    pub(super) departed: OnceLock<u64>,
 }
 
 /// What the write loop does next.
@@ -132,7 +135,9 @@ impl Writer<'_> {
                 }
                 Step::Ping => out.push(PING.clone()),
                 Step::Close(code) => {
-                    self.hub.disconnect(self.id);
+                    if let Some(at) = self.hub.disconnect(self.id) {
+                        let _ = self.departed.set(at);
+                    }
                     let frame = code.map(close_frame);
                     // Boxed: see `Connection::serve`.
                     Box::pin(write_close(out, frame, self.hub.metrics())).await;

@@ -23,18 +23,33 @@ pub trait Publish: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// "I am here, with these users online; tell me yours."
-    Hello { users: Vec<String> },
-    /// The answer to a `hello`: the users online on the sending node.
-    Sync { users: Vec<String> },
+    /// "I am here, with these users online (`away`: those of them away here); tell me yours."
+    Hello {
+        users: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
+    },
+    /// The answer to a `hello`: the users online on the sending node, and those of them away.
+    Sync {
+        users: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
+    },
     /// The sending node is alive.
     Heartbeat,
     /// The sending node is shutting down: its users are gone with it.
     Bye,
     /// A user's first connection on the sending node.
     Online { user: String },
-    /// A user's last connection on the sending node closed.
-    Offline { user: String },
+    /// A user's last connection on the sending node closed, at `at` (ms since the epoch).
+    Offline {
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
+    },
+    /// A user on the sending node became away there (every connection of theirs on it is) or
+    /// came back.
+    Away { user: String, away: bool },
     /// A user joined a room (stored already).
     Joined { user: String, room: String },
     /// A user left a room (stored already).

@@ -28,7 +28,7 @@
 //! `pool` (connections and the user map), `welcome` (taken under the lock, built outside),
 //! `online` (everyone online, shared with welcomes), `slots` (connections and rate budget per
 //! user), `rooms` (memberships), `joining` (join tickets), `presence`
-//! (coalescing and its task), `typing` (the throttle), `nodes` (other nodes, their clocks and
+//! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
 //! each other, and the [`Publish`] trait).
 
@@ -42,6 +42,7 @@ use shared::{ErrorCode, RoomName, Target, UserName};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+mod away;
 mod events;
 mod fanout;
 mod joining;
@@ -164,6 +165,9 @@ struct State {
     online: Online,
     /// Presence changes not yet sent to the connections.
     presence: Presence,
+    /// The users online and away on every node they are on, by name key; shared with the
+    /// welcomes being built (copied on write).
+    away: Arc<BTreeMap<String, UserName>>,
 }
 
 /// One live connection, in the pool.
@@ -175,6 +179,8 @@ struct ConnEntry {
     session: SessionId,
     /// Its queue (and close switch): how frames reach it.
     outbox: Outbox,
+    /// Its page said it is away (`activity`); a new connection is present.
+    away: bool,
 }
 
 /// A user online on this node, in the user map.

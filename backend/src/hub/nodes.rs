@@ -1,7 +1,7 @@
 //! The other nodes: who is online on each, when each was last heard from (their clocks
 //! expire silent nodes), and applying what they publish to this node's connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use shared::{RoomName, UserName};
@@ -14,14 +14,28 @@ use crate::ws::{Frame, WireFrame};
 pub(super) struct RemoteNode {
     /// Its online users by name key.
     users: HashMap<String, UserName>,
+    /// Those of them away there, by name key.
+    away: HashSet<String>,
     /// When we last heard from it.
     seen: Instant,
 }
 
+impl RemoteNode {
+    /// Whether user `key` is online on this node.
+    pub(super) fn has_user(&self, key: &str) -> bool {
+        self.users.contains_key(key)
+    }
+
+    /// Whether user `key` is away on this node.
+    pub(super) fn is_away(&self, key: &str) -> bool {
+        self.away.contains(key)
+    }
+}
+
 impl Hub {
-    /// Replaces what we know of `node`'s online users with `users`; the changes go in the next
-    /// `presence` frame.
-    pub fn node_sync(&self, node: &str, users: &[String]) {
+    /// Replaces what we know of `node`'s online users with `users`, of whom `away` are away
+    /// there; the changes go in the next `presence` frame.
+    pub fn node_sync(&self, node: &str, users: &[String], away: &[String]) {
         let mut state = self.state();
         let fresh: HashMap<String, UserName> = users
             .iter()
@@ -33,11 +47,22 @@ impl Hub {
             .get(node)
             .map(|n| n.users.keys().cloned().collect())
             .unwrap_or_default();
+        // Who is away there first, so that nobody seems to come back for a moment.
+        let keys: Vec<String> = fresh.keys().cloned().collect();
+        let away: HashSet<String> = away
+            .iter()
+            .map(|u| u.to_ascii_lowercase())
+            .filter(|key| fresh.contains_key(key))
+            .collect();
+        state.node(node).away = away;
         for key in known.iter().filter(|k| !fresh.contains_key(*k)) {
-            state.remote_offline(node, key);
+            state.remote_offline(node, key, None);
         }
         for name in fresh.into_values() {
             state.remote_online(node, name);
+        }
+        for key in &keys {
+            state.refresh_away(key);
         }
         state.node(node).seen = Instant::now();
         self.settle_presence(&mut state);
@@ -89,10 +114,17 @@ impl Hub {
         match event {
             Event::Online { user } => {
                 if let Ok(name) = UserName::parse(&user) {
+                    // Their first connection there: present.
+                    if let Some(there) = state.nodes.get_mut(node) {
+                        there.away.remove(&name.key());
+                    }
                     state.remote_online(node, name);
                 }
             }
-            Event::Offline { user } => state.remote_offline(node, &user.to_ascii_lowercase()),
+            Event::Offline { user, at } => {
+                state.remote_offline(node, &user.to_ascii_lowercase(), at);
+            }
+            Event::Away { user, away } => state.remote_away(node, &user.to_ascii_lowercase(), away),
             Event::Joined { user, room } => {
                 if let (Ok(name), Ok(room)) = (UserName::parse(&user), RoomName::parse(&room)) {
                     if !state.is_member(&name.key(), &room) {
@@ -139,6 +171,7 @@ impl State {
             .entry(node.to_owned())
             .or_insert_with(|| RemoteNode {
                 users: HashMap::new(),
+                away: HashSet::new(),
                 seen: Instant::now(),
             })
     }
@@ -151,12 +184,13 @@ impl State {
             .map(|n| n.users.keys().cloned().collect())
             .unwrap_or_default();
         for key in &users {
-            self.remote_offline(node, key);
+            self.remote_offline(node, key, None);
         }
         self.nodes.remove(node);
     }
 
-    /// `name` is online on `node`; a presence change if that makes them online at all.
+    /// `name` is online on `node`; a presence change if that makes them online at all, or
+    /// changes whether they are away.
     pub(super) fn remote_online(&mut self, node: &str, name: UserName) {
         let key = name.key();
         if self
@@ -165,6 +199,7 @@ impl State {
             .insert(key.clone(), name.clone())
             .is_some()
         {
+            self.refresh_away(&key);
             return;
         }
         let entry = self
@@ -174,26 +209,48 @@ impl State {
         entry.1 += 1;
         if entry.1 == 1 && !self.users.contains_key(&key) {
             self.presence_changed(&name);
-            self.online.insert(key, name);
+            self.online.insert(key.clone(), name);
         }
+        self.refresh_away(&key);
     }
 
-    /// User `key` left `node`; a presence change if they are now offline everywhere.
-    pub(super) fn remote_offline(&mut self, node: &str, key: &str) {
-        let Some(name) = self.nodes.get_mut(node).and_then(|n| n.users.remove(key)) else {
+    /// User `key` left `node` (last seen there `at`, when known); a presence change if they
+    /// are now offline everywhere, or no longer away.
+    pub(super) fn remote_offline(&mut self, node: &str, key: &str, at: Option<u64>) {
+        let Some(there) = self.nodes.get_mut(node) else {
+            return;
+        };
+        there.away.remove(key);
+        let Some(name) = there.users.remove(key) else {
             return;
         };
         let Some(entry) = self.remote_users.get_mut(key) else {
             return;
         };
         entry.1 -= 1;
-        if entry.1 > 0 {
+        if entry.1 == 0 {
+            self.remote_users.remove(key);
+            if !self.users.contains_key(key) {
+                self.online.remove(key);
+                self.went_offline(&name, at);
+            }
+        }
+        self.refresh_away(key);
+    }
+
+    /// User `key` became away on `node`, or came back there.
+    pub(super) fn remote_away(&mut self, node: &str, key: &str, away: bool) {
+        let Some(there) = self.nodes.get_mut(node) else {
+            return;
+        };
+        if !there.users.contains_key(key) {
             return;
         }
-        self.remote_users.remove(key);
-        if !self.users.contains_key(key) {
-            self.online.remove(key);
-            self.presence_changed(&name);
+        if away {
+            there.away.insert(key.to_owned());
+        } else {
+            there.away.remove(key);
         }
+        self.refresh_away(key);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use shared::{ConversationInfo, UserName};
 
 use super::{ConnEntry, Event, Hub, HubError, State, UserEntry};
+use crate::clock::now_ms;
 use crate::outbox::{self, ConnId, Control, Inbox, Limits, Outbox};
 use crate::store::SessionId;
 use crate::ws::Frame;
@@ -53,51 +54,64 @@ impl Hub {
             // Before this connection is registered: it learns of its user from its welcome.
             self.settle_presence(&mut state);
         }
-        // Only pointers and the few changes since the online list's base are copied here;
-        // the names are listed and encoded after the lock is released.
-        let welcome = state.welcome(&key, conversations, self.shared.config.limits);
+        // A new connection is present: a user away until now comes back.
+        let was_here = state.away_here(&key);
         if let Some(user) = state.users.get_mut(&key) {
             user.conns.push(id);
         }
         state.conns.insert(
             id,
             ConnEntry {
-                user: key,
+                user: key.clone(),
                 session,
                 outbox,
+                away: false,
             },
         );
+        self.publish_away_here(&state, &key, was_here);
+        if state.refresh_away(&key) {
+            self.settle_presence(&mut state);
+        }
+        // Only pointers and the few changes since the online list's base are copied here;
+        // the names are listed and encoded after the lock is released.
+        let welcome = state.welcome(&key, conversations, self.shared.config.limits);
         let last_delivered = state.last_delivered;
         drop(state);
         (id, self.encode_welcome(&welcome), last_delivered)
     }
 
     /// Removes a connection. The user's last one takes them offline (for the next `presence`
-    /// frame); memberships stay.
-    pub fn disconnect(&self, id: ConnId) {
+    /// frame); memberships stay. Returns when the user was last seen on this node (now, ms
+    /// since the epoch) if this was their last connection here, for the store; `None`
+    /// otherwise, and for a connection removed already.
+    pub fn disconnect(&self, id: ConnId) -> Option<u64> {
         let mut state = self.state();
-        let Some(conn) = state.conns.remove(&id) else {
-            return;
-        };
-        let Some(user) = state.users.get_mut(&conn.user) else {
-            return;
-        };
+        let was_here = state.away_here(&state.conns.get(&id)?.user.clone());
+        let conn = state.conns.remove(&id)?;
+        let user = state.users.get_mut(&conn.user)?;
         user.conns.retain(|c| *c != id);
         if !user.conns.is_empty() {
-            return;
+            // The only present one may have closed.
+            self.publish_away_here(&state, &conn.user, was_here);
+            if state.refresh_away(&conn.user) {
+                self.settle_presence(&mut state);
+            }
+            return None;
         }
-        let Some(user) = state.users.remove(&conn.user) else {
-            return;
-        };
+        let user = state.users.remove(&conn.user)?;
+        let at = now_ms();
         if !state.remote_users.contains_key(&conn.user) {
             state.online.remove(&conn.user);
-            state.presence_changed(&user.name);
-            self.settle_presence(&mut state);
+            state.went_offline(&user.name, Some(at));
         }
+        // Away elsewhere now, or offline: either way no longer listed as present here.
+        state.refresh_away(&conn.user);
+        self.settle_presence(&mut state);
         // Under the lock, as in `connect`: the other nodes hear of a user's comings and
         // goings in the order they happened.
         self.publish(Event::Offline {
             user: user.name.to_string(),
+            at: Some(at),
         });
         let rebuild = state.online.due_rebuild();
         drop(state);
@@ -106,6 +120,7 @@ impl Hub {
             let list = snapshot.names();
             self.state().online.rebuilt(&snapshot, list);
         }
+        Some(at)
     }
 
     /// A new connection's queue, bounded by `limits`: the hub's end, kept by

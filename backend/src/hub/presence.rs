@@ -2,7 +2,7 @@
 //! to every connection, at once after a quiet interval, otherwise when the interval is over
 //! ([`Hub::run_presence`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use shared::{ServerFrame, UserName};
@@ -18,6 +18,9 @@ pub(super) struct Presence {
     /// frame says the state they are in when it is sent; the name is kept for those offline
     /// by then, who are gone from the other maps.
     pending: HashMap<String, UserName>,
+    /// When the pending users who went offline were last seen, by name key, when known:
+    /// for the frame's `last_seen`.
+    offline_at: HashMap<String, u64>,
     /// When the last `presence` frame went out; `None` before the first.
     last_sent: Option<Instant>,
     /// Whether the pending changes wait for [`Hub::run_presence`]: set when it is woken,
@@ -93,6 +96,15 @@ impl State {
         self.presence.pending.insert(name.key(), name.clone());
     }
 
+    /// Notes that user `name` went offline on the whole chat, last seen `at` when known.
+    pub(super) fn went_offline(&mut self, name: &UserName, at: Option<u64>) {
+        self.presence_changed(name);
+        match at {
+            Some(at) => self.presence.offline_at.insert(name.key(), at),
+            None => self.presence.offline_at.remove(&name.key()),
+        };
+    }
+
     /// Sends every pending change in one `presence` frame, encoded once, to every connection
     /// on this node; returns whether a frame went out. Each user is in the list of the state
     /// they are in now. With no connection here the changes are dropped: whoever connects
@@ -101,23 +113,42 @@ impl State {
         self.presence.deferred = false;
         if self.conns.is_empty() {
             self.presence.pending.clear();
+            self.presence.offline_at.clear();
         }
         if self.presence.pending.is_empty() {
             return false;
         }
         let mut pending = std::mem::take(&mut self.presence.pending);
-        let (mut online, mut offline) = (Vec::new(), Vec::new());
+        let (mut online, mut offline, mut away) = (Vec::new(), Vec::new(), Vec::new());
+        let mut last_seen = BTreeMap::new();
         for (key, name) in pending.drain() {
             match self.online_name(&key) {
-                Some(now_online) => online.push(now_online.to_string()),
-                None => offline.push(name.to_string()),
+                Some(now_online) => {
+                    if self.listed_away(&key) {
+                        away.push(now_online.to_string());
+                    }
+                    online.push(now_online.to_string());
+                }
+                None => {
+                    if let Some(at) = self.presence.offline_at.get(&key) {
+                        last_seen.insert(name.to_string(), *at);
+                    }
+                    offline.push(name.to_string());
+                }
             }
         }
         // Keep the allocation: the next burst of sign-ins is likely as large.
         self.presence.pending = pending;
+        self.presence.offline_at.clear();
         online.sort_unstable_by(|a, b| by_name(a, b));
         offline.sort_unstable_by(|a, b| by_name(a, b));
-        let frame = encode(&ServerFrame::Presence { online, offline });
+        away.sort_unstable_by(|a, b| by_name(a, b));
+        let frame = encode(&ServerFrame::Presence {
+            online,
+            offline,
+            away,
+            last_seen,
+        });
         for conn in self.conns.values() {
             conn.outbox.push(frame.clone());
         }
@@ -183,7 +214,9 @@ mod tests {
         let mut frames = Vec::new();
         for frame in rx.take_now() {
             match serde_json::from_str(&frame.text_payload()).unwrap() {
-                ServerFrame::Presence { online, offline } => frames.push((online, offline)),
+                ServerFrame::Presence {
+                    online, offline, ..
+                } => frames.push((online, offline)),
                 other => panic!("expected presence, got {other:?}"),
             }
         }
@@ -236,7 +269,7 @@ mod tests {
         let hub = hub();
         let (bob_tab, _bob) = connect(&hub, "bob");
         let (_, _ann) = connect(&hub, "Ann");
-        hub.node_sync("b", &names(&["erin", "Dave", "bob"]));
+        hub.node_sync("b", &names(&["erin", "Dave", "bob"]), &[]);
         assert_online_index(&hub);
         assert_eq!(
             welcome_online(&hub, "carol"),
@@ -248,6 +281,7 @@ mod tests {
             "b",
             Event::Offline {
                 user: "erin".into(),
+                at: None,
             },
         );
         let (_, _dave) = connect(&hub, "Dave");
@@ -307,7 +341,7 @@ mod tests {
     fn other_nodes_users_are_coalesced_too_and_a_second_node_is_no_news() {
         let hub = hub();
         let (_, mut observer) = connect(&hub, "observer");
-        hub.node_sync("b", &names(&["erin", "dave"]));
+        hub.node_sync("b", &names(&["erin", "dave"]), &[]);
         assert_eq!(
             presence(&mut observer),
             [(names(&["dave", "erin"]), names(&[]))]

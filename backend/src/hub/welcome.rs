@@ -2,7 +2,7 @@
 //!
 //! What a welcome lists grows with the crowd (everyone online, every member of the user's
 //! rooms). Under the hub's lock only pointers are copied: the online list's
-//! [`OnlineSnapshot`] and each room's member map (an `Arc`, copied on write). The names are
+//! [`OnlineSnapshot`], the away users and each room's member map (`Arc`s, copied on write). The names are
 //! listed and the frame encoded once the lock is released; the list of everyone online built
 //! here becomes the next welcome's base.
 
@@ -26,6 +26,8 @@ pub(super) struct WelcomeParts {
     user: String,
     /// Everyone online.
     online: OnlineSnapshot,
+    /// Those of them away, by name key.
+    away: Arc<BTreeMap<String, UserName>>,
     /// The user's rooms but the lobby, in order, with their members and owner.
     rooms: Vec<(RoomName, Members, Option<String>)>,
     /// Where the user's conversations stand (a page of the private ones), and whether that
@@ -52,6 +54,7 @@ impl State {
                 .map(|u| u.name.to_string())
                 .unwrap_or_default(),
             online: self.online.snapshot(),
+            away: self.away_snapshot(),
             rooms: self
                 .member_of
                 .get(key)
@@ -92,6 +95,7 @@ impl Hub {
             protocol: PROTOCOL_VERSION,
             user: parts.user.clone(),
             online: online.iter().map(UserName::to_string).collect(),
+            away: parts.away.values().map(UserName::to_string).collect(),
             rooms,
             conversations: parts.conversations.0.clone(),
             conversations_complete: parts.conversations.1,

@@ -143,6 +143,9 @@ impl Store for GatedStore {
     async fn touch_session(&self, _: &SessionId, _: u64) -> Result<(), StoreError> {
         not_for_the_journal()
     }
+    async fn set_last_seen(&self, _: &UserName, _: u64) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
     async fn sessions_of(&self, _: &UserName) -> Result<Vec<SessionRecord>, StoreError> {
         not_for_the_journal()
     }

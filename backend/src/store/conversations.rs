@@ -117,16 +117,18 @@ async fn standing(
             );
         }
     }
-    let since = new_holders(store, conversations).await?;
+    let others = others_accounts(store, conversations).await?;
     Ok(conversations
         .iter()
         .zip(&keys)
         .map(|(conversation, key)| {
             let (last_id, read_up_to, unread, mentions) =
                 standing.get(key).copied().unwrap_or((0, 0, 0, 0));
-            let since = match conversation {
-                Conversation::Private { other, .. } => since.get(&other.key()).copied(),
-                Conversation::Room(_) => None,
+            let (since, last_seen) = match conversation {
+                Conversation::Private { other, .. } => {
+                    others.get(&other.key()).copied().unwrap_or_default()
+                }
+                Conversation::Room(_) => (None, None),
             };
             ConversationInfo {
                 target: conversation.target(),
@@ -135,17 +137,21 @@ async fn standing(
                 unread: to_u64(unread),
                 mentions: to_u64(mentions),
                 since,
+                last_seen,
             }
         })
         .collect())
 }
 
-/// The other participants of the private `conversations` whose account was created by
-/// releasing their name (`history_from` > 0), by name key, with when it was created.
-async fn new_holders(
+/// What a private conversation's entry says of the other participant: when their account
+/// was created, if by releasing their name (`history_from` > 0), and when they were last seen.
+type OtherAccount = (Option<u64>, Option<u64>);
+
+/// [`OtherAccount`] for the other participants of the private `conversations` (by name key).
+async fn others_accounts(
     store: &SqlStore,
     conversations: &[Conversation],
-) -> Result<HashMap<String, u64>, StoreError> {
+) -> Result<HashMap<String, OtherAccount>, StoreError> {
     let mut others: Vec<String> = conversations
         .iter()
         .filter_map(|c| match c {
@@ -155,11 +161,11 @@ async fn new_holders(
         .collect();
     others.sort_unstable();
     others.dedup();
-    let mut since = HashMap::new();
+    let mut accounts = HashMap::new();
     for chunk in others.chunks(LOOKUP_ROWS) {
         let sql = format!(
-            "SELECT name_key, created_at FROM accounts \
-             WHERE history_from > 0 AND name_key IN (VALUES {})",
+            "SELECT name_key, created_at, history_from, last_seen_at FROM accounts \
+             WHERE (history_from > 0 OR last_seen_at IS NOT NULL) AND name_key IN (VALUES {})",
             placeholders(store.engine, chunk.len(), 1, 1)
         );
         let mut query = sqlx::query(&sql);
@@ -167,10 +173,15 @@ async fn new_holders(
             query = query.bind(key.as_str());
         }
         for row in query.fetch_all(&store.pool).await? {
-            since.insert(row.try_get("name_key")?, to_u64(row.try_get("created_at")?));
+            let history_from: i64 = row.try_get("history_from")?;
+            let since = (history_from > 0)
+                .then(|| row.try_get("created_at").map(to_u64))
+                .transpose()?;
+            let last_seen: Option<i64> = row.try_get("last_seen_at")?;
+            accounts.insert(row.try_get("name_key")?, (since, last_seen.map(to_u64)));
         }
     }
-    Ok(since)
+    Ok(accounts)
 }
 
 /// [`Store::mark_read`](super::Store::mark_read): clamped to the conversation's newest id

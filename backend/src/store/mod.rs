@@ -252,6 +252,9 @@ pub trait Store: Send + Sync + 'static {
     async fn find_session(&self, id: &SessionId) -> Result<Option<SessionOwner>, StoreError>;
     /// Records that a session was used at `at_ms`.
     async fn touch_session(&self, id: &SessionId, at_ms: u64) -> Result<(), StoreError>;
+    /// Records that `name` was last seen at `at_ms` (their last connection closed), unless a
+    /// later time is stored already (`accounts.last_seen_at`).
+    async fn set_last_seen(&self, name: &UserName, at_ms: u64) -> Result<(), StoreError>;
     /// The sessions of `name`'s owner, oldest first.
     async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError>;
     /// Ends a session; returns how many sessions its account still has.
@@ -418,6 +421,10 @@ impl Store for SqlStore {
 
     async fn touch_session(&self, id: &SessionId, at_ms: u64) -> Result<(), StoreError> {
         accounts::touch_session(self, id, at_ms).await
+    }
+
+    async fn set_last_seen(&self, name: &UserName, at_ms: u64) -> Result<(), StoreError> {
+        accounts::set_last_seen(self, name, at_ms).await
     }
 
     async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError> {

@@ -561,3 +561,72 @@ async fn a_mention_stored_on_one_node_is_counted_on_the_other_until_read() {
     let on_b = b.connect(&alice_token).await;
     assert_eq!(counts(&on_b.welcome), Some((0, 0)));
 }
+
+/// Matches a `presence` frame that mentions `user` at all.
+fn mentions(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
+    move |f| match f {
+        ServerFrame::Presence {
+            online, offline, ..
+        } => online.iter().chain(offline).any(|u| u == user),
+        _ => false,
+    }
+}
+
+/// Alice has a tab on node a and one on node b: she is away only when both are, on every
+/// node, a node started later learns it from the others, and her last tab closing says when.
+#[tokio::test]
+async fn a_user_with_tabs_on_two_nodes_is_away_only_when_both_are() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let bob_token = b.claim("bob").await;
+    let carol_token = a.claim("carol").await;
+    let dave_token = a.claim("dave").await;
+    let mut tab_a = a.connect(&alice_token).await;
+    let mut tab_b = b.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    let mut carol = a.connect(&carol_token).await;
+    bob.sees_online("carol").await;
+    carol.sees_online("bob").await;
+    bob.sync().await;
+    carol.sync().await;
+
+    // Away on node a only: nobody hears anything of her.
+    tab_a.activity(true).await;
+    tab_a.sync().await;
+    bob.assert_none_of("news of alice", mentions("alice")).await;
+    carol
+        .assert_none_of("news of alice", mentions("alice"))
+        .await;
+    // Away on both: everyone on both nodes hears it.
+    tab_b.activity(true).await;
+    bob.sees_away("alice").await;
+    carol.sees_away("alice").await;
+    // Back on node a: present everywhere.
+    tab_a.activity(false).await;
+    bob.sees_present("alice").await;
+    carol.sees_present("alice").await;
+    tab_a.activity(true).await;
+    bob.sees_away("alice").await;
+
+    // A node started now learns from the others who is away.
+    let c = start(&services, "c").await;
+    let mut dave = c.connect(&dave_token).await;
+    while !dave.knows_away("alice") {
+        dave.recv().await;
+    }
+
+    // Her tab on node a closes: still online on b, and still away.
+    tab_a.close().await;
+    bob.assert_none_of("news of alice", mentions("alice")).await;
+    assert!(bob.knows_online("alice") && bob.knows_away("alice"));
+    // The last one closes: offline everywhere, with the same last seen.
+    tab_b.close().await;
+    bob.recv_until(is_offline("alice")).await;
+    carol.recv_until(is_offline("alice")).await;
+    dave.recv_until(is_offline("alice")).await;
+    let seen = bob.last_seen("alice").expect("last seen on node b");
+    assert_eq!(carol.last_seen("alice"), Some(seen), "node a");
+    assert_eq!(dave.last_seen("alice"), Some(seen), "node c");
+}

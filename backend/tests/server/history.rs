@@ -202,6 +202,7 @@ async fn a_private_message_to_someone_offline_waits_for_them_as_unread() {
             unread: 1,
             mentions: 0,
             since: None,
+            last_seen: None,
         }
     );
     let (ids, complete) = bob.history(json!({"to": "alice"})).await;

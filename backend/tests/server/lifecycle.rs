@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::{close, ServerFrame};
 
-use testkit::{presence, spawn_app, spawn_app_with, Ended, Storage};
+use testkit::{lists, presence, spawn_app, spawn_app_with, Ended, Storage};
 
 use crate::chat_server;
 
@@ -60,7 +60,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
         .await
         .expect("silent should be dropped within a few seconds")
         .expect("bob stays connected");
-    assert_eq!(frame, presence(&[], &["silent"]));
+    assert_eq!(lists(frame), presence(&[], &["silent"]));
     app.wait_for_connections(1).await;
     drop(silent);
 }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod auth;
+mod away;
 mod bad_input;
 mod changes;
 mod chat;

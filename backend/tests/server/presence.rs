@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::{RoomInfo, ServerFrame};
 use tokio::time::Instant;
 
-use testkit::{presence, spawn_app, spawn_app_with, Client, QUIET_FOR};
+use testkit::{lists, presence, spawn_app, spawn_app_with, Client, QUIET_FOR};
 
 /// Who `client` takes to be online: its welcome's list, with every `presence` frame it reads
 /// applied, as a client applies them.
@@ -35,7 +35,10 @@ impl OnlineSet {
 
     /// Applies `frame` if it is a `presence` frame; returns whether it was.
     fn apply(&mut self, frame: &ServerFrame) -> bool {
-        let ServerFrame::Presence { online, offline } = frame else {
+        let ServerFrame::Presence {
+            online, offline, ..
+        } = frame
+        else {
             return false;
         };
         for name in online {
@@ -84,6 +87,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         protocol,
         user,
         online,
+        away,
         rooms,
         conversations,
         conversations_complete,
@@ -94,6 +98,7 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         unreachable!()
     };
     assert_eq!(protocol, shared::protocol::PROTOCOL_VERSION);
+    assert!(away.is_empty(), "nobody is away");
     assert_eq!(last_id, 0, "nothing has been said yet");
     assert!(conversations_complete);
     let targets: Vec<_> = conversations.iter().map(|c| c.target.clone()).collect();
@@ -212,7 +217,7 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     );
     alice_tab2.close().await;
     // Offline, but still a member: no member_left.
-    assert_eq!(bob.recv().await, presence(&[], &["alice"]));
+    assert_eq!(lists(bob.recv().await), presence(&[], &["alice"]));
     bob.assert_quiet().await;
     app.wait_for_connections(1).await;
     let stats = app.state.hub.stats();

@@ -172,6 +172,7 @@ impl ChatState {
                 conversations_complete,
                 last_id,
                 limits,
+                ..
             } => {
                 self.outbox.set_limits(limits.rate_per_sec, limits.burst);
                 if protocol != PROTOCOL_VERSION {
@@ -229,7 +230,9 @@ impl ChatState {
             ServerFrame::RoomLeft { room } => self.left(&room),
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
-            ServerFrame::Presence { online, offline } => {
+            ServerFrame::Presence {
+                online, offline, ..
+            } => {
                 self.presence_changed(online, offline);
             }
             ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),

@@ -38,6 +38,7 @@ fn a_welcome_with_more_conversations_than_it_lists_asks_for_the_rest_page_by_pag
             protocol,
             user: me,
             online,
+            away: Vec::new(),
             rooms,
             conversations,
             conversations_complete: false,

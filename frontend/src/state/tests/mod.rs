@@ -32,6 +32,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
         protocol: PROTOCOL_VERSION,
         user: user.into(),
         online: online.iter().map(|s| s.to_string()).collect(),
+        away: Vec::new(),
         rooms: rooms
             .iter()
             .map(|(room, members)| RoomInfo {
@@ -67,6 +68,7 @@ fn welcome_with(
             protocol,
             user,
             online,
+            away: Vec::new(),
             rooms,
             conversations,
             conversations_complete: true,
@@ -85,6 +87,7 @@ fn info(target: Target, last_id: u64, read_up_to: u64, unread: u64) -> Conversat
         unread,
         mentions: 0,
         since: None,
+        last_seen: None,
     }
 }
 

@@ -28,6 +28,8 @@ fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
     ServerFrame::Presence {
         online: online.iter().map(|s| s.to_string()).collect(),
         offline: offline.iter().map(|s| s.to_string()).collect(),
+        away: Vec::new(),
+        last_seen: Default::default(),
     }
 }
 
@@ -162,6 +164,8 @@ fn typing_shows_for_four_seconds_or_until_the_message() {
         ServerFrame::Presence {
             online: Vec::new(),
             offline: vec!["bob".into()],
+            away: Vec::new(),
+            last_seen: Default::default(),
         },
         9_001,
     );
