@@ -107,6 +107,9 @@ mod tests {
             status: Status::Confirmed,
             reason: None,
             starts_group,
+            details: Default::default(),
+            rev: 0,
+            id: None,
         }
     }
 

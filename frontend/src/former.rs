@@ -61,6 +61,9 @@ mod tests {
                 status: Status::Confirmed,
                 reason: None,
                 starts_group: true,
+                details: Default::default(),
+                rev: 0,
+                id: None,
             },
             shows_sender: true,
         }

@@ -4,6 +4,8 @@
 //! Every line gets a client-side sequence number when it is added; it never changes, so the
 //! view can key its list by it while a message goes from pending to confirmed.
 
+use shared::changes::MessageDetails;
+
 /// Milliseconds since the Unix epoch (the server's `at`, or the browser's `Date.now()`).
 pub type Millis = u64;
 
@@ -59,9 +61,15 @@ pub struct Message {
     /// `shared::mentions`): highlighted, and counted apart.
     pub mentions_me: bool,
     pub delivery: Delivery,
+    /// What it became since it was sent (edited, a tombstone, reactions) and what it answers.
+    pub details: MessageDetails,
+    /// Counts the changes to [`Self::details`] and the body, so that its row is drawn again.
+    pub rev: u32,
 }
 
-/// One line of a conversation.
+/// One line of a conversation. Nearly every line is a message: boxing it would cost an
+/// allocation per message to save space on the few system lines.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
     Message(Message),
@@ -148,6 +156,8 @@ pub enum Row {
     },
     Message {
         seq: u64,
+        /// The server's id, once known.
+        id: Option<u64>,
         from: String,
         body: String,
         at: Millis,
@@ -159,6 +169,10 @@ pub enum Row {
         reason: Option<String>,
         /// The first message of a group: shows the sender's name.
         starts_group: bool,
+        /// Reply, edit, tombstone, reactions.
+        details: MessageDetails,
+        /// See [`Message::rev`].
+        rev: u32,
     },
 }
 
@@ -172,9 +186,10 @@ impl Row {
                 status,
                 starts_group,
                 at,
+                rev,
                 ..
             } => format!(
-                "m{seq}-{}-{}-{at}",
+                "m{seq}-{}-{}-{at}-{rev}",
                 status.as_str(),
                 u8::from(*starts_group)
             ),
@@ -211,6 +226,7 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
                 previous = Some(message);
                 out.push(Row::Message {
                     seq: line.seq,
+                    id: message.id,
                     from: message.from.clone(),
                     body: message.body.clone(),
                     at: message.at,
@@ -222,6 +238,8 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
                         _ => None,
                     },
                     starts_group,
+                    details: message.details.clone(),
+                    rev: message.rev,
                 });
             }
         }
@@ -250,6 +268,8 @@ mod tests {
                 own: false,
                 mentions_me: false,
                 delivery: Delivery::Confirmed,
+                details: MessageDetails::default(),
+                rev: 0,
             }),
         }
     }

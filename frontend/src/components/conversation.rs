@@ -277,6 +277,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             status,
             reason,
             starts_group: _,
+            ..
         } => {
             let retry = move |_| {
                 let key = state.with_untracked(|s| s.active().clone());

@@ -8,7 +8,7 @@ use super::divider::Divider;
 use super::typing::Typing;
 use super::ConvKey;
 use crate::sorted::SortedSet;
-use crate::timeline::Line;
+use crate::timeline::{Line, Message};
 
 /// New messages trim a conversation to this many lines, dropping the oldest (older pages the
 /// reader asked for are kept).
@@ -38,6 +38,8 @@ pub struct Conversation {
     pub members: SortedSet<String>,
     /// Rooms only: the server says we are in it.
     pub joined: bool,
+    /// Rooms only: its owner, who may delete anyone's message in it.
+    pub owner: Option<String>,
     /// The newest message id known here (from `welcome`, messages, pages and acks).
     pub last_id: u64,
     /// Our read marker: every message up to this id counts as read.
@@ -76,6 +78,7 @@ impl Conversation {
             lines: Vec::new(),
             members: SortedSet::new(),
             joined: false,
+            owner: None,
             last_id: 0,
             read_up_to: 0,
             read_sent: 0,
@@ -119,10 +122,22 @@ impl Conversation {
     }
 
     pub(super) fn has_id(&self, id: u64) -> bool {
+        self.message(id).is_some()
+    }
+
+    /// The message with server id `id`, if held.
+    pub fn message(&self, id: u64) -> Option<&Message> {
         self.lines
             .iter()
             .rev()
-            .any(|l| l.message().is_some_and(|m| m.id == Some(id)))
+            .find_map(|l| l.message().filter(|m| m.id == Some(id)))
+    }
+
+    pub(super) fn message_mut(&mut self, id: u64) -> Option<&mut Message> {
+        self.lines
+            .iter_mut()
+            .rev()
+            .find_map(|l| l.message_mut().filter(|m| m.id == Some(id)))
     }
 
     /// Puts a line where it belongs. New lines usually belong at the end, so the search starts
@@ -183,6 +198,8 @@ mod tests {
                 own: id.is_none(),
                 mentions_me: false,
                 delivery: Delivery::Confirmed,
+                details: Default::default(),
+                rev: 0,
             }),
         }
     }

@@ -2,6 +2,7 @@
 //! asked for when the open conversation has none yet or the reader scrolls to the top. All
 //! are merged by id, none twice.
 
+use shared::changes::MessageDetails;
 use shared::{ClientFrame, ErrorCode, StoredMessage, Target};
 
 use super::conversation::Gap;
@@ -18,6 +19,7 @@ fn received(
     at: Millis,
     own: bool,
     mentions_me: bool,
+    details: MessageDetails,
 ) -> Line {
     Line {
         seq,
@@ -30,6 +32,8 @@ fn received(
             own,
             mentions_me,
             delivery: Delivery::Confirmed,
+            details,
+            rev: 0,
         }),
     }
 }
@@ -82,6 +86,7 @@ impl ChatState {
         body: String,
         at: Millis,
         place: &str,
+        details: MessageDetails,
     ) {
         self.resume.reached(id);
         let own = self.is_me(&from);
@@ -99,7 +104,7 @@ impl ChatState {
             let short: String = body.chars().take(140).collect();
             Some(format!("{from} ({place}): {short}"))
         };
-        conv.place(received(seq, id, from, body, at, own, mentions_me));
+        conv.place(received(seq, id, from, body, at, own, mentions_me, details));
         conv.trim();
         if let Some(text) = announcement {
             self.notices.announce(text);
@@ -126,7 +131,16 @@ impl ChatState {
                 let mentions_me = self.mentions_me(&key, &stored.from, &stored.body);
                 let seq = self.convs.take_seq();
                 let (id, at) = (stored.id, stored.at);
-                let line = received(seq, id, stored.from, stored.body, at, own, mentions_me);
+                let line = received(
+                    seq,
+                    id,
+                    stored.from,
+                    stored.body,
+                    at,
+                    own,
+                    mentions_me,
+                    stored.details,
+                );
                 (stored.id, line)
             })
             .collect();

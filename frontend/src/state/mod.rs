@@ -36,13 +36,20 @@
 //! - [`composer`]: the message box's rules (what may be sent, the counter, typing throttle).
 //! - [`name_check`]: the sign-in name box's rules, checked as it is typed in.
 //! - [`mention_complete`]: the composer's `@name` completion.
+//! - `changes`: edits, deletions and reactions applied to messages, ours waiting their turn.
+//! - `editing`: which message the composer edits; editing and deleting ours.
+//! - `replying`: which message the composer answers.
+//! - [`reactions`]: reactions as set operations, the chips under a message, toggling ours.
+//! - `seek`: finding a quoted message, paging in older history until it is there.
 
+mod changes;
 pub mod composer;
 mod conversation;
 mod conversation_pages;
 mod conversations;
 mod divider;
 pub mod drafts;
+mod editing;
 mod history;
 mod key;
 mod link;
@@ -51,9 +58,12 @@ pub mod name_check;
 mod notices;
 mod pacer;
 mod presence;
+pub mod reactions;
 mod read;
+mod replying;
 mod requests;
 mod rooms;
+mod seek;
 mod sending;
 pub mod shortcuts;
 pub mod switcher;
@@ -73,6 +83,7 @@ pub use read::READ_EVERY_MS;
 pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};
 pub use typing::TYPING_SHOWN_MS;
 
+use changes::Change;
 use conversations::Conversations;
 use link::ResumePoint;
 use notices::Notices;
@@ -105,6 +116,12 @@ pub struct ChatState {
     notices: Notices,
     /// The room the person asked to join: open it when the server confirms.
     focus_on_join: Option<String>,
+    /// The message the composer edits (our own), by conversation and id.
+    editing: Option<(ConvKey, u64)>,
+    /// The message the composer's next send answers.
+    replying: Option<(ConvKey, u64)>,
+    /// The quoted message to show once it is held (older pages are asked for until it is).
+    seeking: Option<(ConvKey, u64)>,
 }
 
 impl ChatState {
@@ -121,6 +138,9 @@ impl ChatState {
             read_sent_at: None,
             notices: Notices::default(),
             focus_on_join: None,
+            editing: None,
+            replying: None,
+            seeking: None,
         }
     }
 
@@ -199,12 +219,12 @@ impl ChatState {
                 from,
                 body,
                 at,
-                ..
+                details,
             } => {
                 let key = ConvKey::Room(room.clone());
                 let title = room.clone();
                 let place = format!("#{room}");
-                self.incoming(key, title, id, from, body, at, &place);
+                self.incoming(key, title, id, from, body, at, &place, details);
             }
             ServerFrame::PrivateMessage {
                 id,
@@ -212,11 +232,11 @@ impl ChatState {
                 to,
                 body,
                 at,
-                ..
+                details,
             } => {
                 let peer = if self.is_me(&from) { to } else { from.clone() };
                 let key = ConvKey::Direct(peer.to_ascii_lowercase());
-                self.incoming(key, peer, id, from, body, at, "private");
+                self.incoming(key, peer, id, from, body, at, "private", details);
             }
             ServerFrame::History {
                 target,
@@ -226,7 +246,11 @@ impl ChatState {
             } => self.history_page(&target, messages, complete, req.as_deref()),
             ServerFrame::ReplayCut { after, before } => self.replay_cut(after, before),
             ServerFrame::Read { target, up_to } => self.read_elsewhere(&target, up_to),
-            ServerFrame::RoomJoined { room, members, .. } => self.room_joined(room, members),
+            ServerFrame::RoomJoined {
+                room,
+                members,
+                owner,
+            } => self.room_joined(room, members, owner),
             ServerFrame::RoomLeft { room } => self.left(&room),
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
@@ -240,10 +264,32 @@ impl ChatState {
                 return self.refused(code, message, req, now);
             }
             ServerFrame::Pong { .. } => {}
-            // Edits, deletions and reactions: shown by a later version of this client.
-            ServerFrame::MessageEdited { .. }
-            | ServerFrame::MessageDeleted { .. }
-            | ServerFrame::Reaction { .. } => {}
+            ServerFrame::MessageEdited {
+                id,
+                change_id,
+                place,
+                body,
+                edited_at,
+            } => self.changed(&place, change_id, id, Change::Edit(body), edited_at),
+            ServerFrame::MessageDeleted {
+                id,
+                change_id,
+                place,
+            } => self.changed(&place, change_id, id, Change::Delete, 0),
+            ServerFrame::Reaction {
+                id,
+                change_id,
+                place,
+                emoji,
+                user,
+                added,
+            } => self.changed(
+                &place,
+                change_id,
+                id,
+                Change::React { emoji, user, added },
+                0,
+            ),
             ServerFrame::Conversations {
                 conversations,
                 complete,
@@ -295,10 +341,11 @@ impl ChatState {
     ) -> Vec<ClientFrame> {
         if let Some(req) = req.as_deref().filter(|req| self.outbox.waiting(req)) {
             if self.send_refused(req, code, &message, now) {
-                let reason = self
-                    .failed_reason(req)
-                    .unwrap_or_else(|| code.as_str().replace('_', " "));
-                self.notify(format!("Not sent: {reason}"), now);
+                let text = match self.failed_reason(req) {
+                    Some(reason) => format!("Not sent: {reason}"),
+                    None => format!("Not changed: {}", sending::refusal_text(code, &message)),
+                };
+                self.notify(text, now);
             }
             return self.next_send(now).into_iter().collect();
         }
@@ -368,6 +415,7 @@ impl ChatState {
         out.extend(self.next_send(now));
         let key = self.active().clone();
         out.extend(self.history_request(&key, false));
+        out.extend(self.seek_more(now));
         if visible {
             out.extend(self.read_request(&key, now));
         }

@@ -57,6 +57,7 @@ impl ChatState {
             conv.members.clear();
             conv.members.extend(info.members);
             conv.joined = true;
+            conv.owner = info.owner;
         }
         let gone: Vec<String> = self
             .convs
@@ -72,12 +73,18 @@ impl ChatState {
     }
 
     /// The server's `room_joined`: we are in `room`; it opens when the person asked to join it.
-    pub(super) fn room_joined(&mut self, room: String, members: Vec<String>) {
+    pub(super) fn room_joined(
+        &mut self,
+        room: String,
+        members: Vec<String>,
+        owner: Option<String>,
+    ) {
         let key = ConvKey::Room(room.clone());
         let conv = self.convs.entry(&key, &room);
         conv.members.clear();
         conv.members.extend(members);
         conv.joined = true;
+        conv.owner = owner;
         if self.focus_on_join.as_deref() == Some(room.as_str()) {
             self.focus_on_join = None;
             self.activate(&key);

@@ -7,8 +7,10 @@
 //! server refused it (with its reason), it was refused for its rate too often in a row, or no
 //! answer came within [`ACK_TIMEOUT_MS`] (it then goes out again after the next `welcome`).
 
+use shared::changes::MessageDetails;
 use shared::{ClientFrame, ErrorCode};
 
+use super::changes::OwnChange;
 use super::composer::{check_body, BodyProblem};
 use super::pacer::Pacer;
 use super::{ChatState, ConvKey};
@@ -26,8 +28,11 @@ pub const MAX_RATE_REFUSALS: u32 = 10;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Outbox {
     /// Waiting to go out, by line sequence number (the order they were written): request id
-    /// and conversation.
-    queued: SortedMap<u64, (String, ConvKey)>,
+    /// and conversation. Our changes (edits, deletions, reactions) wait here too.
+    pub(super) queued: SortedMap<u64, (String, ConvKey)>,
+    /// Our changes not yet acknowledged (queued, on the wire, or waiting for a reconnect after
+    /// no answer came).
+    pub(super) changes: Vec<OwnChange>,
     /// The one send on the wire, waiting for its `ack` or `error`.
     in_flight: Option<InFlight>,
     /// How fast sends may go.
@@ -40,6 +45,7 @@ struct InFlight {
     req: String,
     key: ConvKey,
     seq: u64,
+    sent_at: Millis,
 }
 
 impl Outbox {
@@ -51,6 +57,7 @@ impl Outbox {
     /// Forgets the sends to a conversation that is no longer held.
     pub(super) fn forget(&mut self, key: &ConvKey) {
         self.queued.retain(|_, (_, k)| k != key);
+        self.changes.retain(|c| &c.key != key);
         if self.in_flight.as_ref().is_some_and(|f| &f.key == key) {
             self.in_flight = None;
         }
@@ -60,10 +67,15 @@ impl Outbox {
     pub(super) fn set_limits(&mut self, rate_per_sec: u32, burst: u32) {
         self.pacer.set_limits(rate_per_sec, burst);
     }
+
+    /// Our change with line number `seq`, if it is one.
+    fn change(&self, seq: u64) -> Option<&OwnChange> {
+        self.changes.iter().find(|c| c.seq == seq)
+    }
 }
 
 /// What a refused send says: the true reason, in words.
-fn refusal_text(code: ErrorCode, message: &str) -> String {
+pub(super) fn refusal_text(code: ErrorCode, message: &str) -> String {
     let why = match code {
         ErrorCode::BodyTooLong => "Too long".to_owned(),
         ErrorCode::EmptyBody => "Empty".to_owned(),
@@ -116,6 +128,10 @@ impl ChatState {
         let refused = self.send_blocker(key).filter(|_| connected);
         let seq = self.convs.take_seq();
         let me = self.me.clone();
+        let reply = self.reply_quote(key);
+        if reply.is_some() {
+            self.replying = None;
+        }
         let conv = self.convs.entry(key, key.name());
         let delivery = match &refused {
             Some(reason) => Delivery::Failed {
@@ -139,6 +155,11 @@ impl ChatState {
                 own: true,
                 mentions_me: false,
                 delivery,
+                details: MessageDetails {
+                    reply,
+                    ..MessageDetails::default()
+                },
+                rev: 0,
             }),
         });
         conv.trim();
@@ -204,21 +225,28 @@ impl ChatState {
                 return None;
             }
             let (req, key) = self.outbox.queued.remove(&seq)?;
-            let Some(message) = self.own_message(&key, seq) else {
-                continue;
+            let frame = if let Some(change) = self.outbox.change(seq) {
+                change.frame()
+            } else {
+                let Some(message) = self.own_message(&key, seq) else {
+                    continue;
+                };
+                message.delivery = Delivery::Pending {
+                    req: req.clone(),
+                    sent_at: now,
+                };
+                let body = message.body.clone();
+                let reply_to = message.details.reply.as_ref().map(|q| q.id);
+                self.frame_for(&key, body, reply_to, req.clone())
             };
-            message.delivery = Delivery::Pending {
-                req: req.clone(),
-                sent_at: now,
-            };
-            let body = message.body.clone();
             self.outbox.pacer.spend(now);
             self.outbox.in_flight = Some(InFlight {
-                req: req.clone(),
-                key: key.clone(),
+                req,
+                key,
                 seq,
+                sent_at: now,
             });
-            return Some(self.frame_for(&key, body, req));
+            return Some(frame);
         }
         None
     }
@@ -268,6 +296,10 @@ impl ChatState {
         for (seq, req, key) in again {
             self.outbox.queued.insert(seq, (req, key));
         }
+        for change in &self.outbox.changes {
+            let waiting = (change.req.clone(), change.key.clone());
+            self.outbox.queued.insert(change.seq, waiting);
+        }
         self.next_send(now)
     }
 
@@ -279,6 +311,11 @@ impl ChatState {
         }
         self.outbox.queued.retain(|_, (r, _)| r != req);
         self.resume.reached(id);
+        if let Some(i) = self.outbox.changes.iter().position(|c| c.req == req) {
+            let own = self.outbox.changes.remove(i);
+            self.apply_change(&own.key, own.id, own.change, at);
+            return;
+        }
         let found = self.convs.iter_mut().find_map(|conv| {
             conv.lines
                 .iter()
@@ -353,9 +390,7 @@ impl ChatState {
         let Some(flight) = self.outbox.in_flight.clone() else {
             return false;
         };
-        let overdue = self.own_message(&flight.key, flight.seq).is_none_or(|m| {
-            matches!(m.delivery, Delivery::Pending { sent_at, .. } if sent_at + ACK_TIMEOUT_MS <= now)
-        });
+        let overdue = flight.sent_at + ACK_TIMEOUT_MS <= now;
         if overdue {
             self.fail_in_flight(
                 "No answer from the server: it is sent again after reconnecting.",
@@ -376,18 +411,23 @@ impl ChatState {
                 req: flight.req.clone(),
                 for_link,
             };
-            self.outbox
-                .queued
-                .insert(flight.seq, (flight.req, flight.key));
+        } else if self.outbox.change(flight.seq).is_none() {
+            return;
         }
+        self.outbox
+            .queued
+            .insert(flight.seq, (flight.req, flight.key));
     }
 
     /// The send on the wire failed: it shows as failed with `reason`; `resend` says whether
-    /// it goes out again by itself after the next `welcome`.
+    /// it goes out again by itself after the next `welcome`. A change refused is dropped.
     fn fail_in_flight(&mut self, reason: &str, resend: bool) {
         let Some(flight) = self.outbox.in_flight.take() else {
             return;
         };
+        if !resend {
+            self.outbox.changes.retain(|c| c.seq != flight.seq);
+        }
         if let Some(message) = self.own_message(&flight.key, flight.seq) {
             message.delivery = Delivery::Failed {
                 reason: reason.to_owned(),
@@ -424,12 +464,18 @@ impl ChatState {
             .message_mut()
     }
 
-    fn frame_for(&self, key: &ConvKey, body: String, req: String) -> ClientFrame {
+    fn frame_for(
+        &self,
+        key: &ConvKey,
+        body: String,
+        reply_to: Option<u64>,
+        req: String,
+    ) -> ClientFrame {
         match key {
             ConvKey::Room(room) => ClientFrame::RoomMessage {
                 room: room.clone(),
                 body,
-                reply_to: None,
+                reply_to,
                 req: Some(req),
             },
             ConvKey::Direct(_) => ClientFrame::PrivateMessage {
@@ -437,7 +483,7 @@ impl ChatState {
                     .conversation(key)
                     .map_or_else(|| key.name().to_owned(), |c| c.title.clone()),
                 body,
-                reply_to: None,
+                reply_to,
                 req: Some(req),
             },
         }

@@ -7,15 +7,20 @@ use shared::{StoredMessage, Target};
 use super::*;
 use crate::timeline::{Row, Status};
 
+mod changes;
 mod conversation_pages;
 mod divider;
 mod drafts;
+mod editing;
 mod former;
 mod history;
 mod mentions;
 mod name_check;
 mod presence;
+mod reactions;
+mod replying;
 mod rooms;
+mod seek;
 mod sending;
 mod shortcuts;
 mod unread;
@@ -160,4 +165,25 @@ fn statuses(state: &ChatState) -> Vec<Status> {
 
 fn req_of(frame: &ClientFrame) -> String {
     frame.req().expect("a request id").to_owned()
+}
+
+fn ack(req: &str, id: u64) -> ServerFrame {
+    ServerFrame::Ack {
+        req: Some(req.to_owned()),
+        id,
+        at: 1_000 + id,
+    }
+}
+
+fn refusal(code: ErrorCode, message: &str, req: &str) -> ServerFrame {
+    ServerFrame::Error {
+        code,
+        message: message.into(),
+        req: Some(req.to_owned()),
+    }
+}
+
+/// The message with id `id` in a conversation.
+fn message<'a>(state: &'a ChatState, key: &ConvKey, id: u64) -> &'a crate::timeline::Message {
+    state.conversation(key).unwrap().message(id).unwrap()
 }

@@ -4,22 +4,6 @@
 
 use super::*;
 
-fn ack(req: &str, id: u64) -> ServerFrame {
-    ServerFrame::Ack {
-        req: Some(req.to_owned()),
-        id,
-        at: 1_000 + id,
-    }
-}
-
-fn refusal(code: ErrorCode, message: &str, req: &str) -> ServerFrame {
-    ServerFrame::Error {
-        code,
-        message: message.into(),
-        req: Some(req.to_owned()),
-    }
-}
-
 fn reasons(state: &ChatState) -> Vec<Option<String>> {
     state
         .active_rows()

@@ -1,0 +1,43 @@
+//! Replying: which message the composer's next send answers ("Replying to bob: …" above the
+//! box). The send carries `reply_to` and shows the quote at once (see `sending`).
+
+use shared::changes::Quote;
+
+use super::{ChatState, ConvKey};
+
+impl ChatState {
+    /// The next message sent in the open conversation answers message `id` (an edit in
+    /// progress is dropped).
+    pub fn reply_to(&mut self, id: u64) {
+        let key = self.active().clone();
+        if self
+            .conversation(&key)
+            .and_then(|c| c.message(id))
+            .is_some_and(|m| !m.details.deleted)
+        {
+            self.editing = None;
+            self.replying = Some((key, id));
+        }
+    }
+
+    pub fn cancel_reply(&mut self) {
+        self.replying = None;
+    }
+
+    /// The quote of the message the open conversation's next send answers, if any.
+    pub fn replying(&self) -> Option<Quote> {
+        self.reply_quote(self.active())
+    }
+
+    /// The quote of the message the next send to `key` answers: its sender and start.
+    pub(super) fn reply_quote(&self, key: &ConvKey) -> Option<Quote> {
+        let (at, id) = self.replying.as_ref().filter(|(k, _)| k == key)?;
+        let message = self.conversation(at)?.message(*id)?;
+        Some(Quote::of(
+            *id,
+            message.from.clone(),
+            &message.body,
+            message.details.deleted,
+        ))
+    }
+}

@@ -1,0 +1,60 @@
+//! Toggling our reactions: react, then unreact; an emoji the server would refuse is refused
+//! here; chips count and mark ours.
+
+use super::*;
+use crate::state::reactions::{chips, QUICK};
+
+#[test]
+fn a_click_reacts_and_a_second_takes_it_back() {
+    let mut state = connected("alice");
+    let lobby = ConvKey::lobby();
+    state.apply(room_message(1, "lobby", "bob", "hi"), 0);
+    let react = state.toggle_reaction(1, QUICK[0], 0).unwrap().unwrap();
+    assert_eq!(
+        react,
+        ClientFrame::React {
+            id: 1,
+            emoji: "👍".into(),
+            req: Some(req_of(&react)),
+        }
+    );
+    state.apply(ack(&req_of(&react), 2), 1);
+    let shown = chips(&message(&state, &lobby, 1).details.reactions, state.me());
+    assert_eq!(shown.len(), 1);
+    assert!(shown[0].mine);
+    assert_eq!(shown[0].label, "👍 1: alice");
+    let unreact = state.toggle_reaction(1, "👍", 2).unwrap().unwrap();
+    assert!(matches!(unreact, ClientFrame::Unreact { id: 1, .. }));
+    state.apply(ack(&req_of(&unreact), 3), 3);
+    assert!(message(&state, &lobby, 1).details.reactions.is_empty());
+}
+
+#[test]
+fn typed_reactions_are_checked_like_the_server_does() {
+    let mut state = connected("alice");
+    state.apply(room_message(1, "lobby", "bob", "hi"), 0);
+    assert!(state.toggle_reaction(1, "ok", 0).is_err());
+    assert!(state.toggle_reaction(1, "", 0).is_err());
+    let frame = state.toggle_reaction(1, " 🦀 ", 0).unwrap().unwrap();
+    assert!(matches!(frame, ClientFrame::React { ref emoji, .. } if emoji == "🦀"));
+}
+
+#[test]
+fn chips_count_who_reacted_and_mark_ours() {
+    let reactions = vec![
+        shared::changes::Reaction {
+            emoji: "🎉".into(),
+            users: vec!["bob".into(), "Alice".into()],
+        },
+        shared::changes::Reaction {
+            emoji: "😮".into(),
+            users: vec!["carol".into()],
+        },
+    ];
+    let shown = chips(&reactions, "alice");
+    assert_eq!(
+        shown.iter().map(|c| (c.count, c.mine)).collect::<Vec<_>>(),
+        [(2, true), (1, false)]
+    );
+    assert_eq!(shown[0].label, "🎉 2: bob, Alice");
+}
