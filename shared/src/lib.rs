@@ -2,7 +2,7 @@
 //!
 //! - [`protocol`]: every WebSocket frame, one enum per direction ([`ClientFrame`],
 //!   [`ServerFrame`]), the machine-readable [`ErrorCode`]s and the [`close`] codes
-//!   (`error_code_de` reads an error code from its name).
+//!   (`error_code_de` reads an error code from its name, `frames_de` the server's frames).
 //! - [`api`]: the bodies of the small HTTP API that hands out session tokens.
 //! - [`names`]: user and room names, and the rules both sides check them against.
 //! - [`limits`]: the sizes both sides agree on.
@@ -17,6 +17,7 @@
 pub mod api;
 pub mod changes;
 mod error_code_de;
+mod frames_de;
 pub mod limits;
 pub mod mentions;
 pub mod names;

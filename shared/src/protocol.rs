@@ -195,7 +195,8 @@ pub struct RoomInfo {
 }
 
 /// A stored message, as `history` returns it: in a room (`room`) or private (`to`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Deserialize` is written by hand (in `frames_de.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredMessage {
     pub id: u64,
     pub from: String,
@@ -209,8 +210,9 @@ pub struct StoredMessage {
 }
 
 /// Where one of your conversations stands: a room you are in, or a private conversation
-/// (`to` names the other person) with at least one message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// (`to` names the other person) with at least one message. `Deserialize` is written by hand
+/// (in `frames_de.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConversationInfo {
     #[serde(flatten)]
     pub target: Target,
@@ -256,7 +258,9 @@ pub struct ServerLimits {
 
 /// A frame from the server to a client. Times (`at`) are milliseconds since the Unix epoch, UTC;
 /// message ids are positive integers that grow with every message the server accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand (in `frames_de.rs`): a field added here goes there too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The first frame on every connection: who you are, who is online, your rooms and
