@@ -44,7 +44,8 @@ pub(super) async fn append(
     let mut fresh = 0usize;
     for (i, new) in batch.iter().enumerate() {
         if new.change.is_some() {
-            let slot = change_slot(&mut tx, new, i, batch, &mut change_firsts).await?;
+            let slot =
+                change_slot(store.engine, &mut tx, new, i, batch, &mut change_firsts).await?;
             if matches!(slot, Slot::NewChange(..)) {
                 fresh += 1;
             }
@@ -226,6 +227,7 @@ enum Slot {
 /// Where one change of a batch ends up: a repeat of its `req` (stored before, or earlier in the
 /// batch), or applied now.
 async fn change_slot<'a>(
+    engine: Engine,
     tx: &mut sqlx::Transaction<'_, Any>,
     new: &'a NewMessage,
     i: usize,
@@ -250,7 +252,7 @@ async fn change_slot<'a>(
         }
         firsts.insert(key, i);
     }
-    Ok(match changes::apply(tx, new).await? {
+    Ok(match changes::apply(engine, tx, new).await? {
         Applied::Done(change, conversation, to) => Slot::NewChange(0, change, conversation, to),
         Applied::Unchanged(id) => Slot::Unchanged(id),
         Applied::Refused(code, why) => Slot::Refused(code, why),

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
 use super::sql::{placeholders, room, to_i64, to_u64, user, Engine, LOOKUP_ROWS};
-use super::StoreError;
+use super::{mentions, StoreError};
 use crate::change::{Change, ChangeKind};
 use crate::message::{Destination, Message, NewMessage};
 
@@ -64,6 +64,7 @@ fn place_of(room: Option<String>, sender: String, recipient: Option<String>) -> 
 /// Applies one change (`new.change` is set) in the storing transaction, which holds the
 /// sequence's lock.
 pub(super) async fn apply(
+    engine: Engine,
     tx: &mut sqlx::Transaction<'_, Any>,
     new: &NewMessage,
 ) -> Result<Applied, StoreError> {
@@ -72,7 +73,7 @@ pub(super) async fn apply(
     };
     let id = to_i64(change.message);
     let row = sqlx::query(
-        "SELECT conversation, room, sender_key, sender, recipient, deleted_at \
+        "SELECT conversation, room, sender_key, sender, recipient, deleted_at, body \
          FROM messages WHERE id = $1",
     )
     .bind(id)
@@ -96,6 +97,7 @@ pub(super) async fn apply(
         room: room_name,
         deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
     };
+    let old_body: String = row.try_get("body")?;
     let at = to_i64(new.at);
     match &change.kind {
         ChangeKind::Edit => {
@@ -111,6 +113,11 @@ pub(super) async fn apply(
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+            if let Some(room) = &target.room {
+                let body = Some(new.body.as_str());
+                mentions::rewrite(engine, tx, room, &target.sender_key, id, &old_body, body)
+                    .await?;
+            }
         }
         ChangeKind::Delete => {
             if target.deleted {
@@ -130,6 +137,10 @@ pub(super) async fn apply(
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+            if let Some(room) = &target.room {
+                mentions::rewrite(engine, tx, room, &target.sender_key, id, &old_body, None)
+                    .await?;
+            }
         }
         ChangeKind::React(emoji) => {
             if target.deleted {

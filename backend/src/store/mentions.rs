@@ -5,6 +5,8 @@
 //!
 //! A room's members are its memberships; the lobby's are every account. The sender never
 //! mentions themselves; private messages have no mentions (every one is for its recipient).
+//! An edit replaces a message's mentions with those of its new text and a deletion removes
+//! them (`rewrite`, in the change's transaction).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -45,18 +47,65 @@ pub(super) async fn record(
         let Some(members) = members.get(room.as_str()) else {
             continue;
         };
-        let sender = new.from.key();
-        let mut keys: Vec<String> =
-            shared::mentions::find(&new.body, |key| key != sender && members.contains(key))
-                .into_iter()
-                .map(|mention| mention.key)
-                .collect();
-        keys.sort_unstable();
-        keys.dedup();
         let conversation = new.conversation_key();
+        let keys = mentioned(&new.body, &new.from.key(), members);
         found.extend(keys.into_iter().map(|key| (key, conversation.clone(), *id)));
     }
     insert(engine, tx, &found).await
+}
+
+/// Room message `id` of `room`, sent by `sender_key`, was edited from `old_body` to `new_body`
+/// or deleted (`new_body` is `None`), in `tx`: the mentions of its old text go (each is one of
+/// the old body's candidate keys, so the primary key finds them) and those of the new text
+/// come, so the unread mention counts follow what the message says now.
+pub(super) async fn rewrite(
+    engine: Engine,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    room: &str,
+    sender_key: &str,
+    id: i64,
+    old_body: &str,
+    new_body: Option<&str>,
+) -> Result<(), StoreError> {
+    let conversation = format!("room:{room}");
+    let old: Vec<String> = shared::mentions::candidate_keys(old_body);
+    for chunk in old.chunks(LOOKUP_ROWS) {
+        let sql = format!(
+            "DELETE FROM mentions WHERE conversation = $1 AND id = $2 AND name_key IN ({})",
+            list(engine, chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql).bind(conversation.as_str()).bind(id);
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let Some(body) = new_body else {
+        return Ok(());
+    };
+    let candidates: BTreeSet<String> = shared::mentions::candidate_keys(body).into_iter().collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let members = members_among(engine, tx, room, &candidates).await?;
+    let rows: Vec<(String, String, i64)> = mentioned(body, sender_key, &members)
+        .into_iter()
+        .map(|key| (key, conversation.clone(), id))
+        .collect();
+    insert(engine, tx, &rows).await
+}
+
+/// The keys of the `members` that `body` by `sender_key` mentions, sorted, each once; the
+/// sender never mentions themselves.
+fn mentioned(body: &str, sender_key: &str, members: &HashSet<String>) -> Vec<String> {
+    let mut keys: Vec<String> =
+        shared::mentions::find(body, |key| key != sender_key && members.contains(key))
+            .into_iter()
+            .map(|mention| mention.key)
+            .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// Which of `keys` are members of `room` (for the lobby: accounts).

@@ -117,3 +117,40 @@ async fn a_mention_before_joining_is_history_and_a_leaver_is_no_member() {
     let alice3 = app.connect(&alice_token).await;
     assert_eq!(counts(&alice3, &room("rust")), (1, 1));
 }
+
+#[tokio::test]
+async fn a_mention_follows_edits_and_goes_with_a_deletion() {
+    let app = spawn_app().await;
+    let (alice_token, mut alice) = app.user("alice").await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    let (_, mut bob) = app.user("bob").await;
+    for client in [&mut alice, &mut bob, &mut carol] {
+        client.join("rust").await;
+    }
+    let first = bob.say("rust", "@alice see this", "m1").await;
+    let second = bob.say("rust", "@carol and @alice too", "m2").await;
+    let counts_now = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { counts(&app.connect(&token).await, &room("rust")) }
+    };
+    assert_eq!(counts_now(&alice_token).await, (2, 2));
+    assert_eq!(counts_now(&carol_token).await, (2, 1));
+
+    // The first now mentions carol instead of alice.
+    bob.send_acked(json!({"type": "edit", "id": first, "body": "@carol see this", "req": "e1"}))
+        .await;
+    assert_eq!(counts_now(&alice_token).await, (2, 1));
+    assert_eq!(counts_now(&carol_token).await, (2, 2));
+
+    // An edit to the same text keeps the mentions once.
+    bob.send_acked(json!({"type": "edit", "id": first, "body": "@carol see this!", "req": "e2"}))
+        .await;
+    assert_eq!(counts_now(&carol_token).await, (2, 2));
+
+    // A deletion takes its mentions (and the unread tombstone still counts as unread).
+    bob.send_acked(json!({"type": "delete", "id": second, "req": "d1"}))
+        .await;
+    assert_eq!(counts_now(&alice_token).await.1, 0);
+    assert_eq!(counts_now(&carol_token).await.1, 1);
+}
