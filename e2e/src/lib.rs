@@ -488,6 +488,42 @@ impl Browser {
         }
     }
 
+    /// Makes the page look hidden (a background tab) or shown again: `document.visibilityState`
+    /// and `document.hidden` say so from now on, and a `visibilitychange` event is fired, as a
+    /// browser does when the tab changes (headless Chromium never hides a page by itself).
+    pub async fn set_hidden(&self, hidden: bool) {
+        let script = format!(
+            "window.__hidden = {hidden};\
+             if (!window.__visibilityStubbed) {{\
+               window.__visibilityStubbed = true;\
+               Object.defineProperty(document, 'visibilityState', {{ configurable: true,\
+                 get: () => window.__hidden ? 'hidden' : 'visible' }});\
+               Object.defineProperty(document, 'hidden', {{ configurable: true,\
+                 get: () => window.__hidden }});\
+             }}\
+             document.dispatchEvent(new Event('visibilitychange', {{ bubbles: true }}));"
+        );
+        self.js(&script).await;
+    }
+
+    /// The text of the first element matching `css`, or `None` when there is none.
+    pub async fn text_of(&self, css: &str) -> Option<String> {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent : null;",
+            serde_json::to_string(css).expect("a JSON string")
+        );
+        self.js(&script).await.as_str().map(str::to_owned)
+    }
+
+    /// Waits until the first element matching `css` says exactly `wanted`.
+    pub async fn wait_for_text(&self, css: &str, wanted: &str) {
+        let what = format!("{}: {css} says {wanted:?}", self.label);
+        eventually(&what, WAIT, || async {
+            (self.text_of(css).await.as_deref() == Some(wanted)).then_some(())
+        })
+        .await;
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

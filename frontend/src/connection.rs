@@ -81,14 +81,16 @@ impl Socket {
     }
 
     /// Sends what the state says is due now: the open conversation's first history page,
-    /// its read marker (see [`ChatState::due`]).
+    /// its read marker (see [`ChatState::due`]), `activity` when the page went away or came
+    /// back ([`ChatState::activity`]).
     pub fn send_due(&self, state: RwSignal<ChatState>) {
         let now = browser::now_ms();
         let visible = browser::page_visible();
         let frames = state
             .try_maybe_update(|s| {
                 let unread = s.total_unread();
-                let frames = s.due(now, visible);
+                let mut frames = s.due(now, visible);
+                frames.extend(s.activity(visible, now));
                 (!frames.is_empty() || s.total_unread() != unread, frames)
             })
             .unwrap_or_default();
@@ -265,6 +267,7 @@ async fn connect_once(
                 let Some(replies) = state.try_update(|s| {
                     let mut replies = s.apply(frame, now);
                     replies.extend(s.due(now, visible));
+                    replies.extend(s.activity(visible, now));
                     replies
                 }) else {
                     break;

@@ -19,6 +19,7 @@
 //!   [`links`]: `http`/`https` addresses in bodies, which become links; [`steps`]: the work
 //!   the parsers do, counted in tests.
 //! - [`mentions`]: the mentions of the signed-in user in a body, to emphasise.
+//! - [`last_seen`]: "last seen 5 min ago" for someone offline.
 //! - [`order`]: stable sorting with one copy of the sort in the wasm.
 //! - [`sorted`]: ordered maps and sets in a sorted `Vec`, smaller in the wasm than B-trees.
 //! - [`route`]: the open conversation in the page's address (`#/room/lobby`, `#/with/bob`).
@@ -49,6 +50,7 @@ pub mod days;
 pub mod entries;
 pub mod follow;
 pub mod former;
+pub mod last_seen;
 pub mod links;
 pub mod markdown;
 pub mod mentions;

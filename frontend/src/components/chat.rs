@@ -57,7 +57,24 @@ pub fn ChatPage(session: Session) -> impl IntoView {
         }
     };
     let online = window_event_listener(leptos::ev::online, move |_| wake_if_down());
-    let focused = window_event_listener(leptos::ev::focus, move |_| wake_if_down());
+    // Someone uses the page: it is not away (it becomes away when hidden or untouched for
+    // a while; the ticker's `send_due` tells the server).
+    let touched = move || {
+        let now = browser::now_ms();
+        let frame = state
+            .try_maybe_update(|s| (false, s.touched(now)))
+            .flatten();
+        if let Some(frame) = frame {
+            socket.send(&frame);
+        }
+    };
+    let focused = window_event_listener(leptos::ev::focus, move |_| {
+        touched();
+        wake_if_down();
+    });
+    let pointed = window_event_listener(leptos::ev::pointerdown, move |_| touched());
+    let moved = window_event_listener(leptos::ev::pointermove, move |_| touched());
+    let keyed = window_event_listener(leptos::ev::keydown, move |_| touched());
     // Coming back to the tab marks the open conversation read at once.
     let shown = window_event_listener(leptos::ev::visibilitychange, move |_| {
         if browser::page_visible() {
@@ -92,6 +109,9 @@ pub fn ChatPage(session: Session) -> impl IntoView {
         }
         online.remove();
         focused.remove();
+        pointed.remove();
+        moved.remove();
+        keyed.remove();
         shown.remove();
         shortcuts.remove();
     });

@@ -6,6 +6,7 @@ use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
+use super::chat::Clock;
 use super::formatted::Formatted;
 use super::mention_list::{self, MentionList};
 use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
@@ -13,10 +14,11 @@ use crate::browser;
 use crate::connection::Socket;
 use crate::entries::Entry;
 use crate::follow::{self, Follow, Scroll};
+use crate::last_seen;
 use crate::state::composer::{self, TypingThrottle};
 use crate::state::mention_complete::{byte_of_utf16, utf16_of_byte, Completion};
-use crate::state::{ChatState, ConvKey};
-use crate::timeline::{Row, Status};
+use crate::state::{ChatState, ConvKey, Seen};
+use crate::timeline::{Millis, Row, Status};
 
 fn heading(state: &ChatState) -> String {
     match state.active() {
@@ -28,7 +30,9 @@ fn heading(state: &ChatState) -> String {
     }
 }
 
-fn subheading(state: &ChatState) -> String {
+/// Below the title: who is online in a room, the other person's presence in a private
+/// conversation ("last seen 5 min ago" at `now` when offline).
+fn subheading(state: &ChatState, now: Millis) -> String {
     match state.active_conversation() {
         // Everyone online is in lobby; the server sends no joins or leaves for it.
         Some(c) if c.key == ConvKey::lobby() && !state.presence_known() => {
@@ -41,12 +45,14 @@ fn subheading(state: &ChatState) -> String {
             n => format!("{n} members"),
         },
         Some(c) => {
-            let presence = if !state.presence_known() {
-                "presence unknown"
-            } else if state.is_online(&c.title) {
-                "online"
-            } else {
-                "offline"
+            let presence = match state.seen(&c.title) {
+                Seen::Unknown => "presence unknown".to_owned(),
+                Seen::Online => "online".to_owned(),
+                Seen::Away => "away".to_owned(),
+                Seen::Offline(None) => "offline".to_owned(),
+                Seen::Offline(Some(at)) => {
+                    last_seen::text(at, now, browser::utc_offset_minutes(now))
+                }
             };
             // A released name's new holder (`former`).
             let new = if c.since.is_some() {
@@ -89,7 +95,13 @@ pub fn ConversationView() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let active = Memo::new(move |_| state.with(|s| s.active().clone()));
     let title = Memo::new(move |_| state.with(heading));
-    let subtitle = Memo::new(move |_| state.with(subheading));
+    let Clock(clock) = expect_context::<Clock>();
+    // "last seen 5 min ago" moves on every minute.
+    let minute = Memo::new(move |_| clock.get() / 60_000);
+    let subtitle = Memo::new(move |_| {
+        minute.track();
+        state.with(|s| subheading(s, browser::now_ms()))
+    });
     let rows = Memo::new(move |_| state.with(ChatState::active_rows));
     let entries = reading::active_entries(state, rows);
     let typing = Memo::new(move |_| state.with(|s| s.typing_text(s.active())));
@@ -202,7 +214,7 @@ pub fn ConversationView() -> impl IntoView {
         <main class="conversation" aria-labelledby="conv-title">
             <header class="conv-header">
                 <h2 id="conv-title" data-testid="conv-title">{move || title.get()}</h2>
-                <span class="muted small">{move || subtitle.get()}</span>
+                <span class="muted small" data-testid="conv-subtitle">{move || subtitle.get()}</span>
             </header>
             <div
                 class="messages"

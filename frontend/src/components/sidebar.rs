@@ -120,7 +120,7 @@ pub fn Sidebar() -> impl IntoView {
                     <ul class="people" aria-labelledby="members-heading" data-testid="member-list">
                         <For
                             each=move || members.get()
-                            key=|person| (person.name.clone(), person.is_me, person.online)
+                            key=|person| (person.name.clone(), person.is_me, person.online, person.away)
                             let:person
                         >
                             <PersonItem person=person talk_to=talk_to testid_prefix="member" />
@@ -148,7 +148,7 @@ pub fn Sidebar() -> impl IntoView {
                 >
                     <For
                         each=move || people.get()
-                        key=|person| (person.name.clone(), person.is_me, person.online)
+                        key=|person| (person.name.clone(), person.is_me, person.online, person.away)
                         let:person
                     >
                         <PersonItem person=person talk_to=talk_to testid_prefix="user" />
@@ -171,13 +171,14 @@ fn PersonItem(
         name,
         is_me,
         online,
+        away,
     } = person;
     if is_me {
         return view! {
-            <li class="person me">
+            <li class="person me" class:away=away>
                 <span class="presence" aria-hidden="true"></span>
                 {name}
-                <span class="muted">" (you)"</span>
+                <span class="muted">{if away { " (you, away)" } else { " (you)" }}</span>
             </li>
         }
         .into_any();
@@ -187,7 +188,9 @@ fn PersonItem(
     let label = {
         let name = name.clone();
         move || {
-            let status = if online {
+            let status = if away {
+                " (away)"
+            } else if online {
                 ""
             } else if state.with(ChatState::presence_known) {
                 " (offline)"
@@ -200,7 +203,7 @@ fn PersonItem(
     let testid = format!("{testid_prefix}-{}", name.to_ascii_lowercase());
     let shown = name.clone();
     view! {
-        <li class="person" class:offline=!online>
+        <li class="person" class:offline=!online class:away=away>
             <button
                 class="person-button"
                 data-testid=testid

@@ -28,6 +28,9 @@ impl ChatState {
             let conv = self.convs.entry(&ConvKey::of(&info.target), &title);
             conv.title = title;
             conv.counted(&info);
+            if let (Target::User { to }, Some(at)) = (&info.target, info.last_seen) {
+                self.presence.seen_at(to, at);
+            }
         }
         match (complete, oldest) {
             (false, Some(before)) => Some(ClientFrame::Conversations {

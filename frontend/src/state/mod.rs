@@ -27,7 +27,8 @@
 //! - `pacer`: how fast our sends go, and the back-off after `rate_limited`.
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
-//! - `presence`: who is online, [`Person`] lists.
+//! - `presence`: who is online, away or [`Seen`] when, [`Person`] lists.
+//! - `away`: whether this page is away (hidden or untouched), told with `activity`.
 //! - `typing`: typing notices.
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
 //! - `link`: the connection's [`Link`] state and the resume point.
@@ -42,6 +43,7 @@
 //! - [`reactions`]: reactions as set operations, the chips under a message, toggling ours.
 //! - `seek`: finding a quoted message, paging in older history until it is there.
 
+mod away;
 mod changes;
 pub mod composer;
 mod conversation;
@@ -72,17 +74,19 @@ mod typing;
 use shared::protocol::PROTOCOL_VERSION;
 use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, UserName};
 
+pub use away::IDLE_AFTER_MS;
 pub use composer::BodyProblem;
 pub use conversation::{Conversation, Gap, MAX_LINES};
 pub use conversations::ConvSummary;
 pub use key::ConvKey;
 pub use link::Link;
 pub use notices::{Notice, NOTICE_MS};
-pub use presence::Person;
+pub use presence::{Person, Seen};
 pub use read::READ_EVERY_MS;
 pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};
 pub use typing::TYPING_SHOWN_MS;
 
+use away::Attention;
 use changes::Change;
 use conversations::Conversations;
 use link::ResumePoint;
@@ -104,6 +108,8 @@ pub struct ChatState {
     resume: ResumePoint,
     /// Who is online.
     presence: Presence,
+    /// Whether this page is away, and what the server was told.
+    attention: Attention,
     /// Rooms and private conversations, and the open one.
     convs: Conversations,
     /// Our sends waiting for an `ack` on this connection.
@@ -132,6 +138,7 @@ impl ChatState {
             link: Link::Connecting,
             resume: ResumePoint::default(),
             presence: Presence::default(),
+            attention: Attention::default(),
             convs: Conversations::new(),
             outbox: Outbox::default(),
             reqs: RequestIds::new(req_prefix),
@@ -187,12 +194,12 @@ impl ChatState {
                 protocol,
                 user,
                 online,
+                away,
                 rooms,
                 conversations,
                 conversations_complete,
                 last_id,
                 limits,
-                ..
             } => {
                 self.outbox.set_limits(limits.rate_per_sec, limits.burst);
                 if protocol != PROTOCOL_VERSION {
@@ -205,7 +212,7 @@ impl ChatState {
                     );
                 }
                 let listed = (conversations, conversations_complete);
-                return self.welcome(user, online, rooms, listed, last_id, now);
+                return self.welcome(user, (online, &away), rooms, listed, last_id, now);
             }
             ServerFrame::Ack { req, id, at } => {
                 if let Some(req) = req {
@@ -255,9 +262,12 @@ impl ChatState {
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
             ServerFrame::Presence {
-                online, offline, ..
+                online,
+                offline,
+                away,
+                last_seen,
             } => {
-                self.presence_changed(online, offline);
+                self.presence_changed(online, offline, &away, last_seen);
             }
             ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),
             ServerFrame::Error { code, message, req } => {
@@ -310,7 +320,7 @@ impl ChatState {
     fn welcome(
         &mut self,
         user: String,
-        online: Vec<String>,
+        (online, away): (Vec<String>, &[String]),
         rooms: Vec<RoomInfo>,
         (conversations, complete): (Vec<ConversationInfo>, bool),
         last_id: u64,
@@ -318,7 +328,8 @@ impl ChatState {
     ) -> Vec<ClientFrame> {
         self.me = user;
         self.link = Link::Connected;
-        self.presence.reset(online);
+        self.presence.reset(online, away);
+        self.attention.reconnected();
         self.welcome_rooms(rooms);
         let mut out: Vec<ClientFrame> = self
             .conversations_listed(conversations, complete)
@@ -406,7 +417,8 @@ impl ChatState {
 
     /// What to send now without being asked: the open conversation's newest history page
     /// when it has none yet, and, while the page is `visible`, its read marker when there is
-    /// something new to mark read (at most every [`READ_EVERY_MS`]).
+    /// something new to mark read (at most every [`READ_EVERY_MS`]). `activity` is apart:
+    /// see [`Self::activity`].
     pub fn due(&mut self, now: Millis, visible: bool) -> Vec<ClientFrame> {
         let mut out = Vec::new();
         if !self.is_connected() {

@@ -1,9 +1,11 @@
-//! Who is online ([`Presence`]), and the people lists built from it: everyone online, and the
-//! members of the open room, online or not.
+//! Who is online ([`Presence`]), who of them is away, when those offline were last seen, and
+//! the people lists built from it: everyone online, and the members of the open room, online
+//! or not.
 
 use super::{ChatState, ConvKey};
 use crate::order;
-use crate::sorted::SortedMap;
+use crate::sorted::{SortedMap, SortedSet};
+use crate::timeline::Millis;
 
 /// Someone in the "online" list, or in a room's member list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,8 +14,20 @@ pub struct Person {
     pub name: String,
     /// The signed-in user: shown as such, and not a person to talk to privately.
     pub is_me: bool,
-    /// Shown as online or away (a room's members may be either).
+    /// Shown as online or offline (a room's members may be either).
     pub online: bool,
+    /// Online, but away (every page of theirs is hidden or untouched).
+    pub away: bool,
+}
+
+/// Someone's presence as shown: online, away, or offline (seen last at a time, if known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    Online,
+    Away,
+    Offline(Option<Millis>),
+    /// The connection is down: nobody's presence is known.
+    Unknown,
 }
 
 /// Who is online, as `welcome` and the `presence` frames after it said; unknown while the
@@ -22,20 +36,40 @@ pub struct Person {
 pub(super) struct Presence {
     /// Name key (lowercase) -> name as they write it.
     online: SortedMap<String, String>,
+    /// The name keys of those online who are away.
+    away: SortedSet<String>,
+    /// Name key -> when their last connection closed (ms since the epoch), from `presence`
+    /// frames and the private conversations' entries.
+    last_seen: SortedMap<String, Millis>,
     /// A `welcome` has said who is online, and the connection has not dropped since.
     known: bool,
 }
 
 impl Presence {
-    /// Everyone online is `names` (a `welcome`'s list).
-    pub(super) fn reset(&mut self, names: Vec<String>) {
+    /// Everyone online is `names`, of whom `away` are away (a `welcome`'s lists).
+    pub(super) fn reset(&mut self, names: Vec<String>, away: &[String]) {
         self.online.clear();
         self.online.extend(
             names
                 .into_iter()
                 .map(|name| (name.to_ascii_lowercase(), name)),
         );
+        self.away.clear();
+        self.away
+            .extend(away.iter().map(|name| name.to_ascii_lowercase()));
         self.known = true;
+    }
+
+    /// `name`'s last connection closed at `at` (the latest time heard wins).
+    pub(super) fn seen_at(&mut self, name: &str, at: Millis) {
+        let key = name.to_ascii_lowercase();
+        if self.last_seen.get(&key).is_none_or(|old| *old < at) {
+            self.last_seen.insert(key, at);
+        }
+    }
+
+    fn is_away(&self, key: &str) -> bool {
+        self.away.contains(key)
     }
 
     /// The connection dropped: nobody is known to be online until the next `welcome`.
@@ -52,7 +86,23 @@ impl Presence {
 
     /// `name` went offline; returns whether that is news.
     pub(super) fn went_offline(&mut self, name: &str) -> bool {
-        self.online.remove(&name.to_ascii_lowercase()).is_some()
+        let key = name.to_ascii_lowercase();
+        self.away.remove(&key);
+        self.online.remove(&key).is_some()
+    }
+
+    /// How `name` is shown: online, away, offline (with when last seen) or unknown.
+    pub(super) fn seen(&self, name: &str) -> Seen {
+        let key = name.to_ascii_lowercase();
+        if !self.known {
+            Seen::Unknown
+        } else if !self.online.contains_key(&key) {
+            Seen::Offline(self.last_seen.get(&key).copied())
+        } else if self.is_away(&key) {
+            Seen::Away
+        } else {
+            Seen::Online
+        }
     }
 
     pub(super) fn is_online(&self, name: &str) -> bool {
@@ -75,6 +125,7 @@ impl Presence {
                 name: name.clone(),
                 is_me: *key == me,
                 online: self.known,
+                away: self.known && self.is_away(key),
             })
             .collect()
     }
@@ -104,10 +155,14 @@ impl ChatState {
         let mut members: Vec<Person> = conv
             .members
             .iter()
-            .map(|name| Person {
-                name: name.clone(),
-                is_me: self.is_me(name),
-                online: self.is_online(name),
+            .map(|name| {
+                let seen = self.presence.seen(name);
+                Person {
+                    name: name.clone(),
+                    is_me: self.is_me(name),
+                    online: matches!(seen, Seen::Online | Seen::Away),
+                    away: seen == Seen::Away,
+                }
             })
             .collect();
         order::sort_by_key(&mut members, |p| p.name.to_ascii_lowercase());
@@ -136,11 +191,32 @@ impl ChatState {
         self.presence.is_online(name)
     }
 
-    /// Who came online and who went offline. The server coalesces changes and may repeat
-    /// what we know (what `welcome` said, ourselves), so these are set operations. Presence
-    /// shows in the header and the lists only: no line in any conversation.
-    pub(super) fn presence_changed(&mut self, online: Vec<String>, offline: Vec<String>) {
+    /// How `name` is shown: online, away, or offline with when they were last seen.
+    pub fn seen(&self, name: &str) -> Seen {
+        self.presence.seen(name)
+    }
+
+    /// Who came online (of them, who is `away`) and who went offline (with when, in
+    /// `last_seen`). The server coalesces changes and may repeat what we know (what `welcome`
+    /// said, ourselves), so these are set operations. Presence shows in the header and the
+    /// lists only: no line in any conversation.
+    pub(super) fn presence_changed(
+        &mut self,
+        online: Vec<String>,
+        offline: Vec<String>,
+        away: &[String],
+        last_seen: impl IntoIterator<Item = (String, u64)>,
+    ) {
+        for (user, at) in last_seen {
+            self.presence.seen_at(&user, at);
+        }
         for user in online {
+            let key = user.to_ascii_lowercase();
+            if away.iter().any(|a| a.eq_ignore_ascii_case(&user)) {
+                self.presence.away.insert(key);
+            } else {
+                self.presence.away.remove(&key);
+            }
             self.presence.came_online(&user);
         }
         for user in offline {

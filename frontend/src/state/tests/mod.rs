@@ -7,6 +7,7 @@ use shared::{StoredMessage, Target};
 use super::*;
 use crate::timeline::{Row, Status};
 
+mod away;
 mod changes;
 mod conversation_pages;
 mod divider;
