@@ -8,7 +8,9 @@ use std::future::Future;
 
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
-use backend::store::{Appended, NewSession, ReplayCut, SessionId, SqlStore, Store, StoreError};
+use backend::store::{
+    Appended, Marked, NewSession, Readers, ReplayCut, SessionId, SqlStore, Store, StoreError,
+};
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::Row;
@@ -97,6 +99,7 @@ on_both_engines!(
     private_conversations_list_both_participants_once,
     missed_replays_the_newest_and_says_where_it_cut,
     read_markers_stop_at_the_newest_message,
+    receipts_list_the_others_markers_and_whose_messages_a_marker_passed,
     a_reused_req_with_other_content_conflicts,
     changes_take_ids_and_show_in_history_since_and_missed,
     last_seen_is_kept_and_only_moves_forward,
@@ -742,11 +745,24 @@ async fn read_markers_only_move_forward(store: SqlStore) {
     append_new(&store, batch).await;
     let alice = name("alice");
     let lobby = Conversation::Room(RoomName::lobby());
-    assert_eq!(store.mark_read(&alice, &lobby, 5).await.expect("mark"), 5);
-    assert_eq!(store.mark_read(&alice, &lobby, 3).await.expect("mark"), 5);
-    assert_eq!(store.mark_read(&alice, &lobby, 7).await.expect("mark"), 7);
+    let marked = |before, up_to| Marked { before, up_to };
+    assert_eq!(
+        store.mark_read(&alice, &lobby, 5).await.expect("mark"),
+        marked(0, 5)
+    );
+    assert_eq!(
+        store.mark_read(&alice, &lobby, 3).await.expect("mark"),
+        marked(5, 5)
+    );
+    assert_eq!(
+        store.mark_read(&alice, &lobby, 7).await.expect("mark"),
+        marked(5, 7)
+    );
     let dm = private("alice", "bob");
-    assert_eq!(store.mark_read(&alice, &dm, 2).await.expect("mark"), 2);
+    assert_eq!(
+        store.mark_read(&alice, &dm, 2).await.expect("mark"),
+        marked(0, 2)
+    );
 }
 
 /// A replay holds the newest `limit` of the user's messages; the older ones are named by the
@@ -812,14 +828,25 @@ async fn read_markers_stop_at_the_newest_message(store: SqlStore) {
         .mark_read(&alice, &lobby, u64::MAX)
         .await
         .expect("mark");
-    assert_eq!(marked, 3);
+    assert_eq!(marked.up_to, 3);
     let dm = private("alice", "bob");
     assert_eq!(
-        store.mark_read(&alice, &dm, 1 << 40).await.expect("mark"),
+        store
+            .mark_read(&alice, &dm, 1 << 40)
+            .await
+            .expect("mark")
+            .up_to,
         2
     );
     let empty = private("alice", "alice");
-    assert_eq!(store.mark_read(&alice, &empty, 9).await.expect("mark"), 0);
+    assert_eq!(
+        store
+            .mark_read(&alice, &empty, 9)
+            .await
+            .expect("mark")
+            .up_to,
+        0
+    );
     append_new(&store, vec![to_room("bob", "lobby", "4", None)]).await;
     let lobby_now = store
         .conversations(&alice, &[RoomName::lobby()])
@@ -1803,4 +1830,104 @@ async fn changes_take_ids_and_show_in_history_since_and_missed(store: SqlStore) 
         .expect("history");
     assert!(page[0].details.deleted && page[0].body.is_empty());
     assert!(page[0].details.reactions.is_empty());
+}
+
+/// `readers`: the others' markers above 0, furthest along first, members only (the lobby:
+/// everyone; a private conversation: the other participant), cut at the limit with `more`.
+/// `passed_senders`: who sent the newest room messages in a range, each once.
+async fn receipts_list_the_others_markers_and_whose_messages_a_marker_passed(store: SqlStore) {
+    accounts(&store, &["Alice", "bob", "carol", "dave"]).await;
+    for who in ["Alice", "bob", "carol"] {
+        join(&store, who, "rust").await;
+    }
+    let batch = vec![
+        to_room("Alice", "rust", "1", None),
+        to_room("carol", "rust", "2", None),
+        to_user("Alice", "bob", "3"),
+        to_room("Alice", "rust", "4", None),
+        to_room("bob", "lobby", "5", None),
+        to_room("dave", "rust", "6", None),
+    ];
+    append_new(&store, batch).await;
+    let rust = Conversation::Room(room("rust"));
+    let lobby = Conversation::Room(RoomName::lobby());
+    let mark = |who: &'static str, conversation: Conversation, up_to: u64| {
+        let store = &store;
+        async move {
+            store
+                .mark_read(&name(who), &conversation, up_to)
+                .await
+                .expect("mark")
+        }
+    };
+    mark("bob", rust.clone(), 4).await;
+    mark("carol", rust.clone(), 2).await;
+    mark("dave", rust.clone(), 6).await; // no member: never listed
+    mark("Alice", rust.clone(), 6).await; // the asker: never listed
+    let readers = |who: &'static str, conversation: Conversation, limit: u32| {
+        let store = &store;
+        async move {
+            store
+                .readers(&name(who), &conversation, limit)
+                .await
+                .expect("readers")
+        }
+    };
+    let listed = |pairs: &[(&str, u64)], more: bool| Readers {
+        readers: pairs.iter().map(|(n, up)| ((*n).to_owned(), *up)).collect(),
+        more,
+    };
+    assert_eq!(
+        readers("alice", rust.clone(), 10).await,
+        listed(&[("bob", 4), ("carol", 2)], false)
+    );
+    assert_eq!(
+        readers("alice", rust.clone(), 1).await,
+        listed(&[("bob", 4)], true)
+    );
+    assert_eq!(
+        readers("bob", rust.clone(), 10).await,
+        listed(&[("Alice", 6), ("carol", 2)], false)
+    );
+    // The lobby is everyone's (dave's marker counts there); markers at 0 are not listed.
+    mark("dave", lobby.clone(), 5).await;
+    mark("carol", lobby.clone(), 0).await;
+    assert_eq!(
+        readers("alice", lobby.clone(), 10).await,
+        listed(&[("dave", 5)], false)
+    );
+    // A private conversation: the other participant only, seen from either side.
+    mark("bob", private("bob", "alice"), 3).await;
+    assert_eq!(
+        readers("alice", private("alice", "bob"), 10).await,
+        listed(&[("bob", 3)], false)
+    );
+    assert_eq!(
+        readers("bob", private("bob", "alice"), 10).await,
+        listed(&[], false)
+    );
+    assert_eq!(
+        readers("carol", private("carol", "bob"), 10).await,
+        listed(&[], false)
+    );
+
+    // Who sent the room messages in (after, up_to], the newest `limit` of them, each once;
+    // private messages and other rooms never count.
+    let passed = |after: u64, up_to: u64, limit: u32| {
+        let store = &store;
+        let rust = rust.clone();
+        async move {
+            let mut keys = store
+                .passed_senders(&rust, after, up_to, limit)
+                .await
+                .expect("passed");
+            keys.sort();
+            keys
+        }
+    };
+    assert_eq!(passed(0, 6, 10).await, ["alice", "carol", "dave"]);
+    assert_eq!(passed(1, 4, 10).await, ["alice", "carol"]);
+    assert_eq!(passed(2, 5, 10).await, ["alice"]);
+    assert_eq!(passed(0, 6, 2).await, ["alice", "dave"]);
+    assert_eq!(passed(6, 6, 10).await, Vec::<String>::new());
 }

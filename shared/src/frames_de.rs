@@ -68,6 +68,7 @@ const FRAME_TYPES: &[&str] = &[
     "message_edited",
     "message_deleted",
     "reaction",
+    "receipts",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -147,6 +148,8 @@ struct Fields {
     up_to: Option<u64>,
     emoji: Option<String>,
     added: Option<bool>,
+    readers: Option<BTreeMap<String, u64>>,
+    more: Option<bool>,
 }
 
 impl Fields {
@@ -256,6 +259,12 @@ impl Fields {
                 emoji: need(f.emoji, "emoji")?,
                 user: need(f.user, "user")?,
                 added: need(f.added, "added")?,
+            },
+            "receipts" => ServerFrame::Receipts {
+                target: target(f.room, f.to)?,
+                readers: need(f.readers, "readers")?,
+                more: f.more.unwrap_or(false),
+                req: f.req,
             },
             _ => return Err(Refusal::UnknownType(f.kind)),
         })
@@ -407,6 +416,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 19);
+        assert_eq!(FRAME_TYPES.len(), 20);
     }
 }

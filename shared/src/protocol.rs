@@ -5,6 +5,9 @@
 //! [`crate::names`] and [`crate::limits`], so a bad one is answered with its own
 //! [`ErrorCode`] rather than a generic "invalid frame". Fields a client adds that a frame does
 //! not define (a `from`, say) are ignored: the server alone says who sent what.
+//!
+//! Longer than 600 lines on purpose: every frame of both directions and every error code is
+//! here, side by side, as the document lists them.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,12 @@ pub const PROTOCOL_VERSION: u32 = 7;
 pub const HISTORY_PAGE: u32 = 50;
 /// The most messages one `history` answer holds.
 pub const MAX_HISTORY_PAGE: u32 = 100;
+/// The most readers one `receipts` answer lists (those furthest along); a room's others are
+/// left out, and the answer says `more`.
+pub const MAX_RECEIPTS: u32 = 100;
+/// The newest messages a read marker passes whose senders hear of it live (a `receipts`
+/// frame): a marker that jumps further tells the senders of older ones nothing until they ask.
+pub const RECEIPT_SENDERS_SCAN: u32 = 100;
 
 /// Where a message or a typing notice goes: a room, or one user privately.
 ///
@@ -139,6 +148,14 @@ pub enum ClientFrame {
     /// (`away: false`). A user is away when every one of their connections is; a new
     /// connection counts as present. Sent on change only; never answered.
     Activity { away: bool },
+    /// Ask where the other people of a conversation have read up to (their read markers):
+    /// answered by [`ServerFrame::Receipts`].
+    Receipts {
+        #[serde(flatten)]
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -158,6 +175,7 @@ impl ClientFrame {
         "react",
         "unreact",
         "activity",
+        "receipts",
     ];
 
     /// The request id the client attached, if any.
@@ -174,7 +192,8 @@ impl ClientFrame {
             | Self::Edit { req, .. }
             | Self::Delete { req, .. }
             | Self::React { req, .. }
-            | Self::Unreact { req, .. } => req.as_deref(),
+            | Self::Unreact { req, .. }
+            | Self::Receipts { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
@@ -236,6 +255,11 @@ pub struct ConversationInfo {
     /// online: show it only for someone offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<u64>,
+}
+
+/// Whether a flag is unset: such a flag is left out of a frame.
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 /// Whether a count is zero: such a count is left out of a frame.
@@ -413,6 +437,19 @@ pub enum ServerFrame {
         emoji: String,
         user: String,
         added: bool,
+    },
+    /// Where other people of a conversation have read up to (each reader's name and read
+    /// marker: they have seen every message up to that id). The answer to `receipts` (with its
+    /// `req`; `more`: readers were left out, see [`MAX_RECEIPTS`]), or, live and without `req`,
+    /// a reader whose marker just passed messages of yours.
+    Receipts {
+        #[serde(flatten)]
+        target: Target,
+        readers: BTreeMap<String, u64>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
     },
 }
 

@@ -62,6 +62,10 @@ fn client_frames_use_snake_case_types() {
             req: None,
         },
         ClientFrame::Activity { away: true },
+        ClientFrame::Receipts {
+            target: Target::User { to: "bob".into() },
+            req: None,
+        },
     ];
     let types: Vec<String> = frames
         .iter()
@@ -319,4 +323,46 @@ fn change_frames_name_their_conversation_like_messages() {
             ..
         }
     ));
+}
+
+#[test]
+fn receipts_name_their_conversation_and_leave_out_what_is_empty() {
+    let asked: ClientFrame =
+        serde_json::from_str(r#"{"type":"receipts","room":"rust","req":"q1"}"#).unwrap();
+    assert_eq!(
+        asked,
+        ClientFrame::Receipts {
+            target: Target::Room {
+                room: "rust".into()
+            },
+            req: Some("q1".into()),
+        }
+    );
+    assert_eq!(asked.req(), Some("q1"));
+    let answer = ServerFrame::Receipts {
+        target: Target::Room {
+            room: "rust".into(),
+        },
+        readers: [("carol".to_owned(), 7), ("Bob".to_owned(), 9)].into(),
+        more: true,
+        req: Some("q1".into()),
+    };
+    let json = serde_json::to_string(&answer).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"receipts","room":"rust","readers":{"Bob":9,"carol":7},"more":true,"req":"q1"}"#
+    );
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), answer);
+    // Live: one reader, nothing left out, no request.
+    let live: ServerFrame =
+        serde_json::from_str(r#"{"type":"receipts","to":"Bob","readers":{"Bob":12}}"#).unwrap();
+    assert_eq!(
+        live,
+        ServerFrame::Receipts {
+            target: Target::User { to: "Bob".into() },
+            readers: [("Bob".to_owned(), 12)].into(),
+            more: false,
+            req: None,
+        }
+    );
 }

@@ -57,6 +57,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     React => "react",
     Unreact => "unreact",
     Activity => "activity",
+    Receipts => "receipts",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -78,6 +79,7 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Conversations => "conversations",
     MessageEdited => "message_edited",
     MessageDeleted => "message_deleted",
+    Receipts => "receipts",
     Reaction => "reaction",
 });
 

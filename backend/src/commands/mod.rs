@@ -12,7 +12,9 @@
 //! - `typing`: a notice, throttled by the hub.
 //! - `ping`: answered with a `pong`.
 //! - `history`: a page of a conversation, from the store.
-//! - `read`: a read marker, stored, then told to the user's other connections.
+//! - `read`: a read marker, stored, then told to the user's other connections, and to those
+//!   whose messages it passed (a read receipt).
+//! - `receipts`: where the others of a conversation have read up to, from the store.
 //! - `conversations`: a page of the user's private conversations, from the store.
 //! - `activity`: the page is away or back, for presence.
 
@@ -27,6 +29,7 @@ mod ping;
 mod private_message;
 mod react;
 mod read;
+mod receipts;
 mod room_message;
 mod typing;
 
@@ -98,6 +101,7 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::React { id, emoji, req } => react::run(cx, id, emoji, true, req).await,
         ClientFrame::Unreact { id, emoji, req } => react::run(cx, id, emoji, false, req).await,
         ClientFrame::Activity { away } => activity::run(cx, away),
+        ClientFrame::Receipts { target, req } => receipts::run(cx, target, req).await,
     }
 }
 
@@ -187,7 +191,7 @@ impl Context<'_> {
             .await
     }
 
-    /// The conversation a `history` or `read` frame names, if it is the user's.
+    /// The conversation a `history`, `read` or `receipts` frame names, if it is the user's.
     async fn conversation(&self, target: Target) -> Result<Conversation, Refusal> {
         match target {
             Target::Room { room } => {

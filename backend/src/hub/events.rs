@@ -56,7 +56,7 @@ pub enum Event {
     Left { user: String, room: String },
     /// An account was deleted: its memberships are gone.
     Forgotten { user: String },
-    /// A frame for users on every node, already encoded (typing notices, read markers).
+    /// A frame for users on every node, already encoded (typing notices, read markers, read receipts).
     Frame { route: Route, frame: String },
     /// Close every connection of a session (it signed out).
     CloseSession { session: String, code: u16 },
@@ -75,6 +75,8 @@ pub enum Route {
     },
     /// Every connection of one user (by name key).
     User { user: String },
+    /// Every connection of each of these users (by name key).
+    Users { users: Vec<String> },
 }
 
 /// A stored message on the bus.

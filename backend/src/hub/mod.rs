@@ -28,7 +28,7 @@
 //! `pool` (connections and the user map), `welcome` (taken under the lock, built outside),
 //! `online` (everyone online, shared with welcomes), `slots` (connections and rate budget per
 //! user), `rooms` (memberships), `joining` (join tickets), `presence`
-//! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `nodes` (other nodes, their clocks and
+//! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `receipts` (live read receipts), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
 //! each other, and the [`Publish`] trait).
 
@@ -50,6 +50,7 @@ mod nodes;
 mod online;
 mod pool;
 mod presence;
+mod receipts;
 mod rooms;
 mod slots;
 mod typing;

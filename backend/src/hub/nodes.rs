@@ -147,6 +147,11 @@ impl Hub {
                         }
                     }
                     Route::User { user } => state.send_user(&user, &frame, None),
+                    Route::Users { users } => {
+                        for user in &users {
+                            state.send_user(user, &frame, None);
+                        }
+                    }
                 }
             }
             Event::CloseSession { session, code } => {

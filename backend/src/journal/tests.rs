@@ -12,7 +12,9 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::*;
 use crate::message::{Conversation, Destination};
-use crate::store::{Account, Missed, NewSession, SessionId, SessionOwner, SessionRecord};
+use crate::store::{
+    Account, Marked, Missed, NewSession, Readers, SessionId, SessionOwner, SessionRecord,
+};
 
 /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
 struct GatedStore {
@@ -179,7 +181,24 @@ impl Store for GatedStore {
     ) -> Result<Vec<ConversationInfo>, StoreError> {
         not_for_the_journal()
     }
-    async fn mark_read(&self, _: &UserName, _: &Conversation, _: u64) -> Result<u64, StoreError> {
+    async fn mark_read(
+        &self,
+        _: &UserName,
+        _: &Conversation,
+        _: u64,
+    ) -> Result<Marked, StoreError> {
+        not_for_the_journal()
+    }
+    async fn readers(&self, _: &UserName, _: &Conversation, _: u32) -> Result<Readers, StoreError> {
+        not_for_the_journal()
+    }
+    async fn passed_senders(
+        &self,
+        _: &Conversation,
+        _: u64,
+        _: u64,
+        _: u32,
+    ) -> Result<Vec<String>, StoreError> {
         not_for_the_journal()
     }
     async fn ping(&self) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use sqlx::{Any, Row};
 use super::accounts::history_from;
 use super::sql::{placeholders, to_i64, to_u64, user, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
-use super::StoreError;
+use super::{Marked, StoreError};
 use crate::message::Conversation;
 
 /// [`Store::conversations`](super::Store::conversations).
@@ -185,29 +185,36 @@ async fn others_accounts(
 }
 
 /// [`Store::mark_read`](super::Store::mark_read): clamped to the conversation's newest id
-/// (`ListsSql::mark_read`).
+/// (`ListsSql::mark_read`); where the marker stood before and where it stands now.
 pub(super) async fn mark_read(
     store: &SqlStore,
     name: &UserName,
     conversation: &Conversation,
     up_to: u64,
-) -> Result<u64, StoreError> {
+) -> Result<Marked, StoreError> {
+    const MARKER: &str = "SELECT up_to FROM read_markers WHERE name_key = $1 AND conversation = $2";
     let mut tx = store.pool.begin().await?;
+    let before: Option<i64> = sqlx::query_scalar(MARKER)
+        .bind(name.key())
+        .bind(conversation.key())
+        .fetch_optional(&mut *tx)
+        .await?;
     sqlx::query(&store.sql.mark_read)
         .bind(name.key())
         .bind(conversation.key())
         .bind(to_i64(up_to))
         .execute(&mut *tx)
         .await?;
-    let now: i64 = sqlx::query_scalar(
-        "SELECT up_to FROM read_markers WHERE name_key = $1 AND conversation = $2",
-    )
-    .bind(name.key())
-    .bind(conversation.key())
-    .fetch_one(&mut *tx)
-    .await?;
+    let now: i64 = sqlx::query_scalar(MARKER)
+        .bind(name.key())
+        .bind(conversation.key())
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok(to_u64(now))
+    Ok(Marked {
+        before: to_u64(before.unwrap_or(0)),
+        up_to: to_u64(now),
+    })
 }
 
 /// Moves `name`'s read marker in `conversation` to its newest message, for someone arriving

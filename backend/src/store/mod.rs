@@ -11,6 +11,8 @@
 //!   details (quotes, reactions) reads add to messages; changes missed and stored elsewhere.
 //! - `history`: a conversation's pages, the messages a user missed, what other nodes stored.
 //! - `conversations`: where each of a user's conversations stands; read markers.
+//! - `receipts`: the others' read markers in a conversation, and whose messages a marker
+//!   passed.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
 //! - `sql_store`: [`SqlStore`] itself, opened on either engine and closed.
 //!
@@ -55,6 +57,7 @@ mod lists;
 mod memberships;
 mod mentions;
 mod postgres;
+mod receipts;
 mod skeletons;
 mod sql;
 mod sql_store;
@@ -68,6 +71,17 @@ use shared::{ConversationInfo, RoomName, UserName};
 use crate::config::Config;
 use crate::message::{Conversation, Message, NewMessage};
 use crate::tasks::Tasks;
+
+pub use receipts::Readers;
+
+/// A read marker that [`Store::mark_read`] moved, or left where it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marked {
+    /// Where it stood before (0 when there was none).
+    pub before: u64,
+    /// Where it stands now.
+    pub up_to: u64,
+}
 
 pub use sql_store::{SqlStore, SqliteStore};
 
@@ -338,13 +352,32 @@ pub trait Store: Send + Sync + 'static {
         Ok(rooms.iter().chain(page).cloned().collect())
     }
     /// Moves `name`'s read marker forward to `up_to`, or to the conversation's newest message
-    /// if that is lower; returns the marker as it now stands.
+    /// if that is lower; returns where the marker stood and where it now stands.
     async fn mark_read(
         &self,
         name: &UserName,
         conversation: &Conversation,
         up_to: u64,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Marked, StoreError>;
+    /// The read markers (above 0) of everyone in `conversation` but `name`, furthest along
+    /// first, at most `limit`: a room's members (the lobby's: everyone), a private
+    /// conversation's other participant.
+    async fn readers(
+        &self,
+        name: &UserName,
+        conversation: &Conversation,
+        limit: u32,
+    ) -> Result<Readers, StoreError>;
+    /// The name keys of the senders of the newest `limit` messages of room `conversation` with
+    /// ids in `(after, up_to]`, each once: whose messages a read marker moving from `after`
+    /// to `up_to` passed.
+    async fn passed_senders(
+        &self,
+        conversation: &Conversation,
+        after: u64,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Whether the database takes writes now: a write that is rolled back, so that a store
@@ -517,8 +550,27 @@ impl Store for SqlStore {
         name: &UserName,
         conversation: &Conversation,
         up_to: u64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Marked, StoreError> {
         conversations::mark_read(self, name, conversation, up_to).await
+    }
+
+    async fn readers(
+        &self,
+        name: &UserName,
+        conversation: &Conversation,
+        limit: u32,
+    ) -> Result<Readers, StoreError> {
+        receipts::readers(self, name, conversation, limit).await
+    }
+
+    async fn passed_senders(
+        &self,
+        conversation: &Conversation,
+        after: u64,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        receipts::passed_senders(self, conversation, after, up_to, limit).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 //! (127.0.0.1:6379) must run; `.ci/run` and `cargo xtask test` start them.
 
 mod changes;
+mod receipts;
 
 use std::collections::HashSet;
 use std::time::Duration;

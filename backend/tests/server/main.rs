@@ -20,6 +20,7 @@ mod names;
 mod ops;
 mod paging;
 mod presence;
+mod receipts;
 mod replay_and_keys;
 mod sign_in;
 mod slow_and_flooding;

@@ -300,6 +300,7 @@ impl ChatState {
                 Change::React { emoji, user, added },
                 0,
             ),
+            ServerFrame::Receipts { .. } => {}
             ServerFrame::Conversations {
                 conversations,
                 complete,

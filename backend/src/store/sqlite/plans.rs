@@ -6,6 +6,7 @@ use sqlx::Row;
 use super::rounds::list_round_sql;
 use crate::store::accounts::delete_conversations_sql;
 use crate::store::append::stored_requests_sql;
+use crate::store::receipts::{readers_sql, PASSED_SENDERS_SQL};
 use crate::store::sql::Engine;
 use crate::store::SqlStore;
 use crate::tasks::Tasks;
@@ -139,6 +140,20 @@ async fn sqlite_plans_search_indexes() {
     has(
         &mark,
         "SEARCH messages USING INDEX messages_by_room (conversation=?)",
+    );
+    // Read receipts: the markers of a conversation by their index; whose room messages a
+    // marker passed, by the rooms' index.
+    for members in [false, true] {
+        let readers = plan(readers_sql(members), 3 + usize::from(members)).await;
+        has(
+            &readers,
+            "SEARCH r USING INDEX read_markers_by_conversation (conversation=? AND up_to>?)",
+        );
+    }
+    let passed = plan(PASSED_SENDERS_SQL.to_owned(), 4).await;
+    has(
+        &passed,
+        "SEARCH messages USING INDEX messages_by_room (conversation=? AND id>? AND id<?)",
     );
     // `chat.db` indexes only room messages by conversation (`messages_by_room`, above):
     // migration 0002's full index is gone, private messages' entries are the lists file's.
