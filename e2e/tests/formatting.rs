@@ -123,8 +123,11 @@ fn markdown_is_shown_as_elements_links_are_safe_and_html_stays_text() {
 
         // A picture of formatted messages for the README.
         let docs = e2e::repo_root().join("docs");
-        std::fs::write(docs.join("screenshot-formatting.png"), bob.screenshot().await)
-            .expect("docs/screenshot-formatting.png");
+        std::fs::write(
+            docs.join("screenshot-formatting.png"),
+            bob.screenshot().await,
+        )
+        .expect("docs/screenshot-formatting.png");
 
         // On a phone, a long line of code scrolls inside its block; the page does not.
         let long = format!("let line = \"{}\";", "x".repeat(200));

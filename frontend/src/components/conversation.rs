@@ -10,6 +10,7 @@ use super::chat::Clock;
 use super::formatted::Formatted;
 use super::mention_list::{self, MentionList};
 use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
+use super::seen::{SeenLine, SeenNote};
 use crate::browser;
 use crate::connection::Socket;
 use crate::entries::Entry;
@@ -105,6 +106,9 @@ pub fn ConversationView() -> impl IntoView {
     let rows = Memo::new(move |_| state.with(ChatState::active_rows));
     let entries = reading::active_entries(state, rows);
     let typing = Memo::new(move |_| state.with(|s| s.typing_text(s.active())));
+    provide_context(SeenLine(Memo::new(move |_| {
+        state.with(|s| s.receipt(s.active()))
+    })));
     let socket = expect_context::<Socket>();
     // Above the oldest message: more is loading, or this is where the conversation began.
     let edge = Memo::new(move |_| {
@@ -302,6 +306,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                 }
             };
             let mention_key = mentions_me.then(|| state.with_untracked(ChatState::me_key));
+            let room = own && state.with_untracked(|s| matches!(s.active(), ConvKey::Room(_)));
             let time = browser::local_time(at);
             let full_time = browser::local_date_time(at);
             view! {
@@ -347,6 +352,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                         }
                         .into_any(),
                     }}
+                    {own.then(|| view! { <SeenNote seq=seq room=room /> })}
                 </li>
             }
             .into_any()

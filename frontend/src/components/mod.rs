@@ -8,6 +8,7 @@ mod formatted;
 mod keyboard;
 mod mention_list;
 mod reading;
+mod seen;
 mod send_problems;
 mod sidebar;
 mod sign_in;

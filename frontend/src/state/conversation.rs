@@ -7,7 +7,7 @@ use shared::Target;
 use super::divider::Divider;
 use super::typing::Typing;
 use super::ConvKey;
-use crate::sorted::SortedSet;
+use crate::sorted::{SortedMap, SortedSet};
 use crate::timeline::{Line, Message};
 
 /// New messages trim a conversation to this many lines, dropping the oldest (older pages the
@@ -68,6 +68,10 @@ pub struct Conversation {
     /// Private only: the other person's account was created by releasing the name of a
     /// former holder, at this instant (`ConversationInfo::since`).
     pub since: Option<u64>,
+    /// The others' read markers, by name as the server writes it (`receipts`).
+    pub(super) readers: SortedMap<String, u64>,
+    /// `receipts` was asked for on this connection.
+    pub(super) receipts_asked: bool,
 }
 
 impl Conversation {
@@ -92,6 +96,8 @@ impl Conversation {
             typing: Typing::default(),
             divider: Divider::Undecided,
             since: None,
+            readers: SortedMap::new(),
+            receipts_asked: false,
         }
     }
 

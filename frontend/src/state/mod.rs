@@ -21,6 +21,7 @@
 //! - `conversation_pages`: private conversations past the welcome's first page, paged in.
 //! - `history`: messages coming in, history pages and their requests.
 //! - `read`: read markers and unread counts.
+//! - `receipts`: the others' read markers, and the [`Receipt`] under our last message read.
 //! - `divider`: where the "New" divider stands in the open conversation.
 //! - [`drafts`]: the unsent text of each conversation.
 //! - `sending`: our sends, one at a time in order, waiting, pending, failed, retried.
@@ -62,6 +63,7 @@ mod pacer;
 mod presence;
 pub mod reactions;
 mod read;
+mod receipts;
 mod replying;
 mod requests;
 mod rooms;
@@ -83,6 +85,7 @@ pub use link::Link;
 pub use notices::{Notice, NOTICE_MS};
 pub use presence::{Person, Seen};
 pub use read::READ_EVERY_MS;
+pub use receipts::Receipt;
 pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};
 pub use typing::TYPING_SHOWN_MS;
 
@@ -300,7 +303,9 @@ impl ChatState {
                 Change::React { emoji, user, added },
                 0,
             ),
-            ServerFrame::Receipts { .. } => {}
+            ServerFrame::Receipts {
+                target, readers, ..
+            } => self.receipts_arrived(&target, readers),
             ServerFrame::Conversations {
                 conversations,
                 complete,
@@ -402,6 +407,8 @@ impl ChatState {
         for conv in self.convs.iter_mut() {
             conv.typing.clear();
             conv.loading = None;
+            // Receipts sent meanwhile are not replayed: ask again.
+            conv.receipts_asked = false;
         }
     }
 
@@ -417,9 +424,9 @@ impl ChatState {
     }
 
     /// What to send now without being asked: the open conversation's newest history page
-    /// when it has none yet, and, while the page is `visible`, its read marker when there is
-    /// something new to mark read (at most every [`READ_EVERY_MS`]). `activity` is apart:
-    /// see [`Self::activity`].
+    /// when it has none yet, where its readers stand (once per connection), and, while the
+    /// page is `visible`, its read marker when there is something new to mark read (at most
+    /// every [`READ_EVERY_MS`]). `activity` is apart: see [`Self::activity`].
     pub fn due(&mut self, now: Millis, visible: bool) -> Vec<ClientFrame> {
         let mut out = Vec::new();
         if !self.is_connected() {
@@ -429,6 +436,7 @@ impl ChatState {
         let key = self.active().clone();
         out.extend(self.history_request(&key, false));
         out.extend(self.seek_more(now));
+        out.extend(self.receipts_request(&key));
         if visible {
             out.extend(self.read_request(&key, now));
         }

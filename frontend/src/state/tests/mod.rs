@@ -19,6 +19,7 @@ mod mentions;
 mod name_check;
 mod presence;
 mod reactions;
+mod receipts;
 mod replying;
 mod rooms;
 mod seek;
