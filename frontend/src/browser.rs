@@ -1,10 +1,12 @@
-//! Small doors to the browser: the clock, randomness, local time, the saved session in
-//! `localStorage`, the page's address and title. Everything else stays plain Rust.
+//! Small doors to the browser: the clock, randomness, local time, the saved session, drafts
+//! and mutes in `localStorage`, the page's address, title and icon. Everything else stays
+//! plain Rust.
 //!
 //! These compile on any target but only work in a browser; host tests do not call them.
 
 use wasm_bindgen::JsValue;
 
+use crate::state::notify::Mutes;
 use crate::timeline::{clock_text, Millis};
 use crate::Session;
 
@@ -117,13 +119,50 @@ pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
-/// The tab title, with the number of unread messages in front.
-pub fn set_title(unread: u32) {
+/// The tab's title with the number of unread messages in front ("(3) Chat"), and its icon
+/// with a badge while there are any: `index.html`'s `#favicon` switches between two static
+/// files (no `data:` address, for a strict CSP).
+pub fn show_unread(unread: u32) {
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        document.set_title(&match unread {
-            0 => "Chat".to_owned(),
-            n => format!("({n}) Chat"),
-        });
+        document.set_title(&crate::state::notify::title(unread));
+        if let Some(icon) = document.get_element_by_id("favicon") {
+            let file = if unread > 0 {
+                "/favicon-unread.svg"
+            } else {
+                "/favicon.svg"
+            };
+            let _ = icon.set_attribute("href", file);
+        }
+    }
+}
+
+/// `user`'s muted conversations, saved by an earlier page.
+pub fn load_mutes(user: &str) -> Mutes {
+    storage()
+        .and_then(|s| s.get_item(&Mutes::storage_key(user)).ok().flatten())
+        .map(|text| Mutes::from_text(&text))
+        .unwrap_or_default()
+}
+
+pub fn save_mutes(user: &str, mutes: &Mutes) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(&Mutes::storage_key(user), &mutes.to_text());
+    }
+}
+
+const NOTIFICATIONS_KEY: &str = "chat.notifications";
+
+/// Whether this device wants notifications when the browser allows them (it does unless
+/// they were turned off here).
+pub fn notifications_wanted() -> bool {
+    storage()
+        .and_then(|s| s.get_item(NOTIFICATIONS_KEY).ok().flatten())
+        .is_none_or(|v| v != "off")
+}
+
+pub fn set_notifications_wanted(on: bool) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(NOTIFICATIONS_KEY, if on { "on" } else { "off" });
     }
 }
 

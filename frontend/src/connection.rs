@@ -18,9 +18,9 @@ use leptos::prelude::*;
 use shared::{close, ClientFrame, ServerFrame};
 
 use crate::backoff::Backoff;
-use crate::browser;
 use crate::state::{ChatState, Link};
 use crate::timeline::Millis;
+use crate::{browser, notifier};
 
 /// How often the connection task looks whether one of our messages may go out (they are
 /// paced: see [`ChatState::next_send`]).
@@ -264,14 +264,21 @@ async fn connect_once(
                     welcomed_at = Some(now);
                 }
                 let visible = browser::page_visible();
-                let Some(replies) = state.try_update(|s| {
+                let Some((replies, alert)) = state.try_update(|s| {
+                    let alert = s.alert(&frame, visible);
                     let mut replies = s.apply(frame, now);
                     replies.extend(s.due(now, visible));
                     replies.extend(s.activity(visible, now));
-                    replies
+                    (replies, alert)
                 }) else {
                     break;
                 };
+                if let Some(alert) = alert {
+                    notifier::show(alert, move |key| {
+                        let _ = state.try_update(|s| s.activate(&key));
+                        socket.send_due(state);
+                    });
+                }
                 for reply in replies {
                     if let Ok(text) = serde_json::to_string(&reply) {
                         let _ = sink.send(Message::Text(text)).await;

@@ -31,8 +31,9 @@
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
 //!   handle that components take from context to send frames.
-//! - [`browser`]: clock, local time and time zone, `localStorage` (session, drafts), the
-//!   page's address (its fragment, history entries) and title.
+//! - [`browser`]: clock, local time and time zone, `localStorage` (session, drafts, mutes),
+//!   the page's address (its fragment, history entries), title and icon.
+//! - [`notifier`]: the browser's `Notification`: permission, asking, raising one.
 //! - `components/`: the sign-in page and the chat page, built from the state by signals.
 //!
 //! Text from other people is only ever rendered as text nodes; nothing uses `inner_html`.
@@ -54,6 +55,7 @@ pub mod last_seen;
 pub mod links;
 pub mod markdown;
 pub mod mentions;
+pub mod notifier;
 pub mod order;
 pub mod reach;
 pub mod route;

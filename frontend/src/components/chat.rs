@@ -26,7 +26,9 @@ pub struct Clock(pub RwSignal<Millis>);
 #[component]
 pub fn ChatPage(session: Session) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
-    let state = RwSignal::new(ChatState::new(&session.name, &browser::req_prefix()));
+    let mut initial = ChatState::new(&session.name, &browser::req_prefix());
+    initial.set_mutes(browser::load_mutes(&session.name));
+    let state = RwSignal::new(initial);
     let socket = Socket::new();
     let clock = Clock(RwSignal::new(browser::now_ms()));
     let sidebar = SidebarOpen(RwSignal::new(false));
@@ -116,7 +118,9 @@ pub fn ChatPage(session: Session) -> impl IntoView {
         shortcuts.remove();
     });
 
-    Effect::new(move |_| browser::set_title(state.with(ChatState::total_unread)));
+    // The tab's title and icon count what is unread outside muted conversations.
+    let loud = Memo::new(move |_| state.with(ChatState::loud_unread));
+    Effect::new(move |_| browser::show_unread(loud.get()));
     on_cleanup(super::reading::keep_in_address(state, socket));
 
     view! {

@@ -219,6 +219,7 @@ pub fn ConversationView() -> impl IntoView {
             <header class="conv-header">
                 <h2 id="conv-title" data-testid="conv-title">{move || title.get()}</h2>
                 <span class="muted small" data-testid="conv-subtitle">{move || subtitle.get()}</span>
+                <MuteToggle />
             </header>
             <div
                 class="messages"
@@ -264,6 +265,33 @@ pub fn ConversationView() -> impl IntoView {
             <p class="typing" data-testid="typing">{move || typing.get()}</p>
             <Composer />
         </main>
+    }
+}
+
+/// Mutes the open conversation, or unmutes it: no notifications, and its unread count stays
+/// out of the tab's title and icon. Kept per user in `localStorage`.
+#[component]
+fn MuteToggle() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let muted = Memo::new(move |_| state.with(|s| s.is_muted(s.active())));
+    let toggle = move |_| {
+        state.update(|s| {
+            let key = s.active().clone();
+            s.toggle_mute(&key);
+            browser::save_mutes(s.me(), s.mutes());
+        });
+    };
+    view! {
+        <button
+            class="quiet small mute"
+            data-testid="mute"
+            aria-pressed=move || muted.get().to_string()
+            title="No notifications, and not counted in the tab's title"
+            on:click=toggle
+        >
+            <span aria-hidden="true">{move || if muted.get() { "🔕 " } else { "🔔 " }}</span>
+            "Mute"
+        </button>
     }
 }
 

@@ -5,9 +5,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::browser;
 use crate::connection::Socket;
+use crate::state::notify::{Permission, Switch};
 use crate::state::{ChatState, ConvKey, ConvSummary, Person};
+use crate::{browser, notifier};
 
 /// Whether the sidebar is open (it is a drawer on narrow screens). The chat page provides it
 /// as context and toggles it with its menu button; choosing a conversation here closes it.
@@ -69,7 +70,7 @@ pub fn Sidebar() -> impl IntoView {
                 <ul class="conv-list" aria-labelledby="rooms-heading" data-testid="room-list">
                     <For
                         each=move || rooms.get()
-                        key=|room| (room.key.clone(), room.unread, room.mentions, room.active, room.available)
+                        key=|room| (room.key.clone(), room.unread, room.mentions, room.active, room.available, room.muted)
                         let:room
                     >
                         <ConvItem summary=room />
@@ -106,7 +107,7 @@ pub fn Sidebar() -> impl IntoView {
                     <ul class="conv-list" aria-labelledby="directs-heading" data-testid="direct-list">
                         <For
                             each=move || directs.get()
-                            key=|d| (d.key.clone(), d.title.clone(), d.unread, d.active, d.available)
+                            key=|d| (d.key.clone(), d.title.clone(), d.unread, d.active, d.available, d.muted)
                             let:direct
                         >
                             <ConvItem summary=direct />
@@ -155,7 +156,61 @@ pub fn Sidebar() -> impl IntoView {
                     </For>
                 </ul>
             </section>
+            <NotifySwitch />
         </nav>
+    }
+}
+
+/// The notifications switch: on, off, or blocked by the browser. The browser is asked for
+/// permission only when it is clicked, never on load; once allowed, a click turns them off
+/// or on again on this device.
+#[component]
+fn NotifySwitch() -> impl IntoView {
+    let shown = RwSignal::new(Switch::of(
+        notifier::permission(),
+        browser::notifications_wanted(),
+    ));
+    let click = move |_| match notifier::permission() {
+        Permission::Ask => leptos::task::spawn_local(async move {
+            let permission = notifier::ask().await;
+            if permission == Permission::Granted {
+                browser::set_notifications_wanted(true);
+            }
+            shown.try_set(Switch::of(permission, browser::notifications_wanted()));
+        }),
+        Permission::Granted => {
+            let on = !browser::notifications_wanted();
+            browser::set_notifications_wanted(on);
+            shown.set(Switch::of(Permission::Granted, on));
+        }
+        other => shown.set(Switch::of(other, browser::notifications_wanted())),
+    };
+    move || {
+        shown.get().map(|switch| {
+            let (icon, hint) = match switch {
+                Switch::On => ("🔔 ", "Turn notifications off"),
+                Switch::Off => ("🔕 ", "Turn notifications on"),
+                Switch::Blocked => (
+                    "🔕 ",
+                    "The browser blocks notifications from this page: allow them in its settings",
+                ),
+            };
+            view! {
+                <section class="side-section">
+                    <button
+                        class="quiet small"
+                        data-testid="notifications"
+                        data-state=switch.as_str()
+                        title=hint
+                        on:click=click
+                    >
+                        <span aria-hidden="true">{icon}</span>
+                        "Notifications: "
+                        {switch.as_str()}
+                    </button>
+                </section>
+            }
+        })
     }
 }
 
@@ -231,6 +286,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
         mentions,
         active,
         available,
+        muted,
     } = summary;
     let (label, close_label) = match &key {
         ConvKey::Room(_) => (format!("#{title}"), format!("Leave #{title}")),
@@ -255,7 +311,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
     };
 
     view! {
-        <li class="conv-item" class:active=active class:unavailable=!available>
+        <li class="conv-item" class:active=active class:unavailable=!available class:muted=muted>
             <button
                 class="conv"
                 data-testid=testid
@@ -284,7 +340,9 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
                         view! {
                             <span class="badge" data-testid="unread">
                                 {unread}
-                                <span class="visually-hidden">" unread"</span>
+                                <span class="visually-hidden">
+                                    {if muted { " unread, muted" } else { " unread" }}
+                                </span>
                             </span>
                         }
                     })}

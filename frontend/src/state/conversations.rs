@@ -24,6 +24,8 @@ pub struct ConvSummary {
     pub active: bool,
     /// Rooms: we are in it now. Private conversations: the other person is online.
     pub available: bool,
+    /// Muted: no notifications, and its unread count stays out of the tab's title.
+    pub muted: bool,
 }
 
 /// Every conversation held on this page, and which one is open.
@@ -121,7 +123,7 @@ impl Conversations {
         }
     }
 
-    fn summary(&self, c: &Conversation, available: bool) -> ConvSummary {
+    fn summary(&self, c: &Conversation, available: bool, muted: bool) -> ConvSummary {
         ConvSummary {
             key: c.key.clone(),
             title: c.title.clone(),
@@ -129,6 +131,7 @@ impl Conversations {
             mentions: c.mentions(),
             active: c.key == self.active,
             available,
+            muted,
         }
     }
 }
@@ -159,7 +162,7 @@ impl ChatState {
             .convs
             .iter()
             .filter(|c| c.is_room())
-            .map(|c| self.convs.summary(c, c.joined))
+            .map(|c| self.convs.summary(c, c.joined, self.is_muted(&c.key)))
             .collect();
         order::sort_by_key(&mut rooms, |r| (r.key != ConvKey::lobby(), r.title.clone()));
         rooms
@@ -172,7 +175,11 @@ impl ChatState {
             .convs
             .iter()
             .filter_map(|c| match &c.key {
-                ConvKey::Direct(key) => Some(self.convs.summary(c, self.presence.is_online(key))),
+                ConvKey::Direct(key) => Some(self.convs.summary(
+                    c,
+                    self.presence.is_online(key),
+                    self.is_muted(&c.key),
+                )),
                 ConvKey::Room(_) => None,
             })
             .collect();

@@ -43,6 +43,7 @@
 //! - `replying`: which message the composer answers.
 //! - [`reactions`]: reactions as set operations, the chips under a message, toggling ours.
 //! - `seek`: finding a quoted message, paging in older history until it is there.
+//! - [`notify`]: which messages raise a notification, muted conversations, the tab's title.
 
 mod away;
 mod changes;
@@ -59,6 +60,7 @@ mod link;
 pub mod mention_complete;
 pub mod name_check;
 mod notices;
+pub mod notify;
 mod pacer;
 mod presence;
 pub mod reactions;
@@ -113,6 +115,8 @@ pub struct ChatState {
     presence: Presence,
     /// Whether this page is away, and what the server was told.
     attention: Attention,
+    /// The conversations muted for notifications and the tab's count.
+    mutes: notify::Mutes,
     /// Rooms and private conversations, and the open one.
     convs: Conversations,
     /// Our sends waiting for an `ack` on this connection.
@@ -142,6 +146,7 @@ impl ChatState {
             resume: ResumePoint::default(),
             presence: Presence::default(),
             attention: Attention::default(),
+            mutes: notify::Mutes::default(),
             convs: Conversations::new(),
             outbox: Outbox::default(),
             reqs: RequestIds::new(req_prefix),

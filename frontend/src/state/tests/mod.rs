@@ -17,6 +17,7 @@ mod former;
 mod history;
 mod mentions;
 mod name_check;
+mod notify;
 mod presence;
 mod reactions;
 mod receipts;
