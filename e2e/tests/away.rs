@@ -43,7 +43,10 @@ fn bob_hidden_is_away_shown_is_online_and_gone_is_last_seen() {
         .await;
         let violations = alice.axe_violations().await;
         assert!(violations.is_empty(), "axe: {violations:?}");
-        alice.save_screenshot("away.png").await;
+        // A picture for the README: bob away in alice's list and her conversation's header.
+        let docs = e2e::repo_root().join("docs");
+        std::fs::write(docs.join("screenshot-away.png"), alice.screenshot().await)
+            .expect("docs/screenshot-away.png");
 
         // Back: online again.
         bob.set_hidden(false).await;

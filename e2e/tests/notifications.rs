@@ -133,7 +133,13 @@ fn a_hidden_page_is_notified_of_private_messages_and_mentions_but_not_of_muted_o
             "1 unread, muted",
         )
         .await;
-        bob.save_screenshot("notifications-muted.png").await;
+        // A picture for the README: notifications on, the muted conversation's count in grey.
+        let docs = e2e::repo_root().join("docs");
+        std::fs::write(
+            docs.join("screenshot-notifications.png"),
+            bob.screenshot().await,
+        )
+        .expect("docs/screenshot-notifications.png");
         assert_eq!(
             notes(&bob).await.len(),
             1,
