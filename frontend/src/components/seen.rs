@@ -1,6 +1,6 @@
 //! "Seen" under our last message someone has read: in a private conversation, "Seen"; in a
-//! room, "Seen by N", a disclosure that lists who (its summary also names them on hover), and
-//! opens by tap, click or keyboard.
+//! room, "Seen by N"; a disclosure that opens by tap, click or keyboard to the names (its
+//! summary also names them on hover).
 
 use leptos::prelude::*;
 
@@ -10,25 +10,26 @@ use crate::state::Receipt;
 #[derive(Clone, Copy)]
 pub struct SeenLine(pub Memo<Option<Receipt>>);
 
-/// Who saw the message with line `seq`, if it is the one that shows it.
+/// Who saw the message with line `seq`, if it is the one that shows it: "Seen" (private) or
+/// "Seen by N" (a room), opening to the names.
 #[component]
 pub fn SeenNote(seq: u64, room: bool) -> impl IntoView {
     let SeenLine(seen) = expect_context::<SeenLine>();
     move || {
-        let names = seen.with(|s| s.as_ref().filter(|s| s.seq == seq).map(|s| s.names.clone()))?;
-        Some(if room {
-            let all = names.join(", ");
-            view! {
-                <details class="seen" data-testid="seen">
-                    <summary title=all>"Seen by " {names.len()}</summary>
-                    <ul class="seen-names" data-testid="seen-names">
-                        {names.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
-                    </ul>
-                </details>
+        let (label, names) = seen.with(|s| {
+            let s = s.as_ref().filter(|s| s.seq == seq)?;
+            let mut label = String::from("Seen");
+            if room {
+                label.push_str(" by ");
+                label.push_str(&s.names.len().to_string());
             }
-            .into_any()
-        } else {
-            view! { <p class="seen" data-testid="seen">"Seen"</p> }.into_any()
+            Some((label, s.names.join(", ")))
+        })?;
+        Some(view! {
+            <details class="seen" data-testid="seen">
+                <summary title=names.clone()>{label}</summary>
+                <p class="seen-names" data-testid="seen-names">{names}</p>
+            </details>
         })
     }
 }
