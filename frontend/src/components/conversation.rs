@@ -18,7 +18,7 @@ use crate::follow::{self, Follow, Scroll};
 use crate::last_seen;
 use crate::state::composer::{self, TypingThrottle};
 use crate::state::mention_complete::{byte_of_utf16, utf16_of_byte, Completion};
-use crate::state::{ChatState, ConvKey, Seen};
+use crate::state::{Availability, ChatState, ConvKey};
 use crate::timeline::{Millis, Row, Status};
 
 fn heading(state: &ChatState) -> String {
@@ -46,12 +46,12 @@ fn subheading(state: &ChatState, now: Millis) -> String {
             n => format!("{n} members"),
         },
         Some(c) => {
-            let presence = match state.seen(&c.title) {
-                Seen::Unknown => "presence unknown".to_owned(),
-                Seen::Online => "online".to_owned(),
-                Seen::Away => "away".to_owned(),
-                Seen::Offline(None) => "offline".to_owned(),
-                Seen::Offline(Some(at)) => {
+            let presence = match state.availability(&c.title) {
+                Availability::Unknown => "presence unknown".to_owned(),
+                Availability::Online => "online".to_owned(),
+                Availability::Away => "away".to_owned(),
+                Availability::Offline(None) => "offline".to_owned(),
+                Availability::Offline(Some(at)) => {
                     last_seen::text(at, now, browser::utc_offset_minutes(now))
                 }
             };

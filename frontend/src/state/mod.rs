@@ -28,7 +28,7 @@
 //! - `pacer`: how fast our sends go, and the back-off after `rate_limited`.
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
-//! - `presence`: who is online, away or [`Seen`] when, [`Person`] lists.
+//! - `presence`: who is online, away, or offline and when ([`Availability`]), [`Person`] lists.
 //! - `away`: whether this page is away (hidden or untouched), told with `activity`.
 //! - `typing`: typing notices.
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
@@ -85,7 +85,7 @@ pub use conversations::ConvSummary;
 pub use key::ConvKey;
 pub use link::Link;
 pub use notices::{Notice, NOTICE_MS};
-pub use presence::{Person, Seen};
+pub use presence::{Availability, Person};
 pub use read::READ_EVERY_MS;
 pub use receipts::Receipt;
 pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};

@@ -22,7 +22,7 @@ pub struct Person {
 
 /// Someone's presence as shown: online, away, or offline (seen last at a time, if known).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seen {
+pub enum Availability {
     Online,
     Away,
     Offline(Option<Millis>),
@@ -92,16 +92,16 @@ impl Presence {
     }
 
     /// How `name` is shown: online, away, offline (with when last seen) or unknown.
-    pub(super) fn seen(&self, name: &str) -> Seen {
+    pub(super) fn availability(&self, name: &str) -> Availability {
         let key = name.to_ascii_lowercase();
         if !self.known {
-            Seen::Unknown
+            Availability::Unknown
         } else if !self.online.contains_key(&key) {
-            Seen::Offline(self.last_seen.get(&key).copied())
+            Availability::Offline(self.last_seen.get(&key).copied())
         } else if self.is_away(&key) {
-            Seen::Away
+            Availability::Away
         } else {
-            Seen::Online
+            Availability::Online
         }
     }
 
@@ -156,12 +156,12 @@ impl ChatState {
             .members
             .iter()
             .map(|name| {
-                let seen = self.presence.seen(name);
+                let shown = self.presence.availability(name);
                 Person {
                     name: name.clone(),
                     is_me: self.is_me(name),
-                    online: matches!(seen, Seen::Online | Seen::Away),
-                    away: seen == Seen::Away,
+                    online: matches!(shown, Availability::Online | Availability::Away),
+                    away: shown == Availability::Away,
                 }
             })
             .collect();
@@ -192,8 +192,8 @@ impl ChatState {
     }
 
     /// How `name` is shown: online, away, or offline with when they were last seen.
-    pub fn seen(&self, name: &str) -> Seen {
-        self.presence.seen(name)
+    pub fn availability(&self, name: &str) -> Availability {
+        self.presence.availability(name)
     }
 
     /// Who came online (of them, who is `away`) and who went offline (with when, in

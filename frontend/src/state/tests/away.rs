@@ -105,9 +105,9 @@ fn others_are_online_away_or_offline_with_when_they_were_last_seen() {
         *away = vec!["carol".to_owned()];
     }
     state.apply(hello, 0);
-    assert_eq!(state.seen("bob"), Seen::Online);
-    assert_eq!(state.seen("Carol"), Seen::Away);
-    assert_eq!(state.seen("dave"), Seen::Offline(None));
+    assert_eq!(state.availability("bob"), Availability::Online);
+    assert_eq!(state.availability("Carol"), Availability::Away);
+    assert_eq!(state.availability("dave"), Availability::Offline(None));
     let people = state.people();
     let carol = people.iter().find(|p| p.name == "carol").unwrap();
     assert!(carol.online && carol.away);
@@ -115,16 +115,19 @@ fn others_are_online_away_or_offline_with_when_they_were_last_seen() {
 
     // Bob goes away, carol comes back; then bob leaves, with a time.
     state.apply(presence(&["Bob", "carol"], &[], &["Bob"], &[]), 1);
-    assert_eq!(state.seen("bob"), Seen::Away);
-    assert_eq!(state.seen("carol"), Seen::Online);
+    assert_eq!(state.availability("bob"), Availability::Away);
+    assert_eq!(state.availability("carol"), Availability::Online);
     state.apply(presence(&[], &["Bob"], &[], &[("Bob", 5_000)]), 2);
-    assert_eq!(state.seen("bob"), Seen::Offline(Some(5_000)));
+    assert_eq!(
+        state.availability("bob"),
+        Availability::Offline(Some(5_000))
+    );
     // Back online: present, not away (away was about his last pages).
     state.apply(presence(&["Bob"], &[], &[], &[]), 3);
-    assert_eq!(state.seen("bob"), Seen::Online);
+    assert_eq!(state.availability("bob"), Availability::Online);
     // Unknown while the connection is down.
     state.connection_lost();
-    assert_eq!(state.seen("bob"), Seen::Unknown);
+    assert_eq!(state.availability("bob"), Availability::Unknown);
 }
 
 #[test]
@@ -133,12 +136,21 @@ fn a_private_conversations_entry_says_when_the_other_was_last_seen_and_the_lates
     let mut dave = info(Target::User { to: "Dave".into() }, 7, 7, 0);
     dave.last_seen = Some(9_000);
     state.apply(welcome_with("alice", &["lobby"], vec![dave], 7), 0);
-    assert_eq!(state.seen("dave"), Seen::Offline(Some(9_000)));
+    assert_eq!(
+        state.availability("dave"),
+        Availability::Offline(Some(9_000))
+    );
     // An older time heard later does not move it back; a newer one does.
     state.apply(presence(&[], &["dave"], &[], &[("dave", 8_000)]), 1);
-    assert_eq!(state.seen("dave"), Seen::Offline(Some(9_000)));
+    assert_eq!(
+        state.availability("dave"),
+        Availability::Offline(Some(9_000))
+    );
     state.apply(presence(&[], &["dave"], &[], &[("dave", 12_000)]), 2);
-    assert_eq!(state.seen("dave"), Seen::Offline(Some(12_000)));
+    assert_eq!(
+        state.availability("dave"),
+        Availability::Offline(Some(12_000))
+    );
 }
 
 #[test]
