@@ -100,6 +100,17 @@ fn a_hidden_page_is_notified_of_private_messages_and_mentions_but_not_of_muted_o
             json!(["alice (private)", "psst, <b>bob</b>", "dm-alice"])
         );
         wait_for_tab(&bob, "(1) Chat", "/favicon-unread.svg").await;
+        // Both icons are static files of the client, served as SVG.
+        for icon in ["/favicon.svg", "/favicon-unread.svg"] {
+            let script = format!(
+                "return fetch('{icon}').then(r => [r.status, r.headers.get('content-type')]);"
+            );
+            assert_eq!(
+                bob.js(&script).await,
+                json!([200, "image/svg+xml"]),
+                "{icon}"
+            );
+        }
 
         // A click on it brings the tab forward on the conversation, which is then read.
         bob.js("window.__notes[0].onclick();").await;
