@@ -193,12 +193,16 @@ pub(super) async fn mark_read(
     up_to: u64,
 ) -> Result<Marked, StoreError> {
     const MARKER: &str = "SELECT up_to FROM read_markers WHERE name_key = $1 AND conversation = $2";
-    let mut tx = store.pool.begin().await?;
+    // Read before the transaction: on SQLite a transaction that reads first and then writes
+    // fails at once ("database is locked") when another writer went in between, where one
+    // that writes first waits its turn. A marker moved meanwhile (another tab) only makes
+    // `before` older than it was, so a receipt may go to someone who had it: never one lost.
     let before: Option<i64> = sqlx::query_scalar(MARKER)
         .bind(name.key())
         .bind(conversation.key())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&store.pool)
         .await?;
+    let mut tx = store.pool.begin().await?;
     sqlx::query(&store.sql.mark_read)
         .bind(name.key())
         .bind(conversation.key())

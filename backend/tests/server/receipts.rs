@@ -207,3 +207,48 @@ async fn a_room_receipt_reaches_the_members_whose_messages_it_passed() {
     )
     .await;
 }
+
+/// Reading while others write: every `read` is stored and answered, none refused because the
+/// database was busy with the messages being stored meanwhile (SQLite: a transaction that
+/// reads before it writes is refused at once when a writer went in between).
+#[tokio::test]
+async fn reads_while_messages_are_stored_are_never_refused() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let mut talking = {
+        let mut alice = app.connect(&app.claim("carol").await).await;
+        tokio::spawn(async move {
+            for i in 0..150 {
+                let req = format!("t{i}");
+                alice
+                    .send_json(
+                        json!({"type": "room_message", "room": "lobby", "body": "x", "req": req}),
+                    )
+                    .await;
+            }
+            alice
+        })
+    };
+    let mut last = 0;
+    for i in 0..40 {
+        last = alice.say("lobby", "read me", &format!("a{i}")).await;
+        bob.send_json(json!({"type": "read", "room": "lobby", "up_to": last}))
+            .await;
+    }
+    let mut reads = 0;
+    while reads < 40 {
+        match bob.recv().await {
+            ServerFrame::Read { .. } => reads += 1,
+            ServerFrame::Error { code, message, .. } => panic!("refused: {code:?} {message}"),
+            _ => {}
+        }
+    }
+    (&mut talking).await.expect("the talker");
+    let (got, _) = readers(ask(&mut alice, json!({"room": "lobby"}), "q").await);
+    assert!(
+        got.iter()
+            .any(|(name, up_to)| name == "bob" && *up_to >= last),
+        "{got:?}"
+    );
+}
