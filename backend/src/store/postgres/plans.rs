@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use crate::store::receipts::{readers_sql, PASSED_SENDERS_SQL};
 use crate::store::SqlStore;
 use crate::tasks::Tasks;
 
@@ -41,7 +42,9 @@ enum Bind<'a> {
 
 /// The replay reads each conversation through `messages_by_conversation` (a range of it,
 /// newest first), the user's rooms and private conversations through their primary keys,
-/// and `read`'s clamp finds the newest id by the same index: no statement scans a table.
+/// `read`'s clamp finds the newest id by the same index, and read receipts find a
+/// conversation's markers and the senders a marker passed by theirs: no statement scans a
+/// table.
 #[tokio::test]
 async fn postgres_replay_and_read_search_indexes() {
     let schema = testkit::Schema::create().await;
@@ -92,6 +95,29 @@ async fn postgres_replay_and_read_search_indexes() {
     let binds = [Bind::Text("alice"), Bind::Text("room:lobby"), Bind::Id(5)];
     let lines = plan(&store, mark, &binds).await;
     no_scan(mark, &lines);
+    has(&lines, "messages_by_conversation");
+
+    // Read receipts: a conversation's markers by `read_markers_by_conversation` (migration
+    // 0012), with or without a room's memberships; whose room messages a marker passed, by
+    // the range of the conversation's index.
+    for members in [false, true] {
+        let readers = readers_sql(members);
+        let mut binds = vec![Bind::Text("room:rust"), Bind::Text("alice"), Bind::Id(101)];
+        if members {
+            binds.push(Bind::Text("rust"));
+        }
+        let lines = plan(&store, &readers, &binds).await;
+        no_scan(&readers, &lines);
+        has(&lines, "read_markers_by_conversation");
+    }
+    let binds = [
+        Bind::Text("room:rust"),
+        Bind::Id(10),
+        Bind::Id(20),
+        Bind::Id(100),
+    ];
+    let lines = plan(&store, PASSED_SENDERS_SQL, &binds).await;
+    no_scan(PASSED_SENDERS_SQL, &lines);
     has(&lines, "messages_by_conversation");
 
     store.close().await;
