@@ -15,23 +15,6 @@ async fn press(browser: &Browser, keys: &str) {
     element.send_keys(keys).await.expect("key presses");
 }
 
-/// The text of the first element matching `css`, or `None`.
-async fn text_of(browser: &Browser, css: &str) -> Option<String> {
-    let script = format!(
-        "const e = document.querySelector({}); return e ? e.textContent : null;",
-        serde_json::to_string(css).expect("a string")
-    );
-    browser.js(&script).await.as_str().map(str::to_owned)
-}
-
-async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) {
-    let what = format!("{}: {css} says {wanted:?}", browser.label);
-    eventually(&what, WAIT, || async {
-        (text_of(browser, css).await.as_deref() == Some(wanted)).then_some(())
-    })
-    .await;
-}
-
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
 fn bob_completes_a_mention_with_the_keyboard_and_alice_sees_it_highlighted() {
@@ -51,7 +34,8 @@ fn bob_completes_a_mention_with_the_keyboard_and_alice_sees_it_highlighted() {
         bob.wait_for("[data-testid=member-list]").await;
         bob.type_into("[data-testid=composer]", "look @al").await;
         bob.wait_for("[data-testid=mention-options]").await;
-        wait_for_text(&bob, "[data-testid=mention-option]", "@alice").await;
+        bob.wait_for_text("[data-testid=mention-option]", "@alice")
+            .await;
         let expanded = bob
             .js("const c = document.querySelector('[data-testid=composer]'); \
                  return [c.getAttribute('aria-controls'), c.getAttribute('aria-activedescendant')];")
@@ -76,27 +60,21 @@ fn bob_completes_a_mention_with_the_keyboard_and_alice_sees_it_highlighted() {
         bob.send("no mention for anyone").await;
 
         // Alice: two unread in #rust, one of them a mention.
-        wait_for_text(
-            &alice,
-            "[data-testid=room-rust] [data-testid=mentions]",
-            "@1 mention",
-        )
-        .await;
-        wait_for_text(
-            &alice,
-            "[data-testid=room-rust] [data-testid=unread]",
-            "2 unread",
-        )
-        .await;
+        alice
+            .wait_for_text(
+                "[data-testid=room-rust] [data-testid=mentions]",
+                "@1 mention",
+            )
+            .await;
+        alice
+            .wait_for_text("[data-testid=room-rust] [data-testid=unread]", "2 unread")
+            .await;
         alice.save_screenshot("mentions-badge.png").await;
         alice.open_conversation("room-rust", "#rust").await;
         alice.wait_for_body("look @alice here").await;
-        wait_for_text(
-            &alice,
-            "[data-mention=me] [data-testid=mention-me]",
-            "@alice",
-        )
-        .await;
+        alice
+            .wait_for_text("[data-mention=me] [data-testid=mention-me]", "@alice")
+            .await;
         let highlighted = alice
             .js("return document.querySelectorAll('[data-mention=me]').length;")
             .await;

@@ -5,23 +5,6 @@
 use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
 use fantoccini::key::Key;
 
-/// The text of the first element matching `css`, or `None`.
-async fn text_of(browser: &Browser, css: &str) -> Option<String> {
-    let script = format!(
-        "const e = document.querySelector({}); return e ? e.textContent : null;",
-        serde_json::to_string(css).expect("a string")
-    );
-    browser.js(&script).await.as_str().map(str::to_owned)
-}
-
-async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) {
-    let what = format!("{}: {css} says {wanted:?}", browser.label);
-    eventually(&what, WAIT, || async {
-        (text_of(browser, css).await.as_deref() == Some(wanted)).then_some(())
-    })
-    .await;
-}
-
 /// The body of the message the "seen" note stands under.
 async fn seen_under(browser: &Browser) -> String {
     let body = browser
@@ -60,8 +43,10 @@ fn the_sender_sees_seen_privately_and_seen_by_names_in_a_room() {
             .await;
         bob.click("[data-testid=dm-alice]").await;
         bob.wait_for_body("the one about Friday").await;
-        wait_for_text(&alice, "[data-testid=seen] summary", "Seen").await;
-        wait_for_text(&alice, "[data-testid=seen-names]", "bob").await;
+        alice
+            .wait_for_text("[data-testid=seen] summary", "Seen")
+            .await;
+        alice.wait_for_text("[data-testid=seen-names]", "bob").await;
         assert!(seen_under(&alice).await.contains("the one about Friday"));
         // One note, under the last message; the reader shows none for messages not his.
         let notes = alice
@@ -86,7 +71,9 @@ fn the_sender_sees_seen_privately_and_seen_by_names_in_a_room() {
             .await;
         bob.wait_for_body("standup in five minutes").await;
         carol.wait_for_body("standup in five minutes").await;
-        wait_for_text(&alice, "[data-testid=seen] summary", "Seen by 2").await;
+        alice
+            .wait_for_text("[data-testid=seen] summary", "Seen by 2")
+            .await;
         assert!(seen_under(&alice).await.contains("standup in five minutes"));
         let hover = alice
             .js("return document.querySelector('[data-testid=seen] summary').title;")
