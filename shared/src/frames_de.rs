@@ -9,16 +9,21 @@
 //! which share their names and types), and then the variant is built from the `type` and the
 //! fields it needs.
 //!
+//! The structs of optional fields are read by `object!`, not derived either: serde's derive also
+//! reads every struct from a JSON array, about 5 KB gzipped of the client for nothing.
+//!
 //! What is accepted is what the derived code accepted: unknown fields are ignored, a missing
 //! required field is `missing field`, an unknown `type` is `unknown variant`, and the
-//! flattened [`Target`], [`Place`] and [`MessageDetails`] read from the same object. One
-//! difference: a known field of the wrong type is refused even in a frame whose type does not
-//! use it (the server never sends one). `protocol_tests.rs` and `tests/protocol_doc.rs` read
+//! flattened [`Target`], [`Place`] and [`MessageDetails`] read from the same object. The
+//! differences: a known field of the wrong type is refused even in a frame whose type does not
+//! use it, a field given twice takes its last value, and an array is not an object (the server
+//! sends none of these). `protocol_tests.rs` and `tests/protocol_doc.rs` read
 //! every frame of the protocol back through this code.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
@@ -109,54 +114,98 @@ fn details(
     }
 }
 
-/// Every field any server frame has, by its wire name.
-#[derive(serde::Deserialize)]
-struct Fields {
-    #[serde(rename = "type")]
-    kind: String,
-    protocol: Option<u32>,
-    user: Option<String>,
-    online: Option<Vec<String>>,
-    offline: Option<Vec<String>>,
-    away: Option<Vec<String>>,
-    last_seen: Option<BTreeMap<String, u64>>,
-    rooms: Option<Vec<RoomInfo>>,
-    conversations: Option<Vec<ConversationInfo>>,
-    conversations_complete: Option<bool>,
-    last_id: Option<u64>,
-    limits: Option<ServerLimits>,
-    after: Option<u64>,
-    before: Option<u64>,
-    req: Option<String>,
-    id: Option<u64>,
-    change_id: Option<u64>,
-    at: Option<u64>,
-    room: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    body: Option<String>,
-    reply: Option<Quote>,
-    edited_at: Option<u64>,
-    deleted: Option<bool>,
-    reactions: Option<Vec<Reaction>>,
-    members: Option<Vec<String>>,
-    owner: Option<String>,
-    code: Option<ErrorCode>,
-    message: Option<String>,
-    messages: Option<Vec<StoredMessage>>,
-    complete: Option<bool>,
-    up_to: Option<u64>,
-    emoji: Option<String>,
-    added: Option<bool>,
-    readers: Option<BTreeMap<String, u64>>,
-    more: Option<bool>,
+/// A struct of optional fields read from a JSON object by their wire names: every field is an
+/// `Option`, absent or `null` is `None`, unknown names are skipped (a later duplicate wins).
+/// Written out instead of derived: serde's derive also reads each struct from a sequence, code
+/// the browser client carried for nothing.
+macro_rules! object {
+    ($(#[$doc:meta])* struct $name:ident { $($field:ident: $ty:ty $(= $wire:literal)?,)* }) => {
+        $(#[$doc])*
+        #[derive(Default)]
+        struct $name {
+            $($field: Option<$ty>,)*
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct ObjectVisitor;
+                impl<'de> Visitor<'de> for ObjectVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("an object (", stringify!($name), ")"))
+                    }
+
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                $(object!(@wire $field $($wire)?) => out.$field = map.next_value()?,)*
+                                _ => {
+                                    map.next_value::<IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                deserializer.deserialize_map(ObjectVisitor)
+            }
+        }
+    };
+    (@wire $field:ident $wire:literal) => { $wire };
+    (@wire $field:ident) => { stringify!($field) };
+}
+
+object! {
+    /// Every field any server frame has, by its wire name.
+    struct Fields {
+        kind: String = "type",
+        protocol: u32,
+        user: String,
+        online: Vec<String>,
+        offline: Vec<String>,
+        away: Vec<String>,
+        last_seen: BTreeMap<String, u64>,
+        rooms: Vec<RoomInfo>,
+        conversations: Vec<ConversationInfo>,
+        conversations_complete: bool,
+        last_id: u64,
+        limits: ServerLimits,
+        after: u64,
+        before: u64,
+        req: String,
+        id: u64,
+        change_id: u64,
+        at: u64,
+        room: String,
+        from: String,
+        to: String,
+        body: String,
+        reply: Quote,
+        edited_at: u64,
+        deleted: bool,
+        reactions: Vec<Reaction>,
+        members: Vec<String>,
+        owner: String,
+        code: ErrorCode,
+        message: String,
+        messages: Vec<StoredMessage>,
+        complete: bool,
+        up_to: u64,
+        emoji: String,
+        added: bool,
+        readers: BTreeMap<String, u64>,
+        more: bool,
+    }
 }
 
 impl Fields {
     /// The frame these fields make.
     fn into_frame(self) -> Result<ServerFrame, Refusal> {
         let f = self;
-        Ok(match f.kind.as_str() {
+        let kind = need(f.kind, "type")?;
+        Ok(match kind.as_str() {
             "welcome" => ServerFrame::Welcome {
                 protocol: need(f.protocol, "protocol")?,
                 user: need(f.user, "user")?,
@@ -266,7 +315,7 @@ impl Fields {
                 more: f.more.unwrap_or(false),
                 req: f.req,
             },
-            _ => return Err(Refusal::UnknownType(f.kind)),
+            _ => return Err(Refusal::UnknownType(kind)),
         })
     }
 }
@@ -279,61 +328,68 @@ impl<'de> Deserialize<'de> for ServerFrame {
     }
 }
 
-/// The fields of a [`StoredMessage`], its target and details inline.
-#[derive(serde::Deserialize)]
-struct StoredFields {
-    id: u64,
-    from: String,
-    room: Option<String>,
-    to: Option<String>,
-    body: String,
-    at: u64,
-    reply: Option<Quote>,
-    edited_at: Option<u64>,
-    deleted: Option<bool>,
-    reactions: Option<Vec<Reaction>>,
+object! {
+    /// The fields of a [`StoredMessage`], its target and details inline.
+    struct StoredFields {
+        id: u64,
+        from: String,
+        room: String,
+        to: String,
+        body: String,
+        at: u64,
+        reply: Quote,
+        edited_at: u64,
+        deleted: bool,
+        reactions: Vec<Reaction>,
+    }
 }
 
 impl<'de> Deserialize<'de> for StoredMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let f = StoredFields::deserialize(deserializer)?;
-        Ok(StoredMessage {
-            id: f.id,
-            from: f.from,
-            target: target(f.room, f.to).map_err(Refusal::into_error)?,
-            body: f.body,
-            at: f.at,
-            details: details(f.reply, f.edited_at, f.deleted, f.reactions),
-        })
+        let read = || {
+            Ok(StoredMessage {
+                id: need(f.id, "id")?,
+                from: need(f.from, "from")?,
+                target: target(f.room, f.to)?,
+                body: need(f.body, "body")?,
+                at: need(f.at, "at")?,
+                details: details(f.reply, f.edited_at, f.deleted, f.reactions),
+            })
+        };
+        read().map_err(Refusal::into_error)
     }
 }
 
-/// The fields of a [`ConversationInfo`], its target inline.
-#[derive(serde::Deserialize)]
-struct ConversationFields {
-    room: Option<String>,
-    to: Option<String>,
-    last_id: u64,
-    read_up_to: u64,
-    unread: u64,
-    #[serde(default)]
-    mentions: u64,
-    since: Option<u64>,
-    last_seen: Option<u64>,
+object! {
+    /// The fields of a [`ConversationInfo`], its target inline.
+    struct ConversationFields {
+        room: String,
+        to: String,
+        last_id: u64,
+        read_up_to: u64,
+        unread: u64,
+        mentions: u64,
+        since: u64,
+        last_seen: u64,
+    }
 }
 
 impl<'de> Deserialize<'de> for ConversationInfo {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let f = ConversationFields::deserialize(deserializer)?;
-        Ok(ConversationInfo {
-            target: target(f.room, f.to).map_err(Refusal::into_error)?,
-            last_id: f.last_id,
-            read_up_to: f.read_up_to,
-            unread: f.unread,
-            mentions: f.mentions,
-            since: f.since,
-            last_seen: f.last_seen,
-        })
+        let read = || {
+            Ok(ConversationInfo {
+                target: target(f.room, f.to)?,
+                last_id: need(f.last_id, "last_id")?,
+                read_up_to: need(f.read_up_to, "read_up_to")?,
+                unread: need(f.unread, "unread")?,
+                mentions: f.mentions.unwrap_or(0),
+                since: f.since,
+                last_seen: f.last_seen,
+            })
+        };
+        read().map_err(Refusal::into_error)
     }
 }
 
@@ -355,6 +411,26 @@ mod tests {
         let err = read(r#"{"type":"reaction","id":1,"change_id":2,"from":"a","emoji":"x","user":"a","added":true}"#)
             .unwrap_err();
         assert!(err.contains("untagged enum Place"), "{err}");
+    }
+
+    #[test]
+    fn nested_entries_need_their_fields_too() {
+        let err = read(r#"{"type":"history","room":"r","complete":true,"messages":[{"from":"a","room":"r","body":"b","at":1}]}"#)
+            .unwrap_err();
+        assert!(err.contains("missing field `id`"), "{err}");
+        let err = read(r#"{"type":"conversations","complete":true,"conversations":[{"room":"r","last_id":1,"unread":0}]}"#)
+            .unwrap_err();
+        assert!(err.contains("missing field `read_up_to`"), "{err}");
+        let frame = read(r#"{"type":"conversations","complete":true,"conversations":[{"to":"b","last_id":1,"read_up_to":1,"unread":0,"last_seen":null}]}"#)
+            .unwrap();
+        let ServerFrame::Conversations { conversations, .. } = frame else {
+            panic!("{frame:?}");
+        };
+        assert_eq!(conversations[0].target, Target::User { to: "b".into() });
+        assert_eq!(
+            (conversations[0].mentions, conversations[0].last_seen),
+            (0, None)
+        );
     }
 
     #[test]
