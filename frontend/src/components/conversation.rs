@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use super::chat::Clock;
 use super::formatted::Formatted;
 use super::mention_list::{self, MentionList};
+use super::message_actions::{self, send_with, Refocus};
+use super::reactions::reactions;
 use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
+use super::reply_quote::reply_quote;
 use super::seen::{SeenLine, SeenNote};
 use crate::browser;
 use crate::connection::Socket;
@@ -146,6 +149,8 @@ pub fn ConversationView() -> impl IntoView {
         }
     };
     provide_context(ListPin { list, follow });
+    let acted = Refocus(StoredValue::new(None));
+    let act = move |ev: &web_sys::Event| message_actions::act(state, socket, acted, ev);
     // The conversation last opened, and whether the list was taken to its "New" divider.
     let opened = StoredValue::new((None::<ConvKey>, false));
     Effect::new(move |_| {
@@ -180,6 +185,16 @@ pub fn ConversationView() -> impl IntoView {
             reading::scroll_to_divider(list);
         }
         remember_place(&el);
+        // A quoted message sought, now drawn; the keyboard's place after a row was redrawn.
+        request_animation_frame(move || {
+            if state
+                .with_untracked(ChatState::sought)
+                .is_some_and(message_actions::reveal)
+            {
+                state.update(ChatState::found);
+            }
+            message_actions::refocus(acted);
+        });
         // A list too short to scroll never reaches its top by scrolling: load more. Look after
         // layout, when the rows just added have their height.
         request_animation_frame(move || {
@@ -242,7 +257,7 @@ pub fn ConversationView() -> impl IntoView {
                 }>
                     <p class="empty muted">"No messages here yet. Say hello!"</p>
                 </Show>
-                <ol class="rows">
+                <ol class="rows" on:click=move |ev| act(&ev) on:submit=move |ev| act(&ev)>
                     <For each=move || entries.get() key=Entry::key let:entry>
                         {match entry {
                             Entry::Day { label, .. } => view! { <DaySeparator label=label /> }.into_any(),
@@ -320,7 +335,8 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             mentions_me,
             status,
             reason,
-            starts_group: _,
+            id,
+            details,
             ..
         } => {
             let retry = move |_| {
@@ -337,9 +353,21 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             let room = own && state.with_untracked(|s| matches!(s.active(), ConvKey::Room(_)));
             let time = browser::local_time(at);
             let full_time = browser::local_date_time(at);
+            // A tombstone says so, in italics (`deleted`), and has no actions or reactions.
+            let deleted = details.deleted;
+            let body = if deleted {
+                "message deleted".to_owned()
+            } else {
+                body
+            };
+            let edited = details.edited_at.filter(|_| !deleted);
+            let (me, may_delete) = state.with_untracked(|s| (s.me().to_owned(), s.may_delete(own)));
             view! {
                 <li
+                    id=id.map(|id| format!("msg-{id}"))
+                    tabindex="-1"
                     class="msg"
+                    class:deleted=deleted
                     class:own=own
                     class:mention=mentions_me
                     data-mention=mentions_me.then_some("me")
@@ -358,10 +386,21 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                                 </div>
                             }
                         })}
+                    {reply_quote(details.reply.as_ref().filter(|_| !deleted))}
                     <div class="bubble">
                         <Formatted body=body mention_key=mention_key />
+                        <span
+                            class="mini"
+                            hidden=edited.is_none()
+                            data-testid="edited"
+                            title=edited.map(browser::local_date_time)
+                        >
+                            "(edited)"
+                        </span>
                         <time class="mini" title=full_time>{time}</time>
                     </div>
+                    {reactions(&details.reactions, &me)}
+                    {message_actions::actions(own, may_delete)}
                     {match status {
                         Status::Confirmed => ().into_any(),
                         Status::Pending | Status::Waiting => view! {
@@ -436,10 +475,41 @@ fn Composer() -> impl IntoView {
     let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
     let counter = Memo::new(move |_| draft.with(|d| composer::counter(d)));
     let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
+    let replying = Memo::new(move |_| state.with(ChatState::replying));
+    let editing = Memo::new(move |_| state.with(ChatState::editing));
+    // Editing shows the message's text in the box; done, the box shows the draft again.
+    Effect::new(move |_| {
+        let text = editing.get().and_then(|id| {
+            state.with_untracked(|s| {
+                s.active_conversation()
+                    .and_then(|c| c.message(id))
+                    .map(|m| m.body.clone())
+            })
+        });
+        draft.set(text.unwrap_or_else(|| drafts.get(&active.get_untracked())));
+    });
+    // Above the box: what it is doing besides writing a new message.
+    let bar = Memo::new(move |_| match (editing.get(), replying.get()) {
+        (Some(_), _) => Some("Editing your message".to_owned()),
+        (None, Some(quote)) => Some(format!("Replying to {}: {}", quote.from, quote.text)),
+        (None, None) => None,
+    });
 
     let send = move || {
         let key = state.with_untracked(|s| s.active().clone());
         let body = draft.get_untracked();
+        if editing.get_untracked().is_some() {
+            let now = browser::now_ms();
+            match state.try_update(|s| s.save_edit(&body, now)) {
+                Some(Ok(frame)) => {
+                    send_with(state, socket, |_| frame);
+                    problem.set(None);
+                }
+                Some(Err(why)) => problem.set(Some(why.to_string())),
+                None => {}
+            }
+            return;
+        }
         match state.try_update(|s| s.send(&key, &body, browser::now_ms())) {
             Some(Ok(frame)) => {
                 if let Some(frame) = frame {
@@ -480,6 +550,26 @@ fn Composer() -> impl IntoView {
                 send();
             }
         >
+            <div class="compose-bar" hidden=move || bar.with(Option::is_none) data-testid="compose-bar">
+                <span>{move || bar.get()}</span>
+                <button
+                    type="button"
+                    class="icon"
+                    aria-label="Cancel (Escape)"
+                    data-testid="compose-cancel"
+                    on:click=move |_| {
+                        state.update(|s| {
+                            s.cancel_edit();
+                            s.cancel_reply();
+                        });
+                        if let Some(el) = input.get_untracked() {
+                            let _ = el.focus();
+                        }
+                    }
+                >
+                    "×"
+                </button>
+            </div>
             <label for="composer-input" class="visually-hidden">{move || label.get()}</label>
             <div class="inline">
                 <textarea
@@ -500,7 +590,9 @@ fn Composer() -> impl IntoView {
                     prop:value=move || draft.get()
                     on:input=move |ev| {
                         let text = event_target_value(&ev);
-                        drafts.set(&active.get_untracked(), &text);
+                        if editing.get_untracked().is_none() {
+                            drafts.set(&active.get_untracked(), &text);
+                        }
                         draft.set(text);
                         problem.set(None);
                         typed();
@@ -541,9 +633,28 @@ fn Composer() -> impl IntoView {
                             ev.prevent_default();
                             send();
                         }
+                        if ev.key() == "Escape" && (editing.get_untracked().is_some() || replying.with_untracked(Option::is_some)) {
+                            ev.prevent_default();
+                            ev.stop_propagation();
+                            state.update(|s| {
+                                s.cancel_edit();
+                                s.cancel_reply();
+                            });
+                        }
+                        // Up in an empty box edits our last message, as in Slack.
+                        if ev.key() == "ArrowUp" && draft.with_untracked(String::is_empty) {
+                            if let Some(id) = state.with_untracked(ChatState::last_editable) {
+                                ev.prevent_default();
+                                state.update(|s| {
+                                    s.start_edit(id);
+                                });
+                            }
+                        }
                     }
                 ></textarea>
-                <button type="submit" class="primary" data-testid="send">"Send"</button>
+                <button type="submit" class="primary" data-testid="send">
+                    {move || if editing.with(Option::is_some) { "Save" } else { "Send" }}
+                </button>
             </div>
             <MentionList completion=completion choose=choose />
             <div class="composer-foot">

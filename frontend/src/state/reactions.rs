@@ -19,7 +19,9 @@ pub struct Chip {
     pub count: usize,
     /// We did: the chip is pressed, and a click takes it back.
     pub mine: bool,
-    /// Who reacted, for the chip's title and accessible name: "👍 2: alice, bob".
+    /// What the chip shows: "👍 2".
+    pub text: String,
+    /// Who reacted, for the chip's title: "👍 2: alice, bob".
     pub label: String,
 }
 
@@ -52,11 +54,15 @@ pub(super) fn set(reactions: &mut Vec<Reaction>, emoji: String, user: String, ad
 pub fn chips(reactions: &[Reaction], me: &str) -> Vec<Chip> {
     reactions
         .iter()
-        .map(|r| Chip {
-            emoji: r.emoji.clone(),
-            count: r.users.len(),
-            mine: r.users.iter().any(|u| u.eq_ignore_ascii_case(me)),
-            label: format!("{} {}: {}", r.emoji, r.users.len(), r.users.join(", ")),
+        .map(|r| {
+            let text = format!("{} {}", r.emoji, r.users.len());
+            Chip {
+                emoji: r.emoji.clone(),
+                count: r.users.len(),
+                mine: r.users.iter().any(|u| u.eq_ignore_ascii_case(me)),
+                label: format!("{text}: {}", r.users.join(", ")),
+                text,
+            }
         })
         .collect()
 }

@@ -57,4 +57,5 @@ fn chips_count_who_reacted_and_mark_ours() {
         [(2, true), (1, false)]
     );
     assert_eq!(shown[0].label, "🎉 2: bob, Alice");
+    assert_eq!(shown[0].text, "🎉 2");
 }

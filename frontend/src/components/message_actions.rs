@@ -1,0 +1,198 @@
+//! What can be done to a message: reply, react (quick reactions or any emoji typed), edit and
+//! delete (ours; in a room we own, anyone's). The buttons show on hover, and on focus, so a tap
+//! on a message shows them on a phone, and Tab reaches them.
+//!
+//! The buttons of every row (these, the reaction chips, the reply quotes) carry what they do
+//! in `data-act`; one handler on the list ([`act`]) does it for the row they are in, so a row
+//! holds no closures of its own (less code in the wasm, less work per row). Also how
+//! components hand a state action's frame to the connection, and how a message is shown.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+use crate::browser;
+use crate::connection::Socket;
+use crate::state::reactions::QUICK;
+use crate::state::ChatState;
+
+/// The message a person last acted on: focus goes back to it when its row is drawn again (a
+/// reaction, an edit), so the keyboard does not lose its place.
+#[derive(Clone, Copy)]
+pub(super) struct Refocus(pub(super) StoredValue<Option<u64>>);
+
+/// Runs a state action and sends the frame it returns, if any; a frame the connection could
+/// not take waits for the next one.
+pub(super) fn send_with(
+    state: RwSignal<ChatState>,
+    socket: Socket,
+    action: impl FnOnce(&mut ChatState) -> Option<shared::ClientFrame>,
+) {
+    if let Some(Some(frame)) = state.try_update(action) {
+        if !socket.send(&frame) {
+            state.update(|s| s.send_failed(&frame));
+        }
+    }
+}
+
+/// The element with this id, if drawn.
+fn element(id: &str) -> Option<HtmlElement> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id(id)?
+        .dyn_into()
+        .ok()
+}
+
+/// The list element of message `id`, if drawn.
+fn row_of(id: u64) -> Option<HtmlElement> {
+    element(&(String::from("msg-") + &id.to_string()))
+}
+
+/// Shows message `id` (scrolled into the middle of the list) and moves focus to it, which
+/// highlights it. Returns whether it is drawn.
+pub(super) fn reveal(id: u64) -> bool {
+    let Some(row) = row_of(id) else {
+        return false;
+    };
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    row.scroll_into_view_with_scroll_into_view_options(&options);
+    let _ = row.focus();
+    true
+}
+
+/// After the list is drawn again: focus goes back to the message acted on, if it was lost.
+pub(super) fn refocus(refocus: Refocus) {
+    let lost = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_none_or(|el| el.tag_name() == "BODY");
+    if let Some(row) = refocus.0.get_value().filter(|_| lost).and_then(row_of) {
+        refocus.0.set_value(None);
+        let _ = row.focus();
+    }
+}
+
+/// Does what the button (or form) an event came from says, for the message of its row: the
+/// one handler of the list's clicks and submits.
+pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, acted: Refocus, ev: &web_sys::Event) {
+    let Some(button) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|t| t.closest("[data-act]").ok().flatten())
+    else {
+        return;
+    };
+    let Some(id) = button
+        .closest(".msg")
+        .ok()
+        .flatten()
+        .and_then(|row| row.id().strip_prefix("msg-")?.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let data = |name| button.get_attribute(name).unwrap_or_default();
+    let now = browser::now_ms();
+    let what = data("data-act");
+    // The form of "any emoji" acts when submitted, not when clicked in.
+    if (what == "typed") != (ev.type_() == "submit") {
+        return;
+    }
+    let emoji = match what.as_str() {
+        // The box takes the keyboard: the reply or the new text is typed there.
+        "reply" | "edit" => {
+            state.update(|s| {
+                if what == "edit" {
+                    s.start_edit(id);
+                } else {
+                    s.reply_to(id);
+                }
+            });
+            if let Some(input) = element("composer-input") {
+                let _ = input.focus();
+            }
+            return;
+        }
+        "seek" => {
+            let id = data("data-id").parse().unwrap_or_default();
+            send_with(state, socket, |s| s.seek(id, now));
+            if state.with_untracked(ChatState::sought).is_some() && reveal(id) {
+                state.update(ChatState::found);
+            }
+            return;
+        }
+        "delete" => {
+            let sure = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message("Delete this message for everyone?")
+                        .ok()
+                })
+                .unwrap_or(false);
+            if sure {
+                send_with(state, socket, |s| s.delete(id, now));
+            }
+            return;
+        }
+        // The form of "any emoji": what its box holds.
+        "typed" => {
+            ev.prevent_default();
+            button
+                .query_selector("input")
+                .ok()
+                .flatten()
+                .and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
+                .map(|i| i.value())
+                .unwrap_or_default()
+        }
+        _ => data("data-emoji"),
+    };
+    acted.0.set_value(Some(id));
+    let mut refused = None;
+    send_with(state, socket, |s| {
+        s.toggle_reaction(id, &emoji, now).unwrap_or_else(|why| {
+            refused = Some(why);
+            None
+        })
+    });
+    if let Some(why) = refused {
+        state.update(|s| s.notify(why, now));
+    }
+}
+
+/// The actions of a message; `own`: it is ours; `may_delete`: we may delete it. Those it
+/// does not offer are hidden (one shape for every row: less code in the wasm).
+pub(super) fn actions(own: bool, may_delete: bool) -> impl IntoView {
+    let button = |(act, label, shown): (&'static str, &'static str, bool)| {
+        view! {
+            <button type="button" class="act" hidden=!shown data-act=act data-testid=act>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="actions" data-testid="message-actions">
+            {button(("reply", "Reply", true))}
+            <details class="react">
+                <summary data-testid="react">"React"</summary>
+                <form class="picker" data-act="typed">
+                    {QUICK
+                        .map(|emoji| {
+                            view! {
+                                <button type="button" class="act" data-act="react" data-emoji=emoji>
+                                    {emoji}
+                                </button>
+                            }
+                        })}
+                    <input
+                        aria-label="Any emoji, then Enter"
+                        placeholder="…"
+                        size="3"
+                        data-testid="emoji-input"
+                    />
+                </form>
+            </details>
+            {[("edit", "Edit", own), ("delete", "Delete", may_delete)].map(button)}
+        </div>
+    }
+}

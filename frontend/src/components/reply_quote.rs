@@ -1,0 +1,34 @@
+//! The quote above a reply: the original's sender and start, or "message deleted". A click (or
+//! Enter) shows the original, paging in older history until it is there (see
+//! `message_actions::act`).
+
+use leptos::prelude::*;
+use shared::changes::Quote;
+
+/// The quote of a reply; a message that answers nothing has it hidden (one shape of row for
+/// every message: less code in the wasm).
+pub(super) fn reply_quote(quote: Option<&Quote>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="quote"
+            hidden=quote.is_none()
+            data-act="seek"
+            data-id=quote.map(|q| q.id.to_string())
+            data-testid="reply-quote"
+            dir="auto"
+        >
+            {quote.map(quote_text)}
+        </button>
+    }
+}
+
+/// "Reply to bob: the start of it", or "… message deleted".
+fn quote_text(quote: &Quote) -> String {
+    let text = if quote.deleted {
+        "message deleted"
+    } else {
+        &quote.text
+    };
+    format!("Reply to {}: {text}", quote.from)
+}
