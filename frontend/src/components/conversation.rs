@@ -2,16 +2,15 @@
 //! reader scrolled up, and loads older pages when scrolled to the top), who is typing, and
 //! the message box.
 
-use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
 use super::chat::Clock;
+use super::composer::{heading, scroll_to_bottom, Composer, ListPin};
 use super::formatted::Formatted;
-use super::mention_list::{self, MentionList};
-use super::message_actions::{self, send_with, Refocus};
+use super::message_actions::{self, Refocus};
 use super::reactions::reactions;
-use super::reading::{self, Avatar, DaySeparator, DraftKeeper, NewDivider};
+use super::reading::{self, Avatar, DaySeparator, NewDivider};
 use super::reply_quote::reply_quote;
 use super::seen::{SeenLine, SeenNote};
 use crate::browser;
@@ -19,20 +18,8 @@ use crate::connection::Socket;
 use crate::entries::Entry;
 use crate::follow::{self, Follow, Scroll};
 use crate::last_seen;
-use crate::state::composer::{self, TypingThrottle};
-use crate::state::mention_complete::{byte_of_utf16, utf16_of_byte, Completion};
 use crate::state::{Availability, ChatState, ConvKey};
 use crate::timeline::{Millis, Row, Status};
-
-fn heading(state: &ChatState) -> String {
-    match state.active() {
-        ConvKey::Room(room) => format!("#{room}"),
-        ConvKey::Direct(_) => state
-            .active_conversation()
-            .map(|c| c.title.clone())
-            .unwrap_or_default(),
-    }
-}
 
 /// Below the title: who is online in a room, the other person's presence in a private
 /// conversation ("last seen 5 min ago" at `now` when offline).
@@ -68,30 +55,6 @@ fn subheading(state: &ChatState, now: Millis) -> String {
         }
         None => String::new(),
     }
-}
-
-/// The message list and its follow state, for the composer: when the box grows, the list
-/// shrinks, and a list that follows the newest messages should stay at the bottom.
-#[derive(Clone, Copy)]
-struct ListPin {
-    list: NodeRef<html::Div>,
-    follow: StoredValue<Follow>,
-}
-
-impl ListPin {
-    fn keep(self) {
-        if self.follow.try_with_value(Follow::following) == Some(true) {
-            scroll_to_bottom(self.list);
-        }
-    }
-}
-
-fn scroll_to_bottom(list: NodeRef<html::Div>) {
-    request_animation_frame(move || {
-        if let Some(el) = list.get_untracked() {
-            el.set_scroll_top(el.scroll_height());
-        }
-    });
 }
 
 #[component]
@@ -424,264 +387,5 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             }
             .into_any()
         }
-    }
-}
-
-/// The message box: Enter sends, Shift+Enter starts a new line; a counter near the limit.
-#[component]
-fn Composer() -> impl IntoView {
-    let state = expect_context::<RwSignal<ChatState>>();
-    let socket = expect_context::<Socket>();
-    // One draft per conversation: the box shows the open one's, and switching swaps it.
-    let drafts = DraftKeeper::load(&state.with_untracked(|s| s.me().to_owned()));
-    let active = Memo::new(move |_| state.with(|s| s.active().clone()));
-    let draft = RwSignal::new(drafts.get(&active.get_untracked()));
-    // `@name` completion: the members matching the token at the cursor.
-    let completion = RwSignal::new(Completion::default());
-    let input = NodeRef::<html::Textarea>::new();
-    Effect::new(move |_| {
-        draft.set(drafts.get(&active.get()));
-        completion.set(Completion::default());
-    });
-    let complete = move || {
-        let Some(el) = input.get_untracked() else {
-            return;
-        };
-        let text = el.value();
-        let units = el.selection_start().ok().flatten().unwrap_or(0);
-        let cursor = byte_of_utf16(&text, usize::try_from(units).unwrap_or(0));
-        let members = state.with_untracked(ChatState::mentionable);
-        completion.update(|c| c.update(&text, cursor, &members));
-    };
-    let choose = Callback::new(move |index: usize| {
-        let text = draft.get_untracked();
-        let Some((text, cursor)) = completion.try_update(|c| c.choose(&text, index)).flatten()
-        else {
-            return;
-        };
-        let units = u32::try_from(utf16_of_byte(&text, cursor)).unwrap_or(0);
-        drafts.set(&active.get_untracked(), &text);
-        draft.set(text);
-        request_animation_frame(move || {
-            if let Some(el) = input.get_untracked() {
-                let _ = el.set_selection_range(units, units);
-                let _ = el.focus();
-            }
-        });
-    });
-    let problem = RwSignal::new(None::<String>);
-    let throttle = StoredValue::new(TypingThrottle::default());
-    let pin = expect_context::<ListPin>();
-    let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
-    let counter = Memo::new(move |_| draft.with(|d| composer::counter(d)));
-    let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
-    let replying = Memo::new(move |_| state.with(ChatState::replying));
-    let editing = Memo::new(move |_| state.with(ChatState::editing));
-    // Editing shows the message's text in the box; done, the box shows the draft again.
-    Effect::new(move |_| {
-        let text = editing.get().and_then(|id| {
-            state.with_untracked(|s| {
-                s.active_conversation()
-                    .and_then(|c| c.message(id))
-                    .map(|m| m.body.clone())
-            })
-        });
-        draft.set(text.unwrap_or_else(|| drafts.get(&active.get_untracked())));
-    });
-    // Above the box: what it is doing besides writing a new message.
-    let bar = Memo::new(move |_| match (editing.get(), replying.get()) {
-        (Some(_), _) => Some("Editing your message".to_owned()),
-        (None, Some(quote)) => Some(format!("Replying to {}: {}", quote.from, quote.text)),
-        (None, None) => None,
-    });
-
-    let send = move || {
-        let key = state.with_untracked(|s| s.active().clone());
-        let body = draft.get_untracked();
-        if editing.get_untracked().is_some() {
-            let now = browser::now_ms();
-            match state.try_update(|s| s.save_edit(&body, now)) {
-                Some(Ok(frame)) => {
-                    send_with(state, socket, |_| frame);
-                    problem.set(None);
-                }
-                Some(Err(why)) => problem.set(Some(why.to_string())),
-                None => {}
-            }
-            return;
-        }
-        match state.try_update(|s| s.send(&key, &body, browser::now_ms())) {
-            Some(Ok(frame)) => {
-                if let Some(frame) = frame {
-                    if !socket.send(&frame) {
-                        state.update(|s| s.send_failed(&frame));
-                    }
-                }
-                drafts.set(&key, "");
-                draft.set(String::new());
-                problem.set(None);
-            }
-            Some(Err(why)) => problem.set(Some(why.to_string())),
-            None => {}
-        }
-    };
-    let typed = move || {
-        if draft.with_untracked(String::is_empty) {
-            return;
-        }
-        let key = state.with_untracked(|s| s.active().clone());
-        let Some(frame) = state.with_untracked(|s| s.typing_frame(&key)) else {
-            return;
-        };
-        let now = browser::now_ms();
-        if throttle
-            .try_update_value(|t| t.should_send(&key, now))
-            .unwrap_or(false)
-        {
-            socket.send(&frame);
-        }
-    };
-
-    view! {
-        <form
-            class="composer"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                send();
-            }
-        >
-            <div class="compose-bar" hidden=move || bar.with(Option::is_none) data-testid="compose-bar">
-                <span>{move || bar.get()}</span>
-                <button
-                    type="button"
-                    class="icon"
-                    aria-label="Cancel (Escape)"
-                    data-testid="compose-cancel"
-                    on:click=move |_| {
-                        state.update(|s| {
-                            s.cancel_edit();
-                            s.cancel_reply();
-                        });
-                        if let Some(el) = input.get_untracked() {
-                            let _ = el.focus();
-                        }
-                    }
-                >
-                    "×"
-                </button>
-            </div>
-            <label for="composer-input" class="visually-hidden">{move || label.get()}</label>
-            <div class="inline">
-                <textarea
-                    id="composer-input"
-                    node_ref=input
-                    aria-autocomplete="list"
-                    aria-controls=move || completion.with(Completion::is_open).then_some(mention_list::LIST_ID)
-                    aria-activedescendant=move || {
-                        completion
-                            .with(|c| c.is_open().then(|| mention_list::option_id(c.selected())))
-                    }
-                    data-testid="composer"
-                    dir="auto"
-                    rows="1"
-                    placeholder=move || label.get()
-                    aria-describedby="composer-help composer-counter composer-problem"
-                    aria-invalid=move || counter.with(|c| c.as_ref().is_some_and(|c| c.over)).to_string()
-                    prop:value=move || draft.get()
-                    on:input=move |ev| {
-                        let text = event_target_value(&ev);
-                        if editing.get_untracked().is_none() {
-                            drafts.set(&active.get_untracked(), &text);
-                        }
-                        draft.set(text);
-                        problem.set(None);
-                        typed();
-                        pin.keep();
-                        complete();
-                    }
-                    on:click=move |_| complete()
-                    on:keyup=move |ev: KeyboardEvent| {
-                        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
-                            complete();
-                        }
-                    }
-                    on:keydown=move |ev: KeyboardEvent| {
-                        if completion.with_untracked(Completion::is_open) && !ev.is_composing() {
-                            let step = match ev.key().as_str() {
-                                "ArrowDown" => Some(1),
-                                "ArrowUp" => Some(-1),
-                                _ => None,
-                            };
-                            if let Some(step) = step {
-                                ev.prevent_default();
-                                completion.update(|c| c.step(step));
-                                return;
-                            }
-                            if matches!(ev.key().as_str(), "Enter" | "Tab") && !ev.shift_key() {
-                                ev.prevent_default();
-                                choose.run(completion.with_untracked(Completion::selected));
-                                return;
-                            }
-                            if ev.key() == "Escape" {
-                                ev.prevent_default();
-                                ev.stop_propagation();
-                                completion.update(Completion::dismiss);
-                                return;
-                            }
-                        }
-                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-                            ev.prevent_default();
-                            send();
-                        }
-                        if ev.key() == "Escape" && (editing.get_untracked().is_some() || replying.with_untracked(Option::is_some)) {
-                            ev.prevent_default();
-                            ev.stop_propagation();
-                            state.update(|s| {
-                                s.cancel_edit();
-                                s.cancel_reply();
-                            });
-                        }
-                        // Up in an empty box edits our last message, as in Slack.
-                        if ev.key() == "ArrowUp" && draft.with_untracked(String::is_empty) {
-                            if let Some(id) = state.with_untracked(ChatState::last_editable) {
-                                ev.prevent_default();
-                                state.update(|s| {
-                                    s.start_edit(id);
-                                });
-                            }
-                        }
-                    }
-                ></textarea>
-                <button type="submit" class="primary" data-testid="send">
-                    {move || if editing.with(Option::is_some) { "Save" } else { "Send" }}
-                </button>
-            </div>
-            <MentionList completion=completion choose=choose />
-            <div class="composer-foot">
-                <span
-                    id="composer-help"
-                    class="muted small"
-                    class:hint=move || blocker.with(Option::is_none)
-                    data-testid="composer-help"
-                >
-                    {move || {
-                        blocker
-                            .get()
-                            .unwrap_or_else(|| "Enter sends · Shift+Enter adds a line".to_owned())
-                    }}
-                </span>
-                <span
-                    id="composer-counter"
-                    class="counter small"
-                    class:over=move || counter.with(|c| c.as_ref().is_some_and(|c| c.over))
-                    data-testid="char-counter"
-                >
-                    {move || counter.get().map(|c| c.text)}
-                </span>
-            </div>
-            <p id="composer-problem" class="problem" role="alert" data-testid="composer-problem">
-                {move || problem.get()}
-            </p>
-        </form>
     }
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod chat;
+mod composer;
 mod conversation;
 mod formatted;
 mod keyboard;
