@@ -148,7 +148,7 @@ async fn delete(browser: &Browser, text: &str) {
 async fn offers_delete(browser: &Browser, text: &str) -> bool {
     let script = format!(
         "{} const d = row && row.querySelector('[data-testid=delete]');\
-         return !!d && !d.hidden;",
+         return !!d && getComputedStyle(d).display !== 'none';",
         find_row(text)
     );
     browser.js(&script).await == json!(true)

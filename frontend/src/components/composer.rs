@@ -279,7 +279,7 @@ pub(super) fn Composer() -> impl IntoView {
                     }
                 ></textarea>
                 <button type="submit" class="primary" data-testid="send">
-                    {move || if editing.with(Option::is_some) { "Save" } else { "Send" }}
+                    "Send"
                 </button>
             </div>
             <MentionList completion=completion choose=choose />

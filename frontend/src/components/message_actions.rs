@@ -13,7 +13,6 @@ use web_sys::{Element, HtmlElement, HtmlInputElement};
 
 use crate::browser;
 use crate::connection::Socket;
-use crate::state::reactions::QUICK;
 use crate::state::ChatState;
 
 /// The message a person last acted on: focus goes back to it when its row is drawn again (a
@@ -49,15 +48,13 @@ fn row_of(id: u64) -> Option<HtmlElement> {
     element(&(String::from("msg-") + &id.to_string()))
 }
 
-/// Shows message `id` (scrolled into the middle of the list) and moves focus to it, which
+/// Shows message `id` (scrolled to the top of the list) and moves focus to it, which
 /// highlights it. Returns whether it is drawn.
 pub(super) fn reveal(id: u64) -> bool {
     let Some(row) = row_of(id) else {
         return false;
     };
-    let options = web_sys::ScrollIntoViewOptions::new();
-    options.set_block(web_sys::ScrollLogicalPosition::Center);
-    row.scroll_into_view_with_scroll_into_view_options(&options);
+    row.scroll_into_view();
     let _ = row.focus();
     true
 }
@@ -93,97 +90,87 @@ pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, acted: Refocus, ev
         return;
     };
     let data = |name| button.get_attribute(name).unwrap_or_default();
-    let now = browser::now_ms();
     let what = data("data-act");
     // The form of "any emoji" acts when submitted, not when clicked in.
     if (what == "typed") != (ev.type_() == "submit") {
         return;
     }
-    let emoji = match what.as_str() {
+    let emoji = if what == "typed" {
+        ev.prevent_default();
+        button
+            .query_selector("input")
+            .ok()
+            .flatten()
+            .and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
+            .map(|i| i.value())
+            .unwrap_or_default()
+    } else {
+        data("data-emoji")
+    };
+    let sure = || {
+        web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message("Delete this message for everyone?")
+                    .ok()
+            })
+            .unwrap_or(false)
+    };
+    if what == "delete" && !sure() {
+        return;
+    }
+    let sought = data("data-id").parse().unwrap_or_default();
+    let now = browser::now_ms();
+    if what == "react" || what == "typed" {
+        acted.0.set_value(Some(id));
+    }
+    send_with(state, socket, |s| match what.as_str() {
+        "reply" => {
+            s.reply_to(id);
+            None
+        }
+        "edit" => {
+            s.start_edit(id);
+            None
+        }
+        "seek" => s.seek(sought, now),
+        "delete" => s.delete(id, now),
+        _ => s.toggle_reaction(id, &emoji, now).unwrap_or_else(|why| {
+            s.notify(why, now);
+            None
+        }),
+    });
+    match what.as_str() {
         // The box takes the keyboard: the reply or the new text is typed there.
         "reply" | "edit" => {
-            state.update(|s| {
-                if what == "edit" {
-                    s.start_edit(id);
-                } else {
-                    s.reply_to(id);
-                }
-            });
             if let Some(input) = element("composer-input") {
                 let _ = input.focus();
             }
-            return;
         }
-        "seek" => {
-            let id = data("data-id").parse().unwrap_or_default();
-            send_with(state, socket, |s| s.seek(id, now));
-            if state.with_untracked(ChatState::sought).is_some() && reveal(id) {
-                state.update(ChatState::found);
-            }
-            return;
+        "seek" if state.with_untracked(ChatState::sought).is_some() && reveal(sought) => {
+            state.update(ChatState::found);
         }
-        "delete" => {
-            let sure = web_sys::window()
-                .and_then(|w| {
-                    w.confirm_with_message("Delete this message for everyone?")
-                        .ok()
-                })
-                .unwrap_or(false);
-            if sure {
-                send_with(state, socket, |s| s.delete(id, now));
-            }
-            return;
-        }
-        // The form of "any emoji": what its box holds.
-        "typed" => {
-            ev.prevent_default();
-            button
-                .query_selector("input")
-                .ok()
-                .flatten()
-                .and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
-                .map(|i| i.value())
-                .unwrap_or_default()
-        }
-        _ => data("data-emoji"),
-    };
-    acted.0.set_value(Some(id));
-    let mut refused = None;
-    send_with(state, socket, |s| {
-        s.toggle_reaction(id, &emoji, now).unwrap_or_else(|why| {
-            refused = Some(why);
-            None
-        })
-    });
-    if let Some(why) = refused {
-        state.update(|s| s.notify(why, now));
+        _ => {}
     }
 }
 
-/// The actions of a message; `own`: it is ours; `may_delete`: we may delete it. Those it
-/// does not offer are hidden (one shape for every row: less code in the wasm).
-pub(super) fn actions(own: bool, may_delete: bool) -> impl IntoView {
-    let button = |(act, label, shown): (&'static str, &'static str, bool)| {
-        view! {
-            <button type="button" class="act" hidden=!shown data-act=act data-testid=act>
-                {label}
-            </button>
-        }
-    };
+/// The actions of a message, the same markup for every row (static, so it costs the wasm
+/// one string): a row shows Edit only on our messages (`own`) and Delete only where we may
+/// delete (`deletable`), by its classes.
+pub(super) fn actions() -> impl IntoView {
     view! {
         <div class="actions" data-testid="message-actions">
-            {button(("reply", "Reply", true))}
+            <button type="button" class="act" data-act="reply" data-testid="reply">"Reply"</button>
+            <button type="button" class="act" data-act="edit" data-testid="edit">"Edit"</button>
+            <button type="button" class="act" data-act="delete" data-testid="delete">"Delete"</button>
             <details class="react">
                 <summary data-testid="react">"React"</summary>
                 <form class="picker" data-act="typed">
-                    {QUICK
-                        .map(|emoji| {
-                            view! {
-                                <button type="button" class="act" data-act="react" data-emoji=emoji>
-                                    {emoji}
-                                </button>
-                            }
-                        })}
+                    <button type="button" class="act" data-act="react" data-emoji="👍">"👍"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="❤️">"❤️"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😂">"😂"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="🎉">"🎉"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😮">"😮"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😢">"😢"</button>
                     <input
                         aria-label="Any emoji, then Enter"
                         placeholder="…"
@@ -192,7 +179,6 @@ pub(super) fn actions(own: bool, may_delete: bool) -> impl IntoView {
                     />
                 </form>
             </details>
-            {[("edit", "Edit", own), ("delete", "Delete", may_delete)].map(button)}
         </div>
     }
 }

@@ -17,7 +17,6 @@ pub(super) fn reactions(reactions: &[Reaction], me: &str) -> impl IntoView {
                 .map(|chip| {
                     view! {
                         <button
-                            type="button"
                             class="chip"
                             data-act="react"
                             data-emoji=chip.emoji

@@ -10,13 +10,11 @@ use shared::changes::Quote;
 pub(super) fn reply_quote(quote: Option<&Quote>) -> impl IntoView {
     view! {
         <button
-            type="button"
             class="quote"
             hidden=quote.is_none()
             data-act="seek"
             data-id=quote.map(|q| q.id.to_string())
             data-testid="reply-quote"
-            dir="auto"
         >
             {quote.map(quote_text)}
         </button>

@@ -8,9 +8,6 @@ use super::changes::Change;
 use super::ChatState;
 use crate::timeline::Millis;
 
-/// The reactions offered with one click.
-pub const QUICK: [&str; 6] = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
-
 /// One reaction under a message, as drawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chip {

@@ -2,14 +2,14 @@
 //! here; chips count and mark ours.
 
 use super::*;
-use crate::state::reactions::{chips, QUICK};
+use crate::state::reactions::chips;
 
 #[test]
 fn a_click_reacts_and_a_second_takes_it_back() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
     state.apply(room_message(1, "lobby", "bob", "hi"), 0);
-    let react = state.toggle_reaction(1, QUICK[0], 0).unwrap().unwrap();
+    let react = state.toggle_reaction(1, "👍", 0).unwrap().unwrap();
     assert_eq!(
         react,
         ClientFrame::React {
