@@ -101,7 +101,6 @@ pub(super) fn Composer() -> impl IntoView {
     let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
     let counter = Memo::new(move |_| draft.with(|d| composer::counter(d)));
     let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
-    let replying = Memo::new(move |_| state.with(ChatState::replying));
     let editing = Memo::new(move |_| state.with(ChatState::editing));
     // Editing shows the message's text in the box; done, the box shows the draft again.
     Effect::new(move |_| {
@@ -115,11 +114,7 @@ pub(super) fn Composer() -> impl IntoView {
         draft.set(text.unwrap_or_else(|| drafts.get(&active.get_untracked())));
     });
     // Above the box: what it is doing besides writing a new message.
-    let bar = Memo::new(move |_| match (editing.get(), replying.get()) {
-        (Some(_), _) => Some("Editing your message".to_owned()),
-        (None, Some(quote)) => Some(format!("Replying to {}: {}", quote.from, quote.text)),
-        (None, None) => None,
-    });
+    let bar = Memo::new(move |_| state.with(ChatState::compose_note));
 
     let send = move || {
         let key = state.with_untracked(|s| s.active().clone());
@@ -259,7 +254,7 @@ pub(super) fn Composer() -> impl IntoView {
                             ev.prevent_default();
                             send();
                         }
-                        if ev.key() == "Escape" && (editing.get_untracked().is_some() || replying.with_untracked(Option::is_some)) {
+                        if ev.key() == "Escape" && bar.with_untracked(Option::is_some) {
                             ev.prevent_default();
                             ev.stop_propagation();
                             state.update(|s| {

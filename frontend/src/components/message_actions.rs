@@ -134,10 +134,7 @@ pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, acted: Refocus, ev
         }
         "seek" => s.seek(sought, now),
         "delete" => s.delete(id, now),
-        _ => s.toggle_reaction(id, &emoji, now).unwrap_or_else(|why| {
-            s.notify(why, now);
-            None
-        }),
+        _ => s.toggle_reaction(id, &emoji, now),
     });
     match what.as_str() {
         // The box takes the keyboard: the reply or the new text is typed there.

@@ -41,3 +41,15 @@ impl ChatState {
         ))
     }
 }
+
+impl ChatState {
+    /// What the bar above the open conversation's box says, while the box edits a message or
+    /// answers one.
+    pub fn compose_note(&self) -> Option<String> {
+        if self.editing().is_some() {
+            return Some("Editing your message".to_owned());
+        }
+        let quote = self.replying()?;
+        Some(format!("Replying to {}: {}", quote.from, quote.text))
+    }
+}

@@ -42,6 +42,10 @@ fn up_edits_our_newest_message_that_can_still_change() {
     assert_eq!(state.last_editable(), Some(1));
     assert_eq!(state.start_edit(1).as_deref(), Some("first"));
     assert_eq!(state.editing(), Some(1));
+    assert_eq!(
+        state.compose_note().as_deref(),
+        Some("Editing your message")
+    );
     state.open_direct("bob");
     assert_eq!(state.editing(), None, "only in its conversation");
     state.activate(&lobby);

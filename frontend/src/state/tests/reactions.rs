@@ -9,7 +9,7 @@ fn a_click_reacts_and_a_second_takes_it_back() {
     let mut state = connected("alice");
     let lobby = ConvKey::lobby();
     state.apply(room_message(1, "lobby", "bob", "hi"), 0);
-    let react = state.toggle_reaction(1, "👍", 0).unwrap().unwrap();
+    let react = state.toggle_reaction(1, "👍", 0).unwrap();
     assert_eq!(
         react,
         ClientFrame::React {
@@ -23,20 +23,26 @@ fn a_click_reacts_and_a_second_takes_it_back() {
     assert_eq!(shown.len(), 1);
     assert!(shown[0].mine);
     assert_eq!(shown[0].label, "👍 1: alice");
-    let unreact = state.toggle_reaction(1, "👍", 2).unwrap().unwrap();
+    let unreact = state.toggle_reaction(1, "👍", 2).unwrap();
     assert!(matches!(unreact, ClientFrame::Unreact { id: 1, .. }));
     state.apply(ack(&req_of(&unreact), 3), 3);
     assert!(message(&state, &lobby, 1).details.reactions.is_empty());
 }
 
 #[test]
-fn typed_reactions_are_checked_like_the_server_does() {
+fn typed_reactions_are_trimmed_and_the_server_judges_them() {
     let mut state = connected("alice");
     state.apply(room_message(1, "lobby", "bob", "hi"), 0);
-    assert!(state.toggle_reaction(1, "ok", 0).is_err());
-    assert!(state.toggle_reaction(1, "", 0).is_err());
-    let frame = state.toggle_reaction(1, " 🦀 ", 0).unwrap().unwrap();
+    assert_eq!(state.toggle_reaction(1, "  ", 0), None, "nothing typed");
+    assert_eq!(state.toggle_reaction(2, "👍", 0), None, "no such message");
+    let frame = state.toggle_reaction(1, " 🦀 ", 0).unwrap();
     assert!(matches!(frame, ClientFrame::React { ref emoji, .. } if emoji == "🦀"));
+    // Not an emoji: the server says so, and the notice says why.
+    let text = "a reaction is an emoji, not letters or digits";
+    state.apply(refusal(ErrorCode::RateLimited, "", &req_of(&frame)), 1);
+    let again = (2..10_000).find_map(|now| state.next_send(now)).unwrap();
+    state.apply(refusal(ErrorCode::InvalidEmoji, text, &req_of(&again)), 2);
+    assert_eq!(state.notices()[0].text, format!("Not changed: {text}"));
 }
 
 #[test]

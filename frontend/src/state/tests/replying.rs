@@ -11,6 +11,8 @@ fn a_reply_carries_reply_to_and_shows_the_quote_at_once() {
     state.reply_to(7);
     let quote = state.replying().unwrap();
     assert_eq!((quote.id, quote.from.as_str()), (7, "bob"));
+    let note = state.compose_note().unwrap();
+    assert_eq!(note, format!("Replying to bob: {}", "x".repeat(100)));
     assert_eq!(quote.text.chars().count(), shared::changes::QUOTE_CHARS);
     let frame = state.send(&lobby, "agreed", 1).unwrap().unwrap();
     assert_eq!(
