@@ -89,11 +89,11 @@ async fn toggle_chip(browser: &Browser, text: &str, emoji: &str) {
     assert_eq!(browser.js(&script).await, json!(true));
 }
 
-/// Whether the message `text` shows "(edited)" with a time in its title.
+/// Whether the message `text` shows "(edited)" by its time, and when in the time's title.
 async fn edited(browser: &Browser, text: &str) -> bool {
     let script = format!(
-        "{} const e = row && row.querySelector('[data-testid=edited]');\
-         return !!e && !e.hidden && e.title.length > 0;",
+        "{} const t = row && row.querySelector('[data-testid=time]');\
+         return !!t && t.textContent.startsWith('(edited) ') && t.title.includes(' · edited ');",
         find_row(text)
     );
     browser.js(&script).await == json!(true)

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::chat::Clock;
 use super::composer::{heading, scroll_to_bottom, Composer, ListPin};
 use super::formatted::Formatted;
-use super::message_actions::{self, Refocus};
+use super::message_actions;
 use super::reactions::reactions;
 use super::reading::{self, Avatar, DaySeparator, NewDivider};
 use super::reply_quote::reply_quote;
@@ -112,8 +112,7 @@ pub fn ConversationView() -> impl IntoView {
         }
     };
     provide_context(ListPin { list, follow });
-    let acted = Refocus(StoredValue::new(None));
-    let act = move |ev: &web_sys::Event| message_actions::act(state, socket, acted, ev);
+    let act = move |ev: &web_sys::Event| message_actions::act(state, socket, ev);
     // The conversation last opened, and whether the list was taken to its "New" divider.
     let opened = StoredValue::new((None::<ConvKey>, false));
     Effect::new(move |_| {
@@ -156,7 +155,6 @@ pub fn ConversationView() -> impl IntoView {
             {
                 state.update(ChatState::found);
             }
-            message_actions::refocus(acted);
         });
         // A list too short to scroll never reaches its top by scrolling: load more. Look after
         // layout, when the rows just added have their height.
@@ -314,8 +312,8 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             };
             let mention_key = mentions_me.then(|| state.with_untracked(ChatState::me_key));
             let room = own && state.with_untracked(|s| matches!(s.active(), ConvKey::Room(_)));
-            let time = browser::local_time(at);
-            let full_time = browser::local_date_time(at);
+            let mut time = browser::local_time(at);
+            let mut full_time = browser::local_date_time(at);
             // A tombstone says so, in italics (`deleted`), and has no actions or reactions.
             let deleted = details.deleted;
             let body = if deleted {
@@ -323,7 +321,12 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             } else {
                 body
             };
-            let edited = details.edited_at.filter(|_| !deleted);
+            // An edited message says so beside its time, and when in the time's title.
+            if let Some(edited) = details.edited_at.filter(|_| !deleted) {
+                time.insert_str(0, "(edited) ");
+                full_time.push_str(" · edited ");
+                full_time.push_str(&browser::local_date_time(edited));
+            }
             let (me, may_delete) = state.with_untracked(|s| (s.me().to_owned(), s.may_delete(own)));
             // The row's classes in one attribute (one string is less code than a toggle each).
             let mut classes = String::from("msg");
@@ -364,15 +367,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                     {reply_quote(details.reply.as_ref().filter(|_| !deleted))}
                     <div class="bubble">
                         <Formatted body=body mention_key=mention_key />
-                        <span
-                            class="mini"
-                            hidden=edited.is_none()
-                            data-testid="edited"
-                            title=edited.map(browser::local_date_time)
-                        >
-                            "(edited)"
-                        </span>
-                        <time class="mini" title=full_time>{time}</time>
+                        <time class="mini" title=full_time data-testid="time">{time}</time>
                     </div>
                     {reactions(&details.reactions, &me)}
                     {message_actions::actions()}

@@ -15,11 +15,6 @@ use crate::browser;
 use crate::connection::Socket;
 use crate::state::ChatState;
 
-/// The message a person last acted on: focus goes back to it when its row is drawn again (a
-/// reaction, an edit), so the keyboard does not lose its place.
-#[derive(Clone, Copy)]
-pub(super) struct Refocus(pub(super) StoredValue<Option<u64>>);
-
 /// Runs a state action and sends the frame it returns, if any; a frame the connection could
 /// not take waits for the next one.
 pub(super) fn send_with(
@@ -59,21 +54,9 @@ pub(super) fn reveal(id: u64) -> bool {
     true
 }
 
-/// After the list is drawn again: focus goes back to the message acted on, if it was lost.
-pub(super) fn refocus(refocus: Refocus) {
-    let lost = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .is_none_or(|el| el.tag_name() == "BODY");
-    if let Some(row) = refocus.0.get_value().filter(|_| lost).and_then(row_of) {
-        refocus.0.set_value(None);
-        let _ = row.focus();
-    }
-}
-
 /// Does what the button (or form) an event came from says, for the message of its row: the
 /// one handler of the list's clicks and submits.
-pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, acted: Refocus, ev: &web_sys::Event) {
+pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, ev: &web_sys::Event) {
     let Some(button) = ev
         .target()
         .and_then(|t| t.dyn_into::<Element>().ok())
@@ -120,9 +103,6 @@ pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, acted: Refocus, ev
     }
     let sought = data("data-id").parse().unwrap_or_default();
     let now = browser::now_ms();
-    if what == "react" || what == "typed" {
-        acted.0.set_value(Some(id));
-    }
     send_with(state, socket, |s| match what.as_str() {
         "reply" => {
             s.reply_to(id);
