@@ -65,10 +65,6 @@ pub(super) fn Composer() -> impl IntoView {
     // `@name` completion: the members matching the token at the cursor.
     let completion = RwSignal::new(Completion::default());
     let input = NodeRef::<html::Textarea>::new();
-    Effect::new(move |_| {
-        draft.set(drafts.get(&active.get()));
-        completion.set(Completion::default());
-    });
     let complete = move || {
         let Some(el) = input.get_untracked() else {
             return;
@@ -103,7 +99,11 @@ pub(super) fn Composer() -> impl IntoView {
     let label = Memo::new(move |_| format!("Message {}", state.with(heading)));
     let editing = Memo::new(move |_| state.with(ChatState::editing));
     // Editing shows the message's text in the box; done, the box shows the draft again.
+    // Another conversation, or an edit begun or done: the box shows that conversation's draft,
+    // or the text being edited.
     Effect::new(move |_| {
+        let key = active.get();
+        completion.set(Completion::default());
         let text = editing.get().and_then(|id| {
             state.with_untracked(|s| {
                 s.active_conversation()
@@ -111,7 +111,7 @@ pub(super) fn Composer() -> impl IntoView {
                     .map(|m| m.body.clone())
             })
         });
-        draft.set(text.unwrap_or_else(|| drafts.get(&active.get_untracked())));
+        draft.set(text.unwrap_or_else(|| drafts.get(&key)));
     });
     // Above the box: what it is doing besides writing a new message.
     let bar = Memo::new(move |_| state.with(ChatState::compose_note));

@@ -80,10 +80,9 @@ pub(super) fn act(state: RwSignal<ChatState>, socket: Socket, ev: &web_sys::Even
     }
     let emoji = if what == "typed" {
         ev.prevent_default();
+        // The form's first element is its box.
         button
-            .query_selector("input")
-            .ok()
-            .flatten()
+            .first_element_child()
             .and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
             .map(|i| i.value())
             .unwrap_or_default()
@@ -142,18 +141,18 @@ pub(super) fn actions() -> impl IntoView {
             <details class="react">
                 <summary data-testid="react">"React"</summary>
                 <form class="picker" data-act="typed">
-                    <button type="button" class="act" data-act="react" data-emoji="👍">"👍"</button>
-                    <button type="button" class="act" data-act="react" data-emoji="❤️">"❤️"</button>
-                    <button type="button" class="act" data-act="react" data-emoji="😂">"😂"</button>
-                    <button type="button" class="act" data-act="react" data-emoji="🎉">"🎉"</button>
-                    <button type="button" class="act" data-act="react" data-emoji="😮">"😮"</button>
-                    <button type="button" class="act" data-act="react" data-emoji="😢">"😢"</button>
                     <input
                         aria-label="Any emoji, then Enter"
                         placeholder="…"
                         size="3"
                         data-testid="emoji-input"
                     />
+                    <button type="button" class="act" data-act="react" data-emoji="👍">"👍"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="❤️">"❤️"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😂">"😂"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="🎉">"🎉"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😮">"😮"</button>
+                    <button type="button" class="act" data-act="react" data-emoji="😢">"😢"</button>
                 </form>
             </details>
         </div>
