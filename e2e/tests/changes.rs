@@ -61,7 +61,7 @@ async fn quick_react(browser: &Browser, text: &str, emoji: &str) {
 async fn chips(browser: &Browser, text: &str) -> Value {
     let script = format!(
         "{} if (!row) return null;\
-         return Array.from(row.querySelectorAll('[data-testid=reaction]'))\
+         return Array.from(row.querySelectorAll('button.chip'))\
            .map(c => [c.title, c.getAttribute('aria-pressed'),\
                       c.textContent]);",
         find_row(text)
@@ -80,7 +80,7 @@ async fn wait_for_chips(browser: &Browser, text: &str, wanted: Value) {
 /// Clicks the chip `emoji` under the message `text`.
 async fn toggle_chip(browser: &Browser, text: &str, emoji: &str) {
     let script = format!(
-        "{} const c = Array.from(row.querySelectorAll('[data-testid=reaction]'))\
+        "{} const c = Array.from(row.querySelectorAll('button.chip'))\
            .find(c => c.textContent.startsWith({}));\
          if (!c) return false; c.click(); return true;",
         find_row(text),
@@ -102,10 +102,8 @@ async fn edited(browser: &Browser, text: &str) -> bool {
 /// The quotes shown in the open conversation, as text.
 async fn quotes(browser: &Browser) -> Value {
     browser
-        .js(
-            "return Array.from(document.querySelectorAll('[data-testid=reply-quote]'))\
-             .filter(q => !q.hidden).map(q => q.textContent);",
-        )
+        .js("return Array.from(document.querySelectorAll('.quote'))\
+             .filter(q => q.textContent).map(q => q.textContent);")
         .await
 }
 
@@ -269,7 +267,7 @@ fn edits_replies_reactions_and_deletions_reach_the_other_browser_live() {
         .await;
 
         // A click on the quote shows the original, focused (highlighted).
-        alice.click("[data-testid=reply-quote]:not([hidden])").await;
+        alice.click(".quote:not(:empty)").await;
         eventually("alice: the original focused", WAIT, || async {
             let focused = alice
                 .js(&format!(

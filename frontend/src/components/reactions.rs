@@ -22,7 +22,6 @@ pub(super) fn reactions(reactions: &[Reaction], me: &str) -> impl IntoView {
                             data-emoji=chip.emoji
                             aria-pressed=if chip.mine { "true" } else { "false" }
                             title=chip.label
-                            data-testid="reaction"
                         >
                             {chip.text}
                         </button>

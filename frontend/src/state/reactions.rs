@@ -52,12 +52,12 @@ pub fn chips(reactions: &[Reaction], me: &str) -> Vec<Chip> {
     reactions
         .iter()
         .map(|r| {
-            let text = format!("{} {}", r.emoji, r.users.len());
+            let text = r.emoji.clone() + " " + &r.users.len().to_string();
             Chip {
                 emoji: r.emoji.clone(),
                 count: r.users.len(),
                 mine: r.users.iter().any(|u| u.eq_ignore_ascii_case(me)),
-                label: format!("{text}: {}", r.users.join(", ")),
+                label: text.clone() + ": " + &r.users.join(", "),
                 text,
             }
         })

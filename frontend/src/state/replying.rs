@@ -50,6 +50,6 @@ impl ChatState {
             return Some("Editing your message".to_owned());
         }
         let quote = self.replying()?;
-        Some(format!("Replying to {}: {}", quote.from, quote.text))
+        Some(String::from("Replying to ") + &quote.from + ": " + &quote.text)
     }
 }
