@@ -92,7 +92,7 @@ async fn toggle_chip(browser: &Browser, text: &str, emoji: &str) {
 /// Whether the message `text` shows "(edited)" by its time, and when in the time's title.
 async fn edited(browser: &Browser, text: &str) -> bool {
     let script = format!(
-        "{} const t = row && row.querySelector('[data-testid=time]');\
+        "{} const t = row && row.querySelector('.bubble time');\
          return !!t && t.textContent.startsWith('(edited) ') && t.title.includes(' · edited ');",
         find_row(text)
     );

@@ -363,11 +363,10 @@ impl ChatState {
     ) -> Vec<ClientFrame> {
         if let Some(req) = req.as_deref().filter(|req| self.outbox.waiting(req)) {
             if self.send_refused(req, code, &message, now) {
-                let text = match self.failed_reason(req) {
-                    Some(reason) => format!("Not sent: {reason}"),
-                    None => format!("Not changed: {}", sending::refusal_text(code, &message)),
-                };
-                self.notify(text, now);
+                let reason = self
+                    .failed_reason(req)
+                    .unwrap_or_else(|| sending::refusal_text(code, &message));
+                self.notify(format!("Not sent: {reason}"), now);
             }
             return self.next_send(now).into_iter().collect();
         }

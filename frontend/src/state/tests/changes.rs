@@ -262,10 +262,7 @@ fn a_refused_change_is_dropped_with_the_servers_reason() {
         refusal(ErrorCode::NotAllowed, message_text, &req_of(&delete)),
         1,
     );
-    assert_eq!(
-        state.notices()[0].text,
-        format!("Not changed: {message_text}")
-    );
+    assert_eq!(state.notices()[0].text, format!("Not sent: {message_text}"));
     assert!(!self::message(&state, &lobby, 1).details.deleted);
     state.connection_lost();
     let out = state.apply(welcome_with("alice", &["lobby"], Vec::new(), 1), 10);

@@ -42,7 +42,7 @@ fn typed_reactions_are_trimmed_and_the_server_judges_them() {
     state.apply(refusal(ErrorCode::RateLimited, "", &req_of(&frame)), 1);
     let again = (2..10_000).find_map(|now| state.next_send(now)).unwrap();
     state.apply(refusal(ErrorCode::InvalidEmoji, text, &req_of(&again)), 2);
-    assert_eq!(state.notices()[0].text, format!("Not changed: {text}"));
+    assert_eq!(state.notices()[0].text, format!("Not sent: {text}"));
 }
 
 #[test]
