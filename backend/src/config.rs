@@ -245,6 +245,26 @@ pub struct Config {
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// What to do instead of serving (`healthcheck`); none: serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `chat-server` can do besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Probe the server this configuration describes: `GET /healthz` on loopback at --port
+    /// (or --bind's port); exit 0 when it answers 200, 1 otherwise. For container health
+    /// checks, in images without curl.
+    Healthcheck {
+        /// How long the probe may take, connecting included, in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        timeout_ms: u64,
+        /// Probe `/readyz` instead: the store and Redis reachable too.
+        #[arg(long)]
+        ready: bool,
+    },
 }
 
 fn parse_queue_bytes(value: &str) -> Result<usize, String> {

@@ -30,6 +30,7 @@
 //!   open-file limit raised and the caps fitted to it) until shutdown, then closing every
 //!   connection with 1001.
 //! - [`tasks`]: the background tasks, owned, stopped and awaited on shutdown.
+//! - [`healthcheck`]: `chat-server healthcheck`, the container's probe of `/healthz`.
 //!
 //! Layers depend downward only: `server` → `routes` → `connection` → `commands` → `bus` →
 //! `hub` → `journal` → `store`, with `outbox`, `ws`, `message`, `metrics` and `config`
@@ -46,6 +47,7 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod healthcheck;
 pub mod hub;
 pub mod identity;
 pub mod journal;

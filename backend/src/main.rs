@@ -1,16 +1,25 @@
 //! `chat-server`: reads the configuration, raises the open-file limit and fits the connection
-//! caps to it, opens the store and serves until Ctrl-C or SIGTERM.
+//! caps to it, opens the store and serves until Ctrl-C or SIGTERM. `chat-server healthcheck`
+//! instead probes the server the same configuration describes and exits 0 or 1.
 
 use anyhow::Context;
+use backend::config::Command;
 use backend::store;
 use backend::tasks::Tasks;
-use backend::{logging, server, AppState, Config};
+use backend::{healthcheck, logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut config = Config::parse();
+    if let Some(Command::Healthcheck { timeout_ms, ready }) = config.command {
+        let target = healthcheck::target(config.listen_addr());
+        let path = if ready { "/readyz" } else { "/healthz" };
+        let timeout = std::time::Duration::from_millis(timeout_ms);
+        healthcheck::probe(target, path, timeout).await?;
+        return Ok(());
+    }
     logging::init(config.log_format);
     config.validate().context("invalid configuration")?;
     server::fds::fit(&mut config, server::fds::raise_limit());

@@ -11,6 +11,7 @@ mod changes;
 mod chat;
 mod edge;
 mod handshake;
+mod healthcheck;
 mod history;
 mod http_contract;
 mod lifecycle;
