@@ -9,7 +9,8 @@ use std::future::Future;
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{
-    Appended, Marked, NewSession, Readers, ReplayCut, SessionId, SqlStore, Store, StoreError,
+    Appended, Marked, NewSession, Readers, ReplayCut, SearchQuery, SessionId, SqlStore, Store,
+    StoreError,
 };
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
@@ -103,6 +104,7 @@ on_both_engines!(
     a_reused_req_with_other_content_conflicts,
     changes_take_ids_and_show_in_history_since_and_missed,
     last_seen_is_kept_and_only_moves_forward,
+    search_follows_every_write_and_who_may_read,
 );
 
 /// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
@@ -1930,4 +1932,92 @@ async fn receipts_list_the_others_markers_and_whose_messages_a_marker_passed(sto
     assert_eq!(passed(2, 5, 10).await, ["alice"]);
     assert_eq!(passed(0, 6, 2).await, ["alice", "dave"]);
     assert_eq!(passed(6, 6, 10).await, Vec::<String>::new());
+}
+
+/// A search of everything `who` may read for `query`: the ids found, best first.
+async fn search(store: &SqlStore, who: &str, query: &str) -> Vec<u64> {
+    let query = SearchQuery {
+        terms: shared::search::terms(query).expect("terms"),
+        conversation: None,
+        sender: None,
+        since: 0,
+        until: u64::MAX,
+        limit: 50,
+        offset: 0,
+    };
+    let page = store.search(&name(who), &query).await.expect("search");
+    page.hits.iter().map(|(m, _)| m.id).collect()
+}
+
+/// The index follows every write: stored messages (private ones before SQLite's lists file
+/// covers them, and after), edits, tombstones, deleted accounts' messages, and a released
+/// name's new holder reads nothing private from before.
+async fn search_follows_every_write_and_who_may_read(store: SqlStore) {
+    accounts(&store, &["alice", "bob", "carol"]).await;
+    join(&store, "alice", "rust").await;
+    let sent = append_new(
+        &store,
+        vec![
+            to_room("alice", "lobby", "quartz in the lobby", None),
+            to_room("alice", "rust", "quartz in rust", None),
+            to_user("alice", "bob", "quartz between us"),
+            to_user("bob", "carol", "quartz for carol"),
+        ],
+    )
+    .await;
+    let [lobby, rust, ab, bc] = sent[..] else {
+        panic!("{sent:?}")
+    };
+    // Before SQLite's lists file covers the private messages, and after.
+    for round in 0..2 {
+        let mut alice = search(&store, "alice", "quartz").await;
+        alice.sort_unstable();
+        assert_eq!(alice, [lobby, rust, ab], "round {round}");
+        let mut bob = search(&store, "bob", "QUARTZ").await;
+        bob.sort_unstable();
+        assert_eq!(bob, [lobby, ab, bc], "round {round}");
+        let mut carol = search(&store, "carol", "quar").await;
+        carol.sort_unstable();
+        assert_eq!(carol, [lobby, bc], "round {round}");
+        store.catch_up_lists().await.expect("catch up");
+    }
+    // Marks are byte ranges of the body.
+    let query = SearchQuery {
+        terms: vec!["rust".into()],
+        conversation: Some(Conversation::Room(room("rust"))),
+        sender: Some(name("alice")),
+        since: 0,
+        until: u64::MAX,
+        limit: 5,
+        offset: 0,
+    };
+    let page = store.search(&name("alice"), &query).await.expect("search");
+    assert_eq!(page.hits.len(), 1);
+    assert_eq!(page.hits[0].1, [[10, 14]]);
+    assert!(!page.more);
+    // An edit: the new words only; a tombstone: none.
+    append_new(
+        &store,
+        vec![
+            change("alice", lobby, ChangeKind::Edit, "granite in the lobby"),
+            change("alice", rust, ChangeKind::Delete, ""),
+        ],
+    )
+    .await;
+    assert_eq!(search(&store, "carol", "granite").await, [lobby]);
+    let mut alice = search(&store, "alice", "quartz").await;
+    alice.sort_unstable();
+    assert_eq!(alice, [ab]);
+    // Alice's account deleted: her private messages go, and the index with them.
+    store.delete_account(&name("alice")).await.expect("delete");
+    let mut bob = search(&store, "bob", "quartz").await;
+    bob.sort_unstable();
+    assert_eq!(bob, [bc]);
+    // Carol's name released to a new holder: nothing private from before.
+    store
+        .replace_account(&name("carol"), None, None)
+        .await
+        .expect("replace");
+    assert!(search(&store, "carol", "quartz").await.is_empty());
+    assert_eq!(search(&store, "bob", "quartz").await, [bc], "bob keeps it");
 }

@@ -1,4 +1,4 @@
-//! Reading the server's frames by hand: [`ServerFrame`], [`StoredMessage`] and
+//! Reading the server's frames by hand: [`ServerFrame`], [`StoredMessage`], [`SearchHit`] and
 //! [`ConversationInfo`].
 //!
 //! serde's derived code for an internally tagged enum first buffers the whole frame (its
@@ -27,7 +27,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
-    ConversationInfo, ErrorCode, RoomInfo, ServerFrame, ServerLimits, StoredMessage, Target,
+    ConversationInfo, ErrorCode, RoomInfo, SearchHit, ServerFrame, ServerLimits, StoredMessage,
+    Target,
 };
 
 /// Why a set of fields is not a frame; turned into the deserialiser's error at the end.
@@ -74,6 +75,7 @@ const FRAME_TYPES: &[&str] = &[
     "message_deleted",
     "reaction",
     "receipts",
+    "search_results",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -197,6 +199,8 @@ object! {
         added: bool,
         readers: BTreeMap<String, u64>,
         more: bool,
+        results: Vec<SearchHit>,
+        next: u32,
     }
 }
 
@@ -315,6 +319,11 @@ impl Fields {
                 more: f.more.unwrap_or(false),
                 req: f.req,
             },
+            "search_results" => ServerFrame::SearchResults {
+                results: need(f.results, "results")?,
+                next: f.next,
+                req: f.req,
+            },
             _ => return Err(Refusal::UnknownType(kind)),
         })
     }
@@ -355,6 +364,27 @@ impl<'de> Deserialize<'de> for StoredMessage {
                 body: need(f.body, "body")?,
                 at: need(f.at, "at")?,
                 details: details(f.reply, f.edited_at, f.deleted, f.reactions),
+            })
+        };
+        read().map_err(Refusal::into_error)
+    }
+}
+
+object! {
+    /// The fields of a [`SearchHit`].
+    struct HitFields {
+        message: StoredMessage,
+        marks: Vec<[u32; 2]>,
+    }
+}
+
+impl<'de> Deserialize<'de> for SearchHit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let f = HitFields::deserialize(deserializer)?;
+        let read = || {
+            Ok(SearchHit {
+                message: need(f.message, "message")?,
+                marks: need(f.marks, "marks")?,
             })
         };
         read().map_err(Refusal::into_error)
@@ -492,6 +522,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 20);
+        assert_eq!(FRAME_TYPES.len(), 21);
     }
 }

@@ -9,6 +9,7 @@
 //! - [`mentions`]: `@name` in a message, the rule both sides find mentions by.
 //! - [`changes`]: what happens to a message after it is sent (edits, tombstones, replies,
 //!   reactions) and the rule for a reaction.
+//! - [`search`]: the words of a search query and where they match a body.
 //!
 //! This crate knows serde, not JSON: the edges (backend and frontend) pick the encoding.
 //! It has no tokio, axum or web-sys dependency and builds for the host and for wasm32.
@@ -22,9 +23,11 @@ pub mod limits;
 pub mod mentions;
 pub mod names;
 pub mod protocol;
+pub mod search;
 
 pub use changes::{MessageDetails, Place, Quote, Reaction};
 pub use names::{NameError, RoomName, UserName};
 pub use protocol::{
-    close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, StoredMessage, Target,
+    close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, SearchHit, ServerFrame,
+    StoredMessage, Target,
 };

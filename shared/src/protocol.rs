@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::changes::{MessageDetails, Place};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
@@ -90,12 +90,15 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
-    /// Ask for a page of a conversation's history: the latest messages, or those before `before`.
+    /// Ask for a page of a conversation's history: the latest messages, those before `before`,
+    /// or those around message `around` (half older, with it, half newer).
     History {
         #[serde(flatten)]
         target: Target,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        around: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +159,29 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Search the messages one may read for `query`'s words (see [`crate::search`]), best
+    /// first: in one conversation (`room` or `to`) or all, from one `sender`, at or after
+    /// `since` and before `until` (ms since the Unix epoch); `limit` results from `offset` on.
+    /// Answered by [`ServerFrame::SearchResults`].
+    Search {
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sender: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -176,6 +202,7 @@ impl ClientFrame {
         "unreact",
         "activity",
         "receipts",
+        "search",
     ];
 
     /// The request id the client attached, if any.
@@ -193,7 +220,8 @@ impl ClientFrame {
             | Self::Delete { req, .. }
             | Self::React { req, .. }
             | Self::Unreact { req, .. }
-            | Self::Receipts { req, .. } => req.as_deref(),
+            | Self::Receipts { req, .. }
+            | Self::Search { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
@@ -226,6 +254,14 @@ pub struct StoredMessage {
     /// Reply, edit, tombstone and reactions, as the message stands now.
     #[serde(flatten)]
     pub details: MessageDetails,
+}
+
+/// One result of a search: the message as it stands now, and the byte ranges of its `body`
+/// (UTF-8, `[start, end)`) of the words the query matched, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchHit {
+    pub message: StoredMessage,
+    pub marks: Vec<[u32; 2]>,
 }
 
 /// Where one of your conversations stands: a room you are in, or a private conversation
@@ -451,6 +487,15 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// The answer to `search`: its results, best first. `next`: the `offset` that asks for the
+    /// next page, absent when there is none.
+    SearchResults {
+        results: Vec<SearchHit>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 /// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
@@ -540,6 +585,8 @@ pub enum ErrorCode {
     InvalidEmoji,
     /// The message has as many distinct reactions as allowed.
     TooManyReactions,
+    /// A search query with no word, too long, or with too many words.
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -582,6 +629,7 @@ impl ErrorCode {
         Self::MessageDeleted,
         Self::InvalidEmoji,
         Self::TooManyReactions,
+        Self::InvalidQuery,
     ];
 
     /// The code as it appears on the wire.
@@ -624,6 +672,7 @@ impl ErrorCode {
             Self::MessageDeleted => "message_deleted",
             Self::InvalidEmoji => "invalid_emoji",
             Self::TooManyReactions => "too_many_reactions",
+            Self::InvalidQuery => "invalid_query",
         }
     }
 }

@@ -33,6 +33,7 @@ fn client_frames_use_snake_case_types() {
         ClientFrame::History {
             target: Target::User { to: "u".into() },
             before: None,
+            around: None,
             limit: None,
             req: None,
         },
@@ -64,6 +65,17 @@ fn client_frames_use_snake_case_types() {
         ClientFrame::Activity { away: true },
         ClientFrame::Receipts {
             target: Target::User { to: "bob".into() },
+            req: None,
+        },
+        ClientFrame::Search {
+            query: "q".into(),
+            room: None,
+            to: None,
+            sender: None,
+            since: None,
+            until: None,
+            limit: None,
+            offset: None,
             req: None,
         },
     ];
@@ -117,6 +129,7 @@ fn history_and_read_frames_carry_their_target_inline() {
         ClientFrame::History {
             target: Target::User { to: "bob".into() },
             before: Some(17),
+            around: None,
             limit: Some(20),
             req: None,
         }

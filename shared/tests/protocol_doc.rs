@@ -58,6 +58,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Unreact => "unreact",
     Activity => "activity",
     Receipts => "receipts",
+    Search => "search",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -81,6 +82,7 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     MessageDeleted => "message_deleted",
     Receipts => "receipts",
     Reaction => "reaction",
+    SearchResults => "search_results",
 });
 
 /// One annotated JSON example from the document.

@@ -1,6 +1,9 @@
 //! The protocol client: [`Endpoint`] (where a server listens, and the HTTP and WebSocket calls
 //! a client makes) and [`Client`] (one WebSocket that speaks the protocol through the shared
 //! types, waiting for the frames a test expects rather than for time to pass).
+//!
+//! Longer than 600 lines on purpose: one helper per request a test makes, on the one type
+//! tests hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -577,6 +580,40 @@ impl Client {
         match self.try_history(target).await {
             Ok(answer) => answer,
             Err(other) => panic!("expected history, got {other:?}"),
+        }
+    }
+
+    /// Sends `search` with the fields of `query` (a `req` of "search" unless it has one) and
+    /// returns the answer: `Ok((hits, next))`, or the error frame.
+    pub async fn try_search(
+        &mut self,
+        query: Value,
+    ) -> Result<(Vec<shared::SearchHit>, Option<u32>), ServerFrame> {
+        let mut frame = json!({"type": "search", "req": "search"});
+        for (k, v) in query.as_object().expect("an object") {
+            frame[k] = v.clone();
+        }
+        let req = frame["req"].as_str().expect("a req").to_owned();
+        self.send_json(frame).await;
+        match self
+            .recv_until(|f| match f {
+                ServerFrame::SearchResults { req: r, .. } | ServerFrame::Error { req: r, .. } => {
+                    r.as_deref() == Some(req.as_str())
+                }
+                _ => false,
+            })
+            .await
+        {
+            ServerFrame::SearchResults { results, next, .. } => Ok((results, next)),
+            other => Err(other),
+        }
+    }
+
+    /// Sends `search` and returns the ids of the results, best first.
+    pub async fn search_ids(&mut self, query: Value) -> Vec<u64> {
+        match self.try_search(query).await {
+            Ok((hits, _)) => hits.iter().map(|h| h.message.id).collect(),
+            Err(other) => panic!("expected search results, got {other:?}"),
         }
     }
 

@@ -15,6 +15,8 @@
 //! - `read`: a read marker, stored, then told to the user's other connections, and to those
 //!   whose messages it passed (a read receipt).
 //! - `receipts`: where the others of a conversation have read up to, from the store.
+//! - `search`: the messages the user may read that match a query, from the store's full-text
+//!   index, on a budget of its own.
 //! - `conversations`: a page of the user's private conversations, from the store.
 //! - `activity`: the page is away or back, for presence.
 
@@ -31,6 +33,7 @@ mod react;
 mod read;
 mod receipts;
 mod room_message;
+mod search;
 mod typing;
 
 use shared::limits::{check_body, BodyError};
@@ -67,6 +70,8 @@ pub struct Context<'a> {
     pub journal: &'a Journal,
     /// The connection's own queue, for answers to it alone.
     pub outbox: &'a Outbox,
+    /// The user's budget of searches, besides the frame budget the reader spends.
+    pub search_budget: &'a crate::rate_limit::SharedBucket,
 }
 
 /// Does what `frame` asks.
@@ -91,9 +96,10 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::History {
             target,
             before,
+            around,
             limit,
             req,
-        } => history::run(cx, target, before, limit, req).await,
+        } => history::run(cx, target, before, around, limit, req).await,
         ClientFrame::Read { target, up_to, .. } => read::run(cx, target, up_to).await,
         ClientFrame::Conversations { before, req } => conversations::run(cx, before, req).await,
         ClientFrame::Edit { id, body, req } => edit::run(cx, id, body, req).await,
@@ -102,6 +108,26 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::Unreact { id, emoji, req } => react::run(cx, id, emoji, false, req).await,
         ClientFrame::Activity { away } => activity::run(cx, away),
         ClientFrame::Receipts { target, req } => receipts::run(cx, target, req).await,
+        ClientFrame::Search {
+            query,
+            room,
+            to,
+            sender,
+            since,
+            until,
+            limit,
+            offset,
+            req,
+        } => {
+            let filters = search::Filters {
+                room,
+                to,
+                sender,
+                since,
+                until,
+            };
+            search::run(cx, &query, filters, limit, offset, req).await
+        }
     }
 }
 

@@ -193,6 +193,7 @@ impl Connection {
                 store: self.store.as_ref(),
                 journal: &self.journal,
                 outbox: &outbox,
+                search_budget: self.slot.search_bucket(),
             },
             bucket: self.slot.bucket().clone(),
             typing_bucket: self.slot.typing_bucket().clone(),

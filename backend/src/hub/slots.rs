@@ -7,7 +7,7 @@
 //! dropped (the connection ended, or the upgrade failed). Every slot of a user shares one
 //! [`SharedBucket`]: the user's connections draw on one rate budget. `typing` notices draw on a
 //! second, small budget of their own ([`TYPING_RATE`]), so that announcing typing never costs
-//! a message its place.
+//! a message its place. Searches spend a third ([`search_rate`]) besides the first.
 //!
 //! The map has a lock of its own, not the hub's: reserving a slot touches one entry and never
 //! waits for fan-out.
@@ -22,6 +22,14 @@ use crate::rate_limit::SharedBucket;
 /// The budget of `typing` notices per user: frames per second and burst. The hub forwards at
 /// most one per 2 s per target anyway; this only bounds what a client may make it read.
 pub const TYPING_RATE: (u32, u32) = (2, 10);
+
+/// The budget of searches per user, from the frame budget (`rate_per_sec`, `burst`): a tenth
+/// of its rate and a quarter of its burst, at least 1 a second and 5 at once (with the
+/// defaults, 10 and 20: 1 and 5). A search reads the full-text index and the messages it finds,
+/// far more than any other frame, so it has a budget of its own besides the frame budget.
+pub fn search_rate(rate_per_sec: u32, burst: u32) -> (u32, u32) {
+    ((rate_per_sec / 10).max(1), (burst / 4).max(5))
+}
 
 /// Every user's slots: how many of their connections are open (or being opened), and their
 /// shared rate budget.
@@ -44,6 +52,8 @@ struct UserSlots {
     bucket: SharedBucket,
     /// The budget of their `typing` notices, apart from the other frames'.
     typing: SharedBucket,
+    /// The budget of their searches, besides the frames'.
+    search: SharedBucket,
 }
 
 /// A connection slot of one user, held from before the upgrade until the connection ends.
@@ -57,6 +67,8 @@ pub struct Slot {
     bucket: SharedBucket,
     /// The user's shared budget of `typing` notices.
     typing: SharedBucket,
+    /// The user's shared budget of searches.
+    search: SharedBucket,
 }
 
 /// Why no slot was reserved.
@@ -90,6 +102,10 @@ impl Slots {
             held: 0,
             bucket: SharedBucket::new(self.rate.0, self.rate.1),
             typing: SharedBucket::new(TYPING_RATE.0, TYPING_RATE.1),
+            search: {
+                let (rate, burst) = search_rate(self.rate.0, self.rate.1);
+                SharedBucket::new(rate, burst)
+            },
         });
         if entry.held >= self.max_per_user {
             return Err(TooManyConnections {
@@ -102,6 +118,7 @@ impl Slots {
             key,
             bucket: entry.bucket.clone(),
             typing: entry.typing.clone(),
+            search: entry.search.clone(),
         })
     }
 
@@ -120,6 +137,11 @@ impl Slot {
     /// The budget of `typing` notices, shared like [`Slot::bucket`] but apart from it.
     pub fn typing_bucket(&self) -> &SharedBucket {
         &self.typing
+    }
+
+    /// The budget of searches, shared like [`Slot::bucket`], spent besides it.
+    pub fn search_bucket(&self) -> &SharedBucket {
+        &self.search
     }
 }
 

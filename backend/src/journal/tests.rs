@@ -171,6 +171,21 @@ impl Store for GatedStore {
     ) -> Result<(Vec<Message>, bool), StoreError> {
         not_for_the_journal()
     }
+    async fn history_around(
+        &self,
+        _: &Conversation,
+        _: u64,
+        _: u32,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        not_for_the_journal()
+    }
+    async fn search(
+        &self,
+        _: &UserName,
+        _: &crate::store::SearchQuery,
+    ) -> Result<crate::store::SearchPage, StoreError> {
+        not_for_the_journal()
+    }
     async fn missed(&self, _: &UserName, _: u64, _: u64, _: u32) -> Result<Missed, StoreError> {
         not_for_the_journal()
     }

@@ -44,6 +44,44 @@ pub(super) async fn history(
     Ok((messages, complete))
 }
 
+/// [`Store::history_around`](super::Store::history_around): the older half (with `id`) as a
+/// page below `id + 1`, then the newer half through `Lists::later_sql`.
+pub(super) async fn history_around(
+    store: &SqlStore,
+    conversation: &Conversation,
+    id: u64,
+    limit: u32,
+) -> Result<(Vec<Message>, bool), StoreError> {
+    let newer = limit / 2;
+    let (mut messages, complete) = history(
+        store,
+        conversation,
+        Some(id.saturating_add(1)),
+        limit - newer,
+    )
+    .await?;
+    if newer == 0 {
+        return Ok((messages, complete));
+    }
+    let rows = sqlx::query(&store.sql.later)
+        .bind(conversation.key())
+        .bind(to_i64(id))
+        .bind(i64::from(newer))
+        .fetch_all(&store.pool)
+        .await?;
+    let mut later = rows
+        .iter()
+        .map(message_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Conversation::Private { me, .. } = conversation {
+        let from = history_from(store, me).await?;
+        later.retain(|m| m.id > from);
+    }
+    changes::fill_details(&store.pool, store.engine, &mut later).await?;
+    messages.extend(later);
+    Ok((messages, complete))
+}
+
 /// [`Store::missed`](super::Store::missed): the newest `limit` + 1 of each conversation,
 /// through its `(conversation, id)` index (`Lists::replay_sql`), merged; one more than
 /// `limit` in all says there is a cut.

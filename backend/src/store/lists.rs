@@ -35,6 +35,9 @@ pub(super) trait Lists: Send + Sync + std::fmt::Debug + 'static {
     /// What a reconnecting client missed in one conversation: as [`Self::history_sql`], and
     /// only ids above `$4`.
     fn replay_sql(&self) -> String;
+    /// The messages (their `MESSAGE_COLUMNS`) of conversation `$1` above id `$2`, oldest
+    /// first, at most `$3`: the newer half of a page around a message.
+    fn later_sql(&self) -> String;
     /// The statements that delete the messages of the conversations `these` (a tuple of
     /// placeholders), run in a transaction that took the lists' write lock.
     fn delete_conversations_sql(&self, these: &str) -> Vec<String>;
@@ -72,6 +75,8 @@ pub(super) struct ListsSql {
     pub(super) history: String,
     /// A conversation's missed messages ([`Lists::replay_sql`]).
     pub(super) replay: String,
+    /// The messages after an id ([`Lists::later_sql`]).
+    pub(super) later: String,
     /// The keys (`conversation`) of `$1`'s private conversations, the lists' and those they
     /// do not hold yet.
     pub(super) own_private: String,
@@ -99,6 +104,7 @@ impl ListsSql {
             mark_all_read: mark_all_read_sql(lists),
             history: lists.history_sql(),
             replay: lists.replay_sql(),
+            later: lists.later_sql(),
             own_private: own_conversations_sql(lists),
             mark_read: mark_read_sql(lists),
             delete_others_rows: delete_others_rows_sql(listed),

@@ -13,6 +13,8 @@
 //! - `conversations`: where each of a user's conversations stands; read markers.
 //! - `receipts`: the others' read markers in a conversation, and whose messages a marker
 //!   passed.
+//! - `search`: full-text search over what a user may read, through each engine's index
+//!   (SQLite FTS5, PostgreSQL `tsvector`), behind an internal trait, `search::SearchIndex`.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
 //! - `sql_store`: [`SqlStore`] itself, opened on either engine and closed.
 //!
@@ -45,7 +47,10 @@
 //! (SQLite: the database's write lock; PostgreSQL: the row lock, held to commit) and bumps it
 //! once for the batch. Writers are thus serialised, and one that numbers its messages after
 //! another commits after it. So a reader that sees id N sees every stored id below N, which is
-//! what makes `missed` and `since` exact cursors. Taking the lock before looking for repeated
+//! what makes `missed` and `since` exact cursors.
+//!
+//! Longer than 600 lines on purpose: the trait and its one implementation, method by method,
+//! each a call into the module of its concern. Taking the lock before looking for repeated
 //! `req`s also makes that look-up see every committed message, whichever node stored it.
 
 mod accounts;
@@ -58,6 +63,7 @@ mod memberships;
 mod mentions;
 mod postgres;
 mod receipts;
+mod search;
 mod skeletons;
 mod sql;
 mod sql_store;
@@ -73,6 +79,7 @@ use crate::message::{Conversation, Message, NewMessage};
 use crate::tasks::Tasks;
 
 pub use receipts::Readers;
+pub use search::{SearchPage, SearchQuery};
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +317,21 @@ pub trait Store: Send + Sync + 'static {
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<Message>, bool), StoreError>;
+    /// The messages of a conversation around `id`: the newest `limit - limit / 2` with ids up
+    /// to `id`, and the oldest `limit / 2` above it, oldest first, and whether they reach back
+    /// to its first message.
+    async fn history_around(
+        &self,
+        conversation: &Conversation,
+        id: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), StoreError>;
+    /// A page of the messages `searcher` may read that match `query`, best first.
+    async fn search(
+        &self,
+        searcher: &UserName,
+        query: &SearchQuery,
+    ) -> Result<SearchPage, StoreError>;
     /// The newest `limit` messages in `name`'s conversations with ids in `(after, up_to]`,
     /// oldest first (the lobby, `name`'s rooms, and private messages to or from `name`), and
     /// the cut when there were more. Each conversation is read through its `(conversation, id)`
@@ -511,6 +533,23 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<(Vec<Message>, bool), StoreError> {
         history::history(self, conversation, before, limit).await
+    }
+
+    async fn history_around(
+        &self,
+        conversation: &Conversation,
+        id: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        history::history_around(self, conversation, id, limit).await
+    }
+
+    async fn search(
+        &self,
+        searcher: &UserName,
+        query: &SearchQuery,
+    ) -> Result<SearchPage, StoreError> {
+        search::search(self, searcher, query).await
     }
 
     async fn missed(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 use super::lists::{Lists, ListsSql};
+use super::search::{search_sql, SearchIndex};
 use super::sql::Engine;
 use super::{postgres, sqlite, StoreError};
 use crate::tasks::Tasks;
@@ -30,6 +31,10 @@ pub struct SqlStore {
     pub(super) lists: Arc<dyn Lists>,
     /// The statements that go through the lists, composed once for them.
     pub(super) sql: Arc<ListsSql>,
+    /// The engine's full-text index of message bodies.
+    pub(super) search: &'static dyn SearchIndex,
+    /// The search statement over it, composed once.
+    pub(super) search_sql: Arc<str>,
 }
 
 /// The name `SqlStore` had when SQLite was its only engine; `SqliteStore::open(dir, tasks)`
@@ -81,12 +86,19 @@ impl SqlStore {
         lists: Arc<dyn Lists>,
     ) -> Self {
         let sql = Arc::new(ListsSql::new(lists.as_ref()));
+        let search: &'static dyn SearchIndex = match engine {
+            Engine::Sqlite => &sqlite::Fts5,
+            Engine::Postgres => &postgres::TsVector,
+        };
+        let search_sql = search_sql(search, &sql.own_private).into();
         Self {
             pool,
             writer,
             engine,
             lists,
             sql,
+            search,
+            search_sql,
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod changes;
 mod receipts;
+mod search;
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -23,6 +23,7 @@ mod paging;
 mod presence;
 mod receipts;
 mod replay_and_keys;
+mod search;
 mod sign_in;
 mod slow_and_flooding;
 mod typing_budget;

@@ -68,6 +68,7 @@ impl ChatState {
         Some(ClientFrame::History {
             target: conv.target(),
             before,
+            around: None,
             limit: None,
             req: Some(req),
         })

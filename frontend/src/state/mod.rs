@@ -311,6 +311,8 @@ impl ChatState {
             ServerFrame::Receipts {
                 target, readers, ..
             } => self.receipts_arrived(&target, readers),
+            // This page does not search yet.
+            ServerFrame::SearchResults { .. } => {}
             ServerFrame::Conversations {
                 conversations,
                 complete,

@@ -55,6 +55,13 @@ impl Lists for ListsTable {
         )
     }
 
+    fn later_sql(&self) -> String {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = $1 AND id > $2 \
+             ORDER BY id LIMIT $3"
+        )
+    }
+
     fn delete_conversations_sql(&self, these: &str) -> Vec<String> {
         vec![format!(
             "DELETE FROM messages WHERE conversation IN {these}"

@@ -2,11 +2,13 @@
 //! `postgresql://` URL. The tables live in the first schema of the connection's `search_path`,
 //! which a URL can set: `…?options=-c%20search_path%3Dmy_schema`. `messages` has its
 //! `(conversation, id)` index, and `append` writes the conversation lists in the transaction
-//! that stores the messages ([`ListsTable`]): there is no task to run.
+//! that stores the messages ([`ListsTable`]): there is no task to run. Message bodies are
+//! indexed for search by a generated `tsvector` column ([`TsVector`]).
 
 mod lists_table;
 #[cfg(test)]
 mod plans;
+mod search_index;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use super::sql::{migrate, ACQUIRE_TIMEOUT};
 use super::StoreError;
 
 pub(super) use lists_table::ListsTable;
+pub(super) use search_index::TsVector;
 
 /// Connects to the PostgreSQL database at `url` and runs the migrations; returns the pool,
 /// which is also where `append` runs, and the lists.
@@ -35,5 +38,6 @@ pub(super) async fn open(url: &str) -> Result<(AnyPool, AnyPool, Arc<ListsTable>
         .connect_with(options)
         .await?;
     migrate(&pool).await?;
+    super::search::SearchIndex::prepare(&TsVector, &pool).await?;
     Ok((pool.clone(), pool, Arc::new(ListsTable)))
 }

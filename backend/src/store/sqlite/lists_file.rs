@@ -75,12 +75,17 @@ impl Lists for ListsFile {
     /// The page's ids from the file's entries, from the private messages above the id it
     /// covers (by id) and from `messages_by_room`; then the messages by id.
     fn history_sql(&self) -> String {
-        page_sql("id < $2")
+        page_sql("id < $2", "DESC")
     }
 
     /// As [`Self::history_sql`], with the ids bounded below as well.
     fn replay_sql(&self) -> String {
-        page_sql("id > $4 AND id < $2")
+        page_sql("id > $4 AND id < $2", "DESC")
+    }
+
+    /// As [`Self::history_sql`], above `$2` and oldest first.
+    fn later_sql(&self) -> String {
+        page_sql("id > $2", "")
     }
 
     /// The messages the file's entries name, the entries, then the messages above the id it
@@ -134,10 +139,11 @@ impl Lists for ListsFile {
     }
 }
 
-/// The messages of conversation `$1` whose ids satisfy `ids` (on `id`), newest first, at most
-/// `$3`: their ids from the file's entries, from the private messages above the id it covers
-/// and from `messages_by_room`, then the messages by id.
-fn page_sql(ids: &str) -> String {
+/// The messages of conversation `$1` whose ids satisfy `ids` (on `id`), in `order` of their
+/// ids (`DESC`: newest first), at most `$3`: their ids from the file's entries, from the
+/// private messages above the id it covers and from `messages_by_room`, then the messages by
+/// id.
+fn page_sql(ids: &str, order: &str) -> String {
     format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ( \
              SELECT id FROM lists.conversation_ids WHERE conversation = $1 AND {ids} \
@@ -146,8 +152,8 @@ fn page_sql(ids: &str) -> String {
              UNION ALL \
              SELECT id FROM messages WHERE conversation = $1 AND room IS NOT NULL \
                  AND {ids} \
-             ORDER BY id DESC LIMIT $3) \
-         ORDER BY id DESC",
+             ORDER BY id {order} LIMIT $3) \
+         ORDER BY id {order}",
         uncovered_private()
     )
 }

@@ -23,6 +23,7 @@
 //! - `rounds`: one round of the lists, and how far behind they are.
 //! - `lists_task`: the task that runs the rounds, at the lowest priority.
 //! - `checkpoint`: the task that checkpoints `chat.db`'s WAL.
+//! - `search_index`: [`Fts5`], the full-text index of message bodies, in `chat.db`.
 
 mod checkpoint;
 mod lists_file;
@@ -31,6 +32,7 @@ mod lists_task;
 mod plans;
 mod rounds;
 mod schema;
+mod search_index;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -49,6 +51,7 @@ use schema::{prepare_lists, COVERED, NEWEST_ID};
 
 pub(super) use checkpoint::Policy;
 pub(super) use lists_file::ListsFile;
+pub(super) use search_index::Fts5;
 
 /// Set on every SQLite connection as it opens.
 /// Checkpoints are `checkpoint`'s, never a commit's.
@@ -151,6 +154,7 @@ pub(super) async fn open(
         .await?;
     migrate(&pool).await?;
     prepare_lists(&pool).await?;
+    crate::store::search::SearchIndex::prepare(&Fts5, &pool).await?;
     let writer = AnyPoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .max_connections(1)
