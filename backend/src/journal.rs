@@ -20,7 +20,6 @@
 //! but finishes the batch it holds and stores, delivers and acknowledges what is queued
 //! already, then returns, so that shutdown never leaves a sender without its answer.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use shared::ErrorCode;
@@ -232,7 +231,7 @@ impl<D: Delivery> Task<D> {
                     .max();
                 self.metrics
                     .messages_stored
-                    .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+                    .inc_by(u64::try_from(fresh.len()).unwrap_or(u64::MAX));
                 tracing::debug!(messages = batch.len(), took = ?took, "stored a batch");
                 if let Some(first) = fresh.first() {
                     self.delivery.stored(&fresh);

@@ -15,6 +15,8 @@
 //!   what a cluster's nodes share; [`Services::node`] and [`Services::node_with`] give a node's
 //!   options; [`Services::try_at`] and [`Services::probe`] say which service is
 //!   [`Unreachable`]), a private [`Redis`] that can be stopped.
+//! - [`exposition`]: `/metrics` parsed by a real exposition-format parser into an
+//!   [`Exposition`]: families by name, their types and samples.
 //! - [`net`]: [`Relay`] (a TCP relay that can cut and restore live connections, for HTTP,
 //!   WebSocket or PostgreSQL) and [`Balancer`] (round robin over nodes).
 //! - [`client`]: [`Endpoint`] (HTTP calls and WebSocket connects) and [`Client`], the protocol
@@ -28,6 +30,7 @@
 #[cfg(feature = "app")]
 pub mod app;
 pub mod client;
+pub mod exposition;
 pub mod net;
 pub mod process;
 pub mod services;
@@ -41,6 +44,7 @@ pub use client::{
     is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client, Ended,
     Endpoint, ARRIVES_WITHIN, QUIET_FOR,
 };
+pub use exposition::Exposition;
 pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};
 pub use services::{

@@ -25,7 +25,7 @@ mod writer;
 
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 use shared::{close, ConversationInfo, RoomName, UserName};
@@ -153,10 +153,7 @@ impl Connection {
             outbox.clone(),
             conversations,
         );
-        self.hub
-            .metrics()
-            .connections_opened
-            .fetch_add(1, Ordering::Relaxed);
+        self.hub.metrics().connections_opened.inc();
         tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
 
         let started = Instant::now();

@@ -154,15 +154,14 @@ impl Reader<'_> {
         };
         if bucket.try_take() {
             self.rate_limited_in_a_row = 0;
-            let received = &self.cx.hub.metrics().frames_received;
-            received.fetch_add(1, Ordering::Relaxed);
+            self.cx.hub.metrics().frames_received.inc();
             return Admission::Admitted;
         }
         self.rate_limited_in_a_row += 1;
         let metrics = self.cx.hub.metrics();
-        metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        metrics.rate_limited.inc();
         if self.rate_limited_in_a_row >= self.flood_limit {
-            metrics.flood_disconnects.fetch_add(1, Ordering::Relaxed);
+            metrics.flood_disconnects.inc();
             tracing::warn!(conn = self.cx.id, "flooding: closing with 1008");
             return Admission::Flooding;
         }

@@ -45,7 +45,7 @@ pub(super) async fn write_close(out: &mut Out<'_>, close: Option<WireFrame>, met
 /// Counts a write that stalled (the only failure of a write that has a metric).
 pub(super) fn count_failure(error: &WriteError, metrics: &Metrics) {
     if matches!(error, WriteError::Stalled(_)) {
-        metrics.write_timeouts.fetch_add(1, Ordering::Relaxed);
+        metrics.write_timeouts.inc();
     }
 }
 
@@ -127,10 +127,7 @@ impl Writer<'_> {
             };
             match step {
                 Step::Write(frames) => {
-                    self.hub
-                        .metrics()
-                        .write_batches
-                        .fetch_add(1, Ordering::Relaxed);
+                    self.hub.metrics().write_batches.inc();
                     out.extend(frames);
                 }
                 Step::Ping => out.push(PING.clone()),

@@ -33,7 +33,6 @@ mod flusher;
 
 use std::future::poll_fn;
 use std::mem;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 
@@ -170,7 +169,7 @@ impl Outbox {
             state.bytes += len;
             !mem::replace(&mut state.pending, true)
         };
-        self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
+        self.metrics.frames_sent.inc();
         if list {
             self.flusher.list(self.queue.clone());
         }
@@ -180,9 +179,7 @@ impl Outbox {
         if !self.control.close(Some(close::TRY_AGAIN_LATER)) {
             return;
         }
-        self.metrics
-            .slow_consumers_disconnected
-            .fetch_add(1, Ordering::Relaxed);
+        self.metrics.slow_consumers_disconnected.inc();
         match over {
             Over::Frames => {
                 tracing::warn!(
@@ -191,9 +188,7 @@ impl Outbox {
                 );
             }
             Over::Bytes(bytes) => {
-                self.metrics
-                    .queue_bytes_exceeded
-                    .fetch_add(1, Ordering::Relaxed);
+                self.metrics.queue_bytes_exceeded.inc();
                 tracing::warn!(
                     bytes,
                     limit = self.queue.limits.bytes,
@@ -388,10 +383,7 @@ mod tests {
         outbox.push(big());
         assert_eq!(control.code(), Some(close::TRY_AGAIN_LATER));
         assert!(inbox.take_now().is_empty());
-        assert_eq!(
-            outbox.metrics.queue_bytes_exceeded.load(Ordering::Relaxed),
-            1
-        );
+        assert_eq!(outbox.metrics.queue_bytes_exceeded.get(), 1);
     }
 
     #[test]

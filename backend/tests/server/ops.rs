@@ -1,41 +1,18 @@
 //! What an operator sees: `/metrics` after real traffic, and logs that hold no secrets.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use shared::ServerFrame;
-use testkit::{spawn_app, Endpoint, Engine, Storage};
+use testkit::exposition::Kind;
+use testkit::{spawn_app, Engine, Storage};
 
 use crate::chat_server;
-
-/// `GET /metrics`: the content type and the samples, `name{labels}` to value.
-async fn scrape(endpoint: &Endpoint) -> (String, HashMap<String, f64>) {
-    let response = reqwest::get(endpoint.url("/metrics"))
-        .await
-        .expect("GET /metrics");
-    assert_eq!(response.status(), 200);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let text = response.text().await.expect("a body");
-    let samples = text
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .map(|line| {
-            let (key, value) = line.rsplit_once(' ').expect("name and value");
-            (key.to_owned(), value.parse().expect("a number"))
-        })
-        .collect();
-    (content_type, samples)
-}
 
 #[tokio::test]
 async fn metrics_follow_a_conversation() {
     let app = spawn_app().await;
+    let (_, before) = app.scrape().await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
     alice.sync().await;
@@ -47,60 +24,87 @@ async fn metrics_follow_a_conversation() {
     bob.recv_until(|f| matches!(f, ServerFrame::RoomMessage { .. }))
         .await;
 
-    let (content_type, m) = scrape(&app).await;
+    let (content_type, m) = app.scrape().await;
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
-    assert_eq!(m["chat_connections"], 2.0);
-    assert_eq!(m["chat_users_online"], 2.0);
-    assert_eq!(m["chat_rooms"], 1.0, "the lobby");
-    assert_eq!(m["chat_connections_opened_total"], 2.0);
-    assert!(m["chat_frames_received_total"] >= 1.0);
-    assert!(m["chat_messages_stored_total"] >= 1.0);
+    // The names and types dashboards rely on.
+    for (name, kind) in [
+        ("chat_connections", Kind::Gauge),
+        ("chat_users_online", Kind::Gauge),
+        ("chat_rooms", Kind::Gauge),
+        ("chat_connections_opened_total", Kind::Counter),
+        ("chat_frames_received_total", Kind::Counter),
+        ("chat_frames_sent_total", Kind::Counter),
+        ("chat_write_batches_total", Kind::Counter),
+        ("chat_messages_stored_total", Kind::Counter),
+        ("chat_slow_consumers_disconnected_total", Kind::Counter),
+        ("chat_queue_bytes_exceeded_total", Kind::Counter),
+        ("chat_write_timeouts_total", Kind::Counter),
+        ("chat_rate_limited_total", Kind::Counter),
+        ("chat_flood_disconnects_total", Kind::Counter),
+        ("chat_fanout_seconds", Kind::Histogram),
+        ("chat_store_append_seconds", Kind::Histogram),
+        ("chat_build_info", Kind::Gauge),
+        ("process_cpu_seconds_total", Kind::Counter),
+        ("process_resident_memory_bytes", Kind::Gauge),
+        ("process_open_fds", Kind::Gauge),
+        ("process_max_fds", Kind::Gauge),
+        ("process_start_time_seconds", Kind::Gauge),
+    ] {
+        assert_eq!(m.kind(name), Some(kind), "{name}");
+    }
+    assert_eq!(m.value("chat_connections"), 2.0);
+    assert_eq!(m.value("chat_users_online"), 2.0);
+    assert_eq!(m.value("chat_rooms"), 1.0, "the lobby");
+    // The counters moved with the conversation.
+    assert_eq!(before.value("chat_connections_opened_total"), 0.0);
+    assert_eq!(m.value("chat_connections_opened_total"), 2.0);
+    assert!(m.value("chat_frames_received_total") > before.value("chat_frames_received_total"));
+    assert!(m.value("chat_messages_stored_total") >= 1.0);
     // bob's arrival to alice, the message to bob, alice's ack. (Welcomes are written
     // straight to the socket, not queued.)
-    assert!(m["chat_frames_sent_total"] >= 3.0);
+    assert!(m.value("chat_frames_sent_total") >= 3.0);
     // Every queued frame went out in some batch, and no batch was empty.
-    assert!(m["chat_write_batches_total"] >= 1.0);
-    assert!(m["chat_write_batches_total"] <= m["chat_frames_sent_total"]);
-    assert!(m["chat_fanout_seconds_count"] >= 1.0);
-    assert!(m["chat_store_append_seconds_count"] >= 1.0);
+    assert!(m.value("chat_write_batches_total") >= 1.0);
+    assert!(m.value("chat_write_batches_total") <= m.value("chat_frames_sent_total"));
+    let (fanout, _, fanouts) = m.histogram("chat_fanout_seconds");
+    let (_, _, appends) = m.histogram("chat_store_append_seconds");
+    assert!(fanouts >= 1);
+    assert!(appends >= 1);
     assert_eq!(
-        m["chat_fanout_seconds_count"],
-        m["chat_fanout_seconds_bucket{le=\"+Inf\"}"]
+        fanout.last().map(|&(le, n)| (le, n as u64)),
+        Some((f64::INFINITY, fanouts))
     );
     // Nothing went wrong, so none of these moved.
-    assert_eq!(m["chat_slow_consumers_disconnected_total"], 0.0);
-    assert_eq!(m["chat_rate_limited_total"], 0.0);
-    assert_eq!(m["chat_flood_disconnects_total"], 0.0);
+    assert_eq!(m.value("chat_slow_consumers_disconnected_total"), 0.0);
+    assert_eq!(m.value("chat_rate_limited_total"), 0.0);
+    assert_eq!(m.value("chat_flood_disconnects_total"), 0.0);
 
     // A resent message is acknowledged again but not stored again.
     alice
         .send_json(json!({"type": "room_message", "room": "lobby", "body": "hi", "req": "m1"}))
         .await;
     alice.recv_ack("m1").await;
-    let (_, again) = scrape(&app).await;
+    let (_, again) = app.scrape().await;
     assert_eq!(
-        again["chat_messages_stored_total"],
-        m["chat_messages_stored_total"]
+        again.value("chat_messages_stored_total"),
+        m.value("chat_messages_stored_total")
     );
-    assert_eq!(
-        again["chat_fanout_seconds_count"],
-        m["chat_fanout_seconds_count"]
-    );
+    assert_eq!(again.histogram("chat_fanout_seconds").2, fanouts);
 
     if app.engine() == Engine::Postgres {
         // No lists file to fall behind: no gauge.
-        assert!(!m.contains_key("chat_store_lists_behind_ids"), "{m:?}");
+        assert!(m.family("chat_store_lists_behind_ids").is_none(), "{m:?}");
         return;
     }
     // SQLite's lists file covers the stored message within a round or two (one a second).
-    assert!(m["chat_store_lists_behind_ids"] <= 1.0);
+    assert!(m.value("chat_store_lists_behind_ids") <= 1.0);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, now) = scrape(&app).await;
-        if now["chat_store_lists_behind_ids"] == 0.0 {
+        let (_, now) = app.scrape().await;
+        if now.value("chat_store_lists_behind_ids") == 0.0 {
             break;
         }
         assert!(Instant::now() < deadline, "the lists file stays behind");

@@ -68,19 +68,8 @@ fn rss(pid: u32) -> (u64, u64) {
 
 /// The value of a counter in the server's `/metrics`.
 async fn counter(endpoint: &testkit::Endpoint, name: &str) -> u64 {
-    let text = endpoint
-        .http()
-        .get(endpoint.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in the metrics"))
+    let (_, metrics) = endpoint.scrape().await;
+    metrics.value(name) as u64
 }
 
 #[tokio::test]
@@ -148,11 +137,7 @@ async fn a_write_that_makes_no_progress_for_the_idle_timeout_drops_the_connectio
     let asked = Instant::now();
     let metrics = app.state.hub.metrics();
     let deadline = asked + Duration::from_secs(15);
-    while metrics
-        .write_timeouts
-        .load(std::sync::atomic::Ordering::Relaxed)
-        == 0
-    {
+    while metrics.write_timeouts.get() == 0 {
         assert!(
             Instant::now() < deadline,
             "still connected {:?} after the writes stalled",
@@ -162,12 +147,7 @@ async fn a_write_that_makes_no_progress_for_the_idle_timeout_drops_the_connectio
     }
     eprintln!("dropped {:?} after asking", asked.elapsed());
     app.wait_for_connections(0).await;
-    assert_eq!(
-        metrics
-            .write_timeouts
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(metrics.write_timeouts.get(), 1);
     // No close frame after a half-written frame: the connection just ends.
     assert_eq!(stalled.until_closed().await, Ended::Dropped);
 }
