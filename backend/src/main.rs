@@ -40,7 +40,9 @@ async fn main() -> anyhow::Result<()> {
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
     }
-    tracing::info!(addr = %listener.local_addr()?, store = store.engine(), "listening");
+    // The real address (a port of 0 has become the one chosen), and where a browser here opens it.
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, url = %server::local_url(local), store = store.engine(), "listening");
     let state = AppState::open(config, store, tasks)
         .await
         .context("loading rooms and messages")?;

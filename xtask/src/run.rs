@@ -16,9 +16,11 @@ use crate::tools::{self, Purpose};
 pub fn run(project: &Project, server_args: &[OsString]) -> Result<()> {
     tools::setup(project, Purpose::Build)?;
     dist::build(project)?;
+    // Only the server knows where it listens (`--port 0`, `PORT`, `BIND`): it logs the
+    // address and the URL to open once it is bound.
     println!(
-        "xtask: starting chat-server with its data in {}; open http://127.0.0.1:8080 \
-         (Ctrl-C stops it)",
+        "xtask: starting chat-server with its data in {}; open the url of its \"listening\" \
+         line (Ctrl-C stops it)",
         project.data_dir().display()
     );
     let err = project

@@ -23,6 +23,7 @@ pub mod http;
 pub mod waiting;
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::middleware;
 use tokio::net::TcpListener;
@@ -31,6 +32,18 @@ use tokio_util::task::TaskTracker;
 use crate::routes::{app, AppState};
 use accept::Acceptor;
 use waiting::Waiting;
+
+/// The URL a browser on this machine opens to reach a server listening on `addr` (the
+/// listener's real address, so a port of 0 has become the one the system chose): an
+/// unspecified address (`0.0.0.0`, `::`) is reached through loopback.
+pub fn local_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/", SocketAddr::new(ip, addr.port()))
+}
 
 /// Serves `state` on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -113,5 +126,20 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_url_reaches_an_unspecified_address_through_loopback() {
+        let url = |addr: &str| local_url(addr.parse().expect("an address"));
+        assert_eq!(url("0.0.0.0:9000"), "http://127.0.0.1:9000/");
+        assert_eq!(url("[::]:9000"), "http://[::1]:9000/");
+        assert_eq!(url("127.0.0.2:41234"), "http://127.0.0.2:41234/");
+        assert_eq!(url("[::1]:8080"), "http://[::1]:8080/");
+        assert_eq!(url("192.0.2.7:80"), "http://192.0.2.7:80/");
     }
 }

@@ -1,5 +1,6 @@
 //! Connections coming and going: churn leaves nothing behind, dead peers are dropped,
-//! shutdown (in process, and SIGTERM to the binary) closes everyone with 1001.
+//! shutdown (in process, and SIGTERM to the binary) closes everyone with 1001; the binary
+//! says where it really listens.
 
 use std::time::Duration;
 
@@ -112,4 +113,58 @@ async fn sigterm_closes_every_client_with_1001_and_exits_0_within_the_grace_peri
             Ended::Closed(Some(close::GOING_AWAY))
         );
     }
+}
+
+/// `--port 0` (the system picks the port): the binary logs the address it really listens on,
+/// and the URL it logs answers.
+#[tokio::test]
+async fn the_binary_logs_the_address_it_really_listens_on() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let data = tempfile::tempdir().expect("a data directory");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args([
+            "--bind",
+            "127.0.0.1:8080",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("RUST_LOG", "info")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("PORT")
+        .env_remove("BIND")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chat-server");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let listening = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.expect("read the log") {
+            let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+            if event["message"] == "listening" {
+                return event;
+            }
+        }
+        panic!("the server ended without logging where it listens");
+    })
+    .await
+    .expect("a \"listening\" line within 20 s");
+    let addr: std::net::SocketAddr = listening["addr"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .expect("an addr field");
+    assert_eq!(addr.ip(), std::net::Ipv4Addr::LOCALHOST);
+    assert!(addr.port() != 0 && addr.port() != 8080, "{addr}");
+    let url = listening["url"].as_str().expect("a url field");
+    assert_eq!(url, format!("http://{addr}/"));
+    let health = reqwest::get(format!("{url}healthz"))
+        .await
+        .expect("GET /healthz at the logged url");
+    assert_eq!(health.status(), 200);
+    child.kill().await.expect("stop the server");
 }
