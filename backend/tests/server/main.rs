@@ -9,6 +9,7 @@ mod away;
 mod bad_input;
 mod changes;
 mod chat;
+mod deploy;
 mod edge;
 mod handshake;
 mod healthcheck;
