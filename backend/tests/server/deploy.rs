@@ -1,7 +1,8 @@
 //! `deploy/`'s monitoring files hold together: the Prometheus config scrapes the compose file's
 //! chat nodes at their port and path, the Grafana files parse and point at each other, the
 //! monitoring services are an optional profile, and every metric the dashboard queries is one
-//! the server really exposes.
+//! the server really exposes; where `promtool` is installed, Prometheus's own checks pass on the
+//! config and on a real scrape.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -199,4 +200,55 @@ async fn every_metric_the_dashboard_queries_is_exposed() {
     for name in exposed.iter().filter(|n| n.ends_with("_total")) {
         assert!(used.contains(name), "the dashboard does not show {name}");
     }
+}
+
+/// Prometheus's own checker, where it is installed (Debian's `prometheus` package has it):
+/// `promtool check config` on `deploy/prometheus.yml`, and `promtool check metrics` (the
+/// exposition's syntax and Prometheus's naming conventions) on a real scrape. Without it the
+/// test says so and checks nothing more than the tests above.
+#[tokio::test]
+async fn promtool_accepts_the_config_and_the_exposition() {
+    use std::process::{Command, Stdio};
+    use tokio::io::AsyncWriteExt;
+
+    if Command::new("promtool").arg("--version").output().is_err() {
+        eprintln!("promtool is not installed (Debian: apt-get install prometheus); not run");
+        return;
+    }
+    let config = Command::new("promtool")
+        .args(["check", "config"])
+        .arg(deploy_dir().join("prometheus.yml"))
+        .output()
+        .expect("promtool check config");
+    assert!(
+        config.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&config.stdout),
+        String::from_utf8_lossy(&config.stderr)
+    );
+
+    let app = spawn_app().await;
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("a body");
+    let mut lint = tokio::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool check metrics");
+    let mut stdin = lint.stdin.take().expect("stdin");
+    stdin.write_all(text.as_bytes()).await.expect("write");
+    drop(stdin);
+    let out = lint.wait_with_output().await.expect("promtool's verdict");
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
