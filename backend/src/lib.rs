@@ -3,6 +3,11 @@
 //! - [`config`]: flags and environment.
 //! - [`logging`]: text or JSON log lines.
 //! - [`routes`]: `fn app(state) -> Router`: the HTTP API, the WebSocket upgrade, the web client.
+//! - [`assets`]: the web client's files: precompressed copies, caching, `ETag`s, the SPA
+//!   fallback.
+//! - [`security`]: the security headers of every answer (`Content-Security-Policy` and
+//!   others).
+//! - [`compression`]: the API's larger answers compressed on the fly.
 //! - [`sessions`]: the session endpoints (claim, sign in, sign out, list, revoke) and who is
 //!   asking (client address, trusted proxies).
 //! - [`identity`]: names, passwords (hashed on bounded threads), attempt limits and session
@@ -39,11 +44,13 @@
 //!
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
+pub mod assets;
 pub mod bus;
 pub mod change;
 pub mod cidr;
 pub mod clock;
 pub mod commands;
+pub mod compression;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -57,6 +64,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod rate_limit;
 pub mod routes;
+pub mod security;
 pub mod server;
 pub mod sessions;
 pub mod store;

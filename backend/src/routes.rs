@@ -5,15 +5,19 @@
 //! - `GET /healthz`: liveness, with the sizes of the pool.
 //! - `GET /metrics`: counters and histograms in the Prometheus text format.
 //! - any other path under `/api`: 404 `not_found`.
-//! - everything else: the built web client.
+//! - everything else: the built web client ([`crate::assets`]: precompressed, cached, the SPA
+//!   fallback).
 //!
-//! Every error answer has an `ApiError` body ([`crate::error::api_errors`]).
+//! Every error answer has an `ApiError` body ([`crate::error::api_errors`]); every answer has
+//! the security headers ([`crate::security`]). The API's answers (all but `/ws` and the
+//! client's files) are compressed when large enough ([`crate::compression`]) and carry
+//! `Cache-Control: no-store`.
 
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{middleware, Json, Router};
@@ -22,9 +26,11 @@ use shared::ErrorCode;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::assets;
 use crate::bus::{self, BusConfig};
+use crate::compression;
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::{self, ApiFailure};
@@ -32,6 +38,7 @@ use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
+use crate::security;
 use crate::sessions::{self, bearer, Sessions};
 use crate::store::{Store, StoreError};
 use crate::tasks::Tasks;
@@ -146,24 +153,34 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    let dir = &state.config.static_dir;
-    let client = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let client = assets::service(&state.config.static_dir);
     let sessions = sessions::router(Sessions {
         identity: state.identity.clone(),
         hub: state.hub.clone(),
         trusted_proxies: state.config.trusted_proxies.clone().into(),
     });
-    Router::new()
-        .route("/ws", get(upgrade))
+    // Everything but the WebSocket and the client's files: JSON (and the metrics' text),
+    // compressed when it pays, never kept by a cache (session tokens, live figures).
+    let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(scrape))
         .route("/api", any(not_found))
         .route("/api/{*rest}", any(not_found))
-        .with_state(state)
+        .with_state(state.clone())
         .merge(sessions)
+        .layer(compression::layer())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .route("/ws", get(upgrade))
+        .with_state(state)
+        .merge(api)
         .fallback_service(client)
         .layer(middleware::from_fn(error::api_errors))
+        .layer(middleware::from_fn(security::security_headers))
 }
 
 /// A path under `/api` that the API does not have: not the web client's `index.html`.

@@ -28,6 +28,7 @@ mod search;
 mod sign_in;
 mod slow_and_flooding;
 mod typing_budget;
+mod wire;
 mod writing;
 
 use testkit::{ServerOptions, Storage};
