@@ -5,7 +5,8 @@
 //!   can be killed and started again on the same port and data directory. testkit's [`Relay`]
 //!   puts a connection between a browser and it that a test can cut.
 //! - [`ChromeDriver`]: a `chromedriver` process; [`Browser`] is one headless Chromium session
-//!   with its own profile directory, with helpers that speak the UI's `data-testid`s.
+//!   with its own profile directory, with helpers that speak the UI's `data-testid`s, and
+//!   Chrome DevTools Protocol commands through chromedriver (`cdp.rs`).
 //! - [`run`]: runs one test body on a Tokio runtime, one test at a time (two cores do not run
 //!   several Chromiums well), with an overall time limit.
 //!
@@ -33,6 +34,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 pub use testkit::{repo_root, Endpoint, Relay, ServerProcess};
+
+mod cdp;
 
 /// How long one wait for something on the page may take.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -198,6 +201,51 @@ impl Browser {
         label: &str,
         more_args: &[&str],
     ) -> Self {
+        let browser = Self::launch(driver, server, label, more_args).await;
+        browser.goto_page().await;
+        browser
+    }
+
+    /// [`Browser::open`], with `script` run in every document of this session before any of
+    /// the page's own (Chromium's `Page.addScriptToEvaluateOnNewDocument`): a listener it
+    /// installs hears the page from its first moment on.
+    pub async fn open_with_script(
+        driver: &ChromeDriver,
+        server: &Endpoint,
+        label: &str,
+        script: &str,
+    ) -> Self {
+        let browser = Self::launch(driver, server, label, &[]).await;
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": script }),
+            )
+            .await;
+        browser.goto_page().await;
+        browser
+    }
+
+    /// Sends a Chrome DevTools Protocol command through chromedriver and returns its result.
+    pub async fn cdp(&self, method: &'static str, params: Value) -> Value {
+        self.client
+            .issue_cmd(cdp::Command { method, params })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {method} failed: {e}", self.label))
+    }
+
+    /// Opens the chat page (again), as typing its address does.
+    pub async fn goto_page(&self) {
+        self.client.goto(&self.base).await.expect("the page opens");
+    }
+
+    /// A browser session on no page yet.
+    async fn launch(
+        driver: &ChromeDriver,
+        server: &Endpoint,
+        label: &str,
+        more_args: &[&str],
+    ) -> Self {
         let profile = tempfile::tempdir().expect("a profile directory");
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = [
@@ -233,18 +281,12 @@ impl Browser {
             .connect(&driver.url())
             .await
             .expect("a WebDriver session");
-        let browser = Self {
+        Self {
             client,
             base: server.url(""),
             label: label.to_owned(),
             _profile: profile,
-        };
-        browser
-            .client
-            .goto(&browser.base)
-            .await
-            .expect("the page opens");
-        browser
+        }
     }
 
     pub fn client(&self) -> &Client {
