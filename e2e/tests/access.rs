@@ -100,7 +100,12 @@ fn broken_dist(into: &Path) {
     let dist = e2e::dist_dir();
     for entry in std::fs::read_dir(&dist).expect("the dist directory") {
         let path = entry.expect("an entry").path();
-        if path.is_file() && path.extension().is_none_or(|ext| ext != "wasm") {
+        // Neither the wasm nor its brotli and gzip copies, which the server would send in
+        // its place.
+        let wasm = path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().contains(".wasm"));
+        if path.is_file() && !wasm {
             std::fs::copy(&path, into.join(path.file_name().expect("a name"))).expect("a copy");
         }
     }
