@@ -119,7 +119,8 @@ fn file_of(path: &str) -> Option<String> {
 
 /// Whether a file's name carries a content hash, as Trunk names what it builds in release:
 /// `<name>-<hash>.<ext>`, or `<name>-<hash>_bg.wasm` for wasm-bindgen's WebAssembly, the
-/// hash being 16 lowercase hexadecimal digits (8 at least are asked for).
+/// hash being a 64-bit number in lowercase hexadecimal without leading zeros (up to 16
+/// digits: `frontend-46e5b6120fcc386.js` has 15); 8 digits at least are asked for.
 pub fn is_hashed(file: &str) -> bool {
     let name = file.rsplit('/').next().unwrap_or(file);
     let stem = name.split('.').next().unwrap_or(name);
@@ -177,6 +178,7 @@ mod tests {
         for hashed in [
             "frontend-4f3c2a1b0e9d8c7b.js",
             "frontend-4f3c2a1b0e9d8c7b_bg.wasm",
+            "frontend-46e5b6120fcc386.js",
             "style-0123456789abcdef.css",
             "style-0123456789abcdef.css.br",
             "snippets/x-0123456789abcdef/inline0-0123456789abcdef.js",
