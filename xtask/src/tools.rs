@@ -10,6 +10,8 @@
 //! - binaryen 132 (`wasm-opt`) from npm, installed into `<root>/.tools`: must match
 //!   `[tools] wasm_opt` in `Trunk.toml`; Debian's binaryen is far older.
 //! - Chromium and chromedriver from Debian, only for the browser tests.
+//! - `promtool` from Debian's `prometheus` package, for the deploy tests (the sample scrape
+//!   configuration and a real scrape, checked by Prometheus's own tool).
 //! - axe-core 4.14.1 from npm, into its own prefix `<root>/.tools/axe` (so that installing it
 //!   never prunes binaryen), only for the browser tests: they inject `axe.min.js` into the page.
 //! - cargo-fuzz 0.13.1 and a nightly toolchain (sanitizers), for `cargo xtask fuzz`.
@@ -44,6 +46,8 @@ pub const FUZZ_TOOLCHAIN: &str = "nightly";
 /// The browser and its driver used by the e2e suite, as installed by Debian's packages.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Prometheus's checker, as installed by Debian's `prometheus` package.
+const PROMTOOL: &str = "/usr/bin/promtool";
 
 /// Which task the tools are for; the tests need more than building and running.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,7 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
     if purpose == Purpose::Test {
         ensure_fuzzing(project)?;
         ensure_browser()?;
+        ensure_promtool()?;
         ensure_axe(project)?;
         crate::hadolint::ensure()?;
         ensure_services()?;
@@ -347,16 +352,38 @@ pub fn ensure_fuzzing(project: &Project) -> Result<()> {
 
 /// Chromium and chromedriver from Debian's packages.
 fn ensure_browser() -> Result<()> {
-    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+    ensure_debian(
+        "chromium and chromium-driver",
+        &[CHROMIUM, CHROMEDRIVER],
+        &["chromium", "chromium-driver"],
+        "the browser tests need Chromium and a matching chromedriver as /usr/bin/chromium and \
+         /usr/bin/chromedriver (Debian: `apt-get install chromium chromium-driver`)",
+    )
+}
+
+/// `promtool` from Debian's `prometheus` package: the deploy tests check the sample scrape
+/// configuration and a real scrape with Prometheus's own checker.
+fn ensure_promtool() -> Result<()> {
+    ensure_debian(
+        "prometheus (for promtool)",
+        &[PROMTOOL],
+        &["--no-install-recommends", "prometheus"],
+        "the deploy tests need promtool as /usr/bin/promtool (Debian: `apt-get install \
+         prometheus`)",
+    )
+}
+
+/// Installs Debian `packages` with apt-get (as root, or through sudo) unless every one of
+/// `files` exists already; `need` says what they are for and how to install them by hand.
+/// `packages` may start with apt-get's options (Prometheus's recommends are its exporters,
+/// which promtool does not need).
+fn ensure_debian(what: &str, files: &[&str], packages: &[&str], need: &str) -> Result<()> {
+    if files.iter().all(|path| Path::new(path).is_file()) {
         return Ok(());
     }
-    installing("chromium and chromium-driver", "apt-get");
-    let manual = "install Chromium and a matching chromedriver as /usr/bin/chromium and \
-                  /usr/bin/chromedriver (Debian: `apt-get install chromium chromium-driver`)";
+    installing(what, "apt-get");
     if Cmd::new("apt-get").arg("--version").read().is_none() {
-        return Err(Error::new(format!(
-            "the browser tests need Chromium, and apt-get is not available: {manual}"
-        )));
+        return Err(Error::new(format!("{need}, and apt-get is not available")));
     }
     let as_root = |args: &[&str]| -> Result<Cmd> {
         if is_root() {
@@ -369,17 +396,18 @@ fn ensure_browser() -> Result<()> {
                 .args(args))
         } else {
             Err(Error::new(format!(
-                "the browser tests need Chromium; installing it needs root, and we are neither \
-                 root nor is sudo available: {manual}"
+                "{need}; installing needs root, and we are neither root nor is sudo available"
             )))
         }
     };
     as_root(&["update"])?.run()?;
-    as_root(&["install", "-y", "chromium", "chromium-driver"])?.run()?;
-    for path in [CHROMIUM, CHROMEDRIVER] {
+    as_root(&["install", "-y"])?
+        .args(packages.iter().copied())
+        .run()?;
+    for path in files {
         if !Path::new(path).is_file() {
             return Err(Error::new(format!(
-                "{path} is still missing after installing: {manual}"
+                "{path} is still missing after installing: {need}"
             )));
         }
     }
