@@ -36,5 +36,6 @@ async fn page(
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let complete = page.len() <= limit;
     page.truncate(limit);
+    cx.hub.recent_last_seen(&mut page);
     Ok((page, complete))
 }

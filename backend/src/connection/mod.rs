@@ -87,6 +87,7 @@ impl Connection {
         let most = rooms.len() + usize::try_from(page).unwrap_or(usize::MAX);
         let complete = listed.len() <= most;
         listed.truncate(most);
+        self.hub.recent_last_seen(&mut listed);
         Ok((listed, complete))
     }
 

@@ -43,6 +43,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 mod away;
+mod departures;
 mod events;
 mod fanout;
 mod joining;
@@ -60,6 +61,7 @@ pub use events::{Event, Publish, Route, WireMessage};
 pub use joining::JoinTicket;
 pub use slots::{Slot, TooManyConnections};
 
+use departures::Departures;
 use nodes::RemoteNode;
 use online::Online;
 use presence::Presence;
@@ -166,6 +168,8 @@ struct State {
     online: Online,
     /// Presence changes not yet sent to the connections.
     presence: Presence,
+    /// When users who went offline lately were last seen, until the store surely has it.
+    departures: Departures,
     /// The users online and away on every node they are on, by name key; shared with the
     /// welcomes being built (copied on write).
     away: Arc<BTreeMap<String, UserName>>,

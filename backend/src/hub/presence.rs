@@ -99,6 +99,9 @@ impl State {
     /// Notes that user `name` went offline on the whole chat, last seen `at` when known.
     pub(super) fn went_offline(&mut self, name: &UserName, at: Option<u64>) {
         self.presence_changed(name);
+        if let Some(at) = at {
+            self.departures.record(name.key(), at, Instant::now());
+        }
         match at {
             Some(at) => self.presence.offline_at.insert(name.key(), at),
             None => self.presence.offline_at.remove(&name.key()),
