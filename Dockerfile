@@ -39,16 +39,19 @@ RUN rustup target add wasm32-unknown-unknown
 RUN --mount=type=cache,target=/usr/local/cargo/registry,id=chat-cargo-registry \
     cargo install trunk --version 0.21.14 --locked \
     && cargo install wasm-bindgen-cli --version 0.2.130
-# wasm-opt from binaryen 132 (Debian's binaryen is too old); lands in /usr/local/bin.
-RUN npm install -g binaryen@132.0.0
-
 WORKDIR /src
+# wasm-opt from binaryen 132 (Debian's binaryen is too old), where `cargo xtask dist` looks
+# for it: .tools/ is left out of the build context, so the sources copied next keep it.
+RUN npm install --no-save --no-audit --no-fund --prefix /src/.tools binaryen@132.0.0
+
 COPY . .
-# The built files leave the cached target directory for /out, which the next stage copies.
+# `cargo xtask dist`: trunk build --release --offline, then the brotli and gzip copies of the
+# client's files that the server sends as they are. The built files leave the cached target
+# directory for /out, which the next stage copies.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,id=chat-cargo-registry \
     --mount=type=cache,target=/src/target,id=chat-target \
     cargo fetch --locked \
-    && trunk build --release --offline \
+    && cargo xtask dist \
     && cargo build --release --locked --offline -p backend --bin chat-server \
     && install -D target/release/chat-server /out/chat-server \
     && mkdir -p /out/data

@@ -5,7 +5,8 @@
 //!
 //! 1. the image builds (the bases replaced by `--base` and `--builder` when given: build
 //!    images cannot be pulled where no registry is reachable) and runs as `10001:10001`;
-//! 2. a container with a named volume on `/app/data` answers `GET /healthz`;
+//! 2. a container with a named volume on `/app/data` answers `GET /healthz`, and `GET /`
+//!    with the web client's brotli copy;
 //! 3. two users claim names (`POST /api/session`) and one's message reaches the other over
 //!    the WebSocket;
 //! 4. the image's health check (`chat-server healthcheck`) passes, and fails against a port
@@ -129,6 +130,18 @@ pub fn run(project: &Project, args: &[OsString]) -> Result<()> {
         took.as_secs_f64(),
         health.body.trim()
     ));
+
+    // The web client, as built by `cargo xtask dist`: precompressed copies included.
+    let page = probe::request_with(addr, "GET", "/", None, &[("Accept-Encoding", "br")])?;
+    let encoding = page.header("content-encoding").unwrap_or("none");
+    if page.status != 200 || encoding != "br" {
+        return Err(Error::new(format!(
+            "GET / with Accept-Encoding: br answered {} with Content-Encoding {encoding}: \
+             the image lacks the built client or its brotli copies",
+            page.status
+        )));
+    }
+    passed("web client: GET / answered 200 with its brotli copy (Content-Encoding: br)");
 
     // 3. Sign-in and a message.
     let ada_token = probe::claim(addr, "ada")?;

@@ -14,21 +14,50 @@ use crate::error::{Error, Result};
 /// How long one request or one expected frame may take.
 const WITHIN: Duration = Duration::from_secs(10);
 
-/// An HTTP answer: the status and the body.
+/// An HTTP answer: the status, the header lines and the body.
 pub struct Answer {
     pub status: u16,
+    /// The head after the status line, as sent.
+    pub headers: String,
     pub body: String,
+}
+
+impl Answer {
+    /// The value of the header `name` (any case), if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
 }
 
 /// One request on a fresh connection (`Connection: close`), the answer read to its end.
 pub fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<Answer> {
+    request_with(addr, method, path, body, &[])
+}
+
+/// [`request`] with further request headers.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Result<Answer> {
     let fail = |e: std::io::Error| Error::new(format!("{method} {path} at {addr}: {e}"));
     let mut stream = TcpStream::connect_timeout(&addr, WITHIN).map_err(fail)?;
     stream.set_read_timeout(Some(WITHIN)).map_err(fail)?;
     stream.set_write_timeout(Some(WITHIN)).map_err(fail)?;
     let body = body.map(Value::to_string).unwrap_or_default();
+    let extra: String = headers
+        .iter()
+        .map(|(key, value)| format!("{key}: {value}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
@@ -48,7 +77,8 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>)
 fn parse_answer(raw: &[u8]) -> Option<Answer> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let status = status_line.split(' ').nth(1)?.parse().ok()?;
     let chunked = head.lines().any(|line| {
         let line = line.to_ascii_lowercase();
         line.starts_with("transfer-encoding:") && line.contains("chunked")
@@ -58,7 +88,11 @@ fn parse_answer(raw: &[u8]) -> Option<Answer> {
     } else {
         body.to_owned()
     };
-    Some(Answer { status, body })
+    Some(Answer {
+        status,
+        headers: headers.to_owned(),
+        body,
+    })
 }
 
 /// The data of a chunked body.
@@ -210,6 +244,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((chunked.status, chunked.body.as_str()), (200, "{\"a\":1}"));
+        assert_eq!(chunked.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(chunked.header("content-length"), None);
         assert!(parse_answer(b"garbage").is_none());
     }
 }
