@@ -1,13 +1,20 @@
 //! The quick switcher (Ctrl+K or Cmd+K): a dialog with a combobox that lists the conversations
 //! matching what is typed; ↑ and ↓ move the highlight, Enter or a click opens it, Escape (the
 //! chat page's shortcut) closes the dialog. The matching is [`crate::state::switcher`]'s.
+//! Its last option searches the messages for what is typed ([`crate::state::search`]): the
+//! results then fill the list (conversation, sender, time, the body with the matched words in
+//! `<mark>`), and choosing one opens its conversation at that message.
 
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
+use super::message_actions::{reveal, send_with};
 use super::sidebar::{focus_composer, SidebarOpen};
+use crate::browser;
 use crate::connection::Socket;
+use crate::state::search::Hit;
 use crate::state::switcher::Switcher;
 use crate::state::{ChatState, ConvKey, ConvSummary};
 
@@ -31,6 +38,105 @@ fn option_id(at: usize) -> String {
     format!("switcher-option-{at}")
 }
 
+/// What one option of the list is.
+enum Entry<'a> {
+    Conv(&'a ConvSummary),
+    /// "Search messages for …" (after the conversations).
+    Search(&'a str),
+    Hit(&'a Hit),
+}
+
+/// Fills `ul` with `entries`, the one at `selected` highlighted, drawn by hand (smaller in the
+/// wasm than a keyed list of views): a conversation's name and unread badge; a result's conversation,
+/// sender and time over its body, whose matched words are `<mark>` elements. Text goes in as
+/// text, never as markup.
+fn draw_options(ul: &web_sys::Element, entries: Vec<Entry<'_>>, selected: usize) -> Option<()> {
+    let doc = document();
+    ul.set_text_content(None);
+    let element = |tag: &str, text: &str| -> Option<web_sys::Element> {
+        let el = doc.create_element(tag).ok()?;
+        el.set_text_content(Some(text));
+        Some(el)
+    };
+    for (at, entry) in entries.into_iter().enumerate() {
+        let (testid, text) = match &entry {
+            Entry::Conv(conv) => ("switcher-option", option_label(conv)),
+            Entry::Search(query) => (
+                "search-option",
+                ["Search messages for “", query, "”"].concat(),
+            ),
+            Entry::Hit(_) => ("search-result", String::new()),
+        };
+        let li = element("li", &text)?;
+        let chosen = at == selected;
+        for (name, value) in [
+            ("id", option_id(at).as_str()),
+            ("role", "option"),
+            (
+                "class",
+                if chosen {
+                    "switcher-option selected"
+                } else {
+                    "switcher-option"
+                },
+            ),
+            ("aria-selected", if chosen { "true" } else { "false" }),
+            ("data-at", &at.to_string()),
+            ("data-testid", testid),
+        ] {
+            li.set_attribute(name, value).ok()?;
+        }
+        match entry {
+            Entry::Conv(conv) if conv.unread > 0 => {
+                let badge = element("span", &conv.unread.to_string())?;
+                badge.set_attribute("class", "badge").ok()?;
+                let hidden = element("span", " unread")?;
+                hidden.set_attribute("class", "visually-hidden").ok()?;
+                badge.append_child(&hidden).ok()?;
+                li.append_child(&badge).ok()?;
+            }
+            Entry::Hit(hit) => {
+                li.set_attribute(
+                    "class",
+                    if chosen {
+                        "switcher-option hit selected"
+                    } else {
+                        "switcher-option hit"
+                    },
+                )
+                .ok()?;
+                let when = browser::local_date_time(hit.at);
+                let head = element(
+                    "small",
+                    &[
+                        if matches!(hit.key, ConvKey::Room(_)) {
+                            "#"
+                        } else {
+                            ""
+                        },
+                        &hit.title,
+                        " · ",
+                        &hit.from,
+                        " · ",
+                        &when,
+                    ]
+                    .concat(),
+                )?;
+                li.append_child(&head).ok()?;
+                let body = doc.create_element("span").ok()?;
+                for (text, marked) in &hit.pieces {
+                    let piece = element(if *marked { "mark" } else { "span" }, text)?;
+                    body.append_child(&piece).ok()?;
+                }
+                li.append_child(&body).ok()?;
+            }
+            _ => {}
+        }
+        ul.append_child(&li).ok()?;
+    }
+    Some(())
+}
+
 fn option_label(conv: &ConvSummary) -> String {
     match conv.key {
         ConvKey::Room(_) => format!("#{}", conv.title),
@@ -47,11 +153,16 @@ pub fn QuickSwitcher() -> impl IntoView {
         state.with(|s| s.rooms().into_iter().chain(s.directs()).collect::<Vec<_>>())
     });
     let matches = Memo::new(move |_| switcher.with(|sw| convs.with(|c| sw.matches(c))));
+    // Showing search results (after "Search messages"), until the text changes.
+    let results = RwSignal::new(false);
     let input = NodeRef::<html::Input>::new();
+    let socket = expect_context::<Socket>();
+    let SidebarOpen(drawer) = expect_context::<SidebarOpen>();
     // Fresh every time it opens, with focus in its box.
     Effect::new(move |_| {
         if open.get() {
             switcher.set(Switcher::default());
+            results.set(false);
             request_animation_frame(move || {
                 if let Some(input) = input.get_untracked() {
                     let _ = input.focus();
@@ -63,19 +174,107 @@ pub fn QuickSwitcher() -> impl IntoView {
         open.set(false);
         open_conversation(&key);
     };
+    // The search option (after the conversations).
+    let search = move || {
+        let query = switcher.with_untracked(|s| s.query().to_owned());
+        send_with(state, socket, |s| s.search_request(&query));
+        results.set(true);
+    };
+    let open_hit = move |at: usize| {
+        open.set(false);
+        send_with(state, socket, |s| s.open_hit(at, browser::now_ms()));
+        socket.send_due(state);
+        drawer.set(false);
+        // Held already: shown now (else the list shows it once the page around it is drawn).
+        request_animation_frame(move || {
+            if state.with_untracked(ChatState::sought).is_some_and(reveal) {
+                state.update(ChatState::found);
+            }
+        });
+    };
+    // The option at `at` chosen: a conversation or "Search messages", or a result.
+    let pick = move |at: usize| {
+        if results.get_untracked() {
+            open_hit(at);
+        } else {
+            match matches.with_untracked(|m| m.get(at).map(|c| c.key.clone())) {
+                Some(key) => choose(key),
+                None if !switcher.with_untracked(|s| s.query().trim().is_empty()) => search(),
+                None => {}
+            }
+        }
+    };
+    // How many options there are.
+    let count = move || {
+        if results.get() {
+            state.with(|s| s.search().hits.len())
+        } else {
+            matches.with(Vec::len) + usize::from(!switcher.with(|s| s.query().trim().is_empty()))
+        }
+    };
+    let list = NodeRef::<html::Ul>::new();
+    Effect::new(move |_| {
+        let Some(ul) = list.get() else { return };
+        let selected = switcher.with(Switcher::selected);
+        if results.get() {
+            state.with(|s| {
+                draw_options(
+                    &ul,
+                    s.search().hits.iter().map(Entry::Hit).collect(),
+                    selected,
+                )
+            });
+        } else {
+            switcher.with(|sw| {
+                let query = sw.query().trim();
+                let search = (!query.is_empty()).then_some(Entry::Search(query));
+                matches.with(|m| {
+                    draw_options(
+                        &ul,
+                        m.iter().map(Entry::Conv).chain(search).collect(),
+                        selected,
+                    )
+                })
+            });
+        }
+    });
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let at = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest("[data-at]").ok().flatten())
+            .and_then(|li| li.get_attribute("data-at")?.parse::<usize>().ok());
+        if let Some(at) = at {
+            pick(at);
+        }
+    };
+    let status = move || {
+        if results.get() {
+            state.with(|s| {
+                let search = s.search();
+                if search.answered && search.hits.is_empty() {
+                    "No message matches."
+                } else {
+                    ""
+                }
+            })
+        } else if matches.with(Vec::is_empty) {
+            "No conversation matches."
+        } else {
+            ""
+        }
+    };
     let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
         "ArrowDown" | "ArrowUp" => {
             ev.prevent_default();
             let step = if ev.key() == "ArrowDown" { 1 } else { -1 };
-            let count = matches.with(Vec::len);
-            switcher.update(|s| s.move_by(step, count));
+            // Counted first: counting reads the switcher, which `update` holds.
+            let n = count();
+            switcher.update(|s| s.move_by(step, n));
         }
         "Enter" => {
             ev.prevent_default();
-            let key = matches.with(|m| switcher.with(|s| s.chosen(m).map(|c| c.key.clone())));
-            if let Some(key) = key {
-                choose(key);
-            }
+            pick(switcher.with(Switcher::selected));
         }
         // The dialog is modal and its box is its one stop: Tab stays in it.
         "Tab" => ev.prevent_default(),
@@ -83,9 +282,7 @@ pub fn QuickSwitcher() -> impl IntoView {
     };
     let active_option = move || {
         let selected = switcher.with(Switcher::selected);
-        matches
-            .with(|m| selected < m.len())
-            .then(|| option_id(selected))
+        (selected < count()).then(|| option_id(selected))
     };
 
     view! {
@@ -95,7 +292,7 @@ pub fn QuickSwitcher() -> impl IntoView {
                 focus_composer();
             }></div>
             <div class="switcher" role="dialog" aria-modal="true" aria-labelledby="switcher-label" data-testid="switcher">
-                <label id="switcher-label" for="switcher-input">"Jump to a conversation"</label>
+                <label id="switcher-label" for="switcher-input">"Jump to a conversation or search messages"</label>
                 <input
                     id="switcher-input"
                     node_ref=input
@@ -111,45 +308,15 @@ pub fn QuickSwitcher() -> impl IntoView {
                     autocapitalize="off"
                     spellcheck="false"
                     prop:value=move || switcher.with(|s| s.query().to_owned())
-                    on:input=move |ev| switcher.update(|s| s.set_query(&event_target_value(&ev)))
+                    on:input=move |ev| {
+                        results.set(false);
+                        switcher.update(|s| s.set_query(&event_target_value(&ev)));
+                    }
                     on:keydown=on_key
                 />
                 <p id="switcher-help" class="muted small">"↑ ↓ to choose · Enter opens · Esc closes"</p>
-                <ul id="switcher-list" role="listbox" aria-label="Conversations" data-testid="switcher-list">
-                    <For
-                        each=move || matches.get().into_iter().enumerate()
-                        key=|(at, conv)| (*at, conv.key.clone(), conv.unread)
-                        children=move |(at, conv)| {
-                            let key = conv.key.clone();
-                            let selected = move || switcher.with(|s| s.selected() == at);
-                            view! {
-                                <li
-                                    id=option_id(at)
-                                    role="option"
-                                    class="switcher-option"
-                                    class:selected=selected
-                                    aria-selected=move || selected().to_string()
-                                    data-testid="switcher-option"
-                                    on:click=move |_| choose(key.clone())
-                                >
-                                    <span>{option_label(&conv)}</span>
-                                    {(conv.unread > 0)
-                                        .then(|| {
-                                            view! {
-                                                <span class="badge">
-                                                    {conv.unread}
-                                                    <span class="visually-hidden">" unread"</span>
-                                                </span>
-                                            }
-                                        })}
-                                </li>
-                            }
-                        }
-                    />
-                </ul>
-                <Show when=move || matches.with(Vec::is_empty)>
-                    <p class="muted small" role="status">"No conversation matches."</p>
-                </Show>
+                <ul id="switcher-list" role="listbox" aria-label="Conversations and messages" data-testid="switcher-list" node_ref=list on:click=on_click></ul>
+                <p class="muted small" role="status">{status}</p>
             </div>
         </Show>
     }

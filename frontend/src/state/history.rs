@@ -124,6 +124,7 @@ impl ChatState {
         if self.convs.get(&key).is_none() {
             return;
         }
+        let around = self.around_gap(&key, messages.iter().map(|m| m.id).max(), req);
         // Each message gets its sequence number, whether it is held already or not.
         let lines: Vec<(u64, Line)> = messages
             .into_iter()
@@ -165,6 +166,9 @@ impl ChatState {
                     _ => conv.gap = None,
                 }
             }
+        }
+        if around.is_some() {
+            conv.gap = around;
         }
         conv.loaded = true;
         conv.complete |= complete;

@@ -43,6 +43,7 @@
 //! - `replying`: which message the composer answers.
 //! - [`reactions`]: reactions as set operations, the chips under a message, toggling ours.
 //! - `seek`: finding a quoted message, paging in older history until it is there.
+//! - [`search`]: searching messages, the results, and opening one at its message.
 //! - [`notify`]: which messages raise a notification, muted conversations, the tab's title.
 
 mod away;
@@ -69,6 +70,7 @@ mod receipts;
 mod replying;
 mod requests;
 mod rooms;
+pub mod search;
 mod seek;
 mod sending;
 pub mod shortcuts;
@@ -135,6 +137,10 @@ pub struct ChatState {
     replying: Option<(ConvKey, u64)>,
     /// The quoted message to show once it is held (older pages are asked for until it is).
     seeking: Option<(ConvKey, u64)>,
+    /// The message search and its results.
+    search: search::Search,
+    /// The request id of our `history` page around a search result, on its way.
+    around: Option<String>,
 }
 
 impl ChatState {
@@ -156,6 +162,8 @@ impl ChatState {
             editing: None,
             replying: None,
             seeking: None,
+            search: search::Search::default(),
+            around: None,
         }
     }
 
@@ -282,6 +290,9 @@ impl ChatState {
                 return self.refused(code, message, req, now);
             }
             ServerFrame::Pong { .. } => {}
+            ServerFrame::SearchResults { results, req, .. } => {
+                self.search_results(results, req.as_deref());
+            }
             ServerFrame::MessageEdited {
                 id,
                 change_id,
@@ -311,8 +322,6 @@ impl ChatState {
             ServerFrame::Receipts {
                 target, readers, ..
             } => self.receipts_arrived(&target, readers),
-            // This page does not search yet.
-            ServerFrame::SearchResults { .. } => {}
             ServerFrame::Conversations {
                 conversations,
                 complete,
@@ -379,6 +388,7 @@ impl ChatState {
         };
         if let Some(req) = req {
             self.history_refused(&req, code);
+            self.search_refused(&req);
             self.join_refused(code);
         }
         self.notify(text, now);

@@ -23,6 +23,7 @@ mod reactions;
 mod receipts;
 mod replying;
 mod rooms;
+mod search;
 mod seek;
 mod sending;
 mod shortcuts;

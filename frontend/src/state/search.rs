@@ -1,0 +1,188 @@
+//! Searching messages: the query sent (`search`), its results as the quick switcher shows them
+//! (conversation, sender, time, the body cut into plain and marked pieces at the server's
+//! byte ranges), further pages, and opening a result: the conversation at that message, with
+//! its neighbours loaded by a `history` page `around` it when it is not held.
+
+use shared::{ClientFrame, SearchHit, Target};
+
+use super::conversation::Gap;
+use super::{ChatState, ConvKey};
+use crate::timeline::Millis;
+
+/// One result, ready to show.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Its conversation.
+    pub key: ConvKey,
+    /// The message's id.
+    pub id: u64,
+    /// The room's name or the other person's name (as the conversation's title).
+    pub title: String,
+    pub from: String,
+    pub at: Millis,
+    /// The body in order: each piece's text and whether it matched.
+    pub pieces: Vec<(String, bool)>,
+}
+
+/// The search on its way or answered.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// The request id of the page on its way.
+    pending: Option<String>,
+    /// The results, best first (the first page: a more precise query finds the rest).
+    pub hits: Vec<Hit>,
+    /// The answer came (so "no results" can be said).
+    pub answered: bool,
+}
+
+impl Search {
+    /// A page is on its way.
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// `body` cut at `marks` (byte ranges, in order) into plain and marked pieces. Ranges that are
+/// out of order, out of the body or not on character boundaries are skipped.
+pub fn pieces(body: &str, marks: &[[u32; 2]]) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &[start, end] in marks {
+        let (start, end) = (start as usize, end as usize);
+        if start < at || end <= start || body.get(start..end).is_none() {
+            continue;
+        }
+        if start > at {
+            out.push((body[at..start].to_owned(), false));
+        }
+        out.push((body[start..end].to_owned(), true));
+        at = end;
+    }
+    if at < body.len() {
+        out.push((body[at..].to_owned(), false));
+    }
+    out
+}
+
+impl ChatState {
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    /// Searches for `query` (its first page); `None` when there is nothing to send.
+    pub fn search_request(&mut self, query: &str) -> Option<ClientFrame> {
+        let query = query.trim();
+        if !self.is_connected() || query.is_empty() {
+            return None;
+        }
+        let req = self.reqs.take();
+        self.search = Search {
+            pending: Some(req.clone()),
+            ..Search::default()
+        };
+        Some(ClientFrame::Search {
+            query: query.to_owned(),
+            room: None,
+            to: None,
+            sender: None,
+            since: None,
+            until: None,
+            limit: None,
+            offset: None,
+            req: Some(req),
+        })
+    }
+
+    /// A page of results for our search `req` (an old search's is dropped).
+    pub(super) fn search_results(&mut self, results: Vec<SearchHit>, req: Option<&str>) {
+        if req.is_none() || self.search.pending.as_deref() != req {
+            return;
+        }
+        self.search.pending = None;
+        self.search.answered = true;
+        for hit in results {
+            let m = hit.message;
+            let (key, title) = match &m.target {
+                Target::Room { room } => (ConvKey::of(&m.target), room.clone()),
+                Target::User { to } => {
+                    let peer = if self.is_me(&m.from) { to } else { &m.from };
+                    (ConvKey::Direct(peer.to_ascii_lowercase()), peer.clone())
+                }
+            };
+            self.search.hits.push(Hit {
+                key,
+                id: m.id,
+                title,
+                pieces: pieces(&m.body, &hit.marks),
+                from: m.from,
+                at: m.at,
+            });
+        }
+    }
+
+    /// The server refused our search `req`: the search ends (the notice says why).
+    pub(super) fn search_refused(&mut self, req: &str) {
+        if self.search.pending.as_deref() == Some(req) {
+            self.search.pending = None;
+            self.search.answered = true;
+        }
+    }
+
+    /// Opens the conversation of result `at` at its message: shown at once when held, else
+    /// once a page `around` it arrives (the messages between it and those held are then paged
+    /// in as a gap is). Returns the request to send, if one is needed.
+    pub fn open_hit(&mut self, at: usize, now: Millis) -> Option<ClientFrame> {
+        let hit = self.search.hits.get(at)?;
+        let (key, id) = (hit.key.clone(), hit.id);
+        let title = hit.title.clone();
+        self.convs.entry(&key, &title);
+        self.activate(&key);
+        let conv = self.conversation(&key)?;
+        if conv.has_id(id) || conv.gap.is_some() || conv.loading.is_some() {
+            return self.seek(id, now);
+        }
+        self.seeking = Some((key.clone(), id));
+        if !self.is_connected() {
+            return None;
+        }
+        let req = self.reqs.take();
+        let conv = self.convs.get_mut(&key)?;
+        conv.loading = Some(req.clone());
+        self.around = Some(req.clone());
+        Some(ClientFrame::History {
+            target: conv.target(),
+            before: None,
+            around: Some(id),
+            limit: None,
+            req: Some(req),
+        })
+    }
+
+    /// Before a history page `req` is merged: when it is our page around a result, the gap it
+    /// leaves between its newest message and the oldest held above it (every newer message,
+    /// when none is held and the conversation had no page yet), to be paged in.
+    pub(super) fn around_gap(
+        &mut self,
+        key: &ConvKey,
+        newest: Option<u64>,
+        req: Option<&str>,
+    ) -> Option<Gap> {
+        if req.is_none() || self.around.as_deref() != req {
+            return None;
+        }
+        self.around = None;
+        let conv = self.conversation(key)?;
+        let after = newest?;
+        match conv.oldest_id() {
+            Some(held) if held > after + 1 => Some(Gap {
+                after,
+                before: held,
+            }),
+            None if !conv.loaded => Some(Gap {
+                after,
+                before: u64::MAX,
+            }),
+            _ => None,
+        }
+    }
+}
