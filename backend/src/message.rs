@@ -90,6 +90,7 @@ impl Message {
             body: self.body,
             at: self.at,
             details: self.details,
+            marks: Vec::new(),
         }
     }
 

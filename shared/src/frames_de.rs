@@ -1,4 +1,4 @@
-//! Reading the server's frames by hand: [`ServerFrame`], [`StoredMessage`], [`SearchHit`] and
+//! Reading the server's frames by hand: [`ServerFrame`], [`StoredMessage`] and
 //! [`ConversationInfo`].
 //!
 //! serde's derived code for an internally tagged enum first buffers the whole frame (its
@@ -27,8 +27,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
-    ConversationInfo, ErrorCode, RoomInfo, SearchHit, ServerFrame, ServerLimits, StoredMessage,
-    Target,
+    ConversationInfo, ErrorCode, RoomInfo, ServerFrame, ServerLimits, StoredMessage, Target,
 };
 
 /// Why a set of fields is not a frame; turned into the deserialiser's error at the end.
@@ -199,7 +198,6 @@ object! {
         added: bool,
         readers: BTreeMap<String, u64>,
         more: bool,
-        results: Vec<SearchHit>,
         next: u32,
     }
 }
@@ -320,7 +318,7 @@ impl Fields {
                 req: f.req,
             },
             "search_results" => ServerFrame::SearchResults {
-                results: need(f.results, "results")?,
+                messages: need(f.messages, "messages")?,
                 next: f.next,
                 req: f.req,
             },
@@ -350,6 +348,7 @@ object! {
         edited_at: u64,
         deleted: bool,
         reactions: Vec<Reaction>,
+        marks: Vec<[u32; 2]>,
     }
 }
 
@@ -364,27 +363,7 @@ impl<'de> Deserialize<'de> for StoredMessage {
                 body: need(f.body, "body")?,
                 at: need(f.at, "at")?,
                 details: details(f.reply, f.edited_at, f.deleted, f.reactions),
-            })
-        };
-        read().map_err(Refusal::into_error)
-    }
-}
-
-object! {
-    /// The fields of a [`SearchHit`].
-    struct HitFields {
-        message: StoredMessage,
-        marks: Vec<[u32; 2]>,
-    }
-}
-
-impl<'de> Deserialize<'de> for SearchHit {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let f = HitFields::deserialize(deserializer)?;
-        let read = || {
-            Ok(SearchHit {
-                message: need(f.message, "message")?,
-                marks: need(f.marks, "marks")?,
+                marks: f.marks.unwrap_or_default(),
             })
         };
         read().map_err(Refusal::into_error)

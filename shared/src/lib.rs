@@ -28,6 +28,5 @@ pub mod search;
 pub use changes::{MessageDetails, Place, Quote, Reaction};
 pub use names::{NameError, RoomName, UserName};
 pub use protocol::{
-    close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, SearchHit, ServerFrame,
-    StoredMessage, Target,
+    close, ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, StoredMessage, Target,
 };

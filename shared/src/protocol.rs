@@ -254,13 +254,9 @@ pub struct StoredMessage {
     /// Reply, edit, tombstone and reactions, as the message stands now.
     #[serde(flatten)]
     pub details: MessageDetails,
-}
-
-/// One result of a search: the message as it stands now, and the byte ranges of its `body`
-/// (UTF-8, `[start, end)`) of the words the query matched, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SearchHit {
-    pub message: StoredMessage,
+    /// Search results only: the byte ranges of `body` (UTF-8, `[start, end)`) of the words the
+    /// query matched, in order. Empty (absent on the wire) elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<[u32; 2]>,
 }
 
@@ -487,10 +483,10 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
-    /// The answer to `search`: its results, best first. `next`: the `offset` that asks for the
-    /// next page, absent when there is none.
+    /// The answer to `search`: the messages found, best first, each with its `marks`. `next`:
+    /// the `offset` that asks for the next page, absent when there is none.
     SearchResults {
-        results: Vec<SearchHit>,
+        messages: Vec<StoredMessage>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

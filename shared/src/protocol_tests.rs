@@ -159,6 +159,7 @@ fn history_and_read_frames_carry_their_target_inline() {
             body: "hi".into(),
             at: 5,
             details: MessageDetails::default(),
+            marks: Vec::new(),
         }],
         complete: true,
         req: None,

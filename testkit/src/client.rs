@@ -588,7 +588,7 @@ impl Client {
     pub async fn try_search(
         &mut self,
         query: Value,
-    ) -> Result<(Vec<shared::SearchHit>, Option<u32>), ServerFrame> {
+    ) -> Result<(Vec<shared::StoredMessage>, Option<u32>), ServerFrame> {
         let mut frame = json!({"type": "search", "req": "search"});
         for (k, v) in query.as_object().expect("an object") {
             frame[k] = v.clone();
@@ -604,7 +604,7 @@ impl Client {
             })
             .await
         {
-            ServerFrame::SearchResults { results, next, .. } => Ok((results, next)),
+            ServerFrame::SearchResults { messages, next, .. } => Ok((messages, next)),
             other => Err(other),
         }
     }
@@ -612,7 +612,7 @@ impl Client {
     /// Sends `search` and returns the ids of the results, best first.
     pub async fn search_ids(&mut self, query: Value) -> Vec<u64> {
         match self.try_search(query).await {
-            Ok((hits, _)) => hits.iter().map(|h| h.message.id).collect(),
+            Ok((found, _)) => found.iter().map(|m| m.id).collect(),
             Err(other) => panic!("expected search results, got {other:?}"),
         }
     }

@@ -4,7 +4,7 @@
 //! A search spends the user's search budget besides the frame the reader admitted.
 
 use shared::search::{terms, MAX_SEARCH_OFFSET, MAX_SEARCH_PAGE, SEARCH_PAGE};
-use shared::{ErrorCode, SearchHit, ServerFrame, Target};
+use shared::{ErrorCode, ServerFrame, Target};
 
 use super::{internal, Context, Refusal};
 use crate::store::SearchQuery;
@@ -71,12 +71,12 @@ pub(super) async fn run(
         .saturating_add(limit)
         .min(MAX_SEARCH_OFFSET.saturating_add(1));
     cx.reply(&ServerFrame::SearchResults {
-        results: page
+        messages: page
             .hits
             .into_iter()
-            .map(|(message, marks)| SearchHit {
-                message: message.stored(),
+            .map(|(message, marks)| shared::StoredMessage {
                 marks,
+                ..message.stored()
             })
             .collect(),
         next: (page.more && next <= MAX_SEARCH_OFFSET).then_some(next),

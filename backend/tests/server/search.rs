@@ -8,7 +8,7 @@ use shared::{ErrorCode, ServerFrame, Target};
 use testkit::{spawn_app, spawn_app_with};
 
 /// The error code of a refused search.
-fn code(answer: Result<(Vec<shared::SearchHit>, Option<u32>), ServerFrame>) -> ErrorCode {
+fn code(answer: Result<(Vec<shared::StoredMessage>, Option<u32>), ServerFrame>) -> ErrorCode {
     match answer {
         Err(ServerFrame::Error { code, .. }) => code,
         other => panic!("expected an error, got {other:?}"),
@@ -32,7 +32,7 @@ async fn results_are_ranked_and_their_words_marked() {
         .try_search(json!({"query": "deploy"}))
         .await
         .expect("results");
-    let ids: Vec<u64> = hits.iter().map(|h| h.message.id).collect();
+    let ids: Vec<u64> = hits.iter().map(|h| h.id).collect();
     assert_eq!(
         ids,
         [thrice, once],
@@ -40,11 +40,11 @@ async fn results_are_ranked_and_their_words_marked() {
     );
     assert_eq!(next, None);
     assert_eq!(hits[0].marks, [[0, 6], [8, 14], [16, 22]]);
-    let body = &hits[1].message.body;
+    let body = &hits[1].body;
     let [start, end] = hits[1].marks[0];
     assert_eq!(&body[start as usize..end as usize], "deploy");
     assert_eq!(
-        hits[0].message.target,
+        hits[0].target,
         Target::Room {
             room: "lobby".into()
         }
@@ -104,7 +104,7 @@ async fn filters_by_conversation_sender_and_time_and_pages() {
         .try_search(json!({"query": "release"}))
         .await
         .expect("results");
-    let at = |id: u64| hits.iter().find(|h| h.message.id == id).unwrap().message.at;
+    let at = |id: u64| hits.iter().find(|h| h.id == id).unwrap().at;
     let since = alice
         .search_ids(json!({"query": "release", "since": at(by_bob)}))
         .await;
@@ -129,7 +129,7 @@ async fn filters_by_conversation_sender_and_time_and_pages() {
         .await
         .expect("results");
     assert_eq!(next, None);
-    let paged: Vec<u64> = first.iter().chain(&second).map(|h| h.message.id).collect();
+    let paged: Vec<u64> = first.iter().chain(&second).map(|h| h.id).collect();
     assert_eq!(paged, all);
 }
 
@@ -167,8 +167,8 @@ async fn an_edit_is_found_by_its_new_words_and_a_deletion_never() {
         .try_search(json!({"query": "meeting"}))
         .await
         .expect("results");
-    assert_eq!(hits[0].message.body, "the meeting moved to tuesday");
-    assert!(hits[0].message.details.edited_at.is_some());
+    assert_eq!(hits[0].body, "the meeting moved to tuesday");
+    assert!(hits[0].details.edited_at.is_some());
 }
 
 #[tokio::test]

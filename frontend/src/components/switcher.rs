@@ -14,7 +14,7 @@ use super::message_actions::{reveal, send_with};
 use super::sidebar::{focus_composer, SidebarOpen};
 use crate::browser;
 use crate::connection::Socket;
-use crate::state::search::Hit;
+use crate::state::search::{pieces, Hit};
 use crate::state::switcher::Switcher;
 use crate::state::{ChatState, ConvKey, ConvSummary};
 
@@ -60,6 +60,16 @@ fn draw_options(ul: &web_sys::Element, entries: Vec<Entry<'_>>, selected: usize)
     };
     for (at, entry) in entries.into_iter().enumerate() {
         let (testid, text) = match &entry {
+            Entry::Conv(conv) if conv.unread > 0 => (
+                "switcher-option",
+                [
+                    option_label(conv),
+                    ", ".into(),
+                    conv.unread.to_string(),
+                    " unread".into(),
+                ]
+                .concat(),
+            ),
             Entry::Conv(conv) => ("switcher-option", option_label(conv)),
             Entry::Search(query) => (
                 "search-option",
@@ -81,56 +91,35 @@ fn draw_options(ul: &web_sys::Element, entries: Vec<Entry<'_>>, selected: usize)
                 },
             ),
             ("aria-selected", if chosen { "true" } else { "false" }),
-            ("data-at", &at.to_string()),
             ("data-testid", testid),
         ] {
             li.set_attribute(name, value).ok()?;
         }
-        match entry {
-            Entry::Conv(conv) if conv.unread > 0 => {
-                let badge = element("span", &conv.unread.to_string())?;
-                badge.set_attribute("class", "badge").ok()?;
-                let hidden = element("span", " unread")?;
-                hidden.set_attribute("class", "visually-hidden").ok()?;
-                badge.append_child(&hidden).ok()?;
-                li.append_child(&badge).ok()?;
-            }
-            Entry::Hit(hit) => {
-                li.set_attribute(
-                    "class",
-                    if chosen {
-                        "switcher-option hit selected"
+        if let Entry::Hit(hit) = entry {
+            let when = browser::local_date_time(hit.at);
+            let head = element(
+                "small",
+                &[
+                    if matches!(hit.key, ConvKey::Room(_)) {
+                        "#"
                     } else {
-                        "switcher-option hit"
+                        ""
                     },
-                )
-                .ok()?;
-                let when = browser::local_date_time(hit.at);
-                let head = element(
-                    "small",
-                    &[
-                        if matches!(hit.key, ConvKey::Room(_)) {
-                            "#"
-                        } else {
-                            ""
-                        },
-                        &hit.title,
-                        " · ",
-                        &hit.from,
-                        " · ",
-                        &when,
-                    ]
-                    .concat(),
-                )?;
-                li.append_child(&head).ok()?;
-                let body = doc.create_element("span").ok()?;
-                for (text, marked) in &hit.pieces {
-                    let piece = element(if *marked { "mark" } else { "span" }, text)?;
-                    body.append_child(&piece).ok()?;
-                }
-                li.append_child(&body).ok()?;
+                    &hit.title,
+                    " · ",
+                    &hit.from,
+                    " · ",
+                    &when,
+                ]
+                .concat(),
+            )?;
+            li.append_child(&head).ok()?;
+            let body = doc.create_element("span").ok()?;
+            for (text, marked) in pieces(&hit.body, &hit.marks) {
+                let piece = element(if marked { "mark" } else { "span" }, text)?;
+                body.append_child(&piece).ok()?;
             }
-            _ => {}
+            li.append_child(&body).ok()?;
         }
         ul.append_child(&li).ok()?;
     }
@@ -186,11 +175,9 @@ pub fn QuickSwitcher() -> impl IntoView {
         socket.send_due(state);
         drawer.set(false);
         // Held already: shown now (else the list shows it once the page around it is drawn).
-        request_animation_frame(move || {
-            if state.with_untracked(ChatState::sought).is_some_and(reveal) {
-                state.update(ChatState::found);
-            }
-        });
+        if state.with_untracked(ChatState::sought).is_some_and(reveal) {
+            state.update(ChatState::found);
+        }
     };
     // The option at `at` chosen: a conversation or "Search messages", or a result.
     let pick = move |at: usize| {
@@ -242,8 +229,13 @@ pub fn QuickSwitcher() -> impl IntoView {
         let at = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|t| t.closest("[data-at]").ok().flatten())
-            .and_then(|li| li.get_attribute("data-at")?.parse::<usize>().ok());
+            .and_then(|t| t.closest("[role=option]").ok().flatten())
+            .and_then(|li| {
+                li.id()
+                    .strip_prefix("switcher-option-")?
+                    .parse::<usize>()
+                    .ok()
+            });
         if let Some(at) = at {
             pick(at);
         }
@@ -252,7 +244,7 @@ pub fn QuickSwitcher() -> impl IntoView {
         if results.get() {
             state.with(|s| {
                 let search = s.search();
-                if search.answered && search.hits.is_empty() {
+                if !search.busy() && search.hits.is_empty() {
                     "No message matches."
                 } else {
                     ""

@@ -290,8 +290,8 @@ impl ChatState {
                 return self.refused(code, message, req, now);
             }
             ServerFrame::Pong { .. } => {}
-            ServerFrame::SearchResults { results, req, .. } => {
-                self.search_results(results, req.as_deref());
+            ServerFrame::SearchResults { messages, req, .. } => {
+                self.search_results(messages, req.as_deref());
             }
             ServerFrame::MessageEdited {
                 id,

@@ -3,7 +3,7 @@
 //! byte ranges), further pages, and opening a result: the conversation at that message, with
 //! its neighbours loaded by a `history` page `around` it when it is not held.
 
-use shared::{ClientFrame, SearchHit, Target};
+use shared::{ClientFrame, StoredMessage, Target};
 
 use super::conversation::Gap;
 use super::{ChatState, ConvKey};
@@ -20,8 +20,9 @@ pub struct Hit {
     pub title: String,
     pub from: String,
     pub at: Millis,
-    /// The body in order: each piece's text and whether it matched.
-    pub pieces: Vec<(String, bool)>,
+    pub body: String,
+    /// The byte ranges of `body` that matched (see [`pieces`]).
+    pub marks: Vec<[u32; 2]>,
 }
 
 /// The search on its way or answered.
@@ -31,8 +32,6 @@ pub struct Search {
     pending: Option<String>,
     /// The results, best first (the first page: a more precise query finds the rest).
     pub hits: Vec<Hit>,
-    /// The answer came (so "no results" can be said).
-    pub answered: bool,
 }
 
 impl Search {
@@ -44,7 +43,7 @@ impl Search {
 
 /// `body` cut at `marks` (byte ranges, in order) into plain and marked pieces. Ranges that are
 /// out of order, out of the body or not on character boundaries are skipped.
-pub fn pieces(body: &str, marks: &[[u32; 2]]) -> Vec<(String, bool)> {
+pub fn pieces<'a>(body: &'a str, marks: &[[u32; 2]]) -> Vec<(&'a str, bool)> {
     let mut out = Vec::new();
     let mut at = 0;
     for &[start, end] in marks {
@@ -53,13 +52,13 @@ pub fn pieces(body: &str, marks: &[[u32; 2]]) -> Vec<(String, bool)> {
             continue;
         }
         if start > at {
-            out.push((body[at..start].to_owned(), false));
+            out.push((&body[at..start], false));
         }
-        out.push((body[start..end].to_owned(), true));
+        out.push((&body[start..end], true));
         at = end;
     }
     if at < body.len() {
-        out.push((body[at..].to_owned(), false));
+        out.push((&body[at..], false));
     }
     out
 }
@@ -94,14 +93,12 @@ impl ChatState {
     }
 
     /// A page of results for our search `req` (an old search's is dropped).
-    pub(super) fn search_results(&mut self, results: Vec<SearchHit>, req: Option<&str>) {
+    pub(super) fn search_results(&mut self, found: Vec<StoredMessage>, req: Option<&str>) {
         if req.is_none() || self.search.pending.as_deref() != req {
             return;
         }
         self.search.pending = None;
-        self.search.answered = true;
-        for hit in results {
-            let m = hit.message;
+        for m in found {
             let (key, title) = match &m.target {
                 Target::Room { room } => (ConvKey::of(&m.target), room.clone()),
                 Target::User { to } => {
@@ -113,7 +110,8 @@ impl ChatState {
                 key,
                 id: m.id,
                 title,
-                pieces: pieces(&m.body, &hit.marks),
+                body: m.body,
+                marks: m.marks,
                 from: m.from,
                 at: m.at,
             });
@@ -124,7 +122,6 @@ impl ChatState {
     pub(super) fn search_refused(&mut self, req: &str) {
         if self.search.pending.as_deref() == Some(req) {
             self.search.pending = None;
-            self.search.answered = true;
         }
     }
 

@@ -107,6 +107,7 @@ fn room(name: &str) -> Target {
 fn stored(id: u64, target: Target, from: &str) -> StoredMessage {
     StoredMessage {
         details: Default::default(),
+        marks: Vec::new(),
         id,
         from: from.into(),
         target,

@@ -1,23 +1,19 @@
 //! Searching: a query sent, its results cut into marked pieces, further pages, refusals, and a
 //! result opened at its message, with a page around it and the gap above it paged in.
 
-use shared::SearchHit;
-
 use super::*;
 use crate::state::search::pieces;
 
-fn hit(id: u64, target: Target, from: &str, body: &str, marks: &[[u32; 2]]) -> SearchHit {
+fn hit(id: u64, target: Target, from: &str, body: &str, marks: &[[u32; 2]]) -> StoredMessage {
     let mut message = stored(id, target, from);
     message.body = body.into();
-    SearchHit {
-        message,
-        marks: marks.to_vec(),
-    }
+    message.marks = marks.to_vec();
+    message
 }
 
-fn results(results: Vec<SearchHit>, next: Option<u32>, req: &str) -> ServerFrame {
+fn results(messages: Vec<StoredMessage>, next: Option<u32>, req: &str) -> ServerFrame {
     ServerFrame::SearchResults {
-        results,
+        messages,
         next,
         req: Some(req.to_owned()),
     }
@@ -26,20 +22,10 @@ fn results(results: Vec<SearchHit>, next: Option<u32>, req: &str) -> ServerFrame
 #[test]
 fn bodies_are_cut_at_the_marks_and_bad_ranges_skipped() {
     let cut = pieces("Deploy on Friday", &[[0, 6], [10, 16]]);
-    assert_eq!(
-        cut,
-        [
-            ("Deploy".to_owned(), true),
-            (" on ".to_owned(), false),
-            ("Friday".to_owned(), true)
-        ]
-    );
+    assert_eq!(cut, [("Deploy", true), (" on ", false), ("Friday", true)]);
     // Inside a character, backwards, overlapping or past the end: skipped.
     let cut = pieces("héllo world", &[[0, 2], [7, 12], [8, 9], [20, 30]]);
-    assert_eq!(
-        cut,
-        [("héllo ".to_owned(), false), ("world".to_owned(), true)]
-    );
+    assert_eq!(cut, [("héllo ", false), ("world", true)]);
     assert_eq!(pieces("", &[]), []);
 }
 
@@ -81,8 +67,8 @@ fn a_search_shows_its_results_and_a_late_answer_is_dropped() {
             ("Carol", &ConvKey::Direct("carol".into()))
         ]
     );
-    assert_eq!(hits[1].pieces[1], ("deploy".to_owned(), true));
-    assert!(state.search().answered && !state.search().busy());
+    assert_eq!(pieces(&hits[1].body, &hits[1].marks)[1], ("deploy", true));
+    assert!(!state.search().busy());
     // A new search drops the old one's late answer.
     let second = state.search_request("friday").unwrap();
     state.apply(
@@ -93,12 +79,12 @@ fn a_search_shows_its_results_and_a_late_answer_is_dropped() {
         ),
         2,
     );
-    assert!(state.search().hits.is_empty() && !state.search().answered);
+    assert!(state.search().hits.is_empty() && state.search().busy());
     state.apply(
         refusal(ErrorCode::RateLimited, "slow down", &req_of(&second)),
         3,
     );
-    assert!(!state.search().busy() && state.search().answered);
+    assert!(!state.search().busy());
     assert_eq!(state.notices().len(), 1, "the refusal is said");
 }
 
