@@ -129,6 +129,10 @@ struct Options {
     /// Broadcasts per second of the scale-out steps, all senders together (comma-separated).
     #[arg(long, value_delimiter = ',')]
     scaleout_rates: Vec<f64>,
+    /// Messages stored before the search scenario's searches (default 1,000,000; 2,000 with
+    /// --smoke).
+    #[arg(long)]
+    search_messages: Option<usize>,
     /// With --only: put this run's figures into the existing `results.json` beside the report
     /// (the other scenarios keep theirs) and rewrite the report from both.
     #[arg(long, requires = "only")]
@@ -148,6 +152,7 @@ enum Which {
     Acks,
     Connect,
     Scaleout,
+    Search,
 }
 
 fn main() -> ExitCode {
@@ -253,6 +258,9 @@ fn coordinate(options: &Options) -> Result<()> {
     if !options.scaleout_rates.is_empty() {
         scale.scaleout_messages.clone_from(&options.scaleout_rates);
     }
+    if let Some(n) = options.search_messages {
+        scale.search_messages = n;
+    }
     let env = Env {
         setup: Setup {
             chat_server,
@@ -269,7 +277,22 @@ fn coordinate(options: &Options) -> Result<()> {
         busy_start,
         options.smoke,
     );
+    let mut search_failed = None;
     runtime.block_on(async {
+        if wanted(Which::Search) {
+            // Its figures are printed; docs/benchmarks.md quotes a run (see the scenario).
+            match scenario::search::run(&env).await {
+                Ok(figures) => {
+                    for engine in figures {
+                        println!("\n{}", engine.table());
+                    }
+                }
+                Err(e) => {
+                    say(format!("search failed: {e:#}"));
+                    search_failed = Some(format!("search: {e:#}"));
+                }
+            }
+        }
         if wanted(Which::Fanout) {
             results.fanout = scenario::both(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
         }
@@ -313,7 +336,8 @@ fn coordinate(options: &Options) -> Result<()> {
     results.pauses_end = probe_pauses(&cores, pause_secs);
     results.finish(Busy::now(), began.elapsed());
     println!("\n{}", report::summary(&results));
-    let failures = results.failures();
+    let mut failures = results.failures();
+    failures.extend(search_failed);
     if options.merge && !options.smoke {
         let json = out
             .parent()

@@ -6,6 +6,8 @@
 //! - [`private`]: 1,000 users exchanging private messages at rising rates;
 //! - [`acks`]: time to acknowledgement of accepted messages (ours only: the peer has none);
 //! - [`connect`]: new authenticated connections per second;
+//! - [`search`]: full-text search on a filled store, each engine (ours only: the peers have
+//!   no search);
 //! - [`scaleout`]: several nodes of ours holding more connections together than one process
 //!   may, with the fan-out rate (ours only: the peer has no multi-node mode).
 //!
@@ -21,6 +23,7 @@ pub mod idle;
 pub mod private;
 pub mod ramp;
 pub mod scaleout;
+pub mod search;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -74,6 +77,9 @@ pub struct Scale {
     pub scaleout_messages: Vec<f64>,
     /// Sending time of one scale-out step.
     pub scaleout_step: Duration,
+    /// Messages stored before the searches, and searches of each kind.
+    pub search_messages: usize,
+    pub search_queries: usize,
 }
 
 impl Scale {
@@ -114,6 +120,8 @@ impl Scale {
             scaleout_senders: 3,
             scaleout_messages: vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
             scaleout_step: Duration::from_secs(6),
+            search_messages: 1_000_000,
+            search_queries: 200,
         }
     }
 
@@ -147,6 +155,8 @@ impl Scale {
             scaleout_senders: 3,
             scaleout_messages: vec![10.0, 20.0],
             scaleout_step: Duration::from_millis(600),
+            search_messages: 2_000,
+            search_queries: 10,
         }
     }
 }

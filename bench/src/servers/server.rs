@@ -79,7 +79,7 @@ pub fn pinned(core: usize) -> Vec<OsString> {
 }
 
 /// How our server runs in every scenario.
-fn ours(setup: &Setup) -> ServerOptions {
+pub fn ours(setup: &Setup) -> ServerOptions {
     ServerOptions::new()
         .only_binary(&setup.chat_server)
         .command_prefix(pinned(setup.server_core))
