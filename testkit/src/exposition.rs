@@ -34,6 +34,26 @@ impl Endpoint {
     }
 }
 
+/// Every `chat_` family the server exposes, with its type: what dashboards and alerts rely on.
+pub const CHAT_FAMILIES: [(&str, Kind); 16] = [
+    ("chat_connections", Kind::Gauge),
+    ("chat_users_online", Kind::Gauge),
+    ("chat_rooms", Kind::Gauge),
+    ("chat_connections_opened_total", Kind::Counter),
+    ("chat_frames_received_total", Kind::Counter),
+    ("chat_frames_sent_total", Kind::Counter),
+    ("chat_write_batches_total", Kind::Counter),
+    ("chat_messages_stored_total", Kind::Counter),
+    ("chat_slow_consumers_disconnected_total", Kind::Counter),
+    ("chat_queue_bytes_exceeded_total", Kind::Counter),
+    ("chat_write_timeouts_total", Kind::Counter),
+    ("chat_rate_limited_total", Kind::Counter),
+    ("chat_flood_disconnects_total", Kind::Counter),
+    ("chat_fanout_seconds", Kind::Histogram),
+    ("chat_store_append_seconds", Kind::Histogram),
+    ("chat_build_info", Kind::Gauge),
+];
+
 /// A metric family's type, as its `# TYPE` line says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use testkit::exposition::{Exposition, Kind};
+use testkit::exposition::{Exposition, Kind, CHAT_FAMILIES};
 
 use super::*;
 
@@ -16,26 +16,6 @@ const STATS: Stats = Stats {
 fn parse(text: &str) -> Exposition {
     Exposition::parse(text).unwrap_or_else(|e| panic!("not an exposition: {e}\n{text}"))
 }
-
-/// Every `chat_` family, with its type: what dashboards and alerts rely on.
-const CHAT_FAMILIES: [(&str, Kind); 16] = [
-    ("chat_connections", Kind::Gauge),
-    ("chat_users_online", Kind::Gauge),
-    ("chat_rooms", Kind::Gauge),
-    ("chat_connections_opened_total", Kind::Counter),
-    ("chat_frames_received_total", Kind::Counter),
-    ("chat_frames_sent_total", Kind::Counter),
-    ("chat_write_batches_total", Kind::Counter),
-    ("chat_messages_stored_total", Kind::Counter),
-    ("chat_slow_consumers_disconnected_total", Kind::Counter),
-    ("chat_queue_bytes_exceeded_total", Kind::Counter),
-    ("chat_write_timeouts_total", Kind::Counter),
-    ("chat_rate_limited_total", Kind::Counter),
-    ("chat_flood_disconnects_total", Kind::Counter),
-    ("chat_fanout_seconds", Kind::Histogram),
-    ("chat_store_append_seconds", Kind::Histogram),
-    ("chat_build_info", Kind::Gauge),
-];
 
 #[test]
 fn every_family_has_its_name_type_and_help() {

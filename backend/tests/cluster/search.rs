@@ -13,12 +13,9 @@ async fn a_message_stored_via_one_node_is_found_via_the_other() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
-    let mut alice = a.connect(&alice_token).await;
-    let mut bob = b.connect(&bob_token).await;
-    let mut carol = b.connect(&carol_token).await;
+    let (_, mut alice) = a.user("alice").await;
+    let (_, mut bob) = b.user("bob").await;
+    let (_, mut carol) = b.user("carol").await;
 
     let public = alice.say("lobby", "zeppelin over the harbour", "r1").await;
     let private = alice.whisper("bob", "zeppelin tickets for two", "r2").await;

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use shared::ServerFrame;
-use testkit::exposition::Kind;
+use testkit::exposition::{Kind, CHAT_FAMILIES};
 use testkit::{spawn_app, Engine, Storage};
 
 use crate::chat_server;
@@ -30,29 +30,13 @@ async fn metrics_follow_a_conversation() {
         "{content_type}"
     );
     // The names and types dashboards rely on.
-    for (name, kind) in [
-        ("chat_connections", Kind::Gauge),
-        ("chat_users_online", Kind::Gauge),
-        ("chat_rooms", Kind::Gauge),
-        ("chat_connections_opened_total", Kind::Counter),
-        ("chat_frames_received_total", Kind::Counter),
-        ("chat_frames_sent_total", Kind::Counter),
-        ("chat_write_batches_total", Kind::Counter),
-        ("chat_messages_stored_total", Kind::Counter),
-        ("chat_slow_consumers_disconnected_total", Kind::Counter),
-        ("chat_queue_bytes_exceeded_total", Kind::Counter),
-        ("chat_write_timeouts_total", Kind::Counter),
-        ("chat_rate_limited_total", Kind::Counter),
-        ("chat_flood_disconnects_total", Kind::Counter),
-        ("chat_fanout_seconds", Kind::Histogram),
-        ("chat_store_append_seconds", Kind::Histogram),
-        ("chat_build_info", Kind::Gauge),
+    for (name, kind) in CHAT_FAMILIES.into_iter().chain([
         ("process_cpu_seconds_total", Kind::Counter),
         ("process_resident_memory_bytes", Kind::Gauge),
         ("process_open_fds", Kind::Gauge),
         ("process_max_fds", Kind::Gauge),
         ("process_start_time_seconds", Kind::Gauge),
-    ] {
+    ]) {
         assert_eq!(m.kind(name), Some(kind), "{name}");
     }
     assert_eq!(m.value("chat_connections"), 2.0);
