@@ -7,6 +7,7 @@
 //! store in between would say an older time, or none, and nothing would correct it later.
 //! So the hub remembers each departure it hears of for [`KEEP`], longer than any store write
 //! may take, and those answers take the later of the two times ([`Hub::recent_last_seen`]).
+//! The `presence` frame's `last_seen` is read from here too.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -40,6 +41,12 @@ impl Departures {
         let entry = self.seen.entry(key.clone()).or_insert((at, now));
         *entry = (entry.0.max(at), now);
         self.order.push_back((now, key));
+    }
+
+    /// Forgets when the user with name key `key` was last seen: they went offline again
+    /// somewhere that did not say when.
+    pub(super) fn forget(&mut self, key: &str) {
+        self.seen.remove(key);
     }
 
     /// When the user with name key `key` was last seen, if that was heard within [`KEEP`].

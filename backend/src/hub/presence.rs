@@ -18,9 +18,6 @@ pub(super) struct Presence {
     /// frame says the state they are in when it is sent; the name is kept for those offline
     /// by then, who are gone from the other maps.
     pending: HashMap<String, UserName>,
-    /// When the pending users who went offline were last seen, by name key, when known:
-    /// for the frame's `last_seen`.
-    offline_at: HashMap<String, u64>,
     /// When the last `presence` frame went out; `None` before the first.
     last_sent: Option<Instant>,
     /// Whether the pending changes wait for [`Hub::run_presence`]: set when it is woken,
@@ -99,13 +96,10 @@ impl State {
     /// Notes that user `name` went offline on the whole chat, last seen `at` when known.
     pub(super) fn went_offline(&mut self, name: &UserName, at: Option<u64>) {
         self.presence_changed(name);
-        if let Some(at) = at {
-            self.departures.record(name.key(), at, Instant::now());
-        }
         match at {
-            Some(at) => self.presence.offline_at.insert(name.key(), at),
-            None => self.presence.offline_at.remove(&name.key()),
-        };
+            Some(at) => self.departures.record(name.key(), at, Instant::now()),
+            None => self.departures.forget(&name.key()),
+        }
     }
 
     /// Sends every pending change in one `presence` frame, encoded once, to every connection
@@ -116,7 +110,6 @@ impl State {
         self.presence.deferred = false;
         if self.conns.is_empty() {
             self.presence.pending.clear();
-            self.presence.offline_at.clear();
         }
         if self.presence.pending.is_empty() {
             return false;
@@ -133,8 +126,8 @@ impl State {
                     online.push(now_online.to_string());
                 }
                 None => {
-                    if let Some(at) = self.presence.offline_at.get(&key) {
-                        last_seen.insert(name.to_string(), *at);
+                    if let Some(at) = self.departures.get(&key, now) {
+                        last_seen.insert(name.to_string(), at);
                     }
                     offline.push(name.to_string());
                 }
@@ -142,7 +135,6 @@ impl State {
         }
         // Keep the allocation: the next burst of sign-ins is likely as large.
         self.presence.pending = pending;
-        self.presence.offline_at.clear();
         online.sort_unstable_by(|a, b| by_name(a, b));
         offline.sort_unstable_by(|a, b| by_name(a, b));
         away.sort_unstable_by(|a, b| by_name(a, b));
