@@ -53,6 +53,7 @@ impl Event {
         matches!(
             self,
             Self::Joined { .. }
+                | Self::RoomUpdated { .. }
                 | Self::Left { .. }
                 | Self::Forgotten { .. }
                 | Self::CloseSession { .. }
@@ -278,9 +279,9 @@ impl Bus {
             Ok(memberships) => self.hub.reload_memberships(memberships),
             Err(e) => tracing::warn!(error = %e, "cannot reload room memberships"),
         }
-        match self.store.room_owners().await {
-            Ok(owners) => self.hub.set_owners(owners),
-            Err(e) => tracing::warn!(error = %e, "cannot reload room owners"),
+        match self.store.rooms().await {
+            Ok(rooms) => self.hub.set_rooms(rooms),
+            Err(e) => tracing::warn!(error = %e, "cannot reload the rooms' settings"),
         }
         self.hub.reset_node_clocks();
         let mut first = vec![Event::Hello {
@@ -416,6 +417,7 @@ mod tests {
             event: Event::Joined {
                 user: "Alice".into(),
                 room: "rust".into(),
+                settings: None,
             },
         };
         let json = serde_json::to_string(&envelope).unwrap();

@@ -106,7 +106,7 @@ impl AppState {
                 .clone()
                 .map(|publisher| Arc::new(publisher) as Arc<dyn Publish>),
         );
-        hub.set_owners(store.room_owners().await?);
+        hub.set_rooms(store.rooms().await?);
         let journal = Journal::start(
             store.clone(),
             hub.clone(),

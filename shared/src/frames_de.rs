@@ -27,7 +27,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
-    ConversationInfo, ErrorCode, RoomInfo, ServerFrame, ServerLimits, StoredMessage, Target,
+    ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing, RoomSettings, ServerFrame,
+    ServerLimits, StoredMessage, Target,
 };
 
 /// Why a set of fields is not a frame; turned into the deserialiser's error at the end.
@@ -75,6 +76,10 @@ const FRAME_TYPES: &[&str] = &[
     "reaction",
     "receipts",
     "search_results",
+    "room_updated",
+    "invitation",
+    "room_list",
+    "done",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -168,7 +173,7 @@ object! {
         offline: Vec<String>,
         away: Vec<String>,
         last_seen: BTreeMap<String, u64>,
-        rooms: Vec<RoomInfo>,
+        rooms: Vec<RoomFields>,
         conversations: Vec<ConversationInfo>,
         conversations_complete: bool,
         last_id: u64,
@@ -189,6 +194,11 @@ object! {
         reactions: Vec<Reaction>,
         members: Vec<String>,
         owner: String,
+        title: String,
+        topic: String,
+        private: bool,
+        archived: bool,
+        moderators: Vec<String>,
         code: ErrorCode,
         message: String,
         messages: Vec<StoredMessage>,
@@ -213,7 +223,10 @@ impl Fields {
                 user: need(f.user, "user")?,
                 online: need(f.online, "online")?,
                 away: f.away.unwrap_or_default(),
-                rooms: need(f.rooms, "rooms")?,
+                rooms: need(f.rooms, "rooms")?
+                    .into_iter()
+                    .map(RoomFields::into_info)
+                    .collect::<Result<_, _>>()?,
                 conversations: need(f.conversations, "conversations")?,
                 conversations_complete: need(f.conversations_complete, "conversations_complete")?,
                 last_id: need(f.last_id, "last_id")?,
@@ -247,8 +260,45 @@ impl Fields {
             "room_joined" => ServerFrame::RoomJoined {
                 room: need(f.room, "room")?,
                 members: need(f.members, "members")?,
-                owner: f.owner,
+                settings: settings(
+                    f.title,
+                    f.topic,
+                    f.private,
+                    f.archived,
+                    f.owner,
+                    f.moderators,
+                ),
             },
+            "room_updated" => ServerFrame::RoomUpdated {
+                room: need(f.room, "room")?,
+                settings: settings(
+                    f.title,
+                    f.topic,
+                    f.private,
+                    f.archived,
+                    f.owner,
+                    f.moderators,
+                ),
+            },
+            "invitation" => ServerFrame::Invitation {
+                invite: Invite {
+                    room: need(f.room, "room")?,
+                    user: need(f.user, "user")?,
+                    from: need(f.from, "from")?,
+                    title: f.title,
+                    topic: f.topic,
+                },
+                req: f.req,
+            },
+            "room_list" => ServerFrame::RoomList {
+                rooms: need(f.rooms, "rooms")?
+                    .into_iter()
+                    .map(RoomFields::into_listing)
+                    .collect::<Result<_, _>>()?,
+                next: f.next,
+                req: f.req,
+            },
+            "done" => ServerFrame::Done { req: f.req },
             "room_left" => ServerFrame::RoomLeft {
                 room: need(f.room, "room")?,
             },
@@ -331,6 +381,75 @@ impl<'de> Deserialize<'de> for ServerFrame {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Fields::deserialize(deserializer)?
             .into_frame()
+            .map_err(Refusal::into_error)
+    }
+}
+
+/// The fields of [`RoomSettings`], which room frames and entries carry inline.
+fn settings(
+    title: Option<String>,
+    topic: Option<String>,
+    private: Option<bool>,
+    archived: Option<bool>,
+    owner: Option<String>,
+    moderators: Option<Vec<String>>,
+) -> RoomSettings {
+    RoomSettings {
+        title,
+        topic,
+        private: private.unwrap_or(false),
+        archived: archived.unwrap_or(false),
+        owner,
+        moderators: moderators.unwrap_or_default(),
+    }
+}
+
+object! {
+    /// The fields of a room entry: a [`RoomInfo`] (the welcome's `rooms`) or a [`RoomListing`]
+    /// (`room_list`'s), which share their names.
+    struct RoomFields {
+        room: String,
+        members: Vec<String>,
+        member_count: u64,
+        title: String,
+        topic: String,
+        private: bool,
+        archived: bool,
+        owner: String,
+        moderators: Vec<String>,
+    }
+}
+
+impl RoomFields {
+    fn into_info(self) -> Result<RoomInfo, Refusal> {
+        Ok(RoomInfo {
+            room: need(self.room, "room")?,
+            members: self.members.unwrap_or_default(),
+            settings: settings(
+                self.title,
+                self.topic,
+                self.private,
+                self.archived,
+                self.owner,
+                self.moderators,
+            ),
+        })
+    }
+
+    fn into_listing(self) -> Result<RoomListing, Refusal> {
+        Ok(RoomListing {
+            room: need(self.room, "room")?,
+            title: self.title,
+            topic: self.topic,
+            member_count: need(self.member_count, "member_count")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RoomInfo {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RoomFields::deserialize(deserializer)?
+            .into_info()
             .map_err(Refusal::into_error)
     }
 }
@@ -501,6 +620,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 21);
+        assert_eq!(FRAME_TYPES.len(), 25);
     }
 }

@@ -15,6 +15,34 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 /// The room everyone is in while online; it cannot be left.
 pub const LOBBY: &str = "lobby";
+/// Longest room topic, in characters.
+pub const MAX_TOPIC_CHARS: usize = 200;
+/// Longest room title (the name shown; the room's address stays its name), in characters.
+pub const MAX_TITLE_CHARS: usize = 64;
+/// Rooms in one `room_list` page.
+pub const ROOMS_PAGE: u32 = 50;
+
+/// Why a room's topic or title was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RoomTextError {
+    #[error("it is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("it holds a control character")]
+    Control,
+}
+
+/// A room's topic or title as stored: trimmed, `None` when empty, at most `max` characters,
+/// without control characters (a topic is one line).
+pub fn check_room_text(text: &str, max: usize) -> Result<Option<String>, RoomTextError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(RoomTextError::TooLong { max });
+    }
+    if text.chars().any(char::is_control) {
+        return Err(RoomTextError::Control);
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
 
 /// Why a message body was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +69,20 @@ pub fn check_body(body: &str) -> Result<(), BodyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_texts_are_trimmed_one_line_and_bounded() {
+        assert_eq!(check_room_text("  ", 10), Ok(None));
+        assert_eq!(
+            check_room_text(" Rust talk ", 10),
+            Ok(Some("Rust talk".into()))
+        );
+        assert_eq!(
+            check_room_text("ééééééééééé", 10),
+            Err(RoomTextError::TooLong { max: 10 })
+        );
+        assert_eq!(check_room_text("a\nb", 10), Err(RoomTextError::Control));
+    }
 
     #[test]
     fn bodies_are_checked_in_characters() {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::changes::{MessageDetails, Place};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
@@ -182,6 +182,56 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Create room `room` with a `topic`, public (listed, anyone joins) or `private` (unlisted,
+    /// joined by invitation only); you are its owner and first member.
+    CreateRoom {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        private: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// List the public rooms whose name, title or topic holds `query` (all without it), most
+    /// members first, a page from `offset` on. Answered by [`ServerFrame::RoomList`].
+    Rooms {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Invite `user` to `room` (its owner or a moderator): they may join it, private or not.
+    Invite {
+        room: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Change a room (its owner): its `title` (the name shown), `topic`, or whether it is
+    /// `archived` (read-only, out of the list). An empty title or topic removes it; an absent
+    /// field stays as it is.
+    SetRoom {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        archived: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Make member `user` of `room` a moderator, or no longer one (the room's owner).
+    SetRole {
+        room: String,
+        user: String,
+        moderator: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -203,6 +253,11 @@ impl ClientFrame {
         "activity",
         "receipts",
         "search",
+        "create_room",
+        "rooms",
+        "invite",
+        "set_room",
+        "set_role",
     ];
 
     /// The request id the client attached, if any.
@@ -221,24 +276,90 @@ impl ClientFrame {
             | Self::React { req, .. }
             | Self::Unreact { req, .. }
             | Self::Receipts { req, .. }
-            | Self::Search { req, .. } => req.as_deref(),
+            | Self::Search { req, .. }
+            | Self::CreateRoom { req, .. }
+            | Self::Rooms { req, .. }
+            | Self::Invite { req, .. }
+            | Self::SetRoom { req, .. }
+            | Self::SetRole { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
 }
 
-/// A room and who is in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A room and who is in it. `Deserialize` is written by hand (in `frames_de.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoomInfo {
     pub room: String,
     /// Every member, online or not; empty (and absent on the wire) for the lobby, whose
     /// members are exactly the welcome's `online`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// Its title, topic, kind and who runs it.
+    #[serde(flatten)]
+    pub settings: RoomSettings,
+}
+
+/// What a room is besides its members; each field is absent on the wire when it says
+/// nothing. `Deserialize` is derived for the server's bus; the client reads it by hand (in
+/// `frames_de.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    /// The name shown for it, set by its owner; without one, the room's name is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Invitation only: never listed, joined only by those invited.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private: bool,
+    /// Read-only: nobody writes, edits or reacts in it, nobody new joins; not listed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub archived: bool,
     /// The room's owner (who created it), who may delete anyone's message in it; absent when
     /// it has none (`lobby`, a room its creator left, a room older than owners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The members the owner made moderators, in name order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moderators: Vec<String>,
+}
+
+impl RoomSettings {
+    /// Whether `user` (a canonical name, compared ignoring ASCII case) runs the room: its
+    /// owner or a moderator.
+    pub fn runs(&self, user: &str) -> bool {
+        self.owner
+            .iter()
+            .chain(&self.moderators)
+            .any(|name| name.eq_ignore_ascii_case(user))
+    }
+}
+
+/// A public room as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoomListing {
+    pub room: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// How many members it has.
+    pub member_count: u64,
+}
+
+/// An invitation to a room: `from` invited `user` to `room` (whose title and topic it
+/// repeats).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invite {
+    pub room: String,
+    pub user: String,
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 /// A stored message, as `history` returns it: in a room (`room`) or private (`to`).
@@ -377,9 +498,37 @@ pub enum ServerFrame {
     RoomJoined {
         room: String,
         members: Vec<String>,
-        /// The room's owner, if it has one (see [`RoomInfo::owner`]).
+        /// Its title, topic, kind, owner and moderators (see [`RoomSettings`]).
+        #[serde(flatten)]
+        settings: RoomSettings,
+    },
+    /// A room you are in changed: its settings as they are now (sent to every member).
+    RoomUpdated {
+        room: String,
+        #[serde(flatten)]
+        settings: RoomSettings,
+    },
+    /// An invitation: to the invited user's connections, and to the connection that sent
+    /// the `invite` (with its `req`).
+    Invitation {
+        #[serde(flatten)]
+        invite: Invite,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
+        req: Option<String>,
+    },
+    /// A page of the public rooms, answering `rooms`. `next`: the `offset` of the next page.
+    RoomList {
+        rooms: Vec<RoomListing>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Your frame with this `req` was carried out (those whose effect the other frames do not
+    /// answer to the asker: `invite`, `set_room`, `set_role`).
+    Done {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
     },
     /// You are no longer in this room (sent to every connection of yours).
     RoomLeft { room: String },
@@ -572,8 +721,9 @@ pub enum ErrorCode {
     /// No message with that id in a conversation you are in (whether it does not exist or is
     /// not yours to see: the answer is the same).
     UnknownMessage,
-    /// The message is someone else's: only its author edits it, and only its author or the
-    /// room's owner deletes it.
+    /// Not yours to do: someone else's message (only its author edits it, and only its author
+    /// or the room's owner or a moderator deletes it), or a room's settings, roles or
+    /// invitations (only those who run it change them).
     NotAllowed,
     /// The message was deleted: it cannot be edited or reacted to.
     MessageDeleted,
@@ -583,6 +733,17 @@ pub enum ErrorCode {
     TooManyReactions,
     /// A search query with no word, too long, or with too many words.
     InvalidQuery,
+    /// `create_room`: a room by that name exists already.
+    RoomExists,
+    /// No room by that name that you may join: none exists, or it is private and you are not
+    /// invited (the answer is the same).
+    UnknownRoom,
+    /// The room is archived: read-only.
+    RoomArchived,
+    /// A room's topic or title is too long or holds a control character.
+    InvalidTopic,
+    /// `invite`: that user is in the room already.
+    AlreadyMember,
 }
 
 impl ErrorCode {
@@ -626,6 +787,11 @@ impl ErrorCode {
         Self::InvalidEmoji,
         Self::TooManyReactions,
         Self::InvalidQuery,
+        Self::RoomExists,
+        Self::UnknownRoom,
+        Self::RoomArchived,
+        Self::InvalidTopic,
+        Self::AlreadyMember,
     ];
 
     /// The code as it appears on the wire.
@@ -669,6 +835,11 @@ impl ErrorCode {
             Self::InvalidEmoji => "invalid_emoji",
             Self::TooManyReactions => "too_many_reactions",
             Self::InvalidQuery => "invalid_query",
+            Self::RoomExists => "room_exists",
+            Self::UnknownRoom => "unknown_room",
+            Self::RoomArchived => "room_archived",
+            Self::InvalidTopic => "invalid_topic",
+            Self::AlreadyMember => "already_member",
         }
     }
 }

@@ -78,6 +78,35 @@ fn client_frames_use_snake_case_types() {
             offset: None,
             req: None,
         },
+        ClientFrame::CreateRoom {
+            room: "r".into(),
+            topic: None,
+            private: true,
+            req: None,
+        },
+        ClientFrame::Rooms {
+            query: None,
+            offset: None,
+            req: None,
+        },
+        ClientFrame::Invite {
+            room: "r".into(),
+            user: "u".into(),
+            req: None,
+        },
+        ClientFrame::SetRoom {
+            room: "r".into(),
+            title: None,
+            topic: None,
+            archived: Some(true),
+            req: None,
+        },
+        ClientFrame::SetRole {
+            room: "r".into(),
+            user: "u".into(),
+            moderator: true,
+            req: None,
+        },
     ];
     let types: Vec<String> = frames
         .iter()
@@ -175,12 +204,12 @@ fn the_lobby_entry_of_a_welcome_carries_no_member_list() {
     let lobby = RoomInfo {
         room: "lobby".into(),
         members: Vec::new(),
-        owner: None,
+        settings: RoomSettings::default(),
     };
     let rust = RoomInfo {
         room: "rust".into(),
         members: vec!["Alice".into()],
-        owner: None,
+        settings: RoomSettings::default(),
     };
     let json = serde_json::to_string(&[&lobby, &rust]).unwrap();
     assert_eq!(
@@ -191,6 +220,44 @@ fn the_lobby_entry_of_a_welcome_carries_no_member_list() {
         serde_json::from_str::<Vec<RoomInfo>>(&json).unwrap(),
         [lobby, rust]
     );
+}
+
+#[test]
+fn room_frames_carry_only_the_settings_that_say_something() {
+    let settings = RoomSettings {
+        title: Some("Rust talk".into()),
+        topic: None,
+        private: true,
+        archived: false,
+        owner: Some("Alice".into()),
+        moderators: vec!["bob".into()],
+    };
+    let frame = ServerFrame::RoomUpdated {
+        room: "rust".into(),
+        settings: settings.clone(),
+    };
+    let json = serde_json::to_string(&frame).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"room_updated","room":"rust","title":"Rust talk","private":true,"owner":"Alice","moderators":["bob"]}"#
+    );
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
+    assert!(settings.runs("ALICE") && settings.runs("Bob") && !settings.runs("carol"));
+    let list = ServerFrame::RoomList {
+        rooms: vec![RoomListing {
+            room: "rust".into(),
+            title: None,
+            topic: Some("borrowing".into()),
+            member_count: 3,
+        }],
+        next: Some(50),
+        req: None,
+    };
+    let json = serde_json::to_string(&list).unwrap();
+    assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), list);
+    let err = serde_json::from_str::<ServerFrame>(r#"{"type":"room_list","rooms":[{"room":"a"}]}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("member_count"), "{err}");
 }
 
 #[test]

@@ -59,6 +59,11 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Activity => "activity",
     Receipts => "receipts",
     Search => "search",
+    CreateRoom => "create_room",
+    Rooms => "rooms",
+    Invite => "invite",
+    SetRoom => "set_room",
+    SetRole => "set_role",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -83,6 +88,10 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Receipts => "receipts",
     Reaction => "reaction",
     SearchResults => "search_results",
+    RoomUpdated => "room_updated",
+    Invitation => "invitation",
+    RoomList => "room_list",
+    Done => "done",
 });
 
 /// One annotated JSON example from the document.

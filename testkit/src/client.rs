@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::api::ApiError;
-use shared::{ClientFrame, ServerFrame};
+use shared::{ClientFrame, ErrorCode, ServerFrame};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -234,6 +234,23 @@ pub fn is_offline(user: &str) -> impl Fn(&ServerFrame) -> bool + '_ {
 }
 
 /// Matches a room or private message.
+/// The `req` a frame answers, if it carries one.
+pub fn answered(frame: &ServerFrame) -> Option<&str> {
+    match frame {
+        ServerFrame::Ack { req, .. }
+        | ServerFrame::Error { req, .. }
+        | ServerFrame::Pong { req }
+        | ServerFrame::History { req, .. }
+        | ServerFrame::Conversations { req, .. }
+        | ServerFrame::Receipts { req, .. }
+        | ServerFrame::SearchResults { req, .. }
+        | ServerFrame::Invitation { req, .. }
+        | ServerFrame::RoomList { req, .. }
+        | ServerFrame::Done { req } => req.as_deref(),
+        _ => None,
+    }
+}
+
 pub fn is_message(frame: &ServerFrame) -> bool {
     matches!(
         frame,
@@ -526,6 +543,43 @@ impl Client {
     pub async fn join(&mut self, room: &str) {
         self.send_json(json!({"type": "join", "room": room})).await;
         self.recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+            .await;
+    }
+
+    /// Sends `frame` (which has a `req`) and returns the frame that answers it (whatever
+    /// frame carries that `req`: `error`, `done`, `invitation`, `room_list`, …), skipping
+    /// other frames.
+    pub async fn answer(&mut self, frame: Value) -> ServerFrame {
+        let req = frame["req"].as_str().expect("a req").to_owned();
+        self.send_json(frame).await;
+        self.recv_until(|f| answered(f) == Some(req.as_str())).await
+    }
+
+    /// Sends `frame` (which has a `req`) and returns the error code refusing it; fails the
+    /// test when it is not refused.
+    pub async fn refused(&mut self, frame: Value) -> ErrorCode {
+        match self.answer(frame).await {
+            ServerFrame::Error { code, .. } => code,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    /// Sends `frame` (which has a `req`) and waits for its `done`; fails the test otherwise.
+    pub async fn done(&mut self, frame: Value) {
+        match self.answer(frame).await {
+            ServerFrame::Done { .. } => {}
+            other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    /// Creates `room` (public, or `private`) with `topic` and waits until the server says
+    /// we are in it.
+    pub async fn create_room(&mut self, room: &str, topic: &str, private: bool) {
+        self.send_json(
+            json!({"type": "create_room", "room": room, "topic": topic, "private": private}),
+        )
+        .await;
+        self.recv_until(|f| matches!(f, ServerFrame::RoomJoined { room: r, .. } if r == room))
             .await;
     }
 

@@ -41,8 +41,8 @@ pub use app::{
     spawn_app_with, test_config, Engine, Storage, StoreAt, TestApp,
 };
 pub use client::{
-    is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client, Ended,
-    Endpoint, ARRIVES_WITHIN, QUIET_FOR,
+    answered, is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client,
+    Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR,
 };
 pub use exposition::Exposition;
 pub use net::{free_addr, Balancer, Relay};

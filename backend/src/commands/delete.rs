@@ -1,5 +1,6 @@
-//! `delete`: the author, or in a room its owner, turns a message into a tombstone (its body
-//! erased from the store); stored, delivered and acknowledged by the journal.
+//! `delete`: the author, or in a room its owner or a moderator, turns a message into a
+//! tombstone (its body erased from the store); stored, delivered and acknowledged by the
+//! journal.
 
 use shared::ErrorCode;
 
@@ -9,21 +10,20 @@ use crate::message::Destination;
 
 pub(super) async fn run(cx: &Context<'_>, id: u64, req: Option<String>) -> Result<(), Refusal> {
     let found = cx.visible_message(id).await?;
-    let me = cx.name.key();
-    let allowed = found.from.key() == me
+    let allowed = found.from.key() == cx.name.key()
         || match &found.to {
             Destination::Room(room) => cx
                 .store
-                .room_owner(room)
+                .room(room)
                 .await
                 .map_err(internal)?
-                .is_some_and(|owner| owner.key() == me),
+                .is_some_and(|settings| settings.runs(cx.name.as_str())),
             Destination::User(_) => false,
         };
     if !allowed {
         return Err((
             ErrorCode::NotAllowed,
-            "only its author, or the room's owner, deletes a message".to_owned(),
+            "only its author, or the room's owner or a moderator, deletes a message".to_owned(),
         ));
     }
     cx.change(found, id, ChangeKind::Delete, String::new(), req)

@@ -4,6 +4,9 @@
 //! answers. A refusal ([`Refusal`]) becomes an `error` frame, and the connection carries on.
 //!
 //! - `join`, `leave`: room memberships, stored before the hub announces them.
+//! - `create_room`, `rooms`, `invite`, `set_room`, `set_role`: rooms with a topic, public
+//!   or private, the public list, invitations, and what the owner (and moderators) change;
+//!   checked against the store, stored, then announced by the hub on every node.
 //! - `room_message`, `private_message`: handed to the journal, which stores, delivers and
 //!   acknowledges them.
 //!   A `reply_to` must name a message of the same conversation.
@@ -22,9 +25,11 @@
 
 mod activity;
 mod conversations;
+mod create_room;
 mod delete;
 mod edit;
 mod history;
+mod invite;
 mod join;
 mod leave;
 mod ping;
@@ -33,11 +38,14 @@ mod react;
 mod read;
 mod receipts;
 mod room_message;
+mod rooms;
 mod search;
+mod set_role;
+mod set_room;
 mod typing;
 
-use shared::limits::{check_body, BodyError};
-use shared::{ClientFrame, ErrorCode, RoomName, ServerFrame, Target, UserName};
+use shared::limits::{check_body, check_room_text, BodyError};
+use shared::{ClientFrame, ErrorCode, RoomName, RoomSettings, ServerFrame, Target, UserName};
 
 use crate::change::{Change, ChangeKind};
 use crate::clock::now_ms;
@@ -128,6 +136,34 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             };
             search::run(cx, &query, filters, limit, offset, req).await
         }
+        ClientFrame::CreateRoom {
+            room,
+            topic,
+            private,
+            ..
+        } => create_room::run(cx, &room, topic.as_deref(), private).await,
+        ClientFrame::Rooms { query, offset, req } => rooms::run(cx, query, offset, req).await,
+        ClientFrame::Invite { room, user, req } => invite::run(cx, &room, &user, req).await,
+        ClientFrame::SetRoom {
+            room,
+            title,
+            topic,
+            archived,
+            req,
+        } => {
+            let asked = set_room::Asked {
+                title,
+                topic,
+                archived,
+            };
+            set_room::run(cx, &room, asked, req).await
+        }
+        ClientFrame::SetRole {
+            room,
+            user,
+            moderator,
+            req,
+        } => set_role::run(cx, &room, &user, moderator, req).await,
     }
 }
 
@@ -196,7 +232,36 @@ impl Context<'_> {
         Ok(found)
     }
 
-    /// Hands a change of message `id` (found) to the journal, like a message.
+    /// The settings of `room`, which the user runs (owns or moderates): refused
+    /// `not_member` when they are not in it (whether it exists or not), `not_allowed` when
+    /// they are a plain member. The store decides, so every node agrees.
+    async fn running(&self, room: &RoomName) -> Result<RoomSettings, Refusal> {
+        self.hub.member(self.id, room)?;
+        let settings = self.store.room(room).await.map_err(internal)?;
+        match settings {
+            Some(settings) if settings.runs(self.name.as_str()) => Ok(settings),
+            _ => Err((
+                ErrorCode::NotAllowed,
+                format!("only those who run #{room} do that"),
+            )),
+        }
+    }
+
+    /// The settings of `room`, which the user owns; refused as [`Self::running`] does.
+    async fn owned(&self, room: &RoomName) -> Result<RoomSettings, Refusal> {
+        let settings = self.running(room).await?;
+        if settings.owner.as_deref() == Some(self.name.as_str()) {
+            Ok(settings)
+        } else {
+            Err((
+                ErrorCode::NotAllowed,
+                format!("only the owner of #{room} does that"),
+            ))
+        }
+    }
+
+    /// Hands a change of message `id` (found) to the journal, like a message. In an archived
+    /// room only deletions go through.
     async fn change(
         &self,
         found: FoundMessage,
@@ -205,6 +270,9 @@ impl Context<'_> {
         body: String,
         req: Option<String>,
     ) -> Result<(), Refusal> {
+        if let (Destination::Room(room), false) = (&found.to, kind == ChangeKind::Delete) {
+            self.hub.writer(self.id, room)?;
+        }
         let change = Change {
             message: id,
             kind,
@@ -241,6 +309,11 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 
 fn room_name(raw: &str) -> Result<RoomName, Refusal> {
     RoomName::parse(raw).map_err(|e| (ErrorCode::InvalidRoomName, e.to_string()))
+}
+
+/// A room's topic or title, trimmed; `None` when empty.
+fn room_text(raw: &str, max: usize) -> Result<Option<String>, Refusal> {
+    check_room_text(raw, max).map_err(|e| (ErrorCode::InvalidTopic, format!("the text: {e}")))
 }
 
 fn user_name(raw: &str) -> Result<UserName, Refusal> {

@@ -15,7 +15,7 @@ pub(super) async fn run(
 ) -> Result<(), Refusal> {
     let room = room_name(room)?;
     body_ok(&body)?;
-    let from = cx.hub.member(cx.id, &room)?;
+    let from = cx.hub.writer(cx.id, &room)?;
     let to = Destination::Room(room);
     if let Some(id) = reply_to {
         let found = cx.visible_message(id).await?;

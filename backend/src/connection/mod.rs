@@ -28,7 +28,7 @@ pub use outgoing::{Outgoing, WriteError, WriteSide};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
-use shared::{close, ConversationInfo, RoomName, UserName};
+use shared::{close, ConversationInfo, RoomName, ServerFrame, UserName};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -142,6 +142,14 @@ impl Connection {
                 return;
             }
         };
+        // Invitations held: told after the welcome (and what was missed), as they come live.
+        let invitations = match self.store.invitations(&name).await {
+            Ok(invitations) => invitations,
+            Err(e) => {
+                tracing::warn!(error = %e, user = %name, "reading invitations failed");
+                Vec::new()
+            }
+        };
         let control = Arc::new(Control::default());
         let limits = Limits {
             frames: self.config.queue_frames,
@@ -154,6 +162,9 @@ impl Connection {
             outbox.clone(),
             conversations,
         );
+        for invite in invitations {
+            outbox.send(&ServerFrame::Invitation { invite, req: None });
+        }
         self.hub.metrics().connections_opened.inc();
         tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
 

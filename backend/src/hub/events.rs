@@ -6,7 +6,7 @@
 //! The serde shape is the bus's wire format: changing it breaks mixed-version clusters.
 
 use serde::{Deserialize, Serialize};
-use shared::{MessageDetails, Place, Quote, RoomName, UserName};
+use shared::{MessageDetails, Place, Quote, RoomName, RoomSettings, UserName};
 
 use crate::change::{Change, ChangeKind};
 use crate::message::{Destination, Message};
@@ -50,8 +50,18 @@ pub enum Event {
     /// A user on the sending node became away there (every connection of theirs on it is) or
     /// came back.
     Away { user: String, away: bool },
-    /// A user joined a room (stored already).
-    Joined { user: String, room: String },
+    /// A user joined a room (stored already); `settings`: the room's as they were then.
+    Joined {
+        user: String,
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settings: Option<RoomSettings>,
+    },
+    /// A room's settings or roles changed (stored already): as they are now.
+    RoomUpdated {
+        room: String,
+        settings: RoomSettings,
+    },
     /// A user left a room (stored already).
     Left { user: String, room: String },
     /// An account was deleted: its memberships are gone.

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use shared::protocol::ServerLimits;
-use shared::{ErrorCode, RoomName, Target, UserName};
+use shared::{ErrorCode, RoomName, RoomSettings, Target, UserName};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +80,8 @@ pub enum HubError {
     CannotLeaveLobby,
     #[error("you are in as many rooms as allowed")]
     TooManyRooms,
+    #[error("the room is archived: read-only")]
+    Archived,
 }
 
 impl HubError {
@@ -89,6 +91,7 @@ impl HubError {
             Self::NotMember => ErrorCode::NotMember,
             Self::CannotLeaveLobby => ErrorCode::CannotLeaveLobby,
             Self::TooManyRooms => ErrorCode::TooManyRooms,
+            Self::Archived => ErrorCode::RoomArchived,
         }
     }
 }
@@ -151,9 +154,9 @@ struct State {
     rooms: HashMap<RoomName, Arc<BTreeMap<String, UserName>>>,
     /// The same memberships by member: the rooms each user is in, lobby aside.
     member_of: HashMap<String, BTreeSet<RoomName>>,
-    /// Each room's owner, if it has one: its creator (who joined it when it had no members),
-    /// until they leave. The store keeps the same as a membership's role.
-    owners: HashMap<RoomName, UserName>,
+    /// Each room's settings and who runs it (its owner: its creator, until they leave; its
+    /// moderators), as the store keeps them (`rooms`, memberships' roles).
+    settings: HashMap<RoomName, RoomSettings>,
     /// Rooms being joined (stored, not yet announced), by user key, with how many joins of
     /// each are under way: they count against the rooms limit ([`JoinTicket`]).
     joining: HashMap<String, BTreeMap<RoomName, usize>>,
@@ -256,9 +259,9 @@ impl Hub {
         }
     }
 
-    /// Sets the rooms' owners to the stored ones (at start, and after the bus was down).
-    pub fn set_owners(&self, owners: Vec<(RoomName, UserName)>) {
-        self.state().owners = owners.into_iter().collect();
+    /// Sets the rooms' settings to the stored ones (at start, and after the bus was down).
+    pub fn set_rooms(&self, rooms: Vec<(RoomName, RoomSettings)>) {
+        self.state().settings = rooms.into_iter().collect();
     }
 
     /// The id of the last message delivered.

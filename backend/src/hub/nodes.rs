@@ -125,11 +125,20 @@ impl Hub {
                 state.remote_offline(node, &user.to_ascii_lowercase(), at);
             }
             Event::Away { user, away } => state.remote_away(node, &user.to_ascii_lowercase(), away),
-            Event::Joined { user, room } => {
+            Event::Joined {
+                user,
+                room,
+                settings,
+            } => {
                 if let (Ok(name), Ok(room)) = (UserName::parse(&user), RoomName::parse(&room)) {
                     if !state.is_member(&name.key(), &room) {
-                        state.joined(&room, &name);
+                        state.joined(&room, &name, settings);
                     }
+                }
+            }
+            Event::RoomUpdated { room, settings } => {
+                if let Ok(room) = RoomName::parse(&room) {
+                    state.updated(&room, settings);
                 }
             }
             Event::Left { user, room } => {

@@ -1,11 +1,12 @@
-//! Rooms and memberships: every room's members (online or not) and every user's rooms, kept
-//! in step with the store; joining, leaving, and what the members hear of it.
+//! Rooms and memberships: every room's members (online or not), every user's rooms, and each
+//! room's settings and roles, kept in step with the store; joining, leaving, changes of a
+//! room, invitations, and what the members hear of them.
 
 use std::sync::Arc;
 
-use shared::{RoomName, ServerFrame, Target, UserName};
+use shared::{Invite, RoomName, RoomSettings, ServerFrame, Target, UserName};
 
-use super::{ConnId, Event, Hub, HubError, Joining, State};
+use super::{ConnId, Event, Hub, HubError, Joining, Route, State};
 use crate::ws::encode;
 
 impl Hub {
@@ -39,9 +40,10 @@ impl Hub {
         Ok(Joining::New(self.join_ticket(&mut state, &key, room)))
     }
 
-    /// Puts the connection's user in `room` (creating it) and tells everyone concerned.
-    /// Joining a room one is in tells this connection again, and nobody else.
-    pub fn join(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
+    /// Puts the connection's user in `room` (whose `settings` the store gave as it joined) and
+    /// tells everyone concerned. Joining a room one is in tells this connection again, and
+    /// nobody else.
+    pub fn join(&self, id: ConnId, room: RoomName, settings: RoomSettings) -> Result<(), HubError> {
         let mut state = self.state();
         let (key, outbox) = state.conn(id)?;
         if room.is_lobby() || state.is_member(&key, &room) {
@@ -54,12 +56,48 @@ impl Hub {
             .ok_or(HubError::NotMember)?
             .name
             .clone();
-        state.joined(&room, &name);
+        state.joined(&room, &name, Some(settings.clone()));
         self.publish(Event::Joined {
             user: name.to_string(),
             room: room.to_string(),
+            settings: Some(settings),
         });
         Ok(())
+    }
+
+    /// The settings of `room` as this node knows them.
+    pub fn settings(&self, room: &RoomName) -> Option<RoomSettings> {
+        self.state().settings.get(room).cloned()
+    }
+
+    /// The user of a connection, which must be in `room`, and the room not archived, to
+    /// write there.
+    pub fn writer(&self, id: ConnId, room: &RoomName) -> Result<UserName, HubError> {
+        let name = self.member(id, room)?;
+        if self.state().settings.get(room).is_some_and(|s| s.archived) {
+            return Err(HubError::Archived);
+        }
+        Ok(name)
+    }
+
+    /// `room`'s settings changed (stored already): its members everywhere hear of it.
+    pub fn update_room(&self, room: &RoomName, settings: RoomSettings) {
+        self.state().updated(room, settings.clone());
+        self.publish(Event::RoomUpdated {
+            room: room.to_string(),
+            settings,
+        });
+    }
+
+    /// Tells the connections of `to`, on every node, of `invite` (stored already).
+    pub fn invite(&self, to: &UserName, invite: Invite) {
+        let key = to.key();
+        let frame = encode(&ServerFrame::Invitation { invite, req: None });
+        self.state().send_user(&key, &frame, None);
+        self.publish(Event::Frame {
+            route: Route::User { user: key },
+            frame: frame.text_payload().into_owned(),
+        });
     }
 
     /// Checks that the connection's user can leave `room`. The store forgets the membership
@@ -128,11 +166,30 @@ impl Hub {
 
 impl State {
     /// Adds `name` to `room` and tells their connections and the room's members here.
-    pub(super) fn joined(&mut self, room: &RoomName, name: &UserName) {
+    /// `settings` are the room's as the store gave them; without them (a node of an earlier
+    /// version) whoever creates a room owns it.
+    pub(super) fn joined(
+        &mut self,
+        room: &RoomName,
+        name: &UserName,
+        settings: Option<RoomSettings>,
+    ) {
         let key = name.key();
-        // Whoever creates a room owns it, as the store records it.
-        if !self.rooms.contains_key(room) {
-            self.owners.insert(room.clone(), name.clone());
+        match settings {
+            Some(settings) => {
+                self.settings.insert(room.clone(), settings);
+            }
+            None if !self.rooms.contains_key(room) => {
+                let owner = Some(name.to_string());
+                self.settings.insert(
+                    room.clone(),
+                    RoomSettings {
+                        owner,
+                        ..RoomSettings::default()
+                    },
+                );
+            }
+            None => {}
         }
         self.add_member(room, name);
         let joined = encode(&self.room_joined(room));
@@ -163,6 +220,16 @@ impl State {
         });
         self.send_room(room, &member_left, None);
         Some(name)
+    }
+
+    /// Records `room`'s new settings and tells its members here.
+    pub(super) fn updated(&mut self, room: &RoomName, settings: RoomSettings) {
+        let frame = encode(&ServerFrame::RoomUpdated {
+            room: room.to_string(),
+            settings: settings.clone(),
+        });
+        self.settings.insert(room.clone(), settings);
+        self.send_room(room, &frame, None);
     }
 
     /// Drops every membership of user `key`, telling the rooms.
@@ -207,13 +274,14 @@ impl State {
         let name = Arc::make_mut(members).remove(key)?;
         if members.is_empty() {
             self.rooms.remove(room);
-        }
-        if self
-            .owners
-            .get(room)
-            .is_some_and(|owner| owner.key() == key)
-        {
-            self.owners.remove(room);
+            self.settings.remove(room);
+        } else if let Some(settings) = self.settings.get_mut(room) {
+            // The role goes with the membership, as in the store.
+            let theirs = |n: &String| n.eq_ignore_ascii_case(name.as_str());
+            if settings.owner.as_ref().is_some_and(theirs) {
+                settings.owner = None;
+            }
+            settings.moderators.retain(|n| !theirs(n));
         }
         if let Some(rooms) = self.member_of.get_mut(key) {
             rooms.remove(room);
@@ -240,7 +308,7 @@ impl State {
         ServerFrame::RoomJoined {
             room: room.to_string(),
             members: self.member_names(room),
-            owner: self.owners.get(room).map(UserName::to_string),
+            settings: self.settings.get(room).cloned().unwrap_or_default(),
         }
     }
 }

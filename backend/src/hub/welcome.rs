@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
-use shared::{ConversationInfo, RoomInfo, RoomName, ServerFrame, UserName};
+use shared::{ConversationInfo, RoomInfo, RoomName, RoomSettings, ServerFrame, UserName};
 
 use super::online::OnlineSnapshot;
 use super::{Hub, State};
@@ -28,8 +28,8 @@ pub(super) struct WelcomeParts {
     online: OnlineSnapshot,
     /// Those of them away, by name key.
     away: Arc<BTreeMap<String, UserName>>,
-    /// The user's rooms but the lobby, in order, with their members and owner.
-    rooms: Vec<(RoomName, Members, Option<String>)>,
+    /// The user's rooms but the lobby, in order, with their members and settings.
+    rooms: Vec<(RoomName, Members, RoomSettings)>,
     /// Where the user's conversations stand (a page of the private ones), and whether that
     /// is all of them.
     conversations: (Vec<ConversationInfo>, bool),
@@ -64,7 +64,7 @@ impl State {
                     (
                         room.clone(),
                         self.rooms.get(room).cloned().unwrap_or_default(),
-                        self.owners.get(room).map(UserName::to_string),
+                        self.settings.get(room).cloned().unwrap_or_default(),
                     )
                 })
                 .collect(),
@@ -84,13 +84,18 @@ impl Hub {
         let mut rooms = vec![RoomInfo {
             room: RoomName::lobby().to_string(),
             members: Vec::new(),
-            owner: None,
+            settings: RoomSettings::default(),
         }];
-        rooms.extend(parts.rooms.iter().map(|(room, members, owner)| RoomInfo {
-            room: room.to_string(),
-            members: members.values().map(UserName::to_string).collect(),
-            owner: owner.clone(),
-        }));
+        rooms.extend(
+            parts
+                .rooms
+                .iter()
+                .map(|(room, members, settings)| RoomInfo {
+                    room: room.to_string(),
+                    members: members.values().map(UserName::to_string).collect(),
+                    settings: settings.clone(),
+                }),
+        );
         let frame = encode(&ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,
             user: parts.user.clone(),

@@ -13,7 +13,8 @@ use tokio::sync::{Notify, Semaphore};
 use super::*;
 use crate::message::{Conversation, Destination};
 use crate::store::{
-    Account, Marked, Missed, NewSession, Readers, SessionId, SessionOwner, SessionRecord,
+    Account, Joined, Marked, Missed, NewSession, Readers, RoomChange, SessionId, SessionOwner,
+    SessionRecord,
 };
 
 /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
@@ -113,12 +114,6 @@ impl Store for GatedStore {
     ) -> Result<Option<crate::store::FoundMessage>, StoreError> {
         not_for_the_journal()
     }
-    async fn room_owner(&self, _: &RoomName) -> Result<Option<UserName>, StoreError> {
-        not_for_the_journal()
-    }
-    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
-        not_for_the_journal()
-    }
     async fn create_account(
         &self,
         _: &UserName,
@@ -157,7 +152,51 @@ impl Store for GatedStore {
     async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
         not_for_the_journal()
     }
-    async fn join_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
+    async fn join_room(&self, _: &UserName, _: &RoomName) -> Result<Joined, StoreError> {
+        not_for_the_journal()
+    }
+    async fn create_room(
+        &self,
+        _: &UserName,
+        _: &RoomName,
+        _: Option<&str>,
+        _: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn rooms(&self) -> Result<Vec<(RoomName, shared::RoomSettings)>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn room(&self, _: &RoomName) -> Result<Option<shared::RoomSettings>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn public_rooms(
+        &self,
+        _: &str,
+        _: u32,
+        _: u32,
+    ) -> Result<Vec<shared::RoomListing>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn invite(&self, _: &RoomName, _: &UserName, _: &UserName) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn invitations(&self, _: &UserName) -> Result<Vec<shared::Invite>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn update_room(
+        &self,
+        _: &RoomName,
+        _: &RoomChange,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn set_moderator(
+        &self,
+        _: &RoomName,
+        _: &UserName,
+        _: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
         not_for_the_journal()
     }
     async fn leave_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {

@@ -4,7 +4,9 @@
 //! one module per concern:
 //!
 //! - `accounts`: accounts and the sessions that prove them; deleting an account.
-//! - `memberships`: who is in which room.
+//! - `memberships`: who is in which room; creating, joining (private and archived rooms'
+//!   rules) and leaving one.
+//! - `rooms`: rooms' settings and roles, the list of public rooms, invitations.
 //! - `mentions`: whom each room message mentions, and the count of unread mentions.
 //! - `append`: storing a batch of messages, numbered, without repeating a `req`.
 //! - `changes`: edits, deletions and reactions, applied in `append`'s transaction; the
@@ -63,6 +65,7 @@ mod memberships;
 mod mentions;
 mod postgres;
 mod receipts;
+mod rooms;
 mod search;
 mod skeletons;
 mod sql;
@@ -79,6 +82,8 @@ use crate::message::{Conversation, Message, NewMessage};
 use crate::tasks::Tasks;
 
 pub use receipts::Readers;
+
+pub use rooms::{JoinRefusal, Joined, RoomChange};
 pub use search::{SearchPage, SearchQuery};
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
@@ -283,10 +288,56 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every room membership, lobby aside, with the member's name as displayed.
     async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError>;
-    /// Records that `name` is in `room` (again: no error).
-    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
-    /// Records that `name` left `room`.
+    /// Records that `name` is in `room` (again: no error), creating it (public, owned by
+    /// `name`) when it does not exist or nobody is in it; refused for a private room without
+    /// an invitation (which joining uses up) or an archived one.
+    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<Joined, StoreError>;
+    /// Creates `room`, owned by `name`, its first member; `None` when it exists (with members).
+    async fn create_room(
+        &self,
+        name: &UserName,
+        room: &RoomName,
+        topic: Option<&str>,
+        private: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError>;
+    /// Records that `name` left `room`; the room goes with its last member.
     async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
+    /// Every room's settings, roles included.
+    async fn rooms(&self) -> Result<Vec<(RoomName, shared::RoomSettings)>, StoreError>;
+    /// The settings of `room`, roles included, if it exists.
+    async fn room(&self, room: &RoomName) -> Result<Option<shared::RoomSettings>, StoreError>;
+    /// A page of the public rooms (neither private nor archived) whose name, title or topic
+    /// holds `query` (ignoring case), most members first.
+    async fn public_rooms(
+        &self,
+        query: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<shared::RoomListing>, StoreError>;
+    /// Records that `from` invited `to` to `room` (again: the newer invitation stands);
+    /// `false`, and nothing stored, when `to` is a member already.
+    async fn invite(
+        &self,
+        room: &RoomName,
+        from: &UserName,
+        to: &UserName,
+    ) -> Result<bool, StoreError>;
+    /// The invitations `name` holds, to rooms not archived, oldest first.
+    async fn invitations(&self, name: &UserName) -> Result<Vec<shared::Invite>, StoreError>;
+    /// Changes `room`'s settings; its settings now, or `None` when it does not exist.
+    async fn update_room(
+        &self,
+        room: &RoomName,
+        change: &RoomChange,
+    ) -> Result<Option<shared::RoomSettings>, StoreError>;
+    /// Makes member `name` of `room` a moderator, or a plain member again; the room's settings
+    /// now, or `None` when `name` is not a member or is the owner.
+    async fn set_moderator(
+        &self,
+        room: &RoomName,
+        name: &UserName,
+        moderator: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError>;
 
     /// Stores `batch` in one transaction, in order, giving each message the next id. A message
     /// whose sender already stored one with the same `req` (earlier, or earlier in this batch)
@@ -305,10 +356,6 @@ pub trait Store: Send + Sync + 'static {
         viewer: &UserName,
         id: u64,
     ) -> Result<Option<FoundMessage>, StoreError>;
-    /// Every room's owner (rooms without one are not listed).
-    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError>;
-    /// The owner of `room`, if it has one.
-    async fn room_owner(&self, room: &RoomName) -> Result<Option<UserName>, StoreError>;
     /// Up to `limit` messages of a conversation with ids below `before` (all when `None`),
     /// oldest first, and whether they reach back to its first message.
     async fn history(
@@ -494,12 +541,69 @@ impl Store for SqlStore {
         memberships::memberships(self).await
     }
 
-    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
+    async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<Joined, StoreError> {
         memberships::join_room(self, name, room).await
+    }
+
+    async fn create_room(
+        &self,
+        name: &UserName,
+        room: &RoomName,
+        topic: Option<&str>,
+        private: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
+        memberships::create_room(self, name, room, topic, private).await
     }
 
     async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
         memberships::leave_room(self, name, room).await
+    }
+
+    async fn rooms(&self) -> Result<Vec<(RoomName, shared::RoomSettings)>, StoreError> {
+        rooms::rooms(self).await
+    }
+
+    async fn room(&self, room: &RoomName) -> Result<Option<shared::RoomSettings>, StoreError> {
+        rooms::room_settings(self, room).await
+    }
+
+    async fn public_rooms(
+        &self,
+        query: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<shared::RoomListing>, StoreError> {
+        rooms::public_rooms(self, query, offset, limit).await
+    }
+
+    async fn invite(
+        &self,
+        room: &RoomName,
+        from: &UserName,
+        to: &UserName,
+    ) -> Result<bool, StoreError> {
+        rooms::invite(self, room, from, to).await
+    }
+
+    async fn invitations(&self, name: &UserName) -> Result<Vec<shared::Invite>, StoreError> {
+        rooms::invitations(self, name).await
+    }
+
+    async fn update_room(
+        &self,
+        room: &RoomName,
+        change: &RoomChange,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
+        rooms::update_room(self, room, change).await
+    }
+
+    async fn set_moderator(
+        &self,
+        room: &RoomName,
+        name: &UserName,
+        moderator: bool,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
+        rooms::set_moderator(self, room, name, moderator).await
     }
 
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
@@ -516,14 +620,6 @@ impl Store for SqlStore {
         id: u64,
     ) -> Result<Option<FoundMessage>, StoreError> {
         history::find_message(self, viewer, id).await
-    }
-
-    async fn room_owner(&self, room: &RoomName) -> Result<Option<UserName>, StoreError> {
-        memberships::room_owner(self, room).await
-    }
-
-    async fn room_owners(&self) -> Result<Vec<(RoomName, UserName)>, StoreError> {
-        memberships::room_owners(self).await
     }
 
     async fn history(

@@ -4,6 +4,7 @@
 
 mod changes;
 mod receipts;
+mod rooms;
 mod search;
 
 use std::collections::HashSet;

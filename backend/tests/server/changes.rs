@@ -218,7 +218,7 @@ async fn a_rooms_owner_deletes_anyones_message_and_others_do_not() {
         .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
         .await;
     assert!(
-        matches!(joined, ServerFrame::RoomJoined { owner: Some(ref o), .. } if o == "alice"),
+        matches!(joined, ServerFrame::RoomJoined { settings: shared::RoomSettings { owner: Some(ref o), .. }, .. } if o == "alice"),
         "{joined:?}"
     );
     let mine = alice.say("rust", "by the owner", "m1").await;

@@ -24,6 +24,7 @@ mod paging;
 mod presence;
 mod receipts;
 mod replay_and_keys;
+mod rooms;
 mod search;
 mod sign_in;
 mod slow_and_flooding;

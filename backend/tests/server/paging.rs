@@ -146,7 +146,7 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
     assert_eq!(
         frame,
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: Default::default(),
             room: "lobby".into(),
             members: Vec::new()
         }
@@ -162,7 +162,10 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
     assert_eq!(
         frame,
         ServerFrame::RoomJoined {
-            owner: Some("alice".into()),
+            settings: shared::RoomSettings {
+                owner: Some("alice".into()),
+                ..Default::default()
+            },
             room: "rust".into(),
             members: vec!["alice".into(), "user00".into()]
         }

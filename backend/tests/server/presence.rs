@@ -119,12 +119,15 @@ async fn the_welcome_says_who_is_online_and_which_rooms_one_is_in() {
         rooms,
         vec![
             RoomInfo {
-                owner: None,
+                settings: Default::default(),
                 room: "lobby".into(),
                 members: Vec::new()
             },
             RoomInfo {
-                owner: Some("Alice".into()),
+                settings: shared::RoomSettings {
+                    owner: Some("Alice".into()),
+                    ..Default::default()
+                },
                 room: "rust".into(),
                 members: vec!["Alice".into()]
             },
@@ -149,7 +152,10 @@ async fn joining_and_leaving_are_announced_to_the_room() {
         .send_json(json!({"type": "join", "room": "rust"}))
         .await;
     let joined = ServerFrame::RoomJoined {
-        owner: Some("bob".into()),
+        settings: shared::RoomSettings {
+            owner: Some("bob".into()),
+            ..Default::default()
+        },
         room: "rust".into(),
         members: vec!["alice".into(), "bob".into()],
     };
@@ -210,7 +216,10 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         bob.recv().await,
         ServerFrame::RoomJoined {
-            owner: Some("alice".into()),
+            settings: shared::RoomSettings {
+                owner: Some("alice".into()),
+                ..Default::default()
+            },
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }
@@ -230,7 +239,10 @@ async fn a_user_goes_offline_only_when_the_last_tab_closes() {
     assert_eq!(
         rooms[1],
         RoomInfo {
-            owner: Some("alice".into()),
+            settings: shared::RoomSettings {
+                owner: Some("alice".into()),
+                ..Default::default()
+            },
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()]
         }

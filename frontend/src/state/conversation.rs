@@ -38,8 +38,9 @@ pub struct Conversation {
     pub members: SortedSet<String>,
     /// Rooms only: the server says we are in it.
     pub joined: bool,
-    /// Rooms only: its owner, who may delete anyone's message in it.
-    pub owner: Option<String>,
+    /// Rooms only: its title, topic, kind, owner and moderators (who may delete anyone's
+    /// message in it), as the server last said.
+    pub settings: shared::RoomSettings,
     /// The newest message id known here (from `welcome`, messages, pages and acks).
     pub last_id: u64,
     /// Our read marker: every message up to this id counts as read.
@@ -82,7 +83,7 @@ impl Conversation {
             lines: Vec::new(),
             members: SortedSet::new(),
             joined: false,
-            owner: None,
+            settings: shared::RoomSettings::default(),
             last_id: 0,
             read_up_to: 0,
             read_sent: 0,

@@ -76,12 +76,11 @@ impl ChatState {
     }
 
     /// Whether we may delete a message of the open conversation: our own (`own`), or any in a
-    /// room we own.
+    /// room we own or moderate.
     pub fn may_delete(&self, own: bool) -> bool {
         own || self
             .active_conversation()
-            .and_then(|c| c.owner.as_deref())
-            .is_some_and(|owner| self.is_me(owner))
+            .is_some_and(|c| c.settings.runs(&self.me))
     }
 
     /// Deletes message `id` of the open conversation: it becomes a tombstone for everyone once

@@ -272,8 +272,17 @@ impl ChatState {
             ServerFrame::RoomJoined {
                 room,
                 members,
-                owner,
-            } => self.room_joined(room, members, owner),
+                settings,
+            } => self.room_joined(room, members, settings),
+            ServerFrame::RoomUpdated { room, settings } => {
+                if let Some(conv) = self.convs.get_mut(&ConvKey::Room(room)) {
+                    conv.settings = settings;
+                }
+            }
+            // Frames this client does not ask for yet.
+            ServerFrame::Invitation { .. }
+            | ServerFrame::RoomList { .. }
+            | ServerFrame::Done { .. } => {}
             ServerFrame::RoomLeft { room } => self.left(&room),
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),

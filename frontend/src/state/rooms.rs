@@ -2,7 +2,7 @@
 //! server since memberships are stored there; who is in a room; and the list of our rooms a
 //! `welcome` brings.
 
-use shared::{ClientFrame, ErrorCode, RoomInfo, RoomName};
+use shared::{ClientFrame, ErrorCode, RoomInfo, RoomName, RoomSettings};
 
 use super::{ChatState, ConvKey};
 use crate::sorted::SortedSet;
@@ -57,7 +57,7 @@ impl ChatState {
             conv.members.clear();
             conv.members.extend(info.members);
             conv.joined = true;
-            conv.owner = info.owner;
+            conv.settings = info.settings;
         }
         let gone: Vec<String> = self
             .convs
@@ -77,14 +77,14 @@ impl ChatState {
         &mut self,
         room: String,
         members: Vec<String>,
-        owner: Option<String>,
+        settings: RoomSettings,
     ) {
         let key = ConvKey::Room(room.clone());
         let conv = self.convs.entry(&key, &room);
         conv.members.clear();
         conv.members.extend(members);
         conv.joined = true;
-        conv.owner = owner;
+        conv.settings = settings;
         if self.focus_on_join.as_deref() == Some(room.as_str()) {
             self.focus_on_join = None;
             self.activate(&key);

@@ -6,7 +6,7 @@ use super::*;
 fn joined_rust(state: &mut ChatState) -> ConvKey {
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
         },

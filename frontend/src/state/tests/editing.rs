@@ -9,7 +9,10 @@ fn with_owner(owner: Option<&str>) -> ChatState {
         ServerFrame::RoomJoined {
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
-            owner: owner.map(str::to_owned),
+            settings: shared::RoomSettings {
+                owner: owner.map(str::to_owned),
+                ..Default::default()
+            },
         },
         0,
     );
@@ -112,7 +115,7 @@ fn the_welcome_says_who_owns_each_room() {
     let mut state = ChatState::new("alice", "t");
     let mut frame = welcome("alice", &["alice"], &[("lobby", &[]), ("rust", &["alice"])]);
     if let ServerFrame::Welcome { rooms, .. } = &mut frame {
-        rooms[1].owner = Some("alice".into());
+        rooms[1].settings.owner = Some("alice".into());
     }
     state.apply(frame, 0);
     state.activate(&ConvKey::Room("rust".into()));

@@ -45,7 +45,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
         rooms: rooms
             .iter()
             .map(|(room, members)| RoomInfo {
-                owner: None,
+                settings: shared::RoomSettings::default(),
                 room: room.to_string(),
                 members: members.iter().map(|s| s.to_string()).collect(),
             })

@@ -8,7 +8,7 @@ fn after_a_reconnect_the_server_lists_our_rooms_and_nothing_is_joined_again() {
     for room in ["rust", "ops"] {
         state.apply(
             ServerFrame::RoomJoined {
-                owner: None,
+                settings: shared::RoomSettings::default(),
                 room: room.into(),
                 members: vec!["alice".into()],
             },
@@ -40,7 +40,7 @@ fn members_coming_and_going_are_shown_as_system_lines() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
         },
@@ -87,7 +87,7 @@ fn joining_checks_the_name_and_opens_the_room_when_confirmed() {
     assert_eq!(state.active(), &ConvKey::lobby());
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
         },
@@ -129,7 +129,7 @@ fn a_refused_join_does_not_steal_focus_later() {
     );
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "many".into(),
             members: vec![],
         },

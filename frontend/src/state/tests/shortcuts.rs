@@ -80,7 +80,7 @@ fn alice_with_rooms_and_bob() -> ChatState {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
         },
@@ -122,7 +122,7 @@ fn the_switcher_ranks_exact_then_prefix_then_contained_names() {
     for room in ["bobsled", "kebob"] {
         state.apply(
             ServerFrame::RoomJoined {
-                owner: None,
+                settings: shared::RoomSettings::default(),
                 room: room.into(),
                 members: vec!["alice".into()],
             },

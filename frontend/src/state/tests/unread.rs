@@ -8,7 +8,7 @@ fn messages_elsewhere_count_as_unread_until_opened() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
         },
@@ -239,7 +239,7 @@ fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
-            owner: None,
+            settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "Dave".into()],
         },

@@ -1,0 +1,100 @@
+//! Rooms across nodes: a private room made on one node is joined by a user invited from it
+//! while connected to the other, and stays closed to a third user there; settings and roles
+//! changed on one node reach the members on the other.
+
+use serde_json::json;
+use shared::{ErrorCode, ServerFrame};
+use testkit::{is_online, Services};
+
+use super::start;
+
+#[tokio::test]
+async fn private_rooms_invitations_and_settings_cross_nodes() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let bob_token = b.claim("bob").await;
+    let carol_token = b.claim("carol").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    let mut carol = b.connect(&carol_token).await;
+    alice.recv_until(is_online("carol")).await;
+
+    alice.create_room("plans", "Q3", true).await;
+    let code = carol
+        .refused(json!({"type": "join", "room": "plans", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    alice
+        .answer(json!({"type": "invite", "room": "plans", "user": "bob", "req": "i1"}))
+        .await;
+    // Told on the other node, live.
+    let invitation = bob
+        .recv_until(|f| matches!(f, ServerFrame::Invitation { .. }))
+        .await;
+    assert!(
+        matches!(&invitation, ServerFrame::Invitation { invite, .. } if invite.room == "plans" && invite.from == "alice"),
+        "{invitation:?}"
+    );
+    bob.send_json(json!({"type": "join", "room": "plans"}))
+        .await;
+    let joined = bob
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+    let ServerFrame::RoomJoined {
+        settings, members, ..
+    } = joined
+    else {
+        unreachable!()
+    };
+    assert!(settings.private && settings.owner.as_deref() == Some("alice"));
+    assert_eq!(members, ["alice", "bob"]);
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))
+        .await;
+    // A role and a topic set on node a reach bob on node b; bob then runs the room there.
+    alice
+        .done(json!({"type": "set_role", "room": "plans", "user": "bob", "moderator": true, "req": "r1"}))
+        .await;
+    alice
+        .done(json!({"type": "set_room", "room": "plans", "topic": "Q4", "req": "s1"}))
+        .await;
+    let settings = loop {
+        match bob
+            .recv_until(|f| matches!(f, ServerFrame::RoomUpdated { .. }))
+            .await
+        {
+            ServerFrame::RoomUpdated { settings, .. }
+                if settings.topic.as_deref() == Some("Q4") =>
+            {
+                break settings
+            }
+            _ => {}
+        }
+    };
+    assert_eq!(settings.moderators, ["bob"]);
+    let id = alice.say("plans", "dates", "m1").await;
+    bob.send_acked(json!({"type": "delete", "id": id, "req": "d1"}))
+        .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::MessageDeleted { id: d, .. } if *d == id))
+        .await;
+    // Archived on node a: read-only on node b.
+    alice
+        .done(json!({"type": "set_room", "room": "plans", "archived": true, "req": "s2"}))
+        .await;
+    bob.recv_until(|f| matches!(f, ServerFrame::RoomUpdated { settings, .. } if settings.archived))
+        .await;
+    let code = bob
+        .refused(json!({"type": "room_message", "room": "plans", "body": "hi", "req": "m2"}))
+        .await;
+    assert_eq!(code, ErrorCode::RoomArchived);
+    // Carol, on bob's node, heard nothing of it all.
+    carol
+        .assert_none_of("anything of #plans", |f| {
+            matches!(f, ServerFrame::RoomMessage { room, .. } | ServerFrame::RoomUpdated { room, .. } | ServerFrame::MemberJoined { room, .. } if room == "plans")
+                || matches!(f, ServerFrame::Invitation { .. })
+        })
+        .await;
+}

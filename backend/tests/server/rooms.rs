@@ -1,0 +1,334 @@
+//! Rooms: created with a topic, public (listed with their member counts, found by a query) or
+//! private (never listed, joined only with an invitation, and to outsiders answered exactly as
+//! a room that does not exist); invitations, live and held across a reconnect; the owner
+//! appoints moderators, renames, changes the topic and archives (read-only, out of the list);
+//! moderators invite and delete. Every refusal is tested.
+
+use serde_json::json;
+use shared::{ErrorCode, Invite, RoomListing, RoomSettings, ServerFrame};
+use testkit::{spawn_app, Client};
+
+/// The public rooms a `rooms` frame lists for `query`.
+async fn listed(client: &mut Client, query: &str, req: &str) -> Vec<RoomListing> {
+    match client
+        .answer(json!({"type": "rooms", "query": query, "req": req}))
+        .await
+    {
+        ServerFrame::RoomList { rooms, next, .. } => {
+            assert_eq!(next, None);
+            rooms
+        }
+        other => panic!("expected room_list, got {other:?}"),
+    }
+}
+
+fn names(rooms: &[RoomListing]) -> Vec<(&str, u64)> {
+    rooms
+        .iter()
+        .map(|r| (r.room.as_str(), r.member_count))
+        .collect()
+}
+
+/// The next `room_updated` of `room`: its settings.
+async fn updated(client: &mut Client, room: &str) -> RoomSettings {
+    match client
+        .recv_until(|f| matches!(f, ServerFrame::RoomUpdated { room: r, .. } if r == room))
+        .await
+    {
+        ServerFrame::RoomUpdated { settings, .. } => settings,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn rooms_are_created_with_a_topic_and_listed_with_their_member_counts() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
+    alice
+        .send_json(json!({"type": "create_room", "room": "Rust", "topic": " Borrowing and lending ", "req": "c1"}))
+        .await;
+    let joined = alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+    assert_eq!(
+        joined,
+        ServerFrame::RoomJoined {
+            room: "rust".into(),
+            members: vec!["alice".into()],
+            settings: RoomSettings {
+                topic: Some("Borrowing and lending".into()),
+                owner: Some("alice".into()),
+                ..RoomSettings::default()
+            },
+        }
+    );
+    bob.create_room("go", "gophers", false).await;
+    carol.join("rust").await;
+    // Most members first; the lobby is not listed.
+    assert_eq!(
+        names(&listed(&mut carol, "", "l1").await),
+        [("rust", 2), ("go", 1)]
+    );
+    // Found by name, topic or title, ignoring case; `%` is only a character.
+    let found = listed(&mut carol, "BORROW", "l2").await;
+    assert_eq!(
+        found,
+        [RoomListing {
+            room: "rust".into(),
+            title: None,
+            topic: Some("Borrowing and lending".into()),
+            member_count: 2
+        }]
+    );
+    assert_eq!(names(&listed(&mut carol, "goph", "l3").await), [("go", 1)]);
+    assert!(listed(&mut carol, "%", "l4").await.is_empty());
+    // A name is taken once, whoever asks, the lobby included.
+    for (req, room) in [("c2", "rust"), ("c3", "lobby")] {
+        let code = bob
+            .refused(json!({"type": "create_room", "room": room, "req": req}))
+            .await;
+        assert_eq!(code, ErrorCode::RoomExists);
+    }
+    let code = bob
+        .refused(json!({"type": "create_room", "room": "x", "topic": "a\nb", "req": "c4"}))
+        .await;
+    assert_eq!(code, ErrorCode::InvalidTopic);
+    // A room whose last member left is gone, and its name free again.
+    bob.send_json(json!({"type": "leave", "room": "go"})).await;
+    bob.recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
+        .await;
+    assert_eq!(names(&listed(&mut carol, "", "l5").await), [("rust", 2)]);
+    carol.create_room("go", "", false).await;
+}
+
+#[tokio::test]
+async fn a_private_room_is_invisible_and_closed_to_a_third_user() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
+    alice.create_room("secret", "plans", true).await;
+    alice.say("secret", "the plan", "m1").await;
+    // Not listed, not even found by its name.
+    assert!(listed(&mut carol, "", "l1").await.is_empty());
+    assert!(listed(&mut carol, "secret", "l2").await.is_empty());
+    // Every frame naming it answers carol as for a room nobody is in.
+    for (req, room) in [("a", "secret"), ("b", "nothing-here")] {
+        let frames = [
+            json!({"type": "room_message", "room": room, "body": "hi", "req": format!("{req}1")}),
+            json!({"type": "history", "room": room, "req": format!("{req}2")}),
+            json!({"type": "invite", "room": room, "user": "carol", "req": format!("{req}3")}),
+            json!({"type": "set_room", "room": room, "topic": "x", "req": format!("{req}4")}),
+        ];
+        for frame in frames {
+            assert_eq!(carol.refused(frame).await, ErrorCode::NotMember);
+        }
+    }
+    let code = carol
+        .refused(json!({"type": "join", "room": "secret", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    // A plain member cannot invite; the owner can, and the invited user hears of it.
+    let code = bob
+        .refused(json!({"type": "invite", "room": "secret", "user": "bob", "req": "i0"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotMember);
+    let invite = Invite {
+        room: "secret".into(),
+        user: "bob".into(),
+        from: "alice".into(),
+        title: None,
+        topic: Some("plans".into()),
+    };
+    assert_eq!(
+        alice
+            .answer(json!({"type": "invite", "room": "secret", "user": "BOB", "req": "i1"}))
+            .await,
+        ServerFrame::Invitation {
+            invite: invite.clone(),
+            req: Some("i1".into())
+        }
+    );
+    assert_eq!(
+        bob.recv_until(|f| matches!(f, ServerFrame::Invitation { .. }))
+            .await,
+        ServerFrame::Invitation { invite, req: None }
+    );
+    bob.join("secret").await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::MemberJoined { user, .. } if user == "bob"))
+        .await;
+    let (ids, _) = bob.history(json!({"room": "secret"})).await;
+    assert_eq!(ids.len(), 1);
+    let code = bob
+        .refused(json!({"type": "invite", "room": "secret", "user": "carol", "req": "i2"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
+    let code = alice
+        .refused(json!({"type": "invite", "room": "secret", "user": "bob", "req": "i3"}))
+        .await;
+    assert_eq!(code, ErrorCode::AlreadyMember);
+    // Carol is still out, and still told nothing.
+    let code = carol
+        .refused(json!({"type": "join", "room": "secret", "req": "j2"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    carol
+        .assert_none_of("anything of #secret", |f| {
+            matches!(f, ServerFrame::RoomMessage { room, .. } | ServerFrame::MemberJoined { room, .. } if room == "secret")
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn an_invitation_waits_for_a_user_who_is_offline() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (dave_token, dave) = app.user("dave").await;
+    dave.close().await;
+    alice.create_room("club", "", true).await;
+    alice
+        .answer(json!({"type": "invite", "room": "club", "user": "dave", "req": "i1"}))
+        .await;
+    let mut dave = app.connect(&dave_token).await;
+    let ServerFrame::Invitation { invite, req } = dave
+        .recv_until(|f| matches!(f, ServerFrame::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (invite.room.as_str(), invite.from.as_str(), req),
+        ("club", "alice", None)
+    );
+    dave.join("club").await;
+    // Used up by the join: the next connection holds none.
+    dave.close().await;
+    let mut dave = app.connect(&dave_token).await;
+    dave.assert_none_of("an invitation", |f| {
+        matches!(f, ServerFrame::Invitation { .. })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_owner_appoints_moderators_renames_changes_the_topic_and_archives() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
+    alice.create_room("rust", "", false).await;
+    bob.join("rust").await;
+    let by_alice = alice.say("rust", "by the owner", "m1").await;
+    // A plain member changes nothing.
+    let code = bob
+        .refused(json!({"type": "set_role", "room": "rust", "user": "bob", "moderator": true, "req": "r1"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
+    let code = bob
+        .refused(json!({"type": "delete", "id": by_alice, "req": "d1"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
+    // Every member hears of it; the owner's `done` comes after.
+    alice
+        .send_json(json!({"type": "set_role", "room": "rust", "user": "bob", "moderator": true, "req": "r2"}))
+        .await;
+    for client in [&mut alice, &mut bob] {
+        let settings = updated(client, "rust").await;
+        assert_eq!(settings.moderators, ["bob"]);
+        assert_eq!(settings.owner.as_deref(), Some("alice"));
+    }
+    assert_eq!(
+        alice.recv().await,
+        ServerFrame::Done {
+            req: Some("r2".into())
+        }
+    );
+    // A moderator invites and deletes, but does not change the room or its roles.
+    bob.answer(json!({"type": "invite", "room": "rust", "user": "carol", "req": "i1"}))
+        .await;
+    bob.send_acked(json!({"type": "delete", "id": by_alice, "req": "d2"}))
+        .await;
+    for frame in [
+        json!({"type": "set_room", "room": "rust", "title": "Rust!", "req": "s1"}),
+        json!({"type": "set_role", "room": "rust", "user": "bob", "moderator": false, "req": "s2"}),
+    ] {
+        assert_eq!(bob.refused(frame).await, ErrorCode::NotAllowed);
+    }
+    let code = alice
+        .refused(json!({"type": "set_role", "room": "rust", "user": "alice", "moderator": true, "req": "r3"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
+    let code = alice
+        .refused(json!({"type": "set_role", "room": "rust", "user": "carol", "moderator": true, "req": "r4"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotMember);
+    // Renamed (the title shown; the room keeps its name) and a new topic.
+    alice
+        .done(json!({"type": "set_room", "room": "rust", "title": " The Rust room ", "topic": "Ownership", "req": "s3"}))
+        .await;
+    let settings = updated(&mut bob, "rust").await;
+    assert_eq!(
+        (settings.title.as_deref(), settings.topic.as_deref()),
+        (Some("The Rust room"), Some("Ownership"))
+    );
+    let found = listed(&mut carol, "the rust ROOM", "l1").await;
+    assert_eq!(found[0].title.as_deref(), Some("The Rust room"));
+    let code = alice
+        .refused(json!({"type": "set_room", "room": "rust", "title": "t".repeat(65), "req": "s4"}))
+        .await;
+    assert_eq!(code, ErrorCode::InvalidTopic);
+    // Archived: read-only, out of the list, nobody new joins (invited or not).
+    alice
+        .done(json!({"type": "set_room", "room": "rust", "archived": true, "req": "s5"}))
+        .await;
+    assert!(updated(&mut bob, "rust").await.archived);
+    let code = bob
+        .refused(json!({"type": "room_message", "room": "rust", "body": "hi", "req": "m2"}))
+        .await;
+    assert_eq!(code, ErrorCode::RoomArchived);
+    assert!(listed(&mut carol, "", "l2").await.is_empty());
+    let code = carol
+        .refused(json!({"type": "join", "room": "rust", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::RoomArchived);
+    // And back.
+    alice
+        .done(json!({"type": "set_room", "room": "rust", "archived": false, "title": "", "req": "s6"}))
+        .await;
+    let settings = updated(&mut bob, "rust").await;
+    assert!(!settings.archived && settings.title.is_none());
+    bob.say("rust", "open again", "m3").await;
+    carol.join("rust").await;
+}
+
+#[tokio::test]
+async fn settings_and_roles_reach_a_welcome() {
+    let app = spawn_app().await;
+    let (alice_token, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    alice.create_room("team", "Daily", true).await;
+    alice
+        .answer(json!({"type": "invite", "room": "team", "user": "bob", "req": "i1"}))
+        .await;
+    bob.join("team").await;
+    alice
+        .done(json!({"type": "set_role", "room": "team", "user": "bob", "moderator": true, "req": "r1"}))
+        .await;
+    let alice2 = app.connect(&alice_token).await;
+    let ServerFrame::Welcome { rooms, .. } = &alice2.welcome else {
+        unreachable!()
+    };
+    assert_eq!(
+        rooms[1].settings,
+        RoomSettings {
+            topic: Some("Daily".into()),
+            private: true,
+            owner: Some("alice".into()),
+            moderators: vec!["bob".into()],
+            ..RoomSettings::default()
+        }
+    );
+}

@@ -1,0 +1,350 @@
+//! Rooms in the store, on SQLite and on PostgreSQL: created by their first member (the owner),
+//! private rooms joined only with an invitation (used up by the join), archived rooms joined
+//! by nobody new, settings and roles, the list of public rooms (member counts, query, pages),
+//! and a room that goes with its last member.
+//!
+//! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
+
+use std::future::Future;
+
+use backend::store::{JoinRefusal, Joined, RoomChange, SqlStore, Store};
+use backend::tasks::Tasks;
+use shared::{RoomName, RoomSettings, UserName};
+use testkit::{open_store, Schema, StoreAt};
+
+async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tasks = Tasks::new();
+    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &tasks)
+        .await
+        .expect("open SQLite");
+    test(store.clone()).await;
+    store.close().await;
+    assert!(tasks.shutdown(std::time::Duration::from_secs(5)).await);
+}
+
+async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let schema = Schema::create().await;
+    let store = open_store(&StoreAt::Url(schema.url()), &Tasks::new())
+        .await
+        .expect("open PostgreSQL");
+    let outcome = tokio::spawn(test(store.clone())).await;
+    store.close().await;
+    drop(schema);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    private_rooms_take_the_invited_only,
+    settings_and_roles_are_stored,
+    public_rooms_are_listed_by_members_and_found,
+    a_room_goes_with_its_last_member,
+);
+
+fn name(raw: &str) -> UserName {
+    UserName::parse(raw).expect("a valid name")
+}
+
+fn room(raw: &str) -> RoomName {
+    RoomName::parse(raw).expect("a valid room")
+}
+
+async fn accounts(store: &SqlStore, names: &[&str]) {
+    for who in names {
+        store
+            .create_account(&name(who), None, None)
+            .await
+            .expect("create account");
+    }
+}
+
+async fn join(store: &SqlStore, who: &str, r: &str) -> Joined {
+    store.join_room(&name(who), &room(r)).await.expect("join")
+}
+
+async fn private_rooms_take_the_invited_only(store: SqlStore) {
+    accounts(&store, &["Alice", "bob", "carol"]).await;
+    let created = store
+        .create_room(&name("Alice"), &room("secret"), Some("plans"), true)
+        .await
+        .expect("create")
+        .expect("a new room");
+    assert_eq!(
+        created,
+        RoomSettings {
+            topic: Some("plans".into()),
+            private: true,
+            owner: Some("Alice".into()),
+            ..RoomSettings::default()
+        }
+    );
+    // Taken, whoever asks again.
+    let again = store
+        .create_room(&name("bob"), &room("secret"), None, false)
+        .await
+        .expect("create again");
+    assert_eq!(again, None);
+    assert_eq!(
+        join(&store, "bob", "secret").await,
+        Joined::Refused(JoinRefusal::Unknown)
+    );
+    assert!(store
+        .invite(&room("secret"), &name("Alice"), &name("bob"))
+        .await
+        .expect("invite"));
+    let held = store.invitations(&name("bob")).await.expect("invitations");
+    assert_eq!(
+        held.iter()
+            .map(|i| (i.room.as_str(), i.user.as_str(), i.from.as_str()))
+            .collect::<Vec<_>>(),
+        [("secret", "bob", "Alice")]
+    );
+    assert!(store
+        .invitations(&name("carol"))
+        .await
+        .expect("none")
+        .is_empty());
+    assert!(matches!(
+        join(&store, "bob", "secret").await,
+        Joined::Member(_)
+    ));
+    // Used up; a member is not invited again.
+    assert!(store
+        .invitations(&name("bob"))
+        .await
+        .expect("none")
+        .is_empty());
+    assert!(!store
+        .invite(&room("secret"), &name("Alice"), &name("bob"))
+        .await
+        .expect("invite a member"));
+    assert_eq!(
+        join(&store, "carol", "secret").await,
+        Joined::Refused(JoinRefusal::Unknown)
+    );
+    // Joining again as a member is no error.
+    assert!(matches!(
+        join(&store, "bob", "secret").await,
+        Joined::Member(_)
+    ));
+    // Archived: an invitation does not let anyone in any more, and is not shown.
+    store
+        .invite(&room("secret"), &name("Alice"), &name("carol"))
+        .await
+        .expect("invite");
+    let change = RoomChange {
+        archived: Some(true),
+        ..RoomChange::default()
+    };
+    store
+        .update_room(&room("secret"), &change)
+        .await
+        .expect("archive");
+    assert!(store
+        .invitations(&name("carol"))
+        .await
+        .expect("none")
+        .is_empty());
+    assert_eq!(
+        join(&store, "carol", "secret").await,
+        Joined::Refused(JoinRefusal::Archived)
+    );
+}
+
+async fn settings_and_roles_are_stored(store: SqlStore) {
+    accounts(&store, &["Alice", "bob", "carol"]).await;
+    let Joined::Member(settings) = join(&store, "Alice", "rust").await else {
+        panic!("alice creates rust");
+    };
+    assert_eq!(settings.owner.as_deref(), Some("Alice"));
+    join(&store, "bob", "rust").await;
+    join(&store, "carol", "rust").await;
+    let r = room("rust");
+    for who in ["carol", "bob"] {
+        store
+            .set_moderator(&r, &name(who), true)
+            .await
+            .expect("appoint")
+            .expect("a member");
+    }
+    // The owner's role stays; someone who is not in the room has none to change.
+    assert_eq!(
+        store
+            .set_moderator(&r, &name("Alice"), true)
+            .await
+            .expect("owner"),
+        None
+    );
+    let settings = store
+        .set_moderator(&r, &name("carol"), false)
+        .await
+        .expect("remove")
+        .expect("a member");
+    assert_eq!(settings.moderators, ["bob"]);
+    let change = RoomChange {
+        title: Some(Some("The Rust room".into())),
+        topic: Some(Some("Ownership".into())),
+        archived: None,
+    };
+    store.update_room(&r, &change).await.expect("rename");
+    let change = RoomChange {
+        topic: Some(None),
+        ..RoomChange::default()
+    };
+    let now = store.update_room(&r, &change).await.expect("no topic");
+    let expected = RoomSettings {
+        title: Some("The Rust room".into()),
+        topic: None,
+        private: false,
+        archived: false,
+        owner: Some("Alice".into()),
+        moderators: vec!["bob".into()],
+    };
+    assert_eq!(now.as_ref(), Some(&expected));
+    assert_eq!(store.room(&r).await.expect("read"), Some(expected.clone()));
+    assert_eq!(store.rooms().await.expect("all"), [(r.clone(), expected)]);
+    assert_eq!(
+        store
+            .update_room(&room("nowhere"), &change)
+            .await
+            .expect("none"),
+        None
+    );
+    // A moderator who leaves is one no longer.
+    store.leave_room(&name("bob"), &r).await.expect("leave");
+    assert!(store
+        .room(&r)
+        .await
+        .expect("read")
+        .unwrap()
+        .moderators
+        .is_empty());
+}
+
+async fn public_rooms_are_listed_by_members_and_found(store: SqlStore) {
+    accounts(&store, &["a", "b", "c"]).await;
+    for (who, r) in [
+        ("a", "alpha"),
+        ("b", "alpha"),
+        ("c", "alpha"),
+        ("a", "beta"),
+        ("b", "beta"),
+        ("a", "gamma"),
+    ] {
+        join(&store, who, r).await;
+    }
+    store
+        .create_room(&name("c"), &room("hidden"), Some("alpha talk"), true)
+        .await
+        .expect("private");
+    let change = RoomChange {
+        topic: Some(Some("Greek 100% letters".into())),
+        ..RoomChange::default()
+    };
+    store
+        .update_room(&room("gamma"), &change)
+        .await
+        .expect("topic");
+    let page = |query: &'static str, offset, limit| {
+        let store = store.clone();
+        async move {
+            store
+                .public_rooms(query, offset, limit)
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|r| (r.room, r.member_count))
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = [
+        ("alpha".to_owned(), 3),
+        ("beta".to_owned(), 2),
+        ("gamma".to_owned(), 1),
+    ];
+    assert_eq!(page("", 0, 10).await, all);
+    assert_eq!(page("", 1, 1).await, all[1..2]);
+    assert_eq!(page("ALPH", 0, 10).await, all[..1]);
+    assert_eq!(page("100%", 0, 10).await, all[2..]);
+    assert_eq!(page("0_", 0, 10).await, []);
+    // Archived rooms are not listed.
+    let change = RoomChange {
+        archived: Some(true),
+        ..RoomChange::default()
+    };
+    store
+        .update_room(&room("beta"), &change)
+        .await
+        .expect("archive");
+    assert_eq!(page("", 0, 10).await, [all[0].clone(), all[2].clone()]);
+}
+
+async fn a_room_goes_with_its_last_member(store: SqlStore) {
+    accounts(&store, &["a", "b"]).await;
+    store
+        .create_room(&name("a"), &room("club"), Some("x"), true)
+        .await
+        .expect("create");
+    store
+        .invite(&room("club"), &name("a"), &name("b"))
+        .await
+        .expect("invite");
+    store
+        .leave_room(&name("a"), &room("club"))
+        .await
+        .expect("leave");
+    assert_eq!(store.room(&room("club")).await.expect("read"), None);
+    assert!(store
+        .invitations(&name("b"))
+        .await
+        .expect("none")
+        .is_empty());
+    // Whoever comes next creates it anew, public, and owns it.
+    let Joined::Member(settings) = join(&store, "b", "club").await else {
+        panic!("b creates club");
+    };
+    assert_eq!(
+        settings,
+        RoomSettings {
+            owner: Some("b".into()),
+            ..RoomSettings::default()
+        }
+    );
+    // Also when its members went with their deleted accounts.
+    store.delete_account(&name("b")).await.expect("delete");
+    let Joined::Member(settings) = join(&store, "a", "club").await else {
+        panic!("a creates club again");
+    };
+    assert_eq!(settings.owner.as_deref(), Some("a"));
+}
