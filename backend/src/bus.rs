@@ -433,7 +433,8 @@ mod tests {
     fn only_durable_events_wait_for_the_link() {
         assert!(Event::Left {
             user: "a".into(),
-            room: "b".into()
+            room: "b".into(),
+            removal: crate::hub::Removal::default(),
         }
         .is_durable());
         assert!(!Event::Heartbeat.is_durable());

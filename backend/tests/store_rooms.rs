@@ -1,13 +1,13 @@
 //! Rooms in the store, on SQLite and on PostgreSQL: created by their first member (the owner),
 //! private rooms joined only with an invitation (used up by the join), archived rooms joined
 //! by nobody new, settings and roles, the list of public rooms (member counts, query, pages),
-//! and a room that goes with its last member.
+//! a room that goes with its last member; kicks, bans and the audit log.
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
 use std::future::Future;
 
-use backend::store::{JoinRefusal, Joined, RoomChange, SqlStore, Store};
+use backend::store::{Action, Invited, JoinRefusal, Joined, RoomChange, SqlStore, Store};
 use backend::tasks::Tasks;
 use shared::{RoomName, RoomSettings, UserName};
 use testkit::{open_store, Schema, StoreAt};
@@ -70,6 +70,7 @@ on_both_engines!(
     settings_and_roles_are_stored,
     public_rooms_are_listed_by_members_and_found,
     a_room_goes_with_its_last_member,
+    bans_keep_out_and_every_action_is_logged,
 );
 
 fn name(raw: &str) -> UserName {
@@ -119,10 +120,13 @@ async fn private_rooms_take_the_invited_only(store: SqlStore) {
         join(&store, "bob", "secret").await,
         Joined::Refused(JoinRefusal::Unknown)
     );
-    assert!(store
-        .invite(&room("secret"), &name("Alice"), &name("bob"))
-        .await
-        .expect("invite"));
+    assert_eq!(
+        store
+            .invite(&room("secret"), &name("Alice"), &name("bob"))
+            .await
+            .expect("invite"),
+        Invited::Stored
+    );
     let held = store.invitations(&name("bob")).await.expect("invitations");
     assert_eq!(
         held.iter()
@@ -145,10 +149,13 @@ async fn private_rooms_take_the_invited_only(store: SqlStore) {
         .await
         .expect("none")
         .is_empty());
-    assert!(!store
-        .invite(&room("secret"), &name("Alice"), &name("bob"))
-        .await
-        .expect("invite a member"));
+    assert_eq!(
+        store
+            .invite(&room("secret"), &name("Alice"), &name("bob"))
+            .await
+            .expect("invite a member"),
+        Invited::Member
+    );
     assert_eq!(
         join(&store, "carol", "secret").await,
         Joined::Refused(JoinRefusal::Unknown)
@@ -347,4 +354,112 @@ async fn a_room_goes_with_its_last_member(store: SqlStore) {
         panic!("a creates club again");
     };
     assert_eq!(settings.owner.as_deref(), Some("a"));
+}
+
+fn action<'a>(
+    r: &'a RoomName,
+    actor: &'a UserName,
+    action: &'static str,
+    target: &'a UserName,
+) -> Action<'a> {
+    Action {
+        room: r,
+        actor,
+        action,
+        target,
+        message: None,
+    }
+}
+
+async fn bans_keep_out_and_every_action_is_logged(store: SqlStore) {
+    accounts(&store, &["Alice", "bob", "carol"]).await;
+    let (r, alice, bob, carol) = (room("rust"), name("Alice"), name("bob"), name("carol"));
+    join(&store, "Alice", "rust").await;
+    join(&store, "bob", "rust").await;
+    // A kick removes; the kicked may come back. Kicking someone not in the room does nothing.
+    assert!(store
+        .remove_member(&action(&r, &alice, "kick", &bob))
+        .await
+        .expect("kick"));
+    assert!(!store
+        .remove_member(&action(&r, &alice, "kick", &carol))
+        .await
+        .expect("no-op"));
+    assert!(matches!(
+        join(&store, "bob", "rust").await,
+        Joined::Member(_)
+    ));
+    // A ban removes and keeps out, invitations included; it may come before they join.
+    assert!(store
+        .remove_member(&action(&r, &alice, "ban", &bob))
+        .await
+        .expect("ban"));
+    assert_eq!(
+        join(&store, "bob", "rust").await,
+        Joined::Refused(JoinRefusal::Banned)
+    );
+    assert_eq!(
+        store.invite(&r, &alice, &bob).await.expect("invite"),
+        Invited::Banned
+    );
+    store.invite(&r, &alice, &carol).await.expect("invite");
+    assert!(!store
+        .remove_member(&action(&r, &alice, "ban", &carol))
+        .await
+        .expect("ban an outsider"));
+    assert!(store.invitations(&carol).await.expect("none").is_empty());
+    assert_eq!(
+        join(&store, "carol", "rust").await,
+        Joined::Refused(JoinRefusal::Banned)
+    );
+    assert!(store
+        .unban(&action(&r, &alice, "unban", &bob))
+        .await
+        .expect("unban"));
+    assert!(!store
+        .unban(&action(&r, &alice, "unban", &bob))
+        .await
+        .expect("again"));
+    assert!(matches!(
+        join(&store, "bob", "rust").await,
+        Joined::Member(_)
+    ));
+    let deletion = Action {
+        message: Some(42),
+        ..action(&r, &alice, "delete", &bob)
+    };
+    store.record(&deletion).await.expect("record");
+    // Newest first, paged by id; what changed nothing is not there.
+    let log = store.audit(&r, None, 10).await.expect("audit");
+    let read: Vec<(&str, Option<&str>, Option<u64>)> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.user.as_deref(), e.message))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("delete", Some("bob"), Some(42)),
+            ("unban", Some("bob"), None),
+            ("ban", Some("carol"), None),
+            ("ban", Some("bob"), None),
+            ("kick", Some("bob"), None),
+        ]
+    );
+    assert!(log.iter().all(|e| e.actor == "Alice" && e.at > 0));
+    assert!(log.windows(2).all(|w| w[0].id > w[1].id));
+    let older = store.audit(&r, Some(log[1].id), 2).await.expect("page");
+    assert_eq!(older, log[2..4]);
+    assert!(store
+        .audit(&room("other"), None, 10)
+        .await
+        .expect("none")
+        .is_empty());
+    // The log and the bans go with the room.
+    store.leave_room(&bob, &r).await.expect("leave");
+    store.leave_room(&alice, &r).await.expect("leave");
+    assert!(store.audit(&r, None, 10).await.expect("none").is_empty());
+    assert!(matches!(
+        join(&store, "carol", "rust").await,
+        Joined::Member(_)
+    ));
 }

@@ -27,8 +27,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
-    ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing, RoomSettings, ServerFrame,
-    ServerLimits, StoredMessage, Target,
+    AuditEntry, ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing, RoomSettings,
+    ServerFrame, ServerLimits, StoredMessage, Target,
 };
 
 /// Why a set of fields is not a frame; turned into the deserialiser's error at the end.
@@ -80,6 +80,7 @@ const FRAME_TYPES: &[&str] = &[
     "invitation",
     "room_list",
     "done",
+    "audit_log",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -199,6 +200,9 @@ object! {
         private: bool,
         archived: bool,
         moderators: Vec<String>,
+        by: String,
+        banned: bool,
+        entries: Vec<AuditFields>,
         code: ErrorCode,
         message: String,
         messages: Vec<StoredMessage>,
@@ -299,8 +303,19 @@ impl Fields {
                 req: f.req,
             },
             "done" => ServerFrame::Done { req: f.req },
+            "audit_log" => ServerFrame::AuditLog {
+                room: need(f.room, "room")?,
+                entries: need(f.entries, "entries")?
+                    .into_iter()
+                    .map(AuditFields::into_entry)
+                    .collect::<Result<_, _>>()?,
+                complete: need(f.complete, "complete")?,
+                req: f.req,
+            },
             "room_left" => ServerFrame::RoomLeft {
                 room: need(f.room, "room")?,
+                by: f.by,
+                banned: f.banned.unwrap_or(false),
             },
             "member_joined" => ServerFrame::MemberJoined {
                 room: need(f.room, "room")?,
@@ -309,6 +324,8 @@ impl Fields {
             "member_left" => ServerFrame::MemberLeft {
                 room: need(f.room, "room")?,
                 user: need(f.user, "user")?,
+                by: f.by,
+                banned: f.banned.unwrap_or(false),
             },
             "presence" => ServerFrame::Presence {
                 online: need(f.online, "online")?,
@@ -446,6 +463,31 @@ impl RoomFields {
     }
 }
 
+object! {
+    /// The fields of an [`AuditEntry`].
+    struct AuditFields {
+        id: u64,
+        at: u64,
+        actor: String,
+        action: String,
+        user: String,
+        message: u64,
+    }
+}
+
+impl AuditFields {
+    fn into_entry(self) -> Result<AuditEntry, Refusal> {
+        Ok(AuditEntry {
+            id: need(self.id, "id")?,
+            at: need(self.at, "at")?,
+            actor: need(self.actor, "actor")?,
+            action: need(self.action, "action")?,
+            user: self.user,
+            message: self.message,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for RoomInfo {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         RoomFields::deserialize(deserializer)?
@@ -578,7 +620,9 @@ mod tests {
         assert_eq!(
             frame,
             ServerFrame::RoomLeft {
-                room: "rust".into()
+                room: "rust".into(),
+                by: None,
+                banned: false
             }
         );
     }
@@ -620,6 +664,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 25);
+        assert_eq!(FRAME_TYPES.len(), 26);
     }
 }

@@ -28,6 +28,6 @@ pub mod search;
 pub use changes::{MessageDetails, Place, Quote, Reaction};
 pub use names::{NameError, RoomName, UserName};
 pub use protocol::{
-    close, ClientFrame, ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing, RoomSettings,
-    ServerFrame, StoredMessage, Target,
+    close, AuditEntry, ClientFrame, ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing,
+    RoomSettings, ServerFrame, StoredMessage, Target,
 };

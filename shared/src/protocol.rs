@@ -232,6 +232,36 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Remove member `user` from `room` (its owner, or a moderator for a plain member).
+    Kick {
+        room: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Remove `user` from `room`, if in it, and keep them out until unbanned.
+    Ban {
+        room: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Let a banned `user` join `room` again.
+    Unban {
+        room: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Read a page of `room`'s audit log (those who run it): the newest entries with ids
+    /// below `before` (the newest without it). Answered by [`ServerFrame::AuditLog`].
+    Audit {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -258,6 +288,10 @@ impl ClientFrame {
         "invite",
         "set_room",
         "set_role",
+        "kick",
+        "ban",
+        "unban",
+        "audit",
     ];
 
     /// The request id the client attached, if any.
@@ -281,7 +315,11 @@ impl ClientFrame {
             | Self::Rooms { req, .. }
             | Self::Invite { req, .. }
             | Self::SetRoom { req, .. }
-            | Self::SetRole { req, .. } => req.as_deref(),
+            | Self::SetRole { req, .. }
+            | Self::Kick { req, .. }
+            | Self::Ban { req, .. }
+            | Self::Unban { req, .. }
+            | Self::Audit { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
@@ -347,6 +385,21 @@ pub struct RoomListing {
     pub topic: Option<String>,
     /// How many members it has.
     pub member_count: u64,
+}
+
+/// One moderation action in a room's audit log: `actor` did `action` (`kick`, `ban`,
+/// `unban`, `delete`) to `user` (for a deletion, the author of message `message`) at `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Its place in the log: entries are numbered as they are recorded.
+    pub id: u64,
+    pub at: u64,
+    pub actor: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<u64>,
 }
 
 /// An invitation to a room: `from` invited `user` to `room` (whose title and topic it
@@ -524,18 +577,41 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// A page of a room's audit log, newest first, answering `audit`. `complete`: nothing
+    /// older exists.
+    AuditLog {
+        room: String,
+        entries: Vec<AuditEntry>,
+        complete: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
     /// Your frame with this `req` was carried out (those whose effect the other frames do not
-    /// answer to the asker: `invite`, `set_room`, `set_role`).
+    /// answer to the asker: `set_room`, `set_role`, `kick`, `ban`, `unban`).
     Done {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
-    /// You are no longer in this room (sent to every connection of yours).
-    RoomLeft { room: String },
+    /// You are no longer in this room (sent to every connection of yours): you left, or
+    /// `by` removed you (`banned`: and keeps you out).
+    RoomLeft {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        banned: bool,
+    },
     /// Someone joined a room you are in.
     MemberJoined { room: String, user: String },
-    /// Someone left a room you are in.
-    MemberLeft { room: String, user: String },
+    /// Someone left a room you are in, or `by` removed them (`banned`: and keeps them out).
+    MemberLeft {
+        room: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        banned: bool,
+    },
     /// Who came online (their first connection opened) and who went offline (their last
     /// connection closed) since the last `presence`, coalesced by the server: each name is in
     /// at most one list, the one it belongs to now. Both lists are sorted ignoring case and
@@ -744,6 +820,8 @@ pub enum ErrorCode {
     InvalidTopic,
     /// `invite`: that user is in the room already.
     AlreadyMember,
+    /// You, or the user invited, are banned from that room.
+    Banned,
 }
 
 impl ErrorCode {
@@ -792,6 +870,7 @@ impl ErrorCode {
         Self::RoomArchived,
         Self::InvalidTopic,
         Self::AlreadyMember,
+        Self::Banned,
     ];
 
     /// The code as it appears on the wire.
@@ -840,6 +919,7 @@ impl ErrorCode {
             Self::RoomArchived => "room_archived",
             Self::InvalidTopic => "invalid_topic",
             Self::AlreadyMember => "already_member",
+            Self::Banned => "banned",
         }
     }
 }

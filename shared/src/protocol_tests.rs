@@ -107,6 +107,26 @@ fn client_frames_use_snake_case_types() {
             moderator: true,
             req: None,
         },
+        ClientFrame::Kick {
+            room: "r".into(),
+            user: "u".into(),
+            req: None,
+        },
+        ClientFrame::Ban {
+            room: "r".into(),
+            user: "u".into(),
+            req: None,
+        },
+        ClientFrame::Unban {
+            room: "r".into(),
+            user: "u".into(),
+            req: None,
+        },
+        ClientFrame::Audit {
+            room: "r".into(),
+            before: None,
+            req: None,
+        },
     ];
     let types: Vec<String> = frames
         .iter()

@@ -64,6 +64,10 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Invite => "invite",
     SetRoom => "set_room",
     SetRole => "set_role",
+    Kick => "kick",
+    Ban => "ban",
+    Unban => "unban",
+    Audit => "audit",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -92,6 +96,7 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     Invitation => "invitation",
     RoomList => "room_list",
     Done => "done",
+    AuditLog => "audit_log",
 });
 
 /// One annotated JSON example from the document.

@@ -246,6 +246,7 @@ pub fn answered(frame: &ServerFrame) -> Option<&str> {
         | ServerFrame::SearchResults { req, .. }
         | ServerFrame::Invitation { req, .. }
         | ServerFrame::RoomList { req, .. }
+        | ServerFrame::AuditLog { req, .. }
         | ServerFrame::Done { req } => req.as_deref(),
         _ => None,
     }

@@ -5,6 +5,7 @@
 use shared::{ErrorCode, Invite, ServerFrame};
 
 use super::{internal, room_name, Context, Refusal};
+use crate::store::Invited;
 
 pub(super) async fn run(
     cx: &Context<'_>,
@@ -21,16 +22,25 @@ pub(super) async fn run(
         ));
     }
     let to = cx.existing_user(user).await?;
-    if !cx
+    match cx
         .store
         .invite(&room, cx.name, &to)
         .await
         .map_err(internal)?
     {
-        return Err((
-            ErrorCode::AlreadyMember,
-            format!("{to} is in #{room} already"),
-        ));
+        Invited::Stored => {}
+        Invited::Member => {
+            return Err((
+                ErrorCode::AlreadyMember,
+                format!("{to} is in #{room} already"),
+            ))
+        }
+        Invited::Banned => {
+            return Err((
+                ErrorCode::Banned,
+                format!("{to} is banned from #{room}: unban them first"),
+            ))
+        }
     }
     let invite = Invite {
         room: room.to_string(),

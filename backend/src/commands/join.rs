@@ -38,5 +38,6 @@ pub(super) fn refusal(room: &RoomName, why: JoinRefusal) -> Refusal {
             ErrorCode::RoomArchived,
             format!("#{room} is archived: nobody new joins it"),
         ),
+        JoinRefusal::Banned => (ErrorCode::Banned, format!("you are banned from #{room}")),
     }
 }

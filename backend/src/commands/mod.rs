@@ -7,6 +7,8 @@
 //! - `create_room`, `rooms`, `invite`, `set_room`, `set_role`: rooms with a topic, public
 //!   or private, the public list, invitations, and what the owner (and moderators) change;
 //!   checked against the store, stored, then announced by the hub on every node.
+//! - `kick`, `ban`, `unban` (in `remove`), `audit`: moderation by those who run a room, each
+//!   action recorded in the room's audit log, which only they read.
 //! - `room_message`, `private_message`: handed to the journal, which stores, delivers and
 //!   acknowledges them.
 //!   A `reply_to` must name a message of the same conversation.
@@ -24,6 +26,7 @@
 //! - `activity`: the page is away or back, for presence.
 
 mod activity;
+mod audit;
 mod conversations;
 mod create_room;
 mod delete;
@@ -37,6 +40,7 @@ mod private_message;
 mod react;
 mod read;
 mod receipts;
+mod remove;
 mod room_message;
 mod rooms;
 mod search;
@@ -164,6 +168,16 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             moderator,
             req,
         } => set_role::run(cx, &room, &user, moderator, req).await,
+        ClientFrame::Kick { room, user, req } => {
+            remove::run(cx, &room, &user, remove::Sanction::Kick, req).await
+        }
+        ClientFrame::Ban { room, user, req } => {
+            remove::run(cx, &room, &user, remove::Sanction::Ban, req).await
+        }
+        ClientFrame::Unban { room, user, req } => {
+            remove::run(cx, &room, &user, remove::Sanction::Unban, req).await
+        }
+        ClientFrame::Audit { room, before, req } => audit::run(cx, &room, before, req).await,
     }
 }
 

@@ -62,8 +62,13 @@ pub enum Event {
         room: String,
         settings: RoomSettings,
     },
-    /// A user left a room (stored already).
-    Left { user: String, room: String },
+    /// A user left a room, or was removed from it (stored already).
+    Left {
+        user: String,
+        room: String,
+        #[serde(flatten)]
+        removal: Removal,
+    },
     /// An account was deleted: its memberships are gone.
     Forgotten { user: String },
     /// A frame for users on every node, already encoded (typing notices, read markers, read receipts).
@@ -72,6 +77,17 @@ pub enum Event {
     CloseSession { session: String, code: u16 },
     /// Messages stored by the sending node, in id order.
     Messages { messages: Vec<WireMessage> },
+}
+
+/// Who took a user out of a room (a kick or a ban), if anyone: none when they left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    /// Who removed them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// They are banned from the room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub banned: bool,
 }
 
 /// Who receives a [`Event::Frame`] on each node.

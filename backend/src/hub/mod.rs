@@ -57,7 +57,7 @@ mod slots;
 mod typing;
 mod welcome;
 
-pub use events::{Event, Publish, Route, WireMessage};
+pub use events::{Event, Publish, Removal, Route, WireMessage};
 pub use joining::JoinTicket;
 pub use slots::{Slot, TooManyConnections};
 

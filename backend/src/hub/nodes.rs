@@ -141,9 +141,14 @@ impl Hub {
                     state.updated(&room, settings);
                 }
             }
-            Event::Left { user, room } => {
+            Event::Left {
+                user,
+                room,
+                removal,
+            } => {
                 if let Ok(room) = RoomName::parse(&room) {
-                    state.left(&room, &user.to_ascii_lowercase());
+                    let key = UserName::parse(&user).map_or(user.to_ascii_lowercase(), |n| n.key());
+                    state.left(&room, &key, &removal);
                 }
             }
             Event::Forgotten { user } => state.forget(&user.to_ascii_lowercase()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shared::{Invite, RoomName, RoomSettings, ServerFrame, Target, UserName};
 
-use super::{ConnId, Event, Hub, HubError, Joining, Route, State};
+use super::{ConnId, Event, Hub, HubError, Joining, Removal, Route, State};
 use crate::ws::encode;
 
 impl Hub {
@@ -120,14 +120,26 @@ impl Hub {
         self.check_leave(id, &room)?;
         let mut state = self.state();
         let (key, _) = state.conn(id)?;
-        let Some(name) = state.left(&room, &key) else {
+        let Some(name) = state.left(&room, &key, &Removal::default()) else {
             return Err(HubError::NotMember);
         };
         self.publish(Event::Left {
             user: name.to_string(),
             room: room.to_string(),
+            removal: Removal::default(),
         });
         Ok(())
+    }
+
+    /// Takes `user` out of `room` (stored already): `removal` says who did, and whether they
+    /// are banned. They and the room's members hear of it on every node.
+    pub fn remove(&self, room: &RoomName, user: &UserName, removal: Removal) {
+        self.state().left(room, &user.key(), &removal);
+        self.publish(Event::Left {
+            user: user.to_string(),
+            room: room.to_string(),
+            removal,
+        });
     }
 
     /// Forgets a deleted account's memberships, telling the rooms it was in.
@@ -202,8 +214,13 @@ impl State {
     }
 
     /// Takes user `key` out of `room` and tells their connections and the room's members
-    /// here; returns their name if they were in it.
-    pub(super) fn left(&mut self, room: &RoomName, key: &str) -> Option<UserName> {
+    /// here (that `removal` removed them, if it did); returns their name if they were in it.
+    pub(super) fn left(
+        &mut self,
+        room: &RoomName,
+        key: &str,
+        removal: &Removal,
+    ) -> Option<UserName> {
         let name = self.remove_member(room, key)?;
         if let Some(user) = self.users.get_mut(key) {
             user.typing.remove(&Target::Room {
@@ -212,11 +229,15 @@ impl State {
         }
         let left = encode(&ServerFrame::RoomLeft {
             room: room.to_string(),
+            by: removal.by.clone(),
+            banned: removal.banned,
         });
         self.send_user(key, &left, None);
         let member_left = encode(&ServerFrame::MemberLeft {
             room: room.to_string(),
             user: name.to_string(),
+            by: removal.by.clone(),
+            banned: removal.banned,
         });
         self.send_room(room, &member_left, None);
         Some(name)
@@ -246,6 +267,8 @@ impl State {
                 let member_left = encode(&ServerFrame::MemberLeft {
                     room: room.to_string(),
                     user: name.to_string(),
+                    by: None,
+                    banned: false,
                 });
                 self.send_room(&room, &member_left, None);
             }

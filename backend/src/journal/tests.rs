@@ -13,8 +13,8 @@ use tokio::sync::{Notify, Semaphore};
 use super::*;
 use crate::message::{Conversation, Destination};
 use crate::store::{
-    Account, Joined, Marked, Missed, NewSession, Readers, RoomChange, SessionId, SessionOwner,
-    SessionRecord,
+    Account, Action, Invited, Joined, Marked, Missed, NewSession, Readers, RoomChange, SessionId,
+    SessionOwner, SessionRecord,
 };
 
 /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
@@ -178,7 +178,29 @@ impl Store for GatedStore {
     ) -> Result<Vec<shared::RoomListing>, StoreError> {
         not_for_the_journal()
     }
-    async fn invite(&self, _: &RoomName, _: &UserName, _: &UserName) -> Result<bool, StoreError> {
+    async fn invite(
+        &self,
+        _: &RoomName,
+        _: &UserName,
+        _: &UserName,
+    ) -> Result<Invited, StoreError> {
+        not_for_the_journal()
+    }
+    async fn remove_member(&self, _: &Action<'_>) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn unban(&self, _: &Action<'_>) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn record(&self, _: &Action<'_>) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn audit(
+        &self,
+        _: &RoomName,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<Vec<shared::AuditEntry>, StoreError> {
         not_for_the_journal()
     }
     async fn invitations(&self, _: &UserName) -> Result<Vec<shared::Invite>, StoreError> {

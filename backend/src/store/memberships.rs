@@ -1,12 +1,13 @@
 //! Room memberships: who is in which room (the lobby aside: everyone is), and the rules of
 //! entering one: created by its first member (its owner), a private room joined only with an
-//! invitation, an archived one by nobody new. A room goes with its last member (migration
-//! 0013: `rooms`, `invitations`).
+//! invitation, an archived one by nobody new, none by those banned from it. A room goes with
+//! its last member (migration 0013: `rooms`, `invitations`; 0014: `bans`).
 
 use shared::{RoomName, RoomSettings, UserName};
 use sqlx::{Any, Row, Transaction};
 
 use super::conversations::mark_all_read;
+use super::moderation::is_banned;
 use super::rooms::settings_in;
 use super::sql::{now_ms, room, user};
 use super::sql_store::SqlStore;
@@ -26,7 +27,7 @@ pub(super) async fn memberships(store: &SqlStore) -> Result<Vec<(RoomName, UserN
 }
 
 /// Forgets `room` if nobody is in it any more (members whose accounts were deleted leave
-/// it so), with its invitations: whoever comes next creates it anew.
+/// it so), with its invitations, bans and audit log: whoever comes next creates it anew.
 async fn drop_if_empty(tx: &mut Transaction<'_, Any>, room: &RoomName) -> Result<(), StoreError> {
     sqlx::query(
         "DELETE FROM rooms WHERE room = $1 \
@@ -35,13 +36,15 @@ async fn drop_if_empty(tx: &mut Transaction<'_, Any>, room: &RoomName) -> Result
     .bind(room.as_str())
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "DELETE FROM invitations WHERE room = $1 \
-         AND NOT EXISTS (SELECT 1 FROM rooms WHERE room = $1)",
-    )
-    .bind(room.as_str())
-    .execute(&mut **tx)
-    .await?;
+    for table in ["invitations", "bans", "audit_log"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE room = $1 \
+             AND NOT EXISTS (SELECT 1 FROM rooms WHERE room = $1)"
+        ))
+        .bind(room.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -128,6 +131,9 @@ pub(super) async fn join_room(
     };
     let (private, archived) = (flag("private")?, flag("archived")?);
     let (member, invited) = (flag("member")?, flag("invited")?);
+    if !member && is_banned(&mut tx, room, name).await? {
+        return Ok(Joined::Refused(JoinRefusal::Banned));
+    }
     if !member {
         if private && !invited {
             return Ok(Joined::Refused(JoinRefusal::Unknown));

@@ -7,6 +7,7 @@
 //! - `memberships`: who is in which room; creating, joining (private and archived rooms'
 //!   rules) and leaving one.
 //! - `rooms`: rooms' settings and roles, the list of public rooms, invitations.
+//! - `moderation`: kicks, bans, and the audit log of moderation actions.
 //! - `mentions`: whom each room message mentions, and the count of unread mentions.
 //! - `append`: storing a batch of messages, numbered, without repeating a `req`.
 //! - `changes`: edits, deletions and reactions, applied in `append`'s transaction; the
@@ -63,6 +64,7 @@ mod history;
 mod lists;
 mod memberships;
 mod mentions;
+mod moderation;
 mod postgres;
 mod receipts;
 mod rooms;
@@ -83,7 +85,8 @@ use crate::tasks::Tasks;
 
 pub use receipts::Readers;
 
-pub use rooms::{JoinRefusal, Joined, RoomChange};
+pub use moderation::Action;
+pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};
 pub use search::{SearchPage, SearchQuery};
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
@@ -314,14 +317,31 @@ pub trait Store: Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<shared::RoomListing>, StoreError>;
-    /// Records that `from` invited `to` to `room` (again: the newer invitation stands);
-    /// `false`, and nothing stored, when `to` is a member already.
+    /// Records that `from` invited `to` to `room` (again: the newer invitation stands),
+    /// unless `to` is a member already or banned from it.
     async fn invite(
         &self,
         room: &RoomName,
         from: &UserName,
         to: &UserName,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Invited, StoreError>;
+    /// Takes `action.target` out of `action.room` (`kick`; `ban` also keeps them out, and
+    /// takes back their invitation) and records the action; whether they were a member. A
+    /// kick of someone not in the room changes and records nothing.
+    async fn remove_member(&self, action: &Action<'_>) -> Result<bool, StoreError>;
+    /// Lifts the ban of `action.target` from `action.room` and records it; whether there was
+    /// one (nothing is recorded otherwise).
+    async fn unban(&self, action: &Action<'_>) -> Result<bool, StoreError>;
+    /// Records a moderation action done elsewhere (a deletion).
+    async fn record(&self, action: &Action<'_>) -> Result<(), StoreError>;
+    /// Up to `limit` entries of `room`'s audit log with ids below `before` (the newest without
+    /// it), newest first.
+    async fn audit(
+        &self,
+        room: &RoomName,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<shared::AuditEntry>, StoreError>;
     /// The invitations `name` holds, to rooms not archived, oldest first.
     async fn invitations(&self, name: &UserName) -> Result<Vec<shared::Invite>, StoreError>;
     /// Changes `room`'s settings; its settings now, or `None` when it does not exist.
@@ -581,8 +601,29 @@ impl Store for SqlStore {
         room: &RoomName,
         from: &UserName,
         to: &UserName,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Invited, StoreError> {
         rooms::invite(self, room, from, to).await
+    }
+
+    async fn remove_member(&self, action: &Action<'_>) -> Result<bool, StoreError> {
+        moderation::remove_member(self, action).await
+    }
+
+    async fn unban(&self, action: &Action<'_>) -> Result<bool, StoreError> {
+        moderation::unban(self, action).await
+    }
+
+    async fn record(&self, action: &Action<'_>) -> Result<(), StoreError> {
+        moderation::record(self, action).await
+    }
+
+    async fn audit(
+        &self,
+        room: &RoomName,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<shared::AuditEntry>, StoreError> {
+        moderation::audit(self, room, before, limit).await
     }
 
     async fn invitations(&self, name: &UserName) -> Result<Vec<shared::Invite>, StoreError> {

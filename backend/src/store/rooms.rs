@@ -28,6 +28,19 @@ pub enum JoinRefusal {
     Unknown,
     /// It is archived.
     Archived,
+    /// They are banned from it.
+    Banned,
+}
+
+/// What [`Store::invite`](super::Store::invite) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invited {
+    /// Stored (or renewed).
+    Stored,
+    /// Not stored: the user is a member already.
+    Member,
+    /// Not stored: the user is banned from the room.
+    Banned,
 }
 
 /// A change of a room's settings ([`Store::update_room`]): each field `None` stays as it is;
@@ -180,11 +193,12 @@ pub(super) async fn invite(
     room: &RoomName,
     from: &UserName,
     to: &UserName,
-) -> Result<bool, StoreError> {
+) -> Result<Invited, StoreError> {
     // One statement, so that SQLite takes the write lock at once.
     let stored = sqlx::query(
         "INSERT INTO invitations (room, name_key, inviter, at) SELECT $1, $2, $3, $4 \
          WHERE NOT EXISTS (SELECT 1 FROM memberships WHERE room = $1 AND name_key = $2) \
+           AND NOT EXISTS (SELECT 1 FROM bans WHERE room = $1 AND name_key = $2) \
          ON CONFLICT (room, name_key) DO UPDATE SET inviter = excluded.inviter, at = excluded.at",
     )
     .bind(room.as_str())
@@ -193,7 +207,19 @@ pub(super) async fn invite(
     .bind(now_ms())
     .execute(&store.pool)
     .await?;
-    Ok(stored.rows_affected() > 0)
+    if stored.rows_affected() > 0 {
+        return Ok(Invited::Stored);
+    }
+    let banned = sqlx::query("SELECT 1 FROM bans WHERE room = $1 AND name_key = $2")
+        .bind(room.as_str())
+        .bind(to.key())
+        .fetch_optional(&store.pool)
+        .await?;
+    Ok(if banned.is_some() {
+        Invited::Banned
+    } else {
+        Invited::Member
+    })
 }
 
 /// [`Store::invitations`](super::Store::invitations).

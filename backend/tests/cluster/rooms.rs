@@ -1,6 +1,6 @@
 //! Rooms across nodes: a private room made on one node is joined by a user invited from it
 //! while connected to the other, and stays closed to a third user there; settings and roles
-//! changed on one node reach the members on the other.
+//! changed on one node reach the members on the other; so do kicks and bans.
 
 use serde_json::json;
 use shared::{ErrorCode, ServerFrame};
@@ -96,5 +96,60 @@ async fn private_rooms_invitations_and_settings_cross_nodes() {
             matches!(f, ServerFrame::RoomMessage { room, .. } | ServerFrame::RoomUpdated { room, .. } | ServerFrame::MemberJoined { room, .. } if room == "plans")
                 || matches!(f, ServerFrame::Invitation { .. })
         })
+        .await;
+}
+
+#[tokio::test]
+async fn a_kick_and_a_ban_on_one_node_reach_the_other() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.claim("alice").await;
+    let mallory_token = b.claim("mallory").await;
+    let erin_token = b.claim("erin").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut mallory = b.connect(&mallory_token).await;
+    let mut erin = b.connect(&erin_token).await;
+    alice.recv_until(is_online("erin")).await;
+    alice.create_room("rust", "", false).await;
+    for client in [&mut mallory, &mut erin] {
+        client.join("rust").await;
+    }
+    alice
+        .done(json!({"type": "kick", "room": "rust", "user": "mallory", "req": "k1"}))
+        .await;
+    let left = mallory
+        .recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
+        .await;
+    assert!(
+        matches!(&left, ServerFrame::RoomLeft { by: Some(by), banned: false, .. } if by == "alice"),
+        "{left:?}"
+    );
+    erin.recv_until(
+        |f| matches!(f, ServerFrame::MemberLeft { user, by: Some(_), .. } if user == "mallory"),
+    )
+    .await;
+    mallory.join("rust").await;
+    alice
+        .done(json!({"type": "ban", "room": "rust", "user": "mallory", "req": "b1"}))
+        .await;
+    mallory
+        .recv_until(|f| matches!(f, ServerFrame::RoomLeft { banned: true, .. }))
+        .await;
+    // Out of the room on node b too: nothing said there reaches mallory, who cannot rejoin.
+    let code = mallory
+        .refused(json!({"type": "join", "room": "rust", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::Banned);
+    alice.say("rust", "after the ban", "m1").await;
+    erin.recv_until(
+        |f| matches!(f, ServerFrame::RoomMessage { body, .. } if body == "after the ban"),
+    )
+    .await;
+    mallory
+        .assert_none_of(
+            "a message of #rust",
+            |f| matches!(f, ServerFrame::RoomMessage { room, .. } if room == "rust"),
+        )
         .await;
 }

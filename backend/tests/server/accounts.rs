@@ -198,6 +198,8 @@ async fn a_name_released_after_inactivity_goes_to_a_new_account_that_inherits_no
         *f == ServerFrame::MemberLeft {
             room: "rust".into(),
             user: "bob".into(),
+            by: None,
+            banned: false,
         }
     })
     .await;

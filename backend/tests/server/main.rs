@@ -18,6 +18,7 @@ mod http_contract;
 mod lifecycle;
 mod limits_per_user;
 mod mentions;
+mod moderation;
 mod names;
 mod ops;
 mod paging;

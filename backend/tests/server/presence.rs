@@ -175,6 +175,8 @@ async fn joining_and_leaving_are_announced_to_the_room() {
         .await;
     let left = ServerFrame::RoomLeft {
         room: "rust".into(),
+        by: None,
+        banned: false,
     };
     assert_eq!(alice.recv().await, left);
     assert_eq!(alice_tab2.recv().await, left);
@@ -182,7 +184,9 @@ async fn joining_and_leaving_are_announced_to_the_room() {
         bob.recv().await,
         ServerFrame::MemberLeft {
             room: "rust".into(),
-            user: "alice".into()
+            user: "alice".into(),
+            by: None,
+            banned: false,
         }
     );
     carol.assert_quiet().await;

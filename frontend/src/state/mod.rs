@@ -282,10 +282,11 @@ impl ChatState {
             // Frames this client does not ask for yet.
             ServerFrame::Invitation { .. }
             | ServerFrame::RoomList { .. }
+            | ServerFrame::AuditLog { .. }
             | ServerFrame::Done { .. } => {}
-            ServerFrame::RoomLeft { room } => self.left(&room),
+            ServerFrame::RoomLeft { room, .. } => self.left(&room),
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
-            ServerFrame::MemberLeft { room, user } => self.member_left(room, user, now),
+            ServerFrame::MemberLeft { room, user, .. } => self.member_left(room, user, now),
             ServerFrame::Presence {
                 online,
                 offline,

@@ -60,6 +60,8 @@ fn members_coming_and_going_are_shown_as_system_lines() {
         ServerFrame::MemberLeft {
             room: "rust".into(),
             user: "bob".into(),
+            by: None,
+            banned: false,
         },
         2,
     );
@@ -108,6 +110,8 @@ fn joining_checks_the_name_and_opens_the_room_when_confirmed() {
     state.apply(
         ServerFrame::RoomLeft {
             room: "rust".into(),
+            by: None,
+            banned: false,
         },
         1,
     );
