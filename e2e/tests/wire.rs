@@ -12,9 +12,11 @@ use serde_json::Value;
 /// What a first visit may transfer, every response's `transferSize` (Chromium counts 300 B
 /// of headers each) added: the document, `boot.js`, `start.js`, the stylesheet, the favicon,
 /// wasm-bindgen's glue and the WebAssembly, sent brotli-compressed. Measured at 246,443 B
-/// (README, "Over the wire"; 818,072 B before the client was sent compressed); the budget
-/// leaves about 5 % for the client to grow before this test says so.
-const FIRST_LOAD_BUDGET: u64 = 260_000;
+/// with issue #23's client and search (README, "Over the wire"; 818,072 B before the client
+/// was sent compressed). Raised from 260,000 B with the gzip budget (docs/benchmarks.md,
+/// "Client size": issue #24 adds export, attachments, rooms, moderation, blocking and the
+/// administrator to the client), in the same proportion.
+const FIRST_LOAD_BUDGET: u64 = 295_000;
 
 /// What a second visit in the same browser may transfer: the document, `boot.js` and
 /// `start.js` revalidated (304, measured at 900 B in all), every hashed file from the cache

@@ -14,8 +14,10 @@ use std::process::{Command, Stdio};
 use crate::error::{Error, Result};
 use crate::project::Project;
 
-/// The most the client may weigh, in gzipped bytes (issue #23: 300 KB).
-pub const BUDGET_BYTES: u64 = 300_000;
+/// The most the client may weigh, in gzipped bytes: 300 KB for issue #23's client, raised to
+/// 340 KB for issue #24's (search, export, attachments, rooms, moderation, blocking, the
+/// administrator); docs/benchmarks.md, "Client size", says why.
+pub const BUDGET_BYTES: u64 = 340_000;
 
 /// One file of the client and its sizes.
 struct Measured {
