@@ -12,6 +12,7 @@ use shared::api::ApiError;
 use shared::ErrorCode;
 
 use crate::identity::IdentityError;
+use crate::store::StoreError;
 
 /// An HTTP error answer. User mistakes are answered, not logged; internal failures are logged
 /// here and answered with a generic body.
@@ -159,5 +160,17 @@ impl From<IdentityError> for ApiFailure {
                 )
             }
         }
+    }
+}
+
+impl From<StoreError> for ApiFailure {
+    /// A store failure behind an HTTP request: logged here, answered with a generic 500.
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "request failed in the store");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error",
+        )
     }
 }

@@ -10,6 +10,7 @@
 //! - [`compression`]: the API's larger answers compressed on the fly.
 //! - [`sessions`]: the session endpoints (claim, sign in, sign out, list, revoke) and who is
 //!   asking (client address, trusted proxies).
+//! - [`export`]: a user's archive of what they wrote, downloaded by a one-use link.
 //! - [`identity`]: names, passwords (hashed on bounded threads), attempt limits and session
 //!   tokens (expiring when unused).
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
@@ -54,6 +55,7 @@ pub mod compression;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod export;
 pub mod healthcheck;
 pub mod hub;
 pub mod identity;

@@ -1,6 +1,7 @@
 //! The HTTP surface: `fn app(state) -> Router`, so tests can build the whole server.
 //!
 //! - `/api/session`, `/api/sessions`: the session endpoints ([`crate::sessions`]).
+//! - `/api/export`: a user's archive ([`crate::export`]).
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
 //! - `GET /metrics`: counters and histograms in the Prometheus text format.
@@ -34,6 +35,7 @@ use crate::compression;
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::error::{self, ApiFailure};
+use crate::export::{self, Exports};
 use crate::hub::{Hub, HubConfig, Publish};
 use crate::identity::{Identity, Token};
 use crate::journal::Journal;
@@ -159,6 +161,7 @@ pub fn app(state: AppState) -> Router {
         hub: state.hub.clone(),
         trusted_proxies: state.config.trusted_proxies.clone().into(),
     });
+    let exports = export::router(Exports::new(state.identity.clone(), state.store.clone()));
     // Everything but the WebSocket and the client's files: JSON (and the metrics' text),
     // compressed when it pays, never kept by a cache (session tokens, live figures).
     let api = Router::new()
@@ -169,6 +172,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{*rest}", any(not_found))
         .with_state(state.clone())
         .merge(sessions)
+        .merge(exports)
         .layer(compression::layer())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

@@ -105,6 +105,7 @@ on_both_engines!(
     changes_take_ids_and_show_in_history_since_and_missed,
     last_seen_is_kept_and_only_moves_forward,
     search_follows_every_write_and_who_may_read,
+    exports_page_the_authors_messages_and_tickets_work_once,
 );
 
 /// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
@@ -2020,4 +2021,36 @@ async fn search_follows_every_write_and_who_may_read(store: SqlStore) {
         .expect("replace");
     assert!(search(&store, "carol", "quartz").await.is_empty());
     assert_eq!(search(&store, "bob", "quartz").await, [bc], "bob keeps it");
+}
+
+async fn exports_page_the_authors_messages_and_tickets_work_once(store: SqlStore) {
+    accounts(&store, &["ada", "bob"]).await;
+    let mut batch = Vec::new();
+    for i in 0..5 {
+        batch.push(to_room("ada", "lobby", &format!("ada {i}"), None));
+        batch.push(to_user("bob", "ada", &format!("bob {i}")));
+    }
+    batch.push(to_user("ada", "bob", "ada to bob"));
+    let ids = append_new(&store, batch).await;
+    let ada = name("ada");
+    let first = store.authored(&ada, 0, 4).await.expect("authored");
+    assert_eq!(bodies(&first), ["ada 0", "ada 1", "ada 2", "ada 3"]);
+    let rest = store.authored(&ada, first[3].id, 4).await.expect("authored");
+    assert_eq!(bodies(&rest), ["ada 4", "ada to bob"]);
+    assert_eq!(rest[1].to, Destination::User(name("bob")));
+    assert_eq!(rest[1].id, ids[10]);
+    assert!(store.authored(&ada, ids[10], 4).await.unwrap().is_empty());
+
+    // A ticket is taken once, and not after it expired; a new one replaces the old.
+    store.create_export_ticket("t1", &ada, 5_000).await.unwrap();
+    assert_eq!(store.take_export_ticket("t1", 4_999).await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.take_export_ticket("t1", 4_999).await.unwrap(), None);
+    store.create_export_ticket("t2", &ada, 5_000).await.unwrap();
+    assert_eq!(store.take_export_ticket("t2", 5_000).await.unwrap(), None);
+    store.create_export_ticket("t3", &ada, 9_000).await.unwrap();
+    store.create_export_ticket("t4", &ada, 9_000).await.unwrap();
+    store.create_export_ticket("b1", &name("bob"), 9_000).await.unwrap();
+    assert_eq!(store.take_export_ticket("t3", 1).await.unwrap(), None);
+    assert_eq!(store.take_export_ticket("t4", 1).await.unwrap(), Some(ada));
+    assert_eq!(store.take_export_ticket("b1", 1).await.unwrap(), Some(name("bob")));
 }

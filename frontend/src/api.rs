@@ -1,9 +1,10 @@
-//! The HTTP API for sessions (`/api/session`), and what to tell a person when it says no.
+//! The HTTP API for sessions (`/api/session`) and the export (`/api/export`), and what to tell
+//! a person when it says no.
 //!
 //! The request functions need a browser; the checks and texts are plain and tested on the host.
 
 use gloo_net::http::{Request, Response};
-use shared::api::{ApiError, PasswordRequest, SessionRequest, SessionResponse};
+use shared::api::{ApiError, ExportTicket, PasswordRequest, SessionRequest, SessionResponse};
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use shared::names::USER_NAME_RULES;
 use shared::{ErrorCode, NameError, UserName};
@@ -143,6 +144,22 @@ pub async fn end_session(token: &str) -> Result<(), ApiFailure> {
     } else {
         Err(refused(response).await)
     }
+}
+
+/// `POST /api/export`: a one-use link to the archive of everything the user wrote.
+pub async fn request_export(token: &str) -> Result<ExportTicket, ApiFailure> {
+    let response = Request::post("/api/export")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if !response.ok() {
+        return Err(refused(response).await);
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))
 }
 
 /// `PUT /api/session/password`: protect the account with a password.

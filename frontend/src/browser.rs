@@ -203,6 +203,13 @@ pub fn clear_drafts(user: &str) {
 }
 
 /// The page address's fragment, with its `#` (empty when there is none).
+/// Follows `url` (a download, which leaves the page where it is).
+pub fn go_to(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
+    }
+}
+
 pub fn location_hash() -> String {
     web_sys::window()
         .and_then(|w| w.location().hash().ok())

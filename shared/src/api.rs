@@ -68,3 +68,13 @@ pub struct SessionInfo {
     /// Whether this is the session whose token asked.
     pub current: bool,
 }
+
+/// The answer to `POST /api/export`: where to download the caller's archive, once, before
+/// `expires_at` (ms since the Unix epoch). The link carries a one-use ticket, not the session
+/// token, so a browser can simply follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportTicket {
+    /// A path on this server: `/api/export/<ticket>`.
+    pub url: String,
+    pub expires_at: u64,
+}

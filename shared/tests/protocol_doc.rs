@@ -13,7 +13,9 @@ use std::fmt::Debug;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use shared::api::{ApiError, PasswordRequest, SessionList, SessionRequest, SessionResponse};
+use shared::api::{
+    ApiError, ExportTicket, PasswordRequest, SessionList, SessionRequest, SessionResponse,
+};
 use shared::{close, ClientFrame, ErrorCode, ServerFrame};
 
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
@@ -24,6 +26,7 @@ const HTTP_TYPES: &[&str] = &[
     "SessionResponse",
     "SessionList",
     "PasswordRequest",
+    "ExportTicket",
     "ApiError",
 ];
 
@@ -278,6 +281,9 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
             ("http", "SessionList") => round_trip::<SessionList>(&example, "SessionList").map(drop),
             ("http", "PasswordRequest") => {
                 round_trip::<PasswordRequest>(&example, "PasswordRequest").map(drop)
+            }
+            ("http", "ExportTicket") => {
+                round_trip::<ExportTicket>(&example, "ExportTicket").map(drop)
             }
             ("http", "ApiError") => round_trip::<ApiError>(&example, "ApiError").map(drop),
             ("http", other) => Err(format!(

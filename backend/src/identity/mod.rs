@@ -44,7 +44,7 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 pub struct Token(String);
 
 impl Token {
-    fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).expect("the operating system's random source works");
         Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))

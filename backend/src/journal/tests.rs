@@ -277,6 +277,15 @@ impl Store for GatedStore {
     ) -> Result<Vec<String>, StoreError> {
         not_for_the_journal()
     }
+    async fn authored(&self, _: &UserName, _: u64, _: u32) -> Result<Vec<Message>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn create_export_ticket(&self, _: &str, _: &UserName, _: u64) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn take_export_ticket(&self, _: &str, _: u64) -> Result<Option<UserName>, StoreError> {
+        not_for_the_journal()
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

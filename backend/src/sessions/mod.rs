@@ -65,6 +65,16 @@ pub struct Refusal {
     retry_after: Option<Duration>,
 }
 
+impl Refusal {
+    /// `failure`, to be tried again after `wait`.
+    pub fn with_retry(failure: ApiFailure, wait: Duration) -> Self {
+        Self {
+            failure,
+            retry_after: Some(wait),
+        }
+    }
+}
+
 impl From<ApiFailure> for Refusal {
     fn from(failure: ApiFailure) -> Self {
         Self {

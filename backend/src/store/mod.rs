@@ -60,6 +60,7 @@ mod accounts;
 mod append;
 mod changes;
 mod conversations;
+mod export;
 mod history;
 mod lists;
 mod memberships;
@@ -467,6 +468,26 @@ pub trait Store: Send + Sync + 'static {
         up_to: u64,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
+    /// A page of the messages `name` wrote (rooms and private, not deleted), ids above `after`,
+    /// oldest first, at most `limit`; their details are not filled in. For the export.
+    async fn authored(
+        &self,
+        name: &UserName,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Stores a one-use export ticket for `name` (only `hash`, its SHA-256), valid until
+    /// `expires_at` (ms since the Unix epoch); it replaces any earlier one of `name`.
+    async fn create_export_ticket(
+        &self,
+        hash: &str,
+        name: &UserName,
+        expires_at: u64,
+    ) -> Result<(), StoreError>;
+    /// Takes the ticket whose hash is `hash`: deleted, and the account it was made for if it
+    /// was still valid at `now`. Expired tickets are deleted on the way.
+    async fn take_export_ticket(&self, hash: &str, now: u64)
+        -> Result<Option<UserName>, StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Whether the database takes writes now: a write that is rolled back, so that a store
@@ -747,6 +768,32 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
         receipts::passed_senders(self, conversation, after, up_to, limit).await
+    }
+
+    async fn authored(
+        &self,
+        name: &UserName,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        export::authored(self, name, after, limit).await
+    }
+
+    async fn create_export_ticket(
+        &self,
+        hash: &str,
+        name: &UserName,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        export::create_export_ticket(self, hash, name, expires_at).await
+    }
+
+    async fn take_export_ticket(
+        &self,
+        hash: &str,
+        now: u64,
+    ) -> Result<Option<UserName>, StoreError> {
+        export::take_export_ticket(self, hash, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ mod changes;
 mod chat;
 mod deploy;
 mod edge;
+mod export;
 mod handshake;
 mod healthcheck;
 mod history;

@@ -1,5 +1,6 @@
-//! The account controls in the top bar: "Add a password" (for a passwordless account) and
-//! "Sign out", each opening a dialog. Signing out asks first, and warns a passwordless
+//! The account controls in the top bar: "Add a password" (for a passwordless account),
+//! "Export" (downloads everything the user wrote) and "Sign out", the first and last opening a
+//! dialog. Signing out asks first, and warns a passwordless
 //! account that it cannot be signed in to again; the dialog offers the password form.
 
 use leptos::ev::SubmitEvent;
@@ -60,6 +61,20 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
             let _ = api::end_session(&token).await;
         });
     };
+    // "Export": the server's one-use link to the archive, followed (the browser downloads it).
+    let export_failed = RwSignal::new(false);
+    let export = move |_| {
+        let token = token.get_value();
+        export_failed.set(false);
+        spawn_local(async move {
+            match api::request_export(&token).await {
+                Ok(ticket) => browser::go_to(&ticket.url),
+                Err(_) => {
+                    export_failed.try_set(true);
+                }
+            }
+        });
+    };
     let warning = move || account::sign_out_warning(&name.read_value(), has_password.get());
     let password_form = move || {
         view! { <PasswordForm name=name.get_value() token=token.get_value() has_password /> }
@@ -75,6 +90,17 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
             >
                 "Add a password"
             </button>
+        </Show>
+        <button
+            class="quiet"
+            data-testid="export"
+            title="Download everything you wrote, as a zip archive"
+            on:click=export
+        >
+            "Export"
+        </button>
+        <Show when=move || export_failed.get()>
+            <span class="warning" role="alert">"The export failed. Try again."</span>
         </Show>
         <button
             class="quiet"

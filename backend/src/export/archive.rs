@@ -1,0 +1,127 @@
+//! The export archive: a zip file holding `messages.json`, every message the user wrote
+//! (oldest first, in rooms and in private conversations, deleted ones left out).
+//!
+//! Written on a blocking thread into an unnamed temporary file, page by page from the store,
+//! so that memory stays bounded by a page whatever the user wrote; the file is then streamed.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+use serde::Serialize;
+use shared::UserName;
+use tokio::runtime::Handle;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use crate::message::{Destination, Message};
+use crate::store::{Store, StoreError};
+
+/// Messages read from the store at a time.
+const PAGE: u32 = 1_000;
+
+/// Why an archive could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("reading the messages: {0}")]
+    Store(#[from] StoreError),
+    #[error("writing the archive: {0}")]
+    Io(#[from] io::Error),
+    #[error("writing the archive: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("the archive's writer stopped: {0}")]
+    Stopped(#[from] tokio::task::JoinError),
+}
+
+/// A written archive: the file, rewound, and its length in bytes.
+pub struct Archive {
+    pub file: File,
+    pub len: u64,
+}
+
+/// One message as `messages.json` lists it.
+#[derive(Serialize)]
+struct Entry<'a> {
+    id: u64,
+    /// The room, for a room message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room: Option<&'a str>,
+    /// The other participant, for a private message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    /// When it was sent, ms since the Unix epoch.
+    at: u64,
+    body: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edited_at: Option<u64>,
+}
+
+impl<'a> Entry<'a> {
+    fn of(message: &'a Message) -> Self {
+        let (room, to) = match &message.to {
+            Destination::Room(room) => (Some(room.as_str()), None),
+            Destination::User(user) => (None, Some(user.as_str())),
+        };
+        Self {
+            id: message.id,
+            room,
+            to,
+            at: message.at,
+            body: &message.body,
+            reply_to: message.details.reply.as_ref().map(|quote| quote.id),
+            edited_at: message.details.edited_at,
+        }
+    }
+}
+
+/// Writes `name`'s archive as of `now` (ms since the Unix epoch).
+pub async fn write(
+    store: Arc<dyn Store>,
+    name: UserName,
+    now: u64,
+) -> Result<Archive, ArchiveError> {
+    let handle = Handle::current();
+    tokio::task::spawn_blocking(move || write_blocking(&handle, store.as_ref(), &name, now))
+        .await?
+}
+
+fn write_blocking(
+    handle: &Handle,
+    store: &dyn Store,
+    name: &UserName,
+    now: u64,
+) -> Result<Archive, ArchiveError> {
+    let mut zip = ZipWriter::new(BufWriter::new(tempfile::tempfile()?));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("messages.json", options)?;
+    write!(
+        zip,
+        "{{\"name\":{},\"exported_at\":{now},\"messages\":[",
+        serde_json::to_string(name.as_str()).map_err(io::Error::from)?
+    )?;
+    let mut after = 0;
+    let mut first = true;
+    loop {
+        let page = handle.block_on(store.authored(name, after, PAGE))?;
+        for message in &page {
+            if !first {
+                zip.write_all(b",\n")?;
+            }
+            first = false;
+            serde_json::to_writer(&mut zip, &Entry::of(message)).map_err(io::Error::from)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.id,
+            _ => break,
+        }
+    }
+    zip.write_all(b"]}\n")?;
+    let mut file = zip.finish()?.into_inner().map_err(|err| err.into_error())?;
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Archive { file, len })
+}
