@@ -2035,7 +2035,10 @@ async fn exports_page_the_authors_messages_and_tickets_work_once(store: SqlStore
     let ada = name("ada");
     let first = store.authored(&ada, 0, 4).await.expect("authored");
     assert_eq!(bodies(&first), ["ada 0", "ada 1", "ada 2", "ada 3"]);
-    let rest = store.authored(&ada, first[3].id, 4).await.expect("authored");
+    let rest = store
+        .authored(&ada, first[3].id, 4)
+        .await
+        .expect("authored");
     assert_eq!(bodies(&rest), ["ada 4", "ada to bob"]);
     assert_eq!(rest[1].to, Destination::User(name("bob")));
     assert_eq!(rest[1].id, ids[10]);
@@ -2043,14 +2046,23 @@ async fn exports_page_the_authors_messages_and_tickets_work_once(store: SqlStore
 
     // A ticket is taken once, and not after it expired; a new one replaces the old.
     store.create_export_ticket("t1", &ada, 5_000).await.unwrap();
-    assert_eq!(store.take_export_ticket("t1", 4_999).await.unwrap(), Some(ada.clone()));
+    assert_eq!(
+        store.take_export_ticket("t1", 4_999).await.unwrap(),
+        Some(ada.clone())
+    );
     assert_eq!(store.take_export_ticket("t1", 4_999).await.unwrap(), None);
     store.create_export_ticket("t2", &ada, 5_000).await.unwrap();
     assert_eq!(store.take_export_ticket("t2", 5_000).await.unwrap(), None);
     store.create_export_ticket("t3", &ada, 9_000).await.unwrap();
     store.create_export_ticket("t4", &ada, 9_000).await.unwrap();
-    store.create_export_ticket("b1", &name("bob"), 9_000).await.unwrap();
+    store
+        .create_export_ticket("b1", &name("bob"), 9_000)
+        .await
+        .unwrap();
     assert_eq!(store.take_export_ticket("t3", 1).await.unwrap(), None);
     assert_eq!(store.take_export_ticket("t4", 1).await.unwrap(), Some(ada));
-    assert_eq!(store.take_export_ticket("b1", 1).await.unwrap(), Some(name("bob")));
+    assert_eq!(
+        store.take_export_ticket("b1", 1).await.unwrap(),
+        Some(name("bob"))
+    );
 }

@@ -78,3 +78,35 @@ pub struct ExportTicket {
     pub url: String,
     pub expires_at: u64,
 }
+
+/// `messages.json` in the archive `GET /api/export/{ticket}` downloads: everything `name`
+/// wrote, as it read at `exported_at` (ms since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportArchive {
+    pub name: String,
+    pub exported_at: u64,
+    /// Oldest first; deleted messages are not in it.
+    pub messages: Vec<ExportedMessage>,
+}
+
+/// One message of an [`ExportArchive`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedMessage {
+    pub id: u64,
+    /// The room, for a room message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The other participant, for a private message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// When it was sent, ms since the Unix epoch.
+    pub at: u64,
+    /// As it reads now (edits show).
+    pub body: String,
+    /// The message it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
+    /// When it was last edited, ms since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
+}

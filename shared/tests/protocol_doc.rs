@@ -14,7 +14,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use shared::api::{
-    ApiError, ExportTicket, PasswordRequest, SessionList, SessionRequest, SessionResponse,
+    ApiError, ExportArchive, ExportTicket, PasswordRequest, SessionList, SessionRequest,
+    SessionResponse,
 };
 use shared::{close, ClientFrame, ErrorCode, ServerFrame};
 
@@ -27,6 +28,7 @@ const HTTP_TYPES: &[&str] = &[
     "SessionList",
     "PasswordRequest",
     "ExportTicket",
+    "ExportArchive",
     "ApiError",
 ];
 
@@ -281,6 +283,9 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
             ("http", "SessionList") => round_trip::<SessionList>(&example, "SessionList").map(drop),
             ("http", "PasswordRequest") => {
                 round_trip::<PasswordRequest>(&example, "PasswordRequest").map(drop)
+            }
+            ("http", "ExportArchive") => {
+                round_trip::<ExportArchive>(&example, "ExportArchive").map(drop)
             }
             ("http", "ExportTicket") => {
                 round_trip::<ExportTicket>(&example, "ExportTicket").map(drop)

@@ -1,5 +1,6 @@
-//! The export archive: a zip file holding `messages.json`, every message the user wrote
-//! (oldest first, in rooms and in private conversations, deleted ones left out).
+//! The export archive: a zip file holding `messages.json` (`shared::api::ExportArchive`),
+//! every message the user wrote (oldest first, in rooms and in private conversations, deleted
+//! ones left out), written as a stream of its fields rather than built whole.
 //!
 //! Written on a blocking thread into an unnamed temporary file, page by page from the store,
 //! so that memory stays bounded by a page whatever the user wrote; the file is then streamed.
@@ -8,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
-use serde::Serialize;
+use shared::api::ExportedMessage;
 use shared::UserName;
 use tokio::runtime::Handle;
 use zip::write::SimpleFileOptions;
@@ -40,39 +41,19 @@ pub struct Archive {
 }
 
 /// One message as `messages.json` lists it.
-#[derive(Serialize)]
-struct Entry<'a> {
-    id: u64,
-    /// The room, for a room message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    room: Option<&'a str>,
-    /// The other participant, for a private message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<&'a str>,
-    /// When it was sent, ms since the Unix epoch.
-    at: u64,
-    body: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reply_to: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    edited_at: Option<u64>,
-}
-
-impl<'a> Entry<'a> {
-    fn of(message: &'a Message) -> Self {
-        let (room, to) = match &message.to {
-            Destination::Room(room) => (Some(room.as_str()), None),
-            Destination::User(user) => (None, Some(user.as_str())),
-        };
-        Self {
-            id: message.id,
-            room,
-            to,
-            at: message.at,
-            body: &message.body,
-            reply_to: message.details.reply.as_ref().map(|quote| quote.id),
-            edited_at: message.details.edited_at,
-        }
+fn entry(message: &Message) -> ExportedMessage {
+    let (room, to) = match &message.to {
+        Destination::Room(room) => (Some(room.to_string()), None),
+        Destination::User(user) => (None, Some(user.to_string())),
+    };
+    ExportedMessage {
+        id: message.id,
+        room,
+        to,
+        at: message.at,
+        body: message.body.clone(),
+        reply_to: message.details.reply.as_ref().map(|quote| quote.id),
+        edited_at: message.details.edited_at,
     }
 }
 
@@ -83,8 +64,7 @@ pub async fn write(
     now: u64,
 ) -> Result<Archive, ArchiveError> {
     let handle = Handle::current();
-    tokio::task::spawn_blocking(move || write_blocking(&handle, store.as_ref(), &name, now))
-        .await?
+    tokio::task::spawn_blocking(move || write_blocking(&handle, store.as_ref(), &name, now)).await?
 }
 
 fn write_blocking(
@@ -112,7 +92,7 @@ fn write_blocking(
                 zip.write_all(b",\n")?;
             }
             first = false;
-            serde_json::to_writer(&mut zip, &Entry::of(message)).map_err(io::Error::from)?;
+            serde_json::to_writer(&mut zip, &entry(message)).map_err(io::Error::from)?;
         }
         match page.last() {
             Some(last) if page.len() == PAGE as usize => after = last.id,

@@ -125,7 +125,10 @@ async fn download(
     let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(archive.file)));
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/zip")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
             (header::CONTENT_LENGTH, HeaderValue::from(archive.len)),
             (header::CONTENT_DISPOSITION, disposition(name.as_str())),
         ],

@@ -45,12 +45,14 @@ pub(super) async fn create_export_ticket(
         .bind(name.key())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO export_tickets (ticket_hash, name_key, expires_at) VALUES ($1, $2, $3)")
-        .bind(hash)
-        .bind(name.key())
-        .bind(to_i64(expires_at))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO export_tickets (ticket_hash, name_key, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(hash)
+    .bind(name.key())
+    .bind(to_i64(expires_at))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

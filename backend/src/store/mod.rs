@@ -486,8 +486,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Takes the ticket whose hash is `hash`: deleted, and the account it was made for if it
     /// was still valid at `now`. Expired tickets are deleted on the way.
-    async fn take_export_ticket(&self, hash: &str, now: u64)
-        -> Result<Option<UserName>, StoreError>;
+    async fn take_export_ticket(
+        &self,
+        hash: &str,
+        now: u64,
+    ) -> Result<Option<UserName>, StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Whether the database takes writes now: a write that is rolled back, so that a store

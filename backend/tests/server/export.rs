@@ -55,8 +55,10 @@ async fn the_archive_holds_what_the_user_wrote_as_it_reads_now_and_nothing_else(
     ada.send_acked(json!({"type": "delete", "id": gone, "req": "a6"}))
         .await;
     let reply = ada
-        .send_acked(json!({"type": "room_message", "room": "lobby", "body": "me again",
-            "reply_to": hello, "req": "a7"}))
+        .send_acked(
+            json!({"type": "room_message", "room": "lobby", "body": "me again",
+            "reply_to": hello, "req": "a7"}),
+        )
         .await;
 
     let (status, ticket) = ask(&app, Some(&ada_token)).await;
@@ -83,11 +85,17 @@ async fn the_archive_holds_what_the_user_wrote_as_it_reads_now_and_nothing_else(
     assert!(messages[2].get("room").is_none());
     assert_eq!(messages[3]["reply_to"], hello);
     let text = archive.to_string();
-    assert!(!text.contains("regrettable") && !text.contains("bob's own") && !text.contains("bob to ada"));
+    assert!(
+        !text.contains("regrettable")
+            && !text.contains("bob's own")
+            && !text.contains("bob to ada")
+    );
 
     // Bob's archive is his alone.
     let (_, ticket) = ask(&app, Some(&bob_token)).await;
-    let (archive, _) = download(&app, ticket["url"].as_str().unwrap()).await.unwrap();
+    let (archive, _) = download(&app, ticket["url"].as_str().unwrap())
+        .await
+        .unwrap();
     let bodies: Vec<&str> = archive["messages"]
         .as_array()
         .unwrap()
@@ -104,7 +112,10 @@ async fn a_link_needs_a_session_to_make_and_works_once() {
     ada.say("lobby", "hi", "a1").await;
     assert_eq!(ask(&app, None).await.0, 401);
     assert_eq!(ask(&app, Some("not-a-token")).await.0, 401);
-    assert_eq!(download(&app, "/api/export/made-up").await.unwrap_err(), 404);
+    assert_eq!(
+        download(&app, "/api/export/made-up").await.unwrap_err(),
+        404
+    );
 
     // A second link replaces the first.
     let (_, first) = ask(&app, Some(&token)).await;
