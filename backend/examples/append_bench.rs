@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 req: Some(format!("{base}-{b}-{i}")),
                 reply_to: None,
                 change: None,
+                attachments: Vec::new(),
             })
             .collect();
         store.append(&batch).await?;

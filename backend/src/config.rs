@@ -242,6 +242,40 @@ pub struct Config {
     #[arg(long, env = "RELEASE_NAMES_AFTER_DAYS", default_value_t = 365)]
     pub release_names_after_days: u32,
 
+    /// Largest file one upload may bring, in bytes (`POST /api/attachments`); a larger one is
+    /// refused 413 `file_too_large`.
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 5 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub max_upload_bytes: u64,
+
+    /// Bytes of attachments one user may keep stored, all their files together; an upload
+    /// past it is refused 413 `quota_exceeded`.
+    #[arg(long, env = "UPLOAD_QUOTA_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub upload_quota_bytes: u64,
+
+    /// Seconds an upload's body may take to arrive in full (instead of --body-timeout-secs).
+    #[arg(long, env = "UPLOAD_TIMEOUT_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub upload_timeout_secs: u64,
+
+    /// Directory of the uploaded files and their thumbnails. Default: `attachments` in
+    /// --data-dir. Several nodes must share it (or use --s3-bucket).
+    #[arg(long, env = "ATTACHMENTS_DIR")]
+    pub attachments_dir: Option<PathBuf>,
+
+    /// Keep uploads in this bucket of an S3-compatible object store instead of a directory
+    /// (credentials from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`).
+    #[arg(long, env = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// The S3-compatible store's address (for MinIO, Ceph, …); unset: AWS's.
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -371,6 +405,10 @@ impl Config {
 
     pub fn header_timeout(&self) -> Duration {
         Duration::from_secs(self.header_timeout_secs.clamp(1, MAX_TIMEOUT_SECS))
+    }
+
+    pub fn upload_timeout(&self) -> Duration {
+        Duration::from_secs(self.upload_timeout_secs)
     }
 
     pub fn body_timeout(&self) -> Duration {

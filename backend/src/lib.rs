@@ -11,6 +11,9 @@
 //! - [`sessions`]: the session endpoints (claim, sign in, sign out, list, revoke) and who is
 //!   asking (client address, trusted proxies).
 //! - [`export`]: a user's archive of what they wrote, downloaded by a one-use link.
+//! - [`attachments`]: files on messages: uploads (type from the bytes, size and quota,
+//!   thumbnails within bounds), the storage (a directory or an S3-compatible bucket), serving
+//!   them inert to those who may read them, and sweeping deleted ones.
 //! - [`identity`]: names, passwords (hashed on bounded threads), attempt limits and session
 //!   tokens (expiring when unused).
 //! - [`store`]: everything durable (SQLite or PostgreSQL): accounts, sessions, rooms, messages,
@@ -46,6 +49,7 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
 pub mod assets;
+pub mod attachments;
 pub mod bus;
 pub mod change;
 pub mod cidr;

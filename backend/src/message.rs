@@ -24,6 +24,9 @@ pub struct NewMessage {
     /// Set when this is not a message but a change to one (`from` made it; `to` is the
     /// changed message's room, or the other participant of its private conversation).
     pub change: Option<Change>,
+    /// The sender's uploads it carries (checked to be theirs and unsent; linked to it by the
+    /// storing transaction, which drops any another message took meanwhile).
+    pub attachments: Vec<shared::Attachment>,
 }
 
 impl NewMessage {

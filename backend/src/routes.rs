@@ -2,6 +2,7 @@
 //!
 //! - `/api/session`, `/api/sessions`: the session endpoints ([`crate::sessions`]).
 //! - `/api/export`: a user's archive ([`crate::export`]).
+//! - `/api/attachments`: uploads and the files served ([`crate::attachments::http`]).
 //! - `GET /ws`: the WebSocket, after the origin and token checks.
 //! - `GET /healthz`: liveness, with the sizes of the pool.
 //! - `GET /metrics`: counters and histograms in the Prometheus text format.
@@ -30,6 +31,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::assets;
+use crate::attachments::{self, Attachments, BlobError};
 use crate::bus::{self, BusConfig};
 use crate::compression;
 use crate::config::Config;
@@ -64,8 +66,19 @@ pub struct AppState {
     /// The background tasks (the journal, the flusher, presence, the bus, the store's), stopped
     /// and awaited once the connections are closed.
     pub tasks: Tasks,
+    /// Uploaded files: their records and their storage.
+    pub attachments: Attachments,
     /// One permit per open WebSocket, up to `max_connections`.
     permits: Arc<Semaphore>,
+}
+
+/// Why the server's state could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("attachment storage: {0}")]
+    Attachments(#[from] BlobError),
 }
 
 impl AppState {
@@ -76,7 +89,13 @@ impl AppState {
         config: Config,
         store: Arc<dyn Store>,
         tasks: Tasks,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, OpenError> {
+        let attachments = Attachments::new(
+            store.clone(),
+            Attachments::open_blobs(&config).await?,
+            config.max_upload_bytes,
+            config.upload_quota_bytes,
+        );
         let memberships = store.memberships().await?;
         let last_id = store.last_id().await?;
         let (publisher, outgoing) = match &config.redis_url {
@@ -138,8 +157,13 @@ impl AppState {
                 ),
             );
         }
+        tasks.spawn(
+            "attachment sweeper",
+            attachments::sweeper::run(attachments.clone(), tasks.token()),
+        );
         let identity = Identity::new(store.clone(), &config);
         Ok(Self {
+            attachments,
             permits: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
             journal,
@@ -173,6 +197,10 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(sessions)
         .merge(exports)
+        .merge(attachments::http::router(
+            state.attachments.clone(),
+            state.identity.clone(),
+        ))
         .layer(compression::layer())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

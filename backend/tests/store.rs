@@ -161,6 +161,7 @@ fn to_room(from: &str, to: &str, body: &str, req: Option<&str>) -> NewMessage {
         req: req.map(str::to_owned),
         reply_to: None,
         change: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -173,6 +174,7 @@ fn to_user(from: &str, to: &str, body: &str) -> NewMessage {
         req: None,
         reply_to: None,
         change: None,
+        attachments: Vec::new(),
     }
 }
 

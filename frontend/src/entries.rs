@@ -7,7 +7,9 @@
 use crate::days::{self, Day};
 use crate::timeline::{Millis, Row};
 
-/// One entry of the list.
+/// One entry of the list. Nearly every entry is a row (a message): boxing it would cost an
+/// allocation per entry to save space on the few separators.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     /// "Today", "Yesterday", "Tue 2 Dec 2025": the rows below are from that day.

@@ -146,7 +146,9 @@ impl From<&Delivery> for Status {
     }
 }
 
-/// One row ready to render: everything the view needs, nothing it must work out.
+/// One row ready to render: everything the view needs, nothing it must work out. Nearly
+/// every row is a message (as for [`LineKind`]): boxing it would cost an allocation per row.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
     System {

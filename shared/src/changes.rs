@@ -1,5 +1,5 @@
 //! What can happen to a message after it is sent: it is edited, deleted (a tombstone), replied
-//! to, reacted to. [`MessageDetails`] is the part of a message frame (`room_message`,
+//! to, reacted to; and the files it carries. [`MessageDetails`] is the part of a message frame (`room_message`,
 //! `private_message`, a `history` entry) that says so; [`Place`] names a message's conversation
 //! in the frames that announce a change; [`check_emoji`] is the rule for a reaction.
 //!
@@ -7,6 +7,8 @@
 //! never edited, not deleted, no reaction), so a plain message looks as it did before.
 
 use serde::{Deserialize, Serialize};
+
+use crate::attachments::Attachment;
 
 /// Characters of the original message a [`Quote`] carries.
 pub const QUOTE_CHARS: usize = 100;
@@ -31,6 +33,9 @@ pub struct MessageDetails {
     /// Its reactions, each emoji once with who reacted, in the order the emoji first appeared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// The files it carries, in the order the sender listed them (none once it is deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl MessageDetails {
@@ -169,6 +174,7 @@ mod tests {
                 emoji: "👍".into(),
                 users: vec!["bob".into()],
             }],
+            attachments: Vec::new(),
         };
         let json = serde_json::to_string(&details).unwrap();
         assert_eq!(

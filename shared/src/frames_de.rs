@@ -25,6 +25,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::attachments::Attachment;
 use crate::changes::{MessageDetails, Place, Quote, Reaction};
 use crate::protocol::{
     AuditEntry, ConversationInfo, ErrorCode, Invite, RoomInfo, RoomListing, RoomSettings,
@@ -112,12 +113,14 @@ fn details(
     edited_at: Option<u64>,
     deleted: Option<bool>,
     reactions: Option<Vec<Reaction>>,
+    attachments: Option<Vec<Attachment>>,
 ) -> MessageDetails {
     MessageDetails {
         reply,
         edited_at,
         deleted: deleted.unwrap_or(false),
         reactions: reactions.unwrap_or_default(),
+        attachments: attachments.unwrap_or_default(),
     }
 }
 
@@ -193,6 +196,7 @@ object! {
         edited_at: u64,
         deleted: bool,
         reactions: Vec<Reaction>,
+        attachments: Vec<Attachment>,
         members: Vec<String>,
         owner: String,
         title: String,
@@ -251,7 +255,7 @@ impl Fields {
                 from: need(f.from, "from")?,
                 body: need(f.body, "body")?,
                 at: need(f.at, "at")?,
-                details: details(f.reply, f.edited_at, f.deleted, f.reactions),
+                details: details(f.reply, f.edited_at, f.deleted, f.reactions, f.attachments),
             },
             "private_message" => ServerFrame::PrivateMessage {
                 id: need(f.id, "id")?,
@@ -259,7 +263,7 @@ impl Fields {
                 to: need(f.to, "to")?,
                 body: need(f.body, "body")?,
                 at: need(f.at, "at")?,
-                details: details(f.reply, f.edited_at, f.deleted, f.reactions),
+                details: details(f.reply, f.edited_at, f.deleted, f.reactions, f.attachments),
             },
             "room_joined" => ServerFrame::RoomJoined {
                 room: need(f.room, "room")?,
@@ -509,6 +513,7 @@ object! {
         edited_at: u64,
         deleted: bool,
         reactions: Vec<Reaction>,
+        attachments: Vec<Attachment>,
         marks: Vec<[u32; 2]>,
     }
 }
@@ -523,7 +528,7 @@ impl<'de> Deserialize<'de> for StoredMessage {
                 target: target(f.room, f.to)?,
                 body: need(f.body, "body")?,
                 at: need(f.at, "at")?,
-                details: details(f.reply, f.edited_at, f.deleted, f.reactions),
+                details: details(f.reply, f.edited_at, f.deleted, f.reactions, f.attachments),
                 marks: f.marks.unwrap_or_default(),
             })
         };

@@ -9,6 +9,7 @@
 //! - [`mentions`]: `@name` in a message, the rule both sides find mentions by.
 //! - [`changes`]: what happens to a message after it is sent (edits, tombstones, replies,
 //!   reactions) and the rule for a reaction.
+//! - [`attachments`]: files on messages ([`Attachment`]), file names and sizes.
 //! - [`search`]: the words of a search query and where they match a body.
 //!
 //! This crate knows serde, not JSON: the edges (backend and frontend) pick the encoding.
@@ -16,6 +17,7 @@
 //! `docs/protocol.md` is the public description of everything here; a test keeps them in step.
 
 pub mod api;
+pub mod attachments;
 pub mod changes;
 mod error_code_de;
 mod frames_de;
@@ -25,6 +27,7 @@ pub mod names;
 pub mod protocol;
 pub mod search;
 
+pub use attachments::Attachment;
 pub use changes::{MessageDetails, Place, Quote, Reaction};
 pub use names::{NameError, RoomName, UserName};
 pub use protocol::{

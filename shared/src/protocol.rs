@@ -67,6 +67,10 @@ pub enum ClientFrame {
         /// The id of the message this one answers, in the same conversation.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<u64>,
+        /// Files one uploaded (`POST /api/attachments`) and has not attached yet, by id; with
+        /// one or more, `body` may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
@@ -77,6 +81,10 @@ pub enum ClientFrame {
         /// The id of the message this one answers, in the same conversation.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<u64>,
+        /// Files one uploaded (`POST /api/attachments`) and has not attached yet, by id; with
+        /// one or more, `body` may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
@@ -822,6 +830,13 @@ pub enum ErrorCode {
     AlreadyMember,
     /// You, or the user invited, are banned from that room.
     Banned,
+    /// An attachment id that is not one of your uploads waiting to be attached (unknown,
+    /// someone else's, or on a message already), or more than a message may carry.
+    UnknownAttachment,
+    /// HTTP: the upload is larger than the server takes (`--max-upload-bytes`).
+    FileTooLarge,
+    /// HTTP: the upload would take you past your quota (`--upload-quota-bytes`).
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -871,6 +886,9 @@ impl ErrorCode {
         Self::InvalidTopic,
         Self::AlreadyMember,
         Self::Banned,
+        Self::UnknownAttachment,
+        Self::FileTooLarge,
+        Self::QuotaExceeded,
     ];
 
     /// The code as it appears on the wire.
@@ -920,6 +938,9 @@ impl ErrorCode {
             Self::InvalidTopic => "invalid_topic",
             Self::AlreadyMember => "already_member",
             Self::Banned => "banned",
+            Self::UnknownAttachment => "unknown_attachment",
+            Self::FileTooLarge => "file_too_large",
+            Self::QuotaExceeded => "quota_exceeded",
         }
     }
 }

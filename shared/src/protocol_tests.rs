@@ -18,12 +18,14 @@ fn client_frames_use_snake_case_types() {
             room: "r".into(),
             body: "b".into(),
             reply_to: None,
+            attachments: Vec::new(),
             req: None,
         },
         ClientFrame::PrivateMessage {
             to: "u".into(),
             body: "b".into(),
             reply_to: Some(1),
+            attachments: vec!["f1".into()],
             req: None,
         },
         ClientFrame::Typing {
@@ -352,12 +354,18 @@ fn message_frames_carry_their_details_inline() {
                 emoji: "👍".into(),
                 users: vec!["Alice".into()],
             }],
+            attachments: vec![crate::Attachment {
+                id: "f1".into(),
+                name: "menu.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 2048,
+            }],
         },
     };
     let json = serde_json::to_string(&frame).unwrap();
     assert_eq!(
         json,
-        r#"{"type":"private_message","id":9,"from":"bob","to":"Alice","body":"yes","at":7,"reply":{"id":3,"from":"Alice","text":"lunch?"},"edited_at":8,"reactions":[{"emoji":"👍","users":["Alice"]}]}"#
+        r#"{"type":"private_message","id":9,"from":"bob","to":"Alice","body":"yes","at":7,"reply":{"id":3,"from":"Alice","text":"lunch?"},"edited_at":8,"reactions":[{"emoji":"👍","users":["Alice"]}],"attachments":[{"id":"f1","name":"menu.pdf","type":"application/pdf","size":2048}]}"#
     );
     assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
     // A plain message is as it was before replies existed.

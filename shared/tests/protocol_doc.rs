@@ -30,6 +30,7 @@ const HTTP_TYPES: &[&str] = &[
     "ExportTicket",
     "ExportArchive",
     "ApiError",
+    "Attachment",
 ];
 
 /// Defines the list of frame types of one direction and an exhaustive `match` from a frame to its
@@ -291,6 +292,9 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
                 round_trip::<ExportTicket>(&example, "ExportTicket").map(drop)
             }
             ("http", "ApiError") => round_trip::<ApiError>(&example, "ApiError").map(drop),
+            ("http", "Attachment") => {
+                round_trip::<shared::Attachment>(&example, "Attachment").map(drop)
+            }
             ("http", other) => Err(format!(
                 "line {}: unknown HTTP type `{other}` (known: {})",
                 example.line,

@@ -81,6 +81,45 @@ impl Endpoint {
             .as_u16()
     }
 
+    /// `POST /api/attachments?name=<name>` with `bytes` as the body, sent as `content_type`
+    /// (which the server must not believe), with `token`.
+    pub async fn upload(
+        &self,
+        token: &str,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/attachments"))
+            .query(&[("name", name)])
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .expect("POST /api/attachments")
+    }
+
+    /// Uploads and returns the attachment the server answered (asserting 201).
+    pub async fn upload_ok(&self, token: &str, name: &str, bytes: Vec<u8>) -> shared::Attachment {
+        let response = self
+            .upload(token, name, "application/octet-stream", bytes)
+            .await;
+        assert_eq!(response.status(), 201, "uploading {name}");
+        response.json().await.expect("an attachment")
+    }
+
+    /// `GET /api/attachments/<id><suffix>` with `token` as a Bearer header.
+    pub async fn attachment(&self, token: &str, id: &str, suffix: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(&format!("/api/attachments/{id}{suffix}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /api/attachments")
+    }
+
     /// The status of `GET <path>`, or `None` when the server does not answer.
     pub async fn status_of(&self, path: &str) -> Option<u16> {
         let response = self

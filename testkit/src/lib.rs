@@ -17,6 +17,8 @@
 //!   [`Unreachable`]), a private [`Redis`] that can be stopped.
 //! - [`exposition`]: `/metrics` parsed by a real exposition-format parser into an
 //!   [`Exposition`]: families by name, their types and samples.
+//! - [`s3`]: [`MotoServer`], a local S3-compatible server (moto) with a bucket per test, for
+//!   the S3 attachment storage.
 //! - [`net`]: [`Relay`] (a TCP relay that can cut and restore live connections, for HTTP,
 //!   WebSocket or PostgreSQL) and [`Balancer`] (round robin over nodes).
 //! - [`client`]: [`Endpoint`] (HTTP calls and WebSocket connects) and [`Client`], the protocol
@@ -33,6 +35,7 @@ pub mod client;
 pub mod exposition;
 pub mod net;
 pub mod process;
+pub mod s3;
 pub mod services;
 
 #[cfg(feature = "app")]
@@ -47,6 +50,7 @@ pub use client::{
 pub use exposition::Exposition;
 pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};
+pub use s3::MotoServer;
 pub use services::{
     test_database_url, test_redis_url, unique, Redis, Schema, Services, Unreachable,
     DEFAULT_TEST_DATABASE_URL, EXPIRY_MS, HEARTBEAT_MS,

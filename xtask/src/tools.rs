@@ -74,6 +74,7 @@ pub fn setup(project: &Project, purpose: Purpose) -> Result<()> {
         ensure_promtool()?;
         ensure_axe(project)?;
         crate::hadolint::ensure()?;
+        crate::moto::ensure()?;
         ensure_services()?;
     }
     Ok(())

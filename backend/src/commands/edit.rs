@@ -12,7 +12,7 @@ pub(super) async fn run(
     body: String,
     req: Option<String>,
 ) -> Result<(), Refusal> {
-    body_ok(&body)?;
+    body_ok(&body, &[])?;
     let found = cx.visible_message(id).await?;
     if found.from.key() != cx.name.key() {
         return Err((

@@ -95,14 +95,16 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             room,
             body,
             reply_to,
+            attachments,
             req,
-        } => room_message::run(cx, &room, body, reply_to, req).await,
+        } => room_message::run(cx, &room, body, reply_to, attachments, req).await,
         ClientFrame::PrivateMessage {
             to,
             body,
             reply_to,
+            attachments,
             req,
-        } => private_message::run(cx, &to, body, reply_to, req).await,
+        } => private_message::run(cx, &to, body, reply_to, attachments, req).await,
         ClientFrame::Typing { target } => typing::run(cx, target),
         ClientFrame::Ping { req } => ping::run(cx, req),
         ClientFrame::History {
@@ -187,25 +189,23 @@ impl Context<'_> {
         self.outbox.send(frame);
     }
 
-    /// Hands a message to the journal, which stores it, then delivers and acknowledges it.
-    async fn store_and_deliver(
-        &self,
-        from: UserName,
-        to: Destination,
-        body: String,
-        req: Option<String>,
-        reply_to: Option<u64>,
-        change: Option<Change>,
-    ) -> Result<(), Refusal> {
-        let message = NewMessage {
+    /// A message from `from` to `to`, stamped now, with no reply, change or file: the
+    /// command sets those it has.
+    fn message(from: UserName, to: Destination, body: String, req: Option<String>) -> NewMessage {
+        NewMessage {
             from,
             to,
             body,
             at: now_ms(),
             req,
-            reply_to,
-            change,
-        };
+            reply_to: None,
+            change: None,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Hands a message to the journal, which stores it, then delivers and acknowledges it.
+    async fn store_and_deliver(&self, message: NewMessage) -> Result<(), Refusal> {
         let entry = Entry {
             message,
             origin: self.id,
@@ -274,6 +274,40 @@ impl Context<'_> {
         }
     }
 
+    /// The user's uploads `ids`, each unsent and theirs, to go on a message they send now;
+    /// `unknown_attachment` for any other id (someone else's, sent already, none: alike).
+    async fn own_attachments(&self, ids: &[String]) -> Result<Vec<shared::Attachment>, Refusal> {
+        if ids.len() > shared::attachments::MAX_ATTACHMENTS {
+            return Err((
+                ErrorCode::UnknownAttachment,
+                format!(
+                    "a message carries at most {} attachments",
+                    shared::attachments::MAX_ATTACHMENTS
+                ),
+            ));
+        }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let record = self.store.attachment(id).await.map_err(internal)?;
+            match record {
+                Some(r)
+                    if r.uploader.key() == self.name.key()
+                        && r.message_id.is_none()
+                        && !found.contains(&r.attachment) =>
+                {
+                    found.push(r.attachment)
+                }
+                _ => {
+                    return Err((
+                        ErrorCode::UnknownAttachment,
+                        format!("{id:?} is not an upload of yours waiting to be sent"),
+                    ))
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Hands a change of message `id` (found) to the journal, like a message. In an archived
     /// room only deletions go through.
     async fn change(
@@ -295,8 +329,11 @@ impl Context<'_> {
                 room: String::new(),
             },
         };
-        self.store_and_deliver(self.name.clone(), found.to, body, req, None, Some(change))
-            .await
+        let message = NewMessage {
+            change: Some(change),
+            ..Self::message(self.name.clone(), found.to, body, req)
+        };
+        self.store_and_deliver(message).await
     }
 
     /// The conversation a `history`, `read` or `receipts` frame names, if it is the user's.
@@ -334,7 +371,11 @@ fn user_name(raw: &str) -> Result<UserName, Refusal> {
     UserName::parse(raw).map_err(|e| (ErrorCode::InvalidUserName, e.to_string()))
 }
 
-fn body_ok(body: &str) -> Result<(), Refusal> {
+/// The body of a message with `attachments` (ids): one with files may have an empty body.
+fn body_ok(body: &str, attachments: &[String]) -> Result<(), Refusal> {
+    if !attachments.is_empty() && body.trim().is_empty() {
+        return Ok(());
+    }
     check_body(body).map_err(|e| {
         let code = match e {
             BodyError::Empty => ErrorCode::EmptyBody,

@@ -1,21 +1,22 @@
 //! `private_message`: a message to one user who has an account, online or not, stored, then
 //! delivered to both sides' connections and acknowledged (by the journal). A reply names a
-//! message of the same private conversation.
+//! message of the same private conversation; attachments are the sender's unsent uploads.
 
 use shared::ErrorCode;
 
 use super::{body_ok, Context, Refusal};
-use crate::message::{Conversation, Destination};
+use crate::message::{Conversation, Destination, NewMessage};
 
 pub(super) async fn run(
     cx: &Context<'_>,
     to: &str,
     body: String,
     reply_to: Option<u64>,
+    attachments: Vec<String>,
     req: Option<String>,
 ) -> Result<(), Refusal> {
     let to = cx.existing_user(to).await?;
-    body_ok(&body)?;
+    body_ok(&body, &attachments)?;
     if let Some(id) = reply_to {
         let found = cx.visible_message(id).await?;
         let here = Conversation::Private {
@@ -40,13 +41,10 @@ pub(super) async fn run(
             ));
         }
     }
-    cx.store_and_deliver(
-        cx.name.clone(),
-        Destination::User(to),
-        body,
-        req,
+    let message = NewMessage {
         reply_to,
-        None,
-    )
-    .await
+        attachments: cx.own_attachments(&attachments).await?,
+        ..Context::message(cx.name.clone(), Destination::User(to), body, req)
+    };
+    cx.store_and_deliver(message).await
 }

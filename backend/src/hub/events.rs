@@ -128,6 +128,9 @@ pub struct WireMessage {
     /// Set when it is a change to message `message` (then `from` made it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<WireChange>,
+    /// The files it carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<shared::Attachment>,
 }
 
 /// A change on the bus (see `crate::change`).
@@ -158,6 +161,7 @@ impl From<&Message> for WireMessage {
             body: m.body.clone(),
             at: m.at,
             reply: m.details.reply.clone(),
+            attachments: m.details.attachments.clone(),
             change: m.change.as_ref().map(|c| WireChange {
                 message: c.message,
                 kind: c.kind.as_str().to_owned(),
@@ -184,6 +188,7 @@ impl WireMessage {
             at: self.at,
             details: MessageDetails {
                 reply: self.reply,
+                attachments: self.attachments,
                 ..MessageDetails::default()
             },
             change: match self.change {

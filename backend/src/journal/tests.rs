@@ -13,8 +13,8 @@ use tokio::sync::{Notify, Semaphore};
 use super::*;
 use crate::message::{Conversation, Destination};
 use crate::store::{
-    Account, Action, Invited, Joined, Marked, Missed, NewSession, Readers, RoomChange, SessionId,
-    SessionOwner, SessionRecord,
+    Account, Action, AttachmentRecord, Invited, Joined, Marked, Missed, NewSession, Readers,
+    RoomChange, SessionId, SessionOwner, SessionRecord,
 };
 
 /// A store of messages alone, in memory, whose `append` waits until the test lets it go.
@@ -286,6 +286,32 @@ impl Store for GatedStore {
     async fn take_export_ticket(&self, _: &str, _: u64) -> Result<Option<UserName>, StoreError> {
         not_for_the_journal()
     }
+    async fn add_attachment(&self, _: &AttachmentRecord, _: u64) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn attachment(&self, _: &str) -> Result<Option<AttachmentRecord>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn attachments_of(&self, _: &UserName) -> Result<Vec<AttachmentRecord>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn may_read_attachment(
+        &self,
+        _: &UserName,
+        _: &AttachmentRecord,
+    ) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn doomed_attachments(
+        &self,
+        _: u64,
+        _: u32,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn forget_attachments(&self, _: &[String]) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
@@ -322,6 +348,7 @@ fn entry(origin: ConnId, body: &str) -> Entry {
             req: None,
             reply_to: None,
             change: None,
+            attachments: Vec::new(),
         },
         origin,
     }

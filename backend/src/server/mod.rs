@@ -57,8 +57,13 @@ pub async fn run(
     let config = state.config.clone();
     let grace = config.shutdown_grace();
     let header_timeout = config.header_timeout();
+    let limits = body::BodyLimits {
+        deadline: config.body_timeout(),
+        upload_deadline: config.upload_timeout(),
+        upload_bytes: config.max_upload_bytes,
+    };
     let router = app(state).layer(middleware::from_fn_with_state(
-        config.body_timeout(),
+        limits,
         body::within_deadline,
     ));
     let waiting = Waiting::new(config.max_http_connections);

@@ -84,6 +84,7 @@ pub(super) async fn append(
     }
 
     let mut newest = None;
+    let mut linked = HashMap::new();
     if fresh > 0 {
         let count = i64::try_from(fresh).unwrap_or(i64::MAX);
         let last: i64 = sqlx::query_scalar(
@@ -115,6 +116,18 @@ pub(super) async fn append(
         super::mentions::record(store.engine, &mut tx, &rows).await?;
         store.lists.add(&mut tx, &rows).await?;
         changes::insert(&mut tx, &changes).await?;
+        let with_files: Vec<(usize, &NewMessage, i64)> = batch
+            .iter()
+            .zip(&slots)
+            .enumerate()
+            .filter_map(|(i, (new, slot))| match slot {
+                Slot::New(id) if !new.attachments.is_empty() => Some((i, new, *id)),
+                _ => None,
+            })
+            .collect();
+        if !with_files.is_empty() {
+            linked = super::files::link(&mut tx, &with_files).await?;
+        }
     }
     tx.commit().await?;
     if let Some(newest) = newest {
@@ -135,7 +148,7 @@ pub(super) async fn append(
     };
 
     let mut answers: Vec<Appended> = Vec::with_capacity(batch.len());
-    for (new, slot) in batch.iter().zip(slots) {
+    for (i, (new, slot)) in batch.iter().zip(slots).enumerate() {
         let (id, at, repeat) = match slot {
             Slot::NewChange(id, change, _, to) => {
                 answers.push(Appended::Stored(Message {
@@ -184,6 +197,8 @@ pub(super) async fn append(
             at,
             details: MessageDetails {
                 reply: new.reply_to.and_then(|r| quotes.get(&r).cloned()),
+                // Those linked now; a repeat's are the first's, which its sender has.
+                attachments: linked.remove(&i).unwrap_or_default(),
                 ..MessageDetails::default()
             },
             change: new.change.clone(),

@@ -137,6 +137,8 @@ pub(super) async fn apply(
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+            // Its files go with it: the attachment sweeper removes the bytes.
+            super::files::doom(tx, id, at).await?;
             if let Some(room) = &target.room {
                 mentions::rewrite(engine, tx, room, &target.sender_key, id, &old_body, None)
                     .await?;
@@ -272,7 +274,7 @@ pub(super) fn same_change(a: &NewMessage, b: &NewMessage) -> bool {
 }
 
 /// Fills in the details of read messages (their `details.reply` holds only the quoted id, as
-/// `message_from` left it): the quotes as the originals read now, and the reactions.
+/// `message_from` left it): the quotes as the originals read now, the reactions, the files.
 pub(super) async fn fill_details(
     pool: &AnyPool,
     engine: Engine,
@@ -314,9 +316,13 @@ pub(super) async fn fill_details(
         .filter_map(|m| m.details.reply.as_ref().map(|q| to_i64(q.id)))
         .collect();
     let quotes = quotes(pool, engine, &quoted).await?;
+    let mut files = super::files::of_messages(pool, engine, &ids).await?;
     for message in messages.iter_mut() {
         if let Some(list) = reactions.remove(&message.id) {
             message.details.reactions = list;
+        }
+        if let Some(list) = files.remove(&message.id) {
+            message.details.attachments = list;
         }
         if let Some(reply) = message.details.reply.take() {
             message.details.reply = quotes.get(&reply.id).cloned();

@@ -16,6 +16,8 @@
 //! - `conversations`: where each of a user's conversations stands; read markers.
 //! - `receipts`: the others' read markers in a conversation, and whose messages a marker
 //!   passed.
+//! - `files`: uploaded files' records (the bytes are elsewhere): the quota, who may
+//!   read one, the message that carries it, and those whose bytes should go.
 //! - `search`: full-text search over what a user may read, through each engine's index
 //!   (SQLite FTS5, PostgreSQL `tsvector`), behind an internal trait, `search::SearchIndex`.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
@@ -61,6 +63,7 @@ mod append;
 mod changes;
 mod conversations;
 mod export;
+mod files;
 mod history;
 mod lists;
 mod memberships;
@@ -111,6 +114,23 @@ pub struct Account {
     /// When it was created or a session of it last ended, ms since the Unix epoch: with its
     /// sessions' `last_used_at`, how long it has been unused.
     pub last_used_at: u64,
+}
+
+/// An uploaded file's record (its bytes are in the attachment storage, under its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// What messages say of it.
+    pub attachment: shared::Attachment,
+    /// Who uploaded it: the only one who may attach it to a message.
+    pub uploader: UserName,
+    /// Whether a thumbnail is stored beside it.
+    pub thumbnail: bool,
+    /// ms since the Unix epoch.
+    pub created_at: u64,
+    /// The message carrying it, once sent.
+    pub message_id: Option<u64>,
+    /// That message's conversation key (`room:…` or `dm:…:…`).
+    pub conversation: Option<String>,
 }
 
 /// Identifies a session without being the secret: the hex SHA-256 of its token.
@@ -491,6 +511,36 @@ pub trait Store: Send + Sync + 'static {
         hash: &str,
         now: u64,
     ) -> Result<Option<UserName>, StoreError>;
+    /// Records an upload, unless it takes its uploader's stored bytes past `quota`: then
+    /// `false`, nothing stored.
+    async fn add_attachment(
+        &self,
+        record: &AttachmentRecord,
+        quota: u64,
+    ) -> Result<bool, StoreError>;
+    /// An upload's record, unless its message was deleted.
+    async fn attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;
+    /// Every upload of a user still kept (sent or not), oldest first: for an export.
+    async fn attachments_of(
+        &self,
+        uploader: &UserName,
+    ) -> Result<Vec<AttachmentRecord>, StoreError>;
+    /// Whether `viewer` may read the attachment: its uploader, or whoever may read the message
+    /// carrying it.
+    async fn may_read_attachment(
+        &self,
+        viewer: &UserName,
+        record: &AttachmentRecord,
+    ) -> Result<bool, StoreError>;
+    /// Up to `limit` uploads whose bytes should be removed: their message was deleted, or
+    /// they were never sent and were uploaded before `unsent_before` (ms since the epoch).
+    async fn doomed_attachments(
+        &self,
+        unsent_before: u64,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRecord>, StoreError>;
+    /// Removes the records of uploads whose bytes are gone.
+    async fn forget_attachments(&self, ids: &[String]) -> Result<(), StoreError>;
     /// One cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Whether the database takes writes now: a write that is rolled back, so that a store
@@ -797,6 +847,45 @@ impl Store for SqlStore {
         now: u64,
     ) -> Result<Option<UserName>, StoreError> {
         export::take_export_ticket(self, hash, now).await
+    }
+
+    async fn add_attachment(
+        &self,
+        record: &AttachmentRecord,
+        quota: u64,
+    ) -> Result<bool, StoreError> {
+        files::add(self, record, quota).await
+    }
+
+    async fn attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError> {
+        files::find(self, id).await
+    }
+
+    async fn attachments_of(
+        &self,
+        uploader: &UserName,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        files::of_uploader(self, uploader).await
+    }
+
+    async fn may_read_attachment(
+        &self,
+        viewer: &UserName,
+        record: &AttachmentRecord,
+    ) -> Result<bool, StoreError> {
+        files::may_read(self, viewer, record).await
+    }
+
+    async fn doomed_attachments(
+        &self,
+        unsent_before: u64,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        files::doomed(self, unsent_before, limit).await
+    }
+
+    async fn forget_attachments(&self, ids: &[String]) -> Result<(), StoreError> {
+        files::forget(self, ids).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -93,6 +93,7 @@ pub(super) fn message_from(row: &AnyRow) -> Result<Message, StoreError> {
             edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(to_u64),
             deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
             reactions: Vec::new(),
+            attachments: Vec::new(),
         },
         change: None,
     })

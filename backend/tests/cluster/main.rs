@@ -2,6 +2,7 @@
 //! real WebSocket clients. PostgreSQL (127.0.0.1:5432, database `test`) and Redis
 //! (127.0.0.1:6379) must run; `.ci/run` and `cargo xtask test` start them.
 
+mod attachments;
 mod changes;
 mod receipts;
 mod rooms;

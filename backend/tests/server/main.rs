@@ -4,6 +4,7 @@
 //! PostgreSQL schema instead of SQLite.
 
 mod accounts;
+mod attachments;
 mod auth;
 mod away;
 mod bad_input;

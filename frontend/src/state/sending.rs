@@ -120,7 +120,20 @@ impl ChatState {
         body: &str,
         now: Millis,
     ) -> Result<Option<ClientFrame>, BodyProblem> {
-        check_body(body)?;
+        self.send_files(key, body, Vec::new(), now)
+    }
+
+    /// [`Self::send`] with files uploaded already: with one or more, the body may be empty.
+    pub fn send_files(
+        &mut self,
+        key: &ConvKey,
+        body: &str,
+        attachments: Vec<shared::Attachment>,
+        now: Millis,
+    ) -> Result<Option<ClientFrame>, BodyProblem> {
+        if attachments.is_empty() || !body.trim().is_empty() {
+            check_body(body)?;
+        }
         let body = body.trim_end_matches(['\n', '\r']).to_owned();
         let req = self.reqs.take();
         let connected = self.is_connected();
@@ -157,6 +170,7 @@ impl ChatState {
                 delivery,
                 details: MessageDetails {
                     reply,
+                    attachments,
                     ..MessageDetails::default()
                 },
                 rev: 0,
@@ -237,7 +251,9 @@ impl ChatState {
                 };
                 let body = message.body.clone();
                 let reply_to = message.details.reply.as_ref().map(|q| q.id);
-                self.frame_for(&key, body, reply_to, req.clone())
+                let files = message.details.attachments.iter();
+                let files = files.map(|a| a.id.clone()).collect();
+                self.frame_for(&key, body, reply_to, files, req.clone())
             };
             self.outbox.pacer.spend(now);
             self.outbox.in_flight = Some(InFlight {
@@ -469,6 +485,7 @@ impl ChatState {
         key: &ConvKey,
         body: String,
         reply_to: Option<u64>,
+        attachments: Vec<String>,
         req: String,
     ) -> ClientFrame {
         match key {
@@ -476,6 +493,7 @@ impl ChatState {
                 room: room.clone(),
                 body,
                 reply_to,
+                attachments,
                 req: Some(req),
             },
             ConvKey::Direct(_) => ClientFrame::PrivateMessage {
@@ -484,6 +502,7 @@ impl ChatState {
                     .map_or_else(|| key.name().to_owned(), |c| c.title.clone()),
                 body,
                 reply_to,
+                attachments,
                 req: Some(req),
             },
         }

@@ -162,6 +162,7 @@ mod tests {
                         req: Some(format!("r{n}")),
                         reply_to: None,
                         change: None,
+                        attachments: Vec::new(),
                     }
                 })
                 .collect();

@@ -160,6 +160,7 @@ mod tests {
                 req: None,
                 reply_to: None,
                 change: None,
+                attachments: Vec::new(),
             })
             .collect();
         store.append(&batch).await.expect("append");

@@ -21,6 +21,7 @@ fn a_reply_carries_reply_to_and_shows_the_quote_at_once() {
             room: "lobby".into(),
             body: "agreed".into(),
             reply_to: Some(7),
+            attachments: Vec::new(),
             req: Some(req_of(&frame)),
         }
     );

@@ -44,6 +44,7 @@ fn a_sent_message_is_pending_until_its_ack() {
         frame,
         ClientFrame::RoomMessage {
             reply_to: None,
+            attachments: Vec::new(),
             room: "lobby".into(),
             body: "hello".into(),
             req: Some(req.clone())
@@ -264,6 +265,7 @@ fn a_server_error_for_a_send_marks_it_failed_with_the_true_reason() {
         frame,
         ClientFrame::PrivateMessage {
             reply_to: None,
+            attachments: Vec::new(),
             to: "bob".into(),
             body: "psst".into(),
             req: frame.req().map(str::to_owned)
@@ -426,4 +428,36 @@ fn acks_keep_messages_in_id_order() {
         5_002,
     );
     assert_eq!(ids(&state, &lobby), [20, 21]);
+}
+
+#[test]
+fn files_go_on_the_message_and_an_empty_body_may_carry_them() {
+    let mut state = connected("alice");
+    let lobby = ConvKey::lobby();
+    let cat = shared::Attachment {
+        id: "f1".into(),
+        name: "cat.png".into(),
+        content_type: "image/png".into(),
+        size: 1234,
+    };
+    // No files, no text: refused as before.
+    assert!(state.send_files(&lobby, "  ", Vec::new(), 0).is_err());
+    let frame = state
+        .send_files(&lobby, "", vec![cat.clone()], 0)
+        .unwrap()
+        .unwrap();
+    match &frame {
+        ClientFrame::RoomMessage {
+            attachments, body, ..
+        } => {
+            assert_eq!(attachments, &["f1".to_owned()]);
+            assert_eq!(body, "");
+        }
+        other => panic!("not a room message: {other:?}"),
+    }
+    // Our own line shows them before the server answers.
+    match &state.active_rows()[0] {
+        Row::Message { details, .. } => assert_eq!(details.attachments, [cat]),
+        other => panic!("not a message: {other:?}"),
+    }
 }
