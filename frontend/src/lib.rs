@@ -63,6 +63,7 @@ pub mod sorted;
 pub mod state;
 pub mod steps;
 pub mod timeline;
+pub mod upload;
 
 use components::{ChatPage, SignIn};
 

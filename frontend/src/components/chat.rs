@@ -37,6 +37,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
     provide_context(clock);
     provide_context(sidebar);
     provide_context(SwitcherOpen(RwSignal::new(false)));
+    provide_context(super::files::FileToken(session.token.clone()));
     let shortcuts = keyboard::listen();
     // Signed in: ready to type.
     focus_composer();

@@ -1,12 +1,14 @@
 //! The message box: Enter sends, Shift+Enter starts a new line, a counter near the limit,
 //! `@name` completion; Up in an empty box edits our last message, and a bar above the box says
-//! when it edits a message or answers one (Escape gives up either). Also the conversation's
-//! heading and the list's pin, which the box shares with the conversation view.
+//! when it edits a message or answers one (Escape gives up either); files added by the 📎
+//! button, dropped on the box or pasted upload at once and go with the message. Also the
+//! conversation's heading and the list's pin, which the box shares with the conversation view.
 
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
+use super::files;
 use super::mention_list::{self, MentionList};
 use super::message_actions::send_with;
 use super::reading::DraftKeeper;
@@ -15,6 +17,7 @@ use crate::connection::Socket;
 use crate::follow::Follow;
 use crate::state::composer::{self, TypingThrottle};
 use crate::state::mention_complete::{byte_of_utf16, utf16_of_byte, Completion};
+use crate::state::uploads::Uploads;
 use crate::state::{ChatState, ConvKey};
 
 pub(super) fn heading(state: &ChatState) -> String {
@@ -92,6 +95,11 @@ pub(super) fn Composer() -> impl IntoView {
         });
     });
     let problem = RwSignal::new(None::<String>);
+    let uploads = RwSignal::new(Uploads::default());
+    let token = StoredValue::new(
+        use_context::<files::FileToken>().unwrap_or(files::FileToken(String::new())),
+    );
+    let file_input = NodeRef::<html::Input>::new();
     let throttle = StoredValue::new(TypingThrottle::default());
     let pin = expect_context::<ListPin>();
     let blocker = Memo::new(move |_| state.with(|s| s.send_blocker(s.active())));
@@ -131,7 +139,17 @@ pub(super) fn Composer() -> impl IntoView {
             }
             return;
         }
-        match state.try_update(|s| s.send(&key, &body, browser::now_ms())) {
+        if uploads.with_untracked(Uploads::busy) {
+            problem.set(Some("Wait until the files have uploaded.".into()));
+            return;
+        }
+        let ready = uploads.with_untracked(|u| u.items().iter().any(|i| i.done.is_some()));
+        let attachments = if ready {
+            uploads.try_update(Uploads::take_ready).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        match state.try_update(|s| s.send_files(&key, &body, attachments, browser::now_ms())) {
             Some(Ok(frame)) => {
                 if let Some(frame) = frame {
                     if !socket.send(&frame) {
@@ -169,6 +187,11 @@ pub(super) fn Composer() -> impl IntoView {
             on:submit=move |ev| {
                 ev.prevent_default();
                 send();
+            }
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| {
+                ev.prevent_default();
+                token.with_value(|t| files::add(uploads, t, ev.data_transfer().and_then(|d| d.files())));
             }
         >
             <div class="compose-bar" hidden=move || bar.with(Option::is_none) data-testid="compose-bar">
@@ -221,6 +244,13 @@ pub(super) fn Composer() -> impl IntoView {
                         complete();
                     }
                     on:click=move |_| complete()
+                    on:paste=move |ev| {
+                        let pasted = ev.clipboard_data().and_then(|d| d.files());
+                        if pasted.as_ref().is_some_and(|f| f.length() > 0) {
+                            ev.prevent_default();
+                            token.with_value(|t| files::add(uploads, t, pasted));
+                        }
+                    }
                     on:keyup=move |ev: KeyboardEvent| {
                         if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
                             complete();
@@ -273,10 +303,41 @@ pub(super) fn Composer() -> impl IntoView {
                         }
                     }
                 ></textarea>
+                <input
+                    type="file"
+                    multiple
+                    class="visually-hidden"
+                    tabindex="-1"
+                    aria-hidden="true"
+                    node_ref=file_input
+                    data-testid="file-input"
+                    on:change=move |_| {
+                        let el = file_input.get_untracked();
+                        token.with_value(|t| files::add(uploads, t, el.as_ref().and_then(|el| el.files())));
+                        if let Some(el) = el {
+                            el.set_value("");
+                        }
+                    }
+                />
+                <button
+                    type="button"
+                    class="icon"
+                    aria-label="Attach files"
+                    title="Attach files (or drop or paste them here)"
+                    data-testid="attach"
+                    on:click=move |_| {
+                        if let Some(el) = file_input.get_untracked() {
+                            el.click();
+                        }
+                    }
+                >
+                    "📎"
+                </button>
                 <button type="submit" class="primary" data-testid="send">
                     "Send"
                 </button>
             </div>
+            {files::pending(uploads)}
             <MentionList completion=completion choose=choose />
             <div class="composer-foot">
                 <span

@@ -367,6 +367,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                     {reply_quote(details.reply.as_ref().filter(|_| !deleted))}
                     <div class="bubble">
                         <Formatted body=body mention_key=mention_key />
+                        {(!details.attachments.is_empty()).then(|| super::files::files(&details.attachments))}
                         <time class="mini" title=full_time>{time}</time>
                     </div>
                     {reactions(&details.reactions, &me)}

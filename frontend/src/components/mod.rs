@@ -5,6 +5,7 @@ mod account;
 mod chat;
 mod composer;
 mod conversation;
+mod files;
 mod formatted;
 mod keyboard;
 mod mention_list;

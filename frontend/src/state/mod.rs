@@ -76,6 +76,7 @@ mod sending;
 pub mod shortcuts;
 pub mod switcher;
 mod typing;
+pub mod uploads;
 
 use shared::protocol::PROTOCOL_VERSION;
 use shared::{ClientFrame, ConversationInfo, ErrorCode, RoomInfo, ServerFrame, UserName};
