@@ -57,6 +57,7 @@ impl Event {
                 | Self::Left { .. }
                 | Self::Forgotten { .. }
                 | Self::CloseSession { .. }
+                | Self::CloseUser { .. }
         )
     }
 }
@@ -331,7 +332,10 @@ impl Bus {
                     if last_echo.elapsed() > self.config.expiry {
                         return Err(LinkError::Deaf);
                     }
-                    self.publish(&mut conn, vec![Event::Heartbeat]).await?;
+                    let load = Event::Load {
+                        connections: self.hub.stats().connections as u64,
+                    };
+                    self.publish(&mut conn, vec![Event::Heartbeat, load]).await?;
                     self.hub.expire_nodes(self.config.expiry);
                     beats += 1;
                     if beats.is_multiple_of(CATCH_UP_EVERY) {

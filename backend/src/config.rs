@@ -275,12 +275,34 @@ pub struct Config {
     /// The S3 region.
     #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
     pub s3_region: String,
+    /// Administrators by name, besides those made with `chat-server admin grant` (repeatable,
+    /// or comma-separated). Not stored: a name is an administrator while the flag names it.
+    #[arg(long = "admin", env = "ADMINS", value_delimiter = ',', num_args = 0..)]
+    pub admins: Vec<String>,
+
+    /// Days a message is kept; older ones are deleted (with their changes, reactions,
+    /// mentions, search entries and attachments) by a background task. Unset: kept for ever (a room's
+    /// owner may still set a retention for the room).
+    #[arg(long, env = "RETENTION_DAYS",
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: Option<u32>,
+
+    /// Seconds between two retention passes (each deletes in batches until nothing is old
+    /// enough).
+    #[arg(long, env = "RETENTION_INTERVAL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retention_interval_secs: u64,
+
+    /// Messages one retention batch deletes, in one transaction.
+    #[arg(long, env = "RETENTION_BATCH", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub retention_batch: u32,
 
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// What to do instead of serving (`healthcheck`); none: serve.
+    /// What to do instead of serving (`healthcheck`, `admin`); none: serve.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -299,6 +321,21 @@ pub enum Command {
         #[arg(long)]
         ready: bool,
     },
+    /// Make an account an administrator, or no longer one, in the store this configuration
+    /// names (`--database-url` or `--data-dir`); exit 1 when there is no such account.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+/// `chat-server admin …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AdminAction {
+    /// The account `name` becomes an administrator.
+    Grant { name: String },
+    /// The account `name` is no longer an administrator (one named by `--admin` stays one).
+    Revoke { name: String },
 }
 
 fn parse_queue_bytes(value: &str) -> Result<usize, String> {
@@ -429,6 +466,18 @@ impl Config {
 
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+
+    /// Whether `--admin` names `name` (ignoring case).
+    pub fn names_admin(&self, name: &shared::UserName) -> bool {
+        self.admins
+            .iter()
+            .filter_map(|a| shared::UserName::parse(a.trim()).ok())
+            .any(|a| a.key() == name.key())
+    }
+
+    pub fn retention_interval(&self) -> Duration {
+        Duration::from_secs(self.retention_interval_secs)
     }
 
     /// `--release-names-after-days`.

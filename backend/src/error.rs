@@ -135,6 +135,9 @@ impl From<IdentityError> for ApiFailure {
                 Self::new(StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword, message)
             }
             IdentityError::Unauthorized => Self::unauthorized(),
+            IdentityError::Disabled => {
+                Self::new(StatusCode::FORBIDDEN, ErrorCode::AccountDisabled, message)
+            }
             IdentityError::PasswordSet => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::PasswordSet, message)
             }

@@ -40,6 +40,10 @@
 //!   connection with 1001.
 //! - [`tasks`]: the background tasks, owned, stopped and awaited on shutdown.
 //! - [`healthcheck`]: `chat-server healthcheck`, the container's probe of `/healthz`.
+//! - [`admin`]: administrators' endpoints (disabling accounts, the figures) and
+//!   `chat-server admin grant|revoke`.
+//! - [`retention`]: the task that deletes messages older than `--retention-days` or their
+//!   room's retention, in bounded batches.
 //!
 //! Layers depend downward only: `server` → `routes` → `connection` → `commands` → `bus` →
 //! `hub` → `journal` → `store`, with `outbox`, `ws`, `message`, `metrics` and `config`
@@ -48,6 +52,7 @@
 //!
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
 
+pub mod admin;
 pub mod assets;
 pub mod attachments;
 pub mod bus;
@@ -69,6 +74,7 @@ pub mod message;
 pub mod metrics;
 pub mod outbox;
 pub mod rate_limit;
+pub mod retention;
 pub mod routes;
 pub mod security;
 pub mod server;

@@ -1,24 +1,32 @@
 //! `chat-server`: reads the configuration, raises the open-file limit and fits the connection
 //! caps to it, opens the store and serves until Ctrl-C or SIGTERM. `chat-server healthcheck`
-//! instead probes the server the same configuration describes and exits 0 or 1.
+//! instead probes the server the same configuration describes and exits 0 or 1;
+//! `chat-server admin grant|revoke NAME` makes an account an administrator or no longer one.
 
 use anyhow::Context;
 use backend::config::Command;
 use backend::store;
 use backend::tasks::Tasks;
-use backend::{healthcheck, logging, server, AppState, Config};
+use backend::{admin, healthcheck, logging, server, AppState, Config};
 use clap::Parser;
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut config = Config::parse();
-    if let Some(Command::Healthcheck { timeout_ms, ready }) = config.command {
-        let target = healthcheck::target(config.listen_addr());
-        let path = if ready { "/readyz" } else { "/healthz" };
-        let timeout = std::time::Duration::from_millis(timeout_ms);
-        healthcheck::probe(target, path, timeout).await?;
-        return Ok(());
+    match &config.command {
+        Some(Command::Healthcheck { timeout_ms, ready }) => {
+            let target = healthcheck::target(config.listen_addr());
+            let path = if *ready { "/readyz" } else { "/healthz" };
+            let timeout = std::time::Duration::from_millis(*timeout_ms);
+            healthcheck::probe(target, path, timeout).await?;
+            return Ok(());
+        }
+        Some(Command::Admin { action }) => {
+            println!("{}", admin::cli::run(&config, action).await?);
+            return Ok(());
+        }
+        None => {}
     }
     logging::init(config.log_format);
     config.validate().context("invalid configuration")?;

@@ -51,6 +51,9 @@ pub struct Message {
     pub details: MessageDetails,
     /// Set when this is a change to a message (see [`NewMessage::change`]).
     pub change: Option<Change>,
+    /// The name key of the participant of a private conversation who never sees it: its
+    /// recipient, who blocked its sender (`store::Safety`). `None`: both see it.
+    pub hidden_for: Option<String>,
 }
 
 impl Message {
@@ -174,6 +177,7 @@ mod tests {
             at: 0,
             details: MessageDetails::default(),
             change: None,
+            hidden_for: None,
         };
         assert_eq!(message.conversation_key(), "dm:alice:bob");
         assert_eq!(

@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::admin::{self, Admin};
 use crate::assets;
 use crate::attachments::{self, Attachments, BlobError};
 use crate::bus::{self, BusConfig};
@@ -161,6 +162,15 @@ impl AppState {
             "attachment sweeper",
             attachments::sweeper::run(attachments.clone(), tasks.token()),
         );
+        let retention = crate::retention::RetentionConfig {
+            days: config.retention_days,
+            interval: config.retention_interval(),
+            batch: config.retention_batch,
+        };
+        tasks.spawn(
+            "retention",
+            crate::retention::run(store.clone(), retention, tasks.token()),
+        );
         let identity = Identity::new(store.clone(), &config);
         Ok(Self {
             attachments,
@@ -186,6 +196,16 @@ pub fn app(state: AppState) -> Router {
         trusted_proxies: state.config.trusted_proxies.clone().into(),
     });
     let exports = export::router(Exports::new(state.identity.clone(), state.store.clone()));
+    let admin = admin::router(Admin {
+        identity: state.identity.clone(),
+        store: state.store.clone(),
+        hub: state.hub.clone(),
+        config: state.config.clone(),
+        node: state
+            .bus
+            .as_ref()
+            .map_or_else(|| "local".to_owned(), |bus| bus.node().to_owned()),
+    });
     // Everything but the WebSocket and the client's files: JSON (and the metrics' text),
     // compressed when it pays, never kept by a cache (session tokens, live figures).
     let api = Router::new()
@@ -201,6 +221,7 @@ pub fn app(state: AppState) -> Router {
             state.attachments.clone(),
             state.identity.clone(),
         ))
+        .merge(admin)
         .layer(compression::layer())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

@@ -30,6 +30,11 @@ impl ApiFailure {
         matches!(self, Self::Refused { status: 401, .. })
     }
 
+    /// An administrator disabled the account.
+    pub fn is_disabled(&self) -> bool {
+        self.code() == Some(ErrorCode::AccountDisabled)
+    }
+
     fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Refused {
@@ -283,5 +288,7 @@ mod tests {
         assert!(refused(401, ErrorCode::Unauthorized).is_unauthorized());
         assert!(!refused(503, ErrorCode::ServerFull).is_unauthorized());
         assert!(!ApiFailure::Network("down".into()).is_unauthorized());
+        assert!(refused(403, ErrorCode::AccountDisabled).is_disabled());
+        assert!(!refused(401, ErrorCode::Unauthorized).is_disabled());
     }
 }

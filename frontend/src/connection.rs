@@ -128,6 +128,9 @@ pub enum Ended {
     SessionEnded,
     /// The server no longer accepts the token.
     TokenRejected,
+    /// An administrator disabled the account (closed with 4003, or the token answered
+    /// `account_disabled`).
+    Disabled,
 }
 
 /// How one connection went.
@@ -166,11 +169,15 @@ pub async fn run(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        if outcome
+        if let Some(code) = outcome
             .close_code
-            .is_some_and(|code| !close::should_reconnect(code))
+            .filter(|code| !close::should_reconnect(*code))
         {
-            ended(Ended::SessionEnded);
+            ended(if code == close::ACCOUNT_DISABLED {
+                Ended::Disabled
+            } else {
+                Ended::SessionEnded
+            });
             return;
         }
         if state.try_update(|s| s.connection_lost()).is_none() {
@@ -182,9 +189,14 @@ pub async fn run(
             None => {
                 // Browsers hide why an upgrade failed; ask whether the token is the problem.
                 if let Err(failure) = crate::api::check_session(&token).await {
-                    if failure.is_unauthorized() {
+                    let gone = if failure.is_disabled() {
+                        Ended::Disabled
+                    } else {
+                        Ended::TokenRejected
+                    };
+                    if failure.is_unauthorized() || gone == Ended::Disabled {
                         if !stop.load(Ordering::Relaxed) {
-                            ended(Ended::TokenRejected);
+                            ended(gone);
                         }
                         return;
                     }

@@ -112,6 +112,7 @@ mod tests {
             details: Default::default(),
             rev: 0,
             id: None,
+            blocked: false,
         }
     }
 

@@ -64,6 +64,7 @@ mod tests {
                 details: Default::default(),
                 rev: 0,
                 id: None,
+                blocked: false,
             },
             shows_sender: true,
         }

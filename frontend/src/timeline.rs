@@ -171,10 +171,13 @@ pub enum Row {
         reason: Option<String>,
         /// The first message of a group: shows the sender's name.
         starts_group: bool,
-        /// Reply, edit, tombstone, reactions.
-        details: MessageDetails,
+        /// Reply, edit, tombstone, reactions (boxed: rows stay small enough to move around
+        /// in lists).
+        details: Box<MessageDetails>,
         /// See [`Message::rev`].
         rev: u32,
+        /// From someone we block: drawn collapsed.
+        blocked: bool,
     },
 }
 
@@ -189,11 +192,13 @@ impl Row {
                 starts_group,
                 at,
                 rev,
+                blocked,
                 ..
             } => format!(
-                "m{seq}-{}-{}-{at}-{rev}",
+                "m{seq}-{}-{}-{at}-{rev}-{}",
                 status.as_str(),
-                u8::from(*starts_group)
+                u8::from(*starts_group),
+                u8::from(*blocked)
             ),
         }
     }
@@ -240,8 +245,9 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
                         _ => None,
                     },
                     starts_group,
-                    details: message.details.clone(),
+                    details: Box::new(message.details.clone()),
                     rev: message.rev,
+                    blocked: false,
                 });
             }
         }

@@ -110,3 +110,29 @@ pub struct ExportedMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<u64>,
 }
+
+/// `GET /api/admin/figures` (an administrator's token): the whole chat's figures now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminFigures {
+    /// Accounts stored, disabled ones included.
+    pub accounts: u64,
+    /// Of those, the disabled ones.
+    pub disabled_accounts: u64,
+    /// Users online on any node.
+    pub online_users: u64,
+    /// Rooms with members, `lobby` included.
+    pub rooms: u64,
+    /// Messages stored (changes such as edits and reactions not counted).
+    pub messages: u64,
+    /// Each node's open WebSockets: this node's now, the others' as of their last heartbeat.
+    pub nodes: Vec<NodeFigures>,
+}
+
+/// One node's share of [`AdminFigures`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeFigures {
+    /// The node's name (`NODE_ID` and its suffix); `"local"` for a single node without a bus.
+    pub node: String,
+    /// Its open WebSockets.
+    pub connections: u64,
+}

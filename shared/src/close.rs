@@ -16,6 +16,8 @@ pub const INTERNAL_ERROR: u16 = 1011;
 pub const TRY_AGAIN_LATER: u16 = 1013;
 /// The session was signed out; the token no longer works.
 pub const SESSION_ENDED: u16 = 4001;
+/// An administrator disabled the account: every session of it ends, on every node.
+pub const ACCOUNT_DISABLED: u16 = 4003;
 
 /// Every code the server sends, for documentation checks.
 pub const ALL: &[u16] = &[
@@ -27,10 +29,11 @@ pub const ALL: &[u16] = &[
     INTERNAL_ERROR,
     TRY_AGAIN_LATER,
     SESSION_ENDED,
+    ACCOUNT_DISABLED,
 ];
 
 /// Whether a client should reconnect (with back-off) after a close with this code.
 /// Codes the server never sends, such as 1006 for a dropped connection, count as yes.
 pub fn should_reconnect(code: u16) -> bool {
-    code != SESSION_ENDED
+    code != SESSION_ENDED && code != ACCOUNT_DISABLED
 }

@@ -82,6 +82,8 @@ const FRAME_TYPES: &[&str] = &[
     "room_list",
     "done",
     "audit_log",
+    "blocked",
+    "retention",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -217,6 +219,8 @@ object! {
         readers: BTreeMap<String, u64>,
         more: bool,
         next: u32,
+        users: Vec<String>,
+        days: u32,
     }
 }
 
@@ -391,6 +395,15 @@ impl Fields {
             "search_results" => ServerFrame::SearchResults {
                 messages: need(f.messages, "messages")?,
                 next: f.next,
+                req: f.req,
+            },
+            "blocked" => ServerFrame::Blocked {
+                users: need(f.users, "users")?,
+                req: f.req,
+            },
+            "retention" => ServerFrame::Retention {
+                room: need(f.room, "room")?,
+                days: f.days,
                 req: f.req,
             },
             _ => return Err(Refusal::UnknownType(kind)),
@@ -669,6 +682,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 26);
+        assert_eq!(FRAME_TYPES.len(), 28);
     }
 }

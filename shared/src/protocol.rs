@@ -25,6 +25,10 @@ pub const MAX_HISTORY_PAGE: u32 = 100;
 /// The most readers one `receipts` answer lists (those furthest along); a room's others are
 /// left out, and the answer says `more`.
 pub const MAX_RECEIPTS: u32 = 100;
+/// The most users one user may block.
+pub const MAX_BLOCKS: usize = 1000;
+/// The longest retention a room's owner may set, in days (about 100 years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 /// The newest messages a read marker passes whose senders hear of it live (a `receipts`
 /// frame): a marker that jumps further tells the senders of older ones nothing until they ask.
 pub const RECEIPT_SENDERS_SCAN: u32 = 100;
@@ -270,6 +274,29 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Block `user`: their private messages no longer reach you, and your client collapses
+    /// their room messages. Answered (and told to your other connections) with
+    /// [`ServerFrame::Blocked`].
+    Block {
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// Unblock `user`; answered like [`ClientFrame::Block`].
+    Unblock {
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// The room's owner sets how many days its messages are kept (`days` absent: as long as
+    /// the server keeps messages). Answered, to every member, by [`ServerFrame::Retention`].
+    Retention {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        days: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 impl ClientFrame {
@@ -300,6 +327,9 @@ impl ClientFrame {
         "ban",
         "unban",
         "audit",
+        "block",
+        "unblock",
+        "retention",
     ];
 
     /// The request id the client attached, if any.
@@ -327,7 +357,10 @@ impl ClientFrame {
             | Self::Kick { req, .. }
             | Self::Ban { req, .. }
             | Self::Unban { req, .. }
-            | Self::Audit { req, .. } => req.as_deref(),
+            | Self::Audit { req, .. }
+            | Self::Block { req, .. }
+            | Self::Unblock { req, .. }
+            | Self::Retention { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
@@ -725,6 +758,23 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },
+    /// Everyone you block, as displayed: right after `welcome` (when you block anyone), and
+    /// to every connection of yours, on every node, after a `block` or `unblock` (the one that
+    /// sent it gets its `req`).
+    Blocked {
+        users: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
+    /// How many days a room keeps its messages (`days` absent: as long as the server does),
+    /// to every member once its owner set it (the owner's connection gets its `req`).
+    Retention {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        days: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
 }
 
 /// Machine-readable reasons, used in WebSocket `error` frames and in HTTP error bodies.
@@ -837,6 +887,13 @@ pub enum ErrorCode {
     FileTooLarge,
     /// HTTP: the upload would take you past your quota (`--upload-quota-bytes`).
     QuotaExceeded,
+    /// You block as many users as allowed ([`MAX_BLOCKS`]).
+    TooManyBlocks,
+    /// HTTP: the account was disabled by an administrator: its tokens and its password are
+    /// refused until it is enabled again.
+    AccountDisabled,
+    /// HTTP: only an administrator may do this.
+    NotAdmin,
 }
 
 impl ErrorCode {
@@ -889,6 +946,9 @@ impl ErrorCode {
         Self::UnknownAttachment,
         Self::FileTooLarge,
         Self::QuotaExceeded,
+        Self::TooManyBlocks,
+        Self::AccountDisabled,
+        Self::NotAdmin,
     ];
 
     /// The code as it appears on the wire.
@@ -941,6 +1001,9 @@ impl ErrorCode {
             Self::UnknownAttachment => "unknown_attachment",
             Self::FileTooLarge => "file_too_large",
             Self::QuotaExceeded => "quota_exceeded",
+            Self::TooManyBlocks => "too_many_blocks",
+            Self::AccountDisabled => "account_disabled",
+            Self::NotAdmin => "not_admin",
         }
     }
 }

@@ -129,6 +129,19 @@ fn client_frames_use_snake_case_types() {
             before: None,
             req: None,
         },
+        ClientFrame::Block {
+            user: "bob".into(),
+            req: None,
+        },
+        ClientFrame::Unblock {
+            user: "bob".into(),
+            req: None,
+        },
+        ClientFrame::Retention {
+            room: "r".into(),
+            days: Some(1),
+            req: None,
+        },
     ];
     let types: Vec<String> = frames
         .iter()
@@ -336,6 +349,7 @@ fn only_a_signed_out_session_should_not_reconnect() {
     assert!(close::should_reconnect(1006));
     assert!(close::should_reconnect(close::TRY_AGAIN_LATER));
     assert!(!close::should_reconnect(close::SESSION_ENDED));
+    assert!(!close::should_reconnect(close::ACCOUNT_DISABLED));
 }
 
 #[test]

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use shared::api::{
-    ApiError, ExportArchive, ExportTicket, PasswordRequest, SessionList, SessionRequest,
-    SessionResponse,
+    AdminFigures, ApiError, ExportArchive, ExportTicket, PasswordRequest, SessionList,
+    SessionRequest, SessionResponse,
 };
 use shared::{close, ClientFrame, ErrorCode, ServerFrame};
 
@@ -31,6 +31,7 @@ const HTTP_TYPES: &[&str] = &[
     "ExportArchive",
     "ApiError",
     "Attachment",
+    "AdminFigures",
 ];
 
 /// Defines the list of frame types of one direction and an exhaustive `match` from a frame to its
@@ -74,6 +75,9 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Ban => "ban",
     Unban => "unban",
     Audit => "audit",
+    Block => "block",
+    Unblock => "unblock",
+    Retention => "retention",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -103,6 +107,8 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     RoomList => "room_list",
     Done => "done",
     AuditLog => "audit_log",
+    Blocked => "blocked",
+    Retention => "retention",
 });
 
 /// One annotated JSON example from the document.
@@ -294,6 +300,9 @@ fn every_json_example_parses_as_its_annotated_type_and_round_trips() {
             ("http", "ApiError") => round_trip::<ApiError>(&example, "ApiError").map(drop),
             ("http", "Attachment") => {
                 round_trip::<shared::Attachment>(&example, "Attachment").map(drop)
+            }
+            ("http", "AdminFigures") => {
+                round_trip::<AdminFigures>(&example, "AdminFigures").map(drop)
             }
             ("http", other) => Err(format!(
                 "line {}: unknown HTTP type `{other}` (known: {})",

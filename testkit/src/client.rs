@@ -350,6 +350,11 @@ impl Client {
         client
     }
 
+    /// The `welcome` this connection began with.
+    pub fn welcome(&self) -> &ServerFrame {
+        &self.welcome
+    }
+
     /// The id of the last message delivered before this connection joined (`welcome.last_id`).
     pub fn last_id(&self) -> u64 {
         match &self.welcome {

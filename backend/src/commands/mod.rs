@@ -24,9 +24,12 @@
 //!   index, on a budget of its own.
 //! - `conversations`: a page of the user's private conversations, from the store.
 //! - `activity`: the page is away or back, for presence.
+//! - `block`, `unblock`: who the user blocks, stored and told to all their connections.
+//! - `retention`: a room's owner sets how long the room keeps its messages.
 
 mod activity;
 mod audit;
+mod block;
 mod conversations;
 mod create_room;
 mod delete;
@@ -41,6 +44,7 @@ mod react;
 mod read;
 mod receipts;
 mod remove;
+mod retention;
 mod room_message;
 mod rooms;
 mod search;
@@ -180,6 +184,9 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
             remove::run(cx, &room, &user, remove::Sanction::Unban, req).await
         }
         ClientFrame::Audit { room, before, req } => audit::run(cx, &room, before, req).await,
+        ClientFrame::Block { user, req } => block::run(cx, &user, true, req).await,
+        ClientFrame::Unblock { user, req } => block::run(cx, &user, false, req).await,
+        ClientFrame::Retention { room, days, req } => retention::run(cx, &room, days, req).await,
     }
 }
 

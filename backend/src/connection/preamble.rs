@@ -1,4 +1,5 @@
-//! The preamble: the welcome first, then, for a client that resumes (`after` in its URL),
+//! The preamble: the welcome first (with `blocked`, the user's block list, when they block
+//! anyone), then, for a client that resumes (`after` in its URL),
 //! the messages it missed (the newest `--max-replay`, after a `replay_cut` naming the rest),
 //! straight from the store, before anything queued is written. It writes through the
 //! connection's [`Outgoing`](super::outgoing::Outgoing), a bounded chunk at a time, so that a
@@ -27,6 +28,15 @@ impl Connection {
         up_to: u64,
     ) -> Result<(), PreambleError> {
         out.push(welcome);
+        // Whom the user blocks, read after the connection joined the hub: a change since
+        // reaches its queue, which is written after this.
+        let blocked = self.store.blocked_by(&self.session.name).await?;
+        if !blocked.is_empty() {
+            out.push(encode(&ServerFrame::Blocked {
+                users: blocked.iter().map(ToString::to_string).collect(),
+                req: None,
+            }));
+        }
         out.flush().await?;
         let Some(after) = self.after else {
             return Ok(());

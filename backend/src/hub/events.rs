@@ -75,6 +75,10 @@ pub enum Event {
     Frame { route: Route, frame: String },
     /// Close every connection of a session (it signed out).
     CloseSession { session: String, code: u16 },
+    /// Close every connection of a user (by name key): their account was disabled.
+    CloseUser { user: String, code: u16 },
+    /// The sending node's open WebSockets, with each heartbeat (for administrators' figures).
+    Load { connections: u64 },
     /// Messages stored by the sending node, in id order.
     Messages { messages: Vec<WireMessage> },
 }
@@ -131,6 +135,9 @@ pub struct WireMessage {
     /// The files it carries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<shared::Attachment>,
+    /// The name key of the participant who never sees it (see `Message::hidden_for`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_for: Option<String>,
 }
 
 /// A change on the bus (see `crate::change`).
@@ -168,6 +175,7 @@ impl From<&Message> for WireMessage {
                 emoji: c.kind.emoji().map(str::to_owned),
                 place: c.place.clone(),
             }),
+            hidden_for: m.hidden_for.clone(),
         }
     }
 }
@@ -199,6 +207,7 @@ impl WireMessage {
                 }),
                 None => None,
             },
+            hidden_for: self.hidden_for,
         })
     }
 }
@@ -217,6 +226,7 @@ mod tests {
             at: 5,
             details: MessageDetails::default(),
             change: None,
+            hidden_for: None,
         };
         let wire = WireMessage::from(&message);
         assert_eq!(wire.clone().parse(), Some(message));

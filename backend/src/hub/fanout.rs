@@ -90,8 +90,13 @@ impl Hub {
                 }
                 Destination::User(to) => {
                     let to = to.key();
-                    state.send_user(&to, &frame, origin);
-                    if to != from {
+                    // A message hidden from one participant (who blocks the other) reaches
+                    // only the other.
+                    let hidden = message.hidden_for.as_deref();
+                    if hidden != Some(to.as_str()) {
+                        state.send_user(&to, &frame, origin);
+                    }
+                    if to != from && hidden != Some(from.as_str()) {
                         state.send_user(&from, &frame, origin);
                     }
                     let user = state.users.get_mut(&from);

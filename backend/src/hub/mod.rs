@@ -30,7 +30,8 @@
 //! user), `rooms` (memberships), `joining` (join tickets), `presence`
 //! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `receipts` (live read receipts), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
-//! each other, and the [`Publish`] trait).
+//! each other, and the [`Publish`] trait), `safety` (closing a disabled account's connections
+//! on every node, frames for one user or one room on every node, the nodes' figures).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::AtomicU64;
@@ -53,6 +54,7 @@ mod pool;
 mod presence;
 mod receipts;
 mod rooms;
+mod safety;
 mod slots;
 mod typing;
 mod welcome;

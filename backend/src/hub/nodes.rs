@@ -18,6 +18,8 @@ pub(super) struct RemoteNode {
     away: HashSet<String>,
     /// When we last heard from it.
     seen: Instant,
+    /// Its open WebSockets, as of its last heartbeat.
+    pub(super) connections: u64,
 }
 
 impl RemoteNode {
@@ -171,6 +173,8 @@ impl Hub {
             Event::CloseSession { session, code } => {
                 state.close_session(&SessionId(session), code);
             }
+            Event::CloseUser { user, code } => state.close_user(&user, code),
+            Event::Load { connections } => state.node(node).connections = connections,
             Event::Hello { .. }
             | Event::Sync { .. }
             | Event::Heartbeat
@@ -192,6 +196,7 @@ impl State {
                 users: HashMap::new(),
                 away: HashSet::new(),
                 seen: Instant::now(),
+                connections: 0,
             })
     }
 

@@ -51,6 +51,11 @@ impl Online {
         self.names.keys()
     }
 
+    /// How many are online.
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// `name` (with name key `key`) is online.
     pub(super) fn insert(&mut self, key: String, name: UserName) {
         if self.names.insert(key, name.clone()).is_none() {

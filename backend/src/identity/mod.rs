@@ -128,6 +128,9 @@ pub enum IdentityError {
     WrongPassword,
     #[error("no valid session token")]
     Unauthorized,
+    /// The account was disabled by an administrator: its sessions and password are refused.
+    #[error("this account has been disabled by an administrator")]
+    Disabled,
     #[error("the account has a password already")]
     PasswordSet,
     #[error("no session of yours has that id")]
@@ -265,6 +268,8 @@ impl Identity {
         let (Some(given), Some(stored)) = (password, account.password_hash) else {
             return Err(IdentityError::NameTaken);
         };
+        // Said only to whoever knows the password: a disabled account's name stays taken.
+        let disabled = account.disabled;
         let taken = self.attempts.sign_in(&account.name.key(), client.address)?;
         let matches = match self.hasher.verify(given, stored).await {
             Ok(matches) => matches,
@@ -277,6 +282,11 @@ impl Identity {
         if !matches {
             tracing::info!(user = %account.name, address = %client.address, "wrong password");
             return Err(IdentityError::WrongPassword);
+        }
+        if disabled {
+            self.attempts.give_back(taken);
+            tracing::info!(user = %account.name, address = %client.address, "sign-in to a disabled account");
+            return Err(IdentityError::Disabled);
         }
         self.attempts.give_back(taken);
         self.store.create_session(&session, &account.name).await?;
@@ -325,7 +335,7 @@ impl Identity {
     /// Whether `account` has no password, no live session, and has been unused (no session
     /// used, none ended) for the release period: its name may go to someone else.
     async fn releasable(&self, account: &Account) -> Result<bool, IdentityError> {
-        if account.password_hash.is_some() {
+        if account.password_hash.is_some() || account.disabled {
             return Ok(false);
         }
         let now = now_ms();
@@ -369,6 +379,10 @@ impl Identity {
             // is released when its name is claimed after the release period.)
             self.store.delete_session(&id, &owner.account.name).await?;
             return Err(IdentityError::Unauthorized);
+        }
+        if owner.account.disabled {
+            // Kept, not deleted: enabled again, the account's devices sign in as before.
+            return Err(IdentityError::Disabled);
         }
         let every = millis(TOUCH_EVERY.min(self.ttl_of(&owner.account) / 10));
         if now.saturating_sub(owner.last_used_at) >= every {

@@ -81,6 +81,7 @@ impl Store for GatedStore {
                     at: new.at,
                     details: Default::default(),
                     change: None,
+                    hidden_for: None,
                 };
                 if let Some(req) = &new.req {
                     reqs.insert(req.clone(), message.id);
@@ -317,6 +318,45 @@ impl Store for GatedStore {
     }
     fn engine(&self) -> &'static str {
         "gated"
+    }
+}
+
+#[async_trait]
+impl crate::store::Safety for GatedStore {
+    async fn set_admin(&self, _: &UserName, _: bool) -> Result<Option<UserName>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn is_admin(&self, _: &UserName) -> Result<bool, StoreError> {
+        not_for_the_journal()
+    }
+    async fn set_disabled(&self, _: &UserName, _: bool) -> Result<Option<UserName>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn block(&self, _: &UserName, _: &UserName) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn unblock(&self, _: &UserName, _: &UserName) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn blocked_by(&self, _: &UserName) -> Result<Vec<UserName>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn figures(&self) -> Result<crate::store::StoredFigures, StoreError> {
+        not_for_the_journal()
+    }
+    async fn set_room_retention(
+        &self,
+        _: &RoomName,
+        _: Option<u32>,
+        _: &UserName,
+    ) -> Result<(), StoreError> {
+        not_for_the_journal()
+    }
+    async fn room_retentions(&self) -> Result<Vec<(RoomName, u32)>, StoreError> {
+        not_for_the_journal()
+    }
+    async fn expire(&self, _: &crate::store::Expiry, _: u64, _: u32) -> Result<u64, StoreError> {
+        not_for_the_journal()
     }
 }
 

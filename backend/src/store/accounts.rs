@@ -74,7 +74,7 @@ pub(super) async fn find_account(
     name: &UserName,
 ) -> Result<Option<Account>, StoreError> {
     let row = sqlx::query(
-        "SELECT name, password_hash, last_used_at AS account_used_at FROM accounts \
+        "SELECT name, password_hash, last_used_at AS account_used_at, disabled_at FROM accounts \
          WHERE name_key = $1",
     )
     .bind(name.key())
@@ -320,7 +320,8 @@ pub(super) async fn find_session(
     id: &SessionId,
 ) -> Result<Option<SessionOwner>, StoreError> {
     let row = sqlx::query(
-        "SELECT a.name, a.password_hash, a.last_used_at AS account_used_at, s.last_used_at \
+        "SELECT a.name, a.password_hash, a.last_used_at AS account_used_at, a.disabled_at, \
+             s.last_used_at \
          FROM sessions s \
          JOIN accounts a ON a.name_key = s.name_key WHERE s.token_hash = $1",
     )
@@ -369,6 +370,7 @@ fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
         name,
         password_hash: row.try_get("password_hash")?,
         last_used_at: to_u64(row.try_get("account_used_at")?),
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     })
 }
 

@@ -85,6 +85,9 @@ pub(super) async fn append(
 
     let mut newest = None;
     let mut linked = HashMap::new();
+    // The private messages stored now whose recipient blocks their sender, and the private
+    // messages changed now that are hidden so: by id, whom from.
+    let mut hidden: HashMap<i64, String> = HashMap::new();
     if fresh > 0 {
         let count = i64::try_from(fresh).unwrap_or(i64::MAX);
         let last: i64 = sqlx::query_scalar(
@@ -113,8 +116,19 @@ pub(super) async fn append(
             }
         }
         insert_messages(store.engine, &mut tx, &rows).await?;
+        let private: Vec<i64> = rows
+            .iter()
+            .filter(|(new, _)| matches!(new.to, Destination::User(_)))
+            .map(|(_, id)| *id)
+            .collect();
+        let targets: Vec<i64> = changes
+            .iter()
+            .filter(|(new, _, _)| matches!(new.to, Destination::User(_)))
+            .filter_map(|(new, _, _)| new.change.as_ref().map(|c| to_i64(c.message)))
+            .collect();
+        hidden = super::safety::hidden(store.engine, &mut tx, &private, &targets).await?;
         super::mentions::record(store.engine, &mut tx, &rows).await?;
-        store.lists.add(&mut tx, &rows).await?;
+        store.lists.add(&mut tx, &rows, &hidden).await?;
         changes::insert(&mut tx, &changes).await?;
         let with_files: Vec<(usize, &NewMessage, i64)> = batch
             .iter()
@@ -149,6 +163,10 @@ pub(super) async fn append(
 
     let mut answers: Vec<Appended> = Vec::with_capacity(batch.len());
     for (i, (new, slot)) in batch.iter().zip(slots).enumerate() {
+        let hidden_for = match slot {
+            Slot::New(id) => hidden.get(&id).cloned(),
+            _ => None,
+        };
         let (id, at, repeat) = match slot {
             Slot::NewChange(id, change, _, to) => {
                 answers.push(Appended::Stored(Message {
@@ -161,6 +179,7 @@ pub(super) async fn append(
                         String::new()
                     },
                     at: new.at,
+                    hidden_for: hidden.get(&to_i64(change.message)).cloned(),
                     details: MessageDetails::default(),
                     change: Some(change),
                 }));
@@ -202,6 +221,7 @@ pub(super) async fn append(
                 ..MessageDetails::default()
             },
             change: new.change.clone(),
+            hidden_for,
         };
         answers.push(if repeat {
             Appended::Repeat(message)

@@ -389,6 +389,7 @@ fn change_from(row: &AnyRow) -> Result<Option<Message>, StoreError> {
             kind,
             place: place_of(room_name, sender, recipient),
         }),
+        hidden_for: row.try_get("hidden_for")?,
     }))
 }
 
@@ -400,7 +401,7 @@ pub(super) async fn since(
 ) -> Result<Vec<Message>, StoreError> {
     let rows = sqlx::query(
         "SELECT c.id, c.message_id, c.kind, c.actor, c.body, c.emoji, c.at, \
-             m.room, m.sender, m.sender_key, m.recipient \
+             m.room, m.sender, m.sender_key, m.recipient, m.hidden_for \
          FROM changes c JOIN messages m ON m.id = c.message_id \
          WHERE c.id > $1 ORDER BY c.id LIMIT $2",
     )
@@ -469,8 +470,8 @@ pub(super) async fn missed(
     for chunk in ids.chunks(LOOKUP_ROWS) {
         let these = placeholders(engine, 1, chunk.len(), 1);
         let sql = format!(
-            "SELECT id, room, sender, sender_key, recipient, body, edited_at, deleted_at \
-             FROM messages WHERE id IN {these}"
+            "SELECT id, room, sender, sender_key, recipient, body, edited_at, deleted_at, \
+                 hidden_for FROM messages WHERE id IN {these}"
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -498,6 +499,7 @@ pub(super) async fn missed(
                     kind: ChangeKind::Edit,
                     place: place_of(room_name, sender, recipient),
                 }),
+                hidden_for: row.try_get("hidden_for")?,
             };
             now.insert(message.id, (message, HashSet::new()));
         }
@@ -553,6 +555,7 @@ pub(super) async fn missed(
                         room: RoomName::lobby().to_string(),
                     }),
                 }),
+                hidden_for: base.hidden_for.clone(),
             })
         };
     for (message, (base, present)) in &now {

@@ -16,29 +16,40 @@ use crate::message::{Conversation, Destination, Message};
 pub(super) async fn history(
     store: &SqlStore,
     conversation: &Conversation,
-    before: Option<u64>,
+    mut before: Option<u64>,
     limit: u32,
 ) -> Result<(Vec<Message>, bool), StoreError> {
-    let rows = sqlx::query(&store.sql.history)
-        .bind(conversation.key())
-        .bind(before.map_or(i64::MAX, to_i64))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&store.pool)
-        .await?;
-    let mut complete = rows.len() <= limit as usize;
-    let mut messages = rows
-        .iter()
-        .take(limit as usize)
-        .map(message_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    // A released name's new holder reads his private conversations from his account's start.
-    if let Conversation::Private { me, .. } = conversation {
-        let from = history_from(store, me).await?;
-        if messages.last().is_some_and(|m| m.id <= from) {
-            messages.retain(|m| m.id > from);
-            complete = true;
+    let (mut messages, complete) = loop {
+        let rows = sqlx::query(&store.sql.history)
+            .bind(conversation.key())
+            .bind(before.map_or(i64::MAX, to_i64))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&store.pool)
+            .await?;
+        let mut complete = rows.len() <= limit as usize;
+        let mut messages = rows
+            .iter()
+            .take(limit as usize)
+            .map(message_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let oldest = messages.last().map(|m| m.id);
+        // A released name's new holder reads his private conversations from his account's
+        // start; nobody reads the messages hidden from them (they block the sender).
+        if let Conversation::Private { me, .. } = conversation {
+            let from = history_from(store, me).await?;
+            if messages.last().is_some_and(|m| m.id <= from) {
+                messages.retain(|m| m.id > from);
+                complete = true;
+            }
+            messages.retain(|m| visible_to(m, me));
         }
-    }
+        // A page of hidden messages only reads on, so that a page is never empty but at
+        // the start.
+        if !messages.is_empty() || complete {
+            break (messages, complete);
+        }
+        before = oldest;
+    };
     messages.reverse();
     changes::fill_details(&store.pool, store.engine, &mut messages).await?;
     Ok((messages, complete))
@@ -75,7 +86,7 @@ pub(super) async fn history_around(
         .collect::<Result<Vec<_>, _>>()?;
     if let Conversation::Private { me, .. } = conversation {
         let from = history_from(store, me).await?;
-        later.retain(|m| m.id > from);
+        later.retain(|m| m.id > from && visible_to(m, me));
     }
     changes::fill_details(&store.pool, store.engine, &mut later).await?;
     messages.extend(later);
@@ -120,7 +131,8 @@ pub(super) async fn missed(
         } else {
             0
         };
-        changed.extend(changes::missed(&store.pool, store.engine, key, floor, after, up_to).await?);
+        let touched = changes::missed(&store.pool, store.engine, key, floor, after, up_to).await?;
+        changed.extend(touched.into_iter().filter(|m| visible_to(m, name)));
         let rows = sqlx::query(&store.sql.replay)
             .bind(key.as_str())
             .bind(to_i64(up_to).saturating_add(1))
@@ -133,7 +145,10 @@ pub(super) async fn missed(
             .fetch_all(&store.pool)
             .await?;
         for row in &rows {
-            messages.push(message_from(row)?);
+            let message = message_from(row)?;
+            if visible_to(&message, name) {
+                messages.push(message);
+            }
         }
         // Only the newest `wanted` of all can be kept: the rest need not stay in memory.
         if messages.len() > 2 * wanted as usize {
@@ -156,6 +171,14 @@ pub(super) async fn missed(
         messages.sort_by_key(|m| m.id);
     }
     Ok(Missed { messages, cut })
+}
+
+/// Whether `viewer` sees `message`: not when it is hidden from them (they block its sender).
+fn visible_to(message: &Message, viewer: &UserName) -> bool {
+    message
+        .hidden_for
+        .as_deref()
+        .is_none_or(|hidden| hidden != viewer.key())
 }
 
 /// Keeps the newest `n` of `messages`, newest first.
@@ -206,6 +229,9 @@ pub(super) async fn find_message(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let message = message_from(&row)?;
+    if !visible_to(&message, viewer) {
+        return Ok(None);
+    }
     if let Destination::User(_) = &message.to {
         let key = viewer.key();
         let sender: String = row.try_get("sender_key")?;

@@ -7,6 +7,8 @@
 //! [`ListsSql`] holds the statements that read or write them, composed once, as the store
 //! opens, from its implementation's parts.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::Any;
 
@@ -41,12 +43,19 @@ pub(super) trait Lists: Send + Sync + std::fmt::Debug + 'static {
     /// The statements that delete the messages of the conversations `these` (a tuple of
     /// placeholders), run in a transaction that took the lists' write lock.
     fn delete_conversations_sql(&self, these: &str) -> Vec<String>;
+    /// The statement that deletes the index entries of conversation `$1` whose ids are
+    /// `these` (a tuple of placeholders from `$2`), run before their messages are deleted;
+    /// `None` where the index is the messages' own.
+    fn forget_sql(&self, these: &str) -> Option<String>;
     /// Lists the private conversations among `rows` (the new messages of a batch, with their
-    /// ids), in the transaction that stores them, when the lists are written there.
+    /// ids), in the transaction that stores them, when the lists are written there: under
+    /// both participants, but under the recipient only when the message is not `hidden`
+    /// from them (by id: they block its sender).
     async fn add(
         &self,
         tx: &mut sqlx::Transaction<'_, Any>,
         rows: &[(&NewMessage, i64)],
+        hidden: &HashMap<i64, String>,
     ) -> Result<(), StoreError>;
     /// Told, once a batch committed, the newest id it stored.
     fn stored(&self, newest: i64);

@@ -18,6 +18,8 @@
 //!   passed.
 //! - `files`: uploaded files' records (the bytes are elsewhere): the quota, who may
 //!   read one, the message that carries it, and those whose bytes should go.
+//! - `safety` (with `retention`): administrators, disabled accounts, blocks, figures, and
+//!   deleting old messages in bounded batches, behind a supertrait of [`Store`], [`Safety`].
 //! - `search`: full-text search over what a user may read, through each engine's index
 //!   (SQLite FTS5, PostgreSQL `tsvector`), behind an internal trait, `search::SearchIndex`.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
@@ -71,7 +73,9 @@ mod mentions;
 mod moderation;
 mod postgres;
 mod receipts;
+mod retention;
 mod rooms;
+mod safety;
 mod search;
 mod skeletons;
 mod sql;
@@ -88,6 +92,7 @@ use crate::message::{Conversation, Message, NewMessage};
 use crate::tasks::Tasks;
 
 pub use receipts::Readers;
+pub use safety::{Expiry, Safety, StoredFigures};
 
 pub use moderation::Action;
 pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};
@@ -114,6 +119,9 @@ pub struct Account {
     /// When it was created or a session of it last ended, ms since the Unix epoch: with its
     /// sessions' `last_used_at`, how long it has been unused.
     pub last_used_at: u64,
+    /// Disabled by an administrator: its sessions and password are refused, its name is
+    /// never released.
+    pub disabled: bool,
 }
 
 /// An uploaded file's record (its bytes are in the attachment storage, under its id).
@@ -262,7 +270,7 @@ pub enum StoreError {
 
 /// What the server needs from durable storage.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Safety + Send + Sync + 'static {
     /// Creates the account for `name`, with its first session when `session` is given, in one
     /// transaction (one sync to disk); [`StoreError::NameTaken`] when the name (ignoring case)
     /// has an owner already, [`StoreError::NameConfusable`] when an account's name looks like

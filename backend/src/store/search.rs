@@ -76,6 +76,7 @@ pub(super) fn search_sql(index: &dyn SearchIndex, own_private: &str) -> String {
     format!(
         "SELECT {columns}, {rank} AS score FROM {matching} \
          AND m.deleted_at IS NULL \
+         AND (m.hidden_for IS NULL OR m.hidden_for <> $1) \
          AND m.conversation IN ( \
              SELECT 'room:lobby' \
              UNION ALL SELECT 'room:' || room FROM memberships WHERE name_key = $1 \

@@ -68,7 +68,7 @@ pub(super) fn room(raw: &str) -> Result<RoomName, StoreError> {
 
 /// The columns [`message_from`] reads.
 pub(super) const MESSAGE_COLUMNS: &str =
-    "id, room, sender, recipient, body, at, reply_to, edited_at, deleted_at";
+    "id, room, sender, recipient, body, at, reply_to, edited_at, deleted_at, hidden_for";
 
 /// A message row (its [`MESSAGE_COLUMNS`]); its `details.reply`, when it is a reply, holds
 /// only the quoted id until `changes::fill_details` fills the quote in.
@@ -96,6 +96,7 @@ pub(super) fn message_from(row: &AnyRow) -> Result<Message, StoreError> {
             attachments: Vec::new(),
         },
         change: None,
+        hidden_for: row.try_get("hidden_for")?,
     })
 }
 

@@ -6,6 +6,7 @@ mod attachments;
 mod changes;
 mod receipts;
 mod rooms;
+mod safety;
 mod search;
 
 use std::collections::HashSet;

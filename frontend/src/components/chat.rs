@@ -97,6 +97,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             let notice = match ended {
                 Ended::SessionEnded => "Your session was signed out. Please sign in again.",
                 Ended::TokenRejected => "Your session has ended. Please sign in again.",
+                Ended::Disabled => "This account has been disabled by an administrator.",
             };
             auth.set(Auth::SignedOut {
                 notice: Some(notice.into()),

@@ -196,6 +196,7 @@ pub fn ConversationView() -> impl IntoView {
                 <h2 id="conv-title" data-testid="conv-title">{move || title.get()}</h2>
                 <span class="muted small" data-testid="conv-subtitle">{move || subtitle.get()}</span>
                 <MuteToggle />
+                <BlockToggle />
             </header>
             <div
                 class="messages"
@@ -271,6 +272,42 @@ fn MuteToggle() -> impl IntoView {
     }
 }
 
+/// In a private conversation: blocks the other person, or unblocks them (see
+/// `state::blocks`).
+#[component]
+fn BlockToggle() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let other = Memo::new(move |_| match state.with(|s| s.active().clone()) {
+        ConvKey::Direct(_) => state.with(|s| s.active_conversation().map(|c| c.title.clone())),
+        ConvKey::Room(_) => None,
+    });
+    let blocked = Memo::new(move |_| other.get().is_some_and(|o| state.with(|s| s.blocks(&o))));
+    let toggle = move |_| {
+        if let Some(name) = other.get_untracked() {
+            let frame = state.try_update(|s| s.toggle_block(&name));
+            if let Some(frame) = frame {
+                socket.send(&frame);
+            }
+        }
+    };
+    move || {
+        other.get().is_some().then(|| {
+            view! {
+                <button
+                    class="quiet small"
+                    data-testid="block"
+                    aria-pressed=move || blocked.get().to_string()
+                    title="Their private messages no longer reach you; their room messages are collapsed"
+                    on:click=toggle
+                >
+                    {move || if blocked.get() { "Unblock" } else { "Block" }}
+                </button>
+            }
+        })
+    }
+}
+
 /// One message or system line. Bodies are formatted (markdown, links) as DOM nodes: HTML in
 /// them shows as typed. `shows_sender`: the first of a group of someone else's messages, with the sender's
 /// avatar and name; every message has its time at the end of its bubble.
@@ -298,6 +335,7 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
             reason,
             id,
             details,
+            blocked,
             ..
         } => {
             let retry = move |_| {
@@ -365,11 +403,27 @@ fn RowView(row: Row, shows_sender: bool) -> impl IntoView {
                             }
                         })}
                     {reply_quote(details.reply.as_ref().filter(|_| !deleted))}
-                    <div class="bubble">
-                        <Formatted body=body mention_key=mention_key />
-                        {(!details.attachments.is_empty()).then(|| super::files::files(&details.attachments))}
-                        <time class="mini" title=full_time>{time}</time>
-                    </div>
+                    {
+                        let bubble = view! {
+                            <div class="bubble">
+                                <Formatted body=body mention_key=mention_key />
+                                {(!details.attachments.is_empty()).then(|| super::files::files(&details.attachments))}
+                                <time class="mini" title=full_time>{time}</time>
+                            </div>
+                        };
+                        // From someone we block: folded away, one click (or Enter) to show.
+                        if blocked {
+                            view! {
+                                <details class="blocked" data-testid="blocked-message">
+                                    <summary>"Message from a blocked user — show"</summary>
+                                    {bubble}
+                                </details>
+                            }
+                            .into_any()
+                        } else {
+                            bubble.into_any()
+                        }
+                    }
                     {reactions(&details.reactions, &me)}
                     {message_actions::actions()}
                     {match status {

@@ -151,9 +151,12 @@ impl ChatState {
 
     /// The rows of the open conversation, grouped for display.
     pub fn active_rows(&self) -> Vec<Row> {
-        self.active_conversation()
+        let mut rows = self
+            .active_conversation()
             .map(|c| timeline::rows(&c.lines))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        self.mark_blocked(&mut rows);
+        rows
     }
 
     /// Rooms for the sidebar: lobby first, then by name.

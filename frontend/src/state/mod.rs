@@ -45,8 +45,10 @@
 //! - `seek`: finding a quoted message, paging in older history until it is there.
 //! - [`search`]: searching messages, the results, and opening one at its message.
 //! - [`notify`]: which messages raise a notification, muted conversations, the tab's title.
+//! - `blocks`: whom we block (collapsed room messages), a room's retention told.
 
 mod away;
+mod blocks;
 mod changes;
 pub mod composer;
 mod conversation;
@@ -142,6 +144,8 @@ pub struct ChatState {
     search: search::Search,
     /// The request id of our `history` page around a search result, on its way.
     around: Option<String>,
+    /// The name keys of the people we block, as the server last listed them.
+    blocked: Vec<String>,
 }
 
 impl ChatState {
@@ -165,6 +169,7 @@ impl ChatState {
             seeking: None,
             search: search::Search::default(),
             around: None,
+            blocked: Vec::new(),
         }
     }
 
@@ -333,6 +338,8 @@ impl ChatState {
             ServerFrame::Receipts {
                 target, readers, ..
             } => self.receipts_arrived(&target, readers),
+            ServerFrame::Blocked { users, .. } => self.blocked_listed(&users),
+            ServerFrame::Retention { room, days, .. } => self.retention_set(&room, days, now),
             ServerFrame::Conversations {
                 conversations,
                 complete,

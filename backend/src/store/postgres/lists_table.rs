@@ -37,7 +37,8 @@ impl Lists for ListsTable {
     fn unread_sql(&self, conversation: &str, after: &str) -> String {
         format!(
             "(SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
-                 AND id > {after} AND sender_key <> $1)"
+                 AND id > {after} AND sender_key <> $1 \
+                 AND (hidden_for IS NULL OR hidden_for <> $1))"
         )
     }
 
@@ -68,12 +69,18 @@ impl Lists for ListsTable {
         )]
     }
 
+    /// None: the index is `messages_by_conversation`, which goes with the rows.
+    fn forget_sql(&self, _these: &str) -> Option<String> {
+        None
+    }
+
     async fn add(
         &self,
         tx: &mut sqlx::Transaction<'_, Any>,
         rows: &[(&NewMessage, i64)],
+        hidden: &std::collections::HashMap<i64, String>,
     ) -> Result<(), StoreError> {
-        let pairs = ConversationRows::of(rows);
+        let pairs = ConversationRows::of(rows, hidden);
         insert_conversation_rows(Engine::Postgres, tx, LISTED_IN_DATABASE, pairs).await
     }
 
@@ -98,19 +105,29 @@ impl ConversationRows {
         Self(BTreeSet::new())
     }
 
-    /// Lists a private message's conversation under both participants (once when they are one).
-    fn add(&mut self, from: String, to: String, conversation: String) {
-        self.0
-            .insert((to.clone(), conversation.clone(), from.clone()));
+    /// Lists a private message's conversation under both participants (once when they are
+    /// one), or under its sender alone when it is hidden from its recipient.
+    fn add(&mut self, from: String, to: String, conversation: String, hidden: bool) {
+        if !hidden {
+            self.0
+                .insert((to.clone(), conversation.clone(), from.clone()));
+        }
         self.0.insert((from, conversation, to));
     }
 
-    /// The rows for the private messages among `rows` (new messages).
-    fn of(rows: &[(&NewMessage, i64)]) -> Self {
+    /// The rows for the private messages among `rows` (new messages), but the recipient's of
+    /// those `hidden` from them.
+    fn of(rows: &[(&NewMessage, i64)], hidden: &std::collections::HashMap<i64, String>) -> Self {
         let mut pairs = Self::new();
-        for (new, _) in rows {
+        for (new, id) in rows {
             if let Destination::User(to) = &new.to {
-                pairs.add(new.from.key(), to.key(), new.conversation_key());
+                let conversation = new.conversation_key();
+                pairs.add(
+                    new.from.key(),
+                    to.key(),
+                    conversation,
+                    hidden.contains_key(id),
+                );
             }
         }
         pairs

@@ -37,7 +37,7 @@ impl Lists for ListsFile {
     fn unlisted_sql(&self) -> Option<String> {
         Some(format!(
             "SELECT conversation FROM messages WHERE {} \
-             AND (sender_key = $1 OR recipient_key = $1)",
+             AND (sender_key = $1 OR (recipient_key = $1 AND hidden_for IS NULL))",
             uncovered_private()
         ))
     }
@@ -63,9 +63,10 @@ impl Lists for ListsFile {
         format!(
             "(SELECT COUNT(*) FROM lists.conversation_ids l JOIN messages m ON m.id = l.id \
                  WHERE l.conversation = {conversation} AND l.id > {after} \
-                 AND m.sender_key <> $1) \
+                 AND m.sender_key <> $1 AND (m.hidden_for IS NULL OR m.hidden_for <> $1)) \
              + (SELECT COUNT(*) FROM messages WHERE {} AND id > {after} \
-                 AND conversation = {conversation} AND sender_key <> $1) \
+                 AND conversation = {conversation} AND sender_key <> $1 \
+                 AND (hidden_for IS NULL OR hidden_for <> $1)) \
              + (SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
                  AND room IS NOT NULL AND id > {after} AND sender_key <> $1)",
             uncovered_private()
@@ -104,11 +105,20 @@ impl Lists for ListsFile {
         ]
     }
 
+    /// The file's entries of those ids (ids above the id it covers have none yet, and the
+    /// rounds never list a deleted message).
+    fn forget_sql(&self, these: &str) -> Option<String> {
+        Some(format!(
+            "DELETE FROM lists.conversation_ids WHERE conversation = $1 AND id IN {these}"
+        ))
+    }
+
     /// Nothing: the lists task adds them later, off the commit path.
     async fn add(
         &self,
         _tx: &mut sqlx::Transaction<'_, Any>,
         _rows: &[(&NewMessage, i64)],
+        _hidden: &std::collections::HashMap<i64, String>,
     ) -> Result<(), StoreError> {
         Ok(())
     }

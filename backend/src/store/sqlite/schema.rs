@@ -137,7 +137,7 @@ pub(super) fn list_rows_sql(range: &str) -> String {
          WHERE {range} AND recipient_key IS NOT NULL \
          UNION \
          SELECT recipient_key, conversation, sender_key FROM messages \
-         WHERE {range} AND recipient_key IS NOT NULL \
+         WHERE {range} AND recipient_key IS NOT NULL AND hidden_for IS NULL \
          ORDER BY 1, 2"
     )
 }

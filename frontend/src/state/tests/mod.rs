@@ -8,6 +8,7 @@ use super::*;
 use crate::timeline::{Row, Status};
 
 mod away;
+mod blocks;
 mod changes;
 mod conversation_pages;
 mod divider;
