@@ -278,30 +278,29 @@ fn MuteToggle() -> impl IntoView {
 fn BlockToggle() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
-    let other = Memo::new(move |_| match state.with(|s| s.active().clone()) {
-        ConvKey::Direct(_) => state.with(|s| s.active_conversation().map(|c| c.title.clone())),
-        ConvKey::Room(_) => None,
+    // The other person of the open private conversation, and whether we block them.
+    let other = Memo::new(move |_| {
+        state.with(|s| match s.active() {
+            ConvKey::Direct(_) => s.active_conversation().map(|c| (c.title.clone(), s.blocks(&c.title))),
+            ConvKey::Room(_) => None,
+        })
     });
-    let blocked = Memo::new(move |_| other.get().is_some_and(|o| state.with(|s| s.blocks(&o))));
-    let toggle = move |_| {
-        if let Some(name) = other.get_untracked() {
-            let frame = state.try_update(|s| s.toggle_block(&name));
-            if let Some(frame) = frame {
-                socket.send(&frame);
-            }
-        }
-    };
     move || {
-        other.get().is_some().then(|| {
+        other.get().map(|(name, blocked)| {
+            let toggle = move |_| {
+                if let Some(frame) = state.try_update(|s| s.toggle_block(&name)) {
+                    socket.send(&frame);
+                }
+            };
             view! {
                 <button
                     class="quiet small"
                     data-testid="block"
-                    aria-pressed=move || blocked.get().to_string()
+                    aria-pressed=blocked.to_string()
                     title="Their private messages no longer reach you; their room messages are collapsed"
                     on:click=toggle
                 >
-                    {move || if blocked.get() { "Unblock" } else { "Block" }}
+                    {if blocked { "Unblock" } else { "Block" }}
                 </button>
             }
         })

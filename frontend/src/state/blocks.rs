@@ -1,12 +1,11 @@
 //! Whom we block: the server's `blocked` list (after `welcome`, and whenever it changes on any
 //! of our connections), our `block` and `unblock` requests, and whose room messages the list
-//! collapses (their private messages never reach us: the server keeps them from us). A room's
-//! retention, when its owner sets it, is a notice.
+//! collapses (their private messages never reach us: the server keeps them from us).
 
 use shared::ClientFrame;
 
 use super::ChatState;
-use crate::timeline::{Millis, Row};
+use crate::timeline::Row;
 
 impl ChatState {
     /// The server's list of whom we block, as displayed.
@@ -45,14 +44,5 @@ impl ChatState {
                 *blocked = self.blocks(from);
             }
         }
-    }
-
-    /// A room's owner set how long it keeps its messages.
-    pub(super) fn retention_set(&mut self, room: &str, days: Option<u32>, now: Millis) {
-        let text = match days {
-            Some(days) => format!("#{room} now keeps its messages {days} days"),
-            None => format!("#{room} keeps its messages as long as the server does"),
-        };
-        self.notify(text, now);
     }
 }

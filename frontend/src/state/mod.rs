@@ -45,7 +45,7 @@
 //! - `seek`: finding a quoted message, paging in older history until it is there.
 //! - [`search`]: searching messages, the results, and opening one at its message.
 //! - [`notify`]: which messages raise a notification, muted conversations, the tab's title.
-//! - `blocks`: whom we block (collapsed room messages), a room's retention told.
+//! - `blocks`: whom we block (their room messages collapsed).
 
 mod away;
 mod blocks;
@@ -339,7 +339,8 @@ impl ChatState {
                 target, readers, ..
             } => self.receipts_arrived(&target, readers),
             ServerFrame::Blocked { users, .. } => self.blocked_listed(&users),
-            ServerFrame::Retention { room, days, .. } => self.retention_set(&room, days, now),
+            // A room's retention is the server's business: messages simply go.
+            ServerFrame::Retention { .. } => {}
             ServerFrame::Conversations {
                 conversations,
                 complete,
