@@ -281,7 +281,9 @@ fn BlockToggle() -> impl IntoView {
     // The other person of the open private conversation, and whether we block them.
     let other = Memo::new(move |_| {
         state.with(|s| match s.active() {
-            ConvKey::Direct(_) => s.active_conversation().map(|c| (c.title.clone(), s.blocks(&c.title))),
+            ConvKey::Direct(_) => s
+                .active_conversation()
+                .map(|c| (c.title.clone(), s.blocks(&c.title))),
             ConvKey::Room(_) => None,
         })
     });
