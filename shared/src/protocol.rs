@@ -429,7 +429,7 @@ pub struct RoomListing {
 }
 
 /// One moderation action in a room's audit log: `actor` did `action` (`kick`, `ban`,
-/// `unban`, `delete`) to `user` (for a deletion, the author of message `message`) at `at`.
+/// `unban`, `delete`) to `user` (for a deletion, the author of message `message_id`) at `at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     /// Its place in the log: entries are numbered as they are recorded.
@@ -439,7 +439,12 @@ pub struct AuditEntry {
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A deletion's message id (`message_id` on the wire).
+    #[serde(
+        default,
+        rename = "message_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message: Option<u64>,
 }
 
