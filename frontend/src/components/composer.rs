@@ -139,6 +139,21 @@ pub(super) fn Composer() -> impl IntoView {
             }
             return;
         }
+        // A slash command (rooms, moderation) is a frame, not a message.
+        if let Some(command) = state.try_update(|s| s.command(&key, &body)).flatten() {
+            match command {
+                Ok(frame) => {
+                    if let Some(frame) = frame {
+                        socket.send(&frame);
+                    }
+                    drafts.set(&key, "");
+                    draft.set(String::new());
+                    problem.set(None);
+                }
+                Err(why) => problem.set(Some(why)),
+            }
+            return;
+        }
         if uploads.with_untracked(Uploads::busy) {
             problem.set(Some("Wait until the files have uploaded.".into()));
             return;

@@ -18,7 +18,7 @@ use crate::connection::Socket;
 use crate::entries::Entry;
 use crate::follow::{self, Follow, Scroll};
 use crate::last_seen;
-use crate::state::{Availability, ChatState, ConvKey};
+use crate::state::{commands, Availability, ChatState, ConvKey};
 use crate::timeline::{Millis, Row, Status};
 
 /// Below the title: who is online in a room, the other person's presence in a private
@@ -30,11 +30,7 @@ fn subheading(state: &ChatState, now: Millis) -> String {
             "who is online: unknown while disconnected".to_owned()
         }
         Some(c) if c.key == ConvKey::lobby() => format!("{} online", state.people().len()),
-        Some(c) if c.is_room() => match c.members.len() {
-            0 => String::new(),
-            1 => "1 member".to_owned(),
-            n => format!("{n} members"),
-        },
+        Some(c) if c.is_room() => commands::room_subheading(c),
         Some(c) => {
             let presence = match state.availability(&c.title) {
                 Availability::Unknown => "presence unknown".to_owned(),

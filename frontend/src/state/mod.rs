@@ -28,6 +28,8 @@
 //! - `pacer`: how fast our sends go, and the back-off after `rate_limited`.
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
+//! - [`commands`]: the composer's slash commands for rooms and moderation, and what the
+//!   server answers them (invitations, lists and audit logs as system lines).
 //! - `presence`: who is online, away, or offline and when ([`Availability`]), [`Person`] lists.
 //! - `away`: whether this page is away (hidden or untouched), told with `activity`.
 //! - `typing`: typing notices.
@@ -50,6 +52,7 @@
 mod away;
 mod blocks;
 mod changes;
+pub mod commands;
 pub mod composer;
 mod conversation;
 mod conversation_pages;
@@ -134,6 +137,8 @@ pub struct ChatState {
     notices: Notices,
     /// The room the person asked to join: open it when the server confirms.
     focus_on_join: Option<String>,
+    /// Where `/rooms` was typed: its answer is shown there.
+    listing: Option<ConvKey>,
     /// The message the composer edits (our own), by conversation and id.
     editing: Option<(ConvKey, u64)>,
     /// The message the composer's next send answers.
@@ -164,6 +169,7 @@ impl ChatState {
             read_sent_at: None,
             notices: Notices::default(),
             focus_on_join: None,
+            listing: None,
             editing: None,
             replying: None,
             seeking: None,
@@ -285,14 +291,24 @@ impl ChatState {
                     conv.settings = settings;
                 }
             }
-            // Frames this client does not ask for yet.
-            ServerFrame::Invitation { .. }
-            | ServerFrame::RoomList { .. }
-            | ServerFrame::AuditLog { .. }
-            | ServerFrame::Done { .. } => {}
-            ServerFrame::RoomLeft { room, .. } => self.left(&room),
+            ServerFrame::Invitation { invite, .. } => self.invited(invite, now),
+            ServerFrame::RoomList { rooms, .. } => self.room_list(&rooms, now),
+            ServerFrame::AuditLog { room, entries, .. } => self.audit_log(room, &entries, now),
+            // What it did is told by the frames before it.
+            ServerFrame::Done { .. } => {}
+            ServerFrame::RoomLeft { room, by, banned } => {
+                if let Some(by) = by {
+                    self.removed_me(&room, &by, banned, now);
+                }
+                self.left(&room);
+            }
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
-            ServerFrame::MemberLeft { room, user, .. } => self.member_left(room, user, now),
+            ServerFrame::MemberLeft {
+                room,
+                user,
+                by,
+                banned,
+            } => self.member_left(room, user, by, banned, now),
             ServerFrame::Presence {
                 online,
                 offline,

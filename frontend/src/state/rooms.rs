@@ -107,13 +107,26 @@ impl ChatState {
         self.convs.system_line(&key, format!("{user} joined"), now);
     }
 
-    pub(super) fn member_left(&mut self, room: String, user: String, now: Millis) {
+    /// `user` left `room`, or `by` removed them (`banned`: and keeps them out).
+    pub(super) fn member_left(
+        &mut self,
+        room: String,
+        user: String,
+        by: Option<String>,
+        banned: bool,
+        now: Millis,
+    ) {
         let key = ConvKey::Room(room);
         if let Some(conv) = self.convs.get_mut(&key) {
             conv.members.retain(|m| !m.eq_ignore_ascii_case(&user));
             conv.typing.stopped(&user);
         }
-        self.convs.system_line(&key, format!("{user} left"), now);
+        let text = match by {
+            Some(by) if banned => format!("{by} banned {user}"),
+            Some(by) => format!("{by} removed {user}"),
+            None => format!("{user} left"),
+        };
+        self.convs.system_line(&key, text, now);
     }
 
     /// The server refused a request with `code`: when it was about joining, the room the

@@ -10,6 +10,7 @@ use crate::timeline::{Row, Status};
 mod away;
 mod blocks;
 mod changes;
+mod commands;
 mod conversation_pages;
 mod divider;
 mod drafts;
