@@ -195,7 +195,11 @@ pub fn app(state: AppState) -> Router {
         hub: state.hub.clone(),
         trusted_proxies: state.config.trusted_proxies.clone().into(),
     });
-    let exports = export::router(Exports::new(state.identity.clone(), state.store.clone()));
+    let exports = export::router(Exports::new(
+        state.identity.clone(),
+        state.store.clone(),
+        state.attachments.blobs().clone(),
+    ));
     let admin = admin::router(Admin {
         identity: state.identity.clone(),
         store: state.store.clone(),

@@ -87,6 +87,23 @@ pub struct ExportArchive {
     pub exported_at: u64,
     /// Oldest first; deleted messages are not in it.
     pub messages: Vec<ExportedMessage>,
+    /// The files they uploaded and still have (sent or not), oldest first, each beside this
+    /// file in the archive at its `path`.
+    #[serde(default)]
+    pub attachments: Vec<ExportedAttachment>,
+}
+
+/// One uploaded file of an [`ExportArchive`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedAttachment {
+    /// As messages name it.
+    #[serde(flatten)]
+    pub attachment: crate::attachments::Attachment,
+    /// The message it was sent with; absent when it was never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<u64>,
+    /// Where its bytes are in the archive: `attachments/<id>/<name>`.
+    pub path: String,
 }
 
 /// One message of an [`ExportArchive`].

@@ -235,21 +235,6 @@ impl Attachments {
             inline,
         }))
     }
-
-    /// Every file `user` uploaded and still has, with its bytes: what an export of their
-    /// data includes. A record whose bytes are missing is left out.
-    pub async fn files_of(
-        &self,
-        user: &UserName,
-    ) -> Result<Vec<(AttachmentRecord, Bytes)>, ReadError> {
-        let mut files = Vec::new();
-        for record in self.store.attachments_of(user).await? {
-            if let Some(bytes) = self.blobs.get(&record.attachment.id).await? {
-                files.push((record, bytes));
-            }
-        }
-        Ok(files)
-    }
 }
 
 /// A new attachment id: 128 random bits in hex.

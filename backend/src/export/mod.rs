@@ -1,4 +1,5 @@
-//! A user's export: everything they wrote, as one zip archive they download.
+//! A user's export: everything they wrote and the files they uploaded, as one zip archive
+//! they download.
 //!
 //! - `POST /api/export` (the session token as `Authorization: Bearer`): a one-use link,
 //!   valid for [`TICKET_TTL`], that replaces the caller's earlier one. The ticket is stored
@@ -26,6 +27,7 @@ use shared::ErrorCode;
 use tokio::sync::Semaphore;
 use tokio_util::io::ReaderStream;
 
+use crate::attachments::Blobs;
 use crate::clock::now_ms;
 use crate::error::ApiFailure;
 use crate::identity::{Identity, Token};
@@ -44,15 +46,18 @@ const BUSY_RETRY: Duration = Duration::from_secs(5);
 pub struct Exports {
     pub identity: Identity,
     pub store: Arc<dyn Store>,
+    /// Where the uploads' bytes are.
+    pub blobs: Arc<dyn Blobs>,
     /// Bounds the archives written at once.
     pub running: Arc<Semaphore>,
 }
 
 impl Exports {
-    pub fn new(identity: Identity, store: Arc<dyn Store>) -> Self {
+    pub fn new(identity: Identity, store: Arc<dyn Store>, blobs: Arc<dyn Blobs>) -> Self {
         Self {
             identity,
             store,
+            blobs,
             running: Arc::new(Semaphore::new(MAX_RUNNING)),
         }
     }
@@ -110,7 +115,11 @@ async fn download(
         .await
         .map_err(ApiFailure::from)?
         .ok_or_else(ApiFailure::not_found)?;
-    let archive = archive::write(exports.store.clone(), name.clone(), now)
+    let sources = archive::Sources {
+        store: exports.store.clone(),
+        blobs: exports.blobs.clone(),
+    };
+    let archive = archive::write(sources, name.clone(), now)
         .await
         .map_err(|err| {
             tracing::error!(user = %name, error = %err, "export failed");

@@ -19,6 +19,26 @@ async fn ask(app: &TestApp, token: Option<&str>) -> (u16, Value) {
 
 /// The archive behind `url`: `messages.json` read from the zip, with the answer's headers.
 async fn download(app: &TestApp, url: &str) -> Result<(Value, reqwest::header::HeaderMap), u16> {
+    download_zip(app, url)
+        .await
+        .map(|(mut zip, headers)| (json_of(&mut zip), headers))
+}
+
+/// `messages.json` of an archive.
+fn json_of(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>) -> Value {
+    let mut text = String::new();
+    zip.by_name("messages.json")
+        .expect("messages.json in the archive")
+        .read_to_string(&mut text)
+        .unwrap();
+    serde_json::from_str(&text).expect("JSON")
+}
+
+/// The archive behind `url`, opened, with the answer's headers.
+async fn download_zip(
+    app: &TestApp,
+    url: &str,
+) -> Result<(zip::ZipArchive<Cursor<Vec<u8>>>, reqwest::header::HeaderMap), u16> {
     let response = app.http().get(app.url(url)).send().await.unwrap();
     if response.status() != 200 {
         return Err(response.status().as_u16());
@@ -29,13 +49,8 @@ async fn download(app: &TestApp, url: &str) -> Result<(Value, reqwest::header::H
         headers["content-length"].to_str().unwrap(),
         bytes.len().to_string()
     );
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).expect("a zip archive");
-    let mut text = String::new();
-    zip.by_name("messages.json")
-        .expect("messages.json in the archive")
-        .read_to_string(&mut text)
-        .unwrap();
-    Ok((serde_json::from_str(&text).expect("JSON"), headers))
+    let zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).expect("a zip archive");
+    Ok((zip, headers))
 }
 
 #[tokio::test]
@@ -132,4 +147,67 @@ async fn a_link_needs_a_session_to_make_and_works_once() {
     // A signed-out session makes no more links.
     assert_eq!(app.sign_out(&token).await, 204);
     assert_eq!(ask(&app, Some(&token)).await.0, 401);
+}
+
+#[tokio::test]
+async fn the_archive_holds_the_users_files_and_only_theirs() {
+    let app = spawn_app().await;
+    let (ada_token, mut ada) = app.user("ada").await;
+    let (bob_token, mut bob) = app.user("bob").await;
+    let notes = app
+        .upload_ok(&ada_token, "notes.txt", b"plain notes\n".to_vec())
+        .await;
+    let unsent = app
+        .upload_ok(&ada_token, "draft.txt", b"never sent".to_vec())
+        .await;
+    let bobs = app
+        .upload_ok(&bob_token, "bob.txt", b"bob's file".to_vec())
+        .await;
+    let sent = ada
+        .send_acked(
+            json!({"type": "room_message", "room": "lobby", "body": "see notes",
+            "attachments": [notes.id], "req": "a1"}),
+        )
+        .await;
+    bob.send_acked(json!({"type": "room_message", "room": "lobby", "body": "",
+        "attachments": [bobs.id], "req": "b1"}))
+        .await;
+
+    let (_, ticket) = ask(&app, Some(&ada_token)).await;
+    let (mut zip, _) = download_zip(&app, ticket["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let archive = json_of(&mut zip);
+    let files = archive["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{archive}");
+    assert_eq!(files[0]["id"], notes.id.as_str());
+    assert_eq!(files[0]["name"], "notes.txt");
+    assert_eq!(files[0]["type"], "text/plain");
+    assert_eq!(files[0]["message"], sent);
+    assert_eq!(files[1]["id"], unsent.id.as_str());
+    assert!(files[1].get("message").is_none());
+    for (file, want) in files.iter().zip(["plain notes\n", "never sent"]) {
+        let path = file["path"].as_str().unwrap();
+        assert_eq!(
+            path,
+            format!(
+                "attachments/{}/{}",
+                file["id"].as_str().unwrap(),
+                file["name"].as_str().unwrap()
+            )
+        );
+        let mut text = String::new();
+        zip.by_name(path)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, want);
+    }
+    // Nothing of bob's.
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|name| name.unwrap().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(&bobs.id)), "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
 }
