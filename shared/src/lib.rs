@@ -1,9 +1,12 @@
 //! The chat protocol, shared by the browser client and the server.
 //!
 //! - [`protocol`]: every WebSocket frame, one enum per direction ([`ClientFrame`],
-//!   [`ServerFrame`]), the machine-readable [`ErrorCode`]s and the [`close`] codes
-//!   (`error_code_de` reads an error code from its name, `frames_de` the server's frames).
-//! - [`api`]: the bodies of the small HTTP API that hands out session tokens.
+//!   [`ServerFrame`]), and the [`close`] codes (`frames_de` reads the server's frames).
+//! - [`error_code`]: the machine-readable [`ErrorCode`]s (`error_code_de` reads one from its
+//!   name).
+//! - [`rooms`]: a room's members, settings and roles, the public list, the audit log,
+//!   invitations.
+//! - [`api`]: the bodies of the HTTP API (sessions, the export).
 //! - [`names`]: user and room names, and the rules both sides check them against.
 //! - [`limits`]: the sizes both sides agree on.
 //! - [`mentions`]: `@name` in a message, the rule both sides find mentions by.
@@ -19,12 +22,14 @@
 pub mod api;
 pub mod attachments;
 pub mod changes;
+pub mod error_code;
 mod error_code_de;
 mod frames_de;
 pub mod limits;
 pub mod mentions;
 pub mod names;
 pub mod protocol;
+pub mod rooms;
 pub mod search;
 
 pub use attachments::Attachment;
