@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attachments::Attachment;
+use crate::skip::is_false;
 
 /// Characters of the original message a [`Quote`] carries.
 pub const QUOTE_CHARS: usize = 100;
@@ -124,10 +125,6 @@ pub fn check_emoji(emoji: &str) -> Result<(), EmojiError> {
         return Err(EmojiError::NotEmoji);
     }
     Ok(())
-}
-
-fn is_false(b: &bool) -> bool {
-    !b
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod names;
 pub mod protocol;
 pub mod rooms;
 pub mod search;
+mod skip;
 
 pub use attachments::Attachment;
 pub use changes::{MessageDetails, Place, Quote, Reaction};

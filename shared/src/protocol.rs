@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::changes::{MessageDetails, Place};
 pub use crate::error_code::ErrorCode;
 pub use crate::rooms::{AuditEntry, Invite, RoomInfo, RoomListing, RoomSettings};
+use crate::skip::{is_false, is_zero};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
 pub const PROTOCOL_VERSION: u32 = 9;
@@ -415,16 +416,6 @@ pub struct ConversationInfo {
     /// online: show it only for someone offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<u64>,
-}
-
-/// Whether a flag is unset: such a flag is left out of a frame.
-pub(crate) fn is_false(flag: &bool) -> bool {
-    !*flag
-}
-
-/// Whether a count is zero: such a count is left out of a frame.
-fn is_zero(count: &u64) -> bool {
-    *count == 0
 }
 
 /// The limits this server enforces, announced in [`ServerFrame::Welcome`].

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::is_false;
+use crate::skip::is_false;
 
 /// A room and who is in it. `Deserialize` is written by hand (in `frames_de.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
