@@ -4,8 +4,6 @@
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`; when it
 //! cannot be reached the PostgreSQL tests fail and say so.
 
-use std::future::Future;
-
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{
@@ -15,74 +13,14 @@ use backend::store::{
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::Row;
-use testkit::{open_store, Schema, StoreAt};
+use testkit::{
+    on_postgres, on_postgres_url, on_sqlite, on_sqlite_url, open_store, Schema, StoreAt,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Running one test on each engine
 
-/// Runs `test` on a fresh SQLite store.
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(SqlStore) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let tasks = Tasks::new();
-    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &tasks)
-        .await
-        .expect("open SQLite");
-    assert_eq!(store.engine(), "sqlite");
-    test(store.clone()).await;
-    store.close().await;
-    assert!(tasks.shutdown(std::time::Duration::from_secs(5)).await);
-}
-
-/// Runs `test` on a fresh PostgreSQL store in a schema of its own, then drops the schema,
-/// whether the test passed or not.
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(SqlStore) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let schema = Schema::create().await;
-    let store = open_store(&StoreAt::Url(schema.url()), &Tasks::new())
-        .await
-        .expect("open PostgreSQL");
-    assert_eq!(store.engine(), "postgres");
-    // In a task of its own, so that a failing test still gets here and the schema is dropped.
-    let outcome = tokio::spawn(test(store.clone())).await;
-    store.close().await;
-    drop(schema);
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// Each test function once per engine, in the modules named before the runners:
-/// `on_both_engines!(sqlite = on_sqlite, postgres = on_postgres: a, b)` makes `sqlite::a`,
-/// `postgres::a`, and so on.
-macro_rules! on_both_engines {
-    ($sqlite:ident = $on_sqlite:ident, $postgres:ident = $on_postgres:ident: $($name:ident),* $(,)?) => {
-        mod $sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod $postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_engines!(
+testkit::on_both_engines!(
     sqlite = on_sqlite, postgres = on_postgres:
     accounts_and_sessions,
     a_password_is_set_once_and_ending_a_session_marks_the_account_used,
@@ -108,33 +46,7 @@ on_both_engines!(
     exports_page_the_authors_messages_and_tickets_work_once,
 );
 
-/// Runs `test` on a fresh, empty SQLite database, named by its URL: no store opened yet.
-async fn on_sqlite_url<F, Fut>(test: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite:{}?mode=rwc", dir.path().join("chat.db").display());
-    test(url).await;
-}
-
-/// Runs `test` on a fresh, empty PostgreSQL schema, named by its URL, then drops the schema.
-async fn on_postgres_url<F, Fut>(test: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let schema = Schema::create().await;
-    let outcome = tokio::spawn(test(schema.url())).await;
-    drop(schema);
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-// The same, for tests given a database URL rather than an open store.
-on_both_engines!(
+testkit::on_both_engines!(
     sqlite_url = on_sqlite_url, postgres_url = on_postgres_url:
     append_lists_each_pair_once_per_participant,
     upgrading_from_0002_keeps_private_conversations,

@@ -4,44 +4,14 @@
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
-use std::future::Future;
-
 use backend::store::{SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
 use shared::UserName;
 use sqlx::Row;
-use testkit::{open_store, Schema, StoreAt};
+use testkit::{on_postgres_url, on_sqlite_url, open_store, StoreAt};
 
 fn name(raw: &str) -> UserName {
     UserName::parse(raw).expect("a valid name")
-}
-
-/// Runs `test` on a fresh, empty SQLite database, named by its URL.
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    test(format!(
-        "sqlite:{}?mode=rwc",
-        dir.path().join("chat.db").display()
-    ))
-    .await;
-}
-
-/// Runs `test` on a fresh, empty PostgreSQL schema, named by its URL, then drops the schema.
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let schema = Schema::create().await;
-    let outcome = tokio::spawn(test(schema.url())).await;
-    drop(schema);
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 async fn open(url: &str) -> SqlStore {
@@ -59,28 +29,8 @@ async fn raw(url: &str) -> sqlx::AnyPool {
         .expect("connect")
 }
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_engines!(
+testkit::on_both_engines!(
+    sqlite = on_sqlite_url, postgres = on_postgres_url:
     look_alike_names_are_refused,
     look_alike_claims_at_once_make_one_account,
     upgrading_to_0007_fills_in_skeletons,

@@ -5,71 +5,16 @@
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
-use std::future::Future;
-
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, NewMessage};
 use backend::store::{
     Appended, AttachmentRecord, Expiry, Safety, SearchQuery, SessionId, SqlStore, Store,
 };
-use backend::tasks::Tasks;
 use shared::{RoomName, UserName};
-use testkit::{open_store, Schema, StoreAt};
+use testkit::{on_postgres, on_sqlite};
 
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(SqlStore) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let tasks = Tasks::new();
-    let store = open_store(&StoreAt::Dir(dir.path().to_path_buf()), &tasks)
-        .await
-        .expect("open SQLite");
-    test(store.clone()).await;
-    store.close().await;
-    assert!(tasks.shutdown(std::time::Duration::from_secs(5)).await);
-}
-
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(SqlStore) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let schema = Schema::create().await;
-    let store = open_store(&StoreAt::Url(schema.url()), &Tasks::new())
-        .await
-        .expect("open PostgreSQL");
-    let outcome = tokio::spawn(test(store.clone())).await;
-    store.close().await;
-    drop(schema);
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_engines!(
+testkit::on_both_engines!(
+    sqlite = on_sqlite, postgres = on_postgres:
     admins_and_disabled_accounts,
     blocked_private_messages_are_hidden_from_the_blocker_only,
     retention_deletes_the_oldest_in_batches_with_what_hangs_on_them,

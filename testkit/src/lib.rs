@@ -5,7 +5,8 @@
 //!   the server in process. `spawn_app` starts it on port 0 with a fresh store (SQLite in a
 //!   temporary directory, or a PostgreSQL schema with `TEST_STORE=postgres`) and returns a
 //!   `TestApp`: its address, its state, `shutdown`, `restart` on the same store. `open_store`
-//!   and `open_state` are the only places a store or an `AppState` is made.
+//!   and `open_state` are the only places a store or an `AppState` is made. `on_sqlite`,
+//!   `on_postgres` and `on_both_engines!` run a store test on each engine.
 //! - [`process`]: the real `chat-server` binary as a [`ServerProcess`], from [`ServerOptions`]:
 //!   a free port, a fresh data directory, extra flags and environment, a command prefix
 //!   (`taskset`, `setpriv`), `kill_9`, `terminate` (SIGTERM and the exit status), `restart` on
@@ -32,6 +33,8 @@
 #[cfg(feature = "app")]
 pub mod app;
 pub mod client;
+#[cfg(feature = "app")]
+mod engines;
 pub mod exposition;
 pub mod net;
 pub mod process;
@@ -47,6 +50,8 @@ pub use client::{
     answered, is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client,
     Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR,
 };
+#[cfg(feature = "app")]
+pub use engines::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url};
 pub use exposition::Exposition;
 pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};
