@@ -129,6 +129,30 @@ async fn a_kick_and_a_ban_on_one_node_reach_the_other() {
         |f| matches!(f, ServerFrame::MemberLeft { user, by: Some(_), .. } if user == "mallory"),
     )
     .await;
+    // Kicked on node a: what happens in the room next reaches erin on node b, and nothing of
+    // it mallory there (all that was queued for mallory before erin had it came first).
+    let id = alice.say("rust", "after the kick", "m0").await;
+    alice
+        .send_json(json!({"type": "typing", "room": "rust"}))
+        .await;
+    alice
+        .done(json!({"type": "set_room", "room": "rust", "topic": "kicked", "req": "t1"}))
+        .await;
+    // Typing takes its own way between the nodes: the three come in any order.
+    let (mut message, mut typing, mut updated) = (false, false, false);
+    while !(message && typing && updated) {
+        let frame = erin.recv().await;
+        message |= testkit::message_id(&frame) == Some(id);
+        typing |= testkit::is_typing(&frame);
+        updated |= matches!(frame, ServerFrame::RoomUpdated { .. });
+    }
+    let heard = mallory.sync().await;
+    assert!(
+        !heard
+            .iter()
+            .any(|f| serde_json::to_string(f).unwrap().contains("\"rust\"")),
+        "{heard:?}"
+    );
     mallory.join("rust").await;
     alice
         .done(json!({"type": "ban", "room": "rust", "user": "mallory", "req": "b1"}))

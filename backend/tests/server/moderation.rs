@@ -1,11 +1,13 @@
 //! Moderation: the owner and moderators kick (the member may come back) and ban (they may not,
 //! nor be invited, until unbanned); a moderator acts on plain members only, nobody on the
 //! owner; every action, and the deletion of someone else's message, is in the room's audit log,
-//! which only those who run the room read. Every refusal is tested.
+//! which only those who run the room read. Every refusal is tested. Once kicked or banned, none
+//! of a user's connections hears anything more of the room (messages, typing, changes,
+//! settings, retention, members) while the members do.
 
 use serde_json::json;
 use shared::{AuditEntry, ErrorCode, ServerFrame};
-use testkit::{spawn_app, Client};
+use testkit::{spawn_app, spawn_app_with, Client};
 
 /// The audit log of `room` as `client` reads it: (actor, action, user) newest first.
 async fn audit(client: &mut Client, room: &str, req: &str) -> Vec<(String, String, String)> {
@@ -178,5 +180,163 @@ async fn only_those_who_run_a_room_read_its_audit_log() {
         json!({"type": "ban", "room": "no-such-room", "user": "bob", "req": "k2"}),
     ] {
         assert_eq!(carol.refused(frame).await, ErrorCode::NotMember);
+    }
+}
+
+/// Whether `frame` says anything of room `room`: its name as a JSON string anywhere in the
+/// frame (a message's or typing's `room`, a change's `place`, a setting's, a member's).
+fn concerns(frame: &ServerFrame, room: &str) -> bool {
+    let text = serde_json::to_string(frame).expect("a frame serialises");
+    text.contains(&format!("\"{room}\""))
+}
+
+/// What happens in `room` after someone's removal, each seen by `dave`, a member: alice says
+/// something and is typing, reacts to it, edits and deletes it, sets the topic and the
+/// retention, and `newcomer` joins. Returns once dave has heard all of it.
+async fn room_goes_on(
+    alice: &mut Client,
+    dave: &mut Client,
+    newcomer: &mut Client,
+    room: &str,
+    round: &str,
+) {
+    let id = alice
+        .say(
+            room,
+            &format!("said after the {round}"),
+            &format!("{round}-m"),
+        )
+        .await;
+    dave.recv_until(|f| testkit::message_id(f) == Some(id))
+        .await;
+    alice
+        .send_json(json!({"type": "typing", "room": room}))
+        .await;
+    dave.recv_until(testkit::is_typing).await;
+    for (kind, frame) in [
+        (
+            "react",
+            json!({"type": "react", "id": id, "emoji": "👍", "req": format!("{round}-r")}),
+        ),
+        (
+            "edit",
+            json!({"type": "edit", "id": id, "body": "edited", "req": format!("{round}-e")}),
+        ),
+        (
+            "delete",
+            json!({"type": "delete", "id": id, "req": format!("{round}-d")}),
+        ),
+    ] {
+        alice.send_acked(frame).await;
+        let seen = dave
+            .recv_until(|f| {
+                matches!(
+                    (kind, f),
+                    ("react", ServerFrame::Reaction { .. })
+                        | ("edit", ServerFrame::MessageEdited { .. })
+                        | ("delete", ServerFrame::MessageDeleted { .. })
+                )
+            })
+            .await;
+        assert!(concerns(&seen, room), "{seen:?}");
+    }
+    alice
+        .done(
+            json!({"type": "set_room", "room": room, "topic": round, "req": format!("{round}-t")}),
+        )
+        .await;
+    dave.recv_until(|f| matches!(f, ServerFrame::RoomUpdated { .. }))
+        .await;
+    alice
+        .send_json(
+            json!({"type": "retention", "room": room, "days": 30, "req": format!("{round}-k")}),
+        )
+        .await;
+    dave.recv_until(|f| matches!(f, ServerFrame::Retention { .. }))
+        .await;
+    newcomer.join(room).await;
+    dave.recv_until(|f| matches!(f, ServerFrame::MemberJoined { .. }))
+        .await;
+}
+
+/// Reads what every connection in `removed` has been sent so far (up to a ping's answer, so
+/// everything queued for it when the room's members had heard the rest) and fails on
+/// anything about `room`.
+async fn heard_nothing_of(removed: &mut [&mut Client], room: &str, who: &str) {
+    for client in removed.iter_mut() {
+        let heard = client.sync().await;
+        let of_room: Vec<&ServerFrame> = heard.iter().filter(|f| concerns(f, room)).collect();
+        assert!(of_room.is_empty(), "{who} heard of #{room}: {of_room:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_kicked_and_the_banned_hear_nothing_more_from_the_room() {
+    // Every typing notice forwarded, so that each round's is heard.
+    let app = spawn_app_with(|config| config.typing_interval_ms = 0).await;
+    let (_, mut alice) = app.user("alice").await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    // A second connection of carol's: every one of them is out.
+    let mut carol_too = app.connect(&carol_token).await;
+    let (_, mut dave) = app.user("dave").await;
+    let (_, mut erin) = app.user("erin").await;
+    let (_, mut frank) = app.user("frank").await;
+    alice.create_room("den", "", false).await;
+    for client in [&mut carol, &mut dave] {
+        client.join("den").await;
+    }
+    carol_too
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+
+    alice
+        .done(json!({"type": "kick", "room": "den", "user": "carol", "req": "k1"}))
+        .await;
+    for client in [&mut carol, &mut carol_too] {
+        client
+            .recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
+            .await;
+    }
+    room_goes_on(&mut alice, &mut dave, &mut erin, "den", "kick").await;
+    heard_nothing_of(&mut [&mut carol, &mut carol_too], "den", "the kicked carol").await;
+
+    carol.join("den").await;
+    carol_too
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { .. }))
+        .await;
+    alice
+        .done(json!({"type": "ban", "room": "den", "user": "carol", "req": "b1"}))
+        .await;
+    for client in [&mut carol, &mut carol_too] {
+        client
+            .recv_until(|f| matches!(f, ServerFrame::RoomLeft { banned: true, .. }))
+            .await;
+    }
+    room_goes_on(&mut alice, &mut dave, &mut frank, "den", "ban").await;
+    heard_nothing_of(&mut [&mut carol, &mut carol_too], "den", "the banned carol").await;
+    // The same check is not blind: erin, a member since the kick who has read nothing since,
+    // heard every kind of it.
+    let mut kinds: Vec<String> = erin
+        .sync()
+        .await
+        .iter()
+        .filter(|f| concerns(f, "den"))
+        .map(|f| serde_json::to_value(f).expect("a frame")["type"].to_string())
+        .collect();
+    kinds.dedup();
+    for kind in [
+        "room_message",
+        "typing",
+        "reaction",
+        "message_edited",
+        "message_deleted",
+        "room_updated",
+        "retention",
+        "member_joined",
+    ] {
+        assert!(
+            kinds.contains(&format!("\"{kind}\"")),
+            "{kind} not in {kinds:?}"
+        );
     }
 }
