@@ -273,7 +273,10 @@ fn coordinate(options: &Options) -> Result<()> {
     };
     let mut results = Results::new(
         Machine::describe(),
-        servers::ws_version(&peers_dir),
+        (
+            servers::ws_version(&peers_dir),
+            servers::bun_version(&peers_dir),
+        ),
         busy_start,
         options.smoke,
     );
@@ -294,17 +297,17 @@ fn coordinate(options: &Options) -> Result<()> {
             }
         }
         if wanted(Which::Fanout) {
-            results.fanout = scenario::both(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
+            results.fanout = scenario::each(&env, Kind::NodeBroadcast, scenario::fanout::run).await;
         }
         if wanted(Which::Capacity) {
             results.capacity =
-                scenario::both(&env, Kind::NodeBroadcast, scenario::capacity::run).await;
+                scenario::each(&env, Kind::NodeBroadcast, scenario::capacity::run).await;
         }
         if wanted(Which::Idle) {
-            results.idle = scenario::both(&env, Kind::NodePrivate, scenario::idle::run).await;
+            results.idle = scenario::each(&env, Kind::NodePrivate, scenario::idle::run).await;
         }
         if wanted(Which::Private) {
-            results.private = scenario::both(&env, Kind::NodePrivate, scenario::private::run).await;
+            results.private = scenario::each(&env, Kind::NodePrivate, scenario::private::run).await;
         }
         if wanted(Which::Acks) {
             results.acks = Some(
@@ -314,7 +317,7 @@ fn coordinate(options: &Options) -> Result<()> {
             );
         }
         if wanted(Which::Connect) {
-            results.connect = scenario::both(&env, Kind::NodePrivate, scenario::connect::run).await;
+            results.connect = scenario::each(&env, Kind::NodePrivate, scenario::connect::run).await;
         }
         if wanted(Which::Scaleout) {
             if let Some(down) = &scaleout_skipped {
@@ -467,12 +470,12 @@ fn build_backend(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Installs the pinned `ws` (package-lock.json) when it is missing.
+/// Installs the pinned `ws` and Bun (package-lock.json) when either is missing.
 fn install_peers(peers: &Path) -> Result<()> {
     if servers::peers_installed(peers) {
         return Ok(());
     }
-    say("installing the Node.js peers' ws: npm ci");
+    say("installing the peers' ws and Bun: npm ci");
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(peers)

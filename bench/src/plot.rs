@@ -1,5 +1,6 @@
 //! The report's plots, drawn with `plotters` into PNG files: latency against load (fan-out and
-//! private messages) and broadcast round trip against room size (capacity).
+//! private messages), server CPU per delivery against load (fan-out) and broadcast round trip
+//! against room size (capacity), for ours and both peers.
 //!
 //! Text needs a font, loaded at run time from `/usr/share/fonts` (DejaVu Sans from Debian's
 //! `fonts-dejavu-core`, or Liberation Sans); without one there are no plots, and the report
@@ -19,6 +20,10 @@ const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 600;
 const OURS: RGBColor = RGBColor(0x1f, 0x6f, 0xb4);
 const NODE: RGBColor = RGBColor(0xd6, 0x4a, 0x1c);
+const BUN: RGBColor = RGBColor(0x2e, 0x8b, 0x3a);
+
+/// The servers' names and colours, in the order of [`crate::results::PerServer::each`].
+const SERVERS: [(&str, RGBColor); 3] = [("ours", OURS), ("Node.js ws", NODE), ("Bun", BUN)];
 
 /// Well-known places of a sans-serif font.
 const FONTS: &[&str] = &[
@@ -32,32 +37,37 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
     load_font()?;
     let mut drawn = Vec::new();
     let f = &results.fanout;
-    if f.ours().is_some() || f.node().is_some() {
+    if f.ran() {
         let title = "Fan-out: latency against load (1,000 clients, 10 senders)";
         draw_ramp(
             &dir.join("fanout.png"),
             title,
             "offered deliveries per second",
-            f.ours().map(|x| &x.ramp),
-            f.node().map(|x| &x.ramp),
+            f.each(|x| Some(&x.ramp)),
         )?;
         drawn.push(("fanout.png", title));
+        let title = "Fan-out: server CPU per delivery against load (one core)";
+        draw_cpu(
+            &dir.join("fanout-cpu.png"),
+            title,
+            f.each(|x| Some(&x.ramp)),
+        )?;
+        drawn.push(("fanout-cpu.png", title));
     }
     let c = &results.capacity;
-    if c.ours().is_some() || c.node().is_some() {
+    if c.ran() {
         let title = "Capacity: p95 broadcast round trip against room size (4 in flight)";
-        draw_capacity(&dir.join("capacity.png"), title, c.ours(), c.node())?;
+        draw_capacity(&dir.join("capacity.png"), title, c.each(Some))?;
         drawn.push(("capacity.png", title));
     }
     let p = &results.private;
-    if p.ours().is_some() || p.node().is_some() {
+    if p.ran() {
         let title = "Private messages: latency against load (1,000 users)";
         draw_ramp(
             &dir.join("private.png"),
             title,
             "offered messages per second",
-            p.ours().map(|x| &x.ramp),
-            p.node().map(|x| &x.ramp),
+            p.each(|x| Some(&x.ramp)),
         )?;
         drawn.push(("private.png", title));
     }
@@ -109,17 +119,11 @@ fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing: {e:?}")
 }
 
-/// p50 and p99 latency against offered load, log-log, both servers.
-fn draw_ramp(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    ours: Option<&Ramp>,
-    node: Option<&Ramp>,
-) -> Result<()> {
-    let steps: Vec<_> = ours
-        .into_iter()
-        .chain(node)
+/// p50 and p99 latency against offered load, log-log, every server.
+fn draw_ramp(path: &Path, title: &str, x_label: &str, ramps: [Option<&Ramp>; 3]) -> Result<()> {
+    let steps: Vec<_> = ramps
+        .iter()
+        .flatten()
         .flat_map(|r| r.steps.iter())
         .collect();
     if steps.is_empty() {
@@ -167,7 +171,7 @@ fn draw_ramp(
         .map_err(plot_error)?
         .label("100 ms")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
-    for (name, ramp, color) in [("ours", ours, OURS), ("Node.js ws", node, NODE)] {
+    for ((name, color), ramp) in SERVERS.into_iter().zip(ramps) {
         let Some(ramp) = ramp else { continue };
         let p99: Vec<(f64, f64)> = ramp
             .steps
@@ -210,18 +214,9 @@ fn draw_ramp(
     Ok(())
 }
 
-/// p95 round trip against room size, both servers, with the 500 ms limit.
-fn draw_capacity(
-    path: &Path,
-    title: &str,
-    ours: Option<&Capacity>,
-    node: Option<&Capacity>,
-) -> Result<()> {
-    let steps: Vec<_> = ours
-        .into_iter()
-        .chain(node)
-        .flat_map(|c| c.steps.iter())
-        .collect();
+/// p95 round trip against room size, every server, with the 500 ms limit.
+fn draw_capacity(path: &Path, title: &str, caps: [Option<&Capacity>; 3]) -> Result<()> {
+    let steps: Vec<_> = caps.iter().flatten().flat_map(|c| c.steps.iter()).collect();
     if steps.is_empty() {
         bail!("nothing to plot for {title}");
     }
@@ -263,7 +258,7 @@ fn draw_capacity(
         .map_err(plot_error)?
         .label("500 ms limit")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
-    for (name, cap, color) in [("ours", ours, OURS), ("Node.js ws", node, NODE)] {
+    for ((name, color), cap) in SERVERS.into_iter().zip(caps) {
         let Some(cap) = cap else { continue };
         let points: Vec<(f64, f64)> = cap
             .steps
@@ -284,6 +279,73 @@ fn draw_capacity(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// Server CPU time per delivery against offered load, log-log, every server: where the
+/// light-load comparison of issue #25 is seen at a glance.
+fn draw_cpu(path: &Path, title: &str, ramps: [Option<&Ramp>; 3]) -> Result<()> {
+    let points = |ramp: &Ramp| -> Vec<(f64, f64)> {
+        ramp.steps
+            .iter()
+            .filter(|s| s.server_cpu_us_per_event > 0.0)
+            .map(|s| (s.offered, s.server_cpu_us_per_event))
+            .collect()
+    };
+    let all: Vec<(f64, f64)> = ramps.iter().flatten().flat_map(|r| points(r)).collect();
+    if all.is_empty() {
+        bail!("nothing to plot for {title}");
+    }
+    let (x_min, x_max) = all.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let (y_min, y_max) = all.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
+    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            ((x_min / 1.3).max(1.0)..x_max * 1.3).log_scale(),
+            ((y_min / 1.5).max(0.01)..y_max * 1.5).log_scale(),
+        )
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("offered deliveries per second")
+        .y_desc("server CPU per delivery (µs)")
+        .x_label_formatter(&|v| short(*v))
+        .y_label_formatter(&|v| format!("{v}"))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)?;
+    for ((name, color), ramp) in SERVERS.into_iter().zip(ramps) {
+        let Some(ramp) = ramp else { continue };
+        let line = points(ramp);
+        chart
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
+            .map_err(plot_error)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+        chart
+            .draw_series(line.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(plot_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK.mix(0.3))
         .label_font(("sans-serif", 14))

@@ -4,12 +4,16 @@
 use super::format::busy_text;
 use super::tables::{capacity_table, ramp_table, scaleout_text};
 use super::{summary, targets};
-use crate::results::{Both, Results};
+use crate::results::{PerServer, Results};
 
 use std::fmt::Write as _;
 
-fn section<T>(out: &mut String, both: &Both<T>, body: impl Fn(&T) -> String) {
-    for (name, outcome) in [("Ours", &both.ours), ("Node.js ws", &both.node)] {
+fn section<T>(out: &mut String, both: &PerServer<T>, body: impl Fn(&T) -> String) {
+    for (name, outcome) in [
+        ("Ours", &both.ours),
+        ("Node.js ws", &both.node),
+        ("Bun", &both.bun),
+    ] {
         match outcome {
             None => {}
             Some(Ok(x)) => {
@@ -41,6 +45,9 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
     let _ = writeln!(out, "| Kernel | {} |", m.kernel);
     let _ = writeln!(out, "| Rust | {} |", m.rustc);
     let _ = writeln!(out, "| Node.js | {}, ws {} |", m.node, results.ws_version);
+    if let Some(bun) = &results.bun_version {
+        let _ = writeln!(out, "| Bun | {bun} (`Bun.serve`, uWebSockets) |");
+    }
     let _ = writeln!(
         out,
         "| Load average at the start | {} |",
@@ -91,10 +98,14 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
     section(&mut out, &results.private, |x| {
         ramp_table(&x.ramp, "messages")
     });
-    if [results.private.ours(), results.private.node()]
-        .into_iter()
-        .flatten()
-        .any(|p| p.contacts.is_some())
+    if [
+        results.private.ours(),
+        results.private.node(),
+        results.private.bun(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|p| p.contacts.is_some())
     {
         let _ = writeln!(out, "\n### Private messages between contacts, step by step");
         section(&mut out, &results.private, |x| {

@@ -82,7 +82,7 @@ pub fn write(results: &Results, out: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Both;
+    use crate::results::PerServer;
 
     /// A fixed run (a copy of a real `results.json`), and two variants of it that reach the
     /// other branches: failures, a skipped or failed scale-out, acknowledgements not stored.
@@ -97,7 +97,7 @@ mod tests {
         failed.pauses_end = Vec::new();
         failed.fanout.node = Some(Err("the peer crashed".to_owned()));
         failed.capacity.ours = Some(Err("no room".to_owned()));
-        failed.idle = Both::default();
+        failed.idle = PerServer::default();
         failed.acks = Some(Err("no acks".to_owned()));
         failed.scaleout = None;
         failed.scaleout_skipped = Some("PostgreSQL unreachable".to_owned());
@@ -112,7 +112,7 @@ mod tests {
         }
         unstored.scaleout = Some(Err("a node did not start".to_owned()));
         unstored.connect.ours = None;
-        unstored.private = Both::default();
+        unstored.private = PerServer::default();
 
         vec![("full", full), ("failed", failed), ("unstored", unstored)]
     }

@@ -17,9 +17,13 @@ const DURABLE_ACKS: f64 = 20_000.0;
 /// …with the p99 time to ack under this.
 const DURABLE_P99_MS: f64 = 50.0;
 
+/// The light-load steps of issue #25, in broadcasts per second to the fan-out room.
+const LIGHT_BROADCASTS: [f64; 5] = [50.0, 200.0, 500.0, 1000.0, 2000.0];
+
 /// Every target, measured or not.
 pub(super) fn targets(results: &Results) -> Vec<Target> {
     let mut all = Vec::new();
+    light_load(results, &mut all);
     let f = &results.fanout;
     let ours = f
         .ours()
@@ -63,16 +67,19 @@ pub(super) fn targets(results: &Results) -> Vec<Target> {
         met: ours.zip(node).map(|(o, n)| o as f64 >= 2.5 * n as f64),
     });
     let i = &results.idle;
-    let ours = i.ours().map(|x| x.distinct.bytes_per_connection);
-    let node = i.node().map(|x| x.distinct.bytes_per_connection);
-    all.push(Target {
-        what: "Idle memory: ≤ the peer's per connection (10,000 connections)".into(),
-        figure: match (ours, node) {
-            (Some(o), Some(n)) => format!("{} vs {}", bytes(o), bytes(n)),
-            _ => "not measured".into(),
-        },
-        met: ours.zip(node).map(|(o, n)| o <= n),
-    });
+    for (name, peer) in [("Node", i.node()), ("Bun", i.bun())] {
+        let ours = i.ours().map(|x| x.distinct.bytes_per_connection);
+        let peer = peer.map(|x| x.distinct.bytes_per_connection);
+        all.push(Target {
+            what: format!("Idle memory: ≤ the {name} peer's per connection"),
+            figure: match (ours, peer) {
+                (Some(o), Some(p)) => format!("{} vs {}", bytes(o), bytes(p)),
+                _ => "not measured".into(),
+            },
+            met: ours.zip(peer).map(|(o, p)| o <= p),
+        });
+    }
+    private_top(results, &mut all);
     let step = results
         .private
         .ours()
@@ -131,13 +138,92 @@ pub(super) fn targets(results: &Results) -> Vec<Target> {
             met: Some(held > 20_000 && x.ramp.sustained().is_some()),
         });
     }
+    let [ours, node, bun] = results.connect.each(|x| Some(per_s(x.per_second)));
+    let none = || "–".to_owned();
     all.push(Target {
         what: "Connection rate: report".into(),
-        figure: results
-            .connect
-            .ours()
-            .map_or_else(|| "not measured".into(), |x| per_s(x.per_second)),
+        figure: ours.map_or_else(
+            || "not measured".into(),
+            |o| {
+                format!(
+                    "{o} (Node {}, Bun {}: they sign no one in)",
+                    node.unwrap_or_else(none),
+                    bun.unwrap_or_else(none)
+                )
+            },
+        ),
         met: None,
     });
     all
+}
+
+/// Issue #25's light load: at each of [`LIGHT_BROADCASTS`], our server's CPU per delivery is
+/// no more than Bun's.
+fn light_load(results: &Results, all: &mut Vec<Target>) {
+    let f = &results.fanout;
+    let (Some(ours), Some(bun)) = (f.ours(), f.bun()) else {
+        all.push(Target {
+            what: "Light load: CPU per delivery ≤ Bun's at 50 to 2,000 broadcasts/s".into(),
+            figure: "not measured".into(),
+            met: None,
+        });
+        return;
+    };
+    let per_message = ours.clients.saturating_sub(1) as f64;
+    for broadcasts in LIGHT_BROADCASTS {
+        let rate = broadcasts * per_message;
+        let (o, b) = (ours.ramp.at(rate), bun.ramp.at(rate));
+        all.push(Target {
+            what: format!(
+                "Light load: CPU per delivery ≤ Bun's at {} broadcasts/s",
+                thousands(broadcasts)
+            ),
+            figure: match (o, b) {
+                (Some(o), Some(b)) => format!(
+                    "{} µs vs {} µs; p50 {} vs {}",
+                    sig(o.server_cpu_us_per_event),
+                    sig(b.server_cpu_us_per_event),
+                    ms(o.latency.p50_ms),
+                    ms(b.latency.p50_ms)
+                ),
+                _ => "not measured (no such step)".into(),
+            },
+            met: o.zip(b).map(|(o, b)| {
+                o.sustained && o.server_cpu_us_per_event <= b.server_cpu_us_per_event
+            }),
+        });
+    }
+}
+
+/// Issue #25's private messages: the highest rate ours sustains with a p99 under
+/// [`private::TOP_P99_MS`] is above the highest the Node peer sustains.
+fn private_top(results: &Results, all: &mut Vec<Target>) {
+    let p = &results.private;
+    let ours = p.ours().and_then(|x| {
+        x.ramp
+            .steps
+            .iter()
+            .filter(|s| s.sustained && s.latency.p99_ms < private::TOP_P99_MS)
+            .max_by(|a, b| a.achieved.total_cmp(&b.achieved))
+            .cloned()
+    });
+    let node = p.node().and_then(|x| x.ramp.sustained().cloned());
+    all.push(Target {
+        what: format!(
+            "Private messages: more sustained than the Node peer, p99 < {} ms at the top",
+            private::TOP_P99_MS
+        ),
+        figure: match (&ours, &node) {
+            (Some(o), Some(n)) => format!(
+                "{} (p99 {}) vs {}",
+                per_s(o.achieved),
+                ms(o.latency.p99_ms),
+                per_s(n.achieved)
+            ),
+            _ => "not measured".into(),
+        },
+        met: ours
+            .zip(node)
+            .map(|(o, n)| o.achieved > n.achieved && o.latency.p99_ms < private::TOP_P99_MS),
+    });
 }

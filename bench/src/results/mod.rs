@@ -2,7 +2,8 @@
 //! them: plain data, serialised to `docs/bench/results.json`, one module per scenario.
 //!
 //! - [`Results`]: everything one run measured, with the machine and how busy it was;
-//! - [`Both`]: one scenario for our server and for the Node.js peer, each an [`Outcome`];
+//! - [`PerServer`]: one scenario for our server, the Node.js peer and the Bun peer, each an
+//!   [`Outcome`];
 //! - [`latency`] and [`ramp`]: the shapes several scenarios share;
 //! - [`fanout`], [`capacity`], [`idle`], [`private`], [`acks`], [`connect`], [`scaleout`]: each
 //!   scenario's figures, and the limits they are judged by.
@@ -36,29 +37,51 @@ use crate::proc::{Busy, Machine};
 /// The outcome of one scenario for one server: its figures, or why it failed.
 pub type Outcome<T> = std::result::Result<T, String>;
 
-/// One scenario, for both servers (`None`: not run).
+/// One scenario, for each server (`None`: not run).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Both<T> {
+pub struct PerServer<T> {
     pub ours: Option<Outcome<T>>,
     pub node: Option<Outcome<T>>,
+    /// The same peer on Bun (absent from runs before Bun joined).
+    #[serde(default = "none")]
+    pub bun: Option<Outcome<T>>,
 }
 
-impl<T> Default for Both<T> {
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<T> Default for PerServer<T> {
     fn default() -> Self {
         Self {
             ours: None,
             node: None,
+            bun: None,
         }
     }
 }
 
-impl<T> Both<T> {
+impl<T> PerServer<T> {
     pub fn ours(&self) -> Option<&T> {
         self.ours.as_ref().and_then(|o| o.as_ref().ok())
     }
 
     pub fn node(&self) -> Option<&T> {
         self.node.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    pub fn bun(&self) -> Option<&T> {
+        self.bun.as_ref().and_then(|o| o.as_ref().ok())
+    }
+
+    /// Ours, Node's and Bun's figures, each mapped by `pick`.
+    pub fn each<'a, U>(&'a self, pick: impl Fn(&'a T) -> Option<U>) -> [Option<U>; 3] {
+        [self.ours(), self.node(), self.bun()].map(|x| x.and_then(&pick))
+    }
+
+    /// Whether any server ran the scenario.
+    pub fn ran(&self) -> bool {
+        self.ours.is_some() || self.node.is_some() || self.bun.is_some()
     }
 
     fn errors(&self, name: &str) -> Vec<String> {
@@ -68,6 +91,9 @@ impl<T> Both<T> {
         }
         if let Some(Err(e)) = &self.node {
             errors.push(format!("{name}, Node: {e}"));
+        }
+        if let Some(Err(e)) = &self.bun {
+            errors.push(format!("{name}, Bun: {e}"));
         }
         errors
     }
@@ -83,6 +109,9 @@ pub struct Results {
     pub smoke: bool,
     pub machine: Machine,
     pub ws_version: String,
+    /// The Bun version of the Bun peers (absent from runs before Bun joined).
+    #[serde(default)]
+    pub bun_version: Option<String>,
     pub busy_start: Busy,
     pub busy_end: Option<Busy>,
     /// What a busy loop on each core lost to pauses just before and just after the scenarios.
@@ -91,12 +120,12 @@ pub struct Results {
     #[serde(default)]
     pub pauses_end: Vec<Pauses>,
     pub duration_s: f64,
-    pub fanout: Both<Fanout>,
-    pub capacity: Both<Capacity>,
-    pub idle: Both<Idle>,
-    pub private: Both<Private>,
+    pub fanout: PerServer<Fanout>,
+    pub capacity: PerServer<Capacity>,
+    pub idle: PerServer<Idle>,
+    pub private: PerServer<Private>,
     pub acks: Option<Outcome<Acks>>,
-    pub connect: Both<Connect>,
+    pub connect: PerServer<Connect>,
     /// Several nodes of ours (the peer has no multi-node mode).
     #[serde(default)]
     pub scaleout: Option<Outcome<Scaleout>>,
@@ -106,24 +135,30 @@ pub struct Results {
 }
 
 impl Results {
-    pub fn new(machine: Machine, ws_version: String, busy_start: Busy, smoke: bool) -> Self {
+    pub fn new(
+        machine: Machine,
+        (ws_version, bun_version): (String, String),
+        busy_start: Busy,
+        smoke: bool,
+    ) -> Self {
         Self {
             date: now_utc(),
             commit: commit(),
             smoke,
             machine,
             ws_version,
+            bun_version: Some(bun_version),
             busy_start,
             busy_end: None,
             pauses_start: Vec::new(),
             pauses_end: Vec::new(),
             duration_s: 0.0,
-            fanout: Both::default(),
-            capacity: Both::default(),
-            idle: Both::default(),
-            private: Both::default(),
+            fanout: PerServer::default(),
+            capacity: PerServer::default(),
+            idle: PerServer::default(),
+            private: PerServer::default(),
             acks: None,
-            connect: Both::default(),
+            connect: PerServer::default(),
             scaleout: None,
             scaleout_skipped: None,
         }

@@ -9,6 +9,8 @@ use super::ramp::Ramp;
 pub const P99_LIMIT_MS: f64 = 100.0;
 /// The rate of the target "p99 < 5 ms at 10,000 messages/s".
 pub const TARGET_RATE: f64 = 10_000.0;
+/// Issue #25: the highest rate ours sustains with a p99 under this must beat the Node peer's.
+pub const TOP_P99_MS: f64 = 20.0;
 
 /// The scenario for one server.
 #[derive(Debug, Clone, Serialize, Deserialize)]

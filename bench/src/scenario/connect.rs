@@ -24,13 +24,7 @@ pub async fn run(env: &Env, kind: Kind) -> Result<Connect> {
     quiesce(&server, Duration::from_secs(10)).await;
     let before = server.usage();
     let opened = pool
-        .connect(
-            n,
-            scale.connect_concurrency,
-            false,
-            kind == Kind::NodePrivate,
-            1,
-        )
+        .connect(n, scale.connect_concurrency, false, kind.registers(), 1)
         .await?;
     let after = server.usage();
     let cpu = after.cpu.saturating_sub(before.cpu).as_secs_f64();

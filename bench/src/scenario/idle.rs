@@ -40,13 +40,7 @@ async fn sample(env: &Env, kind: Kind, n: usize, tabs: usize) -> Result<Sample> 
     let before = server.usage();
     let mut pool = Pool::spawn(workers_for(n, scale), env.client_core, server.target()).await?;
     let opened = pool
-        .connect(
-            n,
-            scale.setup_concurrency,
-            false,
-            kind == Kind::NodePrivate,
-            tabs,
-        )
+        .connect(n, scale.setup_concurrency, false, kind.registers(), tabs)
         .await?;
     if opened.failed > 0 {
         bail!(

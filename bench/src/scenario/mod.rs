@@ -1,4 +1,5 @@
-//! The scenarios, each run against our server and against the Node.js peer on the same load:
+//! The scenarios, each run against our server, the Node.js peer and the Bun peer on the same
+//! load:
 //!
 //! - [`fanout`]: one room of 1,000 clients, 10 senders at rising rates;
 //! - [`capacity`]: the room grows until the p95 broadcast round trip passes 500 ms;
@@ -13,7 +14,7 @@
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
 //! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], running a scenario
-//! against both servers ([`both`]) and waiting for the servers to go quiet.
+//! against every server ([`each`]) and waiting for the servers to go quiet.
 
 pub mod acks;
 pub mod capacity;
@@ -29,8 +30,14 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::progress::say;
-use crate::results::Both;
+use crate::results::PerServer;
 use crate::servers::{Kind, Setup, Watched};
+
+/// The fan-out steps of the full run, in broadcasts per second to the 1,000-client room.
+const FANOUT_BROADCASTS: [f64; 14] = [
+    10.0, 20.0, 50.0, 100.0, 200.0, 300.0, 500.0, 700.0, 1000.0, 1400.0, 2000.0, 2500.0, 3000.0,
+    4000.0,
+];
 
 /// Sizes and durations of every scenario.
 #[derive(Debug, Clone)]
@@ -89,10 +96,9 @@ impl Scale {
         Self {
             fanout_clients: 1000,
             fanout_senders: 10,
-            fanout_deliveries: vec![
-                10e3, 20e3, 40e3, 80e3, 120e3, 160e3, 200e3, 240e3, 280e3, 320e3, 400e3, 500e3,
-                640e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.5e6, 3e6,
-            ],
+            // Broadcasts per second × 999 receivers: the light-load steps of issue #25 (50,
+            // 200, 500, 1,000 and 2,000 broadcasts/s) and the steps between and above them.
+            fanout_deliveries: FANOUT_BROADCASTS.iter().map(|b| b * 999.0).collect(),
             capacity_sizes: vec![
                 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_500, 15_000, 17_500,
                 19_500,
@@ -190,23 +196,28 @@ pub fn workers_for(clients: usize, scale: &Scale) -> usize {
     clients.div_ceil(scale.clients_per_worker).max(1)
 }
 
-/// Runs `scenario` against our server, then against the `peer`.
-pub async fn both<'a, T, F, Fut>(env: &'a Env, peer: Kind, scenario: F) -> Both<T>
+/// Runs `scenario` against our server, then against the Node.js `peer`, then against the
+/// same peer on Bun.
+pub async fn each<'a, T, F, Fut>(env: &'a Env, peer: Kind, scenario: F) -> PerServer<T>
 where
     F: Fn(&'a Env, Kind) -> Fut,
     Fut: Future<Output = anyhow::Result<T>> + 'a,
 {
-    let mut both = Both::default();
-    for kind in [Kind::Ours, peer] {
+    let mut each = PerServer::default();
+    for kind in [Some(Kind::Ours), Some(peer), peer.on_bun()]
+        .into_iter()
+        .flatten()
+    {
         let outcome = scenario(env, kind).await.map_err(|e| format!("{e:#}"));
         if let Err(e) = &outcome {
             say(format!("{kind:?} failed: {e}"));
         }
-        if kind == Kind::Ours {
-            both.ours = Some(outcome);
-        } else {
-            both.node = Some(outcome);
-        }
+        let slot = match kind {
+            Kind::Ours => &mut each.ours,
+            Kind::BunBroadcast | Kind::BunPrivate => &mut each.bun,
+            Kind::NodeBroadcast | Kind::NodePrivate => &mut each.node,
+        };
+        *slot = Some(outcome);
     }
-    both
+    each
 }

@@ -57,13 +57,7 @@ async fn part(
     let server = Server::start(kind, &env.setup).await?;
     let mut pool = Pool::spawn(1, env.client_core, server.target()).await?;
     let opened = pool
-        .connect(
-            n,
-            scale.setup_concurrency,
-            false,
-            kind == Kind::NodePrivate,
-            1,
-        )
+        .connect(n, scale.setup_concurrency, false, kind.registers(), 1)
         .await?;
     if opened.failed > 0 {
         bail!(

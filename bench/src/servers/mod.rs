@@ -15,7 +15,9 @@ mod cluster;
 mod server;
 
 pub use cluster::{services_down, Cluster};
-pub use server::{ours as ours_options, peers_installed, ws_version, Kind, Server, Setup, Writes};
+pub use server::{
+    bun_version, ours as ours_options, peers_installed, ws_version, Kind, Server, Setup, Writes,
+};
 
 use crate::proc::Usage;
 

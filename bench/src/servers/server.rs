@@ -1,5 +1,6 @@
-//! The servers under test: ours (`chat-server`, release build) and the two Node.js `ws`
-//! peers of `bench/peers/`. Each is started fresh for every scenario, pinned to the server
+//! The servers under test: ours (`chat-server`, release build) and the peers of
+//! `bench/peers/`, the two Node.js `ws` servers and the same two on Bun's built-in WebSocket
+//! server (uWebSockets). Each is started fresh for every scenario, pinned to the server
 //! core with `taskset`, on a free port of 127.0.0.1, and killed afterwards (or by the kernel,
 //! through `setpriv --pdeathsig`, if the harness dies first).
 //!
@@ -38,18 +39,50 @@ const LOG_TAIL_LINES: usize = 20;
 pub enum Kind {
     /// Our `chat-server`.
     Ours,
-    /// `peers/broadcast.js`: every message to every other connection.
+    /// `peers/broadcast.js` on Node.js and `ws`: every message to every other connection.
     NodeBroadcast,
-    /// `peers/private.js`: a map from user to connection.
+    /// `peers/private.js` on Node.js and `ws`: a map from user to connection.
     NodePrivate,
+    /// `peers/broadcast-bun.js` on Bun: every connection subscribed to one topic, every
+    /// message published to it (`ws.publish`, which skips the sender).
+    BunBroadcast,
+    /// `peers/private-bun.js` on Bun: a map from user to connection.
+    BunPrivate,
 }
 
 impl Kind {
     pub fn protocol(self) -> Protocol {
         match self {
             Self::Ours => Protocol::Chat,
-            Self::NodeBroadcast | Self::NodePrivate => Protocol::Raw,
+            _ => Protocol::Raw,
         }
+    }
+
+    /// Whether this is a private-message peer, whose clients register with `online` first.
+    pub fn registers(self) -> bool {
+        matches!(self, Self::NodePrivate | Self::BunPrivate)
+    }
+
+    /// The same peer on Bun, for a Node.js peer.
+    pub fn on_bun(self) -> Option<Self> {
+        match self {
+            Self::NodeBroadcast => Some(Self::BunBroadcast),
+            Self::NodePrivate => Some(Self::BunPrivate),
+            _ => None,
+        }
+    }
+
+    /// The peer's program and script in `bench/peers/`; `None` for ours.
+    fn peer_command(self, peers: &Path) -> Option<(PathBuf, &'static str)> {
+        let node = || PathBuf::from("node");
+        let bun = || bun_binary(peers);
+        Some(match self {
+            Self::Ours => return None,
+            Self::NodeBroadcast => (node(), "broadcast.js"),
+            Self::NodePrivate => (node(), "private.js"),
+            Self::BunBroadcast => (bun(), "broadcast-bun.js"),
+            Self::BunPrivate => (bun(), "private-bun.js"),
+        })
     }
 }
 
@@ -68,7 +101,7 @@ pub struct Setup {
 
 /// The command every server under test runs through: `taskset -c <core>`, behind
 /// `setpriv --pdeathsig KILL` (the kernel kills the server if the harness dies before it can)
-/// where setpriv is installed. Both exec the server in place: its pid is the one started.
+/// where setpriv is installed. PerServer exec the server in place: its pid is the one started.
 pub fn pinned(core: usize) -> Vec<OsString> {
     let mut command: Vec<OsString> = Vec::new();
     if Path::new("/usr/bin/setpriv").is_file() {
@@ -112,7 +145,7 @@ impl Server {
     pub async fn start(kind: Kind, setup: &Setup) -> Result<Self> {
         match kind {
             Kind::Ours => Self::ours(ours(setup)).await,
-            Kind::NodeBroadcast | Kind::NodePrivate => {
+            _ => {
                 let peer = Peer::start(kind, setup)?;
                 Ok(Self {
                     kind,
@@ -190,7 +223,7 @@ impl Server {
     }
 }
 
-/// A Node.js `ws` peer: `node peers/<script> <port> <ip>`, pinned like ours, its output in a
+/// A peer: `node peers/<script> <port> <ip>` (or `bun`), pinned like ours, its output in a
 /// temporary directory; killed and reaped when dropped.
 struct Peer {
     child: Child,
@@ -202,18 +235,16 @@ struct Peer {
 impl Peer {
     /// Starts the peer and waits until it accepts connections.
     fn start(kind: Kind, setup: &Setup) -> Result<Self> {
-        let script = if kind == Kind::NodeBroadcast {
-            "broadcast.js"
-        } else {
-            "private.js"
-        };
+        let (program, script) = kind
+            .peer_command(&setup.peers_dir)
+            .context("our server is not a peer")?;
         let addr = free_addr();
         let dir = tempfile::Builder::new().prefix("chat-bench-").tempdir()?;
         let log = File::create(dir.path().join("server.log"))?;
         let prefix = pinned(setup.server_core);
         let child = Command::new(&prefix[0])
             .args(&prefix[1..])
-            .arg("node")
+            .arg(program)
             .arg(setup.peers_dir.join(script))
             .arg(addr.port().to_string())
             .arg(addr.ip().to_string())
@@ -293,13 +324,30 @@ fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-/// Whether `peers` has `ws` installed.
+/// Whether `peers` has `ws` and Bun installed (`npm ci` installs both).
 pub fn peers_installed(peers: &Path) -> bool {
     peers
         .join("node_modules")
         .join("ws")
         .join("package.json")
         .is_file()
+        && bun_binary(peers).is_file()
+}
+
+/// Bun's binary, as the npm package `bun` installs it in `peers`.
+fn bun_binary(peers: &Path) -> PathBuf {
+    peers.join("node_modules").join(".bin").join("bun")
+}
+
+/// The Bun version installed in `peers`.
+pub fn bun_version(peers: &Path) -> String {
+    Command::new(bun_binary(peers))
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map_or_else(|| "unknown".to_owned(), |v| v.trim().to_owned())
 }
 
 /// The `ws` version installed in `peers`.

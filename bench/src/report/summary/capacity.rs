@@ -1,7 +1,7 @@
 //! Summary rows of the capacity scenario: the largest room under the round-trip limit.
 
 use crate::report::format::{count, ms, thousands};
-use crate::results::capacity::{self, Capacity};
+use crate::results::capacity;
 use crate::results::Results;
 
 use super::{row, Better, Row};
@@ -9,37 +9,39 @@ use super::{row, Better, Row};
 /// The capacity rows.
 pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
     let c = &results.capacity;
-    if c.ours.is_some() || c.node.is_some() {
-        let s = "Capacity";
-        let in_flight = c.ours().or(c.node()).map_or(4, |x| x.in_flight);
+    if !c.ran() {
+        return;
+    }
+    let s = "Capacity";
+    let in_flight = c.ours().or(c.node()).or(c.bun()).map_or(4, |x| x.in_flight);
+    rows.push(row(
+        s,
+        format!(
+            "Largest room with p95 round trip ≤ {} ms ({in_flight} broadcasts in flight)",
+            capacity::LIMIT_MS
+        ),
+        c.each(|x| x.largest_under.map(|v| v as f64)),
+        Better::Higher,
+        count,
+    ));
+    // At the largest room the weakest peer held: where all of them have a figure.
+    let weakest = [c.node(), c.bun()]
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.largest_under)
+        .min();
+    if let Some(size) = weakest {
         rows.push(row(
             s,
-            format!(
-                "Largest room with p95 round trip ≤ {} ms ({in_flight} broadcasts in flight)",
-                capacity::LIMIT_MS
-            ),
-            c.ours().and_then(|x| x.largest_under).map(|v| v as f64),
-            c.node().and_then(|x| x.largest_under).map(|v| v as f64),
-            Better::Higher,
-            count,
+            format!("p95 round trip at {} members", thousands(size as f64)),
+            c.each(|x| {
+                x.steps
+                    .iter()
+                    .find(|st| st.size == size)
+                    .map(|st| st.rtt.p95_ms)
+            }),
+            Better::Lower,
+            ms,
         ));
-        if let (Some(o), Some(n)) = (c.ours(), c.node()) {
-            if let Some(size) = n.largest_under {
-                let at = |x: &Capacity| {
-                    x.steps
-                        .iter()
-                        .find(|st| st.size == size)
-                        .map(|st| st.rtt.p95_ms)
-                };
-                rows.push(row(
-                    s,
-                    format!("p95 round trip at {} members", thousands(size as f64)),
-                    at(o),
-                    at(n),
-                    Better::Lower,
-                    ms,
-                ));
-            }
-        }
     }
 }

@@ -8,39 +8,36 @@ use super::{row, Better, Row};
 /// The connection-rate rows.
 pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
     let k = &results.connect;
-    if k.ours.is_some() || k.node.is_some() {
-        let s = "Connection rate";
-        rows.push(row(
-            s,
-            "New connections/s (ours: claim name + upgrade + welcome; Node: upgrade + online)",
-            k.ours().map(|x| x.per_second),
-            k.node().map(|x| x.per_second),
-            Better::Higher,
-            per_s,
-        ));
-        rows.push(row(
-            s,
-            "p50 time to connect",
-            k.ours().map(|x| x.setup.p50_ms),
-            k.node().map(|x| x.setup.p50_ms),
-            Better::Lower,
-            ms,
-        ));
-        rows.push(row(
-            s,
-            "p99 time to connect",
-            k.ours().map(|x| x.setup.p99_ms),
-            k.node().map(|x| x.setup.p99_ms),
-            Better::Lower,
-            ms,
-        ));
-        rows.push(row(
-            s,
-            "Server CPU per connection",
-            k.ours().map(|x| x.server_cpu_us_per_connection),
-            k.node().map(|x| x.server_cpu_us_per_connection),
-            Better::Lower,
-            us,
-        ));
+    if !k.ran() {
+        return;
     }
+    let s = "Connection rate";
+    rows.push(row(
+        s,
+        "New connections/s (ours: claim name + upgrade + welcome; peers: upgrade + online)",
+        k.each(|x| Some(x.per_second)),
+        Better::Higher,
+        per_s,
+    ));
+    rows.push(row(
+        s,
+        "p50 time to connect",
+        k.each(|x| Some(x.setup.p50_ms)),
+        Better::Lower,
+        ms,
+    ));
+    rows.push(row(
+        s,
+        "p99 time to connect",
+        k.each(|x| Some(x.setup.p99_ms)),
+        Better::Lower,
+        ms,
+    ));
+    rows.push(row(
+        s,
+        "Server CPU per connection",
+        k.each(|x| Some(x.server_cpu_us_per_connection)),
+        Better::Lower,
+        us,
+    ));
 }

@@ -1,4 +1,4 @@
-//! Summary rows of the scale-out scenario: ours only, the peer has no multi-node mode.
+//! Summary rows of the scale-out scenario: ours only, the peers have no multi-node mode.
 
 use crate::report::format::{bytes, count, ms, per_s, secs, thousands};
 use crate::results::scaleout;
@@ -6,18 +6,12 @@ use crate::results::Results;
 
 use super::{lost_sustained, Row};
 
-/// The scale-out rows: ours only, the peer has no multi-node mode.
+/// The scale-out rows: ours only, the peers have no multi-node mode.
 pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
     let s = "Scale-out";
     let na = "not applicable (no multi-node mode)";
     let mut text = |figure: String, ours: String| {
-        rows.push(Row {
-            scenario: s,
-            figure,
-            ours,
-            node: na.to_owned(),
-            ratio: String::new(),
-        });
+        rows.push(Row::ours_only(s, figure, ours, na));
     };
     let x = match (&results.scaleout, &results.scaleout_skipped) {
         (Some(Ok(x)), _) => x,
