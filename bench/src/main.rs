@@ -106,6 +106,10 @@ struct Options {
     /// Connections of the idle-memory scenario (default 10,000; 50 with --smoke).
     #[arg(long)]
     idle_connections: Option<usize>,
+    /// Connections of the idle-memory scenario's second sample (default 19,000; 80 with
+    /// --smoke; 0 for none): the difference says what one more connection costs.
+    #[arg(long)]
+    idle_more: Option<usize>,
     /// Offered deliveries per second of the fan-out steps (comma-separated), instead of the
     /// default ramp; handy to hold one load while profiling.
     #[arg(long, value_delimiter = ',')]
@@ -236,6 +240,9 @@ fn coordinate(options: &Options) -> Result<()> {
     };
     if let Some(n) = options.idle_connections {
         scale.idle_connections = n;
+    }
+    if let Some(n) = options.idle_more {
+        scale.idle_more = (n > 0).then_some(n);
     }
     if !options.fanout_rates.is_empty() {
         scale.fanout_deliveries.clone_from(&options.fanout_rates);

@@ -71,12 +71,29 @@ pub(super) fn targets(results: &Results) -> Vec<Target> {
         let ours = i.ours().map(|x| x.distinct.bytes_per_connection);
         let peer = peer.map(|x| x.distinct.bytes_per_connection);
         all.push(Target {
-            what: format!("Idle memory: ≤ the {name} peer's per connection"),
+            what: format!("Idle memory: ≤ the {name} peer's per connection (first sample)"),
             figure: match (ours, peer) {
                 (Some(o), Some(p)) => format!("{} vs {}", bytes(o), bytes(p)),
                 _ => "not measured".into(),
             },
             met: ours.zip(peer).map(|(o, p)| o <= p),
+        });
+    }
+    if let (Some(ours), Some(bun)) = (
+        i.ours().and_then(|x| x.more.as_ref()),
+        i.bun().and_then(|x| x.more.as_ref()),
+    ) {
+        all.push(Target {
+            what: format!(
+                "Idle memory: ≤ the Bun peer's per connection at {} connections",
+                thousands(ours.connections as f64)
+            ),
+            figure: format!(
+                "{} vs {}",
+                bytes(ours.bytes_per_connection),
+                bytes(bun.bytes_per_connection)
+            ),
+            met: Some(ours.bytes_per_connection <= bun.bytes_per_connection),
         });
     }
     private_top(results, &mut all);

@@ -25,4 +25,22 @@ pub struct Idle {
     pub distinct: Sample,
     /// 100 connections per user (ours only).
     pub tabs: Option<Sample>,
+    /// One user per connection again, with more connections (absent from runs before it).
+    #[serde(default)]
+    pub more: Option<Sample>,
+}
+
+impl Idle {
+    /// Resident bytes each connection past the first sample's added: what one more idle
+    /// connection costs, without the fixed costs that the first sample spreads over its
+    /// connections.
+    pub fn marginal_bytes(&self) -> Option<f64> {
+        let more = self.more.as_ref()?;
+        let added = more.connections.checked_sub(self.distinct.connections)?;
+        (added > 0).then(|| {
+            (more.rss_after as f64 - more.rss_before as f64 - self.distinct.rss_after as f64
+                + self.distinct.rss_before as f64)
+                / added as f64
+        })
+    }
 }

@@ -54,6 +54,8 @@ pub struct Scale {
     pub capacity_window: Duration,
     pub capacity_min_broadcasts: usize,
     pub idle_connections: usize,
+    /// A second, larger sample of the idle-memory scenario, one user per connection.
+    pub idle_more: Option<usize>,
     pub private_users: usize,
     /// Private messages per second, step by step.
     pub private_rates: Vec<f64>,
@@ -108,6 +110,7 @@ impl Scale {
             capacity_window: Duration::from_secs(3),
             capacity_min_broadcasts: 40,
             idle_connections: 10_000,
+            idle_more: Some(19_000),
             private_users: 1000,
             private_rates: vec![1e3, 2e3, 5e3, 10e3, 20e3, 40e3, 60e3, 80e3, 120e3, 160e3],
             private_contacts: 10,
@@ -143,6 +146,7 @@ impl Scale {
             capacity_window: Duration::from_millis(500),
             capacity_min_broadcasts: 10,
             idle_connections: 50,
+            idle_more: Some(80),
             private_users: 20,
             private_rates: vec![500.0, 1000.0],
             private_contacts: 10,

@@ -58,6 +58,32 @@ pub(super) fn rows(results: &Results, rows: &mut Vec<Row>) {
         Better::Lower,
         secs,
     ));
+    if let Some(more) = [i.ours(), i.node(), i.bun()]
+        .into_iter()
+        .flatten()
+        .find_map(|x| x.more.as_ref())
+    {
+        rows.push(row(
+            s,
+            format!(
+                "RSS per idle signed-in connection ({} connections, one user each)",
+                thousands(more.connections as f64)
+            ),
+            i.each(|x| x.more.as_ref().map(|m| m.bytes_per_connection)),
+            Better::Lower,
+            bytes,
+        ));
+        rows.push(row(
+            s,
+            format!(
+                "RSS each connection past {} added (one more idle connection)",
+                thousands(n as f64)
+            ),
+            i.each(crate::results::idle::Idle::marginal_bytes),
+            Better::Lower,
+            bytes,
+        ));
+    }
     if let Some(t) = i.ours().and_then(|x| x.tabs.as_ref()) {
         let [_, node, bun] = distinct(|x| x.bytes_per_connection);
         rows.push(row(
