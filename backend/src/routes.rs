@@ -171,7 +171,7 @@ impl AppState {
             "retention",
             crate::retention::run(store.clone(), retention, tasks.token()),
         );
-        let identity = Identity::new(store.clone(), &config);
+        let identity = Identity::new(store.clone(), &config, &tasks);
         Ok(Self {
             attachments,
             permits: Arc::new(Semaphore::new(config.max_connections)),

@@ -4,7 +4,10 @@
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
-use backend::store::{SqlStore, Store, StoreError};
+use std::sync::Arc;
+
+use backend::identity::SignIns;
+use backend::store::{NewSession, SessionId, SessionWrite, SqlStore, Store, StoreError};
 use backend::tasks::Tasks;
 use shared::UserName;
 use sqlx::Row;
@@ -34,7 +37,184 @@ testkit::on_both_engines!(
     look_alike_names_are_refused,
     look_alike_claims_at_once_make_one_account,
     upgrading_to_0007_fills_in_skeletons,
+    a_batch_of_sign_ins_fails_only_its_taken_names,
+    a_name_released_twice_in_one_batch_goes_to_the_first,
+    a_write_that_fails_its_batch_is_retried_alone_and_fails_alone,
 );
+
+/// A new account `raw` with the session `token`.
+fn account(raw: &str, token: &str) -> SessionWrite {
+    SessionWrite::Account {
+        name: name(raw),
+        password_hash: None,
+        session: NewSession::bare(SessionId(token.to_owned())),
+        release: None,
+    }
+}
+
+/// Whose session `token` is, if anyone's.
+async fn owner(store: &SqlStore, token: &str) -> Option<String> {
+    store
+        .find_session(&SessionId(token.to_owned()))
+        .await
+        .expect("find_session")
+        .map(|owner| owner.account.name.to_string())
+}
+
+async fn a_batch_of_sign_ins_fails_only_its_taken_names(url: String) {
+    let store = open(&url).await;
+    store
+        .create_account(&name("bob"), None, None)
+        .await
+        .expect("create bob");
+    let batch = [
+        account("alice", "t1"),
+        account("Alice", "t2"),
+        account("aIice", "t3"),
+        account("BOB", "t4"),
+        SessionWrite::Session {
+            name: name("bob"),
+            session: NewSession::bare(SessionId("t5".into())),
+        },
+        account("carol", "t6"),
+        SessionWrite::Session {
+            name: name("alice"),
+            session: NewSession::bare(SessionId("t7".into())),
+        },
+    ];
+    let outcomes = store.write_sessions(&batch).await.expect("the batch");
+    let said: Vec<String> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(()) => "ok".to_owned(),
+            Err(StoreError::NameTaken) => "taken".to_owned(),
+            Err(StoreError::NameConfusable { like }) => format!("like {like}"),
+            Err(e) => format!("{e}"),
+        })
+        .collect();
+    assert_eq!(
+        said,
+        ["ok", "taken", "like alice", "taken", "ok", "ok", "ok"]
+    );
+    let owners = [
+        owner(&store, "t1").await,
+        owner(&store, "t2").await,
+        owner(&store, "t3").await,
+        owner(&store, "t4").await,
+        owner(&store, "t5").await,
+        owner(&store, "t6").await,
+        owner(&store, "t7").await,
+    ];
+    let expected = [
+        Some("alice"),
+        None,
+        None,
+        None,
+        Some("bob"),
+        Some("carol"),
+        Some("alice"),
+    ];
+    assert_eq!(owners, expected.map(|o| o.map(str::to_owned)));
+    // The newcomers start with the lobby read, as one created alone does.
+    let db = raw(&url).await;
+    let marked: Vec<String> =
+        sqlx::query_scalar("SELECT name_key FROM read_markers ORDER BY name_key")
+            .fetch_all(&db)
+            .await
+            .expect("markers");
+    assert_eq!(marked, ["alice", "bob", "carol"]);
+    db.close().await;
+    store.close().await;
+}
+
+async fn a_name_released_twice_in_one_batch_goes_to_the_first(url: String) {
+    let store = open(&url).await;
+    store
+        .create_account(&name("dave"), None, None)
+        .await
+        .expect("create dave");
+    let db = raw(&url).await;
+    sqlx::query("UPDATE accounts SET last_used_at = 5 WHERE name_key = 'dave'")
+        .execute(&db)
+        .await
+        .expect("make dave unused");
+    let release = |token: &str| SessionWrite::Account {
+        name: name("Dave"),
+        password_hash: None,
+        session: NewSession::bare(SessionId(token.to_owned())),
+        release: Some(6),
+    };
+    let outcomes = store
+        .write_sessions(&[release("r1"), account("erin", "r2"), release("r3")])
+        .await
+        .expect("the batch");
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    assert!(outcomes[1].is_ok(), "{:?}", outcomes[1]);
+    assert!(
+        matches!(outcomes[2], Err(StoreError::NameTaken)),
+        "{:?}",
+        outcomes[2]
+    );
+    assert_eq!(owner(&store, "r1").await.as_deref(), Some("Dave"));
+    assert_eq!(owner(&store, "r2").await.as_deref(), Some("erin"));
+    assert_eq!(owner(&store, "r3").await, None);
+    // Used since: not released.
+    let outcomes = store
+        .write_sessions(&[release("r4")])
+        .await
+        .expect("the batch");
+    assert!(matches!(outcomes[0], Err(StoreError::NameTaken)));
+    db.close().await;
+    store.close().await;
+}
+
+async fn a_write_that_fails_its_batch_is_retried_alone_and_fails_alone(url: String) {
+    let tasks = Tasks::new();
+    let store = open_store(&StoreAt::Url(url.clone()), &tasks)
+        .await
+        .expect("open the store");
+    let sign_ins = SignIns::start(Arc::new(store.clone()), &tasks);
+    // A session of an account that does not exist breaks the sessions' foreign key: the
+    // batch it is in fails as a whole, and its writes are stored one by one.
+    let mut writes = Vec::new();
+    for i in 0..32 {
+        writes.push(account(&format!("user{i}"), &format!("u{i}")));
+        writes.push(account(&format!("User{i}"), &format!("d{i}")));
+    }
+    writes.insert(
+        5,
+        SessionWrite::Session {
+            name: name("ghost"),
+            session: NewSession::bare(SessionId("g".into())),
+        },
+    );
+    // On this test's one thread, all of them are queued before the writer task runs, so they
+    // are one batch, which the ghost fails.
+    let outcomes =
+        futures_util::future::join_all(writes.into_iter().map(|w| sign_ins.write(w))).await;
+    let mut created = 0;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        match outcome {
+            Ok(()) => created += 1,
+            Err(StoreError::NameTaken) => {}
+            Err(StoreError::Database(_)) if i == 5 => {}
+            other => panic!("write {i}: {other:?}"),
+        }
+    }
+    assert!(outcomes[5].is_err());
+    assert_eq!(created, 32);
+    for i in 0..32 {
+        assert_eq!(
+            owner(&store, &format!("u{i}")).await.as_deref(),
+            Some(format!("user{i}").as_str())
+        );
+    }
+    assert_eq!(owner(&store, "g").await, None);
+    // Stopped, the writer answers what was queued, and then refuses.
+    tasks.shutdown(std::time::Duration::from_secs(10)).await;
+    assert!(sign_ins.write(account("late", "l")).await.is_err());
+    store.close().await;
+}
 
 async fn look_alike_names_are_refused(url: String) {
     let store = open(&url).await;

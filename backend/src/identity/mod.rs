@@ -11,12 +11,17 @@
 //! Under attack: passwords are hashed by [`Hasher`] (bounded threads, memory and queue), and
 //! [`Attempts`] limits password attempts per name and per client address, and account
 //! creations per address.
+//!
+//! New accounts and sessions are stored in batches by [`SignIns`] (one transaction for many
+//! sign-ins at once), after everything else was checked and any password hashed.
 
 mod attempts;
 mod hasher;
+mod sign_ins;
 
 pub use attempts::{address_key, AttemptLimits, Attempts, Limit, Refused};
 pub use hasher::{HashError, Hasher};
+pub use sign_ins::SignIns;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -31,7 +36,10 @@ use shared::{NameError, UserName};
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::store::{Account, NewSession, SessionId, SessionRecord, Store, StoreError};
+use crate::store::{
+    Account, NewSession, SessionId, SessionRecord, SessionWrite, Store, StoreError,
+};
+use crate::tasks::Tasks;
 
 /// The longest `User-Agent` kept with a session, in characters.
 const MAX_USER_AGENT_CHARS: usize = 256;
@@ -178,6 +186,8 @@ pub struct Identity {
     store: Arc<dyn Store>,
     hasher: Hasher,
     attempts: Arc<Attempts>,
+    /// Where new accounts and sessions are stored, in batches.
+    sign_ins: SignIns,
     /// How long an unused session lasts.
     ttl: Duration,
     /// How long a passwordless account must be unused before its name is released; its
@@ -186,8 +196,9 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Starts the hashing threads and the attempt tables that `config` describes.
-    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+    /// Starts the hashing threads and the attempt tables that `config` describes, and the
+    /// sign-in writer task in `tasks`.
+    pub fn new(store: Arc<dyn Store>, config: &Config, tasks: &Tasks) -> Self {
         let limits = AttemptLimits {
             per_name: Limit {
                 burst: config.name_attempts,
@@ -204,6 +215,7 @@ impl Identity {
             table_size: usize::try_from(config.attempt_table_size).unwrap_or(usize::MAX),
         };
         Self {
+            sign_ins: SignIns::start(store.clone(), tasks),
             store,
             hasher: Hasher::start(config.hash_workers(), config.hash_queue),
             attempts: Arc::new(Attempts::new(limits)),
@@ -238,21 +250,25 @@ impl Identity {
             address: Some(client.address.to_string()),
         };
         let mut released = None;
+        let mut release = None;
         let account = match self.store.find_account(&name).await? {
-            Some(account) if self.releasable(&account).await? => {
-                // Unused for the release period: the name is free again. The old account
-                // goes in the transaction that creates the new one (`Store::replace_account`).
-                released = Some(account.name);
-                None
-            }
-            found => found,
+            Some(account) => match self.releasable(&account).await? {
+                Some(last_used) => {
+                    // Unused for the release period: the name is free again. The old account
+                    // goes in the transaction that creates the new one, if it is still
+                    // unused then (`SessionWrite::Account::release`).
+                    released = Some(account.name);
+                    release = Some(last_used.saturating_add(1));
+                    None
+                }
+                None => Some(account),
+            },
+            None => None,
         };
         let Some(account) = account else {
             let has_password = password.is_some();
             let taken = self.attempts.create(client.address)?;
-            let created = self
-                .create(&name, password, &session, released.is_some())
-                .await;
+            let created = self.create(&name, password, session, release).await;
             if created.is_err() {
                 self.attempts.give_back(taken);
             }
@@ -289,7 +305,11 @@ impl Identity {
             return Err(IdentityError::Disabled);
         }
         self.attempts.give_back(taken);
-        self.store.create_session(&session, &account.name).await?;
+        let write = SessionWrite::Session {
+            name: account.name.clone(),
+            session,
+        };
+        self.sign_ins.write(write).await?;
         Ok(Claim {
             name: account.name,
             token,
@@ -300,28 +320,27 @@ impl Identity {
     }
 
     /// Creates the account `name` (protected by `password`, if any) with its first session;
-    /// `release`: in place of the released account that holds the name now.
+    /// `release`: in place of the released account that holds the name now, if it has been
+    /// unused since before that time (see [`SessionWrite::Account`]). The password is hashed
+    /// here, before the write joins a batch.
     async fn create(
         &self,
         name: &UserName,
         password: Option<String>,
-        session: &NewSession,
-        release: bool,
+        session: NewSession,
+        release: Option<u64>,
     ) -> Result<(), IdentityError> {
-        let hash = match password {
+        let password_hash = match password {
             Some(p) => Some(self.hasher.hash(p).await?),
             None => None,
         };
-        let created = if release {
-            self.store
-                .replace_account(name, hash.as_deref(), Some(session))
-                .await
-        } else {
-            self.store
-                .create_account(name, hash.as_deref(), Some(session))
-                .await
+        let write = SessionWrite::Account {
+            name: name.clone(),
+            password_hash,
+            session,
+            release,
         };
-        match created {
+        match self.sign_ins.write(write).await {
             Ok(()) => Ok(()),
             Err(StoreError::NameTaken) => Err(IdentityError::NameTaken),
             Err(StoreError::NameConfusable { like }) => Err(IdentityError::NameConfusable {
@@ -333,10 +352,11 @@ impl Identity {
     }
 
     /// Whether `account` has no password, no live session, and has been unused (no session
-    /// used, none ended) for the release period: its name may go to someone else.
-    async fn releasable(&self, account: &Account) -> Result<bool, IdentityError> {
+    /// used, none ended) for the release period: then when it was last used (ms since the
+    /// epoch), and its name may go to someone else.
+    async fn releasable(&self, account: &Account) -> Result<Option<u64>, IdentityError> {
         if account.password_hash.is_some() || account.disabled {
-            return Ok(false);
+            return Ok(None);
         }
         let now = now_ms();
         let sessions = self.store.sessions_of(&account.name).await?;
@@ -344,13 +364,13 @@ impl Identity {
             .iter()
             .any(|s| !self.expired(account, s.last_used_at, now))
         {
-            return Ok(false);
+            return Ok(None);
         }
         let last_used = sessions
             .iter()
             .map(|s| s.last_used_at)
             .fold(account.last_used_at, u64::max);
-        Ok(now.saturating_sub(last_used) >= millis(self.release_after))
+        Ok((now.saturating_sub(last_used) >= millis(self.release_after)).then_some(last_used))
     }
 
     /// How long an unused session of `account` lasts: a passwordless one, whose device holds

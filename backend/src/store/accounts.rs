@@ -19,41 +19,9 @@ pub(super) async fn create_account(
     password_hash: Option<&str>,
     session: Option<&NewSession>,
 ) -> Result<(), StoreError> {
-    let tx = store.pool.begin().await?;
-    insert_account(store, tx, name, password_hash, session, (0, &[])).await
-}
-
-/// Inserts the account `name` in `tx` with its first session, and commits. `start` is where its
-/// private conversations start (`history_from`) and the conversations it has read up to their
-/// newest message.
-async fn insert_account(
-    store: &SqlStore,
-    mut tx: sqlx::Transaction<'_, sqlx::Any>,
-    name: &UserName,
-    password_hash: Option<&str>,
-    session: Option<&NewSession>,
-    start: (i64, &[String]),
-) -> Result<(), StoreError> {
-    let (history_from, read) = start;
-    let result = sqlx::query(
-        "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
-         last_used_at, history_from) VALUES ($1, $2, $3, $4, $5, $4, $6)",
-    )
-    .bind(name.key())
-    .bind(name.as_str())
-    .bind(password_hash)
-    .bind(now_ms())
-    .bind(name.skeleton())
-    .bind(history_from)
-    .execute(&mut *tx)
-    .await;
-    match result {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            drop(tx);
-            return Err(super::skeletons::which_taken(store, name).await);
-        }
-        Err(e) => return Err(e.into()),
+    let mut tx = store.pool.begin().await?;
+    if !insert_account_row(&mut tx, name, password_hash, 0).await? {
+        return Err(super::skeletons::which_taken(&mut tx, name).await);
     }
     if let Some(session) = session {
         insert_session(session, name).execute(&mut *tx).await?;
@@ -61,11 +29,34 @@ async fn insert_account(
     // A newcomer starts with the lobby read: its past is history, not news.
     let lobby = Conversation::Room(RoomName::lobby()).key();
     mark_all_read(store, &mut tx, name, &lobby).await?;
-    for conversation in read {
-        mark_all_read(store, &mut tx, name, conversation).await?;
-    }
     tx.commit().await?;
     Ok(())
+}
+
+/// Inserts the account `name`'s row in `tx`, used now, its private conversations starting
+/// above `history_from`; `false`, with nothing inserted, when a unique index holds its key or
+/// its skeleton already. (`ON CONFLICT DO NOTHING` rather than the error: the transaction
+/// goes on, so a batch of sign-ins keeps its other accounts, and on PostgreSQL a claim
+/// racing another one waits for it to commit, then does nothing.)
+pub(super) async fn insert_account_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &UserName,
+    password_hash: Option<&str>,
+    history_from: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
+         last_used_at, history_from) VALUES ($1, $2, $3, $4, $5, $4, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(name.key())
+    .bind(name.as_str())
+    .bind(password_hash)
+    .bind(now_ms())
+    .bind(name.skeleton())
+    .bind(history_from)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// [`Store::find_account`](super::Store::find_account).
@@ -163,25 +154,58 @@ pub(super) async fn replace_account(
     session: Option<&NewSession>,
 ) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
+    replace_in(store, &mut tx, name, password_hash, session, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`replace_account`] in `tx`, which the caller commits (or rolls back on an error).
+/// `unused_before`: only if the account holding `name` still has no password, is not
+/// disabled, and neither it nor a session of it was used since that time (ms since the
+/// epoch); else [`StoreError::NameTaken`], nothing changed (someone else released it first,
+/// or its owner came back).
+pub(super) async fn replace_in(
+    store: &SqlStore,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &UserName,
+    password_hash: Option<&str>,
+    session: Option<&NewSession>,
+    unused_before: Option<u64>,
+) -> Result<(), StoreError> {
     // The sequence's lock first, as `append` does: no message is stored between reading the
-    // newest id and creating the account that reads above it.
+    // newest id and creating the account that reads above it. (It also makes two releases of
+    // one name, on any node, take turns: the second sees the first's new account below.)
     sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
+    if let Some(before) = unused_before {
+        let releasable: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE name_key = $1 AND password_hash IS NULL \
+             AND disabled_at IS NULL AND last_used_at < $2 AND NOT EXISTS \
+             (SELECT 1 FROM sessions WHERE name_key = $1 AND last_used_at >= $2)",
+        )
+        .bind(name.key())
+        .bind(to_i64(before))
+        .fetch_one(&mut **tx)
+        .await?;
+        if releasable == 0 {
+            return Err(StoreError::NameTaken);
+        }
+    }
     let history_from: i64 =
         sqlx::query_scalar("SELECT value FROM sequences WHERE name = 'messages'")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     // The old holder's own list rows (writing to the lists first, as `delete_account` does);
     // the other participants keep theirs, and the messages.
     let mut conversations: Vec<String> = sqlx::query_scalar(&store.sql.delete_own_rows)
         .bind(name.key())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
     if let Some(unlisted) = &store.sql.unlisted {
         let unlisted: Vec<String> = sqlx::query_scalar(unlisted)
             .bind(name.key())
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?;
         conversations.extend(unlisted);
     }
@@ -193,12 +217,23 @@ pub(super) async fn replace_account(
         "DELETE FROM sessions WHERE name_key = $1",
         "DELETE FROM accounts WHERE name_key = $1",
     ] {
-        sqlx::query(sql).bind(name.key()).execute(&mut *tx).await?;
+        sqlx::query(sql).bind(name.key()).execute(&mut **tx).await?;
     }
-    // The old conversations are read for the new holder: when one comes back to his list (a
-    // new message in it), only the messages above `history_from` count as unread.
-    let start = (history_from, conversations.as_slice());
-    insert_account(store, tx, name, password_hash, session, start).await
+    if !insert_account_row(tx, name, password_hash, history_from).await? {
+        return Err(super::skeletons::which_taken(tx, name).await);
+    }
+    if let Some(session) = session {
+        insert_session(session, name).execute(&mut **tx).await?;
+    }
+    // A newcomer starts with the lobby read, and the old conversations are read for the new
+    // holder: when one comes back to his list (a new message in it), only the messages above
+    // `history_from` count as unread.
+    let lobby = Conversation::Room(RoomName::lobby()).key();
+    mark_all_read(store, tx, name, &lobby).await?;
+    for conversation in &conversations {
+        mark_all_read(store, tx, name, conversation).await?;
+    }
+    Ok(())
 }
 
 /// Where the private conversations of `name` start for its holder: the newest message id when
@@ -239,7 +274,7 @@ pub(super) async fn create_session(
 }
 
 /// The statement that records `session` of `name`'s owner, used now.
-fn insert_session<'q>(
+pub(super) fn insert_session<'q>(
     session: &'q NewSession,
     name: &UserName,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

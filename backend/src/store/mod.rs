@@ -4,6 +4,7 @@
 //! one module per concern:
 //!
 //! - `accounts`: accounts and the sessions that prove them; deleting an account.
+//! - `sign_ins`: new accounts and sessions stored in batches, each with its own outcome.
 //! - `memberships`: who is in which room; creating, joining (private and archived rooms'
 //!   rules) and leaving one.
 //! - `rooms`: rooms' settings and roles, the list of public rooms, invitations.
@@ -77,6 +78,7 @@ mod retention;
 mod rooms;
 mod safety;
 mod search;
+mod sign_ins;
 mod skeletons;
 mod sql;
 mod sql_impl;
@@ -98,6 +100,7 @@ pub use safety::{Expiry, Safety, StoredFigures};
 pub use moderation::Action;
 pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};
 pub use search::{SearchPage, SearchQuery};
+pub use sign_ins::SessionWrite;
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +303,15 @@ pub trait Store: Safety + Send + Sync + 'static {
     ) -> Result<(), StoreError> {
         self.delete_account(name).await?;
         self.create_account(name, password_hash, session).await
+    }
+    /// Stores a batch of sign-ins in one transaction: each write's outcome, in order, as it
+    /// would be alone after the writes before it (a name taken fails that write only); `Err`
+    /// when the batch as a whole failed, nothing stored. By default one write at a time.
+    async fn write_sessions(
+        &self,
+        batch: &[SessionWrite],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        sign_ins::one_by_one(self, batch).await
     }
     /// Protects the passwordless account `name` with `password_hash`; `false` (and nothing
     /// changed) when it has a password already or does not exist.

@@ -10,7 +10,6 @@
 use shared::UserName;
 use sqlx::{AnyPool, Row};
 
-use super::sql_store::SqlStore;
 use super::StoreError;
 
 /// Fills in `name_skeleton` where it is NULL. Returns how many rows got one.
@@ -49,14 +48,15 @@ pub(super) async fn backfill(pool: &AnyPool) -> Result<u64, StoreError> {
 
 /// Why inserting the account `name` broke a unique index: its key is taken
 /// ([`StoreError::NameTaken`]), or its skeleton ([`StoreError::NameConfusable`]). If the owner
-/// went away meanwhile, `NameTaken`: the claim may be tried again.
-pub(super) async fn which_taken(store: &SqlStore, name: &UserName) -> StoreError {
+/// went away meanwhile, `NameTaken`: the claim may be tried again. Asked on the connection of
+/// the transaction that tried, so that it sees the accounts that transaction created.
+pub(super) async fn which_taken(conn: &mut sqlx::AnyConnection, name: &UserName) -> StoreError {
     let found = sqlx::query(
         "SELECT name, name_key FROM accounts WHERE name_key = $1 OR name_skeleton = $2",
     )
     .bind(name.key())
     .bind(name.skeleton())
-    .fetch_all(&store.pool)
+    .fetch_all(conn)
     .await;
     let rows = match found {
         Ok(rows) => rows,

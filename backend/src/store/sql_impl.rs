@@ -33,6 +33,13 @@ impl Store for SqlStore {
         accounts::replace_account(self, name, password_hash, session).await
     }
 
+    async fn write_sessions(
+        &self,
+        batch: &[SessionWrite],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        sign_ins::write_sessions(self, batch).await
+    }
+
     async fn set_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError> {
         accounts::set_password(self, name, password_hash).await
     }

@@ -8,6 +8,7 @@ mod receipts;
 mod rooms;
 mod safety;
 mod search;
+mod sign_ins;
 
 use std::collections::HashSet;
 use std::time::Duration;

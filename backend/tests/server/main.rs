@@ -32,6 +32,7 @@ mod rooms;
 mod safety;
 mod search;
 mod sign_in;
+mod sign_in_batches;
 mod slow_and_flooding;
 mod typing_budget;
 mod wire;
