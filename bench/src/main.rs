@@ -157,6 +157,7 @@ enum Which {
     Connect,
     Scaleout,
     Search,
+    Stores,
 }
 
 fn main() -> ExitCode {
@@ -204,7 +205,7 @@ fn coordinate(options: &Options) -> Result<()> {
         .build()?;
     let wanted = |w: Which| options.only.is_empty() || options.only.contains(&w);
     // First, so that a run that may not skip the scale-out fails before the slow parts.
-    let scaleout_skipped = if wanted(Which::Scaleout) {
+    let scaleout_skipped = if wanted(Which::Scaleout) || wanted(Which::Stores) {
         scaleout_skip(&runtime, options.smoke)?
     } else {
         None
@@ -341,6 +342,15 @@ fn coordinate(options: &Options) -> Result<()> {
                 results.scaleout = Some(outcome);
             }
         }
+        if wanted(Which::Stores) && scaleout_skipped.is_none() {
+            let outcome = scenario::stores::run(&env)
+                .await
+                .map_err(|e| format!("{e:#}"));
+            if let Err(e) = &outcome {
+                say(format!("durable sends on shared PostgreSQL failed: {e}"));
+            }
+            results.stores = Some(outcome);
+        }
     });
     results.pauses_start = pauses_start;
     results.pauses_end = probe_pauses(&cores, pause_secs);
@@ -368,6 +378,7 @@ fn coordinate(options: &Options) -> Result<()> {
                 acks: wanted(Which::Acks),
                 connect: wanted(Which::Connect),
                 scaleout: wanted(Which::Scaleout),
+                stores: wanted(Which::Stores),
             },
         );
         report::write(&merged, &out)?;

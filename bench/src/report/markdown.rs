@@ -148,6 +148,32 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
         }
         (None, None) => {}
     }
+    match &results.stores {
+        Some(Ok(x)) => {
+            let _ = writeln!(
+                out,
+                "\n### Durable sends on shared PostgreSQL, step by step\n\n{} clients, each \
+                 in a room of its own, spread evenly over the nodes; all nodes pinned to the \
+                 server core.",
+                x.clients
+            );
+            for run in &x.runs {
+                let _ = write!(
+                    out,
+                    "\n**{} node(s)**\n\n{}",
+                    run.nodes,
+                    ramp_table(&run.ramp, "acks")
+                );
+            }
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(
+                out,
+                "\n### Durable sends on shared PostgreSQL, step by step\n\nFailed: {e}"
+            );
+        }
+        None => {}
+    }
     let failures = results.failures();
     if !failures.is_empty() {
         let _ = writeln!(out, "\n### Failures\n");

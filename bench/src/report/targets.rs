@@ -155,6 +155,20 @@ pub(super) fn targets(results: &Results) -> Vec<Target> {
             met: Some(held > 20_000 && x.ramp.sustained().is_some()),
         });
     }
+    if let Some(Ok(x)) = &results.stores {
+        let most = x.runs.iter().map(|r| r.nodes).max().unwrap_or(1);
+        let (one, all_nodes) = (x.sustained(1), x.sustained(most));
+        all.push(Target {
+            what: format!(
+                "Durable sends on PostgreSQL: {most} nodes store at least twice what one does"
+            ),
+            figure: match (one, all_nodes) {
+                (Some(o), Some(a)) => format!("{} vs {} = {}×", per_s(a), per_s(o), sig(a / o)),
+                _ => "not measured (no sustained step)".into(),
+            },
+            met: one.zip(all_nodes).map(|(o, a)| most > 1 && a >= 2.0 * o),
+        });
+    }
     let [ours, node, bun] = results.connect.each(|x| Some(per_s(x.per_second)));
     let none = || "–".to_owned();
     all.push(Target {

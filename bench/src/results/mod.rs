@@ -19,6 +19,7 @@ pub mod latency;
 pub mod private;
 pub mod ramp;
 pub mod scaleout;
+pub mod stores;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ use self::fanout::Fanout;
 use self::idle::Idle;
 use self::private::Private;
 use self::scaleout::Scaleout;
+use self::stores::Stores;
 use crate::pauses::Pauses;
 use crate::proc::{Busy, Machine};
 
@@ -132,6 +134,9 @@ pub struct Results {
     /// Why the scale-out scenario did not run (PostgreSQL or Redis unreachable).
     #[serde(default)]
     pub scaleout_skipped: Option<String>,
+    /// Durable sends on 1, 2, … nodes sharing PostgreSQL (absent from runs before it).
+    #[serde(default)]
+    pub stores: Option<Outcome<Stores>>,
 }
 
 impl Results {
@@ -161,6 +166,7 @@ impl Results {
             connect: PerServer::default(),
             scaleout: None,
             scaleout_skipped: None,
+            stores: None,
         }
     }
 
@@ -182,6 +188,9 @@ impl Results {
         all.extend(self.connect.errors("connection rate"));
         if let Some(Err(e)) = &self.scaleout {
             all.push(format!("scale-out: {e}"));
+        }
+        if let Some(Err(e)) = &self.stores {
+            all.push(format!("durable sends on shared PostgreSQL: {e}"));
         }
         all
     }
@@ -213,6 +222,9 @@ impl Results {
             self.scaleout = partial.scaleout;
             self.scaleout_skipped = partial.scaleout_skipped;
         }
+        if ran.stores {
+            self.stores = partial.stores;
+        }
     }
 }
 
@@ -226,6 +238,7 @@ pub struct Ran {
     pub acks: bool,
     pub connect: bool,
     pub scaleout: bool,
+    pub stores: bool,
 }
 
 /// The time now, as the report shows it.

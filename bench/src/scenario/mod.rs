@@ -10,7 +10,8 @@
 //! - [`search`]: full-text search on a filled store, each engine (ours only: the peers have
 //!   no search);
 //! - [`scaleout`]: several nodes of ours holding more connections together than one process
-//!   may, with the fan-out rate (ours only: the peer has no multi-node mode).
+//!   may, with the fan-out rate (ours only: the peer has no multi-node mode);
+//! - [`stores`]: durable sends on 1, 2 and 3 nodes sharing PostgreSQL (ours only).
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
 //! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], running a scenario
@@ -25,6 +26,7 @@ pub mod private;
 pub mod ramp;
 pub mod scaleout;
 pub mod search;
+pub mod stores;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -86,6 +88,8 @@ pub struct Scale {
     pub scaleout_messages: Vec<f64>,
     /// Sending time of one scale-out step.
     pub scaleout_step: Duration,
+    /// The most nodes of the durable sends on shared PostgreSQL (each size from 1 up).
+    pub stores_nodes: usize,
     /// Messages stored before the searches, and searches of each kind.
     pub search_messages: usize,
     pub search_queries: usize,
@@ -129,6 +133,7 @@ impl Scale {
             scaleout_senders: 3,
             scaleout_messages: vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
             scaleout_step: Duration::from_secs(6),
+            stores_nodes: 3,
             search_messages: 1_000_000,
             search_queries: 200,
         }
@@ -165,6 +170,7 @@ impl Scale {
             scaleout_senders: 3,
             scaleout_messages: vec![10.0, 20.0],
             scaleout_step: Duration::from_millis(600),
+            stores_nodes: 2,
             search_messages: 2_000,
             search_queries: 10,
         }

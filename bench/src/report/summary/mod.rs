@@ -8,6 +8,7 @@ mod fanout;
 mod idle;
 mod private;
 mod scaleout;
+mod stores;
 
 use std::fmt::Write as _;
 
@@ -99,6 +100,7 @@ pub(super) fn rows(results: &Results) -> Vec<Row> {
     acks::rows(results, &mut rows);
     connect::rows(results, &mut rows);
     scaleout::rows(results, &mut rows);
+    stores::rows(results, &mut rows);
     rows
 }
 
