@@ -158,6 +158,7 @@ enum Which {
     Scaleout,
     Search,
     Stores,
+    Signin,
 }
 
 fn main() -> ExitCode {
@@ -289,6 +290,7 @@ fn coordinate(options: &Options) -> Result<()> {
         options.smoke,
     );
     let mut search_failed = None;
+    let mut signin_failed = None;
     runtime.block_on(async {
         if wanted(Which::Search) {
             // Its figures are printed; docs/benchmarks.md quotes a run (see the scenario).
@@ -301,6 +303,16 @@ fn coordinate(options: &Options) -> Result<()> {
                 Err(e) => {
                     say(format!("search failed: {e:#}"));
                     search_failed = Some(format!("search: {e:#}"));
+                }
+            }
+        }
+        if wanted(Which::Signin) {
+            // Its figures are printed; docs/benchmarks.md quotes a run (see the scenario).
+            match scenario::sign_in::run(&env).await {
+                Ok(parts) => println!("\n{}", scenario::sign_in::table(&parts)),
+                Err(e) => {
+                    say(format!("sign-in failed: {e:#}"));
+                    signin_failed = Some(format!("sign-in: {e:#}"));
                 }
             }
         }
@@ -358,6 +370,7 @@ fn coordinate(options: &Options) -> Result<()> {
     println!("\n{}", report::summary(&results));
     let mut failures = results.failures();
     failures.extend(search_failed);
+    failures.extend(signin_failed);
     if options.merge && !options.smoke {
         let json = out
             .parent()

@@ -7,6 +7,8 @@
 //! - [`private`]: 1,000 users exchanging private messages at rising rates;
 //! - [`acks`]: time to acknowledgement of accepted messages (ours only: the peer has none);
 //! - [`connect`]: new authenticated connections per second;
+//! - [`sign_in`]: `POST /api/session` alone, passwordless and with passwords (ours only: the
+//!   peers have no sign-in);
 //! - [`search`]: full-text search on a filled store, each engine (ours only: the peers have
 //!   no search);
 //! - [`scaleout`]: several nodes of ours holding more connections together than one process
@@ -26,6 +28,7 @@ pub mod private;
 pub mod ramp;
 pub mod scaleout;
 pub mod search;
+pub mod sign_in;
 pub mod stores;
 
 use std::future::Future;
@@ -69,6 +72,11 @@ pub struct Scale {
     pub ack_rates: Vec<f64>,
     pub connect_count: usize,
     pub connect_concurrency: usize,
+    /// Passwordless claims per concurrency, and the clients at once of each round.
+    pub signin_count: usize,
+    pub signin_concurrency: Vec<usize>,
+    /// Names claimed with a password, then signed in to.
+    pub signin_password_count: usize,
     /// Sending time of one step.
     pub step: Duration,
     /// Longest wait for a step's stragglers.
@@ -123,6 +131,9 @@ impl Scale {
             ack_rates: vec![5e3, 10e3, 20e3, 40e3, 80e3, 120e3, 160e3, 240e3],
             connect_count: 2000,
             connect_concurrency: 32,
+            signin_count: 20_000,
+            signin_concurrency: vec![1, 32, 256],
+            signin_password_count: 64,
             step: Duration::from_secs(3),
             drain: Duration::from_secs(3),
             setup_concurrency: 64,
@@ -160,6 +171,9 @@ impl Scale {
             ack_rates: vec![500.0],
             connect_count: 50,
             connect_concurrency: 8,
+            signin_count: 40,
+            signin_concurrency: vec![1, 8],
+            signin_password_count: 4,
             step: Duration::from_millis(600),
             drain: Duration::from_secs(2),
             setup_concurrency: 16,

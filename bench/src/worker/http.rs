@@ -26,9 +26,14 @@ impl Http {
 
     /// Claims `name` and returns the session token.
     pub async fn claim(&mut self, name: &str) -> Result<String> {
+        self.sign_in(name, None).await
+    }
+
+    /// Claims `name`, or signs in to it, with `password` if any; returns the session token.
+    pub async fn sign_in(&mut self, name: &str, password: Option<&str>) -> Result<String> {
         let body = serde_json::to_string(&SessionRequest {
             name: name.to_owned(),
-            password: None,
+            password: password.map(str::to_owned),
         })?;
         let request = format!(
             "POST /api/session HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\

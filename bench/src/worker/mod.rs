@@ -15,7 +15,7 @@
 mod books;
 pub mod client;
 mod connect;
-mod http;
+pub mod http;
 mod send;
 
 use std::cell::RefCell;
