@@ -47,10 +47,23 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
         )?;
         drawn.push(("fanout.png", title));
         let title = "Fan-out: server CPU per delivery against load (one core)";
-        draw_cpu(
+        draw_curves(
             &dir.join("fanout-cpu.png"),
             title,
-            f.each(|x| Some(&x.ramp)),
+            (
+                "offered deliveries per second",
+                "server CPU per delivery (µs)",
+            ),
+            f.each(|x| {
+                let points: Vec<(f64, f64)> = x
+                    .ramp
+                    .steps
+                    .iter()
+                    .filter(|s| s.server_cpu_us_per_event > 0.0)
+                    .map(|s| (s.offered, s.server_cpu_us_per_event))
+                    .collect();
+                (!points.is_empty()).then_some(points)
+            }),
         )?;
         drawn.push(("fanout-cpu.png", title));
     }
@@ -59,6 +72,25 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
         let title = "Capacity: p95 broadcast round trip against room size (4 in flight)";
         draw_capacity(&dir.join("capacity.png"), title, c.each(Some))?;
         drawn.push(("capacity.png", title));
+        let title = "Growth: server CPU per delivery against room size";
+        let curves = c.each(|x| {
+            let points: Vec<(f64, f64)> = x
+                .steps
+                .iter()
+                .filter_map(|s| Some((s.size as f64, s.cpu_us_per_delivery?)))
+                .filter(|p| p.1 > 0.0)
+                .collect();
+            (!points.is_empty()).then_some(points)
+        });
+        if curves.iter().any(Option::is_some) {
+            draw_curves(
+                &dir.join("capacity-cpu.png"),
+                title,
+                ("room size (members)", "server CPU per delivery (µs)"),
+                curves,
+            )?;
+            drawn.push(("capacity-cpu.png", title));
+        }
     }
     let p = &results.private;
     if p.ran() {
@@ -288,17 +320,16 @@ fn draw_capacity(path: &Path, title: &str, caps: [Option<&Capacity>; 3]) -> Resu
     Ok(())
 }
 
-/// Server CPU time per delivery against offered load, log-log, every server: where the
-/// light-load comparison of issue #25 is seen at a glance.
-fn draw_cpu(path: &Path, title: &str, ramps: [Option<&Ramp>; 3]) -> Result<()> {
-    let points = |ramp: &Ramp| -> Vec<(f64, f64)> {
-        ramp.steps
-            .iter()
-            .filter(|s| s.server_cpu_us_per_event > 0.0)
-            .map(|s| (s.offered, s.server_cpu_us_per_event))
-            .collect()
-    };
-    let all: Vec<(f64, f64)> = ramps.iter().flatten().flat_map(|r| points(r)).collect();
+/// One curve per server (log-log, points marked): server CPU per delivery against offered load
+/// or room size, where the light-load comparison and the growth of issue #25 are seen at a
+/// glance.
+fn draw_curves(
+    path: &Path,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    curves: [Option<Vec<(f64, f64)>>; 3],
+) -> Result<()> {
+    let all: Vec<(f64, f64)> = curves.iter().flatten().flatten().copied().collect();
     if all.is_empty() {
         bail!("nothing to plot for {title}");
     }
@@ -322,16 +353,15 @@ fn draw_cpu(path: &Path, title: &str, ramps: [Option<&Ramp>; 3]) -> Result<()> {
         .map_err(plot_error)?;
     chart
         .configure_mesh()
-        .x_desc("offered deliveries per second")
-        .y_desc("server CPU per delivery (µs)")
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .x_label_formatter(&|v| short(*v))
         .y_label_formatter(&|v| format!("{v}"))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
-    for ((name, color), ramp) in SERVERS.into_iter().zip(ramps) {
-        let Some(ramp) = ramp else { continue };
-        let line = points(ramp);
+    for ((name, color), line) in SERVERS.into_iter().zip(curves) {
+        let Some(line) = line else { continue };
         chart
             .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
             .map_err(plot_error)?

@@ -38,19 +38,20 @@ pub(super) fn ramp_table(ramp: &Ramp, unit: &str) -> String {
 
 pub(super) fn capacity_table(c: &Capacity) -> String {
     let mut out = String::from(
-        "| Room size | Broadcasts | Timed out | p50 round trip | p95 | max | Frames per write | Time to grow | Time to settle |\n\
-         |--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| Room size | Broadcasts | Timed out | p50 round trip | p95 | max | Server CPU per delivery | Frames per write | Time to grow | Time to settle |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for s in &c.steps {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s |",
             thousands(s.size as f64),
             s.broadcasts,
             s.timeouts,
             ms(s.rtt.p50_ms),
             ms(s.rtt.p95_ms),
             ms(s.rtt.max_ms),
+            s.cpu_us_per_delivery.map_or_else(|| "–".to_owned(), us),
             per_write(s.frames_per_write),
             s.grow_s,
             s.settle_s

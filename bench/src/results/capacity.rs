@@ -21,6 +21,10 @@ pub struct Step {
     /// Time to grow the room to this size, and for the server to go quiet after.
     pub grow_s: f64,
     pub settle_s: f64,
+    /// The server's CPU time while measuring, per delivery of the broadcasts completed (absent
+    /// from runs before it): how the cost of a delivery grows with the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_delivery: Option<f64>,
 }
 
 impl Step {

@@ -1,7 +1,8 @@
 //! Capacity, after websocket-shootout: grow one room step by step; at each size keep 4
 //! broadcasts in flight (a new one as soon as one completes) and time each broadcast's round
 //! trip, from its send until the last member has it. The capacity is the largest room whose
-//! p95 round trip stays under 500 ms.
+//! p95 round trip stays under 500 ms. The server's CPU time per delivery at each size shows
+//! how the cost of a delivery grows with the room (issue #25's growth curve, 100 members up).
 //!
 //! "The last member has it" spans processes: each worker reports a broadcast once all of its
 //! own clients have it ([`crate::wire::Event::Done`]), and the broadcast is complete when every
@@ -71,19 +72,26 @@ pub async fn run(env: &Env, kind: Kind) -> Result<Capacity> {
         }
         let settle = quiesce(&server, Duration::from_secs(120)).await;
         let writes_before = server.writes();
+        let cpu_before = server.usage().cpu;
         let mut step = measure(env, &mut pool, &mut next_id).await?;
+        let cpu = server.usage().cpu.saturating_sub(cpu_before);
+        let deliveries = step.broadcasts * size.saturating_sub(1) as u64;
+        step.cpu_us_per_delivery =
+            (deliveries > 0).then(|| cpu.as_secs_f64() * 1e6 / deliveries as f64);
         step.frames_per_write = Writes::frames_per_write(writes_before, server.writes());
         step.size = size;
         step.grow_s = grow.elapsed.as_secs_f64();
         step.settle_s = settle.as_secs_f64();
         say(format!(
             "capacity {kind:?}: room {size:>6}: {} broadcasts, round trip p50 {:.1} ms p95 {:.1} ms \
-             max {:.1} ms, {} timed out (grew in {:.1} s, settled in {:.1} s){}",
+             max {:.1} ms, {} timed out, {:.2} µs of server CPU per delivery (grew in {:.1} s, \
+             settled in {:.1} s){}",
             step.broadcasts,
             step.rtt.p50_ms,
             step.rtt.p95_ms,
             step.rtt.max_ms,
             step.timeouts,
+            step.cpu_us_per_delivery.unwrap_or(0.0),
             step.grow_s,
             step.settle_s,
             step.frames_per_write
@@ -183,5 +191,6 @@ async fn measure(env: &Env, pool: &mut Pool, next_id: &mut u64) -> Result<Step> 
         frames_per_write: None,
         grow_s: 0.0,
         settle_s: 0.0,
+        cpu_us_per_delivery: None,
     })
 }

@@ -114,8 +114,8 @@ impl Scale {
             // 200, 500, 1,000 and 2,000 broadcasts/s) and the steps between and above them.
             fanout_deliveries: FANOUT_BROADCASTS.iter().map(|b| b * 999.0).collect(),
             capacity_sizes: vec![
-                1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_500, 15_000, 17_500,
-                19_500,
+                100, 300, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_500, 15_000,
+                17_500, 19_500,
             ],
             capacity_in_flight: 4,
             capacity_tabs: 100,
