@@ -137,6 +137,10 @@ struct Options {
     /// --smoke).
     #[arg(long)]
     search_messages: Option<usize>,
+    /// Stored messages at which the growth scenario measures (comma-separated, rising;
+    /// default 10,000, 100,000 and 1,000,000).
+    #[arg(long, value_delimiter = ',')]
+    growth_messages: Vec<u64>,
     /// With --only: put this run's figures into the existing `results.json` beside the report
     /// (the other scenarios keep theirs) and rewrite the report from both.
     #[arg(long, requires = "only")]
@@ -159,6 +163,7 @@ enum Which {
     Search,
     Stores,
     Signin,
+    Growth,
 }
 
 fn main() -> ExitCode {
@@ -267,6 +272,9 @@ fn coordinate(options: &Options) -> Result<()> {
     if !options.scaleout_rates.is_empty() {
         scale.scaleout_messages.clone_from(&options.scaleout_rates);
     }
+    if !options.growth_messages.is_empty() {
+        scale.growth_messages.clone_from(&options.growth_messages);
+    }
     if let Some(n) = options.search_messages {
         scale.search_messages = n;
     }
@@ -354,6 +362,15 @@ fn coordinate(options: &Options) -> Result<()> {
                 results.scaleout = Some(outcome);
             }
         }
+        if wanted(Which::Growth) {
+            let outcome = scenario::growth::run(&env)
+                .await
+                .map_err(|e| format!("{e:#}"));
+            if let Err(e) = &outcome {
+                say(format!("growth failed: {e}"));
+            }
+            results.growth = Some(outcome);
+        }
         if wanted(Which::Stores) && scaleout_skipped.is_none() {
             let outcome = scenario::stores::run(&env)
                 .await
@@ -392,6 +409,7 @@ fn coordinate(options: &Options) -> Result<()> {
                 connect: wanted(Which::Connect),
                 scaleout: wanted(Which::Scaleout),
                 stores: wanted(Which::Stores),
+                growth: wanted(Which::Growth),
             },
         );
         report::write(&merged, &out)?;

@@ -54,7 +54,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
                 "offered deliveries per second",
                 "server CPU per delivery (µs)",
             ),
-            f.each(|x| {
+            per_server(f.each(|x| {
                 let points: Vec<(f64, f64)> = x
                     .ramp
                     .steps
@@ -63,7 +63,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
                     .map(|s| (s.offered, s.server_cpu_us_per_event))
                     .collect();
                 (!points.is_empty()).then_some(points)
-            }),
+            })),
         )?;
         drawn.push(("fanout-cpu.png", title));
     }
@@ -87,7 +87,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
                 &dir.join("capacity-cpu.png"),
                 title,
                 ("room size (members)", "server CPU per delivery (µs)"),
-                curves,
+                per_server(curves),
             )?;
             drawn.push(("capacity-cpu.png", title));
         }
@@ -102,6 +102,41 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<(&'static str, &'st
             p.each(|x| Some(&x.ramp)),
         )?;
         drawn.push(("private.png", title));
+    }
+    if let Some(Ok(g)) = &results.growth {
+        let title = "Growth: append and history latency against stored messages (p99)";
+        let mut curves = Vec::new();
+        for (i, e) in g.engines.iter().enumerate() {
+            let (color, light) = [
+                (OURS, RGBColor(0x7f, 0xb3, 0xe0)),
+                (NODE, RGBColor(0xf0, 0xa0, 0x80)),
+            ][i % 2];
+            let line = |pick: fn(&crate::results::growth::Point) -> f64| -> Vec<(f64, f64)> {
+                e.points
+                    .iter()
+                    .map(|p| (p.messages as f64, pick(p).max(0.001)))
+                    .collect()
+            };
+            curves.push((
+                format!("{} append p99", e.engine),
+                color,
+                line(|p| p.append_p99_ms),
+            ));
+            curves.push((
+                format!("{} history p99", e.engine),
+                light,
+                line(|p| p.history_p99_ms),
+            ));
+        }
+        if !curves.is_empty() {
+            draw_curves(
+                &dir.join("growth.png"),
+                title,
+                ("stored messages", "latency (ms)"),
+                curves,
+            )?;
+            drawn.push(("growth.png", title));
+        }
     }
     Ok(drawn)
 }
@@ -320,16 +355,28 @@ fn draw_capacity(path: &Path, title: &str, caps: [Option<&Capacity>; 3]) -> Resu
     Ok(())
 }
 
-/// One curve per server (log-log, points marked): server CPU per delivery against offered load
-/// or room size, where the light-load comparison and the growth of issue #25 are seen at a
-/// glance.
+/// A named curve: its legend, its colour, its points.
+type Curve = (String, RGBColor, Vec<(f64, f64)>);
+
+/// One curve per server, those that have points.
+fn per_server(curves: [Option<Vec<(f64, f64)>>; 3]) -> Vec<Curve> {
+    SERVERS
+        .into_iter()
+        .zip(curves)
+        .filter_map(|((name, color), points)| Some((name.to_owned(), color, points?)))
+        .collect()
+}
+
+/// Curves (log-log, points marked): server CPU per delivery against offered load or room
+/// size, latency against stored messages, where the light-load comparison and the growth of
+/// issue #25 are seen at a glance.
 fn draw_curves(
     path: &Path,
     title: &str,
     (x_desc, y_desc): (&str, &str),
-    curves: [Option<Vec<(f64, f64)>>; 3],
+    curves: Vec<Curve>,
 ) -> Result<()> {
-    let all: Vec<(f64, f64)> = curves.iter().flatten().flatten().copied().collect();
+    let all: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.2.iter().copied()).collect();
     if all.is_empty() {
         bail!("nothing to plot for {title}");
     }
@@ -360,8 +407,7 @@ fn draw_curves(
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
-    for ((name, color), line) in SERVERS.into_iter().zip(curves) {
-        let Some(line) = line else { continue };
+    for (name, color, line) in curves {
         chart
             .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
             .map_err(plot_error)?

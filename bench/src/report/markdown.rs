@@ -2,7 +2,7 @@
 //! plots, a section of step-by-step tables per scenario, and the failures.
 
 use super::format::busy_text;
-use super::tables::{capacity_table, ramp_table, scaleout_text};
+use super::tables::{capacity_table, growth_table, ramp_table, scaleout_text};
 use super::{summary, targets};
 use crate::results::{PerServer, Results};
 
@@ -171,6 +171,23 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
                 out,
                 "\n### Durable sends on shared PostgreSQL, step by step\n\nFailed: {e}"
             );
+        }
+        None => {}
+    }
+    match &results.growth {
+        Some(Ok(g)) => {
+            let _ = writeln!(
+                out,
+                "\n### Growth: storing and reading as the store fills\n\nOne message at a \
+                 time to its `ack` (append), and a page of 50 of a filled room's messages before \
+                 a random id (history), 200 of each at every size; the database's bytes."
+            );
+            for e in &g.engines {
+                out.push_str(&growth_table(e));
+            }
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(out, "\n### Growth\n\nFailed: {e}");
         }
         None => {}
     }

@@ -3,6 +3,7 @@
 
 use super::format::{busy_text, bytes, ms, per_write, secs, thousands, us};
 use crate::results::capacity::Capacity;
+use crate::results::growth::Engine;
 use crate::results::ramp::Ramp;
 use crate::results::scaleout::Scaleout;
 
@@ -140,6 +141,30 @@ pub(super) fn scaleout_text(x: &Scaleout) -> String {
             "| {} | {} |",
             thousands(st.offered),
             shares.join(" | ")
+        );
+    }
+    out
+}
+
+/// One engine of the growth scenario: the figures at each size.
+pub(super) fn growth_table(e: &Engine) -> String {
+    let mut out = format!(
+        "\n**{}** (filled at {}/s)\n\n| Stored messages | Append p50 | p99 | History p50 | p99 | \
+         Database | Bytes per message |\n|--:|--:|--:|--:|--:|--:|--:|\n",
+        e.engine,
+        thousands(e.fill_rate)
+    );
+    for p in &e.points {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            thousands(p.messages as f64),
+            ms(p.append_p50_ms),
+            ms(p.append_p99_ms),
+            ms(p.history_p50_ms),
+            ms(p.history_p99_ms),
+            bytes(p.database_bytes as f64),
+            thousands(p.bytes_per_message())
         );
     }
     out

@@ -14,6 +14,7 @@ pub mod acks;
 pub mod capacity;
 pub mod connect;
 pub mod fanout;
+pub mod growth;
 pub mod idle;
 pub mod latency;
 pub mod private;
@@ -29,6 +30,7 @@ use self::acks::Acks;
 use self::capacity::Capacity;
 use self::connect::Connect;
 use self::fanout::Fanout;
+use self::growth::Growth;
 use self::idle::Idle;
 use self::private::Private;
 use self::scaleout::Scaleout;
@@ -137,6 +139,10 @@ pub struct Results {
     /// Durable sends on 1, 2, … nodes sharing PostgreSQL (absent from runs before it).
     #[serde(default)]
     pub stores: Option<Outcome<Stores>>,
+    /// Append and history latency and bytes per message as the store fills (absent from runs
+    /// before it).
+    #[serde(default)]
+    pub growth: Option<Outcome<Growth>>,
 }
 
 impl Results {
@@ -167,6 +173,7 @@ impl Results {
             scaleout: None,
             scaleout_skipped: None,
             stores: None,
+            growth: None,
         }
     }
 
@@ -191,6 +198,9 @@ impl Results {
         }
         if let Some(Err(e)) = &self.stores {
             all.push(format!("durable sends on shared PostgreSQL: {e}"));
+        }
+        if let Some(Err(e)) = &self.growth {
+            all.push(format!("growth: {e}"));
         }
         all
     }
@@ -225,6 +235,9 @@ impl Results {
         if ran.stores {
             self.stores = partial.stores;
         }
+        if ran.growth {
+            self.growth = partial.growth;
+        }
     }
 }
 
@@ -239,6 +252,7 @@ pub struct Ran {
     pub connect: bool,
     pub scaleout: bool,
     pub stores: bool,
+    pub growth: bool,
 }
 
 /// The time now, as the report shows it.

@@ -13,7 +13,9 @@
 //!   no search);
 //! - [`scaleout`]: several nodes of ours holding more connections together than one process
 //!   may, with the fan-out rate (ours only: the peer has no multi-node mode);
-//! - [`stores`]: durable sends on 1, 2 and 3 nodes sharing PostgreSQL (ours only).
+//! - [`stores`]: durable sends on 1, 2 and 3 nodes sharing PostgreSQL (ours only);
+//! - [`growth`]: append and history latency and bytes per message as the store fills, each
+//!   engine (ours only).
 //!
 //! Each scenario starts a fresh server and fresh workers and stops both when it is done. This
 //! module holds what they share: the [`Scale`] (full or smoke), the [`Env`], running a scenario
@@ -23,6 +25,7 @@ pub mod acks;
 pub mod capacity;
 pub mod connect;
 pub mod fanout;
+pub mod growth;
 pub mod idle;
 pub mod private;
 pub mod ramp;
@@ -101,6 +104,10 @@ pub struct Scale {
     /// Messages stored before the searches, and searches of each kind.
     pub search_messages: usize,
     pub search_queries: usize,
+    /// The growth scenario's checkpoints: stored messages at which it measures.
+    pub growth_messages: Vec<u64>,
+    /// Appends and history pages timed at each of them.
+    pub growth_probes: usize,
 }
 
 impl Scale {
@@ -147,6 +154,8 @@ impl Scale {
             stores_nodes: 3,
             search_messages: 1_000_000,
             search_queries: 200,
+            growth_messages: vec![10_000, 100_000, 1_000_000],
+            growth_probes: 200,
         }
     }
 
@@ -187,6 +196,8 @@ impl Scale {
             stores_nodes: 2,
             search_messages: 2_000,
             search_queries: 10,
+            growth_messages: vec![200, 1_000],
+            growth_probes: 20,
         }
     }
 }

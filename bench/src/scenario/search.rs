@@ -24,13 +24,13 @@ use crate::progress::say;
 use crate::servers::ours_options;
 
 /// The words: `w0` (most frequent) … `w19999`, spelled as letters so each is one word.
-const VOCABULARY: usize = 20_000;
+pub(super) const VOCABULARY: usize = 20_000;
 
 /// Messages in flight per filling client.
 const WINDOW: usize = 512;
 
 /// Filling clients, each in a room of its own (nothing fans out).
-const FILLERS: usize = 4;
+pub(super) const FILLERS: usize = 4;
 
 /// One engine's figures (printed as they are measured).
 #[derive(Debug, Clone)]
@@ -85,10 +85,10 @@ impl EngineFigures {
 }
 
 /// A small deterministic generator (xorshift), so runs compare.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -101,12 +101,12 @@ impl Rng {
 }
 
 /// Zipf-distributed ranks (exponent 1) by inverse transform over the harmonic numbers.
-struct Zipf {
+pub(super) struct Zipf {
     cumulative: Vec<f64>,
 }
 
 impl Zipf {
-    fn new(n: usize) -> Self {
+    pub(super) fn new(n: usize) -> Self {
         let mut total = 0.0;
         let cumulative = (1..=n)
             .map(|k| {
@@ -143,7 +143,9 @@ fn body(rng: &mut Rng, zipf: &Zipf) -> String {
 }
 
 /// Sends `count` messages from `client` to `room`, `WINDOW` in flight, and waits for every ack.
-async fn fill(client: &mut Client, room: &str, count: usize, seed: u64, zipf: &Zipf) {
+/// Their `req`s (idempotency keys) are unique to the `seed`: a second fill with another seed
+/// stores new messages.
+pub(super) async fn fill(client: &mut Client, room: &str, count: usize, seed: u64, zipf: &Zipf) {
     let mut rng = Rng(seed | 1);
     let mut sent = 0;
     let mut acked = 0;
@@ -151,7 +153,7 @@ async fn fill(client: &mut Client, room: &str, count: usize, seed: u64, zipf: &Z
         while sent < count && sent - acked < WINDOW {
             let text = body(&mut rng, zipf);
             client
-                .send_json(json!({"type": "room_message", "room": room, "body": text, "req": format!("f{sent}")}))
+                .send_json(json!({"type": "room_message", "room": room, "body": text, "req": format!("f{seed:x}-{sent}")}))
                 .await;
             sent += 1;
         }
@@ -166,7 +168,7 @@ async fn fill(client: &mut Client, room: &str, count: usize, seed: u64, zipf: &Z
 }
 
 /// p50 and p99 of `times`, in ms.
-fn percentiles(times: &mut [Duration]) -> (f64, f64) {
+pub(super) fn percentiles(times: &mut [Duration]) -> (f64, f64) {
     times.sort_unstable();
     let at = |p: f64| {
         let i = ((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1;
@@ -239,7 +241,7 @@ async fn queries(
 }
 
 /// `sqlite3 <db> <sql>`'s one number.
-fn sqlite_number(db: &Path, sql: &str) -> Result<u64> {
+pub(super) fn sqlite_number(db: &Path, sql: &str) -> Result<u64> {
     let out = Command::new("sqlite3")
         .arg(db)
         .arg(sql)
@@ -255,7 +257,7 @@ fn sqlite_number(db: &Path, sql: &str) -> Result<u64> {
 }
 
 /// `psql <url> -c <sql>`'s one number.
-fn psql_number(url: &str, sql: &str) -> Result<u64> {
+pub(super) fn psql_number(url: &str, sql: &str) -> Result<u64> {
     let out = Command::new("psql")
         .args([url, "-At", "-c", sql])
         .output()
