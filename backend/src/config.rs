@@ -468,14 +468,6 @@ impl Config {
         Duration::from_secs(self.session_ttl_secs)
     }
 
-    /// Whether `--admin` names `name` (ignoring case).
-    pub fn names_admin(&self, name: &shared::UserName) -> bool {
-        self.admins
-            .iter()
-            .filter_map(|a| shared::UserName::parse(a.trim()).ok())
-            .any(|a| a.key() == name.key())
-    }
-
     pub fn retention_interval(&self) -> Duration {
         Duration::from_secs(self.retention_interval_secs)
     }

@@ -204,7 +204,6 @@ pub fn app(state: AppState) -> Router {
         identity: state.identity.clone(),
         store: state.store.clone(),
         hub: state.hub.clone(),
-        config: state.config.clone(),
         node: state
             .bus
             .as_ref()

@@ -27,6 +27,10 @@ pub struct SessionResponse {
     /// Without one, only this device's session holds it: the client offers to add one.
     #[serde(default)]
     pub has_password: bool,
+    /// Whether the account is an administrator (`--admin`, or `chat-server admin grant`) as
+    /// the server answers: the client then offers the administrators' panel. Absent when not.
+    #[serde(default, skip_serializing_if = "crate::skip::is_false")]
+    pub admin: bool,
 }
 
 /// `PUT /api/session/password`: protect the caller's passwordless account with `password`,

@@ -21,7 +21,6 @@ use axum::{Json, Router};
 use shared::api::{AdminFigures, NodeFigures};
 use shared::{close, ErrorCode, UserName};
 
-use crate::config::Config;
 use crate::error::ApiFailure;
 use crate::hub::Hub;
 use crate::identity::{Identity, Session};
@@ -31,14 +30,12 @@ use crate::store::Store;
 /// What the administrators' endpoints share. Cheap to clone.
 #[derive(Clone)]
 pub struct Admin {
-    /// Whose token it is.
+    /// Whose token it is, and whether they are an administrator.
     pub identity: Identity,
-    /// Accounts (who is an administrator, who is disabled) and the stored figures.
+    /// Accounts (who is disabled) and the stored figures.
     pub store: Arc<dyn Store>,
     /// To close a disabled account's connections, and the live figures.
     pub hub: Hub,
-    /// `--admin`.
-    pub config: Arc<Config>,
     /// This node's name in the figures.
     pub node: String,
 }
@@ -60,8 +57,11 @@ impl Admin {
     async fn administrator(&self, headers: &HeaderMap) -> Result<Session, Refusal> {
         let token = bearer(headers).ok_or_else(ApiFailure::unauthorized)?;
         let session = self.identity.authenticate(&token).await?;
-        let admin = self.config.names_admin(&session.name)
-            || self.store.is_admin(&session.name).await.map_err(internal)?;
+        let admin = self
+            .identity
+            .is_admin(&session.name)
+            .await
+            .map_err(internal)?;
         if !admin {
             tracing::info!(user = %session.name, "not an administrator");
             return Err(ApiFailure::new(

@@ -193,6 +193,8 @@ pub struct Identity {
     /// How long a passwordless account must be unused before its name is released; its
     /// sessions last at least this long.
     release_after: Duration,
+    /// The keys of the names `--admin` gives: administrators besides those in the store.
+    named_admins: Arc<[String]>,
 }
 
 impl Identity {
@@ -221,7 +223,23 @@ impl Identity {
             attempts: Arc::new(Attempts::new(limits)),
             ttl: config.session_ttl(),
             release_after: config.release_names_after(),
+            named_admins: config
+                .admins
+                .iter()
+                .filter_map(|a| UserName::parse(a.trim()).ok())
+                .map(|a| a.key())
+                .collect(),
         }
+    }
+
+    /// Whether `name` is an administrator: named by `--admin`, or made one in the store
+    /// (`chat-server admin grant`).
+    pub async fn is_admin(&self, name: &UserName) -> Result<bool, StoreError> {
+        let key = name.key();
+        if self.named_admins.contains(&key) {
+            return Ok(true);
+        }
+        self.store.is_admin(name).await
     }
 
     /// Claims a free name, or signs in to a taken one whose password is given.

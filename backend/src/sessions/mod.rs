@@ -136,10 +136,16 @@ async fn claim(
     } else {
         StatusCode::OK
     };
+    let admin = sessions
+        .identity
+        .is_admin(&claim.name)
+        .await
+        .map_err(IdentityError::Store)?;
     let body = SessionResponse {
         name: claim.name.to_string(),
         token: Some(claim.token.expose().to_owned()),
         has_password: claim.has_password,
+        admin,
     };
     Ok((status, Json(body)).into_response())
 }
@@ -151,6 +157,11 @@ async fn who_am_i(
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
     let session = sessions.identity.authenticate(&token).await?;
     Ok(Json(SessionResponse {
+        admin: sessions
+            .identity
+            .is_admin(&session.name)
+            .await
+            .map_err(IdentityError::Store)?,
         name: session.name.to_string(),
         token: None,
         has_password: session.has_password,

@@ -177,21 +177,34 @@ fn code(body: &Value) -> &str {
     body["code"].as_str().unwrap_or("")
 }
 
+/// What `GET /api/session` says of `token`'s account being an administrator: `Some(true)`, or
+/// `None` when the field is absent (as it must be for anyone else).
+async fn says_admin(app: &TestApp, token: &str) -> Option<bool> {
+    let (status, body) = call(app, reqwest::Method::GET, "/api/session", Some(token)).await;
+    assert_eq!(status, 200, "{body}");
+    body.get("admin").map(|a| a.as_bool().expect("a boolean"))
+}
+
 #[tokio::test]
 async fn an_administrator_disables_an_account_everywhere_and_reads_the_figures() {
-    let app = spawn_app_with(|config| config.admins = vec!["Root".into()]).await;
+    let app = spawn_app_with(|config| config.admins = vec!["Root".into(), " EVE".into()]).await;
     let (root, _root_ws) = app.user("root").await;
     let bob_claim = app
         .post_session(json!({"name": "bob", "password": "correct horse"}))
-        .await;
-    let bob_token = bob_claim.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    // The session's answers say who is an administrator, and nothing for anyone else.
+    assert_eq!(bob_claim.get("admin"), None, "{bob_claim}");
+    let bob_token = bob_claim["token"].as_str().unwrap().to_owned();
     let mut bob_one = app.connect(&bob_token).await;
     let mut bob_two = app.connect(&bob_token).await;
     let (carol, mut carol_ws) = app.user("carol").await;
     carol_ws.say("lobby", "one message", "c1").await;
+    assert_eq!(says_admin(&app, &root).await, Some(true));
+    assert_eq!(says_admin(&app, &carol).await, None);
+    assert_eq!(says_admin(&app, &bob_token).await, None);
     let put = reqwest::Method::PUT;
     let get = reqwest::Method::GET;
 
@@ -260,6 +273,16 @@ async fn an_administrator_disables_an_account_everywhere_and_reads_the_figures()
     assert_eq!(status, 204);
     let mut back = app.connect(&bob_token).await;
     back.assert_alive("back").await;
+    assert_eq!(says_admin(&app, &bob_token).await, None);
+
+    // A claim's answer says it too (`--admin` names ignore case and spaces).
+    let eve = app
+        .post_session(json!({"name": "eve"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(eve["admin"], json!(true), "{eve}");
 }
 
 #[tokio::test]
@@ -270,6 +293,7 @@ async fn chat_server_admin_grants_and_revokes_on_the_configured_store() {
     let app = spawn_app_on(storage, |_| {}).await;
     let dana = app.claim("dana").await;
     let figures = "/api/admin/figures";
+    assert_eq!(says_admin(&app, &dana).await, None);
     assert_eq!(
         call(&app, reqwest::Method::GET, figures, Some(&dana))
             .await
@@ -297,6 +321,7 @@ async fn chat_server_admin_grants_and_revokes_on_the_configured_store() {
             .0,
         200
     );
+    assert_eq!(says_admin(&app, &dana).await, Some(true));
     let revoked = admin(&["revoke", "dana"]);
     assert!(revoked.status.success(), "{revoked:?}");
     assert_eq!(
@@ -305,6 +330,7 @@ async fn chat_server_admin_grants_and_revokes_on_the_configured_store() {
             .0,
         403
     );
+    assert_eq!(says_admin(&app, &dana).await, None);
     let nobody = admin(&["grant", "nobody"]);
     assert_eq!(nobody.status.code(), Some(1), "{nobody:?}");
     assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account is called nobody"));
