@@ -1,8 +1,9 @@
 //! Safety in real browsers: alice blocks bob from their private conversation, then sees his
 //! room message collapsed ("message from a blocked user — show", shown on a click) and never
-//! gets his private message, while carol sees both as before; an administrator disables
-//! bob's account and bob's browser is signed out at once, told why, and cannot sign in again.
-//! The pages pass axe-core with a collapsed message.
+//! gets his private message, while carol sees both as before; an administrator, from the
+//! panel only administrators are offered, reads the figures and disables bob's account, and
+//! bob's browser is signed out at once and told why. The pages pass axe-core with a collapsed
+//! message and with the panel open.
 
 use e2e::{dist_dir, eventually, run, Browser, ChromeDriver, WAIT};
 use serde_json::json;
@@ -94,9 +95,40 @@ fn a_blocked_users_room_messages_are_collapsed_and_private_ones_never_arrive() {
     });
 }
 
+/// The administrators' panel's figures, as `label: value` lines.
+async fn figures(browser: &Browser) -> Vec<String> {
+    let found = browser
+        .js(
+            "return Array.from(document.querySelectorAll('[data-testid=admin-figures] dt'))\
+             .map(dt => dt.textContent + ': ' + dt.nextElementSibling.textContent);",
+        )
+        .await;
+    serde_json::from_value(found).unwrap_or_default()
+}
+
+/// Asks the panel to disable the account typed in it: "Disable…", then the confirmation,
+/// by the keyboard (focus moves to the confirming button).
+async fn disable(root: &Browser, name: &str) {
+    root.js("document.querySelector('[data-testid=admin-account]').value = '';")
+        .await;
+    root.type_into("[data-testid=admin-account]", name).await;
+    root.click("[data-testid=admin-disable]").await;
+    root.wait_for("[data-testid=admin-question]").await;
+    root.wait_for_focus("admin-confirm").await;
+    let focused = root
+        .client()
+        .active_element()
+        .await
+        .expect("a focused element");
+    focused
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .expect("Enter");
+}
+
 #[test]
 #[ignore = "needs the built frontend and chromedriver: run `cargo xtask test`"]
-fn an_administrator_disables_an_account_and_its_browser_is_signed_out() {
+fn an_administrator_disables_an_account_from_the_panel_and_its_browser_is_signed_out() {
     run(async {
         let server = ServerProcess::options()
             .static_dir(dist_dir())
@@ -111,23 +143,82 @@ fn an_administrator_disables_an_account_and_its_browser_is_signed_out() {
         bob.send("before").await;
         bob.wait_for_status("before", "confirmed").await;
 
-        // The administrator's token, from their page; the endpoint is the HTTP API's.
-        let token = root
+        // Bob is no administrator: once his page knows his account (it offers a password),
+        // it offers no administration, and the endpoints refuse his token anyway.
+        bob.wait_for("[data-testid=add-password-open]").await;
+        assert!(!bob.has("[data-testid=admin-open]").await);
+        assert!(!bob.has("[data-testid=admin-panel]").await);
+        let bob_token = bob
             .js("return localStorage.getItem('chat.token');")
             .await
             .as_str()
-            .expect("root's token")
+            .expect("bob's token")
             .to_owned();
-        let disabled = server
+        let refused = server
             .http()
-            .put(server.url("/api/admin/accounts/bob/disabled"))
-            .bearer_auth(&token)
+            .get(server.url("/api/admin/figures"))
+            .bearer_auth(&bob_token)
             .send()
             .await
-            .expect("PUT");
-        assert_eq!(disabled.status(), 204);
+            .expect("GET");
+        assert_eq!(refused.status(), 403);
 
-        // Bob's page is signed out at once, and says why.
+        // Root opens the panel: the server's figures.
+        root.click("[data-testid=admin-open]").await;
+        root.wait_for("[data-testid=admin-panel]").await;
+        eventually("root: the figures", WAIT, || async {
+            let rows = figures(&root).await;
+            (rows.len() == 6).then_some(rows)
+        })
+        .await;
+        let rows = figures(&root).await;
+        assert_eq!(
+            rows[..5],
+            [
+                "Accounts: 2",
+                "Disabled accounts: 0",
+                "Users online: 2",
+                "Rooms: 1",
+                "Messages stored: 1"
+            ]
+        );
+        assert_eq!(rows[5], "Connections on local: 2");
+        let violations = root.axe_violations().await;
+        assert!(violations.is_empty(), "axe: {violations:?}");
+
+        // A name nobody has: the server's refusal, in words; nothing happens to anyone.
+        disable(&root, "nobody").await;
+        root.wait_for_text(
+            "[data-testid=admin-error]",
+            "No account is called “nobody”.",
+        )
+        .await;
+
+        // Bob's account: asked, confirmed, done.
+        root.js("document.querySelector('[data-testid=admin-account]').value = '';")
+            .await;
+        root.type_into("[data-testid=admin-account]", "bob").await;
+        root.click("[data-testid=admin-disable]").await;
+        let question = root.text_of("[data-testid=admin-question]").await;
+        assert!(
+            question
+                .as_deref()
+                .is_some_and(|q| q.starts_with("Disable the account “bob”?")),
+            "{question:?}"
+        );
+        let violations = root.axe_violations().await;
+        assert!(violations.is_empty(), "axe: {violations:?}");
+        root.click("[data-testid=admin-cancel]").await;
+        assert!(!root.has("[data-testid=admin-question]").await);
+        bob.wait_connected().await;
+        disable(&root, "bob").await;
+        root.wait_for_text(
+            "[data-testid=admin-done]",
+            "The account “bob” is disabled; its sessions have ended.",
+        )
+        .await;
+
+        // Bob's page is signed out at once (4003), and says why.
         bob.wait_for("[data-testid=signin-form]").await;
         eventually("bob: told why", WAIT, || async {
             let text = bob.page_text().await;
@@ -139,7 +230,18 @@ fn an_administrator_disables_an_account_and_its_browser_is_signed_out() {
         assert_eq!(stored, json!(null));
         let violations = bob.axe_violations().await;
         assert!(violations.is_empty(), "axe: {violations:?}");
+
+        // The figures, refreshed after it, count him.
+        eventually("root: one disabled account", WAIT, || async {
+            figures(&root)
+                .await
+                .contains(&"Disabled accounts: 1".to_owned())
+                .then_some(())
+        })
+        .await;
         // The administrator's page carries on.
+        root.click("[data-testid=dialog-cancel]").await;
+        root.wait_for_focus("admin-open").await;
         root.send("after").await;
         root.wait_for_status("after", "confirmed").await;
 

@@ -1,10 +1,12 @@
-//! The HTTP API for sessions (`/api/session`) and the export (`/api/export`), and what to tell
-//! a person when it says no.
+//! The HTTP API for sessions (`/api/session`), the export (`/api/export`) and the
+//! administrators (`/api/admin/…`), and what to tell a person when it says no.
 //!
 //! The request functions need a browser; the checks and texts are plain and tested on the host.
 
 use gloo_net::http::{Request, Response};
-use shared::api::{ApiError, ExportTicket, PasswordRequest, SessionRequest, SessionResponse};
+use shared::api::{
+    AdminFigures, ApiError, ExportTicket, PasswordRequest, SessionRequest, SessionResponse,
+};
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use shared::names::USER_NAME_RULES;
 use shared::{ErrorCode, NameError, UserName};
@@ -173,6 +175,46 @@ pub async fn set_password(token: &str, request: &PasswordRequest) -> Result<(), 
         .header("Authorization", &format!("Bearer {token}"))
         .json(request)
         .map_err(|e| ApiFailure::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refused(response).await)
+    }
+}
+
+/// `GET /api/admin/figures`: the whole chat's figures (an administrator's token).
+pub async fn admin_figures(token: &str) -> Result<AdminFigures, ApiFailure> {
+    let response = Request::get("/api/admin/figures")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if !response.ok() {
+        return Err(refused(response).await);
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| ApiFailure::Network(e.to_string()))
+}
+
+/// `PUT` (`disabled`) or `DELETE /api/admin/accounts/{name}/disabled`: an administrator
+/// disables the account `name`, or enables it again.
+pub async fn set_disabled(token: &str, name: &str, disabled: bool) -> Result<(), ApiFailure> {
+    let url = format!(
+        "/api/admin/accounts/{}/disabled",
+        String::from(js_sys::encode_uri_component(name))
+    );
+    let request = if disabled {
+        Request::put(&url)
+    } else {
+        Request::delete(&url)
+    };
+    let response = request
+        .header("Authorization", &format!("Bearer {token}"))
         .send()
         .await
         .map_err(|e| ApiFailure::Network(e.to_string()))?;

@@ -27,6 +27,7 @@
 //! - [`api`]: the HTTP session API and the words for its refusals.
 //! - [`reach`]: telling "the server was not reached" (a failed fetch, a proxy's 502) apart.
 //! - [`account`]: what signing out does to a passwordless account, and adding a password.
+//! - [`admin`]: the administrators' panel: the server's figures, disabling and enabling accounts.
 //!
 //! The browser-facing parts stay thin:
 //! - [`connection`]: the one WebSocket, its reconnect loop, and the [`connection::Socket`]
@@ -41,6 +42,7 @@
 use leptos::prelude::*;
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod avatar;
 pub mod backoff;

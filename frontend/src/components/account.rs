@@ -1,12 +1,14 @@
 //! The account controls in the top bar: "Add a password" (for a passwordless account),
-//! "Export" (downloads everything the user wrote) and "Sign out", the first and last opening a
-//! dialog. Signing out asks first, and warns a passwordless
+//! "Admin" (for an administrator: [`super::admin`]'s panel), "Export" (downloads everything
+//! the user wrote) and "Sign out", all but "Export" opening a dialog. Signing out asks first, and warns a passwordless
 //! account that it cannot be signed in to again; the dialog offers the password form.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::admin::AdminControls;
+use super::focus::focus_first;
 use crate::{account, api, browser, Auth};
 
 /// Which dialog is open.
@@ -15,6 +17,7 @@ enum Dialog {
     Closed,
     SignOut,
     AddPassword,
+    Admin,
 }
 
 #[component]
@@ -22,11 +25,14 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
     // Whether the account has a password: asked of the server once, then kept up to date.
     let has_password = RwSignal::new(None::<bool>);
+    // Whether the user is an administrator, as the same answer says.
+    let admin = RwSignal::new(false);
     {
         let token = token.clone();
         spawn_local(async move {
             if let Ok(answer) = api::check_session(&token).await {
                 has_password.try_set(Some(answer.has_password));
+                admin.try_set(answer.admin);
             }
         });
     }
@@ -41,6 +47,7 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
     let close = move || {
         let from = match dialog.get_untracked() {
             Dialog::AddPassword => "[data-testid=add-password-open]",
+            Dialog::Admin => "[data-testid=admin-open]",
             _ => "[data-testid=sign-out]",
         };
         dialog.set(Dialog::Closed);
@@ -89,6 +96,16 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
                 on:click=move |_| open(Dialog::AddPassword)
             >
                 "Add a password"
+            </button>
+        </Show>
+        <Show when=move || admin.get()>
+            <button
+                class="quiet"
+                data-testid="admin-open"
+                aria-haspopup="dialog"
+                on:click=move |_| open(Dialog::Admin)
+            >
+                "Admin"
             </button>
         </Show>
         <button
@@ -174,22 +191,21 @@ pub fn AccountControls(name: String, token: String) -> impl IntoView {
                         </div>
                     }
                     .into_any(),
+                    Dialog::Admin => view! {
+                        <h2 id="account-dialog-title">"Administration"</h2>
+                        <AdminControls token=token.get_value() />
+                        <div class="dialog-actions">
+                            <button class="quiet" data-testid="dialog-cancel" on:click=move |_| close()>
+                                "Close"
+                            </button>
+                        </div>
+                    }
+                    .into_any(),
                     Dialog::Closed => ().into_any(),
                 }}
             </div>
         </Show>
     }
-}
-
-/// Moves keyboard focus to the first element matching `css`, after the view has updated.
-fn focus_first(css: &'static str) {
-    request_animation_frame(move || {
-        if let Ok(Some(el)) = document().query_selector(css) {
-            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
-                let _ = el.focus();
-            }
-        }
-    });
 }
 
 /// A new password, twice; on success the account has one and the form says so.

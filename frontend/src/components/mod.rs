@@ -2,10 +2,12 @@
 //! its methods; they hold no chat logic of their own.
 
 mod account;
+mod admin;
 mod chat;
 mod composer;
 mod conversation;
 mod files;
+mod focus;
 mod formatted;
 mod keyboard;
 mod mention_list;
