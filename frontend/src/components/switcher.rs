@@ -3,7 +3,8 @@
 //! chat page's shortcut) closes the dialog. The matching is [`crate::state::switcher`]'s.
 //! Its last option searches the messages for what is typed ([`crate::state::search`]): the
 //! results then fill the list (conversation, sender, time, the body with the matched words in
-//! `<mark>`), and choosing one opens its conversation at that message.
+//! `<mark>`), and choosing one opens its conversation at that message; their last option,
+//! "More results", asks for the next page when the server has one.
 
 use leptos::ev::KeyboardEvent;
 use leptos::html;
@@ -44,6 +45,8 @@ enum Entry<'a> {
     /// "Search messages for …" (after the conversations).
     Search(&'a str),
     Hit(&'a Hit),
+    /// "More results" (after the results); `true` while that page is on its way.
+    More(bool),
 }
 
 /// Fills `ul` with `entries`, the one at `selected` highlighted, drawn by hand (smaller in the
@@ -76,6 +79,15 @@ fn draw_options(ul: &web_sys::Element, entries: Vec<Entry<'_>>, selected: usize)
                 ["Search messages for “", query, "”"].concat(),
             ),
             Entry::Hit(_) => ("search-result", String::new()),
+            Entry::More(busy) => (
+                "more-results",
+                if *busy {
+                    "Loading more results…"
+                } else {
+                    "More results"
+                }
+                .into(),
+            ),
         };
         let li = element("li", &text)?;
         let chosen = at == selected;
@@ -179,10 +191,15 @@ pub fn QuickSwitcher() -> impl IntoView {
             state.update(ChatState::found);
         }
     };
-    // The option at `at` chosen: a conversation or "Search messages", or a result.
+    // The option at `at` chosen: a conversation or "Search messages", or a result or "More
+    // results" (after them).
     let pick = move |at: usize| {
         if results.get_untracked() {
-            open_hit(at);
+            if at < state.with_untracked(|s| s.search().hits.len()) {
+                open_hit(at);
+            } else {
+                send_with(state, socket, ChatState::more_results);
+            }
         } else {
             match matches.with_untracked(|m| m.get(at).map(|c| c.key.clone())) {
                 Some(key) => choose(key),
@@ -194,7 +211,7 @@ pub fn QuickSwitcher() -> impl IntoView {
     // How many options there are.
     let count = move || {
         if results.get() {
-            state.with(|s| s.search().hits.len())
+            state.with(|s| s.search().hits.len() + usize::from(s.search().more()))
         } else {
             matches.with(Vec::len) + usize::from(!switcher.with(|s| s.query().trim().is_empty()))
         }
@@ -205,9 +222,11 @@ pub fn QuickSwitcher() -> impl IntoView {
         let selected = switcher.with(Switcher::selected);
         if results.get() {
             state.with(|s| {
+                let search = s.search();
+                let more = search.more().then_some(Entry::More(search.busy()));
                 draw_options(
                     &ul,
-                    s.search().hits.iter().map(Entry::Hit).collect(),
+                    search.hits.iter().map(Entry::Hit).chain(more).collect(),
                     selected,
                 )
             });

@@ -322,8 +322,12 @@ impl ChatState {
                 return self.refused(code, message, req, now);
             }
             ServerFrame::Pong { .. } => {}
-            ServerFrame::SearchResults { messages, req, .. } => {
-                self.search_results(messages, req.as_deref());
+            ServerFrame::SearchResults {
+                messages,
+                next,
+                req,
+            } => {
+                self.search_results(messages, next, req.as_deref());
             }
             ServerFrame::MessageEdited {
                 id,

@@ -28,9 +28,13 @@ pub struct Hit {
 /// The search on its way or answered.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
+    /// The query, as sent: the next page asks for it again.
+    query: String,
     /// The request id of the page on its way.
     pending: Option<String>,
-    /// The results, best first (the first page: a more precise query finds the rest).
+    /// The `offset` of the next page, from the last page's `next`; `None` when there is none.
+    next: Option<u32>,
+    /// The results, best first, every page received so far.
     pub hits: Vec<Hit>,
 }
 
@@ -38,6 +42,11 @@ impl Search {
     /// A page is on its way.
     pub fn busy(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// The server has more results: "More results" is offered.
+    pub fn more(&self) -> bool {
+        self.next.is_some()
     }
 }
 
@@ -74,31 +83,59 @@ impl ChatState {
         if !self.is_connected() || query.is_empty() {
             return None;
         }
-        let req = self.reqs.take();
         self.search = Search {
-            pending: Some(req.clone()),
+            query: query.to_owned(),
             ..Search::default()
         };
+        self.search_page(None)
+    }
+
+    /// The next page of the search shown, after its results ("More results"); `None` when
+    /// there is none, or a page is on its way.
+    pub fn more_results(&mut self) -> Option<ClientFrame> {
+        if !self.is_connected() || self.search.busy() || !self.search.more() {
+            return None;
+        }
+        // Kept until the page arrives: refused (the search budget), it can be asked again.
+        let offset = self.search.next;
+        self.search_page(offset)
+    }
+
+    /// Asks for the page of the search at `offset`.
+    fn search_page(&mut self, offset: Option<u32>) -> Option<ClientFrame> {
+        let req = self.reqs.take();
+        self.search.pending = Some(req.clone());
         Some(ClientFrame::Search {
-            query: query.to_owned(),
+            query: self.search.query.clone(),
             room: None,
             to: None,
             sender: None,
             since: None,
             until: None,
             limit: None,
-            offset: None,
+            offset,
             req: Some(req),
         })
     }
 
-    /// A page of results for our search `req` (an old search's is dropped).
-    pub(super) fn search_results(&mut self, found: Vec<StoredMessage>, req: Option<&str>) {
+    /// A page of results for our search `req` (an old search's is dropped), added after those
+    /// shown; `next` is where the page after it starts.
+    pub(super) fn search_results(
+        &mut self,
+        found: Vec<StoredMessage>,
+        next: Option<u32>,
+        req: Option<&str>,
+    ) {
         if req.is_none() || self.search.pending.as_deref() != req {
             return;
         }
         self.search.pending = None;
+        self.search.next = next;
         for m in found {
+            // Messages stored since the last page may shift one onto this page too.
+            if self.search.hits.iter().any(|h| h.id == m.id) {
+                continue;
+            }
             let (key, title) = match &m.target {
                 Target::Room { room } => (ConvKey::of(&m.target), room.clone()),
                 Target::User { to } => {

@@ -207,3 +207,63 @@ fn a_result_in_a_conversation_never_opened_loads_it_around_then_up_to_the_newest
         "{fill:?}"
     );
 }
+
+#[test]
+fn more_results_asks_for_the_next_page_and_adds_it_after_the_first() {
+    let mut state = connected("alice");
+    let first = state.search_request("deploy").unwrap();
+    assert!(
+        !state.search().more(),
+        "nothing to page while the first is on its way"
+    );
+    assert_eq!(state.more_results(), None);
+    let page_one = (1..=20)
+        .map(|id| hit(100 - id, room("lobby"), "bob", "deploy", &[[0, 6]]))
+        .collect();
+    state.apply(results(page_one, Some(20), &req_of(&first)), 1);
+    assert!(state.search().more());
+    let more = state.more_results().unwrap();
+    let ClientFrame::Search { query, offset, .. } = &more else {
+        panic!("{more:?}")
+    };
+    assert_eq!((query.as_str(), *offset), ("deploy", Some(20)));
+    assert!(state.search().busy() && state.search().more());
+    assert_eq!(state.more_results(), None, "one page at a time");
+    // Refused (the search budget): the same page can be asked for again.
+    state.apply(
+        refusal(ErrorCode::RateLimited, "slow down", &req_of(&more)),
+        2,
+    );
+    assert!(state.search().more());
+    let again = state.more_results().unwrap();
+    assert!(matches!(
+        again,
+        ClientFrame::Search {
+            offset: Some(20),
+            ..
+        }
+    ));
+    // The second page goes after the first; one already shown (shifted by a new message) is
+    // not shown twice. The last page has no `next`: nothing more is offered.
+    state.apply(
+        results(
+            vec![
+                hit(80, room("lobby"), "bob", "deploy", &[[0, 6]]),
+                hit(60, room("lobby"), "carol", "deploy", &[[0, 6]]),
+            ],
+            None,
+            &req_of(&again),
+        ),
+        3,
+    );
+    let ids: Vec<u64> = state.search().hits.iter().map(|h| h.id).collect();
+    assert_eq!(ids.len(), 21);
+    assert_eq!(ids[..2], [99, 98]);
+    assert_eq!(ids[20], 60);
+    assert!(!state.search().more());
+    assert_eq!(state.more_results(), None);
+    // A new search starts from its first page.
+    let fresh = state.search_request("friday").unwrap();
+    assert!(matches!(fresh, ClientFrame::Search { offset: None, .. }));
+    assert!(state.search().hits.is_empty());
+}
