@@ -141,6 +141,10 @@ struct Options {
     /// default 10,000, 100,000 and 1,000,000).
     #[arg(long, value_delimiter = ',')]
     growth_messages: Vec<u64>,
+    /// Searches of each kind in the search scenario, one at a time (default 200; 10 with
+    /// --smoke).
+    #[arg(long)]
+    search_queries: Option<usize>,
     /// With --only: put this run's figures into the existing `results.json` beside the report
     /// (the other scenarios keep theirs) and rewrite the report from both.
     #[arg(long, requires = "only")]
@@ -277,6 +281,9 @@ fn coordinate(options: &Options) -> Result<()> {
     }
     if let Some(n) = options.search_messages {
         scale.search_messages = n;
+    }
+    if let Some(n) = options.search_queries {
+        scale.search_queries = n;
     }
     let env = Env {
         setup: Setup {

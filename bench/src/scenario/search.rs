@@ -8,7 +8,9 @@
 //! and of its full-text index (SQLite: `dbstat` over FTS5's tables; PostgreSQL: the GIN index
 //! and the `tsvector` column).
 //!
-//! The figures are printed (and returned for the summary); `docs/benchmarks.md` quotes a run.
+//! The figures are printed (and returned for the summary), with how long the filling took and
+//! how busy the machine was (load averages, compilers) before it and after the searches;
+//! `docs/benchmarks.md` quotes a run.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,6 +22,7 @@ use shared::ServerFrame;
 use testkit::{Client, Schema, ServerProcess};
 
 use super::Env;
+use crate::proc::Busy;
 use crate::progress::say;
 use crate::servers::ours_options;
 
@@ -37,8 +40,11 @@ pub(super) const FILLERS: usize = 4;
 pub struct EngineFigures {
     pub engine: &'static str,
     pub messages: usize,
-    /// Messages stored per second while filling.
+    /// Messages stored per second while filling, and how long it took.
     pub fill_rate: f64,
+    pub fill_secs: f64,
+    /// How busy the machine was before the filling and after the searches.
+    pub busy: (Busy, Busy),
     /// Per kind of query: its name, matches per query (first page's count is capped; this is
     /// the words' share of messages), p50 and p99 in ms.
     pub queries: Vec<(String, f64, f64, f64)>,
@@ -77,8 +83,15 @@ impl EngineFigures {
             ));
         }
         out.push_str(&format!(
-            "database {} bytes, of which the full-text index {} bytes\n",
-            self.database_bytes, self.index_bytes
+            "database {} bytes, of which the full-text index {} bytes\n\
+             filled in {:.0} s; load {:.2} (1 min) and {} compilers before it, {:.2} and {} after the searches\n",
+            self.database_bytes,
+            self.index_bytes,
+            self.fill_secs,
+            self.busy.0.load_1m,
+            self.busy.0.compilers,
+            self.busy.1.load_1m,
+            self.busy.1.compilers,
         ));
         out
     }
@@ -291,6 +304,7 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<EngineFigures> {
         "sqlite"
     };
     say(format!("search ({engine_name}): storing {n} messages"));
+    let busy_before = Busy::now();
     let started = Instant::now();
     let mut fills = Vec::new();
     for f in 0..FILLERS {
@@ -313,9 +327,10 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<EngineFigures> {
         });
     }
     let _fillers = futures_util::future::join_all(fills).await;
-    let fill_rate = n as f64 / started.elapsed().as_secs_f64();
+    let fill_secs = started.elapsed().as_secs_f64();
+    let fill_rate = n as f64 / fill_secs;
     say(format!(
-        "search ({engine_name}): stored at {fill_rate:.0} messages/s; searching"
+        "search ({engine_name}): stored in {fill_secs:.0} s ({fill_rate:.0} messages/s); searching"
     ));
     let token = endpoint.claim("searcher").await;
     let mut searcher = endpoint.connect(&token).await;
@@ -323,6 +338,7 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<EngineFigures> {
         searcher.join(&format!("fill{f}")).await;
     }
     let queries = queries(&mut searcher, scale.search_queries, &zipf).await?;
+    let busy_after = Busy::now();
     let (database_bytes, index_bytes) = match schema {
         None => {
             let db = server.data_dir().join("chat.db");
@@ -355,6 +371,8 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<EngineFigures> {
         engine: engine_name,
         messages: n,
         fill_rate,
+        fill_secs,
+        busy: (busy_before, busy_after),
         queries,
         database_bytes,
         index_bytes,
