@@ -81,6 +81,8 @@ async fn a_batch_of_sign_ins_fails_only_its_taken_names(url: String) {
             name: name("alice"),
             session: NewSession::bare(SessionId("t7".into())),
         },
+        account("b0b", "t8"),
+        account("Aiice", "t9"),
     ];
     let outcomes = store.write_sessions(&batch).await.expect("the batch");
     let said: Vec<String> = outcomes
@@ -94,7 +96,17 @@ async fn a_batch_of_sign_ins_fails_only_its_taken_names(url: String) {
         .collect();
     assert_eq!(
         said,
-        ["ok", "taken", "like alice", "taken", "ok", "ok", "ok"]
+        [
+            "ok",
+            "taken",
+            "like alice",
+            "taken",
+            "ok",
+            "ok",
+            "ok",
+            "like bob",
+            "ok"
+        ]
     );
     let owners = [
         owner(&store, "t1").await,
@@ -122,7 +134,7 @@ async fn a_batch_of_sign_ins_fails_only_its_taken_names(url: String) {
             .fetch_all(&db)
             .await
             .expect("markers");
-    assert_eq!(marked, ["alice", "bob", "carol"]);
+    assert_eq!(marked, ["aiice", "alice", "bob", "carol"]);
     db.close().await;
     store.close().await;
 }

@@ -267,6 +267,29 @@ impl Identity {
                 .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
             address: Some(client.address.to_string()),
         };
+        if password.is_none() {
+            // Most passwordless claims are of free names: straight to the batch, with nothing
+            // read first. A taken name (perhaps to be released), or a refusal of the limit on
+            // account creation (429 only for a free name), is looked at below, as before.
+            if let Ok(taken) = self.attempts.create(client.address) {
+                match self.create(&name, None, session.clone(), None).await {
+                    Ok(()) => {
+                        return Ok(Claim {
+                            name,
+                            token,
+                            created: true,
+                            has_password: false,
+                            released: None,
+                        })
+                    }
+                    Err(IdentityError::NameTaken) => self.attempts.give_back(taken),
+                    Err(e) => {
+                        self.attempts.give_back(taken);
+                        return Err(e);
+                    }
+                }
+            }
+        }
         let mut released = None;
         let mut release = None;
         let account = match self.store.find_account(&name).await? {

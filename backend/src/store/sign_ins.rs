@@ -2,11 +2,14 @@
 //! accounts with their first session, and new sessions of accounts signed in to, many in one
 //! transaction (one sync to disk), each with its own outcome.
 //!
-//! In the transaction each account is inserted in turn with `ON CONFLICT DO NOTHING`, so a
-//! name taken (before, or by a write earlier in the same batch) fails that write alone, with
-//! the answer it would get on its own; a release runs under a savepoint, undone alone when it
-//! fails. Then the batch's sessions go in a few multi-row inserts, and the new accounts start
-//! with the lobby read in one more.
+//! In the transaction the new accounts whose key and look no earlier write of the batch shares
+//! go first, in a few multi-row inserts with `ON CONFLICT DO NOTHING`; every other write then
+//! goes in turn, so a name taken (before, or by a write earlier in the same batch) fails that
+//! write alone, with the answer it would get on its own; a release runs under a savepoint,
+//! undone alone when it fails. Then the batch's sessions go in a few multi-row inserts, and
+//! the new accounts start with the lobby read in one more.
+
+use std::collections::HashSet;
 
 use shared::{RoomName, UserName};
 use sqlx::Acquire;
@@ -90,12 +93,25 @@ pub(super) async fn write_sessions(
     batch: &[SessionWrite],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let mut tx = store.pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut outcomes: Vec<Option<Result<(), StoreError>>> =
+        std::iter::repeat_with(|| None).take(batch.len()).collect();
     // The sessions to insert after the accounts, and the new accounts that start with the
     // lobby read (a release marks its own).
     let mut sessions: Vec<(&NewSession, &UserName)> = Vec::with_capacity(batch.len());
     let mut newcomers: Vec<&UserName> = Vec::with_capacity(batch.len());
-    for write in batch {
+    // First the accounts no earlier write of the batch could have stopped, all at once.
+    for i in insert_fresh_accounts(&mut tx, store, batch).await? {
+        if let SessionWrite::Account { name, session, .. } = &batch[i] {
+            sessions.push((session, name));
+            newcomers.push(name);
+            outcomes[i] = Some(Ok(()));
+        }
+    }
+    // Then the others, one by one, in order.
+    for (write, slot) in batch.iter().zip(&mut outcomes) {
+        if slot.is_some() {
+            continue;
+        }
         let outcome = match write {
             SessionWrite::Account {
                 name,
@@ -146,12 +162,87 @@ pub(super) async fn write_sessions(
                 Ok(())
             }
         };
-        outcomes.push(outcome);
+        *slot = Some(outcome);
     }
     insert_sessions(&mut tx, store, &sessions).await?;
     mark_lobby_read(&mut tx, store, &newcomers).await?;
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Inserts, in a few multi-row statements, the new accounts of `batch` whose key and whose
+/// skeleton no earlier write of it has: those that only an account stored before could stop.
+/// Returns the indexes of those created. (Inserting them before the others changes no
+/// outcome: a later write that could clash with one of them is not one of them, and is tried
+/// after it, as it would be alone.) None when the batch releases a name: then every write
+/// goes one by one.
+async fn insert_fresh_accounts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    store: &SqlStore,
+    batch: &[SessionWrite],
+) -> Result<Vec<usize>, StoreError> {
+    let releases = batch.iter().any(|w| {
+        matches!(
+            w,
+            SessionWrite::Account {
+                release: Some(_),
+                ..
+            }
+        )
+    });
+    if releases {
+        return Ok(Vec::new());
+    }
+    // The fresh accounts: index, name, password hash, key, skeleton.
+    let mut keys = HashSet::new();
+    let mut skeletons = HashSet::new();
+    let mut fresh: Vec<(usize, &UserName, Option<&str>, String, String)> = Vec::new();
+    for (i, write) in batch.iter().enumerate() {
+        if let SessionWrite::Account {
+            name,
+            password_hash,
+            ..
+        } = write
+        {
+            let (key, skeleton) = (name.key(), name.skeleton());
+            let new_key = keys.insert(key.clone());
+            let new_look = skeletons.insert(skeleton.clone());
+            if new_key && new_look {
+                fresh.push((i, name, password_hash.as_deref(), key, skeleton));
+            }
+        }
+    }
+    let now = now_ms();
+    let mut created = Vec::with_capacity(fresh.len());
+    let mut rest = fresh.as_slice();
+    for size in insert_chunks(fresh.len()) {
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        let sql = format!(
+            "INSERT INTO accounts (name_key, name, password_hash, created_at, name_skeleton, \
+             last_used_at, history_from) VALUES {} ON CONFLICT DO NOTHING RETURNING name_key",
+            placeholders(store.engine, size, 7, 1)
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for (_, name, password_hash, key, skeleton) in chunk {
+            query = query
+                .bind(key.as_str())
+                .bind(name.as_str())
+                .bind(*password_hash)
+                .bind(now)
+                .bind(skeleton.as_str())
+                .bind(now)
+                .bind(0_i64);
+        }
+        let inserted: HashSet<String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+        created.extend(
+            chunk
+                .iter()
+                .filter(|(_, _, _, key, _)| inserted.contains(key))
+                .map(|(i, ..)| *i),
+        );
+    }
+    Ok(created)
 }
 
 /// Records `sessions` (each of its account), used now, in a few multi-row inserts.
