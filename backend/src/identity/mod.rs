@@ -242,6 +242,16 @@ impl Identity {
         self.store.is_admin(name).await
     }
 
+    /// Whether the account `claim` opened a session of is an administrator: as
+    /// [`Self::is_admin`], without asking the store for an account the claim just created
+    /// (nothing made it one yet: `admin grant` takes an existing account).
+    pub async fn claim_is_admin(&self, claim: &Claim) -> Result<bool, StoreError> {
+        if claim.created {
+            return Ok(self.named_admins.contains(&claim.name.key()));
+        }
+        self.is_admin(&claim.name).await
+    }
+
     /// Claims a free name, or signs in to a taken one whose password is given.
     pub async fn claim(
         &self,

@@ -138,7 +138,7 @@ async fn claim(
     };
     let admin = sessions
         .identity
-        .is_admin(&claim.name)
+        .claim_is_admin(&claim)
         .await
         .map_err(IdentityError::Store)?;
     let body = SessionResponse {
