@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use super::account::AccountControls;
 use super::conversation::ConversationView;
 use super::keyboard;
+use super::room_browser::RoomBrowser;
 use super::send_problems::SendProblems;
 use super::sidebar::{focus_composer, Sidebar, SidebarOpen};
 use super::switcher::{QuickSwitcher, SwitcherOpen};
@@ -165,6 +166,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
             <Notices />
             <SendProblems />
             <QuickSwitcher />
+            <RoomBrowser />
             <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-region">
                 {move || state.with(|s| s.announcement().to_owned())}
             </div>

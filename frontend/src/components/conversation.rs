@@ -193,6 +193,14 @@ pub fn ConversationView() -> impl IntoView {
                 <span class="muted small" data-testid="conv-subtitle">{move || subtitle.get()}</span>
                 <MuteToggle />
                 <BlockToggle />
+                <button
+                    class="quiet small"
+                    data-testid="audit-more"
+                    hidden=move || !state.with(ChatState::audit_has_older)
+                    on:click=move |_| message_actions::send_with(state, socket, ChatState::older_audit)
+                >
+                    "Older audit log entries"
+                </button>
             </header>
             <div
                 class="messages"

@@ -15,6 +15,7 @@ mod message_actions;
 mod reactions;
 mod reading;
 mod reply_quote;
+mod room_browser;
 mod seen;
 mod send_problems;
 mod sidebar;

@@ -1,10 +1,12 @@
-//! The sidebar: rooms (with unread counts, join and leave), private conversations (online or
-//! not), the open room's members and who is online (click a person to talk privately, online
-//! or not: the server keeps the message for them). On narrow screens it is a drawer.
+//! The sidebar: invitations to rooms (join or dismiss), rooms (with unread counts, join and
+//! leave, and the room browser's button), private conversations (online or not), the open
+//! room's members and who is online (click a person to talk privately, online or not: the
+//! server keeps the message for them). On narrow screens it is a drawer.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::room_browser::{clicked, open_browser};
 use crate::connection::Socket;
 use crate::state::notify::{Permission, Switch};
 use crate::state::{ChatState, ConvKey, ConvSummary, Person};
@@ -24,6 +26,23 @@ pub(super) fn focus_composer() {
             }
         }
     });
+}
+
+/// Joins `room`, or opens it when we are in it (the join form, the room browser, an
+/// invitation): the frame sent, the drawer closed, focus in the message box; else why not.
+pub(super) fn enter_room(room: &str) -> Result<(), String> {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let SidebarOpen(open) = expect_context::<SidebarOpen>();
+    if let Some(frame) = state.try_update(|s| s.join_request(room)).transpose()? {
+        if let Some(frame) = frame {
+            socket.send(&frame);
+        }
+        socket.send_due(state);
+        open.set(false);
+        focus_composer();
+    }
+    Ok(())
 }
 
 #[component]
@@ -46,25 +65,15 @@ pub fn Sidebar() -> impl IntoView {
     let join_problem = RwSignal::new(None::<String>);
     let join = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = room_name.get_untracked();
-        match state.try_update(|s| s.join_request(&input)) {
-            Some(Ok(frame)) => {
-                if let Some(frame) = frame {
-                    socket.send(&frame);
-                }
-                socket.send_due(state);
-                room_name.set(String::new());
-                join_problem.set(None);
-                open.set(false);
-                focus_composer();
-            }
-            Some(Err(problem)) => join_problem.set(Some(problem)),
-            None => {}
+        match enter_room(&room_name.get_untracked()) {
+            Ok(()) => room_name.set(String::new()),
+            Err(problem) => join_problem.set(Some(problem)),
         }
     };
 
     view! {
         <nav id="sidebar" class="sidebar" class:open=move || open.get() aria-label="Conversations">
+            <Invitations />
             <section class="side-section">
                 <h2 id="rooms-heading">"Rooms"</h2>
                 <ul class="conv-list" aria-labelledby="rooms-heading" data-testid="room-list">
@@ -97,6 +106,12 @@ pub fn Sidebar() -> impl IntoView {
                     </div>
                     <p id="join-problem" class="problem" role="alert">{move || join_problem.get()}</p>
                 </form>
+                <button class="quiet small" data-testid="browse-rooms" on:click=move |_| {
+                    open.set(false);
+                    open_browser();
+                }>
+                    "Browse rooms"
+                </button>
             </section>
             <section class="side-section">
                 <h2 id="directs-heading">"Private"</h2>
@@ -158,6 +173,27 @@ pub fn Sidebar() -> impl IntoView {
             </section>
             <NotifySwitch />
         </nav>
+    }
+}
+
+/// Invitations to rooms, each with Join and Dismiss (this page only: the protocol has no
+/// declining, and the server says them again after each reconnect until joined); the room
+/// browser's effect draws them.
+#[component]
+fn Invitations() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let problem = RwSignal::new(None::<String>);
+    let on_click = move |ev| match clicked(&ev) {
+        Some((act, room)) if act == "Join" => problem.set(enter_room(&room).err()),
+        Some((_, room)) => state.update(|s| s.dismiss_invitation(&room)),
+        None => {}
+    };
+    view! {
+        <section id="invitations" class="side-section invitations" data-testid="invitations" hidden>
+            <h2 id="invites-heading">"Invitations"</h2>
+            <ul aria-labelledby="invites-heading" on:click=on_click></ul>
+            <p class="problem" role="alert">{move || problem.get()}</p>
+        </section>
     }
 }
 

@@ -1,8 +1,9 @@
 //! Slash commands typed in the composer, for rooms and their moderation: `/create` and
 //! `/private` (a room with a topic), `/rooms` (the public list), `/join`, and in a room
 //! `/invite`, `/topic`, `/title`, `/archive`, `/unarchive`, `/mod`, `/unmod`, `/kick`, `/ban`,
-//! `/unban` and `/audit`. Each is one frame; what the server answers is shown as system lines
-//! (invitations in the lobby, the list, the audit log, removals).
+//! `/unban`, `/audit` and `/retention`. Each is one frame; what the server answers is shown as
+//! system lines (invitations in the lobby, the list, the audit log page by page, removals,
+//! retention).
 
 use shared::{AuditEntry, ClientFrame, Invite, RoomListing};
 
@@ -13,7 +14,7 @@ use crate::timeline::{clock_text, Millis};
 /// What `/help` and an unknown command list.
 const COMMANDS: &str = "/create room topic, /private room topic, /rooms query, /join room, \
     /invite name, /topic text, /title text, /archive, /unarchive, /mod name, /unmod name, \
-    /kick name, /ban name, /unban name, /audit";
+    /kick name, /ban name, /unban name, /audit, /retention days|off";
 
 impl ChatState {
     /// `body` as a slash command typed in conversation `key`: `None` when it is no command
@@ -52,13 +53,7 @@ impl ChatState {
                 if room.is_empty() {
                     return Err(format!("Name the room: /{word} room topic"));
                 }
-                self.focus_on_join = Some(room.to_ascii_lowercase());
-                return Ok(ClientFrame::CreateRoom {
-                    room: room.to_owned(),
-                    topic: text(topic.trim()).filter(|t| !t.is_empty()),
-                    private: word == "private",
-                    req,
-                });
+                return self.create_room(room, topic, word == "private");
             }
             "rooms" => {
                 self.listing = Some(key.clone());
@@ -123,17 +118,34 @@ impl ChatState {
                 before: None,
                 req,
             },
+            "retention" => ClientFrame::Retention {
+                room,
+                days: match arg {
+                    "off" => None,
+                    _ => Some(
+                        arg.parse()
+                            .ok()
+                            .filter(|d| (1..=36_500).contains(d))
+                            .ok_or("Say how many days (1 to 36500), or off: /retention 30")?,
+                    ),
+                },
+                req,
+            },
             _ => return Err(format!("Commands: {COMMANDS}.")),
         })
     }
 
-    /// An `invitation`: ours (said in the lobby, with how to join), or the answer to ours
-    /// (said in the room).
+    /// An `invitation`: ours (held to be shown, and when new here said in the lobby, with how
+    /// to join), or the answer to ours (said in the room).
     pub(super) fn invited(&mut self, invite: Invite, now: Millis) {
         let (key, text) = if self.is_me(&invite.user) {
             let text = format!("{} invited you to #{}", invite.from, invite.room);
+            let room = invite.room.clone();
+            if !self.hold_invitation(invite) {
+                return;
+            }
             self.notify(text.clone(), now);
-            (ConvKey::lobby(), format!("{text}: /join {}", invite.room))
+            (ConvKey::lobby(), format!("{text}: /join {room}"))
         } else {
             let text = format!("{} invited {}", invite.from, invite.user);
             (ConvKey::Room(invite.room), text)
@@ -163,8 +175,19 @@ impl ChatState {
         self.convs.system_line(&key, text, now);
     }
 
-    /// An `audit_log`: one line per entry, oldest first, in the room.
-    pub(super) fn audit_log(&mut self, room: String, entries: &[AuditEntry], now: Millis) {
+    /// An `audit_log`: one line per entry, oldest first, in the room; when older entries
+    /// exist, [`Self::older_audit`] asks for them.
+    pub(super) fn audit_log(
+        &mut self,
+        room: String,
+        entries: &[AuditEntry],
+        complete: bool,
+        now: Millis,
+    ) {
+        self.audit_older = entries
+            .last()
+            .filter(|_| !complete)
+            .map(|e| (room.clone(), e.id));
         let key = ConvKey::Room(room);
         if entries.is_empty() {
             self.convs
@@ -177,6 +200,40 @@ impl ChatState {
         }
     }
 
+    /// Whether the open room's audit log, as shown, has older entries to ask for.
+    pub fn audit_has_older(&self) -> bool {
+        self.audit_older
+            .as_ref()
+            .is_some_and(|(room, _)| *self.active() == ConvKey::Room(room.clone()))
+    }
+
+    /// The next page of the open room's audit log: the entries older than those shown.
+    pub fn older_audit(&mut self) -> Option<ClientFrame> {
+        if !self.audit_has_older() || !self.is_connected() {
+            return None;
+        }
+        let (room, before) = self.audit_older.take()?;
+        Some(ClientFrame::Audit {
+            room,
+            before: Some(before),
+            req: Some(self.reqs.take()),
+        })
+    }
+
+    /// A `retention`: how long `room` keeps its messages now, under its heading and said in
+    /// it.
+    pub(super) fn retention_set(&mut self, room: String, days: Option<u32>, now: Millis) {
+        let key = ConvKey::Room(room);
+        if let Some(conv) = self.convs.get_mut(&key) {
+            conv.kept_days = days;
+        }
+        let text = match days {
+            Some(days) => format!("Messages here are now kept {days} days"),
+            None => "Messages here are now kept as long as the server keeps them".to_owned(),
+        };
+        self.convs.system_line(&key, text, now);
+    }
+
     /// `by` removed us from `room` (`banned`: and keeps us out).
     pub(super) fn removed_me(&mut self, room: &str, by: &str, banned: bool, now: Millis) {
         let how = if banned { "banned" } else { "removed" };
@@ -184,8 +241,8 @@ impl ChatState {
     }
 }
 
-/// Below a room's heading: its members, title, kind, moderators and topic ("3 members ·
-/// private · moderators: bob · Ownership").
+/// Below a room's heading: its members, title, kind, moderators, retention and topic ("3
+/// members · private · moderators: bob · kept 30 days · Ownership").
 pub fn room_subheading(c: &Conversation) -> String {
     let s = &c.settings;
     let members = match c.members.len() {
@@ -201,6 +258,7 @@ pub fn room_subheading(c: &Conversation) -> String {
         .flatten()
         .chain(kinds.iter().filter(|k| k.0).map(|k| k.1.to_owned()))
         .chain(moderators)
+        .chain(c.kept_days.map(|d| format!("kept {d} days")))
         .chain(s.topic.clone())
         .filter(|p| !p.is_empty());
     parts.collect::<Vec<_>>().join(" · ")

@@ -73,6 +73,9 @@ pub struct Conversation {
     pub(super) readers: SortedMap<String, u64>,
     /// `receipts` was asked for on this connection.
     pub(super) receipts_asked: bool,
+    /// Rooms only: how many days it keeps its messages, once a `retention` frame said so on
+    /// this page (the welcome does not tell).
+    pub kept_days: Option<u32>,
 }
 
 impl Conversation {
@@ -99,6 +102,7 @@ impl Conversation {
             since: None,
             readers: SortedMap::new(),
             receipts_asked: false,
+            kept_days: None,
         }
     }
 

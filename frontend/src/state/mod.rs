@@ -29,7 +29,9 @@
 //! - `requests`: request ids.
 //! - `rooms`: joining, leaving, members.
 //! - [`commands`]: the composer's slash commands for rooms and moderation, and what the
-//!   server answers them (invitations, lists and audit logs as system lines).
+//!   server answers them (invitations, lists and audit logs as system lines, retention).
+//! - [`directory`]: the room browser (public rooms, searched and paged) and creating a room.
+//! - `invitations`: invitations to us, held until joined or dismissed.
 //! - `presence`: who is online, away, or offline and when ([`Availability`]), [`Person`] lists.
 //! - `away`: whether this page is away (hidden or untouched), told with `activity`.
 //! - `typing`: typing notices.
@@ -57,10 +59,12 @@ pub mod composer;
 mod conversation;
 mod conversation_pages;
 mod conversations;
+pub mod directory;
 mod divider;
 pub mod drafts;
 mod editing;
 mod history;
+mod invitations;
 mod key;
 mod link;
 pub mod mention_complete;
@@ -151,6 +155,13 @@ pub struct ChatState {
     around: Option<String>,
     /// The name keys of the people we block, as the server last listed them.
     blocked: Vec<String>,
+    /// The room browser's rooms and request.
+    directory: directory::Directory,
+    /// Invitations to us, to show.
+    invitations: invitations::Invitations,
+    /// The room whose audit log was shown last, and the id its older entries are below,
+    /// when there are older ones.
+    audit_older: Option<(String, u64)>,
 }
 
 impl ChatState {
@@ -176,6 +187,9 @@ impl ChatState {
             search: search::Search::default(),
             around: None,
             blocked: Vec::new(),
+            directory: directory::Directory::default(),
+            invitations: invitations::Invitations::default(),
+            audit_older: None,
         }
     }
 
@@ -292,8 +306,21 @@ impl ChatState {
                 }
             }
             ServerFrame::Invitation { invite, .. } => self.invited(invite, now),
-            ServerFrame::RoomList { rooms, .. } => self.room_list(&rooms, now),
-            ServerFrame::AuditLog { room, entries, .. } => self.audit_log(room, &entries, now),
+            ServerFrame::RoomList {
+                mut rooms,
+                next,
+                req,
+            } => {
+                if !self.directory_page(&mut rooms, next, req.as_deref()) {
+                    self.room_list(&rooms, now);
+                }
+            }
+            ServerFrame::AuditLog {
+                room,
+                entries,
+                complete,
+                ..
+            } => self.audit_log(room, &entries, complete, now),
             // What it did is told by the frames before it.
             ServerFrame::Done { .. } => {}
             ServerFrame::RoomLeft { room, by, banned } => {
@@ -359,8 +386,7 @@ impl ChatState {
                 target, readers, ..
             } => self.receipts_arrived(&target, readers),
             ServerFrame::Blocked { users, .. } => self.blocked_listed(&users),
-            // A room's retention is the server's business: messages simply go.
-            ServerFrame::Retention { .. } => {}
+            ServerFrame::Retention { room, days, .. } => self.retention_set(room, days, now),
             ServerFrame::Conversations {
                 conversations,
                 complete,
@@ -428,6 +454,7 @@ impl ChatState {
         if let Some(req) = req {
             self.history_refused(&req, code);
             self.search_refused(&req);
+            self.directory_refused(Some(&req));
             self.join_refused(code);
         }
         self.notify(text, now);
@@ -457,6 +484,7 @@ impl ChatState {
     /// any more, and who is online is unknown.
     pub fn connection_lost(&mut self) {
         self.fail_waiting();
+        self.directory_refused(None);
         // Nobody's presence is known until the next `welcome`.
         self.presence.unknown();
         for conv in self.convs.iter_mut() {

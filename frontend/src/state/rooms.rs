@@ -58,6 +58,7 @@ impl ChatState {
             conv.members.extend(info.members);
             conv.joined = true;
             conv.settings = info.settings;
+            self.invitation_used(&info.room);
         }
         let gone: Vec<String> = self
             .convs
@@ -85,6 +86,7 @@ impl ChatState {
         conv.members.extend(members);
         conv.joined = true;
         conv.settings = settings;
+        self.invitation_used(&room);
         if self.focus_on_join.as_deref() == Some(room.as_str()) {
             self.focus_on_join = None;
             self.activate(&key);
@@ -142,7 +144,7 @@ impl ChatState {
 }
 
 /// "the room name may …" -> "The room name may ….": a refusal as a sentence.
-fn capitalize(text: &str) -> String {
+pub(super) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",

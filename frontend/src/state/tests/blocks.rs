@@ -75,15 +75,4 @@ fn our_own_messages_are_never_collapsed() {
     );
     state.apply(room_message(1, "lobby", "alice", "mine"), 2);
     assert_eq!(collapsed(&state), [("alice".to_owned(), false)]);
-    // A room's retention changes nothing the page shows.
-    let before = state.active_rows();
-    state.apply(
-        ServerFrame::Retention {
-            room: "lobby".into(),
-            days: Some(30),
-            req: None,
-        },
-        3,
-    );
-    assert_eq!(state.active_rows(), before);
 }

@@ -41,7 +41,7 @@ fn commands_become_frames_and_anything_else_stays_a_message() {
         .unwrap()
         .unwrap();
     assert!(
-        matches!(&frame, Some(ClientFrame::CreateRoom { room, topic: Some(topic), private: true, .. }) if room == "Plans" && topic == "Q3 dates"),
+        matches!(&frame, Some(ClientFrame::CreateRoom { room, topic: Some(topic), private: true, .. }) if room == "plans" && topic == "Q3 dates"),
         "{frame:?}"
     );
     let cases = [
@@ -53,6 +53,8 @@ fn commands_become_frames_and_anything_else_stays_a_message() {
         ("/topic Ownership", "set_room"),
         ("/archive", "set_room"),
         ("/audit", "audit"),
+        ("/retention 30", "retention"),
+        ("/retention off", "retention"),
         ("/rooms rust", "rooms"),
     ];
     for (typed, kind) in cases {
@@ -77,6 +79,13 @@ fn commands_become_frames_and_anything_else_stays_a_message() {
         .unwrap()
         .unwrap_err()
         .contains("/kick name"));
+    for typed in ["/retention", "/retention 0", "/retention soon"] {
+        assert!(state
+            .command(&rust, typed)
+            .unwrap()
+            .unwrap_err()
+            .contains("/retention 30"));
+    }
     assert!(state
         .command(&rust, "/frobnicate")
         .unwrap()
@@ -264,4 +273,105 @@ fn removals_say_by_whom_and_settings_show_under_the_heading() {
         .notices()
         .iter()
         .any(|n| n.text == "bob removed you from #rust"));
+}
+
+#[test]
+fn retention_becomes_a_frame_and_shows_under_the_heading_and_in_the_room() {
+    let mut state = in_room("alice", "rust", RoomSettings::default());
+    let rust = ConvKey::Room("rust".into());
+    let frame = state.command(&rust, "/retention 30").unwrap().unwrap();
+    assert!(
+        matches!(&frame, Some(ClientFrame::Retention { room, days: Some(30), .. }) if room == "rust"),
+        "{frame:?}"
+    );
+    let off = state.command(&rust, "/retention off").unwrap().unwrap();
+    assert!(matches!(
+        off,
+        Some(ClientFrame::Retention { days: None, .. })
+    ));
+    let subheading = |state: &ChatState| {
+        crate::state::commands::room_subheading(state.conversation(&rust).unwrap())
+    };
+    assert_eq!(subheading(&state), "2 members");
+    state.apply(
+        ServerFrame::Retention {
+            room: "rust".into(),
+            days: Some(30),
+            req: None,
+        },
+        2,
+    );
+    assert_eq!(subheading(&state), "2 members · kept 30 days");
+    state.apply(
+        ServerFrame::Retention {
+            room: "rust".into(),
+            days: None,
+            req: None,
+        },
+        3,
+    );
+    assert_eq!(subheading(&state), "2 members");
+    assert_eq!(
+        system_texts(&state),
+        [
+            "Messages here are now kept 30 days",
+            "Messages here are now kept as long as the server keeps them",
+        ]
+    );
+}
+
+fn audit_entry(id: u64) -> AuditEntry {
+    AuditEntry {
+        id,
+        at: 1_796_515_200_000,
+        actor: "alice".into(),
+        action: "kick".into(),
+        user: Some(format!("user{id}")),
+        message: None,
+    }
+}
+
+#[test]
+fn the_audit_log_pages_back_until_complete() {
+    let mut state = in_room("alice", "rust", RoomSettings::default());
+    let rust = ConvKey::Room("rust".into());
+    // Nothing to page before a log is shown.
+    assert!(!state.audit_has_older());
+    assert_eq!(state.older_audit(), None);
+    state.command(&rust, "/audit").unwrap().unwrap();
+    state.apply(
+        ServerFrame::AuditLog {
+            room: "rust".into(),
+            entries: vec![audit_entry(9), audit_entry(8)],
+            complete: false,
+            req: None,
+        },
+        2,
+    );
+    assert!(state.audit_has_older());
+    // Only in that room.
+    state.activate(&ConvKey::lobby());
+    assert!(!state.audit_has_older());
+    assert_eq!(state.older_audit(), None);
+    state.activate(&rust);
+    let frame = state.older_audit().unwrap();
+    assert!(
+        matches!(&frame, ClientFrame::Audit { room, before: Some(8), req: Some(_) } if room == "rust"),
+        "{frame:?}"
+    );
+    // Asked once: no second request for the same page.
+    assert!(!state.audit_has_older());
+    state.apply(
+        ServerFrame::AuditLog {
+            room: "rust".into(),
+            entries: vec![audit_entry(7)],
+            complete: true,
+            req: Some(req_of(&frame)),
+        },
+        3,
+    );
+    assert!(!state.audit_has_older());
+    let texts = system_texts(&state);
+    let users: Vec<&str> = texts.iter().map(|t| t.split(' ').nth(3).unwrap()).collect();
+    assert_eq!(users, ["user8", "user9", "user7"]);
 }

@@ -1,0 +1,254 @@
+//! The room browser, opened from the sidebar's "Browse rooms": a modal `<dialog>` (the browser
+//! keeps focus in it, Escape closes it) that searches the public rooms, pages through them
+//! ("More"), and joins one (or opens it when we are in it). Its rules are
+//! [`crate::state::directory`]'s. Its list, and the sidebar's invitations, are drawn by hand
+//! ([`draw_rooms`]), smaller in the wasm than lists of views.
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::message_actions::send_with;
+use super::sidebar::{enter_room, focus_composer};
+use crate::connection::Socket;
+use crate::state::directory::Listed;
+use crate::state::ChatState;
+use shared::Invite;
+
+/// The browser's `<dialog>`, always in the page (closed, it is not shown).
+fn dialog() -> Option<web_sys::HtmlDialogElement> {
+    document()
+        .get_element_by_id("room-browser")?
+        .dyn_into()
+        .ok()
+}
+
+/// Opens the room browser (the sidebar's button) and asks for the first page of what its
+/// search box holds.
+pub(super) fn open_browser() {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let query = document()
+        .get_element_by_id("browse-query")
+        .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|input| input.value())
+        .unwrap_or_default();
+    if let Some(dialog) = dialog() {
+        let _ = dialog.show_modal();
+    }
+    send_with(state, socket, |s| s.browse(&query));
+}
+
+/// One room in a hand-drawn list: its `data-testid`, its text, and its buttons (what each
+/// says, which is also its `data-act`).
+pub(super) struct Item<'a> {
+    pub testid: String,
+    pub room: &'a str,
+    pub head: String,
+    pub text: String,
+    pub acts: &'a [&'a str],
+}
+
+/// Fills `ul` with `items`, text as text: `<li><div><strong>head</strong><p>text</p></div>`
+/// then a button per act, labelled "Join #room" and so on, with `data-act` and `data-room`
+/// (an item without a room: a button named by its text alone, such as "More").
+pub(super) fn draw_rooms(ul: &web_sys::Element, items: Vec<Item<'_>>) -> Option<()> {
+    let doc = document();
+    ul.set_text_content(None);
+    let element = |tag: &str, text: &str| -> Option<web_sys::Element> {
+        let el = doc.create_element(tag).ok()?;
+        el.set_text_content(Some(text));
+        Some(el)
+    };
+    for item in items {
+        let li = element("li", "")?;
+        li.set_attribute("data-testid", &item.testid).ok()?;
+        let about = element("div", "")?;
+        for (tag, text) in [("strong", &item.head), ("p", &item.text)] {
+            let part = element(tag, text)?;
+            about.append_child(&part).ok()?;
+        }
+        li.append_child(&about).ok()?;
+        for act in item.acts {
+            let button = element("button", act)?;
+            for (name, value) in [
+                ("class", "small"),
+                ("data-act", act),
+                ("data-room", item.room),
+                ("aria-label", &[act, " #", item.room].concat()),
+            ] {
+                // Without a room ("More"), the button's text is its name.
+                if !item.room.is_empty() || name == "class" || name == "data-act" {
+                    button.set_attribute(name, value).ok()?;
+                }
+            }
+            li.append_child(&button).ok()?;
+        }
+        ul.append_child(&li).ok()?;
+    }
+    Some(())
+}
+
+/// The button of a hand-drawn list a click came from: its act and room.
+pub(super) fn clicked(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
+    let button = ev
+        .target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("[data-act]")
+        .ok()??;
+    Some((
+        button.get_attribute("data-act")?,
+        button.get_attribute("data-room")?,
+    ))
+}
+
+/// What [`draw`] shows: the browser's rooms, whether it has more, and our invitations.
+type Shown = (Vec<Listed>, bool, Vec<Invite>);
+
+/// Draws the browser's list into `ul` and the invitations into the sidebar's list (hidden
+/// when there is none).
+fn draw(ul: Option<&web_sys::HtmlUListElement>, (rooms, more, invites): &Shown) -> Option<()> {
+    let invited = invites
+        .iter()
+        .map(|i| Item {
+            testid: format!("invite-{}", i.room),
+            room: &i.room,
+            head: format!("#{} from {}", i.room, i.from),
+            text: about(&i.title, &i.topic),
+            acts: &["Join", "Dismiss"],
+        })
+        .collect();
+    let section = document().get_element_by_id("invitations")?;
+    section
+        .toggle_attribute_with_force("hidden", invites.is_empty())
+        .ok()?;
+    draw_rooms(&section.query_selector("ul").ok()??, invited)?;
+    let members = |n| match n {
+        1 => " · 1 member".to_owned(),
+        n => format!(" · {n} members"),
+    };
+    let more = more.then(|| Item {
+        testid: "browse-more".into(),
+        room: "",
+        head: String::new(),
+        text: String::new(),
+        acts: &["More"],
+    });
+    let items = rooms
+        .iter()
+        .map(|l| {
+            let r = &l.room;
+            Item {
+                testid: format!("browse-{}", r.room),
+                room: &r.room,
+                head: format!("#{}{}", r.room, members(r.member_count)),
+                text: about(&r.title, &r.topic),
+                acts: if l.joined { &["Open"] } else { &["Join"] },
+            }
+        })
+        .chain(more)
+        .collect();
+    draw_rooms(ul?, items)
+}
+
+/// A room's title and topic, those it has, as one line.
+fn about(title: &Option<String>, topic: &Option<String>) -> String {
+    [title, topic]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+#[component]
+pub fn RoomBrowser() -> impl IntoView {
+    let state = expect_context::<RwSignal<ChatState>>();
+    let socket = expect_context::<Socket>();
+    let problem = RwSignal::new(None::<String>);
+    let list = NodeRef::<html::Ul>::new();
+    // The browser's list and the sidebar's invitations, drawn again when they change (one
+    // effect for both: smaller in the wasm).
+    Effect::new(move |drawn: Option<Shown>| {
+        let shown = state.with(|s| {
+            (
+                s.listed(),
+                s.directory().has_more(),
+                s.invitations().to_vec(),
+            )
+        });
+        if drawn.as_ref() != Some(&shown) {
+            draw(list.get_untracked().as_ref(), &shown);
+        }
+        shown
+    });
+    let status = move || {
+        state.with(|s| {
+            let dir = s.directory();
+            if dir.busy() {
+                "Loading…"
+            } else if dir.answered && dir.rooms.is_empty() {
+                "No public room matches."
+            } else {
+                ""
+            }
+        })
+    };
+    let on_click = move |ev| match clicked(&ev) {
+        Some((act, _)) if act == "More" => send_with(state, socket, ChatState::browse_more),
+        Some((_, room)) => match enter_room(&room) {
+            Ok(()) => {
+                if let Some(dialog) = dialog() {
+                    dialog.close();
+                }
+            }
+            Err(why) => problem.set(Some(why)),
+        },
+        None => {}
+    };
+
+    view! {
+        <dialog
+            id="room-browser"
+            class="room-browser"
+            aria-labelledby="browser-heading"
+            data-testid="room-browser"
+            on:close=move |_| focus_composer()
+        >
+            <h2 id="browser-heading">"Public rooms"</h2>
+            <form role="search" on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                open_browser();
+            }>
+                <label for="browse-query">"Search by name, title or topic"</label>
+                <div class="inline">
+                    <input
+                        id="browse-query"
+                        type="search"
+                        data-testid="browse-query"
+                        autocomplete="off"
+                        autofocus
+                    />
+                    <button type="submit" data-testid="browse-search">"Search"</button>
+                </div>
+            </form>
+            <ul
+                class="browse-list"
+                aria-label="Public rooms"
+                data-testid="browse-list"
+                node_ref=list
+                on:click=on_click
+            ></ul>
+            <p class="muted small" role="status" data-testid="browse-status">{status}</p>
+            <p class="problem" role="alert">{move || problem.get()}</p>
+            <p class="muted small">
+                "Create a room: type its name under Join, or /create name topic (/private: by invitation only) in the message box."
+            </p>
+            <form method="dialog">
+                <button class="quiet" data-testid="browse-close">"Close"</button>
+            </form>
+        </dialog>
+    }
+}
