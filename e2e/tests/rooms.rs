@@ -63,6 +63,7 @@ fn a_private_room_is_invisible_to_a_third_user_and_open_to_the_invited() {
         // Carol: not listed, and joining it is answered as for a room she may not see.
         carol.send("/rooms").await;
         wait_for_text_anywhere(&carol, "No public room matches.").await;
+        carol.click("[data-testid=browse-close]").await;
         carol.type_into("[data-testid=join-room]", "plans").await;
         carol.click("[data-testid=join-submit]").await;
         wait_for_text_anywhere(&carol, "there is no room #plans that you may join").await;

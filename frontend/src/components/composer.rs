@@ -145,6 +145,11 @@ pub(super) fn Composer() -> impl IntoView {
                 Ok(frame) => {
                     if let Some(frame) = frame {
                         socket.send(&frame);
+                        if let shared::ClientFrame::Rooms { query, .. } = &frame {
+                            super::room_browser::open_browser(Some(
+                                query.as_deref().unwrap_or_default(),
+                            ));
+                        }
                     }
                     drafts.set(&key, "");
                     draft.set(String::new());

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::message_actions::send_with;
-use super::sidebar::{enter_room, focus_composer};
+use super::sidebar::{enter_room, focus_composer, notify};
 use crate::connection::Socket;
 use crate::state::directory::Listed;
 use crate::state::ChatState;
@@ -24,20 +24,24 @@ fn dialog() -> Option<web_sys::HtmlDialogElement> {
         .ok()
 }
 
-/// Opens the room browser (the sidebar's button) and asks for the first page of what its
-/// search box holds.
-pub(super) fn open_browser() {
-    let state = expect_context::<RwSignal<ChatState>>();
-    let socket = expect_context::<Socket>();
-    let query = document()
+/// Opens the room browser: `asked`, the query whose first page the composer's `/rooms`
+/// asked for (put in the search box); else (the sidebar's button, the search) the first
+/// page of what the search box holds is asked for.
+pub(super) fn open_browser(asked: Option<&str>) {
+    let input = document()
         .get_element_by_id("browse-query")
-        .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .map(|input| input.value())
-        .unwrap_or_default();
+        .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok());
+    match asked {
+        Some(query) => input.map_or((), |input| input.set_value(query)),
+        None => {
+            let query = input.map(|input| input.value()).unwrap_or_default();
+            let state = expect_context::<RwSignal<ChatState>>();
+            send_with(state, expect_context::<Socket>(), |s| s.browse(&query));
+        }
+    }
     if let Some(dialog) = dialog() {
         let _ = dialog.show_modal();
     }
-    send_with(state, socket, |s| s.browse(&query));
 }
 
 /// One room in a hand-drawn list: its `data-testid`, its text, and its buttons (what each
@@ -104,12 +108,19 @@ pub(super) fn clicked(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
     ))
 }
 
-/// What [`draw`] shows: the browser's rooms, whether it has more, and our invitations.
-type Shown = (Vec<Listed>, bool, Vec<Invite>);
+/// What [`draw`] shows: the browser's rooms, whether it has more, our invitations, and the
+/// browser's status line.
+type Shown = (Vec<Listed>, bool, Vec<Invite>, &'static str);
 
 /// Draws the browser's list into `ul` and the invitations into the sidebar's list (hidden
 /// when there is none).
-fn draw(ul: Option<&web_sys::HtmlUListElement>, (rooms, more, invites): &Shown) -> Option<()> {
+fn draw(
+    ul: Option<&web_sys::HtmlUListElement>,
+    (rooms, more, invites, status): &Shown,
+) -> Option<()> {
+    document()
+        .get_element_by_id("browse-status")?
+        .set_text_content(Some(status));
     let invited = invites
         .iter()
         .map(|i| Item {
@@ -167,35 +178,26 @@ fn about(title: &Option<String>, topic: &Option<String>) -> String {
 pub fn RoomBrowser() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
-    let problem = RwSignal::new(None::<String>);
     let list = NodeRef::<html::Ul>::new();
     // The browser's list and the sidebar's invitations, drawn again when they change (one
     // effect for both: smaller in the wasm).
     Effect::new(move |drawn: Option<Shown>| {
         let shown = state.with(|s| {
-            (
-                s.listed(),
-                s.directory().has_more(),
-                s.invitations().to_vec(),
-            )
+            let dir = s.directory();
+            let status = if dir.busy() {
+                "Loading…"
+            } else if dir.answered && dir.rooms.is_empty() {
+                "No public room matches."
+            } else {
+                ""
+            };
+            (s.listed(), dir.has_more(), s.invitations().to_vec(), status)
         });
         if drawn.as_ref() != Some(&shown) {
             draw(list.get_untracked().as_ref(), &shown);
         }
         shown
     });
-    let status = move || {
-        state.with(|s| {
-            let dir = s.directory();
-            if dir.busy() {
-                "Loading…"
-            } else if dir.answered && dir.rooms.is_empty() {
-                "No public room matches."
-            } else {
-                ""
-            }
-        })
-    };
     let on_click = move |ev| match clicked(&ev) {
         Some((act, _)) if act == "More" => send_with(state, socket, ChatState::browse_more),
         Some((_, room)) => match enter_room(&room) {
@@ -204,7 +206,7 @@ pub fn RoomBrowser() -> impl IntoView {
                     dialog.close();
                 }
             }
-            Err(why) => problem.set(Some(why)),
+            Err(why) => notify(state, why),
         },
         None => {}
     };
@@ -220,7 +222,7 @@ pub fn RoomBrowser() -> impl IntoView {
             <h2 id="browser-heading">"Public rooms"</h2>
             <form role="search" on:submit=move |ev: SubmitEvent| {
                 ev.prevent_default();
-                open_browser();
+                open_browser(None);
             }>
                 <label for="browse-query">"Search by name, title or topic"</label>
                 <div class="inline">
@@ -241,8 +243,7 @@ pub fn RoomBrowser() -> impl IntoView {
                 node_ref=list
                 on:click=on_click
             ></ul>
-            <p class="muted small" role="status" data-testid="browse-status">{status}</p>
-            <p class="problem" role="alert">{move || problem.get()}</p>
+            <p id="browse-status" class="muted small" role="status" data-testid="browse-status"></p>
             <p class="muted small">
                 "Create a room: type its name under Join, or /create name topic (/private: by invitation only) in the message box."
             </p>

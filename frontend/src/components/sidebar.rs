@@ -45,6 +45,11 @@ pub(super) fn enter_room(room: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Says `why` in a notice (why a room was not joined from a list).
+pub(super) fn notify(state: RwSignal<ChatState>, why: String) {
+    state.update(|s| s.notify(why, browser::now_ms()));
+}
+
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
@@ -108,7 +113,7 @@ pub fn Sidebar() -> impl IntoView {
                 </form>
                 <button class="quiet small" data-testid="browse-rooms" on:click=move |_| {
                     open.set(false);
-                    open_browser();
+                    open_browser(None);
                 }>
                     "Browse rooms"
                 </button>
@@ -182,9 +187,12 @@ pub fn Sidebar() -> impl IntoView {
 #[component]
 fn Invitations() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
-    let problem = RwSignal::new(None::<String>);
     let on_click = move |ev| match clicked(&ev) {
-        Some((act, room)) if act == "Join" => problem.set(enter_room(&room).err()),
+        Some((act, room)) if act == "Join" => {
+            if let Err(why) = enter_room(&room) {
+                notify(state, why);
+            }
+        }
         Some((_, room)) => state.update(|s| s.dismiss_invitation(&room)),
         None => {}
     };
@@ -192,7 +200,6 @@ fn Invitations() -> impl IntoView {
         <section id="invitations" class="side-section invitations" data-testid="invitations" hidden>
             <h2 id="invites-heading">"Invitations"</h2>
             <ul aria-labelledby="invites-heading" on:click=on_click></ul>
-            <p class="problem" role="alert">{move || problem.get()}</p>
         </section>
     }
 }

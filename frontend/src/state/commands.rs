@@ -2,10 +2,10 @@
 //! `/private` (a room with a topic), `/rooms` (the public list), `/join`, and in a room
 //! `/invite`, `/topic`, `/title`, `/archive`, `/unarchive`, `/mod`, `/unmod`, `/kick`, `/ban`,
 //! `/unban`, `/audit` and `/retention`. Each is one frame; what the server answers is shown as
-//! system lines (invitations in the lobby, the list, the audit log page by page, removals,
-//! retention).
+//! system lines (invitations in the lobby, the audit log page by page, removals, retention),
+//! but for `/rooms`, whose list the room browser shows.
 
-use shared::{AuditEntry, ClientFrame, Invite, RoomListing};
+use shared::{AuditEntry, ClientFrame, Invite};
 
 use super::{ChatState, ConvKey, Conversation};
 use crate::days;
@@ -55,14 +55,8 @@ impl ChatState {
                 }
                 return self.create_room(room, topic, word == "private");
             }
-            "rooms" => {
-                self.listing = Some(key.clone());
-                return Ok(ClientFrame::Rooms {
-                    query: text(arg),
-                    offset: None,
-                    req,
-                });
-            }
+            // The room browser shows the answer.
+            "rooms" => return self.browse(arg).ok_or_else(String::new),
             _ => {}
         }
         let ConvKey::Room(room) = key else {
@@ -149,28 +143,6 @@ impl ChatState {
         } else {
             let text = format!("{} invited {}", invite.from, invite.user);
             (ConvKey::Room(invite.room), text)
-        };
-        self.convs.system_line(&key, text, now);
-    }
-
-    /// A `room_list`: shown where `/rooms` was typed.
-    pub(super) fn room_list(&mut self, rooms: &[RoomListing], now: Millis) {
-        let key = self.listing.take().unwrap_or_else(|| self.active().clone());
-        let text = if rooms.is_empty() {
-            "No public room matches.".to_owned()
-        } else {
-            let listed: Vec<String> = rooms
-                .iter()
-                .map(|r| {
-                    let topic = r
-                        .topic
-                        .as_deref()
-                        .map(|t| format!(": {t}"))
-                        .unwrap_or_default();
-                    format!("#{} ({} members){topic}", r.room, r.member_count)
-                })
-                .collect();
-            format!("Public rooms: {}", listed.join("; "))
         };
         self.convs.system_line(&key, text, now);
     }

@@ -1,7 +1,7 @@
 //! The room browser: the public rooms whose name, title or topic holds what was typed, most
 //! members first, a page at a time ("More" asks for the next one), each shown with whether
 //! we are in it (Open) or not (Join); and creating a room (`/create`, `/private`). `/rooms`
-//! typed in the composer still lists them as a system line (see `commands`).
+//! typed in the composer asks the same way, and opens the browser.
 
 use shared::{ClientFrame, RoomListing, RoomName};
 
@@ -28,6 +28,11 @@ impl Directory {
     /// Whether the server has more rooms for this query.
     pub fn has_more(&self) -> bool {
         self.next.is_some()
+    }
+
+    /// What the rooms held answer.
+    pub fn query(&self) -> &str {
+        &self.query
     }
 
     /// Whether a request is on its way.
@@ -90,17 +95,17 @@ impl ChatState {
         })
     }
 
-    /// A `room_list`: the browser's page when it answers the browser's request (`true`);
-    /// else `false`, for `/rooms` to show it.
+    /// A `room_list`: the browser's page when it answers the browser's request (an older
+    /// request's answer is dropped).
     pub(super) fn directory_page(
         &mut self,
         rooms: &mut Vec<RoomListing>,
         next: Option<u32>,
         req: Option<&str>,
-    ) -> bool {
+    ) {
         let dir = &mut self.directory;
         let Some((_, more)) = dir.asked.take_if(|(asked, _)| Some(asked.as_str()) == req) else {
-            return false;
+            return;
         };
         if !more {
             dir.rooms.clear();
@@ -108,7 +113,6 @@ impl ChatState {
         dir.rooms.append(rooms);
         dir.next = next;
         dir.answered = true;
-        true
     }
 
     /// The request `req` was refused, or (`None`) every request was lost with the

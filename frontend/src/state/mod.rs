@@ -141,8 +141,6 @@ pub struct ChatState {
     notices: Notices,
     /// The room the person asked to join: open it when the server confirms.
     focus_on_join: Option<String>,
-    /// Where `/rooms` was typed: its answer is shown there.
-    listing: Option<ConvKey>,
     /// The message the composer edits (our own), by conversation and id.
     editing: Option<(ConvKey, u64)>,
     /// The message the composer's next send answers.
@@ -180,7 +178,6 @@ impl ChatState {
             read_sent_at: None,
             notices: Notices::default(),
             focus_on_join: None,
-            listing: None,
             editing: None,
             replying: None,
             seeking: None,
@@ -310,11 +307,7 @@ impl ChatState {
                 mut rooms,
                 next,
                 req,
-            } => {
-                if !self.directory_page(&mut rooms, next, req.as_deref()) {
-                    self.room_list(&rooms, now);
-                }
-            }
+            } => self.directory_page(&mut rooms, next, req.as_deref()),
             ServerFrame::AuditLog {
                 room,
                 entries,

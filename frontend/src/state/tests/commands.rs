@@ -149,37 +149,27 @@ fn an_invitation_is_said_in_the_lobby_and_the_inviter_hears_it_was_sent() {
 }
 
 #[test]
-fn the_list_and_the_audit_log_are_shown_where_they_were_asked_for() {
+fn the_list_goes_to_the_browser_and_the_audit_log_to_the_room() {
     let mut state = in_room("alice", "rust", RoomSettings::default());
     let rust = ConvKey::Room("rust".into());
-    state.command(&rust, "/rooms").unwrap().unwrap();
-    state.activate(&ConvKey::lobby());
+    // `/rooms` asks as the room browser does: the browser shows the answer.
+    let asked = state.command(&rust, "/rooms ru").unwrap().unwrap().unwrap();
     state.apply(
         ServerFrame::RoomList {
-            rooms: vec![
-                RoomListing {
-                    room: "rust".into(),
-                    title: None,
-                    topic: Some("Ownership".into()),
-                    member_count: 2,
-                },
-                RoomListing {
-                    room: "go".into(),
-                    title: None,
-                    topic: None,
-                    member_count: 1,
-                },
-            ],
+            rooms: vec![RoomListing {
+                room: "rust".into(),
+                title: None,
+                topic: Some("Ownership".into()),
+                member_count: 2,
+            }],
             next: None,
-            req: None,
+            req: Some(req_of(&asked)),
         },
         5,
     );
-    state.activate(&rust);
-    assert_eq!(
-        system_texts(&state),
-        ["Public rooms: #rust (2 members): Ownership; #go (1 members)"]
-    );
+    assert_eq!(state.directory().query(), "ru");
+    assert_eq!(state.listed().len(), 1);
+    assert!(system_texts(&state).is_empty());
     state.apply(
         ServerFrame::AuditLog {
             room: "rust".into(),
@@ -209,7 +199,7 @@ fn the_list_and_the_audit_log_are_shown_where_they_were_asked_for() {
     );
     let texts = system_texts(&state);
     assert_eq!(
-        texts[1..],
+        texts,
         [
             "Audit: bob kick mallory on 2026-12-06 00:00 UTC",
             "Audit: alice ban mallory on 2026-12-07 00:40 UTC",
