@@ -145,6 +145,10 @@ struct Options {
     /// --smoke).
     #[arg(long)]
     search_queries: Option<usize>,
+    /// Users of the reconnect storms, one storm per size (comma-separated; default
+    /// 1000,5000,10000; 20,40 with --smoke).
+    #[arg(long, value_delimiter = ',')]
+    storm_sizes: Vec<usize>,
     /// With --only: put this run's figures into the existing `results.json` beside the report
     /// (the other scenarios keep theirs) and rewrite the report from both.
     #[arg(long, requires = "only")]
@@ -168,6 +172,7 @@ enum Which {
     Stores,
     Signin,
     Growth,
+    Storm,
 }
 
 fn main() -> ExitCode {
@@ -285,6 +290,9 @@ fn coordinate(options: &Options) -> Result<()> {
     if let Some(n) = options.search_queries {
         scale.search_queries = n;
     }
+    if !options.storm_sizes.is_empty() {
+        scale.storm_sizes.clone_from(&options.storm_sizes);
+    }
     let env = Env {
         setup: Setup {
             chat_server,
@@ -306,6 +314,7 @@ fn coordinate(options: &Options) -> Result<()> {
     );
     let mut search_failed = None;
     let mut signin_failed = None;
+    let mut storm_failed = None;
     runtime.block_on(async {
         if wanted(Which::Search) {
             // Its figures are printed; docs/benchmarks.md quotes a run (see the scenario).
@@ -318,6 +327,16 @@ fn coordinate(options: &Options) -> Result<()> {
                 Err(e) => {
                     say(format!("search failed: {e:#}"));
                     search_failed = Some(format!("search: {e:#}"));
+                }
+            }
+        }
+        if wanted(Which::Storm) {
+            // Its figures are printed; docs/benchmarks.md quotes a run (see the scenario).
+            match scenario::storm::run(&env).await {
+                Ok(figures) => println!("\n{}", scenario::storm::table(&figures)),
+                Err(e) => {
+                    say(format!("storm failed: {e:#}"));
+                    storm_failed = Some(format!("storm: {e:#}"));
                 }
             }
         }
@@ -395,6 +414,7 @@ fn coordinate(options: &Options) -> Result<()> {
     let mut failures = results.failures();
     failures.extend(search_failed);
     failures.extend(signin_failed);
+    failures.extend(storm_failed);
     if options.merge && !options.smoke {
         let json = out
             .parent()

@@ -282,6 +282,71 @@ impl Pool {
         Ok(outcome)
     }
 
+    /// Drops every client's connection at once, on every worker (see [`Command::Drop`]);
+    /// returns how many were dropped once all are gone.
+    pub async fn drop_all(&mut self) -> Result<usize> {
+        let all: Vec<usize> = (0..self.workers.len()).collect();
+        for w in &all {
+            self.send(*w, &Command::Drop).await?;
+        }
+        let answers = self
+            .answers(&all, ANSWER_TIMEOUT, |e| match e {
+                Event::Dropped { count } => Some(count),
+                _ => None,
+            })
+            .await?;
+        for worker in &mut self.workers {
+            worker.clients = 0;
+        }
+        Ok(answers.iter().sum())
+    }
+
+    /// Opens every dropped client again with its session token, all workers at once, each
+    /// `concurrency` at a time (see [`Command::Reconnect`]). `elapsed` is the slowest
+    /// worker's time from its command to its last welcome.
+    pub async fn reconnect(&mut self, concurrency: usize) -> Result<Opened> {
+        let all: Vec<usize> = (0..self.workers.len()).collect();
+        for w in &all {
+            let command = Command::Reconnect {
+                target: self.workers[*w].target,
+                concurrency,
+            };
+            self.send(*w, &command).await?;
+        }
+        let answers = self
+            .answers(&all, CONNECT_TIMEOUT, |e| match e {
+                Event::Connected {
+                    opened,
+                    failed,
+                    first_error,
+                    elapsed_ms,
+                    setup,
+                } => Some((opened, failed, first_error, elapsed_ms, setup)),
+                _ => None,
+            })
+            .await?;
+        let mut outcome = Opened {
+            opened: 0,
+            failed: 0,
+            first_error: None,
+            elapsed: Duration::ZERO,
+            setup: histogram(),
+        };
+        for (w, (opened, failed, first_error, elapsed_ms, setup)) in all.iter().zip(answers) {
+            self.workers[*w].clients += opened;
+            outcome.opened += opened;
+            outcome.failed += failed;
+            if outcome.first_error.is_none() {
+                outcome.first_error = first_error;
+            }
+            outcome.elapsed = outcome
+                .elapsed
+                .max(Duration::from_secs_f64(elapsed_ms / 1e3));
+            setup.add_to(&mut outcome.setup);
+        }
+        Ok(outcome)
+    }
+
     /// Sends `rate` messages per second in total for `duration`, tagged `phase`.
     pub async fn pace(
         &mut self,

@@ -93,6 +93,13 @@ pub enum Command {
     Peek { phase: u32 },
     /// Reports everything about `phase` and forgets it.
     Collect { phase: u32 },
+    /// Drops every client's connection at once (no close frame, as in a network blip),
+    /// keeping what it needs to come back (its session token); [`Event::Dropped`] once all
+    /// are gone.
+    Drop,
+    /// Opens again every client dropped by [`Command::Drop`], with its token (no sign-in),
+    /// `concurrency` at a time; [`Event::Connected`] once all are welcomed or failed.
+    Reconnect { target: Target, concurrency: usize },
 }
 
 /// Worker to coordinator.
@@ -117,6 +124,8 @@ pub enum Event {
     },
     /// Every client of this worker (but the sender) has broadcast `id`.
     Done { id: u64, send_us: u64, last_us: u64 },
+    /// The answer to [`Command::Drop`]: this many clients were dropped, and are gone.
+    Dropped { count: usize },
     /// The answer to [`Command::Peek`].
     Peeked { phase: u32, received: u64 },
     /// The answer to [`Command::Collect`].

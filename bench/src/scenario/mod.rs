@@ -11,6 +11,8 @@
 //!   peers have no sign-in);
 //! - [`search`]: full-text search on a filled store, each engine (ours only: the peers have
 //!   no search);
+//! - [`storm`]: every user reconnects at once with the token it holds (ours only: the peers
+//!   have no sessions);
 //! - [`scaleout`]: several nodes of ours holding more connections together than one process
 //!   may, with the fan-out rate (ours only: the peer has no multi-node mode);
 //! - [`stores`]: durable sends on 1, 2 and 3 nodes sharing PostgreSQL (ours only);
@@ -33,6 +35,7 @@ pub mod scaleout;
 pub mod search;
 pub mod sign_in;
 pub mod stores;
+pub mod storm;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -108,6 +111,8 @@ pub struct Scale {
     pub growth_messages: Vec<u64>,
     /// Appends and history pages timed at each of them.
     pub growth_probes: usize,
+    /// Users of each reconnect storm, one storm per size.
+    pub storm_sizes: Vec<usize>,
 }
 
 impl Scale {
@@ -156,6 +161,7 @@ impl Scale {
             search_queries: 200,
             growth_messages: vec![10_000, 100_000, 1_000_000],
             growth_probes: 200,
+            storm_sizes: vec![1000, 5000, 10_000],
         }
     }
 
@@ -198,6 +204,7 @@ impl Scale {
             search_queries: 10,
             growth_messages: vec![200, 1_000],
             growth_probes: 20,
+            storm_sizes: vec![20, 40],
         }
     }
 }

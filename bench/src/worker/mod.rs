@@ -69,6 +69,8 @@ pub struct Worker {
     events: mpsc::UnboundedSender<Event>,
     /// Every client opened, in the order they opened.
     clients: RefCell<Vec<Handle>>,
+    /// The clients dropped by [`Command::Drop`], until they reconnect.
+    dropped: RefCell<Vec<Comeback>>,
     /// What has been received.
     books: RefCell<Books>,
 }
@@ -80,6 +82,17 @@ struct Handle {
     index: usize,
     /// Messages for it to send.
     tx: mpsc::UnboundedSender<Outgoing>,
+    /// How it comes back after a [`Command::Drop`].
+    comeback: Comeback,
+}
+
+/// What a client needs to open its connection again: its index, its user and its session
+/// token (our protocol).
+#[derive(Clone)]
+pub(super) struct Comeback {
+    pub(super) index: usize,
+    pub(super) user: usize,
+    pub(super) token: Option<Rc<str>>,
 }
 
 impl Worker {
@@ -87,6 +100,7 @@ impl Worker {
         Self {
             events,
             clients: RefCell::new(Vec::new()),
+            dropped: RefCell::new(Vec::new()),
             books: RefCell::new(Books::default()),
         }
     }
@@ -154,13 +168,26 @@ impl Worker {
                 let report = self.collect(phase);
                 self.emit(Event::Collected(Box::new(report)));
             }
+            Command::Drop => {
+                spawn_local(self.drop_all());
+            }
+            Command::Reconnect {
+                target,
+                concurrency,
+            } => {
+                spawn_local(self.reconnect(target, concurrency));
+            }
         }
     }
 
     /// Starts serving an opened client.
-    fn adopt(self: &Rc<Self>, index: usize, ws: client::Ws) {
+    fn adopt(self: &Rc<Self>, comeback: Comeback, ws: client::Ws) {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.clients.borrow_mut().push(Handle { index, tx });
+        self.clients.borrow_mut().push(Handle {
+            index: comeback.index,
+            tx,
+            comeback,
+        });
         self.books.borrow_mut().live += 1;
         spawn_local(client::serve(ws, rx, self.clone()));
     }
