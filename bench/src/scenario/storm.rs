@@ -16,7 +16,7 @@ use super::{quiesce, workers_for, Env};
 use crate::pool::Pool;
 use crate::progress::say;
 use crate::results::latency::Latency;
-use crate::servers::{Kind, Server, Watched};
+use crate::servers::{Kind, Server};
 
 /// One size's figures.
 #[derive(Debug, Clone)]
