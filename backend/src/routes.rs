@@ -36,7 +36,7 @@ use crate::attachments::{self, Attachments, BlobError};
 use crate::bus::{self, BusConfig};
 use crate::compression;
 use crate::config::Config;
-use crate::connection::Connection;
+use crate::connection::{Connection, Openings};
 use crate::error::{self, ApiFailure};
 use crate::export::{self, Exports};
 use crate::hub::{Hub, HubConfig, Publish};
@@ -71,6 +71,8 @@ pub struct AppState {
     pub attachments: Attachments,
     /// One permit per open WebSocket, up to `max_connections`.
     permits: Arc<Semaphore>,
+    /// The connections reading their start from the store, a few at a time.
+    openings: Openings,
 }
 
 /// Why the server's state could not be opened.
@@ -175,6 +177,7 @@ impl AppState {
         Ok(Self {
             attachments,
             permits: Arc::new(Semaphore::new(config.max_connections)),
+            openings: Openings::default(),
             config: Arc::new(config),
             journal,
             bus: publisher,
@@ -306,6 +309,7 @@ async fn upgrade(
         shutdown: state.shutdown.clone(),
         permit,
         slot,
+        openings: state.openings.clone(),
         task: state.connections.token(),
     };
     Ok(ws.on_upgrade(move |socket| connection.serve(socket)))

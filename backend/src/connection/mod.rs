@@ -8,6 +8,8 @@
 //! idle connection holds no read or write buffer.
 //!
 //! - this file: [`Connection::serve`], the lifecycle.
+//! - `openings`: [`Openings`], the connections reading their start from the store, a few at a
+//!   time, so that a crowd connecting at once waits its turn instead of timing out.
 //! - `preamble`: the welcome and, for a resuming client, the messages it missed.
 //! - `reader`: the read loop (read, decode, rate-limit, dispatch).
 //! - `writer`: the write loop (batches with `writev`, pings, the idle timeout, the close).
@@ -18,11 +20,13 @@
 //! - [`echo`]: an echo WebSocket from the same pieces, for the Autobahn testsuite.
 
 pub mod echo;
+mod openings;
 mod outgoing;
 mod preamble;
 mod reader;
 mod writer;
 
+pub use openings::Openings;
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
 use std::sync::atomic::AtomicU64;
@@ -67,6 +71,8 @@ pub struct Connection {
     pub permit: OwnedSemaphorePermit,
     /// Holds one of its user's connection slots, and the user's shared rate budget.
     pub slot: Slot,
+    /// Whose turn it is to read their start from the store.
+    pub openings: Openings,
     /// Lets shutdown wait for this task.
     pub task: TaskTrackerToken,
 }
@@ -129,16 +135,27 @@ impl Connection {
             read_ahead,
         } = socket;
         let name = self.session.name.clone();
-        let rooms = self.hub.rooms_of(&name);
         let metrics = self.hub.metrics();
+        // This connection's turn to read its start (given back in the preamble, once read).
+        let turn = tokio::select! {
+            turn = self.openings.enter() => turn,
+            () = self.shutdown.cancelled() => {
+                Box::pin(refuse(&mut stream, close::GOING_AWAY, &self.config, metrics)).await;
+                return;
+            }
+        };
+        let rooms = self.hub.rooms_of(&name);
         let conversations = match self.first_conversations(&name, &rooms).await {
             Ok(conversations) => conversations,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading conversations failed");
-                let mut out = Outgoing::new(&stream, self.config.idle_timeout());
-                let close = close_frame(close::INTERNAL_ERROR);
-                Box::pin(write_close(&mut out, Some(close), metrics)).await;
-                Box::pin(finish(&mut stream)).await;
+                Box::pin(refuse(
+                    &mut stream,
+                    close::INTERNAL_ERROR,
+                    &self.config,
+                    metrics,
+                ))
+                .await;
                 return;
             }
         };
@@ -175,7 +192,7 @@ impl Connection {
         // The welcome and what the client missed go out before anything queued since it
         // joined the hub, which holds exactly the messages after `up_to`. Cut short by a
         // close, it leaves its write position in `out`, where the close frame will find it.
-        let preamble = Box::pin(self.preamble(&mut out, welcome, up_to));
+        let preamble = Box::pin(self.preamble(&mut out, welcome, up_to, turn));
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
@@ -263,4 +280,17 @@ impl Connection {
         drop(self.slot);
         drop(self.task);
     }
+}
+
+/// Closes a connection that never joined the hub with `code`, and ends it.
+async fn refuse(
+    stream: &mut tokio::net::TcpStream,
+    code: u16,
+    config: &Config,
+    metrics: &crate::metrics::Metrics,
+) {
+    let mut out = Outgoing::new(&*stream, config.idle_timeout());
+    write_close(&mut out, Some(close_frame(code)), metrics).await;
+    drop(out);
+    finish(stream).await;
 }
