@@ -60,10 +60,7 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<Engine> {
         client.join(&format!("fill{f}")).await;
         fillers.push(client);
     }
-    let token = endpoint.claim("prober").await;
-    let mut prober = endpoint.connect(&token).await;
-    prober.join("probe").await;
-    prober.join("fill0").await;
+    let prober_token = endpoint.claim("prober").await;
     let (mut stored, mut filling) = (0u64, Duration::ZERO);
     let mut points = Vec::new();
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -89,6 +86,11 @@ async fn engine(env: &Env, schema: Option<&Schema>) -> Result<Engine> {
         futures_util::future::join_all(fills).await;
         filling += started.elapsed();
         stored = checkpoint;
+        // Connected afresh each time: idle while the store fills, it would miss the server's
+        // pings (nothing reads it) and be closed after the idle timeout.
+        let mut prober = endpoint.connect(&prober_token).await;
+        prober.join("probe").await;
+        prober.join("fill0").await;
         let probes = env.scale.growth_probes;
         let point = probe(&mut prober, &mut rng, (stored, probes), &server, schema).await?;
         say(format!(

@@ -6,9 +6,10 @@
 //!
 //! Ours is started through testkit ([`ServerOptions`], the harness the backend's tests use),
 //! with [`pinned`] as its command prefix; the peers are started here. Ours runs with the limits
-//! that would otherwise throttle a load test lifted (rate limit, connection cap) and a deep
-//! outbound queue, its SQLite database in a temporary directory, and `RUST_LOG=warn`
-//! (per-connection `info` lines would otherwise be measured too); it counts as started once
+//! that would otherwise throttle a load test lifted (rate limit, account creations per
+//! address, connections per user, connection cap) and a deep outbound queue, its SQLite database in a temporary
+//! directory, and `RUST_LOG=warn` (per-connection `info` lines would otherwise be measured
+//! too); it counts as started once
 //! `GET /healthz` answers 200. As a node of several ([`Server::start_node`], see
 //! [`super::cluster`]) it runs the same way but with its store in PostgreSQL and a link to
 //! Redis, and counts as started once `GET /readyz` answers 200.
@@ -111,13 +112,22 @@ pub fn pinned(core: usize) -> Vec<OsString> {
     command
 }
 
-/// How our server runs in every scenario.
+/// How our server runs in every scenario: the limits that would throttle a load test lifted.
 pub fn ours(setup: &Setup) -> ServerOptions {
     ServerOptions::new()
         .only_binary(&setup.chat_server)
         .command_prefix(pinned(setup.server_core))
         .args(["--max-connections", "30000"])
         .args(["--rate-per-sec", "100000", "--rate-burst", "100000"])
+        // 1,000 clients share each source address, whose account creations are limited, and
+        // a user with 100 connections ("tabs") holds more than one user may by default (20).
+        .args(["--account-creations", "1000000"])
+        .args(["--account-creations-per-hour", "1000000"])
+        .args(["--max-connections-per-user", "1000"])
+        // The connection caps are fitted to the 20,000 open files a process may hold here:
+        // with the default 1,024 connections waiting for their upgrade, 18,848 WebSockets
+        // would be left, fewer than the largest rooms and idle samples.
+        .args(["--max-http-connections", "256"])
         .arg("--queue-frames")
         .arg(setup.queue_frames.to_string())
         .env("RUST_LOG", "warn")
