@@ -248,8 +248,14 @@ impl Pool {
             first += take;
             left -= take;
         }
+        self.opened(&involved).await
+    }
+
+    /// Waits for the `Connected` answer of each worker of `involved`, counts their clients
+    /// and merges the answers: the slowest worker's time, every worker's setup latencies.
+    async fn opened(&mut self, involved: &[usize]) -> Result<Opened> {
         let answers = self
-            .answers(&involved, CONNECT_TIMEOUT, |e| match e {
+            .answers(involved, CONNECT_TIMEOUT, |e| match e {
                 Event::Connected {
                     opened,
                     failed,
@@ -313,38 +319,7 @@ impl Pool {
             };
             self.send(*w, &command).await?;
         }
-        let answers = self
-            .answers(&all, CONNECT_TIMEOUT, |e| match e {
-                Event::Connected {
-                    opened,
-                    failed,
-                    first_error,
-                    elapsed_ms,
-                    setup,
-                } => Some((opened, failed, first_error, elapsed_ms, setup)),
-                _ => None,
-            })
-            .await?;
-        let mut outcome = Opened {
-            opened: 0,
-            failed: 0,
-            first_error: None,
-            elapsed: Duration::ZERO,
-            setup: histogram(),
-        };
-        for (w, (opened, failed, first_error, elapsed_ms, setup)) in all.iter().zip(answers) {
-            self.workers[*w].clients += opened;
-            outcome.opened += opened;
-            outcome.failed += failed;
-            if outcome.first_error.is_none() {
-                outcome.first_error = first_error;
-            }
-            outcome.elapsed = outcome
-                .elapsed
-                .max(Duration::from_secs_f64(elapsed_ms / 1e3));
-            setup.add_to(&mut outcome.setup);
-        }
-        Ok(outcome)
+        self.opened(&all).await
     }
 
     /// Sends `rate` messages per second in total for `duration`, tagged `phase`.
