@@ -200,8 +200,10 @@ async fn a_write_that_fails_its_batch_is_retried_alone_and_fails_alone(url: Stri
             session: NewSession::bare(SessionId("g".into())),
         },
     );
-    // On this test's one thread, all of them are queued before the writer task runs, so they
-    // are one batch, which the ghost fails.
+    // Queued together, they go in one batch or a few (how many the writer takes at once
+    // depends on when it runs), and the ghost fails whichever batch it is in. Which spelling of
+    // a name is queued first is not fixed either: `join_all` and tokio's budget may poll the
+    // writes out of order.
     let outcomes =
         futures_util::future::join_all(writes.into_iter().map(|w| sign_ins.write(w))).await;
     let mut created = 0;
@@ -215,10 +217,16 @@ async fn a_write_that_fails_its_batch_is_retried_alone_and_fails_alone(url: Stri
     }
     assert!(outcomes[5].is_err());
     assert_eq!(created, 32);
+    // Each name went to exactly one of its two spellings, with that spelling's session.
     for i in 0..32 {
-        assert_eq!(
-            owner(&store, &format!("u{i}")).await.as_deref(),
-            Some(format!("user{i}").as_str())
+        let owners = (
+            owner(&store, &format!("u{i}")).await,
+            owner(&store, &format!("d{i}")).await,
+        );
+        let (lower, upper) = (format!("user{i}"), format!("User{i}"));
+        assert!(
+            owners == (Some(lower.clone()), None) || owners == (None, Some(upper.clone())),
+            "name {i}: {owners:?}"
         );
     }
     assert_eq!(owner(&store, "g").await, None);
