@@ -68,6 +68,7 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
             );
         }
     }
+    merged_runs(&mut out, results);
     let _ = writeln!(
         out,
         "\n### Summary\n\n{}",
@@ -199,4 +200,32 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
         }
     }
     out
+}
+
+/// The partial runs merged since the full run: which scenarios each measured, when, at which
+/// commit and how busy the machine was (the table above is the full run's).
+fn merged_runs(out: &mut String, results: &Results) {
+    if results.merged.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nThe scenarios below were measured by later partial runs merged into this report \
+         (`--only … --merge`); the others by the run above.\n\n\
+         | Scenarios | Measured | Commit | Load average at the start | At the end |\n\
+         |---|---|---|---|---|"
+    );
+    for run in &results.merged {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            run.scenarios.join(", "),
+            run.date,
+            run.commit.as_deref().unwrap_or("–"),
+            busy_text(&run.busy_start),
+            run.busy_end
+                .as_ref()
+                .map_or_else(|| "–".to_owned(), busy_text)
+        );
+    }
 }

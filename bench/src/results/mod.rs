@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod growth;
 pub mod idle;
 pub mod latency;
+pub mod merged;
 pub mod private;
 pub mod ramp;
 pub mod scaleout;
@@ -143,6 +144,11 @@ pub struct Results {
     /// before it).
     #[serde(default)]
     pub growth: Option<Outcome<Growth>>,
+    /// The partial runs merged into these results since the full run, oldest first: the
+    /// scenarios each still accounts for, with its own date, commit and load. The scenarios
+    /// none of them lists are the full run's.
+    #[serde(default)]
+    pub merged: Vec<merged::MergedRun>,
 }
 
 impl Results {
@@ -174,6 +180,7 @@ impl Results {
             scaleout_skipped: None,
             stores: None,
             growth: None,
+            merged: Vec::new(),
         }
     }
 
@@ -207,9 +214,19 @@ impl Results {
 
     /// Puts the scenarios of `partial` that ran (`ran` says which) into these results, keeping
     /// the others: a partial run (`--only … --merge`) updates its part of an earlier report.
-    /// The run's date and load stay those of the earlier run; the scale-out scenario records
-    /// its own.
+    /// The run's date, commit and load are recorded in [`Results::merged`] beside its
+    /// scenarios; the header's stay those of the full run.
     pub fn merge(&mut self, partial: Self, ran: &Ran) {
+        merged::record(
+            &mut self.merged,
+            merged::MergedRun {
+                scenarios: ran.names().into_iter().map(str::to_owned).collect(),
+                date: partial.date.clone(),
+                commit: partial.commit.clone(),
+                busy_start: partial.busy_start,
+                busy_end: partial.busy_end,
+            },
+        );
         if ran.fanout {
             self.fanout = partial.fanout;
         }
@@ -253,6 +270,26 @@ pub struct Ran {
     pub scaleout: bool,
     pub stores: bool,
     pub growth: bool,
+}
+
+impl Ran {
+    /// The names of the scenarios that ran, as the report calls them.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.fanout, "fan-out"),
+            (self.capacity, "capacity"),
+            (self.idle, "idle memory"),
+            (self.private, "private messages"),
+            (self.acks, "durable sends"),
+            (self.connect, "connection rate"),
+            (self.scaleout, "scale-out"),
+            (self.stores, "durable sends on shared PostgreSQL"),
+            (self.growth, "growth"),
+        ]
+        .into_iter()
+        .filter_map(|(ran, name)| ran.then_some(name))
+        .collect()
+    }
 }
 
 /// The time now, as the report shows it.
