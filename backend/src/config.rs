@@ -74,8 +74,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub conversations_page: u32,
 
-    /// Most HTTP connections held before their upgrade (keep-alive, unfinished requests); at
-    /// the cap the one idle the longest is closed to make room. Lowered at start to what the
+    /// Most HTTP connections held before their upgrade (keep-alive, requests being read or
+    /// answered). At the cap the server stops accepting (new connections wait in the listen
+    /// backlog, as deep as net.core.somaxconn) and closes, to make room, only a connection
+    /// that has kept it waiting for its bytes past a grace (100 ms after part of a request,
+    /// 1 s with nothing sent), never a handshake in progress. Lowered at start to what the
     /// open-file limit allows.
     #[arg(long, env = "MAX_HTTP_CONNECTIONS", default_value_t = 1024)]
     pub max_http_connections: usize,

@@ -9,7 +9,6 @@ use backend::store;
 use backend::tasks::Tasks;
 use backend::{admin, healthcheck, logging, server, AppState, Config};
 use clap::Parser;
-use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,9 +41,7 @@ async fn main() -> anyhow::Result<()> {
                 None => format!("opening the store in {}", config.data_dir.display()),
             })?;
     let addr = config.listen_addr();
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = server::listen::bind(addr).with_context(|| format!("binding {addr}"))?;
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no built web client here; only the API is served");
     }

@@ -15,7 +15,6 @@ use backend::store::{SqlStore, StoreError};
 use backend::tasks::Tasks;
 use backend::{server, AppState, Config};
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -205,7 +204,7 @@ async fn start(config: Config, storage: Arc<Storage>) -> TestApp {
     let store = open_store(&storage.store_at(), &tasks)
         .await
         .expect("store");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = server::listen::bind(([127, 0, 0, 1], 0).into()).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = open_state(config.clone(), store, tasks).await;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -1,7 +1,9 @@
-//! [`Acceptor`]: the listener's accepts, surviving errors without spinning. When the process
-//! is out of file descriptors (`EMFILE`, `ENFILE`) every accept fails at once until one is
-//! freed: the acceptor closes the waiting connection idle the longest, backs off from 10 ms
-//! up to 100 ms, and logs at most once a second with the count of failures in between.
+//! [`Acceptor`]: the listener's accepts, each only once [`Waiting`] has room for it (at its
+//! cap, connections wait in the kernel's listen backlog), surviving errors without spinning.
+//! When the process is out of file descriptors (`EMFILE`, `ENFILE`) every accept fails at
+//! once until one is freed: the acceptor closes a waiting connection the cap may close (one
+//! keeping the server waiting past the grace), backs off from 10 ms up to 100 ms, and logs
+//! at most once a second with the count of failures in between.
 
 use std::io;
 use std::net::SocketAddr;
@@ -62,9 +64,11 @@ impl Acceptor {
         }
     }
 
-    /// The next connection. Cancel-safe: dropping the future loses no accepted connection.
+    /// The next connection, once `waiting` has room for it. Cancel-safe: dropping the future
+    /// loses no accepted connection.
     pub async fn accept(&mut self, waiting: &Waiting) -> (TcpStream, SocketAddr) {
         loop {
+            waiting.room().await;
             match self.listener.accept().await {
                 Ok(accepted) => {
                     self.backoff.reset();

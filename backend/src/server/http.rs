@@ -1,6 +1,7 @@
 //! One HTTP connection, from its accept to its end or its upgrade: hyper's HTTP/1.1 with the
 //! request head due within `--header-timeout-secs` (also between keep-alive requests), closed
-//! when [`Waiting`](super::waiting::Waiting) needs its place or on shutdown. Every request
+//! when [`Waiting`](super::waiting::Waiting) needs its place or on shutdown. Its stream is
+//! [`Watched`], so that `Waiting` hears when the server waits on the client's bytes. Every request
 //! carries the peer's address as axum's `ConnectInfo<SocketAddr>` extension, so handlers
 //! extract it with `ConnectInfo(addr): ConnectInfo<SocketAddr>`.
 
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tower_service::Service;
 
 use super::waiting::Ticket;
+use crate::ws::Watched;
 
 /// Serves HTTP on `stream` until the client is done, the connection is upgraded (the upgrade
 /// then owns the socket), its place is taken (`ticket` evicted), or `shutdown`.
@@ -33,6 +35,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let tracker = ticket.tracker();
+    let stream = Watched::new(stream, ticket.tracker());
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         // Busy until the answer's body is sent in full: a long download is not idle.

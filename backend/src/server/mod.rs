@@ -8,9 +8,13 @@
 //! taken back as the plain `TcpStream` it is ([`crate::ws::Upgrade`]): `axum::serve` wraps every
 //! stream in a private type of `hyper-util`'s. Its parts:
 //!
-//! - [`accept`]: `Acceptor`, accepts that survive running out of file descriptors.
+//! - [`listen`]: `bind`, the listening socket with the deepest backlog the system allows.
+//! - [`accept`]: `Acceptor`, accepts, each once there is room, that survive running out of
+//!   file descriptors.
 //! - [`waiting`]: `Waiting`, the connections before their upgrade, capped
-//!   (`--max-http-connections`): at the cap the one idle the longest makes room.
+//!   (`--max-http-connections`): at the cap the server stops accepting (new connections wait
+//!   in the listen backlog) and closes only a connection that has kept it waiting for its
+//!   bytes past a short grace, never a handshake in progress.
 //! - [`http`]: one HTTP connection: the head within `--header-timeout-secs`, the peer's
 //!   address on every request (`ConnectInfo<SocketAddr>`).
 //! - [`body`]: a request's body within `--body-timeout-secs` (else 408).
@@ -20,6 +24,7 @@ pub mod accept;
 pub mod body;
 pub mod fds;
 pub mod http;
+pub mod listen;
 pub mod waiting;
 
 use std::future::Future;
@@ -66,7 +71,7 @@ pub async fn run(
         limits,
         body::within_deadline,
     ));
-    let waiting = Waiting::new(config.max_http_connections);
+    let waiting = Waiting::new(config.max_http_connections, header_timeout);
     let mut acceptor = Acceptor::new(listener);
     let http = TaskTracker::new();
     tokio::pin!(shutdown);

@@ -18,6 +18,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use wire::handshake::{self, Refusal};
 
+use super::Watched;
+
 /// A valid WebSocket upgrade request: the extractor for `GET /ws`.
 pub struct Upgrade {
     /// Resolves to the raw stream once the `101` response has gone out.
@@ -116,21 +118,27 @@ impl Upgrade {
                     return;
                 }
             };
-            // The server's accept loop serves every connection as a `TokioIo<TcpStream>`.
-            match upgraded.downcast::<TokioIo<TcpStream>>() {
-                Ok(parts) => {
-                    // Copied out (it is usually empty) and dropped before the connection runs:
-                    // the `Bytes` keeps the HTTP server's whole read buffer allocated.
-                    let read_ahead = parts.read_buf.to_vec();
-                    drop(parts.read_buf);
-                    let socket = Socket {
+            // The server's accept loop serves every connection as a `TokioIo<Watched>`; a
+            // plain `TokioIo<TcpStream>` (the echo example's) is taken too. The read-ahead is
+            // copied out (it is usually empty) and dropped before the connection runs: the
+            // `Bytes` keeps the HTTP server's whole read buffer allocated.
+            let socket = match upgraded.downcast::<TokioIo<Watched>>() {
+                Ok(parts) => Socket {
+                    read_ahead: parts.read_buf.to_vec(),
+                    stream: parts.io.into_inner().into_stream(),
+                },
+                Err(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+                    Ok(parts) => Socket {
+                        read_ahead: parts.read_buf.to_vec(),
                         stream: parts.io.into_inner(),
-                        read_ahead,
-                    };
-                    callback(socket).await;
-                }
-                Err(_) => tracing::error!("an upgraded connection is not a TCP stream"),
-            }
+                    },
+                    Err(_) => {
+                        tracing::error!("an upgraded connection is not a TCP stream");
+                        return;
+                    }
+                },
+            };
+            callback(socket).await;
         };
         log_task_size(&task);
         tokio::spawn(task);

@@ -16,17 +16,21 @@
 //! - [`Frame`] and [`encode`]: a server frame encoded once, shared by all its recipients.
 //! - [`Upgrade`]: the handshake, done by hand, that hands the connection its plain TCP
 //!   [`Socket`]; its header rules are `wire::handshake`'s.
+//! - [`Watched`]: the stream before the upgrade, whose reads that find nothing its
+//!   [`Watcher`] (the server's cap on waiting connections) hears of.
 //!
 //! No I/O here but the handshake's: the connection reads and writes the socket itself.
 //! Extensions (compression) are never negotiated, so every RSV bit must be clear.
 
 mod handshake;
+mod watched;
 
 use std::sync::Arc;
 
 use shared::ServerFrame;
 
 pub use handshake::{Socket, Upgrade, UpgradeRejection};
+pub use watched::{Watched, Watcher};
 pub use wire::{Decoder, Incoming, WireError, WireFrame};
 
 /// An encoded frame, header and all, shared by all its recipients: every connection queues a

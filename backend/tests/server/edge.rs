@@ -1,6 +1,6 @@
 //! The server's edge under hostile clients: connections that wait before their upgrade
 //! (half-open, slowloris, idle keep-alive, trickled bodies) and running out of file
-//! descriptors. The descriptor tests run the real binary under `prlimit --nofile=256:256`.
+//! descriptors; and under honest crowds: handshakes past the cap on waiting connections. The descriptor tests run the real binary under `prlimit --nofile=256:256`.
 
 use std::time::{Duration, Instant};
 
@@ -248,5 +248,65 @@ async fn websockets_beyond_what_descriptors_allow_get_503_and_healthz_still_answ
     assert!(
         log.contains("open-file limit"),
         "the limit is logged:\n{log}"
+    );
+}
+
+/// What a raw WebSocket handshake came to: the status, and whether a `welcome` followed a
+/// 101; `None` when the server closed the connection without an answer.
+async fn handshake_and_welcome(addr: std::net::SocketAddr, token: &str) -> Option<(u16, bool)> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    stream
+        .write_all(upgrade_request(&format!("/ws?token={token}")).as_bytes())
+        .await
+        .ok()?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let status = parse(&raw).status;
+            if status != 101 {
+                return Some((status, false));
+            }
+            // The welcome is the first frame: its JSON names its type near the start.
+            let welcome = br#""type":"welcome""#;
+            if raw[end..].windows(welcome.len()).any(|w| w == welcome) {
+                return Some((101, true));
+            }
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let answered = raw.windows(4).any(|w| w == b"\r\n\r\n");
+                return answered.then(|| (parse(&raw).status, false));
+            }
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_crowd_of_honest_handshakes_past_the_cap_all_complete() {
+    const CROWD: usize = 64;
+    let app = spawn_app_with(|config| {
+        // A cap far below the crowd: most handshakes wait in the listen backlog.
+        config.max_http_connections = 4;
+        config.max_connections_per_user = CROWD as u32;
+    })
+    .await;
+    let token = app.claim("crowd").await;
+
+    let crowd = (0..CROWD).map(|_| handshake_and_welcome(app.addr, &token));
+    let outcomes = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join_all(crowd),
+    )
+    .await
+    .expect("every handshake of the crowd is answered within 60 s");
+    let welcomed = outcomes.iter().filter(|o| **o == Some((101, true))).count();
+    let closed = outcomes.iter().filter(|o| o.is_none()).count();
+    assert_eq!(
+        (welcomed, closed),
+        (CROWD, 0),
+        "{CROWD} handshakes at once past a cap of 4: {welcomed} welcomed, {closed} closed \
+         without an answer; outcomes: {outcomes:?}"
     );
 }
