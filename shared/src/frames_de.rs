@@ -84,6 +84,7 @@ const FRAME_TYPES: &[&str] = &[
     "audit_log",
     "blocked",
     "retention",
+    "members",
 ];
 
 /// A required field: present, or the refusal naming it.
@@ -176,6 +177,7 @@ object! {
         protocol: u32,
         user: String,
         online: Vec<String>,
+        online_count: u64,
         offline: Vec<String>,
         away: Vec<String>,
         last_seen: BTreeMap<String, u64>,
@@ -238,6 +240,7 @@ impl Fields {
                 protocol: need(f.protocol, "protocol")?,
                 user: need(f.user, "user")?,
                 online: need(f.online, "online")?,
+                online_count: need(f.online_count, "online_count")?,
                 away: f.away.unwrap_or_default(),
                 rooms: need(f.rooms, "rooms")?
                     .into_iter()
@@ -276,6 +279,8 @@ impl Fields {
             "room_joined" => ServerFrame::RoomJoined {
                 room: need(f.room, "room")?,
                 members: need(f.members, "members")?,
+                online: f.online.unwrap_or_default(),
+                away: f.away.unwrap_or_default(),
                 settings: settings(
                     f.title,
                     f.topic,
@@ -344,6 +349,14 @@ impl Fields {
                 offline: need(f.offline, "offline")?,
                 away: f.away.unwrap_or_default(),
                 last_seen: f.last_seen.unwrap_or_default(),
+                online_count: f.online_count,
+            },
+            "members" => ServerFrame::Members {
+                room: need(f.room, "room")?,
+                members: need(f.members, "members")?,
+                away: f.away.unwrap_or_default(),
+                complete: need(f.complete, "complete")?,
+                req: f.req,
             },
             "typing" => ServerFrame::Typing {
                 from: need(f.from, "from")?,
@@ -368,6 +381,8 @@ impl Fields {
             "conversations" => ServerFrame::Conversations {
                 conversations: need(f.conversations, "conversations")?,
                 complete: need(f.complete, "complete")?,
+                online: f.online.unwrap_or_default(),
+                away: f.away.unwrap_or_default(),
                 req: f.req,
             },
             "message_edited" => ServerFrame::MessageEdited {
@@ -659,6 +674,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown variant"), "{kind}: {err}");
         }
-        assert_eq!(FRAME_TYPES.len(), 28);
+        assert_eq!(FRAME_TYPES.len(), 29);
     }
 }

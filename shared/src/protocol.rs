@@ -20,7 +20,7 @@ pub use crate::rooms::{AuditEntry, Invite, RoomInfo, RoomListing, RoomSettings};
 use crate::skip::{is_false, is_zero};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;
@@ -36,6 +36,8 @@ pub const MAX_RETENTION_DAYS: u32 = 36_500;
 /// The newest messages a read marker passes whose senders hear of it live (a `receipts`
 /// frame): a marker that jumps further tells the senders of older ones nothing until they ask.
 pub const RECEIPT_SENDERS_SCAN: u32 = 100;
+/// The most names one `members` answer lists.
+pub const MEMBERS_PAGE: usize = 100;
 
 /// Where a message or a typing notice goes: a room, or one user privately.
 ///
@@ -294,6 +296,15 @@ pub enum ClientFrame {
     },
     /// The room's owner sets how many days its messages are kept (`days` absent: as long as
     /// the server keeps messages). Answered, to every member, by [`ServerFrame::Retention`].
+    /// A page of the members of `room` who are online (for `lobby`: everyone online), in
+    /// name order ignoring case, starting after the name `after`.
+    Members {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
+    },
     Retention {
         room: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -334,6 +345,7 @@ impl ClientFrame {
         "block",
         "unblock",
         "retention",
+        "members",
     ];
 
     /// The request id the client attached, if any.
@@ -364,7 +376,8 @@ impl ClientFrame {
             | Self::Audit { req, .. }
             | Self::Block { req, .. }
             | Self::Unblock { req, .. }
-            | Self::Retention { req, .. } => req.as_deref(),
+            | Self::Retention { req, .. }
+            | Self::Members { req, .. } => req.as_deref(),
             Self::Typing { .. } | Self::Activity { .. } => None,
         }
     }
@@ -443,7 +456,11 @@ pub enum ServerFrame {
     Welcome {
         protocol: u32,
         user: String,
+        /// You, and the users online you have an interest in (the members of your rooms but
+        /// the lobby, the people of your private conversations): not everyone online.
         online: Vec<String>,
+        /// How many users are online in all (on every node), you included.
+        online_count: u64,
         /// The users of `online` who are away (every connection of theirs is).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         away: Vec<String>,
@@ -496,6 +513,11 @@ pub enum ServerFrame {
     RoomJoined {
         room: String,
         members: Vec<String>,
+        /// The members online now (none for the lobby), and those of them away.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        online: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
         /// Its title, topic, kind, owner and moderators (see [`RoomSettings`]).
         #[serde(flatten)]
         settings: RoomSettings,
@@ -570,6 +592,22 @@ pub enum ServerFrame {
         away: Vec<String>,
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         last_seen: BTreeMap<String, u64>,
+        /// How many users are online in all, when that changed since this connection last
+        /// heard it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        online_count: Option<u64>,
+    },
+    /// A page of a room's members who are online (for `lobby`: everyone online), answering
+    /// `members`; `complete` when no later name exists.
+    Members {
+        room: String,
+        members: Vec<String>,
+        /// Those of `members` who are away.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
+        complete: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req: Option<String>,
     },
     /// Someone is typing in a room you are in, or to you.
     Typing {
@@ -609,6 +647,12 @@ pub enum ServerFrame {
     Conversations {
         conversations: Vec<ConversationInfo>,
         complete: bool,
+        /// The people of the listed private conversations who are online now, and those of
+        /// them away.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        online: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<String>,
     },

@@ -142,6 +142,11 @@ fn client_frames_use_snake_case_types() {
             days: Some(1),
             req: None,
         },
+        ClientFrame::Members {
+            room: "lobby".into(),
+            after: None,
+            req: None,
+        },
     ];
     let types: Vec<String> = frames
         .iter()
@@ -302,6 +307,7 @@ fn presence_always_carries_both_lists() {
         offline: Vec::new(),
         away: Vec::new(),
         last_seen: BTreeMap::new(),
+        online_count: None,
     };
     let json = serde_json::to_string(&frame).unwrap();
     assert_eq!(
@@ -314,11 +320,12 @@ fn presence_always_carries_both_lists() {
         offline: vec!["frank".into()],
         away: vec!["dave".into()],
         last_seen: BTreeMap::from([("frank".into(), 5)]),
+        online_count: Some(12),
     };
     let json = serde_json::to_string(&frame).unwrap();
     assert_eq!(
         json,
-        r#"{"type":"presence","online":["dave"],"offline":["frank"],"away":["dave"],"last_seen":{"frank":5}}"#
+        r#"{"type":"presence","online":["dave"],"offline":["frank"],"away":["dave"],"last_seen":{"frank":5},"online_count":12}"#
     );
     assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
 }

@@ -78,6 +78,7 @@ frame_types!(CLIENT_TYPES, client_type, ClientFrame {
     Block => "block",
     Unblock => "unblock",
     Retention => "retention",
+    Members => "members",
 });
 
 frame_types!(SERVER_TYPES, server_type, ServerFrame {
@@ -109,6 +110,7 @@ frame_types!(SERVER_TYPES, server_type, ServerFrame {
     AuditLog => "audit_log",
     Blocked => "blocked",
     Retention => "retention",
+    Members => "members",
 });
 
 /// One annotated JSON example from the document.
