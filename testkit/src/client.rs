@@ -229,6 +229,48 @@ impl Endpoint {
         let client = self.connect(&token).await;
         (token, client)
     }
+
+    /// Claims `name` with an account in room `team` ([`Endpoint::teammate`]) and connects:
+    /// the team's members hear of each other's presence.
+    pub async fn member(&self, name: &str) -> (String, Client) {
+        let token = self.teammate(name).await;
+        let client = self.connect(&token).await;
+        (token, client)
+    }
+
+    /// The connections this server holds, from `GET /healthz`.
+    pub async fn connections(&self) -> u64 {
+        let health: Value = self
+            .http
+            .get(self.url("/healthz"))
+            .send()
+            .await
+            .expect("GET /healthz")
+            .json()
+            .await
+            .expect("a JSON health");
+        health["connections"].as_u64().expect("connections")
+    }
+
+    /// Claims `name`, puts the account in room `team`, closes that connection and waits until
+    /// the server has let it go; returns its token. Every member of `team` has an interest in
+    /// the account from then on (protocol 11): they hear of its presence, as do those of a
+    /// private conversation with it. Call while no other connection comes or goes here.
+    pub async fn teammate(&self, name: &str) -> String {
+        let before = self.connections().await;
+        let (token, mut client) = self.user(name).await;
+        client.join("team").await;
+        client.close().await;
+        let deadline = tokio::time::Instant::now() + ARRIVES_WITHIN;
+        while self.connections().await != before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name}'s connection was never let go"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        token
+    }
 }
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -240,11 +282,12 @@ pub fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
         offline: offline.iter().map(|s| s.to_string()).collect(),
         away: Vec::new(),
         last_seen: Default::default(),
+        online_count: None,
     }
 }
 
-/// `frame` without the `last_seen` times of a `presence` frame (a test cannot know them), to
-/// compare with [`presence`]; any other frame as it is.
+/// `frame` without the `last_seen` times and the `online_count` of a `presence` frame (a test
+/// cannot know them), to compare with [`presence`]; any other frame as it is.
 pub fn lists(frame: ServerFrame) -> ServerFrame {
     match frame {
         ServerFrame::Presence {
@@ -257,9 +300,15 @@ pub fn lists(frame: ServerFrame) -> ServerFrame {
             offline,
             away,
             last_seen: Default::default(),
+            online_count: None,
         },
         other => other,
     }
+}
+
+/// Matches a `presence` frame that names somebody (not one with only `online_count`).
+pub fn names_someone(frame: &ServerFrame) -> bool {
+    matches!(frame, ServerFrame::Presence { online, offline, .. } if !online.is_empty() || !offline.is_empty())
 }
 
 /// Matches a `presence` frame that says `user` is online.
@@ -322,6 +371,8 @@ pub struct Client {
     away: BTreeSet<String>,
     /// When users went offline, from the `last_seen` of the `presence` frames read.
     last_seen: BTreeMap<String, u64>,
+    /// How many are online in all, from the welcome and the `presence` frames read.
+    online_count: u64,
 }
 
 /// What a client saw instead of a frame.
@@ -339,13 +390,21 @@ impl Client {
             online: BTreeSet::new(),
             away: BTreeSet::new(),
             last_seen: BTreeMap::new(),
+            online_count: 0,
         };
         let welcome = client.recv().await;
-        let ServerFrame::Welcome { online, away, .. } = &welcome else {
+        let ServerFrame::Welcome {
+            online,
+            away,
+            online_count,
+            ..
+        } = &welcome
+        else {
             panic!("first frame must be welcome, got {welcome:?}");
         };
         client.online = online.iter().cloned().collect();
         client.away = away.iter().cloned().collect();
+        client.online_count = *online_count;
         client.welcome = welcome;
         client
     }
@@ -391,27 +450,34 @@ impl Client {
                 Some(Ok(Message::Text(text))) => {
                     let frame = serde_json::from_str::<ServerFrame>(&text)
                         .unwrap_or_else(|e| panic!("server sent {text}, not a ServerFrame: {e}"));
-                    if let ServerFrame::Presence {
-                        online,
-                        offline,
-                        away,
-                        last_seen,
-                    } = &frame
-                    {
-                        self.online.extend(online.iter().cloned());
-                        for name in online {
-                            if away.contains(name) {
-                                self.away.insert(name.clone());
-                            } else {
+                    match &frame {
+                        ServerFrame::Presence {
+                            online,
+                            offline,
+                            away,
+                            last_seen,
+                            online_count,
+                        } => {
+                            self.seen_online(online, away);
+                            for name in offline {
+                                self.online.remove(name);
                                 self.away.remove(name);
                             }
+                            self.last_seen
+                                .extend(last_seen.iter().map(|(k, v)| (k.clone(), *v)));
+                            if let Some(count) = online_count {
+                                self.online_count = *count;
+                            }
                         }
-                        for name in offline {
-                            self.online.remove(name);
-                            self.away.remove(name);
+                        ServerFrame::RoomJoined { online, away, .. }
+                        | ServerFrame::Conversations { online, away, .. } => {
+                            self.seen_online(online, away);
                         }
-                        self.last_seen
-                            .extend(last_seen.iter().map(|(k, v)| (k.clone(), *v)));
+                        // A join comes from a connection: the new member is online.
+                        ServerFrame::MemberJoined { user, .. } => {
+                            self.online.insert(user.clone());
+                        }
+                        _ => {}
                     }
                     return Some(Ok(frame));
                 }
@@ -488,6 +554,24 @@ impl Client {
                 frame => before.push(frame),
             }
         }
+    }
+
+    /// Notes `online` as online, those of them in `away` away and the others present.
+    fn seen_online(&mut self, online: &[String], away: &[String]) {
+        self.online.extend(online.iter().cloned());
+        for name in online {
+            if away.contains(name) {
+                self.away.insert(name.clone());
+            } else {
+                self.away.remove(name);
+            }
+        }
+    }
+
+    /// How many this client takes to be online in all: the welcome's `online_count`, then
+    /// each `presence` frame's.
+    pub fn online_count(&self) -> u64 {
+        self.online_count
     }
 
     /// Whether this client takes `user` to be online, from what it has read so far.

@@ -47,8 +47,8 @@ pub use app::{
     spawn_app_with, test_config, Engine, Storage, StoreAt, TestApp,
 };
 pub use client::{
-    answered, is_message, is_offline, is_online, is_typing, lists, message_id, presence, Client,
-    Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR,
+    answered, is_message, is_offline, is_online, is_typing, lists, message_id, names_someone,
+    presence, Client, Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR,
 };
 #[cfg(feature = "app")]
 pub use engines::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url};

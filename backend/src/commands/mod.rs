@@ -22,7 +22,9 @@
 //! - `receipts`: where the others of a conversation have read up to, from the store.
 //! - `search`: the messages the user may read that match a query, from the store's full-text
 //!   index, on a budget of its own.
-//! - `conversations`: a page of the user's private conversations, from the store.
+//! - `conversations`: a page of the user's private conversations, from the store; their
+//!   other persons become of interest to the connection (their presence).
+//! - `members`: who of a room is online (for `lobby`, everyone online), page by page.
 //! - `activity`: the page is away or back, for presence.
 //! - `block`, `unblock`: who the user blocks, stored and told to all their connections.
 //! - `retention`: a room's owner sets how long the room keeps its messages.
@@ -38,6 +40,7 @@ mod history;
 mod invite;
 mod join;
 mod leave;
+mod members;
 mod ping;
 mod private_message;
 mod react;
@@ -187,6 +190,7 @@ pub async fn dispatch(cx: &Context<'_>, frame: ClientFrame) -> Result<(), Refusa
         ClientFrame::Block { user, req } => block::run(cx, &user, true, req).await,
         ClientFrame::Unblock { user, req } => block::run(cx, &user, false, req).await,
         ClientFrame::Retention { room, days, req } => retention::run(cx, &room, days, req).await,
+        ClientFrame::Members { room, after, req } => members::run(cx, &room, after.as_deref(), req),
     }
 }
 

@@ -4,13 +4,8 @@
 //! The hub keeps the flag per connection (`ConnEntry::away`) and, per other node, which of its
 //! users are away there (`RemoteNode::away`); each node publishes its own users' aggregate
 //! ([`Event::Away`]) when it changes. [`State::refresh_away`] recomputes one user's state after
-//! anything that may change it and keeps the set of away users (`State::away`, shared with
-//! the welcomes being built, copied on write) in step; a change is a presence change like
+//! anything that may change it and keeps the set of away users (`State::away`) in step; a change is a presence change like
 //! coming online, coalesced the same way.
-
-use std::sync::Arc;
-
-use shared::UserName;
 
 use super::{Event, Hub, State};
 use crate::outbox::ConnId;
@@ -114,11 +109,10 @@ impl State {
         let Some(name) = name else {
             return false;
         };
-        let set = Arc::make_mut(&mut self.away);
         if away {
-            set.insert(key.to_owned(), name.clone());
+            self.away.insert(key.to_owned(), name.clone());
         } else {
-            set.remove(key);
+            self.away.remove(key);
         }
         self.presence_changed(&name);
         true
@@ -127,11 +121,6 @@ impl State {
     /// Whether user `key` is in the set of away users.
     pub(super) fn listed_away(&self, key: &str) -> bool {
         self.away.contains_key(key)
-    }
-
-    /// The away users of a welcome, shared.
-    pub(super) fn away_snapshot(&self) -> Arc<std::collections::BTreeMap<String, UserName>> {
-        self.away.clone()
     }
 }
 

@@ -88,8 +88,8 @@ impl Hub {
                         });
                     }
                 }
-                Destination::User(to) => {
-                    let to = to.key();
+                Destination::User(to_name) => {
+                    let to = to_name.key();
                     // A message hidden from one participant (who blocks the other) reaches
                     // only the other.
                     let hidden = message.hidden_for.as_deref();
@@ -99,6 +99,7 @@ impl Hub {
                     if to != from && hidden != Some(from.as_str()) {
                         state.send_user(&from, &frame, origin);
                     }
+                    state.conversed(&message.from, to_name, hidden);
                     let user = state.users.get_mut(&from);
                     if let Some(user) = user.filter(|_| message.change.is_none()) {
                         user.typing.remove(&Target::User { to });
@@ -118,6 +119,9 @@ impl Hub {
                 at: message.at,
             });
         }
+        // A conversation new to a connection is told where its other person stands, after
+        // the acknowledgement.
+        self.settle_presence(&mut state);
     }
 
     /// Tells every connection of `name`'s that a read marker moved.

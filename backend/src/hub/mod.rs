@@ -17,23 +17,26 @@
 //! node's connections. The hub then knows every node's online users (`remote`), so presence
 //! and member lists cover the whole chat, while each node writes only to its own connections.
 //!
-//! Presence is coalesced: a user coming online or going offline (here or on another node) is
-//! noted in a pending set, and one `presence` frame carries every pending change to every
-//! connection, at most once per [`HubConfig::presence_interval`]. A change after a quiet
-//! interval goes out at once (the leading edge); later ones wait for the interval to pass,
-//! and the task [`Hub::run_presence`] sends them then. Signing in n users thus costs
-//! O(n × intervals) frames rather than O(n²).
+//! Presence is by interest and coalesced: a user coming online or going offline (here or on
+//! another node) is noted in a pending set, and at most once per
+//! [`HubConfig::presence_interval`] each connection gets one `presence` frame with the
+//! pending changes of the users it has an interest in (`interest`: its user's rooms but the
+//! lobby, its private conversations), and the count of everyone online when that moved. A
+//! change after a quiet interval goes out at once (the leading edge); later ones wait for the
+//! interval to pass, and the task [`Hub::run_presence`] sends them then. A sign-in thus costs
+//! what it concerns, not O(everyone online).
 //!
 //! This file holds the [`Hub`] handle and its maps; its parts hold what is done with them:
-//! `pool` (connections and the user map), `welcome` (taken under the lock, built outside),
-//! `online` (everyone online, shared with welcomes), `slots` (connections and rate budget per
+//! `pool` (connections and the user map), `welcome` (taken under the lock, encoded outside),
+//! `online` (everyone online, counted and paged), `interest` (who hears of whom), `members`
+//! (who of a room is online, page by page), `slots` (connections and rate budget per
 //! user), `rooms` (memberships), `joining` (join tickets), `presence`
 //! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `receipts` (live read receipts), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
 //! each other, and the [`Publish`] trait), `safety` (closing a disabled account's connections
 //! on every node, frames for one user or one room on every node, the nodes' figures).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -47,7 +50,9 @@ mod away;
 mod departures;
 mod events;
 mod fanout;
+mod interest;
 mod joining;
+mod members;
 mod nodes;
 mod online;
 mod pool;
@@ -61,6 +66,7 @@ mod welcome;
 
 pub use events::{Event, Publish, Removal, Route, WireMessage};
 pub use joining::JoinTicket;
+pub use members::MembersPage;
 pub use slots::{Slot, TooManyConnections};
 
 use departures::Departures;
@@ -169,15 +175,17 @@ struct State {
     /// Users online on other nodes, by name key, with the number of nodes they are on.
     remote_users: HashMap<String, (UserName, usize)>,
     /// Everyone online on any node (the keys of `users` and `remote_users`), in name-key
-    /// order, with the shared list a welcome takes without copying it under the lock.
+    /// order.
     online: Online,
+    /// The connections here with an interest in a user beyond their rooms (the other person of
+    /// a private conversation they were told of), by that user's key.
+    watchers: HashMap<String, HashSet<ConnId>>,
     /// Presence changes not yet sent to the connections.
     presence: Presence,
     /// When users who went offline lately were last seen, until the store surely has it.
     departures: Departures,
-    /// The users online and away on every node they are on, by name key; shared with the
-    /// welcomes being built (copied on write).
-    away: Arc<BTreeMap<String, UserName>>,
+    /// The users online and away on every node they are on, by name key.
+    away: BTreeMap<String, UserName>,
 }
 
 /// One live connection, in the pool.
@@ -191,6 +199,8 @@ struct ConnEntry {
     outbox: Outbox,
     /// Its page said it is away (`activity`); a new connection is present.
     away: bool,
+    /// The keys of the users it has an interest in beyond its rooms (see `interest`).
+    watching: Vec<String>,
 }
 
 /// A user online on this node, in the user map.

@@ -53,7 +53,7 @@ impl Hub {
         let keys: Vec<String> = fresh.keys().cloned().collect();
         let away: HashSet<String> = away
             .iter()
-            .map(|u| u.to_ascii_lowercase())
+            .map(|u| UserName::key_of(u))
             .filter(|key| fresh.contains_key(key))
             .collect();
         state.node(node).away = away;
@@ -124,9 +124,9 @@ impl Hub {
                 }
             }
             Event::Offline { user, at } => {
-                state.remote_offline(node, &user.to_ascii_lowercase(), at);
+                state.remote_offline(node, &UserName::key_of(&user), at);
             }
-            Event::Away { user, away } => state.remote_away(node, &user.to_ascii_lowercase(), away),
+            Event::Away { user, away } => state.remote_away(node, &UserName::key_of(&user), away),
             Event::Joined {
                 user,
                 room,
@@ -149,11 +149,11 @@ impl Hub {
                 removal,
             } => {
                 if let Ok(room) = RoomName::parse(&room) {
-                    let key = UserName::parse(&user).map_or(user.to_ascii_lowercase(), |n| n.key());
+                    let key = UserName::parse(&user).map_or(UserName::key_of(&user), |n| n.key());
                     state.left(&room, &key, &removal);
                 }
             }
-            Event::Forgotten { user } => state.forget(&user.to_ascii_lowercase()),
+            Event::Forgotten { user } => state.forget(&UserName::key_of(&user)),
             Event::Frame { route, frame } => {
                 let frame = Frame::new(WireFrame::text(&frame));
                 match route {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use shared::{ConversationInfo, UserName};
+use shared::{ConversationInfo, Target, UserName};
 
 use super::{ConnEntry, Event, Hub, HubError, State, UserEntry};
 use crate::clock::now_ms;
@@ -66,18 +66,30 @@ impl Hub {
                 session,
                 outbox,
                 away: false,
+                watching: Vec::new(),
             },
         );
+        // The other persons of the private conversations its welcome lists are of interest.
+        let partners: Vec<String> = conversations
+            .0
+            .iter()
+            .filter_map(|c| match &c.target {
+                Target::User { to } => Some(UserName::key_of(to)),
+                Target::Room { .. } => None,
+            })
+            .collect();
+        for partner in &partners {
+            state.watch(id, partner);
+        }
         self.publish_away_here(&state, &key, was_here);
         if state.refresh_away(&key) {
             self.settle_presence(&mut state);
         }
-        // Only pointers and the few changes since the online list's base are copied here;
-        // the names are listed and encoded after the lock is released.
-        let welcome = state.welcome(&key, conversations, self.shared.config.limits);
+        // The names of interest are picked here, the frame encoded after the lock is released.
+        let welcome = state.welcome(&key, &partners, conversations, self.shared.config.limits);
         let last_delivered = state.last_delivered;
         drop(state);
-        (id, self.encode_welcome(&welcome), last_delivered)
+        (id, self.encode_welcome(welcome), last_delivered)
     }
 
     /// Removes a connection. The user's last one takes them offline (for the next `presence`
@@ -88,6 +100,7 @@ impl Hub {
         let mut state = self.state();
         let was_here = state.away_here(&state.conns.get(&id)?.user.clone());
         let conn = state.conns.remove(&id)?;
+        state.unwatch_all(id, &conn.watching);
         let user = state.users.get_mut(&conn.user)?;
         user.conns.retain(|c| *c != id);
         if !user.conns.is_empty() {
@@ -113,13 +126,6 @@ impl Hub {
             user: user.name.to_string(),
             at: Some(at),
         });
-        let rebuild = state.online.due_rebuild();
-        drop(state);
-        if let Some(snapshot) = rebuild {
-            // Departures alone piled up changes: rebuild the online list outside the lock.
-            let list = snapshot.names();
-            self.state().online.rebuilt(&snapshot, list);
-        }
         Some(at)
     }
 

@@ -1,6 +1,7 @@
-//! Presence, coalesced: changes collect in a pending set and go out in one `presence` frame
-//! to every connection, at once after a quiet interval, otherwise when the interval is over
-//! ([`Hub::run_presence`]).
+//! Presence, by interest and coalesced: changes collect in a pending set and go out, at once
+//! after a quiet interval, otherwise when the interval is over ([`Hub::run_presence`]), each
+//! connection getting one `presence` frame with those of the users it has an interest in (see
+//! `interest`) and the count of everyone online when it moved.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -8,8 +9,8 @@ use std::time::Instant;
 use shared::{ServerFrame, UserName};
 use tokio_util::sync::CancellationToken;
 
-use super::{by_name, Hub, State};
-use crate::ws::encode;
+use super::{by_name, ConnId, Hub, State};
+use crate::ws::{encode, Frame};
 
 /// Presence changes on their way to this node's connections.
 #[derive(Debug, Default)]
@@ -102,54 +103,118 @@ impl State {
         }
     }
 
-    /// Sends every pending change in one `presence` frame, encoded once, to every connection
-    /// on this node; returns whether a frame went out. Each user is in the list of the state
-    /// they are in now. With no connection here the changes are dropped: whoever connects
-    /// later learns them from their welcome, and the next change is still a leading edge.
+    /// Sends the pending changes: each connection here gets one `presence` frame with the
+    /// changes of the users it has an interest in, and the count of everyone online when that
+    /// moved; returns whether a frame went out. Each user is in the list of the state they are
+    /// in now. Connections that hear the same changes share one encoding. With no connection
+    /// here the changes are dropped: whoever connects later learns them from their welcome,
+    /// and the next change is still a leading edge.
     pub(super) fn flush_presence(&mut self, now: Instant) -> bool {
         self.presence.deferred = false;
+        let moved = self.online.take_moved();
         if self.conns.is_empty() {
             self.presence.pending.clear();
+            return false;
         }
-        if self.presence.pending.is_empty() {
+        if self.presence.pending.is_empty() && !moved {
             return false;
         }
         let mut pending = std::mem::take(&mut self.presence.pending);
-        let (mut online, mut offline, mut away) = (Vec::new(), Vec::new(), Vec::new());
-        let mut last_seen = BTreeMap::new();
-        for (key, name) in pending.drain() {
-            match self.online_name(&key) {
-                Some(now_online) => {
-                    if self.listed_away(&key) {
-                        away.push(now_online.to_string());
-                    }
-                    online.push(now_online.to_string());
-                }
-                None => {
-                    if let Some(at) = self.departures.get(&key, now) {
-                        last_seen.insert(name.to_string(), at);
-                    }
-                    offline.push(name.to_string());
-                }
-            }
-        }
+        let mut changes: Vec<Change> = pending
+            .drain()
+            .map(|(key, name)| self.change(key, name, now))
+            .collect();
         // Keep the allocation: the next burst of sign-ins is likely as large.
         self.presence.pending = pending;
-        online.sort_unstable_by(|a, b| by_name(a, b));
-        offline.sort_unstable_by(|a, b| by_name(a, b));
-        away.sort_unstable_by(|a, b| by_name(a, b));
-        let frame = encode(&ServerFrame::Presence {
-            online,
-            offline,
-            away,
-            last_seen,
-        });
-        for conn in self.conns.values() {
-            conn.outbox.push(frame.clone());
+        changes.sort_unstable_by(|a, b| by_name(&a.name, &b.name));
+        // Which changes each interested connection hears, in that order.
+        let mut heard: HashMap<ConnId, Vec<usize>> = HashMap::new();
+        for (i, change) in changes.iter().enumerate() {
+            self.each_interested(&change.key, |id| {
+                let list = heard.entry(id).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            });
+        }
+        let count = moved.then_some(self.online.len() as u64);
+        let count_only = count.map(|count| presence_frame(&changes, &[], Some(count)));
+        let mut frames: HashMap<&[usize], Frame> = HashMap::new();
+        let mut sent = false;
+        for (id, conn) in &self.conns {
+            let frame = match heard.get(id) {
+                Some(list) => frames
+                    .entry(list.as_slice())
+                    .or_insert_with(|| presence_frame(&changes, list, count))
+                    .clone(),
+                None => match &count_only {
+                    Some(frame) => frame.clone(),
+                    None => continue,
+                },
+            };
+            conn.outbox.push(frame);
+            sent = true;
         }
         self.presence.last_sent = Some(now);
-        true
+        sent
     }
+
+    /// What user `key` (named `name` when the change was noted) is now.
+    fn change(&self, key: String, name: UserName, now: Instant) -> Change {
+        match self.online_name(&key) {
+            Some(online) => Change {
+                away: self.listed_away(&key),
+                name: online.to_string(),
+                key,
+                online: true,
+                last_seen: None,
+            },
+            None => Change {
+                last_seen: self.departures.get(&key, now),
+                name: name.to_string(),
+                key,
+                online: false,
+                away: false,
+            },
+        }
+    }
+}
+
+/// One user's pending presence change, as it will be told.
+#[derive(Debug)]
+struct Change {
+    key: String,
+    name: String,
+    online: bool,
+    away: bool,
+    last_seen: Option<u64>,
+}
+
+/// The `presence` frame telling `changes[i]` for each `i` of `told` (in name order), and
+/// `count` when it moved.
+fn presence_frame(changes: &[Change], told: &[usize], count: Option<u64>) -> Frame {
+    let (mut online, mut offline, mut away) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_seen = BTreeMap::new();
+    for change in told.iter().map(|i| &changes[*i]) {
+        if change.online {
+            if change.away {
+                away.push(change.name.clone());
+            }
+            online.push(change.name.clone());
+        } else {
+            if let Some(at) = change.last_seen {
+                last_seen.insert(change.name.clone(), at);
+            }
+            offline.push(change.name.clone());
+        }
+    }
+    encode(&ServerFrame::Presence {
+        online,
+        offline,
+        away,
+        last_seen,
+        online_count: count,
+    })
 }
 
 #[cfg(test)]
@@ -157,17 +222,19 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use shared::protocol::ServerLimits;
+    use shared::protocol::{ServerLimits, MEMBERS_PAGE};
+    use shared::{ConversationInfo, RoomName, Target};
 
     use super::*;
-    use crate::hub::{ConnId, Event, HubConfig};
+    use crate::hub::{ConnId, Event, HubConfig, HubError, MembersPage};
     use crate::metrics::Metrics;
     use crate::outbox::{Inbox, Limits};
     use crate::store::SessionId;
 
-    /// A hub whose presence interval never ends by itself: what is deferred waits for
-    /// [`Hub::flush_presence`].
+    /// A hub whose presence interval never ends by itself (what is deferred waits for
+    /// [`Hub::flush_presence`]), where `rust`'s members are Ann, bob and carol.
     fn hub() -> Hub {
+        let rust = RoomName::parse("rust").unwrap();
         Hub::new(
             HubConfig {
                 max_rooms_per_user: 50,
@@ -183,14 +250,18 @@ mod tests {
                 },
             },
             Arc::new(Metrics::default()),
-            Vec::new(),
+            ["Ann", "bob", "carol"]
+                .iter()
+                .map(|n| (rust.clone(), UserName::parse(n).unwrap()))
+                .collect(),
             0,
             None,
         )
     }
 
-    /// Connects a tab of `name`'s; returns its id and its queue (welcome already taken).
-    fn connect(hub: &Hub, name: &str) -> (ConnId, Inbox) {
+    /// Connects a tab of `name`'s whose welcome lists private conversations with `partners`;
+    /// returns its id, its welcome and its queue.
+    fn open(hub: &Hub, name: &str, partners: &[&str]) -> (ConnId, ServerFrame, Inbox) {
         let (outbox, rx) = hub.queue(
             Limits {
                 frames: 64,
@@ -198,20 +269,42 @@ mod tests {
             },
             Arc::default(),
         );
+        let conversations = partners
+            .iter()
+            .map(|p| ConversationInfo {
+                target: Target::User { to: p.to_string() },
+                last_id: 1,
+                read_up_to: 1,
+                unread: 0,
+                mentions: 0,
+                since: None,
+                last_seen: None,
+            })
+            .collect();
         let name = UserName::parse(name).unwrap();
-        let (id, _welcome, _) =
-            hub.connect(name, SessionId("s".into()), outbox, (Vec::new(), true));
+        let (id, welcome, _) =
+            hub.connect(name, SessionId("s".into()), outbox, (conversations, true));
+        let welcome = serde_json::from_str(&welcome.text_payload()).unwrap();
+        (id, welcome, rx)
+    }
+
+    /// Connects a tab of `name`'s; returns its id and its queue (welcome already taken).
+    fn connect(hub: &Hub, name: &str) -> (ConnId, Inbox) {
+        let (id, _, rx) = open(hub, name, &[]);
         (id, rx)
     }
 
-    /// The presence frames queued for a connection, as (online, offline).
-    fn presence(rx: &mut Inbox) -> Vec<(Vec<String>, Vec<String>)> {
+    /// The presence frames queued for a connection, as (online, offline, online_count).
+    fn presence(rx: &mut Inbox) -> Vec<(Vec<String>, Vec<String>, Option<u64>)> {
         let mut frames = Vec::new();
         for frame in rx.take_now() {
             match serde_json::from_str(&frame.text_payload()).unwrap() {
                 ServerFrame::Presence {
-                    online, offline, ..
-                } => frames.push((online, offline)),
+                    online,
+                    offline,
+                    online_count,
+                    ..
+                } => frames.push((online, offline, online_count)),
                 other => panic!("expected presence, got {other:?}"),
             }
         }
@@ -235,92 +328,124 @@ mod tests {
         assert_eq!(state.online.keys().collect::<Vec<_>>(), expected);
     }
 
-    /// The `online` list of the welcome a new tab of `name` gets.
-    fn welcome_online(hub: &Hub, name: &str) -> Vec<String> {
-        let (outbox, _rx) = hub.queue(
-            Limits {
-                frames: 64,
-                bytes: usize::MAX,
-            },
-            Arc::default(),
-        );
-        let name = UserName::parse(name).unwrap();
-        let (_, welcome, _) = hub.connect(name, SessionId("s".into()), outbox, (Vec::new(), true));
-        match serde_json::from_str(&welcome.text_payload()).unwrap() {
-            ServerFrame::Welcome { online, rooms, .. } => {
+    /// The `online` list and count of the welcome a new tab of `name` gets.
+    fn welcome_online(hub: &Hub, name: &str, partners: &[&str]) -> (Vec<String>, u64) {
+        match open(hub, name, partners).1 {
+            ServerFrame::Welcome {
+                online,
+                online_count,
+                rooms,
+                ..
+            } => {
                 assert_eq!(rooms[0].room, "lobby");
                 assert!(
                     rooms[0].members.is_empty(),
-                    "the lobby's members are `online`, not listed twice"
+                    "the lobby's members are not listed"
                 );
-                online
+                (online, online_count)
             }
             other => panic!("expected welcome, got {other:?}"),
         }
     }
 
     #[test]
-    fn welcomes_list_everyone_online_on_any_node_in_name_order() {
+    fn welcomes_list_the_users_of_interest_on_any_node_and_count_everyone() {
         let hub = hub();
         let (bob_tab, _bob) = connect(&hub, "bob");
-        let (_, _ann) = connect(&hub, "Ann");
-        hub.node_sync("b", &names(&["erin", "Dave", "bob"]), &[]);
+        let (_, _zoe) = connect(&hub, "zoe");
+        hub.node_sync("b", &names(&["erin", "Ann", "bob"]), &[]);
         assert_online_index(&hub);
+        // carol shares `rust` with Ann (on node b) and bob; zoe and erin are in the lobby only.
         assert_eq!(
-            welcome_online(&hub, "carol"),
-            names(&["Ann", "bob", "carol", "Dave", "erin"])
+            welcome_online(&hub, "carol", &[]),
+            (names(&["Ann", "bob", "carol"]), 5)
         );
-        // Bob leaves here but is still on node b; erin leaves b; Dave comes to this node too.
+        // A private conversation brings its other person in, online or not.
+        assert_eq!(
+            welcome_online(&hub, "yann", &["erin", "nobody"]),
+            (names(&["erin", "yann"]), 6)
+        );
+        // Bob leaves here but is still on node b; Ann goes.
         hub.disconnect(bob_tab);
         hub.apply(
             "b",
             Event::Offline {
-                user: "erin".into(),
+                user: "Ann".into(),
                 at: None,
             },
         );
-        let (_, _dave) = connect(&hub, "Dave");
         assert_online_index(&hub);
         assert_eq!(
-            welcome_online(&hub, "zoe"),
-            names(&["Ann", "bob", "carol", "Dave", "zoe"])
+            welcome_online(&hub, "carol", &[]),
+            (names(&["bob", "carol"]), 5)
         );
-        // Node b goes: bob with it; Dave stays, here.
         hub.node_gone("b");
         assert_online_index(&hub);
+        assert_eq!(welcome_online(&hub, "carol", &[]), (names(&["carol"]), 3));
+    }
+
+    #[test]
+    fn presence_reaches_those_with_an_interest_and_the_count_everyone() {
+        let hub = hub();
+        let (carol_tab, mut carol) = connect(&hub, "carol");
+        // The stranger's arrival is the leading edge: carol, who shares no room with them,
+        // hears only the count; the newcomer learnt it from its welcome.
+        let (_, mut stranger) = connect(&hub, "stranger");
+        assert_eq!(presence(&mut carol), [(names(&[]), names(&[]), Some(2))]);
+        assert_eq!(presence(&mut stranger), []);
+        // Within the interval nothing goes out until the flush, then one frame each.
+        let (bob_tab, _bob) = connect(&hub, "bob");
+        let (_, _adam) = connect(&hub, "adam");
+        let (_, _ann) = connect(&hub, "Ann");
+        assert_eq!(presence(&mut carol), []);
+        assert!(hub.flush_presence());
         assert_eq!(
-            welcome_online(&hub, "carol"),
-            names(&["Ann", "carol", "Dave", "zoe"])
+            presence(&mut carol),
+            [(names(&["Ann", "bob"]), names(&[]), Some(5))]
+        );
+        assert_eq!(presence(&mut stranger), [(names(&[]), names(&[]), Some(5))]);
+        hub.disconnect(bob_tab);
+        assert!(hub.flush_presence());
+        assert_eq!(
+            presence(&mut carol),
+            [(names(&[]), names(&["bob"]), Some(4))]
+        );
+        assert_eq!(presence(&mut stranger), [(names(&[]), names(&[]), Some(4))]);
+        assert!(!hub.flush_presence(), "nothing is pending any more");
+        // Away moves no count and concerns no stranger; carol's own tabs hear of it.
+        hub.set_away(carol_tab, true);
+        assert!(hub.flush_presence());
+        assert_eq!(presence(&mut stranger), []);
+        assert_eq!(
+            presence(&mut carol),
+            [(names(&["carol"]), names(&[]), None)]
         );
     }
 
     #[test]
-    fn a_change_after_a_quiet_interval_goes_out_at_once_and_later_ones_together() {
+    fn a_count_that_moves_and_moves_back_is_told_again() {
         let hub = hub();
-        let (_, mut observer) = connect(&hub, "observer");
-        // The first sign-in is the leading edge; the newcomer learns of itself from its welcome.
-        let (_, mut zed) = connect(&hub, "Zed");
-        assert_eq!(presence(&mut observer), [(names(&["Zed"]), names(&[]))]);
-        assert_eq!(presence(&mut zed), []);
-        // Within the interval: nothing goes out until the flush, then everything in one frame,
-        // sorted ignoring case.
-        let (bob_tab, _bob) = connect(&hub, "bob");
-        let (_, _adam) = connect(&hub, "adam");
-        let (_, _bea) = connect(&hub, "Bea");
-        hub.disconnect(bob_tab);
-        assert_eq!(presence(&mut observer), []);
-        assert!(hub.flush_presence());
-        let batch = (names(&["adam", "Bea"]), names(&["bob"]));
-        assert_eq!(presence(&mut observer), std::slice::from_ref(&batch));
-        // The same shared bytes went to everyone, the newcomers too.
-        assert_eq!(presence(&mut zed), [batch]);
-        assert!(!hub.flush_presence(), "nothing is pending any more");
+        let (_, mut carol) = connect(&hub, "carol");
+        let (first_tab, _first) = connect(&hub, "first");
+        assert_eq!(presence(&mut carol), [(names(&[]), names(&[]), Some(2))]);
+        // Within one interval two come and two go: the count ends where it was told last,
+        // but a connection welcomed in between was told 4.
+        let (passer_tab, _) = connect(&hub, "passer");
+        let (_, mut between) = connect(&hub, "between");
+        hub.disconnect(passer_tab);
+        hub.disconnect(first_tab);
+        hub.flush_presence();
+        assert_eq!(
+            presence(&mut between),
+            [(names(&["between"]), names(&[]), Some(2))]
+        );
+        assert_eq!(presence(&mut carol), [(names(&[]), names(&[]), Some(2))]);
     }
 
     #[test]
     fn a_user_is_reported_in_the_state_they_end_in() {
         let hub = hub();
-        let (_, mut observer) = connect(&hub, "observer");
+        let (_, mut observer) = connect(&hub, "Ann");
         let (_, _first) = connect(&hub, "first");
         presence(&mut observer);
         // Offline, back online and a second tab within one interval: online.
@@ -329,36 +454,87 @@ mod tests {
         let (_, _carol) = connect(&hub, "carol");
         let (_, _carol2) = connect(&hub, "carol");
         hub.flush_presence();
-        assert_eq!(presence(&mut observer), [(names(&["carol"]), names(&[]))]);
+        assert_eq!(
+            presence(&mut observer),
+            [(names(&["carol"]), names(&[]), Some(3))]
+        );
     }
 
     #[test]
     fn other_nodes_users_are_coalesced_too_and_a_second_node_is_no_news() {
         let hub = hub();
-        let (_, mut observer) = connect(&hub, "observer");
-        hub.node_sync("b", &names(&["erin", "dave"]), &[]);
+        let (_, mut observer) = connect(&hub, "Ann");
+        hub.node_sync("b", &names(&["erin", "bob"]), &[]);
         assert_eq!(
             presence(&mut observer),
-            [(names(&["dave", "erin"]), names(&[]))]
+            [(names(&["bob"]), names(&[]), Some(3))]
         );
+        hub.apply("c", Event::Online { user: "bob".into() });
         hub.apply(
             "c",
             Event::Online {
-                user: "dave".into(),
-            },
-        );
-        hub.apply(
-            "c",
-            Event::Online {
-                user: "frank".into(),
+                user: "carol".into(),
             },
         );
         hub.node_gone("b");
         hub.flush_presence();
-        // Dave is still on node c; erin is gone.
+        // bob is still on node c; erin is gone, but she is of no interest to Ann.
         assert_eq!(
             presence(&mut observer),
-            [(names(&["frank"]), names(&["erin"]))]
+            [(names(&["carol"]), names(&[]), Some(3))]
         );
+    }
+
+    #[test]
+    fn a_conversation_makes_its_other_person_of_interest_until_the_connection_closes() {
+        let hub = hub();
+        let (_, _zoe) = connect(&hub, "zoe");
+        let (yann_tab, mut yann) = connect(&hub, "yann");
+        hub.flush_presence();
+        presence(&mut yann);
+        // A `conversations` page told this tab of zoe and of someone offline.
+        let (online, away) = hub.watch(yann_tab, &["zoe", "xavier"]);
+        assert_eq!((online, away), (names(&["zoe"]), names(&[])));
+        let (_, _xavier) = connect(&hub, "xavier");
+        hub.flush_presence();
+        assert_eq!(
+            presence(&mut yann),
+            [(names(&["xavier"]), names(&[]), Some(3))]
+        );
+        // Closing the tab forgets what it watched.
+        hub.disconnect(yann_tab);
+        assert!(hub.state().watchers.is_empty());
+    }
+
+    #[test]
+    fn members_pages_list_who_is_online_in_a_room_or_the_lobby() {
+        let hub = hub();
+        let (ann_tab, _ann) = connect(&hub, "Ann");
+        let (_, _carol) = connect(&hub, "carol");
+        let mut tabs = Vec::new();
+        for i in 0..MEMBERS_PAGE + 1 {
+            tabs.push(connect(&hub, &format!("u{i:03}")));
+        }
+        let lobby = RoomName::lobby();
+        let first = hub.members(ann_tab, &lobby, None).unwrap();
+        assert_eq!(first.members.len(), MEMBERS_PAGE);
+        assert_eq!(first.members[..2], names(&["Ann", "carol"]));
+        assert!(!first.complete);
+        let after = UserName::parse(first.members.last().unwrap()).unwrap();
+        let second = hub.members(ann_tab, &lobby, Some(&after)).unwrap();
+        assert_eq!(second.members, names(&["u098", "u099", "u100"]));
+        assert!(second.complete);
+        // In a room: its members online (bob is not), in name order.
+        let rust = RoomName::parse("rust").unwrap();
+        assert_eq!(
+            hub.members(ann_tab, &rust, None).unwrap(),
+            MembersPage {
+                members: names(&["Ann", "carol"]),
+                away: Vec::new(),
+                complete: true,
+            }
+        );
+        let (u0, _) = &tabs[0];
+        assert_eq!(hub.members(*u0, &rust, None), Err(HubError::NotMember));
     }
 }

@@ -210,6 +210,8 @@ impl State {
             room: room.to_string(),
             user: name.to_string(),
         });
+        // The members have an interest in the newcomer from now on; `member_joined` tells them
+        // the newcomer is online (a join comes from a connection), `presence` what follows.
         self.send_room(room, &member_joined, Some(&key));
     }
 
@@ -328,9 +330,15 @@ impl State {
     }
 
     pub(super) fn room_joined(&self, room: &RoomName) -> ServerFrame {
+        let (online, away) = match self.rooms.get(room) {
+            Some(members) => self.online_and_away(members.keys().map(String::as_str)),
+            None => Default::default(),
+        };
         ServerFrame::RoomJoined {
             room: room.to_string(),
             members: self.member_names(room),
+            online,
+            away,
             settings: self.settings.get(room).cloned().unwrap_or_default(),
         }
     }

@@ -1,10 +1,10 @@
-//! The welcome: taken under the lock that registers a connection, built after it.
+//! The welcome: taken under the lock that registers a connection, encoded after it.
 //!
-//! What a welcome lists grows with the crowd (everyone online, every member of the user's
-//! rooms). Under the hub's lock only pointers are copied: the online list's
-//! [`OnlineSnapshot`], the away users and each room's member map (`Arc`s, copied on write). The names are
-//! listed and the frame encoded once the lock is released; the list of everyone online built
-//! here becomes the next welcome's base.
+//! A welcome lists the users online its connection has an interest in (see `interest`), not
+//! everyone online, and how many are online in all: what it costs grows with the user's rooms
+//! and conversations, not with the crowd. Under the hub's lock the names are picked and each
+//! room's member map is shared (`Arc`s, copied on write); the frame is encoded once the lock
+//! is released.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,22 +12,23 @@ use std::sync::Arc;
 use shared::protocol::{ServerLimits, PROTOCOL_VERSION};
 use shared::{ConversationInfo, RoomInfo, RoomName, RoomSettings, ServerFrame, UserName};
 
-use super::online::OnlineSnapshot;
 use super::{Hub, State};
 use crate::ws::{encode, Frame};
 
 /// A room's members by name key, shared with the hub until it changes them.
 type Members = Arc<BTreeMap<String, UserName>>;
 
-/// A welcome as taken under the lock: everything it says, the lists still shared.
+/// A welcome as taken under the lock: everything it says, the member lists still shared.
 #[derive(Debug)]
 pub(super) struct WelcomeParts {
     /// The user's name as they claimed it.
     user: String,
-    /// Everyone online.
-    online: OnlineSnapshot,
-    /// Those of them away, by name key.
-    away: Arc<BTreeMap<String, UserName>>,
+    /// The users online the connection has an interest in, in key order.
+    online: Vec<String>,
+    /// Those of them away.
+    away: Vec<String>,
+    /// Everyone online, counted.
+    online_count: u64,
     /// The user's rooms but the lobby, in order, with their members and settings.
     rooms: Vec<(RoomName, Members, RoomSettings)>,
     /// Where the user's conversations stand (a page of the private ones), and whether that
@@ -40,21 +41,30 @@ pub(super) struct WelcomeParts {
 }
 
 impl State {
-    /// The welcome of a connection of user `key`, in O(rooms + online changes).
+    /// The welcome of a connection of user `key`, whose private conversations' other persons
+    /// are `partners` (keys), in O(members of their rooms + partners).
     pub(super) fn welcome(
         &self,
         key: &str,
+        partners: &[String],
         conversations: (Vec<ConversationInfo>, bool),
         limits: ServerLimits,
     ) -> WelcomeParts {
+        let interest = self.interest_online(key, partners);
+        let away = interest
+            .iter()
+            .filter(|(key, _)| self.listed_away(key))
+            .map(|(_, name)| name.to_string())
+            .collect();
         WelcomeParts {
             user: self
                 .users
                 .get(key)
                 .map(|u| u.name.to_string())
                 .unwrap_or_default(),
-            online: self.online.snapshot(),
-            away: self.away_snapshot(),
+            online: interest.values().map(UserName::to_string).collect(),
+            away,
+            online_count: self.online.len() as u64,
             rooms: self
                 .member_of
                 .get(key)
@@ -76,11 +86,10 @@ impl State {
 }
 
 impl Hub {
-    /// Builds and encodes a welcome, outside the lock; offers the online list it built as
-    /// the next base.
-    pub(super) fn encode_welcome(&self, parts: &WelcomeParts) -> Frame {
-        let online = parts.online.names();
-        // The lobby's members are everyone online: `online` says who, once.
+    /// Encodes a welcome, outside the lock.
+    pub(super) fn encode_welcome(&self, parts: WelcomeParts) -> Frame {
+        // The lobby's members are everyone online: `online_count` says how many, `members`
+        // lists them page by page.
         let mut rooms = vec![RoomInfo {
             room: RoomName::lobby().to_string(),
             members: Vec::new(),
@@ -89,27 +98,24 @@ impl Hub {
         rooms.extend(
             parts
                 .rooms
-                .iter()
+                .into_iter()
                 .map(|(room, members, settings)| RoomInfo {
                     room: room.to_string(),
                     members: members.values().map(UserName::to_string).collect(),
-                    settings: settings.clone(),
+                    settings,
                 }),
         );
-        let frame = encode(&ServerFrame::Welcome {
+        encode(&ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,
-            user: parts.user.clone(),
-            online: online.iter().map(UserName::to_string).collect(),
-            away: parts.away.values().map(UserName::to_string).collect(),
+            user: parts.user,
+            online: parts.online,
+            online_count: parts.online_count,
+            away: parts.away,
             rooms,
-            conversations: parts.conversations.0.clone(),
+            conversations: parts.conversations.0,
             conversations_complete: parts.conversations.1,
             last_id: parts.last_id,
             limits: parts.limits,
-        });
-        if parts.online.has_changes() {
-            self.state().online.rebase(&parts.online, online);
-        }
-        frame
+        })
     }
 }

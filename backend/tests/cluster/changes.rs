@@ -21,9 +21,9 @@ async fn edits_deletions_and_reactions_cross_nodes() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
     let mut carol = b.connect(&carol_token).await;

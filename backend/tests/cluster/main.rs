@@ -53,9 +53,9 @@ async fn rooms_private_messages_presence_and_typing_cross_nodes() {
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
 
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
 
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
@@ -174,8 +174,9 @@ async fn a_load_balancer_in_front_spreads_users_over_nodes_that_chat_as_one() {
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
     let lb = Balancer::start(vec![a.addr, b.addr]).await;
-    let dave = lb.claim("dave").await;
-    let erin = lb.claim("erin").await;
+    // Accounts in one room (made on node a), so that each hears of the other's presence.
+    let dave = a.teammate("dave").await;
+    let erin = a.teammate("erin").await;
     let mut dave = lb.connect(&dave).await;
     let mut erin = lb.connect(&erin).await;
     // The two WebSockets landed on different nodes.
@@ -204,8 +205,8 @@ async fn a_killed_node_takes_its_users_offline_and_they_resume_elsewhere_without
     let services = Services::new().await;
     let mut a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
     bob.sees_online("alice").await;
@@ -250,8 +251,8 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it()
     let services = Services::with_redis(redis.url()).await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
     bob.sees_online("alice").await;
@@ -303,7 +304,7 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_readiness_follows_it()
     assert_eq!(got, acked);
     nothing_for_a_bystander(&mut bob).await;
     // And presence still works across the nodes after the outage.
-    let carol_token = b.claim("carol").await;
+    let carol_token = b.teammate("carol").await;
     let _carol = b.connect(&carol_token).await;
     alice.recv_until(is_online("carol")).await;
 }
@@ -359,8 +360,8 @@ async fn one_user_with_tabs_on_two_nodes_stays_in_step_and_signs_out_everywhere(
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
     let mut tab_a = a.connect(&alice_token).await;
     let mut tab_b = b.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
@@ -431,10 +432,10 @@ async fn private_messages_across_nodes_reach_no_third_user_live_by_history_or_by
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
-    let dave_token = a.claim("dave").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
+    let dave_token = a.teammate("dave").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
     let mut carol = b.connect(&carol_token).await;
@@ -491,9 +492,9 @@ async fn a_node_stopped_with_sigterm_closes_with_1001_and_its_users_go_offline_a
         .env("NODE_EXPIRY_MS", expiry.as_millis().to_string())
         .start()
         .await;
-    let alice_token = a.claim("alice").await;
-    let erin_token = a.claim("erin").await;
-    let bob_token = b.claim("bob").await;
+    let alice_token = a.teammate("alice").await;
+    let erin_token = a.teammate("erin").await;
+    let bob_token = b.teammate("bob").await;
     let mut alice = a.connect(&alice_token).await;
     let mut erin = a.connect(&erin_token).await;
     let mut bob = b.connect(&bob_token).await;
@@ -585,10 +586,10 @@ async fn a_user_with_tabs_on_two_nodes_is_away_only_when_both_are() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = a.claim("carol").await;
-    let dave_token = a.claim("dave").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = a.teammate("carol").await;
+    let dave_token = a.teammate("dave").await;
     let mut tab_a = a.connect(&alice_token).await;
     let mut tab_b = b.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
@@ -635,4 +636,52 @@ async fn a_user_with_tabs_on_two_nodes_is_away_only_when_both_are() {
     let seen = bob.last_seen("alice").expect("last seen on node b");
     assert_eq!(carol.last_seen("alice"), Some(seen), "node a");
     assert_eq!(dave.last_seen("alice"), Some(seen), "node c");
+}
+
+#[tokio::test]
+async fn presence_by_interest_crosses_nodes_and_reaches_nobody_else() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    // erin (a) and frank (b) share a room; the stranger (b) shares nothing with anyone.
+    let erin_token = a.teammate("erin").await;
+    let frank_token = b.teammate("frank").await;
+    let stranger_token = b.claim("stranger").await;
+    let mut frank = b.connect(&frank_token).await;
+    let mut stranger = b.connect(&stranger_token).await;
+    let erin = a.connect(&erin_token).await;
+    frank.sees_online("erin").await;
+    // Everyone online is counted and listed on either node, page by page.
+    stranger
+        .send_json(json!({"type": "members", "room": "lobby", "req": "m1"}))
+        .await;
+    let page = stranger
+        .recv_until(|f| matches!(f, ServerFrame::Members { .. }))
+        .await;
+    let ServerFrame::Members {
+        members, complete, ..
+    } = page
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (members, complete),
+        (vec!["erin".into(), "frank".into(), "stranger".into()], true)
+    );
+    erin.close().await;
+    frank.sees_offline("erin").await;
+    // The stranger heard the count, never a name.
+    stranger
+        .assert_none_of("a name in presence", testkit::names_someone)
+        .await;
+    assert_eq!(stranger.online_count(), 2);
+    assert!(!stranger.knows_online("erin"));
+    // A private message across nodes makes each of interest to the other.
+    let alice_token = a.claim("alice").await;
+    let mut alice = a.connect(&alice_token).await;
+    alice.whisper("stranger", "hello", "w1").await;
+    alice.sees_online("stranger").await;
+    stranger.sees_online("alice").await;
+    alice.close().await;
+    stranger.sees_offline("alice").await;
 }

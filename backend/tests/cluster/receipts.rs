@@ -33,10 +33,10 @@ async fn receipts_cross_nodes_to_the_sender_only() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let dave_token = a.claim("dave").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
+    let alice_token = a.teammate("alice").await;
+    let dave_token = a.teammate("dave").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
     let mut alice = a.connect(&alice_token).await;
     let mut dave = a.connect(&dave_token).await;
     let mut bob = b.connect(&bob_token).await;

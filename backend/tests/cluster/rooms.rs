@@ -13,9 +13,9 @@ async fn private_rooms_invitations_and_settings_cross_nodes() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let bob_token = b.claim("bob").await;
-    let carol_token = b.claim("carol").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
     let mut alice = a.connect(&alice_token).await;
     let mut bob = b.connect(&bob_token).await;
     let mut carol = b.connect(&carol_token).await;
@@ -104,9 +104,9 @@ async fn a_kick_and_a_ban_on_one_node_reach_the_other() {
     let services = Services::new().await;
     let a = start(&services, "a").await;
     let b = start(&services, "b").await;
-    let alice_token = a.claim("alice").await;
-    let mallory_token = b.claim("mallory").await;
-    let erin_token = b.claim("erin").await;
+    let alice_token = a.teammate("alice").await;
+    let mallory_token = b.teammate("mallory").await;
+    let erin_token = b.teammate("erin").await;
     let mut alice = a.connect(&alice_token).await;
     let mut mallory = b.connect(&mallory_token).await;
     let mut erin = b.connect(&erin_token).await;

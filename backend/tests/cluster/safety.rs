@@ -87,9 +87,9 @@ async fn a_block_made_on_one_node_holds_on_the_other() {
     let services = Services::new().await;
     let a = start_admin(&services, "a").await;
     let b = start_admin(&services, "b").await;
-    let carol = a.claim("carol").await;
-    let dave = b.claim("dave").await;
-    let erin = b.claim("erin").await;
+    let carol = a.teammate("carol").await;
+    let dave = b.teammate("dave").await;
+    let erin = b.teammate("erin").await;
     let mut carol_on_a = a.connect(&carol).await;
     let mut carol_on_b = b.connect(&carol).await;
     let mut dave_on_b = b.connect(&dave).await;

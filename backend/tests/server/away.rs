@@ -31,10 +31,10 @@ fn welcome_last_seen(client: &Client, with: &str) -> Option<u64> {
 #[tokio::test]
 async fn the_only_tab_away_makes_its_user_away_for_everyone_online_and_back() {
     let app = spawn_app().await;
-    let (_, mut alice) = app.user("alice").await;
-    let (_, mut bob) = app.user("bob").await;
-    // Carol shares no room but the lobby and no conversation: presence is everyone's.
-    let (_, mut carol) = app.user("carol").await;
+    let (_, mut alice) = app.member("alice").await;
+    let (_, mut bob) = app.member("bob").await;
+    // Carol talks to neither; she is in the room they are all in.
+    let (_, mut carol) = app.member("carol").await;
     alice.sees_online("carol").await;
     bob.sees_online("carol").await;
 
@@ -53,7 +53,7 @@ async fn the_only_tab_away_makes_its_user_away_for_everyone_online_and_back() {
     assert!(alice.knows_online("alice"), "away is still online");
 
     // A new connection sees her away in its welcome.
-    let (_, dave) = app.user("dave").await;
+    let (_, dave) = app.member("dave").await;
     let ServerFrame::Welcome { online, away, .. } = &dave.welcome else {
         unreachable!()
     };
@@ -68,9 +68,9 @@ async fn the_only_tab_away_makes_its_user_away_for_everyone_online_and_back() {
 #[tokio::test]
 async fn a_user_is_not_away_while_another_tab_is_present() {
     let app = spawn_app().await;
-    let (alice_token, mut tab1) = app.user("alice").await;
+    let (alice_token, mut tab1) = app.member("alice").await;
     let mut tab2 = app.connect(&alice_token).await;
-    let (_, mut bob) = app.user("bob").await;
+    let (_, mut bob) = app.member("bob").await;
     bob.sync().await;
 
     tab1.activity(true).await;
@@ -99,8 +99,8 @@ async fn a_user_is_not_away_while_another_tab_is_present() {
 #[tokio::test]
 async fn going_offline_says_when_and_the_time_survives_a_restart() {
     let app = spawn_app().await;
-    let (alice_token, mut alice) = app.user("alice").await;
-    let (bob_token, mut bob) = app.user("bob").await;
+    let (alice_token, mut alice) = app.member("alice").await;
+    let (bob_token, mut bob) = app.member("bob").await;
     alice.whisper("bob", "see you", "w1").await;
     let before = shared_now();
     alice.close().await;
@@ -150,7 +150,7 @@ async fn activity_has_no_answer_and_spares_the_message_budget() {
         c.rate_burst = 2;
     })
     .await;
-    let (_, mut alice) = app.user("alice").await;
+    let (_, mut alice) = app.member("alice").await;
     // Within the notices' budget (bursts of 10): none is answered, none costs a message.
     for i in 0..8 {
         alice.activity(i % 2 == 0).await;

@@ -182,8 +182,8 @@ async fn each_bad_frame_gets_its_code_and_the_connection_keeps_working() {
 #[tokio::test]
 async fn a_frame_over_the_hard_limit_closes_with_1009() {
     let app = spawn_app_with(|c| c.max_frame_bytes = 16 * 1024).await;
-    let (_, mut alice) = app.user("alice").await;
-    let (_, mut bob) = app.user("bob").await;
+    let (_, mut alice) = app.member("alice").await;
+    let (_, mut bob) = app.member("bob").await;
     alice.sync().await;
     let huge = json!({"type": "room_message", "room": "lobby", "body": "x".repeat(20 * 1024)});
     alice.send_json(huge).await;
@@ -239,8 +239,8 @@ fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 async fn fragments_pings_and_a_clients_close_are_handled_as_rfc_6455_says() {
     use tokio::io::AsyncWriteExt;
     let app = spawn_app().await;
-    let (_, mut alice) = app.user("alice").await;
-    let (_, mut bob) = app.user("bob").await;
+    let (_, mut alice) = app.member("alice").await;
+    let (_, mut bob) = app.member("bob").await;
     alice.sync().await;
 
     // A room message in three fragments, a ping between them, written a few bytes at a time.

@@ -99,15 +99,20 @@ async fn a_private_message_reaches_the_recipients_tabs_and_the_senders_other_tab
     assert_eq!(bob.recv().await, expected);
     assert_eq!(bob_tab2.recv().await, expected);
     assert_eq!(alice_tab2.recv().await, expected);
-    for client in [
-        &mut alice,
-        &mut alice_tab2,
-        &mut bob,
-        &mut bob_tab2,
-        &mut carol,
+    // A conversation new to them: each tab is told where the other person stands, and
+    // nothing else comes; carol hears nothing at all.
+    for (client, other) in [
+        (&mut alice, "bob"),
+        (&mut alice_tab2, "bob"),
+        (&mut bob, "alice"),
+        (&mut bob_tab2, "alice"),
     ] {
-        client.assert_quiet().await;
+        client.sees_online(other).await;
+        client
+            .assert_none_of("another message", testkit::is_message)
+            .await;
     }
+    carol.assert_quiet().await;
 }
 
 #[tokio::test]

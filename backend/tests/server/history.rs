@@ -80,8 +80,8 @@ async fn history_pages_back_from_the_newest_with_a_stable_cursor() {
 #[tokio::test]
 async fn a_message_sent_again_with_the_same_req_is_stored_and_delivered_once() {
     let app = spawn_app().await;
-    let (alice_token, mut alice) = app.user("alice").await;
-    let (_, mut bob) = app.user("bob").await;
+    let (alice_token, mut alice) = app.member("alice").await;
+    let (_, mut bob) = app.member("bob").await;
     alice.sync().await;
 
     alice

@@ -52,8 +52,8 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
         c.idle_timeout_secs = 2;
     })
     .await;
-    let (_, mut bob) = app.user("bob").await;
-    let (_, silent) = app.user("silent").await;
+    let (_, mut bob) = app.member("bob").await;
+    let (_, silent) = app.member("silent").await;
     bob.sync().await;
     // `silent` never reads, so it never answers a ping; bob reads and so answers them.
     let frame = bob

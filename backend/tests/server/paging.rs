@@ -148,7 +148,9 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
         ServerFrame::RoomJoined {
             settings: Default::default(),
             room: "lobby".into(),
-            members: Vec::new()
+            members: Vec::new(),
+            online: Vec::new(),
+            away: Vec::new(),
         }
     );
     // Other rooms still list their members.
@@ -167,7 +169,9 @@ async fn joining_the_lobby_does_not_list_everyone_online() {
                 ..Default::default()
             },
             room: "rust".into(),
-            members: vec!["alice".into(), "user00".into()]
+            members: vec!["alice".into(), "user00".into()],
+            online: vec!["alice".into(), "user00".into()],
+            away: Vec::new(),
         }
     );
 }

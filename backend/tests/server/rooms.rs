@@ -57,6 +57,8 @@ async fn rooms_are_created_with_a_topic_and_listed_with_their_member_counts() {
         ServerFrame::RoomJoined {
             room: "rust".into(),
             members: vec!["alice".into()],
+            online: vec!["alice".into()],
+            away: Vec::new(),
             settings: RoomSettings {
                 topic: Some("Borrowing and lending".into()),
                 owner: Some("alice".into()),

@@ -124,7 +124,7 @@ pub async fn open(
             if frames::frame_type(&first) != Some("welcome") {
                 bail!("the first frame is not a welcome: {first:.200}");
             }
-            // Protocol 10 counts everyone online in its welcome, and pages the lobby.
+            // Protocol 11 counts everyone online in its welcome, and pages the lobby.
             if like_the_page && first.contains(r#""online_count":"#) {
                 ws.send(Message::text(frames::LOBBY_PAGE)).await?;
             }

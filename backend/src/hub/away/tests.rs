@@ -5,12 +5,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::protocol::ServerLimits;
-use shared::{ServerFrame, UserName};
+use shared::{RoomName, ServerFrame, UserName};
 
 use crate::hub::{ConnId, Event, Hub, HubConfig};
 use crate::metrics::Metrics;
 use crate::outbox::{Inbox, Limits};
 use crate::store::SessionId;
+
+/// Everyone these tests connect, in one room: each has an interest in the others.
+fn team() -> Vec<(RoomName, UserName)> {
+    [
+        "observer", "Carol", "dave", "erin", "frank", "gina", "Hal", "ivy",
+    ]
+    .iter()
+    .map(|n| {
+        (
+            RoomName::parse("team").unwrap(),
+            UserName::parse(n).unwrap(),
+        )
+    })
+    .collect()
+}
 
 /// A hub whose presence interval never ends by itself: what is deferred waits for a flush.
 fn hub() -> Hub {
@@ -29,7 +44,7 @@ fn hub() -> Hub {
             },
         },
         Arc::new(Metrics::default()),
-        Vec::new(),
+        team(),
         0,
         None,
     )
@@ -65,6 +80,7 @@ fn presence(hub: &Hub, rx: &mut Inbox) -> Vec<Said> {
                     offline,
                     away,
                     last_seen,
+                    ..
                 } => (online, away, offline, last_seen),
                 other => panic!("expected presence, got {other:?}"),
             },
