@@ -35,10 +35,6 @@ pub fn acked_room_message(room: &str, tag: u64, now: u64, seq: u64) -> String {
     )
 }
 
-/// The first page of the lobby's member list, which the web client asks for after every
-/// `welcome` (protocol 10): it also watches the list from then on.
-pub const LOBBY_PAGE: &str = r#"{"type":"members","room":"lobby"}"#;
-
 /// A private message to `to`, tagged `tag`, sent at `now`.
 pub fn private_message(to: &str, tag: u64, now: u64) -> String {
     format!(r#"{{"type":"private_message","to":"{to}","body":"{tag} {now} {PADDING}"}}"#)

@@ -81,9 +81,7 @@ pub async fn claim(target: &Target, user: usize, http: &mut Http) -> Result<Opti
 
 /// Opens client `index` of user `user`: for our protocol upgrades with the `token` and waits
 /// for `welcome` (then joins `r<index>` when asked); for the raw protocol upgrades and, when
-/// asked, registers the user with `online`. With `like_the_page`, a client of our protocol
-/// 10 or later then does what the web client does after its welcome: asks for the first page
-/// of the lobby's member list (without waiting for it).
+/// asked, registers the user with `online`.
 pub async fn open(
     target: &Target,
     index: usize,
@@ -91,7 +89,6 @@ pub async fn open(
     token: Option<&str>,
     join_own_room: bool,
     register: bool,
-    like_the_page: bool,
 ) -> Result<Ws> {
     let socket = TcpSocket::new_v4()?;
     socket
@@ -123,10 +120,6 @@ pub async fn open(
             let first = next_text(&mut ws).await?;
             if frames::frame_type(&first) != Some("welcome") {
                 bail!("the first frame is not a welcome: {first:.200}");
-            }
-            // Protocol 11 counts everyone online in its welcome, and pages the lobby.
-            if like_the_page && first.contains(r#""online_count":"#) {
-                ws.send(Message::text(frames::LOBBY_PAGE)).await?;
             }
             if join_own_room {
                 let room = format!("r{index}");

@@ -95,9 +95,9 @@ impl Worker {
         self.emit(Event::Dropped { count });
     }
 
-    /// Opens every dropped client again with its token, `concurrency` at a time, each asking
-    /// for the lobby's first page after its welcome as the web client does, then says how many
-    /// opened and how fast.
+    /// Opens every dropped client again with its token, `concurrency` at a time (each done at
+    /// its welcome, as the web client asks for nothing more until its user does), then says
+    /// how many opened and how fast.
     pub(super) async fn reconnect(self: Rc<Self>, target: Target, concurrency: usize) {
         let started = Instant::now();
         let left = Rc::new(RefCell::new(std::mem::take(
@@ -127,7 +127,6 @@ impl Worker {
                                 comeback.token.as_deref(),
                                 false,
                                 false,
-                                true,
                             ),
                         )
                         .await
@@ -207,7 +206,6 @@ impl Worker {
                         token.as_deref(),
                         opening.join_own_room,
                         opening.register,
-                        false,
                     ),
                 )
                 .await
