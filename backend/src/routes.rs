@@ -36,7 +36,7 @@ use crate::attachments::{self, Attachments, BlobError};
 use crate::bus::{self, BusConfig};
 use crate::compression;
 use crate::config::Config;
-use crate::connection::{Connection, Openings};
+use crate::connection::{Connection, LastSeen, Openings};
 use crate::error::{self, ApiFailure};
 use crate::export::{self, Exports};
 use crate::hub::{Hub, HubConfig, Publish};
@@ -73,6 +73,8 @@ pub struct AppState {
     permits: Arc<Semaphore>,
     /// The connections reading their start from the store, a few at a time.
     openings: Openings,
+    /// Departures' times, written in batches.
+    last_seen: LastSeen,
 }
 
 /// Why the server's state could not be opened.
@@ -174,7 +176,9 @@ impl AppState {
             crate::retention::run(store.clone(), retention, tasks.token()),
         );
         let identity = Identity::new(store.clone(), &config, &tasks);
+        let last_seen = LastSeen::start(store.clone(), config.store_timeout(), &tasks);
         Ok(Self {
+            last_seen,
             attachments,
             permits: Arc::new(Semaphore::new(config.max_connections)),
             openings: Openings::default(),
@@ -303,6 +307,7 @@ async fn upgrade(
         hub: state.hub.clone(),
         store: state.store.clone(),
         journal: state.journal.clone(),
+        last_seen: state.last_seen.clone(),
         session,
         after: query.after,
         config: state.config.clone(),

@@ -605,15 +605,14 @@ async fn last_seen_is_kept_and_only_moves_forward(store: SqlStore) {
         [(with_user("Carol"), None), (with_user("Bob"), None)],
         "nobody was seen leaving yet"
     );
-    store.set_last_seen(&name("bob"), 2_000).await.expect("set");
     store
-        .set_last_seen(&name("BOB"), 1_000)
+        .set_last_seen(&[(name("bob"), 2_000)])
         .await
-        .expect("an older time changes nothing");
+        .expect("set");
     store
-        .set_last_seen(&name("nobody"), 1_000)
+        .set_last_seen(&[(name("BOB"), 1_000), (name("nobody"), 1_000)])
         .await
-        .expect("no account, no harm");
+        .expect("an older time changes nothing; no account, no harm");
     let got = store
         .conversations(&alice, &[])
         .await
@@ -623,7 +622,7 @@ async fn last_seen_is_kept_and_only_moves_forward(store: SqlStore) {
         [(with_user("Carol"), None), (with_user("Bob"), Some(2_000))]
     );
     store
-        .set_last_seen(&name("carol"), 3_000)
+        .set_last_seen(&[(name("carol"), 3_000)])
         .await
         .expect("set");
     let page = store

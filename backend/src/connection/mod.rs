@@ -10,6 +10,7 @@
 //! - this file: [`Connection::serve`], the lifecycle.
 //! - `openings`: [`Openings`], the connections reading their start from the store, a few at a
 //!   time, so that a crowd connecting at once waits its turn instead of timing out.
+//! - `last_seen`: [`LastSeen`], the departures' times, written in batches by one task.
 //! - `preamble`: the welcome and, for a resuming client, the messages it missed.
 //! - `reader`: the read loop (read, decode, rate-limit, dispatch).
 //! - `writer`: the write loop (batches with `writev`, pings, the idle timeout, the close).
@@ -20,12 +21,14 @@
 //! - [`echo`]: an echo WebSocket from the same pieces, for the Autobahn testsuite.
 
 pub mod echo;
+mod last_seen;
 mod openings;
 mod outgoing;
 mod preamble;
 mod reader;
 mod writer;
 
+pub use last_seen::LastSeen;
 pub use openings::Openings;
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
@@ -59,6 +62,8 @@ pub struct Connection {
     pub store: Arc<dyn Store>,
     /// Where messages go to be stored and delivered.
     pub journal: Journal,
+    /// Where its user's departure goes to be stored, with others'.
+    pub last_seen: LastSeen,
     /// Who is connected.
     pub session: Session,
     /// The client has every message up to this id (the `after` of the URL): replay the rest.
@@ -97,12 +102,16 @@ impl Connection {
         Ok((listed, complete))
     }
 
-    /// Stores when `name` was last seen (their last connection here closed `at`), within the
+    /// Stores when `name` was last seen (their last connection here closed `at`): queued for
+    /// the batch writer ([`LastSeen`]), or, when its queue is full, written here within the
     /// store timeout; a failure is logged, and costs only that time.
     async fn store_last_seen(&self, name: &UserName, at: u64) {
+        if self.last_seen.record(name.clone(), at) {
+            return;
+        }
         let stored = tokio::time::timeout(
             self.config.store_timeout(),
-            self.store.set_last_seen(name, at),
+            self.store.set_last_seen(&[(name.clone(), at)]),
         )
         .await;
         match stored {

@@ -141,7 +141,7 @@ impl Store for GatedStore {
     async fn touch_session(&self, _: &SessionId, _: u64) -> Result<(), StoreError> {
         not_for_the_journal()
     }
-    async fn set_last_seen(&self, _: &UserName, _: u64) -> Result<(), StoreError> {
+    async fn set_last_seen(&self, _: &[(UserName, u64)]) -> Result<(), StoreError> {
         not_for_the_journal()
     }
     async fn sessions_of(&self, _: &UserName) -> Result<Vec<SessionRecord>, StoreError> {

@@ -310,17 +310,20 @@ pub(super) async fn touch_session(
 /// [`Store::set_last_seen`](super::Store::set_last_seen).
 pub(super) async fn set_last_seen(
     store: &SqlStore,
-    name: &UserName,
-    at_ms: u64,
+    seen: &[(UserName, u64)],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE accounts SET last_seen_at = $1 \
-         WHERE name_key = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)",
-    )
-    .bind(to_i64(at_ms))
-    .bind(name.key())
-    .execute(&store.pool)
-    .await?;
+    let mut tx = store.pool.begin().await?;
+    for (name, at_ms) in seen {
+        sqlx::query(
+            "UPDATE accounts SET last_seen_at = $1 \
+             WHERE name_key = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+        )
+        .bind(to_i64(*at_ms))
+        .bind(name.key())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -323,9 +323,10 @@ pub trait Store: Safety + Send + Sync + 'static {
     async fn find_session(&self, id: &SessionId) -> Result<Option<SessionOwner>, StoreError>;
     /// Records that a session was used at `at_ms`.
     async fn touch_session(&self, id: &SessionId, at_ms: u64) -> Result<(), StoreError>;
-    /// Records that `name` was last seen at `at_ms` (their last connection closed), unless a
-    /// later time is stored already (`accounts.last_seen_at`).
-    async fn set_last_seen(&self, name: &UserName, at_ms: u64) -> Result<(), StoreError>;
+    /// Records that each user was last seen at their time (ms; their last connection
+    /// closed), unless a later time is stored already (`accounts.last_seen_at`); all in one
+    /// transaction. A name with no account changes nothing.
+    async fn set_last_seen(&self, seen: &[(UserName, u64)]) -> Result<(), StoreError>;
     /// The sessions of `name`'s owner, oldest first.
     async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError>;
     /// Ends a session; returns how many sessions its account still has.

@@ -60,8 +60,8 @@ impl Store for SqlStore {
         accounts::touch_session(self, id, at_ms).await
     }
 
-    async fn set_last_seen(&self, name: &UserName, at_ms: u64) -> Result<(), StoreError> {
-        accounts::set_last_seen(self, name, at_ms).await
+    async fn set_last_seen(&self, seen: &[(UserName, u64)]) -> Result<(), StoreError> {
+        accounts::set_last_seen(self, seen).await
     }
 
     async fn sessions_of(&self, name: &UserName) -> Result<Vec<SessionRecord>, StoreError> {

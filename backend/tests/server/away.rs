@@ -173,3 +173,38 @@ fn shared_now() -> u64 {
         .unwrap()
         .as_millis() as u64
 }
+
+#[tokio::test]
+async fn a_crowd_leaving_at_once_has_every_departure_stored() {
+    let app = spawn_app().await;
+    let (_, mut observer) = app.user("observer").await;
+    let mut crowd = Vec::new();
+    for i in 0..40 {
+        let name = format!("leaver{i:02}");
+        let (_, client) = app.user(&name).await;
+        observer.whisper(&name, "hi", &format!("w{i}")).await;
+        crowd.push(client);
+    }
+    // Every connection closes at once; the departures are written in batches.
+    futures_util::future::join_all(crowd.into_iter().map(Client::close)).await;
+    app.wait_for_connections(1).await;
+    let me = shared::UserName::parse("observer").unwrap();
+    let deadline = tokio::time::Instant::now() + testkit::ARRIVES_WITHIN;
+    loop {
+        let listed = app
+            .state
+            .store
+            .conversations_page(&me, &[], None, 100)
+            .await
+            .expect("conversations");
+        let stored = listed.iter().filter(|c| c.last_seen.is_some()).count();
+        if stored == 40 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{stored} of 40 departures stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
