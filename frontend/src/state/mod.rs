@@ -32,7 +32,9 @@
 //!   server answers them (invitations, lists and audit logs as system lines, retention).
 //! - [`directory`]: the room browser (public rooms, searched and paged) and creating a room.
 //! - `invitations`: invitations to us, held until joined or dismissed.
-//! - `presence`: who is online, away, or offline and when ([`Availability`]), [`Person`] lists.
+//! - `presence`: who is online among those of interest, away, or offline and when
+//!   ([`Availability`]), how many are online in all, [`Person`] lists.
+//! - [`everyone`]: "Everyone online", the lobby's members paged in on demand.
 //! - `away`: whether this page is away (hidden or untouched), told with `activity`.
 //! - `typing`: typing notices.
 //! - `notices`: [`Notice`]s and the screen readers' announcement.
@@ -63,6 +65,7 @@ pub mod directory;
 mod divider;
 pub mod drafts;
 mod editing;
+pub mod everyone;
 mod history;
 mod invitations;
 mod key;
@@ -233,6 +236,7 @@ impl ChatState {
                 protocol,
                 user,
                 online,
+                online_count,
                 away,
                 rooms,
                 conversations,
@@ -251,7 +255,8 @@ impl ChatState {
                     );
                 }
                 let listed = (conversations, conversations_complete);
-                return self.welcome(user, (online, &away), rooms, listed, last_id, now);
+                let online = (online, &away[..], online_count);
+                return self.welcome(user, online, rooms, listed, last_id, now);
             }
             ServerFrame::Ack { req, id, at } => {
                 if let Some(req) = req {
@@ -295,8 +300,13 @@ impl ChatState {
             ServerFrame::RoomJoined {
                 room,
                 members,
+                online,
+                away,
                 settings,
-            } => self.room_joined(room, members, settings),
+            } => {
+                self.presence_changed(online, Vec::new(), &away, Default::default());
+                self.room_joined(room, members, settings);
+            }
             ServerFrame::RoomUpdated { room, settings } => {
                 if let Some(conv) = self.convs.get_mut(&ConvKey::Room(room)) {
                     conv.settings = settings;
@@ -321,6 +331,7 @@ impl ChatState {
                     self.removed_me(&room, &by, banned, now);
                 }
                 self.left(&room);
+                self.interests_changed();
             }
             ServerFrame::MemberJoined { room, user } => self.member_joined(room, user, now),
             ServerFrame::MemberLeft {
@@ -328,14 +339,30 @@ impl ChatState {
                 user,
                 by,
                 banned,
-            } => self.member_left(room, user, by, banned, now),
+            } => {
+                self.member_left(room, user, by, banned, now);
+                self.interests_changed();
+            }
             ServerFrame::Presence {
                 online,
                 offline,
                 away,
                 last_seen,
+                online_count,
             } => {
+                self.online_counted(online_count);
                 self.presence_changed(online, offline, &away, last_seen);
+            }
+            ServerFrame::Members {
+                room,
+                members,
+                away,
+                complete,
+                req,
+            } => {
+                if room == shared::limits::LOBBY {
+                    self.members_page(members, &away, complete, req.as_deref());
+                }
             }
             ServerFrame::Typing { from, target } => self.someone_typing(from, target, now),
             ServerFrame::Error { code, message, req } => {
@@ -383,24 +410,28 @@ impl ChatState {
             ServerFrame::Conversations {
                 conversations,
                 complete,
+                online,
+                away,
                 req: _,
             } => {
+                self.presence_changed(online, Vec::new(), &away, Default::default());
                 return self
                     .conversations_listed(conversations, complete)
                     .into_iter()
-                    .collect()
+                    .collect();
             }
         }
         Vec::new()
     }
 
-    /// A connection opened: take who is online, our rooms and where each listed conversation
-    /// stands (with `complete`, whether older private ones exist) from the server, and send
-    /// again what it has not confirmed, after asking for the next page of conversations.
+    /// A connection opened: take who is online (those of interest, and how many in all), our
+    /// rooms and where each listed conversation stands (with `complete`, whether older
+    /// private ones exist) from the server, and send again what it has not confirmed, after
+    /// asking for the next page of conversations.
     fn welcome(
         &mut self,
         user: String,
-        (online, away): (Vec<String>, &[String]),
+        (online, away, count): (Vec<String>, &[String], u64),
         rooms: Vec<RoomInfo>,
         (conversations, complete): (Vec<ConversationInfo>, bool),
         last_id: u64,
@@ -408,7 +439,7 @@ impl ChatState {
     ) -> Vec<ClientFrame> {
         self.me = user;
         self.link = Link::Connected;
-        self.presence.reset(online, away);
+        self.presence.reset(online, away, count);
         self.attention.reconnected();
         self.welcome_rooms(rooms);
         let mut out: Vec<ClientFrame> = self
@@ -448,6 +479,7 @@ impl ChatState {
             self.history_refused(&req, code);
             self.search_refused(&req);
             self.directory_refused(Some(&req));
+            self.everyone_refused(Some(&req));
             self.join_refused(code);
         }
         self.notify(text, now);
@@ -478,6 +510,7 @@ impl ChatState {
     pub fn connection_lost(&mut self) {
         self.fail_waiting();
         self.directory_refused(None);
+        self.everyone_refused(None);
         // Nobody's presence is known until the next `welcome`.
         self.presence.unknown();
         for conv in self.convs.iter_mut() {

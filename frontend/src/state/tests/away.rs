@@ -90,6 +90,7 @@ fn an_away_page_says_so_again_on_a_new_connection() {
 
 fn presence(online: &[&str], offline: &[&str], away: &[&str], seen: &[(&str, u64)]) -> ServerFrame {
     ServerFrame::Presence {
+        online_count: None,
         online: online.iter().map(|s| s.to_string()).collect(),
         offline: offline.iter().map(|s| s.to_string()).collect(),
         away: away.iter().map(|s| s.to_string()).collect(),

@@ -21,6 +21,8 @@ fn in_room(me: &str, room: &str, settings: RoomSettings) -> ChatState {
     let mut state = connected(me);
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: room.into(),
             members: vec![me.into(), "bob".into()],
             settings,
@@ -123,6 +125,8 @@ fn an_invitation_is_said_in_the_lobby_and_the_inviter_hears_it_was_sent() {
     assert!(matches!(frame, Some(ClientFrame::Join { room, .. }) if room == "plans"));
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: "plans".into(),
             members: vec!["alice".into(), "carol".into()],
             settings: RoomSettings::default(),

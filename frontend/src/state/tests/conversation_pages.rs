@@ -35,6 +35,7 @@ fn a_welcome_with_more_conversations_than_it_lists_asks_for_the_rest_page_by_pag
     };
     let out = state.apply(
         ServerFrame::Welcome {
+            online_count: 0,
             protocol,
             user: me,
             online,
@@ -58,6 +59,8 @@ fn a_welcome_with_more_conversations_than_it_lists_asks_for_the_rest_page_by_pag
     };
     let out = state.apply(
         ServerFrame::Conversations {
+            online: Vec::new(),
+            away: Vec::new(),
             conversations: vec![info(user("dave"), 20, 0, 2)],
             complete: false,
             req: None,
@@ -74,6 +77,8 @@ fn a_welcome_with_more_conversations_than_it_lists_asks_for_the_rest_page_by_pag
     ));
     let out = state.apply(
         ServerFrame::Conversations {
+            online: Vec::new(),
+            away: Vec::new(),
             conversations: vec![info(user("erin"), 10, 0, 1)],
             complete: true,
             req: None,

@@ -36,6 +36,8 @@ fn a_search_lists_a_page_and_more_appends_the_next() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: "rust".into(),
             members: vec!["alice".into()],
             settings: Default::default(),
@@ -128,6 +130,8 @@ fn a_created_room_opens_once_made() {
     ));
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: "open".into(),
             members: vec!["alice".into()],
             settings: Default::default(),

@@ -6,6 +6,8 @@ use super::*;
 fn joined_rust(state: &mut ChatState) -> ConvKey {
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],

@@ -7,6 +7,8 @@ fn with_owner(owner: Option<&str>) -> ChatState {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
             settings: shared::RoomSettings {

@@ -48,6 +48,8 @@ fn an_invitation_is_held_until_joined_and_said_once() {
     assert_eq!(rooms_invited_to(&state), ["plans", "club"]);
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             room: "plans".into(),
             members: vec!["alice".into(), "carol".into()],
             settings: Default::default(),

@@ -45,6 +45,7 @@ fn welcome(user: &str, online: &[&str], rooms: &[(&str, &[&str])]) -> ServerFram
         protocol: PROTOCOL_VERSION,
         user: user.into(),
         online: online.iter().map(|s| s.to_string()).collect(),
+        online_count: online.len() as u64,
         away: Vec::new(),
         rooms: rooms
             .iter()
@@ -76,11 +77,13 @@ fn welcome_with(
             online,
             rooms,
             limits,
+            online_count,
             ..
         } => ServerFrame::Welcome {
             protocol,
             user,
             online,
+            online_count,
             away: Vec::new(),
             rooms,
             conversations,

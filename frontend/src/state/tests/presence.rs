@@ -26,6 +26,7 @@ fn welcome_sets_who_is_online_and_the_rooms() {
 
 fn presence(online: &[&str], offline: &[&str]) -> ServerFrame {
     ServerFrame::Presence {
+        online_count: None,
         online: online.iter().map(|s| s.to_string()).collect(),
         offline: offline.iter().map(|s| s.to_string()).collect(),
         away: Vec::new(),
@@ -162,6 +163,7 @@ fn typing_shows_for_four_seconds_or_until_the_message() {
     );
     state.apply(
         ServerFrame::Presence {
+            online_count: None,
             online: Vec::new(),
             offline: vec!["bob".into()],
             away: Vec::new(),

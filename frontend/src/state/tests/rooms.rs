@@ -8,6 +8,8 @@ fn after_a_reconnect_the_server_lists_our_rooms_and_nothing_is_joined_again() {
     for room in ["rust", "ops"] {
         state.apply(
             ServerFrame::RoomJoined {
+                online: Vec::new(),
+                away: Vec::new(),
                 settings: shared::RoomSettings::default(),
                 room: room.into(),
                 members: vec!["alice".into()],
@@ -40,6 +42,8 @@ fn members_coming_and_going_are_shown_as_system_lines() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
@@ -89,6 +93,8 @@ fn joining_checks_the_name_and_opens_the_room_when_confirmed() {
     assert_eq!(state.active(), &ConvKey::lobby());
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
@@ -133,6 +139,8 @@ fn a_refused_join_does_not_steal_focus_later() {
     );
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "many".into(),
             members: vec![],

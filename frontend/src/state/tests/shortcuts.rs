@@ -80,6 +80,8 @@ fn alice_with_rooms_and_bob() -> ChatState {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into()],
@@ -122,6 +124,8 @@ fn the_switcher_ranks_exact_then_prefix_then_contained_names() {
     for room in ["bobsled", "kebob"] {
         state.apply(
             ServerFrame::RoomJoined {
+                online: Vec::new(),
+                away: Vec::new(),
                 settings: shared::RoomSettings::default(),
                 room: room.into(),
                 members: vec!["alice".into()],

@@ -8,6 +8,8 @@ fn messages_elsewhere_count_as_unread_until_opened() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "bob".into()],
@@ -239,6 +241,8 @@ fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
     let mut state = connected("alice");
     state.apply(
         ServerFrame::RoomJoined {
+            online: Vec::new(),
+            away: Vec::new(),
             settings: shared::RoomSettings::default(),
             room: "rust".into(),
             members: vec!["alice".into(), "Dave".into()],
