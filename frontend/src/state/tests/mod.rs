@@ -16,6 +16,7 @@ mod directory;
 mod divider;
 mod drafts;
 mod editing;
+mod everyone;
 mod former;
 mod history;
 mod invitations;

@@ -200,3 +200,116 @@ fn typing_frames_go_only_where_they_can_arrive() {
     state.set_link(Link::Connecting);
     assert_eq!(state.typing_frame(&lobby), None);
 }
+
+fn joined(room: &str, members: &[&str], online: &[&str], away: &[&str]) -> ServerFrame {
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    ServerFrame::RoomJoined {
+        room: room.into(),
+        members: names(members),
+        online: names(online),
+        away: names(away),
+        settings: Default::default(),
+    }
+}
+
+#[test]
+fn the_count_of_everyone_online_comes_with_welcome_and_presence() {
+    let mut state = ChatState::new("alice", "t");
+    let mut frame = welcome("alice", &["alice"], &[("lobby", &[])]);
+    if let ServerFrame::Welcome { online_count, .. } = &mut frame {
+        *online_count = 212;
+    }
+    state.apply(frame, 0);
+    assert_eq!(state.online_count(), 212);
+    assert_eq!(state.people().len(), 1, "only those of interest are listed");
+    // A count alone, with both lists empty.
+    state.apply(
+        ServerFrame::Presence {
+            online: Vec::new(),
+            offline: Vec::new(),
+            away: Vec::new(),
+            last_seen: Default::default(),
+            online_count: Some(215),
+        },
+        1,
+    );
+    assert_eq!(state.online_count(), 215);
+    // A frame without one leaves it.
+    state.apply(presence(&["bob"], &[]), 2);
+    assert_eq!(state.online_count(), 215);
+}
+
+#[test]
+fn a_room_joined_and_a_conversations_page_bring_who_is_online() {
+    let mut state = connected("alice");
+    state.apply(
+        joined(
+            "rust",
+            &["alice", "carol", "dave"],
+            &["alice", "carol", "dave"],
+            &["dave"],
+        ),
+        1,
+    );
+    assert!(state.is_online("carol"));
+    assert_eq!(state.availability("dave"), Availability::Away);
+    state.apply(
+        ServerFrame::Conversations {
+            conversations: vec![info(Target::User { to: "erin".into() }, 5, 5, 0)],
+            complete: true,
+            online: vec!["erin".into()],
+            away: vec!["erin".into()],
+            req: None,
+        },
+        2,
+    );
+    assert_eq!(state.availability("erin"), Availability::Away);
+    assert!(state
+        .directs()
+        .iter()
+        .any(|d| d.title == "erin" && d.available));
+}
+
+#[test]
+fn leaving_a_room_forgets_the_presence_of_those_no_longer_of_interest() {
+    let mut state = connected("alice");
+    state.apply(
+        joined(
+            "rust",
+            &["alice", "carol", "dave", "erin"],
+            &["carol", "dave", "erin"],
+            &["erin"],
+        ),
+        1,
+    );
+    state.apply(joined("go", &["alice", "Dave"], &["Dave"], &[]), 2);
+    // A private conversation with erin keeps her of interest.
+    state.open_direct("erin");
+    state.apply(
+        ServerFrame::RoomLeft {
+            room: "rust".into(),
+            by: None,
+            banned: false,
+        },
+        3,
+    );
+    assert!(!state.is_online("carol"), "carol was only in rust");
+    assert_eq!(state.availability("carol"), Availability::Offline(None));
+    assert!(state.is_online("dave"), "dave is in go too");
+    assert_eq!(state.availability("erin"), Availability::Away);
+    assert!(state.is_online("alice"), "we stay");
+    let mut people: Vec<String> = state.people().into_iter().map(|p| p.name).collect();
+    people.sort();
+    assert_eq!(people, ["Dave", "alice", "erin"]);
+    // Dave leaves go, the last room we shared.
+    state.apply(
+        ServerFrame::MemberLeft {
+            room: "go".into(),
+            user: "dave".into(),
+            by: None,
+            banned: false,
+        },
+        4,
+    );
+    assert!(!state.is_online("dave"));
+}
