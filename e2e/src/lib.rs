@@ -490,6 +490,39 @@ impl Browser {
         self.wait_for_title(title).await;
     }
 
+    /// Waits until the sidebar says `count` people are online in all.
+    pub async fn wait_for_online_count(&self, count: u64) {
+        self.wait_for_text("#people-heading", &format!("Online — {count}"))
+            .await;
+    }
+
+    /// Opens "Everyone online" afresh (closed first when it is open: each opening asks for
+    /// a new list) and waits for `name` in it.
+    pub async fn open_everyone(&self, name: &str) {
+        let expanded = self
+            .js(
+                "return document.querySelector('[data-testid=everyone-open]')\
+                 .getAttribute('aria-expanded');",
+            )
+            .await;
+        if expanded.as_str() == Some("true") {
+            self.click("[data-testid=everyone-open]").await;
+        }
+        self.click("[data-testid=everyone-open]").await;
+        let key = name.to_ascii_lowercase();
+        self.wait_for(&format!("[data-testid='everyone-{key}']"))
+            .await;
+    }
+
+    /// Opens the private conversation with `name` from "Everyone online" and waits for it.
+    pub async fn talk_to(&self, name: &str) {
+        self.open_everyone(name).await;
+        let key = name.to_ascii_lowercase();
+        self.click(&format!("[data-testid='everyone-{key}'] button"))
+            .await;
+        self.wait_for_title(name).await;
+    }
+
     /// What the composer holds, not yet sent.
     pub async fn composer_text(&self) -> String {
         let value = self

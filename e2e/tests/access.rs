@@ -303,7 +303,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
         }
 
         // A conversation for the picture, with bob.
-        bob.click("[data-testid=user-alice]").await;
+        bob.talk_to("alice").await;
         bob.send("Are you on the train?").await;
         alice.wait_for("[data-testid=dm-bob]").await;
         open_drawer(&alice).await;

@@ -25,6 +25,9 @@ fn bob_hidden_is_away_shown_is_online_and_gone_is_last_seen() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
+        // A room they share makes each of interest to the other (the lobby does not).
+        bob.join_room("team").await;
+        alice.join_room("team").await;
         alice.open_conversation("user-bob", "bob").await;
         let subtitle = "[data-testid=conv-subtitle]";
         alice.wait_for_text(subtitle, "online · private").await;

@@ -17,9 +17,9 @@ fn room_messages_reach_the_other_person() {
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
 
-        // Both see each other online.
-        alice.wait_for("[data-testid=user-bob]").await;
-        bob.wait_for("[data-testid=user-alice]").await;
+        // Both see that two are online (the lobby gives no interest: neither is listed).
+        alice.wait_for_online_count(2).await;
+        bob.wait_for_online_count(2).await;
 
         alice.send("Hi Bob! Lunch at noon?").await;
         alice
@@ -72,7 +72,7 @@ fn private_messages_reach_only_the_recipient() {
         bob.sign_in("bob").await;
         carol.sign_in("carol").await;
 
-        alice.click("[data-testid=user-bob]").await;
+        alice.talk_to("bob").await;
         let title = alice.wait_for("[data-testid=conv-title]").await;
         assert_eq!(title.text().await.expect("a title"), "bob");
         let secret = "just between us: the password is swordfish";
@@ -198,7 +198,7 @@ fn the_client_reconnects_after_a_server_restart() {
 
         // And the lobby works both ways.
         alice.click("[data-testid=room-lobby]").await;
-        bob.wait_for("[data-testid=user-alice]").await;
+        bob.wait_for_online_count(2).await;
         alice.send("are you there?").await;
         bob.wait_for_body("are you there?").await;
         bob.send("yes!").await;
@@ -283,7 +283,7 @@ fn the_page_fits_a_phone_screen() {
         })
         .await;
         alice.save_screenshot("phone-sidebar.png").await;
-        alice.click("[data-testid=user-bob]").await;
+        alice.talk_to("bob").await;
         eventually("the drawer closes", WAIT, || async {
             (!sidebar.is_displayed().await.ok()?).then_some(())
         })
@@ -471,7 +471,7 @@ fn a_reload_shows_the_history_and_keeps_unread_counts() {
         bob.wait_for_body("first in the lobby").await;
         bob.send("second in the lobby").await;
         alice.wait_for_body("second in the lobby").await;
-        alice.click("[data-testid=user-bob]").await;
+        alice.talk_to("bob").await;
         alice.send("a private word").await;
         alice.wait_for_status("a private word", "confirmed").await;
         wait_for_unread(&bob, "dm-alice", 1).await;
@@ -616,15 +616,15 @@ fn a_dropped_connection_loses_and_doubles_nothing_on_either_side() {
             alice.js("return location.host;").await,
             serde_json::json!(relay.addr.to_string())
         );
-        alice.wait_for("[data-testid=user-bob]").await;
-        bob.wait_for("[data-testid=user-alice]").await;
+        alice.wait_for_online_count(2).await;
+        bob.wait_for_online_count(2).await;
 
         // They talk in the lobby, then privately.
         alice.send("Morning, Bob!").await;
         bob.wait_for_body("Morning, Bob!").await;
         bob.send("Morning! Coffee?").await;
         alice.wait_for_body("Morning! Coffee?").await;
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         alice.send("psst, a private question").await;
         bob.wait_for("[data-testid=dm-alice]").await;
         bob.open_conversation("dm-alice", "alice").await;

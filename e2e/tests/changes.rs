@@ -332,7 +332,7 @@ fn a_private_conversation_has_edits_replies_and_reactions_too() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         alice.send("lunch at noon?").await;
         bob.open_conversation("dm-alice", "alice").await;
         bob.wait_for_body("lunch at noon?").await;

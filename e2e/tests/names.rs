@@ -83,7 +83,7 @@ fn jose_signs_in_and_a_look_alike_of_alice_is_refused() {
 
         let jose = Browser::open(&driver, &server, "jose").await;
         jose.sign_in("José").await;
-        alice.wait_for("[data-testid='user-josé']").await;
+        alice.open_everyone("José").await;
 
         let impostor = Browser::open(&driver, &server, "impostor").await;
         impostor.submit_sign_in("aIice").await;

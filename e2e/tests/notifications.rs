@@ -92,7 +92,7 @@ fn a_hidden_page_is_notified_of_private_messages_and_mentions_but_not_of_muted_o
 
         // Bob's tab goes to the background; alice writes to him privately.
         bob.set_hidden(true).await;
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         alice.send("psst, <b>bob</b>").await;
         let raised = wait_for_notes(&bob, 1).await;
         assert_eq!(

@@ -50,14 +50,14 @@ fn a_draft_stays_with_its_conversation_across_switching_and_reload() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.wait_for("[data-testid=user-bob]").await;
+        alice.wait_for_online_count(2).await;
 
         // Half a message for everyone in the lobby...
         alice
             .type_into("[data-testid=composer]", "half a message for the lobby")
             .await;
         // ...does not follow her into the private conversation.
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         wait_for_composer(&alice, "").await;
         alice
             .type_into("[data-testid=composer]", "only for bob")
@@ -75,7 +75,7 @@ fn a_draft_stays_with_its_conversation_across_switching_and_reload() {
         wait_for_composer(&alice, "half a message for the lobby").await;
 
         // Sending clears that conversation's draft, and only that one.
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         wait_for_composer(&alice, "only for bob").await;
         alice
             .type_into("[data-testid=composer]", &Key::Enter.to_string())
@@ -196,7 +196,7 @@ fn the_new_divider_stands_where_reading_stopped_under_a_today_separator_and_avat
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.wait_for("[data-testid=user-bob]").await;
+        alice.wait_for_online_count(2).await;
 
         bob.send("hello alice").await;
         alice.wait_for_body("hello alice").await;
@@ -275,10 +275,10 @@ fn the_address_keeps_the_open_conversation_through_a_reload_and_back_returns_to_
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.wait_for("[data-testid=user-bob]").await;
+        alice.wait_for_online_count(2).await;
         wait_for_hash(&alice, "#/room/lobby").await;
 
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         wait_for_hash(&alice, "#/with/bob").await;
         alice.join_room("books").await;
         wait_for_hash(&alice, "#/room/books").await;

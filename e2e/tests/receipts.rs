@@ -28,8 +28,7 @@ fn the_sender_sees_seen_privately_and_seen_by_names_in_a_room() {
         carol.sign_in("carol").await;
 
         // Private: nothing is seen until bob opens the conversation.
-        alice.click("[data-testid=user-bob]").await;
-        alice.wait_for_title("bob").await;
+        alice.talk_to("bob").await;
         alice.send("did you get my note?").await;
         alice
             .wait_for_status("did you get my note?", "confirmed")

@@ -36,7 +36,7 @@ fn a_blocked_users_room_messages_are_collapsed_and_private_ones_never_arrive() {
         bob.sign_in("bob").await;
         carol.sign_in("carol").await;
 
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         alice
             .wait_for("[data-testid=block][aria-pressed=false]")
             .await;
@@ -50,10 +50,10 @@ fn a_blocked_users_room_messages_are_collapsed_and_private_ones_never_arrive() {
         // Bob writes to the lobby, then privately to alice and to carol.
         bob.send("hello lobby").await;
         bob.wait_for_status("hello lobby", "confirmed").await;
-        bob.open_conversation("user-alice", "alice").await;
+        bob.talk_to("alice").await;
         bob.send("psst alice").await;
         bob.wait_for_status("psst alice", "confirmed").await;
-        bob.open_conversation("user-carol", "carol").await;
+        bob.talk_to("carol").await;
         bob.send("psst carol").await;
         bob.wait_for_status("psst carol", "confirmed").await;
 
@@ -83,7 +83,7 @@ fn a_blocked_users_room_messages_are_collapsed_and_private_ones_never_arrive() {
         assert!(!alice.has("[data-testid=dm-bob] [data-testid=unread]").await);
         alice.goto_page().await;
         alice.wait_connected().await;
-        alice.open_conversation("user-bob", "bob").await;
+        alice.talk_to("bob").await;
         alice
             .wait_for("[data-testid=block][aria-pressed=true]")
             .await;

@@ -39,7 +39,7 @@ fn two_hundred_messages_typed_as_fast_as_possible_all_arrive_in_order() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.wait_for("[data-testid=user-bob]").await;
+        alice.wait_for_online_count(2).await;
 
         let sent: Vec<String> = (1..=200).map(|i| format!("quick {i:03}")).collect();
         let started = Instant::now();
@@ -95,6 +95,9 @@ fn a_server_restart_costs_seconds_presence_is_unknown_meanwhile_and_sends_wait()
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
+        // A room they share puts bob in alice's online list (the lobby does not).
+        bob.join_room("team").await;
+        alice.join_room("team").await;
         alice.wait_for("[data-testid=user-bob]").await;
         assert_eq!(presence_of(&alice, "bob").await, (true, "known".to_owned()));
 
@@ -176,7 +179,8 @@ fn presence_changes_are_not_lines_in_a_private_conversation() {
         let bob = Browser::open(&driver, &server, "bob").await;
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.click("[data-testid=user-bob]").await;
+        // A private message makes each of interest to the other.
+        alice.talk_to("bob").await;
         alice.send("hello bob").await;
         alice.wait_for_status("hello bob", "confirmed").await;
 

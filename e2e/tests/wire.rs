@@ -73,7 +73,7 @@ fn the_app_runs_under_its_content_security_policy_without_a_single_violation() {
 
         alice.sign_in("alice").await;
         bob.sign_in("bob").await;
-        alice.wait_for("[data-testid=user-bob]").await;
+        alice.wait_for_online_count(2).await;
 
         // In the lobby: plain, then formatting and a link; bob sees alice's avatar (its colour
         // set by the client).
@@ -96,8 +96,7 @@ fn the_app_runs_under_its_content_security_policy_without_a_single_violation() {
         );
 
         // Privately, both ways.
-        alice.click("[data-testid=user-bob]").await;
-        alice.wait_for_title("bob").await;
+        alice.talk_to("bob").await;
         alice.send("just us").await;
         bob.wait_for("[data-testid=dm-alice] [data-testid=unread]")
             .await;

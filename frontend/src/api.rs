@@ -3,7 +3,8 @@
 //!
 //! The request functions need a browser; the checks and texts are plain and tested on the host.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use shared::api::{
     AdminFigures, ApiError, ExportTicket, PasswordRequest, SessionRequest, SessionResponse,
 };
@@ -120,85 +121,36 @@ pub fn sign_in_problem(name: &str, failure: &ApiFailure) -> String {
 
 /// `POST /api/session`: claim a name or sign in to it.
 pub async fn create_session(request: &SessionRequest) -> Result<SessionResponse, ApiFailure> {
-    let response = Request::post(SESSION_URL)
-        .json(request)
-        .map_err(|e| ApiFailure::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    read_session(response).await
+    let request = Request::post(SESSION_URL).json(request).map_err(network)?;
+    answer(request.send().await.map_err(network)?).await
 }
 
 /// `GET /api/session`: is this token still good, and whose is it?
 pub async fn check_session(token: &str) -> Result<SessionResponse, ApiFailure> {
-    let response = Request::get(SESSION_URL)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    read_session(response).await
+    answer(send(bearer(Request::get(SESSION_URL), token)).await?).await
 }
 
 /// `DELETE /api/session`: sign out; the token stops working.
 pub async fn end_session(token: &str) -> Result<(), ApiFailure> {
-    let response = Request::delete(SESSION_URL)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(refused(response).await)
-    }
+    done(send(bearer(Request::delete(SESSION_URL), token)).await?).await
 }
 
 /// `POST /api/export`: a one-use link to the archive of everything the user wrote.
 pub async fn request_export(token: &str) -> Result<ExportTicket, ApiFailure> {
-    let response = Request::post("/api/export")
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    if !response.ok() {
-        return Err(refused(response).await);
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))
+    answer(send(bearer(Request::post("/api/export"), token)).await?).await
 }
 
 /// `PUT /api/session/password`: protect the account with a password.
 pub async fn set_password(token: &str, request: &PasswordRequest) -> Result<(), ApiFailure> {
-    let response = Request::put(PASSWORD_URL)
-        .header("Authorization", &format!("Bearer {token}"))
+    let request = bearer(Request::put(PASSWORD_URL), token)
         .json(request)
-        .map_err(|e| ApiFailure::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(refused(response).await)
-    }
+        .map_err(network)?;
+    done(request.send().await.map_err(network)?).await
 }
 
 /// `GET /api/admin/figures`: the whole chat's figures (an administrator's token).
 pub async fn admin_figures(token: &str) -> Result<AdminFigures, ApiFailure> {
-    let response = Request::get("/api/admin/figures")
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
-    if !response.ok() {
-        return Err(refused(response).await);
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))
+    answer(send(bearer(Request::get("/api/admin/figures"), token)).await?).await
 }
 
 /// `PUT` (`disabled`) or `DELETE /api/admin/accounts/{name}/disabled`: an administrator
@@ -213,26 +165,39 @@ pub async fn set_disabled(token: &str, name: &str, disabled: bool) -> Result<(),
     } else {
         Request::delete(&url)
     };
-    let response = request
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    done(send(bearer(request, token)).await?).await
+}
+
+/// `builder` with the session's token.
+fn bearer(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// Sends a request without a body.
+async fn send(builder: RequestBuilder) -> Result<Response, ApiFailure> {
+    builder.send().await.map_err(network)
+}
+
+/// No answer, or one that could not be read.
+fn network(error: gloo_net::Error) -> ApiFailure {
+    ApiFailure::Network(error.to_string())
+}
+
+/// The answer's JSON body, or why there is none.
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+    if !response.ok() {
+        return Err(refused(response).await);
+    }
+    response.json().await.map_err(network)
+}
+
+/// Whether the server did what was asked (its answer has no body to read).
+async fn done(response: Response) -> Result<(), ApiFailure> {
     if response.ok() {
         Ok(())
     } else {
         Err(refused(response).await)
     }
-}
-
-async fn read_session(response: Response) -> Result<SessionResponse, ApiFailure> {
-    if !response.ok() {
-        return Err(refused(response).await);
-    }
-    response
-        .json::<SessionResponse>()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))
 }
 
 async fn refused(response: Response) -> ApiFailure {

@@ -25,11 +25,12 @@ use crate::timeline::{Millis, Row, Status};
 /// conversation ("last seen 5 min ago" at `now` when offline).
 fn subheading(state: &ChatState, now: Millis) -> String {
     match state.active_conversation() {
-        // Everyone online is in lobby; the server sends no joins or leaves for it.
+        // Everyone online is in lobby; the server sends no joins or leaves for it, only how
+        // many are online.
         Some(c) if c.key == ConvKey::lobby() && !state.presence_known() => {
             "who is online: unknown while disconnected".to_owned()
         }
-        Some(c) if c.key == ConvKey::lobby() => format!("{} online", state.people().len()),
+        Some(c) if c.key == ConvKey::lobby() => format!("{} online", state.online_count()),
         Some(c) if c.is_room() => commands::room_subheading(c),
         Some(c) => {
             let presence = match state.availability(&c.title) {

@@ -1,8 +1,8 @@
 //! The room browser, opened from the sidebar's "Browse rooms": a modal `<dialog>` (the browser
 //! keeps focus in it, Escape closes it) that searches the public rooms, pages through them
 //! ("More"), and joins one (or opens it when we are in it). Its rules are
-//! [`crate::state::directory`]'s. Its list, and the sidebar's invitations, are drawn by hand
-//! ([`draw_rooms`]), smaller in the wasm than lists of views.
+//! [`crate::state::directory`]'s. Its list, and the sidebar's invitations and "Everyone
+//! online", are drawn by hand ([`draw_rooms`]), smaller in the wasm than lists of views.
 
 use leptos::ev::SubmitEvent;
 use leptos::html;
@@ -13,7 +13,7 @@ use super::message_actions::send_with;
 use super::sidebar::{enter_room, focus_composer, notify};
 use crate::connection::Socket;
 use crate::state::directory::Listed;
-use crate::state::ChatState;
+use crate::state::{ChatState, Person};
 use shared::Invite;
 
 /// The browser's `<dialog>`, always in the page (closed, it is not shown).
@@ -44,19 +44,23 @@ pub(super) fn open_browser(asked: Option<&str>) {
     }
 }
 
-/// One room in a hand-drawn list: its `data-testid`, its text, and its buttons (what each
-/// says, which is also its `data-act`).
+/// One room (or person) in a hand-drawn list: its `data-testid`, its text, and its buttons
+/// (what each says, which is also its `data-act`).
 pub(super) struct Item<'a> {
     pub testid: String,
+    /// What the buttons act on: a room's name, or a person's.
     pub room: &'a str,
+    /// Written before `room` in the buttons' names: `#` for a room.
+    pub mark: &'a str,
     pub head: String,
     pub text: String,
     pub acts: &'a [&'a str],
 }
 
 /// Fills `ul` with `items`, text as text: `<li><div><strong>head</strong><p>text</p></div>`
-/// then a button per act, labelled "Join #room" and so on, with `data-act` and `data-room`
-/// (an item without a room: a button named by its text alone, such as "More").
+/// then a button per act, labelled "Join #room" (or "Message bob") and so on, with
+/// `data-act` and `data-room` (an item without a room: a button named by its text alone,
+/// such as "More").
 pub(super) fn draw_rooms(ul: &web_sys::Element, items: Vec<Item<'_>>) -> Option<()> {
     let doc = document();
     ul.set_text_content(None);
@@ -80,7 +84,7 @@ pub(super) fn draw_rooms(ul: &web_sys::Element, items: Vec<Item<'_>>) -> Option<
                 ("class", "small"),
                 ("data-act", act),
                 ("data-room", item.room),
-                ("aria-label", &[act, " #", item.room].concat()),
+                ("aria-label", &[act, " ", item.mark, item.room].concat()),
             ] {
                 // Without a room ("More"), the button's text is its name.
                 if !item.room.is_empty() || name == "class" || name == "data-act" {
@@ -94,7 +98,8 @@ pub(super) fn draw_rooms(ul: &web_sys::Element, items: Vec<Item<'_>>) -> Option<
     Some(())
 }
 
-/// The button of a hand-drawn list a click came from: its act and room.
+/// The button of a hand-drawn list a click came from: its act and room (empty for a button
+/// without one, such as "More").
 pub(super) fn clicked(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
     let button = ev
         .target()?
@@ -104,34 +109,74 @@ pub(super) fn clicked(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
         .ok()??;
     Some((
         button.get_attribute("data-act")?,
-        button.get_attribute("data-room")?,
+        button.get_attribute("data-room").unwrap_or_default(),
     ))
 }
 
-/// What [`draw`] shows: the browser's rooms, whether it has more, our invitations, and the
-/// browser's status line.
-type Shown = (Vec<Listed>, bool, Vec<Invite>, &'static str);
+/// A "More" button as the last item of a hand-drawn list, when `more`.
+fn more_item(testid: &str, more: bool) -> Option<Item<'static>> {
+    more.then(|| Item {
+        testid: testid.into(),
+        room: "",
+        mark: "",
+        head: String::new(),
+        text: String::new(),
+        acts: &["More"],
+    })
+}
 
-/// Draws the browser's list into `ul` and the invitations into the sidebar's list (hidden
-/// when there is none).
+/// What [`draw`] shows: the browser's rooms, whether it has more, our invitations, the
+/// browser's status line; "Everyone online", whether it has more, and its status line.
+type Shown = (
+    Vec<Listed>,
+    bool,
+    Vec<Invite>,
+    &'static str,
+    (Vec<Person>, bool, &'static str),
+);
+
+/// Draws the browser's list into `ul`, the invitations into the sidebar's list (hidden when
+/// there is none) and "Everyone online" into its list.
 fn draw(
     ul: Option<&web_sys::HtmlUListElement>,
-    (rooms, more, invites, status): &Shown,
+    (rooms, more, invites, status, (people, more_people, people_status)): &Shown,
 ) -> Option<()> {
-    document()
-        .get_element_by_id("browse-status")?
-        .set_text_content(Some(status));
+    let doc = document();
+    for (id, text) in [
+        ("browse-status", status),
+        ("everyone-status", people_status),
+    ] {
+        doc.get_element_by_id(id)?.set_text_content(Some(text));
+    }
+    let people = people
+        .iter()
+        .map(|p| Item {
+            testid: format!("everyone-{}", p.name.to_ascii_lowercase()),
+            room: &p.name,
+            mark: "",
+            head: p.name.clone(),
+            text: match (p.is_me, p.away) {
+                (true, _) => "you".into(),
+                (_, true) => "away".into(),
+                _ => String::new(),
+            },
+            acts: if p.is_me { &[] } else { &["Message"] },
+        })
+        .chain(more_item("everyone-more", *more_people))
+        .collect();
+    draw_rooms(&doc.get_element_by_id("everyone-list")?, people)?;
     let invited = invites
         .iter()
         .map(|i| Item {
             testid: format!("invite-{}", i.room),
             room: &i.room,
+            mark: "#",
             head: format!("#{} from {}", i.room, i.from),
             text: about(&i.title, &i.topic),
             acts: &["Join", "Dismiss"],
         })
         .collect();
-    let section = document().get_element_by_id("invitations")?;
+    let section = doc.get_element_by_id("invitations")?;
     section
         .toggle_attribute_with_force("hidden", invites.is_empty())
         .ok()?;
@@ -140,13 +185,6 @@ fn draw(
         1 => " · 1 member".to_owned(),
         n => format!(" · {n} members"),
     };
-    let more = more.then(|| Item {
-        testid: "browse-more".into(),
-        room: "",
-        head: String::new(),
-        text: String::new(),
-        acts: &["More"],
-    });
     let items = rooms
         .iter()
         .map(|l| {
@@ -154,12 +192,13 @@ fn draw(
             Item {
                 testid: format!("browse-{}", r.room),
                 room: &r.room,
+                mark: "#",
                 head: format!("#{}{}", r.room, members(r.member_count)),
                 text: about(&r.title, &r.topic),
                 acts: if l.joined { &["Open"] } else { &["Join"] },
             }
         })
-        .chain(more)
+        .chain(more_item("browse-more", *more))
         .collect();
     draw_rooms(ul?, items)
 }
@@ -179,8 +218,8 @@ pub fn RoomBrowser() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
     let list = NodeRef::<html::Ul>::new();
-    // The browser's list and the sidebar's invitations, drawn again when they change (one
-    // effect for both: smaller in the wasm).
+    // The browser's list and the sidebar's invitations and "Everyone online", drawn again
+    // when they change (one effect for all: smaller in the wasm).
     Effect::new(move |drawn: Option<Shown>| {
         let shown = state.with(|s| {
             let dir = s.directory();
@@ -191,7 +230,22 @@ pub fn RoomBrowser() -> impl IntoView {
             } else {
                 ""
             };
-            (s.listed(), dir.has_more(), s.invitations().to_vec(), status)
+            let everyone = s.everyone();
+            let people_status = if everyone.busy() {
+                "Loading…"
+            } else if everyone.answered() {
+                "As listed when opened: open it again to refresh."
+            } else {
+                ""
+            };
+            let people = (s.everyone_listed(), everyone.has_more(), people_status);
+            (
+                s.listed(),
+                dir.has_more(),
+                s.invitations().to_vec(),
+                status,
+                people,
+            )
         });
         if drawn.as_ref() != Some(&shown) {
             draw(list.get_untracked().as_ref(), &shown);

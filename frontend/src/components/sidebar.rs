@@ -1,11 +1,14 @@
 //! The sidebar: invitations to rooms (join or dismiss), rooms (with unread counts, join and
 //! leave, and the room browser's button), private conversations (online or not), the open
-//! room's members and who is online (click a person to talk privately, online or not: the
-//! server keeps the message for them). On narrow screens it is a drawer.
+//! room's members, how many are online and who of the people we share a room or a
+//! conversation with (click a person to talk privately, online or not: the server keeps the
+//! message for them), and "Everyone online", listed when asked (drawn by the room browser's
+//! effect, see [`super::room_browser`]). On narrow screens it is a drawer.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::message_actions::send_with;
 use super::room_browser::{clicked, open_browser};
 use crate::connection::Socket;
 use crate::state::notify::{Permission, Switch};
@@ -64,6 +67,20 @@ pub fn Sidebar() -> impl IntoView {
         socket.send_due(state);
         open.set(false);
         focus_composer();
+    };
+
+    // "Everyone online" shown; each opening asks for a fresh first page.
+    let everyone = RwSignal::new(false);
+    let toggle_everyone = move |_| {
+        if !everyone.get_untracked() {
+            send_with(state, socket, ChatState::everyone_request);
+        }
+        everyone.update(|shown| *shown = !*shown);
+    };
+    let on_everyone = move |ev| match clicked(&ev) {
+        Some((act, _)) if act == "More" => send_with(state, socket, ChatState::everyone_more),
+        Some((_, name)) => talk_to(&name),
+        None => {}
     };
 
     let room_name = RwSignal::new(String::new());
@@ -153,7 +170,7 @@ pub fn Sidebar() -> impl IntoView {
                 <h2 id="people-heading">
                     {move || {
                         if state.with(ChatState::presence_known) {
-                            format!("Online ({})", people.with(Vec::len))
+                            format!("Online — {}", state.with(ChatState::online_count))
                         } else {
                             "Online: unknown while disconnected".to_owned()
                         }
@@ -175,6 +192,25 @@ pub fn Sidebar() -> impl IntoView {
                         <PersonItem person=person talk_to=talk_to testid_prefix="user" />
                     </For>
                 </ul>
+                <button
+                    class="quiet small"
+                    data-testid="everyone-open"
+                    aria-controls="everyone"
+                    aria-expanded=move || everyone.get().to_string()
+                    on:click=toggle_everyone
+                >
+                    "Everyone online"
+                </button>
+                <div id="everyone" hidden=move || !everyone.get()>
+                    <ul
+                        id="everyone-list"
+                        class="browse-list"
+                        aria-label="Everyone online"
+                        data-testid="everyone-list"
+                        on:click=on_everyone
+                    ></ul>
+                    <p id="everyone-status" class="muted small" role="status"></p>
+                </div>
             </section>
             <NotifySwitch />
         </nav>
