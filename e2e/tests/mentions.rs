@@ -28,10 +28,10 @@ fn bob_completes_a_mention_with_the_keyboard_and_alice_sees_it_highlighted() {
         alice.join_room("rust").await;
         bob.join_room("rust").await;
         // Alice looks elsewhere: what comes in #rust is unread for her.
-        alice.wait_for("[data-testid=member-list]").await;
+        alice.wait_for("[data-testid=member-list] li").await;
         alice.open_conversation("room-lobby", "#lobby").await;
 
-        bob.wait_for("[data-testid=member-list]").await;
+        bob.wait_for("[data-testid=member-list] li").await;
         bob.type_into("[data-testid=composer]", "look @al").await;
         bob.wait_for("[data-testid=mention-options]").await;
         bob.wait_for_text("[data-testid=mention-option]", "@alice")

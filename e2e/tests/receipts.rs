@@ -62,7 +62,7 @@ fn the_sender_sees_seen_privately_and_seen_by_names_in_a_room() {
             browser.join_room("rust").await;
         }
         for browser in [&alice, &bob, &carol] {
-            browser.wait_for("[data-testid=member-list]").await;
+            browser.wait_for("[data-testid=member-list] li").await;
         }
         alice.send("standup in five minutes").await;
         alice

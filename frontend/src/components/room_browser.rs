@@ -2,7 +2,8 @@
 //! keeps focus in it, Escape closes it) that searches the public rooms, pages through them
 //! ("More"), and joins one (or opens it when we are in it). Its rules are
 //! [`crate::state::directory`]'s. Its list, and the sidebar's invitations and "Everyone
-//! online", are drawn by hand ([`draw_rooms`]), smaller in the wasm than lists of views.
+//! online", are drawn by hand ([`draw_rooms`]), smaller in the wasm than lists of views; its
+//! effect draws the sidebar's people lists too ([`draw_people`]).
 
 use leptos::ev::SubmitEvent;
 use leptos::html;
@@ -10,7 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::message_actions::send_with;
-use super::sidebar::{enter_room, focus_composer, notify};
+use super::sidebar::{draw_people, enter_room, focus_composer, notify, People};
 use crate::connection::Socket;
 use crate::state::directory::Listed;
 use crate::state::{ChatState, Person};
@@ -126,21 +127,24 @@ fn more_item(testid: &str, more: bool) -> Option<Item<'static>> {
 }
 
 /// What [`draw`] shows: the browser's rooms, whether it has more, our invitations, the
-/// browser's status line; "Everyone online", whether it has more, and its status line.
+/// browser's status line; "Everyone online", whether it has more, and its status line; the
+/// sidebar's people lists.
 type Shown = (
     Vec<Listed>,
     bool,
     Vec<Invite>,
     &'static str,
     (Vec<Person>, bool, &'static str),
+    People,
 );
 
 /// Draws the browser's list into `ul`, the invitations into the sidebar's list (hidden when
-/// there is none) and "Everyone online" into its list.
+/// there is none), "Everyone online" into its list, and the sidebar's people lists.
 fn draw(
     ul: Option<&web_sys::HtmlUListElement>,
-    (rooms, more, invites, status, (people, more_people, people_status)): &Shown,
+    (rooms, more, invites, status, (people, more_people, people_status), lists): &Shown,
 ) -> Option<()> {
+    draw_people(lists)?;
     let doc = document();
     for (id, text) in [
         ("browse-status", status),
@@ -218,8 +222,8 @@ pub fn RoomBrowser() -> impl IntoView {
     let state = expect_context::<RwSignal<ChatState>>();
     let socket = expect_context::<Socket>();
     let list = NodeRef::<html::Ul>::new();
-    // The browser's list and the sidebar's invitations and "Everyone online", drawn again
-    // when they change (one effect for all: smaller in the wasm).
+    // The browser's list and the sidebar's invitations, people lists and "Everyone online",
+    // drawn again when they change (one effect for all: smaller in the wasm).
     Effect::new(move |drawn: Option<Shown>| {
         let shown = state.with(|s| {
             let dir = s.directory();
@@ -239,12 +243,19 @@ pub fn RoomBrowser() -> impl IntoView {
                 ""
             };
             let people = (s.everyone_listed(), everyone.has_more(), people_status);
+            let lists = (
+                s.active_members(),
+                s.people(),
+                s.presence_known(),
+                s.online_count(),
+            );
             (
                 s.listed(),
                 dir.has_more(),
                 s.invitations().to_vec(),
                 status,
                 people,
+                lists,
             )
         });
         if drawn.as_ref() != Some(&shown) {

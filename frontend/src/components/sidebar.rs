@@ -2,8 +2,9 @@
 //! leave, and the room browser's button), private conversations (online or not), the open
 //! room's members, how many are online and who of the people we share a room or a
 //! conversation with (click a person to talk privately, online or not: the server keeps the
-//! message for them), and "Everyone online", listed when asked (drawn by the room browser's
-//! effect, see [`super::room_browser`]). On narrow screens it is a drawer.
+//! message for them), and "Everyone online", listed when asked. Those lists are drawn by hand
+//! by the room browser's effect (see [`super::room_browser`]). On narrow screens it is a
+//! drawer.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -60,8 +61,6 @@ pub fn Sidebar() -> impl IntoView {
     let SidebarOpen(open) = expect_context::<SidebarOpen>();
     let rooms = Memo::new(move |_| state.with(ChatState::rooms));
     let directs = Memo::new(move |_| state.with(ChatState::directs));
-    let people = Memo::new(move |_| state.with(ChatState::people));
-    let members = Memo::new(move |_| state.with(ChatState::active_members));
     let talk_to = move |name: &str| {
         state.update(|s| s.open_direct(name));
         socket.send_due(state);
@@ -77,7 +76,8 @@ pub fn Sidebar() -> impl IntoView {
         }
         everyone.update(|shown| *shown = !*shown);
     };
-    let on_everyone = move |ev| match clicked(&ev) {
+    // A click in a people list or "Everyone online".
+    let on_people = move |ev| match clicked(&ev) {
         Some((act, _)) if act == "More" => send_with(state, socket, ChatState::everyone_more),
         Some((_, name)) => talk_to(&name),
         None => {}
@@ -152,46 +152,25 @@ pub fn Sidebar() -> impl IntoView {
                     </ul>
                 </Show>
             </section>
-            <Show when=move || members.with(|m| !m.is_empty())>
-                <section class="side-section">
-                    <h2 id="members-heading">{move || format!("Members ({})", members.with(Vec::len))}</h2>
-                    <ul class="people" aria-labelledby="members-heading" data-testid="member-list">
-                        <For
-                            each=move || members.get()
-                            key=|person| (person.name.clone(), person.is_me, person.online, person.away)
-                            let:person
-                        >
-                            <PersonItem person=person talk_to=talk_to testid_prefix="member" />
-                        </For>
-                    </ul>
-                </section>
-            </Show>
-            <section class="side-section">
-                <h2 id="people-heading">
-                    {move || {
-                        if state.with(ChatState::presence_known) {
-                            format!("Online — {}", state.with(ChatState::online_count))
-                        } else {
-                            "Online: unknown while disconnected".to_owned()
-                        }
-                    }}
-                </h2>
+            <section id="members" class="side-section" hidden>
+                <h2 id="members-heading"></h2>
                 <ul
+                    id="member-list"
+                    class="people"
+                    aria-labelledby="members-heading"
+                    data-testid="member-list"
+                    on:click=on_people
+                ></ul>
+            </section>
+            <section class="side-section">
+                <h2 id="people-heading"></h2>
+                <ul
+                    id="online-list"
                     class="people"
                     aria-labelledby="people-heading"
                     data-testid="online-list"
-                    data-presence=move || {
-                        if state.with(ChatState::presence_known) { "known" } else { "unknown" }
-                    }
-                >
-                    <For
-                        each=move || people.get()
-                        key=|person| (person.name.clone(), person.is_me, person.online, person.away)
-                        let:person
-                    >
-                        <PersonItem person=person talk_to=talk_to testid_prefix="user" />
-                    </For>
-                </ul>
+                    on:click=on_people
+                ></ul>
                 <button
                     class="quiet small"
                     data-testid="everyone-open"
@@ -207,7 +186,7 @@ pub fn Sidebar() -> impl IntoView {
                         class="browse-list"
                         aria-label="Everyone online"
                         data-testid="everyone-list"
-                        on:click=on_everyone
+                        on:click=on_people
                     ></ul>
                     <p id="everyone-status" class="muted small" role="status"></p>
                 </div>
@@ -293,63 +272,108 @@ fn NotifySwitch() -> impl IntoView {
     }
 }
 
-/// A person in the online list or a member list: a button that opens a private conversation
-/// with them (`{testid_prefix}-{name}`), or just the name for ourselves.
-#[component]
-fn PersonItem(
-    person: Person,
-    talk_to: impl Fn(&str) + Copy + 'static,
-    testid_prefix: &'static str,
-) -> impl IntoView {
-    let Person {
+/// What the sidebar's people lists show: the open room's members, those online we have an
+/// interest in, whether presence is known, and how many are online in all.
+pub(super) type People = (Vec<Person>, Vec<Person>, bool, u64);
+
+/// The sidebar's people lists drawn by hand (smaller in the wasm than lists of views): the
+/// open room's members (their section hidden when there are none), those online we have an
+/// interest in, and the online heading.
+pub(super) fn draw_people((members, people, known, count): &People) -> Option<()> {
+    let doc = document();
+    let heading = if *known {
+        format!("Online — {count}")
+    } else {
+        "Online: unknown while disconnected".to_owned()
+    };
+    doc.get_element_by_id("people-heading")?
+        .set_text_content(Some(&heading));
+    doc.get_element_by_id("members")?
+        .toggle_attribute_with_force("hidden", members.is_empty())
+        .ok()?;
+    doc.get_element_by_id("members-heading")?
+        .set_text_content(Some(&format!("Members ({})", members.len())));
+    for (id, list, prefix) in [
+        ("member-list", members, "member"),
+        ("online-list", people, "user"),
+    ] {
+        let ul = doc.get_element_by_id(id)?;
+        ul.set_attribute("data-presence", if *known { "known" } else { "unknown" })
+            .ok()?;
+        draw_persons(&ul, list, prefix, *known)?;
+    }
+    Some(())
+}
+
+/// Fills `ul` with `people`, text as text: each a button that opens a private conversation
+/// with them (`{prefix}-{name}`, `data-act` and `data-room` for [`clicked`]), named with
+/// whether they are away or offline; ourselves the name alone, and "(you)".
+fn draw_persons(ul: &web_sys::Element, people: &[Person], prefix: &str, known: bool) -> Option<()> {
+    let doc = document();
+    ul.set_text_content(None);
+    for Person {
         name,
         is_me,
         online,
         away,
-    } = person;
-    if is_me {
-        return view! {
-            <li class="person me" class:away=away>
-                <span class="presence" aria-hidden="true"></span>
-                {name}
-                <span class="muted">{if away { " (you, away)" } else { " (you)" }}</span>
-            </li>
+    } in people
+    {
+        let li = doc.create_element("li").ok()?;
+        let mut class = String::from("person");
+        for (on, more) in [
+            (*is_me, " me"),
+            (!is_me && !online, " offline"),
+            (*away, " away"),
+        ] {
+            if on {
+                class.push_str(more);
+            }
         }
-        .into_any();
-    }
-    // While the connection is down nobody's presence is known: say so rather than "offline".
-    let state = expect_context::<RwSignal<ChatState>>();
-    let label = {
-        let name = name.clone();
-        move || {
-            let status = if away {
-                " (away)"
-            } else if online {
-                ""
-            } else if state.with(ChatState::presence_known) {
-                " (offline)"
-            } else {
-                " (presence unknown)"
-            };
-            format!("Talk privately with {name}{status}")
+        li.set_attribute("class", &class).ok()?;
+        // While the connection is down nobody's presence is known: say so rather than
+        // "offline".
+        let status = if *away {
+            " (away)"
+        } else if *online {
+            ""
+        } else if known {
+            " (offline)"
+        } else {
+            " (presence unknown)"
+        };
+        let holder = if *is_me {
+            li.clone()
+        } else {
+            let button = doc.create_element("button").ok()?;
+            for (attr, value) in [
+                ("class", "person-button"),
+                (
+                    "data-testid",
+                    &format!("{prefix}-{}", name.to_ascii_lowercase()),
+                ),
+                ("data-act", "talk"),
+                ("data-room", name),
+                ("aria-label", &format!("Talk privately with {name}{status}")),
+            ] {
+                button.set_attribute(attr, value).ok()?;
+            }
+            li.append_child(&button).ok()?;
+            button
+        };
+        let dot = doc.create_element("span").ok()?;
+        dot.set_attribute("class", "presence").ok()?;
+        dot.set_attribute("aria-hidden", "true").ok()?;
+        holder.append_child(&dot).ok()?;
+        holder.append_with_str_1(name).ok()?;
+        if *is_me {
+            let you = doc.create_element("span").ok()?;
+            you.set_attribute("class", "muted").ok()?;
+            you.set_text_content(Some(if *away { " (you, away)" } else { " (you)" }));
+            li.append_child(&you).ok()?;
         }
-    };
-    let testid = format!("{testid_prefix}-{}", name.to_ascii_lowercase());
-    let shown = name.clone();
-    view! {
-        <li class="person" class:offline=!online class:away=away>
-            <button
-                class="person-button"
-                data-testid=testid
-                aria-label=label
-                on:click=move |_| talk_to(&name)
-            >
-                <span class="presence" aria-hidden="true"></span>
-                {shown}
-            </button>
-        </li>
+        ul.append_child(&li).ok()?;
     }
-    .into_any()
+    Some(())
 }
 
 /// One conversation in a sidebar list: its button, unread badge, and leave/close button.
