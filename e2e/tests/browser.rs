@@ -90,7 +90,7 @@ fn private_messages_reach_only_the_recipient() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert!(!carol.page_text().await.contains("swordfish"));
         assert!(!carol.has("[data-testid=dm-alice]").await);
-        assert!(!carol.has("[data-testid=direct-list]").await);
+        assert!(!carol.has("[data-testid=direct-list] li").await);
         assert!(carol.bodies().await.is_empty());
 
         alice.close().await;

@@ -57,10 +57,10 @@ fn everyone_online_lists_the_lobby_and_opens_a_private_conversation() {
             alice
                 .js(
                     "return document.querySelector('[data-testid=everyone-open]')\
-                     .getAttribute('aria-expanded');"
+                     .parentElement.open;"
                 )
                 .await,
-            "true"
+            true
         );
         eventually("alice: everyone listed", WAIT, || async {
             (everyone(&alice).await == ["alice", "bob", "carol"]).then_some(())

@@ -69,12 +69,14 @@ pub fn Sidebar() -> impl IntoView {
     };
 
     // "Everyone online" shown; each opening asks for a fresh first page.
+    // Whether "Everyone online" is open (its `<details>` toggles on the click).
     let everyone = RwSignal::new(false);
     let toggle_everyone = move |_| {
-        if !everyone.get_untracked() {
+        let opening = !everyone.get_untracked();
+        if opening {
             send_with(state, socket, ChatState::everyone_request);
         }
-        everyone.update(|shown| *shown = !*shown);
+        everyone.set(opening);
     };
     // A click in a people list or "Everyone online".
     let on_people = move |ev| match clicked(&ev) {
@@ -137,20 +139,17 @@ pub fn Sidebar() -> impl IntoView {
             </section>
             <section class="side-section">
                 <h2 id="directs-heading">"Private"</h2>
-                <Show
-                    when=move || directs.with(|d| !d.is_empty())
-                    fallback=|| view! { <p class="muted small">"Pick someone to talk privately."</p> }
-                >
-                    <ul class="conv-list" aria-labelledby="directs-heading" data-testid="direct-list">
-                        <For
-                            each=move || directs.get()
-                            key=|d| (d.key.clone(), d.title.clone(), d.unread, d.active, d.available, d.muted)
-                            let:direct
-                        >
-                            <ConvItem summary=direct />
-                        </For>
-                    </ul>
-                </Show>
+                <ul class="conv-list" aria-labelledby="directs-heading" data-testid="direct-list">
+                    <For
+                        each=move || directs.get()
+                        key=|d| (d.key.clone(), d.title.clone(), d.unread, d.active, d.available, d.muted)
+                        let:direct
+                    >
+                        <ConvItem summary=direct />
+                    </For>
+                </ul>
+                // Shown by the stylesheet while the list is empty (smaller than a `<Show>`).
+                <p class="muted small empty-hint">"Pick someone to talk privately."</p>
             </section>
             <section id="members" class="side-section" hidden>
                 <h2 id="members-heading"></h2>
@@ -171,16 +170,10 @@ pub fn Sidebar() -> impl IntoView {
                     data-testid="online-list"
                     on:click=on_people
                 ></ul>
-                <button
-                    class="quiet small"
-                    data-testid="everyone-open"
-                    aria-controls="everyone"
-                    aria-expanded=move || everyone.get().to_string()
-                    on:click=toggle_everyone
-                >
-                    "Everyone online"
-                </button>
-                <div id="everyone" hidden=move || !everyone.get()>
+                <details class="everyone">
+                    <summary data-testid="everyone-open" on:click=toggle_everyone>
+                        "Everyone online"
+                    </summary>
                     <ul
                         id="everyone-list"
                         class="browse-list"
@@ -189,7 +182,7 @@ pub fn Sidebar() -> impl IntoView {
                         on:click=on_people
                     ></ul>
                     <p id="everyone-status" class="muted small" role="status"></p>
-                </div>
+                </details>
             </section>
             <NotifySwitch />
         </nav>
