@@ -217,11 +217,14 @@ fn ConnectionStatus() -> impl IntoView {
             <span class="visually-hidden" role="status">
                 {move || format!("Connection: {}", link.get().as_str())}
             </span>
-            <Show when=waiting>
-                <button class="quiet small" data-testid="retry-now" on:click=move |_| socket.wake()>
-                    "Retry now"
-                </button>
-            </Show>
+            <button
+                class="quiet small"
+                data-testid="retry-now"
+                hidden=move || !waiting()
+                on:click=move |_| socket.wake()
+            >
+                "Retry now"
+            </button>
         </div>
     }
 }

@@ -239,11 +239,14 @@ pub fn ConversationView() -> impl IntoView {
                     </For>
                 </ol>
             </div>
-            <Show when=move || unseen.get()>
-                <button class="new-messages" data-testid="new-messages" on:click=jump>
-                    "New messages ↓"
-                </button>
-            </Show>
+            <button
+                class="new-messages"
+                data-testid="new-messages"
+                hidden=move || !unseen.get()
+                on:click=jump
+            >
+                "New messages ↓"
+            </button>
             <p class="typing" data-testid="typing">{move || typing.get()}</p>
             <Composer />
         </main>
