@@ -240,7 +240,7 @@ pub fn RoomBrowser() -> impl IntoView {
             } else if everyone.answered() {
                 "As listed when opened: open it again to refresh."
             } else {
-                ""
+                "Open it again to list who is online."
             };
             let people = (s.everyone_listed(), everyone.has_more(), people_status);
             let lists = (

@@ -1,7 +1,8 @@
 //! "Everyone online": who is in the lobby (everyone online), listed page by page with
 //! `members` when the person asks ("More" for the next page). It is a snapshot: the lobby gives
 //! no interest, so the server tells no changes of those it lists; asking again refreshes it.
-//! Someone it lists shows as online (or away) until a `presence` frame says otherwise.
+//! Someone it lists shows as online (or away) until a `presence` frame says otherwise, or the
+//! connection is replaced (the next `welcome` forgets the list).
 
 use shared::ClientFrame;
 

@@ -440,6 +440,8 @@ impl ChatState {
         self.me = user;
         self.link = Link::Connected;
         self.presence.reset(online, away, count);
+        // "Everyone online" was listed on the connection before: ask again to know.
+        self.presence.everyone = everyone::Everyone::default();
         self.attention.reconnected();
         self.welcome_rooms(rooms);
         let mut out: Vec<ClientFrame> = self

@@ -122,4 +122,10 @@ fn those_listed_show_online_until_presence_says_otherwise() {
     );
     assert_eq!(state.availability("carol"), Availability::Offline(Some(77)));
     assert_eq!(listed(&state).len(), 2);
+    // A new connection forgets the list: it was true on the one before.
+    state.connection_lost();
+    state.apply(welcome("alice", &["alice"], &[("lobby", &[])]), 3);
+    assert!(listed(&state).is_empty());
+    assert!(!state.everyone().answered());
+    assert_eq!(state.availability("dave"), Availability::Offline(None));
 }
