@@ -497,21 +497,28 @@ impl Browser {
     }
 
     /// Opens "Everyone online" afresh (closed first when it is open: each opening asks for
-    /// a new list) and waits for `name` in it.
+    /// a new list) and waits for `name` in the list the server sent for this opening.
     pub async fn open_everyone(&self, name: &str) {
-        let expanded = self
+        // The names drawn before are marked: every drawing replaces them.
+        let open = self
             .js(
-                "return document.querySelector('[data-testid=everyone-open]')\
-                 .getAttribute('aria-expanded');",
+                "document.querySelectorAll('[data-testid=everyone-list] li')\
+                 .forEach(li => li.dataset.old = '1');\
+                 return document.querySelector('[data-testid=everyone-open]').parentElement.open;",
             )
             .await;
-        if expanded.as_str() == Some("true") {
+        if open == Value::Bool(true) {
             self.click("[data-testid=everyone-open]").await;
         }
         self.click("[data-testid=everyone-open]").await;
         let key = name.to_ascii_lowercase();
-        self.wait_for(&format!("[data-testid='everyone-{key}']"))
+        self.wait_for(&format!("[data-testid='everyone-{key}']:not([data-old])"))
             .await;
+        self.wait_for_text(
+            "#everyone-status",
+            "As listed when opened: open it again to refresh.",
+        )
+        .await;
     }
 
     /// Opens the private conversation with `name` from "Everyone online" and waits for it.

@@ -111,8 +111,11 @@ fn a_server_restart_costs_seconds_presence_is_unknown_meanwhile_and_sends_wait()
             (!online && list == "unknown").then_some(())
         })
         .await;
-        let heading = alice.page_text().await;
-        assert!(heading.contains("unknown while disconnected"), "{heading}");
+        let heading = alice.text_of("#people-heading").await;
+        assert_eq!(
+            heading.as_deref(),
+            Some("Online: unknown while disconnected")
+        );
 
         // A message written now waits for the connection: pending, not red.
         alice.send("written while down").await;
