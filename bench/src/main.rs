@@ -91,6 +91,10 @@ struct Options {
     /// Do not run `cargo build --release -p backend` first.
     #[arg(long)]
     no_build: bool,
+    /// Run our server only, not the Node.js and Bun peers (which then need not be installed):
+    /// for profiling ours; the report is not written.
+    #[arg(long)]
+    ours_only: bool,
     /// The core the server under test is pinned to.
     #[arg(long, default_value_t = 0)]
     server_core: usize,
@@ -151,7 +155,7 @@ struct Options {
     storm_sizes: Vec<usize>,
     /// With --only: put this run's figures into the existing `results.json` beside the report
     /// (the other scenarios keep theirs) and rewrite the report from both.
-    #[arg(long, requires = "only")]
+    #[arg(long, requires = "only", conflicts_with = "ours_only")]
     merge: bool,
     /// Run nothing: rewrite the report (and plots) from a `results.json` of an earlier run.
     #[arg(long, value_name = "RESULTS_JSON")]
@@ -243,7 +247,9 @@ fn coordinate(options: &Options) -> Result<()> {
         );
     }
     let peers_dir = root.join("bench").join("peers");
-    install_peers(&peers_dir)?;
+    if !options.ours_only {
+        install_peers(&peers_dir)?;
+    }
     let busy_start = wait_quiet(Duration::from_secs(options.wait_quiet));
     let mut cores = vec![options.server_core, options.client_core];
     cores.dedup();
@@ -302,6 +308,7 @@ fn coordinate(options: &Options) -> Result<()> {
         },
         client_core: options.client_core,
         scale,
+        ours_only: options.ours_only,
     };
     let mut results = Results::new(
         Machine::describe(),
@@ -446,8 +453,8 @@ fn coordinate(options: &Options) -> Result<()> {
             json.display(),
             out.display()
         ));
-    } else if options.smoke || !options.only.is_empty() {
-        say("no figures written (smoke or partial run)");
+    } else if options.smoke || options.ours_only || !options.only.is_empty() {
+        say("no figures written (smoke, ours only or partial run)");
     } else {
         report::write(&results, &out)?;
         say(format!("report written to {}", out.display()));

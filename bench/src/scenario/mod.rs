@@ -216,6 +216,8 @@ pub struct Env {
     /// The core the workers (and the coordinator) run on.
     pub client_core: usize,
     pub scale: Scale,
+    /// Only our server runs, not the peers (`--ours-only`).
+    pub ours_only: bool,
 }
 
 /// Waits until `server` has used less than 5% of a core for 300 ms, at most `limit`; returns
@@ -246,10 +248,12 @@ where
     Fut: Future<Output = anyhow::Result<T>> + 'a,
 {
     let mut each = PerServer::default();
-    for kind in [Some(Kind::Ours), Some(peer), peer.on_bun()]
-        .into_iter()
-        .flatten()
-    {
+    let peers = if env.ours_only {
+        [None, None]
+    } else {
+        [Some(peer), peer.on_bun()]
+    };
+    for kind in [Some(Kind::Ours)].into_iter().chain(peers).flatten() {
         let outcome = scenario(env, kind).await.map_err(|e| format!("{e:#}"));
         if let Err(e) = &outcome {
             say(format!("{kind:?} failed: {e}"));
