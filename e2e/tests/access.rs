@@ -276,6 +276,9 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
         bob.sign_in("bob").await;
         alice.click("[data-testid=menu-toggle]").await;
         alice.join_room("rust").await;
+        // Bob in #rust too: a person in alice's sidebar (the lobby gives no interest).
+        bob.join_room("rust").await;
+        alice.wait_for("[data-testid=member-bob]").await;
 
         // Escape closes the drawer and gives focus back to its button.
         let sidebar = alice.wait_for("#sidebar").await;
@@ -288,6 +291,7 @@ fn on_a_phone_targets_are_large_the_drawer_closes_with_escape_and_messages_get_t
         assert_tap_targets(&alice, "[data-testid=close-room-rust]").await;
         assert_tap_targets(&alice, "#sidebar .conv").await;
         assert_tap_targets(&alice, "#sidebar .person-button").await;
+        assert_tap_targets(&alice, "[data-testid=everyone-open]").await;
         press(&alice, &Key::Escape.to_string()).await;
         eventually("the drawer closes", WAIT, || async {
             (!sidebar.is_displayed().await.ok()?).then_some(())
