@@ -58,6 +58,10 @@ async fn others(
     name: &UserName,
     rows: &[AnyRow],
 ) -> Result<Vec<Conversation>, StoreError> {
+    if rows.is_empty() {
+        // No private conversation: nothing to cut, and no account to read.
+        return Ok(Vec::new());
+    }
     let from = to_i64(history_from(store, name).await?);
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
