@@ -15,7 +15,7 @@ use super::{ConnId, State};
 
 /// People one connection watches at most (the private conversations' other persons); past
 /// that, only their rooms bring more.
-pub(super) const MAX_WATCHED: usize = 1000;
+pub(super) const MAX_WATCHED: usize = 256;
 
 impl State {
     /// Connection `id` has an interest in user `key` (the other person of a private
@@ -37,8 +37,8 @@ impl State {
 
     /// A private message between `a` and `b` reached their connections here (not those of
     /// `hidden`, the key of one it is hidden from): each of those connections has an interest
-    /// in the other person from now on. A new interest is noted as a presence change, so the
-    /// next `presence` frame tells the newly interested where the other person stands.
+    /// in the other person from now on. Each newly interested connection alone is told, with
+    /// its next `presence` frame, where the other person stands.
     pub(super) fn conversed(&mut self, a: &UserName, b: &UserName, hidden: Option<&str>) {
         let (a_key, b_key) = (a.key(), b.key());
         for (user, other, other_name) in [(&a_key, &b_key, b), (&b_key, &a_key, a)] {
@@ -55,14 +55,13 @@ impl State {
             {
                 continue;
             }
-            let mut new = false;
+            let shared_room = self.share_a_room(user, other);
             for id in conns.clone() {
-                new |= self.watch(id, other);
-            }
-            // Unless a shared room made them of interest already, they learn where the
-            // other person stands from the next `presence` frame.
-            if new && !self.share_a_room(user, other) {
-                self.presence_changed(other_name);
+                // Unless a shared room made them of interest already, the connection learns
+                // where the other person stands from its next `presence` frame.
+                if self.watch(id, other) && !shared_room {
+                    self.introduce(id, other_name);
+                }
             }
         }
     }

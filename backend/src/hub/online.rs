@@ -47,6 +47,11 @@ impl Online {
         }
     }
 
+    /// Whether the count moved since the last [`Online::take_moved`].
+    pub(super) fn moved(&self) -> bool {
+        self.moved
+    }
+
     /// Whether the count moved since the last call.
     pub(super) fn take_moved(&mut self) -> bool {
         std::mem::take(&mut self.moved)

@@ -4,7 +4,7 @@
 //! `interest`) and the count of everyone online when it moved.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use shared::{ServerFrame, UserName};
 use tokio_util::sync::CancellationToken;
@@ -24,6 +24,23 @@ pub(super) struct Presence {
     /// Whether the pending changes wait for [`Hub::run_presence`]: set when it is woken,
     /// cleared by every flush.
     deferred: bool,
+    /// Connections to tell where a user stands, whatever changed: a new interest (a private
+    /// conversation new to them), told to them alone. Connection, user key, name.
+    introductions: Vec<(ConnId, String, UserName)>,
+    /// When the count of everyone online last went to every connection; `None` before.
+    count_sent: Option<Instant>,
+}
+
+/// The count of everyone online goes to every connection at most once per this many
+/// presence intervals (5 s with the default 250 ms): during a crowd's arrival it would
+/// otherwise be a frame to every connection every interval. Frames with names go as before.
+pub(super) const COUNT_EVERY_INTERVALS: u32 = 20;
+
+impl Presence {
+    /// Whether names wait to be told.
+    fn has_names(&self) -> bool {
+        !self.pending.is_empty() || !self.introductions.is_empty()
+    }
 }
 
 impl Hub {
@@ -31,7 +48,7 @@ impl Hub {
     /// interval (the leading edge), otherwise leaves it to [`Hub::run_presence`], which sends
     /// everything pending once the interval has passed.
     pub(super) fn settle_presence(&self, state: &mut State) {
-        if state.presence.pending.is_empty() || state.presence.deferred {
+        if state.presence.deferred || (!state.presence.has_names() && !state.online.moved()) {
             return;
         }
         let now = Instant::now();
@@ -40,9 +57,11 @@ impl Hub {
             .presence
             .last_sent
             .is_none_or(|sent| now.duration_since(sent) >= interval);
-        if quiet {
-            state.flush_presence(now);
-        } else {
+        if quiet && state.presence.has_names() {
+            state.flush_presence(now, interval * COUNT_EVERY_INTERVALS);
+        }
+        // What is left (names within the interval, a count not yet due) waits for the task.
+        if state.presence.has_names() || state.online.moved() {
             state.presence.deferred = true;
             self.shared.presence_due.notify_one();
         }
@@ -52,13 +71,14 @@ impl Hub {
     /// the interval; returns whether there was one. [`Hub::run_presence`] calls it when an
     /// interval is over; without that task (in unit tests), deferred changes wait for a call.
     pub fn flush_presence(&self) -> bool {
-        self.state().flush_presence(Instant::now())
+        self.state().flush_presence(Instant::now(), Duration::ZERO)
     }
 
     /// Sends deferred presence changes when their interval is over, until `shutdown`. The
     /// owner of the hub spawns it once; it sleeps until a change has to wait.
     pub async fn run_presence(self, shutdown: CancellationToken) {
         let interval = self.shared.config.presence_interval;
+        let count_every = interval * COUNT_EVERY_INTERVALS;
         loop {
             tokio::select! {
                 () = self.shared.presence_due.notified() => {}
@@ -68,14 +88,13 @@ impl Hub {
                 let wait = {
                     let mut state = self.state();
                     let now = Instant::now();
-                    let due = state.presence.last_sent.map_or(now, |sent| sent + interval);
-                    if state.presence.pending.is_empty() {
+                    let Some(due) = state.presence_due(now, interval, count_every) else {
                         state.presence.deferred = false;
                         break;
-                    }
+                    };
                     if due <= now {
-                        state.flush_presence(now);
-                        break;
+                        state.flush_presence(now, count_every);
+                        continue;
                     }
                     due - now
                 };
@@ -89,6 +108,33 @@ impl Hub {
 }
 
 impl State {
+    /// When the next flush is due: the names' interval, or the count's; `None` when nothing
+    /// waits.
+    fn presence_due(
+        &self,
+        now: Instant,
+        interval: Duration,
+        count_every: Duration,
+    ) -> Option<Instant> {
+        let names = self
+            .presence
+            .has_names()
+            .then(|| self.presence.last_sent.map_or(now, |sent| sent + interval));
+        let count = self.online.moved().then(|| {
+            self.presence
+                .count_sent
+                .map_or(now, |sent| sent + count_every)
+        });
+        names.into_iter().chain(count).min()
+    }
+
+    /// Tells connection `id` alone, with the next `presence` frame, where user `name` stands.
+    pub(super) fn introduce(&mut self, id: ConnId, name: &UserName) {
+        self.presence
+            .introductions
+            .push((id, name.key(), name.clone()));
+    }
+
     /// Notes that user `name` came online or went offline on the whole chat.
     pub(super) fn presence_changed(&mut self, name: &UserName) {
         self.presence.pending.insert(name.key(), name.clone());
@@ -104,40 +150,66 @@ impl State {
     }
 
     /// Sends the pending changes: each connection here gets one `presence` frame with the
-    /// changes of the users it has an interest in, and the count of everyone online when that
-    /// moved; returns whether a frame went out. Each user is in the list of the state they are
-    /// in now. Connections that hear the same changes share one encoding. With no connection
-    /// here the changes are dropped: whoever connects later learns them from their welcome,
-    /// and the next change is still a leading edge.
-    pub(super) fn flush_presence(&mut self, now: Instant) -> bool {
+    /// changes of the users it has an interest in and the users introduced to it, and the
+    /// count of everyone online when that moved and a count is due (none went out for
+    /// `count_every`; every connection then gets it); returns whether a frame went out. Each
+    /// user is in the list of the state they are in now. Connections told the same share one
+    /// encoding. With no connection here the changes are dropped: whoever connects later
+    /// learns them from their welcome, and the next change is still a leading edge.
+    pub(super) fn flush_presence(&mut self, now: Instant, count_every: Duration) -> bool {
         self.presence.deferred = false;
-        let moved = self.online.take_moved();
         if self.conns.is_empty() {
             self.presence.pending.clear();
+            self.presence.introductions.clear();
+            self.online.take_moved();
             return false;
         }
-        if self.presence.pending.is_empty() && !moved {
+        let count_due = self.online.moved()
+            && self
+                .presence
+                .count_sent
+                .is_none_or(|sent| now.duration_since(sent) >= count_every);
+        if !self.presence.has_names() && !count_due {
             return false;
         }
         let mut pending = std::mem::take(&mut self.presence.pending);
+        let introductions = std::mem::take(&mut self.presence.introductions);
         let mut changes: Vec<Change> = pending
             .drain()
             .map(|(key, name)| self.change(key, name, now))
             .collect();
         // Keep the allocation: the next burst of sign-ins is likely as large.
         self.presence.pending = pending;
-        changes.sort_unstable_by(|a, b| by_name(&a.name, &b.name));
-        // Which changes each interested connection hears, in that order.
-        let mut heard: HashMap<ConnId, Vec<usize>> = HashMap::new();
-        for (i, change) in changes.iter().enumerate() {
-            self.each_interested(&change.key, |id| {
-                let list = heard.entry(id).or_default();
-                if list.last() != Some(&i) {
-                    list.push(i);
-                }
-            });
+        let broadcast = changes.len();
+        for (_, key, name) in &introductions {
+            if !changes.iter().any(|c| &c.key == key) {
+                changes.push(self.change(key.clone(), name.clone(), now));
+            }
         }
-        let count = moved.then_some(self.online.len() as u64);
+        changes.sort_unstable_by(|a, b| by_name(&a.name, &b.name));
+        // Which changes each connection hears, in name order.
+        let mut heard: HashMap<ConnId, Vec<usize>> = HashMap::new();
+        if broadcast > 0 {
+            for (i, change) in changes.iter().enumerate() {
+                self.each_interested(&change.key, |id| {
+                    heard.entry(id).or_default().push(i);
+                });
+            }
+        }
+        for (id, key, _) in &introductions {
+            if let Some(i) = changes.iter().position(|c| &c.key == key) {
+                heard.entry(*id).or_default().push(i);
+            }
+        }
+        for list in heard.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let count = count_due.then(|| {
+            self.online.take_moved();
+            self.presence.count_sent = Some(now);
+            self.online.len() as u64
+        });
         let count_only = count.map(|count| presence_frame(&changes, &[], Some(count)));
         let mut frames: HashMap<&[usize], Frame> = HashMap::new();
         let mut sent = false;
@@ -504,6 +576,31 @@ mod tests {
         // Closing the tab forgets what it watched.
         hub.disconnect(yann_tab);
         assert!(hub.state().watchers.is_empty());
+    }
+
+    #[test]
+    fn a_new_conversation_is_told_to_its_two_sides_alone() {
+        let hub = hub();
+        let (_, mut bob) = connect(&hub, "bob");
+        let (_, mut carol) = connect(&hub, "carol");
+        let (_, mut yann) = connect(&hub, "yann");
+        hub.flush_presence();
+        for rx in [&mut bob, &mut carol, &mut yann] {
+            presence(rx);
+        }
+        let (b, y) = (
+            UserName::parse("bob").unwrap(),
+            UserName::parse("yann").unwrap(),
+        );
+        hub.state().conversed(&y, &b, None);
+        assert!(hub.flush_presence());
+        // Each side hears of the other; carol, who shares a room with bob, hears nothing.
+        assert_eq!(presence(&mut yann), [(names(&["bob"]), names(&[]), None)]);
+        assert_eq!(presence(&mut bob), [(names(&["yann"]), names(&[]), None)]);
+        assert_eq!(presence(&mut carol), []);
+        // A second message is no news.
+        hub.state().conversed(&y, &b, None);
+        assert!(!hub.flush_presence());
     }
 
     #[test]
