@@ -175,30 +175,37 @@ impl State {
         let mut pending = std::mem::take(&mut self.presence.pending);
         let introductions = std::mem::take(&mut self.presence.introductions);
         let mut changes: Vec<Change> = pending
-            .drain()
-            .map(|(key, name)| self.change(key, name, now))
+            .iter()
+            .map(|(key, name)| self.change(key.clone(), name.clone(), now, true))
             .collect();
-        // Keep the allocation: the next burst of sign-ins is likely as large.
-        self.presence.pending = pending;
-        let broadcast = changes.len();
         for (_, key, name) in &introductions {
-            if !changes.iter().any(|c| &c.key == key) {
-                changes.push(self.change(key.clone(), name.clone(), now));
+            if !pending.contains_key(key) {
+                changes.push(self.change(key.clone(), name.clone(), now, false));
             }
         }
+        // Keep the allocation: the next burst of sign-ins is likely as large.
+        pending.clear();
+        self.presence.pending = pending;
         changes.sort_unstable_by(|a, b| by_name(&a.name, &b.name));
-        // Which changes each connection hears, in name order.
+        changes.dedup_by(|a, b| a.key == b.key);
+        // Which changes each connection hears, in name order: the changes to everyone with
+        // an interest, the introductions to their connection alone.
         let mut heard: HashMap<ConnId, Vec<usize>> = HashMap::new();
-        if broadcast > 0 {
-            for (i, change) in changes.iter().enumerate() {
-                self.each_interested(&change.key, |id| {
-                    heard.entry(id).or_default().push(i);
-                });
-            }
+        for (i, change) in changes.iter().enumerate().filter(|(_, c)| c.broadcast) {
+            self.each_interested(&change.key, |id| {
+                heard.entry(id).or_default().push(i);
+            });
         }
-        for (id, key, _) in &introductions {
-            if let Some(i) = changes.iter().position(|c| &c.key == key) {
-                heard.entry(*id).or_default().push(i);
+        if !introductions.is_empty() {
+            let index: HashMap<&str, usize> = changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.key.as_str(), i))
+                .collect();
+            for (id, key, _) in &introductions {
+                if let Some(i) = index.get(key.as_str()) {
+                    heard.entry(*id).or_default().push(*i);
+                }
             }
         }
         for list in heard.values_mut() {
@@ -231,8 +238,9 @@ impl State {
         sent
     }
 
-    /// What user `key` (named `name` when the change was noted) is now.
-    fn change(&self, key: String, name: UserName, now: Instant) -> Change {
+    /// What user `key` (named `name` when the change was noted) is now; told to everyone
+    /// with an interest in them (`broadcast`), or only to the connections it is introduced to.
+    fn change(&self, key: String, name: UserName, now: Instant, broadcast: bool) -> Change {
         match self.online_name(&key) {
             Some(online) => Change {
                 away: self.listed_away(&key),
@@ -240,6 +248,7 @@ impl State {
                 key,
                 online: true,
                 last_seen: None,
+                broadcast,
             },
             None => Change {
                 last_seen: self.departures.get(&key, now),
@@ -247,6 +256,7 @@ impl State {
                 key,
                 online: false,
                 away: false,
+                broadcast,
             },
         }
     }
@@ -260,6 +270,8 @@ struct Change {
     online: bool,
     away: bool,
     last_seen: Option<u64>,
+    /// To everyone with an interest in the user, not only to connections introduced to them.
+    broadcast: bool,
 }
 
 /// The `presence` frame telling `changes[i]` for each `i` of `told` (in name order), and
@@ -593,11 +605,23 @@ mod tests {
             UserName::parse("yann").unwrap(),
         );
         hub.state().conversed(&y, &b, None);
+        // In the same interval Ann, of the room, comes: a change for everyone interested.
+        let (_, _ann) = connect(&hub, "Ann");
         assert!(hub.flush_presence());
-        // Each side hears of the other; carol, who shares a room with bob, hears nothing.
-        assert_eq!(presence(&mut yann), [(names(&["bob"]), names(&[]), None)]);
-        assert_eq!(presence(&mut bob), [(names(&["yann"]), names(&[]), None)]);
-        assert_eq!(presence(&mut carol), []);
+        // Each side hears of the other; carol, who shares the room with bob, hears only of
+        // Ann, as bob does beside yann.
+        assert_eq!(
+            presence(&mut yann),
+            [(names(&["bob"]), names(&[]), Some(4))]
+        );
+        assert_eq!(
+            presence(&mut bob),
+            [(names(&["Ann", "yann"]), names(&[]), Some(4))]
+        );
+        assert_eq!(
+            presence(&mut carol),
+            [(names(&["Ann"]), names(&[]), Some(4))]
+        );
         // A second message is no news.
         hub.state().conversed(&y, &b, None);
         assert!(!hub.flush_presence());
