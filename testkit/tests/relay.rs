@@ -9,9 +9,10 @@ async fn a_relay_carries_http_and_websockets_and_cuts_and_restores_them() {
     let app = spawn_app().await;
     let relay = Relay::start(app.addr).await;
     assert_eq!(relay.status_of("/healthz").await, Some(200));
-    let token = relay.claim("alice").await;
+    // Both in one room, so each hears of the other's presence.
+    let token = app.teammate("alice").await;
     let mut through = relay.connect(&token).await;
-    let (_, mut direct) = app.user("bob").await;
+    let (_, mut direct) = app.member("bob").await;
     through.sees_online("bob").await;
     let id = direct.say("lobby", "both ways", "r1").await;
     assert_eq!(through.messages(1).await, [(id, "both ways".to_owned())]);
