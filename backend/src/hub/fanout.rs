@@ -99,7 +99,7 @@ impl Hub {
                     if to != from && hidden != Some(from.as_str()) {
                         state.send_user(&from, &frame, origin);
                     }
-                    state.conversed(&message.from, to_name, hidden);
+                    state.conversed((&message.from, &from), (to_name, &to), hidden);
                     let user = state.users.get_mut(&from);
                     if let Some(user) = user.filter(|_| message.change.is_none()) {
                         user.typing.remove(&Target::User { to });

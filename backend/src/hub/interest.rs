@@ -39,16 +39,21 @@ impl State {
     /// `hidden`, the key of one it is hidden from): each of those connections has an interest
     /// in the other person from now on. Each newly interested connection alone is told, with
     /// its next `presence` frame, where the other person stands.
-    pub(super) fn conversed(&mut self, a: &UserName, b: &UserName, hidden: Option<&str>) {
-        let (a_key, b_key) = (a.key(), b.key());
-        for (user, other, other_name) in [(&a_key, &b_key, b), (&b_key, &a_key, a)] {
-            if hidden == Some(user.as_str()) || user == other {
+    /// Each side comes with its name key, which the fan-out has computed already.
+    pub(super) fn conversed(
+        &mut self,
+        (a, a_key): (&UserName, &str),
+        (b, b_key): (&UserName, &str),
+        hidden: Option<&str>,
+    ) {
+        for (user, other, other_name) in [(a_key, b_key, b), (b_key, a_key, a)] {
+            if hidden == Some(user) || user == other {
                 continue;
             }
-            let Some(conns) = self.users.get(user.as_str()).map(|u| &u.conns) else {
+            let Some(conns) = self.users.get(user).map(|u| &u.conns) else {
                 continue;
             };
-            let watchers = self.watchers.get(other.as_str());
+            let watchers = self.watchers.get(other);
             if conns
                 .iter()
                 .all(|id| watchers.is_some_and(|w| w.contains(id)))

@@ -604,7 +604,7 @@ mod tests {
             UserName::parse("bob").unwrap(),
             UserName::parse("yann").unwrap(),
         );
-        hub.state().conversed(&y, &b, None);
+        hub.state().conversed((&y, "yann"), (&b, "bob"), None);
         // In the same interval Ann, of the room, comes: a change for everyone interested.
         let (_, _ann) = connect(&hub, "Ann");
         assert!(hub.flush_presence());
@@ -623,7 +623,7 @@ mod tests {
             [(names(&["Ann"]), names(&[]), Some(4))]
         );
         // A second message is no news.
-        hub.state().conversed(&y, &b, None);
+        hub.state().conversed((&y, "yann"), (&b, "bob"), None);
         assert!(!hub.flush_presence());
     }
 
