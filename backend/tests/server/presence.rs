@@ -378,7 +378,9 @@ async fn a_private_conversation_makes_each_of_interest_to_the_other() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
     let (bob_token, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
     alice.sync().await;
+    carol.sync().await;
     assert!(!alice.knows_online("bob"));
     alice
         .send_json(json!({"type": "private_message", "to": "bob", "body": "hi", "req": "p1"}))
@@ -386,9 +388,19 @@ async fn a_private_conversation_makes_each_of_interest_to_the_other() {
     // The sender hears where bob stands, and bob where alice does.
     alice.sees_online("bob").await;
     bob.sees_online("alice").await;
-    // From then on each hears of the other.
+    // A third user hears of neither, nor of the message.
+    carol
+        .assert_none_of("a name or a message", |f| {
+            names_someone(f) || testkit::is_message(f)
+        })
+        .await;
+    // From then on each hears of the other; carol hears only the count.
     bob.close().await;
     alice.sees_offline("bob").await;
+    carol
+        .recv_until(|f| matches!(f, ServerFrame::Presence { .. }))
+        .await;
+    assert!(!carol.knows_online("alice") && !carol.knows_online("bob"));
     // A later connection of bob's is told of alice by its welcome's conversations.
     let bob = app.connect(&bob_token).await;
     assert!(bob.knows_online("alice"));
