@@ -26,6 +26,8 @@
 //!   client: it waits for the frame a test expects ([`Client::recv_until`], [`Client::sync`])
 //!   and fails on frames that must not come ([`Client::assert_quiet`],
 //!   [`Client::assert_none_of`]).
+//! - [`frames`]: what tests build and match of the server's frames (`presence`, `lists`, the
+//!   predicates `recv_until` and `assert_none_of` take).
 //!
 //! `TEST_LOG=1` shows the server's logs (in process, and of the processes); `E2E_LOG=1` the
 //! processes' too.
@@ -36,6 +38,7 @@ pub mod client;
 #[cfg(feature = "app")]
 mod engines;
 pub mod exposition;
+pub mod frames;
 pub mod net;
 pub mod process;
 pub mod s3;
@@ -46,13 +49,14 @@ pub use app::{
     generous_sign_in, init_test_log, open_state, open_store, spawn_app, spawn_app_on,
     spawn_app_with, test_config, Engine, Storage, StoreAt, TestApp,
 };
-pub use client::{
-    answered, is_message, is_offline, is_online, is_typing, lists, message_id, names_someone,
-    presence, Client, Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR,
-};
+pub use client::{Client, Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR};
 #[cfg(feature = "app")]
 pub use engines::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url};
 pub use exposition::Exposition;
+pub use frames::{
+    answered, is_message, is_offline, is_online, is_typing, lists, message_id, names_someone,
+    presence,
+};
 pub use net::{free_addr, Balancer, Relay};
 pub use process::{repo_root, server_binary, ServerOptions, ServerProcess, StartError};
 pub use s3::MotoServer;
