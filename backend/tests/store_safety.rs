@@ -287,6 +287,7 @@ async fn retention_deletes_the_oldest_in_batches_with_what_hangs_on_them(store: 
     let record = AttachmentRecord {
         attachment: file.clone(),
         uploader: name("alice"),
+        former: false,
         thumbnail: false,
         created_at: 900,
         message_id: None,

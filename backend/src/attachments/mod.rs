@@ -162,6 +162,7 @@ impl Attachments {
                 size,
             },
             uploader: uploader.clone(),
+            former: false,
             thumbnail: thumbnail.is_some(),
             created_at: now_ms(),
             message_id: None,

@@ -11,7 +11,7 @@ use crate::store::Action;
 
 pub(super) async fn run(cx: &Context<'_>, id: u64, req: Option<String>) -> Result<(), Refusal> {
     let found = cx.visible_message(id).await?;
-    let own = found.from.key() == cx.name.key();
+    let own = found.own;
     let allowed = own
         || match &found.to {
             Destination::Room(room) => cx

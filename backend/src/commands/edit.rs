@@ -14,7 +14,7 @@ pub(super) async fn run(
 ) -> Result<(), Refusal> {
     body_ok(&body, &[])?;
     let found = cx.visible_message(id).await?;
-    if found.from.key() != cx.name.key() {
+    if !found.own {
         return Err((
             ErrorCode::NotAllowed,
             "only its author edits a message".to_owned(),

@@ -302,7 +302,7 @@ impl Context<'_> {
             let record = self.store.attachment(id).await.map_err(internal)?;
             match record {
                 Some(r)
-                    if r.uploader.key() == self.name.key()
+                    if r.is_of(self.name)
                         && r.message_id.is_none()
                         && !found.contains(&r.attachment) =>
                 {

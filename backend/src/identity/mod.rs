@@ -404,9 +404,13 @@ impl Identity {
 
     /// Whether `account` has no password, no live session, and has been unused (no session
     /// used, none ended) for the release period: then when it was last used (ms since the
-    /// epoch), and its name may go to someone else.
+    /// epoch), and its name may go to someone else. An administrator's never is: whoever
+    /// claimed it would be one (`--admin` names a name).
     async fn releasable(&self, account: &Account) -> Result<Option<u64>, IdentityError> {
         if account.password_hash.is_some() || account.disabled {
+            return Ok(None);
+        }
+        if self.is_admin(&account.name).await? {
             return Ok(None);
         }
         let now = now_ms();

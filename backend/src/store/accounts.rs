@@ -161,7 +161,7 @@ pub(super) async fn replace_account(
 
 /// [`replace_account`] in `tx`, which the caller commits (or rolls back on an error).
 /// `unused_before`: only if the account holding `name` still has no password, is not
-/// disabled, and neither it nor a session of it was used since that time (ms since the
+/// disabled nor an administrator (`admin grant`), and neither it nor a session of it was used since that time (ms since the
 /// epoch); else [`StoreError::NameTaken`], nothing changed (someone else released it first,
 /// or its owner came back).
 pub(super) async fn replace_in(
@@ -181,7 +181,8 @@ pub(super) async fn replace_in(
     if let Some(before) = unused_before {
         let releasable: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM accounts WHERE name_key = $1 AND password_hash IS NULL \
-             AND disabled_at IS NULL AND last_used_at < $2 AND NOT EXISTS \
+             AND disabled_at IS NULL AND admin_since IS NULL AND last_used_at < $2 \
+             AND NOT EXISTS \
              (SELECT 1 FROM sessions WHERE name_key = $1 AND last_used_at >= $2)",
         )
         .bind(name.key())
@@ -211,6 +212,11 @@ pub(super) async fn replace_in(
     }
     conversations.sort_unstable();
     conversations.dedup();
+    // The old holder's uploads are no longer the name's: not to read, send or export.
+    super::files::release(tx, name, history_from, now_ms()).await?;
+    // Deleting the account deletes with it (`ON DELETE CASCADE`) everything else of the old
+    // holder's that is keyed by the name: mentions, invitations, bans, blocks, export
+    // tickets; and with the memberships, the roles in rooms.
     for sql in [
         "DELETE FROM read_markers WHERE name_key = $1",
         "DELETE FROM memberships WHERE name_key = $1",

@@ -4,6 +4,7 @@
 use shared::UserName;
 use sqlx::Row;
 
+use super::accounts::history_from;
 use super::sql::{message_from, to_i64, user, MESSAGE_COLUMNS};
 use super::sql_store::SqlStore;
 use super::StoreError;
@@ -13,13 +14,15 @@ use crate::message::Message;
 ///
 /// There is no index by sender (the one there was went in migration 0003: every message would
 /// pay for it on every write). A page walks the primary key from `after`, so a whole export,
-/// page after page, reads the messages table once.
+/// page after page, reads the messages table once. A released name's new holder wrote
+/// nothing before his account (`accounts.history_from`): the pages start above it.
 pub(super) async fn authored(
     store: &SqlStore,
     name: &UserName,
     after: u64,
     limit: u32,
 ) -> Result<Vec<Message>, StoreError> {
+    let after = after.max(history_from(store, name).await?);
     let rows = sqlx::query(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages \
          WHERE id > $1 AND sender_key = $2 AND deleted_at IS NULL ORDER BY id LIMIT $3"

@@ -16,10 +16,12 @@ use super::{AttachmentRecord, StoreError};
 use crate::message::NewMessage;
 
 /// The columns [`record_from`] reads.
-const COLUMNS: &str = "id, uploader, name, content_type, size, thumbnail, created_at, \
-     message_id, conversation";
+const COLUMNS: &str = "id, uploader_key, uploader, name, content_type, size, thumbnail, \
+     created_at, message_id, conversation";
 
 fn record_from(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
+    let uploader = user(row.try_get("uploader")?)?;
+    let uploader_key: String = row.try_get("uploader_key")?;
     Ok(AttachmentRecord {
         attachment: Attachment {
             id: row.try_get("id")?,
@@ -27,7 +29,8 @@ fn record_from(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
             content_type: row.try_get("content_type")?,
             size: to_u64(row.try_get("size")?),
         },
-        uploader: user(row.try_get("uploader")?)?,
+        former: uploader_key != uploader.key(),
+        uploader,
         thumbnail: row.try_get::<i64, _>("thumbnail")? != 0,
         created_at: to_u64(row.try_get("created_at")?),
         message_id: row.try_get::<Option<i64>, _>("message_id")?.map(to_u64),
@@ -93,15 +96,16 @@ pub(super) async fn of_uploader(
     rows.iter().map(record_from).collect()
 }
 
-/// [`Store::may_read_attachment`](super::Store::may_read_attachment): the uploader; for one
-/// on a message, whoever may read that message (a room's members, everyone for `lobby`; the
-/// two people of a private conversation, from the reader's account's `history_from`).
+/// [`Store::may_read_attachment`](super::Store::may_read_attachment): the uploader (not a
+/// released name's new holder: [`AttachmentRecord::is_of`]); for one on a message, whoever
+/// may read that message (a room's members, everyone for `lobby`; the two people of a
+/// private conversation, from the reader's account's `history_from`).
 pub(super) async fn may_read(
     store: &SqlStore,
     viewer: &UserName,
     record: &AttachmentRecord,
 ) -> Result<bool, StoreError> {
-    if record.uploader.key() == viewer.key() {
+    if record.is_of(viewer) {
         return Ok(true);
     }
     let (Some(message), Some(conversation)) = (record.message_id, &record.conversation) else {
@@ -156,6 +160,30 @@ pub(super) async fn link(
         }
     }
     Ok(linked)
+}
+
+/// In the transaction that releases `name` (`history_from` its new account's): its former
+/// holder's uploads keep a key no name has, `<key>#<history_from>`, so none is the new
+/// holder's to read as its uploader, to send, to count against his quota or to export; the
+/// unsent ones are marked deleted now (`at`), for the sweeper. The sent ones stay on their
+/// messages for whoever may read those.
+pub(super) async fn release(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    name: &UserName,
+    history_from: i64,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE attachments SET uploader_key = $2, \
+             deleted_at = CASE WHEN message_id IS NULL THEN $3 ELSE deleted_at END \
+         WHERE uploader_key = $1",
+    )
+    .bind(name.key())
+    .bind(format!("{}#{history_from}", name.key()))
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Marks the attachments of message `id`, deleted now (`at`), for the sweeper.

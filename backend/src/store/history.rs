@@ -232,20 +232,27 @@ pub(super) async fn find_message(
     if !visible_to(&message, viewer) {
         return Ok(None);
     }
-    if let Destination::User(_) = &message.to {
-        let key = viewer.key();
-        let sender: String = row.try_get("sender_key")?;
-        let recipient: Option<String> = row.try_get("recipient_key")?;
-        if sender != key && recipient.as_deref() != Some(key.as_str()) {
-            return Ok(None);
+    let key = viewer.key();
+    let sender: String = row.try_get("sender_key")?;
+    let own = match &message.to {
+        Destination::User(_) => {
+            let recipient: Option<String> = row.try_get("recipient_key")?;
+            if sender != key && recipient.as_deref() != Some(key.as_str()) {
+                return Ok(None);
+            }
+            if id <= history_from(store, viewer).await? {
+                return Ok(None);
+            }
+            sender == key
         }
-        if id <= history_from(store, viewer).await? {
-            return Ok(None);
-        }
-    }
+        // A room message of the name's: the viewer's own unless a former holder of the name
+        // sent it, before the viewer's account was created by releasing the name.
+        Destination::Room(_) => sender == key && id > history_from(store, viewer).await?,
+    };
     Ok(Some(FoundMessage {
         from: message.from,
         to: message.to,
         deleted: message.details.deleted,
+        own,
     }))
 }

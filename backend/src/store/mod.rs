@@ -135,6 +135,9 @@ pub struct AttachmentRecord {
     pub attachment: shared::Attachment,
     /// Who uploaded it: the only one who may attach it to a message.
     pub uploader: UserName,
+    /// The uploader's name was released since (the file is the former holder's, not the
+    /// name's new holder's: see [`AttachmentRecord::is_of`]).
+    pub former: bool,
     /// Whether a thumbnail is stored beside it.
     pub thumbnail: bool,
     /// ms since the Unix epoch.
@@ -143,6 +146,14 @@ pub struct AttachmentRecord {
     pub message_id: Option<u64>,
     /// That message's conversation key (`room:…` or `dm:…:…`).
     pub conversation: Option<String>,
+}
+
+impl AttachmentRecord {
+    /// Whether `name`'s account uploaded it: not when the name was released since (its
+    /// new holder has nothing of the uploads of the one before him).
+    pub fn is_of(&self, name: &UserName) -> bool {
+        !self.former && self.uploader.key() == name.key()
+    }
 }
 
 /// Identifies a session without being the secret: the hex SHA-256 of its token.
@@ -184,6 +195,9 @@ pub struct FoundMessage {
     pub from: UserName,
     pub to: crate::message::Destination,
     pub deleted: bool,
+    /// Whether the viewer wrote it: its sender's name, and sent by the account that holds the
+    /// name now (a released name's new holder did not write his predecessor's messages).
+    pub own: bool,
 }
 
 /// A session about to be recorded: its id, and where it was opened, for its owner's list.
@@ -411,8 +425,8 @@ pub trait Store: Safety + Send + Sync + 'static {
     /// The highest message id stored, 0 when there is none.
     async fn last_id(&self) -> Result<u64, StoreError>;
     /// Message `id` if `viewer` may see it as a participant of a private conversation, or if
-    /// it is a room message (the caller checks the membership): its sender, destination and
-    /// whether it is a tombstone. `None` for a change's id, or a private message of another
+    /// it is a room message (the caller checks the membership): its sender, destination,
+    /// whether it is a tombstone and whether `viewer`'s account wrote it. `None` for a change's id, or a private message of another
     /// pair or from before `viewer`'s account.
     async fn find_message(
         &self,
@@ -511,7 +525,8 @@ pub trait Store: Safety + Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
     /// A page of the messages `name` wrote (rooms and private, not deleted), ids above `after`,
-    /// oldest first, at most `limit`; their details are not filled in. For the export.
+    /// oldest first, at most `limit`; their details are not filled in. For the export. Not
+    /// those of a released name's former holder, from before `name`'s account.
     async fn authored(
         &self,
         name: &UserName,
@@ -542,7 +557,8 @@ pub trait Store: Safety + Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// An upload's record, unless its message was deleted.
     async fn attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;
-    /// Every upload of a user still kept (sent or not), oldest first: for an export.
+    /// Every upload of a user still kept (sent or not), oldest first: for an export. Not a
+    /// released name's former holder's (see [`AttachmentRecord::is_of`]).
     async fn attachments_of(
         &self,
         uploader: &UserName,

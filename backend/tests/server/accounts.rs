@@ -1,9 +1,10 @@
 //! A name is an account: signing out keeps it, a password can be added to it, and only a
 //! passwordless account unused for `--release-names-after-days` gives its name away, to a new
-//! account that inherits nothing.
+//! account that inherits nothing (nor may it read, send, change or export what its former
+//! holder left); an administrator's name is never released.
 
 use serde_json::{json, Value};
-use shared::{ServerFrame, Target};
+use shared::{ErrorCode, ServerFrame, Target};
 use testkit::{spawn_app, spawn_app_with, TestApp};
 
 /// `PUT /api/session/password` with `body` and `token` (if any): the status and error code.
@@ -311,4 +312,121 @@ async fn a_released_name_s_new_holder_is_a_new_person_and_the_others_keep_their_
         alice.history(json!({"to": "bob"})).await
     };
     assert_eq!(ids, vec![a1, b1, b2]);
+}
+
+#[tokio::test]
+async fn a_released_name_s_new_holder_cannot_read_send_change_or_export_the_old_holders() {
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    let (alice_token, _alice) = app.user("alice").await;
+    let sent = app
+        .upload_ok(
+            &carol_token,
+            "plans.txt",
+            b"the first carol's plans".to_vec(),
+        )
+        .await;
+    let unsent = app
+        .upload_ok(&carol_token, "draft.txt", b"never sent".to_vec())
+        .await;
+    carol
+        .send_acked(
+            json!({"type": "private_message", "to": "alice", "body": "plans",
+            "attachments": [sent.id], "req": "c1"}),
+        )
+        .await;
+    let said = carol.say("lobby", "the first carol", "c2").await;
+    carol.close().await;
+    assert_eq!(app.sign_out(&carol_token).await, 204);
+    let response = app.post_session(json!({"name": "carol"})).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let new_token = body["token"].as_str().unwrap().to_owned();
+    let mut new_carol = app.connect(&new_token).await;
+
+    // 404 for both of her files, as for anything he may not read; alice still reads hers.
+    for id in [&sent.id, &unsent.id] {
+        for suffix in ["", "/thumbnail"] {
+            let got = app.attachment(&new_token, id, suffix).await;
+            assert_eq!(got.status(), 404, "{id}{suffix}");
+        }
+    }
+    assert_eq!(
+        app.attachment(&alice_token, &sent.id, "").await.status(),
+        200
+    );
+    // He cannot send her unsent file, nor edit or delete her message.
+    let refusals = [
+        json!({"type": "room_message", "room": "lobby", "body": "",
+            "attachments": [unsent.id], "req": "n1"}),
+        json!({"type": "edit", "id": said, "body": "mine now", "req": "n2"}),
+        json!({"type": "delete", "id": said, "req": "n3"}),
+    ];
+    let codes = [
+        ErrorCode::UnknownAttachment,
+        ErrorCode::NotAllowed,
+        ErrorCode::NotAllowed,
+    ];
+    for (frame, code) in refusals.into_iter().zip(codes) {
+        assert_eq!(new_carol.refused(frame).await, code);
+    }
+    // His export holds what he wrote and uploaded, none of hers.
+    let mine = app
+        .upload_ok(&new_token, "mine.txt", b"the second carol's".to_vec())
+        .await;
+    let his = new_carol
+        .send_acked(
+            json!({"type": "room_message", "room": "lobby", "body": "the second carol",
+            "attachments": [mine.id], "req": "n4"}),
+        )
+        .await;
+    let (status, ticket) = super::export::ask(&app, Some(&new_token)).await;
+    assert_eq!(status, 201, "{ticket}");
+    let (mut zip, _) = super::export::download_zip(&app, ticket["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let archive = super::export::json_of(&mut zip);
+    let ids: Vec<u64> = archive["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [his], "{archive}");
+    let files: Vec<&str> = archive["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, [mine.id.as_str()], "{archive}");
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|name| name.unwrap().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains(&sent.id) || n.contains(&unsent.id)),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_administrators_name_is_never_released() {
+    let app = spawn_app_with(|c| {
+        c.release_names_after_days = 0;
+        c.admins = vec!["root".to_owned()];
+    })
+    .await;
+    let root = app.claim("root").await;
+    assert_eq!(app.sign_out(&root).await, 204);
+    assert_eq!(
+        claim_outcome(&app, json!({"name": "root"})).await,
+        (409, "name_taken".to_owned())
+    );
+    // Anyone else's is, after the same time.
+    let finn = app.claim("finn").await;
+    assert_eq!(app.sign_out(&finn).await, 204);
+    assert_eq!(claim_outcome(&app, json!({"name": "finn"})).await.0, 201);
 }

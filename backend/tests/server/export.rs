@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use testkit::{spawn_app, TestApp};
 
 /// `POST /api/export` with `token`: the status and the answer's body.
-async fn ask(app: &TestApp, token: Option<&str>) -> (u16, Value) {
+pub(super) async fn ask(app: &TestApp, token: Option<&str>) -> (u16, Value) {
     let mut request = app.http().post(app.url("/api/export"));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -25,7 +25,7 @@ async fn download(app: &TestApp, url: &str) -> Result<(Value, reqwest::header::H
 }
 
 /// `messages.json` of an archive.
-fn json_of(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>) -> Value {
+pub(super) fn json_of(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>) -> Value {
     let mut text = String::new();
     zip.by_name("messages.json")
         .expect("messages.json in the archive")
@@ -35,7 +35,7 @@ fn json_of(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>) -> Value {
 }
 
 /// The archive behind `url`, opened, with the answer's headers.
-async fn download_zip(
+pub(super) async fn download_zip(
     app: &TestApp,
     url: &str,
 ) -> Result<(zip::ZipArchive<Cursor<Vec<u8>>>, reqwest::header::HeaderMap), u16> {
