@@ -71,8 +71,9 @@ pub struct AppState {
     pub attachments: Attachments,
     /// One permit per open WebSocket, up to `max_connections`.
     permits: Arc<Semaphore>,
-    /// The connections reading their start from the store, a few at a time.
-    openings: Openings,
+    /// The connections reading their start from the store, a few at a time (public for the
+    /// tests, which hold every turn to keep a connection between its token check and the hub).
+    pub openings: Openings,
     /// Departures' times, written in batches.
     last_seen: LastSeen,
 }

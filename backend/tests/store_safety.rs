@@ -8,7 +8,8 @@
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, NewMessage};
 use backend::store::{
-    Appended, AttachmentRecord, Expiry, Safety, SearchQuery, SessionId, SqlStore, Store,
+    Appended, AttachmentRecord, Expiry, NewSession, Opening, Safety, SearchQuery, SessionId,
+    SqlStore, Standing, Store,
 };
 use shared::{RoomName, UserName};
 use testkit::{on_postgres, on_sqlite};
@@ -16,6 +17,7 @@ use testkit::{on_postgres, on_sqlite};
 testkit::on_both_engines!(
     sqlite = on_sqlite, postgres = on_postgres:
     admins_and_disabled_accounts,
+    an_opening_reads_the_sessions_standing_and_the_block_list,
     blocked_private_messages_are_hidden_from_the_blocker_only,
     retention_deletes_the_oldest_in_batches_with_what_hangs_on_them,
 );
@@ -118,6 +120,51 @@ async fn admins_and_disabled_accounts(store: SqlStore) {
     assert_eq!(
         store.set_disabled(&name("nobody"), true).await.unwrap(),
         None
+    );
+}
+
+async fn an_opening_reads_the_sessions_standing_and_the_block_list(store: SqlStore) {
+    for who in ["Ann", "bob", "Carol"] {
+        account(&store, who).await;
+    }
+    let session = SessionId("ann-session".into());
+    store
+        .create_session(&NewSession::bare(session.clone()), &name("ann"))
+        .await
+        .unwrap();
+    let opening = |standing, blocked: &[&str]| Opening {
+        standing,
+        blocked: blocked.iter().map(|b| name(b)).collect(),
+    };
+    assert_eq!(
+        store.opening(&session).await.unwrap(),
+        opening(Standing::Active, &[])
+    );
+    store.block(&name("ann"), &name("Carol")).await.unwrap();
+    store.block(&name("ann"), &name("bob")).await.unwrap();
+    assert_eq!(
+        store.opening(&session).await.unwrap(),
+        opening(Standing::Active, &["bob", "Carol"])
+    );
+    store.set_disabled(&name("ann"), true).await.unwrap();
+    assert_eq!(
+        store.opening(&session).await.unwrap(),
+        opening(Standing::Disabled, &[])
+    );
+    store.set_disabled(&name("ann"), false).await.unwrap();
+    assert_eq!(
+        store.opening(&session).await.unwrap().standing,
+        Standing::Active
+    );
+    store.delete_session(&session, &name("ann")).await.unwrap();
+    assert_eq!(
+        store.opening(&session).await.unwrap(),
+        opening(Standing::Ended, &[])
+    );
+    let unknown = SessionId("nobody's".into());
+    assert_eq!(
+        store.opening(&unknown).await.unwrap().standing,
+        Standing::Ended
     );
 }
 

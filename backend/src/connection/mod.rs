@@ -29,7 +29,7 @@ mod reader;
 mod writer;
 
 pub use last_seen::LastSeen;
-pub use openings::Openings;
+pub use openings::{Openings, AT_ONCE};
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
 use std::sync::atomic::AtomicU64;
@@ -214,6 +214,10 @@ impl Connection {
                 tracing::info!(conn = id, error = %e, "writing the welcome or the backlog failed");
                 // Nothing more can be written: no close frame.
                 control.close(None);
+            }
+            Some(PreambleError::Ended(code)) => {
+                tracing::info!(conn = id, code, "the session ended before the welcome");
+                control.close(Some(code));
             }
             Some(e @ PreambleError::Store(_)) => {
                 tracing::warn!(conn = id, error = %e, "reading the backlog failed");

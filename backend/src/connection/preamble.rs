@@ -6,13 +6,13 @@
 //! close that cuts it short still finds the write position (and finishes the frame begun
 //! before its close frame).
 
-use shared::ServerFrame;
+use shared::{close, ServerFrame};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::outgoing::WriteError;
 use super::writer::Out;
 use super::Connection;
-use crate::store::StoreError;
+use crate::store::{Standing, StoreError};
 use crate::ws::{encode, Frame};
 
 /// Encoded bytes of the replay written at a time: what the preamble holds beside the page.
@@ -31,9 +31,17 @@ impl Connection {
         up_to: u64,
         turn: OwnedSemaphorePermit,
     ) -> Result<(), PreambleError> {
-        // Whom the user blocks, read after the connection joined the hub: a change since
-        // reaches its queue, which is written after this.
-        let blocked = self.store.blocked_by(&self.session.name).await?;
+        // Whether the session still stands and whom the user blocks, read after the
+        // connection joined the hub: a sign-out, a disabling or a block since reaches it
+        // through the hub. One that came between the token's check and the joining closed
+        // nothing of it, so it is told here, before a byte of the welcome.
+        let opening = self.store.opening(&self.session.id).await?;
+        match opening.standing {
+            Standing::Active => {}
+            Standing::Ended => return Err(PreambleError::Ended(close::SESSION_ENDED)),
+            Standing::Disabled => return Err(PreambleError::Ended(close::ACCOUNT_DISABLED)),
+        }
+        let blocked = opening.blocked;
         let missed = match self.after {
             Some(after) => Some(
                 self.store
@@ -84,4 +92,8 @@ pub(super) enum PreambleError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The session ended, or its account was disabled, before the connection joined the hub:
+    /// closed with this code.
+    #[error("the session no longer stands (close {0})")]
+    Ended(u16),
 }

@@ -338,6 +338,9 @@ impl crate::store::Safety for GatedStore {
     async fn unblock(&self, _: &UserName, _: &UserName) -> Result<(), StoreError> {
         not_for_the_journal()
     }
+    async fn opening(&self, _: &SessionId) -> Result<crate::store::Opening, StoreError> {
+        not_for_the_journal()
+    }
     async fn blocked_by(&self, _: &UserName) -> Result<Vec<UserName>, StoreError> {
         not_for_the_journal()
     }

@@ -95,7 +95,7 @@ use crate::message::{Conversation, Message, NewMessage};
 use crate::tasks::Tasks;
 
 pub use receipts::Readers;
-pub use safety::{Expiry, Safety, StoredFigures};
+pub use safety::{Expiry, Opening, Safety, Standing, StoredFigures};
 
 pub use moderation::Action;
 pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};

@@ -15,7 +15,7 @@ use sqlx::{Any, Row};
 
 use super::sql::{now_ms, placeholders, room, to_u64, user, Engine};
 use super::sql_store::SqlStore;
-use super::StoreError;
+use super::{SessionId, StoreError};
 
 /// What the store counts for an administrator's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,6 +24,27 @@ pub struct StoredFigures {
     pub disabled_accounts: u64,
     /// Messages stored, changes not counted.
     pub messages: u64,
+}
+
+/// What a connection reads once it has joined the hub: whether its session still stands, and
+/// whom its user blocks. A session ended or an account disabled after the upgrade checked the
+/// token, but before the connection joined the hub, closed nothing of it; read after joining,
+/// this tells it (anything later closes it through the hub).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub standing: Standing,
+    /// Everyone the user blocks, as displayed, in name-key order (empty unless `Active`).
+    pub blocked: Vec<UserName>,
+}
+
+/// Whether a session may still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    /// Signed out, revoked or expired: there is no such session any more.
+    Ended,
+    /// Its account is disabled.
+    Disabled,
 }
 
 /// Which messages one retention pass deletes.
@@ -55,6 +76,8 @@ pub trait Safety: Send + Sync + 'static {
     async fn block(&self, blocker: &UserName, blocked: &UserName) -> Result<(), StoreError>;
     /// Records that `blocker` no longer blocks `blocked`.
     async fn unblock(&self, blocker: &UserName, blocked: &UserName) -> Result<(), StoreError>;
+    /// Whether `session` still stands, and whom its account blocks, in one read.
+    async fn opening(&self, session: &SessionId) -> Result<Opening, StoreError>;
     /// Everyone `blocker` blocks, as displayed, in name-key order.
     async fn blocked_by(&self, blocker: &UserName) -> Result<Vec<UserName>, StoreError>;
     /// Accounts, disabled accounts and messages stored.
@@ -127,6 +150,41 @@ impl Safety for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn opening(&self, session: &SessionId) -> Result<Opening, StoreError> {
+        // One row per block, or one with no block: none at all when the session is gone.
+        let rows = sqlx::query(
+            "SELECT a.disabled_at, b.blocked FROM sessions s \
+             JOIN accounts a ON a.name_key = s.name_key \
+             LEFT JOIN blocks b ON b.blocker_key = a.name_key \
+             WHERE s.token_hash = $1 ORDER BY b.blocked_key",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(Opening {
+                standing: Standing::Ended,
+                blocked: Vec::new(),
+            });
+        };
+        if first.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+            return Ok(Opening {
+                standing: Standing::Disabled,
+                blocked: Vec::new(),
+            });
+        }
+        let mut blocked = Vec::new();
+        for row in &rows {
+            if let Some(name) = row.try_get::<Option<String>, _>("blocked")? {
+                blocked.push(user(&name)?);
+            }
+        }
+        Ok(Opening {
+            standing: Standing::Active,
+            blocked,
+        })
     }
 
     async fn blocked_by(&self, blocker: &UserName) -> Result<Vec<UserName>, StoreError> {

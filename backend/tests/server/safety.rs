@@ -3,9 +3,11 @@
 //! account ends its sessions at once, the figures; everyone else refused), and
 //! `chat-server admin grant|revoke` on the configured store.
 
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use shared::{close, ServerFrame};
 use testkit::{spawn_app_on, spawn_app_with, Ended, Storage, TestApp};
+use tokio_tungstenite::tungstenite::Message;
 
 /// The `blocked` frame that answers `req`, skipping others.
 async fn blocked(client: &mut testkit::Client, req: &str) -> Vec<String> {
@@ -334,4 +336,56 @@ async fn chat_server_admin_grants_and_revokes_on_the_configured_store() {
     let nobody = admin(&["grant", "nobody"]);
     assert_eq!(nobody.status.code(), Some(1), "{nobody:?}");
     assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account is called nobody"));
+}
+
+/// A session signed out, and an account disabled, after the upgrade checked the token but
+/// before the connection joined the hub (it waits for its turn to read its start): nothing
+/// was there to close then, so the connection closes with 4001 and 4003 once it has joined,
+/// before any welcome, and the others' connections stay.
+#[tokio::test]
+async fn a_session_that_ends_before_its_connection_joins_gets_no_welcome() {
+    let app = spawn_app_with(|config| config.admins = vec!["root".into()]).await;
+    let (root, mut root_ws) = app.user("root").await;
+    let bob = app.claim("bob").await;
+    let carol = app.claim("carol").await;
+    let dave = app.claim("dave").await;
+    // Every turn taken: the next connections pass the token check, then wait.
+    let mut turns = Vec::new();
+    for _ in 0..backend::connection::AT_ONCE {
+        turns.push(app.state.openings.enter().await);
+    }
+    let open = |token: &str| {
+        let url = format!("ws://{}/ws?token={token}", app.addr);
+        async move {
+            tokio_tungstenite::connect_async(url)
+                .await
+                .expect("the upgrade passes the token check")
+                .0
+        }
+    };
+    let mut waiting = vec![
+        (open(&bob).await, Some(close::ACCOUNT_DISABLED)),
+        (open(&carol).await, Some(close::SESSION_ENDED)),
+        (open(&dave).await, None),
+    ];
+    let path = "/api/admin/accounts/bob/disabled";
+    assert_eq!(
+        call(&app, reqwest::Method::PUT, path, Some(&root)).await.0,
+        204
+    );
+    assert_eq!(app.sign_out(&carol).await, 204);
+    drop(turns);
+    for (ws, closed) in &mut waiting {
+        let first = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("a frame")
+            .expect("a frame");
+        match (closed, first) {
+            (Some(code), Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), *code),
+            (None, Message::Text(text)) => assert!(text.contains("\"welcome\""), "{text}"),
+            (closed, first) => panic!("expected {closed:?}, got {first:?}"),
+        }
+    }
+    root_ws.assert_alive("root").await;
 }
