@@ -1,7 +1,8 @@
 //! Rooms in the store, on SQLite and on PostgreSQL: created by their first member (the owner),
 //! private rooms joined only with an invitation (used up by the join), archived rooms joined
 //! by nobody new, settings and roles, the list of public rooms (member counts, query, pages),
-//! a room that goes with its last member; kicks, bans and the audit log.
+//! a room that outlives its last member (settings, invitations, bans and log kept; joined
+//! again by the same rules, owned by nobody); kicks, bans and the audit log.
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
@@ -14,7 +15,7 @@ testkit::on_both_engines!(
     private_rooms_take_the_invited_only,
     settings_and_roles_are_stored,
     public_rooms_are_listed_by_members_and_found,
-    a_room_goes_with_its_last_member,
+    a_room_outlives_its_last_member,
     bans_keep_out_and_every_action_is_logged,
 );
 
@@ -216,6 +217,12 @@ async fn public_rooms_are_listed_by_members_and_found(store: SqlStore) {
     ] {
         join(&store, who, r).await;
     }
+    // A public room nobody is in any more is listed, last, with none.
+    join(&store, "c", "delta").await;
+    store
+        .leave_room(&name("c"), &room("delta"))
+        .await
+        .expect("leave");
     store
         .create_room(&name("c"), &room("hidden"), Some("alpha talk"), true)
         .await
@@ -244,11 +251,13 @@ async fn public_rooms_are_listed_by_members_and_found(store: SqlStore) {
         ("alpha".to_owned(), 3),
         ("beta".to_owned(), 2),
         ("gamma".to_owned(), 1),
+        ("delta".to_owned(), 0),
     ];
     assert_eq!(page("", 0, 10).await, all);
     assert_eq!(page("", 1, 1).await, all[1..2]);
     assert_eq!(page("ALPH", 0, 10).await, all[..1]);
-    assert_eq!(page("100%", 0, 10).await, all[2..]);
+    assert_eq!(page("100%", 0, 10).await, all[2..3]);
+    assert_eq!(page("", 3, 10).await, all[3..]);
     assert_eq!(page("0_", 0, 10).await, []);
     // Archived rooms are not listed.
     let change = RoomChange {
@@ -259,46 +268,114 @@ async fn public_rooms_are_listed_by_members_and_found(store: SqlStore) {
         .update_room(&room("beta"), &change)
         .await
         .expect("archive");
-    assert_eq!(page("", 0, 10).await, [all[0].clone(), all[2].clone()]);
+    assert_eq!(
+        page("", 0, 10).await,
+        [all[0].clone(), all[2].clone(), all[3].clone()]
+    );
 }
 
-async fn a_room_goes_with_its_last_member(store: SqlStore) {
-    accounts(&store, &["a", "b"]).await;
+async fn a_room_outlives_its_last_member(store: SqlStore) {
+    accounts(&store, &["a", "b", "c", "d"]).await;
+    let (club, a, b, d) = (room("club"), name("a"), name("b"), name("d"));
     store
-        .create_room(&name("a"), &room("club"), Some("x"), true)
+        .create_room(&a, &club, Some("x"), true)
         .await
         .expect("create");
-    store
-        .invite(&room("club"), &name("a"), &name("b"))
-        .await
-        .expect("invite");
-    store
-        .leave_room(&name("a"), &room("club"))
-        .await
-        .expect("leave");
-    assert_eq!(store.room(&room("club")).await.expect("read"), None);
-    assert!(store
-        .invitations(&name("b"))
-        .await
-        .expect("none")
-        .is_empty());
-    // Whoever comes next creates it anew, public, and owns it.
-    let Joined::Member(settings) = join(&store, "b", "club").await else {
-        panic!("b creates club");
+    let titled = RoomChange {
+        title: Some(Some("The club".into())),
+        ..RoomChange::default()
     };
+    store.update_room(&club, &titled).await.expect("title");
+    store.invite(&club, &a, &b).await.expect("invite");
+    store
+        .remove_member(&action(&club, &a, "ban", &d))
+        .await
+        .expect("ban");
+    store.leave_room(&a, &club).await.expect("leave");
+    // Nobody is in it: its settings, invitation, ban and log stay; only the role went.
+    let kept = RoomSettings {
+        title: Some("The club".into()),
+        topic: Some("x".into()),
+        private: true,
+        ..RoomSettings::default()
+    };
+    assert_eq!(store.room(&club).await.expect("read"), Some(kept.clone()));
     assert_eq!(
-        settings,
-        RoomSettings {
-            owner: Some("b".into()),
-            ..RoomSettings::default()
-        }
+        store.rooms().await.expect("rooms"),
+        [(club.clone(), kept.clone())]
     );
-    // Also when its members went with their deleted accounts.
-    store.delete_account(&name("b")).await.expect("delete");
-    let Joined::Member(settings) = join(&store, "a", "club").await else {
-        panic!("a creates club again");
+    assert!(store.memberships().await.expect("none").is_empty());
+    let invites = store.invitations(&b).await.expect("invitations");
+    assert_eq!(invites.len(), 1);
+    assert_eq!(invites[0].room, "club");
+    assert_eq!(
+        store.audit(&club, None, 10).await.expect("log")[0].action,
+        "ban"
+    );
+    // Its name stays taken; the uninvited and the banned stay out, its creator included.
+    for who in ["c", "a"] {
+        assert_eq!(
+            store
+                .create_room(&name(who), &club, None, false)
+                .await
+                .expect("create again"),
+            None
+        );
+        assert_eq!(
+            join(&store, who, "club").await,
+            Joined::Refused(JoinRefusal::Unknown)
+        );
+    }
+    assert_eq!(
+        join(&store, "d", "club").await,
+        Joined::Refused(JoinRefusal::Banned)
+    );
+    // The invitation still stands: b joins as a plain member, and owns nothing.
+    assert_eq!(
+        join(&store, "b", "club").await,
+        Joined::Member(kept.clone())
+    );
+    assert!(store.invitations(&b).await.expect("used up").is_empty());
+    store.leave_room(&b, &club).await.expect("leave");
+    assert_eq!(
+        join(&store, "b", "club").await,
+        Joined::Refused(JoinRefusal::Unknown)
+    );
+    assert_eq!(store.room(&club).await.expect("read"), Some(kept));
+
+    // A public room nobody is in is joined by anyone not banned, as a plain member.
+    let open = room("open");
+    join(&store, "a", "open").await;
+    store.leave_room(&a, &open).await.expect("leave");
+    let Joined::Member(settings) = join(&store, "c", "open").await else {
+        panic!("c joins open");
     };
-    assert_eq!(settings.owner.as_deref(), Some("a"));
+    assert_eq!(settings, RoomSettings::default());
+    // Also when its members went with their deleted accounts.
+    store.delete_account(&name("c")).await.expect("delete");
+    assert_eq!(
+        store.room(&open).await.expect("read"),
+        Some(RoomSettings::default())
+    );
+    assert_eq!(
+        join(&store, "a", "open").await,
+        Joined::Member(RoomSettings::default())
+    );
+    // An archived one takes nobody new, empty or not.
+    join(&store, "b", "attic").await;
+    let archived = RoomChange {
+        archived: Some(true),
+        ..RoomChange::default()
+    };
+    store
+        .update_room(&room("attic"), &archived)
+        .await
+        .expect("archive");
+    store.leave_room(&b, &room("attic")).await.expect("leave");
+    assert_eq!(
+        join(&store, "b", "attic").await,
+        Joined::Refused(JoinRefusal::Archived)
+    );
 }
 
 fn action<'a>(
@@ -399,12 +476,17 @@ async fn bans_keep_out_and_every_action_is_logged(store: SqlStore) {
         .await
         .expect("none")
         .is_empty());
-    // The log and the bans go with the room.
+    // The log and the bans stay when the room empties: the banned stay out, and whoever
+    // comes back is a plain member.
     store.leave_room(&bob, &r).await.expect("leave");
     store.leave_room(&alice, &r).await.expect("leave");
-    assert!(store.audit(&r, None, 10).await.expect("none").is_empty());
-    assert!(matches!(
+    assert_eq!(store.audit(&r, None, 10).await.expect("kept"), log);
+    assert_eq!(
         join(&store, "carol", "rust").await,
-        Joined::Member(_)
-    ));
+        Joined::Refused(JoinRefusal::Banned)
+    );
+    assert_eq!(
+        join(&store, "bob", "rust").await,
+        Joined::Member(RoomSettings::default())
+    );
 }

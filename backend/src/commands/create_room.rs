@@ -1,5 +1,6 @@
 //! `create_room`: a new room with a topic, public or private; its creator is its owner and
-//! first member. The store creates it only if no room of that name has members.
+//! first member. The store creates it only if no room of that name exists, with members or
+//! none.
 
 use shared::limits::MAX_TOPIC_CHARS;
 use shared::ErrorCode;

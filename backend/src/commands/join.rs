@@ -1,8 +1,9 @@
-//! `join`: enter a room (creating it, public, when nobody is in it). The store decides whether
-//! the user may (a private room needs an invitation, an archived one takes nobody new) and
-//! records the membership before the hub announces it; joining a room one is in tells this
-//! connection again, and nobody else. The rooms limit is checked atomically with the join:
-//! the hub's ticket counts the room from the check on.
+//! `join`: enter a room (creating it, public, when it never existed; an existing room with
+//! nobody in it is joined as a plain member). The store decides whether the user may (a
+//! private room needs an invitation, an archived one takes nobody new, a ban keeps its user
+//! out) and records the membership before the hub announces it; joining a room one is in
+//! tells this connection again, and nobody else. The rooms limit is checked atomically with
+//! the join: the hub's ticket counts the room from the check on.
 
 use shared::{ErrorCode, RoomName};
 

@@ -163,7 +163,8 @@ struct State {
     /// The same memberships by member: the rooms each user is in, lobby aside.
     member_of: HashMap<String, BTreeSet<RoomName>>,
     /// Each room's settings and who runs it (its owner: its creator, until they leave; its
-    /// moderators), as the store keeps them (`rooms`, memberships' roles).
+    /// moderators), as the store keeps them (`rooms`, memberships' roles): every room ever
+    /// created, those nobody is in any more included.
     settings: HashMap<RoomName, RoomSettings>,
     /// Rooms being joined (stored, not yet announced), by user key, with how many joins of
     /// each are under way: they count against the rooms limit ([`JoinTicket`]).

@@ -115,7 +115,7 @@ impl Hub {
         }
     }
 
-    /// Takes the connection's user out of `room`; an empty room ceases to exist.
+    /// Takes the connection's user out of `room`; an empty room keeps its settings.
     pub fn leave(&self, id: ConnId, room: RoomName) -> Result<(), HubError> {
         self.check_leave(id, &room)?;
         let mut state = self.state();
@@ -179,7 +179,7 @@ impl Hub {
 impl State {
     /// Adds `name` to `room` and tells their connections and the room's members here.
     /// `settings` are the room's as the store gave them; without them (a node of an earlier
-    /// version) whoever creates a room owns it.
+    /// version) whoever creates a room never known here owns it.
     pub(super) fn joined(
         &mut self,
         room: &RoomName,
@@ -191,7 +191,7 @@ impl State {
             Some(settings) => {
                 self.settings.insert(room.clone(), settings);
             }
-            None if !self.rooms.contains_key(room) => {
+            None if !self.settings.contains_key(room) => {
                 let owner = Some(name.to_string());
                 self.settings.insert(
                     room.clone(),
@@ -299,9 +299,10 @@ impl State {
         let name = Arc::make_mut(members).remove(key)?;
         if members.is_empty() {
             self.rooms.remove(room);
-            self.settings.remove(room);
-        } else if let Some(settings) = self.settings.get_mut(room) {
-            // The role goes with the membership, as in the store.
+        }
+        // The role goes with the membership, as in the store; the room and its other settings
+        // stay, even with nobody in it.
+        if let Some(settings) = self.settings.get_mut(room) {
             let theirs = |n: &String| n.eq_ignore_ascii_case(name.as_str());
             if settings.owner.as_ref().is_some_and(theirs) {
                 settings.owner = None;
@@ -341,5 +342,73 @@ impl State {
             away,
             settings: self.settings.get(room).cloned().unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use shared::protocol::ServerLimits;
+
+    use super::*;
+    use crate::hub::HubConfig;
+    use crate::metrics::Metrics;
+
+    #[test]
+    fn a_room_its_last_member_left_elsewhere_keeps_its_settings_and_owns_nobody_new() {
+        let club = RoomName::parse("club").unwrap();
+        let hub = Hub::new(
+            HubConfig {
+                max_rooms_per_user: 50,
+                max_connections_per_user: 20,
+                conversations_page: 100,
+                typing_interval: Duration::from_secs(2),
+                presence_interval: Duration::from_secs(3600),
+                limits: ServerLimits {
+                    max_body_chars: 4000,
+                    max_frame_bytes: 65536,
+                    rate_per_sec: 10,
+                    burst: 20,
+                },
+            },
+            Arc::new(Metrics::default()),
+            vec![(club.clone(), UserName::parse("alice").unwrap())],
+            0,
+            None,
+        );
+        let created = RoomSettings {
+            topic: Some("plans".into()),
+            private: true,
+            owner: Some("alice".into()),
+            ..RoomSettings::default()
+        };
+        hub.set_rooms(vec![(club.clone(), created)]);
+        hub.apply(
+            "b",
+            Event::Left {
+                user: "alice".into(),
+                room: "club".into(),
+                removal: Removal::default(),
+            },
+        );
+        let kept = RoomSettings {
+            topic: Some("plans".into()),
+            private: true,
+            ..RoomSettings::default()
+        };
+        assert_eq!(hub.settings(&club), Some(kept.clone()));
+        // A join told without the settings (a node of an earlier version) makes no owner of
+        // a room that exists.
+        hub.apply(
+            "b",
+            Event::Joined {
+                user: "mallory".into(),
+                room: "club".into(),
+                settings: None,
+            },
+        );
+        assert_eq!(hub.settings(&club), Some(kept));
     }
 }

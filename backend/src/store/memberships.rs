@@ -1,7 +1,9 @@
 //! Room memberships: who is in which room (the lobby aside: everyone is), and the rules of
 //! entering one: created by its first member (its owner), a private room joined only with an
-//! invitation, an archived one by nobody new, none by those banned from it. A room goes with
-//! its last member (migration 0013: `rooms`, `invitations`; 0014: `bans`).
+//! invitation, an archived one by nobody new, none by those banned from it (migration 0013:
+//! `rooms`, `invitations`; 0014: `bans`). A room outlives its members: once created, its row,
+//! settings, invitations, bans and audit log stay when the last member leaves, so whoever
+//! comes next joins it by the same rules, as a plain member, and never owns it.
 
 use shared::{RoomName, RoomSettings, UserName};
 use sqlx::{Any, Row, Transaction};
@@ -24,28 +26,6 @@ pub(super) async fn memberships(store: &SqlStore) -> Result<Vec<(RoomName, UserN
     rows.iter()
         .map(|r| Ok((room(r.try_get("room")?)?, user(r.try_get("name")?)?)))
         .collect()
-}
-
-/// Forgets `room` if nobody is in it any more (members whose accounts were deleted leave
-/// it so), with its invitations, bans and audit log: whoever comes next creates it anew.
-async fn drop_if_empty(tx: &mut Transaction<'_, Any>, room: &RoomName) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM rooms WHERE room = $1 \
-         AND NOT EXISTS (SELECT 1 FROM memberships WHERE room = $1)",
-    )
-    .bind(room.as_str())
-    .execute(&mut **tx)
-    .await?;
-    for table in ["invitations", "bans", "audit_log"] {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE room = $1 \
-             AND NOT EXISTS (SELECT 1 FROM rooms WHERE room = $1)"
-        ))
-        .bind(room.as_str())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Creates the row of `room` unless it exists; whether it did.
@@ -106,8 +86,7 @@ pub(super) async fn join_room(
     room: &RoomName,
 ) -> Result<Joined, StoreError> {
     let mut tx = store.pool.begin().await?;
-    drop_if_empty(&mut tx, room).await?;
-    // The first member of a room that has none creates it, and owns it.
+    // The first member of a room that never was creates it, and owns it.
     if insert_room(&mut tx, room, None, false).await? {
         let settings = enter(store, tx, name, room, Some("owner")).await?;
         return Ok(Joined::Member(settings));
@@ -154,7 +133,6 @@ pub(super) async fn create_room(
     private: bool,
 ) -> Result<Option<RoomSettings>, StoreError> {
     let mut tx = store.pool.begin().await?;
-    drop_if_empty(&mut tx, room).await?;
     if !insert_room(&mut tx, room, topic, private).await? {
         return Ok(None);
     }
@@ -167,13 +145,10 @@ pub(super) async fn leave_room(
     name: &UserName,
     room: &RoomName,
 ) -> Result<(), StoreError> {
-    let mut tx = store.pool.begin().await?;
     sqlx::query("DELETE FROM memberships WHERE name_key = $1 AND room = $2")
         .bind(name.key())
         .bind(room.as_str())
-        .execute(&mut *tx)
+        .execute(&store.pool)
         .await?;
-    drop_if_empty(&mut tx, room).await?;
-    tx.commit().await?;
     Ok(())
 }

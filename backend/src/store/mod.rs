@@ -349,10 +349,12 @@ pub trait Store: Safety + Send + Sync + 'static {
     /// Every room membership, lobby aside, with the member's name as displayed.
     async fn memberships(&self) -> Result<Vec<(RoomName, UserName)>, StoreError>;
     /// Records that `name` is in `room` (again: no error), creating it (public, owned by
-    /// `name`) when it does not exist or nobody is in it; refused for a private room without
-    /// an invitation (which joining uses up) or an archived one.
+    /// `name`) when it never existed; an existing room, with members or none, is joined as a
+    /// plain member, refused when private without an invitation (which joining uses up),
+    /// archived, or when `name` is banned from it.
     async fn join_room(&self, name: &UserName, room: &RoomName) -> Result<Joined, StoreError>;
-    /// Creates `room`, owned by `name`, its first member; `None` when it exists (with members).
+    /// Creates `room`, owned by `name`, its first member; `None` when it exists (with members
+    /// or none).
     async fn create_room(
         &self,
         name: &UserName,
@@ -360,14 +362,15 @@ pub trait Store: Safety + Send + Sync + 'static {
         topic: Option<&str>,
         private: bool,
     ) -> Result<Option<shared::RoomSettings>, StoreError>;
-    /// Records that `name` left `room`; the room goes with its last member.
+    /// Records that `name` left `room` (with any role they had there); the room stays, with
+    /// its settings, invitations, bans and audit log, when its last member leaves.
     async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
     /// Every room's settings, roles included.
     async fn rooms(&self) -> Result<Vec<(RoomName, shared::RoomSettings)>, StoreError>;
     /// The settings of `room`, roles included, if it exists.
     async fn room(&self, room: &RoomName) -> Result<Option<shared::RoomSettings>, StoreError>;
     /// A page of the public rooms (neither private nor archived) whose name, title or topic
-    /// holds `query` (ignoring case), most members first.
+    /// holds `query` (ignoring case), most members first (rooms with none last, with 0).
     async fn public_rooms(
         &self,
         query: &str,

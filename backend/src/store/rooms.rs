@@ -161,8 +161,8 @@ pub(super) async fn public_rooms(
     }
     pattern.push('%');
     let rows = sqlx::query(
-        "SELECT r.room, r.title, r.topic, COUNT(*) AS member_count \
-         FROM rooms r JOIN memberships m ON m.room = r.room \
+        "SELECT r.room, r.title, r.topic, COUNT(m.room) AS member_count \
+         FROM rooms r LEFT JOIN memberships m ON m.room = r.room \
          WHERE r.private = 0 AND r.archived = 0 \
            AND (LOWER(r.room) LIKE $1 ESCAPE '\\' \
                 OR LOWER(COALESCE(r.title, '')) LIKE $1 ESCAPE '\\' \

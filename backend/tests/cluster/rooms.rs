@@ -1,6 +1,8 @@
 //! Rooms across nodes: a private room made on one node is joined by a user invited from it
 //! while connected to the other, and stays closed to a third user there; settings and roles
-//! changed on one node reach the members on the other; so do kicks and bans.
+//! changed on one node reach the members on the other; so do kicks and bans. A room emptied
+//! on one node stays as it was on the other: the banned and strangers cannot come back or
+//! take it over there, and the invited join it as plain members.
 
 use serde_json::json;
 use shared::{ErrorCode, ServerFrame};
@@ -175,5 +177,87 @@ async fn a_kick_and_a_ban_on_one_node_reach_the_other() {
             "a message of #rust",
             |f| matches!(f, ServerFrame::RoomMessage { room, .. } if room == "rust"),
         )
+        .await;
+}
+
+#[tokio::test]
+async fn a_room_emptied_on_one_node_stays_closed_on_the_other() {
+    let services = Services::new().await;
+    let a = start(&services, "a").await;
+    let b = start(&services, "b").await;
+    let alice_token = a.teammate("alice").await;
+    let bob_token = b.teammate("bob").await;
+    let carol_token = b.teammate("carol").await;
+    let mallory_token = b.teammate("mallory").await;
+    let mut alice = a.connect(&alice_token).await;
+    let mut bob = b.connect(&bob_token).await;
+    let mut carol = b.connect(&carol_token).await;
+    let mut mallory = b.connect(&mallory_token).await;
+    alice.recv_until(is_online("mallory")).await;
+    alice.create_room("rust", "", false).await;
+    mallory.join("rust").await;
+    alice
+        .done(json!({"type": "ban", "room": "rust", "user": "mallory", "req": "b1"}))
+        .await;
+    mallory
+        .recv_until(|f| matches!(f, ServerFrame::RoomLeft { banned: true, .. }))
+        .await;
+    alice.create_room("plans", "Q3", true).await;
+    let said = alice.say("plans", "dates", "m1").await;
+    alice
+        .answer(json!({"type": "invite", "room": "plans", "user": "bob", "req": "i1"}))
+        .await;
+    for room in ["rust", "plans"] {
+        alice
+            .send_json(json!({"type": "leave", "room": room}))
+            .await;
+        alice
+            .recv_until(|f| matches!(f, ServerFrame::RoomLeft { room: r, .. } if r == room))
+            .await;
+    }
+    // Both rooms are empty; on node b nobody comes back who may not, nor makes them anew.
+    let code = mallory
+        .refused(json!({"type": "join", "room": "rust", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::Banned);
+    for (req, room) in [("c1", "rust"), ("c2", "plans")] {
+        let code = mallory
+            .refused(json!({"type": "create_room", "room": room, "req": req}))
+            .await;
+        assert_eq!(code, ErrorCode::RoomExists);
+    }
+    let code = carol
+        .refused(json!({"type": "join", "room": "plans", "req": "j2"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    let code = carol
+        .refused(json!({"type": "history", "room": "plans", "req": "h1"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotMember);
+    // Bob's invitation stands on node b: he joins the room as it was, owned by nobody, and
+    // his connection on node a hears the same.
+    let mut bob_on_a = a.connect(&bob_token).await;
+    bob.send_json(json!({"type": "join", "room": "plans"}))
+        .await;
+    let joined = bob
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { room, .. } if room == "plans"))
+        .await;
+    let ServerFrame::RoomJoined { settings, .. } = joined else {
+        unreachable!()
+    };
+    assert!(settings.private && settings.owner.is_none(), "{settings:?}");
+    assert_eq!(settings.topic.as_deref(), Some("Q3"));
+    assert_eq!(bob.history(json!({"room": "plans"})).await.0, [said]);
+    let there = bob_on_a
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { room, .. } if room == "plans"))
+        .await;
+    assert!(
+        matches!(&there, ServerFrame::RoomJoined { settings: s, .. } if *s == settings),
+        "{there:?}"
+    );
+    carol
+        .assert_none_of("anything of #plans", |f| {
+            serde_json::to_string(f).unwrap().contains("plans")
+        })
         .await;
 }

@@ -3,7 +3,8 @@
 //! owner; every action, and the deletion of someone else's message, is in the room's audit log,
 //! which only those who run the room read. Every refusal is tested. Once kicked or banned, none
 //! of a user's connections hears anything more of the room (messages, typing, changes,
-//! settings, retention, members) while the members do.
+//! settings, retention, members) while the members do. A ban outlasts the room's emptying:
+//! the banned can neither rejoin it nor create it anew.
 
 use serde_json::json;
 use shared::{AuditEntry, ErrorCode, ServerFrame};
@@ -141,6 +142,66 @@ async fn moderators_kick_and_ban_and_the_banned_stay_out_until_unbanned() {
             entry("bob", "kick", "carol"),
         ]
     );
+}
+
+#[tokio::test]
+async fn the_banned_stay_out_of_a_room_its_members_all_left() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, mut mallory) = app.user("mallory").await;
+    alice.create_room("rust", "", false).await;
+    mallory.join("rust").await;
+    let said = alice.say("rust", "before the ban", "m1").await;
+    alice
+        .done(json!({"type": "ban", "room": "rust", "user": "mallory", "req": "b1"}))
+        .await;
+    alice
+        .send_json(json!({"type": "leave", "room": "rust"}))
+        .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
+        .await;
+    // Nobody is in it: mallory still may not join, nor make it anew and own it.
+    let code = mallory
+        .refused(json!({"type": "join", "room": "rust", "req": "j1"}))
+        .await;
+    assert_eq!(code, ErrorCode::Banned);
+    let code = mallory
+        .refused(json!({"type": "create_room", "room": "rust", "req": "c1"}))
+        .await;
+    assert_eq!(code, ErrorCode::RoomExists);
+    let code = mallory
+        .refused(json!({"type": "history", "room": "rust", "req": "h1"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotMember);
+    // Bob joins as a plain member, runs nothing, and cannot lift the ban.
+    bob.join("rust").await;
+    assert_eq!(bob.history(json!({"room": "rust"})).await.0, [said]);
+    for (req, frame) in [
+        (
+            "u1",
+            json!({"type": "unban", "room": "rust", "user": "mallory"}),
+        ),
+        ("a1", json!({"type": "audit", "room": "rust"})),
+    ] {
+        let mut frame = frame;
+        frame["req"] = json!(req);
+        assert_eq!(bob.refused(frame).await, ErrorCode::NotAllowed, "{req}");
+    }
+    let code = mallory
+        .refused(json!({"type": "join", "room": "rust", "req": "j2"}))
+        .await;
+    assert_eq!(code, ErrorCode::Banned);
+    mallory
+        .assert_none_of("anything of #rust", |f| concerns(f, "rust"))
+        .await;
+    // Its former owner comes back a plain member, and no longer reads the log.
+    alice.join("rust").await;
+    let code = alice
+        .refused(json!({"type": "audit", "room": "rust", "req": "a2"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
 }
 
 #[tokio::test]

@@ -2,7 +2,9 @@
 //! private (never listed, joined only with an invitation, and to outsiders answered exactly as
 //! a room that does not exist); invitations, live and held across a reconnect; the owner
 //! appoints moderators, renames, changes the topic and archives (read-only, out of the list);
-//! moderators invite and delete. Every refusal is tested.
+//! moderators invite and delete. A room stays when its last member leaves: its name taken,
+//! a public one listed with no members and joined as a plain member, a private one closed to
+//! all but those whose invitation still stands. Every refusal is tested.
 
 use serde_json::json;
 use shared::{ErrorCode, Invite, RoomListing, RoomSettings, ServerFrame};
@@ -97,12 +99,37 @@ async fn rooms_are_created_with_a_topic_and_listed_with_their_member_counts() {
         .refused(json!({"type": "create_room", "room": "x", "topic": "a\nb", "req": "c4"}))
         .await;
     assert_eq!(code, ErrorCode::InvalidTopic);
-    // A room whose last member left is gone, and its name free again.
+    // A room whose last member left stays, listed last with none, its name taken; whoever
+    // joins it is a plain member, and it keeps its topic.
     bob.send_json(json!({"type": "leave", "room": "go"})).await;
     bob.recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
         .await;
-    assert_eq!(names(&listed(&mut carol, "", "l5").await), [("rust", 2)]);
-    carol.create_room("go", "", false).await;
+    assert_eq!(
+        names(&listed(&mut carol, "", "l5").await),
+        [("rust", 2), ("go", 0)]
+    );
+    let code = carol
+        .refused(json!({"type": "create_room", "room": "go", "req": "c5"}))
+        .await;
+    assert_eq!(code, ErrorCode::RoomExists);
+    carol.send_json(json!({"type": "join", "room": "go"})).await;
+    let joined = carol
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { room, .. } if room == "go"))
+        .await;
+    let ServerFrame::RoomJoined { settings, .. } = joined else {
+        unreachable!()
+    };
+    assert_eq!(
+        settings,
+        RoomSettings {
+            topic: Some("gophers".into()),
+            ..RoomSettings::default()
+        }
+    );
+    let code = carol
+        .refused(json!({"type": "set_room", "room": "go", "topic": "mine", "req": "s1"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
 }
 
 #[tokio::test]
@@ -182,6 +209,123 @@ async fn a_private_room_is_invisible_and_closed_to_a_third_user() {
             matches!(f, ServerFrame::RoomMessage { room, .. } | ServerFrame::MemberJoined { room, .. } if room == "secret")
         })
         .await;
+}
+
+#[tokio::test]
+async fn an_emptied_private_room_stays_closed_and_tells_a_stranger_nothing() {
+    let app = spawn_app().await;
+    let (alice_token, mut alice) = app.user("alice").await;
+    let (bob_token, mut bob) = app.user("bob").await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    alice.create_room("secret", "plans", true).await;
+    alice
+        .answer(json!({"type": "invite", "room": "secret", "user": "bob", "req": "i1"}))
+        .await;
+    let file = app
+        .upload_ok(&alice_token, "notes.txt", b"pineapple plans".to_vec())
+        .await;
+    let plan = alice
+        .send_acked(json!({"type": "room_message", "room": "secret", "body": "the pineapple plan", "attachments": [file.id], "req": "m1"}))
+        .await;
+    alice
+        .send_json(json!({"type": "leave", "room": "secret"}))
+        .await;
+    alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomLeft { .. }))
+        .await;
+    // Nobody is in it now. Carol can neither take it over nor read it: it is still the room
+    // she may not see, whatever she tries, and its history, words and file stay out of reach.
+    for (req, frame) in [
+        ("j1", json!({"type": "join", "room": "secret"})),
+        ("c1", json!({"type": "create_room", "room": "secret"})),
+        (
+            "c2",
+            json!({"type": "create_room", "room": "secret", "private": true}),
+        ),
+        ("h1", json!({"type": "history", "room": "secret"})),
+        (
+            "h2",
+            json!({"type": "history", "room": "secret", "around": plan}),
+        ),
+        ("a1", json!({"type": "audit", "room": "secret"})),
+        (
+            "i1",
+            json!({"type": "invite", "room": "secret", "user": "carol"}),
+        ),
+    ] {
+        let mut frame = frame;
+        frame["req"] = json!(req);
+        let code = carol.refused(frame).await;
+        let expected = match req {
+            "j1" => ErrorCode::UnknownRoom,
+            "c1" | "c2" => ErrorCode::RoomExists,
+            _ => ErrorCode::NotMember,
+        };
+        assert_eq!(code, expected, "{req}");
+    }
+    assert!(carol
+        .search_ids(json!({"query": "pineapple"}))
+        .await
+        .is_empty());
+    assert_eq!(
+        app.attachment(&carol_token, &file.id, "").await.status(),
+        404
+    );
+    assert!(listed(&mut carol, "secret", "l1").await.is_empty());
+    let carol2 = app.connect(&carol_token).await;
+    let ServerFrame::Welcome { rooms, .. } = carol2.welcome() else {
+        unreachable!()
+    };
+    assert!(rooms.iter().all(|r| r.room != "secret"), "{rooms:?}");
+    carol
+        .assert_none_of("anything of #secret", |f| {
+            serde_json::to_string(f).unwrap().contains("secret")
+        })
+        .await;
+    // Its creator, who left, is a stranger to it too.
+    let code = alice
+        .refused(json!({"type": "join", "room": "secret", "req": "j2"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    // Bob's invitation still stands: he joins the room as it was, a plain member, and reads it.
+    let mut bob2 = app.connect(&bob_token).await;
+    let invited = bob2
+        .recv_until(|f| matches!(f, ServerFrame::Invitation { .. }))
+        .await;
+    assert!(
+        matches!(&invited, ServerFrame::Invitation { invite, .. } if invite.room == "secret"),
+        "{invited:?}"
+    );
+    bob.send_json(json!({"type": "join", "room": "secret"}))
+        .await;
+    let joined = bob
+        .recv_until(|f| matches!(f, ServerFrame::RoomJoined { room, .. } if room == "secret"))
+        .await;
+    let ServerFrame::RoomJoined { settings, .. } = joined else {
+        unreachable!()
+    };
+    assert_eq!(
+        settings,
+        RoomSettings {
+            topic: Some("plans".into()),
+            private: true,
+            ..RoomSettings::default()
+        }
+    );
+    assert_eq!(bob.history(json!({"room": "secret"})).await.0, [plan]);
+    assert_eq!(app.attachment(&bob_token, &file.id, "").await.status(), 200);
+    let code = bob
+        .refused(json!({"type": "invite", "room": "secret", "user": "carol", "req": "i2"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotAllowed);
+    let code = carol
+        .refused(json!({"type": "join", "room": "secret", "req": "j3"}))
+        .await;
+    assert_eq!(code, ErrorCode::UnknownRoom);
+    assert_eq!(
+        app.attachment(&carol_token, &file.id, "").await.status(),
+        404
+    );
 }
 
 #[tokio::test]
