@@ -251,7 +251,10 @@ async fn an_administrators_name_is_not_released(store: SqlStore) {
         session: backend::store::NewSession::bare(backend::store::SessionId("t".into())),
         release: Some(u64::MAX / 2),
     };
-    let outcomes = store.write_sessions(std::slice::from_ref(&release)).await.unwrap();
+    let outcomes = store
+        .write_sessions(std::slice::from_ref(&release))
+        .await
+        .unwrap();
     assert!(
         matches!(outcomes[..], [Err(StoreError::NameTaken)]),
         "{outcomes:?}"

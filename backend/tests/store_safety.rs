@@ -18,6 +18,7 @@ testkit::on_both_engines!(
     sqlite = on_sqlite, postgres = on_postgres:
     admins_and_disabled_accounts,
     an_opening_reads_the_sessions_standing_and_the_block_list,
+    uploads_at_the_same_moment_take_turns_with_the_quota,
     blocked_private_messages_are_hidden_from_the_blocker_only,
     retention_deletes_the_oldest_in_batches_with_what_hangs_on_them,
 );
@@ -166,6 +167,38 @@ async fn an_opening_reads_the_sessions_standing_and_the_block_list(store: SqlSto
         store.opening(&unknown).await.unwrap().standing,
         Standing::Ended
     );
+}
+
+/// Sixteen uploads of one user at once, five of which fit the quota: exactly five are
+/// recorded (each checks the quota after the one before it, not against the same snapshot).
+async fn uploads_at_the_same_moment_take_turns_with_the_quota(store: SqlStore) {
+    account(&store, "ann").await;
+    let uploads = (0..16u32).map(|i| {
+        let store = store.clone();
+        async move {
+            let record = AttachmentRecord {
+                attachment: shared::Attachment {
+                    id: format!("{i:032x}"),
+                    name: format!("{i}.txt"),
+                    content_type: "text/plain".into(),
+                    size: 10,
+                },
+                uploader: name("ann"),
+                former: false,
+                thumbnail: false,
+                created_at: 900,
+                message_id: None,
+                conversation: None,
+            };
+            store
+                .add_attachment(&record, 50)
+                .await
+                .expect("recorded or refused")
+        }
+    });
+    let fitted = futures_util::future::join_all(uploads.map(tokio::spawn)).await;
+    let fitted = fitted.into_iter().filter(|f| *f.as_ref().unwrap()).count();
+    assert_eq!(fitted, 5);
 }
 
 async fn blocked_private_messages_are_hidden_from_the_blocker_only(store: SqlStore) {

@@ -38,15 +38,22 @@ fn record_from(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
     })
 }
 
-/// [`Store::add_attachment`](super::Store::add_attachment): one statement, so the quota is
-/// checked against what is stored as it inserts. Two uploads of one user at the same moment
-/// on PostgreSQL may each see the other's bytes missing and overshoot by one file.
+/// [`Store::add_attachment`](super::Store::add_attachment): the quota checked against what is
+/// stored as it inserts, after the uploader's account row is locked (an update that changes
+/// nothing), so two uploads of one user at the same moment take turns: on PostgreSQL each
+/// would otherwise see the other's bytes missing and both pass; on SQLite it makes the
+/// transaction a writer before it reads.
 pub(super) async fn add(
     store: &SqlStore,
     record: &AttachmentRecord,
     quota: u64,
 ) -> Result<bool, StoreError> {
     let a = &record.attachment;
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("UPDATE accounts SET name_key = name_key WHERE name_key = $1")
+        .bind(record.uploader.key())
+        .execute(&mut *tx)
+        .await?;
     let done = sqlx::query(
         "INSERT INTO attachments (id, uploader_key, uploader, name, content_type, size, \
              thumbnail, created_at) \
@@ -62,8 +69,9 @@ pub(super) async fn add(
     .bind(i64::from(record.thumbnail))
     .bind(to_i64(record.created_at))
     .bind(to_i64(quota))
-    .execute(&store.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
