@@ -4,11 +4,15 @@
 //! a room that outlives its last member (settings, invitations, bans and log kept; joined
 //! again by the same rules, owned by nobody); kicks, bans and the audit log.
 //!
+//! A database from before rooms were kept gets back, closed, the rooms that went with their
+//! last member while their messages stayed (migration 0019).
+//!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
 use backend::store::{Action, Invited, JoinRefusal, Joined, RoomChange, SqlStore, Store};
+use backend::tasks::Tasks;
 use shared::{RoomName, RoomSettings, UserName};
-use testkit::{on_postgres, on_sqlite};
+use testkit::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url, open_store, StoreAt};
 
 testkit::on_both_engines!(
     sqlite = on_sqlite, postgres = on_postgres:
@@ -17,6 +21,11 @@ testkit::on_both_engines!(
     public_rooms_are_listed_by_members_and_found,
     a_room_outlives_its_last_member,
     bans_keep_out_and_every_action_is_logged,
+);
+
+testkit::on_both_engines!(
+    sqlite_url = on_sqlite_url, postgres_url = on_postgres_url:
+    upgrading_to_0019_closes_the_rooms_that_went_with_their_last_member,
 );
 
 fn name(raw: &str) -> UserName {
@@ -489,4 +498,118 @@ async fn bans_keep_out_and_every_action_is_logged(store: SqlStore) {
         join(&store, "bob", "rust").await,
         Joined::Member(RoomSettings::default())
     );
+}
+
+/// Rooms that went with their last member before rooms were kept, their messages stored, come
+/// back private when the store opens the database: nobody new joins them or makes them anew.
+/// The rooms that have their row, the lobby and private messages are left alone.
+async fn upgrading_to_0019_closes_the_rooms_that_went_with_their_last_member(url: String) {
+    sqlx::any::install_default_drivers();
+    let db = sqlx::pool::PoolOptions::<sqlx::Any>::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("connect");
+    let old = tempfile::tempdir().expect("temp dir");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for entry in std::fs::read_dir(&migrations).expect("migrations") {
+        let path = entry.expect("a migration").path();
+        let file = path.file_name().and_then(|n| n.to_str()).expect("a name");
+        if file < "0019" {
+            std::fs::copy(&path, old.path().join(file)).expect("copy a migration");
+        }
+    }
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("the old migrations")
+        .run(&db)
+        .await
+        .expect("run the old migrations");
+    for key in ["alice", "carol"] {
+        sqlx::query(
+            "INSERT INTO accounts (name_key, name, password_hash, created_at) \
+             VALUES ($1, $1, NULL, 0)",
+        )
+        .bind(key)
+        .execute(&db)
+        .await
+        .expect("account");
+    }
+    // `open` has its row and a member; `gone` and `left` lost theirs with their last member.
+    sqlx::query("INSERT INTO rooms (room, topic, created_at) VALUES ('open', 'hi', 1)")
+        .execute(&db)
+        .await
+        .expect("room");
+    sqlx::query("INSERT INTO memberships (name_key, room, joined_at) VALUES ('alice', 'open', 1)")
+        .execute(&db)
+        .await
+        .expect("membership");
+    let messages = [
+        (1_i64, Some("gone"), 20_i64),
+        (2, Some("gone"), 10),
+        (3, Some("open"), 30),
+        (4, Some("lobby"), 40),
+        (5, Some("left"), 50),
+        (6, None, 60),
+    ];
+    for (id, at_room, at) in messages {
+        let conversation = at_room.map_or("dm:alice:carol".to_owned(), |r| format!("room:{r}"));
+        sqlx::query(
+            "INSERT INTO messages (id, conversation, room, sender_key, sender, body, at) \
+             VALUES ($1, $2, $3, 'alice', 'alice', 'x', $4)",
+        )
+        .bind(id)
+        .bind(conversation)
+        .bind(at_room.map(str::to_owned))
+        .bind(at)
+        .execute(&db)
+        .await
+        .expect("message");
+    }
+    sqlx::query("UPDATE sequences SET value = 6 WHERE name = 'messages'")
+        .execute(&db)
+        .await
+        .expect("sequence");
+
+    let store = open_store(&StoreAt::Url(url.clone()), &Tasks::new())
+        .await
+        .expect("open and upgrade");
+    let closed = RoomSettings {
+        private: true,
+        ..RoomSettings::default()
+    };
+    let mut rooms = store.rooms().await.expect("rooms");
+    rooms.sort_by(|a, b| a.0.cmp(&b.0));
+    let open = RoomSettings {
+        topic: Some("hi".into()),
+        ..RoomSettings::default()
+    };
+    assert_eq!(
+        rooms,
+        [
+            (room("gone"), closed.clone()),
+            (room("left"), closed),
+            (room("open"), open)
+        ]
+    );
+    let created: i64 = sqlx::query_scalar("SELECT created_at FROM rooms WHERE room = 'gone'")
+        .fetch_one(&db)
+        .await
+        .expect("created_at");
+    assert_eq!(created, 10);
+    for r in ["gone", "left"] {
+        assert_eq!(
+            join(&store, "carol", r).await,
+            Joined::Refused(JoinRefusal::Unknown)
+        );
+        assert_eq!(
+            store
+                .create_room(&name("carol"), &room(r), None, false)
+                .await
+                .expect("create"),
+            None
+        );
+    }
+    db.close().await;
+    store.close().await;
 }
