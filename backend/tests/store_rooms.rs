@@ -20,6 +20,7 @@ testkit::on_both_engines!(
     settings_and_roles_are_stored,
     public_rooms_are_listed_by_members_and_found,
     a_room_outlives_its_last_member,
+    an_owner_who_leaves_hands_the_room_on,
     bans_keep_out_and_every_action_is_logged,
 );
 
@@ -384,6 +385,51 @@ async fn a_room_outlives_its_last_member(store: SqlStore) {
     assert_eq!(
         join(&store, "b", "attic").await,
         Joined::Refused(JoinRefusal::Archived)
+    );
+}
+
+async fn an_owner_who_leaves_hands_the_room_on(store: SqlStore) {
+    accounts(&store, &["owner", "zed", "amy", "mod"]).await;
+    let club = room("club");
+    store
+        .create_room(&name("owner"), &club, Some("x"), false)
+        .await
+        .expect("create");
+    // Joined in this order, a few ms apart: zed before amy, though amy's name sorts first.
+    for who in ["zed", "amy", "mod"] {
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        join(&store, who, "club").await;
+    }
+    store
+        .set_moderator(&club, &name("mod"), true)
+        .await
+        .expect("moderator");
+    let owned_by = |owner: &str| RoomSettings {
+        topic: Some("x".into()),
+        owner: Some(owner.into()),
+        ..RoomSettings::default()
+    };
+    // The moderator first, though the last to join; then the member who joined first.
+    let leave = |who: &'static str| {
+        let store = store.clone();
+        let club = club.clone();
+        async move { store.leave_room(&name(who), &club).await.expect("leave") }
+    };
+    assert_eq!(leave("owner").await, Some(owned_by("mod")));
+    assert_eq!(
+        store.room(&club).await.expect("read"),
+        Some(owned_by("mod"))
+    );
+    assert_eq!(leave("mod").await, Some(owned_by("zed")));
+    // A plain member's leaving hands nothing on; the last owner's, nobody to hand it to.
+    assert_eq!(leave("amy").await, None);
+    assert_eq!(leave("zed").await, None);
+    assert_eq!(
+        store.room(&club).await.expect("read"),
+        Some(RoomSettings {
+            topic: Some("x".into()),
+            ..RoomSettings::default()
+        })
     );
 }
 

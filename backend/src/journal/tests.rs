@@ -222,7 +222,11 @@ impl Store for GatedStore {
     ) -> Result<Option<shared::RoomSettings>, StoreError> {
         not_for_the_journal()
     }
-    async fn leave_room(&self, _: &UserName, _: &RoomName) -> Result<(), StoreError> {
+    async fn leave_room(
+        &self,
+        _: &UserName,
+        _: &RoomName,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
         not_for_the_journal()
     }
     async fn history(

@@ -3,7 +3,8 @@
 //! invitation, an archived one by nobody new, none by those banned from it (migration 0013:
 //! `rooms`, `invitations`; 0014: `bans`). A room outlives its members: once created, its row,
 //! settings, invitations, bans and audit log stay when the last member leaves, so whoever
-//! comes next joins it by the same rules, as a plain member, and never owns it.
+//! comes next joins it by the same rules, as a plain member, and never owns it. An owner who
+//! leaves hands the room on to its first moderator, else its first member.
 
 use shared::{RoomName, RoomSettings, UserName};
 use sqlx::{Any, Row, Transaction};
@@ -139,16 +140,40 @@ pub(super) async fn create_room(
     Ok(Some(enter(store, tx, name, room, Some("owner")).await?))
 }
 
-/// [`Store::leave_room`](super::Store::leave_room).
+/// [`Store::leave_room`](super::Store::leave_room): the membership goes, and with an owner's
+/// the ownership passes on, in one transaction: to the moderator who joined first, else to
+/// the member who joined first (a tie goes to the smaller name key).
 pub(super) async fn leave_room(
     store: &SqlStore,
     name: &UserName,
     room: &RoomName,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM memberships WHERE name_key = $1 AND room = $2")
-        .bind(name.key())
-        .bind(room.as_str())
-        .execute(&store.pool)
-        .await?;
-    Ok(())
+) -> Result<Option<RoomSettings>, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let role: Option<Option<String>> = sqlx::query_scalar(
+        "DELETE FROM memberships WHERE name_key = $1 AND room = $2 RETURNING role",
+    )
+    .bind(name.key())
+    .bind(room.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if role.flatten().as_deref() != Some("owner") {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let passed = sqlx::query(
+        "UPDATE memberships SET role = 'owner' WHERE room = $1 AND name_key = ( \
+             SELECT name_key FROM memberships WHERE room = $1 \
+             ORDER BY CASE WHEN role = 'moderator' THEN 0 ELSE 1 END, joined_at, name_key \
+             LIMIT 1)",
+    )
+    .bind(room.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let settings = if passed.rows_affected() == 1 {
+        settings_in(&mut tx, room).await?
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(settings)
 }

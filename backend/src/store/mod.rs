@@ -363,8 +363,14 @@ pub trait Store: Safety + Send + Sync + 'static {
         private: bool,
     ) -> Result<Option<shared::RoomSettings>, StoreError>;
     /// Records that `name` left `room` (with any role they had there); the room stays, with
-    /// its settings, invitations, bans and audit log, when its last member leaves.
-    async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError>;
+    /// its settings, invitations, bans and audit log, when its last member leaves. An owner's
+    /// room passes to its moderator who joined first, else to its member who joined first:
+    /// the room's settings then; `None` when no role changed hands.
+    async fn leave_room(
+        &self,
+        name: &UserName,
+        room: &RoomName,
+    ) -> Result<Option<shared::RoomSettings>, StoreError>;
     /// Every room's settings, roles included.
     async fn rooms(&self) -> Result<Vec<(RoomName, shared::RoomSettings)>, StoreError>;
     /// The settings of `room`, roles included, if it exists.

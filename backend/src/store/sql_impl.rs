@@ -90,7 +90,11 @@ impl Store for SqlStore {
         memberships::create_room(self, name, room, topic, private).await
     }
 
-    async fn leave_room(&self, name: &UserName, room: &RoomName) -> Result<(), StoreError> {
+    async fn leave_room(
+        &self,
+        name: &UserName,
+        room: &RoomName,
+    ) -> Result<Option<shared::RoomSettings>, StoreError> {
         memberships::leave_room(self, name, room).await
     }
 

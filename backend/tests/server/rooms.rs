@@ -450,6 +450,62 @@ async fn the_owner_appoints_moderators_renames_changes_the_topic_and_archives() 
     carol.join("rust").await;
 }
 
+/// The owner leaves: the room passes to its moderator (else to the member who joined first),
+/// every member hears it, and the new owner runs the room; a third user outside it hears
+/// nothing of it.
+#[tokio::test]
+async fn an_owner_who_leaves_hands_the_room_to_its_moderator() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
+    let (_, mut dave) = app.user("dave").await;
+    alice.create_room("rust", "", false).await;
+    bob.join("rust").await;
+    carol.join("rust").await;
+    alice
+        .done(json!({"type": "set_role", "room": "rust", "user": "carol", "moderator": true, "req": "r1"}))
+        .await;
+    for client in [&mut bob, &mut carol] {
+        updated(client, "rust").await;
+    }
+    alice
+        .send_json(json!({"type": "leave", "room": "rust", "req": "l1"}))
+        .await;
+    for client in [&mut bob, &mut carol] {
+        let settings = updated(client, "rust").await;
+        assert_eq!(settings.owner.as_deref(), Some("carol"));
+        assert!(settings.moderators.is_empty(), "{settings:?}");
+    }
+    carol
+        .done(json!({"type": "set_room", "room": "rust", "topic": "Ownership", "req": "s1"}))
+        .await;
+    assert_eq!(
+        updated(&mut bob, "rust").await.topic.as_deref(),
+        Some("Ownership")
+    );
+    // The old owner is a stranger to it now.
+    let code = alice
+        .refused(json!({"type": "set_room", "room": "rust", "topic": "mine", "req": "s2"}))
+        .await;
+    assert_eq!(code, ErrorCode::NotMember);
+    // With no moderator left, the next owner is the member who joined first.
+    carol
+        .send_json(json!({"type": "leave", "room": "rust", "req": "l2"}))
+        .await;
+    assert_eq!(
+        updated(&mut bob, "rust").await.owner.as_deref(),
+        Some("bob")
+    );
+    dave.assert_none_of("anything of #rust", |f| {
+        matches!(
+            f,
+            ServerFrame::RoomUpdated { .. } | ServerFrame::MemberLeft { .. }
+        )
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn settings_and_roles_reach_a_welcome() {
     let app = spawn_app().await;
