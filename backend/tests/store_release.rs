@@ -6,6 +6,7 @@
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
+use backend::change::{Change, ChangeKind};
 use backend::message::{Destination, NewMessage};
 use backend::store::{
     Action, Appended, AttachmentRecord, JoinRefusal, Joined, Safety, SqlStore, Store, StoreError,
@@ -25,6 +26,10 @@ fn name(raw: &str) -> UserName {
 
 fn room(raw: &str) -> RoomName {
     RoomName::parse(raw).expect("a valid room")
+}
+
+fn yard() -> Destination {
+    Destination::Room(room("yard"))
 }
 
 fn lobby() -> Destination {
@@ -110,6 +115,13 @@ async fn the_new_holder_has_nothing_of_the_old_holders(store: SqlStore) {
         .await
         .unwrap();
     store.join_room(&name("dave"), &room("yard")).await.unwrap();
+    store
+        .join_room(&name("carol"), &room("yard"))
+        .await
+        .unwrap();
+    let in_yard = append(&store, message("carol", yard(), "the first carol's"))
+        .await
+        .id;
     let ban = Action {
         room: &room("yard"),
         actor: &name("dave"),
@@ -216,6 +228,35 @@ async fn the_new_holder_has_nothing_of_the_old_holders(store: SqlStore) {
             .collect::<Vec<_>>(),
         ["yard"]
     );
+
+    // Deleting her message in a room is deleting someone else's: logged (had the new carol
+    // not run the room, the command would have refused it).
+    let deletion = NewMessage {
+        change: Some(Change {
+            message: in_yard,
+            kind: ChangeKind::Delete,
+            place: shared::Place::Room {
+                room: String::new(),
+            },
+        }),
+        ..message("carol", yard(), "")
+    };
+    assert!(store.append(&[deletion]).await.unwrap()[0]
+        .message()
+        .is_some());
+    let log = store.audit(&room("yard"), None, 10).await.unwrap();
+    let read: Vec<(&str, &str, Option<&str>, Option<u64>)> = log
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.actor.as_str(),
+                e.user.as_deref(),
+                e.message,
+            )
+        })
+        .collect();
+    assert_eq!(read[0], ("delete", "carol", Some("carol"), Some(in_yard)));
 
     // What the new carol writes is his.
     let his = append(&store, message("carol", lobby(), "the second carol"))

@@ -2,14 +2,17 @@
 //! private rooms joined only with an invitation (used up by the join), archived rooms joined
 //! by nobody new, settings and roles, the list of public rooms (member counts, query, pages),
 //! a room that outlives its last member (settings, invitations, bans and log kept; joined
-//! again by the same rules, owned by nobody); kicks, bans and the audit log.
+//! again by the same rules, owned by nobody); kicks, bans and the audit log (a deletion of
+//! someone else's message logged with it).
 //!
 //! A database from before rooms were kept gets back, closed, the rooms that went with their
 //! last member while their messages stayed (migration 0019).
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
-use backend::store::{Action, Invited, JoinRefusal, Joined, RoomChange, SqlStore, Store};
+use backend::change::{Change, ChangeKind};
+use backend::message::{Destination, NewMessage};
+use backend::store::{Action, Appended, Invited, JoinRefusal, Joined, RoomChange, SqlStore, Store};
 use backend::tasks::Tasks;
 use shared::{RoomName, RoomSettings, UserName};
 use testkit::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url, open_store, StoreAt};
@@ -501,11 +504,49 @@ async fn bans_keep_out_and_every_action_is_logged(store: SqlStore) {
         join(&store, "bob", "rust").await,
         Joined::Member(_)
     ));
-    let deletion = Action {
-        message: Some(42),
-        ..action(&r, &alice, "delete", &bob)
+    // A deletion of someone else's message is logged by the transaction that stores it; the
+    // author's own, or one of a tombstone, is not.
+    let said = |from: &UserName, body: &str| NewMessage {
+        from: from.clone(),
+        to: Destination::Room(r.clone()),
+        body: body.to_owned(),
+        at: 1_000,
+        req: None,
+        reply_to: None,
+        change: None,
+        attachments: Vec::new(),
     };
-    store.record(&deletion).await.expect("record");
+    let deletion = |by: &UserName, id: u64| NewMessage {
+        change: Some(Change {
+            message: id,
+            kind: ChangeKind::Delete,
+            place: shared::Place::Room {
+                room: String::new(),
+            },
+        }),
+        ..said(by, "")
+    };
+    let stored = store
+        .append(&[said(&bob, "spam"), said(&bob, "mine to take back")])
+        .await
+        .expect("append");
+    let ids: Vec<u64> = stored
+        .iter()
+        .map(|a| a.message().expect("stored").id)
+        .collect();
+    let deleted = store
+        .append(&[deletion(&alice, ids[0]), deletion(&bob, ids[1])])
+        .await
+        .expect("delete");
+    assert!(deleted.iter().all(|a| a.message().is_some()), "{deleted:?}");
+    let again = store
+        .append(&[deletion(&alice, ids[0])])
+        .await
+        .expect("again");
+    assert!(
+        matches!(again[..], [Appended::Unchanged { .. }]),
+        "{again:?}"
+    );
     // Newest first, paged by id; what changed nothing is not there.
     let log = store.audit(&r, None, 10).await.expect("audit");
     let read: Vec<(&str, Option<&str>, Option<u64>)> = log
@@ -515,7 +556,7 @@ async fn bans_keep_out_and_every_action_is_logged(store: SqlStore) {
     assert_eq!(
         read,
         [
-            ("delete", Some("bob"), Some(42)),
+            ("delete", Some("bob"), Some(ids[0])),
             ("unban", Some("bob"), None),
             ("ban", Some("carol"), None),
             ("ban", Some("bob"), None),

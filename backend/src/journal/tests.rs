@@ -193,9 +193,6 @@ impl Store for GatedStore {
     async fn unban(&self, _: &Action<'_>) -> Result<bool, StoreError> {
         not_for_the_journal()
     }
-    async fn record(&self, _: &Action<'_>) -> Result<(), StoreError> {
-        not_for_the_journal()
-    }
     async fn audit(
         &self,
         _: &RoomName,

@@ -1,5 +1,5 @@
 //! Changes to stored messages (edits, deletions, reactions), applied in `append`'s
-//! transaction, and what reads need of them: a message's details (quote, reactions), the
+//! transaction (a deletion of someone else's room message with its audit log entry), and what reads need of them: a message's details (quote, reactions), the
 //! changes a reconnecting client missed, collapsed to where each message stands now, and the
 //! changes other nodes stored.
 
@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
 use super::sql::{placeholders, room, to_i64, to_u64, user, Engine, LOOKUP_ROWS};
-use super::{mentions, StoreError};
+use super::{mentions, Action, StoreError};
 use crate::change::{Change, ChangeKind};
 use crate::message::{Destination, Message, NewMessage};
 
@@ -139,9 +139,29 @@ pub(super) async fn apply(
                 .await?;
             // Its files go with it: the attachment sweeper removes the bytes.
             super::files::doom(tx, id, at).await?;
-            if let Some(room) = &target.room {
-                mentions::rewrite(engine, tx, room, &target.sender_key, id, &old_body, None)
-                    .await?;
+            if let Some(room_key) = &target.room {
+                mentions::rewrite(
+                    engine,
+                    tx,
+                    room_key,
+                    &target.sender_key,
+                    id,
+                    &old_body,
+                    None,
+                )
+                .await?;
+                // Someone else's, deleted by who runs the room (the command checked): the
+                // room's audit log records it with the deletion, or neither is stored.
+                if !authored(tx, &target, id, &new.from).await? {
+                    let action = Action {
+                        room: &room(room_key)?,
+                        actor: &new.from,
+                        action: "delete",
+                        target: &user(&target.sender)?,
+                        message: Some(change.message),
+                    };
+                    super::moderation::record_in(tx, &action).await?;
+                }
             }
         }
         ChangeKind::React(emoji) => {
@@ -200,6 +220,25 @@ pub(super) async fn apply(
         place: target.place,
     };
     Ok(Applied::Done(done, target.conversation, destination))
+}
+
+/// Whether `actor` wrote message `id` (`target`): sent under their name, and not by a
+/// former holder of it, before their account was created by releasing the name.
+async fn authored(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    target: &Target,
+    id: i64,
+    actor: &UserName,
+) -> Result<bool, StoreError> {
+    if target.sender_key != actor.key() {
+        return Ok(false);
+    }
+    let from: Option<i64> =
+        sqlx::query_scalar("SELECT history_from FROM accounts WHERE name_key = $1")
+            .bind(actor.key())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(id > from.unwrap_or(0))
 }
 
 /// Records applied changes under their ids.

@@ -398,8 +398,6 @@ pub trait Store: Safety + Send + Sync + 'static {
     /// Lifts the ban of `action.target` from `action.room` and records it; whether there was
     /// one (nothing is recorded otherwise).
     async fn unban(&self, action: &Action<'_>) -> Result<bool, StoreError>;
-    /// Records a moderation action done elsewhere (a deletion).
-    async fn record(&self, action: &Action<'_>) -> Result<(), StoreError>;
     /// Up to `limit` entries of `room`'s audit log with ids below `before` (the newest without
     /// it), newest first.
     async fn audit(

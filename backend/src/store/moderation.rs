@@ -21,8 +21,12 @@ pub struct Action<'a> {
     pub message: Option<u64>,
 }
 
-/// Records `action` in `tx`, under the next id of the log.
-async fn record_in(tx: &mut Transaction<'_, Any>, action: &Action<'_>) -> Result<(), StoreError> {
+/// Records `action` in `tx`, under the next id of the log (a deletion: in the transaction
+/// that stores it, `changes::apply`).
+pub(super) async fn record_in(
+    tx: &mut Transaction<'_, Any>,
+    action: &Action<'_>,
+) -> Result<(), StoreError> {
     let id: i64 = sqlx::query_scalar(
         "UPDATE sequences SET value = value + 1 WHERE name = 'audit' RETURNING value",
     )
@@ -41,14 +45,6 @@ async fn record_in(tx: &mut Transaction<'_, Any>, action: &Action<'_>) -> Result
     .bind(action.message.map(to_i64))
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-/// [`Store::record`](super::Store::record).
-pub(super) async fn record(store: &SqlStore, action: &Action<'_>) -> Result<(), StoreError> {
-    let mut tx = store.pool.begin().await?;
-    record_in(&mut tx, action).await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -132,10 +132,6 @@ impl Store for SqlStore {
         moderation::unban(self, action).await
     }
 
-    async fn record(&self, action: &Action<'_>) -> Result<(), StoreError> {
-        moderation::record(self, action).await
-    }
-
     async fn audit(
         &self,
         room: &RoomName,

@@ -110,6 +110,11 @@ async fn moderators_kick_and_ban_and_the_banned_stay_out_until_unbanned() {
     // A moderator deletes the banned member's message.
     bob.send_acked(json!({"type": "delete", "id": said, "req": "d1"}))
         .await;
+    // Logged as soon as it is acknowledged: stored with the deletion.
+    assert_eq!(
+        audit(&mut alice, "rust", "a0").await[0],
+        entry("bob", "delete", "carol")
+    );
     // Nobody acts on the owner or on themself; a moderator not on another moderator.
     alice
         .done(json!({"type": "set_role", "room": "rust", "user": "dave", "moderator": true, "req": "r2"}))
