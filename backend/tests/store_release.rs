@@ -1,8 +1,8 @@
 //! A released name's new holder in the store, on SQLite and on PostgreSQL: a new person who
 //! has nothing of the old holder's: not his uploads (to read as their uploader, to send, in
 //! his quota or his export), not his messages (to edit or delete as their author, or to
-//! export), not his blocks, invitations, bans, roles, export tickets or rooms; nor is an
-//! administrator's name released.
+//! export), not his blocks, invitations, bans, roles, export tickets or rooms (those he owned
+//! pass on, as when an owner leaves); nor is an administrator's name released.
 //!
 //! PostgreSQL is `TEST_DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`.
 
@@ -134,6 +134,19 @@ async fn the_new_holder_has_nothing_of_the_old_holders(store: SqlStore) {
         .create_export_ticket("ticket", &name("carol"), u64::MAX / 2)
         .await
         .unwrap();
+    // Rooms she owns: one with a moderator and a member, one of her own alone.
+    for who in ["carol", "alice", "dave"] {
+        store.join_room(&name(who), &room("nook")).await.unwrap();
+    }
+    store
+        .set_moderator(&room("nook"), &name("dave"), true)
+        .await
+        .unwrap()
+        .expect("a member");
+    store
+        .join_room(&name("carol"), &room("cell"))
+        .await
+        .unwrap();
 
     store
         .replace_account(&name("carol"), None, None)
@@ -206,6 +219,13 @@ async fn the_new_holder_has_nothing_of_the_old_holders(store: SqlStore) {
     let ops = store.room(&room("ops")).await.unwrap().expect("alice's");
     assert!(ops.moderators.is_empty(), "{ops:?}");
     assert!(!ops.runs("carol"));
+    // Her rooms passed on as when an owner leaves: to the moderator; the one she was alone
+    // in stays, owned by nobody.
+    let nook = store.room(&room("nook")).await.unwrap().expect("kept");
+    assert_eq!(nook.owner.as_deref(), Some("dave"));
+    assert!(nook.moderators.is_empty(), "{nook:?}");
+    let cell = store.room(&room("cell")).await.unwrap().expect("kept");
+    assert_eq!(cell.owner, None);
     assert!(store.invitations(&name("carol")).await.unwrap().is_empty());
     assert_eq!(
         store.join_room(&name("carol"), &room("den")).await.unwrap(),

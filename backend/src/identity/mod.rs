@@ -32,7 +32,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use shared::api::SessionRequest;
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
-use shared::{NameError, UserName};
+use shared::{NameError, RoomName, RoomSettings, UserName};
 
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -250,6 +250,12 @@ impl Identity {
             return Ok(self.named_admins.contains(&claim.name.key()));
         }
         self.is_admin(&claim.name).await
+    }
+
+    /// The settings of `room` as stored: those of a room whose owner's name was released
+    /// (the release passed it on).
+    pub async fn room(&self, room: &RoomName) -> Result<Option<RoomSettings>, StoreError> {
+        self.store.room(room).await
     }
 
     /// Claims a free name, or signs in to a taken one whose password is given.

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use shared::api::{PasswordRequest, SessionInfo, SessionList, SessionRequest, SessionResponse};
-use shared::{close, ErrorCode};
+use shared::{close, ErrorCode, RoomName, UserName};
 
 use crate::cidr::Cidr;
 use crate::error::ApiFailure;
@@ -41,6 +41,37 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// After `name` was released with its old account: every node forgets that account's
+    /// memberships, and the members of the rooms it owned hear who owns each now (the
+    /// release passed them on, as an owner's leaving does).
+    async fn released(&self, name: &UserName) {
+        let owned: Vec<RoomName> = self
+            .hub
+            .rooms_of(name)
+            .into_iter()
+            .filter(|room| {
+                self.hub.settings(room).is_some_and(|s| {
+                    s.owner
+                        .and_then(|owner| UserName::parse(&owner).ok())
+                        .is_some_and(|owner| owner.key() == name.key())
+                })
+            })
+            .collect();
+        self.hub.forget(name);
+        for room in owned {
+            match self.identity.room(&room).await {
+                Ok(Some(settings)) => {
+                    tracing::info!(room = %room, owner = ?settings.owner, "ownership passed on");
+                    self.hub.update_room(&room, settings);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(room = %room, error = %e, "reading a released owner's room")
+                }
+            }
+        }
+    }
+
     /// After a session ended (signed out or revoked): its WebSockets are closed with 4001.
     /// The account stays, and so do its memberships.
     fn ended(&self, session: &Session) {
@@ -123,7 +154,7 @@ async fn claim(
     let client = client(peer, &headers, &sessions.trusted_proxies);
     let claim = sessions.identity.claim(request, &client).await?;
     if let Some(released) = &claim.released {
-        sessions.hub.forget(released);
+        sessions.released(released).await;
     }
     tracing::info!(
         user = %claim.name,

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::conversations::mark_all_read;
-use super::sql::{now_ms, padded, placeholders, to_i64, to_u64, LOOKUP_ROWS};
+use super::sql::{now_ms, padded, placeholders, room, to_i64, to_u64, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
 use super::{Account, NewSession, SessionId, SessionOwner, SessionRecord, StoreError};
 use crate::message::Conversation;
@@ -214,6 +214,13 @@ pub(super) async fn replace_in(
     conversations.dedup();
     // The old holder's uploads are no longer the name's: not to read, send or export.
     super::files::release(tx, name, history_from, now_ms()).await?;
+    // The rooms he owned pass on, as when an owner leaves.
+    let owned: Vec<String> = sqlx::query_scalar(
+        "SELECT room FROM memberships WHERE name_key = $1 AND role = 'owner' ORDER BY room",
+    )
+    .bind(name.key())
+    .fetch_all(&mut **tx)
+    .await?;
     // Deleting the account deletes with it (`ON DELETE CASCADE`) everything else of the old
     // holder's that is keyed by the name: mentions, invitations, bans, blocks, export
     // tickets; and with the memberships, the roles in rooms.
@@ -224,6 +231,9 @@ pub(super) async fn replace_in(
         "DELETE FROM accounts WHERE name_key = $1",
     ] {
         sqlx::query(sql).bind(name.key()).execute(&mut **tx).await?;
+    }
+    for owned in &owned {
+        super::memberships::pass_on(tx, &room(owned)?).await?;
     }
     if !insert_account_row(tx, name, password_hash, history_from).await? {
         return Err(super::skeletons::which_taken(tx, name).await);

@@ -160,6 +160,19 @@ pub(super) async fn leave_room(
         tx.commit().await?;
         return Ok(None);
     }
+    let settings = pass_on(&mut tx, room).await?;
+    tx.commit().await?;
+    Ok(settings)
+}
+
+/// In `tx`, where `room`'s owner has just left it (or was released with his name): the
+/// ownership passes to the moderator who joined first, else to the member who joined first
+/// (a tie goes to the smaller name key). The room's settings then, or `None` when nobody is
+/// left to take it.
+pub(super) async fn pass_on(
+    tx: &mut Transaction<'_, Any>,
+    room: &RoomName,
+) -> Result<Option<RoomSettings>, StoreError> {
     let passed = sqlx::query(
         "UPDATE memberships SET role = 'owner' WHERE room = $1 AND name_key = ( \
              SELECT name_key FROM memberships WHERE room = $1 \
@@ -167,13 +180,11 @@ pub(super) async fn leave_room(
              LIMIT 1)",
     )
     .bind(room.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    let settings = if passed.rows_affected() == 1 {
-        settings_in(&mut tx, room).await?
+    if passed.rows_affected() == 1 {
+        settings_in(tx, room).await
     } else {
-        None
-    };
-    tx.commit().await?;
-    Ok(settings)
+        Ok(None)
+    }
 }

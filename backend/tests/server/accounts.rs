@@ -430,3 +430,26 @@ async fn an_administrators_name_is_never_released() {
     assert_eq!(app.sign_out(&finn).await, 204);
     assert_eq!(claim_outcome(&app, json!({"name": "finn"})).await.0, 201);
 }
+
+#[tokio::test]
+async fn a_released_owner_s_room_passes_on_and_its_members_hear_it() {
+    let app = spawn_app_with(|c| c.release_names_after_days = 0).await;
+    let (carol_token, mut carol) = app.user("carol").await;
+    let (_, mut alice) = app.user("alice").await;
+    carol.join("plans").await;
+    alice.join("plans").await;
+    carol.close().await;
+    assert_eq!(app.sign_out(&carol_token).await, 204);
+    assert_eq!(claim_outcome(&app, json!({"name": "carol"})).await.0, 201);
+    let updated = alice
+        .recv_until(|f| matches!(f, ServerFrame::RoomUpdated { room, .. } if room == "plans"))
+        .await;
+    let ServerFrame::RoomUpdated { settings, .. } = updated else {
+        unreachable!()
+    };
+    assert_eq!(settings.owner.as_deref(), Some("alice"));
+    // She runs it now.
+    alice
+        .done(json!({"type": "set_room", "room": "plans", "topic": "mine", "req": "t1"}))
+        .await;
+}
