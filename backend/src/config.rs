@@ -230,7 +230,8 @@ pub struct Config {
     pub attempt_table_size: u32,
 
     /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names the
-    /// client. Empty: the peer address is the client's.
+    /// client, and whose `X-Forwarded-Proto: https` makes the files cookie `Secure`. Empty:
+    /// the peer address is the client's.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
     pub trusted_proxies: Vec<Cidr>,
 

@@ -2,8 +2,9 @@
 //!
 //! Either way every event keeps its structured fields (`conn`, `user`, `error`, …); in JSON
 //! they are top-level keys beside `timestamp`, `level`, `target` and `message`. Nothing secret
-//! is ever a field: tokens have a redacted `Debug`, no request URI (which may carry
-//! `?token=`) is logged, and passwords are only hashed.
+//! is ever a field: tokens have a redacted `Debug`, no request URI (`/ws` may carry
+//! `?token=`) and no `Cookie` header (the files cookie is a token) is logged, and passwords
+//! are only hashed.
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;

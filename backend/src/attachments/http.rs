@@ -5,8 +5,9 @@
 //!   attachment (`id`, `name`, `type`, `size`), or 401, 413 `file_too_large`, 413
 //!   `quota_exceeded`, 400 `bad_request` (empty, or a picture we will not decode).
 //! - `GET /api/attachments/{id}` and `GET /api/attachments/{id}/thumbnail`: the token as a
-//!   Bearer header or, because an `<img>` cannot send one, `?token=` (as `/ws` takes it).
-//!   404 for whoever may not read it, as for an id that does not exist.
+//!   Bearer header or, because an `<img>` cannot send one, in the files cookie
+//!   ([`cookie`]), never in the address. 404 for whoever may not read it, as for an id that
+//!   does not exist.
 //!
 //! What is served can never run in our origin: `Content-Security-Policy: default-src 'none';
 //! sandbox` (no script, no style, no plugin, an opaque origin even when opened directly),
@@ -25,8 +26,8 @@ use shared::{ErrorCode, UserName};
 
 use super::{Attachments, Served, UploadError};
 use crate::error::ApiFailure;
-use crate::identity::{Identity, Token};
-use crate::sessions::bearer;
+use crate::identity::Identity;
+use crate::sessions::{bearer, cookie};
 
 /// The policy of every file served: nothing runs, nothing loads, an opaque origin.
 pub const FILE_POLICY: &str = "default-src 'none'; sandbox";
@@ -59,19 +60,16 @@ struct UploadQuery {
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
-/// Who is asking: the Bearer token, or `?token=` when `query_token` is allowed.
+/// Who is asking: the Bearer token, or the files cookie when `cookie_too` (downloads only:
+/// the browser sends the cookie with an upload as well, which must not be made on its
+/// strength alone).
 async fn who(
     endpoints: &Endpoints,
     headers: &HeaderMap,
-    query_token: Option<String>,
+    cookie_too: bool,
 ) -> Result<UserName, ApiFailure> {
     let token = bearer(headers)
-        .or_else(|| query_token.map(Token::new))
+        .or_else(|| cookie_too.then(|| cookie::read(headers)).flatten())
         .ok_or_else(ApiFailure::unauthorized)?;
     Ok(endpoints.identity.authenticate(&token).await?.name)
 }
@@ -91,7 +89,7 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiFailure> {
-    let user = who(&endpoints, &headers, None).await?;
+    let user = who(&endpoints, &headers, false).await?;
     let name = query.name.unwrap_or_default();
     let stored = endpoints.attachments.upload(&user, &name, body).await;
     match stored {
@@ -122,40 +120,64 @@ async fn upload(
 async fn file(
     State(endpoints): State<Endpoints>,
     Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiFailure> {
-    serve(&endpoints, &id, query, &headers, false).await
+    serve(&endpoints, &id, &headers, false).await
 }
 
 async fn thumbnail(
     State(endpoints): State<Endpoints>,
     Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiFailure> {
-    serve(&endpoints, &id, query, &headers, true).await
+    serve(&endpoints, &id, &headers, true).await
 }
 
 async fn serve(
     endpoints: &Endpoints,
     id: &str,
-    query: TokenQuery,
     headers: &HeaderMap,
     thumbnail: bool,
 ) -> Result<Response, ApiFailure> {
-    let user = who(endpoints, headers, query.token).await?;
-    let served = endpoints
+    let user = who(endpoints, headers, true).await?;
+    let found = endpoints
         .attachments
-        .read(&user, id, thumbnail)
+        .find(&user, id, thumbnail)
         .await
         .map_err(internal)?
         .ok_or_else(ApiFailure::not_found)?;
-    Ok(response(served))
+    let tag = HeaderValue::from_str(&format!("\"{}\"", found.key))
+        .map_err(|_| ApiFailure::not_found())?;
+    if unchanged(headers, &tag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        keep_inert(response.headers_mut(), tag);
+        return Ok(response);
+    }
+    let served = endpoints
+        .attachments
+        .fetch(found)
+        .await
+        .map_err(internal)?
+        .ok_or_else(ApiFailure::not_found)?;
+    Ok(response(served, tag))
 }
 
-/// The answer that serves `file`, with the headers that keep it inert.
-pub fn response(file: Served) -> Response {
+/// Whether the request's `If-None-Match` names `tag`: the browser has these bytes.
+fn unchanged(headers: &HeaderMap, tag: &HeaderValue) -> bool {
+    let Ok(tag) = tag.to_str() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
+/// The answer that serves `file` under `tag`, with the headers that keep it inert.
+pub fn response(file: Served, tag: HeaderValue) -> Response {
     let kind = HeaderValue::from_str(&file.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let disposition = HeaderValue::from_str(&content_disposition(&file.name, file.inline))
@@ -164,6 +186,13 @@ pub fn response(file: Served) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, kind);
     headers.insert(header::CONTENT_DISPOSITION, disposition);
+    keep_inert(headers, tag);
+    response
+}
+
+/// What every answer with a file (or a 304 for one) carries: nothing in it runs, and a
+/// browser keeps it only to ask again.
+fn keep_inert(headers: &mut HeaderMap, tag: HeaderValue) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(FILE_POLICY),
@@ -176,13 +205,14 @@ pub fn response(file: Served) -> Response {
         "cross-origin-resource-policy",
         HeaderValue::from_static("same-origin"),
     );
-    // Files never change under their id, but whoever may read one can change: kept by the
-    // reader's own browser only, for an hour.
+    // The address no longer names who asks (the cookie does), and whoever may read a file
+    // can change: a browser keeps it but asks every time, and the server checks the reader
+    // again before it answers 304. The bytes never change under their tag.
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
+        HeaderValue::from_static("private, no-cache"),
     );
-    response
+    headers.insert(header::ETAG, tag);
 }
 
 /// `inline` or `attachment`, with the name as ASCII (`filename`, anything else replaced by

@@ -4,7 +4,7 @@
 //! [`FileBlobs`], or an S3-compatible bucket, [`S3Blobs`]) and its record to the store. A
 //! message then names it by id (`commands`: only the uploader's, only unsent ones), the
 //! storing transaction links it, and message frames carry it. It is served only to those who
-//! may read its message ([`Attachments::read`]), with headers that keep any markup in it from
+//! may read its message ([`Attachments::find`]), with headers that keep any markup in it from
 //! running in our origin; a deleted message's files are removed by the [`sweeper`], and so
 //! are uploads never sent within [`UNSENT_TTL`].
 //!
@@ -61,6 +61,19 @@ pub enum ReadError {
     Blob(#[from] BlobError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A file, or its thumbnail, that its viewer may read.
+#[derive(Debug, Clone)]
+pub struct Readable {
+    /// Where its bytes are in the storage; they never change under it.
+    pub key: String,
+    /// Its media type; `None` for a thumbnail, whose type its bytes say.
+    content_type: Option<String>,
+    /// The name it is saved under.
+    name: String,
+    /// Whether a browser may show it in place.
+    inline: bool,
 }
 
 /// A file, or its thumbnail, to serve.
@@ -195,13 +208,15 @@ impl Attachments {
     }
 
     /// Attachment `id` (or its thumbnail) for `viewer`, if they may read it; `None` alike
-    /// for one that does not exist and one that is not theirs to read.
-    pub async fn read(
+    /// for one that does not exist and one that is not theirs to read. Its bytes are not
+    /// fetched yet ([`Attachments::fetch`]): a browser that has them already is answered
+    /// without.
+    pub async fn find(
         &self,
         viewer: &UserName,
         id: &str,
         thumbnail: bool,
-    ) -> Result<Option<Served>, ReadError> {
+    ) -> Result<Option<Readable>, ReadError> {
         if check_key(id).is_err() || id.contains('.') {
             return Ok(None);
         }
@@ -211,16 +226,13 @@ impl Attachments {
         if !self.store.may_read_attachment(viewer, &record).await? {
             return Ok(None);
         }
-        let a = &record.attachment;
+        let a = record.attachment;
         let inline = a.is_inline_image();
         if thumbnail && record.thumbnail {
-            let Some(bytes) = self.blobs.get(&thumbnail_key(id)).await? else {
-                return Ok(None);
-            };
-            return Ok(Some(Served {
-                content_type: sniff::content_type(&bytes).to_owned(),
-                bytes,
-                name: a.name.clone(),
+            return Ok(Some(Readable {
+                key: thumbnail_key(id),
+                content_type: None,
+                name: a.name,
                 inline: true,
             }));
         }
@@ -229,11 +241,27 @@ impl Attachments {
         if thumbnail && !inline {
             return Ok(None);
         }
-        Ok(self.blobs.get(id).await?.map(|bytes| Served {
-            bytes,
-            content_type: a.content_type.clone(),
-            name: a.name.clone(),
+        Ok(Some(Readable {
+            key: a.id,
+            content_type: Some(a.content_type),
+            name: a.name,
             inline,
+        }))
+    }
+
+    /// The bytes of a file [`Attachments::find`] found; `None` when the storage no longer
+    /// has them (the message was just deleted).
+    pub async fn fetch(&self, file: Readable) -> Result<Option<Served>, ReadError> {
+        let Some(bytes) = self.blobs.get(&file.key).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Served {
+            content_type: file
+                .content_type
+                .unwrap_or_else(|| sniff::content_type(&bytes).to_owned()),
+            bytes,
+            name: file.name,
+            inline: file.inline,
         }))
     }
 }

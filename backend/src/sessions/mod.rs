@@ -6,9 +6,11 @@
 //! - `GET /api/sessions`, `DELETE /api/sessions/{id}`
 //!
 //! [`client`] works out who is asking (address and `User-Agent`), for the attempt limits and
-//! the session list.
+//! the session list; [`cookie`] is the files cookie that sign-in and the token check set and
+//! signing out clears.
 
 mod client;
+pub mod cookie;
 
 pub use client::client;
 
@@ -41,6 +43,11 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// Whether the files cookie is `Secure`: the request came over HTTPS.
+    fn secure(&self, peer: SocketAddr, headers: &HeaderMap) -> bool {
+        cookie::over_https(peer, headers, &self.trusted_proxies)
+    }
+
     /// After `name` was released with its old account: every node forgets that account's
     /// memberships, and the members of the rooms it owned hear who owns each now (the
     /// release passed them on, as an owner's leaving does).
@@ -178,16 +185,18 @@ async fn claim(
         has_password: claim.has_password,
         admin,
     };
-    Ok((status, Json(body)).into_response())
+    let files = cookie::set(&claim.token, sessions.secure(peer, &headers));
+    Ok((status, [(header::SET_COOKIE, files)], Json(body)).into_response())
 }
 
 async fn who_am_i(
     State(sessions): State<Sessions>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Result<Json<SessionResponse>, Refusal> {
+) -> Result<Response, Refusal> {
     let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
     let session = sessions.identity.authenticate(&token).await?;
-    Ok(Json(SessionResponse {
+    let body = SessionResponse {
         admin: sessions
             .identity
             .is_admin(&session.name)
@@ -196,18 +205,29 @@ async fn who_am_i(
         name: session.name.to_string(),
         token: None,
         has_password: session.has_password,
-    }))
+    };
+    // A page that was signed in before it started gets its files cookie here.
+    let files = cookie::set(&token, sessions.secure(peer, &headers));
+    Ok(([(header::SET_COOKIE, files)], Json(body)).into_response())
 }
 
+/// Signs out; the files cookie is cleared whatever the answer (a token that no longer works
+/// has no use in it either).
 async fn sign_out(
     State(sessions): State<Sessions>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Result<StatusCode, Refusal> {
-    let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
-    let session = sessions.identity.sign_out(&token).await?;
-    sessions.ended(&session);
-    tracing::info!(user = %session.name, "signed out");
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let clear = cookie::clear(sessions.secure(peer, &headers));
+    let ended = async {
+        let token = bearer(&headers).ok_or_else(ApiFailure::unauthorized)?;
+        let session = sessions.identity.sign_out(&token).await?;
+        sessions.ended(&session);
+        tracing::info!(user = %session.name, "signed out");
+        Ok::<_, Refusal>(StatusCode::NO_CONTENT)
+    }
+    .await;
+    ([(header::SET_COOKIE, clear)], ended).into_response()
 }
 
 async fn set_password(

@@ -1,7 +1,9 @@
 //! Attachments: an upload's type comes from its bytes, whatever the request says; size limit
 //! and quota; only the uploader attaches their upload, once; the file reaches whoever may read
 //! its message, and a third user gets 404; HTML and SVG are served as inert downloads; a
-//! decompression bomb is refused at once; deleting the message deletes the file.
+//! decompression bomb is refused at once; deleting the message deletes the file. A browser
+//! downloads with the files cookie that signing in sets, never with a token in the address;
+//! the cookie dies with its session.
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
@@ -130,16 +132,7 @@ async fn an_upload_is_typed_from_its_bytes_and_reaches_the_room_with_a_thumbnail
     );
     assert_eq!(file.bytes().await.unwrap().as_ref(), picture.as_slice());
 
-    // The token may also come in the query, for an <img>.
-    let thumbnail = app
-        .http()
-        .get(app.url(&format!(
-            "/api/attachments/{}/thumbnail?token={bob_token}",
-            cat.id
-        )))
-        .send()
-        .await
-        .unwrap();
+    let thumbnail = app.attachment(&bob_token, &cat.id, "/thumbnail").await;
     assert_eq!(thumbnail.status(), 200);
     assert_eq!(header(&thumbnail, "content-type"), "image/jpeg");
     let small = image::load_from_memory(&thumbnail.bytes().await.unwrap()).unwrap();
@@ -443,4 +436,302 @@ async fn deleting_the_message_deletes_the_file_and_its_thumbnail() {
         .await
         .unwrap();
     assert!(records.is_empty());
+}
+
+/// The files cookie of `response`'s `Set-Cookie` (the whole header), if it has one.
+fn set_cookie(response: &reqwest::Response) -> Option<String> {
+    let mut cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .filter(|v| v.starts_with("chat_files="));
+    let cookie = cookies.next();
+    assert_eq!(cookies.next(), None, "one files cookie");
+    cookie
+}
+
+/// Claims `name` and returns its token and the `Cookie` header a browser sends with it.
+async fn claim_with_cookie(app: &testkit::TestApp, body: Value) -> (String, String) {
+    let response = app.post_session(body).await;
+    assert!(response.status().is_success());
+    let cookie = set_cookie(&response).expect("a files cookie");
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        cookie,
+        format!("chat_files={token}; Path=/api/attachments; HttpOnly; SameSite=Strict"),
+        "the token, sent only to the downloads, out of the page's reach, never from another site"
+    );
+    let cookie = format!("chat_files={token}");
+    (token, cookie)
+}
+
+/// `GET /api/attachments/<id><suffix>` with `cookie` as the only credential.
+async fn with_cookie(app: &testkit::TestApp, cookie: &str, id: &str, suffix: &str) -> u16 {
+    app.http()
+        .get(app.url(&format!("/api/attachments/{id}{suffix}")))
+        .header("cookie", format!("other=1; {cookie}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_sign_in_cookie_downloads_what_its_user_may_read_and_a_token_in_the_address_nothing() {
+    let app = spawn_app().await;
+    let (alice_token, alice_cookie) = claim_with_cookie(&app, json!({"name": "alice"})).await;
+    let (bob_token, bob_cookie) = claim_with_cookie(&app, json!({"name": "bob"})).await;
+    let (carol_token, carol_cookie) = claim_with_cookie(&app, json!({"name": "carol"})).await;
+    let mut alice = app.connect(&alice_token).await;
+    let mut bob = app.connect(&bob_token).await;
+    let picture = png(640, 480);
+    let cat = app
+        .upload_ok(&alice_token, "cat.png", picture.clone())
+        .await;
+    alice
+        .send_acked(json!({"type": "private_message", "to": "bob", "body": "", "attachments": [cat.id], "req": "p1"}))
+        .await;
+    attachments_of_next_message(&mut bob).await;
+
+    let file = app
+        .http()
+        .get(app.url(&format!("/api/attachments/{}", cat.id)))
+        .header("cookie", &bob_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(header(&file, "content-type"), "image/png");
+    assert_eq!(header(&file, "x-content-type-options"), "nosniff");
+    assert_eq!(
+        header(&file, "content-security-policy"),
+        "default-src 'none'; sandbox"
+    );
+    // Kept by the browser only to ask again: whoever may read it is checked every time.
+    assert_eq!(header(&file, "cache-control"), "private, no-cache");
+    let tag = header(&file, "etag").to_owned();
+    assert_eq!(tag, format!("\"{}\"", cat.id));
+    assert_eq!(file.bytes().await.unwrap().as_ref(), picture.as_slice());
+    for (who, cookie) in [("alice", &alice_cookie), ("bob", &bob_cookie)] {
+        for suffix in ["", "/thumbnail"] {
+            assert_eq!(
+                with_cookie(&app, cookie, &cat.id, suffix).await,
+                200,
+                "{who}{suffix}"
+            );
+        }
+    }
+    // What the browser has is not served again, to a reader; carol learns nothing from a tag.
+    let again = |cookie: &str| {
+        app.http()
+            .get(app.url(&format!("/api/attachments/{}", cat.id)))
+            .header("cookie", cookie)
+            .header("if-none-match", &tag)
+            .send()
+    };
+    let cached = again(&bob_cookie).await.unwrap();
+    assert_eq!(cached.status(), 304);
+    assert_eq!(header(&cached, "etag"), tag);
+    assert_eq!(header(&cached, "cache-control"), "private, no-cache");
+    assert_eq!(again(&carol_cookie).await.unwrap().status(), 404);
+
+    // A third user's cookie gets what an unknown id gets.
+    for suffix in ["", "/thumbnail"] {
+        assert_eq!(
+            with_cookie(&app, &carol_cookie, &cat.id, suffix).await,
+            404,
+            "carol{suffix}"
+        );
+    }
+    assert_eq!(
+        app.attachment(&carol_token, &cat.id, "").await.status(),
+        404
+    );
+    // The token in the address opens nothing any more, the right reader's included.
+    for suffix in ["", "/thumbnail"] {
+        let query = app
+            .http()
+            .get(app.url(&format!(
+                "/api/attachments/{}{suffix}?token={bob_token}",
+                cat.id
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(query.status(), 401, "?token={suffix}");
+    }
+    // A forged cookie is no one; the cookie alone uploads nothing.
+    assert_eq!(
+        with_cookie(&app, "chat_files=forged", &cat.id, "").await,
+        401
+    );
+    let upload = app
+        .http()
+        .post(app.url("/api/attachments?name=x.txt"))
+        .header("cookie", &alice_cookie)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 401);
+
+    // A page started with a stored token gets the cookie from its check of it.
+    let check = app
+        .http()
+        .get(app.url("/api/session"))
+        .bearer_auth(&bob_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), 200);
+    assert_eq!(
+        set_cookie(&check).as_deref(),
+        Some(
+            format!("chat_files={bob_token}; Path=/api/attachments; HttpOnly; SameSite=Strict")
+                .as_str()
+        )
+    );
+    let refused = app
+        .http()
+        .get(app.url("/api/session"))
+        .bearer_auth("forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(set_cookie(&refused), None);
+}
+
+#[tokio::test]
+async fn the_cookie_stops_working_when_its_session_ends_or_its_account_is_disabled() {
+    let app = spawn_app_with(|config| config.admins = vec!["root".into()]).await;
+    let root = app.claim("root").await;
+    let (alice_token, alice_cookie) = claim_with_cookie(&app, json!({"name": "alice"})).await;
+    let password = json!({"name": "bob", "password": "correct horse"});
+    let (bob_token, bob_cookie) = claim_with_cookie(&app, password.clone()).await;
+    let (_, bob_other_cookie) = claim_with_cookie(&app, password.clone()).await;
+    let (_, dave_cookie) = claim_with_cookie(&app, json!({"name": "dave"})).await;
+    let file = app
+        .upload_ok(&alice_token, "notes.txt", b"hello".to_vec())
+        .await;
+    let mut alice = app.connect(&alice_token).await;
+    alice
+        .send_acked(json!({"type": "room_message", "room": "lobby", "body": "", "attachments": [file.id], "req": "r1"}))
+        .await;
+    for cookie in [&alice_cookie, &bob_cookie, &bob_other_cookie, &dave_cookie] {
+        assert_eq!(
+            with_cookie(&app, cookie, &file.id, "").await,
+            200,
+            "{cookie}"
+        );
+    }
+
+    // Signed out: the answer clears the cookie, and one kept anyway opens nothing.
+    let out = app
+        .http()
+        .delete(app.url("/api/session"))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        set_cookie(&out).as_deref(),
+        Some("chat_files=; Path=/api/attachments; Max-Age=0; HttpOnly; SameSite=Strict")
+    );
+    assert_eq!(with_cookie(&app, &alice_cookie, &file.id, "").await, 401);
+
+    // Revoked from the other session: that session's cookie opens nothing, this one's still
+    // does.
+    let list: Value = app
+        .http()
+        .get(app.url("/api/sessions"))
+        .bearer_auth(&bob_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the other session")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .http()
+        .delete(app.url(&format!("/api/sessions/{other}")))
+        .bearer_auth(&bob_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        with_cookie(&app, &bob_other_cookie, &file.id, "").await,
+        401
+    );
+    assert_eq!(with_cookie(&app, &bob_cookie, &file.id, "").await, 200);
+
+    // Disabled: refused as the token is.
+    let disabled = app
+        .http()
+        .put(app.url("/api/admin/accounts/dave/disabled"))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 204);
+    assert_eq!(with_cookie(&app, &dave_cookie, &file.id, "").await, 403);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_a_trusted_proxy_says_the_browser_came_over_https() {
+    for (trusted, secure) in [(true, true), (false, false)] {
+        let app = spawn_app_with(|config| {
+            if trusted {
+                config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            }
+        })
+        .await;
+        let claim = app
+            .http()
+            .post(app.url("/api/session"))
+            .header("x-forwarded-proto", "https")
+            .json(&json!({"name": "alice"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(claim.status(), 201);
+        let cookie = set_cookie(&claim).unwrap();
+        let token = claim.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let ending = if secure { "; Secure" } else { "" };
+        assert_eq!(
+            cookie,
+            format!("chat_files={token}; Path=/api/attachments; HttpOnly; SameSite=Strict{ending}"),
+            "trusted: {trusted}"
+        );
+        let out = app
+            .http()
+            .delete(app.url("/api/session"))
+            .header("x-forwarded-proto", "https")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(set_cookie(&out)
+            .unwrap()
+            .ends_with(&format!("SameSite=Strict{ending}")));
+    }
 }
