@@ -1,7 +1,9 @@
 //! Attachments in real browsers: alice pastes a picture into the composer, sees it upload,
 //! and sends it; bob, in the other browser, sees it inline as the server's thumbnail, which
 //! links to the full picture. A text file chosen with the 📎 button arrives as a chip with
-//! its name and size; carol, who is not in the room, cannot fetch either file.
+//! its name and size; carol, who is not in the room, cannot fetch either file. No file's
+//! address holds a token: the browser's `HttpOnly` files cookie says who asks, and it stops
+//! working when its user signs out.
 
 use e2e::{eventually, run, start_server, Browser, ChromeDriver, WAIT};
 use serde_json::Value;
@@ -25,7 +27,7 @@ box.dispatchEvent(new ClipboardEvent('paste', {clipboardData: transfer, bubbles:
 return bytes.length;
 "#;
 
-/// The status of `GET url` from this page (with the page's cookies, which carry nothing).
+/// The status of `GET url` from this page, with the page's cookies (the files cookie).
 async fn status(browser: &Browser, url: &str) -> u64 {
     let script = format!(
         "const r = new XMLHttpRequest(); r.open('GET', {url:?}, false); r.send(); return r.status;"
@@ -120,15 +122,46 @@ fn a_pasted_picture_shows_inline_in_the_other_browser_and_a_file_as_a_chip() {
         .await;
         assert!(chip.contains("notes.txt · 2.2 KB"), "{chip}");
 
-        // Carol, outside the room, gets nothing with her own token.
+        // Every file's address is plain: no token in a link or a picture's source, and
+        // none the page's scripts can read from the cookie.
+        for browser in [&alice, &bob] {
+            let addresses = browser
+                .js(
+                    "return [...document.querySelectorAll('img[src], a[href]')] \
+                         .map(e => e.getAttribute('src') || e.getAttribute('href')) \
+                         .filter(u => u.includes('/api/attachments/'));",
+                )
+                .await;
+            let addresses = addresses.as_array().unwrap();
+            assert_eq!(addresses.len(), 3, "{addresses:?}");
+            for address in addresses {
+                assert!(!address.as_str().unwrap().contains("token="), "{address}");
+            }
+            let cookies = browser.js("return document.cookie;").await;
+            assert!(
+                !cookies.as_str().unwrap().contains("chat_files"),
+                "{cookies}"
+            );
+        }
+
+        // Carol, outside the room, gets nothing with her own cookie, nor with a token in the
+        // address.
+        let path = format!(
+            "/api/attachments/{}",
+            full.split("/api/attachments/").nth(1).unwrap()
+        );
+        assert_eq!(status(&carol, &path).await, 404);
         let token = carol.js("return localStorage.getItem('chat.token');").await;
-        let id = full
-            .split("/api/attachments/")
-            .nth(1)
-            .and_then(|rest| rest.split('?').next())
-            .unwrap()
-            .to_owned();
-        let as_carol = format!("/api/attachments/{id}?token={}", token.as_str().unwrap());
-        assert_eq!(status(&carol, &as_carol).await, 404);
+        let with_token = format!("{path}?token={}", token.as_str().unwrap());
+        assert_eq!(status(&carol, &with_token).await, 404);
+
+        // Signed out, bob's browser opens the picture no more.
+        bob.click("[data-testid=sign-out]").await;
+        bob.click("[data-testid=sign-out-confirm]").await;
+        bob.wait_for("[data-testid=signin-form]").await;
+        eventually("bob: the cookie opens nothing", WAIT, || async {
+            (status(&bob, &path).await == 401).then_some(())
+        })
+        .await;
     });
 }

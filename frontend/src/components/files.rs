@@ -9,21 +9,20 @@ use web_sys::FileList;
 
 use crate::state::uploads::{file_url, Uploads};
 
-/// The session's token, for the files' addresses (an `<img>` cannot send a header).
+/// The session's token, for uploads.
 #[derive(Clone)]
 pub(super) struct FileToken(pub(super) String);
 
-/// The files of a message.
+/// The files of a message, by their plain addresses (the files cookie says who asks).
 pub(super) fn files(list: &[Attachment]) -> impl IntoView {
-    let token = use_context::<FileToken>().map(|t| t.0).unwrap_or_default();
     let items = list
         .iter()
         .map(|a| {
-            let full = file_url(&a.id, &token, false);
+            let full = file_url(&a.id, false);
             if a.is_inline_image() {
                 view! {
                     <a class="thumb" href=full target="_blank" rel="noopener" title="Open full size">
-                        <img src=file_url(&a.id, &token, true) alt=a.name.clone() data-testid="attachment-image" />
+                        <img src=file_url(&a.id, true) alt=a.name.clone() data-testid="attachment-image" />
                     </a>
                 }
                 .into_any()

@@ -119,11 +119,12 @@ pub fn refusal(status: u16, error: Option<ApiError>) -> String {
     }
 }
 
-/// Where file `id` is fetched from with `token` (an `<img>` or a link cannot send a header):
-/// the file, or its thumbnail.
-pub fn file_url(id: &str, token: &str, thumbnail: bool) -> String {
+/// Where file `id` is fetched from: the file, or its thumbnail. The address holds no token
+/// (it would show in the address bar and the history of a picture opened in a tab): the
+/// browser sends the `HttpOnly` files cookie that signing in and the token check set.
+pub fn file_url(id: &str, thumbnail: bool) -> String {
     let part = if thumbnail { "/thumbnail" } else { "" };
-    format!("/api/attachments/{id}{part}?token={token}")
+    format!("/api/attachments/{id}{part}")
 }
 
 /// The upload's address for a file named `name` (percent-encoded by the caller's
@@ -196,12 +197,9 @@ mod tests {
     }
 
     #[test]
-    fn files_are_fetched_with_the_token_in_the_query() {
-        assert_eq!(file_url("ab", "t", false), "/api/attachments/ab?token=t");
-        assert_eq!(
-            file_url("ab", "t", true),
-            "/api/attachments/ab/thumbnail?token=t"
-        );
+    fn files_are_fetched_by_their_plain_address() {
+        assert_eq!(file_url("ab", false), "/api/attachments/ab");
+        assert_eq!(file_url("ab", true), "/api/attachments/ab/thumbnail");
         assert_eq!(upload_url("a%20b.png"), "/api/attachments?name=a%20b.png");
     }
 }
