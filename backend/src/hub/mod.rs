@@ -121,6 +121,27 @@ pub struct HubConfig {
     pub limits: ServerLimits,
 }
 
+#[cfg(test)]
+impl HubConfig {
+    /// The hub tests' configuration: a presence interval that never ends by itself (what is
+    /// deferred waits for [`Hub::flush_presence`]), limits no test reaches but the rate's.
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            max_rooms_per_user: 50,
+            max_connections_per_user: 20,
+            conversations_page: 100,
+            typing_interval: Duration::from_secs(2),
+            presence_interval: Duration::from_secs(3600),
+            limits: ServerLimits {
+                max_body_chars: 4000,
+                max_frame_bytes: 65536,
+                rate_per_sec: 10,
+                burst: 20,
+            },
+        }
+    }
+}
+
 /// Cheap to clone handle to the one hub of this process.
 #[derive(Debug, Clone)]
 pub struct Hub {

@@ -304,9 +304,8 @@ fn presence_frame(changes: &[Change], told: &[usize], count: Option<u64>) -> Fra
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
 
-    use shared::protocol::{ServerLimits, MEMBERS_PAGE};
+    use shared::protocol::MEMBERS_PAGE;
     use shared::{ConversationInfo, RoomName, Target};
 
     use super::*;
@@ -320,19 +319,7 @@ mod tests {
     fn hub() -> Hub {
         let rust = RoomName::parse("rust").unwrap();
         Hub::new(
-            HubConfig {
-                max_rooms_per_user: 50,
-                max_connections_per_user: 20,
-                conversations_page: 100,
-                typing_interval: Duration::from_secs(2),
-                presence_interval: Duration::from_secs(3600),
-                limits: ServerLimits {
-                    max_body_chars: 4000,
-                    max_frame_bytes: 65536,
-                    rate_per_sec: 10,
-                    burst: 20,
-                },
-            },
+            HubConfig::for_tests(),
             Arc::new(Metrics::default()),
             ["Ann", "bob", "carol"]
                 .iter()

@@ -348,9 +348,6 @@ impl State {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
-
-    use shared::protocol::ServerLimits;
 
     use super::*;
     use crate::hub::HubConfig;
@@ -360,19 +357,7 @@ mod tests {
     fn a_room_its_last_member_left_elsewhere_keeps_its_settings_and_owns_nobody_new() {
         let club = RoomName::parse("club").unwrap();
         let hub = Hub::new(
-            HubConfig {
-                max_rooms_per_user: 50,
-                max_connections_per_user: 20,
-                conversations_page: 100,
-                typing_interval: Duration::from_secs(2),
-                presence_interval: Duration::from_secs(3600),
-                limits: ServerLimits {
-                    max_body_chars: 4000,
-                    max_frame_bytes: 65536,
-                    rate_per_sec: 10,
-                    burst: 20,
-                },
-            },
+            HubConfig::for_tests(),
             Arc::new(Metrics::default()),
             vec![(club.clone(), UserName::parse("alice").unwrap())],
             0,

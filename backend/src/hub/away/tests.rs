@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use shared::protocol::ServerLimits;
 use shared::{RoomName, ServerFrame, UserName};
 
 use crate::hub::{ConnId, Event, Hub, HubConfig};
@@ -30,19 +28,7 @@ fn team() -> Vec<(RoomName, UserName)> {
 /// A hub whose presence interval never ends by itself: what is deferred waits for a flush.
 fn hub() -> Hub {
     Hub::new(
-        HubConfig {
-            max_rooms_per_user: 50,
-            max_connections_per_user: 20,
-            conversations_page: 100,
-            typing_interval: Duration::from_secs(2),
-            presence_interval: Duration::from_secs(3600),
-            limits: ServerLimits {
-                max_body_chars: 4000,
-                max_frame_bytes: 65536,
-                rate_per_sec: 10,
-                burst: 20,
-            },
-        },
+        HubConfig::for_tests(),
         Arc::new(Metrics::default()),
         team(),
         0,
