@@ -1097,21 +1097,7 @@ async fn append_lists_each_pair_once_per_participant(url: String) {
 /// their conversation's newest message when the store opens; the others are left alone.
 async fn upgrading_to_0004_clamps_read_markers(url: String) {
     let db = raw(&url).await;
-    let old = tempfile::tempdir().expect("temp dir");
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for file in [
-        "0001_identity.sql",
-        "0002_history.sql",
-        "0003_private_conversations.sql",
-    ] {
-        std::fs::copy(migrations.join(file), old.path().join(file)).expect("copy a migration");
-    }
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .expect("the old migrations")
-        .run(&db)
-        .await
-        .expect("run the old migrations");
+    testkit::migrate_before(&db, "0004").await;
     sqlx::query(
         "INSERT INTO accounts (name_key, name, password_hash, created_at) \
          VALUES ('alice', 'alice', NULL, 0)",
@@ -1183,18 +1169,8 @@ async fn upgrading_to_0004_clamps_read_markers(url: String) {
 /// deleted as before, and stored `req`s are still found.
 async fn upgrading_from_0002_keeps_private_conversations(url: String) {
     let db = raw(&url).await;
-    // The first two migrations only, from the same files (so with the same checksums).
-    let old = tempfile::tempdir().expect("temp dir");
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for file in ["0001_identity.sql", "0002_history.sql"] {
-        std::fs::copy(migrations.join(file), old.path().join(file)).expect("copy a migration");
-    }
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .expect("the old migrations")
-        .run(&db)
-        .await
-        .expect("run the old migrations");
+    // The first two migrations only.
+    testkit::migrate_before(&db, "0003").await;
     for who in ["Alice", "Bob", "Carol"] {
         sqlx::query(
             "INSERT INTO accounts (name_key, name, password_hash, created_at) \

@@ -318,24 +318,7 @@ async fn look_alike_claims_at_once_make_one_account(url: String) {
 /// name.
 async fn upgrading_to_0007_fills_in_skeletons(url: String) {
     let db = raw(&url).await;
-    let old = tempfile::tempdir().expect("temp dir");
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for entry in std::fs::read_dir(&migrations).expect("migrations") {
-        let path = entry.expect("entry").path();
-        let file = path
-            .file_name()
-            .and_then(|f| f.to_str())
-            .unwrap_or_default();
-        if file.ends_with(".sql") && file < "0007" {
-            std::fs::copy(&path, old.path().join(file)).expect("copy a migration");
-        }
-    }
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .expect("the old migrations")
-        .run(&db)
-        .await
-        .expect("run the old migrations");
+    testkit::migrate_before(&db, "0007").await;
     for (key, shown, at) in [
         ("bob", "bob", 1_i64),
         ("alice", "alice", 2),

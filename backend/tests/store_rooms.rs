@@ -597,21 +597,7 @@ async fn upgrading_to_0019_closes_the_rooms_that_went_with_their_last_member(url
         .connect(&url)
         .await
         .expect("connect");
-    let old = tempfile::tempdir().expect("temp dir");
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for entry in std::fs::read_dir(&migrations).expect("migrations") {
-        let path = entry.expect("a migration").path();
-        let file = path.file_name().and_then(|n| n.to_str()).expect("a name");
-        if file < "0019" {
-            std::fs::copy(&path, old.path().join(file)).expect("copy a migration");
-        }
-    }
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .expect("the old migrations")
-        .run(&db)
-        .await
-        .expect("run the old migrations");
+    testkit::migrate_before(&db, "0019").await;
     for key in ["alice", "carol"] {
         sqlx::query(
             "INSERT INTO accounts (name_key, name, password_hash, created_at) \

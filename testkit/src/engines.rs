@@ -1,7 +1,8 @@
 //! Running one store test on each engine: [`on_sqlite`] (a temporary directory) and
 //! [`on_postgres`] (a fresh schema, dropped at the end whether the test passed or not), their
 //! `_url` forms for a test that opens the store itself (migrations, upgrades), and
-//! [`on_both_engines!`](crate::on_both_engines), which makes a test of each per function.
+//! [`on_both_engines!`](crate::on_both_engines), which makes a test of each per function;
+//! [`migrate_before`] gives an upgrade test the schema as an older server left it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -99,4 +100,28 @@ macro_rules! on_both_engines {
             )*
         }
     };
+}
+
+/// Runs on `db` the backend's migrations whose file names sort below `before` (`"0019"`: every
+/// one up to 0018), from the same files and so with the same checksums: the schema as an
+/// older server left it, for a test of what the next migrations do to its rows.
+pub async fn migrate_before(db: &sqlx::AnyPool, before: &str) {
+    let old = tempfile::tempdir().expect("temp dir");
+    let migrations = crate::repo_root().join("backend/migrations");
+    for entry in std::fs::read_dir(&migrations).expect("the migrations") {
+        let path = entry.expect("a migration").path();
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default();
+        if file.ends_with(".sql") && file < before {
+            std::fs::copy(&path, old.path().join(file)).expect("copy a migration");
+        }
+    }
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("the old migrations")
+        .run(db)
+        .await
+        .expect("run the old migrations");
 }

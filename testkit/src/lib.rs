@@ -51,7 +51,7 @@ pub use app::{
 };
 pub use client::{Client, Ended, Endpoint, ARRIVES_WITHIN, QUIET_FOR};
 #[cfg(feature = "app")]
-pub use engines::{on_postgres, on_postgres_url, on_sqlite, on_sqlite_url};
+pub use engines::{migrate_before, on_postgres, on_postgres_url, on_sqlite, on_sqlite_url};
 pub use exposition::Exposition;
 pub use frames::{
     answered, is_message, is_offline, is_online, is_typing, lists, message_id, names_someone,
