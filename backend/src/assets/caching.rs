@@ -135,8 +135,8 @@ pub fn is_hashed(file: &str) -> bool {
 }
 
 /// Whether an `If-None-Match` value names `tag` (the weak comparison RFC 9110 asks for: a
-/// `W/` prefix is ignored), or is `*`.
-fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
+/// `W/` prefix is ignored), or is `*`. The attachments' downloads ask it too.
+pub(crate) fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
     let Ok(wanted) = if_none_match.to_str() else {
         return false;
     };

@@ -164,16 +164,10 @@ async fn serve(
 
 /// Whether the request's `If-None-Match` names `tag`: the browser has these bytes.
 fn unchanged(headers: &HeaderMap, tag: &HeaderValue) -> bool {
-    let Ok(tag) = tag.to_str() else {
-        return false;
-    };
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+        .any(|wanted| crate::assets::caching::matches(wanted, tag))
 }
 
 /// The answer that serves `file` under `tag`, with the headers that keep it inert.
