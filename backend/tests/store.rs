@@ -7,8 +7,8 @@
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{
-    Appended, Marked, NewSession, Readers, ReplayCut, SearchQuery, SessionId, SqlStore, Store,
-    StoreError,
+    Appended, Marked, NewSession, Readers, ReplayCut, SearchQuery, SessionId, SqlStore, Start,
+    Store, StoreError,
 };
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
@@ -32,6 +32,7 @@ testkit::on_both_engines!(
     missed_holds_only_the_users_conversations,
     since_holds_every_conversation,
     conversations_count_unread_and_list_private_newest_first,
+    a_connections_start_reads_what_its_parts_read,
     read_markers_only_move_forward,
     deleting_an_account_takes_its_private_messages_only,
     large_batches_are_stored_whole,
@@ -577,6 +578,86 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
         .await
         .expect("conversations");
     assert!(nobody.is_empty());
+}
+
+/// `Store::start`, one read on SQLite (three statements in one string), reads what
+/// `conversations_page` and `invitations` read apart: with rooms and without, with fewer,
+/// as many and more private conversations than the page holds.
+async fn a_connections_start_reads_what_its_parts_read(store: SqlStore) {
+    accounts(&store, &["Alice", "Bob", "Carol", "Dave"]).await;
+    append_new(&store, vec![to_room("Bob", "rust", "before", None)]).await; // 1
+    join(&store, "alice", "rust").await;
+    append_new(
+        &store,
+        vec![
+            to_room("Bob", "lobby", "l1", None),       // 2
+            to_user("Carol", "Alice", "c1"),           // 3
+            to_user("Alice", "Bob", "b1"),             // 4
+            to_room("Bob", "rust", "r1 @alice", None), // 5
+            to_user("Dave", "Alice", "d1"),            // 6
+        ],
+    )
+    .await;
+    store
+        .mark_read(&name("alice"), &private("alice", "carol"), 3)
+        .await
+        .expect("mark");
+    store
+        .set_last_seen(&[(name("bob"), 2_000)])
+        .await
+        .expect("seen");
+    store
+        .create_room(&name("Carol"), &room("secret"), Some("plans"), true)
+        .await
+        .expect("create")
+        .expect("new");
+    store
+        .invite(&room("secret"), &name("Carol"), &name("Alice"))
+        .await
+        .expect("invite");
+    let alice = name("alice");
+    let rooms = [RoomName::lobby(), room("rust"), room("empty")];
+    for rooms in [&rooms[..], &rooms[..1], &[]] {
+        for limit in [1, 2, 3, 4, 10] {
+            let start = store.start(&alice, rooms, limit).await.expect("start");
+            let apart = Start {
+                conversations: store
+                    .conversations_page(&alice, rooms, None, limit)
+                    .await
+                    .expect("page"),
+                invitations: store.invitations(&alice).await.expect("invitations"),
+            };
+            assert_eq!(start, apart, "rooms {rooms:?}, limit {limit}");
+        }
+    }
+    let start = store.start(&alice, &rooms, 2).await.expect("start");
+    let targets: Vec<&Target> = start.conversations.iter().map(|c| &c.target).collect();
+    assert_eq!(
+        targets,
+        [
+            &in_room("lobby"),
+            &in_room("rust"),
+            &in_room("empty"),
+            &with_user("Dave"),
+            &with_user("Bob"),
+        ]
+    );
+    assert_eq!(
+        (
+            start.conversations[1].unread,
+            start.conversations[4].last_seen
+        ),
+        (1, Some(2_000))
+    );
+    let invited: Vec<(&str, &str)> = start
+        .invitations
+        .iter()
+        .map(|i| (i.room.as_str(), i.from.as_str()))
+        .collect();
+    assert_eq!(invited, [("secret", "Carol")]);
+    // Nobody in no room, with nothing: nothing.
+    let nobody = store.start(&name("nobody"), &[], 10).await.expect("start");
+    assert_eq!(nobody, Start::default());
 }
 
 async fn last_seen_is_kept_and_only_moves_forward(store: SqlStore) {

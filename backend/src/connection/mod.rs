@@ -35,7 +35,7 @@ pub use outgoing::{Outgoing, WriteError, WriteSide};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
-use shared::{close, ConversationInfo, RoomName, ServerFrame, UserName};
+use shared::{close, ConversationInfo, Invite, RoomName, ServerFrame, UserName};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -47,7 +47,7 @@ use crate::hub::{Hub, Slot};
 use crate::identity::Session;
 use crate::journal::Journal;
 use crate::outbox::{Control, Limits};
-use crate::store::{Store, StoreError};
+use crate::store::{Start, Store, StoreError};
 use crate::ws::{Socket, WireFrame};
 
 use preamble::PreambleError;
@@ -83,23 +83,27 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// What the welcome lists: `rooms`, then the newest private conversations, a page of them
-    /// (`--conversations-page`), and whether that is all of them.
-    async fn first_conversations(
+    /// What the connection reads before it joins the hub, in one read: what the welcome
+    /// lists (`rooms`, then the newest private conversations, a page of them,
+    /// `--conversations-page`, and whether that is all of them), and the invitations held.
+    async fn start(
         &self,
         name: &UserName,
         rooms: &[RoomName],
-    ) -> Result<(Vec<ConversationInfo>, bool), StoreError> {
+    ) -> Result<((Vec<ConversationInfo>, bool), Vec<Invite>), StoreError> {
         let page = self.config.conversations_page;
-        let mut listed = self
+        let Start {
+            conversations: mut listed,
+            invitations,
+        } = self
             .store
-            .conversations_page(name, rooms, None, page.saturating_add(1))
+            .start(name, rooms, page.saturating_add(1))
             .await?;
         let most = rooms.len() + usize::try_from(page).unwrap_or(usize::MAX);
         let complete = listed.len() <= most;
         listed.truncate(most);
         self.hub.recent_last_seen(&mut listed);
-        Ok((listed, complete))
+        Ok(((listed, complete), invitations))
     }
 
     /// Stores when `name` was last seen (their last connection here closed `at`): queued for
@@ -154,10 +158,12 @@ impl Connection {
             }
         };
         let rooms = self.hub.rooms_of(&name);
-        let conversations = match self.first_conversations(&name, &rooms).await {
-            Ok(conversations) => conversations,
+        // Invitations held are told after the welcome (and what was missed), as they come
+        // live.
+        let (conversations, invitations) = match self.start(&name, &rooms).await {
+            Ok(start) => start,
             Err(e) => {
-                tracing::error!(error = %e, user = %name, "reading conversations failed");
+                tracing::error!(error = %e, user = %name, "reading the connection's start failed");
                 Box::pin(refuse(
                     &mut stream,
                     close::INTERNAL_ERROR,
@@ -166,14 +172,6 @@ impl Connection {
                 ))
                 .await;
                 return;
-            }
-        };
-        // Invitations held: told after the welcome (and what was missed), as they come live.
-        let invitations = match self.store.invitations(&name).await {
-            Ok(invitations) => invitations,
-            Err(e) => {
-                tracing::warn!(error = %e, user = %name, "reading invitations failed");
-                Vec::new()
             }
         };
         let control = Arc::new(Control::default());

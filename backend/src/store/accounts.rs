@@ -255,10 +255,18 @@ pub(super) async fn replace_in(
 /// Where the private conversations of `name` start for its holder: the newest message id when
 /// the account was created by releasing the name (`accounts.history_from`), or 0.
 pub(super) async fn history_from(store: &SqlStore, name: &UserName) -> Result<u64, StoreError> {
+    history_from_on(&store.pool, name).await
+}
+
+/// [`history_from`], read through `db` (a connection a caller holds for several reads).
+pub(super) async fn history_from_on<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    name: &UserName,
+) -> Result<u64, StoreError> {
     let value: Option<i64> =
         sqlx::query_scalar("SELECT history_from FROM accounts WHERE name_key = $1")
             .bind(name.key())
-            .fetch_optional(&store.pool)
+            .fetch_optional(db)
             .await?;
     Ok(value.map_or(0, to_u64))
 }

@@ -6,28 +6,28 @@ use std::collections::HashMap;
 
 use shared::{ConversationInfo, RoomName, UserName};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row};
+use sqlx::{Any, AnyConnection, Row};
 
-use super::accounts::history_from;
+use super::accounts::history_from_on;
 use super::sql::{placeholders, to_i64, to_u64, user, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
 use super::{Marked, StoreError};
 use crate::message::Conversation;
 
-/// [`Store::conversations`](super::Store::conversations).
+/// [`Store::conversations`](super::Store::conversations), on one of the pool's connections.
 pub(super) async fn conversations(
     store: &SqlStore,
     name: &UserName,
     rooms: &[RoomName],
 ) -> Result<Vec<ConversationInfo>, StoreError> {
+    let mut conn = store.pool.acquire().await?;
     let private = sqlx::query(&store.sql.newest_private)
         .bind(name.key())
-        .fetch_all(&store.pool)
+        .fetch_all(&mut *conn)
         .await?;
-    let mut conversations: Vec<Conversation> =
-        rooms.iter().cloned().map(Conversation::Room).collect();
-    conversations.extend(others(store, name, &private).await?);
-    standing(store, name, &conversations).await
+    let rooms = room_keys(rooms);
+    let standing = standing_of(store, &mut conn, name, &rooms).await?;
+    complete(store, &mut conn, name, rooms, standing, &private).await
 }
 
 /// [`Store::conversations_page`](super::Store::conversations_page): the newest private
@@ -39,22 +39,80 @@ pub(super) async fn conversations_page(
     before: Option<u64>,
     limit: u32,
 ) -> Result<Vec<ConversationInfo>, StoreError> {
+    let mut conn = store.pool.acquire().await?;
     let private = sqlx::query(&store.sql.newest_private_page)
         .bind(name.key())
         .bind(before.map_or(i64::MAX, to_i64))
         .bind(i64::from(limit))
-        .fetch_all(&store.pool)
+        .fetch_all(&mut *conn)
         .await?;
-    let mut conversations: Vec<Conversation> =
-        rooms.iter().cloned().map(Conversation::Room).collect();
-    conversations.extend(others(store, name, &private).await?);
-    standing(store, name, &conversations).await
+    let rooms = room_keys(rooms);
+    let standing = standing_of(store, &mut conn, name, &rooms).await?;
+    complete(store, &mut conn, name, rooms, standing, &private).await
+}
+
+/// Rooms as the conversations they are, with their keys.
+pub(super) fn room_keys(rooms: &[RoomName]) -> Vec<(Conversation, String)> {
+    rooms
+        .iter()
+        .map(|room| {
+            let conversation = Conversation::Room(room.clone());
+            let key = conversation.key();
+            (conversation, key)
+        })
+        .collect()
+}
+
+/// Where `name`'s conversations stand, in order: `rooms` (with where they stand, `standing`,
+/// read already), then the private conversations that `private` (rows of
+/// `ListsSql::newest_private`) stands for, whose standing is read here, on `conn`.
+pub(super) async fn complete(
+    store: &SqlStore,
+    conn: &mut AnyConnection,
+    name: &UserName,
+    rooms: Vec<(Conversation, String)>,
+    mut standing: Standings,
+    private: &[AnyRow],
+) -> Result<Vec<ConversationInfo>, StoreError> {
+    let others: Vec<(Conversation, String)> = others(conn, name, private)
+        .await?
+        .into_iter()
+        .map(|conversation| {
+            let key = conversation.key();
+            (conversation, key)
+        })
+        .collect();
+    standing.extend(standing_of(store, conn, name, &others).await?);
+    let accounts = others_accounts(store, conn, &others).await?;
+    Ok(rooms
+        .iter()
+        .chain(&others)
+        .map(|(conversation, key)| {
+            let (last_id, read_up_to, unread, mentions) =
+                standing.get(key).copied().unwrap_or((0, 0, 0, 0));
+            let (since, last_seen) = match conversation {
+                Conversation::Private { other, .. } => {
+                    accounts.get(&other.key()).copied().unwrap_or_default()
+                }
+                Conversation::Room(_) => (None, None),
+            };
+            ConversationInfo {
+                target: conversation.target(),
+                last_id: to_u64(last_id),
+                read_up_to: to_u64(read_up_to),
+                unread: to_u64(unread),
+                mentions: to_u64(mentions),
+                since,
+                last_seen,
+            }
+        })
+        .collect())
 }
 
 /// The private conversations of `name` that `rows` (newest messages) stand for, in order; for a
 /// released name's new holder, only those with a message since his account was created.
 async fn others(
-    store: &SqlStore,
+    conn: &mut AnyConnection,
     name: &UserName,
     rows: &[AnyRow],
 ) -> Result<Vec<Conversation>, StoreError> {
@@ -62,7 +120,7 @@ async fn others(
         // No private conversation: nothing to cut, and no account to read.
         return Ok(Vec::new());
     }
-    let from = to_i64(history_from(store, name).await?);
+    let from = to_i64(history_from_on(&mut *conn, name).await?);
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = row.try_get("id")?;
@@ -87,64 +145,54 @@ async fn others(
         .collect()
 }
 
-/// Where each of `conversations` stands for `name`, in their order.
-async fn standing(
+/// Where conversations stand for a user, by key: their newest id, the user's read marker,
+/// how many unread, how many of those mention the user.
+pub(super) type Standings = HashMap<String, (i64, i64, i64, i64)>;
+
+/// The statement that reads where `n` conversations stand for `$1`, their keys numbered from
+/// `first` (`ListsSql::standing`).
+pub(super) fn standing_sql(store: &SqlStore, n: usize, first: usize) -> String {
+    let (head, tail) = &store.sql.standing;
+    format!("{head}{}{tail}", placeholders(store.engine, n, 1, first))
+}
+
+/// Adds to `standing` the rows of a [`standing_sql`] statement.
+pub(super) fn add_standing(standing: &mut Standings, rows: &[AnyRow]) -> Result<(), StoreError> {
+    for row in rows {
+        let last_id: Option<i64> = row.try_get("last_id")?;
+        standing.insert(
+            row.try_get("conversation")?,
+            (
+                last_id.unwrap_or(0),
+                row.try_get("read_up_to")?,
+                row.try_get("unread")?,
+                row.try_get("mentions")?,
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Where each of `conversations` stands for `name`, read on `conn`.
+async fn standing_of(
     store: &SqlStore,
+    conn: &mut AnyConnection,
     name: &UserName,
-    conversations: &[Conversation],
-) -> Result<Vec<ConversationInfo>, StoreError> {
+    conversations: &[(Conversation, String)],
+) -> Result<Standings, StoreError> {
     // Where each stands, one statement per [`LOOKUP_ROWS`] conversations. The newest id
     // is a correlated MAX, which both engines answer from the (conversation, id) index
     // without reading the conversation's other messages (`Lists::last_id_sql`).
-    let keys: Vec<String> = conversations.iter().map(Conversation::key).collect();
-    let mut standing: HashMap<String, (i64, i64, i64, i64)> = HashMap::new();
-    for chunk in keys.chunks(LOOKUP_ROWS) {
-        let (head, tail) = &store.sql.standing;
-        let sql = format!(
-            "{head}{}{tail}",
-            placeholders(store.engine, chunk.len(), 1, 2)
-        );
+    let mut standing = Standings::new();
+    for chunk in conversations.chunks(LOOKUP_ROWS) {
+        let sql = standing_sql(store, chunk.len(), 2);
         let mut query = sqlx::query(&sql).bind(name.key());
-        for key in chunk {
+        for (_, key) in chunk {
             query = query.bind(key.as_str());
         }
-        for row in query.fetch_all(&store.pool).await? {
-            let last_id: Option<i64> = row.try_get("last_id")?;
-            standing.insert(
-                row.try_get("conversation")?,
-                (
-                    last_id.unwrap_or(0),
-                    row.try_get("read_up_to")?,
-                    row.try_get("unread")?,
-                    row.try_get("mentions")?,
-                ),
-            );
-        }
+        add_standing(&mut standing, &query.fetch_all(&mut *conn).await?)?;
     }
-    let others = others_accounts(store, conversations).await?;
-    Ok(conversations
-        .iter()
-        .zip(&keys)
-        .map(|(conversation, key)| {
-            let (last_id, read_up_to, unread, mentions) =
-                standing.get(key).copied().unwrap_or((0, 0, 0, 0));
-            let (since, last_seen) = match conversation {
-                Conversation::Private { other, .. } => {
-                    others.get(&other.key()).copied().unwrap_or_default()
-                }
-                Conversation::Room(_) => (None, None),
-            };
-            ConversationInfo {
-                target: conversation.target(),
-                last_id: to_u64(last_id),
-                read_up_to: to_u64(read_up_to),
-                unread: to_u64(unread),
-                mentions: to_u64(mentions),
-                since,
-                last_seen,
-            }
-        })
-        .collect())
+    Ok(standing)
 }
 
 /// What a private conversation's entry says of the other participant: when their account
@@ -154,11 +202,12 @@ type OtherAccount = (Option<u64>, Option<u64>);
 /// [`OtherAccount`] for the other participants of the private `conversations` (by name key).
 async fn others_accounts(
     store: &SqlStore,
-    conversations: &[Conversation],
+    conn: &mut AnyConnection,
+    conversations: &[(Conversation, String)],
 ) -> Result<HashMap<String, OtherAccount>, StoreError> {
     let mut others: Vec<String> = conversations
         .iter()
-        .filter_map(|c| match c {
+        .filter_map(|(c, _)| match c {
             Conversation::Private { other, .. } => Some(other.key()),
             Conversation::Room(_) => None,
         })
@@ -176,7 +225,7 @@ async fn others_accounts(
         for key in chunk {
             query = query.bind(key.as_str());
         }
-        for row in query.fetch_all(&store.pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let history_from: i64 = row.try_get("history_from")?;
             let since = (history_from > 0)
                 .then(|| row.try_get("created_at").map(to_u64))

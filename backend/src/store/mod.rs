@@ -23,6 +23,8 @@
 //!   deleting old messages in bounded batches, behind a supertrait of [`Store`], [`Safety`].
 //! - `search`: full-text search over what a user may read, through each engine's index
 //!   (SQLite FTS5, PostgreSQL `tsvector`), behind an internal trait, `search::SearchIndex`.
+//! - `start`: what a connection reads before it joins the hub, on one connection (on SQLite
+//!   in one hand-off to its thread).
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
 //! - `sql_store`: [`SqlStore`] itself, opened on either engine and closed; `sql_impl`: its
 //!   `impl Store`, each method handed to the module of its concern.
@@ -84,6 +86,7 @@ mod sql;
 mod sql_impl;
 mod sql_store;
 mod sqlite;
+mod start;
 
 use std::sync::Arc;
 
@@ -101,6 +104,7 @@ pub use moderation::Action;
 pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};
 pub use search::{SearchPage, SearchQuery};
 pub use sign_ins::SessionWrite;
+pub use start::Start;
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,6 +507,22 @@ pub trait Store: Safety + Send + Sync + 'static {
             .filter(|c| before.is_none_or(|before| c.last_id < before))
             .take(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(rooms.iter().chain(page).cloned().collect())
+    }
+    /// What a connection of `name`'s reads before it joins the hub: where `rooms` stand and
+    /// the newest `limit` private conversations ([`Store::conversations_page`] without a
+    /// cursor), and the invitations `name` holds ([`Store::invitations`]). One read for all,
+    /// because in a reconnection storm each read costs more in hand-offs than in the
+    /// database; by default the two calls.
+    async fn start(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+        limit: u32,
+    ) -> Result<Start, StoreError> {
+        Ok(Start {
+            conversations: self.conversations_page(name, rooms, None, limit).await?,
+            invitations: self.invitations(name).await?,
+        })
     }
     /// Moves `name`'s read marker forward to `up_to`, or to the conversation's newest message
     /// if that is lower; returns where the marker stood and where it now stands.

@@ -227,14 +227,25 @@ pub(super) async fn invitations(
     store: &SqlStore,
     name: &UserName,
 ) -> Result<Vec<Invite>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT i.room, i.inviter, r.title, r.topic FROM invitations i \
-         JOIN rooms r ON r.room = i.room \
-         WHERE i.name_key = $1 AND r.archived = 0 ORDER BY i.at, i.room",
-    )
-    .bind(name.key())
-    .fetch_all(&store.pool)
-    .await?;
+    let rows = sqlx::query(INVITATIONS)
+        .bind(name.key())
+        .fetch_all(&store.pool)
+        .await?;
+    invitations_from(name, &rows)
+}
+
+/// The invitations `$1` holds, to rooms not archived, oldest first ([`invitations_from`]
+/// reads them).
+pub(super) const INVITATIONS: &str =
+    "SELECT i.room, i.inviter, r.title, r.topic FROM invitations i \
+     JOIN rooms r ON r.room = i.room \
+     WHERE i.name_key = $1 AND r.archived = 0 ORDER BY i.at, i.room";
+
+/// The invitations `name` holds, from the rows of [`INVITATIONS`].
+pub(super) fn invitations_from(
+    name: &UserName,
+    rows: &[AnyRow],
+) -> Result<Vec<Invite>, StoreError> {
     rows.iter()
         .map(|row| {
             Ok(Invite {

@@ -236,6 +236,15 @@ impl Store for SqlStore {
         conversations::conversations_page(self, name, rooms, before, limit).await
     }
 
+    async fn start(
+        &self,
+        name: &UserName,
+        rooms: &[RoomName],
+        limit: u32,
+    ) -> Result<Start, StoreError> {
+        start::start(self, name, rooms, limit).await
+    }
+
     async fn mark_read(
         &self,
         name: &UserName,

@@ -1,0 +1,165 @@
+//! What a connection reads from the store before it joins the hub ([`Store::start`]): where
+//! its rooms stand, the first page of its private conversations, and the invitations its user
+//! holds, all on one of the pool's connections.
+//!
+//! In a reconnection storm each read is a hand-off to a SQLite connection's thread and back,
+//! and each connection given back to the pool one more (sqlx pings it): the context switches
+//! were most of a reconnection's CPU (docs/benchmarks.md). So on SQLite the three reads go
+//! as one string of three statements, one hand-off for a user without private conversations;
+//! PostgreSQL, which takes one statement per query with parameters, gets them one after
+//! another on the same connection. (Several statements with parameters in one query is
+//! something only sqlx's SQLite driver does, and sqlx calls it deprecated: should a later
+//! sqlx drop it, the store test comparing `start` with its parts fails, and SQLite can take
+//! the one-by-one path too.)
+//!
+//! [`Store::start`]: super::Store::start
+
+use futures_util::TryStreamExt;
+use shared::{ConversationInfo, Invite, RoomName, UserName};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Column, Row};
+
+use super::conversations::{add_standing, complete, room_keys, standing_sql, Standings};
+use super::rooms::{invitations_from, INVITATIONS};
+use super::sql::{Engine, LOOKUP_ROWS};
+use super::sql_store::SqlStore;
+use super::StoreError;
+
+/// What a connection reads before it joins the hub (see [`Store::start`](super::Store::start)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Start {
+    /// Where its rooms stand, in their order, then its newest private conversations, at most
+    /// the limit asked for, newest first: as [`Store::conversations_page`] answers without a
+    /// cursor.
+    ///
+    /// [`Store::conversations_page`]: super::Store::conversations_page
+    pub conversations: Vec<ConversationInfo>,
+    /// The invitations its user holds, to rooms not archived, oldest first.
+    pub invitations: Vec<Invite>,
+}
+
+/// [`Store::start`](super::Store::start).
+pub(super) async fn start(
+    store: &SqlStore,
+    name: &UserName,
+    rooms: &[RoomName],
+    limit: u32,
+) -> Result<Start, StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    let rooms = room_keys(rooms);
+    let keys: Vec<&str> = rooms.iter().map(|(_, key)| key.as_str()).collect();
+    let reads = match store.engine {
+        Engine::Sqlite if !keys.is_empty() && keys.len() <= LOOKUP_ROWS => {
+            together(store, &mut conn, name, &keys, limit).await?
+        }
+        _ => one_by_one(store, &mut conn, name, &keys, limit).await?,
+    };
+    let conversations = complete(
+        store,
+        &mut conn,
+        name,
+        rooms,
+        reads.standing,
+        &reads.private,
+    )
+    .await?;
+    Ok(Start {
+        conversations,
+        invitations: invitations_from(name, &reads.invitations)?,
+    })
+}
+
+/// The three first reads of a connection's start.
+struct Reads {
+    /// The rows of `ListsSql::newest_private_page`: the newest private conversations.
+    private: Vec<AnyRow>,
+    /// Where the rooms stand.
+    standing: Standings,
+    /// The rows of [`INVITATIONS`].
+    invitations: Vec<AnyRow>,
+}
+
+/// The reads as one string of statements (SQLite: one hand-off to the connection's thread),
+/// sharing their parameters: `$1` the user's key, `$2` and `$3` the page's cursor and size,
+/// the rooms' keys from `$4`.
+async fn together(
+    store: &SqlStore,
+    conn: &mut AnyConnection,
+    name: &UserName,
+    rooms: &[&str],
+    limit: u32,
+) -> Result<Reads, StoreError> {
+    let sql = format!(
+        "{}; {}; {INVITATIONS}",
+        store.sql.newest_private_page,
+        standing_sql(store, rooms.len(), 4)
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(name.key())
+        .bind(i64::MAX)
+        .bind(i64::from(limit));
+    for key in rooms {
+        query = query.bind(*key);
+    }
+    // The rows of all three come in one stream, each statement's after the one before;
+    // their first columns tell them apart.
+    let mut private = Vec::new();
+    let mut standing_rows = Vec::new();
+    let mut invitations = Vec::new();
+    let mut rows = query.fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
+        let first = row.columns().first().map(|c| c.name().to_owned());
+        match first.as_deref() {
+            Some("id") => private.push(row),
+            Some("conversation") => standing_rows.push(row),
+            Some("room") => invitations.push(row),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "a row of a connection's start with the first column {other:?}"
+                )))
+            }
+        }
+    }
+    drop(rows);
+    let mut standing = Standings::new();
+    add_standing(&mut standing, &standing_rows)?;
+    Ok(Reads {
+        private,
+        standing,
+        invitations,
+    })
+}
+
+/// The reads one after another, on `conn`.
+async fn one_by_one(
+    store: &SqlStore,
+    conn: &mut AnyConnection,
+    name: &UserName,
+    rooms: &[&str],
+    limit: u32,
+) -> Result<Reads, StoreError> {
+    let private = sqlx::query(&store.sql.newest_private_page)
+        .bind(name.key())
+        .bind(i64::MAX)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut standing = Standings::new();
+    for chunk in rooms.chunks(LOOKUP_ROWS) {
+        let sql = standing_sql(store, chunk.len(), 2);
+        let mut query = sqlx::query(&sql).bind(name.key());
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        add_standing(&mut standing, &query.fetch_all(&mut *conn).await?)?;
+    }
+    let invitations = sqlx::query(INVITATIONS)
+        .bind(name.key())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Reads {
+        private,
+        standing,
+        invitations,
+    })
+}
