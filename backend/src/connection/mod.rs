@@ -189,6 +189,11 @@ impl Connection {
         for invite in invitations {
             outbox.send(&ServerFrame::Invitation { invite, req: None });
         }
+        // The shutdown reaches the connections in the hub through their close switches
+        // (`Hub::close_all`); one that began while this one joined is heeded here.
+        if self.shutdown.is_cancelled() {
+            control.close(Some(close::GOING_AWAY));
+        }
         self.hub.metrics().connections_opened.inc();
         tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
 
@@ -203,7 +208,6 @@ impl Connection {
         let failed = tokio::select! {
             result = preamble => result.err(),
             () = control.closed() => None,
-            () = self.shutdown.cancelled() => None,
         };
         match failed {
             None => {}
@@ -241,7 +245,6 @@ impl Connection {
             id,
             hub: &self.hub,
             control: &control,
-            shutdown: &self.shutdown,
             ping_interval: self.config.ping_interval(),
             idle_timeout: self.config.idle_timeout(),
             started,

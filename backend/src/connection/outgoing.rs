@@ -125,31 +125,53 @@ impl<W: WriteSide> Outgoing<W> {
         result
     }
 
+    /// Writes as much of what is waiting as the socket takes now, without waiting: whether
+    /// everything is written. When not, [`Outgoing::flush`] writes the rest. A write that
+    /// must wait needs a future (a timer and the socket's readiness, a few hundred bytes);
+    /// most do not, so a connection's task keeps that future apart and makes it only then.
+    pub fn write_now(&mut self) -> Result<bool, WriteError> {
+        if self.broken {
+            return Err(WriteError::Broken);
+        }
+        let result = self.write_ready();
+        if result.is_err() {
+            self.broken = true;
+        }
+        result
+    }
+
     async fn write_all(&mut self) -> Result<(), WriteError> {
+        while !self.write_ready()? {
+            let since = self.progress_at.unwrap_or_else(Instant::now);
+            match timeout_at(since + self.deadline, self.side.writable()).await {
+                Err(_) => return Err(WriteError::Stalled(self.deadline)),
+                Ok(ready) => ready?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes until the socket takes no more: whether everything waiting is written (and
+    /// the frames' vector freed, so that nothing is kept allocated between batches).
+    fn write_ready(&mut self) -> Result<bool, WriteError> {
         while !self.is_idle() {
-            let since = *self.progress_at.get_or_insert_with(Instant::now);
+            self.progress_at.get_or_insert_with(Instant::now);
             match self.try_write() {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Ok(written) => {
                     self.advance(written);
                     self.progress_at = Some(Instant::now());
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match timeout_at(since + self.deadline, self.side.writable()).await {
-                        Err(_) => return Err(WriteError::Stalled(self.deadline)),
-                        Ok(ready) => ready?,
-                    }
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        // Nothing is kept allocated between batches.
         self.frames = Vec::new();
         self.index = 0;
         self.offset = 0;
         self.progress_at = None;
-        Ok(())
+        Ok(true)
     }
 
     /// Ends the writing with `close`: forgets the frames not begun, finishes the one begun, if

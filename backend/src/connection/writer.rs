@@ -11,7 +11,6 @@ use shared::close;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
-use tokio_util::sync::CancellationToken;
 
 use super::outgoing::{Outgoing, WriteError};
 use super::reader::read_some;
@@ -72,10 +71,8 @@ pub(super) struct Writer<'a> {
     pub(super) id: ConnId,
     /// The hub, which the connection leaves on closing, and its metrics.
     pub(super) hub: &'a Hub,
-    /// Says when and how to close.
+    /// Says when and how to close (the server's shutdown too: 1001, see `Hub::close_all`).
     pub(super) control: &'a Control,
-    /// Cancelled when the server shuts down: close with 1001.
-    pub(super) shutdown: &'a CancellationToken,
     /// Time between two pings.
     pub(super) ping_interval: Duration,
     /// Silence after which the connection is dropped.
@@ -99,22 +96,21 @@ enum Step {
 
 impl Writer<'_> {
     /// Writes what is queued until the connection must end. A close asked for through the
-    /// control or by shutdown is written here; a close frame to answer the client's is left
-    /// to the caller, after the rest of any frame begun (see [`write_close`]).
+    /// control (the shutdown's included) is written here; a close frame to answer the
+    /// client's is left to the caller, after the rest of any frame begun (see
+    /// [`write_close`]).
+    ///
+    /// While the connection idles, this future holds the ping timer and little else: a
+    /// batch that the socket does not take at once waits in a boxed future of its own.
     pub(super) async fn run(&self, out: &mut Out<'_>, inbox: &mut Inbox) {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Made once, not on every turn: each wake of the writer would otherwise build and
-        // register them again.
-        let closed = self.control.closed();
-        let shutdown = self.shutdown.cancelled();
-        tokio::pin!(closed, shutdown);
+        let mut closed = self.control.closed();
         loop {
             let step = tokio::select! {
                 biased;
                 () = &mut closed => Step::Close(self.control.code()),
-                () = &mut shutdown => Step::Close(Some(close::GOING_AWAY)),
                 frames = inbox.take() => Step::Write(frames),
                 _ = ping.tick() => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
@@ -149,13 +145,16 @@ impl Writer<'_> {
                 }
             }
             // A write to a peer that does not read makes no progress: after the idle timeout
-            // it fails. A close or shutdown request interrupts it, and the next turn of the
-            // loop acts on it; the write position is kept, so the frame begun is finished
-            // before the close frame.
-            let write = tokio::select! {
-                result = out.flush() => result,
-                () = &mut closed => continue,
-                () = &mut shutdown => continue,
+            // it fails. A close request interrupts it, and the next turn of the loop acts on
+            // it; the write position is kept, so the frame begun is finished before the close
+            // frame. Most batches are written at once, without waiting.
+            let write = match out.write_now() {
+                Ok(true) => Ok(()),
+                Ok(false) => tokio::select! {
+                    result = Box::pin(out.flush()) => result,
+                    () = &mut closed => continue,
+                },
+                Err(e) => Err(e),
             };
             match write {
                 Ok(()) => inbox.written(),

@@ -140,6 +140,16 @@ impl Hub {
         )
     }
 
+    /// Closes every connection here with `code`: the server's shutdown (1001) reaches the
+    /// connections this way, through the close switch each one waits on anyway, rather than
+    /// through a waiter of its own on the shutdown token. A connection that joins after this
+    /// checks the token itself once it has joined.
+    pub fn close_all(&self, code: u16) {
+        for conn in self.state().conns.values() {
+            conn.outbox.control().close(Some(code));
+        }
+    }
+
     /// Closes every connection opened with `session`, with `code`.
     pub fn close_session(&self, session: &SessionId, code: u16) {
         self.state().close_session(session, code);

@@ -1,18 +1,25 @@
 //! [`Control`]: a connection's close switch. Whoever must end a connection (a full queue, a
-//! sign-out, the connection's own reader) flips it; the connection's writer sends the close
-//! frame it says.
+//! sign-out, the connection's own reader, the server's shutdown) flips it; the connection's
+//! writer sends the close frame it says.
+//!
+//! Only the connection's own task waits on it, so it holds one waker and no list of waiters:
+//! a few bytes per connection, and waiting on it puts nothing in the task's future (a
+//! `CancellationToken` costs an allocation of about 140 bytes, and each of its waiters about
+//! 80 bytes of the future that waits).
 
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
 
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use futures_util::task::AtomicWaker;
 
 /// Asks a connection's task to end, and says how.
 #[derive(Debug, Default)]
 pub struct Control {
-    /// Cancelled when the connection must end.
-    cancel: CancellationToken,
     /// The close code to send: 0 while unset, [`Control::NO_FRAME`] to end without one.
     code: AtomicU32,
+    /// The connection's task, once it has waited on [`Control::closed`].
+    waker: AtomicWaker,
 }
 
 impl Control {
@@ -26,14 +33,35 @@ impl Control {
             .code
             .compare_exchange(0, value, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
-        self.cancel.cancel();
+        self.waker.wake();
         first
+    }
+
+    /// Whether [`Control::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.code.load(Ordering::Acquire) != 0
+    }
+
+    /// Ready once [`Control::close`] has been called (and every time after); otherwise
+    /// remembers `cx`'s waker, to be woken then. Only one task waits: the latest waker
+    /// replaces the one before.
+    pub fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_closed() {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // Checked again: a close between the first check and the registering woke nobody.
+        if self.is_closed() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Resolves once [`Control::close`] has been called. The future may be polled again after
     /// it has resolved (it resolves again at once), so a loop can create it once.
-    pub fn closed(&self) -> WaitForCancellationFuture<'_> {
-        self.cancel.cancelled()
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + '_ {
+        poll_fn(move |cx| self.poll_closed(cx))
     }
 
     /// The close code asked for, if any.
@@ -42,5 +70,28 @@ impl Control {
             0 | Self::NO_FRAME => None,
             code => u16::try_from(code).ok(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_close_wakes_the_waiting_task_and_the_first_code_counts() {
+        let control = Arc::new(Control::default());
+        let waiting = tokio::spawn({
+            let control = control.clone();
+            async move { control.closed().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        assert!(control.close(Some(1001)));
+        assert!(!control.close(Some(1013)));
+        waiting.await.unwrap();
+        assert_eq!(control.code(), Some(1001));
+        // Resolves again at once.
+        control.closed().await;
     }
 }

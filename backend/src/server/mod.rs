@@ -57,6 +57,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = state.shutdown.clone();
+    let hub = state.hub.clone();
     let sockets = state.connections.clone();
     let tasks = state.tasks.clone();
     let config = state.config.clone();
@@ -98,6 +99,9 @@ pub async fn run(
     tracing::info!("shutting down");
     drop(acceptor);
     token.cancel();
+    // The WebSockets in the hub are closed with 1001 through their close switches (see
+    // `Hub::close_all`); those not in it yet heed the token.
+    hub.close_all(shared::close::GOING_AWAY);
     http.close();
     if tokio::time::timeout(grace, http.wait()).await.is_err() {
         tracing::warn!("HTTP connections still open after the grace period");

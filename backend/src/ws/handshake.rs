@@ -104,6 +104,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 impl Upgrade {
     /// Answers `101 Switching Protocols` and, once the upgrade is through, runs `callback` on
     /// the connection's socket in a task of its own.
+    ///
+    /// Two tasks, one after the other: the first waits for the upgrade, then spawns the
+    /// second with `callback`'s future alone. In one task, the future would keep room for
+    /// `callback`'s captures (the whole connection, a few hundred bytes) for as long as the
+    /// connection lives, beside the future that took them over.
     pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
     where
         C: FnOnce(Socket) -> Fut + Send + 'static,
@@ -138,9 +143,10 @@ impl Upgrade {
                     }
                 },
             };
-            callback(socket).await;
+            let serve = callback(socket);
+            log_task_size(&serve);
+            tokio::spawn(serve);
         };
-        log_task_size(&task);
         tokio::spawn(task);
         (
             StatusCode::SWITCHING_PROTOCOLS,
