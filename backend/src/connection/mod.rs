@@ -7,7 +7,8 @@
 //! were encoded once for all their recipients and are written from their shared bytes, and an
 //! idle connection holds no read or write buffer.
 //!
-//! - this file: [`Connection::serve`], the lifecycle.
+//! - this file: [`Connection::serve`], the lifecycle; its opening (`Connection::open`) runs
+//!   in a boxed future of its own, so that an idle connection's task keeps none of it.
 //! - `openings`: [`Openings`], the connections reading their start from the store, a few at a
 //!   time, so that a crowd connecting at once waits its turn instead of timing out.
 //! - `last_seen`: [`LastSeen`], the departures' times, written in batches by one task.
@@ -36,6 +37,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 use shared::{close, ConversationInfo, Invite, RoomName, ServerFrame, UserName};
+use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -46,13 +48,13 @@ use crate::config::Config;
 use crate::hub::{Hub, Slot};
 use crate::identity::Session;
 use crate::journal::Journal;
-use crate::outbox::{Control, Limits};
+use crate::outbox::{ConnId, Control, Inbox, Limits, Outbox};
 use crate::store::{Start, Store, StoreError};
 use crate::ws::{Socket, WireFrame};
 
 use preamble::PreambleError;
 use reader::Reader;
-use writer::{close_frame, count_failure, finish, write_close, Writer};
+use writer::{close_frame, count_failure, finish, write_close, Out, Writer};
 
 /// Everything a connection task needs, handed over by the upgrade handler.
 pub struct Connection {
@@ -137,95 +139,48 @@ enum ReadEnd {
     Close(u16),
 }
 
+/// A connection that has joined the hub and had its preamble: what [`Connection::open`]
+/// hands to the rest of [`Connection::serve`].
+struct Opened<'s> {
+    /// Its id in the hub.
+    id: ConnId,
+    /// Its close switch.
+    control: Arc<Control>,
+    /// Its queue's two ends: the hub's (for its own answers) and the writer's.
+    outbox: Outbox,
+    inbox: Inbox,
+    /// The socket's write side, where the preamble left it.
+    out: Out<'s>,
+    /// When it joined: the idle timeout counts from it.
+    started: Instant,
+}
+
 impl Connection {
     /// Runs the connection until either side ends it, then takes it out of the hub.
     ///
-    /// Every path taken once or rarely (the preamble, closing, answering a frame) is boxed, so
-    /// that its future does not take room in the task for as long as the connection lives.
-    pub async fn serve(self, socket: Socket) {
-        let Socket {
-            mut stream,
-            read_ahead,
-        } = socket;
+    /// Every path taken once or rarely (the opening and the preamble, closing, answering a
+    /// frame) is boxed, so that its future does not take room in the task for as long as the
+    /// connection lives: what stays is the reader's and the writer's state and little else.
+    /// (`socket` is used in place, not taken apart: its parts moved out would leave room for
+    /// themselves behind in the future.)
+    pub async fn serve(self, mut socket: Socket) {
         let name = self.session.name.clone();
         let metrics = self.hub.metrics();
-        // This connection's turn to read its start (given back in the preamble, once read).
-        let turn = tokio::select! {
-            turn = self.openings.enter() => turn,
-            () = self.shutdown.cancelled() => {
-                Box::pin(refuse(&mut stream, close::GOING_AWAY, &self.config, metrics)).await;
+        let Opened {
+            id,
+            control,
+            outbox,
+            mut inbox,
+            mut out,
+            started,
+        } = match Box::pin(self.open(&socket.stream, &name)).await {
+            Ok(opened) => opened,
+            Err(code) => {
+                Box::pin(refuse(&mut socket.stream, code, &self.config, metrics)).await;
                 return;
             }
         };
-        let rooms = self.hub.rooms_of(&name);
-        // Invitations held are told after the welcome (and what was missed), as they come
-        // live.
-        let (conversations, invitations) = match self.start(&name, &rooms).await {
-            Ok(start) => start,
-            Err(e) => {
-                tracing::error!(error = %e, user = %name, "reading the connection's start failed");
-                Box::pin(refuse(
-                    &mut stream,
-                    close::INTERNAL_ERROR,
-                    &self.config,
-                    metrics,
-                ))
-                .await;
-                return;
-            }
-        };
-        let control = Arc::new(Control::default());
-        let limits = Limits {
-            frames: self.config.queue_frames,
-            bytes: self.config.queue_bytes,
-        };
-        let (outbox, mut inbox) = self.hub.queue(limits, control.clone());
-        let (id, welcome, up_to) = self.hub.connect(
-            name.clone(),
-            self.session.id.clone(),
-            outbox.clone(),
-            conversations,
-        );
-        for invite in invitations {
-            outbox.send(&ServerFrame::Invitation { invite, req: None });
-        }
-        // The shutdown reaches the connections in the hub through their close switches
-        // (`Hub::close_all`); one that began while this one joined is heeded here.
-        if self.shutdown.is_cancelled() {
-            control.close(Some(close::GOING_AWAY));
-        }
-        self.hub.metrics().connections_opened.inc();
-        tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
-
-        let started = Instant::now();
         let last_heard = AtomicU64::new(0);
-        // Every byte written to the socket from here on goes through `out`.
-        let mut out = Outgoing::new(&stream, self.config.idle_timeout());
-        // The welcome and what the client missed go out before anything queued since it
-        // joined the hub, which holds exactly the messages after `up_to`. Cut short by a
-        // close, it leaves its write position in `out`, where the close frame will find it.
-        let preamble = Box::pin(self.preamble(&mut out, welcome, up_to, turn));
-        let failed = tokio::select! {
-            result = preamble => result.err(),
-            () = control.closed() => None,
-        };
-        match failed {
-            None => {}
-            Some(PreambleError::Write(e)) => {
-                count_failure(&e, metrics);
-                tracing::info!(conn = id, error = %e, "writing the welcome or the backlog failed");
-                // Nothing more can be written: no close frame.
-                control.close(None);
-            }
-            Some(PreambleError::Ended(code)) => {
-                tracing::info!(conn = id, code, "the session ended before the welcome");
-                control.close(Some(code));
-            }
-            Some(e @ PreambleError::Store(_)) => {
-                tracing::warn!(conn = id, error = %e, "reading the backlog failed");
-                control.close(Some(close::INTERNAL_ERROR));
-            }
-        }
         let mut reader = Reader {
             cx: Context {
                 id,
@@ -253,15 +208,16 @@ impl Connection {
         };
         let mut echo = None;
         {
-            let read = reader.run(
-                &stream,
-                read_ahead,
+            // Pinned where they are made: a future moved into a pinned binding could leave
+            // room for itself behind.
+            let mut read = std::pin::pin!(reader.run(
+                &socket.stream,
+                std::mem::take(&mut socket.read_ahead),
                 self.config.max_frame_bytes,
                 started,
                 &last_heard,
-            );
-            let write = writer.run(&mut out, &mut inbox);
-            tokio::pin!(read, write);
+            ));
+            let mut write = std::pin::pin!(writer.run(&mut out, &mut inbox));
             tokio::select! {
                 end = &mut read => {
                     let first = control.close(match end {
@@ -285,7 +241,7 @@ impl Connection {
         // The answer to the client's close goes after the rest of any frame begun.
         Box::pin(write_close(&mut out, echo, metrics)).await;
         drop(out);
-        Box::pin(finish(&mut stream)).await;
+        Box::pin(finish(&mut socket.stream)).await;
         if let Some(at) = departed {
             Box::pin(self.store_last_seen(&name, at)).await;
         }
@@ -294,11 +250,91 @@ impl Connection {
         drop(self.slot);
         drop(self.task);
     }
+
+    /// Waits for the connection's turn, reads its start, joins the hub and writes the
+    /// preamble (a close or a failure there is left to the writer, through the close
+    /// switch). `Err` with the close code of a connection refused before it joined.
+    async fn open<'s>(&self, stream: &'s TcpStream, name: &UserName) -> Result<Opened<'s>, u16> {
+        let metrics = self.hub.metrics();
+        // This connection's turn to read its start (given back in the preamble, once read).
+        let turn = tokio::select! {
+            turn = self.openings.enter() => turn,
+            () = self.shutdown.cancelled() => return Err(close::GOING_AWAY),
+        };
+        let rooms = self.hub.rooms_of(name);
+        // Invitations held are told after the welcome (and what was missed), as they come
+        // live.
+        let (conversations, invitations) = match self.start(name, &rooms).await {
+            Ok(start) => start,
+            Err(e) => {
+                tracing::error!(error = %e, user = %name, "reading the connection's start failed");
+                return Err(close::INTERNAL_ERROR);
+            }
+        };
+        let control = Arc::new(Control::default());
+        let limits = Limits {
+            frames: self.config.queue_frames,
+            bytes: self.config.queue_bytes,
+        };
+        let (outbox, inbox) = self.hub.queue(limits, control.clone());
+        let (id, welcome, up_to) = self.hub.connect(
+            name.clone(),
+            self.session.id.clone(),
+            outbox.clone(),
+            conversations,
+        );
+        for invite in invitations {
+            outbox.send(&ServerFrame::Invitation { invite, req: None });
+        }
+        // The shutdown reaches the connections in the hub through their close switches
+        // (`Hub::close_all`); one that began while this one joined is heeded here.
+        if self.shutdown.is_cancelled() {
+            control.close(Some(close::GOING_AWAY));
+        }
+        metrics.connections_opened.inc();
+        tracing::info!(conn = id, user = %name, after = ?self.after, "connected");
+
+        let started = Instant::now();
+        // Every byte written to the socket from here on goes through `out`.
+        let mut out = Outgoing::new(stream, self.config.idle_timeout());
+        // The welcome and what the client missed go out before anything queued since it
+        // joined the hub, which holds exactly the messages after `up_to`. Cut short by a
+        // close, it leaves its write position in `out`, where the close frame will find it.
+        let failed = tokio::select! {
+            result = self.preamble(&mut out, welcome, up_to, turn) => result.err(),
+            () = control.closed() => None,
+        };
+        match failed {
+            None => {}
+            Some(PreambleError::Write(e)) => {
+                count_failure(&e, metrics);
+                tracing::info!(conn = id, error = %e, "writing the welcome or the backlog failed");
+                // Nothing more can be written: no close frame.
+                control.close(None);
+            }
+            Some(PreambleError::Ended(code)) => {
+                tracing::info!(conn = id, code, "the session ended before the welcome");
+                control.close(Some(code));
+            }
+            Some(e @ PreambleError::Store(_)) => {
+                tracing::warn!(conn = id, error = %e, "reading the backlog failed");
+                control.close(Some(close::INTERNAL_ERROR));
+            }
+        }
+        Ok(Opened {
+            id,
+            control,
+            outbox,
+            inbox,
+            out,
+            started,
+        })
+    }
 }
 
 /// Closes a connection that never joined the hub with `code`, and ends it.
 async fn refuse(
-    stream: &mut tokio::net::TcpStream,
+    stream: &mut TcpStream,
     code: u16,
     config: &Config,
     metrics: &crate::metrics::Metrics,
