@@ -7,8 +7,8 @@
 use backend::change::{Change, ChangeKind};
 use backend::message::{Conversation, Destination, Message, NewMessage};
 use backend::store::{
-    Appended, Marked, NewSession, Readers, ReplayCut, SearchQuery, SessionId, SqlStore, Start,
-    Store, StoreError,
+    Appended, Marked, NewSession, Opening, Readers, Replay, ReplayCut, Safety, SearchQuery,
+    SessionId, SqlStore, Standing, Start, Store, StoreError,
 };
 use backend::tasks::Tasks;
 use shared::{ConversationInfo, RoomName, Target, UserName};
@@ -30,6 +30,7 @@ testkit::on_both_engines!(
     repeated_req_is_stored_once,
     history_pages_back_to_the_first_message,
     missed_holds_only_the_users_conversations,
+    a_joined_connection_reads_its_standing_and_what_it_missed,
     since_holds_every_conversation,
     conversations_count_unread_and_list_private_newest_first,
     a_connections_start_reads_what_its_parts_read,
@@ -485,6 +486,77 @@ async fn missed_holds_only_the_users_conversations(store: SqlStore) {
         .await
         .expect("missed");
     assert_eq!(ids(&carol.messages), [1, 5, 6, 7]);
+}
+
+/// `Store::joined`, one connection for both on SQLite and PostgreSQL, reads what `opening`
+/// and `missed` read apart, and nothing missed once the session is gone.
+async fn a_joined_connection_reads_its_standing_and_what_it_missed(store: SqlStore) {
+    accounts(&store, &["alice", "bob"]).await;
+    let session = SessionId("alice-session".into());
+    store
+        .create_session(&NewSession::bare(session.clone()), &name("alice"))
+        .await
+        .expect("session");
+    store
+        .block(&name("alice"), &name("carol"))
+        .await
+        .expect("block");
+    join(&store, "alice", "rust").await;
+    let batch = vec![
+        to_room("bob", "lobby", "lobby", None),
+        to_room("bob", "rust", "rust", None),
+        to_user("bob", "alice", "bob to alice"),
+        to_room("bob", "go", "go", None),
+    ];
+    append_new(&store, batch).await;
+    let alice = name("alice");
+    for (after, limit) in [(0, 100), (1, 100), (0, 1), (4, 100)] {
+        let replay = Replay {
+            after,
+            up_to: 4,
+            limit,
+        };
+        let (opening, missed) = store
+            .joined(&session, &alice, Some(replay))
+            .await
+            .expect("joined");
+        assert_eq!(opening, store.opening(&session).await.expect("opening"));
+        assert_eq!(
+            missed,
+            Some(store.missed(&alice, after, 4, limit).await.expect("missed")),
+            "after {after}, limit {limit}"
+        );
+    }
+    let (opening, missed) = store.joined(&session, &alice, None).await.expect("joined");
+    assert_eq!(
+        (opening, missed),
+        (
+            Opening {
+                standing: Standing::Active,
+                blocked: vec![name("carol")],
+            },
+            None
+        )
+    );
+    let replay = Replay {
+        after: 0,
+        up_to: 4,
+        limit: 100,
+    };
+    let (_, missed) = store
+        .joined(&session, &alice, Some(replay))
+        .await
+        .expect("joined");
+    assert_eq!(ids(&missed.expect("missed").messages), [1, 2, 3]);
+    store
+        .delete_session(&session, &alice)
+        .await
+        .expect("sign out");
+    let (opening, missed) = store
+        .joined(&session, &alice, Some(replay))
+        .await
+        .expect("joined");
+    assert_eq!((opening.standing, missed), (Standing::Ended, None));
 }
 
 async fn since_holds_every_conversation(store: SqlStore) {

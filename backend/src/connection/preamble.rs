@@ -12,7 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::outgoing::WriteError;
 use super::writer::Out;
 use super::Connection;
-use crate::store::{Standing, StoreError};
+use crate::store::{Replay, Standing, StoreError};
 use crate::ws::{encode, Frame};
 
 /// Encoded bytes of the replay written at a time: what the preamble holds beside the page.
@@ -34,22 +34,23 @@ impl Connection {
         // Whether the session still stands and whom the user blocks, read after the
         // connection joined the hub: a sign-out, a disabling or a block since reaches it
         // through the hub. One that came between the token's check and the joining closed
-        // nothing of it, so it is told here, before a byte of the welcome.
-        let opening = self.store.opening(&self.session.id).await?;
+        // nothing of it, so it is told here, before a byte of the welcome. What a resuming
+        // client missed is read with it, on the same connection of the store's.
+        let replay = self.after.map(|after| Replay {
+            after,
+            up_to,
+            limit: self.config.max_replay,
+        });
+        let (opening, missed) = self
+            .store
+            .joined(&self.session.id, &self.session.name, replay)
+            .await?;
         match opening.standing {
             Standing::Active => {}
             Standing::Ended => return Err(PreambleError::Ended(close::SESSION_ENDED)),
             Standing::Disabled => return Err(PreambleError::Ended(close::ACCOUNT_DISABLED)),
         }
         let blocked = opening.blocked;
-        let missed = match self.after {
-            Some(after) => Some(
-                self.store
-                    .missed(&self.session.name, after, up_to, self.config.max_replay)
-                    .await?,
-            ),
-            None => None,
-        };
         drop(turn);
         out.push(welcome);
         if !blocked.is_empty() {

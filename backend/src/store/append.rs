@@ -158,7 +158,7 @@ pub(super) async fn append(
     let quotes = if replies.is_empty() {
         HashMap::new()
     } else {
-        changes::quotes(&store.pool, store.engine, &replies).await?
+        changes::quotes(&mut *store.pool.acquire().await?, store.engine, &replies).await?
     };
 
     let mut answers: Vec<Appended> = Vec::with_capacity(batch.len());

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use shared::changes::MAX_REACTIONS_PER_MESSAGE;
 use shared::{ErrorCode, MessageDetails, Place, Quote, Reaction, RoomName, UserName};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Row};
 
 use super::sql::{placeholders, room, to_i64, to_u64, user, Engine, LOOKUP_ROWS};
 use super::{mentions, Action, StoreError};
@@ -312,10 +312,23 @@ pub(super) fn same_change(a: &NewMessage, b: &NewMessage) -> bool {
     }
 }
 
+/// [`fill_details`] on a connection of `pool`, borrowed only when there is something to fill
+/// (a connection given back costs a hand-off to SQLite's thread: sqlx pings it).
+pub(super) async fn fill_details_from(
+    pool: &AnyPool,
+    engine: Engine,
+    messages: &mut [Message],
+) -> Result<(), StoreError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    fill_details(&mut *pool.acquire().await?, engine, messages).await
+}
+
 /// Fills in the details of read messages (their `details.reply` holds only the quoted id, as
 /// `message_from` left it): the quotes as the originals read now, the reactions, the files.
 pub(super) async fn fill_details(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     engine: Engine,
     messages: &mut [Message],
 ) -> Result<(), StoreError> {
@@ -335,7 +348,7 @@ pub(super) async fn fill_details(
         for id in chunk {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let list = reactions
                 .entry(to_u64(row.try_get("message_id")?))
                 .or_default();
@@ -354,8 +367,8 @@ pub(super) async fn fill_details(
         .iter()
         .filter_map(|m| m.details.reply.as_ref().map(|q| to_i64(q.id)))
         .collect();
-    let quotes = quotes(pool, engine, &quoted).await?;
-    let mut files = super::files::of_messages(pool, engine, &ids).await?;
+    let quotes = quotes(&mut *conn, engine, &quoted).await?;
+    let mut files = super::files::of_messages(&mut *conn, engine, &ids).await?;
     for message in messages.iter_mut() {
         if let Some(list) = reactions.remove(&message.id) {
             message.details.reactions = list;
@@ -372,7 +385,7 @@ pub(super) async fn fill_details(
 
 /// The quotes of messages `ids`, as they read now.
 pub(super) async fn quotes(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     engine: Engine,
     ids: &[i64],
 ) -> Result<HashMap<u64, Quote>, StoreError> {
@@ -386,7 +399,7 @@ pub(super) async fn quotes(
         for id in chunk {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let id = to_u64(row.try_get("id")?);
             let body: String = row.try_get("body")?;
             let deleted = row.try_get::<Option<i64>, _>("deleted_at")?.is_some();
@@ -460,7 +473,7 @@ pub(super) async fn since(
 /// latest edit with the body it has now) and per (message, emoji, user) (whether that reaction
 /// stands now), each at the id of the newest change it stands for.
 pub(super) async fn missed(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     engine: Engine,
     key: &str,
     floor: u64,
@@ -477,7 +490,7 @@ pub(super) async fn missed(
     .bind(to_i64(after))
     .bind(to_i64(up_to))
     .bind(to_i64(floor))
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -516,7 +529,7 @@ pub(super) async fn missed(
         for id in chunk {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let room_name: Option<String> = row.try_get("room")?;
             let sender: String = row.try_get("sender")?;
             let recipient: Option<String> = row.try_get("recipient")?;
@@ -549,7 +562,7 @@ pub(super) async fn missed(
         for id in chunk {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             if let Some((_, set)) = now.get_mut(&to_u64(row.try_get("message_id")?)) {
                 set.insert((row.try_get("emoji")?, row.try_get("user_key")?));
             }

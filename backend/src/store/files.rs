@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use shared::{Attachment, UserName};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, AnyConnection, Row};
 
 use super::sql::{placeholders, to_i64, to_u64, user, Engine, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
@@ -210,7 +210,7 @@ pub(super) async fn doom(
 
 /// The attachments of messages `ids`, each message's in its order.
 pub(super) async fn of_messages(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     engine: Engine,
     ids: &[i64],
 ) -> Result<HashMap<u64, Vec<Attachment>>, StoreError> {
@@ -225,7 +225,7 @@ pub(super) async fn of_messages(
         for id in chunk {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let record = record_from(&row)?;
             if let Some(message) = record.message_id {
                 found.entry(message).or_default().push(record.attachment);

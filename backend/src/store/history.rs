@@ -3,8 +3,8 @@
 
 use shared::{RoomName, UserName};
 
-use super::accounts::history_from;
-use sqlx::Row;
+use super::accounts::{history_from, history_from_on};
+use sqlx::{AnyConnection, Row};
 
 use super::changes;
 use super::sql::{message_from, to_i64, to_u64, MESSAGE_COLUMNS};
@@ -51,7 +51,7 @@ pub(super) async fn history(
         before = oldest;
     };
     messages.reverse();
-    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    changes::fill_details_from(&store.pool, store.engine, &mut messages).await?;
     Ok((messages, complete))
 }
 
@@ -88,7 +88,7 @@ pub(super) async fn history_around(
         let from = history_from(store, me).await?;
         later.retain(|m| m.id > from && visible_to(m, me));
     }
-    changes::fill_details(&store.pool, store.engine, &mut later).await?;
+    changes::fill_details_from(&store.pool, store.engine, &mut later).await?;
     messages.extend(later);
     Ok((messages, complete))
 }
@@ -106,18 +106,43 @@ pub(super) async fn missed(
     if after >= up_to {
         return Ok(Missed::default());
     }
+    missed_on(
+        store,
+        &mut *store.pool.acquire().await?,
+        name,
+        after,
+        up_to,
+        limit,
+    )
+    .await
+}
+
+/// [`missed`], every statement on `conn` (a statement per conversation, and more: on
+/// connections borrowed from the pool one at a time, each given back would cost a hand-off
+/// to SQLite's thread, as sqlx pings it).
+pub(super) async fn missed_on(
+    store: &SqlStore,
+    conn: &mut AnyConnection,
+    name: &UserName,
+    after: u64,
+    up_to: u64,
+    limit: u32,
+) -> Result<Missed, StoreError> {
+    if after >= up_to {
+        return Ok(Missed::default());
+    }
     let mut keys = vec![Conversation::Room(RoomName::lobby()).key()];
     let rooms: Vec<String> = sqlx::query_scalar("SELECT room FROM memberships WHERE name_key = $1")
         .bind(name.key())
-        .fetch_all(&store.pool)
+        .fetch_all(&mut *conn)
         .await?;
     keys.extend(rooms.iter().map(|room| format!("room:{room}")));
     let private: Vec<String> = sqlx::query_scalar(&store.sql.own_private)
         .bind(name.key())
-        .fetch_all(&store.pool)
+        .fetch_all(&mut *conn)
         .await?;
     // A released name's new holder misses nothing private from before his account.
-    let from = to_i64(history_from(store, name).await?);
+    let from = to_i64(history_from_on(&mut *conn, name).await?);
     keys.extend(private);
     keys.sort_unstable();
     keys.dedup();
@@ -131,7 +156,7 @@ pub(super) async fn missed(
         } else {
             0
         };
-        let touched = changes::missed(&store.pool, store.engine, key, floor, after, up_to).await?;
+        let touched = changes::missed(&mut *conn, store.engine, key, floor, after, up_to).await?;
         changed.extend(touched.into_iter().filter(|m| visible_to(m, name)));
         let rows = sqlx::query(&store.sql.replay)
             .bind(key.as_str())
@@ -142,7 +167,7 @@ pub(super) async fn missed(
             } else {
                 to_i64(after)
             })
-            .fetch_all(&store.pool)
+            .fetch_all(&mut *conn)
             .await?;
         for row in &rows {
             let message = message_from(row)?;
@@ -164,7 +189,7 @@ pub(super) async fn missed(
         }
     });
     messages.reverse();
-    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    changes::fill_details(&mut *conn, store.engine, &mut messages).await?;
     // The changes to messages the client had, among the replayed ones in id order.
     if !changed.is_empty() {
         messages.extend(changed);
@@ -204,7 +229,7 @@ pub(super) async fn since(
         .iter()
         .map(message_from)
         .collect::<Result<Vec<_>, _>>()?;
-    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    changes::fill_details_from(&store.pool, store.engine, &mut messages).await?;
     // The changes too, in id order: the first `limit` of both.
     let changed = changes::since(&store.pool, after, limit).await?;
     if !changed.is_empty() {

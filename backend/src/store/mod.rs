@@ -24,7 +24,7 @@
 //! - `search`: full-text search over what a user may read, through each engine's index
 //!   (SQLite FTS5, PostgreSQL `tsvector`), behind an internal trait, `search::SearchIndex`.
 //! - `start`: what a connection reads before it joins the hub, on one connection (on SQLite
-//!   in one hand-off to its thread).
+//!   in one hand-off to its thread), and what it reads once it has joined, on one connection.
 //! - `sql`: what every statement shares (parameters, conversions, the columns of a message).
 //! - `sql_store`: [`SqlStore`] itself, opened on either engine and closed; `sql_impl`: its
 //!   `impl Store`, each method handed to the module of its concern.
@@ -104,7 +104,7 @@ pub use moderation::Action;
 pub use rooms::{Invited, JoinRefusal, Joined, RoomChange};
 pub use search::{SearchPage, SearchQuery};
 pub use sign_ins::SessionWrite;
-pub use start::Start;
+pub use start::{Replay, Start};
 
 /// A read marker that [`Store::mark_read`] moved, or left where it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -523,6 +523,27 @@ pub trait Store: Safety + Send + Sync + 'static {
             conversations: self.conversations_page(name, rooms, None, limit).await?,
             invitations: self.invitations(name).await?,
         })
+    }
+    /// What a connection of `name`'s reads once it has joined the hub: whether `session`
+    /// still stands and whom its account blocks ([`Safety::opening`]), and, for a client
+    /// that resumes, what it missed ([`Store::missed`]; `None` when the session no longer
+    /// stands or nothing is to be replayed). On one connection: each connection borrowed
+    /// and given back costs a hand-off to SQLite's thread. By default the two calls.
+    async fn joined(
+        &self,
+        session: &SessionId,
+        name: &UserName,
+        replay: Option<Replay>,
+    ) -> Result<(Opening, Option<Missed>), StoreError> {
+        let opening = self.opening(session).await?;
+        let missed = match replay {
+            Some(replay) if opening.standing == Standing::Active => Some(
+                self.missed(name, replay.after, replay.up_to, replay.limit)
+                    .await?,
+            ),
+            _ => None,
+        };
+        Ok((opening, missed))
     }
     /// Moves `name`'s read marker forward to `up_to`, or to the conversation's newest message
     /// if that is lower; returns where the marker stood and where it now stands.

@@ -153,38 +153,7 @@ impl Safety for SqlStore {
     }
 
     async fn opening(&self, session: &SessionId) -> Result<Opening, StoreError> {
-        // One row per block, or one with no block: none at all when the session is gone.
-        let rows = sqlx::query(
-            "SELECT a.disabled_at, b.blocked FROM sessions s \
-             JOIN accounts a ON a.name_key = s.name_key \
-             LEFT JOIN blocks b ON b.blocker_key = a.name_key \
-             WHERE s.token_hash = $1 ORDER BY b.blocked_key",
-        )
-        .bind(&session.0)
-        .fetch_all(&self.pool)
-        .await?;
-        let Some(first) = rows.first() else {
-            return Ok(Opening {
-                standing: Standing::Ended,
-                blocked: Vec::new(),
-            });
-        };
-        if first.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
-            return Ok(Opening {
-                standing: Standing::Disabled,
-                blocked: Vec::new(),
-            });
-        }
-        let mut blocked = Vec::new();
-        for row in &rows {
-            if let Some(name) = row.try_get::<Option<String>, _>("blocked")? {
-                blocked.push(user(&name)?);
-            }
-        }
-        Ok(Opening {
-            standing: Standing::Active,
-            blocked,
-        })
+        opening_on(&self.pool, session).await
     }
 
     async fn blocked_by(&self, blocker: &UserName) -> Result<Vec<UserName>, StoreError> {
@@ -259,6 +228,45 @@ impl Safety for SqlStore {
     async fn expire(&self, scope: &Expiry, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
         super::retention::expire(self, scope, before_ms, batch).await
     }
+}
+
+/// [`Safety::opening`], read through `db` (a connection a caller holds for several reads).
+pub(super) async fn opening_on<'c>(
+    db: impl sqlx::Executor<'c, Database = Any>,
+    session: &SessionId,
+) -> Result<Opening, StoreError> {
+    // One row per block, or one with no block: none at all when the session is gone.
+    let rows = sqlx::query(
+        "SELECT a.disabled_at, b.blocked FROM sessions s \
+         JOIN accounts a ON a.name_key = s.name_key \
+         LEFT JOIN blocks b ON b.blocker_key = a.name_key \
+         WHERE s.token_hash = $1 ORDER BY b.blocked_key",
+    )
+    .bind(&session.0)
+    .fetch_all(db)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(Opening {
+            standing: Standing::Ended,
+            blocked: Vec::new(),
+        });
+    };
+    if first.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+        return Ok(Opening {
+            standing: Standing::Disabled,
+            blocked: Vec::new(),
+        });
+    }
+    let mut blocked = Vec::new();
+    for row in &rows {
+        if let Some(name) = row.try_get::<Option<String>, _>("blocked")? {
+            blocked.push(user(&name)?);
+        }
+    }
+    Ok(Opening {
+        standing: Standing::Active,
+        blocked,
+    })
 }
 
 /// Runs `sql` (`$1` the name key, `$2` now when `set`, else NULL) and reads the `name` it

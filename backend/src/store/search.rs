@@ -133,7 +133,7 @@ pub(super) async fn search(
             marks.push(found);
         }
     }
-    changes::fill_details(&store.pool, store.engine, &mut messages).await?;
+    changes::fill_details_from(&store.pool, store.engine, &mut messages).await?;
     Ok(SearchPage {
         hits: messages.into_iter().zip(marks).collect(),
         more,

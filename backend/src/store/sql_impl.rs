@@ -245,6 +245,15 @@ impl Store for SqlStore {
         start::start(self, name, rooms, limit).await
     }
 
+    async fn joined(
+        &self,
+        session: &SessionId,
+        name: &UserName,
+        replay: Option<Replay>,
+    ) -> Result<(Opening, Option<Missed>), StoreError> {
+        start::joined(self, session, name, replay).await
+    }
+
     async fn mark_read(
         &self,
         name: &UserName,

@@ -1,6 +1,8 @@
-//! What a connection reads from the store before it joins the hub ([`Store::start`]): where
-//! its rooms stand, the first page of its private conversations, and the invitations its user
-//! holds, all on one of the pool's connections.
+//! What a connection reads from the store as it starts: before it joins the hub
+//! ([`Store::start`]) where its rooms stand, the first page of its private conversations, and
+//! the invitations its user holds, all on one of the pool's connections; once it has joined
+//! ([`Store::joined`]) whether its session still stands, whom its user blocks and, for a
+//! client that resumes, what it missed, on one connection too.
 //!
 //! In a reconnection storm each read is a hand-off to a SQLite connection's thread and back,
 //! and each connection given back to the pool one more (sqlx pings it): the context switches
@@ -13,6 +15,7 @@
 //! the one-by-one path too.)
 //!
 //! [`Store::start`]: super::Store::start
+//! [`Store::joined`]: super::Store::joined
 
 use futures_util::TryStreamExt;
 use shared::{ConversationInfo, Invite, RoomName, UserName};
@@ -20,10 +23,12 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Column, Row};
 
 use super::conversations::{add_standing, complete, room_keys, standing_sql, Standings};
+use super::history::missed_on;
 use super::rooms::{invitations_from, INVITATIONS};
+use super::safety::{opening_on, Opening, Standing};
 use super::sql::{Engine, LOOKUP_ROWS};
 use super::sql_store::SqlStore;
-use super::StoreError;
+use super::{Missed, SessionId, StoreError};
 
 /// What a connection reads before it joins the hub (see [`Store::start`](super::Store::start)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +41,46 @@ pub struct Start {
     pub conversations: Vec<ConversationInfo>,
     /// The invitations its user holds, to rooms not archived, oldest first.
     pub invitations: Vec<Invite>,
+}
+
+/// What a resuming client missed, to be read once its connection joined the hub: the
+/// messages with ids in `(after, up_to]`, at most `limit` (see
+/// [`Store::missed`](super::Store::missed)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    /// The client's `after`.
+    pub after: u64,
+    /// The last message delivered before the connection joined the hub.
+    pub up_to: u64,
+    /// `--max-replay`.
+    pub limit: u32,
+}
+
+/// [`Store::joined`](super::Store::joined): the standing, then what was missed while it
+/// stands, on one connection.
+pub(super) async fn joined(
+    store: &SqlStore,
+    session: &SessionId,
+    name: &UserName,
+    replay: Option<Replay>,
+) -> Result<(Opening, Option<Missed>), StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    let opening = opening_on(&mut *conn, session).await?;
+    let missed = match replay {
+        Some(replay) if opening.standing == Standing::Active => Some(
+            missed_on(
+                store,
+                &mut conn,
+                name,
+                replay.after,
+                replay.up_to,
+                replay.limit,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    Ok((opening, missed))
 }
 
 /// [`Store::start`](super::Store::start).
