@@ -60,6 +60,16 @@ enum Admission {
     Flooding,
 }
 
+/// What the read loop does after a frame.
+enum Next {
+    /// Reads on.
+    Read,
+    /// Answers this text frame, then reads on.
+    Answer(String),
+    /// Ends the connection.
+    End(ReadEnd),
+}
+
 /// The reading half of a connection.
 pub(super) struct Reader<'a> {
     /// What a command works with: the connection, its user, the hub, the store, the journal.
@@ -101,8 +111,12 @@ impl Reader<'_> {
                 used += size;
                 let heard = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
                 last_heard.store(heard, Ordering::Relaxed);
-                if let Some(end) = self.on_incoming(incoming).await {
-                    return end;
+                match self.on_incoming(incoming) {
+                    Next::Read => {}
+                    // Boxed: answering a frame can take a large future (store calls, the
+                    // journal), which would otherwise take room in the task while it idles.
+                    Next::Answer(text) => Box::pin(self.on_text(&text)).await,
+                    Next::End(end) => return end,
                 }
             }
             buf.drain(..used);
@@ -116,21 +130,23 @@ impl Reader<'_> {
         }
     }
 
-    /// Answers one message or control frame; `Some` when the connection must end.
-    async fn on_incoming(&mut self, incoming: Option<Incoming>) -> Option<ReadEnd> {
-        let incoming = incoming?;
+    /// Answers one message or control frame at once, but a text frame admitted, which it
+    /// hands back to be answered (`on_text`, boxed: this stays a plain function, so the
+    /// read loop's future holds nothing of it while it waits).
+    fn on_incoming(&mut self, incoming: Option<Incoming>) -> Next {
+        let Some(incoming) = incoming else {
+            return Next::Read;
+        };
         // Messages, text or binary, count against the rate limit; control frames do not.
         if matches!(incoming, Incoming::Text(_) | Incoming::Binary(_)) {
             match self.admit(&incoming) {
                 Admission::Admitted => {}
-                Admission::Limited => return None,
-                Admission::Flooding => return Some(ReadEnd::Close(close::POLICY_VIOLATION)),
+                Admission::Limited => return Next::Read,
+                Admission::Flooding => return Next::End(ReadEnd::Close(close::POLICY_VIOLATION)),
             }
         }
         match incoming {
-            // Boxed: answering a frame can take a large future (store calls, the journal),
-            // which would otherwise take room in the task while it idles.
-            Incoming::Text(text) => Box::pin(self.on_text(&text)).await,
+            Incoming::Text(text) => return Next::Answer(text),
             Incoming::Binary(_) => self.refuse(
                 (
                     ErrorCode::BinaryNotSupported,
@@ -141,9 +157,9 @@ impl Reader<'_> {
             Incoming::Ping(payload) => self.cx.outbox.push(Arc::new(WireFrame::pong(&payload))),
             // A pong only proves liveness, which reading it has recorded.
             Incoming::Pong => {}
-            Incoming::Close(code) => return Some(ReadEnd::Closed(code)),
+            Incoming::Close(code) => return Next::End(ReadEnd::Closed(code)),
         }
-        None
+        Next::Read
     }
 
     /// Spends a token from the rate limit; answers `rate_limited` (with the frame's `req`)
