@@ -11,6 +11,7 @@ use backend::store::{
     SessionId, SqlStore, Standing, Start, Store, StoreError,
 };
 use backend::tasks::Tasks;
+use shared::limits::UNREAD_COUNTED;
 use shared::{ConversationInfo, RoomName, Target, UserName};
 use sqlx::Row;
 use testkit::{
@@ -34,6 +35,7 @@ testkit::on_both_engines!(
     since_holds_every_conversation,
     conversations_count_unread_and_list_private_newest_first,
     a_connections_start_reads_what_its_parts_read,
+    unread_counts_stop_at_the_bound,
     read_markers_only_move_forward,
     deleting_an_account_takes_its_private_messages_only,
     large_batches_are_stored_whole,
@@ -578,6 +580,61 @@ async fn since_holds_every_conversation(store: SqlStore) {
         [1, 2, 3, 4, 5]
     );
     assert!(store.since(5, 10).await.expect("since").is_empty());
+}
+
+/// Unread messages and unread mentions are counted up to `UNREAD_COUNTED` and no further
+/// (each one counted is a read): exact below it, the bound itself above it. On SQLite the
+/// private conversation's messages are split between the lists file and the messages above
+/// the id it covers, whose counts are added.
+async fn unread_counts_stop_at_the_bound(store: SqlStore) {
+    /// Alice's #busy and her conversation with Bob: (which, unread, mentions).
+    async fn unread_of_alice(store: &SqlStore) -> Vec<(Target, u64, u64)> {
+        store
+            .conversations(&name("alice"), &[room("busy")])
+            .await
+            .expect("conversations")
+            .into_iter()
+            .map(|c| (c.target, c.unread, c.mentions))
+            .collect()
+    }
+
+    let bound = u64::from(UNREAD_COUNTED);
+    accounts(&store, &["alice", "bob"]).await;
+    join(&store, "alice", "busy").await;
+    join(&store, "bob", "busy").await;
+    let mentions = |n: u64| -> Vec<NewMessage> {
+        (0..n)
+            .map(|i| to_room("bob", "busy", &format!("@alice {i}"), None))
+            .collect()
+    };
+    let private = |n: u64| -> Vec<NewMessage> {
+        (0..n)
+            .map(|i| to_user("bob", "alice", &format!("p{i}")))
+            .collect()
+    };
+
+    append_new(&store, mentions(bound - 1)).await;
+    append_new(&store, private(bound / 2)).await;
+    store.catch_up_lists().await.expect("catch up");
+    append_new(&store, private(bound / 2 - 1)).await;
+    assert_eq!(
+        unread_of_alice(&store).await,
+        [
+            (in_room("busy"), bound - 1, bound - 1),
+            (with_user("bob"), bound - 1, 0),
+        ]
+    );
+
+    append_new(&store, mentions(2)).await;
+    append_new(&store, private(2)).await;
+    assert_eq!(
+        unread_of_alice(&store).await,
+        [
+            (in_room("busy"), bound, bound),
+            (with_user("bob"), bound, 0),
+        ]
+    );
+    store.close().await;
 }
 
 async fn conversations_count_unread_and_list_private_newest_first(store: SqlStore) {

@@ -21,6 +21,10 @@ pub const MAX_TOPIC_CHARS: usize = 200;
 pub const MAX_TITLE_CHARS: usize = 64;
 /// Rooms in one `room_list` page.
 pub const ROOMS_PAGE: u32 = 50;
+/// Where the server stops counting a conversation's unread messages (and unread mentions): a
+/// count of this many means this many or more. Counting costs a read per message counted,
+/// so without a bound a user away from a busy room would wait seconds for their `welcome`.
+pub const UNREAD_COUNTED: u32 = 1000;
 
 /// Why a room's topic or title was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

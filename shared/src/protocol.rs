@@ -20,7 +20,7 @@ pub use crate::rooms::{AuditEntry, Invite, RoomInfo, RoomListing, RoomSettings};
 use crate::skip::{is_false, is_zero};
 
 /// The protocol version the server announces in [`ServerFrame::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Messages in one `history` answer when the client asks for no particular number.
 pub const HISTORY_PAGE: u32 = 50;

@@ -29,7 +29,8 @@ pub(super) trait Lists: Send + Sync + std::fmt::Debug + 'static {
     /// none: the last entry of the (conversation, id) index.
     fn last_id_sql(&self, conversation: &str) -> String;
     /// How many messages of `conversation` above the id `after` (SQL expressions) someone
-    /// other than `$1` sent, found by the (conversation, id) index.
+    /// other than `$1` sent, found by the (conversation, id) index, counted up to
+    /// [`UNREAD_COUNTED`](shared::limits::UNREAD_COUNTED) and no further.
     fn unread_sql(&self, conversation: &str, after: &str) -> String;
     /// A page of history: the messages (their `MESSAGE_COLUMNS`) of conversation `$1` below
     /// id `$2`, newest first, at most `$3`.

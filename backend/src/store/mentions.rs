@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use shared::limits::UNREAD_COUNTED;
 use sqlx::Any;
 
 use super::sql::{insert_chunks, placeholders, Engine, LOOKUP_ROWS};
@@ -175,10 +176,12 @@ async fn insert(
 }
 
 /// How many messages of `conversation` above the id `after` (SQL expressions) mention `$1`:
-/// a range of the `mentions` primary key.
+/// a range of the `mentions` primary key, counted up to
+/// [`UNREAD_COUNTED`](shared::limits::UNREAD_COUNTED), as the unread messages are.
 pub(super) fn unread_sql(conversation: &str, after: &str) -> String {
     format!(
-        "(SELECT COUNT(*) FROM mentions x \
-          WHERE x.name_key = $1 AND x.conversation = {conversation} AND x.id > {after})"
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM mentions x \
+          WHERE x.name_key = $1 AND x.conversation = {conversation} AND x.id > {after} \
+          LIMIT {UNREAD_COUNTED}) counted)"
     )
 }

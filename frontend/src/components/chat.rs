@@ -16,7 +16,7 @@ use super::send_problems::SendProblems;
 use super::sidebar::{focus_composer, Sidebar, SidebarOpen};
 use super::switcher::{QuickSwitcher, SwitcherOpen};
 use crate::connection::{self, Ended, Socket};
-use crate::state::{ChatState, Link};
+use crate::state::{count_label, ChatState, Link};
 use crate::timeline::Millis;
 use crate::{browser, Auth, Session};
 
@@ -141,7 +141,7 @@ pub fn ChatPage(session: Session) -> impl IntoView {
                     <span class="visually-hidden">"Rooms and people"</span>
                     {move || {
                         let unread = state.with(ChatState::total_unread);
-                        (unread > 0).then(|| view! { <span class="badge">{unread}</span> })
+                        (unread > 0).then(|| view! { <span class="badge">{count_label(unread)}</span> })
                     }}
                 </button>
                 <h1 class="brand">"Chat"</h1>

@@ -13,7 +13,7 @@ use super::message_actions::send_with;
 use super::room_browser::{clicked, open_browser};
 use crate::connection::Socket;
 use crate::state::notify::{Permission, Switch};
-use crate::state::{ChatState, ConvKey, ConvSummary, Person};
+use crate::state::{count_label, ChatState, ConvKey, ConvSummary, Person};
 use crate::{browser, notifier};
 
 /// Whether the sidebar is open (it is a drawer on narrow screens). The chat page provides it
@@ -424,7 +424,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
                     .then(|| {
                         view! {
                             <span class="badge mention-badge" data-testid="mentions">
-                                "@" {mentions}
+                                "@" {count_label(mentions)}
                                 <span class="visually-hidden">
                                     {if mentions == 1 { " mention" } else { " mentions" }}
                                 </span>
@@ -435,7 +435,7 @@ fn ConvItem(summary: ConvSummary) -> impl IntoView {
                     .then(|| {
                         view! {
                             <span class="badge" data-testid="unread">
-                                {unread}
+                                {count_label(unread)}
                                 <span class="visually-hidden">
                                     {if muted { " unread, muted" } else { " unread" }}
                                 </span>

@@ -17,7 +17,7 @@ use crate::browser;
 use crate::connection::Socket;
 use crate::state::search::{pieces, Hit};
 use crate::state::switcher::Switcher;
-use crate::state::{ChatState, ConvKey, ConvSummary};
+use crate::state::{count_label, ChatState, ConvKey, ConvSummary};
 
 /// Whether the quick switcher is open. The chat page provides it as context.
 #[derive(Clone, Copy)]
@@ -68,7 +68,7 @@ fn draw_options(ul: &web_sys::Element, entries: Vec<Entry<'_>>, selected: usize)
                 [
                     option_label(conv),
                     ", ".into(),
-                    conv.unread.to_string(),
+                    count_label(conv.unread),
                     " unread".into(),
                 ]
                 .concat(),

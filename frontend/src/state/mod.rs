@@ -101,7 +101,7 @@ pub use key::ConvKey;
 pub use link::Link;
 pub use notices::{Notice, NOTICE_MS};
 pub use presence::{Availability, Person};
-pub use read::READ_EVERY_MS;
+pub use read::{count_label, READ_EVERY_MS};
 pub use receipts::Receipt;
 pub use sending::{ACK_TIMEOUT_MS, MAX_RATE_REFUSALS};
 pub use typing::TYPING_SHOWN_MS;

@@ -120,7 +120,7 @@ pub fn alert(frame: &ServerFrame, visible: bool, mutes: &Mutes, me_key: &str) ->
 pub fn title(unread: u32) -> String {
     match unread {
         0 => "Chat".to_owned(),
-        n => format!("({n}) Chat"),
+        n => format!("({}) Chat", super::read::count_label(n)),
     }
 }
 

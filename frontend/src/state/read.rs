@@ -2,6 +2,7 @@
 //! markers moved by another tab, and our own markers sent (forward only, throttled) for the
 //! open conversation.
 
+use shared::limits::UNREAD_COUNTED;
 use shared::{ClientFrame, ConversationInfo, Target, UserName};
 
 use super::{ChatState, ConvKey, Conversation};
@@ -9,6 +10,16 @@ use crate::timeline::{Line, Message, Millis};
 
 /// Read markers go to the server at most this often.
 pub const READ_EVERY_MS: Millis = 1_000;
+
+/// A count of unread messages or mentions as shown: the server stops counting at
+/// [`UNREAD_COUNTED`], so from there on it is that many "or more".
+pub fn count_label(n: u32) -> String {
+    if n >= UNREAD_COUNTED {
+        format!("{UNREAD_COUNTED}+")
+    } else {
+        n.to_string()
+    }
+}
 
 impl Conversation {
     /// Messages from others after our read marker: `welcome`'s count for the messages up

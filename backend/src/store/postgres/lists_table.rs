@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use shared::limits::UNREAD_COUNTED;
 use sqlx::Any;
 
 use crate::message::{Destination, NewMessage};
@@ -36,9 +37,9 @@ impl Lists for ListsTable {
 
     fn unread_sql(&self, conversation: &str, after: &str) -> String {
         format!(
-            "(SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE conversation = {conversation} \
                  AND id > {after} AND sender_key <> $1 \
-                 AND (hidden_for IS NULL OR hidden_for <> $1))"
+                 AND (hidden_for IS NULL OR hidden_for <> $1) LIMIT {UNREAD_COUNTED}) counted)"
         )
     }
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use shared::limits::UNREAD_COUNTED;
 use sqlx::{Any, SqlitePool};
 
 use super::rounds::{index_list_round, ListsProgress, LIST_ROUND_IDS};
@@ -58,17 +59,21 @@ impl Lists for ListsFile {
     }
 
     /// The file's entries, the private messages above the id it covers, and
-    /// `messages_by_room`.
+    /// `messages_by_room`: each counted up to the bound, and their sum cut to it.
     fn unread_sql(&self, conversation: &str, after: &str) -> String {
         format!(
-            "(SELECT COUNT(*) FROM lists.conversation_ids l JOIN messages m ON m.id = l.id \
+            "MIN({UNREAD_COUNTED}, \
+               (SELECT COUNT(*) FROM (SELECT 1 FROM lists.conversation_ids l \
+                 JOIN messages m ON m.id = l.id \
                  WHERE l.conversation = {conversation} AND l.id > {after} \
-                 AND m.sender_key <> $1 AND (m.hidden_for IS NULL OR m.hidden_for <> $1)) \
-             + (SELECT COUNT(*) FROM messages WHERE {} AND id > {after} \
+                 AND m.sender_key <> $1 AND (m.hidden_for IS NULL OR m.hidden_for <> $1) \
+                 LIMIT {UNREAD_COUNTED})) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE {} AND id > {after} \
                  AND conversation = {conversation} AND sender_key <> $1 \
-                 AND (hidden_for IS NULL OR hidden_for <> $1)) \
-             + (SELECT COUNT(*) FROM messages WHERE conversation = {conversation} \
-                 AND room IS NOT NULL AND id > {after} AND sender_key <> $1)",
+                 AND (hidden_for IS NULL OR hidden_for <> $1) LIMIT {UNREAD_COUNTED})) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE conversation = {conversation} \
+                 AND room IS NOT NULL AND id > {after} AND sender_key <> $1 \
+                 LIMIT {UNREAD_COUNTED})))",
             uncovered_private()
         )
     }

@@ -266,3 +266,17 @@ fn private_conversations_with_someone_offline_can_be_opened_and_written_to() {
     state.open_direct("not a name");
     assert_eq!(state.active(), &dave);
 }
+
+#[test]
+fn counts_are_shown_up_to_where_the_server_stops_counting() {
+    use shared::limits::UNREAD_COUNTED;
+    assert_eq!(count_label(7), "7");
+    assert_eq!(count_label(UNREAD_COUNTED - 1), "999");
+    assert_eq!(count_label(UNREAD_COUNTED), "1000+");
+    assert_eq!(count_label(UNREAD_COUNTED + 3), "1000+");
+    assert_eq!(
+        crate::state::notify::title(UNREAD_COUNTED + 3),
+        "(1000+) Chat"
+    );
+    assert_eq!(crate::state::notify::title(2), "(2) Chat");
+}
