@@ -24,7 +24,7 @@ pub async fn echo(socket: Socket, max_message: usize) {
     } = socket;
     let mut buf = read_ahead;
     let mut decoder = Decoder::new(max_message);
-    let mut out = Outgoing::new(&stream, WRITE_DEADLINE);
+    let mut out = Outgoing::new(&*stream, WRITE_DEADLINE);
     let last = loop {
         let mut used = 0;
         let mut answers = Vec::new();
@@ -75,5 +75,7 @@ pub async fn echo(socket: Socket, max_message: usize) {
         }
     }
     drop(out);
-    finish(&mut stream).await;
+    if let Some(stream) = Arc::get_mut(&mut stream) {
+        finish(stream).await;
+    }
 }

@@ -162,7 +162,9 @@ impl Connection {
     /// frame) is boxed, so that its future does not take room in the task for as long as the
     /// connection lives: what stays is the reader's and the writer's state and little else.
     /// (`socket` is used in place, not taken apart: its parts moved out would leave room for
-    /// themselves behind in the future.)
+    /// themselves behind in the future. Its stream is shared, behind an `Arc`, with the
+    /// connection's queue, through which the flusher writes in the writer's place while the
+    /// writer waits idle: see `crate::outbox`.)
     pub async fn serve(self, mut socket: Socket) {
         let name = self.session.name.clone();
         let metrics = self.hub.metrics();
@@ -176,7 +178,9 @@ impl Connection {
         } = match Box::pin(self.open(&socket.stream, &name)).await {
             Ok(opened) => opened,
             Err(code) => {
-                Box::pin(refuse(&mut socket.stream, code, &self.config, metrics)).await;
+                if let Some(stream) = Arc::get_mut(&mut socket.stream) {
+                    Box::pin(refuse(stream, code, &self.config, metrics)).await;
+                }
                 return;
             }
         };
@@ -207,6 +211,7 @@ impl Connection {
             departed: OnceLock::new(),
         };
         let mut echo = None;
+        inbox.attach(socket.stream.clone());
         {
             // Pinned where they are made: a future moved into a pinned binding could leave
             // room for itself behind.
@@ -241,7 +246,11 @@ impl Connection {
         // The answer to the client's close goes after the rest of any frame begun.
         Box::pin(write_close(&mut out, echo, metrics)).await;
         drop(out);
-        Box::pin(finish(&mut socket.stream)).await;
+        // The queue gives the socket back: this task holds the only reference left.
+        drop(inbox);
+        if let Some(stream) = Arc::get_mut(&mut socket.stream) {
+            Box::pin(finish(stream)).await;
+        }
         if let Some(at) = departed {
             Box::pin(self.store_last_seen(&name, at)).await;
         }

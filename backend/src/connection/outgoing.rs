@@ -33,6 +33,13 @@ pub trait WriteSide {
     /// written, or `WouldBlock` when none can be.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
 
+    /// [`WriteSide::try_write_vectored`] of one buffer. A socket's `send` costs less in the
+    /// kernel than a `writev` of one buffer (no vector to copy in, no file position to lock),
+    /// and one frame at a time is what a connection writes at light load.
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_write_vectored(&[IoSlice::new(buf)])
+    }
+
     /// Resolves when a write may make progress again (it may resolve spuriously).
     fn writable(&self) -> impl Future<Output = io::Result<()>> + Send;
 }
@@ -40,6 +47,10 @@ pub trait WriteSide {
 impl WriteSide for &TcpStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         TcpStream::try_write_vectored(self, bufs)
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        TcpStream::try_write(self, buf)
     }
 
     fn writable(&self) -> impl Future<Output = io::Result<()>> + Send {
@@ -93,11 +104,20 @@ impl<W: WriteSide> Outgoing<W> {
 
     /// Adds frames to write after those waiting.
     pub fn extend(&mut self, frames: Vec<Frame>) {
+        self.resume(frames, 0);
+    }
+
+    /// Adds frames to write after those waiting, the first of which has had its first
+    /// `offset` bytes written already (by the flusher, in the writer's place: see
+    /// [`crate::outbox`]). A frame begun elsewhere can only come when nothing is waiting
+    /// here; otherwise `offset` is 0.
+    pub fn resume(&mut self, frames: Vec<Frame>, offset: usize) {
         if self.is_idle() {
             self.frames = frames;
             self.index = 0;
-            self.offset = 0;
+            self.offset = offset;
         } else {
+            debug_assert_eq!(offset, 0, "a frame begun elsewhere while frames wait here");
             self.frames.extend(frames);
         }
     }
@@ -188,10 +208,14 @@ impl<W: WriteSide> Outgoing<W> {
         self.flush().await
     }
 
-    /// One `writev` of up to [`MAX_BATCH`] frames, the first from `offset` on.
+    /// One `writev` of up to [`MAX_BATCH`] frames, the first from `offset` on (a `send` when
+    /// there is one).
     fn try_write(&self) -> io::Result<usize> {
-        let mut slices = [IoSlice::new(&[]); MAX_BATCH];
         let frames = &self.frames[self.index..];
+        if let [frame] = frames {
+            return self.side.try_write(&frame.as_bytes()[self.offset..]);
+        }
+        let mut slices = [IoSlice::new(&[]); MAX_BATCH];
         let count = frames.len().min(MAX_BATCH);
         for (i, (slice, frame)) in slices.iter_mut().zip(frames).enumerate() {
             let bytes = frame.as_bytes();

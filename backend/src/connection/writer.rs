@@ -2,6 +2,10 @@
 //! it and writes it through the connection's [`Outgoing`] (one `writev` straight from the
 //! frames' shared bytes); sends pings, drops a connection silent for the idle timeout or
 //! whose writes make no progress for it, and writes the close frame at a frame boundary.
+//!
+//! While it waits with nothing in hand, the flusher may write queued frames in its place
+//! (see [`crate::outbox`]); before writing anything of its own it takes the socket back
+//! ([`Inbox::reclaim`]), with whatever part of a frame the flusher could not finish.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -16,7 +20,7 @@ use super::outgoing::{Outgoing, WriteError};
 use super::reader::read_some;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
-use crate::outbox::{ConnId, Control, Inbox};
+use crate::outbox::{ConnId, Control, Inbox, Taken};
 use crate::ws::{Frame, WireFrame};
 
 /// How long the close frame (with the rest of a frame begun) may take to go out before the
@@ -88,7 +92,7 @@ pub(super) struct Writer<'a> {
 
 /// What the write loop does next.
 enum Step {
-    Write(Vec<Frame>),
+    Write(Taken),
     Ping,
     Close(Option<u16>),
     Drop,
@@ -111,7 +115,8 @@ impl Writer<'_> {
             let step = tokio::select! {
                 biased;
                 () = &mut closed => Step::Close(self.control.code()),
-                frames = inbox.take() => Step::Write(frames),
+                // Idle when all it took is written: the flusher may write in its place.
+                taken = inbox.take(out.is_idle()) => Step::Write(taken),
                 _ = ping.tick() => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
                     if self.started.elapsed().saturating_sub(heard) > self.idle_timeout {
@@ -121,10 +126,17 @@ impl Writer<'_> {
                     }
                 }
             };
+            if !matches!(step, Step::Write(_)) {
+                // The flusher may have been writing in the writer's place: take the socket
+                // back, and what it left, before writing anything else.
+                if let Some(Taken { frames, offset }) = inbox.reclaim() {
+                    out.resume(frames, offset);
+                }
+            }
             match step {
-                Step::Write(frames) => {
+                Step::Write(Taken { frames, offset }) => {
                     self.hub.metrics().write_batches.inc();
-                    out.extend(frames);
+                    out.resume(frames, offset);
                 }
                 Step::Ping => out.push(PING.clone()),
                 Step::Close(code) => {

@@ -17,7 +17,7 @@
 //! | `chat_connections_opened_total` | counter | `connection.rs`, on joining the hub |
 //! | `chat_frames_received_total` | counter | `connection.rs`, frames past the rate limit |
 //! | `chat_frames_sent_total` | counter | `Outbox::push`, frames queued |
-//! | `chat_write_batches_total` | counter | `connection.rs`, queued frames taken and written together |
+//! | `chat_write_batches_total` | counter | `connection.rs` and the outbox's flusher (writing in an idle writer's place), queued frames taken and written together |
 //! | `chat_messages_stored_total` | counter | `journal.rs`, duplicates excluded |
 //! | `chat_slow_consumers_disconnected_total` | counter | `Outbox::push`, queue full |
 //! | `chat_queue_bytes_exceeded_total` | counter | `Outbox::push`, over `--queue-bytes` |
@@ -75,7 +75,8 @@ pub struct Metrics {
     /// counted.
     pub frames_sent: Counter,
     /// Batches of queued frames a connection's writer took at once and wrote together (with
-    /// one `writev` when the socket takes them all). `frames_sent` divided by this is how many
+    /// one `writev` when the socket takes them all), or the flusher wrote in an idle writer's
+    /// place. `frames_sent` divided by this is how many
     /// frames share a write: 1 without load, more as broadcasts pile up (see the outbox's flusher).
     pub write_batches: Counter,
     /// Messages the journal stored; a resent `req` already stored does not count again.

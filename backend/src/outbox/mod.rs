@@ -17,6 +17,11 @@
 //! broadcasts that arrive a commit apart drift out of step, each one catching only the members
 //! not yet written to.
 //!
+//! When the flusher comes to a connection whose writer waits with nothing in hand, it writes
+//! the frames itself, without waiting, instead of releasing the writer (`direct`): at light
+//! load that saves waking and polling the connection's task for each delivery. What the
+//! socket does not take at once goes to the writer as before, from the byte where it stopped.
+//!
 //! The queue holds no memory while it is empty: the writer takes the frames' vector whole.
 //!
 //! A queue is bounded twice ([`Limits`]): in frames, and in bytes, counted over the frames
@@ -27,8 +32,10 @@
 //! - [`Outbox`] and [`Inbox`]: the two ends of one connection's queue ([`channel`]).
 //! - [`Flusher`]: the list of connections to release, and its task.
 //! - [`Control`]: a connection's close switch, which a full queue flips (1013).
+//! - `direct`: the flusher's write in the idle writer's place, and [`Socket`].
 
 mod control;
+mod direct;
 mod flusher;
 
 use std::future::poll_fn;
@@ -42,6 +49,7 @@ use crate::metrics::Metrics;
 use crate::ws::{encode, Frame};
 
 pub use control::Control;
+pub use direct::Socket;
 pub use flusher::Flusher;
 
 /// Identifies one live connection on this node.
@@ -63,7 +71,6 @@ pub struct Outbox {
     queue: Arc<Queue>,
     flusher: Arc<Flusher>,
     control: Arc<Control>,
-    metrics: Arc<Metrics>,
 }
 
 /// The writer's end of a connection's queue. Dropping it drops what is queued, and frames
@@ -78,6 +85,16 @@ struct Queue {
     state: Mutex<QueueState>,
     /// Most frames and bytes it holds.
     limits: Limits,
+    /// Frames queued, and writes (the flusher's in the writer's place among them).
+    metrics: Arc<Metrics>,
+}
+
+/// What the writer takes from its queue: the frames, in order, and how many bytes of the
+/// first one went out already (the flusher wrote part of it in the writer's place).
+#[derive(Debug, Default)]
+pub struct Taken {
+    pub frames: Vec<Frame>,
+    pub offset: usize,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +113,14 @@ struct QueueState {
     closed: bool,
     /// The writer, waiting for a release.
     waker: Option<Waker>,
+    /// Bytes of `frames[0]` already written (by the flusher, in the writer's place).
+    offset: usize,
+    /// The writer waits with nothing in hand (all it took is written): the flusher may write
+    /// in its place, through `socket`. Set while the writer waits, cleared under this lock
+    /// before the writer writes anything itself ([`Inbox::take`], [`Inbox::reclaim`]).
+    idle: bool,
+    /// The connection's socket, while the writer lives ([`Inbox::attach`]).
+    socket: Option<Arc<dyn Socket>>,
 }
 
 impl Queue {
@@ -104,9 +129,23 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The flusher's turn for this connection: writes the frames in the writer's place when
+    /// the writer is idle and the socket takes them all at once; otherwise lets the writer
+    /// take what is left.
     fn release(&self) {
         let waker = {
             let mut state = self.lock();
+            if state.idle && !state.closed {
+                if direct::write(&mut state) > 0 {
+                    // One batch taken and written, as when the writer does it.
+                    self.metrics.write_batches.inc();
+                }
+                if state.frames.is_empty() {
+                    state.pending = false;
+                    return;
+                }
+            }
+            state.idle = false;
             state.released = true;
             state.waker.take()
         };
@@ -129,12 +168,12 @@ pub fn channel(
             frames: limits.frames.max(1),
             bytes: limits.bytes,
         },
+        metrics,
     });
     let outbox = Outbox {
         queue: queue.clone(),
         flusher,
         control,
-        metrics,
     };
     (outbox, Inbox { queue })
 }
@@ -169,7 +208,7 @@ impl Outbox {
             state.bytes += len;
             !mem::replace(&mut state.pending, true)
         };
-        self.metrics.frames_sent.inc();
+        self.queue.metrics.frames_sent.inc();
         if list {
             self.flusher.list(self.queue.clone());
         }
@@ -179,7 +218,7 @@ impl Outbox {
         if !self.control.close(Some(close::TRY_AGAIN_LATER)) {
             return;
         }
-        self.metrics.slow_consumers_disconnected.inc();
+        self.queue.metrics.slow_consumers_disconnected.inc();
         match over {
             Over::Frames => {
                 tracing::warn!(
@@ -188,7 +227,7 @@ impl Outbox {
                 );
             }
             Over::Bytes(bytes) => {
-                self.metrics.queue_bytes_exceeded.inc();
+                self.queue.metrics.queue_bytes_exceeded.inc();
                 tracing::warn!(
                     bytes,
                     limit = self.queue.limits.bytes,
@@ -216,17 +255,26 @@ enum Over {
 }
 
 impl Inbox {
+    /// Lends the connection's socket to the queue, for the flusher's writes in the writer's
+    /// place while the writer is idle (see [`Inbox::take`]). Given back when the writer ends
+    /// (the inbox is dropped).
+    pub fn attach(&self, socket: Arc<dyn Socket>) {
+        self.queue.lock().socket = Some(socket);
+    }
+
     /// Waits until the flusher releases this connection, then takes every frame queued, in
     /// order (never none). Their bytes count as held by the writer until [`Inbox::written`].
-    pub async fn take(&mut self) -> Vec<Frame> {
+    ///
+    /// `idle` says that the writer has nothing in hand (everything it took is written): while
+    /// it waits, the flusher may then write in its place. Whenever the writer stops waiting
+    /// for another reason, it must call [`Inbox::reclaim`] before it writes.
+    pub async fn take(&mut self, idle: bool) -> Taken {
         poll_fn(|cx| {
             let mut state = self.queue.lock();
             if state.released {
-                state.released = false;
-                state.pending = false;
-                state.held += mem::take(&mut state.bytes);
-                return Poll::Ready(mem::take(&mut state.frames));
+                return Poll::Ready(Self::take_released(&mut state));
             }
+            state.idle = idle;
             if !state
                 .waker
                 .as_ref()
@@ -237,6 +285,27 @@ impl Inbox {
             Poll::Pending
         })
         .await
+    }
+
+    fn take_released(state: &mut QueueState) -> Taken {
+        state.released = false;
+        state.pending = false;
+        state.idle = false;
+        state.held += mem::take(&mut state.bytes);
+        Taken {
+            frames: mem::take(&mut state.frames),
+            offset: mem::take(&mut state.offset),
+        }
+    }
+
+    /// Takes the socket back from the flusher before the writer writes something of its own
+    /// (a ping, a close frame): no write in its place is under way or will start until the
+    /// writer waits idle again. Returns what the flusher left for the writer, if it released
+    /// it: to be written first, from its offset.
+    pub fn reclaim(&mut self) -> Option<Taken> {
+        let mut state = self.queue.lock();
+        state.idle = false;
+        state.released.then(|| Self::take_released(&mut state))
     }
 
     /// Says that every frame taken so far has been written: their bytes no longer count.
@@ -257,14 +326,16 @@ impl Inbox {
 
 impl Drop for Inbox {
     fn drop(&mut self) {
-        let frames = {
+        let (frames, socket) = {
             let mut state = self.queue.lock();
             state.closed = true;
+            state.idle = false;
             state.waker = None;
-            mem::take(&mut state.frames)
+            (mem::take(&mut state.frames), state.socket.take())
         };
         // Frames are dropped outside the lock: the last reference to a large one frees it.
         drop(frames);
+        drop(socket);
     }
 }
 
@@ -312,7 +383,7 @@ mod tests {
         outbox.push(frame("b"));
         // Listed once, however many frames.
         assert_eq!(flusher.listed.lock().unwrap().len(), 1);
-        let take = tokio::spawn(async move { (inbox.take().await, inbox) });
+        let take = tokio::spawn(async move { (inbox.take(false).await.frames, inbox) });
         tokio::task::yield_now().await;
         assert!(!take.is_finished(), "taken before the flusher released it");
         outbox.push(frame("c"));
@@ -322,7 +393,7 @@ mod tests {
         assert_eq!(texts(&frames), ["a", "b", "c"]);
         // Idle again: the next frame lists the connection again and is released again.
         outbox.push(frame("d"));
-        assert_eq!(texts(&inbox.take().await), ["d"]);
+        assert_eq!(texts(&inbox.take(false).await.frames), ["d"]);
         shutdown.cancel();
         task.await.unwrap();
     }
@@ -352,7 +423,7 @@ mod tests {
         }
         flusher.storing(false);
         for inbox in &mut inboxes {
-            assert_eq!(texts(&inbox.take().await), ["first", "second"]);
+            assert_eq!(texts(&inbox.take(false).await.frames), ["first", "second"]);
         }
         shutdown.cancel();
         task.await.unwrap();
@@ -383,7 +454,7 @@ mod tests {
         outbox.push(big());
         assert_eq!(control.code(), Some(close::TRY_AGAIN_LATER));
         assert!(inbox.take_now().is_empty());
-        assert_eq!(outbox.metrics.queue_bytes_exceeded.get(), 1);
+        assert_eq!(outbox.queue.metrics.queue_bytes_exceeded.get(), 1);
     }
 
     #[test]

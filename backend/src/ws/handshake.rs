@@ -8,6 +8,7 @@
 //! stays allocated for the connection's life.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -130,12 +131,12 @@ impl Upgrade {
             let socket = match upgraded.downcast::<TokioIo<Watched>>() {
                 Ok(parts) => Socket {
                     read_ahead: parts.read_buf.to_vec(),
-                    stream: parts.io.into_inner().into_stream(),
+                    stream: Arc::new(parts.io.into_inner().into_stream()),
                 },
                 Err(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
                     Ok(parts) => Socket {
                         read_ahead: parts.read_buf.to_vec(),
-                        stream: parts.io.into_inner(),
+                        stream: Arc::new(parts.io.into_inner()),
                     },
                     Err(_) => {
                         tracing::error!("an upgraded connection is not a TCP stream");
@@ -161,9 +162,11 @@ impl Upgrade {
 }
 
 /// An upgraded connection: its TCP stream, and whatever the client sent after its request
-/// that the HTTP server had already read.
+/// that the HTTP server had already read. The stream is shared, so that the connection can
+/// lend it to its queue (see `crate::outbox`); whoever ends the connection holds it alone
+/// again by then (`Arc::get_mut`).
 pub struct Socket {
-    pub stream: TcpStream,
+    pub stream: Arc<TcpStream>,
     pub read_ahead: Vec<u8>,
 }
 
