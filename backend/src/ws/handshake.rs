@@ -163,7 +163,7 @@ impl Upgrade {
 
 /// An upgraded connection: its TCP stream, and whatever the client sent after its request
 /// that the HTTP server had already read. The stream is shared, so that the connection can
-/// lend it to its queue (see `crate::outbox`); whoever ends the connection holds it alone
+/// lend it to its queue, whose flusher writes in an idle writer's place; whoever ends the connection holds it alone
 /// again by then (`Arc::get_mut`).
 pub struct Socket {
     pub stream: Arc<TcpStream>,
