@@ -4,57 +4,16 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use proptest::prelude::*;
 
 use super::*;
+use crate::outbox::scripted::{Scripted, Turn};
 
-/// What the mock socket does on one write.
-#[derive(Debug, Clone, Copy)]
-enum Turn {
-    /// Takes at most this many bytes.
-    Take(usize),
-    /// Takes nothing: `WouldBlock`.
-    Block,
-}
-
-/// A socket that follows a script of turns, then takes everything.
-#[derive(Default)]
-struct Mock {
-    written: Mutex<Vec<u8>>,
-    turns: Mutex<std::collections::VecDeque<Turn>>,
-}
-
-impl Mock {
-    fn new(turns: Vec<Turn>) -> Self {
-        Self {
-            written: Mutex::default(),
-            turns: Mutex::new(turns.into()),
-        }
-    }
-}
-
-impl WriteSide for &Mock {
+impl WriteSide for &Scripted {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut limit = match self.turns.lock().unwrap().pop_front() {
-            Some(Turn::Block) => return Err(io::ErrorKind::WouldBlock.into()),
-            Some(Turn::Take(n)) => n.max(1),
-            None => usize::MAX,
-        };
-        let mut written = self.written.lock().unwrap();
-        let mut total = 0;
-        for buf in bufs {
-            let n = buf.len().min(limit);
-            written.extend_from_slice(&buf[..n]);
-            total += n;
-            limit -= n;
-            if limit == 0 {
-                break;
-            }
-        }
-        Ok(total)
+        self.write_vectored(bufs)
     }
 
     fn writable(&self) -> impl Future<Output = io::Result<()>> + Send {
@@ -141,7 +100,7 @@ proptest! {
     ) {
         let rt = runtime();
         let _entered = rt.enter();
-        let mock = Mock::new(turns);
+        let mock = Scripted::new(turns);
         let mut out = Outgoing::new(&mock, Duration::from_secs(3600));
         let mut pushed = Vec::new();
         for (i, (lengths, polls)) in batches.iter().enumerate() {
@@ -159,7 +118,7 @@ proptest! {
         let close = WireFrame::close(1013, "too slow to keep up; reconnect");
         let result = poll_at_most(out.close(close.clone()), 100_000);
         prop_assert!(matches!(result, Some(Ok(()))), "the close did not go out");
-        let written = mock.written.lock().unwrap().clone();
+        let written = mock.written().clone();
         prop_assert!(written.ends_with(close.as_bytes()), "no close frame at the end");
         let before = &written[..written.len() - close.as_bytes().len()];
         prop_assert!(
@@ -177,7 +136,7 @@ proptest! {
     ) {
         let rt = runtime();
         let _entered = rt.enter();
-        let mock = Mock::new(turns);
+        let mock = Scripted::new(turns);
         let mut out = Outgoing::new(&mock, Duration::from_secs(3600));
         let mut pushed = Vec::new();
         for (i, (lengths, polls)) in batches.iter().enumerate() {
@@ -188,7 +147,7 @@ proptest! {
             let _ = poll_at_most(out.flush(), *polls);
         }
         prop_assert!(matches!(poll_at_most(out.flush(), 100_000), Some(Ok(()))));
-        let written = mock.written.lock().unwrap().clone();
+        let written = mock.written().clone();
         prop_assert_eq!(whole_frames(&written, &pushed), Some(pushed.len()));
         prop_assert!(out.is_idle());
     }
@@ -198,11 +157,11 @@ proptest! {
 /// close frame either) is written after it.
 #[tokio::test(start_paused = true)]
 async fn a_write_without_progress_fails_after_the_deadline_and_writes_nothing_more() {
-    let mock = Mock::new(vec![Turn::Take(3); 1]);
-    struct Stuck<'a>(&'a Mock);
+    let mock = Scripted::new(vec![Turn::Take(3); 1]);
+    struct Stuck<'a>(&'a Scripted);
     impl WriteSide for Stuck<'_> {
         fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-            if self.0.turns.lock().unwrap().is_empty() {
+            if self.0.spent() {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             (&self.0).try_write_vectored(bufs)
@@ -221,5 +180,5 @@ async fn a_write_without_progress_fails_after_the_deadline_and_writes_nothing_mo
         out.close(WireFrame::close(1000, "")).await,
         Err(WriteError::Broken)
     ));
-    assert_eq!(mock.written.lock().unwrap().len(), 3);
+    assert_eq!(mock.written().len(), 3);
 }

@@ -3,47 +3,36 @@
 //! woken when the socket takes everything, and a writer that took the socket back is never
 //! written around.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::MutexGuard;
 use std::task::{Context, Poll, Wake, Waker};
 
 use proptest::prelude::*;
 
+use super::super::scripted::{Scripted, Turn};
 use super::super::*;
 use crate::ws::WireFrame;
 
-/// What the mock socket does on one write.
-#[derive(Debug, Clone, Copy)]
-enum Turn {
-    /// Takes at most this many bytes.
-    Take(usize),
-    /// Takes nothing: `WouldBlock`.
-    Block,
-}
-
-/// A socket that follows a script of turns, then takes everything. `written` is what the
-/// peer would read: the flusher's writes and the (simulated) writer's, in the order made.
-#[derive(Debug, Default)]
-struct Mock {
-    written: Mutex<Vec<u8>>,
-    turns: Mutex<VecDeque<Turn>>,
-}
+/// The scripted socket; what it took is what the peer would read: the flusher's writes and
+/// the (simulated) writer's, in the order made.
+#[derive(Debug)]
+struct Mock(Scripted);
 
 impl Mock {
     fn new(turns: Vec<Turn>) -> Arc<Self> {
-        Arc::new(Self {
-            written: Mutex::default(),
-            turns: Mutex::new(turns.into()),
-        })
+        Arc::new(Self(Scripted::new(turns)))
+    }
+
+    fn written(&self) -> MutexGuard<'_, Vec<u8>> {
+        self.0.written()
     }
 
     /// The writer's own write of what it took: all of it, from its offset.
     fn write_taken(&self, taken: &Taken) {
-        let mut written = self.written.lock().unwrap();
+        let mut written = self.written();
         for (i, frame) in taken.frames.iter().enumerate() {
             let from = if i == 0 { taken.offset } else { 0 };
             written.extend_from_slice(&frame.as_bytes()[from..]);
@@ -51,32 +40,13 @@ impl Mock {
     }
 
     fn write_frame(&self, frame: &WireFrame) {
-        self.written
-            .lock()
-            .unwrap()
-            .extend_from_slice(frame.as_bytes());
+        self.written().extend_from_slice(frame.as_bytes());
     }
 }
 
 impl Socket for Mock {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut limit = match self.turns.lock().unwrap().pop_front() {
-            Some(Turn::Block) => return Err(io::ErrorKind::WouldBlock.into()),
-            Some(Turn::Take(n)) => n.max(1),
-            None => usize::MAX,
-        };
-        let mut written = self.written.lock().unwrap();
-        let mut total = 0;
-        for buf in bufs {
-            let n = buf.len().min(limit);
-            written.extend_from_slice(&buf[..n]);
-            total += n;
-            limit -= n;
-            if limit == 0 {
-                break;
-            }
-        }
-        Ok(total)
+        self.0.write_vectored(bufs)
     }
 }
 
@@ -155,17 +125,14 @@ fn an_idle_writer_is_not_woken_when_the_socket_takes_everything() {
     outbox.push(text(2));
     flush(&flusher);
     assert_eq!(wakes.0.load(Ordering::Relaxed), 0, "the writer was woken");
-    assert_eq!(
-        frames_in(&socket.written.lock().unwrap()),
-        ["frame 1", "frame 2"]
-    );
+    assert_eq!(frames_in(&socket.written()), ["frame 1", "frame 2"]);
     assert_eq!(outbox.queue.metrics.write_batches.get(), 1);
     // Nothing held: the next frame lists the connection again and goes the same way.
     outbox.push(text(3));
     assert_eq!(flusher.listed.lock().unwrap().len(), 1);
     flush(&flusher);
     assert_eq!(wakes.0.load(Ordering::Relaxed), 0);
-    assert_eq!(frames_in(&socket.written.lock().unwrap()).len(), 3);
+    assert_eq!(frames_in(&socket.written()).len(), 3);
     assert!(wait(&mut inbox, true, &waker).is_none());
 }
 
@@ -187,10 +154,7 @@ fn what_the_socket_does_not_take_goes_to_the_writer_from_the_byte_where_it_stopp
     let taken = wait(&mut inbox, true, &waker).expect("released");
     assert_eq!((taken.frames.len(), taken.offset), (2, 3));
     socket.write_taken(&taken);
-    assert_eq!(
-        frames_in(&socket.written.lock().unwrap()),
-        ["frame 1", "frame 2"]
-    );
+    assert_eq!(frames_in(&socket.written()), ["frame 1", "frame 2"]);
 }
 
 #[test]
@@ -203,17 +167,11 @@ fn a_writer_that_took_the_socket_back_is_released_not_written_around() {
     assert!(inbox.reclaim().is_none());
     outbox.push(text(1));
     flush(&flusher);
-    assert!(
-        socket.written.lock().unwrap().is_empty(),
-        "written in place"
-    );
+    assert!(socket.written().is_empty(), "written in place");
     socket.write_frame(&WireFrame::ping());
     let taken = wait(&mut inbox, false, waker).expect("released");
     socket.write_taken(&taken);
-    assert_eq!(
-        frames_in(&socket.written.lock().unwrap()),
-        ["ping", "frame 1"]
-    );
+    assert_eq!(frames_in(&socket.written()), ["ping", "frame 1"]);
 }
 
 #[test]
@@ -224,7 +182,7 @@ fn nothing_is_written_in_place_once_the_writer_has_ended() {
     drop(inbox);
     outbox.push(text(1));
     flush(&flusher);
-    assert!(socket.written.lock().unwrap().is_empty());
+    assert!(socket.written().is_empty());
     assert_eq!(Arc::strong_count(&socket), 1, "the queue kept the socket");
 }
 
@@ -293,7 +251,7 @@ proptest! {
         if let Some(taken) = wait(&mut inbox, true, waker) {
             socket.write_taken(&taken);
         }
-        let texts: Vec<String> = frames_in(&socket.written.lock().unwrap())
+        let texts: Vec<String> = frames_in(&socket.written())
             .into_iter()
             .filter(|f| f != "ping")
             .collect();

@@ -33,10 +33,13 @@
 //! - [`Flusher`]: the list of connections to release, and its task.
 //! - [`Control`]: a connection's close switch, which a full queue flips (1013).
 //! - `direct`: the flusher's write in the idle writer's place, and [`Socket`].
+//! - `scripted` (tests only): a socket that takes a few bytes at a time or none.
 
 mod control;
 mod direct;
 mod flusher;
+#[cfg(test)]
+pub(crate) mod scripted;
 
 use std::future::poll_fn;
 use std::mem;
