@@ -39,6 +39,7 @@ testkit::on_both_engines!(
     read_markers_only_move_forward,
     deleting_an_account_takes_its_private_messages_only,
     large_batches_are_stored_whole,
+    a_batch_is_stored_as_it_was_sent,
     private_conversations_list_both_participants_once,
     missed_replays_the_newest_and_says_where_it_cut,
     read_markers_stop_at_the_newest_message,
@@ -1127,6 +1128,50 @@ async fn large_batches_are_stored_whole(store: SqlStore) {
     assert_eq!(again_ids, first_ids);
     assert!(again.iter().all(|a| matches!(a, Appended::Repeat(_))));
     assert_eq!(store.last_id().await.expect("last id"), next - 1);
+}
+
+/// Every column of every message in a batch is stored as it was sent, however the engine takes
+/// the batch in (SQLite: as one JSON array): bodies with quotes, backslashes, line breaks and
+/// characters beyond ASCII, a reply, a `req`, room and private messages; the private message
+/// whose recipient blocks its sender is hidden from that recipient only.
+async fn a_batch_is_stored_as_it_was_sent(store: SqlStore) {
+    accounts(&store, &["ann", "Bob", "carol"]).await;
+    store
+        .block(&name("carol"), &name("ann"))
+        .await
+        .expect("block");
+    let first = append_new(&store, vec![to_room("ann", "lobby", "first", None)]).await[0];
+    let mut reply = to_room("Bob", "lobby", "re: \"first\" \\ 1\n2\t✓ 日本", Some("r-1"));
+    reply.reply_to = Some(first);
+    let mut later = to_user("ann", "Bob", "{\"json\": [1, 2]} 🎉 '--");
+    later.at = 2_000;
+    let batch = vec![
+        reply,
+        to_user("ann", "carol", "hidden from carol"),
+        later,
+        to_user("Bob", "ann", "x"),
+    ];
+    let ids = append_new(&store, batch.clone()).await;
+    assert_eq!(ids, (first + 1..=first + 4).collect::<Vec<_>>());
+    let read = store.since(first, 10).await.expect("since");
+    assert_eq!(read.len(), batch.len());
+    for (i, (message, sent)) in read.iter().zip(&batch).enumerate() {
+        assert_eq!(message.id, ids[i], "message {i}");
+        assert_eq!(message.from, sent.from, "message {i}");
+        assert_eq!(message.to, sent.to, "message {i}");
+        assert_eq!(message.body, sent.body, "message {i}");
+        assert_eq!(message.at, sent.at, "message {i}");
+        let hidden = (i == 1).then(|| "carol".to_owned());
+        assert_eq!(message.hidden_for, hidden, "message {i}");
+    }
+    assert_eq!(
+        read[0].details.reply.as_ref().map(|quote| quote.id),
+        Some(first)
+    );
+    // The `req` was stored with its message: sent again, it is a repeat.
+    let again = store.append(&batch[..1]).await.expect("append again");
+    assert_eq!(answers(&again), vec![(ids[0], 1_000, true)]);
+    assert_eq!(store.last_id().await.expect("last id"), first + 4);
 }
 
 async fn private_conversations_list_both_participants_once(store: SqlStore) {

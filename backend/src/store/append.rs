@@ -90,12 +90,29 @@ pub(super) async fn append(
     let mut hidden: HashMap<i64, String> = HashMap::new();
     if fresh > 0 {
         let count = i64::try_from(fresh).unwrap_or(i64::MAX);
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE sequences SET value = value + $1 WHERE name = 'messages' RETURNING value",
-        )
-        .bind(count)
-        .fetch_one(&mut *tx)
-        .await?;
+        // On SQLite a batch without changes is stored in one hand-off to the connection's
+        // thread (the sequence, the rows, the blocks: `sqlite::store_batch`); else statement
+        // by statement below.
+        let at_once = store.engine == Engine::Sqlite
+            && !slots.iter().any(|slot| matches!(slot, Slot::NewChange(..)));
+        let (last, hidden_now) = if at_once {
+            let new: Vec<&NewMessage> = batch
+                .iter()
+                .zip(&slots)
+                .filter(|(_, slot)| matches!(slot, Slot::New(_)))
+                .map(|(new, _)| new)
+                .collect();
+            let (last, hidden_now) = super::sqlite::store_batch(&mut tx, &new).await?;
+            (last, Some(hidden_now))
+        } else {
+            let last: i64 = sqlx::query_scalar(
+                "UPDATE sequences SET value = value + $1 WHERE name = 'messages' RETURNING value",
+            )
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            (last, None)
+        };
         newest = Some(last);
         let mut next = last - count + 1;
         let mut rows = Vec::with_capacity(fresh);
@@ -115,18 +132,23 @@ pub(super) async fn append(
                 _ => {}
             }
         }
-        insert_messages(store.engine, &mut tx, &rows).await?;
-        let private: Vec<i64> = rows
-            .iter()
-            .filter(|(new, _)| matches!(new.to, Destination::User(_)))
-            .map(|(_, id)| *id)
-            .collect();
-        let targets: Vec<i64> = changes
-            .iter()
-            .filter(|(new, _, _)| matches!(new.to, Destination::User(_)))
-            .filter_map(|(new, _, _)| new.change.as_ref().map(|c| to_i64(c.message)))
-            .collect();
-        hidden = super::safety::hidden(store.engine, &mut tx, &private, &targets).await?;
+        hidden = match hidden_now {
+            Some(hidden_now) => hidden_now,
+            None => {
+                insert_messages(store.engine, &mut tx, &rows).await?;
+                let private: Vec<i64> = rows
+                    .iter()
+                    .filter(|(new, _)| matches!(new.to, Destination::User(_)))
+                    .map(|(_, id)| *id)
+                    .collect();
+                let targets: Vec<i64> = changes
+                    .iter()
+                    .filter(|(new, _, _)| matches!(new.to, Destination::User(_)))
+                    .filter_map(|(new, _, _)| new.change.as_ref().map(|c| to_i64(c.message)))
+                    .collect();
+                super::safety::hidden(store.engine, &mut tx, &private, &targets).await?
+            }
+        };
         super::mentions::record(store.engine, &mut tx, &rows).await?;
         store.lists.add(&mut tx, &rows, &hidden).await?;
         changes::insert(&mut tx, &changes).await?;

@@ -18,6 +18,7 @@
 //! the messages themselves, found by id (`lists_file`). All of it derives from `messages`: a
 //! lost or deleted lists file is rebuilt as the store opens (`schema`).
 //!
+//! - `batch`: storing a batch of new messages in one hand-off to the connection's thread.
 //! - `schema`: the lists file's tables, and preparing them as the store opens.
 //! - `lists_file`: [`ListsFile`], the store's `Lists` on SQLite: how readers use the file.
 //! - `rounds`: one round of the lists, and how far behind they are.
@@ -25,6 +26,7 @@
 //! - `checkpoint`: the task that checkpoints `chat.db`'s WAL.
 //! - `search_index`: [`Fts5`], the full-text index of message bodies, in `chat.db`.
 
+mod batch;
 mod checkpoint;
 mod lists_file;
 mod lists_task;
@@ -49,6 +51,7 @@ use lists_task::{LISTS_THREAD, LISTS_URGENT_THREAD};
 use rounds::ListsProgress;
 use schema::{prepare_lists, COVERED, NEWEST_ID};
 
+pub(super) use batch::store_batch;
 pub(super) use checkpoint::Policy;
 pub(super) use lists_file::ListsFile;
 pub(super) use search_index::Fts5;
