@@ -89,8 +89,9 @@ pub struct Context<'a> {
     pub journal: &'a Journal,
     /// The connection's own queue, for answers to it alone.
     pub outbox: &'a Outbox,
-    /// The user's budget of searches, besides the frame budget the reader spends.
-    pub search_budget: &'a crate::rate_limit::SharedBucket,
+    /// The user's rate budgets: searches spend from theirs, besides the frame budget the
+    /// reader spends.
+    pub slot: &'a crate::hub::Slot,
 }
 
 /// Does what `frame` asks.

@@ -51,7 +51,7 @@ pub(super) async fn run(
         Some(raw) => Some(cx.existing_user(&raw).await?),
         None => None,
     };
-    if !cx.search_budget.try_take() {
+    if !cx.slot.try_take(crate::rate_limit::Budget::Searches) {
         return Err((
             ErrorCode::RateLimited,
             "too many searches; slow down".to_owned(),

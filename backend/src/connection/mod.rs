@@ -165,8 +165,8 @@ impl Connection {
     /// themselves behind in the future. Its stream is shared, behind an `Arc`, with the
     /// connection's queue, through which the flusher writes in the writer's place while the
     /// writer waits idle: see `crate::outbox`.)
-    pub async fn serve(self, mut socket: Socket) {
-        let name = self.session.name.clone();
+    pub async fn serve(mut self, mut socket: Socket) {
+        let name = &self.session.name;
         let metrics = self.hub.metrics();
         let Opened {
             id,
@@ -175,7 +175,7 @@ impl Connection {
             mut inbox,
             mut out,
             started,
-        } = match Box::pin(self.open(&socket.stream, &name)).await {
+        } = match Box::pin(self.open(&socket.stream, name)).await {
             Ok(opened) => opened,
             Err(code) => {
                 if let Some(stream) = Arc::get_mut(&mut socket.stream) {
@@ -184,19 +184,19 @@ impl Connection {
                 return;
             }
         };
+        // The session's id (64 bytes) was for joining the hub, which keeps its own copy.
+        self.session.id.0 = String::new();
         let last_heard = AtomicU64::new(0);
         let mut reader = Reader {
             cx: Context {
                 id,
-                name: &name,
+                name,
                 hub: &self.hub,
                 store: self.store.as_ref(),
                 journal: &self.journal,
                 outbox: &outbox,
-                search_budget: self.slot.search_bucket(),
+                slot: &self.slot,
             },
-            bucket: self.slot.bucket().clone(),
-            typing_bucket: self.slot.typing_bucket().clone(),
             flood_limit: self.config.flood_limit.max(1),
             rate_limited_in_a_row: 0,
         };
@@ -252,7 +252,7 @@ impl Connection {
             Box::pin(finish(stream)).await;
         }
         if let Some(at) = departed {
-            Box::pin(self.store_last_seen(&name, at)).await;
+            Box::pin(self.store_last_seen(name, at)).await;
         }
         tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
         drop(self.permit);

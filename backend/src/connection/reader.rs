@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::ReadEnd;
 use crate::commands::{self, Context, Refusal};
-use crate::rate_limit::SharedBucket;
+use crate::rate_limit::Budget;
 use crate::ws::{Decoder, Incoming, WireFrame};
 
 /// Bytes read from the socket at a time (into a stack buffer; only an incomplete frame is
@@ -72,13 +72,9 @@ enum Next {
 
 /// The reading half of a connection.
 pub(super) struct Reader<'a> {
-    /// What a command works with: the connection, its user, the hub, the store, the journal.
+    /// What a command works with: the connection, its user, the hub, the store, the journal,
+    /// and the rate limit: its user's budgets, shared by all of the user's connections.
     pub(super) cx: Context<'a>,
-    /// The rate limit: its user's budget, shared by all of the user's connections.
-    pub(super) bucket: SharedBucket,
-    /// The budget of notices (`typing`, `activity`), apart from [`Reader::bucket`]: also the
-    /// user's.
-    pub(super) typing_bucket: SharedBucket,
     /// Rate-limited frames in a row that close the connection.
     pub(super) flood_limit: u32,
     /// Rate-limited frames in a row so far.
@@ -171,12 +167,12 @@ impl Reader<'_> {
             _ => None,
         };
         let typing = text.is_some_and(is_notice);
-        let bucket = if typing {
-            &self.typing_bucket
+        let budget = if typing {
+            Budget::Notices
         } else {
-            &self.bucket
+            Budget::Frames
         };
-        if bucket.try_take() {
+        if self.cx.slot.try_take(budget) {
             self.rate_limited_in_a_row = 0;
             self.cx.hub.metrics().frames_received.inc();
             return Admission::Admitted;

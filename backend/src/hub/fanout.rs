@@ -82,8 +82,9 @@ impl Hub {
                     state.send_room_except_conn(room, &frame, origin);
                     // Only a message clears its sender's typing notice, not a change.
                     let user = state.users.get_mut(&from);
-                    if let Some(user) = user.filter(|_| message.change.is_none()) {
-                        user.typing.remove(&Target::Room {
+                    let typing = user.and_then(|u| u.typing.as_mut());
+                    if let Some(typing) = typing.filter(|_| message.change.is_none()) {
+                        typing.remove(&Target::Room {
                             room: room.to_string(),
                         });
                     }
@@ -101,8 +102,9 @@ impl Hub {
                     }
                     state.conversed((&message.from, &from), (to_name, &to), hidden);
                     let user = state.users.get_mut(&from);
-                    if let Some(user) = user.filter(|_| message.change.is_none()) {
-                        user.typing.remove(&Target::User { to });
+                    let typing = user.and_then(|u| u.typing.as_mut());
+                    if let Some(typing) = typing.filter(|_| message.change.is_none()) {
+                        typing.remove(&Target::User { to });
                     }
                 }
             }

@@ -2,10 +2,10 @@
 //! them online, their last takes them offline), their queues, their sessions, and the welcome
 //! each gets, taken under the same lock that registers it (see `welcome`).
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use shared::{ConversationInfo, Target, UserName};
 
 use super::{ConnEntry, Event, Hub, HubError, State, UserEntry};
@@ -47,8 +47,10 @@ impl Hub {
                 key.clone(),
                 UserEntry {
                     name,
-                    conns: Vec::new(),
-                    typing: HashMap::new(),
+                    // Room for one: most users hold one connection (a vector of 8-byte ids
+                    // would otherwise take room for four).
+                    conns: Vec::with_capacity(1),
+                    typing: None,
                 },
             );
             // Before this connection is registered: it learns of its user from its welcome.
@@ -63,7 +65,7 @@ impl Hub {
             id,
             ConnEntry {
                 user: key.clone(),
-                session,
+                session: SessionKey::of(&session),
                 outbox,
                 away: false,
                 watching: Vec::new(),
@@ -166,9 +168,26 @@ impl Hub {
     }
 }
 
+/// A session's id as a connection's entry keeps it: the first 16 bytes of its SHA-256, in the
+/// entry, where the id itself (64 hexadecimal digits) would take a string and an allocation of
+/// 80 bytes for every connection. Two sessions share one with a chance of 2^-128: they are
+/// told apart by it as surely as by their ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SessionKey([u8; 16]);
+
+impl SessionKey {
+    pub(super) fn of(session: &SessionId) -> Self {
+        let digest = Sha256::digest(session.0.as_bytes());
+        let mut key = [0; 16];
+        key.copy_from_slice(&digest[..16]);
+        Self(key)
+    }
+}
+
 impl State {
     pub(super) fn close_session(&self, session: &SessionId, code: u16) {
-        for conn in self.conns.values().filter(|c| &c.session == session) {
+        let session = SessionKey::of(session);
+        for conn in self.conns.values().filter(|c| c.session == session) {
             conn.outbox.control().close(Some(code));
         }
     }

@@ -12,6 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::{by_name, ConnId, Hub, State};
 use crate::ws::{encode, Frame};
 
+/// Pending changes whose map is kept, emptied, for the next ones: past that, a burst's map is
+/// dropped once sent.
+const KEEP_PENDING: usize = 1024;
+
 /// Presence changes on their way to this node's connections.
 #[derive(Debug, Default)]
 pub(super) struct Presence {
@@ -159,7 +163,7 @@ impl State {
     pub(super) fn flush_presence(&mut self, now: Instant, count_every: Duration) -> bool {
         self.presence.deferred = false;
         if self.conns.is_empty() {
-            self.presence.pending.clear();
+            self.presence.pending = HashMap::new();
             self.presence.introductions.clear();
             self.online.take_moved();
             return false;
@@ -183,9 +187,12 @@ impl State {
                 changes.push(self.change(key.clone(), name.clone(), now, false));
             }
         }
-        // Keep the allocation: the next burst of sign-ins is likely as large.
-        pending.clear();
-        self.presence.pending = pending;
+        // Keep the allocation, unless a crowd's burst made it large: an idle server would
+        // hold it (48 bytes a user, for as many as changed in one interval).
+        if pending.capacity() <= KEEP_PENDING {
+            pending.clear();
+            self.presence.pending = pending;
+        }
         changes.sort_unstable_by(|a, b| by_name(&a.name, &b.name));
         changes.dedup_by(|a, b| a.key == b.key);
         // Which changes each connection hears, in name order: the changes to everyone with

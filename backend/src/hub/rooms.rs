@@ -224,8 +224,8 @@ impl State {
         removal: &Removal,
     ) -> Option<UserName> {
         let name = self.remove_member(room, key)?;
-        if let Some(user) = self.users.get_mut(key) {
-            user.typing.remove(&Target::Room {
+        if let Some(typing) = self.users.get_mut(key).and_then(|u| u.typing.as_mut()) {
+            typing.remove(&Target::Room {
                 room: room.to_string(),
             });
         }

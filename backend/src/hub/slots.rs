@@ -5,19 +5,23 @@
 //! 101: at most [`HubConfig::max_connections_per_user`](super::HubConfig) at once (on this
 //! node), counted and checked in one step under the slots' own lock, released when the slot is
 //! dropped (the connection ended, or the upgrade failed). Every slot of a user shares one
-//! [`SharedBucket`]: the user's connections draw on one rate budget. `typing` notices draw on a
+//! [`Budgets`]: the user's connections draw on one rate budget. `typing` notices draw on a
 //! second, small budget of their own ([`TYPING_RATE`]), so that announcing typing never costs
 //! a message its place. Searches spend a third ([`search_rate`]) besides the first.
 //!
 //! The map has a lock of its own, not the hub's: reserving a slot touches one entry and never
-//! waits for fan-out.
+//! waits for fan-out. A user's entry (name key, count, budgets) is one allocation, shared by
+//! the map and the user's slots: an idle connection pays for no copy of any of it.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use shared::UserName;
 
-use crate::rate_limit::SharedBucket;
+use crate::rate_limit::{Budget, Budgets};
 
 /// The budget of `typing` notices per user: frames per second and burst. The hub forwards at
 /// most one per 2 s per target anyway; this only bounds what a client may make it read.
@@ -35,40 +39,56 @@ pub fn search_rate(rate_per_sec: u32, burst: u32) -> (u32, u32) {
 /// shared rate budget.
 #[derive(Debug)]
 pub(super) struct Slots {
-    /// Users with at least one slot, by name key.
-    users: Mutex<HashMap<String, UserSlots>>,
+    /// Users with at least one slot, found by name key.
+    users: Mutex<HashSet<Entry>>,
     /// Connections one user may hold at once.
     max_per_user: usize,
     /// The rate budget a user's first slot starts with: frames per second and burst.
     rate: (u32, u32),
 }
 
-/// One user's entry.
+/// One user's entry: one allocation, which the map and every slot of the user share.
 #[derive(Debug)]
 struct UserSlots {
-    /// Slots held: connections open or being opened.
-    held: usize,
-    /// The budget all of them draw on.
-    bucket: SharedBucket,
-    /// The budget of their `typing` notices, apart from the other frames'.
-    typing: SharedBucket,
-    /// The budget of their searches, besides the frames'.
-    search: SharedBucket,
+    /// The user's name key.
+    key: Box<str>,
+    /// Slots held: connections open or being opened. Changed only under the map's lock.
+    held: AtomicUsize,
+    /// The budgets all of them draw on: frames, `typing` notices, searches.
+    budgets: Budgets,
 }
+
+/// A [`UserSlots`] in the map, found by its key.
+#[derive(Debug)]
+struct Entry(Arc<UserSlots>);
+
+impl Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        &self.0.key
+    }
+}
+
+impl Hash for Entry {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.key.hash(state);
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key == other.0.key
+    }
+}
+
+impl Eq for Entry {}
 
 /// A connection slot of one user, held from before the upgrade until the connection ends.
 #[derive(Debug)]
 pub struct Slot {
     /// The map it was taken from, to give it back.
     slots: Arc<Slots>,
-    /// The user's name key.
-    key: String,
-    /// The user's shared rate budget.
-    bucket: SharedBucket,
-    /// The user's shared budget of `typing` notices.
-    typing: SharedBucket,
-    /// The user's shared budget of searches.
-    search: SharedBucket,
+    /// The user's entry: their name key and shared budgets.
+    user: Arc<UserSlots>,
 }
 
 /// Why no slot was reserved.
@@ -88,7 +108,7 @@ impl Slots {
         }
     }
 
-    fn users(&self) -> MutexGuard<'_, HashMap<String, UserSlots>> {
+    fn users(&self) -> MutexGuard<'_, HashSet<Entry>> {
         self.users
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -98,61 +118,58 @@ impl Slots {
     pub(super) fn reserve(self: &Arc<Self>, name: &UserName) -> Result<Slot, TooManyConnections> {
         let key = name.key();
         let mut users = self.users();
-        let entry = users.entry(key.clone()).or_insert_with(|| UserSlots {
-            held: 0,
-            bucket: SharedBucket::new(self.rate.0, self.rate.1),
-            typing: SharedBucket::new(TYPING_RATE.0, TYPING_RATE.1),
-            search: {
-                let (rate, burst) = search_rate(self.rate.0, self.rate.1);
-                SharedBucket::new(rate, burst)
-            },
-        });
-        if entry.held >= self.max_per_user {
+        let user = match users.get(key.as_str()) {
+            Some(entry) => entry.0.clone(),
+            None => {
+                let user = Arc::new(UserSlots {
+                    key: key.into_boxed_str(),
+                    held: AtomicUsize::new(0),
+                    budgets: Budgets::new(
+                        self.rate,
+                        TYPING_RATE,
+                        search_rate(self.rate.0, self.rate.1),
+                    ),
+                });
+                users.insert(Entry(user.clone()));
+                user
+            }
+        };
+        let held = user.held.load(Ordering::Relaxed);
+        if held >= self.max_per_user {
             return Err(TooManyConnections {
                 user_limit: self.max_per_user,
             });
         }
-        entry.held += 1;
+        user.held.store(held + 1, Ordering::Relaxed);
         Ok(Slot {
             slots: self.clone(),
-            key,
-            bucket: entry.bucket.clone(),
-            typing: entry.typing.clone(),
-            search: entry.search.clone(),
+            user,
         })
     }
 
     /// Slots `name` holds now.
     pub(super) fn held(&self, name: &UserName) -> usize {
-        self.users().get(&name.key()).map_or(0, |u| u.held)
+        self.users()
+            .get(name.key().as_str())
+            .map_or(0, |u| u.0.held.load(Ordering::Relaxed))
     }
 }
 
 impl Slot {
-    /// The rate budget this connection shares with its user's other connections.
-    pub fn bucket(&self) -> &SharedBucket {
-        &self.bucket
-    }
-
-    /// The budget of `typing` notices, shared like [`Slot::bucket`] but apart from it.
-    pub fn typing_bucket(&self) -> &SharedBucket {
-        &self.typing
-    }
-
-    /// The budget of searches, shared like [`Slot::bucket`], spent besides it.
-    pub fn search_bucket(&self) -> &SharedBucket {
-        &self.search
+    /// Takes a token from one of the budgets this connection shares with its user's other
+    /// connections (frames; `typing` notices, apart from them; searches, besides them).
+    pub fn try_take(&self, which: Budget) -> bool {
+        self.user.budgets.try_take(which)
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut users = self.slots.users();
-        if let Some(entry) = users.get_mut(&self.key) {
-            entry.held = entry.held.saturating_sub(1);
-            if entry.held == 0 {
-                users.remove(&self.key);
-            }
+        let held = self.user.held.load(Ordering::Relaxed).saturating_sub(1);
+        self.user.held.store(held, Ordering::Relaxed);
+        if held == 0 {
+            users.remove(&*self.user.key);
         }
     }
 }
@@ -177,6 +194,10 @@ mod tests {
         drop(first);
         assert_eq!(slots.held(&alice), 1);
         assert!(slots.reserve(&alice).is_ok());
+        // A user whose last slot is given back leaves the map.
+        drop(_bob);
+        assert_eq!(slots.held(&bob), 0);
+        assert_eq!(slots.users().len(), 1);
     }
 
     #[test]
@@ -185,8 +206,8 @@ mod tests {
         let alice = UserName::parse("alice").unwrap();
         let a = slots.reserve(&alice).unwrap();
         let b = slots.reserve(&alice).unwrap();
-        let taken = (0..3).filter(|_| a.bucket().try_take()).count()
-            + (0..3).filter(|_| b.bucket().try_take()).count();
+        let taken = (0..3).filter(|_| a.try_take(Budget::Frames)).count()
+            + (0..3).filter(|_| b.try_take(Budget::Frames)).count();
         assert_eq!(taken, 4);
     }
 
@@ -197,10 +218,10 @@ mod tests {
         let a = slots.reserve(&alice).unwrap();
         let b = slots.reserve(&alice).unwrap();
         // Spending every typing token leaves the frames' budget whole.
-        let typed = (0..20).filter(|_| a.typing_bucket().try_take()).count()
-            + (0..20).filter(|_| b.typing_bucket().try_take()).count();
+        let typed = (0..20).filter(|_| a.try_take(Budget::Notices)).count()
+            + (0..20).filter(|_| b.try_take(Budget::Notices)).count();
         assert_eq!(typed, TYPING_RATE.1 as usize);
-        assert!(a.bucket().try_take() && b.bucket().try_take());
-        assert!(!a.bucket().try_take());
+        assert!(a.try_take(Budget::Frames) && b.try_take(Budget::Frames));
+        assert!(!a.try_take(Budget::Frames));
     }
 }

@@ -41,16 +41,17 @@ impl Hub {
         };
         let now = Instant::now();
         let user = state.users.get_mut(&key).ok_or(HubError::NotMember)?;
-        if let Some(last) = user.typing.get(&throttle_key) {
+        // Made on the user's first notice: most users online never send one.
+        let typing = user.typing.get_or_insert_with(Box::default);
+        if let Some(last) = typing.get(&throttle_key) {
             if now.duration_since(*last) < interval {
                 return Ok(());
             }
         }
-        if user.typing.len() >= 64 {
-            user.typing
-                .retain(|_, at| now.duration_since(*at) < interval);
+        if typing.len() >= 64 {
+            typing.retain(|_, at| now.duration_since(*at) < interval);
         }
-        user.typing.insert(throttle_key, now);
+        typing.insert(throttle_key, now);
         let frame = encode(&ServerFrame::Typing {
             from: user.name.to_string(),
             target: wire_target,
