@@ -710,11 +710,34 @@ async fn conversations_count_unread_and_list_private_newest_first(store: SqlStor
     assert!(nobody.is_empty());
 }
 
-/// `Store::start`, one read on SQLite (three statements in one string), reads what
-/// `conversations_page` and `invitations` read apart: with rooms and without, with fewer,
-/// as many and more private conversations than the page holds.
+/// `Store::start`, one read on SQLite (four statements in one string), reads what
+/// `conversations_page`, `invitations` and `opening` read apart: with rooms and without, with
+/// fewer, as many and more private conversations than the page holds, for a session that
+/// stands (its user blocking two), one that does not and one whose account is disabled.
 async fn a_connections_start_reads_what_its_parts_read(store: SqlStore) {
-    accounts(&store, &["Alice", "Bob", "Carol", "Dave"]).await;
+    accounts(&store, &["Alice", "Bob", "Carol", "Dave", "Erin", "Finn"]).await;
+    let (session, gone, carols) = (
+        SessionId("s-alice".into()),
+        SessionId("s-gone".into()),
+        SessionId("s-carol".into()),
+    );
+    for (id, owner) in [(&session, "alice"), (&carols, "carol")] {
+        store
+            .create_session(&NewSession::bare(id.clone()), &name(owner))
+            .await
+            .expect("session");
+    }
+    // Whom she blocks has no part in her conversations (a block hides private messages).
+    for blocked in ["Finn", "Erin"] {
+        store
+            .block(&name("alice"), &name(blocked))
+            .await
+            .expect("block");
+    }
+    store
+        .set_disabled(&name("carol"), true)
+        .await
+        .expect("disable");
     append_new(&store, vec![to_room("Bob", "rust", "before", None)]).await; // 1
     join(&store, "alice", "rust").await;
     append_new(
@@ -749,18 +772,47 @@ async fn a_connections_start_reads_what_its_parts_read(store: SqlStore) {
     let rooms = [RoomName::lobby(), room("rust"), room("empty")];
     for rooms in [&rooms[..], &rooms[..1], &[]] {
         for limit in [1, 2, 3, 4, 10] {
-            let start = store.start(&alice, rooms, limit).await.expect("start");
-            let apart = Start {
-                conversations: store
-                    .conversations_page(&alice, rooms, None, limit)
-                    .await
-                    .expect("page"),
-                invitations: store.invitations(&alice).await.expect("invitations"),
-            };
-            assert_eq!(start, apart, "rooms {rooms:?}, limit {limit}");
+            for id in [&session, &gone, &carols] {
+                let start = store.start(id, &alice, rooms, limit).await.expect("start");
+                let apart = Start {
+                    conversations: store
+                        .conversations_page(&alice, rooms, None, limit)
+                        .await
+                        .expect("page"),
+                    invitations: store.invitations(&alice).await.expect("invitations"),
+                    opening: store.opening(id).await.expect("opening"),
+                };
+                assert_eq!(start, apart, "rooms {rooms:?}, limit {limit}, {id:?}");
+            }
         }
     }
-    let start = store.start(&alice, &rooms, 2).await.expect("start");
+    let standings = [
+        store.start(&session, &alice, &rooms, 2).await,
+        store.start(&gone, &alice, &rooms, 2).await,
+        store.start(&carols, &alice, &rooms, 2).await,
+    ]
+    .map(|start| start.expect("start").opening);
+    assert_eq!(
+        standings,
+        [
+            Opening {
+                standing: Standing::Active,
+                blocked: vec![name("Erin"), name("Finn")],
+            },
+            Opening {
+                standing: Standing::Ended,
+                blocked: Vec::new(),
+            },
+            Opening {
+                standing: Standing::Disabled,
+                blocked: Vec::new(),
+            },
+        ]
+    );
+    let start = store
+        .start(&session, &alice, &rooms, 2)
+        .await
+        .expect("start");
     let targets: Vec<&Target> = start.conversations.iter().map(|c| &c.target).collect();
     assert_eq!(
         targets,
@@ -786,8 +838,21 @@ async fn a_connections_start_reads_what_its_parts_read(store: SqlStore) {
         .collect();
     assert_eq!(invited, [("secret", "Carol")]);
     // Nobody in no room, with nothing: nothing.
-    let nobody = store.start(&name("nobody"), &[], 10).await.expect("start");
-    assert_eq!(nobody, Start::default());
+    let nobody = store
+        .start(&gone, &name("nobody"), &[], 10)
+        .await
+        .expect("start");
+    assert_eq!(
+        nobody,
+        Start {
+            conversations: Vec::new(),
+            invitations: Vec::new(),
+            opening: Opening {
+                standing: Standing::Ended,
+                blocked: Vec::new(),
+            },
+        }
+    );
 }
 
 async fn last_seen_is_kept_and_only_moves_forward(store: SqlStore) {

@@ -49,7 +49,7 @@ use crate::hub::{Hub, Slot};
 use crate::identity::Session;
 use crate::journal::Journal;
 use crate::outbox::{ConnId, Control, Inbox, Limits, Outbox};
-use crate::store::{Start, Store, StoreError};
+use crate::store::{Opening, Standing, Start, Store, StoreError};
 use crate::ws::{Socket, WireFrame};
 
 use preamble::PreambleError;
@@ -87,25 +87,27 @@ pub struct Connection {
 impl Connection {
     /// What the connection reads before it joins the hub, in one read: what the welcome
     /// lists (`rooms`, then the newest private conversations, a page of them,
-    /// `--conversations-page`, and whether that is all of them), and the invitations held.
+    /// `--conversations-page`, and whether that is all of them), the invitations held, and
+    /// its standing (session, account, block list).
     async fn start(
         &self,
         name: &UserName,
         rooms: &[RoomName],
-    ) -> Result<((Vec<ConversationInfo>, bool), Vec<Invite>), StoreError> {
+    ) -> Result<((Vec<ConversationInfo>, bool), Vec<Invite>, Opening), StoreError> {
         let page = self.config.conversations_page;
         let Start {
             conversations: mut listed,
             invitations,
+            opening,
         } = self
             .store
-            .start(name, rooms, page.saturating_add(1))
+            .start(&self.session.id, name, rooms, page.saturating_add(1))
             .await?;
         let most = rooms.len() + usize::try_from(page).unwrap_or(usize::MAX);
         let complete = listed.len() <= most;
         listed.truncate(most);
         self.hub.recent_last_seen(&mut listed);
-        Ok(((listed, complete), invitations))
+        Ok(((listed, complete), invitations, opening))
     }
 
     /// Stores when `name` was last seen (their last connection here closed `at`): queued for
@@ -271,9 +273,11 @@ impl Connection {
             () = self.shutdown.cancelled() => return Err(close::GOING_AWAY),
         };
         let rooms = self.hub.rooms_of(name);
+        // Taken before the standing is read: whether a change since reached the hub.
+        let mark = self.hub.standing_mark();
         // Invitations held are told after the welcome (and what was missed), as they come
         // live.
-        let (conversations, invitations) = match self.start(name, &rooms).await {
+        let (conversations, invitations, opening) = match self.start(name, &rooms).await {
             Ok(start) => start,
             Err(e) => {
                 tracing::error!(error = %e, user = %name, "reading the connection's start failed");
@@ -295,6 +299,10 @@ impl Connection {
         for invite in invitations {
             outbox.send(&ServerFrame::Invitation { invite, req: None });
         }
+        // The standing read before joining holds when it was good and nothing that could
+        // change it reached the hub since: then it need not be read again.
+        let vouched = (opening.standing == Standing::Active && self.hub.standing_holds(mark))
+            .then_some(opening.blocked);
         // The shutdown reaches the connections in the hub through their close switches
         // (`Hub::close_all`); one that began while this one joined is heeded here.
         if self.shutdown.is_cancelled() {
@@ -310,7 +318,7 @@ impl Connection {
         // joined the hub, which holds exactly the messages after `up_to`. Cut short by a
         // close, it leaves its write position in `out`, where the close frame will find it.
         let failed = tokio::select! {
-            result = self.preamble(&mut out, welcome, up_to, turn) => result.err(),
+            result = self.preamble(&mut out, welcome, up_to, vouched, turn) => result.err(),
             () = control.closed() => None,
         };
         match failed {

@@ -6,7 +6,7 @@
 //! close that cuts it short still finds the write position (and finishes the frame begun
 //! before its close frame).
 
-use shared::{close, ServerFrame};
+use shared::{close, ServerFrame, UserName};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::outgoing::WriteError;
@@ -23,34 +23,46 @@ impl Connection {
     /// its conversations with an id in `(after, up_to]`, oldest first; when there were more,
     /// a `replay_cut` between the two names the ids left out. Everything is read from the
     /// store first, in this connection's `turn` (see [`Openings`](super::Openings)), which is
-    /// given back before the first byte is written.
+    /// given back before the first byte is written. `vouched`: whom the user blocks, when
+    /// the standing read before joining still holds (see [`Hub::standing_holds`]).
+    ///
+    /// [`Hub::standing_holds`]: crate::hub::Hub::standing_holds
     pub(super) async fn preamble(
         &self,
         out: &mut Out<'_>,
         welcome: Frame,
         up_to: u64,
+        vouched: Option<Vec<UserName>>,
         turn: OwnedSemaphorePermit,
     ) -> Result<(), PreambleError> {
         // Whether the session still stands and whom the user blocks, read after the
-        // connection joined the hub: a sign-out, a disabling or a block since reaches it
-        // through the hub. One that came between the token's check and the joining closed
-        // nothing of it, so it is told here, before a byte of the welcome. What a resuming
-        // client missed is read with it, on the same connection of the store's.
+        // connection joined the hub unless the read before joining holds: a sign-out, a
+        // disabling or a block since reaches it through the hub. One that came between the
+        // token's check and the joining closed nothing of it, so it is told here, before a
+        // byte of the welcome. What a resuming client missed is read with it, on the same
+        // connection of the store's.
         let replay = self.after.map(|after| Replay {
             after,
             up_to,
             limit: self.config.max_replay,
         });
-        let (opening, missed) = self
-            .store
-            .joined(&self.session.id, &self.session.name, replay)
-            .await?;
-        match opening.standing {
-            Standing::Active => {}
-            Standing::Ended => return Err(PreambleError::Ended(close::SESSION_ENDED)),
-            Standing::Disabled => return Err(PreambleError::Ended(close::ACCOUNT_DISABLED)),
-        }
-        let blocked = opening.blocked;
+        let (blocked, missed) = match (vouched, replay) {
+            (Some(blocked), None) => (blocked, None),
+            (_, replay) => {
+                let (opening, missed) = self
+                    .store
+                    .joined(&self.session.id, &self.session.name, replay)
+                    .await?;
+                match opening.standing {
+                    Standing::Active => {}
+                    Standing::Ended => return Err(PreambleError::Ended(close::SESSION_ENDED)),
+                    Standing::Disabled => {
+                        return Err(PreambleError::Ended(close::ACCOUNT_DISABLED))
+                    }
+                }
+                (opening.blocked, missed)
+            }
+        };
         drop(turn);
         out.push(welcome);
         if !blocked.is_empty() {

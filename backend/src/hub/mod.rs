@@ -67,6 +67,7 @@ mod welcome;
 pub use events::{Event, Publish, Removal, Route, WireMessage};
 pub use joining::JoinTicket;
 pub use members::MembersPage;
+pub use safety::StandingMark;
 pub use slots::{Slot, TooManyConnections};
 
 use departures::Departures;
@@ -168,6 +169,10 @@ struct Shared {
     flusher: Arc<Flusher>,
     /// Each user's connection slots and shared rate budget, under a lock of their own.
     slots: Arc<Slots>,
+    /// Bumped before a session's, an account's or a block list's change reaches the
+    /// connections here: a connection that read its standing before joining trusts that
+    /// read only if this did not move meanwhile (see [`Hub::standing_mark`]).
+    standing_changes: AtomicU64,
 }
 
 /// The maps behind the hub's one lock.
@@ -283,6 +288,7 @@ impl Hub {
                 bus,
                 presence_due: Notify::new(),
                 flusher: Arc::default(),
+                standing_changes: AtomicU64::new(0),
             }),
         }
     }

@@ -154,6 +154,7 @@ impl Hub {
 
     /// Closes every connection opened with `session`, with `code`.
     pub fn close_session(&self, session: &SessionId, code: u16) {
+        self.standing_changed();
         self.state().close_session(session, code);
         self.publish(Event::CloseSession {
             session: session.0.clone(),

@@ -144,6 +144,8 @@ impl Hub {
 
     /// Forgets a deleted account's memberships, telling the rooms it was in.
     pub fn forget(&self, name: &UserName) {
+        // The released account's sessions ended with it.
+        self.standing_changed();
         self.state().forget(&name.key());
         self.publish(Event::Forgotten {
             user: name.to_string(),

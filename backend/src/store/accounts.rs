@@ -381,6 +381,9 @@ pub(super) async fn find_session(
     store: &SqlStore,
     id: &SessionId,
 ) -> Result<Option<SessionOwner>, StoreError> {
+    // Every WebSocket's upgrade checks its token: on a connection kept for the opening
+    // reads, given back without a ping (see `kept`).
+    let mut conn = store.opening_conn().await?;
     let row = sqlx::query(
         "SELECT a.name, a.password_hash, a.last_used_at AS account_used_at, a.disabled_at, \
              s.last_used_at \
@@ -388,8 +391,9 @@ pub(super) async fn find_session(
          JOIN accounts a ON a.name_key = s.name_key WHERE s.token_hash = $1",
     )
     .bind(&id.0)
-    .fetch_optional(&store.pool)
+    .fetch_optional(&mut *conn)
     .await?;
+    conn.give_back();
     let Some(row) = row else {
         return Ok(None);
     };

@@ -70,6 +70,7 @@ mod conversations;
 mod export;
 mod files;
 mod history;
+mod kept;
 mod lists;
 mod memberships;
 mod mentions;
@@ -510,11 +511,13 @@ pub trait Store: Safety + Send + Sync + 'static {
     }
     /// What a connection of `name`'s reads before it joins the hub: where `rooms` stand and
     /// the newest `limit` private conversations ([`Store::conversations_page`] without a
-    /// cursor), and the invitations `name` holds ([`Store::invitations`]). One read for all,
-    /// because in a reconnection storm each read costs more in hand-offs than in the
-    /// database; by default the two calls.
+    /// cursor), the invitations `name` holds ([`Store::invitations`]), and whether `session`
+    /// stands and whom its account blocks ([`Safety::opening`]). One read for all, because
+    /// in a reconnection storm each read costs more in hand-offs than in the database; by
+    /// default the three calls.
     async fn start(
         &self,
+        session: &SessionId,
         name: &UserName,
         rooms: &[RoomName],
         limit: u32,
@@ -522,6 +525,7 @@ pub trait Store: Safety + Send + Sync + 'static {
         Ok(Start {
             conversations: self.conversations_page(name, rooms, None, limit).await?,
             invitations: self.invitations(name).await?,
+            opening: self.opening(session).await?,
         })
     }
     /// What a connection of `name`'s reads once it has joined the hub: whether `session`

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use shared::{RoomName, UserName};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
 use super::sql::{now_ms, placeholders, room, to_u64, user, Engine};
@@ -26,10 +27,11 @@ pub struct StoredFigures {
     pub messages: u64,
 }
 
-/// What a connection reads once it has joined the hub: whether its session still stands, and
-/// whom its user blocks. A session ended or an account disabled after the upgrade checked the
-/// token, but before the connection joined the hub, closed nothing of it; read after joining,
-/// this tells it (anything later closes it through the hub).
+/// What a connection reads of its standing: whether its session still stands, and whom its
+/// user blocks. A session ended or an account disabled after the upgrade checked the token,
+/// but before the connection joined the hub, closed nothing of it: read with its start
+/// (before joining), it holds only if the hub heard of no such change meanwhile, else it is
+/// read again once the connection has joined (anything later closes it through the hub).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opening {
     pub standing: Standing,
@@ -230,21 +232,25 @@ impl Safety for SqlStore {
     }
 }
 
+/// [`Safety::opening`]'s statement, `$1` the session's token hash: one row per block, or
+/// one with no block, none at all when the session is gone; its first column is
+/// `disabled_at`.
+pub(super) const OPENING: &str = "SELECT a.disabled_at, b.blocked FROM sessions s \
+     JOIN accounts a ON a.name_key = s.name_key \
+     LEFT JOIN blocks b ON b.blocker_key = a.name_key \
+     WHERE s.token_hash = $1 ORDER BY b.blocked_key";
+
 /// [`Safety::opening`], read through `db` (a connection a caller holds for several reads).
 pub(super) async fn opening_on<'c>(
     db: impl sqlx::Executor<'c, Database = Any>,
     session: &SessionId,
 ) -> Result<Opening, StoreError> {
-    // One row per block, or one with no block: none at all when the session is gone.
-    let rows = sqlx::query(
-        "SELECT a.disabled_at, b.blocked FROM sessions s \
-         JOIN accounts a ON a.name_key = s.name_key \
-         LEFT JOIN blocks b ON b.blocker_key = a.name_key \
-         WHERE s.token_hash = $1 ORDER BY b.blocked_key",
-    )
-    .bind(&session.0)
-    .fetch_all(db)
-    .await?;
+    let rows = sqlx::query(OPENING).bind(&session.0).fetch_all(db).await?;
+    opening_from(&rows)
+}
+
+/// The [`Opening`] that [`OPENING`]'s rows say.
+pub(super) fn opening_from(rows: &[AnyRow]) -> Result<Opening, StoreError> {
     let Some(first) = rows.first() else {
         return Ok(Opening {
             standing: Standing::Ended,
@@ -258,7 +264,7 @@ pub(super) async fn opening_on<'c>(
         });
     }
     let mut blocked = Vec::new();
-    for row in &rows {
+    for row in rows {
         if let Some(name) = row.try_get::<Option<String>, _>("blocked")? {
             blocked.push(user(&name)?);
         }

@@ -238,11 +238,12 @@ impl Store for SqlStore {
 
     async fn start(
         &self,
+        session: &SessionId,
         name: &UserName,
         rooms: &[RoomName],
         limit: u32,
     ) -> Result<Start, StoreError> {
-        start::start(self, name, rooms, limit).await
+        start::start(self, session, name, rooms, limit).await
     }
 
     async fn joined(

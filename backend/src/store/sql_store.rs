@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
+use super::kept::Kept;
 use super::lists::{Lists, ListsSql};
 use super::search::{search_sql, SearchIndex};
 use super::sql::Engine;
@@ -24,6 +25,9 @@ pub struct SqlStore {
     /// previous batch wrote (7.4 pages read per message instead of 5.4, same cache size).
     /// The journal stores one batch at a time anyway. PostgreSQL: the pool.
     pub(super) writer: AnyPool,
+    /// SQLite: the connections of the WebSockets' opening reads, given back without sqlx's
+    /// ping (see `kept`). PostgreSQL: `None`, those reads use the pool.
+    pub(super) kept: Option<Arc<Kept>>,
     /// Which engine the pool talks to.
     pub(super) engine: Engine,
     /// Where the conversation lists and the private messages' (conversation, id) index live:
@@ -55,8 +59,9 @@ impl SqlStore {
         checkpoints: sqlite::Policy,
     ) -> Result<Self, StoreError> {
         let url = sqlite::url_in(data_dir)?;
-        let (pool, writer, lists) = sqlite::open(&url, tasks, checkpoints).await?;
-        Ok(Self::new(Engine::Sqlite, pool, writer, lists))
+        Ok(Self::of_sqlite(
+            sqlite::open(&url, tasks, checkpoints).await?,
+        ))
     }
 
     /// Connects to the database `url` names and runs the migrations. `postgres://…` or
@@ -67,22 +72,33 @@ impl SqlStore {
         Ok(match engine {
             Engine::Postgres => {
                 let (pool, writer, lists) = postgres::open(url).await?;
-                Self::new(engine, pool, writer, lists)
+                Self::new(engine, pool, writer, None, lists)
             }
             Engine::Sqlite => {
                 let url = sqlite::url_of(url)?;
-                let (pool, writer, lists) =
-                    sqlite::open(&url, tasks, sqlite::Policy::default()).await?;
-                Self::new(engine, pool, writer, lists)
+                Self::of_sqlite(sqlite::open(&url, tasks, sqlite::Policy::default()).await?)
             }
         })
     }
 
-    /// The store over `pool` and `writer`, with its lists kept by `lists`.
+    /// The store over what [`sqlite::open`] opened.
+    fn of_sqlite(opened: sqlite::Opened) -> Self {
+        Self::new(
+            Engine::Sqlite,
+            opened.pool,
+            opened.writer,
+            Some(Arc::new(opened.kept)),
+            opened.lists,
+        )
+    }
+
+    /// The store over `pool` and `writer` (and `kept`, on SQLite), with its lists kept by
+    /// `lists`.
     pub(super) fn new(
         engine: Engine,
         pool: AnyPool,
         writer: AnyPool,
+        kept: Option<Arc<Kept>>,
         lists: Arc<dyn Lists>,
     ) -> Self {
         let sql = Arc::new(ListsSql::new(lists.as_ref()));
@@ -94,6 +110,7 @@ impl SqlStore {
         Self {
             pool,
             writer,
+            kept,
             engine,
             lists,
             sql,
@@ -107,6 +124,9 @@ impl SqlStore {
     pub async fn close(&self) {
         self.lists.close().await;
         self.writer.close().await;
+        if let Some(kept) = &self.kept {
+            kept.close().await;
+        }
         self.pool.close().await;
     }
 

@@ -44,6 +44,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+use super::kept::Kept;
 use super::sql::{migrate, ACQUIRE_TIMEOUT};
 use super::StoreError;
 use crate::tasks::Tasks;
@@ -124,40 +125,24 @@ fn attach_lists_sql(path: &str) -> String {
 }
 
 /// Opens the SQLite database at `url` (as [`url_in`] or [`url_of`] give it), runs the
-/// migrations and prepares the lists file; returns the pool, the writer's connection and the
-/// lists, whose task and the checkpoint task (run by `checkpoints`) it spawns through `tasks`.
+/// migrations and prepares the lists file; returns the pool, the writer's connection, the
+/// connections kept for the opening reads and the lists, whose task and the checkpoint task (run by `checkpoints`) it spawns through `tasks`.
 pub(super) async fn open(
     url: &str,
     tasks: &Tasks,
     checkpoints: Policy,
-) -> Result<(AnyPool, AnyPool, Arc<ListsFile>), StoreError> {
+) -> Result<Opened, StoreError> {
     sqlx::any::install_default_drivers();
     let options = AnyConnectOptions::from_str(url)?;
     let db = SqliteConnectOptions::from_str(url)?;
     let file = lists_path(db.get_filename()).to_string_lossy().into_owned();
     let attach = attach_lists_sql(&file);
-    let pool = AnyPoolOptions::new()
-        // A database that does not answer fails a request in seconds, not half a minute:
-        // a send is refused (`unavailable`) rather than left hanging.
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .max_connections(4)
-        // Before lending a connection the pool may ping it. A SQLite connection is a file
-        // handle with a thread of its own: the ping finds nothing wrong, and it is one more
-        // hand-over to that thread and back for every query (a sign-in makes several).
-        .test_before_acquire(false)
-        .after_connect(move |conn, _| {
-            let attach = attach.clone();
-            Box::pin(async move {
-                conn.execute(SQLITE_PRAGMAS).await?;
-                conn.execute(attach.as_str()).await?;
-                Ok(())
-            })
-        })
-        .connect_with(options.clone())
-        .await?;
+    let pool = readers(&options, &attach, READERS).await?;
     migrate(&pool).await?;
     prepare_lists(&pool).await?;
     crate::store::search::SearchIndex::prepare(&Fts5, &pool).await?;
+    // As many again, kept out of any pool between the opening reads of WebSockets.
+    let kept = readers(&options, &attach, KEPT).await?;
     let writer = AnyPoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .max_connections(1)
@@ -193,7 +178,60 @@ pub(super) async fn open(
         urgent,
         progress,
     };
-    Ok((pool, writer, Arc::new(lists)))
+    Ok(Opened {
+        pool,
+        writer,
+        kept: Kept::new(kept, KEPT as usize),
+        lists: Arc::new(lists),
+    })
+}
+
+/// What [`open`] opens.
+pub(super) struct Opened {
+    /// The readers.
+    pub pool: AnyPool,
+    /// The one writer.
+    pub writer: AnyPool,
+    /// The connections of the WebSockets' opening reads.
+    pub kept: Kept,
+    /// The lists file.
+    pub lists: Arc<ListsFile>,
+}
+
+/// The store's readers in the pool.
+const READERS: u32 = 4;
+
+/// The connections kept for the WebSockets' opening reads (see `store::kept`).
+const KEPT: u32 = 4;
+
+/// A pool of at most `max` readers of the database (`options`), the lists file attached
+/// (`attach`).
+async fn readers(
+    options: &AnyConnectOptions,
+    attach: &str,
+    max: u32,
+) -> Result<AnyPool, StoreError> {
+    let attach = attach.to_owned();
+    let pool = AnyPoolOptions::new()
+        // A database that does not answer fails a request in seconds, not half a minute:
+        // a send is refused (`unavailable`) rather than left hanging.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .max_connections(max)
+        // Before lending a connection the pool may ping it. A SQLite connection is a file
+        // handle with a thread of its own: the ping finds nothing wrong, and it is one more
+        // hand-over to that thread and back for every query (a sign-in makes several).
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            let attach = attach.clone();
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                conn.execute(attach.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options.clone())
+        .await?;
+    Ok(pool)
 }
 
 /// A pool of the one connection, on a thread named `thread`, that writes the lists file.

@@ -138,10 +138,17 @@ mod tests {
     async fn the_lists_catch_up_in_rounds_of_bounded_size() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = url_in(dir.path()).expect("a URL");
-        let (pool, writer, lists) = open(&url, &Tasks::new(), Policy::default())
+        let opened = open(&url, &Tasks::new(), Policy::default())
             .await
             .expect("open");
-        let store = SqlStore::new(Engine::Sqlite, pool, writer, lists.clone());
+        let lists = opened.lists.clone();
+        let store = SqlStore::new(
+            Engine::Sqlite,
+            opened.pool,
+            opened.writer,
+            Some(std::sync::Arc::new(opened.kept)),
+            lists.clone(),
+        );
         let users: Vec<UserName> = ["ann", "ben", "cal"]
             .iter()
             .map(|n| UserName::parse(n).expect("a name"))
