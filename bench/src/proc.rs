@@ -77,6 +77,11 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The processors as the report says them: `2 × <model>`.
+    pub fn cpu_text(&self) -> String {
+        format!("{} × {}", self.cpus, self.cpu_model)
+    }
+
     pub fn describe() -> Self {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpus = cpuinfo

@@ -40,7 +40,7 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
     if let Some(commit) = &results.commit {
         let _ = writeln!(out, "| Commit measured | {commit} |");
     }
-    let _ = writeln!(out, "| CPU | {} × {} |", m.cpus, m.cpu_model);
+    let _ = writeln!(out, "| CPU | {} |", m.cpu_text());
     let _ = writeln!(out, "| Memory | {:.1} GiB |", m.memory_gib);
     let _ = writeln!(out, "| Kernel | {} |", m.kernel);
     let _ = writeln!(out, "| Rust | {} |", m.rustc);
@@ -203,7 +203,8 @@ pub(super) fn markdown(results: &Results, plots: &[(&str, &str)]) -> String {
 }
 
 /// The partial runs merged since the full run: which scenarios each measured, when, at which
-/// commit and how busy the machine was (the table above is the full run's).
+/// commit, on which processors and how busy the machine was (the table above is the full
+/// run's).
 fn merged_runs(out: &mut String, results: &Results) {
     if results.merged.is_empty() {
         return;
@@ -212,16 +213,17 @@ fn merged_runs(out: &mut String, results: &Results) {
         out,
         "\nThe scenarios below were measured by later partial runs merged into this report \
          (`--only … --merge`); the others by the run above.\n\n\
-         | Scenarios | Measured | Commit | Load average at the start | At the end |\n\
-         |---|---|---|---|---|"
+         | Scenarios | Measured | Commit | CPU | Load average at the start | At the end |\n\
+         |---|---|---|---|---|---|"
     );
     for run in &results.merged {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             run.scenarios.join(", "),
             run.date,
             run.commit.as_deref().unwrap_or("–"),
+            run.cpu.as_deref().unwrap_or("not recorded"),
             busy_text(&run.busy_start),
             run.busy_end
                 .as_ref()

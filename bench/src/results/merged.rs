@@ -16,6 +16,10 @@ pub struct MergedRun {
     pub date: String,
     /// The commit it measured (`git describe`).
     pub commit: Option<String>,
+    /// The machine's processors, as the full run's `Machine` says them (`2 × …`): a partial
+    /// run may have been made on other hardware. `None` in results saved before it was kept.
+    #[serde(default)]
+    pub cpu: Option<String>,
     /// How busy the machine was when it started.
     pub busy_start: Busy,
     /// And when it ended.
@@ -41,6 +45,7 @@ mod tests {
             scenarios: scenarios.iter().map(|s| (*s).to_owned()).collect(),
             date: date.to_owned(),
             commit: None,
+            cpu: None,
             busy_start: Busy {
                 load_1m: 0.0,
                 load_5m: 0.0,

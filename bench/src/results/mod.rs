@@ -223,6 +223,7 @@ impl Results {
                 scenarios: ran.names().into_iter().map(str::to_owned).collect(),
                 date: partial.date.clone(),
                 commit: partial.commit.clone(),
+                cpu: Some(partial.machine.cpu_text()),
                 busy_start: partial.busy_start,
                 busy_end: partial.busy_end,
             },
