@@ -10,6 +10,16 @@ pub enum Destination {
     User(UserName),
 }
 
+impl Destination {
+    /// How the store keeps it: the room's name, or the recipient's name key and name.
+    pub fn columns(&self) -> (Option<&str>, Option<String>, Option<&str>) {
+        match self {
+            Destination::Room(room) => (Some(room.as_str()), None, None),
+            Destination::User(to) => (None, Some(to.key()), Some(to.as_str())),
+        }
+    }
+}
+
 /// A message not stored yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {

@@ -414,21 +414,18 @@ async fn insert_messages(
         );
         let mut query = sqlx::query(&sql);
         for (new, id) in chunk {
-            let (room, recipient_key, recipient) = match &new.to {
-                Destination::Room(room) => (Some(room.to_string()), None, None),
-                Destination::User(to) => (None, Some(to.key()), Some(to.to_string())),
-            };
+            let (room, recipient_key, recipient) = new.to.columns();
             query = query
                 .bind(*id)
                 .bind(new.conversation_key())
                 .bind(room)
                 .bind(new.from.key())
-                .bind(new.from.to_string())
+                .bind(new.from.as_str())
                 .bind(recipient_key)
                 .bind(recipient)
-                .bind(new.body.clone())
+                .bind(new.body.as_str())
                 .bind(to_i64(new.at))
-                .bind(new.req.clone())
+                .bind(new.req.as_deref())
                 .bind(new.reply_to.map(to_i64));
         }
         query.execute(&mut **tx).await?;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Row};
 
-use crate::message::{Destination, NewMessage};
+use crate::message::NewMessage;
 use crate::store::sql::to_i64;
 use crate::store::StoreError;
 
@@ -58,10 +58,7 @@ pub(in crate::store) async fn store_batch(
     let rows: Vec<Columns<'_>> = messages
         .iter()
         .map(|new| {
-            let (room, recipient_key, recipient) = match &new.to {
-                Destination::Room(room) => (Some(room.as_str()), None, None),
-                Destination::User(to) => (None, Some(to.key()), Some(to.as_str())),
-            };
+            let (room, recipient_key, recipient) = new.to.columns();
             (
                 new.conversation_key(),
                 room,
