@@ -2,10 +2,11 @@
 //!
 //! Each engine keeps an index of `messages.body` of its own, behind [`SearchIndex`]: SQLite an
 //! FTS5 table with `messages` as its external content, kept in step by triggers on `messages`
-//! (`sqlite::search_index`); PostgreSQL a generated `tsvector` column with a GIN index
-//! (`postgres::search_index`). Both are written by the statements that store, edit and delete
-//! messages, in their transaction: an edited message is found by its new words only, a
-//! tombstone (its body erased) by none. Neither engine's DDL is portable SQL, so each creates
+//! (`sqlite::search_index`), which rounds of its own extend to the messages stored since, and
+//! which a search first brings up to date (`SearchIndex::catch_up`); PostgreSQL a generated
+//! `tsvector` column with a GIN index (`postgres::search_index`), written by the statements that
+//! store messages. Either way a search finds every message stored before it began; an edited
+//! message is found by its new words only, a tombstone (its body erased) by none. Neither engine's DDL is portable SQL, so each creates
 //! its index as the store opens (idempotent, and filled from the stored messages the first
 //! time), after the shared migrations.
 //!
@@ -58,6 +59,11 @@ pub struct SearchPage {
 pub(super) trait SearchIndex: Send + Sync + std::fmt::Debug + 'static {
     /// Creates the index when it does not exist, and fills it from the stored messages.
     async fn prepare(&self, pool: &AnyPool) -> Result<(), StoreError>;
+    /// Brings the index up to every message stored so far, on the store's `writer`, when it
+    /// is kept apart from the storing transactions (SQLite); a search calls it first.
+    async fn catch_up(&self, _writer: &AnyPool) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// The `FROM` clause and first condition of a search: `messages` as `m`, restricted to
     /// the bodies that match the engine's query text `$2`.
     fn matching(&self) -> &'static str;
@@ -102,6 +108,7 @@ pub(super) async fn search(
     searcher: &UserName,
     query: &SearchQuery,
 ) -> Result<SearchPage, StoreError> {
+    store.search.catch_up(&store.writer).await?;
     let from = history_from(store, searcher).await?;
     let rows = sqlx::query(&store.search_sql)
         .bind(searcher.key())

@@ -64,6 +64,27 @@ async fn results_are_ranked_and_their_words_marked() {
     );
 }
 
+/// A message is found as soon as it is acknowledged, before the index's next round (SQLite
+/// indexes in rounds of its own, and a search first brings the index up to date).
+#[tokio::test]
+async fn a_message_is_found_as_soon_as_it_is_acknowledged() {
+    let app = spawn_app().await;
+    let (_, mut alice) = app.user("alice").await;
+    let (_, mut bob) = app.user("bob").await;
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        let id = alice
+            .whisper("bob", &format!("ultramarine {i}"), &format!("u{i}"))
+            .await;
+        sent.insert(0, id);
+        assert_eq!(
+            bob.search_ids(json!({"query": "ultramarine"})).await,
+            sent,
+            "newest first"
+        );
+    }
+}
+
 #[tokio::test]
 async fn filters_by_conversation_sender_and_time_and_pages() {
     let app = spawn_app().await;

@@ -25,6 +25,8 @@
 //! - `lists_task`: the task that runs the rounds, at the lowest priority.
 //! - `checkpoint`: the task that checkpoints `chat.db`'s WAL.
 //! - `search_index`: [`Fts5`], the full-text index of message bodies, in `chat.db`.
+//! - `search_rounds`: the task that adds the messages stored since to that index, in rounds on
+//!   the writer's connection, off the storing transactions.
 
 mod batch;
 mod checkpoint;
@@ -35,6 +37,7 @@ mod plans;
 mod rounds;
 mod schema;
 mod search_index;
+mod search_rounds;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -173,6 +176,7 @@ pub(super) async fn open(
         LIST_ROUND,
     );
     checkpoint::spawn(tasks, pool.clone(), writer.clone(), checkpoints);
+    search_rounds::spawn(tasks, writer.clone(), progress.clone());
     let lists = ListsFile {
         indexer,
         urgent,
@@ -320,14 +324,18 @@ mod tests {
         assert!(dir.path().join("nested/chat-lists.db").exists());
     }
 
-    /// Shutting the tasks down stops a SQLite store's checkpoint and lists tasks, promptly:
+    /// Shutting the tasks down stops a SQLite store's checkpoint, lists and search index tasks, promptly:
     /// each waits for the stop between two rounds.
     #[tokio::test]
     async fn the_tasks_stop_when_shut_down() {
         let dir = tempfile::tempdir().expect("temp dir");
         let tasks = Tasks::new();
         let store = SqlStore::open(dir.path(), &tasks).await.expect("open");
-        assert_eq!(tasks.len(), 2, "the checkpoint and lists tasks");
+        assert_eq!(
+            tasks.len(),
+            3,
+            "the checkpoint, lists and search index tasks"
+        );
         let started = std::time::Instant::now();
         assert!(tasks.shutdown(Duration::from_secs(5)).await);
         assert!(tasks.is_empty());

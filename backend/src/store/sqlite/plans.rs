@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::rounds::list_round_sql;
+use super::search_rounds::SEARCH_ROUND_INSERT;
 use crate::store::accounts::delete_conversations_sql;
 use crate::store::append::stored_requests_sql;
 use crate::store::receipts::{readers_sql, PASSED_SENDERS_SQL};
@@ -66,6 +67,11 @@ async fn sqlite_plans_search_indexes() {
             "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>? AND id<?)",
         );
     }
+    // So does a round of the search index.
+    has(
+        &plan(SEARCH_ROUND_INSERT.to_owned(), 1).await,
+        "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>? AND id<?)",
+    );
     // What the lists file does not cover yet: a range of ids, not every message.
     let above = "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id>?)";
     let entries = "SEARCH lists.conversation_ids USING PRIMARY KEY (conversation=?)";

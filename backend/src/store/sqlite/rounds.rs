@@ -65,6 +65,11 @@ impl ListsProgress {
         self.newest.load(Ordering::Relaxed).saturating_sub(covered)
     }
 
+    /// The newest id stored.
+    pub(super) fn newest(&self) -> u64 {
+        self.newest.load(Ordering::Relaxed)
+    }
+
     pub(super) fn stored(&self, id: u64) {
         self.newest.fetch_max(id, Ordering::Relaxed);
     }
