@@ -51,12 +51,20 @@ impl Socket for TcpStream {
 /// `writev` calls wrote something; the frames written leave the queue, and a frame written in
 /// part stays first, with its written bytes in `state.offset`.
 pub(super) fn write(state: &mut QueueState) -> u64 {
-    let Some(socket) = state.socket.clone() else {
+    // Taken out and put back rather than cloned: the socket's count is one more cache line
+    // to miss per delivery, and a locked one.
+    let Some(socket) = state.socket.take() else {
         return 0;
     };
+    let writes = write_to(socket.as_ref(), state);
+    state.socket = Some(socket);
+    writes
+}
+
+fn write_to(socket: &dyn Socket, state: &mut QueueState) -> u64 {
     let mut writes = 0;
     while !state.frames.is_empty() {
-        let (tried, result) = write_once(socket.as_ref(), &state.frames, state.offset);
+        let (tried, result) = write_once(socket, state.frames.as_slice(), state.offset);
         let written = match result {
             Ok(written) if written > 0 => written,
             // Would block, failed, or took nothing: the writer takes over and finds out.
@@ -93,7 +101,7 @@ fn write_once(socket: &dyn Socket, frames: &[Frame], offset: usize) -> (usize, i
 /// Takes the frames `written` finished off the queue and keeps the offset into the next.
 fn advance(state: &mut QueueState, mut written: usize) {
     let mut done = 0;
-    for frame in &state.frames {
+    for frame in state.frames.as_slice() {
         let left = frame.as_bytes().len() - state.offset;
         if written < left {
             state.offset += written;
@@ -104,12 +112,8 @@ fn advance(state: &mut QueueState, mut written: usize) {
         state.offset = 0;
         done += 1;
     }
-    if done == state.frames.len() {
-        // Nothing is kept allocated while the queue is empty.
-        state.frames = Vec::new();
-    } else {
-        state.frames.drain(..done);
-    }
+    // Nothing is kept allocated while the queue is empty.
+    state.frames.remove_first(done);
 }
 
 #[cfg(test)]

@@ -33,11 +33,13 @@
 //! - [`Flusher`]: the list of connections to release, and its task.
 //! - [`Control`]: a connection's close switch, which a full queue flips (1013).
 //! - `direct`: the flusher's write in the idle writer's place, and [`Socket`].
+//! - `queued`: `Queued`, the frames waiting, a lone one without an allocation.
 //! - `scripted` (tests only): a socket that takes a few bytes at a time or none.
 
 mod control;
 mod direct;
 mod flusher;
+mod queued;
 #[cfg(test)]
 pub(crate) mod scripted;
 
@@ -54,6 +56,7 @@ use crate::ws::{encode, Frame};
 pub use control::Control;
 pub use direct::Socket;
 pub use flusher::Flusher;
+use queued::Queued;
 
 /// Identifies one live connection on this node.
 pub type ConnId = u64;
@@ -102,7 +105,7 @@ pub struct Taken {
 
 #[derive(Debug, Default)]
 struct QueueState {
-    frames: Vec<Frame>,
+    frames: Queued,
     /// Encoded bytes of `frames`.
     bytes: usize,
     /// Encoded bytes of the batch the writer took and has not finished writing.
@@ -296,7 +299,7 @@ impl Inbox {
         state.idle = false;
         state.held += mem::take(&mut state.bytes);
         Taken {
-            frames: mem::take(&mut state.frames),
+            frames: state.frames.take(),
             offset: mem::take(&mut state.offset),
         }
     }
@@ -323,7 +326,7 @@ impl Inbox {
         state.released = false;
         state.pending = false;
         state.held += mem::take(&mut state.bytes);
-        mem::take(&mut state.frames)
+        state.frames.take()
     }
 }
 
