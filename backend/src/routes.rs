@@ -144,6 +144,11 @@ impl AppState {
         );
         tasks.spawn("presence", hub.clone().run_presence(tasks.token()));
         tasks.spawn("flusher", hub.clone().run_flusher(tasks.token()));
+        tasks.spawn(
+            "pinger",
+            hub.clone()
+                .run_pinger(config.ping_interval(), tasks.token()),
+        );
         if let (Some(url), Some(outgoing)) = (&config.redis_url, outgoing) {
             let bus_config = BusConfig {
                 url: url.clone(),

@@ -23,6 +23,7 @@
 //! are typed after `#` and carried in links.
 
 use std::fmt;
+use std::sync::Arc;
 
 #[cfg(feature = "unicode")]
 use unicode_normalization::UnicodeNormalization;
@@ -75,8 +76,11 @@ pub enum NameError {
 
 /// A valid user name (trimmed, NFC). Compare and index by [`UserName::key`], show
 /// [`UserName::as_str`].
+///
+/// Its clones share one allocation: a server holds the name of every user online in several
+/// places (the session, the user map, the online list), one copy for them all.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserName(String);
+pub struct UserName(Arc<str>);
 
 impl UserName {
     /// Checks `input` against the rules. Surrounding white space is not part of a name, and the
@@ -105,7 +109,7 @@ impl UserName {
             let (first, second) = two_scripts(&name);
             return Err(NameError::MixedScripts { first, second });
         }
-        Ok(Self(name))
+        Ok(Self(name.into()))
     }
 
     /// The name as its owner wrote it (NFC).
@@ -148,7 +152,7 @@ impl fmt::Display for UserName {
 
 impl From<UserName> for String {
     fn from(name: UserName) -> Self {
-        name.0
+        name.0.to_string()
     }
 }
 
@@ -533,6 +537,15 @@ mod tests {
             assert_eq!(nfc(text), nfc_slow(text), "{text:?}");
         }
         assert_eq!(UserName::parse("Bob").unwrap().key(), "bob");
+    }
+
+    #[test]
+    fn a_user_names_clones_share_its_text() {
+        let name = UserName::parse("Alice").unwrap();
+        let clone = name.clone();
+        assert_eq!(clone, name);
+        assert!(std::ptr::eq(name.as_str(), clone.as_str()));
+        assert_eq!(String::from(clone), "Alice");
     }
 
     /// NFC without the ASCII shortcut.

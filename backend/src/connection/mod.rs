@@ -33,6 +33,7 @@ pub use last_seen::LastSeen;
 pub use openings::{Openings, AT_ONCE};
 pub use outgoing::{Outgoing, WriteError, WriteSide};
 
+use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
@@ -167,105 +168,118 @@ impl Connection {
     /// themselves behind in the future. Its stream is shared, behind an `Arc`, with the
     /// connection's queue, through which the flusher writes in the writer's place while the
     /// writer waits idle: see `crate::outbox`.)
-    pub async fn serve(mut self, mut socket: Socket) {
-        let name = &self.session.name;
-        let metrics = self.hub.metrics();
-        let Opened {
-            id,
-            control,
-            outbox,
-            mut inbox,
-            mut out,
-            started,
-        } = match Box::pin(self.open(&socket.stream, name)).await {
-            Ok(opened) => opened,
-            Err(code) => {
-                if let Some(stream) = Arc::get_mut(&mut socket.stream) {
-                    Box::pin(refuse(stream, code, &self.config, metrics)).await;
-                }
-                return;
-            }
-        };
-        // The session's id (64 bytes) was for joining the hub, which keeps its own copy.
-        self.session.id.0 = String::new();
-        let last_heard = AtomicU64::new(0);
-        let mut reader = Reader {
-            cx: Context {
+    ///
+    /// A plain function that returns an `async` block, not an `async fn`: the block uses
+    /// `self` and `socket` where it captured them, whereas an `async fn` moves its arguments
+    /// into locals of its own and keeps room for both (about 200 bytes of every task).
+    #[allow(clippy::manual_async_fn)] // on purpose: see above
+    pub fn serve(mut self, mut socket: Socket) -> impl Future<Output = ()> + Send + 'static {
+        async move {
+            let name = &self.session.name;
+            let metrics = self.hub.metrics();
+            let Opened {
                 id,
-                name,
-                hub: &self.hub,
-                store: self.store.as_ref(),
-                journal: &self.journal,
-                outbox: &outbox,
-                slot: &self.slot,
-            },
-            flood_limit: self.config.flood_limit.max(1),
-            rate_limited_in_a_row: 0,
-        };
-        let writer = Writer {
-            id,
-            hub: &self.hub,
-            control: &control,
-            ping_interval: self.config.ping_interval(),
-            idle_timeout: self.config.idle_timeout(),
-            started,
-            last_heard: &last_heard,
-            departed: OnceLock::new(),
-        };
-        let mut echo = None;
-        inbox.attach(socket.stream.clone());
-        {
-            // Pinned where they are made: a future moved into a pinned binding could leave
-            // room for itself behind.
-            let mut read = std::pin::pin!(reader.run(
-                &socket.stream,
-                std::mem::take(&mut socket.read_ahead),
-                self.config.max_frame_bytes,
+                control,
+                outbox,
+                mut inbox,
+                mut out,
                 started,
-                &last_heard,
-            ));
-            let mut write = std::pin::pin!(writer.run(&mut out, &mut inbox));
-            tokio::select! {
-                end = &mut read => {
-                    let first = control.close(match end {
-                        ReadEnd::Gone | ReadEnd::Closed(_) => None,
-                        ReadEnd::Close(code) => Some(code),
-                    });
-                    // A client's close is answered, unless the server had closed first (then
-                    // the client's frame was the answer).
-                    if let (ReadEnd::Closed(code), true) = (end, first) {
-                        echo = Some(code.map_or_else(WireFrame::close_empty, |code| {
-                            WireFrame::close(code, "")
-                        }));
+            } = match Box::pin(self.open(&socket.stream, name)).await {
+                Ok(opened) => *opened,
+                Err(code) => {
+                    if let Some(stream) = Arc::get_mut(&mut socket.stream) {
+                        Box::pin(refuse(stream, code, &self.config, metrics)).await;
                     }
-                    write.await;
+                    return;
                 }
-                () = &mut write => {}
+            };
+            // The session's id (64 bytes) was for joining the hub, which keeps its own copy.
+            self.session.id.0 = String::new();
+            let last_heard = AtomicU64::new(0);
+            let mut reader = Reader {
+                cx: Context {
+                    id,
+                    name,
+                    hub: &self.hub,
+                    store: self.store.as_ref(),
+                    journal: &self.journal,
+                    outbox: &outbox,
+                    slot: &self.slot,
+                },
+                flood_limit: self.config.flood_limit.max(1),
+                rate_limited_in_a_row: 0,
+            };
+            let writer = Writer {
+                id,
+                hub: &self.hub,
+                control: &control,
+                idle_timeout: self.config.idle_timeout(),
+                started,
+                last_heard: &last_heard,
+                departed: OnceLock::new(),
+            };
+            let mut echo = None;
+            inbox.attach(socket.stream.clone());
+            {
+                // Pinned where they are made: a future moved into a pinned binding could leave
+                // room for itself behind.
+                let mut read = std::pin::pin!(reader.run(
+                    &socket.stream,
+                    std::mem::take(&mut socket.read_ahead),
+                    self.config.max_frame_bytes,
+                    started,
+                    &last_heard,
+                ));
+                let mut write = std::pin::pin!(writer.run(&mut out, &mut inbox));
+                tokio::select! {
+                    end = &mut read => {
+                        let first = control.close(match end {
+                            ReadEnd::Gone | ReadEnd::Closed(_) => None,
+                            ReadEnd::Close(code) => Some(code),
+                        });
+                        // A client's close is answered, unless the server had closed first (then
+                        // the client's frame was the answer).
+                        if let (ReadEnd::Closed(code), true) = (end, first) {
+                            echo = Some(code.map_or_else(WireFrame::close_empty, |code| {
+                                WireFrame::close(code, "")
+                            }));
+                        }
+                        write.await;
+                    }
+                    () = &mut write => {}
+                }
             }
+            // Whoever takes the connection out of the hub learns whether it was its user's last.
+            let departed = self.hub.disconnect(id).or(writer.departed.get().copied());
+            // The answer to the client's close goes after the rest of any frame begun.
+            Box::pin(write_close(&mut out, echo, metrics)).await;
+            drop(out);
+            // The queue gives the socket back: this task holds the only reference left.
+            drop(inbox);
+            if let Some(stream) = Arc::get_mut(&mut socket.stream) {
+                Box::pin(finish(stream)).await;
+            }
+            if let Some(at) = departed {
+                Box::pin(self.store_last_seen(name, at)).await;
+            }
+            tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
+            drop(self.permit);
+            drop(self.slot);
+            drop(self.task);
         }
-        // Whoever takes the connection out of the hub learns whether it was its user's last.
-        let departed = self.hub.disconnect(id).or(writer.departed.get().copied());
-        // The answer to the client's close goes after the rest of any frame begun.
-        Box::pin(write_close(&mut out, echo, metrics)).await;
-        drop(out);
-        // The queue gives the socket back: this task holds the only reference left.
-        drop(inbox);
-        if let Some(stream) = Arc::get_mut(&mut socket.stream) {
-            Box::pin(finish(stream)).await;
-        }
-        if let Some(at) = departed {
-            Box::pin(self.store_last_seen(name, at)).await;
-        }
-        tracing::info!(conn = id, user = %name, close = ?control.code(), "disconnected");
-        drop(self.permit);
-        drop(self.slot);
-        drop(self.task);
     }
 
     /// Waits for the connection's turn, reads its start, joins the hub and writes the
     /// preamble (a close or a failure there is left to the writer, through the close
     /// switch). `Err` with the close code of a connection refused before it joined.
-    async fn open<'s>(&self, stream: &'s TcpStream, name: &UserName) -> Result<Opened<'s>, u16> {
+    ///
+    /// What it hands over is boxed: the task keeps room for the value an `await` gives, in
+    /// the state of that `await`, beside the parts it is taken apart into.
+    async fn open<'s>(
+        &self,
+        stream: &'s TcpStream,
+        name: &UserName,
+    ) -> Result<Box<Opened<'s>>, u16> {
         let metrics = self.hub.metrics();
         // This connection's turn to read its start (given back in the preamble, once read).
         let turn = tokio::select! {
@@ -338,14 +352,14 @@ impl Connection {
                 control.close(Some(close::INTERNAL_ERROR));
             }
         }
-        Ok(Opened {
+        Ok(Box::new(Opened {
             id,
             control,
             outbox,
             inbox,
             out,
             started,
-        })
+        }))
     }
 }
 

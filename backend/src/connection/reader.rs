@@ -31,11 +31,16 @@ const KEEP_READ_CAPACITY: usize = 512;
 ///
 /// It waits with `poll_read_ready`, which keeps the task's waker in the socket's own
 /// registration: the future holds nothing but its references (`readable()` would hold a
-/// waiter of some 80 bytes in every idle connection's task).
+/// waiter of some 80 bytes in every idle connection's task). An empty `buf` gives its room
+/// back before it waits: an idle connection holds no read buffer (a client's pong would
+/// otherwise leave one of 32 bytes or more in every connection pinged).
 pub(super) async fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     poll_fn(|cx| loop {
         match try_read_some(stream, buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if buf.is_empty() && buf.capacity() > 0 {
+                    *buf = Vec::new();
+                }
                 ready!(stream.poll_read_ready(cx))?;
             }
             result => return Poll::Ready(result),
@@ -111,7 +116,7 @@ impl Reader<'_> {
                     Next::Read => {}
                     // Boxed: answering a frame can take a large future (store calls, the
                     // journal), which would otherwise take room in the task while it idles.
-                    Next::Answer(text) => Box::pin(self.on_text(&text)).await,
+                    Next::Answer(text) => Box::pin(self.on_text(text)).await,
                     Next::End(end) => return end,
                 }
             }
@@ -198,7 +203,9 @@ impl Reader<'_> {
         Admission::Limited
     }
 
-    async fn on_text(&mut self, text: &str) {
+    /// Takes the text by value: held in the boxed future, not in the read loop's.
+    async fn on_text(&mut self, text: String) {
+        let text = text.as_str();
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
             Err(e) => {
@@ -286,7 +293,40 @@ fn diagnose(text: &str) -> (ErrorCode, Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_notice, scan_req, MAX_REQ_CHARS};
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::{is_notice, read_some, scan_req, MAX_REQ_CHARS};
+
+    #[tokio::test]
+    async fn an_empty_read_buffer_is_given_back_before_waiting() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        client.write_all(b"hello").await.unwrap();
+        assert_eq!(read_some(&server, &mut buf).await.unwrap(), 5);
+        buf.clear();
+        assert!(buf.capacity() > 0);
+        // Nothing more has arrived: it waits, holding no room meanwhile.
+        let waited = tokio::time::timeout(Duration::from_millis(50), read_some(&server, &mut buf));
+        assert!(waited.await.is_err());
+        assert_eq!(buf.capacity(), 0);
+        // What is left of a frame begun stays while it waits for the rest.
+        client.write_all(b"x").await.unwrap();
+        assert_eq!(read_some(&server, &mut buf).await.unwrap(), 1);
+        let waited = tokio::time::timeout(Duration::from_millis(50), read_some(&server, &mut buf));
+        assert!(waited.await.is_err());
+        assert_eq!(buf, b"x");
+        // And what arrives meanwhile is read at once.
+        client.write_all(b"yz").await.unwrap();
+        assert_eq!(read_some(&server, &mut buf).await.unwrap(), 2);
+        assert_eq!(buf, b"xyz");
+    }
 
     #[test]
     fn notices_are_told_apart_without_parsing_the_frame() {

@@ -1,12 +1,13 @@
 //! The write loop: takes what piled up in the connection's queue when the flusher releases
 //! it and writes it through the connection's [`Outgoing`] (one `writev` straight from the
-//! frames' shared bytes); sends pings, drops a connection silent for the idle timeout or
+//! frames' shared bytes); sends pings when the hub's pinger ticks it, drops a connection silent for the idle timeout or
 //! whose writes make no progress for it, and writes the close frame at a frame boundary.
 //!
 //! While it waits with nothing in hand, the flusher may write queued frames in its place
 //! (see [`crate::outbox`]); before writing anything of its own it takes the socket back
 //! ([`Inbox::reclaim`]), with whatever part of a frame the flusher could not finish.
 
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
@@ -77,8 +78,6 @@ pub(super) struct Writer<'a> {
     pub(super) hub: &'a Hub,
     /// Says when and how to close (the server's shutdown too: 1001, see `Hub::close_all`).
     pub(super) control: &'a Control,
-    /// Time between two pings.
-    pub(super) ping_interval: Duration,
     /// Silence after which the connection is dropped.
     pub(super) idle_timeout: Duration,
     /// When the connection started: `last_heard` counts from it.
@@ -104,12 +103,10 @@ impl Writer<'_> {
     /// client's is left to the caller, after the rest of any frame begun (see
     /// [`write_close`]).
     ///
-    /// While the connection idles, this future holds the ping timer and little else: a
+    /// While the connection idles, this future holds little but its references: the ping
+    /// ticks come through the close switch, from the hub's pinger (`Hub::run_pinger`), and a
     /// batch that the socket does not take at once waits in a boxed future of its own.
     pub(super) async fn run(&self, out: &mut Out<'_>, inbox: &mut Inbox) {
-        let mut ping =
-            tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut closed = self.control.closed();
         loop {
             let step = tokio::select! {
@@ -117,7 +114,7 @@ impl Writer<'_> {
                 () = &mut closed => Step::Close(self.control.code()),
                 // Idle when all it took is written: the flusher may write in its place.
                 taken = inbox.take(out.is_idle()) => Step::Write(taken),
-                _ = ping.tick() => {
+                () = poll_fn(|cx| self.control.poll_tick(cx)) => {
                     let heard = Duration::from_millis(self.last_heard.load(Ordering::Relaxed));
                     if self.started.elapsed().saturating_sub(heard) > self.idle_timeout {
                         Step::Drop

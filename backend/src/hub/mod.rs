@@ -31,7 +31,7 @@
 //! `online` (everyone online, counted and paged), `interest` (who hears of whom), `members`
 //! (who of a room is online, page by page), `slots` (connections and rate budget per
 //! user), `rooms` (memberships), `joining` (join tickets), `presence`
-//! (coalescing and its task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `receipts` (live read receipts), `nodes` (other nodes, their clocks and
+//! (coalescing and its task), `pinger` (every connection's ping tick, from one task), `away` (who is away: per connection, per node, per user), `typing` (the throttle), `receipts` (live read receipts), `nodes` (other nodes, their clocks and
 //! their events), `fanout` (delivery and the pushes onto queues), `events` (what nodes tell
 //! each other, and the [`Publish`] trait), `safety` (closing a disabled account's connections
 //! on every node, frames for one user or one room on every node, the nodes' figures).
@@ -55,6 +55,7 @@ mod joining;
 mod members;
 mod nodes;
 mod online;
+mod pinger;
 mod pool;
 mod presence;
 mod receipts;

@@ -6,9 +6,14 @@
 //! a few bytes per connection, and waiting on it puts nothing in the task's future (a
 //! `CancellationToken` costs an allocation of about 140 bytes, and each of its waiters about
 //! 80 bytes of the future that waits).
+//!
+//! It also carries the connection's ping ticks ([`Control::tick`]): the hub's pinger
+//! (`Hub::run_pinger`) ticks every connection once per ping interval, so that a connection
+//! holds no timer of its own (a boxed `Sleep` and an `Interval` in its future, about 180
+//! bytes).
 
 use std::future::{poll_fn, Future};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
@@ -18,6 +23,8 @@ use futures_util::task::AtomicWaker;
 pub struct Control {
     /// The close code to send: 0 while unset, [`Control::NO_FRAME`] to end without one.
     code: AtomicU32,
+    /// A ping tick not yet taken by the connection's writer ([`Control::poll_tick`]).
+    ticked: AtomicBool,
     /// The connection's task, once it has waited on [`Control::closed`].
     waker: AtomicWaker,
 }
@@ -64,6 +71,28 @@ impl Control {
         poll_fn(move |cx| self.poll_closed(cx))
     }
 
+    /// A ping tick: the connection's writer, woken, pings the client (or drops it, silent for
+    /// too long). Ticks not yet taken count as one.
+    pub fn tick(&self) {
+        if !self.ticked.swap(true, Ordering::AcqRel) {
+            self.waker.wake();
+        }
+    }
+
+    /// Ready, once, after each [`Control::tick`] (ticks not taken count as one); otherwise
+    /// remembers `cx`'s waker, as [`Control::poll_closed`] does (the same task waits on both).
+    pub fn poll_tick(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.ticked.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.ticked.swap(false, Ordering::AcqRel) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// The close code asked for, if any.
     pub fn code(&self) -> Option<u16> {
         match self.code.load(Ordering::Acquire) {
@@ -93,5 +122,26 @@ mod tests {
         assert_eq!(control.code(), Some(1001));
         // Resolves again at once.
         control.closed().await;
+    }
+
+    #[tokio::test]
+    async fn a_tick_wakes_the_waiting_task_once_and_ticks_not_taken_count_as_one() {
+        let control = Arc::new(Control::default());
+        let tick = || std::future::poll_fn(|cx| control.poll_tick(cx));
+        let waiting = tokio::spawn({
+            let control = control.clone();
+            async move { std::future::poll_fn(|cx| control.poll_tick(cx)).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        control.tick();
+        waiting.await.unwrap();
+        control.tick();
+        control.tick();
+        tick().await;
+        // Taken: the next waits for the next tick.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(std::pin::pin!(tick()).poll(&mut cx).is_pending());
+        assert!(!control.is_closed());
     }
 }

@@ -31,7 +31,8 @@
 //!
 //! - [`Outbox`] and [`Inbox`]: the two ends of one connection's queue ([`channel`]).
 //! - [`Flusher`]: the list of connections to release, and its task.
-//! - [`Control`]: a connection's close switch, which a full queue flips (1013).
+//! - [`Control`]: a connection's close switch, which a full queue flips (1013), and its ping
+//!   ticks.
 //! - `direct`: the flusher's write in the idle writer's place, and [`Socket`].
 //! - `queued`: `Queued`, the frames waiting, a lone one without an allocation.
 //! - `scripted` (tests only): a socket that takes a few bytes at a time or none.
