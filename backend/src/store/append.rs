@@ -23,7 +23,8 @@ pub(super) async fn append(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = store.writer.begin().await?;
+    let mut conn = store.writer.conn().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let stored = if batch.iter().any(|m| m.req.is_some() || m.change.is_some()) {
         // The sequence's lock first (see the module doc): writers queue here, and the
         // look-up below sees everything stored before, by this node or another. Without
@@ -166,6 +167,7 @@ pub(super) async fn append(
         }
     }
     tx.commit().await?;
+    conn.give_back();
     if let Some(newest) = newest {
         store.lists.stored(newest);
     }

@@ -10,9 +10,14 @@
 //! cancelled drops its connection into its own pool, which pings it as usual. The connections
 //! come from a pool of their own (the same settings as the store's readers), so the store's
 //! other readers never wait for one held here.
+//!
+//! [`Writer`] keeps SQLite's one writing connection the same way: every batch the journal
+//! stores, every search index round and the checkpoint's last step borrow it, and give it back
+//! unpinged (the ping was a fourth hand-off per batch, after `BEGIN`, the statements and
+//! `COMMIT`, and the next batch waited for it).
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool};
@@ -33,6 +38,55 @@ impl SqlStore {
                 kept: None,
                 _permit: None,
             }),
+        }
+    }
+}
+
+/// Where the store writes: SQLite's one connection, kept between uses; PostgreSQL's pool.
+/// A cheap handle: clones share the connection.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    /// The connections. SQLite: a pool of one, which only `kept` borrows from.
+    pool: AnyPool,
+    /// SQLite: the one connection, kept between uses. PostgreSQL: `None`, the pool's.
+    kept: Option<Arc<Kept>>,
+}
+
+impl Writer {
+    /// SQLite's writer: `pool`'s one connection, kept between uses.
+    pub(super) fn kept(pool: AnyPool) -> Self {
+        Self {
+            kept: Some(Arc::new(Kept::new(pool.clone(), 1))),
+            pool,
+        }
+    }
+
+    /// PostgreSQL's writer: any connection of `pool`, given back to it as usual.
+    pub(super) fn pooled(pool: AnyPool) -> Self {
+        Self { pool, kept: None }
+    }
+
+    /// A connection to write on: [`Borrowed::give_back`] once its transaction ended.
+    pub(super) async fn conn(&self) -> Result<Borrowed<'_>, StoreError> {
+        match &self.kept {
+            Some(kept) => kept.borrow().await,
+            None => Ok(Borrowed {
+                conn: Some(self.pool.acquire().await?),
+                kept: None,
+                _permit: None,
+            }),
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// Closes the connection(s), waiting for one in use to come back.
+    pub(super) async fn close(&self) {
+        match &self.kept {
+            Some(kept) => kept.close().await,
+            None => self.pool.close().await,
         }
     }
 }
@@ -189,6 +243,47 @@ mod tests {
         kept.close().await;
         assert!(kept.idle.lock().unwrap().is_empty());
         assert!(kept.borrow().await.is_err(), "closed");
+    }
+
+    /// SQLite's writer: its one connection kept between transactions (not given back to the
+    /// pool, which would ping it), one borrower at a time, and closed while kept.
+    #[tokio::test]
+    async fn a_writer_keeps_its_one_connection_between_uses_and_closes_while_it_is_kept() {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let writer = Writer::kept(pool.clone());
+        let mut conn = writer.conn().await.expect("the writer");
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
+        tx.execute("CREATE TABLE mine (x)").await.expect("create");
+        tx.commit().await.expect("commit");
+        conn.give_back();
+        // Kept, not in the pool (where it would be back, pinged, by now): the pool has no
+        // connection to lend meanwhile.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(pool.num_idle(), 0);
+        let again = writer.conn().await.expect("the writer");
+        let next = writer.conn();
+        tokio::pin!(next);
+        assert!(
+            futures_util::FutureExt::now_or_never(next.as_mut()).is_none(),
+            "one borrower at a time"
+        );
+        drop(again);
+        let mut from_pool = next.await.expect("its turn, from the pool");
+        from_pool
+            .execute("SELECT x FROM mine")
+            .await
+            .expect("the same connection, the one in-memory database");
+        from_pool.give_back();
+        tokio::time::timeout(std::time::Duration::from_secs(5), writer.close())
+            .await
+            .expect("closing does not wait for the kept connection");
+        assert!(writer.is_closed());
+        assert!(writer.conn().await.is_err(), "closed");
     }
 
     #[tokio::test]

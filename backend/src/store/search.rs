@@ -21,6 +21,7 @@ use sqlx::AnyPool;
 
 use super::accounts::history_from;
 use super::changes;
+use super::kept::Writer;
 use super::sql::{message_from, to_i64, MESSAGE_COLUMNS};
 use super::sql_store::SqlStore;
 use super::StoreError;
@@ -61,7 +62,7 @@ pub(super) trait SearchIndex: Send + Sync + std::fmt::Debug + 'static {
     async fn prepare(&self, pool: &AnyPool) -> Result<(), StoreError>;
     /// Brings the index up to every message stored so far, on the store's `writer`, when it
     /// is kept apart from the storing transactions (SQLite); a search calls it first.
-    async fn catch_up(&self, _writer: &AnyPool) -> Result<(), StoreError> {
+    async fn catch_up(&self, _writer: &Writer) -> Result<(), StoreError> {
         Ok(())
     }
     /// The `FROM` clause and first condition of a search: `messages` as `m`, restricted to

@@ -356,11 +356,13 @@ impl Store for SqlStore {
     async fn probe_write(&self) -> Result<(), StoreError> {
         // On the writer's connection, where `append` runs; the row is the one every append
         // locks first, updated to itself and rolled back: nothing reaches the disk.
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         sqlx::query("UPDATE sequences SET value = value WHERE name = 'messages'")
             .execute(&mut *tx)
             .await?;
         tx.rollback().await?;
+        conn.give_back();
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
-use super::kept::Kept;
+use super::kept::{Kept, Writer};
 use super::lists::{Lists, ListsSql};
 use super::search::{search_sql, SearchIndex};
 use super::sql::Engine;
@@ -23,8 +23,9 @@ pub struct SqlStore {
     /// SQLite empties a connection's cache whenever another connection has written, so with
     /// batches taking turns on the pool's connections each one read again the pages the
     /// previous batch wrote (7.4 pages read per message instead of 5.4, same cache size).
-    /// The journal stores one batch at a time anyway. PostgreSQL: the pool.
-    pub(super) writer: AnyPool,
+    /// The journal stores one batch at a time anyway; it is kept between uses, unpinged
+    /// (`kept::Writer`). PostgreSQL: the pool.
+    pub(super) writer: Writer,
     /// SQLite: the connections of the WebSockets' opening reads, given back without sqlx's
     /// ping (see `kept`). PostgreSQL: `None`, those reads use the pool.
     pub(super) kept: Option<Arc<Kept>>,
@@ -72,7 +73,7 @@ impl SqlStore {
         Ok(match engine {
             Engine::Postgres => {
                 let (pool, writer, lists) = postgres::open(url).await?;
-                Self::new(engine, pool, writer, None, lists)
+                Self::new(engine, pool, Writer::pooled(writer), None, lists)
             }
             Engine::Sqlite => {
                 let url = sqlite::url_of(url)?;
@@ -97,7 +98,7 @@ impl SqlStore {
     pub(super) fn new(
         engine: Engine,
         pool: AnyPool,
-        writer: AnyPool,
+        writer: Writer,
         kept: Option<Arc<Kept>>,
         lists: Arc<dyn Lists>,
     ) -> Self {

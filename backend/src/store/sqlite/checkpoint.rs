@@ -24,9 +24,11 @@
 
 use std::time::Duration;
 
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Executor};
 use tokio_util::sync::CancellationToken;
 
+use crate::store::kept::Writer;
+use crate::store::StoreError;
 use crate::tasks::Tasks;
 
 /// When the checkpoints run.
@@ -58,14 +60,14 @@ impl Default for Policy {
 
 /// Starts the task through `tasks`; it stops between two rounds once they are stopping, or
 /// once the store is closed.
-pub(super) fn spawn(tasks: &Tasks, pool: AnyPool, writer: AnyPool, policy: Policy) {
+pub(super) fn spawn(tasks: &Tasks, pool: AnyPool, writer: Writer, policy: Policy) {
     tasks.spawn(
         "store checkpoints",
         run(pool, writer, policy, tasks.token()),
     );
 }
 
-async fn run(pool: AnyPool, writer: AnyPool, policy: Policy, stop: CancellationToken) {
+async fn run(pool: AnyPool, writer: Writer, policy: Policy, stop: CancellationToken) {
     // `SqlStore::close` closes the pools; the task ends then, quietly.
     let closed = || pool.is_closed() || writer.is_closed();
     loop {
@@ -94,18 +96,19 @@ struct Wal {
     copied: i64,
 }
 
-async fn checkpoint(pool: &AnyPool) -> Result<Wal, sqlx::Error> {
+/// A passive checkpoint of `chat.db` on `on` (a reader of the pool, or the writer).
+async fn checkpoint<'e>(on: impl Executor<'e, Database = Any>) -> Result<Wal, sqlx::Error> {
     // (busy, log, checkpointed): busy when another checkpoint was running; the counts are then
     // -1, and the next round does the work. `main`: not the lists file that SQLite connections
     // also have attached (`lists_task`'s connection checkpoints that one).
     let (_busy, frames, copied): (i64, i64, i64) =
         sqlx::query_as("PRAGMA main.wal_checkpoint(PASSIVE)")
-            .fetch_one(pool)
+            .fetch_one(on)
             .await?;
     Ok(Wal { frames, copied })
 }
 
-async fn round(pool: &AnyPool, writer: &AnyPool, policy: &Policy) -> Result<(), sqlx::Error> {
+async fn round(pool: &AnyPool, writer: &Writer, policy: &Policy) -> Result<(), StoreError> {
     let mut wal = checkpoint(pool).await?;
     if wal.frames < policy.restart_frames {
         return Ok(());
@@ -120,7 +123,9 @@ async fn round(pool: &AnyPool, writer: &AnyPool, policy: &Policy) -> Result<(), 
             break;
         }
     }
-    let last = checkpoint(writer).await?;
+    let mut conn = writer.conn().await?;
+    let last = checkpoint(&mut *conn).await?;
+    conn.give_back();
     tracing::debug!(
         frames = last.frames,
         copied = last.copied,

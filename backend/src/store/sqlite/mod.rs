@@ -47,7 +47,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-use super::kept::Kept;
+use super::kept::{Kept, Writer};
 use super::sql::{migrate, ACQUIRE_TIMEOUT};
 use super::StoreError;
 use crate::tasks::Tasks;
@@ -162,6 +162,7 @@ pub(super) async fn open(
         })
         .connect_with(options)
         .await?;
+    let writer = Writer::kept(writer);
     let indexer = lists_pool(url, &file, LISTS_THREAD).await?;
     let urgent = lists_pool(url, &file, LISTS_URGENT_THREAD).await?;
     let (newest, covered): (i64, i64) = sqlx::query_as(&format!("SELECT {NEWEST_ID}, {COVERED}"))
@@ -195,7 +196,7 @@ pub(super) struct Opened {
     /// The readers.
     pub pool: AnyPool,
     /// The one writer.
-    pub writer: AnyPool,
+    pub writer: Writer,
     /// The connections of the WebSockets' opening reads.
     pub kept: Kept,
     /// The lists file.
@@ -308,7 +309,7 @@ mod tests {
             assert_eq!(durability(&mut conn, "lists").await, lists);
             held.push(conn);
         }
-        let mut writer = store.writer.acquire().await.expect("the writer");
+        let mut writer = store.writer.conn().await.expect("the writer");
         assert_eq!(durability(&mut writer, "main").await, durable);
         let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&mut *writer)

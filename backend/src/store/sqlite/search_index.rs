@@ -20,6 +20,7 @@
 use async_trait::async_trait;
 use sqlx::{AnyPool, Executor};
 
+use crate::store::kept::Writer;
 use crate::store::search::SearchIndex;
 use crate::store::StoreError;
 
@@ -82,7 +83,7 @@ impl SearchIndex for Fts5 {
     }
 
     /// Rounds until the index covers every message stored when it was called.
-    async fn catch_up(&self, writer: &AnyPool) -> Result<(), StoreError> {
+    async fn catch_up(&self, writer: &Writer) -> Result<(), StoreError> {
         super::search_rounds::catch_up(writer).await
     }
 

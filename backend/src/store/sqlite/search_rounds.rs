@@ -12,10 +12,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 
 use super::rounds::ListsProgress;
+use crate::store::kept::Writer;
 use crate::store::sql::to_u64;
 use crate::store::StoreError;
 use crate::tasks::Tasks;
@@ -52,16 +53,18 @@ pub(super) struct SearchRound {
 
 /// One round on `writer`, covering at most `round_ids` more ids.
 pub(super) async fn index_search_round(
-    writer: &AnyPool,
+    writer: &Writer,
     round_ids: i64,
 ) -> Result<SearchRound, StoreError> {
-    let mut tx = writer.begin().await?;
+    let mut conn = writer.conn().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let sql = format!("{SEARCH_ROUND_INSERT}; {SEARCH_ROUND_COVERED}");
     let rows = sqlx::query(&sql)
         .bind(round_ids)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
+    conn.give_back();
     let row = rows.last().ok_or(sqlx::Error::RowNotFound)?;
     Ok(SearchRound {
         covered: to_u64(row.try_get::<i64, _>(0)?),
@@ -71,7 +74,7 @@ pub(super) async fn index_search_round(
 
 /// Rounds until the index covers every message stored when this was called (a search's first
 /// step: it then finds the newest messages too).
-pub(super) async fn catch_up(writer: &AnyPool) -> Result<(), StoreError> {
+pub(super) async fn catch_up(writer: &Writer) -> Result<(), StoreError> {
     let first = index_search_round(writer, SEARCH_ROUND_IDS).await?;
     let target = first.covered.saturating_add(first.behind);
     let mut covered = first.covered;
@@ -84,7 +87,7 @@ pub(super) async fn catch_up(writer: &AnyPool) -> Result<(), StoreError> {
 /// Starts the task through `tasks`: a round every [`SEARCH_ROUND`] when messages were stored
 /// since the last one (`progress` has the newest id), at once again while a round left more.
 /// It stops between two rounds once they are stopping, or once the store is closed.
-pub(super) fn spawn(tasks: &Tasks, writer: AnyPool, progress: Arc<ListsProgress>) {
+pub(super) fn spawn(tasks: &Tasks, writer: Writer, progress: Arc<ListsProgress>) {
     tasks.spawn(
         "store search index",
         run(writer, progress, SEARCH_ROUND, tasks.token()),
@@ -92,7 +95,7 @@ pub(super) fn spawn(tasks: &Tasks, writer: AnyPool, progress: Arc<ListsProgress>
 }
 
 async fn run(
-    writer: AnyPool,
+    writer: Writer,
     progress: Arc<ListsProgress>,
     round: Duration,
     stop: CancellationToken,
@@ -297,7 +300,7 @@ mod tests {
         ];
         assert_eq!(found, expected);
         sqlx::query("INSERT INTO message_search (message_search) VALUES ('integrity-check')")
-            .execute(&store.writer)
+            .execute(&mut *store.writer.conn().await.expect("the writer"))
             .await
             .expect("the index holds exactly the stored bodies");
         store.close().await;
