@@ -31,14 +31,19 @@ impl SqlStore {
     /// A connection for a connection's opening reads: one kept between uses on SQLite, the
     /// pool's on PostgreSQL (whose pings cost no thread hand-off of ours).
     pub(super) async fn opening_conn(&self) -> Result<Borrowed<'_>, StoreError> {
-        match &self.kept {
-            Some(kept) => kept.borrow().await,
-            None => Ok(Borrowed {
-                conn: Some(self.pool.acquire().await?),
-                kept: None,
-                _permit: None,
-            }),
-        }
+        borrow(self.kept.as_deref(), &self.pool).await
+    }
+}
+
+/// A connection kept by `kept`, or else one of `pool`'s (given back to it as usual).
+async fn borrow<'k>(kept: Option<&'k Kept>, pool: &AnyPool) -> Result<Borrowed<'k>, StoreError> {
+    match kept {
+        Some(kept) => kept.borrow().await,
+        None => Ok(Borrowed {
+            conn: Some(pool.acquire().await?),
+            kept: None,
+            _permit: None,
+        }),
     }
 }
 
@@ -68,14 +73,7 @@ impl Writer {
 
     /// A connection to write on: [`Borrowed::give_back`] once its transaction ended.
     pub(super) async fn conn(&self) -> Result<Borrowed<'_>, StoreError> {
-        match &self.kept {
-            Some(kept) => kept.borrow().await,
-            None => Ok(Borrowed {
-                conn: Some(self.pool.acquire().await?),
-                kept: None,
-                _permit: None,
-            }),
-        }
+        borrow(self.kept.as_deref(), &self.pool).await
     }
 
     pub(super) fn is_closed(&self) -> bool {
