@@ -65,12 +65,14 @@ async fn results_are_ranked_and_their_words_marked() {
 }
 
 /// A message is found as soon as it is acknowledged, before the index's next round (SQLite
-/// indexes in rounds of its own, and a search first brings the index up to date).
+/// indexes in rounds of its own, and a search first brings the index up to date), and only by
+/// those who may read it: the round that indexes a private message does not show it to a third.
 #[tokio::test]
 async fn a_message_is_found_as_soon_as_it_is_acknowledged() {
     let app = spawn_app().await;
     let (_, mut alice) = app.user("alice").await;
     let (_, mut bob) = app.user("bob").await;
+    let (_, mut carol) = app.user("carol").await;
     let mut sent = Vec::new();
     for i in 0..3 {
         let id = alice
@@ -81,6 +83,11 @@ async fn a_message_is_found_as_soon_as_it_is_acknowledged() {
             bob.search_ids(json!({"query": "ultramarine"})).await,
             sent,
             "newest first"
+        );
+        assert_eq!(
+            carol.search_ids(json!({"query": "ultramarine"})).await,
+            Vec::<u64>::new(),
+            "not the third user's conversation"
         );
     }
 }
